@@ -1,0 +1,148 @@
+"""Sign-in (OAuth2 token endpoint) and account management."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from tongban.accounts import service
+from tongban.accounts.models import User
+from tongban.accounts.schemas import (
+    AccountRead, CitizenRegister, ClientCreate, ClientCreated, EnterpriseRegister, Me, StaffCreate, StaffRead,
+    TokenResponse,
+)
+from tongban.core import audit
+from tongban.core.auth import Principal, ensure_department, require
+from tongban.core.database import DbSession
+from tongban.core.errors import Problem
+from tongban.core.permissions import Permission
+from tongban.core.security import issue_token
+
+router = APIRouter(prefix="/api/v1", tags=["账户与登录 accounts"])
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        raise Problem("invalid-client", "Basic 认证头格式错误", error="invalid_client") from None
+    return client_id, secret
+
+
+@router.post("/auth/token", response_model=TokenResponse, summary="获取访问令牌 (OAuth2 password / client_credentials)")
+def token(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Principal | None, require(Permission.PUBLIC)],
+    grant_type: Annotated[str, Form(max_length=32)],
+    username: Annotated[str | None, Form(max_length=64)] = None,
+    password: Annotated[str | None, Form(max_length=128)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=128)] = None,
+):
+    """OAuth2 token endpoint (RFC 6749 §4.3 and §4.4), form-encoded.
+
+    - ``grant_type=password`` with ``username`` (工作人员用户名 / 身份证号 / 统一社会信用代码) and ``password``;
+    - ``grant_type=client_credentials`` with ``client_id`` and ``client_secret`` (or HTTP Basic).
+    """
+    settings = request.app.state.settings
+    if grant_type == "password":
+        if not username or not password:
+            raise Problem("validation-error", "password 授权需要 username 和 password", error="invalid_request",
+                          errors=[{"field": f"body.{k}", "code": "missing", "message": "缺少必填字段"}
+                                  for k, v in (("username", username), ("password", password)) if not v])
+        user = service.authenticate_user(db, settings, username=username, password=password)
+        subject = f"user:{user.id}"
+    elif grant_type == "client_credentials":
+        client_id, client_secret = _basic_credentials(request) or (client_id, client_secret)
+        if not client_id or not client_secret:
+            raise Problem("invalid-client", "client_credentials 授权需要 client_id 和 client_secret", error="invalid_client")
+        client = service.authenticate_client(db, settings, client_id=client_id, client_secret=client_secret)
+        subject = f"client:{client.id}"
+    else:
+        raise Problem("unsupported-grant-type", "grant_type 应为 password 或 client_credentials",
+                      error="unsupported_grant_type")
+    issued = issue_token(subject=subject, secret_key=settings.secret_key, ttl_minutes=settings.token_ttl_minutes)
+    db.commit()
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, expires_at=issued.expires_at)
+
+
+@router.get("/auth/me", response_model=Me, summary="当前账户")
+def me(principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    return Me(
+        actor_type=principal.actor_type, id=principal.actor_id, name=principal.actor_name, kind=principal.kind,
+        department_code=principal.department_code, department_name=principal.department_name,
+        roles=list(principal.roles), role_labels=principal.role_labels,
+        permissions={p.value: s.value for p, s in principal.grants.items()},
+    )
+
+
+def _staff_read(user: User) -> StaffRead:
+    return StaffRead(
+        id=user.id, username=user.username, display_name=user.display_name,
+        department_code=user.department.code if user.department else None,
+        department_name=user.department.name if user.department else None,
+        roles=user.roles, is_active=user.is_active, created_at=user.created_at,
+    )
+
+
+@router.post("/users", response_model=StaffRead, status_code=201, summary="创建工作人员账户")
+def create_staff(request: Request, body: StaffCreate, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    department = service.department_by_code(db, body.department_code)
+    ensure_department(db, principal, Permission.USERS_MANAGE, department, action="users.create")
+    user = service.create_staff(db, request.app.state.settings, username=body.username, display_name=body.display_name,
+                                password=body.password, department=department, roles=body.roles, phone=body.phone)
+    audit.record(db, actor=principal, action="users.create", object_type="user", object_id=str(user.id),
+                 details={"username": user.username, "department": department.code, "roles": user.roles})
+    db.commit()
+    return _staff_read(user)
+
+
+@router.get("/departments/{code}/staff", response_model=list[StaffRead], summary="部门工作人员名单")
+def department_staff(code: str, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_READ)]):
+    department = service.department_by_code(db, code)
+    ensure_department(db, principal, Permission.USERS_READ, department, action="users.list")
+    users = service.list_staff(db, department=department)
+    audit.record(db, actor=principal, action="users.list", object_type="department", object_id=department.code,
+                 details={"count": len(users)})
+    db.commit()
+    return [_staff_read(u) for u in users]
+
+
+@router.post("/accounts/citizens", response_model=AccountRead, status_code=201, summary="自然人注册（身份证号）")
+def register_citizen(request: Request, body: CitizenRegister, db: DbSession,
+                     _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    user = service.register_citizen(db, request.app.state.settings, resident_id=body.resident_id,
+                                    display_name=body.name, password=body.password, phone=body.phone)
+    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_citizen", object_type="user", object_id=str(user.id))
+    db.commit()
+    return AccountRead(id=user.id, kind=user.kind, username=user.username, display_name=user.display_name,
+                       created_at=user.created_at)
+
+
+@router.post("/accounts/enterprises", response_model=AccountRead, status_code=201, summary="法人注册（统一社会信用代码）")
+def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSession,
+                        _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    user = service.register_enterprise(db, request.app.state.settings, credit_code=body.credit_code,
+                                       display_name=body.name, password=body.password, phone=body.phone)
+    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_enterprise", object_type="user", object_id=str(user.id))
+    db.commit()
+    return AccountRead(id=user.id, kind=user.kind, username=user.username, display_name=user.display_name,
+                       created_at=user.created_at)
+
+
+@router.post("/clients", response_model=ClientCreated, status_code=201, summary="登记部门业务系统（OAuth2 客户端）")
+def create_client(request: Request, body: ClientCreate, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+    department = service.department_by_code(db, body.department_code)
+    client, secret = service.create_client(db, request.app.state.settings, name=body.name, department=department)
+    audit.record(db, actor=principal, action="clients.create", object_type="api_client", object_id=client.client_id,
+                 details={"department": department.code})
+    db.commit()
+    return ClientCreated(client_id=client.client_id, client_secret=secret, name=client.name, department_code=department.code)

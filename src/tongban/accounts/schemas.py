@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.core.idnumbers import CreditCode, ResidentId
+from tongban.core.permissions import Role
+
+Password = Field(min_length=10, max_length=128, description="至少 10 个字符")
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    expires_at: datetime
+
+
+class Me(BaseModel):
+    actor_type: str
+    id: str
+    name: str
+    kind: str
+    department_code: str | None
+    department_name: str | None
+    roles: list[str]
+    role_labels: list[str]
+    permissions: dict[str, str]
+
+
+class StaffCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=32, pattern=r"^[a-z][a-z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str = Password
+    department_code: str = Field(min_length=2, max_length=32)
+    roles: list[Role] = Field(min_length=1, max_length=8)
+    phone: str | None = Field(default=None, max_length=20)
+
+
+class StaffRead(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    department_code: str | None
+    department_name: str | None
+    roles: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class CitizenRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: ResidentId = Field(description="公民身份号码（GB 11643，18 位）")
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Password
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^1\d{10}$")
+
+
+class EnterpriseRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credit_code: CreditCode = Field(description="统一社会信用代码（GB 32100，18 位）")
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Password
+    phone: str | None = Field(default=None, max_length=20)
+
+
+class AccountRead(BaseModel):
+    id: int
+    kind: str
+    username: str
+    display_name: str
+    created_at: datetime
+
+
+class ClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=100)
+    department_code: str = Field(min_length=2, max_length=32)
+
+
+class ClientCreated(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="只显示这一次，请妥善保存")
+    name: str
+    department_code: str

@@ -1,0 +1,105 @@
+"""The web application: API, pages, operations endpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+import tongban
+from tongban.accounts import api as accounts_api, pages as accounts_pages
+from tongban.audit import api as audit_api
+from tongban.core import audit
+from tongban.core.auth import Principal, check_routes, require
+from tongban.core.config import Settings, get_settings
+from tongban.core.database import make_engine, make_sessionmaker
+from tongban.core.errors import PROBLEM_TYPES, install_error_handlers
+from tongban.core.observability import Metrics, RequestContextMiddleware, configure_logging
+from tongban.core.permissions import Permission
+from tongban.core.templating import PACKAGE_ROOT, render
+from tongban.org import api as org_api
+from tongban.web import pages as web_pages
+from tongban.workdays import api as workdays_api
+
+REPO_ROOT = PACKAGE_ROOT.parent.parent
+HTMX_DIST = REPO_ROOT / "node_modules" / "htmx.org" / "dist"
+
+
+def _render_error_page(request: Request, status: int, title: str, detail: str):
+    if status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    audit.configure(settings.secret_key)
+    engine = make_engine(settings)
+    metrics = Metrics()
+
+    app = FastAPI(
+        title="tongban 通办 API",
+        version=tongban.__version__,
+        description="一网通办平台接口。错误按 RFC 9457 以 application/problem+json 返回；每个接口标注所需权限 (x-permission)。",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.metrics = metrics
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="tongban_session",
+        max_age=settings.session_max_age_minutes * 60,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_error_handlers(app, render_page=_render_error_page)
+
+    for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router):
+        app.include_router(router)
+    app.include_router(accounts_pages.router)
+    app.include_router(web_pages.router)
+    _operations(app)
+
+    if HTMX_DIST.is_dir():  # from npm (package.json); pages still work without it
+        app.mount("/static/vendor/htmx", StaticFiles(directory=str(HTMX_DIST)), name="htmx")
+    app.mount("/static", StaticFiles(directory=str(PACKAGE_ROOT / "web" / "static")), name="static")
+    check_routes(app)
+    return app
+
+
+def _operations(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["运维 operations"], summary="进程存活")
+    def healthz(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）")
+    def readyz(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        try:
+            with request.app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means not ready; the reason goes to the log, not the client
+            import logging
+
+            logging.getLogger("tongban.readyz").exception("database not reachable")
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return {"status": "ok", "database": "ok"}
+
+    @app.get("/metrics", tags=["运维 operations"], summary="Prometheus 指标", response_class=PlainTextResponse)
+    def metrics(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/problems/{slug}", tags=["运维 operations"], summary="错误类型说明", include_in_schema=False)
+    def problem_type(request: Request, slug: str, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        status, title = PROBLEM_TYPES.get(slug, (404, "未知的错误类型"))
+        return render(request, "error.html", status=status, title=title,
+                      detail=f"错误类型 /problems/{slug}：HTTP {status}，{title}。")

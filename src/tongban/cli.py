@@ -1,0 +1,178 @@
+"""The ``tongban`` command."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from tongban.core import audit
+from tongban.core.config import Environment, Settings
+from tongban.core.database import make_engine, make_sessionmaker, session_scope
+from tongban.core.errors import Problem
+from tongban.core.permissions import STAFF_ROLES, Role
+
+app = typer.Typer(help="通办 tongban: one government for a city or district.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+calendar_app = typer.Typer(help="Working days.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            err.print(f"[red]配置错误[/red] {'.'.join(map(str, problem['loc'])) or 'TONGBAN_*'}: {problem['msg']}")
+        raise typer.Exit(2) from None
+    audit.configure(settings.secret_key)
+    return settings
+
+
+def _sessions(settings: Settings):
+    return make_sessionmaker(make_engine(settings))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only for more than 1)")] = 1,
+) -> None:
+    """Serve the portal, the workbench and the API."""
+    import uvicorn
+
+    from tongban.core.observability import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.is_sqlite and workers > 1:
+        err.print("[yellow]SQLite 只支持单进程，workers 改为 1[/yellow]")
+        workers = 1
+    console.print(f"通办 tongban 正在 http://{host}:{port} 提供服务（{settings.env.value}，{settings.database_url.split('@')[-1]}）")
+    uvicorn.run("tongban.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False, proxy_headers=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from tongban.core import migrate
+
+    settings = _settings()
+    engine = make_engine(settings)
+    migrate.upgrade(engine, revision)
+    console.print(f"[green]数据库已升级[/green] → {migrate.current(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from tongban.core import migrate
+
+    console.print(migrate.current(make_engine(_settings())) or "（空数据库）")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Create the demo district and one account per role (idempotent); print the accounts."""
+    from tongban import demo
+
+    settings = _settings()
+    if settings.env == Environment.PRODUCTION:
+        err.print("[red]生产环境不能加载演示数据[/red]")
+        raise typer.Exit(2)
+    with session_scope(_sessions(settings)) as db:
+        listing = demo.load(db, settings)
+    table = Table(title="演示账户 demo accounts")
+    for column in ("角色", "用户名 / client_id", "密码 / secret", "部门"):
+        table.add_column(column, overflow="fold")
+    for row in listing:
+        table.add_row(*row)
+    console.print(table)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Sign-in name (lower-case letters, digits, . _ -)")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 王晓燕")],
+    department: Annotated[str, typer.Option(help="Department code, e.g. PD-SCJG")],
+    role: Annotated[list[Role], typer.Option(help="Role; repeat for several")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create a staff account."""
+    from tongban.accounts import service as accounts
+    from tongban.accounts.schemas import StaffCreate
+
+    settings = _settings()
+    try:
+        StaffCreate(username=username, display_name=name, password=password, department_code=department, roles=role)
+        with session_scope(_sessions(settings)) as db:
+            dept = accounts.department_by_code(db, department)
+            user = accounts.create_staff(db, settings, username=username, display_name=name, password=password,
+                                         department=dept, roles=role)
+            audit.record(db, actor=audit.SystemActor(actor_name="tongban users create"), action="users.create",
+                         object_type="user", object_id=str(user.id), details={"username": username, "roles": user.roles})
+    except ValidationError as error:
+        for problem in error.errors():
+            err.print(f"[red]{'.'.join(map(str, problem['loc']))}[/red]: {problem['msg']}")
+        raise typer.Exit(2) from None
+    except Problem as problem:
+        err.print(f"[red]{problem.title}[/red]: {problem.detail}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]已创建[/green] {username}（{name}，{department}，{', '.join(r.value for r in role)}）")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; name the first altered, inserted or deleted entry (exit 1 if any)."""
+    from tongban.core.audit import AuditEvent
+
+    settings = _settings()
+    with session_scope(_sessions(settings)) as db:
+        total = db.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        with Progress(TextColumn("校验审计日志"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as progress:
+            task = progress.add_task("verify", total=total)
+            result = audit.verify(db, progress=lambda n: progress.update(task, completed=n) if n % 500 == 0 else None)
+    if result.ok:
+        console.print(f"[green]审计日志完整[/green]：共 {result.entries} 条，哈希链无断点")
+        return
+    brk = result.first_break
+    console.print(f"[red]审计日志被改动[/red]：{brk.message}  (first bad entry: seq={brk.seq}, kind={brk.kind})")
+    raise typer.Exit(1)
+
+
+@calendar_app.command("deadline")
+def calendar_deadline(
+    start: Annotated[str, typer.Argument(help="Start date, YYYY-MM-DD")],
+    working_days: Annotated[int, typer.Argument(help="Limit in working days")],
+) -> None:
+    """Compute a statutory deadline in working days."""
+    from tongban.core.workdays import WorkingCalendar
+
+    settings = _settings()
+    with session_scope(_sessions(settings)) as db:
+        result = WorkingCalendar.load(db).add_working_days(date.fromisoformat(start), working_days)
+    console.print(f"{result.start} + {result.working_days} 个工作日 → [bold]{result.due}[/bold]"
+                  + (f" [yellow]（暂定：{result.note}）[/yellow]" if result.provisional else ""))
+
+
+if __name__ == "__main__":
+    app()

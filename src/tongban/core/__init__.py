@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, security, audit, errors, working days."""

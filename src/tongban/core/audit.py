@@ -1,0 +1,222 @@
+"""The one append-only audit log of the platform, chained entry to entry.
+
+Every entry's ``hash`` is an HMAC over the previous entry's hash and the entry's own fields,
+so anyone who edits, deletes or inserts a row directly in the database breaks the chain at
+that row, and cannot mend it without the audit key (kept out of the database). The
+database refuses UPDATE and DELETE on the table as well (triggers in the migration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import BigInteger, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.observability import current_request_id
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_type: Mapped[str] = mapped_column(String(16))  # user | client | anonymous | system
+    actor_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(128))
+    department_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(16))  # success | denied | failed
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, hashed as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The last sequence number and hash; its row lock orders concurrent writers."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Actor(Protocol):
+    actor_type: str
+    actor_id: str | None
+    actor_name: str | None
+    department_code: str | None
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    actor_name: str = "system"
+    actor_type: str = "system"
+    actor_id: str | None = None
+    department_code: str | None = None
+
+
+ANONYMOUS = SystemActor(actor_name="anonymous", actor_type="anonymous")
+
+
+def _canonical_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _entry_digest(key: bytes, prev_hash: str, entry: AuditEvent) -> str:
+    fields = [
+        str(entry.seq), _canonical_time(entry.occurred_at), entry.actor_type, entry.actor_id,
+        entry.actor_name, entry.department_code, entry.action, entry.object_type, entry.object_id,
+        entry.purpose, entry.outcome, entry.request_id, entry.details, prev_hash,
+    ]
+    message = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def audit_key(secret_key: str) -> bytes:
+    return hashlib.sha256(b"tongban-audit-chain:" + secret_key.encode()).digest()
+
+
+_key: bytes | None = None
+
+
+def configure(secret_key: str) -> None:
+    """Set the audit key once at start-up (app or CLI)."""
+    global _key
+    _key = audit_key(secret_key)
+
+
+def _current_key() -> bytes:
+    if _key is None:
+        raise RuntimeError("audit key not configured: call tongban.core.audit.configure()")
+    return _key
+
+
+def record(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    purpose: str | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+    department_code: str | None = None,
+) -> AuditEvent:
+    """Append one entry in the caller's transaction: it exists only if the caller commits."""
+    # Taking the head row first serialises writers (row lock on PostgreSQL, write lock on SQLite).
+    seq, prev_hash = db.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq + 1)
+        .returning(AuditChainHead.seq, AuditChainHead.hash)
+    ).one()
+    entry = AuditEvent(
+        seq=seq,
+        occurred_at=utcnow(),
+        actor_type=actor.actor_type,
+        actor_id=actor.actor_id,
+        actor_name=actor.actor_name,
+        department_code=department_code or actor.department_code,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        purpose=purpose,
+        outcome=outcome,
+        request_id=current_request_id(),
+        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
+        prev_hash=prev_hash,
+    )
+    entry.hash = _entry_digest(_current_key(), prev_hash, entry)
+    db.add(entry)
+    db.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=entry.hash))
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    kind: str  # altered | deleted | inserted | truncated
+    message: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    first_break: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+def verify(db: Session, *, key: bytes | None = None, progress=None) -> Verification:
+    """Walk the chain from the start; report the first entry that is not as it was written."""
+    key = key or _current_key()
+    head = db.get(AuditChainHead, 1)
+    stream = db.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)).scalars()
+    previous: AuditEvent | None = None
+    expected_prev_hash = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    pending: AuditEvent | None = None  # an entry whose digest failed, judged by the one after it
+
+    def judge_mismatch(bad: AuditEvent, following: AuditEvent | None) -> ChainBreak:
+        if following is not None and following.prev_hash == bad.hash:
+            return ChainBreak(bad.seq, "altered", f"第 {bad.seq} 条审计记录的内容被修改（哈希不符）")
+        if following is not None and following.prev_hash == expected_before(bad):
+            return ChainBreak(bad.seq, "inserted", f"第 {bad.seq} 条审计记录是插入的（后一条并不链接到它）")
+        return ChainBreak(bad.seq, "altered", f"第 {bad.seq} 条审计记录与哈希链不符（被修改或插入）")
+
+    prev_hash_of: dict[int, str] = {}
+
+    def expected_before(entry: AuditEvent) -> str:
+        return prev_hash_of.get(entry.seq, GENESIS_HASH)
+
+    for entry in stream:
+        count += 1
+        if progress is not None:
+            progress(count)
+        if pending is not None:
+            return Verification(count, judge_mismatch(pending, entry))
+        if entry.seq > expected_seq:
+            missing = expected_seq if entry.seq == expected_seq + 1 else f"{expected_seq}–{entry.seq - 1}"
+            return Verification(count, ChainBreak(expected_seq, "deleted", f"第 {missing} 条审计记录被删除（序号缺失）"))
+        if entry.seq < expected_seq:
+            return Verification(count, ChainBreak(entry.seq, "inserted", f"第 {entry.seq} 条审计记录重复（插入）"))
+        prev_hash_of[entry.seq] = expected_prev_hash
+        if entry.prev_hash != expected_prev_hash:
+            if previous is not None and entry.prev_hash != previous.hash:
+                return Verification(count, ChainBreak(entry.seq, "deleted", f"第 {entry.seq} 条之前的审计记录被删除或重排（链接断开）"))
+        if _entry_digest(key, entry.prev_hash, entry) != entry.hash:
+            pending = entry
+            continue
+        previous = entry
+        expected_prev_hash = entry.hash
+        expected_seq += 1
+    if pending is not None:
+        if head is not None and head.seq >= pending.seq and head.hash == pending.hash:
+            return Verification(count, ChainBreak(pending.seq, "altered", f"第 {pending.seq} 条审计记录的内容被修改（哈希不符）"))
+        kind = "inserted" if head is not None and head.seq < pending.seq else "altered"
+        label = "是插入的（不在哈希链中）" if kind == "inserted" else "与哈希链不符（被修改）"
+        return Verification(count, ChainBreak(pending.seq, kind, f"第 {pending.seq} 条审计记录{label}"))
+    last_seq = expected_seq - 1
+    if head is not None and (head.seq != last_seq or head.hash != expected_prev_hash):
+        if head.seq > last_seq:
+            return Verification(count, ChainBreak(last_seq + 1, "truncated", f"第 {last_seq + 1} 条及之后的审计记录被删除（日志末尾缺失）"))
+        return Verification(count, ChainBreak(last_seq, "inserted", f"第 {head.seq + 1} 条审计记录是插入的（不在哈希链中）"))
+    return Verification(count, None)

@@ -1,0 +1,185 @@
+"""Who is calling, and may they: the principal of a request and the permission each route declares.
+
+A request is authenticated by a bearer token (API clients and scripts) or by the signed
+session cookie of the web pages. ``require(permission)`` is the one way a route states its
+permission; the app refuses to start if an API route has none (see ``check_routes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+
+from tongban.core import audit
+from tongban.core.database import DbSession
+from tongban.core.errors import Problem
+from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
+from tongban.core.security import csrf_matches, read_token
+
+_UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in person or department system, as the audit log and permission checks see it."""
+
+    actor_type: str  # user | client
+    actor_id: str
+    actor_name: str
+    kind: str  # staff | citizen | enterprise | system
+    department_id: int | None
+    department_code: str | None
+    department_name: str | None
+    roles: tuple[str, ...]
+    grants: dict[Permission, Scope] = field(default_factory=dict)
+    via_session: bool = False
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [ROLE_LABELS.get(Role(r), r) for r in self.roles]
+
+    def scope_for(self, permission: Permission) -> Scope | None:
+        return self.grants.get(permission)
+
+    def can(self, permission: Permission) -> bool:
+        return permission == Permission.PUBLIC or permission in self.grants
+
+    def can_for_department(self, permission: Permission, department_id: int | None) -> bool:
+        scope = self.scope_for(permission)
+        if scope == Scope.ALL:
+            return True
+        return scope == Scope.DEPARTMENT and department_id is not None and department_id == self.department_id
+
+
+def principal_for(*, actor_type: str, actor_id: str, actor_name: str, kind: str, department,
+                  roles: list[str], via_session: bool = False) -> Principal:
+    return Principal(
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        kind=kind,
+        department_id=department.id if department else None,
+        department_code=department.code if department else None,
+        department_name=department.name if department else None,
+        roles=tuple(roles),
+        grants=grants_for({Role(r) for r in roles}),
+        via_session=via_session,
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Problem("invalid-token", "Authorization 头应为 “Bearer <令牌>”",
+                      headers={"WWW-Authenticate": "Bearer"})
+    return value.strip()
+
+
+def authenticate(request: Request, db: Session) -> Principal | None:
+    """The caller, or None for an anonymous request; a bad token is an error, not anonymity."""
+    from tongban.accounts import service as accounts  # accounts depends on core, not the reverse
+
+    settings = request.app.state.settings
+    token = _bearer(request)
+    if token is not None:
+        subject = read_token(token, secret_key=settings.secret_key)
+        principal = accounts.load_principal(db, subject)
+        if principal is None:
+            raise Problem("invalid-token", "令牌对应的账户不存在或已停用", headers={"WWW-Authenticate": "Bearer"})
+        return principal
+    subject = request.session.get("subject") if "session" in request.scope else None
+    if subject:
+        principal = accounts.load_principal(db, subject, via_session=True)
+        if principal is None:
+            request.session.clear()
+        return principal
+    return None
+
+
+def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, action: str,
+         object_type: str | None = None, object_id: str | None = None) -> Problem:
+    """Record a refused attempt in the audit log and return the Problem to raise.
+
+    Whatever the request had written is rolled back first: a refused request changes nothing.
+    """
+    db.rollback()
+    audit.record(db, actor=principal or audit.ANONYMOUS, action=action, object_type=object_type,
+                 object_id=object_id, outcome="denied", details={"reason": slug})
+    db.commit()
+    return Problem(slug, detail)
+
+
+class PermissionCheck:
+    """The dependency behind ``require``; carries its permission so OpenAPI can show it."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(self, request: Request, db: DbSession) -> Principal | None:
+        principal = authenticate(request, db)
+        if principal is not None:
+            request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
+            # Cookie-authenticated writes must prove they come from our own pages.
+            if principal.via_session and request.method in _UNSAFE_METHODS and request.url.path.startswith("/api/"):
+                if not csrf_matches(request.session.get("csrf"), request.headers.get("x-csrf-token")):
+                    raise Problem("csrf-failed", "缺少或错误的 X-CSRF-Token 头")
+        if self.permission == Permission.PUBLIC:
+            return principal
+        if principal is None:
+            raise Problem("not-authenticated", "请先登录或在 Authorization 头中提供访问令牌",
+                          headers={"WWW-Authenticate": "Bearer"})
+        if not principal.can(self.permission):
+            raise deny(db, principal, slug="permission-denied",
+                       detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.permission.value}”权限",
+                       action=f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}")
+        return principal
+
+
+def require(permission: Permission) -> Any:
+    """``principal: Annotated[Principal, require(Permission.X)]`` — the one way to guard a route."""
+    return Depends(PermissionCheck(permission))
+
+
+def ensure_department(db: Session, principal: Principal, permission: Permission, department, *, action: str) -> None:
+    """Department data is visible only within the holder's scope for that permission."""
+    if not principal.can_for_department(permission, department.id):
+        raise deny(db, principal, slug="department-scope",
+                   detail=f"无权访问{department.name}的数据（仅限本部门：{principal.department_name or '无'}）",
+                   action=action, object_type="department", object_id=department.code)
+
+
+def _route_permission(route: APIRoute) -> Permission | None:
+    found = []
+
+    def walk(dependant) -> None:
+        if isinstance(dependant.call, PermissionCheck):
+            found.append(dependant.call.permission)
+        for sub in dependant.dependencies:
+            walk(sub)
+
+    walk(route.dependant)
+    return found[0] if found else None
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse to start if any API route forgot its permission; publish each in OpenAPI."""
+    missing = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            permission = _route_permission(route)
+            if permission is None:
+                missing.append(f"{','.join(sorted(route.methods))} {route.path}")
+                continue
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.value}
+            note = f"**权限 (permission)**: `{permission.value}`"
+            if note not in (route.description or ""):
+                route.description = f"{note}\n\n{route.description or ''}".strip()
+    if missing:
+        raise RuntimeError("routes without a declared permission: " + "; ".join(missing))

@@ -1,0 +1,86 @@
+"""Settings, read from the environment (prefix ``TONGBAN_``) with documented defaults."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The secret shipped for demos and tests. A production start refuses it.
+DEMO_SECRET_KEY = "tongban-demo-secret-not-for-production"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TONGBAN_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///./var/tongban.db"
+    secret_key: str = DEMO_SECRET_KEY
+    # Bearer tokens are short-lived; department systems ask again with their client credentials.
+    token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_age_minutes: int = Field(default=8 * 60, ge=5)
+    session_cookie_secure: bool | None = None  # default: True in production
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    # argon2-cffi profile name; tests use CHEAPEST so hundreds of sign-ins stay fast.
+    argon2_profile: str = "RFC_9106_LOW_MEMORY"
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | text
+    nats_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("TONGBAN_DATABASE_URL must start with sqlite:/// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> "Settings":
+        if self.env == Environment.PRODUCTION and (
+            self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "生产环境拒绝启动：TONGBAN_SECRET_KEY 仍是演示密钥或少于 32 个字符 "
+                "(production refuses the demo secret; set TONGBAN_SECRET_KEY to 32+ random characters)"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL as SQLAlchemy wants it: psycopg 3 for PostgreSQL."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.env == Environment.PRODUCTION
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        return None if path in ("", ":memory:") else Path(path)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,192 @@
+"""One error type for the whole platform, answered as RFC 9457 problem+json.
+
+``type`` is a stable machine-readable URI reference (``/problems/<slug>``); ``title`` and
+``detail`` are Chinese for people. No stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tongban.core.observability import current_request_id
+
+log = logging.getLogger("tongban.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# slug -> (status, Chinese title). The slug is the stable contract; titles may be improved.
+PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "validation-error": (422, "请求数据校验未通过"),
+    "malformed-json": (422, "请求体不是合法的 JSON"),
+    "not-authenticated": (401, "需要登录或提供访问令牌"),
+    "invalid-credentials": (401, "用户名或密码错误"),
+    "invalid-client": (401, "客户端身份验证失败"),
+    "invalid-token": (401, "访问令牌无效"),
+    "token-expired": (401, "访问令牌已过期"),
+    "account-locked": (429, "登录失败次数过多，账户已临时锁定"),
+    "account-disabled": (403, "账户已停用"),
+    "unsupported-grant-type": (400, "不支持的授权类型"),
+    "permission-denied": (403, "没有执行此操作的权限"),
+    "department-scope": (403, "无权访问其他部门的数据"),
+    "csrf-failed": (403, "表单已失效，请刷新页面后重试"),
+    "not-found": (404, "请求的资源不存在"),
+    "method-not-allowed": (405, "不支持该请求方法"),
+    "conflict": (409, "与现有数据冲突"),
+    "payload-too-large": (413, "请求内容过大"),
+    "unsupported-media-type": (415, "不支持的内容类型"),
+    "bad-request": (400, "请求有误"),
+    "internal-error": (500, "服务器内部错误"),
+    "service-unavailable": (503, "服务暂不可用"),
+}
+
+
+class Problem(Exception):
+    """Raise this anywhere; the handler turns it into problem+json (or an error page)."""
+
+    def __init__(
+        self,
+        slug: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        known_status, known_title = PROBLEM_TYPES.get(slug, (400, "请求有误"))
+        self.slug = slug
+        self.status = status or known_status
+        self.title = title or known_title
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+        super().__init__(f"{slug}: {detail}")
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": f"/problems/{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "request_id": current_request_id(),
+            **self.extensions,
+        }
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        problem.body(),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+# Pydantic error types -> Chinese messages. Custom validators raise PydanticCustomError
+# with a Chinese message of their own, which is kept as it is.
+_PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_short": "长度不能少于 {min_length} 个字符",
+    "string_too_long": "长度不能超过 {max_length} 个字符",
+    "string_type": "应为字符串",
+    "string_pattern_mismatch": "格式不正确",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为布尔值 (true/false)",
+    "date_from_datetime_parsing": "应为日期 (YYYY-MM-DD)",
+    "date_parsing": "应为日期 (YYYY-MM-DD)",
+    "date_type": "应为日期 (YYYY-MM-DD)",
+    "datetime_parsing": "应为带时区的时间 (ISO 8601)",
+    "datetime_from_date_parsing": "应为带时区的时间 (ISO 8601)",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "必须大于 {gt}",
+    "less_than": "必须小于 {lt}",
+    "enum": "取值应为以下之一：{expected}",
+    "literal_error": "取值应为以下之一：{expected}",
+    "extra_forbidden": "不允许的字段",
+    "model_attributes_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "list_type": "应为数组",
+    "too_long": "元素个数不能超过 {max_length}",
+    "too_short": "元素个数不能少于 {min_length}",
+    "uuid_parsing": "应为 UUID",
+    "value_error": "取值不正确",
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    """The problem slug and one entry per bad field, in Chinese."""
+    errors = []
+    slug = "validation-error"
+    for error in exc.errors():
+        kind = error.get("type", "value_error")
+        if kind == "json_invalid":
+            slug = "malformed-json"
+            message = "请求体不是合法的 JSON：" + str(error.get("ctx", {}).get("error", "无法解析"))
+        elif kind in _PYDANTIC_MESSAGES:
+            ctx = {k: v for k, v in (error.get("ctx") or {}).items()}
+            try:
+                message = _PYDANTIC_MESSAGES[kind].format(**ctx)
+            except (KeyError, IndexError):
+                message = _PYDANTIC_MESSAGES[kind]
+        else:
+            message = str(error.get("msg", "取值不正确"))
+        errors.append({"field": _field_name(error.get("loc", ())), "code": kind, "message": message})
+    return slug, errors
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def install_error_handlers(app: FastAPI, *, render_page) -> None:
+    """``render_page(request, status, title, detail)`` answers browsers with an HTML page."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        if not _is_api(request) and exc.status != 401:
+            return render_page(request, exc.status, exc.title, exc.detail)
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        slug, errors = validation_errors(exc)
+        fields = "、".join(e["field"] for e in errors[:5])
+        problem = Problem(slug, f"以下字段有误：{fields}" if slug != "malformed-json" else errors[0]["message"], errors=errors)
+        if not _is_api(request):
+            return render_page(request, problem.status, problem.title, problem.detail)
+        return problem_response(problem)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
+                415: "unsupported-media-type"}.get(exc.status_code, "bad-request")
+        detail = {404: f"找不到 {request.url.path}", 405: f"{request.url.path} 不支持 {request.method} 请求"}.get(
+            exc.status_code, "请求无法处理"
+        )
+        problem = Problem(slug, detail, status=exc.status_code)
+        if not _is_api(request):
+            return render_page(request, problem.status, problem.title, problem.detail)
+        return problem_response(problem)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error", extra={"path": request.url.path})
+        problem = Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
+        if not _is_api(request):
+            return render_page(request, problem.status, problem.title, problem.detail)
+        return problem_response(problem)

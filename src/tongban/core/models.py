@@ -1,0 +1,9 @@
+"""Imports every table so Alembic and the tests see the whole schema."""
+
+from tongban.accounts import models as _accounts  # noqa: F401
+from tongban.core import audit as _audit  # noqa: F401
+from tongban.core import workdays as _workdays  # noqa: F401
+from tongban.core.database import Base
+from tongban.org import models as _org  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,50 @@
+"""The one way to paginate: opaque cursors over a unique, ordered key column."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from tongban.core.errors import Problem
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Query(ge=1, le=500, description="每页条数，1–500")]
+Cursor = Annotated[str | None, Query(max_length=200, description="上一页返回的 next_cursor")]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"k": value}).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> Any:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
+    except (ValueError, KeyError, TypeError):
+        raise Problem("validation-error", "分页游标无效，请从第一页重新开始",
+                      errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "分页游标无效"}]) from None
+
+
+def paginate(db: Session, query: Select, key, *, cursor: str | None, limit: int, descending: bool = True) -> tuple[list, str | None]:
+    """Rows after the cursor, ordered by ``key``; the next cursor, or None on the last page."""
+    if cursor:
+        after = _decode(cursor)
+        query = query.where(key < after if descending else key > after)
+    query = query.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
+    rows = list(db.scalars(query))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, _encode(getattr(rows[-1], key.key))

@@ -1,0 +1,99 @@
+"""Permissions and the roles that grant them.
+
+Every route declares one permission (see ``tongban.core.auth.require``). A role grants a
+permission either platform-wide (ALL), within the holder's own department (DEPARTMENT), or
+for the holder's own records only (SELF).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"  # no sign-in needed; declared explicitly all the same
+    SELF_READ = "self:read"  # one's own account
+    ORG_MANAGE = "org:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    CLIENTS_MANAGE = "clients:manage"
+    AUDIT_READ = "audit:read"
+    CALENDAR_MANAGE = "calendar:manage"
+    WORKBENCH = "workbench:use"
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    DEPARTMENT = "department"
+    SELF = "self"
+
+
+class Role(StrEnum):
+    WINDOW_CLERK = "window_clerk"
+    REVIEWER = "reviewer"
+    DATA_STEWARD = "data_steward"
+    DEPARTMENT_HEAD = "department_head"
+    EGOV_ADMIN = "egov_admin"
+    INSPECTOR = "inspector"
+    GRID_SUPERVISOR = "grid_supervisor"
+    HOTLINE_AGENT = "hotline_agent"
+    CITIZEN = "citizen"
+    ENTERPRISE = "enterprise"
+    DEPARTMENT_SYSTEM = "department_system"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.WINDOW_CLERK: "窗口受理人员",
+    Role.REVIEWER: "部门审批人员",
+    Role.DATA_STEWARD: "部门数据管理员",
+    Role.DEPARTMENT_HEAD: "部门负责人",
+    Role.EGOV_ADMIN: "电子政务办管理员",
+    Role.INSPECTOR: "电子监察人员",
+    Role.GRID_SUPERVISOR: "网格监督员",
+    Role.HOTLINE_AGENT: "热线座席",
+    Role.CITIZEN: "自然人用户",
+    Role.ENTERPRISE: "法人用户",
+    Role.DEPARTMENT_SYSTEM: "部门业务系统",
+}
+
+STAFF_ROLES = frozenset(
+    {
+        Role.WINDOW_CLERK, Role.REVIEWER, Role.DATA_STEWARD, Role.DEPARTMENT_HEAD,
+        Role.EGOV_ADMIN, Role.INSPECTOR, Role.GRID_SUPERVISOR, Role.HOTLINE_AGENT,
+    }
+)
+
+_STAFF_BASE = {Permission.SELF_READ: Scope.SELF, Permission.WORKBENCH: Scope.DEPARTMENT}
+
+ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
+    Role.WINDOW_CLERK: {**_STAFF_BASE},
+    Role.REVIEWER: {**_STAFF_BASE},
+    Role.DATA_STEWARD: {**_STAFF_BASE},
+    Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT},
+    Role.EGOV_ADMIN: {
+        **_STAFF_BASE,
+        Permission.ORG_MANAGE: Scope.ALL,
+        Permission.USERS_READ: Scope.ALL,
+        Permission.USERS_MANAGE: Scope.ALL,
+        Permission.CLIENTS_MANAGE: Scope.ALL,
+        Permission.CALENDAR_MANAGE: Scope.ALL,
+    },
+    Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL},
+    Role.GRID_SUPERVISOR: {**_STAFF_BASE},
+    Role.HOTLINE_AGENT: {**_STAFF_BASE},
+    Role.CITIZEN: {Permission.SELF_READ: Scope.SELF},
+    Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF},
+    Role.DEPARTMENT_SYSTEM: {Permission.SELF_READ: Scope.SELF},
+}
+
+_SCOPE_RANK = {Scope.SELF: 0, Scope.DEPARTMENT: 1, Scope.ALL: 2}
+
+
+def grants_for(roles: list[Role] | set[Role]) -> dict[Permission, Scope]:
+    """The widest scope each permission is held with, over all the roles."""
+    merged: dict[Permission, Scope] = {}
+    for role in roles:
+        for permission, scope in ROLE_GRANTS.get(role, {}).items():
+            if permission not in merged or _SCOPE_RANK[scope] > _SCOPE_RANK[merged[permission]]:
+                merged[permission] = scope
+    return merged

@@ -1,0 +1,94 @@
+"""Passwords (argon2), bearer tokens (signed JWT) and CSRF tokens."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tongban.core.errors import Problem
+
+TOKEN_ISSUER = "tongban"
+_ALGORITHM = "HS256"
+
+
+@lru_cache
+def _hasher(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
+
+
+def hash_password(password: str, *, profile: str) -> str:
+    return _hasher(profile).hash(password)
+
+
+def verify_password(password_hash: str, password: str, *, profile: str) -> bool:
+    try:
+        return _hasher(profile).verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def burn_password_check(password: str, *, profile: str) -> None:
+    """Spend the time of a real check so unknown accounts cannot be told apart by timing."""
+    verify_password(_dummy_hash(profile), password, profile=profile)
+
+
+@lru_cache
+def _dummy_hash(profile: str) -> str:
+    return hash_password(secrets.token_urlsafe(16), profile=profile)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    expires_at: datetime
+
+
+def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetime | None = None) -> IssuedToken:
+    now = now or datetime.now(UTC)
+    expires_at = now + timedelta(minutes=ttl_minutes)
+    claims = {
+        "iss": TOKEN_ISSUER,
+        "sub": subject,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, secret_key, algorithm=_ALGORITHM)
+    return IssuedToken(token, ttl_minutes * 60, expires_at)
+
+
+def read_token(token: str, *, secret_key: str) -> str:
+    """The token's subject; raises a 401 Problem for an expired, forged or garbled token."""
+    try:
+        claims = jwt.decode(
+            token, secret_key, algorithms=[_ALGORITHM], issuer=TOKEN_ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Problem("token-expired", "访问令牌已过期，请重新获取", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    except jwt.InvalidSignatureError:
+        raise Problem("invalid-token", "访问令牌签名无效", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    except jwt.InvalidTokenError:
+        raise Problem("invalid-token", "访问令牌格式错误或已被篡改", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    return str(claims["sub"])
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)

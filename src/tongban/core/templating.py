@@ -1,0 +1,38 @@
+"""Server-rendered pages: one Jinja2 environment over every domain's ``templates/`` folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from tongban.core.security import new_csrf_token
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _loader() -> ChoiceLoader:
+    folders = sorted(p for p in PACKAGE_ROOT.glob("*/templates") if p.is_dir())
+    return ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders])
+
+
+templates = Jinja2Templates(directory=str(PACKAGE_ROOT / "web" / "templates"))
+templates.env.loader = _loader()
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use; every form posts it back."""
+    token = request.session.get("csrf")
+    if not token:
+        token = new_csrf_token()
+        request.session["csrf"] = token
+    return token
+
+
+def render(request: Request, template: str, status_code: int = 200, **context):
+    context.setdefault("principal", getattr(request.state, "principal", None))
+    return templates.TemplateResponse(
+        request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
+    )

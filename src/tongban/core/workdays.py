@@ -1,0 +1,158 @@
+"""The one working-day calendar for every statutory deadline in the platform.
+
+Known years come from ``chinese-calendar`` (the State Council's published holiday schedules,
+with make-up working days). Years it does not know yet are entered by an administrator from
+the State Council notice as a *published schedule* stored in the database; until then any
+deadline that touches such a year is computed on weekends alone and marked provisional.
+Entries stored for a year the package knows correct the package (the database wins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import chinese_calendar
+from sqlalchemy import Date, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tongban.core.database import Base, UTCDateTime, utcnow
+
+# Fixed-date statutory holidays used for a provisional guess in an unpublished year; the
+# lunar ones (春节, 清明, 端午, 中秋) and the make-up days cannot be guessed.
+_FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
+_MAX_SPAN_DAYS = 3660  # no statutory limit runs ten years; bounds every loop
+
+
+class CalendarYear(Base):
+    """A year whose schedule an administrator has entered from the State Council notice."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    notice: Mapped[str] = mapped_column(String(300))  # e.g. 国办发明电〔2026〕X号
+    published_by: Mapped[str] = mapped_column(String(128))
+    published_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarDay(Base):
+    """A day that differs from the plain Monday–Friday week: a holiday, or a make-up working day."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("calendar_years.year", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    start: date
+    working_days: int
+    due: date
+    provisional: bool
+    unknown_years: tuple[int, ...] = field(default=())
+
+    @property
+    def note(self) -> str | None:
+        if not self.provisional:
+            return None
+        years = "、".join(str(y) for y in self.unknown_years)
+        return f"{years} 年节假日安排尚未公布，期限为暂定，公布后将重新计算"
+
+
+class WorkingCalendar:
+    """Loaded once per unit of work: the stored schedules plus the package's known years."""
+
+    def __init__(self, stored_years: set[int], stored_days: dict[date, str]) -> None:
+        self.stored_years = stored_years
+        self.stored_days = stored_days
+
+    @classmethod
+    def load(cls, db: Session) -> "WorkingCalendar":
+        years = set(db.scalars(select(CalendarYear.year)))
+        days = {row.day: row.kind for row in db.scalars(select(CalendarDay))}
+        return cls(years, days)
+
+    @staticmethod
+    def package_knows(year: int) -> bool:
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def is_known(self, year: int) -> bool:
+        return year in self.stored_years or self.package_knows(year)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.stored_days:
+            return self.stored_days[day] == "workday"
+        if day.year in self.stored_years:  # a published year: whatever is not listed is ordinary
+            return day.weekday() < 5
+        if self.package_knows(day.year):
+            return chinese_calendar.is_workday(day)
+        return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS
+
+    def add_working_days(self, start: date, working_days: int) -> Deadline:
+        """The due date ``working_days`` working days after ``start`` (the start day not counted)."""
+        if working_days < 0:
+            raise ValueError("working_days must not be negative")
+        day, counted, unknown = start, 0, set()
+        if not self.is_known(start.year):
+            unknown.add(start.year)
+        while counted < working_days:
+            day += timedelta(days=1)
+            if (day - start).days > _MAX_SPAN_DAYS:
+                raise ValueError("deadline span too long")
+            if not self.is_known(day.year):
+                unknown.add(day.year)
+            if self.is_working_day(day):
+                counted += 1
+        return Deadline(start, working_days, day, bool(unknown), tuple(sorted(unknown)))
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
+        if (end - start).days > _MAX_SPAN_DAYS:
+            raise ValueError("span too long")
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+    def month(self, year: int, month: int) -> list[tuple[date, bool]]:
+        first = date(year, month, 1)
+        days = []
+        day = first
+        while day.month == month:
+            days.append((day, self.is_working_day(day)))
+            day += timedelta(days=1)
+        return days
+
+
+def publish_year(
+    db: Session, *, year: int, notice: str, holidays: dict[date, str], workdays: dict[date, str], published_by: str
+) -> CalendarYear:
+    """Store (or replace) one year's schedule from the State Council notice."""
+    for day in [*holidays, *workdays]:
+        if day.year != year:
+            raise ValueError(f"{day.isoformat()} 不属于 {year} 年")
+    clash = set(holidays) & set(workdays)
+    if clash:
+        raise ValueError(f"{min(clash).isoformat()} 不能同时是节假日和调休上班日")
+    existing = db.get(CalendarYear, year)
+    if existing is not None:
+        db.delete(existing)
+        for row in db.scalars(select(CalendarDay).where(CalendarDay.year == year)):
+            db.delete(row)
+        db.flush()
+    entry = CalendarYear(year=year, notice=notice, published_by=published_by, published_at=utcnow())
+    db.add(entry)
+    db.flush()
+    db.add_all(CalendarDay(day=d, year=year, kind="holiday", name=n) for d, n in holidays.items())
+    db.add_all(CalendarDay(day=d, year=year, kind="workday", name=n) for d, n in workdays.items())
+    db.flush()
+    return entry

@@ -1,0 +1,38 @@
+"""Government structure: levels (市, 区, 街镇, 居村) and departments."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tongban.core.database import Base
+
+
+class Level(StrEnum):
+    CITY = "city"
+    DISTRICT = "district"
+    TOWN = "town"  # 街道 / 镇
+    VILLAGE = "village"  # 居委会 / 村委会
+
+
+LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区", Level.TOWN: "街镇", Level.VILLAGE: "居村"}
+
+
+class Department(Base):
+    """A department or an administration at one level; streets and committees are departments too."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str] = mapped_column(String(50))
+    level: Mapped[str] = mapped_column(String(16))
+    division_code: Mapped[str] = mapped_column(String(12))  # GB/T 2260 (and town/village extension)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id])

@@ -1,0 +1,68 @@
+"""Departments: read and register."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongban.core.errors import Problem
+from tongban.org.models import LEVEL_LABELS, Department, Level
+from tongban.org.schemas import DepartmentCreate, DepartmentRead
+
+_LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
+
+
+def get_by_code(db: Session, code: str) -> Department | None:
+    return db.scalar(select(Department).where(Department.code == code))
+
+
+def get_by_code_or_404(db: Session, code: str) -> Department:
+    department = get_by_code(db, code)
+    if department is None:
+        raise Problem("not-found", f"部门代码 {code} 不存在")
+    return department
+
+
+def list_all(db: Session) -> list[Department]:
+    return list(db.scalars(select(Department).order_by(Department.id)))
+
+
+def to_read(department: Department) -> DepartmentRead:
+    return DepartmentRead(
+        code=department.code,
+        name=department.name,
+        short_name=department.short_name,
+        level=Level(department.level),
+        level_label=LEVEL_LABELS[Level(department.level)],
+        division_code=department.division_code,
+        parent_code=department.parent.code if department.parent else None,
+        phone=department.phone,
+        address=department.address,
+    )
+
+
+def create(db: Session, *, department_in: DepartmentCreate) -> Department:
+    if get_by_code(db, department_in.code) is not None:
+        raise Problem("conflict", f"部门代码 {department_in.code} 已存在")
+    parent = None
+    if department_in.parent_code:
+        parent = get_by_code(db, department_in.parent_code)
+        if parent is None:
+            raise Problem("validation-error", f"上级部门 {department_in.parent_code} 不存在",
+                          errors=[{"field": "body.parent_code", "code": "unknown_department", "message": "上级部门不存在"}])
+        if _LEVEL_ORDER.index(Level(parent.level)) > _LEVEL_ORDER.index(department_in.level):
+            raise Problem("validation-error", "上级部门的层级不能低于本部门",
+                          errors=[{"field": "body.level", "code": "level_above_parent", "message": "层级高于上级部门"}])
+    department = Department(
+        code=department_in.code,
+        name=department_in.name,
+        short_name=department_in.short_name,
+        level=department_in.level.value,
+        division_code=department_in.division_code,
+        parent=parent,
+        phone=department_in.phone,
+        address=department_in.address,
+    )
+    db.add(department)
+    db.flush()
+    return department
