@@ -19,7 +19,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
 from tongban.core.config import Settings, get_settings
 from tongban.core.database import make_engine, make_sessionmaker
-from tongban.core.errors import PROBLEM_TYPES, install_error_handlers
+from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.observability import Metrics, RequestContextMiddleware, configure_logging
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
     for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router):

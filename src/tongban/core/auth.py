@@ -168,18 +168,28 @@ def _route_permission(route: APIRoute) -> Permission | None:
     return found[0] if found else None
 
 
-def check_routes(app: FastAPI) -> None:
-    """Refuse to start if any API route forgot its permission; publish each in OpenAPI."""
-    missing = []
-    for route in app.routes:
+def _api_routes(routes) -> list[APIRoute]:
+    """Every APIRoute, also inside included routers (newer FastAPI keeps them wrapped)."""
+    found = []
+    for route in routes:
         if isinstance(route, APIRoute):
-            permission = _route_permission(route)
-            if permission is None:
-                missing.append(f"{','.join(sorted(route.methods))} {route.path}")
-                continue
-            route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.value}
-            note = f"**权限 (permission)**: `{permission.value}`"
-            if note not in (route.description or ""):
-                route.description = f"{note}\n\n{route.description or ''}".strip()
+            found.append(route)
+        elif getattr(route, "original_router", None) is not None:
+            found.extend(_api_routes(route.original_router.routes))
+    return found
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse to start if any route forgot its permission; publish each in OpenAPI."""
+    missing = []
+    for route in _api_routes(app.routes):
+        permission = _route_permission(route)
+        if permission is None:
+            missing.append(f"{','.join(sorted(route.methods))} {route.path}")
+            continue
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.value}
+        note = f"**权限 (permission)**: `{permission.value}`"
+        if note not in (route.description or ""):
+            route.description = f"{note}\n\n{route.description or ''}".strip()
     if missing:
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tongban.core.observability import current_request_id
@@ -183,10 +183,44 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
             return render_page(request, problem.status, problem.title, problem.detail)
         return problem_response(problem)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error", extra={"path": request.url.path})
-        problem = Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
-        if not _is_api(request):
-            return render_page(request, problem.status, problem.title, problem.detail)
-        return problem_response(problem)
+
+
+class UnexpectedErrorMiddleware:
+    """Turns any unhandled exception into a 500 problem (or page) carrying the request id.
+
+    It sits inside the request-id middleware, so the answer and the log line share the id;
+    the stack trace goes to the log only.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error", extra={"path": scope.get("path")})
+            if started:
+                raise
+            problem = Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
+            if scope.get("path", "").startswith("/api/"):
+                response = problem_response(problem)
+            else:
+                response = HTMLResponse(
+                    f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{problem.title}</title>"
+                    f"<h1>{problem.title}</h1><p>{problem.detail}</p><p>请求编号：{current_request_id()}</p>"
+                    "<p><a href=\"/\">返回首页</a></p></html>",
+                    status_code=500,
+                )
+            await response(scope, receive, send)

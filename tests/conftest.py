@@ -1,0 +1,130 @@
+"""Fixtures shared by every test.
+
+Every database test runs on SQLite and, when ``TONGBAN_TEST_DATABASE_URL`` is set, on
+PostgreSQL too: the ``database`` fixture is parametrised over both engines. Each PostgreSQL
+database lives in a schema of its own, created for the test run and dropped after it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from tongban import demo
+from tongban.app import create_app
+from tongban.core import audit, migrate
+from tongban.core.config import Environment, Settings
+from tongban.core.database import make_engine, make_sessionmaker, session_scope
+from helpers import bearer
+
+PG_URL = os.environ.get("TONGBAN_TEST_DATABASE_URL")
+ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@dataclass
+class Database:
+    """A migrated, empty database of one engine, with the settings that point at it."""
+
+    engine_name: str
+    settings: Settings
+
+    def sessionmaker(self):
+        return make_sessionmaker(make_engine(self.settings))
+
+
+def test_settings(database_url: str) -> Settings:
+    return Settings(env=Environment.TEST, database_url=database_url, argon2_profile="CHEAPEST",
+                    log_format="text", log_level="WARNING")
+
+
+def _pg_admin_url() -> str:
+    url = PG_URL
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def create_database(engine_name: str, tmp_dir: Path) -> tuple[Database, callable]:
+    """A fresh migrated database; returns it with its clean-up."""
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_dir / f'tongban-{uuid.uuid4().hex[:8]}.db'}"
+        cleanup = lambda: None  # noqa: E731 — the tmp dir goes away by itself
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(_pg_admin_url())
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _with_search_path(PG_URL, schema)
+
+        def cleanup() -> None:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+    settings = test_settings(url)
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return Database(engine_name, settings), cleanup
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def database(request, tmp_path_factory) -> Iterator[Database]:
+    """The shared database of one engine for the run, with the demo data loaded once."""
+    db, cleanup = create_database(request.param, tmp_path_factory.mktemp(request.param))
+    audit.configure(db.settings.secret_key)
+    with session_scope(db.sessionmaker()) as session:
+        demo.load(session, db.settings)
+    yield db
+    cleanup()
+
+
+@pytest.fixture
+def fresh_database(database, tmp_path) -> Iterator[Database]:
+    """A database of the same engine that no other test touches, demo data loaded."""
+    db, cleanup = create_database(database.engine_name, tmp_path)
+    audit.configure(db.settings.secret_key)
+    with session_scope(db.sessionmaker()) as session:
+        demo.load(session, db.settings)
+    yield db
+    cleanup()
+
+
+@pytest.fixture(scope="session")
+def app(database):
+    return create_app(database.settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:
+    session = app.state.sessionmaker()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def as_role(client):
+    """``as_role("inspector")`` → Authorization headers for that demo account."""
+    return lambda username: bearer(client, username)
