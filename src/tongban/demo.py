@@ -14,6 +14,7 @@ from tongban.accounts import service as accounts
 from tongban.accounts.models import ApiClient
 from tongban.core import audit
 from tongban.core.config import Settings
+from tongban.core.idnumbers import check_credit_code, check_resident_id
 from tongban.core.permissions import ROLE_LABELS, Role
 from tongban.org import service as org
 from tongban.org.models import Department, Level
@@ -82,7 +83,7 @@ STAFF = [
     DemoAccount(Role.GRID_SUPERVISOR, "grid", "吴海", "PD-WGZX"),
     DemoAccount(Role.HOTLINE_AGENT, "hotline", "郑丽", "PD-WGZX"),
 ]
-CITIZEN = DemoAccount(Role.CITIZEN, "310115198806151238", "张伟", None)
+CITIZEN = DemoAccount(Role.CITIZEN, "310115199306151236", "张伟", None)
 ENTERPRISE = DemoAccount(Role.ENTERPRISE, "91310115MA1FL0001N", "上海浦江示范科技有限公司", None)
 CLIENT_ID = "pd-ga-population-system"
 
@@ -119,12 +120,12 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
             created += 1
         listing.append((ROLE_LABELS[account.role], account.username, DEMO_PASSWORD, department.short_name))
     if accounts.get_by_username(db, CITIZEN.username) is None:
-        accounts.register_citizen(db, settings, resident_id=CITIZEN.username, display_name=CITIZEN.name,
+        accounts.register_citizen(db, settings, resident_id=check_resident_id(CITIZEN.username), display_name=CITIZEN.name,
                                   password=DEMO_PASSWORD)
         created += 1
     listing.append((ROLE_LABELS[Role.CITIZEN], CITIZEN.username, DEMO_PASSWORD, f"{CITIZEN.name}（身份证号登录）"))
     if accounts.get_by_username(db, ENTERPRISE.username) is None:
-        accounts.register_enterprise(db, settings, credit_code=ENTERPRISE.username, display_name=ENTERPRISE.name,
+        accounts.register_enterprise(db, settings, credit_code=check_credit_code(ENTERPRISE.username), display_name=ENTERPRISE.name,
                                      password=DEMO_PASSWORD)
         created += 1
     listing.append((ROLE_LABELS[Role.ENTERPRISE], ENTERPRISE.username, DEMO_PASSWORD, f"{ENTERPRISE.name}（信用代码登录）"))

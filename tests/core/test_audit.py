@@ -105,7 +105,7 @@ def test_an_inserted_entry_is_named(fresh_database):
         "INSERT INTO audit_events (seq, occurred_at, actor_type, actor_id, actor_name, department_code, action, "
         "object_type, object_id, purpose, outcome, request_id, details, prev_hash, hash) VALUES "
         f"({last + 1}, '2026-01-05 09:00:00+00:00', 'user', '1', '王晓燕', 'PD-SCJG', 'registry.read', 'person', "
-        f"'310115198806151238', '核查', 'success', NULL, '{{}}', '{previous_hash}', '{'a' * 64}')"
+        f"'310115199306151236', '核查', 'success', NULL, '{{}}', '{previous_hash}', '{'a' * 64}')"
     ))
     result = _verify(fresh_database)
     assert result.exit_code == 1

@@ -76,6 +76,8 @@ def _bearer(request: Request) -> str | None:
     if not header:
         return None
     scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic":  # client credentials, read by the token endpoint only
+        return None
     if scheme.lower() != "bearer" or not value.strip():
         raise Problem("invalid-token", "Authorization 头应为 “Bearer <令牌>”",
                       headers={"WWW-Authenticate": "Bearer"})

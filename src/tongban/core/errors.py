@@ -158,7 +158,7 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        if not _is_api(request) and exc.status != 401:
+        if not _is_api(request):
             return render_page(request, exc.status, exc.title, exc.detail)
         return problem_response(exc)
 
