@@ -115,15 +115,19 @@ def department_staff(code: str, db: DbSession, principal: Annotated[Principal, r
     return [_staff_read(u) for u in users]
 
 
+def _registered(db, user: User, action: str) -> AccountRead:
+    audit.record(db, actor=audit.ANONYMOUS, action=action, object_type="user", object_id=str(user.id))
+    db.commit()
+    return AccountRead(id=user.id, kind=user.kind, username=user.username, display_name=user.display_name,
+                       created_at=user.created_at)
+
+
 @router.post("/accounts/citizens", response_model=AccountRead, status_code=201, summary="自然人注册（身份证号）")
 def register_citizen(request: Request, body: CitizenRegister, db: DbSession,
                      _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     user = service.register_citizen(db, request.app.state.settings, resident_id=body.resident_id,
                                     display_name=body.name, password=body.password, phone=body.phone)
-    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_citizen", object_type="user", object_id=str(user.id))
-    db.commit()
-    return AccountRead(id=user.id, kind=user.kind, username=user.username, display_name=user.display_name,
-                       created_at=user.created_at)
+    return _registered(db, user, "accounts.register_citizen")
 
 
 @router.post("/accounts/enterprises", response_model=AccountRead, status_code=201, summary="法人注册（统一社会信用代码）")
@@ -131,10 +135,7 @@ def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSessio
                         _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     user = service.register_enterprise(db, request.app.state.settings, credit_code=body.credit_code,
                                        display_name=body.name, password=body.password, phone=body.phone)
-    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_enterprise", object_type="user", object_id=str(user.id))
-    db.commit()
-    return AccountRead(id=user.id, kind=user.kind, username=user.username, display_name=user.display_name,
-                       created_at=user.created_at)
+    return _registered(db, user, "accounts.register_enterprise")
 
 
 @router.post("/clients", response_model=ClientCreated, status_code=201, summary="登记部门业务系统（OAuth2 客户端）")

@@ -135,22 +135,24 @@ def create_staff(db: Session, settings: Settings, *, username: str, display_name
 def register_citizen(db: Session, settings: Settings, *, resident_id: str, display_name: str, password: str,
                      phone: str | None = None) -> User:
     """``resident_id`` must already be validated (``tongban.core.idnumbers.ResidentId``)."""
-    _ensure_free(db, resident_id)
-    user = User(kind=AccountKind.CITIZEN.value, username=resident_id, display_name=display_name,
-                password_hash=hash_password(password, profile=settings.argon2_profile), resident_id=resident_id,
-                phone=phone, role_rows=[UserRole(role=Role.CITIZEN.value)])
-    db.add(user)
-    db.flush()
-    return user
+    return _register_applicant(db, settings, kind=AccountKind.CITIZEN, role=Role.CITIZEN, key=resident_id,
+                               display_name=display_name, password=password, phone=phone, resident_id=resident_id)
 
 
 def register_enterprise(db: Session, settings: Settings, *, credit_code: str, display_name: str, password: str,
                         phone: str | None = None) -> User:
     """``credit_code`` must already be validated (``tongban.core.idnumbers.CreditCode``)."""
-    _ensure_free(db, credit_code)
-    user = User(kind=AccountKind.ENTERPRISE.value, username=credit_code, display_name=display_name,
-                password_hash=hash_password(password, profile=settings.argon2_profile), credit_code=credit_code,
-                phone=phone, role_rows=[UserRole(role=Role.ENTERPRISE.value)])
+    return _register_applicant(db, settings, kind=AccountKind.ENTERPRISE, role=Role.ENTERPRISE, key=credit_code,
+                               display_name=display_name, password=password, phone=phone, credit_code=credit_code)
+
+
+def _register_applicant(db: Session, settings: Settings, *, kind: AccountKind, role: Role, key: str, display_name: str,
+                        password: str, phone: str | None, **identity: str) -> User:
+    """Citizens sign in with their ID number, enterprises with their credit code."""
+    _ensure_free(db, key)
+    user = User(kind=kind.value, username=key, display_name=display_name,
+                password_hash=hash_password(password, profile=settings.argon2_profile), phone=phone,
+                role_rows=[UserRole(role=role.value)], **identity)
     db.add(user)
     db.flush()
     return user
