@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Request
@@ -19,11 +19,13 @@ from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
 from tongban.core.config import Settings, get_settings
 from tongban.core.database import make_engine, make_sessionmaker
+from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.observability import Metrics, RequestContextMiddleware, configure_logging
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
 from tongban.org import api as org_api
+from tongban.registry import api as registry_api
 from tongban.web import pages as web_pages
 from tongban.workdays import api as workdays_api
 
@@ -43,7 +45,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings)
     metrics = Metrics()
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # The outbox relay: committed events leave the database in order, at least once.
+        relay = None
+        if settings.relay_enabled:
+            relay = OutboxRelay(app.state.sessionmaker, make_transport(settings.nats_url))
+            relay.start()
+        app.state.relay = relay
+        yield
+        if relay is not None:
+            relay.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="tongban 通办 API",
         version=tongban.__version__,
         description="一网通办平台接口。错误按 RFC 9457 以 application/problem+json 返回；每个接口标注所需权限 (x-permission)。",
@@ -65,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
-    for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router):
+    for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router):
         app.include_router(router)
     app.include_router(accounts_pages.router)
     app.include_router(web_pages.router)

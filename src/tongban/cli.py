@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn,
+)
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -24,11 +27,15 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Working days.", no_args_is_help=True)
+registry_app = typer.Typer(help="Base registries: import, generate synthetic data.", no_args_is_help=True)
+events_app = typer.Typer(help="Change events (outbox relay).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(registry_app, name="registry")
+app.add_typer(events_app, name="events")
 
 console = Console()
 err = Console(stderr=True)
@@ -172,6 +179,79 @@ def calendar_deadline(
         result = WorkingCalendar.load(db).add_working_days(date.fromisoformat(start), working_days)
     console.print(f"{result.start} + {result.working_days} 个工作日 → [bold]{result.due}[/bold]"
                   + (f" [yellow]（暂定：{result.note}）[/yellow]" if result.provisional else ""))
+
+
+@registry_app.command("import")
+def registry_import(
+    registry: Annotated[str, typer.Argument(help="persons | legal_entities | addresses")],
+    file: Annotated[Path, typer.Argument(help="UTF-8 CSV or XLSX; header = field names or Chinese labels", exists=True,
+                                         dir_okay=False, readable=True)],
+    department: Annotated[str, typer.Option(help="Code of the source department, e.g. PD-GA")],
+    encoding: Annotated[str | None, typer.Option(help="utf-8 (default, BOM allowed) or gbk / gb18030")] = None,
+    batch_size: Annotated[int, typer.Option(min=100, max=50_000)] = 5000,
+    rejected: Annotated[Path | None, typer.Option(help="Where to write the rejected-rows CSV (default: FILE.rejected.csv)")] = None,
+) -> None:
+    """Import a file; killed and re-run, it resumes and ends as one clean run would."""
+    from tongban.registry import importer
+    from tongban.registry.schema import REGISTRIES
+
+    settings = _settings()
+    if registry not in REGISTRIES:
+        err.print(f"[red]没有名为 {registry} 的基础库[/red]（可用：{'、'.join(REGISTRIES)}）")
+        raise typer.Exit(2)
+    sessions = _sessions(settings)
+    actor = audit.SystemActor(actor_name=f"tongban registry import ({department})", department_code=department)
+    size = file.stat().st_size
+    with Progress(TextColumn("导入 {task.fields[name]}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TextColumn("已接受 {task.fields[accepted]:,} · 未变 {task.fields[unchanged]:,} · 拒绝 {task.fields[rejected]:,}"),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("import", total=size, name=file.name, accepted=0, unchanged=0, rejected=0)
+
+        def show(job, read: int) -> None:
+            progress.update(task, completed=read, accepted=job.rows_accepted, unchanged=job.rows_unchanged,
+                            rejected=job.rows_rejected)
+
+        try:
+            job = importer.run(sessions, registry=REGISTRIES[registry], path=file, department_code=department,
+                               actor=actor, encoding=encoding, batch_size=batch_size, progress=show)
+        except importer.ImportRefused as refusal:
+            err.print(f"[red]导入被拒绝[/red]：{refusal}")
+            raise typer.Exit(2) from None
+        show(job, size if job.status == "completed" else job.bytes_read)
+    report = rejected or file.with_name(file.name + ".rejected.csv")
+    if job.rows_rejected:
+        with session_scope(sessions) as db, open(report, "w", encoding="utf-8", newline="") as out:
+            for chunk in importer.rejected_csv(db, job.id):
+                out.write(chunk)
+    console.print(f"任务 {job.id}：{ {'completed': '完成', 'failed': '中断', 'refused': '被拒绝'}.get(job.status, job.status)}；"
+                  f"接受 {job.rows_accepted:,} 行，未变 {job.rows_unchanged:,} 行，拒绝 {job.rows_rejected:,} 行"
+                  + (f"（原因见 {report}）" if job.rows_rejected else "")
+                  + (f"\n{job.message}" if job.message else ""))
+    if job.status != "completed":
+        raise typer.Exit(1)
+
+
+@events_app.command("relay")
+def events_relay(once: Annotated[bool, typer.Option(help="Deliver what is waiting, then stop")] = False) -> None:
+    """Deliver outbox events (to NATS JetStream when TONGBAN_NATS_URL is set)."""
+    import time
+
+    from tongban.core.events import OutboxRelay, make_transport
+
+    settings = _settings()
+    relay = OutboxRelay(_sessions(settings), make_transport(settings.nats_url))
+    try:
+        if once:
+            console.print(f"已投递 {relay.drain():,} 条事件")
+            return
+        relay.start()
+        console.print("事件投递中（Ctrl-C 停止）")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        relay.stop()
 
 
 if __name__ == "__main__":

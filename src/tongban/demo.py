@@ -18,6 +18,7 @@ from tongban.core.idnumbers import check_credit_code, check_resident_id
 from tongban.core.permissions import ROLE_LABELS, Role
 from tongban.org import service as org
 from tongban.org.models import Department, Level
+from tongban.registry.schema import Duty
 
 DEMO_PASSWORD = "tongban-demo-2026"
 DEMO_CLIENT_SECRET = "tongban-demo-client-secret-2026"
@@ -88,11 +89,29 @@ ENTERPRISE = DemoAccount(Role.ENTERPRISE, "91310115MA1FL0001N", "上海浦江示
 CLIENT_ID = "pd-ga-population-system"
 
 
+# Which department is the authoritative source (一数一源) for which duty.
+DUTIES = {
+    "PD-GA": Duty.PUBLIC_SECURITY,
+    "PD-RS": Duty.HUMAN_RESOURCES,
+    "PD-MZ": Duty.CIVIL_AFFAIRS,
+    "PD-SCJG": Duty.MARKET_REGULATION,
+    "PD-SW": Duty.TAXATION,
+    "PD-GHZY": Duty.PLANNING_RESOURCES,
+    "PD-JY": Duty.EDUCATION,
+    "PD-GJJ": Duty.HOUSING_FUND,
+    "PD-TJ": Duty.STATISTICS,
+    "PD-WJW": Duty.HEALTH,
+}
+
+
 def _department(db: Session, code, name, short, level, division, parent_code) -> Department:
     existing = org.get_by_code(db, code)
     if existing is not None:
+        if existing.duty is None and code in DUTIES:  # databases loaded before duties existed
+            existing.duty = DUTIES[code].value
         return existing
     department = Department(code=code, name=name, short_name=short, level=level.value, division_code=division,
+                            duty=DUTIES[code].value if code in DUTIES else None,
                             parent=org.get_by_code(db, parent_code) if parent_code else None)
     db.add(department)
     db.flush()

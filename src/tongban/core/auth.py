@@ -34,6 +34,7 @@ class Principal:
     department_id: int | None
     department_code: str | None
     department_name: str | None
+    department_duty: str | None
     roles: tuple[str, ...]
     grants: dict[Permission, Scope] = field(default_factory=dict)
     via_session: bool = False
@@ -65,6 +66,7 @@ def principal_for(*, actor_type: str, actor_id: str, actor_name: str, kind: str,
         department_id=department.id if department else None,
         department_code=department.code if department else None,
         department_name=department.name if department else None,
+        department_duty=department.duty if department else None,
         roles=tuple(roles),
         grants=grants_for({Role(r) for r in roles}),
         via_session=via_session,

@@ -2,8 +2,10 @@
 
 from tongban.accounts import models as _accounts  # noqa: F401
 from tongban.core import audit as _audit  # noqa: F401
+from tongban.core import events as _events  # noqa: F401
 from tongban.core import workdays as _workdays  # noqa: F401
 from tongban.core.database import Base
 from tongban.org import models as _org  # noqa: F401
+from tongban.registry import models as _registry  # noqa: F401
 
 metadata = Base.metadata

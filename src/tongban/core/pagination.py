@@ -37,14 +37,19 @@ def _decode(cursor: str) -> Any:
                       errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "分页游标无效"}]) from None
 
 
-def paginate(db: Session, query: Select, key, *, cursor: str | None, limit: int, descending: bool = True) -> tuple[list, str | None]:
-    """Rows after the cursor, ordered by ``key``; the next cursor, or None on the last page."""
+def paginate(db: Session, query: Select, key, *, cursor: str | None, limit: int, descending: bool = True,
+             mappings: bool = False) -> tuple[list, str | None]:
+    """Rows after the cursor, ordered by ``key``; the next cursor, or None on the last page.
+
+    ORM objects by default; ``mappings=True`` for a Core table's rows (dict-like).
+    """
     if cursor:
         after = _decode(cursor)
         query = query.where(key < after if descending else key > after)
     query = query.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
-    rows = list(db.scalars(query))
+    rows = list(db.execute(query).mappings()) if mappings else list(db.scalars(query))
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, _encode(getattr(rows[-1], key.key))
+    last = rows[-1][key.key] if mappings else getattr(rows[-1], key.key)
+    return rows, _encode(last)

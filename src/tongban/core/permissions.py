@@ -20,6 +20,12 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     CALENDAR_MANAGE = "calendar:manage"
     WORKBENCH = "workbench:use"
+    REGISTRY_READ = "registry:read"  # masked personal fields
+    REGISTRY_READ_PERSONAL = "registry:read_personal"  # clear personal fields, with a stated purpose
+    REGISTRY_WRITE = "registry:write"  # only the fields the department is the source of
+    REGISTRY_IMPORT = "registry:import"
+    CORRECTION_REQUEST = "correction:request"
+    CORRECTION_DECIDE = "correction:decide"
 
 
 class Scope(StrEnum):
@@ -63,12 +69,22 @@ STAFF_ROLES = frozenset(
     }
 )
 
-_STAFF_BASE = {Permission.SELF_READ: Scope.SELF, Permission.WORKBENCH: Scope.DEPARTMENT}
+_STAFF_BASE = {
+    Permission.SELF_READ: Scope.SELF,
+    Permission.WORKBENCH: Scope.DEPARTMENT,
+    Permission.REGISTRY_READ: Scope.ALL,
+    Permission.CORRECTION_REQUEST: Scope.ALL,
+}
+_SOURCE_STEWARD = {
+    Permission.REGISTRY_WRITE: Scope.DEPARTMENT,
+    Permission.REGISTRY_IMPORT: Scope.DEPARTMENT,
+    Permission.CORRECTION_DECIDE: Scope.DEPARTMENT,
+}
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
-    Role.WINDOW_CLERK: {**_STAFF_BASE},
-    Role.REVIEWER: {**_STAFF_BASE},
-    Role.DATA_STEWARD: {**_STAFF_BASE},
+    Role.WINDOW_CLERK: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
+    Role.REVIEWER: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
+    Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
@@ -83,7 +99,14 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.HOTLINE_AGENT: {**_STAFF_BASE},
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF},
-    Role.DEPARTMENT_SYSTEM: {Permission.SELF_READ: Scope.SELF},
+    # Department systems read shared data through the exchange under grants; here they write
+    # what their department is the source of.
+    Role.DEPARTMENT_SYSTEM: {
+        Permission.SELF_READ: Scope.SELF,
+        Permission.REGISTRY_READ: Scope.ALL,
+        Permission.CORRECTION_REQUEST: Scope.ALL,
+        **_SOURCE_STEWARD,
+    },
 }
 
 _SCOPE_RANK = {Scope.SELF: 0, Scope.DEPARTMENT: 1, Scope.ALL: 2}

@@ -14,6 +14,7 @@ class DepartmentRead(BaseModel):
     level: Level
     level_label: str
     division_code: str
+    duty: str | None
     parent_code: str | None
     phone: str | None
     address: str | None

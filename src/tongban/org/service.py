@@ -23,6 +23,10 @@ def get_by_code_or_404(db: Session, code: str) -> Department:
     return department
 
 
+def get_by_duty(db: Session, duty: str) -> Department | None:
+    return db.scalar(select(Department).where(Department.duty == duty))
+
+
 def list_all(db: Session) -> list[Department]:
     return list(db.scalars(select(Department).order_by(Department.id)))
 
@@ -35,6 +39,7 @@ def to_read(department: Department) -> DepartmentRead:
         level=Level(department.level),
         level_label=LEVEL_LABELS[Level(department.level)],
         division_code=department.division_code,
+        duty=department.duty,
         parent_code=department.parent.code if department.parent else None,
         phone=department.phone,
         address=department.address,

@@ -1,0 +1,163 @@
+"""The one event publisher: a transactional outbox, relayed to in-process handlers or NATS JetStream.
+
+``publish()`` writes the event in the caller's transaction, so a rolled-back change has no
+event and a committed one cannot lose its event. The relay delivers outbox rows in id order
+and marks them published only after the transport accepted them: delivery is at least once,
+in order, and every event carries an ``event_id`` for consumers to de-duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import BigInteger, Integer, String, Text, select, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from tongban.core.database import Base, UTCDateTime, utcnow
+
+log = logging.getLogger("tongban.events")
+
+SUBJECT_PREFIX = "tongban"
+_RELAY_LOCK_ID = 7_440_001  # PostgreSQL advisory lock: one relay at a time keeps the order
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    record_key: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+def publish(db: Session, *, event_type: str, subject: str, record_key: str | None, data: dict[str, Any]) -> str:
+    """Record an event in the caller's transaction; returns its event id."""
+    event_id = str(uuid.uuid4())
+    db.add(OutboxEvent(event_id=event_id, event_type=event_type, subject=f"{SUBJECT_PREFIX}.{subject}",
+                       record_key=record_key, occurred_at=utcnow(),
+                       payload=json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)))
+    return event_id
+
+
+def outbox_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a bulk insert of many events (imports); same shape as ``publish`` writes."""
+    now = utcnow()
+    return [
+        {"event_id": str(uuid.uuid4()), "event_type": e["event_type"], "subject": f"{SUBJECT_PREFIX}.{e['subject']}",
+         "record_key": e["record_key"], "occurred_at": now, "published_at": None,
+         "payload": json.dumps(e["data"], ensure_ascii=False, separators=(",", ":"), default=str)}
+        for e in events
+    ]
+
+
+def envelope(row: OutboxEvent) -> dict[str, Any]:
+    """What consumers receive."""
+    return {"event_id": row.event_id, "sequence": row.id, "type": row.event_type, "subject": row.subject,
+            "key": row.record_key, "occurred_at": row.occurred_at.isoformat(), "data": json.loads(row.payload)}
+
+
+class Transport(Protocol):
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        """Deliver in order or raise; nothing is marked published unless this returns."""
+
+    def close(self) -> None: ...
+
+
+class InProcessBus:
+    """The embedded default: handlers in this process, called in order."""
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[str, Callable[[dict[str, Any]], None]]] = []
+
+    def subscribe(self, subject_prefix: str, handler: Callable[[dict[str, Any]], None]) -> None:
+        self._handlers.append((subject_prefix, handler))
+
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            for prefix, handler in self._handlers:
+                if event["subject"].startswith(prefix):
+                    handler(event)
+
+    def close(self) -> None:
+        pass
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to the transport, oldest first."""
+
+    def __init__(self, sessions: sessionmaker[Session], transport: Transport, *, batch: int = 500) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.batch = batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Deliver one batch; returns how many were published (0 when idle or another relay runs)."""
+        with self.sessions() as db:
+            if db.get_bind().dialect.name == "postgresql":
+                if not db.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _RELAY_LOCK_ID}):
+                    return 0
+            rows = list(db.scalars(select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+                                   .order_by(OutboxEvent.id).limit(self.batch)))
+            if not rows:
+                db.rollback()
+                return 0
+            self.transport.deliver([envelope(row) for row in rows])
+            db.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows])).values(published_at=utcnow()))
+            db.commit()
+            return len(rows)
+
+    def drain(self, limit: int = 10_000_000) -> int:
+        total = 0
+        while total < limit:
+            published = self.run_once()
+            if not published:
+                break
+            total += published
+        return total
+
+    def notify(self) -> None:
+        """Something was committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self, poll_seconds: float = 0.5) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    busy = self.run_once()
+                except Exception:  # the transport is down or a handler failed: retry later, in order
+                    log.exception("outbox relay failed; will retry")
+                    busy = 0
+                if not busy:
+                    self._wake.wait(poll_seconds)
+                    self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.transport.close()
+
+
+def make_transport(nats_url: str | None) -> Transport:
+    if nats_url:
+        from tongban.core.nats import NatsTransport
+
+        return NatsTransport(nats_url)
+    return InProcessBus()

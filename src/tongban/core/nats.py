@@ -1,0 +1,129 @@
+"""NATS JetStream transport for the outbox, and a durable consumer for subscribers.
+
+JetStream keeps the events on disk; the ``Nats-Msg-Id`` header is the event id, so a
+re-published event inside the stream's duplicate window is stored once. Consumers use a
+durable pull consumer and ack each event after handling it: a consumer that restarts
+resumes where it stopped, and anything it did not ack is delivered again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
+
+STREAM = "TONGBAN"
+SUBJECTS = ["tongban.>"]
+
+
+class _Loop:
+    """A private event loop in a thread, so synchronous code can use the asyncio client."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="nats-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+async def ensure_stream(js, stream: str = STREAM, subjects: list[str] | None = None) -> None:
+    try:
+        await js.stream_info(stream)
+    except NotFoundError:
+        await js.add_stream(StreamConfig(name=stream, subjects=subjects or SUBJECTS, duplicate_window=600.0))
+
+
+class NatsTransport:
+    def __init__(self, url: str, *, stream: str = STREAM, subjects: list[str] | None = None) -> None:
+        self.url = url
+        self.stream = stream
+        self.subjects = subjects or SUBJECTS
+        self._loop = _Loop()
+        self._nc = None
+        self._js = None
+
+    async def _connect(self):
+        if self._nc is None or self._nc.is_closed:
+            self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=3)
+            self._js = self._nc.jetstream()
+            await ensure_stream(self._js, self.stream, self.subjects)
+        return self._js
+
+    async def _publish_all(self, events: list[dict[str, Any]]) -> None:
+        js = await self._connect()
+        # One at a time, each acknowledged by the stream before the next: order is kept.
+        for event in events:
+            await js.publish(event["subject"], json.dumps(event, ensure_ascii=False).encode(),
+                             headers={"Nats-Msg-Id": event["event_id"]}, timeout=10)
+
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        self._loop.run(self._publish_all(events), timeout=120)
+
+    def close(self) -> None:
+        async def _close():
+            if self._nc is not None and not self._nc.is_closed:
+                await self._nc.drain()
+
+        try:
+            self._loop.run(_close(), timeout=10)
+        finally:
+            self._loop.close()
+
+
+class DurableConsumer:
+    """``fetch()`` the next events for a named subscriber; ``ack`` those handled."""
+
+    def __init__(self, url: str, durable: str, *, filter_subject: str = "tongban.>", stream: str = STREAM) -> None:
+        self.url = url
+        self.durable = durable
+        self.filter_subject = filter_subject
+        self.stream = stream
+        self._loop = _Loop()
+        self._nc = None
+        self._sub = None
+        self._loop.run(self._connect())
+
+    async def _connect(self) -> None:
+        self._nc = await nats.connect(self.url, connect_timeout=5)
+        js = self._nc.jetstream()
+        await ensure_stream(js, self.stream)
+        config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT,
+                                deliver_policy=DeliverPolicy.ALL, ack_wait=5.0, max_ack_pending=1000,
+                                filter_subject=self.filter_subject)
+        self._sub = await js.pull_subscribe(self.filter_subject, durable=self.durable, stream=self.stream, config=config)
+
+    async def _fetch(self, batch: int, timeout: float):
+        try:
+            return await self._sub.fetch(batch, timeout=timeout)
+        except nats.errors.TimeoutError:
+            return []
+
+    def fetch(self, batch: int = 100, timeout: float = 1.0) -> list[tuple[dict[str, Any], Callable[[], None]]]:
+        """Events with their ack callbacks, oldest first."""
+        messages = self._loop.run(self._fetch(batch, timeout), timeout=timeout + 30)
+        return [(json.loads(m.data), self._acker(m)) for m in messages]
+
+    def _acker(self, message) -> Callable[[], None]:
+        return lambda: self._loop.run(message.ack())
+
+    def close(self) -> None:
+        async def _close():
+            if self._nc is not None and not self._nc.is_closed:
+                await self._nc.close()
+
+        try:
+            self._loop.run(_close(), timeout=10)
+        finally:
+            self._loop.close()

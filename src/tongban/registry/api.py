@@ -1,0 +1,280 @@
+"""Base registry API: read (masked unless allowed, every personal read audited), search,
+history and as-of, writes by the source only, corrections, imports."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
+from sqlalchemy import select
+
+from tongban.core import audit
+from tongban.core.auth import Principal, require
+from tongban.core.database import DbSession
+from tongban.core.errors import Problem
+from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
+from tongban.core.pagination import Cursor, Limit, Page, paginate
+from tongban.core.permissions import Permission
+from tongban.org import service as org
+from tongban.registry import corrections, importer, service
+from tongban.registry.models import TABLES, ImportJob, RecordVersion
+from tongban.registry.schema import REGISTRIES, Registry
+from tongban.registry.schemas import (
+    CorrectionCreate, CorrectionDecision, CorrectionRead, ImportJobRead, RecordRead, RecordWrite, RegistrySlug,
+    VersionRead, WriteRead,
+)
+
+router = APIRouter(prefix="/api/v1/registries", tags=["基础库 registries"])
+
+Purpose = Annotated[str | None, Query(min_length=2, max_length=200, description="查阅用途；有个人信息查阅权限时据此显示明文")]
+
+
+def _registry(slug: RegistrySlug) -> Registry:
+    return REGISTRIES[slug.registry_name]
+
+
+def _key(registry: Registry, raw: str) -> str:
+    """Keys are validated at the edge: a malformed ID number is a 422, not a 404."""
+    try:
+        if registry.name == "persons":
+            return check_resident_id(raw)
+        if registry.name == "legal_entities":
+            return check_credit_code(raw)
+    except InvalidNumber as error:
+        raise Problem("validation-error", error.message, errors=[{"field": "path.key", "code": error.code, "message": error.message}]) from None
+    if not (raw.isdigit() and len(raw) == 18):
+        raise Problem("validation-error", "地址编码应为 18 位数字",
+                      errors=[{"field": "path.key", "code": "invalid_address_code", "message": "地址编码应为 18 位数字"}])
+    return raw
+
+
+def _has_personal(registry: Registry) -> bool:
+    return any(f.personal for f in registry.fields)
+
+
+def _clear_allowed(principal: Principal, purpose: str | None) -> bool:
+    return purpose is not None and principal.can(Permission.REGISTRY_READ_PERSONAL)
+
+
+def _audit_read(db, principal: Principal, registry: Registry, key: str | None, purpose: str | None, clear: bool, **details) -> None:
+    if _has_personal(registry):
+        audit.record(db, actor=principal, action="registry.read", object_type=registry.name, object_id=key,
+                     purpose=purpose, details={"clear": clear, **details})
+
+
+@router.get("/corrections", response_model=list[CorrectionRead], summary="纠错申请列表（本部门收到的和提出的）")
+def list_corrections(db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
+                     status: Annotated[str | None, Query(pattern="^(pending|accepted|rejected)$")] = None):
+    return [CorrectionRead.model_validate(c) for c in corrections.visible(db, principal, status=status)]
+
+
+@router.post("/corrections/{correction_id}/decision", response_model=CorrectionRead, summary="来源部门处理纠错申请")
+def decide_correction(correction_id: int, body: CorrectionDecision, db: DbSession,
+                      principal: Annotated[Principal, require(Permission.CORRECTION_DECIDE)]):
+    correction = corrections.decide(db, correction_id=correction_id, accept=body.accept, reason=body.reason,
+                                    decider=principal, registries=REGISTRIES)
+    db.commit()
+    return CorrectionRead.model_validate(correction)
+
+
+@router.get("/imports/{job_id}", response_model=ImportJobRead, summary="导入任务进度")
+def import_status(job_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)]):
+    job = _job(db, principal, job_id)
+    return _job_read(job)
+
+
+@router.get("/imports/{job_id}/rejected.csv", summary="导入被拒绝的行（行号与原因）", response_class=StreamingResponse)
+def import_rejections(job_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)]):
+    _job(db, principal, job_id)
+    return StreamingResponse(importer.rejected_csv(db, job_id), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="rejected-{job_id[:8]}.csv"'})
+
+
+def _job(db, principal: Principal, job_id: str) -> ImportJob:
+    job = db.get(ImportJob, job_id)
+    if job is None:
+        raise Problem("not-found", f"导入任务 {job_id} 不存在")
+    if job.source_department != principal.department_code:
+        raise Problem("department-scope", "只能查看本部门的导入任务")
+    return job
+
+
+def _job_read(job: ImportJob) -> ImportJobRead:
+    progress = 1.0 if job.status == "completed" else (job.bytes_read / job.file_size if job.file_size else 0.0)
+    fields = {c: getattr(job, c) for c in ImportJobRead.model_fields if c not in ("progress", "registry")}
+    return ImportJobRead.model_validate({**fields, "registry": job.registry_name, "progress": round(min(progress, 1.0), 4)})
+
+
+@router.post("/{slug}/imports", response_model=ImportJobRead, status_code=202, summary="上传 CSV/XLSX 批量导入")
+def start_import(request: Request, slug: RegistrySlug, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)],
+                 file: Annotated[UploadFile, File(description="UTF-8 CSV 或 XLSX；表头为字段名或中文名")],
+                 encoding: Annotated[str | None, Query(pattern="^(utf-8|gbk|gb18030)$")] = None):
+    registry = _registry(slug)
+    settings = request.app.state.settings
+    suffix = ".xlsx" if (file.filename or "").lower().endswith(".xlsx") else ".csv"
+    folder = settings.data_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4()}{suffix}"
+    limit = settings.import_max_upload_mb * 1024 * 1024
+    with open(target, "wb") as out:
+        copied = 0
+        while chunk := file.file.read(1024 * 1024):
+            copied += len(chunk)
+            if copied > limit:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise Problem("payload-too-large", f"文件超过 {settings.import_max_upload_mb} MB 上限；请拆分文件，或由管理员用命令行 tongban registry import 导入")
+            out.write(chunk)
+    job_id = str(uuid.uuid4())
+    sessions = request.app.state.sessionmaker
+    department_code = principal.department_code
+    result: dict = {}
+
+    def work() -> None:
+        try:
+            result["job"] = importer.run(sessions, registry=registry, path=target, department_code=department_code,
+                                         actor=principal, file_name=file.filename or target.name, encoding=encoding,
+                                         job_id=job_id)
+        except importer.ImportRefused as refusal:
+            result["refused"] = str(refusal)
+
+    worker = threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True)
+    worker.start()
+    worker.join(timeout=2)  # small files finish at once; big ones report progress
+    db.expire_all()
+    job = db.scalar(select(ImportJob).where(ImportJob.file_sha256 == importer.file_sha256(target))
+                    .order_by(ImportJob.started_at.desc()))
+    if job is None:
+        raise Problem("import-refused", result.get("refused", "导入任务未能启动"))
+    return _job_read(job)
+
+
+@router.get("/{slug}", response_model=Page[RecordRead], summary="按名称和条件查询")
+def search(slug: RegistrySlug, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+           request: Request, purpose: Purpose = None, cursor: Cursor = None, limit: Limit = 20,
+           name: Annotated[str | None, Query(min_length=1, max_length=50, description="名称/姓名，前缀匹配")] = None):
+    registry = _registry(slug)
+    table = TABLES[registry.name]
+    query = select(table)
+    if name:
+        column = table.c.name if "name" in table.c else table.c[registry.key]
+        query = query.where(column.startswith(name, autoescape=True))
+    filters = {}
+    for param, value in request.query_params.items():
+        field = registry.by_name.get(param)
+        if field is None or param in ("name",):
+            continue
+        if field.personal and not _clear_allowed(principal, purpose):
+            raise Problem("permission-denied", f"按个人信息字段 {field.label} 查询需要个人信息查阅权限并说明用途")
+        filters[param] = service.parse_values(registry, {param: value}, location="query")[param]
+        query = query.where(table.c[param] == filters[param])
+    rows, next_cursor = paginate(db, query, table.c[registry.key], cursor=cursor, limit=limit, descending=False,
+                                 mappings=True)
+    clear = _clear_allowed(principal, purpose)
+    items = [_record_read(registry, row, clear) for row in rows]
+    _audit_read(db, principal, registry, None, purpose, clear, search={"name": name, **{k: str(v) for k, v in filters.items()}},
+                count=len(items))
+    db.commit()
+    return Page[RecordRead](items=items, next_cursor=next_cursor)
+
+
+def _record_read(registry: Registry, row, clear: bool) -> RecordRead:
+    values, masked = service.present(registry, dict(row), clear=clear)
+    return RecordRead(registry=registry.name, key=row[registry.key], version=row["version"], updated_at=row["updated_at"],
+                      updated_by=row["updated_by"], values=values, masked_fields=masked)
+
+
+@router.get("/{slug}/{key}", response_model=RecordRead, summary="按主键查阅（人口：身份证号；法人：统一社会信用代码；地址：地址编码）")
+def read(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+         purpose: Purpose = None, as_of: Annotated[AwareDatetime | None, Query(description="查看某一时刻的记录")] = None):
+    registry = _registry(slug)
+    key = _key(registry, key)
+    clear = _clear_allowed(principal, purpose)
+    _audit_read(db, principal, registry, key, purpose, clear, as_of=as_of.isoformat() if as_of else None)
+    db.commit()
+    if as_of is not None:
+        found = service.as_of(db, registry, key, as_of)
+        if found is None:
+            raise Problem("not-found", f"{as_of.isoformat()} 时{registry.label}库中没有 {key}")
+        data, version = found
+        values, masked = service.present(registry, data, clear=clear)
+        return RecordRead(registry=registry.name, key=key, version=version.version, updated_at=version.changed_at,
+                          updated_by=version.department_code, values=values, masked_fields=masked, as_of=as_of)
+    row = service.current_row(db, registry, key)
+    if row is None:
+        raise Problem("not-found", f"{registry.label}库中没有 {key}")
+    return _record_read(registry, row, clear)
+
+
+@router.get("/{slug}/{key}/history", response_model=Page[VersionRead], summary="记录的变更历史")
+def history(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+            purpose: Purpose = None, cursor: Cursor = None, limit: Limit = 50):
+    registry = _registry(slug)
+    key = _key(registry, key)
+    clear = _clear_allowed(principal, purpose)
+    query = select(RecordVersion).where(RecordVersion.registry_name == registry.name, RecordVersion.record_key == key)
+    versions, next_cursor = paginate(db, query, RecordVersion.version, cursor=cursor, limit=limit)
+    items = []
+    for version in versions:
+        values, masked = service.present(registry, json.loads(version.data), clear=clear)
+        items.append(VersionRead(version=version.version, changed_at=version.changed_at, department_code=version.department_code,
+                                 actor_name=version.actor_name, reason=version.reason,
+                                 changed_fields=json.loads(version.changed_fields), values=values, masked_fields=masked))
+    _audit_read(db, principal, registry, key, purpose, clear, history=True)
+    db.commit()
+    return Page[VersionRead](items=items, next_cursor=next_cursor)
+
+
+def _department(db, principal: Principal):
+    if principal.department_code is None:
+        raise Problem("not-authoritative", "当前账户不属于任何部门，不能写入基础库", status=403)
+    return org.get_by_code_or_404(db, principal.department_code)
+
+
+@router.post("/{slug}", response_model=WriteRead, status_code=201, summary="新建记录（仅权威来源部门）")
+def create(slug: RegistrySlug, body: RecordWrite, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_WRITE)]):
+    registry = _registry(slug)
+    values = service.parse_values(registry, body.values)
+    key = values.get(registry.key)
+    if not key:
+        raise Problem("validation-error", f"缺少主键 {registry.key}", errors=[{"field": f"body.values.{registry.key}", "code": "missing", "message": "缺少必填字段"}])
+    if service.current_row(db, registry, key) is not None:
+        raise Problem("conflict", f"{registry.label}库中已有 {key}，请用 PATCH 修改")
+    result = service.write(db, registry=registry, key=key, values=values, department=_department(db, principal),
+                           actor=principal, reason=body.reason)
+    db.commit()
+    return WriteRead(**result.__dict__)
+
+
+@router.patch("/{slug}/{key}", response_model=WriteRead, summary="修改记录的字段（仅该字段的权威来源部门）")
+def change(slug: RegistrySlug, key: str, body: RecordWrite, db: DbSession,
+           principal: Annotated[Principal, require(Permission.REGISTRY_WRITE)]):
+    registry = _registry(slug)
+    key = _key(registry, key)
+    values = service.parse_values(registry, body.values)
+    if registry.key in values and values[registry.key] != key:
+        raise Problem("validation-error", "主键不能修改", errors=[{"field": f"body.values.{registry.key}", "code": "immutable", "message": "主键不能修改"}])
+    if service.current_row(db, registry, key) is None:
+        raise Problem("not-found", f"{registry.label}库中没有 {key}")
+    result = service.write(db, registry=registry, key=key, values=values, department=_department(db, principal),
+                           actor=principal, reason=body.reason)
+    db.commit()
+    return WriteRead(**result.__dict__)
+
+
+@router.post("/{slug}/{key}/corrections", response_model=CorrectionRead, status_code=201, summary="向来源部门提出纠错申请")
+def request_correction(request: Request, slug: RegistrySlug, key: str, body: CorrectionCreate, db: DbSession,
+                       principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)]):
+    registry = _registry(slug)
+    correction = corrections.request_correction(
+        db, registry=registry, key=_key(registry, key), field_name=body.field, proposed=body.proposed_value,
+        reason=body.reason, evidence=body.evidence, requester=principal,
+        working_days=request.app.state.settings.correction_days)
+    db.commit()
+    return CorrectionRead.model_validate(correction)

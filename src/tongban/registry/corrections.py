@@ -1,0 +1,91 @@
+"""纠错: anyone may propose a correction; only the field's source decides, within working days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from tongban.core import audit, events
+from tongban.core.auth import Principal
+from tongban.core.database import utcnow
+from tongban.core.errors import Problem
+from tongban.core.permissions import Permission, Scope
+from tongban.core.workdays import WorkingCalendar
+from tongban.org import service as org
+from tongban.registry import service
+from tongban.registry.models import CorrectionRequest
+from tongban.registry.schema import Registry
+
+
+def request_correction(db: Session, *, registry: Registry, key: str, field_name: str, proposed: str | None,
+                       reason: str, evidence: str | None, requester: Principal, working_days: int,
+                       today: date | None = None) -> CorrectionRequest:
+    field = registry.by_name.get(field_name)
+    if field is None or field_name == registry.key:
+        raise Problem("validation-error", f"{registry.label}库没有可纠错的字段 {field_name}",
+                      errors=[{"field": "body.field", "code": "unknown_field", "message": "字段不存在或不可纠错"}])
+    service.parse_values(registry, {field_name: proposed}, location="body")
+    existing = service.current_row(db, registry, key)
+    if existing is None:
+        raise Problem("not-found", f"{registry.label}库中没有 {key}")
+    source = org.get_by_duty(db, field.duty.value)
+    if source is None:
+        raise Problem("conflict", f"{field.label}的来源部门尚未登记，无法受理纠错")
+    deadline = WorkingCalendar.load(db).add_working_days(today or date.today(), working_days)
+    correction = CorrectionRequest(
+        registry_name=registry.name, record_key=key, field=field_name, current_value=field.to_text(existing.get(field_name)),
+        proposed_value=proposed, reason=reason, evidence=evidence, requester_name=requester.actor_name,
+        requester_department=requester.department_code, source_department=source.code, status="pending",
+        due_on=deadline.due, due_provisional=deadline.provisional, created_at=utcnow())
+    db.add(correction)
+    db.flush()
+    events.publish(db, event_type="CorrectionRequested", subject="registry.corrections", record_key=str(correction.id),
+                   data={"id": correction.id, "registry": registry.name, "key": key, "field": field_name,
+                         "source": source.code, "due_on": deadline.due.isoformat()})
+    audit.record(db, actor=requester, action="registry.correction.request", object_type="correction_request",
+                 object_id=str(correction.id), purpose=reason, details={"registry": registry.name, "key": key, "field": field_name})
+    return correction
+
+
+def visible(db: Session, principal: Principal, *, status: str | None = None) -> list[CorrectionRequest]:
+    """A source sees the requests addressed to it; a requester its own; ALL-scope roles every one."""
+    query = select(CorrectionRequest).order_by(CorrectionRequest.id.desc()).limit(500)
+    if status:
+        query = query.where(CorrectionRequest.status == status)
+    if principal.scope_for(Permission.CORRECTION_DECIDE) != Scope.ALL and principal.scope_for(Permission.AUDIT_READ) != Scope.ALL:
+        query = query.where(or_(CorrectionRequest.source_department == principal.department_code,
+                                CorrectionRequest.requester_department == principal.department_code))
+    return list(db.scalars(query))
+
+
+def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decider: Principal, registries: dict[str, Registry]) -> CorrectionRequest:
+    correction = db.get(CorrectionRequest, correction_id, with_for_update=True)
+    if correction is None:
+        raise Problem("not-found", f"纠错申请 {correction_id} 不存在")
+    if correction.source_department != decider.department_code:
+        raise Problem("department-scope", f"只有来源部门（{correction.source_department}）可以处理该纠错申请")
+    if correction.status != "pending":
+        raise Problem("already-decided", f"纠错申请 {correction_id} 已于 {correction.decided_at:%Y-%m-%d %H:%M} 由{correction.decided_by}处理（{'采纳' if correction.status == 'accepted' else '不予采纳'}）",
+                      status_now=correction.status)
+    registry = registries[correction.registry_name]
+    if accept:
+        values = service.parse_values(registry, {correction.field: correction.proposed_value}, location="body")
+        department = org.get_by_code_or_404(db, decider.department_code)
+        service.write(db, registry=registry, key=correction.record_key, values=values, department=department,
+                      actor=decider, reason=f"采纳纠错申请 #{correction.id}：{reason}")
+    correction.status = "accepted" if accept else "rejected"
+    correction.decided_by = decider.actor_name
+    correction.decided_at = utcnow()
+    correction.decision_reason = reason
+    try:
+        db.flush()
+    except StaleDataError:
+        raise Problem("already-decided", f"纠错申请 {correction_id} 刚被其他人处理") from None
+    events.publish(db, event_type="CorrectionDecided", subject="registry.corrections", record_key=str(correction.id),
+                   data={"id": correction.id, "status": correction.status, "reason": reason})
+    audit.record(db, actor=decider, action=f"registry.correction.{correction.status}", object_type="correction_request",
+                 object_id=str(correction.id), purpose=reason)
+    return correction

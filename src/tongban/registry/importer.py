@@ -1,0 +1,409 @@
+"""Bulk import of CSV and XLSX files into a registry.
+
+Streams the file in batches (constant memory). Each batch — its inserts, changes, versions,
+events, rejected lines and the job's checkpoint — commits in one transaction, so a killed
+import, run again on the same file, resumes after the last committed line and ends exactly as
+one clean run would. Duplicate keys inside one file are found through the records themselves
+(``import_job``/``import_line``), not by holding the file's keys in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongban.core import audit
+from tongban.core.database import utcnow
+from tongban.core.events import OutboxEvent, outbox_rows
+from tongban.org.models import Department
+from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
+from tongban.registry.schema import Field, FieldError, Registry
+from tongban.registry.service import source_name
+
+SNIFF_BYTES = 64 * 1024
+csv.field_size_limit(1024 * 1024)  # one cell of a registry is never a megabyte
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported; nothing was written. The message is Chinese."""
+
+
+@dataclass
+class _Row:
+    line: int
+    key: str | None
+    values: dict[str, Any] | None
+    raw: str
+    error: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_encoding(path: Path, encoding: str | None) -> str:
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head:
+        raise ImportRefused("文件为空")
+    if b"\x00" in head:
+        raise ImportRefused("文件含有 NUL 字节，不是文本格式的 CSV（是否为 Excel 等二进制文件？请另存为 CSV UTF-8 或上传 .xlsx）")
+    if encoding:
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except (LookupError, UnicodeDecodeError) as error:
+            raise ImportRefused(f"文件无法按 {encoding} 解码：{error}") from None
+        return encoding
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        try:
+            codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+        except UnicodeDecodeError:
+            raise ImportRefused("文件不是 UTF-8 编码，也无法识别为 GBK/GB18030") from None
+        raise ImportRefused("文件编码是 GBK/GB18030，不是 UTF-8。请另存为“CSV UTF-8”，或指定编码 gbk 导入（命令行 --encoding gbk）") from None
+
+
+class _Reader:
+    """Header and (line number, cells) of a CSV or XLSX file, plus how far it has read."""
+
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        self.path = path
+        self.size = path.stat().st_size
+        self._binary = None
+        if path.suffix.lower() == ".xlsx":
+            self._open_xlsx()
+        else:
+            self._open_csv(_check_encoding(path, encoding))
+
+    def _open_csv(self, encoding: str) -> None:
+        self._binary = open(self.path, "rb")
+        text = io.TextIOWrapper(self._binary, encoding=encoding, errors="strict", newline="")
+        reader = csv.reader(text, strict=True)
+        try:
+            self.header = next(reader)
+        except StopIteration:
+            raise ImportRefused("文件为空") from None
+        except csv.Error as error:
+            raise ImportRefused(f"第 1 行（表头）不是合法的 CSV：{error}") from None
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    raise ImportRefused(f"第 {reader.line_num} 行附近不是合法的 CSV（{error}），此行及之后未导入") from None
+                except UnicodeDecodeError:
+                    raise ImportRefused(f"第 {reader.line_num + 1} 行附近含有非 {encoding} 字符，此行及之后未导入") from None
+                if cells:
+                    yield reader.line_num, cells
+
+        self.rows = rows()
+
+    def _open_xlsx(self) -> None:
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a broken file
+            raise ImportRefused(f"无法读取 XLSX 文件：{type(error).__name__}") from None
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        try:
+            self.header = [_cell_text(c) for c in next(values)]
+        except StopIteration:
+            raise ImportRefused("工作表为空") from None
+        while self.header and self.header[-1] == "":
+            self.header.pop()
+        total = max(sheet.max_row or 1, 1)
+        self._xlsx_progress = (0, total)
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            for number, row in enumerate(values, start=2):
+                cells = [_cell_text(c) for c in row][: len(self.header)]
+                self._xlsx_progress = (number, total)
+                if any(cells):
+                    yield number, cells + [""] * (len(self.header) - len(cells))
+
+        self.rows = rows()
+
+    def bytes_read(self) -> int:
+        if self._binary is not None:
+            return 0 if self._binary.closed else self._binary.tell()
+        done, total = self._xlsx_progress
+        return int(self.size * min(done / total, 1.0))
+
+    def close(self) -> None:
+        if self._binary is not None:
+            self._binary.close()
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _columns(db: Session, registry: Registry, header: list[str], department: Department) -> list[Field]:
+    """The fields of the header, refusing unknown, repeated, missing-key and foreign columns."""
+    fields, unknown, seen = [], [], set()
+    for title in header:
+        field = registry.field_for(title.strip().lstrip("\ufeff"))
+        if field is None:
+            unknown.append(title)
+            continue
+        if field.name in seen:
+            raise ImportRefused(f"表头中“{field.label}”出现了两次")
+        seen.add(field.name)
+        fields.append(field)
+    if unknown:
+        raise ImportRefused(f"未知的列：{'、'.join(unknown[:10])}。可用的列：{'、'.join(f.name for f in registry.fields)}")
+    if registry.key not in seen:
+        raise ImportRefused(f"缺少主键列 {registry.key}（{registry.by_name[registry.key].label}）")
+    foreign = [f for f in fields if f.duty.value != department.duty and f.name != registry.key]
+    if foreign:
+        parts = "；".join(f"“{f.label}”的权威来源是{source_name(db, f.duty)}" for f in foreign[:5])
+        raise ImportRefused(f"{department.name}不能导入这些列：{parts}")
+    return fields
+
+
+ProgressFn = Callable[[ImportJob, int], None]
+
+
+def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+        file_name: str | None = None, encoding: str | None = None, batch_size: int = 5000,
+        progress: ProgressFn | None = None, job_id: str | None = None) -> ImportJob:
+    """Import ``path`` (resuming an unfinished job of the same file); returns the finished job."""
+    path = Path(path)
+    sha = file_sha256(path)
+    with sessions() as db:
+        department = db.scalar(select(Department).where(Department.code == department_code))
+        if department is None:
+            raise ImportRefused(f"部门 {department_code} 不存在")
+        job = db.scalar(select(ImportJob).where(ImportJob.registry_name == registry.name, ImportJob.file_sha256 == sha,
+                                                ImportJob.source_department == department.code,
+                                                ImportJob.status.in_(("running", "failed"))).order_by(ImportJob.started_at.desc()))
+        if job is None:
+            job = ImportJob(id=job_id or str(uuid.uuid4()), registry_name=registry.name, source_department=department.code,
+                            actor_name=actor.actor_name, file_name=file_name or path.name, file_sha256=sha,
+                            file_size=path.stat().st_size, status="running", committed_line=0, rows_accepted=0,
+                            rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=utcnow())
+            db.add(job)
+        job.status, job.message = "running", None
+        db.commit()
+        job_id = job.id
+    try:
+        reader = _Reader(path, encoding)
+    except ImportRefused as refusal:
+        return _finish(sessions, job_id, "refused", str(refusal), actor)
+    try:
+        with sessions() as db:
+            department = db.scalar(select(Department).where(Department.code == department_code))
+            fields = _columns(db, registry, reader.header, department)
+        may_create = department.duty == registry.owner.value
+        batch: list[_Row] = []
+        with sessions() as db:
+            resume_after = db.get(ImportJob, job_id).committed_line
+        for line, cells in reader.rows:
+            if line <= resume_after:
+                continue
+            batch.append(_parse(registry, fields, line, cells))
+            if len(batch) >= batch_size:
+                _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, reader.bytes_read())
+                batch = []
+                if progress:
+                    with sessions() as db:
+                        progress(db.get(ImportJob, job_id), reader.bytes_read())
+        if batch:
+            _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, reader.size)
+    except ImportRefused as refusal:
+        return _finish(sessions, job_id, "failed" if _committed(sessions, job_id) else "refused", str(refusal), actor)
+    finally:
+        reader.close()
+    return _finish(sessions, job_id, "completed", None, actor)
+
+
+def _committed(sessions, job_id: str) -> int:
+    with sessions() as db:
+        return db.get(ImportJob, job_id).committed_line
+
+
+def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> ImportJob:
+    with sessions() as db:
+        job = db.get(ImportJob, job_id)
+        job.status, job.finished_at = status, utcnow()
+        if status == "completed":
+            job.bytes_read = job.file_size
+            if job.committed_line == 0:
+                message = "文件只有表头，没有数据行"
+        job.message = message
+        audit.record(db, actor=actor, action="registry.import", object_type="import_job", object_id=job.id,
+                     outcome="success" if status == "completed" else "failed", department_code=job.source_department,
+                     details={"registry": job.registry_name, "file": job.file_name, "status": status,
+                              "accepted": job.rows_accepted, "unchanged": job.rows_unchanged,
+                              "rejected": job.rows_rejected, "message": message})
+        db.commit()
+        db.refresh(job)
+        db.expunge(job)
+        return job
+
+
+def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str]) -> _Row:
+    raw = ",".join(cells)[:2000]
+    if len(cells) != len(fields):
+        return _Row(line, None, None, raw, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
+    values, errors = {}, []
+    for field, cell in zip(fields, cells):
+        try:
+            values[field.name] = field.parse(cell)
+        except FieldError as error:
+            errors.append(str(error))
+    key = values.get(registry.key)
+    if errors:
+        return _Row(line, key or (cells[fields.index(registry.by_name[registry.key])] or None), None, raw, "；".join(errors))
+    return _Row(line, key, values, raw)
+
+
+def _commit_batch(sessions, registry: Registry, job_id: str, department: Department, actor, batch: list[_Row],
+                  may_create: bool, bytes_read: int) -> None:
+    table = TABLES[registry.name]
+    key_column = table.c[registry.key]
+    with sessions() as db:
+        keys = list({row.key for row in batch if row.values is not None})
+        existing: dict[str, dict] = {}
+        for start in range(0, len(keys), 900):
+            for found in db.execute(select(table).where(key_column.in_(keys[start:start + 900]))).mappings():
+                existing[found[registry.key]] = dict(found)
+        now = utcnow()
+        inserts, updates, touches, versions, outbox, rejected = [], [], [], [], [], []
+        accepted = unchanged = 0
+        owner_in_batch: dict[str, int] = {}
+        for row in batch:
+            if row.values is None:
+                rejected.append(row)
+                continue
+            current = existing.get(row.key)
+            first_line = owner_in_batch.get(row.key)
+            if first_line is None and current is not None and current["import_job"] == job_id and current["import_line"] < row.line:
+                first_line = current["import_line"]
+            if first_line is not None:
+                row.error = f"主键 {row.key} 与第 {first_line} 行重复，本行未导入"
+                rejected.append(row)
+                continue
+            if current is None and not may_create:
+                row.error = f"{registry.label}库中没有 {row.key}；只有{source_name(db, registry.owner)}可以新建记录"
+                rejected.append(row)
+                continue
+            merged = {f.name: (current or {}).get(f.name) for f in registry.fields}
+            merged.update(row.values)
+            try:
+                registry.check_record(merged)
+            except FieldError as error:
+                row.error = str(error)
+                rejected.append(row)
+                continue
+            if current is None:
+                missing = [f.label for f in registry.fields if f.required and merged.get(f.name) in (None, "")]
+                if missing:
+                    row.error = f"新建记录缺少必填字段：{'、'.join(missing)}"
+                    rejected.append(row)
+                    continue
+            owner_in_batch[row.key] = row.line
+            after = {f.name: f.to_text(merged[f.name]) for f in registry.fields}
+            changed = [f.name for f in registry.fields
+                       if current is None or f.to_text(current.get(f.name)) != after[f.name]]
+            if current is not None and not changed:
+                touches.append({"_key": row.key, "import_job": job_id, "import_line": row.line})
+                unchanged += 1
+                continue
+            version = 1 if current is None else current["version"] + 1
+            record = {**merged, "version": version, "updated_at": now, "updated_by": department.code,
+                      "import_job": job_id, "import_line": row.line}
+            if current is None:
+                inserts.append(record)
+            else:
+                updates.append({**record, "_key": row.key, "_version": current["version"]})
+            existing[row.key] = record
+            versions.append({"registry_name": registry.name, "record_key": row.key, "version": version,
+                             "data": json.dumps(after, ensure_ascii=False), "changed_fields": json.dumps(changed),
+                             "department_code": department.code, "actor_name": actor.actor_name,
+                             "reason": f"批量导入 {job_id[:8]} 第 {row.line} 行", "changed_at": now})
+            outbox.append({"event_type": f"{registry.event_prefix}{'Registered' if current is None else 'Changed'}",
+                           "subject": f"registry.{registry.name}", "record_key": row.key,
+                           "data": {"registry": registry.name, "key": row.key, "version": version,
+                                    "changed_fields": changed, "source": department.code, "reason": "批量导入"}})
+            accepted += 1
+        if inserts:
+            db.execute(insert(table), inserts)
+        if updates:
+            columns = {c: bindparam(c) for c in updates[0] if not c.startswith("_")}
+            result = db.execute(update(table).where(key_column == bindparam("_key"), table.c.version == bindparam("_version"))
+                                .values(columns).execution_options(synchronize_session=False), updates)
+            if result.rowcount != len(updates):  # a concurrent writer changed a record: redo the batch
+                db.rollback()
+                return _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, bytes_read)
+        if touches:
+            db.execute(update(table).where(key_column == bindparam("_key"))
+                       .values(import_job=bindparam("import_job"), import_line=bindparam("import_line"))
+                       .execution_options(synchronize_session=False), touches)
+        if versions:
+            db.execute(insert(RecordVersion), versions)
+        if outbox:
+            db.execute(insert(OutboxEvent), outbox_rows(outbox))
+        if rejected:
+            db.execute(insert(ImportRejection), [{"job_id": job_id, "line": r.line, "record_key": r.key,
+                                                  "reason": r.error[:1000], "raw": r.raw} for r in rejected])
+        job = db.get(ImportJob, job_id)
+        job.committed_line = batch[-1].line
+        job.rows_accepted += accepted
+        job.rows_unchanged += unchanged
+        job.rows_rejected += len(rejected)
+        job.bytes_read = bytes_read
+        db.commit()
+
+
+def rejected_csv(db: Session, job_id: str) -> Iterator[str]:
+    """The rejected-rows report: line, key, reason (Chinese) and the original line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["行号", "主键", "原因", "原始内容"])
+    yield "\ufeff" + buffer.getvalue()
+    last = 0
+    while True:
+        chunk = list(db.scalars(select(ImportRejection).where(ImportRejection.job_id == job_id, ImportRejection.line > last)
+                                .order_by(ImportRejection.line).limit(5000)))
+        if not chunk:
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for rejection in chunk:
+            writer.writerow([rejection.line, rejection.record_key or "", rejection.reason, rejection.raw or ""])
+        last = chunk[-1].line
+        yield buffer.getvalue()

@@ -1,0 +1,157 @@
+"""The rules of the base registries: one datum, one source; every change versioned and published.
+
+``write`` is the only way anything changes a registry record (API, corrections and imports all
+come through it or through ``importer``, which applies the same checks in bulk).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from tongban.core import audit, events
+from tongban.core.database import utcnow
+from tongban.core.errors import Problem
+from tongban.org import service as org
+from tongban.org.models import Department
+from tongban.registry.masking import mask
+from tongban.registry.models import TABLES, RecordVersion
+from tongban.registry.schema import DUTY_LABELS, Duty, Field, FieldError, Registry
+
+
+def registry_or_404(registries: dict[str, Registry], name: str) -> Registry:
+    if name not in registries:
+        raise Problem("not-found", f"没有名为 {name} 的基础库（可用：{'、'.join(registries)}）")
+    return registries[name]
+
+
+def source_name(db: Session, duty: Duty) -> str:
+    """The name of the department holding a duty, for messages ("the source is 公安分局")."""
+    department = org.get_by_duty(db, duty.value)
+    return department.name if department else f"{DUTY_LABELS[duty]}部门"
+
+
+def check_authority(db: Session, registry: Registry, fields: list[Field], department: Department, *, creating: bool) -> None:
+    """Refuse (403) unless the department is the source of every field it writes."""
+    foreign = [f for f in fields if f.duty.value != department.duty]
+    if foreign:
+        by_source: dict[Duty, list[str]] = {}
+        for f in foreign:
+            by_source.setdefault(f.duty, []).append(f.label)
+        parts = "；".join(f"{'、'.join(labels)}的权威来源是{source_name(db, duty)}" for duty, labels in by_source.items())
+        raise Problem("not-authoritative", f"{department.name}不是这些字段的数据来源：{parts}。请向来源部门提出纠错申请。",
+                      status=403, title="不是该数据的权威来源",
+                      sources={f.name: source_name(db, f.duty) for f in foreign})
+    if creating and department.duty != registry.owner.value:
+        raise Problem("not-authoritative", f"只有{source_name(db, registry.owner)}可以在{registry.label}库中新建记录",
+                      status=403, title="不是该数据的权威来源")
+
+
+def parse_values(registry: Registry, raw: dict[str, Any], *, location: str = "body.values") -> dict[str, Any]:
+    """Typed values, or one 422 listing every bad field."""
+    errors, values = [], {}
+    for name, value in raw.items():
+        field = registry.by_name.get(name)
+        if field is None:
+            errors.append({"field": f"{location}.{name}", "code": "unknown_field", "message": f"{registry.label}库没有字段 {name}"})
+            continue
+        try:
+            values[name] = field.parse(value)
+        except FieldError as error:
+            errors.append({"field": f"{location}.{name}", "code": "invalid_value", "message": str(error)})
+    if errors:
+        raise Problem("validation-error", "、".join(e["field"] for e in errors) + " 有误", errors=errors)
+    return values
+
+
+def current_row(db: Session, registry: Registry, key: str, *, lock: bool = False) -> dict[str, Any] | None:
+    table = TABLES[registry.name]
+    query = select(table).where(table.c[registry.key] == key)
+    if lock:
+        query = query.with_for_update()
+    row = db.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def snapshot(registry: Registry, values: dict[str, Any]) -> dict[str, str | None]:
+    return {f.name: f.to_text(values.get(f.name)) for f in registry.fields}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    key: str
+    version: int
+    created: bool
+    changed_fields: list[str]
+
+
+def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], department: Department,
+          actor, reason: str) -> WriteResult:
+    """Create or change one record with typed ``values``; versioned, published, audited."""
+    fields = [registry.by_name[name] for name in values if name != registry.key]
+    existing = current_row(db, registry, key, lock=True)
+    check_authority(db, registry, fields, department, creating=existing is None)
+    merged = {f.name: (existing or {}).get(f.name) for f in registry.fields}
+    merged.update(values)
+    merged[registry.key] = key
+    try:
+        registry.check_record(merged)
+    except FieldError as error:
+        raise Problem("validation-error", str(error), errors=[{"field": "body.values", "code": "inconsistent", "message": str(error)}]) from None
+    missing = [f.label for f in registry.fields if f.required and merged.get(f.name) in (None, "")]
+    if missing:
+        raise Problem("validation-error", f"新建记录缺少必填字段：{'、'.join(missing)}",
+                      errors=[{"field": "body.values", "code": "missing", "message": f"缺少{m}"} for m in missing])
+    before = snapshot(registry, existing or {})
+    after = snapshot(registry, merged)
+    changed = [f.name for f in registry.fields if before[f.name] != after[f.name]]
+    if existing is not None and not changed:
+        return WriteResult(key, existing["version"], False, [])
+
+    table = TABLES[registry.name]
+    now = utcnow()
+    version = 1 if existing is None else existing["version"] + 1
+    row = {**merged, "version": version, "updated_at": now, "updated_by": department.code,
+           "import_job": None, "import_line": None}
+    if existing is None:
+        db.execute(insert(table).values(row))
+    else:
+        db.execute(update(table).where(and_(table.c[registry.key] == key, table.c.version == existing["version"]))
+                   .values(row))
+    db.add(RecordVersion(registry_name=registry.name, record_key=key, version=version,
+                         data=json.dumps(after, ensure_ascii=False), changed_fields=json.dumps(changed),
+                         department_code=department.code, actor_name=actor.actor_name, reason=reason, changed_at=now))
+    event_type = f"{registry.event_prefix}{'Registered' if existing is None else 'Changed'}"
+    events.publish(db, event_type=event_type, subject=f"registry.{registry.name}", record_key=key,
+                   data={"registry": registry.name, "key": key, "version": version, "changed_fields": changed,
+                         "source": department.code, "reason": reason})
+    audit.record(db, actor=actor, action=f"registry.{'create' if existing is None else 'change'}",
+                 object_type=registry.name, object_id=key, purpose=reason,
+                 details={"version": version, "changed_fields": changed}, department_code=department.code)
+    return WriteResult(key, version, existing is None, changed)
+
+
+def as_of(db: Session, registry: Registry, key: str, moment: datetime) -> tuple[dict[str, str | None], RecordVersion] | None:
+    """The record as it stood at ``moment`` (None if it did not exist yet)."""
+    version = db.scalar(select(RecordVersion).where(RecordVersion.registry_name == registry.name, RecordVersion.record_key == key,
+                                                    RecordVersion.changed_at <= moment)
+                        .order_by(RecordVersion.version.desc()).limit(1))
+    return (json.loads(version.data), version) if version else None
+
+
+def present(registry: Registry, values: dict[str, Any], *, clear: bool) -> tuple[dict[str, str | None], list[str]]:
+    """Text values for a reader; personal fields masked unless ``clear``. Returns (values, masked)."""
+    shown, masked = {}, []
+    for f in registry.fields:
+        text = values.get(f.name) if isinstance(values.get(f.name), str | None) else f.to_text(values.get(f.name))
+        if f.personal and not clear and text not in (None, ""):
+            shown[f.name] = mask(f, text)
+            masked.append(f.name)
+        else:
+            shown[f.name] = text
+    return shown, masked
