@@ -118,6 +118,8 @@ def client(app) -> Iterator[TestClient]:
 
 @pytest.fixture
 def db(app) -> Iterator[Session]:
+    """A session on the app's database. On SQLite every transaction holds the write lock
+    (BEGIN IMMEDIATE), so end reads with ``db.rollback()`` before the next request."""
     session = app.state.sessionmaker()
     yield session
     session.rollback()

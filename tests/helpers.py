@@ -23,3 +23,38 @@ def assert_problem(response, status: int, slug: str) -> dict:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["title"] + body["detail"]), body
     assert "Traceback" not in response.text
     return body
+
+
+def resident_id(birth: str = "19950101", seq: int = 123, region: str = "310115") -> str:
+    """A valid GB 11643 number (python-stdnum computes the check digit)."""
+    from stdnum.cn import ric
+
+    stem = f"{region}{birth}{seq:03d}"
+    return stem + ric.calc_check_digit(stem + "0")
+
+
+def credit_code(org: str = "MA1FL0001", region: str = "310115", kind: str = "91") -> str:
+    from stdnum.cn import uscc
+
+    stem = f"{kind}{region}{org}"
+    return stem + uscc.calc_check_digit(stem)
+
+
+def fresh_resident_id() -> str:
+    """A valid number unlikely to exist yet in the shared test database."""
+    import random
+
+    rng = random.SystemRandom()
+    return resident_id(birth=f"{rng.randint(1994, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+                       seq=rng.randint(0, 999))
+
+
+def register_person(client, headers, **values) -> str:
+    """Create a person as the public-security steward; returns the ID number."""
+    number = values.pop("id_number", None) or fresh_resident_id()
+    response = client.post("/api/v1/registries/persons", headers=headers, json={
+        "values": {"id_number": number, "name": "测试人", "ethnicity": "汉族", "residence_status": "户籍",
+                   "household_address": "上海市浦东新区花木路100弄1号101室", **values},
+        "reason": "户籍登记"})
+    assert response.status_code == 201, response.text
+    return number

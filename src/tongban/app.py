@@ -20,6 +20,7 @@ from tongban.core.auth import Principal, check_routes, require
 from tongban.core.config import Settings, get_settings
 from tongban.core.database import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
+from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.observability import Metrics, RequestContextMiddleware, configure_logging
 from tongban.core.permissions import Permission
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The outbox relay: committed events leave the database in order, at least once.
         relay = None
         if settings.relay_enabled:
-            relay = OutboxRelay(app.state.sessionmaker, make_transport(settings.nats_url))
+            relay = OutboxRelay(app.state.sessionmaker, make_transport(settings))
             relay.start()
         app.state.relay = relay
         yield
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024,
+                       upload_limit=settings.import_max_upload_mb * 1024 * 1024)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)

@@ -239,7 +239,7 @@ def events_relay(once: Annotated[bool, typer.Option(help="Deliver what is waitin
     from tongban.core.events import OutboxRelay, make_transport
 
     settings = _settings()
-    relay = OutboxRelay(_sessions(settings), make_transport(settings.nats_url))
+    relay = OutboxRelay(_sessions(settings), make_transport(settings))
     try:
         if once:
             console.print(f"已投递 {relay.drain():,} 条事件")

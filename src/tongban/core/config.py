@@ -36,8 +36,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
     nats_url: str | None = None
+    nats_stream: str = "TONGBAN"  # the JetStream stream holding the change events
+    nats_subject_prefix: str = "tongban"  # events go to <prefix>.registry.persons, ...
     data_dir: Path = Path("./var")  # uploaded import files and their rejected-row reports
     correction_days: int = Field(default=5, ge=1, le=60)  # working days for the source to answer a 纠错
+    max_request_kb: int = Field(default=2048, ge=16)  # any request body but file uploads
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
     relay_enabled: bool = True  # deliver outbox events from the web process
 

@@ -155,9 +155,10 @@ class OutboxRelay:
         self.transport.close()
 
 
-def make_transport(nats_url: str | None) -> Transport:
-    if nats_url:
+def make_transport(settings) -> Transport:
+    """NATS JetStream when ``TONGBAN_NATS_URL`` is set, else handlers in this process."""
+    if settings.nats_url:
         from tongban.core.nats import NatsTransport
 
-        return NatsTransport(nats_url)
+        return NatsTransport(settings.nats_url, stream=settings.nats_stream, prefix=settings.nats_subject_prefix)
     return InProcessBus()

@@ -19,7 +19,6 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 STREAM = "TONGBAN"
-SUBJECTS = ["tongban.>"]
 
 
 class _Loop:
@@ -38,18 +37,19 @@ class _Loop:
         self.thread.join(timeout=5)
 
 
-async def ensure_stream(js, stream: str = STREAM, subjects: list[str] | None = None) -> None:
+async def ensure_stream(js, stream: str, subjects: list[str]) -> None:
     try:
         await js.stream_info(stream)
     except NotFoundError:
-        await js.add_stream(StreamConfig(name=stream, subjects=subjects or SUBJECTS, duplicate_window=600.0))
+        await js.add_stream(StreamConfig(name=stream, subjects=subjects, duplicate_window=600.0))
 
 
 class NatsTransport:
-    def __init__(self, url: str, *, stream: str = STREAM, subjects: list[str] | None = None) -> None:
+    def __init__(self, url: str, *, stream: str = STREAM, prefix: str = "tongban") -> None:
         self.url = url
         self.stream = stream
-        self.subjects = subjects or SUBJECTS
+        self.prefix = prefix
+        self.subjects = [f"{prefix}.>"]
         self._loop = _Loop()
         self._nc = None
         self._js = None
@@ -65,7 +65,8 @@ class NatsTransport:
         js = await self._connect()
         # One at a time, each acknowledged by the stream before the next: order is kept.
         for event in events:
-            await js.publish(event["subject"], json.dumps(event, ensure_ascii=False).encode(),
+            subject = self.prefix + event["subject"][event["subject"].index("."):]
+            await js.publish(subject, json.dumps(event, ensure_ascii=False).encode(),
                              headers={"Nats-Msg-Id": event["event_id"]}, timeout=10)
 
     def deliver(self, events: list[dict[str, Any]]) -> None:
@@ -85,11 +86,14 @@ class NatsTransport:
 class DurableConsumer:
     """``fetch()`` the next events for a named subscriber; ``ack`` those handled."""
 
-    def __init__(self, url: str, durable: str, *, filter_subject: str = "tongban.>", stream: str = STREAM) -> None:
+    def __init__(self, url: str, durable: str, *, stream: str = STREAM, prefix: str = "tongban",
+                 filter_subject: str | None = None, ack_wait: float = 30.0) -> None:
         self.url = url
         self.durable = durable
-        self.filter_subject = filter_subject
+        self.prefix = prefix
+        self.filter_subject = filter_subject or f"{prefix}.>"
         self.stream = stream
+        self.ack_wait = ack_wait
         self._loop = _Loop()
         self._nc = None
         self._sub = None
@@ -98,9 +102,9 @@ class DurableConsumer:
     async def _connect(self) -> None:
         self._nc = await nats.connect(self.url, connect_timeout=5)
         js = self._nc.jetstream()
-        await ensure_stream(js, self.stream)
+        await ensure_stream(js, self.stream, [f"{self.prefix}.>"])
         config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT,
-                                deliver_policy=DeliverPolicy.ALL, ack_wait=5.0, max_ack_pending=1000,
+                                deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_ack_pending=1000,
                                 filter_subject=self.filter_subject)
         self._sub = await js.pull_subscribe(self.filter_subject, durable=self.durable, stream=self.stream, config=config)
 
