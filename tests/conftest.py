@@ -130,3 +130,16 @@ def db(app) -> Iterator[Session]:
 def as_role(client):
     """``as_role("inspector")`` → Authorization headers for that demo account."""
     return lambda username: bearer(client, username)
+
+
+NATS_URL = os.environ.get("TONGBAN_TEST_NATS_URL")
+
+
+@pytest.fixture
+def nats_url() -> str:
+    """The NATS JetStream server for tests that need one; CI sets it, and it must be there."""
+    if not NATS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("TONGBAN_TEST_NATS_URL is not set in CI")
+        pytest.skip("TONGBAN_TEST_NATS_URL not set (set it to nats://127.0.0.1:4222 to run the JetStream tests)")
+    return NATS_URL

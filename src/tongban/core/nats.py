@@ -87,13 +87,16 @@ class DurableConsumer:
     """``fetch()`` the next events for a named subscriber; ``ack`` those handled."""
 
     def __init__(self, url: str, durable: str, *, stream: str = STREAM, prefix: str = "tongban",
-                 filter_subject: str | None = None, ack_wait: float = 30.0) -> None:
+                 filter_subject: str | None = None, ack_wait: float = 30.0, max_ack_pending: int = 1) -> None:
         self.url = url
         self.durable = durable
         self.prefix = prefix
         self.filter_subject = filter_subject or f"{prefix}.>"
         self.stream = stream
         self.ack_wait = ack_wait
+        # One unacknowledged event at a time keeps delivery in stream order, redeliveries too;
+        # a subscriber that handles events idempotently by version may allow more for speed.
+        self.max_ack_pending = max_ack_pending
         self._loop = _Loop()
         self._nc = None
         self._sub = None
@@ -104,7 +107,7 @@ class DurableConsumer:
         js = self._nc.jetstream()
         await ensure_stream(js, self.stream, [f"{self.prefix}.>"])
         config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT,
-                                deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_ack_pending=1000,
+                                deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_ack_pending=self.max_ack_pending,
                                 filter_subject=self.filter_subject)
         self._sub = await js.pull_subscribe(self.filter_subject, durable=self.durable, stream=self.stream, config=config)
 
@@ -115,7 +118,9 @@ class DurableConsumer:
             return []
 
     def fetch(self, batch: int = 100, timeout: float = 1.0) -> list[tuple[dict[str, Any], Callable[[], None]]]:
-        """Events with their ack callbacks, oldest first."""
+        """Events with their ack callbacks, oldest first (at most ``max_ack_pending`` at a time:
+        a fetch waiting for more than may be pending would let the first ones time out)."""
+        batch = min(batch, self.max_ack_pending)
         messages = self._loop.run(self._fetch(batch, timeout), timeout=timeout + 30)
         return [(json.loads(m.data), self._acker(m)) for m in messages]
 
