@@ -105,8 +105,12 @@ def demo_load() -> None:
     if settings.env == Environment.PRODUCTION:
         err.print("[red]生产环境不能加载演示数据[/red]")
         raise typer.Exit(2)
-    with session_scope(_sessions(settings)) as db:
+    sessions = _sessions(settings)
+    with session_scope(sessions) as db:
         listing = demo.load(db, settings)
+    with console.status("导入演示基础库（人口、法人、标准地址）……"):
+        counts = demo.load_registries(sessions, settings)
+    console.print("基础库：" + "，".join(f"{name} {count:,} 条" for name, count in counts.items()))
     table = Table(title="演示账户 demo accounts")
     for column in ("角色", "用户名 / client_id", "密码 / secret", "部门"):
         table.add_column(column, overflow="fold")
@@ -229,6 +233,28 @@ def registry_import(
                   + (f"\n{job.message}" if job.message else ""))
     if job.status != "completed":
         raise typer.Exit(1)
+
+
+@registry_app.command("generate")
+def registry_generate(
+    out: Annotated[Path, typer.Option(help="Folder for persons.csv, legal_entities.csv, addresses.csv")] = Path("var/synthetic"),
+    people: Annotated[int, typer.Option(min=1)] = 100_000,
+    enterprises: Annotated[int, typer.Option(min=0)] = 10_000,
+    addresses: Annotated[int, typer.Option(min=1)] = 30_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same district")] = 1,
+) -> None:
+    """Write a synthetic district (valid check digits; legal representatives exist in the population)."""
+    from tongban.registry import synthetic
+
+    out.mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as progress:
+        for name, count in (("addresses", addresses), ("persons", people), ("legal_entities", enterprises)):
+            task = progress.add_task(name, total=count)
+            synthetic.write_csv(out / f"{name}.csv", name, seed, count, people=people, addresses=addresses,
+                                progress=lambda n, task=task: progress.update(task, completed=n))
+            progress.update(task, completed=count)
+    console.print(f"已生成：{out}/addresses.csv、persons.csv、legal_entities.csv")
 
 
 @events_app.command("relay")

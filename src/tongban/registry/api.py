@@ -89,9 +89,17 @@ def import_status(job_id: str, db: DbSession, principal: Annotated[Principal, re
 
 
 @router.get("/imports/{job_id}/rejected.csv", summary="导入被拒绝的行（行号与原因）", response_class=StreamingResponse)
-def import_rejections(job_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)]):
+def import_rejections(request: Request, job_id: str, db: DbSession,
+                      principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)]):
     _job(db, principal, job_id)
-    return StreamingResponse(importer.rejected_csv(db, job_id), media_type="text/csv; charset=utf-8",
+    sessions = request.app.state.sessionmaker
+
+    def report():
+        # The request's session is closed before the body streams: the report reads with its own.
+        with sessions() as own:
+            yield from importer.rejected_csv(own, job_id)
+
+    return StreamingResponse(report(), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="rejected-{job_id[:8]}.csv"'})
 
 
@@ -131,28 +139,23 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
                 target.unlink(missing_ok=True)
                 raise Problem("payload-too-large", f"文件超过 {settings.import_max_upload_mb} MB 上限；请拆分文件，或由管理员用命令行 tongban registry import 导入")
             out.write(chunk)
-    job_id = str(uuid.uuid4())
     sessions = request.app.state.sessionmaker
-    department_code = principal.department_code
-    result: dict = {}
-
-    def work() -> None:
-        try:
-            result["job"] = importer.run(sessions, registry=registry, path=target, department_code=department_code,
-                                         actor=principal, file_name=file.filename or target.name, encoding=encoding,
-                                         job_id=job_id)
-        except importer.ImportRefused as refusal:
-            result["refused"] = str(refusal)
-
-    worker = threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True)
+    db.rollback()  # release this request's transaction: on SQLite it holds the write lock the job needs
+    try:
+        importer.sniff(target, encoding)
+        job_id = importer.open_job(sessions, registry=registry, path=target, department_code=principal.department_code,
+                                   actor=principal, file_name=file.filename or target.name)
+    except importer.ImportRefused as refusal:
+        importer.refuse(sessions, registry=registry, path=target, department_code=principal.department_code,
+                        actor=principal, file_name=file.filename, message=str(refusal))
+        target.unlink(missing_ok=True)
+        raise Problem("import-refused", str(refusal)) from None
+    worker = threading.Thread(target=importer.process, args=(sessions, job_id),
+                              kwargs={"registry": registry, "path": target, "actor": principal, "encoding": encoding},
+                              name=f"import-{job_id[:8]}", daemon=True)
     worker.start()
-    worker.join(timeout=2)  # small files finish at once; big ones report progress
-    db.expire_all()
-    job = db.scalar(select(ImportJob).where(ImportJob.file_sha256 == importer.file_sha256(target))
-                    .order_by(ImportJob.started_at.desc()))
-    if job is None:
-        raise Problem("import-refused", result.get("refused", "导入任务未能启动"))
-    return _job_read(job)
+    worker.join(timeout=1)  # a small file is done at once; a big one reports its progress
+    return _job_read(db.get(ImportJob, job_id))
 
 
 @router.get("/{slug}", response_model=Page[RecordRead], summary="按名称和条件查询")

@@ -199,8 +199,46 @@ ProgressFn = Callable[[ImportJob, int], None]
 
 def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
         file_name: str | None = None, encoding: str | None = None, batch_size: int = 5000,
-        progress: ProgressFn | None = None, job_id: str | None = None) -> ImportJob:
+        progress: ProgressFn | None = None) -> ImportJob:
     """Import ``path`` (resuming an unfinished job of the same file); returns the finished job."""
+    try:
+        sniff(Path(path), encoding)
+    except ImportRefused as refusal:
+        return refuse(sessions, registry=registry, path=path, department_code=department_code, actor=actor,
+                      file_name=file_name, message=str(refusal))
+    job_id = open_job(sessions, registry=registry, path=path, department_code=department_code, actor=actor,
+                      file_name=file_name)
+    return process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
+                   batch_size=batch_size, progress=progress)
+
+
+def sniff(path: Path, encoding: str | None) -> None:
+    """Cheap checks before reading the whole file (an empty, binary or mis-encoded file)."""
+    if path.suffix.lower() != ".xlsx":
+        _check_encoding(path, encoding)
+    elif path.stat().st_size == 0:
+        raise ImportRefused("文件为空")
+
+
+def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+           file_name: str | None, message: str) -> ImportJob:
+    """Record a file refused as a whole (no row read), so the refusal is in the job list and the audit log."""
+    with open(path, "rb") as handle:
+        head = hashlib.sha256(handle.read(SNIFF_BYTES)).hexdigest()
+    with sessions() as db:
+        job = ImportJob(id=str(uuid.uuid4()), registry_name=registry.name, source_department=department_code,
+                        actor_name=actor.actor_name, file_name=file_name or Path(path).name, file_sha256=head,
+                        file_size=Path(path).stat().st_size, status="running", committed_line=0, rows_accepted=0,
+                        rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=utcnow())
+        db.add(job)
+        db.commit()
+        job_id = job.id
+    return _finish(sessions, job_id, "refused", message, actor)
+
+
+def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+             file_name: str | None = None) -> str:
+    """The job for this file: the unfinished one of the same file and source, or a new one."""
     path = Path(path)
     sha = file_sha256(path)
     with sessions() as db:
@@ -211,26 +249,34 @@ def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, depa
                                                 ImportJob.source_department == department.code,
                                                 ImportJob.status.in_(("running", "failed"))).order_by(ImportJob.started_at.desc()))
         if job is None:
-            job = ImportJob(id=job_id or str(uuid.uuid4()), registry_name=registry.name, source_department=department.code,
+            job = ImportJob(id=str(uuid.uuid4()), registry_name=registry.name, source_department=department.code,
                             actor_name=actor.actor_name, file_name=file_name or path.name, file_sha256=sha,
                             file_size=path.stat().st_size, status="running", committed_line=0, rows_accepted=0,
                             rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=utcnow())
             db.add(job)
         job.status, job.message = "running", None
         db.commit()
-        job_id = job.id
+        return job.id
+
+
+def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+            encoding: str | None = None, batch_size: int = 5000, progress: ProgressFn | None = None) -> ImportJob:
+    """Read the file from after the job's checkpoint to the end, batch by batch."""
+    with sessions() as db:
+        job = db.get(ImportJob, job_id)
+        department = db.scalar(select(Department).where(Department.code == job.source_department))
+        resume_after = job.committed_line
+        db.expunge(department)
     try:
-        reader = _Reader(path, encoding)
+        reader = _Reader(Path(path), encoding)
     except ImportRefused as refusal:
         return _finish(sessions, job_id, "refused", str(refusal), actor)
     try:
         with sessions() as db:
-            department = db.scalar(select(Department).where(Department.code == department_code))
-            fields = _columns(db, registry, reader.header, department)
+            _columns(db, registry, reader.header, department)
+            fields = [registry.field_for(title.strip().lstrip("\ufeff")) for title in reader.header]
         may_create = department.duty == registry.owner.value
         batch: list[_Row] = []
-        with sessions() as db:
-            resume_after = db.get(ImportJob, job_id).committed_line
         for line, cells in reader.rows:
             if line <= resume_after:
                 continue
