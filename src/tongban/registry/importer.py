@@ -14,6 +14,8 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
+import queue as queue_module
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,15 +23,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core import audit
-from tongban.core.database import utcnow
-from tongban.core.events import OutboxEvent, outbox_rows
+from tongban.core.database import bulk_insert, utcnow
+from tongban.core.events import SUBJECT_PREFIX, OutboxEvent, outbox_rows
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
-from tongban.registry.schema import Field, FieldError, Registry
+from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
 from tongban.registry.service import source_name
 
 SNIFF_BYTES = 64 * 1024
@@ -47,6 +49,7 @@ class _Row:
     values: dict[str, Any] | None
     raw: str
     error: str | None = None
+    new_snapshot: str | None = None  # the history JSON should this row create its record
 
 
 def file_sha256(path: Path) -> str:
@@ -259,41 +262,100 @@ def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path,
         return job.id
 
 
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # smaller files are parsed in-process: no process start-up
+
+
 def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
             encoding: str | None = None, batch_size: int = 5000, progress: ProgressFn | None = None) -> ImportJob:
     """Read the file from after the job's checkpoint to the end, batch by batch."""
+    path = Path(path)
     with sessions() as db:
         job = db.get(ImportJob, job_id)
         department = db.scalar(select(Department).where(Department.code == job.source_department))
         resume_after = job.committed_line
         db.expunge(department)
     try:
-        reader = _Reader(Path(path), encoding)
-    except ImportRefused as refusal:
-        return _finish(sessions, job_id, "refused", str(refusal), actor)
-    try:
+        reader = _Reader(path, encoding)
         with sessions() as db:
             _columns(db, registry, reader.header, department)
-            fields = [registry.field_for(title.strip().lstrip("\ufeff")) for title in reader.header]
-        may_create = department.duty == registry.owner.value
+        reader.close()
+    except ImportRefused as refusal:
+        return _finish(sessions, job_id, "refused", str(refusal), actor)
+    may_create = department.duty == registry.owner.value
+    batches = (_batches_in_process if path.stat().st_size < PARALLEL_FROM_BYTES else _batches_from_worker)(
+        path, encoding, registry.name, resume_after, batch_size)
+    try:
+        for batch, bytes_read in batches:
+            _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, bytes_read)
+            if progress:
+                with sessions() as db:
+                    progress(db.get(ImportJob, job_id), bytes_read)
+    except ImportRefused as refusal:
+        return _finish(sessions, job_id, "failed" if _committed(sessions, job_id) else "refused", str(refusal), actor)
+    finally:
+        batches.close()
+    return _finish(sessions, job_id, "completed", None, actor)
+
+
+def _batches_in_process(path: Path, encoding: str | None, registry_name: str, resume_after: int,
+                        batch_size: int) -> Iterator[tuple[list[_Row], int]]:
+    """Parsed and checked rows, ``batch_size`` at a time, with how far the file has been read."""
+    registry = REGISTRIES[registry_name]
+    reader = _Reader(path, encoding)
+    try:
+        fields = [registry.field_for(title.strip().lstrip("\ufeff")) for title in reader.header]
         batch: list[_Row] = []
         for line, cells in reader.rows:
             if line <= resume_after:
                 continue
             batch.append(_parse(registry, fields, line, cells))
             if len(batch) >= batch_size:
-                _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, reader.bytes_read())
+                yield batch, reader.bytes_read()
                 batch = []
-                if progress:
-                    with sessions() as db:
-                        progress(db.get(ImportJob, job_id), reader.bytes_read())
         if batch:
-            _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, reader.size)
-    except ImportRefused as refusal:
-        return _finish(sessions, job_id, "failed" if _committed(sessions, job_id) else "refused", str(refusal), actor)
+            yield batch, reader.size
     finally:
         reader.close()
-    return _finish(sessions, job_id, "completed", None, actor)
+
+
+def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, out) -> None:
+    """The parsing process: feeds batches to the importer through a bounded queue."""
+    try:
+        for batch, bytes_read in _batches_in_process(path, encoding, registry_name, resume_after, batch_size):
+            out.put(("batch", batch, bytes_read))
+        out.put(("end", None, 0))
+    except ImportRefused as refusal:
+        out.put(("refused", str(refusal), 0))
+    except Exception as error:  # reported to the importer, which records it on the job
+        out.put(("refused", f"读取文件出错：{type(error).__name__}: {error}", 0))
+
+
+def _batches_from_worker(path: Path, encoding: str | None, registry_name: str, resume_after: int,
+                         batch_size: int) -> Iterator[tuple[list[_Row], int]]:
+    """Big files: reading and checking rows runs in a second process, on the other core,
+    while this one writes; the queue holds two batches at most, so memory stays flat."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=2)
+    worker = context.Process(target=_worker, args=(path, encoding, registry_name, resume_after, batch_size, queue),
+                             daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                kind, payload, bytes_read = queue.get(timeout=1)
+            except queue_module.Empty:
+                if not worker.is_alive():  # died without a word (killed, out of memory)
+                    raise ImportRefused(f"读取文件的进程意外退出（代码 {worker.exitcode}），已提交的批次保留，可重新运行续传") from None
+                continue
+            if kind == "end":
+                return
+            if kind == "refused":
+                raise ImportRefused(payload)
+            yield payload, bytes_read
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join(timeout=5)
 
 
 def _committed(sessions, job_id: str) -> int:
@@ -334,7 +396,9 @@ def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str])
     key = values.get(registry.key)
     if errors:
         return _Row(line, key or (cells[fields.index(registry.by_name[registry.key])] or None), None, raw, "；".join(errors))
-    return _Row(line, key, values, raw)
+    # Prepared here, in the parsing process, since most rows of a big import create records.
+    snapshot = json.dumps({f.name: f.to_text(values.get(f.name)) for f in registry.fields}, ensure_ascii=False)
+    return _Row(line, key, values, raw, new_snapshot=snapshot)
 
 
 def _commit_batch(sessions, registry: Registry, job_id: str, department: Department, actor, batch: list[_Row],
@@ -344,11 +408,17 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
     with sessions() as db:
         keys = list({row.key for row in batch if row.values is not None})
         existing: dict[str, dict] = {}
-        for start in range(0, len(keys), 900):
-            for found in db.execute(select(table).where(key_column.in_(keys[start:start + 900]))).mappings():
+        chunk = 5000  # under the bound-parameter limits of both engines (SQLite 3.32+: 32766)
+        for start in range(0, len(keys), chunk):
+            for found in db.execute(select(table).where(key_column.in_(keys[start:start + chunk]))).mappings():
                 existing[found[registry.key]] = dict(found)
         now = utcnow()
-        inserts, updates, touches, versions, outbox, rejected = [], [], [], [], [], []
+        blank = {f.name: None for f in registry.fields}
+        all_fields = json.dumps([f.name for f in registry.fields])
+        reason = f"批量导入 {job_id[:8]}"
+        version_common = {"registry_name": registry.name, "department_code": department.code,
+                          "actor_name": actor.actor_name, "changed_at": now}
+        inserts, updates, touches, versions, outbox, outbox_created, rejected = [], [], [], [], [], [], []
         accepted = unchanged = 0
         owner_in_batch: dict[str, int] = {}
         for row in batch:
@@ -367,7 +437,21 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 row.error = f"{registry.label}库中没有 {row.key}；只有{source_name(db, registry.owner)}可以新建记录"
                 rejected.append(row)
                 continue
-            merged = {f.name: (current or {}).get(f.name) for f in registry.fields}
+            if current is None:
+                if not _creatable(registry, row):
+                    rejected.append(row)
+                    continue
+                owner_in_batch[row.key] = row.line
+                record = {**blank, **row.values, "version": 1, "updated_at": now, "updated_by": department.code,
+                          "import_job": job_id, "import_line": row.line}
+                inserts.append(record)
+                existing[row.key] = record
+                versions.append({**version_common, "record_key": row.key, "version": 1, "data": row.new_snapshot,
+                                 "changed_fields": all_fields, "reason": f"{reason} 第 {row.line} 行"})
+                outbox_created.append(_registered_event(registry, row.key, all_fields, department.code, now))
+                accepted += 1
+                continue
+            merged = {f.name: current.get(f.name) for f in registry.fields}
             merged.update(row.values)
             try:
                 registry.check_record(merged)
@@ -375,39 +459,28 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 row.error = str(error)
                 rejected.append(row)
                 continue
-            if current is None:
-                missing = [f.label for f in registry.fields if f.required and merged.get(f.name) in (None, "")]
-                if missing:
-                    row.error = f"新建记录缺少必填字段：{'、'.join(missing)}"
-                    rejected.append(row)
-                    continue
             owner_in_batch[row.key] = row.line
             after = {f.name: f.to_text(merged[f.name]) for f in registry.fields}
-            changed = [f.name for f in registry.fields
-                       if current is None or f.to_text(current.get(f.name)) != after[f.name]]
-            if current is not None and not changed:
+            changed = [f.name for f in registry.fields if f.to_text(current.get(f.name)) != after[f.name]]
+            if not changed:
                 touches.append({"_key": row.key, "import_job": job_id, "import_line": row.line})
                 unchanged += 1
                 continue
-            version = 1 if current is None else current["version"] + 1
+            version = current["version"] + 1
             record = {**merged, "version": version, "updated_at": now, "updated_by": department.code,
                       "import_job": job_id, "import_line": row.line}
-            if current is None:
-                inserts.append(record)
-            else:
-                updates.append({**record, "_key": row.key, "_version": current["version"]})
+            updates.append({**record, "_key": row.key, "_version": current["version"]})
             existing[row.key] = record
-            versions.append({"registry_name": registry.name, "record_key": row.key, "version": version,
+            versions.append({**version_common, "record_key": row.key, "version": version,
                              "data": json.dumps(after, ensure_ascii=False), "changed_fields": json.dumps(changed),
-                             "department_code": department.code, "actor_name": actor.actor_name,
-                             "reason": f"批量导入 {job_id[:8]} 第 {row.line} 行", "changed_at": now})
-            outbox.append({"event_type": f"{registry.event_prefix}{'Registered' if current is None else 'Changed'}",
-                           "subject": f"registry.{registry.name}", "record_key": row.key,
+                             "reason": f"{reason} 第 {row.line} 行"})
+            outbox.append({"event_type": f"{registry.event_prefix}Changed", "subject": f"registry.{registry.name}",
+                           "record_key": row.key,
                            "data": {"registry": registry.name, "key": row.key, "version": version,
                                     "changed_fields": changed, "source": department.code, "reason": "批量导入"}})
             accepted += 1
         if inserts:
-            db.execute(insert(table), inserts)
+            bulk_insert(db, table, inserts)
         if updates:
             columns = {c: bindparam(c) for c in updates[0] if not c.startswith("_")}
             result = db.execute(update(table).where(key_column == bindparam("_key"), table.c.version == bindparam("_version"))
@@ -419,13 +492,10 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
             db.execute(update(table).where(key_column == bindparam("_key"))
                        .values(import_job=bindparam("import_job"), import_line=bindparam("import_line"))
                        .execution_options(synchronize_session=False), touches)
-        if versions:
-            db.execute(insert(RecordVersion), versions)
-        if outbox:
-            db.execute(insert(OutboxEvent), outbox_rows(outbox))
-        if rejected:
-            db.execute(insert(ImportRejection), [{"job_id": job_id, "line": r.line, "record_key": r.key,
-                                                  "reason": r.error[:1000], "raw": r.raw} for r in rejected])
+        bulk_insert(db, RecordVersion.__table__, versions)
+        bulk_insert(db, OutboxEvent.__table__, outbox_created + outbox_rows(outbox))
+        bulk_insert(db, ImportRejection.__table__, [{"job_id": job_id, "line": r.line, "record_key": r.key,
+                                                     "reason": r.error[:1000], "raw": r.raw} for r in rejected])
         job = db.get(ImportJob, job_id)
         job.committed_line = batch[-1].line
         job.rows_accepted += accepted
@@ -433,6 +503,29 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
         job.rows_rejected += len(rejected)
         job.bytes_read = bytes_read
         db.commit()
+
+
+def _creatable(registry: Registry, row: _Row) -> bool:
+    """A new record must be whole and consistent on its own; sets ``row.error`` if not."""
+    try:
+        registry.check_record(row.values)
+    except FieldError as error:
+        row.error = str(error)
+        return False
+    missing = [f.label for f in registry.fields if f.required and row.values.get(f.name) in (None, "")]
+    if missing:
+        row.error = f"新建记录缺少必填字段：{'、'.join(missing)}"
+        return False
+    return True
+
+
+def _registered_event(registry: Registry, key: str, all_fields: str, source: str, now) -> dict[str, Any]:
+    """The outbox row of a record an import creates (the payload as ``events.publish`` writes it)."""
+    payload = (f'{{"registry":"{registry.name}","key":"{key}","version":1,"changed_fields":{all_fields.replace(" ", "")},'
+               f'"source":"{source}","reason":"批量导入"}}')
+    return {"event_id": str(uuid.uuid4()), "event_type": f"{registry.event_prefix}Registered",
+            "subject": f"{SUBJECT_PREFIX}.registry.{registry.name}", "record_key": key, "occurred_at": now,
+            "published_at": None, "payload": payload}
 
 
 def rejected_csv(db: Session, job_id: str) -> Iterator[str]:

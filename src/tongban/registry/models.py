@@ -46,6 +46,7 @@ def _table(registry: Registry) -> Table:
         Column("import_job", String(36)),
         Column("import_line", BigInteger),
         *[Index(f"ix_{registry.name}_{name}", name) for name in _SEARCHABLE[registry.name]],
+        sqlite_with_rowid=False,  # the key is the table's one B-tree, not a second index beside a rowid
     )
 
 
@@ -56,10 +57,8 @@ class RecordVersion(Base):
     """Every version of every record: the full values after the change, who, why and when."""
 
     __tablename__ = "registry_versions"
-    __table_args__ = (
-        UniqueConstraint("registry_name", "record_key", "version", name="uq_registry_versions_record"),
-        Index("ix_registry_versions_record_time", "registry_name", "record_key", "changed_at"),
-    )
+    # One index serves history (by version) and as-of reads (a record has few versions to scan).
+    __table_args__ = (UniqueConstraint("registry_name", "record_key", "version", name="uq_registry_versions_record"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     registry_name: Mapped[str] = mapped_column(String(20))

@@ -34,7 +34,8 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=32), nullable=False),
     sa.Column('import_job', sa.String(length=36), nullable=True),
     sa.Column('import_line', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('address_code', name=op.f('pk_addresses'))
+    sa.PrimaryKeyConstraint('address_code', name=op.f('pk_addresses')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('addresses', schema=None) as batch_op:
         batch_op.create_index('ix_addresses_community_code', ['community_code'], unique=False)
@@ -130,7 +131,8 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=32), nullable=False),
     sa.Column('import_job', sa.String(length=36), nullable=True),
     sa.Column('import_line', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('credit_code', name=op.f('pk_legal_entities'))
+    sa.PrimaryKeyConstraint('credit_code', name=op.f('pk_legal_entities')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('legal_entities', schema=None) as batch_op:
         batch_op.create_index('ix_legal_entities_legal_representative_id', ['legal_representative_id'], unique=False)
@@ -145,11 +147,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_events_event_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_events_published_at'), ['published_at'], unique=False)
+        batch_op.create_index('ix_outbox_events_unpublished', ['id'], unique=False, sqlite_where=sa.text('published_at IS NULL'), postgresql_where=sa.text('published_at IS NULL'))
 
     op.create_table('persons',
     sa.Column('id_number', sa.String(length=18), nullable=False),
@@ -171,7 +172,8 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=32), nullable=False),
     sa.Column('import_job', sa.String(length=36), nullable=True),
     sa.Column('import_line', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('id_number', name=op.f('pk_persons'))
+    sa.PrimaryKeyConstraint('id_number', name=op.f('pk_persons')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index('ix_persons_name', ['name'], unique=False)
@@ -190,9 +192,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_versions')),
     sa.UniqueConstraint('registry_name', 'record_key', 'version', name='uq_registry_versions_record')
     )
-    with op.batch_alter_table('registry_versions', schema=None) as batch_op:
-        batch_op.create_index('ix_registry_versions_record_time', ['registry_name', 'record_key', 'changed_at'], unique=False)
-
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('duty', sa.String(length=32), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_departments_duty'), ['duty'])
@@ -204,16 +203,13 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('uq_departments_duty'), type_='unique')
         batch_op.drop_column('duty')
 
-    with op.batch_alter_table('registry_versions', schema=None) as batch_op:
-        batch_op.drop_index('ix_registry_versions_record_time')
-
     op.drop_table('registry_versions')
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.drop_index('ix_persons_name')
 
     op.drop_table('persons')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_events_published_at'))
+        batch_op.drop_index('ix_outbox_events_unpublished', sqlite_where=sa.text('published_at IS NULL'), postgresql_where=sa.text('published_at IS NULL'))
 
     op.drop_table('outbox_events')
     with op.batch_alter_table('legal_entities', schema=None) as batch_op:

@@ -1,0 +1,102 @@
+"""Point lookups of people over HTTP, each one checked for permission and written to the audit log.
+
+Loads N people (not timed), serves them with `tongban serve` (a real process), then reads
+random people by ID number with a stated purpose (clear values, audited) one request at a time.
+Prints one JSON line: engine, people, requests, p50_ms, p99_ms.
+
+    .venv/bin/python benchmarks/registry_lookup.py [--people 1000000] [--requests 5000] [--database-url ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import engine_name, fresh_database, workdir  # noqa: E402
+
+from tongban import demo  # noqa: E402
+from tongban.core import audit  # noqa: E402
+from tongban.core.database import make_engine, make_sessionmaker  # noqa: E402
+from tongban.demo import per_source_files  # noqa: E402
+from tongban.registry import importer, synthetic  # noqa: E402
+from tongban.registry.schema import PERSONS, Duty  # noqa: E402
+
+SEED = 7
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    args = parser.parse_args()
+
+    folder = workdir()
+    try:
+        rows = synthetic.rows("persons", SEED, args.people, people=args.people, addresses=max(args.people // 3, 1))
+        csv_path = per_source_files(PERSONS, rows, folder)[Duty.PUBLIC_SECURITY]
+        with fresh_database(args.database_url, folder) as settings:
+            sessions = make_sessionmaker(make_engine(settings))
+            job = importer.run(sessions, registry=PERSONS, path=csv_path, department_code="PD-GA",
+                               actor=audit.SystemActor(actor_name="benchmark"), batch_size=10_000)
+            assert job.rows_accepted == args.people, job.message
+            port = _free_port()
+            env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
+                   "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
+            server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                with httpx.Client(base_url=base, timeout=10) as client:
+                    for _ in range(100):
+                        try:
+                            if client.get("/readyz").status_code == 200:
+                                break
+                        except httpx.TransportError:
+                            time.sleep(0.2)
+                    token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "clerk",
+                                                                    "password": demo.DEMO_PASSWORD}).json()["access_token"]
+                    headers = {"Authorization": f"Bearer {token}"}
+                    rng = random.Random(1)
+                    ids = [synthetic.resident_id(SEED, rng.randrange(args.people)) for _ in range(args.requests + 200)]
+                    for number in ids[:200]:  # warm-up: connections, caches
+                        client.get(f"/api/v1/registries/persons/{number}", headers=headers, params={"purpose": "基准测试"})
+                    latencies = []
+                    for number in ids[200:]:
+                        started = time.perf_counter()
+                        response = client.get(f"/api/v1/registries/persons/{number}", headers=headers,
+                                              params={"purpose": "窗口核验身份"})
+                        latencies.append((time.perf_counter() - started) * 1000)
+                        if response.status_code != 200 or response.json()["masked_fields"]:
+                            sys.exit(f"lookup failed: {response.status_code} {response.text[:200]}")
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            latencies.sort()
+            print(json.dumps({"engine": engine_name(settings), "people": args.people, "requests": len(latencies),
+                              "p50_ms": round(latencies[len(latencies) // 2], 2),
+                              "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2)}))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
