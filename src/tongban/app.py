@@ -26,7 +26,7 @@ from tongban.core.observability import Metrics, RequestContextMiddleware, config
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
 from tongban.org import api as org_api
-from tongban.registry import api as registry_api
+from tongban.registry import api as registry_api, pages as registry_pages
 from tongban.web import pages as web_pages
 from tongban.workdays import api as workdays_api
 
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router):
         app.include_router(router)
     app.include_router(accounts_pages.router)
+    app.include_router(registry_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 

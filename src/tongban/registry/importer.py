@@ -283,7 +283,7 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
         return _finish(sessions, job_id, "refused", str(refusal), actor)
     may_create = department.duty == registry.owner.value
     batches = (_batches_in_process if path.stat().st_size < PARALLEL_FROM_BYTES else _batches_from_worker)(
-        path, encoding, registry.name, resume_after, batch_size)
+        path, encoding, registry.name, resume_after, batch_size, may_create)
     try:
         for batch, bytes_read in batches:
             _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, bytes_read)
@@ -298,7 +298,7 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
 
 
 def _batches_in_process(path: Path, encoding: str | None, registry_name: str, resume_after: int,
-                        batch_size: int) -> Iterator[tuple[list[_Row], int]]:
+                        batch_size: int, owner: bool) -> Iterator[tuple[list[_Row], int]]:
     """Parsed and checked rows, ``batch_size`` at a time, with how far the file has been read."""
     registry = REGISTRIES[registry_name]
     reader = _Reader(path, encoding)
@@ -308,7 +308,7 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
         for line, cells in reader.rows:
             if line <= resume_after:
                 continue
-            batch.append(_parse(registry, fields, line, cells))
+            batch.append(_parse(registry, fields, line, cells, owner=owner))
             if len(batch) >= batch_size:
                 yield batch, reader.bytes_read()
                 batch = []
@@ -318,10 +318,11 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
         reader.close()
 
 
-def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, out) -> None:
+def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, owner: bool,
+            out) -> None:
     """The parsing process: feeds batches to the importer through a bounded queue."""
     try:
-        for batch, bytes_read in _batches_in_process(path, encoding, registry_name, resume_after, batch_size):
+        for batch, bytes_read in _batches_in_process(path, encoding, registry_name, resume_after, batch_size, owner):
             out.put(("batch", batch, bytes_read))
         out.put(("end", None, 0))
     except ImportRefused as refusal:
@@ -331,12 +332,12 @@ def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: 
 
 
 def _batches_from_worker(path: Path, encoding: str | None, registry_name: str, resume_after: int,
-                         batch_size: int) -> Iterator[tuple[list[_Row], int]]:
+                         batch_size: int, owner: bool) -> Iterator[tuple[list[_Row], int]]:
     """Big files: reading and checking rows runs in a second process, on the other core,
     while this one writes; the queue holds two batches at most, so memory stays flat."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue(maxsize=2)
-    worker = context.Process(target=_worker, args=(path, encoding, registry_name, resume_after, batch_size, queue),
+    worker = context.Process(target=_worker, args=(path, encoding, registry_name, resume_after, batch_size, owner, queue),
                              daemon=True)
     worker.start()
     try:
@@ -383,7 +384,7 @@ def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> I
         return job
 
 
-def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str]) -> _Row:
+def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str], *, owner: bool = False) -> _Row:
     raw = ",".join(cells)[:2000]
     if len(cells) != len(fields):
         return _Row(line, None, None, raw, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
@@ -396,6 +397,8 @@ def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str])
     key = values.get(registry.key)
     if errors:
         return _Row(line, key or (cells[fields.index(registry.by_name[registry.key])] or None), None, raw, "；".join(errors))
+    if owner:  # the key's owner may be creating the record: fill what the key implies
+        registry.derive(values)
     # Prepared here, in the parsing process, since most rows of a big import create records.
     snapshot = json.dumps({f.name: f.to_text(values.get(f.name)) for f in registry.fields}, ensure_ascii=False)
     return _Row(line, key, values, raw, new_snapshot=snapshot)

@@ -147,6 +147,7 @@ class Registry:
     fields: tuple[Field, ...]
     event_prefix: str  # PersonRegistered / PersonChanged ...
     checks: tuple = field(default=())
+    derivations: tuple = field(default=())  # fill values implied by others (birth date from the ID)
 
     @property
     def by_name(self) -> dict[str, Field]:
@@ -158,6 +159,11 @@ class Registry:
             if name_or_label in (f.name, f.label):
                 return f
         return None
+
+    def derive(self, values: dict) -> None:
+        """Fill, where empty, what the record's own values imply; for the key's owner creating it."""
+        for derivation in self.derivations:
+            derivation(values)
 
     def check_record(self, values: dict) -> None:
         """Cross-field rules (ID number vs birth date and gender, ...)."""
@@ -176,6 +182,15 @@ def _person_consistency(values: dict) -> None:
     death = values.get("date_of_death")
     if death is not None and death < birth_date_of(number):
         raise FieldError("死亡日期早于出生日期")
+
+
+def _person_from_id(values: dict) -> None:
+    number = values.get("id_number")
+    if number:
+        if values.get("birth_date") is None:
+            values["birth_date"] = birth_date_of(number)
+        if values.get("gender") is None:
+            values["gender"] = gender_of(number)
 
 
 def _address_consistency(values: dict) -> None:
@@ -208,7 +223,7 @@ PS, CA, HR, MR, TX, PL, ED, HF, ST = (Duty.PUBLIC_SECURITY, Duty.CIVIL_AFFAIRS, 
 
 PERSONS = Registry(
     name="persons", label="人口", key="id_number", owner=PS, event_prefix="Person",
-    checks=(_person_consistency,),
+    checks=(_person_consistency,), derivations=(_person_from_id,),
     fields=(
         Field("id_number", "公民身份号码", "resident_id", PS, personal=True, required=True),
         Field("name", "姓名", "text", PS, personal=True, required=True, max_length=50),

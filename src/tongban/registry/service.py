@@ -99,6 +99,8 @@ def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], 
     merged = {f.name: (existing or {}).get(f.name) for f in registry.fields}
     merged.update(values)
     merged[registry.key] = key
+    if existing is None:
+        registry.derive(merged)
     try:
         registry.check_record(merged)
     except FieldError as error:

@@ -1,0 +1,65 @@
+"""Registry pages in a real browser: look up, see history, propose a correction, the source accepts it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tongban import demo
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
+    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/staff")
+
+
+def test_lookup_correction_and_acceptance_through_the_pages(browser, live_server, database):
+    from helpers import fresh_resident_id
+
+    number = fresh_resident_id()
+    with httpx.Client(base_url=live_server) as api:
+        token = api.post("/api/v1/auth/token", data={"grant_type": "password", "username": "steward",
+                                                     "password": demo.DEMO_PASSWORD}).json()["access_token"]
+        created = api.post("/api/v1/registries/persons", headers={"Authorization": f"Bearer {token}"}, json={
+            "values": {"id_number": number, "name": "黄晓峰", "ethnicity": "汉族", "residence_status": "户籍",
+                       "household_address": "上海市浦东新区张杨路500弄3号201室"}, "reason": "户籍登记"})
+        assert created.status_code == 201, created.text
+
+    clerk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(clerk, live_server, "clerk")
+    clerk.get_by_role("link", name="基础库查询").click()
+    clerk.get_by_label("主键（身份证号 / 统一社会信用代码 / 地址编码）").fill(number)
+    clerk.get_by_role("button", name="查询").click()
+    assert "黄**" in clerk.inner_text("main")  # masked until a purpose is given
+    clerk.get_by_label("查阅用途").fill("窗口核验身份")
+    clerk.get_by_role("button", name="查看明文").click()
+    assert "黄晓峰" in clerk.inner_text("main")
+    assert "上海市公安局浦东分局" in clerk.inner_text("main")  # the source of each field is shown
+    clerk.get_by_label("字段").select_option("name")
+    clerk.get_by_label("建议值").fill("黄小峰")
+    clerk.get_by_label("理由与依据").fill("申请人出示户口簿，姓名为黄小峰")
+    clerk.get_by_role("button", name="提交纠错申请").click()
+    assert "已提交" in clerk.inner_text("main")
+    clerk.context.close()
+
+    steward = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(steward, live_server, "steward")
+    steward.get_by_role("link", name="纠错申请").click()
+    row = steward.locator("tr", has_text=number)
+    row.get_by_label("处理意见").fill("经核实户籍档案，予以更正")
+    screenshot(steward, f"corrections-{database.engine_name}")
+    row.get_by_role("button", name="采纳", exact=True).click()
+    assert "已采纳" in steward.locator("tr", has_text=number).inner_text()
+    steward.goto(f"{live_server}/staff/registry/persons/{number}?purpose=核对")
+    assert "黄小峰" in steward.inner_text("main")
+    steward.get_by_role("button", name="对比").click()
+    assert "已变更" in steward.inner_text("main") and "黄晓峰" in steward.inner_text("main")
+    screenshot(steward, f"registry-compare-{database.engine_name}")
+    steward.context.close()
