@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tongban.accounts.models import AccountKind, ApiClient, User, UserRole
 from tongban.core import audit
@@ -25,13 +25,15 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False) -> P
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        user = db.get(User, int(raw_id))
+        # One round trip for the user, the department and the roles: this runs on every request.
+        user = db.scalar(select(User).options(joinedload(User.department), joinedload(User.role_rows))
+                         .where(User.id == int(raw_id)))
         if user is None or not user.is_active:
             return None
         return principal_for(actor_type="user", actor_id=str(user.id), actor_name=user.display_name,
                              kind=user.kind, department=user.department, roles=user.roles, via_session=via_session)
     if kind == "client":
-        client = db.get(ApiClient, int(raw_id))
+        client = db.scalar(select(ApiClient).options(joinedload(ApiClient.department)).where(ApiClient.id == int(raw_id)))
         if client is None or not client.is_active:
             return None
         return principal_for(actor_type="client", actor_id=client.client_id, actor_name=client.name,

@@ -222,7 +222,7 @@ class UnexpectedErrorMiddleware:
             else:
                 response = HTMLResponse(
                     f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{problem.title}</title>"
-                    f"<h1>{problem.title}</h1><p>{problem.detail}</p><p>请求编号：{current_request_id()}</p>"
+                    f"<main><h1>{problem.title}</h1><p>{problem.detail}</p><p>请求编号：{current_request_id()}</p></main>"
                     "<p><a href=\"/\">返回首页</a></p></html>",
                     status_code=500,
                 )

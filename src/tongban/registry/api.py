@@ -17,7 +17,6 @@ from tongban.core import audit
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
-from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.org import service as org
@@ -36,35 +35,6 @@ Purpose = Annotated[str | None, Query(min_length=2, max_length=200, description=
 
 def _registry(slug: RegistrySlug) -> Registry:
     return REGISTRIES[slug.registry_name]
-
-
-def _key(registry: Registry, raw: str) -> str:
-    """Keys are validated at the edge: a malformed ID number is a 422, not a 404."""
-    try:
-        if registry.name == "persons":
-            return check_resident_id(raw)
-        if registry.name == "legal_entities":
-            return check_credit_code(raw)
-    except InvalidNumber as error:
-        raise Problem("validation-error", error.message, errors=[{"field": "path.key", "code": error.code, "message": error.message}]) from None
-    if not (raw.isdigit() and len(raw) == 18):
-        raise Problem("validation-error", "地址编码应为 18 位数字",
-                      errors=[{"field": "path.key", "code": "invalid_address_code", "message": "地址编码应为 18 位数字"}])
-    return raw
-
-
-def _has_personal(registry: Registry) -> bool:
-    return any(f.personal for f in registry.fields)
-
-
-def _clear_allowed(principal: Principal, purpose: str | None) -> bool:
-    return purpose is not None and principal.can(Permission.REGISTRY_READ_PERSONAL)
-
-
-def _audit_read(db, principal: Principal, registry: Registry, key: str | None, purpose: str | None, clear: bool, **details) -> None:
-    if _has_personal(registry):
-        audit.record(db, actor=principal, action="registry.read", object_type=registry.name, object_id=key,
-                     purpose=purpose, details={"clear": clear, **details})
 
 
 @router.get("/corrections", response_model=list[CorrectionRead], summary="纠错申请列表（本部门收到的和提出的）")
@@ -173,15 +143,15 @@ def search(slug: RegistrySlug, db: DbSession, principal: Annotated[Principal, re
         field = registry.by_name.get(param)
         if field is None or param in ("name",):
             continue
-        if field.personal and not _clear_allowed(principal, purpose):
+        if field.personal and not service.may_read_clear(principal, purpose):
             raise Problem("permission-denied", f"按个人信息字段 {field.label} 查询需要个人信息查阅权限并说明用途")
         filters[param] = service.parse_values(registry, {param: value}, location="query")[param]
         query = query.where(table.c[param] == filters[param])
     rows, next_cursor = paginate(db, query, table.c[registry.key], cursor=cursor, limit=limit, descending=False,
                                  mappings=True)
-    clear = _clear_allowed(principal, purpose)
+    clear = service.may_read_clear(principal, purpose)
     items = [_record_read(registry, row, clear) for row in rows]
-    _audit_read(db, principal, registry, None, purpose, clear, search={"name": name, **{k: str(v) for k, v in filters.items()}},
+    service.audit_read(db, principal, registry, None, purpose, clear, search={"name": name, **{k: str(v) for k, v in filters.items()}},
                 count=len(items))
     db.commit()
     return Page[RecordRead](items=items, next_cursor=next_cursor)
@@ -197,12 +167,13 @@ def _record_read(registry: Registry, row, clear: bool) -> RecordRead:
 def read(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
          purpose: Purpose = None, as_of: Annotated[AwareDatetime | None, Query(description="查看某一时刻的记录")] = None):
     registry = _registry(slug)
-    key = _key(registry, key)
-    clear = _clear_allowed(principal, purpose)
-    _audit_read(db, principal, registry, key, purpose, clear, as_of=as_of.isoformat() if as_of else None)
-    db.commit()
+    key = service.validate_key(registry, key)
+    clear = service.may_read_clear(principal, purpose)
+    # Read, record the read, commit, and only then answer: no personal data leaves unlogged.
     if as_of is not None:
         found = service.as_of(db, registry, key, as_of)
+        service.audit_read(db, principal, registry, key, purpose, clear, as_of=as_of.isoformat())
+        db.commit()
         if found is None:
             raise Problem("not-found", f"{as_of.isoformat()} 时{registry.label}库中没有 {key}")
         data, version = found
@@ -210,6 +181,8 @@ def read(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Princ
         return RecordRead(registry=registry.name, key=key, version=version.version, updated_at=version.changed_at,
                           updated_by=version.department_code, values=values, masked_fields=masked, as_of=as_of)
     row = service.current_row(db, registry, key)
+    service.audit_read(db, principal, registry, key, purpose, clear)
+    db.commit()
     if row is None:
         raise Problem("not-found", f"{registry.label}库中没有 {key}")
     return _record_read(registry, row, clear)
@@ -219,8 +192,8 @@ def read(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Princ
 def history(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
             purpose: Purpose = None, cursor: Cursor = None, limit: Limit = 50):
     registry = _registry(slug)
-    key = _key(registry, key)
-    clear = _clear_allowed(principal, purpose)
+    key = service.validate_key(registry, key)
+    clear = service.may_read_clear(principal, purpose)
     query = select(RecordVersion).where(RecordVersion.registry_name == registry.name, RecordVersion.record_key == key)
     versions, next_cursor = paginate(db, query, RecordVersion.version, cursor=cursor, limit=limit)
     items = []
@@ -229,7 +202,7 @@ def history(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Pr
         items.append(VersionRead(version=version.version, changed_at=version.changed_at, department_code=version.department_code,
                                  actor_name=version.actor_name, reason=version.reason,
                                  changed_fields=json.loads(version.changed_fields), values=values, masked_fields=masked))
-    _audit_read(db, principal, registry, key, purpose, clear, history=True)
+    service.audit_read(db, principal, registry, key, purpose, clear, history=True)
     db.commit()
     return Page[VersionRead](items=items, next_cursor=next_cursor)
 
@@ -259,7 +232,7 @@ def create(slug: RegistrySlug, body: RecordWrite, db: DbSession, principal: Anno
 def change(slug: RegistrySlug, key: str, body: RecordWrite, db: DbSession,
            principal: Annotated[Principal, require(Permission.REGISTRY_WRITE)]):
     registry = _registry(slug)
-    key = _key(registry, key)
+    key = service.validate_key(registry, key)
     values = service.parse_values(registry, body.values)
     if registry.key in values and values[registry.key] != key:
         raise Problem("validation-error", "主键不能修改", errors=[{"field": f"body.values.{registry.key}", "code": "immutable", "message": "主键不能修改"}])
@@ -276,7 +249,7 @@ def request_correction(request: Request, slug: RegistrySlug, key: str, body: Cor
                        principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)]):
     registry = _registry(slug)
     correction = corrections.request_correction(
-        db, registry=registry, key=_key(registry, key), field_name=body.field, proposed=body.proposed_value,
+        db, registry=registry, key=service.validate_key(registry, key), field_name=body.field, proposed=body.proposed_value,
         reason=body.reason, evidence=body.evidence, requester=principal,
         working_days=request.app.state.settings.correction_days)
     db.commit()

@@ -16,7 +16,6 @@ from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.registry import corrections, service
-from tongban.registry.api import _audit_read, _clear_allowed, _key
 from tongban.registry.models import RecordVersion
 from tongban.registry.schema import DUTY_LABELS, REGISTRIES
 from tongban.registry.schemas import RegistrySlug
@@ -50,10 +49,10 @@ def record(request: Request, slug: RegistrySlug, key: str, db: DbSession,
            principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
            purpose: Annotated[str | None, Query(max_length=200)] = None):
     registry = REGISTRIES[slug.registry_name]
-    key = _key(registry, key)
+    key = service.validate_key(registry, key)
     purpose = purpose or None
-    clear = _clear_allowed(principal, purpose)
-    _audit_read(db, principal, registry, key, purpose, clear, page=True)
+    clear = service.may_read_clear(principal, purpose)
+    service.audit_read(db, principal, registry, key, purpose, clear, page=True)
     db.commit()
     row = service.current_row(db, registry, key)
     if row is None:
@@ -76,14 +75,14 @@ def compare(request: Request, slug: RegistrySlug, key: str, db: DbSession,
             a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)],
             purpose: Annotated[str | None, Query(max_length=200)] = None):
     registry = REGISTRIES[slug.registry_name]
-    key = _key(registry, key)
+    key = service.validate_key(registry, key)
     purpose = purpose or None
-    clear = _clear_allowed(principal, purpose)
+    clear = service.may_read_clear(principal, purpose)
     found = {v.version: v for v in db.scalars(select(RecordVersion).where(
         RecordVersion.registry_name == registry.name, RecordVersion.record_key == key, RecordVersion.version.in_([a, b])))}
     if a not in found or b not in found:
         raise Problem("not-found", f"{key} 没有第 {a if a not in found else b} 版")
-    _audit_read(db, principal, registry, key, purpose, clear, compare=[a, b])
+    service.audit_read(db, principal, registry, key, purpose, clear, compare=[a, b])
     db.commit()
     left, _ = service.present(registry, json.loads(found[a].data), clear=clear)
     right, _ = service.present(registry, json.loads(found[b].data), clear=clear)
@@ -101,7 +100,7 @@ def request_correction(request: Request, slug: RegistrySlug, key: str, db: DbSes
     check_csrf(request, csrf_token)
     registry = REGISTRIES[slug.registry_name]
     correction = corrections.request_correction(
-        db, registry=registry, key=_key(registry, key), field_name=field, proposed=proposed_value or None,
+        db, registry=registry, key=service.validate_key(registry, key), field_name=field, proposed=proposed_value or None,
         reason=reason, evidence=None, requester=principal, working_days=request.app.state.settings.correction_days)
     db.commit()
     return RedirectResponse(f"/staff/corrections?created={correction.id}", status_code=303)

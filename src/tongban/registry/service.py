@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 
 from tongban.core import audit, events
 from tongban.core.database import utcnow
+from tongban.core.auth import Principal
 from tongban.core.errors import Problem
+from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
+from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.org.models import Department
 from tongban.registry.masking import mask
@@ -157,3 +160,32 @@ def present(registry: Registry, values: dict[str, Any], *, clear: bool) -> tuple
         else:
             shown[f.name] = text
     return shown, masked
+
+
+def validate_key(registry: Registry, raw: str) -> str:
+    """Keys are validated at the edge: a malformed ID number is a 422, not a 404."""
+    try:
+        if registry.name == "persons":
+            return check_resident_id(raw)
+        if registry.name == "legal_entities":
+            return check_credit_code(raw)
+    except InvalidNumber as error:
+        raise Problem("validation-error", error.message, errors=[{"field": "path.key", "code": error.code, "message": error.message}]) from None
+    if not (raw.isdigit() and len(raw) == 18):
+        raise Problem("validation-error", "地址编码应为 18 位数字",
+                      errors=[{"field": "path.key", "code": "invalid_address_code", "message": "地址编码应为 18 位数字"}])
+    return raw
+
+
+def has_personal(registry: Registry) -> bool:
+    return any(f.personal for f in registry.fields)
+
+
+def may_read_clear(principal: Principal, purpose: str | None) -> bool:
+    return purpose is not None and principal.can(Permission.REGISTRY_READ_PERSONAL)
+
+
+def audit_read(db, principal: Principal, registry: Registry, key: str | None, purpose: str | None, clear: bool, **details) -> None:
+    if has_personal(registry):
+        audit.record(db, actor=principal, action="registry.read", object_type=registry.name, object_id=key,
+                     purpose=purpose, details={"clear": clear, **details})
