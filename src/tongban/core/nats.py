@@ -73,14 +73,19 @@ class NatsTransport:
         self._loop.run(self._publish_all(events), timeout=120)
 
     def close(self) -> None:
-        async def _close():
-            if self._nc is not None and not self._nc.is_closed:
-                await self._nc.drain()
+        _close(self._loop, self._nc, drain=True)
 
-        try:
-            self._loop.run(_close(), timeout=10)
-        finally:
-            self._loop.close()
+
+def _close(loop: _Loop, connection, *, drain: bool) -> None:
+    """Close a client (draining what it still has to send) and stop its loop."""
+    async def close_connection():
+        if connection is not None and not connection.is_closed:
+            await (connection.drain() if drain else connection.close())
+
+    try:
+        loop.run(close_connection(), timeout=10)
+    finally:
+        loop.close()
 
 
 class DurableConsumer:
@@ -128,11 +133,4 @@ class DurableConsumer:
         return lambda: self._loop.run(message.ack())
 
     def close(self) -> None:
-        async def _close():
-            if self._nc is not None and not self._nc.is_closed:
-                await self._nc.close()
-
-        try:
-            self._loop.run(_close(), timeout=10)
-        finally:
-            self._loop.close()
+        _close(self._loop, self._nc, drain=False)
