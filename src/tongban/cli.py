@@ -192,7 +192,7 @@ def registry_import(
                                          dir_okay=False, readable=True)],
     department: Annotated[str, typer.Option(help="Code of the source department, e.g. PD-GA")],
     encoding: Annotated[str | None, typer.Option(help="utf-8 (default, BOM allowed) or gbk / gb18030")] = None,
-    batch_size: Annotated[int, typer.Option(min=100, max=50_000)] = 5000,
+    batch_size: Annotated[int, typer.Option(min=100, max=100_000)] = 20_000,
     rejected: Annotated[Path | None, typer.Option(help="Where to write the rejected-rows CSV (default: FILE.rejected.csv)")] = None,
 ) -> None:
     """Import a file; killed and re-run, it resumes and ends as one clean run would."""

@@ -46,7 +46,6 @@ def _table(registry: Registry) -> Table:
         Column("import_job", String(36)),
         Column("import_line", BigInteger),
         *[Index(f"ix_{registry.name}_{name}", name) for name in _SEARCHABLE[registry.name]],
-        sqlite_with_rowid=False,  # the key is the table's one B-tree, not a second index beside a rowid
     )
 
 

@@ -34,8 +34,7 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=32), nullable=False),
     sa.Column('import_job', sa.String(length=36), nullable=True),
     sa.Column('import_line', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('address_code', name=op.f('pk_addresses')),
-    sqlite_with_rowid=False
+    sa.PrimaryKeyConstraint('address_code', name=op.f('pk_addresses'))
     )
     with op.batch_alter_table('addresses', schema=None) as batch_op:
         batch_op.create_index('ix_addresses_community_code', ['community_code'], unique=False)
@@ -131,8 +130,7 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=32), nullable=False),
     sa.Column('import_job', sa.String(length=36), nullable=True),
     sa.Column('import_line', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('credit_code', name=op.f('pk_legal_entities')),
-    sqlite_with_rowid=False
+    sa.PrimaryKeyConstraint('credit_code', name=op.f('pk_legal_entities'))
     )
     with op.batch_alter_table('legal_entities', schema=None) as batch_op:
         batch_op.create_index('ix_legal_entities_legal_representative_id', ['legal_representative_id'], unique=False)
@@ -172,8 +170,7 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=32), nullable=False),
     sa.Column('import_job', sa.String(length=36), nullable=True),
     sa.Column('import_line', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('id_number', name=op.f('pk_persons')),
-    sqlite_with_rowid=False
+    sa.PrimaryKeyConstraint('id_number', name=op.f('pk_persons'))
     )
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index('ix_persons_name', ['name'], unique=False)
