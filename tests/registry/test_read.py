@@ -129,3 +129,24 @@ def test_legal_representatives_are_personal(client, as_role):
     assert record["values"]["name"] == "上海读取测试有限公司"
     assert record["values"]["legal_representative_name"] == "赵**"
     assert record["values"]["registered_capital"] == "100"
+
+
+def test_the_record_page_tells_who_may_unmask(client, as_role):
+    import re
+
+    from tongban import demo
+
+    number = register_person(client, as_role("steward"), name="孙页面")
+
+    def page_as(username: str, **params) -> str:
+        client.cookies.clear()
+        login = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD, "csrf_token": token})
+        return client.get(f"/staff/registry/persons/{number}", params=params).text
+
+    inspector = page_as("inspector", purpose="监察")
+    assert "孙**" in inspector and "当前角色不能查看明文" in inspector
+    clerk = page_as("clerk")
+    assert "孙**" in clerk and "查看明文" in clerk
+    assert "孙页面" in page_as("clerk", purpose="窗口核验")

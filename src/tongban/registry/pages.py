@@ -66,7 +66,8 @@ def record(request: Request, slug: RegistrySlug, key: str, db: DbSession,
                 "changed": [registry.by_name[n].label for n in json.loads(v.changed_fields)]} for v in versions]
     return _render(request, "registry_record.html", principal=principal, registry=registry, slug=slug, key=key,
                    row=row, values=values, masked=masked, purpose=purpose or "", history=history,
-                   sources=_sources(db), can_request=principal.can(Permission.CORRECTION_REQUEST))
+                   sources=_sources(db), can_request=principal.can(Permission.CORRECTION_REQUEST),
+                   can_read_clear=principal.can(Permission.REGISTRY_READ_PERSONAL))
 
 
 @router.get("/staff/registry/{slug}/{key}/compare", summary="版本对比")
