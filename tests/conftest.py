@@ -42,8 +42,10 @@ class Database:
 
 
 def test_settings(database_url: str) -> Settings:
+    import tempfile
+
     return Settings(env=Environment.TEST, database_url=database_url, argon2_profile="CHEAPEST",
-                    log_format="text", log_level="WARNING")
+                    log_format="text", log_level="WARNING", data_dir=Path(tempfile.mkdtemp(prefix="tongban-test-")))
 
 
 def _pg_admin_url() -> str:

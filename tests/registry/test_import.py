@@ -235,6 +235,12 @@ def test_import_over_the_api_with_progress_and_report(fresh_database, tmp_path):
                 break
             time.sleep(0.1)
         assert (job["status"], job["rows_accepted"], job["rows_rejected"], job["progress"]) == ("completed", 20, 1, 1.0)
+        uploads = fresh_database.settings.data_dir / "imports"
+        for _ in range(50):  # the worker removes the upload right after finishing the job
+            if not any(uploads.iterdir()):
+                break
+            time.sleep(0.05)
+        assert list(uploads.iterdir()) == []  # a completed import does not keep the upload
         report = client.get(f"/api/v1/registries/imports/{job['id']}/rejected.csv", headers=headers)
         assert "公民身份号码应为 18 位" in report.text and ",22," not in report.text and report.text.count("\n") == 2
         # Another department cannot see the job; a clerk cannot import.

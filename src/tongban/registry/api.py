@@ -120,9 +120,12 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
                         actor=principal, file_name=file.filename, message=str(refusal))
         target.unlink(missing_ok=True)
         raise Problem("import-refused", str(refusal)) from None
-    worker = threading.Thread(target=importer.process, args=(sessions, job_id),
-                              kwargs={"registry": registry, "path": target, "actor": principal, "encoding": encoding},
-                              name=f"import-{job_id[:8]}", daemon=True)
+    def work() -> None:
+        job = importer.process(sessions, job_id, registry=registry, path=target, actor=principal, encoding=encoding)
+        if job.status in ("completed", "refused"):  # a failed job keeps its file: uploading it again resumes
+            target.unlink(missing_ok=True)
+
+    worker = threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True)
     worker.start()
     worker.join(timeout=1)  # a small file is done at once; a big one reports its progress
     return _job_read(db.get(ImportJob, job_id))
