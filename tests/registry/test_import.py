@@ -358,3 +358,30 @@ def test_a_killed_import_run_again_equals_one_clean_run(fresh_database, tmp_path
             assert resumed[part] == reference[part], part
     finally:
         cleanup()
+
+
+def test_the_parsing_process_path_gives_the_same_result(fresh_database, tmp_path, monkeypatch):
+    """Big files are parsed in a second process; force that path for a small file."""
+    from tongban.registry import importer
+
+    monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 0)
+    rows = [person_row(i, year=1998) for i in range(1200)]
+    rows[700][0] = rows[700][0][:-1] + ("0" if rows[700][0][-1] != "0" else "1")
+    rows[900] = list(rows[100])
+    path = write_csv(tmp_path / "worker.csv", rows)
+    assert _import(fresh_database, path, "--batch-size", "250").exit_code == 0
+    job = _job(fresh_database)
+    assert (job.status, job.rows_accepted, job.rows_rejected) == ("completed", 1198, 2)
+    assert _imported(fresh_database, job.id) == 1198
+    # A broken line in the middle stops the parsing process; the importer reports where.
+    broken = tmp_path / "worker-broken.csv"
+    with open(broken, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        writer.writerows(person_row(i, year=1999) for i in range(600))
+        out.write('310115199901010019,"未闭合,男\n')
+        writer.writerows(person_row(i, year=1999) for i in range(600, 700))
+    result = _import(fresh_database, broken, "--batch-size", "250")
+    assert result.exit_code == 1 and "不是合法的 CSV" in result.output
+    job = _job(fresh_database)
+    assert job.status == "failed" and job.rows_accepted == 500 == _imported(fresh_database, job.id)
