@@ -22,7 +22,7 @@ from tongban.core.database import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
-from tongban.core.observability import Metrics, RequestContextMiddleware, configure_logging
+from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
 from tongban.org import api as org_api

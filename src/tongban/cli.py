@@ -19,7 +19,7 @@ from tongban.core import audit
 from tongban.core.config import Environment, Settings
 from tongban.core.database import make_engine, make_sessionmaker, session_scope
 from tongban.core.errors import Problem
-from tongban.core.permissions import STAFF_ROLES, Role
+from tongban.core.permissions import Role
 
 app = typer.Typer(help="通办 tongban: one government for a city or district.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)

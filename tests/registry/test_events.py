@@ -170,7 +170,6 @@ def test_delivery_through_nats_jetstream_with_a_consumer_restart(fresh_database,
     finally:
         relay.stop()
 
-    seen: dict[str, int] = {}
     first = DurableConsumer(nats_url, "registry-test", stream=stream, prefix=prefix, ack_wait=1.0)
     handled = []
     for _ in range(4):  # handle four events, acking each

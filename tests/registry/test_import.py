@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers import assert_problem, bearer, credit_code, resident_id
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from conftest import create_database
@@ -192,7 +192,6 @@ def test_a_binary_two_gigabyte_file_is_refused_at_once(fresh_database, tmp_path)
     huge = tmp_path / "huge.csv"
     with open(huge, "wb") as out:
         out.truncate(2 * 1024**3)  # sparse: two gigabytes of NUL bytes without using the disk
-    started = time.monotonic()
     result = _import(fresh_database, huge)
     assert result.exit_code != 0 and "NUL" in result.output
     assert _imported(fresh_database, _job(fresh_database).id) == 0

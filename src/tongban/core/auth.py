@@ -8,7 +8,7 @@ permission; the app refuses to start if an API route has none (see ``check_route
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute

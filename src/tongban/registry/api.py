@@ -13,7 +13,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 from sqlalchemy import select
 
-from tongban.core import audit
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem

@@ -15,7 +15,7 @@ from tongban.core.permissions import Permission
 from tongban.core.templating import render
 from tongban.core.workdays import WorkingCalendar
 from tongban.org import service as org
-from tongban.org.models import LEVEL_LABELS, Level
+from tongban.org.models import LEVEL_LABELS
 
 router = APIRouter(include_in_schema=False)
 
