@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -215,12 +216,17 @@ def registry_import(
             progress.update(task, completed=read, accepted=job.rows_accepted, unchanged=job.rows_unchanged,
                             rejected=job.rows_rejected)
 
+        # This process only imports: the cyclic collector would only re-scan the batches'
+        # short-lived rows, which reference counting frees (about a tenth of the time).
+        gc.disable()
         try:
             job = importer.run(sessions, registry=REGISTRIES[registry], path=file, department_code=department,
                                actor=actor, encoding=encoding, batch_size=batch_size, progress=show)
         except importer.ImportRefused as refusal:
             err.print(f"[red]导入被拒绝[/red]：{refusal}")
             raise typer.Exit(2) from None
+        finally:
+            gc.enable()
         show(job, size if job.status == "completed" else job.bytes_read)
     report = rejected or file.with_name(file.name + ".rejected.csv")
     if job.rows_rejected:

@@ -90,26 +90,59 @@ def _make_sqlite_serializable(engine: Engine) -> None:
 
 
 def bulk_insert(db: Session, table: Table, rows: list[dict]) -> None:
-    """Insert many rows in the caller's transaction: COPY on PostgreSQL, executemany elsewhere."""
+    """Insert many rows (dicts of Python values) in the caller's transaction."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    dialect = db.connection().dialect
+    if dialect.name == "postgresql":  # COPY adapts Python values itself
+        bulk_insert_values(db, table, columns, [tuple(row[c] for c in columns) for row in rows])
+        return
+    # Each column's own bind processor, applied once per distinct value (timestamps and dates repeat).
+    processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+    memos: list[dict] = [{} for _ in columns]
+
+    def bound(value, process, memo):
+        if process is None or value is None:
+            return value
+        try:
+            return memo[value]
+        except KeyError:
+            memo[value] = result = process(value)
+            return result
+        except TypeError:  # unhashable
+            return process(value)
+
+    triples = list(zip(columns, processors, memos))
+    bulk_insert_values(db, table, columns, [tuple(bound(row[c], p, m) for c, p, m in triples) for row in rows])
+
+
+def bulk_insert_values(db: Session, table: Table, columns: list[str], rows: list[tuple]) -> None:
+    """Insert many rows already in the database's own form: text for dates and numbers,
+    ``db_value`` for timestamps. COPY on PostgreSQL, the DB-API's executemany on SQLite
+    (SQLAlchemy's per-row parameter handling would cost more than SQLite's insert itself)."""
     if not rows:
         return
     connection = db.connection()
-    columns = list(rows[0])
     if connection.dialect.name != "postgresql":
-        # The DB-API directly, with each column's own bind processor: SQLAlchemy's per-row
-        # parameter handling would cost more than SQLite's insert itself.
-        processors = [table.c[c].type._cached_bind_processor(connection.dialect) for c in columns]
         placeholders = ", ".join("?" * len(columns))
         sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})'
-        pairs = list(zip(columns, processors))
-        connection.connection.driver_connection.cursor().executemany(
-            sql, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows])
+        connection.connection.driver_connection.cursor().executemany(sql, rows)
         return
     column_list = ", ".join(f'"{c}"' for c in columns)
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row(row)
+
+
+def db_value(db: Session, column, value):
+    """``value`` as the driver takes it for ``column`` (for ``bulk_insert_values``)."""
+    dialect = db.connection().dialect
+    if dialect.name == "postgresql":
+        return value
+    process = column.type._cached_bind_processor(dialect)
+    return process(value) if process else value
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

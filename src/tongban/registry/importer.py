@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -27,8 +28,8 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core import audit
-from tongban.core.database import bulk_insert, utcnow
-from tongban.core.events import SUBJECT_PREFIX, OutboxEvent, outbox_rows
+from tongban.core.database import bulk_insert, bulk_insert_values, db_value, utcnow
+from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
 from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
@@ -42,14 +43,20 @@ class ImportRefused(Exception):
     """The file as a whole cannot be imported; nothing was written. The message is Chinese."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     line: int
     key: str | None
     values: dict[str, Any] | None
     raw: str
     error: str | None = None
-    new_snapshot: str | None = None  # the history JSON should this row create its record
+    # Prepared in the parsing process for the key's owner, since most rows of a big import
+    # create records: the new record's stored values (text, in field order), its history
+    # JSON, its event, or why the row could not create a record.
+    new_texts: tuple | None = None
+    new_snapshot: str | None = None
+    new_event: tuple[str, str] | None = None  # (event id, payload)
+    create_error: str | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -283,7 +290,7 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
         return _finish(sessions, job_id, "refused", str(refusal), actor)
     may_create = department.duty == registry.owner.value
     batches = (_batches_in_process if path.stat().st_size < PARALLEL_FROM_BYTES else _batches_from_worker)(
-        path, encoding, registry.name, resume_after, batch_size, may_create)
+        path, encoding, registry.name, resume_after, batch_size, department.code if may_create else None)
     try:
         for batch, bytes_read in batches:
             _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, bytes_read)
@@ -298,7 +305,7 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
 
 
 def _batches_in_process(path: Path, encoding: str | None, registry_name: str, resume_after: int,
-                        batch_size: int, owner: bool) -> Iterator[tuple[list[_Row], int]]:
+                        batch_size: int, creator: str | None) -> Iterator[tuple[list[_Row], int]]:
     """Parsed and checked rows, ``batch_size`` at a time, with how far the file has been read."""
     registry = REGISTRIES[registry_name]
     reader = _Reader(path, encoding)
@@ -308,7 +315,7 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
         for line, cells in reader.rows:
             if line <= resume_after:
                 continue
-            batch.append(_parse(registry, fields, line, cells, owner=owner))
+            batch.append(_parse(registry, fields, line, cells, creator=creator))
             if len(batch) >= batch_size:
                 yield batch, reader.bytes_read()
                 batch = []
@@ -318,13 +325,15 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
         reader.close()
 
 
-def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, owner: bool,
+def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, creator: str | None,
             out) -> None:
     """The parsing process: feeds batches to the importer through a bounded queue."""
+    gc.disable()  # rows are freed by reference counting; cyclic collection would only re-scan them
     try:
-        for batch, bytes_read in _batches_in_process(path, encoding, registry_name, resume_after, batch_size, owner):
+        for batch, bytes_read in _batches_in_process(path, encoding, registry_name, resume_after, batch_size, creator):
             # Plain tuples cross the process boundary at half the cost of dataclass instances.
-            out.put(("batch", [(r.line, r.key, r.values, r.raw, r.error, r.new_snapshot) for r in batch], bytes_read))
+            out.put(("batch", [(r.line, r.key, r.values, r.raw, r.error, r.new_texts, r.new_snapshot, r.new_event,
+                                r.create_error) for r in batch], bytes_read))
         out.put(("end", None, 0))
     except ImportRefused as refusal:
         out.put(("refused", str(refusal), 0))
@@ -333,12 +342,12 @@ def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: 
 
 
 def _batches_from_worker(path: Path, encoding: str | None, registry_name: str, resume_after: int,
-                         batch_size: int, owner: bool) -> Iterator[tuple[list[_Row], int]]:
+                         batch_size: int, creator: str | None) -> Iterator[tuple[list[_Row], int]]:
     """Big files: reading and checking rows runs in a second process, on the other core,
     while this one writes; the queue holds two batches at most, so memory stays flat."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue(maxsize=2)
-    worker = context.Process(target=_worker, args=(path, encoding, registry_name, resume_after, batch_size, owner, queue),
+    worker = context.Process(target=_worker, args=(path, encoding, registry_name, resume_after, batch_size, creator, queue),
                              daemon=True)
     worker.start()
     try:
@@ -385,7 +394,7 @@ def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> I
         return job
 
 
-def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str], *, owner: bool = False) -> _Row:
+def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str], *, creator: str | None = None) -> _Row:
     raw = ",".join(cells)[:2000]
     if len(cells) != len(fields):
         return _Row(line, None, None, raw, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
@@ -398,11 +407,42 @@ def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str],
     key = values.get(registry.key)
     if errors:
         return _Row(line, key or (cells[fields.index(registry.by_name[registry.key])] or None), None, raw, "；".join(errors))
-    if owner:  # the key's owner may be creating the record: fill what the key implies
+    row = _Row(line, key, values, raw)
+    if creator:  # the key's owner may be creating the record: fill what the key implies
         registry.derive(values)
-    # Prepared here, in the parsing process, since most rows of a big import create records.
-    snapshot = json.dumps({f.name: f.to_text(values.get(f.name)) for f in registry.fields}, ensure_ascii=False)
-    return _Row(line, key, values, raw, new_snapshot=snapshot)
+        row.create_error = _create_error(registry, values)
+        if row.create_error is None:
+            texts = tuple(f.to_text(values.get(f.name)) for f in registry.fields)
+            row.new_texts = texts
+            row.new_snapshot = json.dumps(dict(zip(registry.names, texts)), ensure_ascii=False)
+            row.new_event = (str(uuid.uuid4()), _registered_payload(registry, key, creator))
+    return row
+
+
+_RECORD_TAIL = ("version", "updated_at", "updated_by", "import_job", "import_line")
+_VERSION_COLUMNS = ("registry_name", "record_key", "version", "data", "changed_fields", "department_code",
+                    "actor_name", "reason", "changed_at")
+_EVENT_COLUMNS = ("event_id", "event_type", "subject", "record_key", "occurred_at", "payload")
+
+
+def _existing(db: Session, table, key_column, keys: list[str]) -> dict[str, dict]:
+    """The current rows of those keys that exist. Which exist is asked of the DB-API directly
+    (a fresh import finds none, and SQLAlchemy's handling of 5,000 IN values costs more than
+    the lookup); the rows found are read through SQLAlchemy for their Python types."""
+    found_keys: list[str] = []
+    cursor = db.connection().connection.driver_connection.cursor()
+    placeholder = "?" if db.get_bind().dialect.name == "sqlite" else "%s"
+    chunk = 5000  # under the bound-parameter limits of both engines (SQLite 3.32+: 32766)
+    for start in range(0, len(keys), chunk):
+        part = keys[start:start + chunk]
+        cursor.execute(f'SELECT "{key_column.name}" FROM "{table.name}" WHERE "{key_column.name}" IN '
+                       f'({", ".join([placeholder] * len(part))})', part)
+        found_keys.extend(key for (key,) in cursor.fetchall())
+    existing: dict[str, dict] = {}
+    for start in range(0, len(found_keys), chunk):
+        for found in db.execute(select(table).where(key_column.in_(found_keys[start:start + chunk]))).mappings():
+            existing[found[key_column.name]] = dict(found)
+    return existing
 
 
 def _commit_batch(sessions, registry: Registry, job_id: str, department: Department, actor, batch: list[_Row],
@@ -414,27 +454,22 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
             # Checkpoint the WAL every ~200 MB instead of every 4 MB: a page the import touches
             # again and again (index pages) is copied back once per checkpoint, not per batch.
             db.execute(text("PRAGMA wal_autocheckpoint=50000"))
-        keys = list({row.key for row in batch if row.values is not None})
-        existing: dict[str, dict] = {}
-        chunk = 5000  # under the bound-parameter limits of both engines (SQLite 3.32+: 32766)
-        for start in range(0, len(keys), chunk):
-            for found in db.execute(select(table).where(key_column.in_(keys[start:start + chunk]))).mappings():
-                existing[found[registry.key]] = dict(found)
+        existing = _existing(db, table, key_column, list({row.key for row in batch if row.values is not None}))
         now = utcnow()
-        blank = {f.name: None for f in registry.fields}
-        all_fields = json.dumps([f.name for f in registry.fields])
+        stamp = db_value(db, table.c.updated_at, now)  # the same on every row: converted once
+        all_fields = json.dumps(list(registry.names))
         reason = f"批量导入 {job_id[:8]}"
-        version_common = {"registry_name": registry.name, "department_code": department.code,
-                          "actor_name": actor.actor_name, "changed_at": now}
-        inserts, updates, touches, versions, outbox, outbox_created, rejected = [], [], [], [], [], [], []
+        registered, changed_type = f"{registry.event_prefix}Registered", f"{registry.event_prefix}Changed"
+        subject = f"{SUBJECT_PREFIX}.registry.{registry.name}"
+        inserts, updates, touches, versions, events, rejected = [], [], [], [], [], []
         accepted = unchanged = 0
-        owner_in_batch: dict[str, int] = {}
+        line_of_key: dict[str, int] = {}
         for row in batch:
             if row.values is None:
                 rejected.append(row)
                 continue
             current = existing.get(row.key)
-            first_line = owner_in_batch.get(row.key)
+            first_line = line_of_key.get(row.key)
             if first_line is None and current is not None and current["import_job"] == job_id and current["import_line"] < row.line:
                 first_line = current["import_line"]
             if first_line is not None:
@@ -446,20 +481,19 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 rejected.append(row)
                 continue
             if current is None:
-                if not _creatable(registry, row):
+                if row.create_error is not None:
+                    row.error = row.create_error
                     rejected.append(row)
                     continue
-                owner_in_batch[row.key] = row.line
-                record = {**blank, **row.values, "version": 1, "updated_at": now, "updated_by": department.code,
-                          "import_job": job_id, "import_line": row.line}
-                inserts.append(record)
-                existing[row.key] = record
-                versions.append({**version_common, "record_key": row.key, "version": 1, "data": row.new_snapshot,
-                                 "changed_fields": all_fields, "reason": f"{reason} 第 {row.line} 行"})
-                outbox_created.append(_registered_event(registry, row.key, all_fields, department.code, now))
+                line_of_key[row.key] = row.line
+                inserts.append(row.new_texts + (1, stamp, department.code, job_id, row.line))
+                versions.append((registry.name, row.key, 1, row.new_snapshot, all_fields, department.code,
+                                 actor.actor_name, f"{reason} 第 {row.line} 行", stamp))
+                event_id, payload = row.new_event
+                events.append((event_id, registered, subject, row.key, stamp, payload))
                 accepted += 1
                 continue
-            merged = {f.name: current.get(f.name) for f in registry.fields}
+            merged = {name: current.get(name) for name in registry.names}
             merged.update(row.values)
             try:
                 registry.check_record(merged)
@@ -467,7 +501,7 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 row.error = str(error)
                 rejected.append(row)
                 continue
-            owner_in_batch[row.key] = row.line
+            line_of_key[row.key] = row.line
             after = {f.name: f.to_text(merged[f.name]) for f in registry.fields}
             changed = [f.name for f in registry.fields if f.to_text(current.get(f.name)) != after[f.name]]
             if not changed:
@@ -475,20 +509,16 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 unchanged += 1
                 continue
             version = current["version"] + 1
-            record = {**merged, "version": version, "updated_at": now, "updated_by": department.code,
-                      "import_job": job_id, "import_line": row.line}
-            updates.append({**record, "_key": row.key, "_version": current["version"]})
-            existing[row.key] = record
-            versions.append({**version_common, "record_key": row.key, "version": version,
-                             "data": json.dumps(after, ensure_ascii=False), "changed_fields": json.dumps(changed),
-                             "reason": f"{reason} 第 {row.line} 行"})
-            outbox.append({"event_type": f"{registry.event_prefix}Changed", "subject": f"registry.{registry.name}",
-                           "record_key": row.key,
-                           "data": {"registry": registry.name, "key": row.key, "version": version,
-                                    "changed_fields": changed, "source": department.code, "reason": "批量导入"}})
+            updates.append({**merged, "version": version, "updated_at": now, "updated_by": department.code,
+                            "import_job": job_id, "import_line": row.line, "_key": row.key, "_version": current["version"]})
+            versions.append((registry.name, row.key, version, json.dumps(after, ensure_ascii=False), json.dumps(changed),
+                             department.code, actor.actor_name, f"{reason} 第 {row.line} 行", stamp))
+            data = {"registry": registry.name, "key": row.key, "version": version, "changed_fields": changed,
+                    "source": department.code, "reason": "批量导入"}
+            events.append((str(uuid.uuid4()), changed_type, subject, row.key, stamp,
+                           json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
             accepted += 1
-        if inserts:
-            bulk_insert(db, table, inserts)
+        bulk_insert_values(db, table, [*registry.names, *_RECORD_TAIL], inserts)
         if updates:
             columns = {c: bindparam(c) for c in updates[0] if not c.startswith("_")}
             result = db.execute(update(table).where(key_column == bindparam("_key"), table.c.version == bindparam("_version"))
@@ -500,8 +530,8 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
             db.execute(update(table).where(key_column == bindparam("_key"))
                        .values(import_job=bindparam("import_job"), import_line=bindparam("import_line"))
                        .execution_options(synchronize_session=False), touches)
-        bulk_insert(db, RecordVersion.__table__, versions)
-        bulk_insert(db, OutboxEvent.__table__, outbox_created + outbox_rows(outbox))
+        bulk_insert_values(db, RecordVersion.__table__, _VERSION_COLUMNS, versions)
+        bulk_insert_values(db, OutboxEvent.__table__, _EVENT_COLUMNS, events)
         bulk_insert(db, ImportRejection.__table__, [{"job_id": job_id, "line": r.line, "record_key": r.key,
                                                      "reason": r.error[:1000], "raw": r.raw} for r in rejected])
         job = db.get(ImportJob, job_id)
@@ -513,27 +543,22 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
         db.commit()
 
 
-def _creatable(registry: Registry, row: _Row) -> bool:
-    """A new record must be whole and consistent on its own; sets ``row.error`` if not."""
+def _create_error(registry: Registry, values: dict) -> str | None:
+    """Why these values cannot make a new record on their own, or None."""
     try:
-        registry.check_record(row.values)
+        registry.check_record(values)
     except FieldError as error:
-        row.error = str(error)
-        return False
-    missing = [f.label for f in registry.fields if f.required and row.values.get(f.name) in (None, "")]
+        return str(error)
+    missing = [f.label for f in registry.fields if f.required and values.get(f.name) in (None, "")]
     if missing:
-        row.error = f"新建记录缺少必填字段：{'、'.join(missing)}"
-        return False
-    return True
+        return f"新建记录缺少必填字段：{'、'.join(missing)}"
+    return None
 
 
-def _registered_event(registry: Registry, key: str, all_fields: str, source: str, now) -> dict[str, Any]:
-    """The outbox row of a record an import creates (the payload as ``events.publish`` writes it)."""
-    payload = (f'{{"registry":"{registry.name}","key":"{key}","version":1,"changed_fields":{all_fields.replace(" ", "")},'
-               f'"source":"{source}","reason":"批量导入"}}')
-    return {"event_id": str(uuid.uuid4()), "event_type": f"{registry.event_prefix}Registered",
-            "subject": f"{SUBJECT_PREFIX}.registry.{registry.name}", "record_key": key, "occurred_at": now,
-            "published_at": None, "payload": payload}
+def _registered_payload(registry: Registry, key: str, source: str) -> str:
+    """The event payload of a record an import creates (as ``events.publish`` writes it)."""
+    return json.dumps({"registry": registry.name, "key": key, "version": 1, "changed_fields": list(registry.names),
+                       "source": source, "reason": "批量导入"}, ensure_ascii=False, separators=(",", ":"))
 
 
 def rejected_csv(db: Session, job_id: str) -> Iterator[str]:

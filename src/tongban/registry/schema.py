@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 
 from stdnum import numdb
 
@@ -149,9 +150,13 @@ class Registry:
     checks: tuple = field(default=())
     derivations: tuple = field(default=())  # fill values implied by others (birth date from the ID)
 
-    @property
+    @cached_property
     def by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
 
     def field_for(self, name_or_label: str) -> Field | None:
         """A field by its name or its Chinese label (import headers may use either)."""
