@@ -372,6 +372,18 @@ def test_the_parsing_process_path_gives_the_same_result(fresh_database, tmp_path
     job = _job(fresh_database)
     assert (job.status, job.rows_accepted, job.rows_rejected) == ("completed", 1198, 2)
     assert _imported(fresh_database, job.id) == 1198
+    # Rows of existing records are parsed again from their cells in the importer: changes and
+    # unchanged rows come out as in the single-process path.
+    renamed = [list(row) for row in rows]
+    for row in renamed[:5]:
+        row[1] = "改名" + row[1]
+    assert _import(fresh_database, write_csv(tmp_path / "worker-again.csv", renamed), "--batch-size", "250").exit_code == 0
+    job = _job(fresh_database)
+    assert (job.rows_accepted, job.rows_unchanged, job.rows_rejected) == (5, 1193, 2)
+    table = TABLES["persons"]
+    with fresh_database.sessionmaker()() as db:
+        record = db.execute(select(table).where(table.c.id_number == rows[0][0])).mappings().one()
+        assert (record["name"], record["version"], record["birth_date"]) == ("改名" + rows[0][1], 2, date(1998, 1, 1))
     # A broken line in the middle stops the parsing process; the importer reports where.
     broken = tmp_path / "worker-broken.csv"
     with open(broken, "w", encoding="utf-8", newline="") as out:

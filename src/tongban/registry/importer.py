@@ -47,9 +47,11 @@ class ImportRefused(Exception):
 class _Row:
     line: int
     key: str | None
-    values: dict[str, Any] | None
-    raw: str
-    error: str | None = None
+    cells: list[str]
+    error: str | None = None  # why the row is not imported
+    # The typed values. Not sent across the process boundary (most rows only need what
+    # follows); parsed again from the cells for the few rows that change existing records.
+    values: dict[str, Any] | None = None
     # Prepared in the parsing process for the key's owner, since most rows of a big import
     # create records: the new record's stored values (text, in field order), its history
     # JSON, its event, or why the row could not create a record.
@@ -57,6 +59,10 @@ class _Row:
     new_snapshot: str | None = None
     new_event: tuple[str, str] | None = None  # (event id, payload)
     create_error: str | None = None
+
+    @property
+    def raw(self) -> str:
+        return ",".join(self.cells)[:2000]
 
 
 def file_sha256(path: Path) -> str:
@@ -288,12 +294,13 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
         reader.close()
     except ImportRefused as refusal:
         return _finish(sessions, job_id, "refused", str(refusal), actor)
-    may_create = department.duty == registry.owner.value
+    creator = department.code if department.duty == registry.owner.value else None
+    fields = _file_fields(registry, reader.header)
     batches = (_batches_in_process if path.stat().st_size < PARALLEL_FROM_BYTES else _batches_from_worker)(
-        path, encoding, registry.name, resume_after, batch_size, department.code if may_create else None)
+        path, encoding, registry.name, resume_after, batch_size, creator)
     try:
         for batch, bytes_read in batches:
-            _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, bytes_read)
+            _commit_batch(sessions, registry, fields, job_id, department, actor, batch, creator, bytes_read)
             if progress:
                 with sessions() as db:
                     progress(db.get(ImportJob, job_id), bytes_read)
@@ -310,7 +317,7 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
     registry = REGISTRIES[registry_name]
     reader = _Reader(path, encoding)
     try:
-        fields = [registry.field_for(title.strip().lstrip("\ufeff")) for title in reader.header]
+        fields = _file_fields(registry, reader.header)
         batch: list[_Row] = []
         for line, cells in reader.rows:
             if line <= resume_after:
@@ -325,6 +332,10 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
         reader.close()
 
 
+def _file_fields(registry: Registry, header: list[str]) -> list[Field]:
+    return [registry.field_for(title.strip().lstrip("\ufeff")) for title in header]
+
+
 def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, creator: str | None,
             out) -> None:
     """The parsing process: feeds batches to the importer through a bounded queue."""
@@ -332,7 +343,7 @@ def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: 
     try:
         for batch, bytes_read in _batches_in_process(path, encoding, registry_name, resume_after, batch_size, creator):
             # Plain tuples cross the process boundary at half the cost of dataclass instances.
-            out.put(("batch", [(r.line, r.key, r.values, r.raw, r.error, r.new_texts, r.new_snapshot, r.new_event,
+            out.put(("batch", [(r.line, r.key, r.cells, r.error, None, r.new_texts, r.new_snapshot, r.new_event,
                                 r.create_error) for r in batch], bytes_read))
         out.put(("end", None, 0))
     except ImportRefused as refusal:
@@ -395,9 +406,8 @@ def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> I
 
 
 def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str], *, creator: str | None = None) -> _Row:
-    raw = ",".join(cells)[:2000]
     if len(cells) != len(fields):
-        return _Row(line, None, None, raw, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
+        return _Row(line, None, cells, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
     values, errors = {}, []
     for field, cell in zip(fields, cells):
         try:
@@ -406,8 +416,8 @@ def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str],
             errors.append(str(error))
     key = values.get(registry.key)
     if errors:
-        return _Row(line, key or (cells[fields.index(registry.by_name[registry.key])] or None), None, raw, "；".join(errors))
-    row = _Row(line, key, values, raw)
+        return _Row(line, key or (cells[fields.index(registry.by_name[registry.key])] or None), cells, "；".join(errors))
+    row = _Row(line, key, cells, values=values)
     if creator:  # the key's owner may be creating the record: fill what the key implies
         registry.derive(values)
         row.create_error = _create_error(registry, values)
@@ -432,6 +442,11 @@ def _existing(db: Session, table, key_column, keys: list[str]) -> dict[str, dict
     found_keys: list[str] = []
     cursor = db.connection().connection.driver_connection.cursor()
     placeholder = "?" if db.get_bind().dialect.name == "sqlite" else "%s"
+    if placeholder == "%s":
+        # Thousands of keys against a young table (no statistics yet) make PostgreSQL's
+        # planner choose whole-table scans, ever longer as the import grows; these are
+        # primary-key probes, in this batch's transaction only.
+        cursor.execute("SET LOCAL enable_seqscan = off")
     chunk = 5000  # under the bound-parameter limits of both engines (SQLite 3.32+: 32766)
     for start in range(0, len(keys), chunk):
         part = keys[start:start + chunk]
@@ -445,8 +460,10 @@ def _existing(db: Session, table, key_column, keys: list[str]) -> dict[str, dict
     return existing
 
 
-def _commit_batch(sessions, registry: Registry, job_id: str, department: Department, actor, batch: list[_Row],
-                  may_create: bool, bytes_read: int) -> None:
+def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str, department: Department, actor,
+                  batch: list[_Row], creator: str | None, bytes_read: int) -> None:
+    """Commit one batch; ``fields`` are the file's columns, ``creator`` the department code
+    when it may create records."""
     table = TABLES[registry.name]
     key_column = table.c[registry.key]
     with sessions() as db:
@@ -454,7 +471,7 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
             # Checkpoint the WAL every ~200 MB instead of every 4 MB: a page the import touches
             # again and again (index pages) is copied back once per checkpoint, not per batch.
             db.execute(text("PRAGMA wal_autocheckpoint=50000"))
-        existing = _existing(db, table, key_column, list({row.key for row in batch if row.values is not None}))
+        existing = _existing(db, table, key_column, list({row.key for row in batch if row.error is None}))
         now = utcnow()
         stamp = db_value(db, table.c.updated_at, now)  # the same on every row: converted once
         all_fields = json.dumps(list(registry.names))
@@ -465,7 +482,7 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
         accepted = unchanged = 0
         line_of_key: dict[str, int] = {}
         for row in batch:
-            if row.values is None:
+            if row.error is not None:
                 rejected.append(row)
                 continue
             current = existing.get(row.key)
@@ -476,7 +493,7 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 row.error = f"主键 {row.key} 与第 {first_line} 行重复，本行未导入"
                 rejected.append(row)
                 continue
-            if current is None and not may_create:
+            if current is None and creator is None:
                 row.error = f"{registry.label}库中没有 {row.key}；只有{source_name(db, registry.owner)}可以新建记录"
                 rejected.append(row)
                 continue
@@ -494,7 +511,8 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                 accepted += 1
                 continue
             merged = {name: current.get(name) for name in registry.names}
-            merged.update(row.values)
+            merged.update(row.values if row.values is not None
+                          else _parse(registry, fields, row.line, row.cells, creator=creator).values)
             try:
                 registry.check_record(merged)
             except FieldError as error:
@@ -525,7 +543,7 @@ def _commit_batch(sessions, registry: Registry, job_id: str, department: Departm
                                 .values(columns).execution_options(synchronize_session=False), updates)
             if result.rowcount != len(updates):  # a concurrent writer changed a record: redo the batch
                 db.rollback()
-                return _commit_batch(sessions, registry, job_id, department, actor, batch, may_create, bytes_read)
+                return _commit_batch(sessions, registry, fields, job_id, department, actor, batch, creator, bytes_read)
         if touches:
             db.execute(update(table).where(key_column == bindparam("_key"))
                        .values(import_job=bindparam("import_job"), import_line=bindparam("import_line"))
