@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
 from tongban.audit import api as audit_api
+from tongban.catalog import api as catalog_api
 from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
 from tongban.core.config import Settings, get_settings
@@ -25,8 +26,11 @@ from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, instal
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
+from tongban.exchange import api as exchange_api
+from tongban.notifications import api as notifications_api
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, pages as registry_pages
+from tongban.sharing import api as sharing_api
 from tongban.web import pages as web_pages
 from tongban.workdays import api as workdays_api
 
@@ -83,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
-    for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router):
+    for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
+                   catalog_api.router, sharing_api.router, exchange_api.router, notifications_api.router):
         app.include_router(router)
     app.include_router(accounts_pages.router)
     app.include_router(registry_pages.router)

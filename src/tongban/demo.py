@@ -90,6 +90,7 @@ STAFF = [
 CITIZEN = DemoAccount(Role.CITIZEN, "310115199306151236", "张伟", None)
 ENTERPRISE = DemoAccount(Role.ENTERPRISE, "91310115MA1FL0001N", "上海浦江示范科技有限公司", None)
 CLIENT_ID = "pd-ga-population-system"
+MZ_CLIENT_ID = "pd-mz-assistance-system"  # 民政局's social-assistance system reads shared data
 
 
 # Which department is the authoritative source (一数一源) for which duty.
@@ -156,10 +157,63 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
                                client_id=CLIENT_ID, secret=DEMO_CLIENT_SECRET)
         created += 1
     listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], CLIENT_ID, DEMO_CLIENT_SECRET, "公安分局（client_credentials）"))
+    if db.scalar(select(ApiClient).where(ApiClient.client_id == MZ_CLIENT_ID)) is None:
+        accounts.create_client(db, settings, name="民政局社会救助系统", department=org.get_by_code(db, "PD-MZ"),
+                               client_id=MZ_CLIENT_ID, secret=DEMO_CLIENT_SECRET)
+        created += 1
+    listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], MZ_CLIENT_ID, DEMO_CLIENT_SECRET, "民政局（client_credentials）"))
+    _load_catalog(db, settings)
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
                      details={"accounts_created": created})
     return listing
+
+
+ASSISTANCE_RESOURCE = {
+    "code": "PD-MZ-DIBAO", "name": "最低生活保障对象名册", "classification": "department",
+    "summary": "民政局认定的最低生活保障家庭及其成员：保障人数、月保障金额、起始日期和当前状态。每日更新。",
+    "format": "库表", "update_cycle": "每日", "sharing_type": "conditional",
+    "sharing_conditions": "用于社会救助、医疗救助、教育资助等履职审核", "openness": "not_open", "key_item": "id_number",
+    "items": [
+        {"code": "id_number", "name": "公民身份号码", "data_type": "C", "length": 18, "personal": True,
+         "sharing_type": "conditional", "sharing_conditions": "履行社会救助相关职责"},
+        {"code": "name", "name": "姓名", "data_type": "C", "length": 50, "personal": True,
+         "sharing_type": "conditional", "sharing_conditions": "履行社会救助相关职责"},
+        {"code": "household_size", "name": "保障人数", "data_type": "N", "length": 3, "sharing_type": "unconditional"},
+        {"code": "monthly_amount", "name": "月保障金额（元）", "data_type": "N", "length": 10,
+         "sharing_type": "conditional", "sharing_conditions": "仅限救助金额核算"},
+        {"code": "start_date", "name": "保障起始日期", "data_type": "D", "length": 10, "sharing_type": "unconditional"},
+        {"code": "status", "name": "保障状态", "data_type": "C", "length": 10, "sharing_type": "unconditional"},
+        {"code": "case_notes", "name": "家庭经济状况核对明细", "data_type": "C", "length": 2000, "personal": True,
+         "sharing_type": "not_shared", "legal_basis": "《社会救助暂行办法》第六十六条：对获得的信息予以保密"},
+    ],
+}
+
+
+def _load_catalog(db: Session, settings: Settings) -> None:
+    """The base registries in the catalog, one department dataset, and one pending request."""
+    from datetime import date, timedelta
+
+    from tongban.catalog import service as catalog
+    from tongban.catalog.models import ResourceStatus
+    from tongban.catalog.schemas import ResourceIn
+    from tongban.sharing import service as sharing
+    from tongban.sharing.models import SharingRequest
+
+    actor = audit.SystemActor(actor_name="tongban demo load")
+    catalog.sync_registries(db)
+    if catalog.get(db, ASSISTANCE_RESOURCE["code"]) is None:
+        resource = catalog.create(db, ResourceIn.model_validate(ASSISTANCE_RESOURCE),
+                                  provider=org.get_by_code(db, "PD-MZ"), actor=actor)
+        catalog.set_status(db, resource, ResourceStatus.PUBLISHED, actor=actor)
+    if db.scalar(select(SharingRequest).limit(1)) is None:
+        today = date.today()
+        sharing.submit(db, resource=catalog.get(db, "persons"), requester=org.get_by_code(db, "PD-MZ"),
+                       item_codes=["name", "gender", "residence_status", "marital_status", "household_address"],
+                       duty="最低生活保障申请家庭的户籍和婚姻状况核对", basis="《社会救助暂行办法》第十一条",
+                       purpose="低保审核：核对申请人户籍、婚姻状况", valid_from=today,
+                       valid_to=today + timedelta(days=365), actor=actor,
+                       response_days=settings.sharing_response_days)
 
 
 # The synthetic district loaded for the demo: big enough to search and page through.

@@ -70,6 +70,7 @@ class SystemActor:
 
 
 ANONYMOUS = SystemActor(actor_name="anonymous", actor_type="anonymous")
+SYSTEM = SystemActor(actor_name="system（平台自动）")
 
 
 def _canonical_time(moment: datetime) -> str:

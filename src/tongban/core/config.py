@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     nats_subject_prefix: str = "tongban"  # events go to <prefix>.registry.persons, ...
     data_dir: Path = Path("./var")  # uploaded import files and their rejected-row reports
     correction_days: int = Field(default=5, ge=1, le=60)  # working days for the source to answer a 纠错
+    sharing_response_days: int = Field(default=10, ge=1, le=60)  # working days for a provider to answer
+    # Hosts subscription callbacks may point at (comma-separated; "*.example.gov.cn" for a domain).
+    exchange_callback_hosts: str = "127.0.0.1,localhost"
+    exchange_delivery_attempts: int = Field(default=8, ge=1, le=50)  # then the batch goes to dead letters
+    exchange_delivery_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    exchange_retry_base_s: float = Field(default=1.0, gt=0, le=600)  # back-off: base × 2^attempt, at most 10 min
     max_request_kb: int = Field(default=2048, ge=16)  # any request body but file uploads
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
     relay_enabled: bool = True  # deliver outbox events from the web process

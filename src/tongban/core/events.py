@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, select, text, update
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from tongban.core.database import Base, UTCDateTime, utcnow
@@ -32,7 +32,11 @@ class OutboxEvent(Base):
 
     # Only the waiting events are indexed: the relay finds them fast however long the history.
     __table_args__ = (Index("ix_outbox_events_unpublished", "id", sqlite_where=text("published_at IS NULL"),
-                            postgresql_where=text("published_at IS NULL")),)
+                            postgresql_where=text("published_at IS NULL")),
+                      Index("ix_outbox_events_feed", "subject", "position", sqlite_where=text("position IS NOT NULL"),
+                            postgresql_where=text("position IS NOT NULL")),
+                      Index("ix_outbox_events_position", "position", sqlite_where=text("position IS NOT NULL"),
+                            postgresql_where=text("position IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36))  # a UUID4: unique without an index to prove it
@@ -42,6 +46,10 @@ class OutboxEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The change feed's order, given by the one relay as it publishes: an event committed late
+    # (a lower id) still gets a position after every event already published, so a reader
+    # following positions never skips one.
+    position: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def publish(db: Session, *, event_type: str, subject: str, record_key: str | None, data: dict[str, Any]) -> str:
@@ -119,7 +127,10 @@ class OutboxRelay:
                 db.rollback()
                 return 0
             self.transport.deliver([envelope(row) for row in rows])
-            db.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows])).values(published_at=utcnow()))
+            # Positions follow the ids of this batch, above every position given before.
+            base = (db.scalar(select(func.max(OutboxEvent.position))) or 0) + 1 - rows[0].id
+            db.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
+                       .values(published_at=utcnow(), position=OutboxEvent.id + base))
             db.commit()
             return len(rows)
 

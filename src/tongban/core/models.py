@@ -1,11 +1,15 @@
 """Imports every table so Alembic and the tests see the whole schema."""
 
 from tongban.accounts import models as _accounts  # noqa: F401
+from tongban.catalog import models as _catalog  # noqa: F401
 from tongban.core import audit as _audit  # noqa: F401
 from tongban.core import events as _events  # noqa: F401
 from tongban.core import workdays as _workdays  # noqa: F401
 from tongban.core.database import Base
+from tongban.exchange import models as _exchange  # noqa: F401
+from tongban.notifications import models as _notifications  # noqa: F401
 from tongban.org import models as _org  # noqa: F401
 from tongban.registry import models as _registry  # noqa: F401
+from tongban.sharing import models as _sharing  # noqa: F401
 
 metadata = Base.metadata

@@ -26,6 +26,15 @@ class Permission(StrEnum):
     REGISTRY_IMPORT = "registry:import"
     CORRECTION_REQUEST = "correction:request"
     CORRECTION_DECIDE = "correction:decide"
+    CATALOG_READ = "catalog:read"
+    CATALOG_MANAGE = "catalog:manage"  # register and edit resources (a department: its own)
+    SHARING_REQUEST = "sharing:request"  # ask for items of a resource (for one's own department)
+    SHARING_DECIDE = "sharing:decide"  # answer requests to one's resources; revoke their grants
+    SHARING_ARBITRATE = "sharing:arbitrate"  # the e-government office decides disputes
+    EXCHANGE_READ = "exchange:read"  # read shared data under the department's grants
+    EXCHANGE_PUSH = "exchange:push"  # push records of the department's own datasets
+    USAGE_READ = "usage:read"  # who uses which resource (providers: theirs)
+    NOTIFICATIONS_READ = "notifications:read"
 
 
 class Scope(StrEnum):
@@ -74,18 +83,27 @@ _STAFF_BASE = {
     Permission.WORKBENCH: Scope.DEPARTMENT,
     Permission.REGISTRY_READ: Scope.ALL,
     Permission.CORRECTION_REQUEST: Scope.ALL,
+    Permission.CATALOG_READ: Scope.ALL,
+    Permission.NOTIFICATIONS_READ: Scope.DEPARTMENT,
 }
 _SOURCE_STEWARD = {
     Permission.REGISTRY_WRITE: Scope.DEPARTMENT,
     Permission.REGISTRY_IMPORT: Scope.DEPARTMENT,
     Permission.CORRECTION_DECIDE: Scope.DEPARTMENT,
+    Permission.CATALOG_MANAGE: Scope.DEPARTMENT,
+    Permission.SHARING_REQUEST: Scope.DEPARTMENT,
+    Permission.SHARING_DECIDE: Scope.DEPARTMENT,
+    Permission.EXCHANGE_READ: Scope.DEPARTMENT,
+    Permission.EXCHANGE_PUSH: Scope.DEPARTMENT,
+    Permission.USAGE_READ: Scope.DEPARTMENT,
 }
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.WINDOW_CLERK: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.REVIEWER: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
-    Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT},
+    Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
+                           Permission.SHARING_REQUEST: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -93,8 +111,14 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.USERS_MANAGE: Scope.ALL,
         Permission.CLIENTS_MANAGE: Scope.ALL,
         Permission.CALENDAR_MANAGE: Scope.ALL,
+        Permission.CATALOG_MANAGE: Scope.ALL,
+        Permission.SHARING_DECIDE: Scope.ALL,
+        Permission.SHARING_ARBITRATE: Scope.ALL,
+        Permission.USAGE_READ: Scope.ALL,
+        Permission.NOTIFICATIONS_READ: Scope.ALL,
     },
-    Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL},
+    Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
+                     Permission.USAGE_READ: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
     Role.HOTLINE_AGENT: {**_STAFF_BASE},
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF},
@@ -105,6 +129,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.SELF_READ: Scope.SELF,
         Permission.REGISTRY_READ: Scope.ALL,
         Permission.CORRECTION_REQUEST: Scope.ALL,
+        Permission.CATALOG_READ: Scope.ALL,
         **_SOURCE_STEWARD,
     },
 }

@@ -1,0 +1,100 @@
+"""/api/v1/exchange: reads of shared data by department systems, under grants, every call logged."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.catalog import service as catalog
+from tongban.core.auth import Principal, require
+from tongban.core.database import DbSession
+from tongban.core.errors import Problem
+from tongban.core.permissions import Permission
+from tongban.exchange import service
+from tongban.exchange.service import Call
+
+router = APIRouter(prefix="/api/v1/exchange", tags=["数据交换 exchange"])
+
+Purpose = Annotated[str | None, Query(description="本次调用的用途（必填）", max_length=1000)]
+Items = Annotated[str | None, Query(description="要读取的信息项编码，逗号分隔；省略则为全部已授权项", max_length=4000)]
+
+
+class QueryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[Any] = Field(description=f"主键，最多 {service.MAX_KEYS} 个", max_length=100_000)
+    items: list[str] | None = Field(default=None, max_length=500)
+    purpose: str | None = Field(default=None, max_length=1000)
+
+
+def _run(db, call: Call, work):
+    """Run one exchange call; log it whatever happens, and answer problems without any data."""
+    try:
+        answer = work()
+    except Problem as problem:
+        call.outcome = service.outcome_of(problem)
+        service.log_call(db, call)
+        raise
+    service.log_call(db, call)
+    return answer
+
+
+@router.get("/{resource}/records/{key}", summary="按主键读取一条记录的已授权信息项")
+def read_record(resource: str, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+                purpose: Purpose = None, items: Items = None) -> dict[str, Any]:
+    call = Call(principal, resource, "record", purpose, keys_count=1)
+
+    def work():
+        service.check_purpose(purpose)
+        access = service.authorize(db, principal, resource, service.parse_items(items))
+        call.grant_ids = [g.id for g in access.grants]
+        clean = service.check_key(access.resource, key)
+        found = catalog.read_records(db, access.resource, [clean]).get(clean)
+        if found is None:
+            raise Problem("not-found", f"{access.resource.name}中没有主键为 {clean} 的记录")
+        call.items = access.items
+        return {"resource": access.resource.code, **service.record_answer(access, clean, found)}
+
+    return _run(db, call, work)
+
+
+@router.post("/{resource}/query", summary=f"按主键批量读取（最多 {service.MAX_KEYS} 个）")
+def query_records(resource: str, body: QueryBody, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> dict[str, Any]:
+    call = Call(principal, resource, "query", body.purpose, keys_count=len(body.keys))
+
+    def work():
+        service.check_purpose(body.purpose)
+        access = service.authorize(db, principal, resource, service.parse_items(body.items))
+        call.grant_ids = [g.id for g in access.grants]
+        keys = service.check_keys(access.resource, body.keys)
+        found = catalog.read_records(db, access.resource, keys)
+        call.items = access.items
+        return {"resource": access.resource.code, "items": access.items,
+                "records": [service.record_answer(access, key, found[key]) for key in keys if key in found],
+                "missing": [key for key in keys if key not in found]}
+
+    return _run(db, call, work)
+
+
+@router.get("/{resource}/changes", summary="变更流：自游标之后的已授权信息项变更，按顺序")
+def read_changes(resource: str, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+                 purpose: Purpose = None, items: Items = None,
+                 cursor: Annotated[str | None, Query(max_length=20, description="上次返回的 next_cursor；省略则从头开始")] = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    call = Call(principal, resource, "changes", purpose)
+
+    def work():
+        service.check_purpose(purpose)
+        after = service.parse_cursor(cursor)
+        access = service.authorize(db, principal, resource, service.parse_items(items), need_key=True)
+        call.grant_ids = [g.id for g in access.grants]
+        found, next_position = service.changes(db, access, after=after, limit=limit)
+        call.items, call.keys_count = access.items, len(found)
+        return {"resource": access.resource.code, "items": access.items, "changes": found,
+                "next_cursor": str(next_position)}
+
+    return _run(db, call, work)
+

@@ -1,0 +1,212 @@
+"""The one exchange: every read of shared data passes ``authorize`` (grants, items, purpose) and
+leaves one usage row, whatever its outcome. Answers are built only from granted items, so an
+ungranted item cannot leave the platform, not in an answer and not in an error."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongban.catalog import service as catalog
+from tongban.catalog.models import Resource, ResourceStatus
+from tongban.core.auth import Principal
+from tongban.core.database import utcnow
+from tongban.core.errors import Problem
+from tongban.core.events import OutboxEvent
+from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
+from tongban.exchange.models import ExchangeCall
+from tongban.sharing import service as sharing
+from tongban.sharing.models import Grant
+
+MAX_KEYS = 1000
+MAX_PURPOSE = 500
+
+
+@dataclass
+class Access:
+    """What one call may answer: the resource, the items (catalog order) and the grants behind them."""
+
+    resource: Resource
+    items: list[str]
+    grants: list[Grant] = field(default_factory=list)
+
+    def only_granted(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {code: values.get(code) for code in self.items}
+
+
+@dataclass
+class Call:
+    """The usage row of the current call, filled in as the call proceeds and written at the end."""
+
+    principal: Principal
+    resource_code: str
+    operation: str
+    purpose: str | None
+    keys_count: int = 0
+    items: list[str] = field(default_factory=list)
+    outcome: str = "ok"
+    grant_ids: list[int] = field(default_factory=list)
+
+
+def log_call(db: Session, call: Call) -> None:
+    """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
+    db.rollback()
+    db.add(ExchangeCall(at=utcnow(), client_id=call.principal.actor_id if call.principal.actor_type == "client" else None,
+                        actor_name=call.principal.actor_name, department_code=call.principal.department_code,
+                        resource_code=call.resource_code[:40], operation=call.operation, keys_count=call.keys_count,
+                        items=json.dumps(call.items), purpose=(call.purpose or "")[:MAX_PURPOSE] or None,
+                        outcome=call.outcome, grant_ids=json.dumps(call.grant_ids) if call.grant_ids else None))
+    db.commit()
+
+
+_OUTCOME_OF = {"purpose-required": "invalid", "validation-error": "invalid", "too-many-keys": "invalid",
+               "unknown-item": "invalid", "unknown-resource": "not_found", "not-found": "not_found",
+               "no-grant": "denied", "grant-expired": "denied", "item-not-granted": "denied",
+               "resource-not-published": "denied", "department-scope": "denied"}
+
+
+def outcome_of(problem: Problem) -> str:
+    return _OUTCOME_OF.get(problem.slug, "failed")
+
+
+def check_purpose(purpose: str | None) -> str:
+    if purpose is None or not purpose.strip():
+        raise Problem("purpose-required", "每次调用都必须说明用途（purpose），例如“办理最低生活保障审核”",
+                      errors=[{"field": "purpose", "code": "required", "message": "缺少用途"}])
+    if len(purpose) > MAX_PURPOSE:
+        raise Problem("validation-error", f"用途不能超过 {MAX_PURPOSE} 个字符",
+                      errors=[{"field": "purpose", "code": "too_long", "message": "用途过长"}])
+    return purpose.strip()
+
+
+def authorize(db: Session, principal: Principal, resource_code: str, requested: list[str] | None, *,
+              need_key: bool = False, today: date | None = None) -> Access:
+    """The items this department may read of the resource now, or the Problem saying why not."""
+    resource = catalog.get(db, resource_code)
+    if resource is None:
+        raise Problem("unknown-resource", f"目录中没有编码为 {resource_code} 的信息资源")
+    if resource.status != ResourceStatus.PUBLISHED:
+        raise Problem("resource-not-published", f"信息资源 {resource.code} 当前未发布，不能交换")
+    catalog_codes = [item.code for item in resource.items]
+    if requested is not None:
+        unknown = [code for code in requested if code not in catalog_codes]
+        if unknown:
+            raise Problem("unknown-item", f"信息资源 {resource.code} 中没有这些信息项：{'、'.join(unknown[:20])}",
+                          errors=[{"field": "items", "code": "unknown_item", "message": code} for code in unknown[:100]])
+    if principal.department_id is None:
+        raise Problem("no-grant", "调用方不属于任何部门，不能使用数据交换")
+    if resource.provider_id == principal.department_id:  # a provider reads its own resource
+        granted, grants = set(catalog_codes), []
+    else:
+        grants = sharing.active_grants(db, principal.department_id, resource.id, today=today)
+        if not grants:
+            if sharing.any_grants(db, principal.department_id, resource.id):
+                raise Problem("grant-expired", f"{principal.department_name}对{resource.name}的共享授权已过期或已撤销，请重新申请")
+            raise Problem("no-grant", f"{principal.department_name}没有{resource.name}的共享授权，请先在资源目录中提出共享申请")
+        granted = sharing.items_of(grants)
+    if requested is not None:
+        refused = [code for code in requested if code not in granted]
+        if refused:
+            raise Problem("item-not-granted", f"这些信息项未获授权：{'、'.join(refused[:20])}",
+                          errors=[{"field": "items", "code": "not_granted", "message": code} for code in refused[:100]])
+    if need_key and resource.key_item not in granted:
+        raise Problem("item-not-granted", f"订阅或读取变更需要主键信息项 {resource.key_item} 的授权")
+    wanted = set(requested) if requested is not None else granted
+    return Access(resource=resource, items=[code for code in catalog_codes if code in wanted and code in granted],
+                  grants=grants)
+
+
+def parse_items(raw: str | list[str] | None) -> list[str] | None:
+    if raw is None:
+        return None
+    codes = [c.strip() for c in (raw.split(",") if isinstance(raw, str) else raw) if c and c.strip()]
+    return list(dict.fromkeys(codes)) or None
+
+
+def check_key(resource: Resource, raw: str) -> str:
+    """A key as the resource spells it; malformed → 422 naming the key (the caller's own input)."""
+    raw = raw.strip()
+    try:
+        if resource.registry_name == "persons":
+            return check_resident_id(raw)
+        if resource.registry_name == "legal_entities":
+            return check_credit_code(raw)
+    except InvalidNumber as error:
+        raise Problem("validation-error", f"主键 {raw[:40]} 有误：{error.message}",
+                      errors=[{"field": "key", "code": error.code, "message": error.message}]) from None
+    if resource.registry_name == "addresses" and not (raw.isdigit() and len(raw) == 18):
+        raise Problem("validation-error", f"地址编码 {raw[:40]} 应为 18 位数字",
+                      errors=[{"field": "key", "code": "invalid_address_code", "message": "地址编码应为 18 位数字"}])
+    if not raw or len(raw) > 64 or not raw.isprintable():
+        raise Problem("validation-error", "主键应为 1–64 个可打印字符",
+                      errors=[{"field": "key", "code": "invalid_key", "message": "主键格式有误"}])
+    return raw
+
+
+def check_keys(resource: Resource, keys: list[Any]) -> list[str]:
+    if len(keys) > MAX_KEYS:
+        raise Problem("too-many-keys", f"一次最多查询 {MAX_KEYS} 个主键，本次 {len(keys)} 个，请分批查询",
+                      limit=MAX_KEYS, received=len(keys))
+    if not keys:
+        raise Problem("validation-error", "keys 不能为空", errors=[{"field": "body.keys", "code": "empty", "message": "至少一个主键"}])
+    clean, errors = [], []
+    for index, key in enumerate(keys):
+        if not isinstance(key, str):
+            errors.append({"field": f"body.keys[{index}]", "code": "not_a_string", "message": "主键应为字符串"})
+            continue
+        try:
+            clean.append(check_key(resource, key))
+        except Problem as problem:
+            errors.append({"field": f"body.keys[{index}]", "code": problem.extensions["errors"][0]["code"],
+                           "message": problem.detail})
+    if errors:
+        raise Problem("validation-error", f"{len(errors)} 个主键格式有误，未查询任何记录", errors=errors[:100])
+    return list(dict.fromkeys(clean))
+
+
+def record_answer(access: Access, key: str, found: dict[str, Any]) -> dict[str, Any]:
+    return {"key": key, "version": found["version"], "updated_at": found["updated_at"].isoformat(),
+            "items": access.only_granted(found["values"])}
+
+
+# ---- the change feed ------------------------------------------------------------------------
+
+
+def parse_cursor(cursor: str | None) -> int:
+    if cursor in (None, ""):
+        return 0
+    if not cursor.isdigit():
+        raise Problem("validation-error", "游标应为上次返回的 next_cursor（非负整数）",
+                      errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "游标无效"}])
+    return int(cursor)
+
+
+def changes(db: Session, access: Access, *, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Changes of granted items after feed position ``after``, oldest first, and the next cursor.
+
+    A change that touched only ungranted items is skipped, but the cursor moves past it."""
+    rows = list(db.execute(select(OutboxEvent.position, OutboxEvent.event_id, OutboxEvent.event_type,
+                                  OutboxEvent.record_key, OutboxEvent.occurred_at, OutboxEvent.payload)
+                           .where(OutboxEvent.subject == catalog.feed_subject(access.resource),
+                                  OutboxEvent.position > after)
+                           .order_by(OutboxEvent.position).limit(limit)))
+    if not rows:
+        return [], after
+    payloads = [json.loads(row.payload) for row in rows]
+    values = catalog.values_at(db, access.resource, [(row.record_key, p["version"]) for row, p in zip(rows, payloads)])
+    granted = set(access.items)
+    answer = []
+    for row, payload in zip(rows, payloads):
+        touched = [code for code in payload.get("changed_fields", []) if code in granted]
+        if not touched:
+            continue
+        at_version = values.get((row.record_key, payload["version"]), {})
+        answer.append({"position": row.position, "event_id": row.event_id, "type": row.event_type, "key": row.record_key,
+                       "version": payload["version"], "changed_items": touched,
+                       "occurred_at": row.occurred_at.isoformat(), "items": access.only_granted(at_version)})
+    return answer, rows[-1].position
