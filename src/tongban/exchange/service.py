@@ -59,7 +59,7 @@ def log_call(db: Session, call: Call) -> None:
     db.add(ExchangeCall(at=utcnow(), client_id=call.principal.actor_id if call.principal.actor_type == "client" else None,
                         actor_name=call.principal.actor_name, department_code=call.principal.department_code,
                         resource_code=call.resource_code[:40], operation=call.operation, keys_count=call.keys_count,
-                        items=json.dumps(call.items), purpose=(call.purpose or "")[:MAX_PURPOSE] or None,
+                        items=json.dumps(call.items), purpose=(call.purpose or "").strip()[:MAX_PURPOSE] or None,
                         outcome=call.outcome, grant_ids=json.dumps(call.grant_ids) if call.grant_ids else None))
     db.commit()
 
