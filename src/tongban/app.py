@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
 from tongban.audit import api as audit_api
-from tongban.catalog import api as catalog_api
+from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
 from tongban.core.config import Settings, get_settings
@@ -24,13 +24,15 @@ from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.observability import Metrics, RequestContextMiddleware
+from tongban.core.periodic import Periodic
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
-from tongban.exchange import api as exchange_api
+from tongban.exchange import api as exchange_api, subscriptions_api, usage_api
+from tongban.exchange.delivery import Dispatcher
 from tongban.notifications import api as notifications_api
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, pages as registry_pages
-from tongban.sharing import api as sharing_api
+from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
 from tongban.web import pages as web_pages
 from tongban.workdays import api as workdays_api
 
@@ -52,15 +54,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # The outbox relay: committed events leave the database in order, at least once.
-        relay = None
+        # The outbox relay: committed events leave the database in order, at least once; each
+        # published batch wakes the dispatcher, which pushes the new changes to subscriptions.
+        relay = dispatcher = None
         if settings.relay_enabled:
-            relay = OutboxRelay(app.state.sessionmaker, make_transport(settings))
+            dispatcher = Dispatcher(app.state.sessionmaker, settings)
+            dispatcher.start()
+            relay = OutboxRelay(app.state.sessionmaker, make_transport(settings), on_published=dispatcher.notify)
             relay.start()
-        app.state.relay = relay
+        app.state.relay, app.state.dispatcher = relay, dispatcher
+        # Deadlines pass without anyone opening a page: overdue sharing requests are escalated.
+        escalation = Periodic("sharing-escalation", settings.deadline_scan_seconds,
+                              lambda: sharing_service.escalate_overdue_job(app.state.sessionmaker))
+        if settings.relay_enabled:
+            escalation.start()
         yield
+        escalation.stop()
         if relay is not None:
             relay.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -71,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_sessionmaker(engine, reads_only=True)
     app.state.metrics = metrics
 
     app.add_middleware(
@@ -88,10 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, render_page=_render_error_page)
 
     for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
-                   catalog_api.router, sharing_api.router, exchange_api.router, notifications_api.router):
+                   catalog_api.router, sharing_api.router,
+                   subscriptions_api.router,  # before exchange_api: its /{resource}/... would match "subscriptions"
+                   exchange_api.router, notifications_api.router):
         app.include_router(router)
+    app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(registry_pages.router)
+    app.include_router(catalog_pages.router)
+    app.include_router(sharing_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 

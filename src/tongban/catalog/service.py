@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tongban.catalog.models import (
@@ -49,7 +50,31 @@ def get_or_404(db: Session, code: str) -> Resource:
     return resource
 
 
-def registry_of(resource: Resource) -> Registry | None:
+@dataclass(frozen=True)
+class ResourceView:
+    """What the exchange needs of a resource, read in one round trip on every call."""
+
+    id: int
+    code: str
+    name: str
+    status: str
+    provider_id: int
+    key_item: str
+    registry_name: str | None
+    item_codes: tuple[str, ...]
+
+
+def resource_view(db: Session, code: str) -> ResourceView | None:
+    rows = db.execute(select(Resource.id, Resource.code, Resource.name, Resource.status, Resource.provider_id,
+                             Resource.key_item, Resource.registry_name, ResourceItem.code)
+                      .join(ResourceItem, ResourceItem.resource_id == Resource.id)
+                      .where(Resource.code == code).order_by(ResourceItem.position)).all()
+    if not rows:
+        return None
+    return ResourceView(*rows[0][:7], item_codes=tuple(row[7] for row in rows))
+
+
+def registry_of(resource: Resource | ResourceView) -> Registry | None:
     return REGISTRIES.get(resource.registry_name) if resource.registry_name else None
 
 
@@ -299,17 +324,17 @@ def import_document(db: Session, document: dict[str, Any], *, actor: Principal) 
 # ---- records: what the exchange reads ------------------------------------------------------
 
 
-def dataset_subject(resource: Resource) -> str:
+def dataset_subject(resource: Resource | ResourceView) -> str:
     return f"dataset.{resource.code}"
 
 
-def feed_subject(resource: Resource) -> str:
+def feed_subject(resource: Resource | ResourceView) -> str:
     """The outbox subject carrying this resource's changes."""
     return f"{events.SUBJECT_PREFIX}.registry.{resource.registry_name}" if resource.registry_name \
         else f"{events.SUBJECT_PREFIX}.{dataset_subject(resource)}"
 
 
-def read_records(db: Session, resource: Resource, keys: list[str]) -> dict[str, dict[str, Any]]:
+def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Current values (text) of the keys that exist: {key: {"values": {...}, "version", "updated_at"}}."""
     found: dict[str, dict[str, Any]] = {}
     registry = registry_of(resource)
@@ -328,20 +353,25 @@ def read_records(db: Session, resource: Resource, keys: list[str]) -> dict[str, 
     return found
 
 
-def values_at(db: Session, resource: Resource, versions: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
-    """The values of records as of given versions (the change feed)."""
+def values_at(db: Session, resource: Resource | ResourceView, versions: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The values of records as of given versions (the change feed).
+
+    Asked by key, not by (key, version) pairs: SQLite uses no index for a list of row values,
+    and a record has few versions, so the others are dropped here."""
+    wanted = set(versions)
+    keys = list({key for key, _ in versions})
     found: dict[tuple[str, int], dict[str, Any]] = {}
-    for start in range(0, len(versions), 300):
-        part = versions[start:start + 300]
+    for start in range(0, len(keys), 500):
+        part = keys[start:start + 500]
         if resource.registry_name:
             query = select(RecordVersion.record_key, RecordVersion.version, RecordVersion.data).where(
-                RecordVersion.registry_name == resource.registry_name,
-                tuple_(RecordVersion.record_key, RecordVersion.version).in_(part))
+                RecordVersion.registry_name == resource.registry_name, RecordVersion.record_key.in_(part))
         else:
             query = select(DatasetVersion.record_key, DatasetVersion.version, DatasetVersion.data).where(
-                DatasetVersion.resource_id == resource.id, tuple_(DatasetVersion.record_key, DatasetVersion.version).in_(part))
+                DatasetVersion.resource_id == resource.id, DatasetVersion.record_key.in_(part))
         for key, version, data in db.execute(query):
-            found[(key, version)] = json.loads(data)
+            if (key, version) in wanted:
+                found[(key, version)] = json.loads(data)
     return found
 
 

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
-from tongban.core.database import DbSession
+from tongban.core.database import ReadDbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import csrf_matches, read_token
@@ -126,7 +126,8 @@ class PermissionCheck:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, request: Request, db: DbSession) -> Principal | None:
+    def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
+        # Authentication only reads: on SQLite it must not queue behind (or hold) the write lock.
         principal = authenticate(request, db)
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name

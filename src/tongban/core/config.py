@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     exchange_retry_base_s: float = Field(default=1.0, gt=0, le=600)  # back-off: base × 2^attempt, at most 10 min
     max_request_kb: int = Field(default=2048, ge=16)  # any request body but file uploads
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
-    relay_enabled: bool = True  # deliver outbox events from the web process
+    relay_enabled: bool = True  # deliver outbox events (and run the deadline scans) from the web process
+    deadline_scan_seconds: float = Field(default=300, ge=1)  # how often overdue work is looked for
 
     @field_validator("database_url")
     @classmethod

@@ -86,7 +86,9 @@ def _make_sqlite_serializable(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sessions that only read begin DEFERRED, so readers run side by side under WAL; a write
+        # they log afterwards runs in a fresh transaction whose first statement is that write.
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READS_ONLY) else "BEGIN IMMEDIATE")
 
 
 def bulk_insert(db: Session, table: Table, rows: list[dict]) -> None:
@@ -145,8 +147,14 @@ def db_value(db: Session, column, value):
     return process(value) if process else value
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+READS_ONLY = "tongban_reads_only"
+
+
+def make_sessionmaker(engine: Engine, *, reads_only: bool = False) -> sessionmaker[Session]:
+    """Sessions of the engine; ``reads_only`` for work that reads, and writes only append-only
+    rows (audit, usage) after ending its reading transaction."""
+    bind = engine.execution_options(**{READS_ONLY: True}) if reads_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
@@ -173,4 +181,15 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_read_db(request: Request) -> Iterator[Session]:
+    """One reading session per request (authentication, exchange reads); see ``make_sessionmaker``."""
+    session = request.app.state.read_sessionmaker()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+ReadDbSession = Annotated[Session, Depends(get_read_db, scope="function")]

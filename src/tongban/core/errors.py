@@ -47,6 +47,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "purpose-required": (422, "必须说明用途"),
     "too-many-keys": (422, "一次查询的主键过多"),
     "callback-not-allowed": (422, "回调地址不在允许的范围内"),
+    "delivery-failed": (502, "回调地址未接收投递"),
     "not-found": (404, "请求的资源不存在"),
     "method-not-allowed": (405, "不支持该请求方法"),
     "conflict": (409, "与现有数据冲突"),

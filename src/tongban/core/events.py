@@ -107,10 +107,12 @@ class InProcessBus:
 class OutboxRelay:
     """Moves committed outbox rows to the transport, oldest first."""
 
-    def __init__(self, sessions: sessionmaker[Session], transport: Transport, *, batch: int = 500) -> None:
+    def __init__(self, sessions: sessionmaker[Session], transport: Transport, *, batch: int = 500,
+                 on_published: Callable[[], None] | None = None) -> None:
         self.sessions = sessions
         self.transport = transport
         self.batch = batch
+        self.on_published = on_published  # e.g. wake the subscription dispatcher: the feed has grown
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -128,11 +130,13 @@ class OutboxRelay:
                 return 0
             self.transport.deliver([envelope(row) for row in rows])
             # Positions follow the ids of this batch, above every position given before.
-            base = (db.scalar(select(func.max(OutboxEvent.position))) or 0) + 1 - rows[0].id
+            base = (db.scalar(select(func.max(OutboxEvent.position)).where(OutboxEvent.position.is_not(None))) or 0) + 1 - rows[0].id
             db.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
                        .values(published_at=utcnow(), position=OutboxEvent.id + base))
             db.commit()
-            return len(rows)
+        if self.on_published is not None:
+            self.on_published()
+        return len(rows)
 
     def drain(self, limit: int = 10_000_000) -> int:
         total = 0
@@ -147,7 +151,7 @@ class OutboxRelay:
         """Something was committed: look now rather than at the next poll."""
         self._wake.set()
 
-    def start(self, poll_seconds: float = 0.5) -> None:
+    def start(self, poll_seconds: float = 0.2) -> None:
         def loop() -> None:
             while not self._stop.is_set():
                 try:

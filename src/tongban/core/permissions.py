@@ -112,6 +112,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.CLIENTS_MANAGE: Scope.ALL,
         Permission.CALENDAR_MANAGE: Scope.ALL,
         Permission.CATALOG_MANAGE: Scope.ALL,
+        Permission.SHARING_REQUEST: Scope.ALL,  # to see every request and grant it arbitrates
         Permission.SHARING_DECIDE: Scope.ALL,
         Permission.SHARING_ARBITRATE: Scope.ALL,
         Permission.USAGE_READ: Scope.ALL,

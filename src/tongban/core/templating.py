@@ -31,8 +31,14 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    """A message for the next page the browser sees: the page a POST redirects to (Post/Redirect/Get)."""
+    request.session["flash"] = {"message": message, "kind": kind}
+
+
 def render(request: Request, template: str, status_code: int = 200, **context):
     context.setdefault("principal", getattr(request.state, "principal", None))
+    context.setdefault("flash", request.session.pop("flash", None))
     return templates.TemplateResponse(
         request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.database import ReadDbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.exchange import service
@@ -38,12 +39,13 @@ def _run(db, call: Call, work):
         service.log_call(db, call)
         raise
     service.log_call(db, call)
-    return answer
+    # Plain JSON values already: skip FastAPI's recursive encoder (1,000 records per answer).
+    return JSONResponse(answer)
 
 
 @router.get("/{resource}/records/{key}", summary="按主键读取一条记录的已授权信息项")
-def read_record(resource: str, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
-                purpose: Purpose = None, items: Items = None) -> dict[str, Any]:
+def read_record(resource: str, key: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+                purpose: Purpose = None, items: Items = None) -> JSONResponse:
     call = Call(principal, resource, "record", purpose, keys_count=1)
 
     def work():
@@ -61,8 +63,8 @@ def read_record(resource: str, key: str, db: DbSession, principal: Annotated[Pri
 
 
 @router.post("/{resource}/query", summary=f"按主键批量读取（最多 {service.MAX_KEYS} 个）")
-def query_records(resource: str, body: QueryBody, db: DbSession,
-                  principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> dict[str, Any]:
+def query_records(resource: str, body: QueryBody, db: ReadDbSession,
+                  principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> JSONResponse:
     call = Call(principal, resource, "query", body.purpose, keys_count=len(body.keys))
 
     def work():
@@ -80,10 +82,10 @@ def query_records(resource: str, body: QueryBody, db: DbSession,
 
 
 @router.get("/{resource}/changes", summary="变更流：自游标之后的已授权信息项变更，按顺序")
-def read_changes(resource: str, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+def read_changes(resource: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                  purpose: Purpose = None, items: Items = None,
                  cursor: Annotated[str | None, Query(max_length=20, description="上次返回的 next_cursor；省略则从头开始")] = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> JSONResponse:
     call = Call(principal, resource, "changes", purpose)
 
     def work():

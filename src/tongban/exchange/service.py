@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
-from tongban.catalog.models import Resource, ResourceStatus
+from tongban.catalog.models import ResourceStatus
 from tongban.core.auth import Principal
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
@@ -21,7 +21,6 @@ from tongban.core.events import OutboxEvent
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.exchange.models import ExchangeCall
 from tongban.sharing import service as sharing
-from tongban.sharing.models import Grant
 
 MAX_KEYS = 1000
 MAX_PURPOSE = 500
@@ -31,9 +30,9 @@ MAX_PURPOSE = 500
 class Access:
     """What one call may answer: the resource, the items (catalog order) and the grants behind them."""
 
-    resource: Resource
+    resource: catalog.ResourceView
     items: list[str]
-    grants: list[Grant] = field(default_factory=list)
+    grants: list[sharing.ActiveGrant] = field(default_factory=list)
 
     def only_granted(self, values: dict[str, Any]) -> dict[str, Any]:
         return {code: values.get(code) for code in self.items}
@@ -56,11 +55,12 @@ class Call:
 def log_call(db: Session, call: Call) -> None:
     """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
     db.rollback()
-    db.add(ExchangeCall(at=utcnow(), client_id=call.principal.actor_id if call.principal.actor_type == "client" else None,
-                        actor_name=call.principal.actor_name, department_code=call.principal.department_code,
-                        resource_code=call.resource_code[:40], operation=call.operation, keys_count=call.keys_count,
-                        items=json.dumps(call.items), purpose=(call.purpose or "").strip()[:MAX_PURPOSE] or None,
-                        outcome=call.outcome, grant_ids=json.dumps(call.grant_ids) if call.grant_ids else None))
+    db.execute(insert(ExchangeCall).values(
+        at=utcnow(), client_id=call.principal.actor_id if call.principal.actor_type == "client" else None,
+        actor_name=call.principal.actor_name, department_code=call.principal.department_code,
+        resource_code=call.resource_code[:40], operation=call.operation, keys_count=call.keys_count,
+        items=json.dumps(call.items), purpose=(call.purpose or "").strip()[:MAX_PURPOSE] or None,
+        outcome=call.outcome, grant_ids=json.dumps(call.grant_ids) if call.grant_ids else None))
     db.commit()
 
 
@@ -87,12 +87,12 @@ def check_purpose(purpose: str | None) -> str:
 def authorize(db: Session, principal: Principal, resource_code: str, requested: list[str] | None, *,
               need_key: bool = False, today: date | None = None) -> Access:
     """The items this department may read of the resource now, or the Problem saying why not."""
-    resource = catalog.get(db, resource_code)
+    resource = catalog.resource_view(db, resource_code)
     if resource is None:
         raise Problem("unknown-resource", f"目录中没有编码为 {resource_code} 的信息资源")
     if resource.status != ResourceStatus.PUBLISHED:
         raise Problem("resource-not-published", f"信息资源 {resource.code} 当前未发布，不能交换")
-    catalog_codes = [item.code for item in resource.items]
+    catalog_codes = list(resource.item_codes)
     if requested is not None:
         unknown = [code for code in requested if code not in catalog_codes]
         if unknown:
@@ -128,7 +128,7 @@ def parse_items(raw: str | list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(codes)) or None
 
 
-def check_key(resource: Resource, raw: str) -> str:
+def check_key(resource: catalog.ResourceView, raw: str) -> str:
     """A key as the resource spells it; malformed → 422 naming the key (the caller's own input)."""
     raw = raw.strip()
     try:
@@ -148,7 +148,7 @@ def check_key(resource: Resource, raw: str) -> str:
     return raw
 
 
-def check_keys(resource: Resource, keys: list[Any]) -> list[str]:
+def check_keys(resource: catalog.ResourceView, keys: list[Any]) -> list[str]:
     if len(keys) > MAX_KEYS:
         raise Problem("too-many-keys", f"一次最多查询 {MAX_KEYS} 个主键，本次 {len(keys)} 个，请分批查询",
                       limit=MAX_KEYS, received=len(keys))

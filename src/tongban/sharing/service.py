@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,11 @@ from tongban.org.models import Department
 from tongban.sharing.models import (
     Grant, ItemOutcome, RequestStatus, SharingRequest, SharingRequestItem, SharingStep,
 )
+
+class ActiveGrant(NamedTuple):
+    id: int
+    items: str  # JSON list of item codes
+
 
 EGOV_CODE = "PD-EGOV"  # the e-government office arbitrates
 MAX_PERIOD_DAYS = 3 * 366
@@ -242,6 +248,14 @@ def escalate_overdue(db: Session, *, today: date | None = None) -> list[SharingR
     return overdue
 
 
+def escalate_overdue_job(sessions) -> int:
+    """The scheduled scan: its own transaction, committed."""
+    with sessions() as db:
+        overdue = escalate_overdue(db)
+        db.commit()
+        return len(overdue)
+
+
 def visible_requests(db: Session, principal: Principal, *, status: str | None = None):
     """A department sees what it asked and what it was asked; ALL-scope roles see every request."""
     query = select(SharingRequest)
@@ -256,11 +270,13 @@ def visible_requests(db: Session, principal: Principal, *, status: str | None = 
 # ---- grants ---------------------------------------------------------------------------------
 
 
-def active_grants(db: Session, department_id: int, resource_id: int, *, today: date | None = None) -> list[Grant]:
+def active_grants(db: Session, department_id: int, resource_id: int, *, today: date | None = None) -> list[ActiveGrant]:
+    """The grants in force now (every exchange call asks: the two columns it needs, no ORM objects)."""
     today = today or date.today()
-    return list(db.scalars(select(Grant).where(Grant.department_id == department_id, Grant.resource_id == resource_id,
-                                               Grant.revoked_at.is_(None), Grant.valid_from <= today,
-                                               Grant.valid_to >= today)))
+    rows = db.execute(select(Grant.id, Grant.items).where(
+        Grant.department_id == department_id, Grant.resource_id == resource_id, Grant.revoked_at.is_(None),
+        Grant.valid_from <= today, Grant.valid_to >= today))
+    return [ActiveGrant(id, items) for id, items in rows]
 
 
 def any_grants(db: Session, department_id: int, resource_id: int) -> bool:
@@ -268,7 +284,7 @@ def any_grants(db: Session, department_id: int, resource_id: int) -> bool:
                                                                    Grant.resource_id == resource_id)) > 0
 
 
-def items_of(grants: list[Grant]) -> set[str]:
+def items_of(grants: list[ActiveGrant]) -> set[str]:
     granted: set[str] = set()
     for grant in grants:
         granted.update(json.loads(grant.items))

@@ -1,0 +1,245 @@
+"""The exchange through the real HTTP stack: single-key reads, batch queries, change delivery lag.
+
+Loads N people (not timed), grants 民政局's system items of the population registry through the
+real request flow, serves with `tongban serve` (a real process), then measures:
+- single_reads_per_s: GET /api/v1/exchange/persons/records/{id} from several connections, each
+  call checked against the grants and written to the usage log;
+- batch_records_per_s: POST /api/v1/exchange/persons/query with 1,000 keys per call;
+- change_lag_p99_ms: with 10 subscribers (HTTP receivers in this process), registry changes
+  (the real write path: versioned, audited, published) are committed at --change-rate per
+  second; lag is from commit to arrival at each subscriber.
+Prints one JSON line.
+
+    .venv/bin/python benchmarks/exchange.py [--people 100000] [--seconds 8] [--database-url postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import engine_name, fresh_database, workdir  # noqa: E402
+
+from tongban import demo  # noqa: E402
+from tongban.catalog import service as catalog  # noqa: E402
+from tongban.core import audit  # noqa: E402
+from tongban.core.database import make_engine, make_sessionmaker  # noqa: E402
+from tongban.core.events import InProcessBus, OutboxRelay  # noqa: E402
+from tongban.demo import per_source_files  # noqa: E402
+from tongban.org import service as org  # noqa: E402
+from tongban.registry import importer, service as registry, synthetic  # noqa: E402
+from tongban.registry.schema import PERSONS, Duty  # noqa: E402
+from tongban.sharing import service as sharing  # noqa: E402
+
+SEED = 11
+ITEMS = ["name", "gender", "birth_date", "residence_status", "marital_status", "household_address"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _grant(sessions) -> None:
+    """民政局 asks for items of the population registry; 公安 approves the conditional ones."""
+    actor = audit.SystemActor(actor_name="benchmark")
+    with sessions() as db:
+        request = sharing.submit(db, resource=catalog.get(db, "persons"), requester=org.get_by_code(db, "PD-MZ"),
+                                 item_codes=ITEMS, duty="低保审核", basis="《社会救助暂行办法》", purpose="基准测试",
+                                 valid_from=date.today(), valid_to=date.today() + timedelta(days=30), actor=actor,
+                                 response_days=10)
+        db.flush()
+        pending = [i.item_code for i in request.items if i.outcome == "pending"]
+        sharing.provider_decide(db, request, approve=pending, refuse=[], reason=None, actor=actor)
+        db.commit()
+
+
+def _hammer(base: str, headers: dict, seconds: float, connections: int, call) -> tuple[int, int]:
+    """Run ``call(client, rng)`` on several connections for ``seconds``; (calls, units) answered."""
+    stop = time.perf_counter() + seconds
+    totals = [(0, 0)] * connections
+
+    def worker(index: int) -> None:
+        rng = random.Random(index)
+        calls = units = 0
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            while time.perf_counter() < stop:
+                units += call(client, rng)
+                calls += 1
+        totals[index] = (calls, units)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(c for c, _ in totals), sum(u for _, u in totals)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each measurement")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--change-rate", type=int, default=1000, help="registry changes committed per second")
+    parser.add_argument("--subscribers", type=int, default=10)
+    parser.add_argument("--change-seconds", type=float, default=5.0)
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    args = parser.parse_args()
+
+    folder = workdir()
+    try:
+        rows = synthetic.rows("persons", SEED, args.people, people=args.people, addresses=max(args.people // 3, 1))
+        csv_path = per_source_files(PERSONS, rows, folder)[Duty.PUBLIC_SECURITY]
+        with fresh_database(args.database_url, folder) as settings:
+            sessions = make_sessionmaker(make_engine(settings))
+            job = importer.run(sessions, registry=PERSONS, path=csv_path, department_code="PD-GA",
+                               actor=audit.SystemActor(actor_name="benchmark"), batch_size=10_000)
+            assert job.rows_accepted == args.people, job.message
+            OutboxRelay(sessions, InProcessBus(), batch=5000).drain()
+            _grant(sessions)
+            port = _free_port()
+            env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
+                   "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
+            server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                figures = _measure(base, sessions, args)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            print(json.dumps({"engine": engine_name(settings), "people": args.people, **figures}))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _measure(base: str, sessions, args) -> dict:
+    with httpx.Client(base_url=base, timeout=10) as client:
+        for _ in range(150):
+            try:
+                if client.get("/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": demo.MZ_CLIENT_ID,
+                                                        "client_secret": demo.DEMO_CLIENT_SECRET}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    people = args.people
+
+    def single(client, rng) -> int:
+        number = synthetic.resident_id(SEED, rng.randrange(people))
+        response = client.get(f"/api/v1/exchange/persons/records/{number}", params={"purpose": "低保审核核对户籍"})
+        if response.status_code != 200:
+            sys.exit(f"read failed: {response.status_code} {response.text[:300]}")
+        return 1
+
+    def batch(client, rng) -> int:
+        keys = [synthetic.resident_id(SEED, rng.randrange(people)) for _ in range(1000)]
+        response = client.post("/api/v1/exchange/persons/query", json={"keys": keys, "purpose": "低保年度复核"})
+        if response.status_code != 200:
+            sys.exit(f"query failed: {response.status_code} {response.text[:300]}")
+        return len(response.json()["records"])
+
+    _hammer(base, headers, 1.0, args.connections, single)  # warm-up
+    calls, _ = _hammer(base, headers, args.seconds, args.connections, single)
+    single_rate = calls / args.seconds
+    _, records = _hammer(base, headers, args.seconds, args.connections, batch)
+    lag = _change_lag(base, headers, sessions, args)
+    return {"single_reads_per_s": round(single_rate), "batch_records_per_s": round(records / args.seconds), **lag}
+
+
+class _Receiver(ThreadingHTTPServer):
+    """One subscriber: notes when each (key, version) arrived."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.arrived: dict[tuple[str, int], float] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 — the http.server API
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                now = time.time()
+                for change in body["changes"]:
+                    receiver.arrived.setdefault((change["key"], change["version"]), now)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def _change_lag(base: str, headers: dict, sessions, args) -> dict:
+    """Commit registry changes at a steady rate; measure commit-to-arrival at every subscriber."""
+    receivers = [_Receiver() for _ in range(args.subscribers)]
+    for receiver in receivers:
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        for receiver in receivers:
+            response = client.post("/api/v1/exchange/subscriptions", json={
+                "resource": "persons", "callback_url": f"http://127.0.0.1:{receiver.server_port}/changes",
+                "items": ["id_number", "household_address", "marital_status"], "purpose": "同步户籍地址变更"})
+            if response.status_code != 201:
+                sys.exit(f"subscription failed: {response.status_code} {response.text[:300]}")
+    steward = audit.SystemActor(actor_name="benchmark 户籍管理", department_code="PD-GA")
+    committed: dict[tuple[str, int], float] = {}
+    rng = random.Random(5)
+    per_tick = max(args.change_rate // 50, 1)  # 50 commits a second
+    total = int(args.change_rate * args.change_seconds)
+    started = time.perf_counter()
+    with sessions() as db:
+        department = org.get_by_code(db, "PD-GA")
+        db.expunge(department)
+    done = 0
+    while done < total:
+        with sessions() as db:
+            changed = []
+            for _ in range(min(per_tick, total - done)):
+                number = synthetic.resident_id(SEED, rng.randrange(args.people))
+                result = registry.write(db, registry=PERSONS, key=number, department=department, actor=steward,
+                                        values={"household_address": f"上海市浦东新区张杨路{rng.randrange(10**6)}号"},
+                                        reason="户籍地址变更")
+                changed.append((number, result.version))
+            db.commit()
+        now = time.time()
+        for key in changed:
+            committed.setdefault(key, now)
+        done += len(changed)
+        pause = started + (done / args.change_rate) - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    write_seconds = time.perf_counter() - started
+    deadline = time.time() + 30
+    while time.time() < deadline and any(len(r.arrived) < len(committed) for r in receivers):
+        time.sleep(0.1)
+    lags = sorted((r.arrived[key] - at) * 1000 for r in receivers for key, at in committed.items() if key in r.arrived)
+    missing = sum(1 for r in receivers for key in committed if key not in r.arrived)
+    for receiver in receivers:
+        receiver.shutdown()
+    return {"changes": len(committed), "changes_per_s": round(len(committed) / write_seconds), "subscribers": len(receivers),
+            "change_lag_p50_ms": round(lags[len(lags) // 2]) if lags else None,
+            "change_lag_p99_ms": round(lags[int(len(lags) * 0.99) - 1]) if lags else None, "undelivered": missing}
+
+
+if __name__ == "__main__":
+    main()
