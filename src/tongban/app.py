@@ -29,6 +29,7 @@ from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
 from tongban.exchange import api as exchange_api, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
+from tongban.exchange.service import UsageLog
 from tongban.notifications import api as notifications_api
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, pages as registry_pages
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, reads_only=True)
+    app.state.usage_log = UsageLog(app.state.sessionmaker)
     app.state.metrics = metrics
 
     app.add_middleware(
@@ -101,10 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
-    for router in (accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
-                   catalog_api.router, sharing_api.router,
-                   subscriptions_api.router,  # before exchange_api: its /{resource}/... would match "subscriptions"
-                   exchange_api.router, notifications_api.router):
+    # Routes are matched in order: the exchange, called by systems many times a second, first;
+    # its subscriptions before its /{resource}/..., which would match "subscriptions" too.
+    for router in (subscriptions_api.router, exchange_api.router, accounts_api.router, org_api.router,
+                   audit_api.router, workdays_api.router, registry_api.router, catalog_api.router, sharing_api.router,
+                   notifications_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)

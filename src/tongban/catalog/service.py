@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from tongban.catalog.models import (
@@ -64,11 +64,15 @@ class ResourceView:
     item_codes: tuple[str, ...]
 
 
+# Plain SQL: this runs on every exchange call, and building the statement's cache key each time
+# cost more than the query.
+_RESOURCE_VIEW = text(
+    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, i.code "
+    "FROM catalog_resources r JOIN catalog_items i ON i.resource_id = r.id WHERE r.code = :code ORDER BY i.position")
+
+
 def resource_view(db: Session, code: str) -> ResourceView | None:
-    rows = db.execute(select(Resource.id, Resource.code, Resource.name, Resource.status, Resource.provider_id,
-                             Resource.key_item, Resource.registry_name, ResourceItem.code)
-                      .join(ResourceItem, ResourceItem.resource_id == Resource.id)
-                      .where(Resource.code == code).order_by(ResourceItem.position)).all()
+    rows = db.execute(_RESOURCE_VIEW, {"code": code}).all()
     if not rows:
         return None
     return ResourceView(*rows[0][:7], item_codes=tuple(row[7] for row in rows))
@@ -334,22 +338,30 @@ def feed_subject(resource: Resource | ResourceView) -> str:
         else f"{events.SUBJECT_PREFIX}.{dataset_subject(resource)}"
 
 
-def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """Current values (text) of the keys that exist: {key: {"values": {...}, "version", "updated_at"}}."""
+def read_records(db: Session, resource: Resource | ResourceView, keys: list[str],
+                 items: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Current values (text) of the keys that exist: {key: {"values": {...}, "version", "updated_at"}}.
+    Given ``items``, the values hold exactly those items and nothing else (the exchange answers
+    them as they are); a registry row is then read for those columns alone."""
     found: dict[str, dict[str, Any]] = {}
     registry = registry_of(resource)
+    if registry is not None:
+        table = TABLES[registry.name]
+        fields = [f for f in registry.fields if items is None or f.name in items]
+        columns = [table.c[registry.key], table.c.version, table.c.updated_at, *(table.c[f.name] for f in fields)]
     for start in range(0, len(keys), 500):
         part = keys[start:start + 500]
         if registry is not None:
-            table = TABLES[registry.name]
-            for row in db.execute(select(table).where(table.c[registry.key].in_(part))).mappings():
-                found[row[registry.key]] = {"values": {f.name: f.to_text(row[f.name]) for f in registry.fields},
-                                            "version": row["version"], "updated_at": row["updated_at"]}
+            for key, version, updated_at, *values in db.execute(select(*columns).where(table.c[registry.key].in_(part))):
+                found[key] = {"values": {f.name: f.to_text(value) for f, value in zip(fields, values, strict=True)},
+                              "version": version, "updated_at": updated_at}
         else:
             for record in db.scalars(select(DatasetRecord).where(DatasetRecord.resource_id == resource.id,
                                                                  DatasetRecord.record_key.in_(part))):
-                found[record.record_key] = {"values": json.loads(record.data), "version": record.version,
-                                            "updated_at": record.updated_at}
+                values = json.loads(record.data)
+                if items is not None:
+                    values = {code: values.get(code) for code in items}
+                found[record.record_key] = {"values": values, "version": record.version, "updated_at": record.updated_at}
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,21 +30,22 @@ class QueryBody(BaseModel):
     purpose: str | None = Field(default=None, max_length=1000)
 
 
-def _run(db, call: Call, work):
+def _run(request: Request, db, call: Call, work):
     """Run one exchange call; log it whatever happens, and answer problems without any data."""
+    usage = request.app.state.usage_log
     try:
         answer = work()
     except Problem as problem:
         call.outcome = service.outcome_of(problem)
-        service.log_call(db, call)
+        usage.write(db, call)
         raise
-    service.log_call(db, call)
+    usage.write(db, call)
     # Plain JSON values already: skip FastAPI's recursive encoder (1,000 records per answer).
     return JSONResponse(answer)
 
 
 @router.get("/{resource}/records/{key}", summary="按主键读取一条记录的已授权信息项")
-def read_record(resource: str, key: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+def read_record(request: Request, resource: str, key: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                 purpose: Purpose = None, items: Items = None) -> JSONResponse:
     call = Call(principal, resource, "record", purpose, keys_count=1)
 
@@ -53,17 +54,17 @@ def read_record(resource: str, key: str, db: ReadDbSession, principal: Annotated
         access = service.authorize(db, principal, resource, service.parse_items(items))
         call.grant_ids = [g.id for g in access.grants]
         clean = service.check_key(access.resource, key)
-        found = catalog.read_records(db, access.resource, [clean]).get(clean)
+        found = catalog.read_records(db, access.resource, [clean], access.items).get(clean)
         if found is None:
             raise Problem("not-found", f"{access.resource.name}中没有主键为 {clean} 的记录")
         call.items = access.items
         return {"resource": access.resource.code, **service.record_answer(access, clean, found)}
 
-    return _run(db, call, work)
+    return _run(request, db, call, work)
 
 
 @router.post("/{resource}/query", summary=f"按主键批量读取（最多 {service.MAX_KEYS} 个）")
-def query_records(resource: str, body: QueryBody, db: ReadDbSession,
+def query_records(request: Request, resource: str, body: QueryBody, db: ReadDbSession,
                   principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> JSONResponse:
     call = Call(principal, resource, "query", body.purpose, keys_count=len(body.keys))
 
@@ -72,17 +73,17 @@ def query_records(resource: str, body: QueryBody, db: ReadDbSession,
         access = service.authorize(db, principal, resource, service.parse_items(body.items))
         call.grant_ids = [g.id for g in access.grants]
         keys = service.check_keys(access.resource, body.keys)
-        found = catalog.read_records(db, access.resource, keys)
+        found = catalog.read_records(db, access.resource, keys, access.items)
         call.items = access.items
         return {"resource": access.resource.code, "items": access.items,
                 "records": [service.record_answer(access, key, found[key]) for key in keys if key in found],
                 "missing": [key for key in keys if key not in found]}
 
-    return _run(db, call, work)
+    return _run(request, db, call, work)
 
 
 @router.get("/{resource}/changes", summary="变更流：自游标之后的已授权信息项变更，按顺序")
-def read_changes(resource: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+def read_changes(request: Request, resource: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                  purpose: Purpose = None, items: Items = None,
                  cursor: Annotated[str | None, Query(max_length=20, description="上次返回的 next_cursor；省略则从头开始")] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> JSONResponse:
@@ -98,5 +99,5 @@ def read_changes(resource: str, db: ReadDbSession, principal: Annotated[Principa
         return {"resource": access.resource.code, "items": access.items, "changes": found,
                 "next_cursor": str(next_position)}
 
-    return _run(db, call, work)
+    return _run(request, db, call, work)
 

@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.catalog import service as catalog
+from tongban.catalog.models import Resource
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
 from tongban.core.database import utcnow
@@ -187,8 +189,11 @@ def _pause(sessions, db: Session, sub: Subscription, problem: Problem, now: date
 
 
 def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings: Settings, client: httpx.Client,
-                 now: datetime | None = None, *, batch: int = BATCH) -> int:
-    """Send the next batch of one due subscription; returns how many changes the receiver accepted."""
+                 now: datetime | None = None, *, batch: int = BATCH,
+                 pages: dict[tuple[int, int], service.FeedPage] | None = None) -> int:
+    """Send the next batch of one due subscription; returns how many changes the receiver accepted.
+
+    ``pages``: feed pages already read this round, by (resource id, position after)."""
     now = now or utcnow()
     with sessions() as db:
         sub = db.get(Subscription, subscription_id)
@@ -202,7 +207,8 @@ def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings
             _pause(sessions, db, sub, problem, now)
             return 0
         start = sub.cursor
-        found, next_cursor = service.changes(db, access, after=start, limit=batch)
+        found, next_cursor = service.changes(db, access, after=start, limit=batch,
+                                             page=(pages or {}).get((sub.resource_id, start)))
         for _ in range(_SKIP_ROUNDS):  # changes to ungranted items only: nothing to send, move on
             if found or next_cursor == start:
                 break
@@ -322,6 +328,7 @@ class Dispatcher:
         self.batch = batch
         # No redirects (the target could be a host nobody allowed) and no proxies from the environment.
         self.client = client or httpx.Client(follow_redirects=False, trust_env=False)
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="subscription-delivery")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -333,15 +340,39 @@ class Dispatcher:
                 or_(Subscription.next_attempt_at.is_(None), Subscription.next_attempt_at <= now)).order_by(Subscription.id)))
 
     def run_once(self, now: datetime | None = None) -> int:
-        """One batch for each due subscription; returns how many changes were delivered."""
+        """One batch for each due subscription; returns how many changes were delivered.
+
+        Subscriptions of the same resource at the same position share one read of the feed,
+        and the deliveries run side by side, so a slow receiver does not hold up the others."""
         now = now or utcnow()
-        delivered = 0
-        for subscription_id in self.due(now):
+        due = self.due(now)
+        if not due:
+            return 0
+        pages = self._shared_pages(due)
+
+        def deliver(subscription_id: int) -> int:
             try:
-                delivered += deliver_once(self.sessions, subscription_id, self.settings, self.client, now, batch=self.batch)
+                return deliver_once(self.sessions, subscription_id, self.settings, self.client, now, batch=self.batch,
+                                    pages=pages)
             except Exception:  # one broken subscription must not stop the others
                 log.exception("delivery of subscription %s failed; will retry", subscription_id)
-        return delivered
+                return 0
+
+        if len(due) == 1:
+            return deliver(due[0])
+        return sum(self._pool.map(deliver, due))
+
+    def _shared_pages(self, due: list[int]) -> dict[tuple[int, int], service.FeedPage]:
+        with self.sessions() as db:
+            positions = db.execute(select(Subscription.resource_id, Subscription.cursor, func.count())
+                                   .where(Subscription.id.in_(due))
+                                   .group_by(Subscription.resource_id, Subscription.cursor)).all()
+            pages = {}
+            for resource_id, cursor, subscribers in positions:
+                if subscribers > 1:
+                    resource = db.get(Resource, resource_id)
+                    pages[(resource_id, cursor)] = service.feed_page(db, resource, after=cursor, limit=self.batch)
+            return pages
 
     def notify(self) -> None:
         """New changes were published: look now rather than at the next poll."""
@@ -367,4 +398,5 @@ class Dispatcher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self._pool.shutdown(wait=True)
         self.client.close()

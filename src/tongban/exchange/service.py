@@ -5,6 +5,9 @@ ungranted item cannot leave the platform, not in an answer and not in an error."
 from __future__ import annotations
 
 import json
+import logging
+import queue
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +24,8 @@ from tongban.core.events import OutboxEvent
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.exchange.models import ExchangeCall
 from tongban.sharing import service as sharing
+
+log = logging.getLogger("tongban.exchange")
 
 MAX_KEYS = 1000
 MAX_PURPOSE = 500
@@ -52,16 +57,63 @@ class Call:
     grant_ids: list[int] = field(default_factory=list)
 
 
+def _usage_row(call: Call) -> dict[str, Any]:
+    return {"at": utcnow(), "client_id": call.principal.actor_id if call.principal.actor_type == "client" else None,
+            "actor_name": call.principal.actor_name, "department_code": call.principal.department_code,
+            "resource_code": call.resource_code[:40], "operation": call.operation, "keys_count": call.keys_count,
+            "items": json.dumps(call.items), "purpose": (call.purpose or "").strip()[:MAX_PURPOSE] or None,
+            "outcome": call.outcome, "grant_ids": json.dumps(call.grant_ids) if call.grant_ids else None}
+
+
 def log_call(db: Session, call: Call) -> None:
     """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
     db.rollback()
-    db.execute(insert(ExchangeCall).values(
-        at=utcnow(), client_id=call.principal.actor_id if call.principal.actor_type == "client" else None,
-        actor_name=call.principal.actor_name, department_code=call.principal.department_code,
-        resource_code=call.resource_code[:40], operation=call.operation, keys_count=call.keys_count,
-        items=json.dumps(call.items), purpose=(call.purpose or "").strip()[:MAX_PURPOSE] or None,
-        outcome=call.outcome, grant_ids=json.dumps(call.grant_ids) if call.grant_ids else None))
+    db.execute(insert(ExchangeCall), [_usage_row(call)])
     db.commit()
+
+
+class UsageLog:
+    """The usage rows of API calls, written by one thread in group commits.
+
+    A call returns only once its row is committed (no answer without its log line), but the
+    calls of the same moment share one transaction instead of queueing one by one for the
+    write lock; on SQLite that queue (its busy handler sleeps between tries) was the cost of
+    an exchange read."""
+
+    def __init__(self, sessions, *, max_rows: int = 500) -> None:
+        self.sessions = sessions
+        self.max_rows = max_rows
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="usage-log", daemon=True)
+        self._thread.start()
+
+    def write(self, db: Session, call: Call, *, timeout: float = 30.0) -> None:
+        db.rollback()  # the call's reading transaction ends before it waits
+        done, failure = threading.Event(), []
+        self._queue.put((_usage_row(call), done, failure))
+        if not done.wait(timeout):
+            raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试")
+        if failure:
+            raise failure[0]
+
+    def _loop(self) -> None:
+        while True:
+            entries = [self._queue.get()]
+            while len(entries) < self.max_rows:
+                try:
+                    entries.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.sessions() as db:
+                    db.execute(insert(ExchangeCall), [row for row, _, _ in entries])
+                    db.commit()
+            except Exception as error:  # every waiting call learns its row was not written
+                log.exception("usage log write failed")
+                for _, _, failure in entries:
+                    failure.append(Problem("service-unavailable", f"调用日志写入失败（{type(error).__name__}），本次调用未完成"))
+            for _, done, _ in entries:
+                done.set()
 
 
 _OUTCOME_OF = {"purpose-required": "invalid", "validation-error": "invalid", "too-many-keys": "invalid",
@@ -170,8 +222,9 @@ def check_keys(resource: catalog.ResourceView, keys: list[Any]) -> list[str]:
 
 
 def record_answer(access: Access, key: str, found: dict[str, Any]) -> dict[str, Any]:
+    """One record of an answer; ``found`` was read for ``access.items`` alone (catalog.read_records)."""
     return {"key": key, "version": found["version"], "updated_at": found["updated_at"].isoformat(),
-            "items": access.only_granted(found["values"])}
+            "items": found["values"]}
 
 
 # ---- the change feed ------------------------------------------------------------------------
@@ -186,27 +239,46 @@ def parse_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-def changes(db: Session, access: Access, *, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+@dataclass
+class FeedPage:
+    """Changes of one resource after a position, with the values of each changed version: the
+    part of a feed read that does not depend on who reads (subscriptions share it)."""
+
+    after: int
+    rows: list  # (position, event_id, event_type, record_key, occurred_at, payload as dict)
+    values: dict[tuple[str, int], dict[str, Any]]
+
+    @property
+    def next_position(self) -> int:
+        return self.rows[-1][0] if self.rows else self.after
+
+
+def feed_page(db: Session, resource, *, after: int, limit: int) -> FeedPage:
+    rows = [(position, event_id, event_type, key, occurred_at, json.loads(payload))
+            for position, event_id, event_type, key, occurred_at, payload in db.execute(
+                select(OutboxEvent.position, OutboxEvent.event_id, OutboxEvent.event_type, OutboxEvent.record_key,
+                       OutboxEvent.occurred_at, OutboxEvent.payload)
+                .where(OutboxEvent.subject == catalog.feed_subject(resource), OutboxEvent.position > after)
+                .order_by(OutboxEvent.position).limit(limit))]
+    values = catalog.values_at(db, resource, [(row[3], row[5]["version"]) for row in rows]) if rows else {}
+    return FeedPage(after, rows, values)
+
+
+def changes(db: Session, access: Access, *, after: int, limit: int,
+            page: FeedPage | None = None) -> tuple[list[dict[str, Any]], int]:
     """Changes of granted items after feed position ``after``, oldest first, and the next cursor.
 
     A change that touched only ungranted items is skipped, but the cursor moves past it."""
-    rows = list(db.execute(select(OutboxEvent.position, OutboxEvent.event_id, OutboxEvent.event_type,
-                                  OutboxEvent.record_key, OutboxEvent.occurred_at, OutboxEvent.payload)
-                           .where(OutboxEvent.subject == catalog.feed_subject(access.resource),
-                                  OutboxEvent.position > after)
-                           .order_by(OutboxEvent.position).limit(limit)))
-    if not rows:
-        return [], after
-    payloads = [json.loads(row.payload) for row in rows]
-    values = catalog.values_at(db, access.resource, [(row.record_key, p["version"]) for row, p in zip(rows, payloads)])
+    if page is None or page.after != after:
+        page = feed_page(db, access.resource, after=after, limit=limit)
     granted = set(access.items)
     answer = []
-    for row, payload in zip(rows, payloads):
+    for position, event_id, event_type, key, occurred_at, payload in page.rows:
         touched = [code for code in payload.get("changed_fields", []) if code in granted]
         if not touched:
             continue
-        at_version = values.get((row.record_key, payload["version"]), {})
-        answer.append({"position": row.position, "event_id": row.event_id, "type": row.event_type, "key": row.record_key,
+        at_version = page.values.get((key, payload["version"]), {})
+        answer.append({"position": position, "event_id": event_id, "type": event_type, "key": key,
                        "version": payload["version"], "changed_items": touched,
-                       "occurred_at": row.occurred_at.isoformat(), "items": access.only_granted(at_version)})
-    return answer, rows[-1].position
+                       "occurred_at": occurred_at.isoformat(), "items": access.only_granted(at_version)})
+    return answer, page.next_position

@@ -8,7 +8,7 @@ import json
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -270,12 +270,16 @@ def visible_requests(db: Session, principal: Principal, *, status: str | None = 
 # ---- grants ---------------------------------------------------------------------------------
 
 
+# Plain SQL: every exchange call asks this (see catalog.service._RESOURCE_VIEW).
+_ACTIVE_GRANTS = text(
+    "SELECT id, items FROM sharing_grants WHERE department_id = :department AND resource_id = :resource "
+    "AND revoked_at IS NULL AND valid_from <= :today AND valid_to >= :today")
+
+
 def active_grants(db: Session, department_id: int, resource_id: int, *, today: date | None = None) -> list[ActiveGrant]:
-    """The grants in force now (every exchange call asks: the two columns it needs, no ORM objects)."""
-    today = today or date.today()
-    rows = db.execute(select(Grant.id, Grant.items).where(
-        Grant.department_id == department_id, Grant.resource_id == resource_id, Grant.revoked_at.is_(None),
-        Grant.valid_from <= today, Grant.valid_to >= today))
+    """The grants in force now: the two columns the exchange needs."""
+    rows = db.execute(_ACTIVE_GRANTS, {"department": department_id, "resource": resource_id,
+                                       "today": today or date.today()})
     return [ActiveGrant(id, items) for id, items in rows]
 
 
