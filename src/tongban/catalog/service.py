@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
@@ -383,7 +384,7 @@ def values_at(db: Session, resource: Resource | ResourceView, versions: list[tup
                 DatasetVersion.resource_id == resource.id, DatasetVersion.record_key.in_(part))
         for key, version, data in db.execute(query):
             if (key, version) in wanted:
-                found[(key, version)] = json.loads(data)
+                found[(key, version)] = orjson.loads(data)
     return found
 
 

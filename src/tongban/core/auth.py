@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -126,8 +127,11 @@ class PermissionCheck:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
-        # Authentication only reads: on SQLite it must not queue behind (or hold) the write lock.
+    async def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
+        # On the event loop, not in the thread pool: a verified token is cached, and what is left
+        # is one indexed read that never waits for a lock (a reading session), so a trip to a
+        # worker thread and back would cost more than the work. A refusal writes the audit log,
+        # which may wait for the write lock: that part goes to the thread pool.
         principal = authenticate(request, db)
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
@@ -141,9 +145,10 @@ class PermissionCheck:
             raise Problem("not-authenticated", "请先登录或在 Authorization 头中提供访问令牌",
                           headers={"WWW-Authenticate": "Bearer"})
         if not principal.can(self.permission):
-            raise deny(db, principal, slug="permission-denied",
-                       detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.permission.value}”权限",
-                       action=f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}")
+            raise await run_in_threadpool(
+                deny, db, principal, slug="permission-denied",
+                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.permission.value}”权限",
+                action=f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}")
         return principal
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.catalog import service as catalog
@@ -17,6 +18,16 @@ from tongban.exchange import service
 from tongban.exchange.service import Call
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["数据交换 exchange"])
+
+class ExchangeResponse(Response):
+    """An answer of plain JSON values, encoded by orjson: skips FastAPI's recursive encoder,
+    which cost more than reading 1,000 records."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
 
 Purpose = Annotated[str | None, Query(description="本次调用的用途（必填）", max_length=1000)]
 Items = Annotated[str | None, Query(description="要读取的信息项编码，逗号分隔；省略则为全部已授权项", max_length=4000)]
@@ -30,23 +41,27 @@ class QueryBody(BaseModel):
     purpose: str | None = Field(default=None, max_length=1000)
 
 
-def _run(request: Request, db, call: Call, work):
-    """Run one exchange call; log it whatever happens, and answer problems without any data."""
+async def _run(request: Request, db, call: Call, work):
+    """Run one exchange call; log it whatever happens, and answer problems without any data.
+
+    The exchange is what department systems call many times a second, so its routes are async
+    and ``work`` runs on the event loop: it only reads (a reading session never waits for a
+    lock), in a few hundred microseconds, less than the trips to a worker thread and back cost
+    under load. The usage row is committed by the log's own thread while the loop goes on."""
     usage = request.app.state.usage_log
     try:
         answer = work()
     except Problem as problem:
         call.outcome = service.outcome_of(problem)
-        usage.write(db, call)
+        await usage.write(db, call)
         raise
-    usage.write(db, call)
-    # Plain JSON values already: skip FastAPI's recursive encoder (1,000 records per answer).
-    return JSONResponse(answer)
+    await usage.write(db, call)
+    return ExchangeResponse(answer)
 
 
 @router.get("/{resource}/records/{key}", summary="按主键读取一条记录的已授权信息项")
-def read_record(request: Request, resource: str, key: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
-                purpose: Purpose = None, items: Items = None) -> JSONResponse:
+async def read_record(request: Request, resource: str, key: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+                purpose: Purpose = None, items: Items = None) -> Response:
     call = Call(principal, resource, "record", purpose, keys_count=1)
 
     def work():
@@ -60,12 +75,12 @@ def read_record(request: Request, resource: str, key: str, db: ReadDbSession, pr
         call.items = access.items
         return {"resource": access.resource.code, **service.record_answer(access, clean, found)}
 
-    return _run(request, db, call, work)
+    return await _run(request, db, call, work)
 
 
 @router.post("/{resource}/query", summary=f"按主键批量读取（最多 {service.MAX_KEYS} 个）")
-def query_records(request: Request, resource: str, body: QueryBody, db: ReadDbSession,
-                  principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> JSONResponse:
+async def query_records(request: Request, resource: str, body: QueryBody, db: ReadDbSession,
+                  principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> Response:
     call = Call(principal, resource, "query", body.purpose, keys_count=len(body.keys))
 
     def work():
@@ -79,14 +94,14 @@ def query_records(request: Request, resource: str, body: QueryBody, db: ReadDbSe
                 "records": [service.record_answer(access, key, found[key]) for key in keys if key in found],
                 "missing": [key for key in keys if key not in found]}
 
-    return _run(request, db, call, work)
+    return await _run(request, db, call, work)
 
 
 @router.get("/{resource}/changes", summary="变更流：自游标之后的已授权信息项变更，按顺序")
-def read_changes(request: Request, resource: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+async def read_changes(request: Request, resource: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                  purpose: Purpose = None, items: Items = None,
                  cursor: Annotated[str | None, Query(max_length=20, description="上次返回的 next_cursor；省略则从头开始")] = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> JSONResponse:
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
     call = Call(principal, resource, "changes", purpose)
 
     def work():
@@ -99,5 +114,5 @@ def read_changes(request: Request, resource: str, db: ReadDbSession, principal: 
         return {"resource": access.resource.code, "items": access.items, "changes": found,
                 "next_cursor": str(next_position)}
 
-    return _run(request, db, call, work)
+    return await _run(request, db, call, work)
 

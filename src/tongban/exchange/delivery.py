@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -144,8 +145,7 @@ class _Sent:
 def _post(client: httpx.Client, sub: Subscription, body: dict[str, Any], settings: Settings, now: datetime) -> _Sent:
     delivery_id = str(uuid.uuid4())
     # The delivery id and time are in the signed body too, so a receiver can refuse a replayed request.
-    raw = json.dumps({**body, "delivery": delivery_id, "sent_at": now.isoformat()}, ensure_ascii=False,
-                     separators=(",", ":")).encode()
+    raw = orjson.dumps({**body, "delivery": delivery_id, "sent_at": now.isoformat()})
     headers = {"Content-Type": "application/json", "X-Tongban-Signature": sign(sub.secret, raw),
                "X-Tongban-Delivery": delivery_id, "X-Tongban-Timestamp": str(int(now.timestamp())),
                "User-Agent": "tongban-exchange"}

@@ -4,6 +4,7 @@ ungranted item cannot leave the platform, not in an answer and not in an error."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import queue
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -87,14 +89,20 @@ class UsageLog:
         self._thread = threading.Thread(target=self._loop, name="usage-log", daemon=True)
         self._thread.start()
 
-    def write(self, db: Session, call: Call, *, timeout: float = 30.0) -> None:
+    async def write(self, db: Session, call: Call, *, timeout: float = 30.0) -> None:
+        """Queue the call's row and wait, without holding a thread, until it is committed."""
         db.rollback()  # the call's reading transaction ends before it waits
-        done, failure = threading.Event(), []
-        self._queue.put((_usage_row(call), done, failure))
-        if not done.wait(timeout):
-            raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试")
-        if failure:
-            raise failure[0]
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+
+        def settle(failure: Problem | None) -> None:  # called by the writer thread
+            loop.call_soon_threadsafe(_settle, committed, failure)
+
+        self._queue.put((_usage_row(call), settle))
+        try:
+            await asyncio.wait_for(committed, timeout)
+        except TimeoutError:
+            raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试") from None
 
     def _loop(self) -> None:
         while True:
@@ -104,16 +112,25 @@ class UsageLog:
                     entries.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            failure = None
             try:
                 with self.sessions() as db:
-                    db.execute(insert(ExchangeCall), [row for row, _, _ in entries])
+                    db.execute(insert(ExchangeCall), [row for row, _ in entries])
                     db.commit()
             except Exception as error:  # every waiting call learns its row was not written
                 log.exception("usage log write failed")
-                for _, _, failure in entries:
-                    failure.append(Problem("service-unavailable", f"调用日志写入失败（{type(error).__name__}），本次调用未完成"))
-            for _, done, _ in entries:
-                done.set()
+                failure = Problem("service-unavailable", f"调用日志写入失败（{type(error).__name__}），本次调用未完成")
+            for _, settle in entries:
+                settle(failure)
+
+
+def _settle(committed: asyncio.Future, failure: Problem | None) -> None:
+    if committed.done():  # the caller stopped waiting
+        return
+    if failure is None:
+        committed.set_result(None)
+    else:
+        committed.set_exception(failure)
 
 
 _OUTCOME_OF = {"purpose-required": "invalid", "validation-error": "invalid", "too-many-keys": "invalid",
@@ -254,7 +271,7 @@ class FeedPage:
 
 
 def feed_page(db: Session, resource, *, after: int, limit: int) -> FeedPage:
-    rows = [(position, event_id, event_type, key, occurred_at, json.loads(payload))
+    rows = [(position, event_id, event_type, key, occurred_at, orjson.loads(payload))
             for position, event_id, event_type, key, occurred_at, payload in db.execute(
                 select(OutboxEvent.position, OutboxEvent.event_id, OutboxEvent.event_type, OutboxEvent.record_key,
                        OutboxEvent.occurred_at, OutboxEvent.payload)
