@@ -20,7 +20,7 @@ from tongban.catalog.models import (
 from tongban.catalog.schemas import ItemIn, ResourceIn
 from tongban.core import audit, events
 from tongban.core.auth import Principal
-from tongban.core.database import utcnow
+from tongban.core.database import in_list, utcnow
 from tongban.core.errors import Problem
 from tongban.org import service as org
 from tongban.org.models import Department
@@ -353,12 +353,12 @@ def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]
     for start in range(0, len(keys), 500):
         part = keys[start:start + 500]
         if registry is not None:
-            for key, version, updated_at, *values in db.execute(select(*columns).where(table.c[registry.key].in_(part))):
+            for key, version, updated_at, *values in db.execute(select(*columns).where(in_list(db, table.c[registry.key], part))):
                 found[key] = {"values": {f.name: f.to_text(value) for f, value in zip(fields, values, strict=True)},
                               "version": version, "updated_at": updated_at}
         else:
             for record in db.scalars(select(DatasetRecord).where(DatasetRecord.resource_id == resource.id,
-                                                                 DatasetRecord.record_key.in_(part))):
+                                                                 in_list(db, DatasetRecord.record_key, part))):
                 values = json.loads(record.data)
                 if items is not None:
                     values = {code: values.get(code) for code in items}
