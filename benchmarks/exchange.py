@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--change-rate", type=int, default=1000, help="registry changes committed per second")
     parser.add_argument("--subscribers", type=int, default=10)
     parser.add_argument("--change-seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="server worker processes (default: 1 on SQLite, one per core on PostgreSQL)")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     args = parser.parse_args()
 
@@ -150,7 +152,10 @@ def main() -> None:
             port = _free_port()
             env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
                    "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
-            server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)], env=env,
+            # On PostgreSQL the server runs as it is deployed there: one worker process per core.
+            workers = args.workers or (1 if settings.is_sqlite else os.cpu_count() or 1)
+            server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port),
+                                       "--workers", str(workers)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             base = f"http://127.0.0.1:{port}"
             try:
@@ -158,7 +163,7 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=10)
-            print(json.dumps({"engine": engine_name(settings), "people": args.people, **figures}))
+            print(json.dumps({"engine": engine_name(settings), "people": args.people, "server_workers": workers, **figures}))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,12 +46,14 @@ async def _run(request: Request, db, call: Call, work):
     """Run one exchange call; log it whatever happens, and answer problems without any data.
 
     The exchange is what department systems call many times a second, so its routes are async
-    and ``work`` runs on the event loop: it only reads (a reading session never waits for a
-    lock), in a few hundred microseconds, less than the trips to a worker thread and back cost
-    under load. The usage row is committed by the log's own thread while the loop goes on."""
+    and on SQLite ``work`` runs on the event loop: it only reads (a reading session never waits
+    for a lock), in a few hundred microseconds, less than the trips to a worker thread and back
+    cost under load. The usage row is committed by the log's own thread while the loop goes on."""
     usage = request.app.state.usage_log
     try:
-        answer = work()
+        # PostgreSQL answers over a socket: there the reads wait in a worker thread, which lets
+        # the loop take the next request meanwhile; SQLite's are in-process and need no trip.
+        answer = work() if request.app.state.settings.is_sqlite else await run_in_threadpool(work)
     except Problem as problem:
         call.outcome = service.outcome_of(problem)
         await usage.write(db, call)
