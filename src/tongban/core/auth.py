@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
-from tongban.core.database import ReadDbSession
+from tongban.core.database import ReadDbSession, run_db
 from tongban.core.errors import Problem
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import csrf_matches, read_token
@@ -128,11 +128,10 @@ class PermissionCheck:
         self.permission = permission
 
     async def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
-        # On the event loop, not in the thread pool: a verified token is cached, and what is left
-        # is one indexed read that never waits for a lock (a reading session), so a trip to a
-        # worker thread and back would cost more than the work. A refusal writes the audit log,
-        # which may wait for the write lock: that part goes to the thread pool.
-        principal = authenticate(request, db)
+        # A verified token is cached; what is left is one indexed read that never waits for a
+        # lock (a reading session): ``run_db`` keeps it on the loop where that is cheaper. A
+        # refusal writes the audit log, which may wait for the write lock: a worker thread.
+        principal = await run_db(db, lambda: authenticate(request, db))
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
             # Cookie-authenticated writes must prove they come from our own pages.

@@ -6,12 +6,13 @@ Transactions are explicit: a unit of work commits only when the caller says so.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import (
     DateTime, Engine, MetaData, Table, any_, bindparam, create_engine, event, func, literal_column, select,
 )
@@ -20,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from tongban.core.config import Settings
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -184,17 +187,29 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-# The request's session dependencies are async on purpose: making a session touches no database,
-# and ending one is a rollback of microseconds, so both run on the event loop instead of costing
-# two trips through the thread pool per request.
+async def run_db(db: Session, work: Callable[[], T]) -> T:
+    """Run quick database work from async code: on the event loop for SQLite, whose calls are
+    in-process and take microseconds (a trip to a worker thread would cost more), in a worker
+    thread for PostgreSQL, whose calls wait on a socket while the loop serves other requests."""
+    if db.get_bind().dialect.name == "sqlite":
+        return work()
+    return await run_in_threadpool(work)
+
+
+def _end(session: Session) -> None:
+    session.rollback()
+    session.close()
+
+
+# The request's session dependencies are async: making a session touches no database, and
+# ending one goes through ``run_db``, instead of two trips through the thread pool per request.
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """One session per request; routes commit explicitly, anything uncommitted is rolled back."""
     session = request.app.state.sessionmaker()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        await run_db(session, lambda: _end(session))
 
 
 async def get_read_db(request: Request) -> AsyncIterator[Session]:
@@ -203,8 +218,7 @@ async def get_read_db(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        await run_db(session, lambda: _end(session))
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, require
-from tongban.core.database import ReadDbSession
+from tongban.core.database import ReadDbSession, run_db
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.exchange import service
@@ -46,14 +45,11 @@ async def _run(request: Request, db, call: Call, work):
     """Run one exchange call; log it whatever happens, and answer problems without any data.
 
     The exchange is what department systems call many times a second, so its routes are async
-    and on SQLite ``work`` runs on the event loop: it only reads (a reading session never waits
-    for a lock), in a few hundred microseconds, less than the trips to a worker thread and back
-    cost under load. The usage row is committed by the log's own thread while the loop goes on."""
+    ``work`` only reads (a reading session never waits for a lock) and goes through ``run_db``.
+    The usage row is committed by the log's own thread while the loop goes on."""
     usage = request.app.state.usage_log
     try:
-        # PostgreSQL answers over a socket: there the reads wait in a worker thread, which lets
-        # the loop take the next request meanwhile; SQLite's are in-process and need no trip.
-        answer = work() if request.app.state.settings.is_sqlite else await run_in_threadpool(work)
+        answer = await run_db(db, work)
     except Problem as problem:
         call.outcome = service.outcome_of(problem)
         await usage.write(db, call)

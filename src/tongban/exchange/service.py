@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tongban.catalog import service as catalog
 from tongban.catalog.models import ResourceStatus
 from tongban.core.auth import Principal
-from tongban.core.database import utcnow
+from tongban.core.database import run_db, utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
@@ -91,7 +91,7 @@ class UsageLog:
 
     async def write(self, db: Session, call: Call, *, timeout: float = 30.0) -> None:
         """Queue the call's row and wait, without holding a thread, until it is committed."""
-        db.rollback()  # the call's reading transaction ends before it waits
+        await run_db(db, db.rollback)  # the call's reading transaction ends before it waits
         loop = asyncio.get_running_loop()
         committed = loop.create_future()
 
