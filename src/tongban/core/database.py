@@ -173,6 +173,13 @@ def make_sessionmaker(engine: Engine, *, reads_only: bool = False) -> sessionmak
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
+def reading(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Reads-only sessions of the same engine: for a background loop's "anything to do?" look,
+    which on SQLite must not take the write lock several times a second."""
+    bind = sessions.kw["bind"]
+    return sessionmaker(bind=bind.execution_options(**{READS_ONLY: True}), expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work for jobs and the CLI: commits on success, rolls back on error."""

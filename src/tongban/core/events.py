@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.database import Base, UTCDateTime, reading, utcnow
 
 log = logging.getLogger("tongban.events")
 
@@ -113,12 +113,16 @@ class OutboxRelay:
         self.transport = transport
         self.batch = batch
         self.on_published = on_published  # e.g. wake the subscription dispatcher: the feed has grown
+        self._look = reading(sessions)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Deliver one batch; returns how many were published (0 when idle or another relay runs)."""
+        with self._look() as db:  # most polls find nothing: no write lock for them
+            if db.scalar(select(OutboxEvent.id).where(OutboxEvent.published_at.is_(None)).limit(1)) is None:
+                return 0
         with self.sessions() as db:
             if db.get_bind().dialect.name == "postgresql":
                 if not db.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _RELAY_LOCK_ID}):

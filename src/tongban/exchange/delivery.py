@@ -32,7 +32,7 @@ from tongban.catalog import service as catalog
 from tongban.catalog.models import Resource
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.core.database import utcnow
+from tongban.core.database import reading, utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.exchange import service
@@ -195,11 +195,15 @@ def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings
 
     ``pages``: feed pages already read this round, by (resource id, position after)."""
     now = now or utcnow()
-    with sessions() as db:
+    with reading(sessions)() as db:  # most looks find nothing new: no write lock for them
         sub = db.get(Subscription, subscription_id)
         if sub is None or not sub.active or (sub.next_attempt_at is not None and sub.next_attempt_at > now):
             return 0
         if not _has_changes(db, sub):
+            return 0
+    with sessions() as db:
+        sub = db.get(Subscription, subscription_id)
+        if sub is None or not sub.active or (sub.next_attempt_at is not None and sub.next_attempt_at > now):
             return 0
         try:
             access = _access(db, sub, settings)
@@ -334,7 +338,7 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
 
     def due(self, now: datetime) -> list[int]:
-        with self.sessions() as db:
+        with reading(self.sessions)() as db:
             return list(db.scalars(select(Subscription.id).where(
                 Subscription.active.is_(True),
                 or_(Subscription.next_attempt_at.is_(None), Subscription.next_attempt_at <= now)).order_by(Subscription.id)))
@@ -363,7 +367,7 @@ class Dispatcher:
         return sum(self._pool.map(deliver, due))
 
     def _shared_pages(self, due: list[int]) -> dict[tuple[int, int], service.FeedPage]:
-        with self.sessions() as db:
+        with reading(self.sessions)() as db:
             positions = db.execute(select(Subscription.resource_id, Subscription.cursor, func.count())
                                    .where(Subscription.id.in_(due))
                                    .group_by(Subscription.resource_id, Subscription.cursor)).all()
