@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 
 from tongban import demo
@@ -47,6 +53,31 @@ def fresh_database(database_url: str | None, workdir: Path):
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+@contextmanager
+def served(settings: Settings, folder: Path, *, workers: int = 1):
+    """`tongban serve` on a free port (a real process) for the settings' database; yields its
+    base URL once /readyz answers, stops it afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
+           "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
+    server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", str(workers)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def engine_name(settings: Settings) -> str:

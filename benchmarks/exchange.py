@@ -22,8 +22,6 @@ import multiprocessing
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, workdir  # noqa: E402
+from _support import engine_name, fresh_database, served, workdir  # noqa: E402
 
 from tongban import demo  # noqa: E402
 from tongban.catalog import service as catalog  # noqa: E402
@@ -52,12 +50,6 @@ from tongban.sharing import service as sharing  # noqa: E402
 
 SEED = 11
 ITEMS = ["name", "gender", "birth_date", "residence_status", "marital_status", "household_address"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _grant(sessions) -> None:
@@ -156,20 +148,10 @@ def main() -> None:
             assert job.rows_accepted == args.people, job.message
             OutboxRelay(sessions, InProcessBus(), batch=5000).drain()
             _grant(sessions)
-            port = _free_port()
-            env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
-                   "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
             # On PostgreSQL the server runs as it is deployed there: one worker process per core.
             workers = args.workers or (1 if settings.is_sqlite else os.cpu_count() or 1)
-            server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port),
-                                       "--workers", str(workers)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            base = f"http://127.0.0.1:{port}"
-            try:
+            with served(settings, folder, workers=workers) as base:
                 figures = _measure(base, sessions, args)
-            finally:
-                server.terminate()
-                server.wait(timeout=10)
             print(json.dumps({"engine": engine_name(settings), "people": args.people, "server_workers": workers, **figures}))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -177,12 +159,6 @@ def main() -> None:
 
 def _measure(base: str, sessions, args) -> dict:
     with httpx.Client(base_url=base, timeout=10) as client:
-        for _ in range(150):
-            try:
-                if client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": demo.MZ_CLIENT_ID,
                                                         "client_secret": demo.DEMO_CLIENT_SECRET}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}

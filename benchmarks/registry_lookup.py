@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, workdir  # noqa: E402
+from _support import engine_name, fresh_database, served, workdir  # noqa: E402
 
 from tongban import demo  # noqa: E402
 from tongban.core import audit  # noqa: E402
@@ -35,12 +32,6 @@ from tongban.registry import importer, synthetic  # noqa: E402
 from tongban.registry.schema import PERSONS, Duty  # noqa: E402
 
 SEED = 7
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:
@@ -61,38 +52,22 @@ def main() -> None:
             assert job.rows_accepted == args.people, job.message
             # Steady state: the import's change events are delivered before the clock starts.
             OutboxRelay(sessions, InProcessBus(), batch=5000).drain()
-            port = _free_port()
-            env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
-                   "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
-            server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            base = f"http://127.0.0.1:{port}"
-            try:
-                with httpx.Client(base_url=base, timeout=10) as client:
-                    for _ in range(100):
-                        try:
-                            if client.get("/readyz").status_code == 200:
-                                break
-                        except httpx.TransportError:
-                            time.sleep(0.2)
-                    token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "clerk",
-                                                                    "password": demo.DEMO_PASSWORD}).json()["access_token"]
-                    headers = {"Authorization": f"Bearer {token}"}
-                    rng = random.Random(1)
-                    ids = [synthetic.resident_id(SEED, rng.randrange(args.people)) for _ in range(args.requests + 200)]
-                    for number in ids[:200]:  # warm-up: connections, caches
-                        client.get(f"/api/v1/registries/persons/{number}", headers=headers, params={"purpose": "基准测试"})
-                    latencies = []
-                    for number in ids[200:]:
-                        started = time.perf_counter()
-                        response = client.get(f"/api/v1/registries/persons/{number}", headers=headers,
-                                              params={"purpose": "窗口核验身份"})
-                        latencies.append((time.perf_counter() - started) * 1000)
-                        if response.status_code != 200 or response.json()["masked_fields"]:
-                            sys.exit(f"lookup failed: {response.status_code} {response.text[:200]}")
-            finally:
-                server.terminate()
-                server.wait(timeout=10)
+            with served(settings, folder) as base, httpx.Client(base_url=base, timeout=10) as client:
+                token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "clerk",
+                                                                "password": demo.DEMO_PASSWORD}).json()["access_token"]
+                headers = {"Authorization": f"Bearer {token}"}
+                rng = random.Random(1)
+                ids = [synthetic.resident_id(SEED, rng.randrange(args.people)) for _ in range(args.requests + 200)]
+                for number in ids[:200]:  # warm-up: connections, caches
+                    client.get(f"/api/v1/registries/persons/{number}", headers=headers, params={"purpose": "基准测试"})
+                latencies = []
+                for number in ids[200:]:
+                    started = time.perf_counter()
+                    response = client.get(f"/api/v1/registries/persons/{number}", headers=headers,
+                                          params={"purpose": "窗口核验身份"})
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200 or response.json()["masked_fields"]:
+                        sys.exit(f"lookup failed: {response.status_code} {response.text[:200]}")
             latencies.sort()
             print(json.dumps({"engine": engine_name(settings), "people": args.people, "requests": len(latencies),
                               "p50_ms": round(latencies[len(latencies) // 2], 2),

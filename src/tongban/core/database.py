@@ -208,24 +208,24 @@ def _end(session: Session) -> None:
     session.close()
 
 
-# The request's session dependencies are async: making a session touches no database, and
-# ending one goes through ``run_db``, instead of two trips through the thread pool per request.
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """One session per request; routes commit explicitly, anything uncommitted is rolled back."""
-    session = request.app.state.sessionmaker()
-    try:
-        yield session
-    finally:
-        await run_db(session, lambda: _end(session))
+def _request_session(factory: str):
+    """A request's session dependency. Async: making a session touches no database, and ending
+    one goes through ``run_db``, instead of two trips through the thread pool per request."""
+
+    async def dependency(request: Request) -> AsyncIterator[Session]:
+        session = getattr(request.app.state, factory)()
+        try:
+            yield session
+        finally:
+            await run_db(session, lambda: _end(session))
+
+    return dependency
 
 
-async def get_read_db(request: Request) -> AsyncIterator[Session]:
-    """One reading session per request (authentication, exchange reads); see ``make_sessionmaker``."""
-    session = request.app.state.read_sessionmaker()
-    try:
-        yield session
-    finally:
-        await run_db(session, lambda: _end(session))
+# One session per request; routes commit explicitly, anything uncommitted is rolled back.
+get_db = _request_session("sessionmaker")
+# One reading session per request (authentication, exchange reads); see ``make_sessionmaker``.
+get_read_db = _request_session("read_sessionmaker")
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]

@@ -23,8 +23,8 @@ from tongban.core.auth import Principal
 from tongban.core.database import run_db, utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
-from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.exchange.models import ExchangeCall
+from tongban.registry import service as registry_service
 from tongban.sharing import service as sharing
 
 log = logging.getLogger("tongban.exchange")
@@ -198,22 +198,14 @@ def parse_items(raw: str | list[str] | None) -> list[str] | None:
 
 
 def check_key(resource: catalog.ResourceView, raw: str) -> str:
-    """A key as the resource spells it; malformed → 422 naming the key (the caller's own input)."""
+    """A key as the resource spells it; malformed → 422 (the registries' own key rules)."""
     raw = raw.strip()
-    try:
-        if resource.registry_name == "persons":
-            return check_resident_id(raw)
-        if resource.registry_name == "legal_entities":
-            return check_credit_code(raw)
-    except InvalidNumber as error:
-        raise Problem("validation-error", f"主键 {raw[:40]} 有误：{error.message}",
-                      errors=[{"field": "key", "code": error.code, "message": error.message}]) from None
-    if resource.registry_name == "addresses" and not (raw.isdigit() and len(raw) == 18):
-        raise Problem("validation-error", f"地址编码 {raw[:40]} 应为 18 位数字",
-                      errors=[{"field": "key", "code": "invalid_address_code", "message": "地址编码应为 18 位数字"}])
+    registry = catalog.registry_of(resource)
+    if registry is not None:
+        return registry_service.validate_key(registry, raw)
     if not raw or len(raw) > 64 or not raw.isprintable():
         raise Problem("validation-error", "主键应为 1–64 个可打印字符",
-                      errors=[{"field": "key", "code": "invalid_key", "message": "主键格式有误"}])
+                      errors=[{"field": "path.key", "code": "invalid_key", "message": "主键格式有误"}])
     return raw
 
 
