@@ -39,6 +39,11 @@ def _step(request: SharingRequest, action: str, actor, note: str | None = None) 
                                      department_code=getattr(actor, "department_code", None), note=note, at=utcnow()))
 
 
+def _names(resource: Resource, codes: list[str]) -> str:
+    """Item names for people ("性别、婚姻状况"), in the notes of a request's timeline."""
+    return "、".join(item.name if (item := resource.item(code)) else code for code in codes) or "无"
+
+
 def _egov(db: Session) -> Department | None:
     return db.scalar(select(Department).where(Department.code == EGOV_CODE))
 
@@ -101,14 +106,14 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
     _step(request, "submitted", actor, f"申请 {len(wanted)} 个信息项；用途：{purpose}")
     granted = [i.item_code for i in request.items if i.outcome == ItemOutcome.GRANTED]
     if _grant(db, request, granted, "catalog"):
-        _step(request, "granted", actor, f"无条件共享项即时授权：{'、'.join(granted)}")
+        _step(request, "granted", actor, f"无条件共享项即时授权：{_names(resource, granted)}")
     pending = [i.item_code for i in request.items if i.outcome == ItemOutcome.PENDING]
     if pending:
         deadline = WorkingCalendar.load(db).add_working_days(today, response_days)
         request.status, request.due_on, request.due_provisional = RequestStatus.PROVIDER, deadline.due, deadline.provisional
         notify(db, department_id=request.provider_id, kind="sharing.request", link=f"/sharing/requests/{request.id}",
                title=f"共享申请 {request.number} 待答复",
-               body=f"{requester.name}申请{resource.name}的有条件共享项：{'、'.join(pending)}；请于 {deadline.due} 前答复。")
+               body=f"{requester.name}申请{resource.name}的有条件共享项：{_names(resource, pending)}；请于 {deadline.due} 前答复。")
     else:
         request.closed_at = utcnow()
     notify(db, department_id=requester.id, kind="sharing.submitted", link=f"/sharing/requests/{request.id}",
@@ -163,7 +168,7 @@ def provider_decide(db: Session, request: SharingRequest, *, approve: list[str],
             item.outcome, item.reason, item.decided_by = ItemOutcome.REFUSED, reason, "provider"
     _grant(db, request, approve, "provider")
     _step(request, "provider_decided", actor,
-          f"同意：{'、'.join(approve) or '无'}；拒绝：{'、'.join(refuse) or '无'}" + (f"；理由：{reason}" if refuse else ""))
+          f"同意：{_names(request.resource, approve)}；拒绝：{_names(request.resource, refuse)}" + (f"；理由：{reason}" if refuse else ""))
     if refuse:
         _to_arbitration(db, request, "refused", actor, f"提供方拒绝 {len(refuse)} 项：{reason}")
     else:
@@ -206,7 +211,8 @@ def arbitrate(db: Session, request: SharingRequest, *, approve: list[str], refus
         item.reason, item.decided_by = f"电子政务办协调：{reason}", "egov"
     _grant(db, request, approve, "egov")
     request.status, request.closed_at = RequestStatus.CLOSED, utcnow()
-    _step(request, "arbitrated", actor, f"同意：{'、'.join(approve) or '无'}；不予共享：{'、'.join(refuse) or '无'}；意见：{reason}")
+    _step(request, "arbitrated", actor,
+          f"同意：{_names(request.resource, approve)}；不予共享：{_names(request.resource, refuse)}；意见：{reason}")
     for department_id in (request.requester_id, request.provider_id):
         notify(db, department_id=department_id, kind="sharing.arbitrated", link=f"/sharing/requests/{request.id}",
                title=f"共享申请 {request.number} 协调结果", body=f"同意 {len(approve)} 项，不予共享 {len(refuse)} 项。意见：{reason}")
