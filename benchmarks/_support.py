@@ -55,6 +55,23 @@ def fresh_database(database_url: str | None, workdir: Path):
             admin.dispose()
 
 
+def import_people(settings: Settings, folder: Path, count: int, seed: int):
+    """``count`` synthetic people imported as 公安 would (not timed), their change events
+    delivered, so a measurement starts in a steady state; returns a sessionmaker."""
+    from tongban.core.events import InProcessBus, OutboxRelay
+    from tongban.registry import importer, synthetic
+    from tongban.registry.schema import PERSONS, Duty
+
+    rows = synthetic.rows("persons", seed, count, people=count, addresses=max(count // 3, 1))
+    csv_path = demo.per_source_files(PERSONS, rows, folder)[Duty.PUBLIC_SECURITY]
+    sessions = make_sessionmaker(make_engine(settings))
+    job = importer.run(sessions, registry=PERSONS, path=csv_path, department_code="PD-GA",
+                       actor=audit.SystemActor(actor_name="benchmark"), batch_size=10_000)
+    assert job.rows_accepted == count, job.message
+    OutboxRelay(sessions, InProcessBus(), batch=5000).drain()
+    return sessions
+
+
 @contextmanager
 def served(settings: Settings, folder: Path, *, workers: int = 1):
     """`tongban serve` on a free port (a real process) for the settings' database; yields its

@@ -35,17 +35,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, served, workdir  # noqa: E402
+from _support import engine_name, fresh_database, import_people, served, workdir  # noqa: E402
 
 from tongban import demo  # noqa: E402
 from tongban.catalog import service as catalog  # noqa: E402
 from tongban.core import audit  # noqa: E402
-from tongban.core.database import make_engine, make_sessionmaker  # noqa: E402
-from tongban.core.events import InProcessBus, OutboxRelay  # noqa: E402
-from tongban.demo import per_source_files  # noqa: E402
 from tongban.org import service as org  # noqa: E402
 from tongban.registry import importer, synthetic  # noqa: E402
-from tongban.registry.schema import PERSONS, Duty  # noqa: E402
+from tongban.registry.schema import PERSONS  # noqa: E402
 from tongban.sharing import service as sharing  # noqa: E402
 
 SEED = 11
@@ -139,14 +136,8 @@ def main() -> None:
 
     folder = workdir()
     try:
-        rows = synthetic.rows("persons", SEED, args.people, people=args.people, addresses=max(args.people // 3, 1))
-        csv_path = per_source_files(PERSONS, rows, folder)[Duty.PUBLIC_SECURITY]
         with fresh_database(args.database_url, folder) as settings:
-            sessions = make_sessionmaker(make_engine(settings))
-            job = importer.run(sessions, registry=PERSONS, path=csv_path, department_code="PD-GA",
-                               actor=audit.SystemActor(actor_name="benchmark"), batch_size=10_000)
-            assert job.rows_accepted == args.people, job.message
-            OutboxRelay(sessions, InProcessBus(), batch=5000).drain()
+            sessions = import_people(settings, folder, args.people, SEED)
             _grant(sessions)
             # On PostgreSQL the server runs as it is deployed there: one worker process per core.
             workers = args.workers or (1 if settings.is_sqlite else os.cpu_count() or 1)

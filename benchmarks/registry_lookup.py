@@ -21,15 +21,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, served, workdir  # noqa: E402
+from _support import engine_name, fresh_database, import_people, served, workdir  # noqa: E402
 
 from tongban import demo  # noqa: E402
-from tongban.core import audit  # noqa: E402
-from tongban.core.database import make_engine, make_sessionmaker  # noqa: E402
-from tongban.core.events import InProcessBus, OutboxRelay  # noqa: E402
-from tongban.demo import per_source_files  # noqa: E402
-from tongban.registry import importer, synthetic  # noqa: E402
-from tongban.registry.schema import PERSONS, Duty  # noqa: E402
+from tongban.registry import synthetic  # noqa: E402
 
 SEED = 7
 
@@ -43,15 +38,8 @@ def main() -> None:
 
     folder = workdir()
     try:
-        rows = synthetic.rows("persons", SEED, args.people, people=args.people, addresses=max(args.people // 3, 1))
-        csv_path = per_source_files(PERSONS, rows, folder)[Duty.PUBLIC_SECURITY]
         with fresh_database(args.database_url, folder) as settings:
-            sessions = make_sessionmaker(make_engine(settings))
-            job = importer.run(sessions, registry=PERSONS, path=csv_path, department_code="PD-GA",
-                               actor=audit.SystemActor(actor_name="benchmark"), batch_size=10_000)
-            assert job.rows_accepted == args.people, job.message
-            # Steady state: the import's change events are delivered before the clock starts.
-            OutboxRelay(sessions, InProcessBus(), batch=5000).drain()
+            import_people(settings, folder, args.people, SEED)
             with served(settings, folder) as base, httpx.Client(base_url=base, timeout=10) as client:
                 token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "clerk",
                                                                 "password": demo.DEMO_PASSWORD}).json()["access_token"]

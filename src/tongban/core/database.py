@@ -176,8 +176,7 @@ def make_sessionmaker(engine: Engine, *, reads_only: bool = False) -> sessionmak
 def reading(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """Reads-only sessions of the same engine: for a background loop's "anything to do?" look,
     which on SQLite must not take the write lock several times a second."""
-    bind = sessions.kw["bind"]
-    return sessionmaker(bind=bind.execution_options(**{READS_ONLY: True}), expire_on_commit=False)
+    return make_sessionmaker(sessions.kw["bind"], reads_only=True)
 
 
 @contextmanager

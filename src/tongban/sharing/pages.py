@@ -142,20 +142,13 @@ def _answer(request: Request, db, principal: Principal, request_id: int, form: d
     return RedirectResponse(f"/sharing/requests/{request_id}", status_code=303)
 
 
-def _request_or_404(db, request_id: int) -> SharingRequest:
-    found = db.get(SharingRequest, request_id)
-    if found is None:
-        raise Problem("not-found", f"共享申请 {request_id} 不存在")
-    return found
-
-
 @router.post("/sharing/requests/{request_id}/decision", summary="提供方答复共享申请")
 def decide(request: Request, request_id: int, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
            approve: Annotated[list[str] | None, Form(max_length=500)] = None,
            reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    r = _request_or_404(db, request_id)
+    r = service.request_or_404(db, request_id)
     ensure_department(db, principal, Permission.SHARING_DECIDE, r.provider, action="sharing.decide")
     approve = approve or []
     # The page lists every pending item with a box: an unticked box is a refusal.
@@ -174,7 +167,7 @@ def arbitrate(request: Request, request_id: int, db: DbSession,
               approve: Annotated[list[str] | None, Form(max_length=500)] = None,
               reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    r = _request_or_404(db, request_id)
+    r = service.request_or_404(db, request_id)
     approve = approve or []
     refuse = [i.item_code for i in _open_for_arbitration(r) if i.item_code not in approve]
 
@@ -248,9 +241,7 @@ def revoke(request: Request, grant_id: int, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
            reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    grant = db.get(Grant, grant_id)
-    if grant is None:
-        raise Problem("not-found", f"授权 {grant_id} 不存在")
+    grant = service.grant_or_404(db, grant_id)
     ensure_department(db, principal, Permission.SHARING_DECIDE, grant.resource.provider, action="sharing.revoke")
     try:
         if len(reason.strip()) < 2:

@@ -126,6 +126,20 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
     return request
 
 
+def request_or_404(db: Session, request_id: int) -> SharingRequest:
+    found = db.get(SharingRequest, request_id)
+    if found is None:
+        raise Problem("not-found", f"共享申请 {request_id} 不存在")
+    return found
+
+
+def grant_or_404(db: Session, grant_id: int) -> Grant:
+    found = db.get(Grant, grant_id)
+    if found is None:
+        raise Problem("not-found", f"授权 {grant_id} 不存在")
+    return found
+
+
 def _pending(request: SharingRequest) -> list[SharingRequestItem]:
     return [i for i in request.items if i.outcome == ItemOutcome.PENDING]
 
