@@ -42,7 +42,7 @@ def test_road_excavation_has_sixteen_sub_cases_with_different_materials(document
     item = _by_name(document, "道路挖掘")
     paths = content.leaf_paths(item)
     material_sets = {frozenset(m["id"] for m in content.materials_for(item, path)) for path in paths}
-    assert len(paths) >= 16
+    assert len(paths) == 16  # the seed: 16 sub-cases (子类情形), each with its own material list
     assert len(material_sets) == len(paths)  # each sub-case gets a notice of its own
 
 
