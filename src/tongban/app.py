@@ -30,6 +30,7 @@ from tongban.core.templating import PACKAGE_ROOT, render
 from tongban.exchange import api as exchange_api, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
+from tongban.items import api as items_api, pages as items_pages
 from tongban.notifications import api as notifications_api
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, pages as registry_pages
@@ -107,13 +108,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # its subscriptions before its /{resource}/..., which would match "subscriptions" too.
     for router in (subscriptions_api.router, exchange_api.router, accounts_api.router, org_api.router,
                    audit_api.router, workdays_api.router, registry_api.router, catalog_api.router, sharing_api.router,
-                   notifications_api.router):
+                   notifications_api.router, items_api.router, items_api.consultations):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(sharing_pages.router)
+    app.include_router(items_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 

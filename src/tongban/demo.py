@@ -163,10 +163,22 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
         created += 1
     listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], MZ_CLIENT_ID, DEMO_CLIENT_SECRET, "民政局（client_credentials）"))
     _load_catalog(db, settings)
+    _load_items(db)
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
                      details={"accounts_created": created})
     return listing
+
+
+def _load_items(db: Session) -> None:
+    """The item base: 42 published items, the search synonyms and the items' FAQ."""
+    from tongban.items import consultation, content
+    from tongban.items import service as items
+
+    actor = audit.SystemActor(actor_name="tongban demo load")
+    items.import_document(db, content.load(), actor=actor, publish=True)
+    items.seed_synonyms(db, actor=actor)
+    consultation.load_demo_faqs(db)
 
 
 ASSISTANCE_RESOURCE = {

@@ -7,6 +7,7 @@ from tongban.core import events as _events  # noqa: F401
 from tongban.core import workdays as _workdays  # noqa: F401
 from tongban.core.database import Base
 from tongban.exchange import models as _exchange  # noqa: F401
+from tongban.items import models as _items  # noqa: F401
 from tongban.notifications import models as _notifications  # noqa: F401
 from tongban.org import models as _org  # noqa: F401
 from tongban.registry import models as _registry  # noqa: F401

@@ -35,6 +35,10 @@ class Permission(StrEnum):
     EXCHANGE_PUSH = "exchange:push"  # push records of the department's own datasets
     USAGE_READ = "usage:read"  # who uses which resource (providers: theirs)
     NOTIFICATIONS_READ = "notifications:read"
+    ITEMS_MANAGE = "items:manage"  # write drafts of service items (a department: its own) and submit them
+    ITEMS_REVIEW = "items:review"  # review submitted item versions and publish them
+    SYNONYMS_MANAGE = "synonyms:manage"  # the search synonyms and colloquial phrasings
+    CONSULTATION_ANSWER = "consultation:answer"  # answer handed-over questions; promote answers to the FAQ
 
 
 class Scope(StrEnum):
@@ -96,11 +100,14 @@ _SOURCE_STEWARD = {
     Permission.EXCHANGE_READ: Scope.DEPARTMENT,
     Permission.EXCHANGE_PUSH: Scope.DEPARTMENT,
     Permission.USAGE_READ: Scope.DEPARTMENT,
+    Permission.ITEMS_MANAGE: Scope.DEPARTMENT,
 }
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
-    Role.WINDOW_CLERK: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
-    Role.REVIEWER: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
+    Role.WINDOW_CLERK: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
+                        Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT},
+    Role.REVIEWER: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
+                    Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT},
@@ -117,11 +124,15 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.SHARING_ARBITRATE: Scope.ALL,
         Permission.USAGE_READ: Scope.ALL,
         Permission.NOTIFICATIONS_READ: Scope.ALL,
+        Permission.ITEMS_MANAGE: Scope.ALL,
+        Permission.ITEMS_REVIEW: Scope.ALL,
+        Permission.SYNONYMS_MANAGE: Scope.ALL,
+        Permission.CONSULTATION_ANSWER: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
-    Role.HOTLINE_AGENT: {**_STAFF_BASE},
+    Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF},
     # Department systems read shared data through the exchange under grants; here they write

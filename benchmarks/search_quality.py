@@ -1,0 +1,84 @@
+"""Search quality and speed of the item base, the way citizens and companies ask.
+
+Loads the demo district (42 published items) plus generated items up to ``--items`` (published,
+not timed), then runs every query of ``benchmarks/search_queries.json`` (written from the
+applicant's side, independently of the engine) through the service the public API calls:
+the database checked for changes, the index, the ranking. A query counts for top-k when one of
+its acceptable items is among the first k. Latency: every query timed over ``--rounds`` rounds.
+Prints one JSON line: engine, queries, items, top1, top3, p50_ms, p95_ms.
+
+    .venv/bin/python benchmarks/search_quality.py [--items 2000] [--database-url ...] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import engine_name, fresh_database, workdir  # noqa: E402
+
+from tongban.core import audit  # noqa: E402
+from tongban.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from tongban.items import content, service  # noqa: E402
+from tongban.items.search import generated_items  # noqa: E402
+
+QUERIES = Path(__file__).with_name("search_queries.json")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--misses", action="store_true", help="list the queries missing the top 3 (stderr)")
+    args = parser.parse_args()
+    queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+
+    folder = workdir()
+    try:
+        with fresh_database(args.database_url, folder) as settings:
+            sessions = make_sessionmaker(make_engine(settings))
+            demo_count = len(content.load()["items"])
+            extra = generated_items(max(args.items - demo_count, 0))
+            with session_scope(sessions) as db:
+                service.import_document(db, {"format": content.FORMAT, "version": content.VERSION, "items": extra},
+                                        actor=audit.SystemActor(actor_name="benchmark"), publish=True)
+            top1 = top3 = 0
+            timings: list[float] = []
+            with session_scope(sessions) as db:
+                service.search(db, "营业执照")  # builds the index once, as the first request of a process does
+                for _round in range(args.rounds):
+                    for entry in queries:
+                        started = time.perf_counter()
+                        _query, hits = service.search(db, entry["q"], service_object=entry.get("service_object"))
+                        timings.append((time.perf_counter() - started) * 1000)
+                        if _round:
+                            continue
+                        codes = [hit.code for hit in hits]
+                        top1 += bool(codes[:1] and codes[0] in entry["expected"])
+                        found = bool(set(codes[:3]) & set(entry["expected"]))
+                        top3 += found
+                        if args.misses and not found:
+                            print(f"miss: {entry['q']} → {[h.name for h in hits[:3]]} (want {entry['expected']})",
+                                  file=sys.stderr)
+                items = len(service.published_items(db))
+            timings.sort()
+            print(json.dumps({
+                "engine": engine_name(settings), "queries": len(queries), "items": items,
+                "top1": round(top1 / len(queries), 3), "top3": round(top3 / len(queries), 3),
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+            }))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+"""The item base in the database: drafts, review and publication, search, notices.
+
+Every version of an item is its whole document. Nothing reaches citizens unreviewed: a draft is
+submitted, reviewed by someone other than its author, and published; publication validates the
+item again against everything already published, so two drafts that are each fine alone cannot
+publish a prerequisite cycle between them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from tongban.core import audit
+from tongban.core.auth import Principal, ensure_department
+from tongban.core.database import utcnow
+from tongban.core.errors import Problem
+from tongban.core.permissions import Permission
+from tongban.items import content, navigation
+from tongban.items.models import (
+    EDITABLE, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
+)
+from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
+from tongban.org import service as org
+from tongban.org.models import Department
+
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: numbers are read out at windows
+
+
+def new_number(prefix: str) -> str:
+    """A notice or consultation number: dated, unguessable, easy to read aloud."""
+    return f"{prefix}-{date.today():%Y%m%d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+
+
+def canonical(item: dict) -> str:
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+def department_names(db: Session) -> dict[str, str]:
+    return dict(db.execute(select(Department.code, Department.name)).all())
+
+
+def _published_rows(db: Session):
+    return db.execute(select(ServiceItem.basic_code, ServiceItemVersion.version, ServiceItemVersion.content)
+                      .join(ServiceItemVersion, (ServiceItemVersion.item_id == ServiceItem.id)
+                            & (ServiceItemVersion.version == ServiceItem.published_version))
+                      .order_by(ServiceItem.basic_code))
+
+
+def published_items(db: Session) -> dict[str, dict]:
+    """Every published item's document, by basic code."""
+    return {code: json.loads(text) for code, _version, text in _published_rows(db)}
+
+
+def published_item(db: Session, code: str) -> tuple[dict, int]:
+    row = db.execute(select(ServiceItemVersion.content, ServiceItemVersion.version)
+                     .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
+                     .where(ServiceItem.basic_code == code,
+                            ServiceItemVersion.version == ServiceItem.published_version)).first()
+    if row is None:
+        raise Problem("unknown-service-item", f"没有编码为「{code}」的已发布办事事项")
+    return json.loads(row.content), row.version
+
+
+def _invalid(problems: list[str]) -> Problem:
+    return Problem("item-invalid", f"事项内容有 {len(problems)} 处问题，未保存：" + "；".join(problems[:3])
+                   + ("……" if len(problems) > 3 else ""),
+                   errors=[{"field": "item", "code": "invalid", "message": p} for p in problems[:200]])
+
+
+def _check(db: Session, changed: list[dict]) -> None:
+    """Validate items as they would stand among everything published: dangling references and cycles included."""
+    merged = published_items(db)
+    for item in changed:
+        if isinstance(item, dict) and isinstance(item.get("basic_code"), str):
+            merged[item["basic_code"]] = item
+    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())})
+    # Problems of untouched published items are not this change's; those touching it are.
+    labels = [f"事项「{item.get('name')}」" for item in changed if isinstance(item, dict)]
+    codes = [item.get("basic_code") for item in changed if isinstance(item, dict)]
+    names = [item.get("name") for item in changed if isinstance(item, dict)]
+    relevant = [p for p in problems if any(label in p for label in labels) or p.startswith("前置事项形成循环")
+                and any(name and name in p for name in names + codes)]
+    if relevant:
+        raise _invalid(relevant)
+
+
+def _item_row(db: Session, code: str, *, lock: bool = False) -> ServiceItem | None:
+    query = select(ServiceItem).where(ServiceItem.basic_code == code)
+    return db.scalar(query.with_for_update() if lock else query)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def item_rows(db: Session, principal: Principal, *, status: str | None = None) -> list[tuple[ServiceItem, ServiceItemVersion]]:
+    """Items with their newest version, as far as the principal manages them."""
+    query = (select(ServiceItem, ServiceItemVersion)
+             .join(ServiceItemVersion, (ServiceItemVersion.item_id == ServiceItem.id)
+                   & (ServiceItemVersion.version == ServiceItem.latest_version))
+             .order_by(ServiceItem.department_id, ServiceItem.basic_code))
+    if not principal.can_for_department(Permission.ITEMS_MANAGE, None):
+        query = query.where(ServiceItem.department_id == principal.department_id)
+    if status:
+        query = query.where(ServiceItemVersion.status == status)
+    return [(item, version) for item, version in db.execute(query)]
+
+
+def managed_item(db: Session, principal: Principal, code: str, *, action: str) -> ServiceItem:
+    item = item_or_404(db, code)
+    ensure_department(db, principal, Permission.ITEMS_MANAGE, item.department, action=action)
+    return item
+
+
+def item_or_404(db: Session, code: str) -> ServiceItem:
+    item = _item_row(db, code)
+    if item is None:
+        raise Problem("unknown-service-item", f"没有编码为「{code}」的办事事项")
+    return item
+
+
+def version_of(db: Session, item: ServiceItem, version: int) -> ServiceItemVersion:
+    row = db.scalar(select(ServiceItemVersion).where(ServiceItemVersion.item_id == item.id,
+                                                     ServiceItemVersion.version == version))
+    if row is None:
+        raise Problem("not-found", f"事项「{item.name}」没有第 {version} 版")
+    return row
+
+
+def versions(db: Session, item: ServiceItem) -> list[ServiceItemVersion]:
+    return list(db.scalars(select(ServiceItemVersion).where(ServiceItemVersion.item_id == item.id)
+                           .order_by(ServiceItemVersion.version.desc())))
+
+
+def _flush(db: Session, what: str) -> None:
+    try:
+        db.flush()
+    except StaleDataError:
+        db.rollback()
+        raise Problem("conflict", f"{what}刚被他人修改，请刷新后重试") from None
+
+
+def save_draft(db: Session, document: Any, *, actor: Principal | audit.SystemActor,
+               principal: Principal | None = None, checked: bool = False) -> ServiceItemVersion:
+    """Create or revise the editable version of one item; validated before anything is written."""
+    if not isinstance(document, dict) or not isinstance(document.get("basic_code"), str):
+        raise _invalid(["事项必须是 JSON 对象，并包含 basic_code"])
+    if not checked:
+        _check(db, [document])
+    department = org.get_by_code_or_404(db, document["department"])
+    item = _item_row(db, document["basic_code"])
+    if principal is not None:
+        ensure_department(db, principal, Permission.ITEMS_MANAGE, department, action="items.draft")
+        if item is not None and item.department_id != department.id:
+            ensure_department(db, principal, Permission.ITEMS_MANAGE, item.department, action="items.draft")
+    now = utcnow()
+    text = canonical(document)
+    if item is None:
+        item = ServiceItem(basic_code=document["basic_code"], name=document["name"], department_id=department.id,
+                           published_version=None, latest_version=1, updated_at=now)
+        db.add(item)
+        db.flush()
+        draft = ServiceItemVersion(item_id=item.id, version=1, status=VersionStatus.DRAFT, content=text,
+                                   author=actor.actor_name, created_at=now, updated_at=now)
+        db.add(draft)
+    else:
+        latest = version_of(db, item, item.latest_version)
+        if latest.status == VersionStatus.IN_REVIEW:
+            raise Problem("version-not-editable", f"事项「{item.name}」第 {latest.version} 版正在审核，审核完成前不能修改")
+        if latest.status in EDITABLE:
+            draft = latest
+            draft.content, draft.updated_at, draft.author = text, now, actor.actor_name
+            draft.status = VersionStatus.DRAFT
+        else:
+            item.latest_version += 1
+            draft = ServiceItemVersion(item_id=item.id, version=item.latest_version, status=VersionStatus.DRAFT,
+                                       content=text, author=actor.actor_name, created_at=now, updated_at=now)
+            db.add(draft)
+        item.name, item.department_id, item.updated_at = document["name"], department.id, now
+    audit.record(db, actor=actor, action="items.draft", object_type="service_item", object_id=item.basic_code,
+                 details={"version": draft.version, "name": document["name"]})
+    _flush(db, f"事项「{document['name']}」")
+    return draft
+
+
+def submit(db: Session, item: ServiceItem, *, actor: Principal) -> ServiceItemVersion:
+    latest = version_of(db, item, item.latest_version)
+    if latest.status not in EDITABLE:
+        raise Problem("version-not-editable", f"事项「{item.name}」没有待提交的草稿（第 {latest.version} 版："
+                      f"{latest.status}）")
+    latest.status, latest.submitted_at = VersionStatus.IN_REVIEW, utcnow()
+    item.updated_at = utcnow()
+    audit.record(db, actor=actor, action="items.submit", object_type="service_item", object_id=item.basic_code,
+                 details={"version": latest.version})
+    _flush(db, f"事项「{item.name}」")
+    return latest
+
+
+def review(db: Session, item: ServiceItem, version: int, *, approve: bool, comment: str | None,
+           actor: Principal | audit.SystemActor, checked: bool = False) -> ServiceItemVersion:
+    """Publish a submitted version, or return it to its author with a comment."""
+    row = version_of(db, item, version)
+    if row.status != VersionStatus.IN_REVIEW:
+        raise Problem("already-decided", f"事项「{item.name}」第 {version} 版不在待审核状态")
+    if isinstance(actor, Principal) and row.author == actor.actor_name:
+        raise Problem("own-draft", "事项须由编写人以外的人员审核")
+    if not approve and not (comment or "").strip():
+        raise Problem("validation-error", "退回时请写明退回意见",
+                      errors=[{"field": "body.comment", "code": "required", "message": "请填写退回意见"}])
+    now = utcnow()
+    if approve:
+        if not checked:  # again: what was published meanwhile may conflict with it
+            _check(db, [json.loads(row.content)])
+        if item.published_version is not None:
+            version_of(db, item, item.published_version).status = VersionStatus.SUPERSEDED
+        row.status, item.published_version = VersionStatus.PUBLISHED, version
+    else:
+        row.status = VersionStatus.RETURNED
+    row.reviewer, row.reviewed_at, row.review_comment = actor.actor_name, now, (comment or "").strip() or None
+    item.updated_at = now
+    audit.record(db, actor=actor, action="items.publish" if approve else "items.return", object_type="service_item",
+                 object_id=item.basic_code, details={"version": version, "comment": row.review_comment})
+    _flush(db, f"事项「{item.name}」")
+    if approve:
+        index_cache.recheck_after_commit(db)
+    return row
+
+
+def import_document(db: Session, document: Any, *, actor: Principal | audit.SystemActor,
+                    principal: Principal | None = None, publish: bool = False) -> dict[str, int]:
+    """Load a whole items document (JSON or a converted workbook) as drafts, or published (demo, seeding).
+
+    All or nothing: the document is validated as a whole first, and any problem refuses it all.
+    """
+    problems = content.validate(document)
+    if problems:
+        raise _invalid(problems)
+    _check(db, document["items"])
+    counts = {"created": 0, "revised": 0, "unchanged": 0}
+    for item_document in document["items"]:
+        existing = _item_row(db, item_document["basic_code"])
+        if existing is not None and existing.published_version is not None and existing.latest_version == \
+                existing.published_version and canonical(item_document) == \
+                version_of(db, existing, existing.published_version).content:
+            counts["unchanged"] += 1
+            continue
+        counts["created" if existing is None else "revised"] += 1
+        draft = save_draft(db, item_document, actor=actor, principal=principal, checked=True)
+        if publish:
+            draft.status = VersionStatus.IN_REVIEW
+            review(db, _item_row(db, item_document["basic_code"]), draft.version, approve=True, comment="批量导入发布",
+                   actor=audit.SYSTEM, checked=True)
+    audit.record(db, actor=actor, action="items.import", object_type="service_items", details=counts)
+    return counts
+
+
+def export_document(db: Session) -> dict[str, Any]:
+    return {"format": content.FORMAT, "version": content.VERSION, "items": list(published_items(db).values())}
+
+
+def latest_documents(db: Session, codes: list[str] | None = None) -> dict[str, dict]:
+    """The newest version of items (drafts included): what staff edit in bulk."""
+    query = (select(ServiceItem.basic_code, ServiceItemVersion.content)
+             .join(ServiceItemVersion, (ServiceItemVersion.item_id == ServiceItem.id)
+                   & (ServiceItemVersion.version == ServiceItem.latest_version)).order_by(ServiceItem.basic_code))
+    if codes is not None:
+        query = query.where(ServiceItem.basic_code.in_(codes))
+    return {code: json.loads(text) for code, text in db.execute(query)}
+
+
+# ---------------------------------------------------------------- search
+
+def synonyms(db: Session) -> list[SearchSynonym]:
+    return list(db.scalars(select(SearchSynonym).order_by(SearchSynonym.phrase)))
+
+
+def save_synonym(db: Session, phrase: str, expansions: list[str], *, actor) -> SearchSynonym:
+    phrase = normalise_query(phrase)
+    cleaned = [w.strip() for w in expansions if w and w.strip()]
+    if not cleaned:
+        raise Problem("validation-error", "请至少填写一个对应的规范说法",
+                      errors=[{"field": "body.expansions", "code": "required", "message": "不能为空"}])
+    row = db.scalar(select(SearchSynonym).where(SearchSynonym.phrase == phrase))
+    if row is None:
+        row = SearchSynonym(phrase=phrase, expansions="[]", updated_by=actor.actor_name, updated_at=utcnow())
+        db.add(row)
+    row.expansions, row.updated_by, row.updated_at = json.dumps(cleaned, ensure_ascii=False), actor.actor_name, utcnow()
+    audit.record(db, actor=actor, action="items.synonym", object_type="search_synonym", object_id=phrase,
+                 details={"expansions": cleaned})
+    db.flush()
+    index_cache.recheck_after_commit(db)
+    return row
+
+
+def delete_synonym(db: Session, phrase: str, *, actor) -> None:
+    row = db.scalar(select(SearchSynonym).where(SearchSynonym.phrase == phrase))
+    if row is None:
+        raise Problem("not-found", f"没有同义词「{phrase}」")
+    db.delete(row)
+    audit.record(db, actor=actor, action="items.synonym_delete", object_type="search_synonym", object_id=phrase)
+    db.flush()
+    index_cache.recheck_after_commit(db)
+
+
+def seed_synonyms(db: Session, *, actor) -> int:
+    """The shipped synonym dictionary, for a new district; phrases staff already manage are left alone."""
+    known = set(db.scalars(select(SearchSynonym.phrase)))
+    added = 0
+    for synonym in default_synonyms():
+        if synonym.phrase not in known:
+            db.add(SearchSynonym(phrase=synonym.phrase, expansions=json.dumps(list(synonym.expansions), ensure_ascii=False),
+                                 updated_by=actor.actor_name, updated_at=utcnow()))
+            known.add(synonym.phrase)
+            added += 1
+    db.flush()
+    return added
+
+
+class _IndexCache:
+    """One search index per database per process, rebuilt when publications or synonyms change.
+
+    Whether anything changed is asked of the database at most once a second, so a search costs
+    no more than the index itself; a change made in this process is seen at once.
+    """
+
+    RECHECK_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[tuple, float, SearchIndex]] = {}
+
+    @staticmethod
+    def _stamp(db: Session) -> tuple:
+        items = db.execute(select(func.count(), func.sum(ServiceItem.published_version))
+                           .where(ServiceItem.published_version.is_not(None))).one()
+        words = db.execute(select(func.count(), func.max(SearchSynonym.updated_at))).one()
+        return tuple(items) + (words[0], str(words[1]))
+
+    def get(self, db: Session) -> SearchIndex:
+        key = str(db.get_bind().url)
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry[1] < self.RECHECK_SECONDS:
+            return entry[2]
+        stamp = self._stamp(db)
+        if entry is not None and entry[0] == stamp:
+            self._entries[key] = (stamp, now, entry[2])
+            return entry[2]
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != stamp:
+                words = [Synonym(row.phrase, tuple(json.loads(row.expansions))) for row in synonyms(db)]
+                index = SearchIndex(list(published_items(db).values()), words, department_names(db))
+                entry = (stamp, time.monotonic(), index)
+                self._entries[key] = entry
+            return entry[2]
+
+    def recheck(self) -> None:
+        """Ask the database again on the next search (a publication or synonym committed here)."""
+        for key, (stamp, _checked, index) in list(self._entries.items()):
+            self._entries[key] = (stamp, float("-inf"), index)
+
+    def recheck_after_commit(self, db: Session) -> None:
+        event.listen(db, "after_commit", lambda _session: self.recheck(), once=True)
+
+
+index_cache = _IndexCache()
+
+
+def search(db: Session, query: str, *, service_object: str | None = None, department: str | None = None,
+           limit: int = 10) -> tuple[str, list[SearchHit]]:
+    """Published items best first for what someone typed; the normalised query with them."""
+    try:
+        normalised = normalise_query(query)
+        return normalised, index_cache.get(db).search(normalised, service_object=service_object,
+                                                       department=department, limit=limit)
+    except QueryError as error:
+        raise Problem(error.kind, error.message, errors=[{"field": "query.q", "code": error.kind,
+                                                          "message": error.message}]) from None
+
+
+# ---------------------------------------------------------------- navigation and notices
+
+def navigate(db: Session, code: str, answers: dict[str, str]) -> tuple[dict, int, navigation.Navigation]:
+    item, version = published_item(db, code)
+    return item, version, navigation.navigate(item, answers)
+
+
+def create_notice(db: Session, code: str, answers: dict[str, str]) -> ItemNotice:
+    item, version, state = navigate(db, code, answers)
+    notice = navigation.tailored_notice(item, version, state, published_items(db), department_names(db))
+    row = ItemNotice(number=new_number("GZ"), item_code=code, item_version=version,
+                     answers=json.dumps(state.path), created_at=utcnow(), content="{}")
+    notice["number"] = row.number
+    notice["issued_at"] = row.created_at.isoformat()
+    row.content = json.dumps(notice, ensure_ascii=False)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def notice_or_404(db: Session, number: str) -> dict[str, Any]:
+    row = db.scalar(select(ItemNotice).where(ItemNotice.number == number.strip().upper()))
+    if row is None:
+        raise Problem("unknown-notice", f"没有编号为「{number}」的告知单，请核对编号")
+    return json.loads(row.content)
