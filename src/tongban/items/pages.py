@@ -39,7 +39,7 @@ def search_page(request: Request, db: DbSession, principal: Annotated[Principal 
             _query, hits = service.search(db, q, service_object=service_object or None, department=department or None)
         except Problem as problem:
             error = problem.detail
-    return render(request, "services_search.html", q=q[:100], hits=hits, error=error, searched=bool(q.strip()),
+    return render(request, "services_search.html", principal=principal, q=q[:100], hits=hits, error=error, searched=bool(q.strip()),
                   filters={"service_object": service_object, "department": department}, departments=_departments(db))
 
 
@@ -50,7 +50,7 @@ def item_page(request: Request, code: str, db: DbSession,
     names = service.department_names(db)
     published = service.published_items(db)
     prerequisites = [published[c] for c in content.prerequisite_order(list(published.values()), code)]
-    return render(request, "services_item.html", item=item, version=version,
+    return render(request, "services_item.html", principal=principal, item=item, version=version,
                   department_name=names.get(item["department"], item["department"]),
                   prerequisites=[navigation.item_summary(p, names) for p in prerequisites],
                   sub_cases=len(content.leaf_paths(item)), faqs=consultation.faqs(db, code))
@@ -69,7 +69,7 @@ def guide_page(request: Request, code: str, db: DbSession,
     item, version = service.published_item(db, code)
     state = navigation.navigate(item, _answers(item, (a or [])[:50]))
     materials = [navigation.material_view(m) for m in content.materials_for(item, state.path)] if state.done else []
-    return render(request, "services_guide.html", item=item, state=state, materials=materials)
+    return render(request, "services_guide.html", principal=principal, item=item, state=state, materials=materials)
 
 
 @router.post("/services/{code}/notices", summary="生成告知单")
@@ -92,7 +92,7 @@ def notice_lookup(request: Request, principal: Annotated[Principal | None, requi
 @router.get("/notices/{number}", summary="告知单")
 def notice_page(request: Request, number: str, db: DbSession,
                 principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
-    return render(request, "services_notice.html", notice=service.notice_or_404(db, number[:32]))
+    return render(request, "services_notice.html", principal=principal, notice=service.notice_or_404(db, number[:32]))
 
 
 @router.post("/services/{code}/ask", summary="咨询")
@@ -111,7 +111,7 @@ def consultation_page(request: Request, number: str, db: DbSession,
                       principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
     row = consultation.consultation_or_404(db, number[:32])
     suggestions = consultation.best_answers(db, row.question, row.item_code)
-    return render(request, "services_consultation.html", row=row, suggestions=suggestions,
+    return render(request, "services_consultation.html", principal=principal, row=row, suggestions=suggestions,
                   labels=CONSULTATION_STATUS_LABELS)
 
 
@@ -121,7 +121,7 @@ def consultation_page(request: Request, number: str, db: DbSession,
 def items_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
                status: Annotated[str, Query(pattern="^(draft|in_review|returned|published|)$")] = ""):
     rows = service.item_rows(db, principal, status=status or None)
-    return render(request, "items_list.html", rows=rows, status=status, labels=VERSION_STATUS_LABELS,
+    return render(request, "items_list.html", principal=principal, rows=rows, status=status, labels=VERSION_STATUS_LABELS,
                   Permission=Permission)
 
 
@@ -131,7 +131,7 @@ def item_versions_page(request: Request, code: str, db: DbSession,
     item = service.managed_item(db, principal, code, action="items.versions")
     versions = service.versions(db, item)
     latest = json.dumps(json.loads(versions[0].content), ensure_ascii=False, indent=1)
-    return render(request, "items_versions.html", item=item, versions=versions, latest=latest,
+    return render(request, "items_versions.html", principal=principal, item=item, versions=versions, latest=latest,
                   labels=VERSION_STATUS_LABELS, Permission=Permission)
 
 
@@ -178,7 +178,7 @@ def review(request: Request, code: str, version: int, db: DbSession,
 @router.get("/staff/synonyms", summary="同义词管理")
 def synonyms_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SYNONYMS_MANAGE)]):
     rows = [(s, json.loads(s.expansions)) for s in service.synonyms(db)]
-    return render(request, "items_synonyms.html", rows=rows)
+    return render(request, "items_synonyms.html", principal=principal, rows=rows)
 
 
 @router.post("/staff/synonyms", summary="保存同义词")
@@ -200,7 +200,7 @@ def save_synonym(request: Request, db: DbSession, principal: Annotated[Principal
 @router.get("/staff/consultations", summary="咨询队列")
 def queue_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CONSULTATION_ANSWER)],
                status: Annotated[str, Query(pattern="^(open|answered|faq|)$")] = "open"):
-    return render(request, "items_consultations.html", rows=consultation.queue(db, principal, status=status or None),
+    return render(request, "items_consultations.html", principal=principal, rows=consultation.queue(db, principal, status=status or None),
                   status=status, labels=CONSULTATION_STATUS_LABELS)
 
 
@@ -210,7 +210,7 @@ def consultation_staff_page(request: Request, number: str, db: DbSession,
     row = consultation.consultation_or_404(db, number[:32])
     ensure_department(db, principal, Permission.CONSULTATION_ANSWER, row.department, action="consultation.read")
     suggestions = consultation.best_answers(db, row.question, row.item_code)
-    return render(request, "items_consultation.html", row=row, suggestions=suggestions,
+    return render(request, "items_consultation.html", principal=principal, row=row, suggestions=suggestions,
                   labels=CONSULTATION_STATUS_LABELS, open=row.status == ConsultationStatus.OPEN)
 
 
