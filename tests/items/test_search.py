@@ -38,9 +38,10 @@ def index(items):
 
 
 def code_of(items, fragment: str) -> str:
-    matches = [item["basic_code"] for item in items if fragment in item["name"]]
-    assert len(matches) == 1, f"expected one item named like {fragment!r}, found {len(matches)}"
-    return matches[0]
+    """The item whose name contains ``fragment`` (the shortest such name, if several do)."""
+    matches = sorted((len(item["name"]), item["basic_code"]) for item in items if fragment in item["name"])
+    assert matches, f"no item named like {fragment!r}"
+    return matches[0][1]
 
 
 def top_codes(index, query: str, n: int = 3, **filters) -> list[str]:

@@ -10,13 +10,19 @@ Python over dicts, built once from the item documents, and answers a query in a 
 * **Ranking** — BM25F over weighted fields (name highest; keywords and colloquial phrasings high;
   results, situations, materials, conditions, department lower) in three channels: words (jieba
   tokens plus the dictionary words inside long tokens), character bigrams (partial and unknown words
-  still match) and single characters (weak). A coverage factor prefers items that match every part
-  of the query.
+  still match) and single characters (weak). The query is split into parts (a word, a synonym
+  phrase, a corrected stretch); each reading of a part (as typed, each synonym expansion, each
+  correction) is scored on its own and the best one counts. A coverage factor prefers items that
+  match every telling part of the query (weighted by idf, so "申请" hardly counts), and the leaders
+  are reranked by how much of their name the query accounts for.
 * **Synonyms** — the staff-managed dictionary (``search_synonyms.json``) maps everyday phrases onto
-  government vocabulary; phrases are found anywhere in the query, longest first, without overlap.
+  government vocabulary. Phrases are found anywhere in the query, longest first, without overlap;
+  also with filler words left out ("开了个饭店"), split by modifiers ("开一家科技公司" → "开公司"), and
+  across kinds of shop ("烧烤店" covers "烧烤摊"); one-character phrases ("刻", "挖") only as words.
 * **Typos** — stretches of the query that look wrong (single characters, words no item uses) are
   compared by toneless pinyin (exact, then with fuzzy initials/finals) with the vocabulary of the
-  index; longer ones also by a one-character substitution or omission, or as an unfinished word.
+  index; longer ones are also completed as unfinished words ("公积金提") or matched with one
+  character missing or wrong. Pinyin typed in latin letters ("juzhuzheng") is read too.
 * **Explanations** — each hit says in Chinese which query term matched which field, and which
   synonym or correction was applied.
 
@@ -265,6 +271,7 @@ _W_SYNONYM = 0.9
 _W_HOMOPHONE, _W_FUZZY, _W_EDIT, _W_PREFIX = 0.9, 0.75, 0.6, 0.7
 _OTHER_READINGS = 0.3  # share of the score counted for readings of a part other than its best
 _NAME_BONUS = 0.5  # extra score for an item whose whole name the query accounts for
+_RELATIVE_FLOOR = 0.1  # hits below this share of the best score are left out
 _COVERAGE_FLOOR = 0.35  # share of the score an item keeps when it matches no part of the query fully
 _IDF_CAP = 4.0
 _WEAK_CONCEPT = 0.35  # weight, in coverage, of a part of the query that is one lone character
@@ -281,18 +288,18 @@ def _strings(value: Any) -> list[str]:
 def _field_texts(item: dict, department_name: str) -> dict[str, list[str]]:
     situations = []
     for question in item.get("situations") or []:
-        situations.append(str(question.get("question", "")))
-        situations.extend(str(a.get("label", "")) for a in question.get("answers") or [])
+        situations.append(str(question.get("question") or ""))
+        situations.extend(str(a.get("label") or "") for a in question.get("answers") or [])
     return {
         "name": _strings(item.get("name")),
         "keywords": _strings(item.get("keywords")),
         "colloquial": _strings(item.get("colloquial")),
-        "results": [str(r.get("name", "")) for r in item.get("results") or []],
+        "results": [str(r.get("name") or "") for r in item.get("results") or []],
         "situations": situations,
         "department": [department_name],
         "conditions": _strings(item.get("conditions")),
-        "materials": [str(m.get("name", "")) for m in item.get("materials") or []],
-        "basis": sorted({str(b.get("law", "")).strip("《》") for b in item.get("legal_basis") or []}),
+        "materials": [str(m.get("name") or "") for m in item.get("materials") or []],
+        "basis": sorted({str(b.get("law") or "").strip("《》") for b in item.get("legal_basis") or []}),
         "notes": [str(m.get("notes") or "") for m in item.get("materials") or []],
     }
 
@@ -609,7 +616,9 @@ class SearchIndex:
             if score > 0:
                 final.append((-score, code, doc))
         final.sort()
-        return [self._hit(doc, -negative, terms, runs) for negative, _, doc in final[:limit]]
+        # A hit scoring a tenth of the best matched on a stray character ("批", "办"): noise, not an answer.
+        floor = -final[0][0] * _RELATIVE_FLOOR if final else 0.0
+        return [self._hit(doc, -negative, terms, runs) for negative, _, doc in final[:limit] if -negative >= floor]
 
     def _name_coverage(self, doc: int, strings: list[str]) -> float:
         name = self._docs[doc]["name_chars"]
