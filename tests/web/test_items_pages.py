@@ -6,6 +6,9 @@ import json
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tongban.core.audit import AuditEvent
 
 from .test_catalog_pages import _csrf, _sign_in
 
@@ -38,16 +41,21 @@ def test_an_item_is_edited_submitted_and_published_through_the_pages(client):
     assert TestClient(client.app).get(f"/api/v1/items/published/{HYGIENE}").json()["hours"] != document["hours"]
 
 
-def test_the_consultation_queue_answers_and_promotes(client):
+def test_the_consultation_queue_answers_and_promotes(client, db):
     anonymous = TestClient(client.app)
     asked = anonymous.post("/api/v1/consultations", json={
-        "item": "000121007000", "question": "我在菜市场摆摊卖自家做的腌菜，个体户执照怎么和摊位挂钩？"}).json()
+        "item": "000121007000", "question": "我在菜市场摆摊卖自家做的腌菜，个体户执照怎么和摊位挂钩？",
+        "contact": "13900001111"}).json()
     assert asked["status"] == "open"
     token = _sign_in(client, "clerk")
     queue = client.get("/staff/consultations")
     assert queue.status_code == 200 and asked["number"] in queue.text
     page = client.get(f"/staff/consultations/{asked['number']}")
-    assert "提交答复" in page.text
+    assert "提交答复" in page.text and "13900001111" in page.text
+    reads = db.scalars(select(AuditEvent).where(AuditEvent.object_id == asked["number"],
+                                                AuditEvent.action == "consultation.read_contact")).all()
+    assert [(r.actor_name, r.purpose) for r in reads] == [("王晓燕", "答复咨询")]  # reading a phone number is logged
+    db.rollback()
     answered = client.post(f"/staff/consultations/{asked['number']}/answer", follow_redirects=True, data={
         "text": "摊位在集贸市场内的，以市场开办方出具的摊位证明作为经营场所证明办理个体工商户登记。", "promote": "1",
         "csrf_token": token})

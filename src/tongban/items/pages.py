@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts.pages import check_csrf
+from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
@@ -209,6 +210,10 @@ def consultation_staff_page(request: Request, number: str, db: DbSession,
                             principal: Annotated[Principal, require(Permission.CONSULTATION_ANSWER)]):
     row = consultation.consultation_or_404(db, number[:32])
     ensure_department(db, principal, Permission.CONSULTATION_ANSWER, row.department, action="consultation.read")
+    if row.contact:  # the asker's phone or e-mail is personal data: every read is logged
+        audit.record(db, actor=principal, action="consultation.read_contact", object_type="consultation",
+                     object_id=row.number, purpose="答复咨询")
+        db.commit()
     suggestions = consultation.best_answers(db, row.question, row.item_code)
     return render(request, "items_consultation.html", principal=principal, row=row, suggestions=suggestions,
                   labels=CONSULTATION_STATUS_LABELS, open=row.status == ConsultationStatus.OPEN)
