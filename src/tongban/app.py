@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
 from tongban.audit import api as audit_api
+from tongban.cases import api as cases_api
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
@@ -108,7 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # its subscriptions before its /{resource}/..., which would match "subscriptions" too.
     for router in (subscriptions_api.router, exchange_api.router, accounts_api.router, org_api.router,
                    audit_api.router, workdays_api.router, registry_api.router, catalog_api.router, sharing_api.router,
-                   notifications_api.router, items_api.router, items_api.consultations):
+                   notifications_api.router, items_api.router, items_api.consultations, cases_api.applications,
+                   cases_api.tasks, cases_api.processes):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)

@@ -77,6 +77,14 @@ class DemoAccount:
 STAFF = [
     DemoAccount(Role.WINDOW_CLERK, "clerk", "王晓燕", "PD-SCJG"),
     DemoAccount(Role.REVIEWER, "reviewer", "李建国", "PD-SCJG"),
+    # One reviewer in each department of the two demo bundles (企业开办, 道路挖掘).
+    DemoAccount(Role.REVIEWER, "reviewer.ga", "马俊", "PD-GA"),
+    DemoAccount(Role.REVIEWER, "reviewer.sw", "钱芳", "PD-SW"),
+    DemoAccount(Role.REVIEWER, "reviewer.rs", "冯磊", "PD-RS"),
+    DemoAccount(Role.REVIEWER, "reviewer.gjj", "何静", "PD-GJJ"),
+    DemoAccount(Role.REVIEWER, "reviewer.ghzy", "罗斌", "PD-GHZY"),
+    DemoAccount(Role.REVIEWER, "reviewer.jsjt", "高远", "PD-JSJT"),
+    DemoAccount(Role.REVIEWER, "reviewer.cgzf", "梁晨", "PD-CGZF"),
     DemoAccount(Role.DATA_STEWARD, "steward", "陈思远", "PD-GA"),
     DemoAccount(Role.DATA_STEWARD, "steward.mz", "林雪", "PD-MZ"),
     DemoAccount(Role.DATA_STEWARD, "steward.scjg", "黄志强", "PD-SCJG"),
@@ -163,6 +171,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
         created += 1
     listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], MZ_CLIENT_ID, DEMO_CLIENT_SECRET, "民政局（client_credentials）"))
     _load_catalog(db, settings)
+    _demo_applicants(db)  # the citizen and enterprise accounts have their registry records
     _load_items(db)
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
@@ -179,6 +188,9 @@ def _load_items(db: Session) -> None:
     items.import_document(db, content.load(), actor=actor, publish=True)
     items.seed_synonyms(db, actor=actor)
     consultation.load_demo_faqs(db)
+    from tongban.cases import service as cases
+
+    cases.load_demo_definitions(db, actor=actor)
 
 
 ASSISTANCE_RESOURCE = {

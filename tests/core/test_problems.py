@@ -67,7 +67,7 @@ def test_another_departments_data_is_403(client, as_role):
     headers = as_role("head")
     own = client.get("/api/v1/departments/PD-RS/staff", headers=headers)
     assert own.status_code == 200
-    assert {u["username"] for u in own.json()} == {"head", "steward.rs"}
+    assert {u["username"] for u in own.json()} == {"head", "steward.rs", "reviewer.rs"}
     body = assert_problem(client.get("/api/v1/departments/PD-GA/staff", headers=headers), 403, "department-scope")
     assert "公安" in body["detail"]
     assert "steward" not in body["detail"]

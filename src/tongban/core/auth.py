@@ -124,8 +124,13 @@ def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, ac
 class PermissionCheck:
     """The dependency behind ``require``; carries its permission so OpenAPI can show it."""
 
-    def __init__(self, permission: Permission) -> None:
+    def __init__(self, permission: Permission, *alternatives: Permission) -> None:
         self.permission = permission
+        self.permissions = (permission, *alternatives)  # any one of them suffices
+
+    @property
+    def label(self) -> str:
+        return " | ".join(p.value for p in self.permissions)
 
     async def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
         # A verified token is cached; what is left is one indexed read that never waits for a
@@ -143,17 +148,18 @@ class PermissionCheck:
         if principal is None:
             raise Problem("not-authenticated", "请先登录或在 Authorization 头中提供访问令牌",
                           headers={"WWW-Authenticate": "Bearer"})
-        if not principal.can(self.permission):
+        if not any(principal.can(p) for p in self.permissions):
             raise await run_in_threadpool(
                 deny, db, principal, slug="permission-denied",
-                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.permission.value}”权限",
+                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.label}”权限",
                 action=f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}")
         return principal
 
 
-def require(permission: Permission) -> Any:
-    """``principal: Annotated[Principal, require(Permission.X)]`` — the one way to guard a route."""
-    return Depends(PermissionCheck(permission))
+def require(permission: Permission, *alternatives: Permission) -> Any:
+    """``principal: Annotated[Principal, require(Permission.X)]`` — the one way to guard a route.
+    Alternatives: a route two kinds of user reach (an applicant online, a clerk at the window)."""
+    return Depends(PermissionCheck(permission, *alternatives))
 
 
 def ensure_department(db: Session, principal: Principal, permission: Permission, department, *, action: str) -> None:
@@ -164,12 +170,12 @@ def ensure_department(db: Session, principal: Principal, permission: Permission,
                    action=action, object_type="department", object_id=department.code)
 
 
-def _route_permission(route: APIRoute) -> Permission | None:
+def _route_permission(route: APIRoute) -> PermissionCheck | None:
     found = []
 
     def walk(dependant) -> None:
         if isinstance(dependant.call, PermissionCheck):
-            found.append(dependant.call.permission)
+            found.append(dependant.call)
         for sub in dependant.dependencies:
             walk(sub)
 
@@ -196,8 +202,8 @@ def check_routes(app: FastAPI) -> None:
         if permission is None:
             missing.append(f"{','.join(sorted(route.methods))} {route.path}")
             continue
-        route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.value}
-        note = f"**权限 (permission)**: `{permission.value}`"
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.label}
+        note = f"**权限 (permission)**: `{permission.label}`"
         if note not in (route.description or ""):
             route.description = f"{note}\n\n{route.description or ''}".strip()
     if missing:

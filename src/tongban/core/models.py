@@ -1,6 +1,7 @@
 """Imports every table so Alembic and the tests see the whole schema."""
 
 from tongban.accounts import models as _accounts  # noqa: F401
+from tongban.cases import models as _cases  # noqa: F401
 from tongban.catalog import models as _catalog  # noqa: F401
 from tongban.core import audit as _audit  # noqa: F401
 from tongban.core import events as _events  # noqa: F401

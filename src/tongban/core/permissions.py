@@ -39,6 +39,11 @@ class Permission(StrEnum):
     ITEMS_REVIEW = "items:review"  # review submitted item versions and publish them
     SYNONYMS_MANAGE = "synonyms:manage"  # the search synonyms and colloquial phrasings
     CONSULTATION_ANSWER = "consultation:answer"  # answer handed-over questions; promote answers to the FAQ
+    CASES_APPLY = "cases:apply"  # apply online for oneself (citizens, enterprises)
+    CASES_ACCEPT = "cases:accept"  # the one window: file applications for applicants, accept or refuse them
+    CASES_REVIEW = "cases:review"  # claim and decide the department's tasks
+    CASES_READ = "cases:read"  # read applications (a department: those with a task of its own)
+    PROCESS_MANAGE = "process:manage"  # upload BPMN process definitions
 
 
 class Scope(StrEnum):
@@ -105,12 +110,15 @@ _SOURCE_STEWARD = {
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.WINDOW_CLERK: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
-                        Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT},
+                        Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
+                        Permission.CASES_ACCEPT: Scope.ALL, Permission.CASES_READ: Scope.ALL},  # 一窗受理: every item
     Role.REVIEWER: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
-                    Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT},
+                    Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
+                    Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
-                           Permission.SHARING_REQUEST: Scope.DEPARTMENT},
+                           Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
+                           Permission.CASES_READ: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -128,13 +136,17 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.ITEMS_REVIEW: Scope.ALL,
         Permission.SYNONYMS_MANAGE: Scope.ALL,
         Permission.CONSULTATION_ANSWER: Scope.ALL,
+        Permission.PROCESS_MANAGE: Scope.ALL,
+        Permission.CASES_READ: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
-                     Permission.USAGE_READ: Scope.ALL},
+                     Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
-    Role.CITIZEN: {Permission.SELF_READ: Scope.SELF},
-    Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF},
+    Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
+                   Permission.NOTIFICATIONS_READ: Scope.SELF},
+    Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
+                      Permission.NOTIFICATIONS_READ: Scope.SELF},
     # Department systems read shared data through the exchange under grants; here they write
     # what their department is the source of.
     Role.DEPARTMENT_SYSTEM: {

@@ -16,6 +16,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     role: Mapped[str | None] = mapped_column(String(32))  # only this role of the department, if set
+    account_id: Mapped[str | None] = mapped_column(String(64), index=True)  # one person's account instead
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(2000))
     link: Mapped[str | None] = mapped_column(String(300))

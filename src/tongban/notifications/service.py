@@ -12,17 +12,20 @@ from tongban.notifications.models import Notification
 
 
 def notify(db: Session, *, department_id: int | None, title: str, body: str, kind: str, link: str | None = None,
-           role: str | None = None) -> Notification:
-    """Notify a department (or only one role in it) in the caller's transaction."""
-    notification = Notification(department_id=department_id, role=role, title=title[:200], body=body[:2000], link=link,
-                                kind=kind, created_at=utcnow())
+           role: str | None = None, account_id: str | None = None) -> Notification:
+    """Notify a department (or only one role in it), or one account, in the caller's transaction."""
+    notification = Notification(department_id=department_id, role=role, account_id=account_id, title=title[:200],
+                                body=body[:2000], link=link, kind=kind, created_at=utcnow())
     db.add(notification)
     return notification
 
 
 def for_principal(db: Session, principal: Principal, *, limit: int = 50) -> list[Notification]:
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
-    if principal.scope_for(Permission.NOTIFICATIONS_READ) != Scope.ALL:
+    scope = principal.scope_for(Permission.NOTIFICATIONS_READ)
+    if scope == Scope.SELF:  # citizens and enterprises: what is addressed to their account
+        query = query.where(Notification.account_id == principal.actor_id)
+    elif scope != Scope.ALL:
         query = query.where(Notification.department_id == principal.department_id,
                             or_(Notification.role.is_(None), Notification.role.in_(principal.roles)))
     else:  # the e-government office: everything addressed to it or to nobody in particular

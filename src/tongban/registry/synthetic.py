@@ -37,6 +37,7 @@ from os import PathLike
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 
+from tongban.core.idnumbers import ORGANISATION_ALPHABET, organisation_check
 from tongban.registry.schema import REGISTRIES
 
 __all__ = ["MAX_ADDRESSES", "REFERENCE_DATE", "address", "legal_entity", "max_people", "person", "resident_id", "rows",
@@ -578,7 +579,7 @@ _FOREIGN_CURRENCY = _weights("美元50 港元20 欧元12 日元8 英镑3 人民�
 _STATUS = _weights("存续72 在业14 注销9 吊销4 迁出1")
 _TAX = _weights("正常95 非正常户3 未登记2")
 
-_ORGANISATION_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # the credit code alphabet (no I O S V Z)
+_ORGANISATION_ALPHABET = ORGANISATION_ALPHABET
 
 
 def _organisation_code(seed: int, index: int, new_style: bool) -> str:
@@ -595,8 +596,7 @@ def _organisation_code(seed: int, index: int, new_style: bool) -> str:
     else:
         a, b = _permutation(seed, "organisation-old", 10**8)
         body = f"{(a * index + b) % 10**8:08d}"
-    check = 11 - sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
-    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
+    return body + organisation_check(body)
 
 
 def _representative(seed: int, rng: random.Random, people: int, addresses: int) -> dict[str, str]:

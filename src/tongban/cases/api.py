@@ -1,0 +1,239 @@
+"""/api/v1/applications (办件), /api/v1/tasks (department queues), /api/v1/processes (BPMN)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from tongban.cases import service
+from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask
+from tongban.core.auth import Principal, deny, require
+from tongban.core.database import DbSession
+from tongban.core.errors import Problem
+from tongban.core.permissions import Permission
+
+applications = APIRouter(prefix="/api/v1/applications", tags=["办件 applications"])
+tasks = APIRouter(prefix="/api/v1/tasks", tags=["待办 tasks"])
+processes = APIRouter(prefix="/api/v1/processes", tags=["流程 processes"])
+
+MAX_BPMN_BYTES = 1024 * 1024
+Materials = Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=100)]
+
+
+class ApplicationIn(BaseModel):
+    bundle: str | None = Field(default=None, max_length=64, description="一件事编码，如 enterprise-setup")
+    item: str | None = Field(default=None, max_length=12, description="单一事项的基本编码")
+    form: dict[str, Any] = Field(default_factory=dict, description="一张表：字段 → 值")
+    materials: Materials = Field(default_factory=list, description="已提交的材料名称")
+    applicant_id: str | None = Field(default=None, max_length=18, description="窗口代办：申请人身份证号或统一社会信用代码")
+    applicant_name: str | None = Field(default=None, max_length=128, description="窗口代办：申请人姓名或名称")
+
+
+class AcceptanceIn(BaseModel):
+    decision: str = Field(pattern="^(accept|refuse|supplement)$")
+    reason: str | None = Field(default=None, max_length=2000)
+    missing: Materials = Field(default_factory=list, description="一次性告知：需补正的全部材料")
+
+
+class ResubmitIn(BaseModel):
+    form: dict[str, Any] | None = None
+    materials: Materials = Field(default_factory=list)
+
+
+class SupplyIn(BaseModel):
+    note: str = Field(default="", max_length=2000)
+    materials: Materials = Field(default_factory=list)
+
+
+class DecisionIn(BaseModel):
+    decision: str = Field(pattern="^(approve|refuse|supplement)$")
+    opinion: str = Field(default="", max_length=2000)
+    version: int | None = Field(default=None, ge=1, description="待办的版本号（来自待办列表），防止覆盖他人的更新")
+
+
+def application_view(db, application: Application, *, staff: bool) -> dict[str, Any]:
+    view = {
+        "number": application.number, "name": application.name, "subject": {"kind": application.subject_kind,
+                                                                             "code": application.subject_code},
+        "channel": application.channel, "applicant_type": application.applicant_type,
+        "applicant_name": application.applicant_name, "status": application.status,
+        "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,
+        "accepted_on": application.accepted_on, "due_on": application.due_on,
+        "limit_days": application.limit_days, "paused_days": application.paused_days,
+        "paused": application.paused_since is not None, "remaining_days": service.remaining_days(db, application),
+        "process": {"key": application.definition.key, "version": application.definition.version},
+        "created_at": application.created_at, "finished_at": application.finished_at,
+        "form": json.loads(application.form), "materials": json.loads(application.materials),
+        "tasks": [task_view(t) for t in service.tasks_of(db, application)],
+        "timeline": [{"at": s.at, "actor": s.actor, "department": s.department_code, "kind": s.kind, "text": s.text}
+                     for s in service.timeline(db, application)],
+        "licences": [{"number": lic.number, "name": lic.name, "item": lic.item_code, "issued_by": lic.issued_by,
+                      "issued_at": lic.issued_at} for lic in service.licences_of(db, application)],
+    }
+    view["applicant_id"] = application.applicant_id
+    return view
+
+
+def task_view(task: CaseTask) -> dict[str, Any]:
+    return {"id": task.id, "version": task.row_version, "application": task.application.number,
+            "application_name": task.application.name, "key": task.key, "name": task.name, "kind": task.kind,
+            "item": task.item_code, "department": task.department.code if task.department else None,
+            "status": task.status, "status_label": TASK_STATUS_LABELS[task.status], "claimed_by": task.claimed_by,
+            "decision": task.decision, "decision_label": DECISION_LABELS.get(task.decision) if task.decision else None,
+            "opinion": task.opinion, "decided_by": task.decided_by, "opened_at": task.opened_at,
+            "decided_at": task.decided_at}
+
+
+def _readable(db, principal: Principal, number: str) -> Application:
+    application = service.application_or_404(db, number)
+    if not service.may_read(db, principal, application):
+        raise deny(db, principal, slug="department-scope", detail="无权查看该办件", action="cases.read",
+                   object_type="application", object_id=application.number)
+    return application
+
+
+def _own(db, principal: Principal, number: str) -> Application:
+    application = service.application_or_404(db, number)
+    if application.applicant_account != str(principal.actor_id) and not principal.can(Permission.CASES_ACCEPT):
+        raise deny(db, principal, slug="permission-denied", detail="只有申请人本人或窗口人员可以补正该办件",
+                   action="cases.supply", object_type="application", object_id=application.number)
+    return application
+
+
+@applications.get("/forms", summary="可申请的「一件事」及其一张表（登录后预填本人信息）")
+def forms(db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+          bundle: Annotated[str | None, Query(max_length=64)] = None,
+          item: Annotated[str | None, Query(max_length=12)] = None) -> dict[str, Any]:
+    found = service.subject(db, bundle=bundle, item=item)
+    fields = service.prefill(db, principal, found) if principal is not None and principal.can(Permission.CASES_APPLY) \
+        else service.prefill_blank(found)
+    db.commit()  # the audit entries of the prefill reads
+    return {"subject": {"kind": found.kind, "code": found.code, "name": found.name,
+                        "applicant_type": found.applicant_type, "items": list(found.items)},
+            "fields": fields, "materials": service.required_materials(db, found)}
+
+
+@applications.post("", status_code=201, summary="提交办件（网上申请或窗口代办）；Idempotency-Key 防重复提交")
+def submit(body: ApplicationIn, db: DbSession,
+           principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
+           idempotency_key: Annotated[str | None, Header(max_length=64)] = None):
+    found = service.subject(db, bundle=body.bundle, item=body.item)
+    application, created = service.submit(db, principal, found=found, form=body.form, provided=body.materials,
+                                          idempotency_key=idempotency_key, applicant_id=body.applicant_id,
+                                          applicant_name=body.applicant_name)
+    db.commit()
+    return JSONResponse(json.loads(_dump(application_view(db, application, staff=False))), status_code=201 if created else 200)
+
+
+def _dump(value: Any) -> str:
+    from fastapi.encoders import jsonable_encoder
+
+    return json.dumps(jsonable_encoder(value), ensure_ascii=False)
+
+
+@applications.get("/mine", summary="我的办件")
+def mine(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
+    return {"items": [{"number": a.number, "name": a.name, "status": a.status,
+                       "status_label": STATUS_LABELS[ApplicationStatus(a.status)], "created_at": a.created_at,
+                       "due_on": a.due_on, "remaining_days": service.remaining_days(db, a)} for a in service.mine(db, principal)]}
+
+
+@applications.get("/window", summary="待受理的办件（一窗受理）")
+def window(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
+    return {"items": [{"number": a.number, "name": a.name, "channel": a.channel, "applicant_name": a.applicant_name,
+                       "created_at": a.created_at, "materials": json.loads(a.materials)} for a in service.window_queue(db)]}
+
+
+@applications.get("/{number}/status", summary="办件进度查询（凭办件编号和申请人证件号码，免登录）")
+def public_status(number: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+                  applicant_id: Annotated[str, Query(min_length=1, max_length=18, description="申请人身份证号或统一社会信用代码")]):
+    application = db.scalar(service.select_by_number(number))
+    if application is None or application.applicant_id != applicant_id.strip().upper():
+        raise Problem("not-found", "办件编号与申请人证件号码不匹配，请核对后重试")
+    return {"number": application.number, "name": application.name, "status": application.status,
+            "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,
+            "due_on": application.due_on, "remaining_days": service.remaining_days(db, application),
+            "timeline": [{"at": s.at, "text": s.text} for s in service.timeline(db, application)]}
+
+
+@applications.get("/{number}", summary="办件详情、进度和结果（申请人本人，或有权限的工作人员）")
+def read(number: str, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    application = _readable(db, principal, number)
+    return application_view(db, application, staff=principal.kind == "staff")
+
+
+@applications.post("/{number}/acceptance", summary="受理决定：受理、不予受理或一次性告知补正")
+def acceptance(number: str, body: AcceptanceIn, db: DbSession,
+               principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
+    application = service.accept(db, service.application_or_404(db, number), principal, decision=body.decision,
+                                 reason=body.reason, missing=body.missing)
+    db.commit()
+    return application_view(db, application, staff=True)
+
+
+@applications.post("/{number}/resubmission", summary="受理前补正后重新提交")
+def resubmission(number: str, body: ResubmitIn, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
+    application = service.resubmit(db, _own(db, principal, number), principal, form=body.form, provided=body.materials)
+    db.commit()
+    return application_view(db, application, staff=False)
+
+
+@applications.post("/{number}/supplement", summary="办理中补正（时限恢复计算）")
+def supplement(number: str, body: SupplyIn, db: DbSession,
+               principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
+    application = service.supply(db, _own(db, principal, number), principal, note=body.note, provided=body.materials)
+    db.commit()
+    return application_view(db, application, staff=False)
+
+
+@tasks.get("", summary="本部门待办（队列）")
+def queue(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
+          status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None):
+    return {"items": [task_view(t) for t in service.queue(db, principal, status=status)]}
+
+
+@tasks.post("/{task_id}/claim", summary="认领待办")
+def claim(task_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+    task = service.claim(db, service.task_or_404(db, task_id), principal)
+    db.commit()
+    return task_view(task)
+
+
+@tasks.get("/{task_id}", summary="待办及其办件（含共享数据）")
+def read_task(task_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+    task = service.task_or_404(db, task_id)
+    service.check_task_department(db, principal, task, "cases.read")
+    view = task_view(task)
+    view["application_detail"] = application_view(db, task.application, staff=True)
+    view["shared_data"] = service.shared_data(db, principal, task.application)
+    db.commit()
+    return view
+
+
+@tasks.post("/{task_id}/decision", summary="办理决定：同意、不予许可或退回补正（附意见）")
+def decision(task_id: int, body: DecisionIn, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+    task = service.decide(db, task_id, principal, decision=body.decision, opinion=body.opinion, version=body.version)
+    db.commit()
+    return task_view(task)
+
+
+@processes.get("", summary="流程定义及其版本")
+def list_processes(db: DbSession, principal: Annotated[Principal, require(Permission.PROCESS_MANAGE)]):
+    return {"items": [{"key": d.key, "version": d.version, "name": d.name, "items": json.loads(d.item_codes),
+                       "uploaded_by": d.uploaded_by, "uploaded_at": d.uploaded_at} for d in service.definitions(db)]}
+
+
+@processes.post("", status_code=201, summary="上传 BPMN 2.0 流程定义（同一流程编号形成新版本，运行中的办件沿用原版本）")
+async def upload(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.PROCESS_MANAGE)],
+                 file: Annotated[UploadFile, File(description="BPMN 2.0 XML 文件")]):
+    data = await file.read(MAX_BPMN_BYTES + 1)
+    if len(data) > MAX_BPMN_BYTES:
+        raise Problem("payload-too-large", "流程定义文件超过 1 MB")
+    row = service.upload_definition(db, data, actor=principal)
+    db.commit()
+    return {"key": row.key, "version": row.version, "name": row.name, "items": json.loads(row.item_codes)}

@@ -1,0 +1,715 @@
+"""前台一口受理、后台协同办理: applications from submission to result.
+
+An application is filed once (online by the applicant, or at the window by a clerk), checked
+against the items' materials, accepted once, and then runs its BPMN process: each open user
+task is a row in a department's queue. The statutory clock starts at acceptance, stops while the
+applicant supplements, and resumes. Approved items issue their electronic licences and write
+their results to the base registries through the authoritative department.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from tongban.accounts.models import User
+from tongban.cases import engine
+from tongban.cases.bundles import BUNDLES, SINGLE_ITEM_FIELDS, Bundle, FormField
+from tongban.cases.models import (
+    DECISION_LABELS, FINISHED, Application, ApplicationStatus, CaseStep, CaseTask, Licence, ProcessDefinitionRow,
+    TaskStatus,
+)
+from tongban.core import audit
+from tongban.core.auth import Principal
+from tongban.core.database import utcnow
+from tongban.core.errors import Problem
+from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
+from tongban.core.permissions import Permission
+from tongban.core.workdays import WorkingCalendar
+from tongban.items import service as items
+from tongban.items.service import new_number
+from tongban.notifications.service import notify
+from tongban.org import service as org
+from tongban.registry import service as registry
+from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
+
+SINGLE_ITEM_PROCESS = "single_item"
+_RANDOM = random.SystemRandom()
+
+
+# ------------------------------------------------------------------ process definitions
+
+def load_demo_definitions(db: Session, *, actor) -> int:
+    """The demo processes, as version 1 of their keys, unless the key exists already."""
+    added = 0
+    for definition in engine.load_demo_definitions():
+        if db.scalar(select(ProcessDefinitionRow.id).where(ProcessDefinitionRow.key == definition.key)) is None:
+            _store_definition(db, definition, actor=actor)
+            added += 1
+    return added
+
+
+def _store_definition(db: Session, definition: engine.ProcessDefinition, *, actor) -> ProcessDefinitionRow:
+    version = (db.scalar(select(func.max(ProcessDefinitionRow.version))
+                         .where(ProcessDefinitionRow.key == definition.key)) or 0) + 1
+    row = ProcessDefinitionRow(key=definition.key, version=version, name=definition.name, bpmn=definition.bpmn,
+                               item_codes=json.dumps(list(definition.item_codes)), uploaded_by=actor.actor_name,
+                               uploaded_at=utcnow())
+    db.add(row)
+    db.flush()
+    audit.record(db, actor=actor, action="process.upload", object_type="process_definition",
+                 object_id=f"{definition.key}:{version}", details={"name": definition.name})
+    return row
+
+
+def upload_definition(db: Session, bpmn: bytes | str, *, actor) -> ProcessDefinitionRow:
+    try:
+        definition = engine.parse_definition(bpmn)
+    except engine.ProcessError as error:
+        raise Problem("process-invalid", f"流程定义有 {len(error.problems)} 处问题，未上传：" + "；".join(error.problems[:3]),
+                      errors=[{"field": "file", "code": "bpmn", "message": p} for p in error.problems[:100]]) from None
+    return _store_definition(db, definition, actor=actor)
+
+
+def definitions(db: Session) -> list[ProcessDefinitionRow]:
+    return list(db.scalars(select(ProcessDefinitionRow).order_by(ProcessDefinitionRow.key,
+                                                                 ProcessDefinitionRow.version.desc())))
+
+
+def _current_definition(db: Session, key: str) -> ProcessDefinitionRow:
+    row = db.scalar(select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
+                    .order_by(ProcessDefinitionRow.version.desc()).limit(1))
+    if row is None:
+        raise Problem("service-unavailable", f"流程「{key}」尚未配置，请联系电子政务办")
+    return row
+
+
+def _parsed(row: ProcessDefinitionRow) -> engine.ProcessDefinition:
+    return engine.parse_definition(row.bpmn)  # cached by the engine on the text's hash
+
+
+# ------------------------------------------------------------------ what can be applied for
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str  # bundle | item
+    code: str
+    name: str
+    applicant_type: str | None  # None: whoever the item serves
+    items: tuple[str, ...]
+    fields: tuple[FormField, ...]
+    process_key: str
+    limit_days: int | None
+
+
+def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
+            applicant_type: str | None = None) -> Subject:
+    if bool(bundle) == bool(item):
+        raise Problem("validation-error", "请指定一个「一件事」(bundle) 或一个事项 (item)",
+                      errors=[{"field": "body.bundle", "code": "one_of", "message": "bundle 与 item 二选一"}])
+    if bundle:
+        found: Bundle | None = BUNDLES.get(bundle)
+        if found is None:
+            raise Problem("not-found", f"没有「{bundle}」这件事；可办：" + "、".join(b.name for b in BUNDLES.values()))
+        return Subject("bundle", found.code, found.name, found.applicant_type, found.items, found.fields,
+                       found.process_key, found.limit_days)
+    document, _version = items.published_item(db, item)
+    kind = applicant_type or document["service_objects"][0]
+    if kind not in document["service_objects"]:
+        raise Problem("validation-error", f"事项「{document['name']}」的服务对象是{'、'.join(document['service_objects'])}")
+    return Subject("item", item, document["name"], kind, (item,), SINGLE_ITEM_FIELDS[kind], SINGLE_ITEM_PROCESS,
+                   document["committed_days"] or document["statutory_days"])
+
+
+def _account(db: Session, principal: Principal) -> User | None:
+    if principal.actor_type != "user":
+        return None
+    return db.get(User, int(principal.actor_id)) if str(principal.actor_id).isdigit() else None
+
+
+def _registry_record(db: Session, registry_name: str, key: str) -> dict[str, Any] | None:
+    return registry.current_row(db, REGISTRIES[registry_name], key)
+
+
+def prefill(db: Session, principal: Principal, found: Subject) -> list[dict[str, Any]]:
+    """The form's fields with what the base registries know of the signed-in applicant, and from where."""
+    user = _account(db, principal)
+    own = {"persons": user.resident_id if user else None, "legal_entities": user.credit_code if user else None}
+    records: dict[str, dict | None] = {}
+    fields = []
+    for form_field in found.fields:
+        value = source = None
+        if form_field.prefill:
+            registry_name, column = form_field.prefill.split(".")
+            key = own.get(registry_name)
+            if key:
+                if registry_name not in records:
+                    records[registry_name] = _registry_record(db, registry_name, key)
+                    if records[registry_name] is not None:
+                        audit.record(db, actor=principal, action="cases.prefill", object_type=registry_name,
+                                     object_id=key, purpose=f"申请「{found.name}」时预填本人信息")
+                record = records[registry_name]
+                if record is not None and record.get(column) not in (None, ""):
+                    value = str(record[column])
+                    field_def = REGISTRIES[registry_name].by_name[column]
+                    source = f"{REGISTRIES[registry_name].label}库 · {registry.source_name(db, field_def.duty)}"
+        fields.append({"key": form_field.key, "label": form_field.label, "kind": form_field.kind,
+                       "required": form_field.required, "choices": list(form_field.choices), "value": value,
+                       "source": source, "max_length": form_field.max_length})
+    return fields
+
+
+def prefill_blank(found: Subject) -> list[dict[str, Any]]:
+    """The form for someone not signed in: nothing prefilled."""
+    return [{"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "choices": list(f.choices),
+             "value": None, "source": None, "max_length": f.max_length} for f in found.fields]
+
+
+# ------------------------------------------------------------------ submission and acceptance
+
+def _check_form(found: Subject, form: dict[str, Any]) -> dict[str, Any]:
+    errors = []
+    known = {f.key: f for f in found.fields}
+    for key in form:
+        if key not in known:
+            errors.append({"field": f"body.form.{key}", "code": "unknown", "message": f"表单没有「{key}」这一项"})
+    cleaned: dict[str, Any] = {}
+    for key, form_field in known.items():
+        value = form.get(key)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if form_field.required:
+                errors.append({"field": f"body.form.{key}", "code": "required", "message": f"请填写{form_field.label}"})
+            continue
+        if len(text) > form_field.max_length:
+            errors.append({"field": f"body.form.{key}", "code": "too_long",
+                           "message": f"{form_field.label}最多 {form_field.max_length} 个字"})
+        elif form_field.kind == "number":
+            try:
+                number = float(text)
+            except ValueError:
+                errors.append({"field": f"body.form.{key}", "code": "number", "message": f"{form_field.label}应为数字"})
+                continue
+            if number < 0:
+                errors.append({"field": f"body.form.{key}", "code": "negative", "message": f"{form_field.label}不能为负数"})
+        elif form_field.kind == "choice" and text not in form_field.choices:
+            errors.append({"field": f"body.form.{key}", "code": "choice",
+                           "message": f"{form_field.label}只能是：{'、'.join(form_field.choices)}"})
+        cleaned[key] = text
+    if errors:
+        raise Problem("validation-error", "；".join(e["message"] for e in errors[:5]), errors=errors)
+    return cleaned
+
+
+def required_materials(db: Session, found: Subject) -> list[dict[str, Any]]:
+    """What every item of the subject needs whatever the situation: its required materials. In a
+    bundle, what an earlier item produces (the business licence, a permit) is not asked for again."""
+    documents = [items.published_item(db, code)[0] for code in found.items]
+    needed = []
+    for position, document in enumerate(documents):
+        earlier = documents[:position]
+        for material in document["materials"]:
+            if material["required"] != "required":
+                continue
+            producer = next((other["name"] for other in earlier if _produces(other, material)), None)
+            needed.append({"item": document["basic_code"], "item_name": document["name"], "name": material["name"],
+                           "exempt": material["source"] == "shared_data" or producer is not None,
+                           "shared_resource": material["shared_resource"], "from_item": producer})
+    return needed
+
+
+def _produces(item: dict, material: dict) -> bool:
+    if material["shared_resource"] == "legal-entities" and REGISTRY_EFFECTS.get(item["basic_code"]) is _new_enterprise:
+        return True  # the enterprise this bundle registers
+    name = material["name"]
+    return any(result["name"] in name or name in result["name"] for result in item["results"])
+
+
+def _materials(db: Session, found: Subject, provided: list[str], applicant_id: str, principal) -> tuple[list, list]:
+    """(the materials record, the names still missing). Shared-data materials are fetched, not asked for."""
+    given = {name.strip() for name in provided if name and name.strip()}
+    record, missing = [], []
+    for need in required_materials(db, found):
+        if need["from_item"]:
+            record.append({**need, "how": "bundle", "note": f"由本件「{need['from_item']}」的办理结果获取，免提交"})
+        elif need["exempt"]:
+            registry_name = "persons" if need["shared_resource"] == "persons" else \
+                "legal_entities" if need["shared_resource"] == "legal-entities" else None
+            fetched = registry_name and len(applicant_id) == 18 and \
+                _registry_record(db, registry_name, applicant_id) is not None
+            if fetched:
+                audit.record(db, actor=principal, action="cases.shared_material", object_type=registry_name,
+                             object_id=applicant_id, purpose=f"免提交材料「{need['name']}」由共享数据获取")
+            record.append({**need, "how": "shared" if fetched else "on_site",
+                           "note": "已通过数据共享获取，免提交" if fetched else "共享数据未查到，受理时核验原件"})
+        elif need["name"] in given:
+            record.append({**need, "how": "provided", "note": "已提交"})
+        else:
+            record.append({**need, "how": "missing", "note": "未提交"})
+            missing.append(f"{need['item_name']}：{need['name']}")
+    return record, missing
+
+
+def _step(db: Session, application: Application, actor, kind: str, text: str, department_code: str | None = None):
+    db.add(CaseStep(application_id=application.id, at=utcnow(), actor=actor.actor_name, kind=kind, text=text[:2000],
+                    department_code=department_code))
+
+
+def _tell_applicant(db: Session, application: Application, title: str, body: str) -> None:
+    if application.applicant_account:
+        notify(db, department_id=None, account_id=application.applicant_account, kind="cases.progress",
+               title=title, body=body, link=f"/applications/{application.number}")
+
+
+def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str, Any], provided: list[str],
+           idempotency_key: str | None, applicant_id: str | None = None, applicant_name: str | None = None
+           ) -> tuple[Application, bool]:
+    """File an application; (the application, whether it was created now). A retry with the same
+    idempotency key by the same account returns the first one."""
+    if idempotency_key:
+        existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
+                                                       Application.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, False
+    window = principal.can(Permission.CASES_ACCEPT)
+    user = _account(db, principal)
+    if window:
+        if not applicant_id:
+            raise Problem("validation-error", "窗口代办须填写申请人证件号码",
+                          errors=[{"field": "body.applicant_id", "code": "required", "message": "请填写身份证号或统一社会信用代码"}])
+        try:
+            applicant_id = check_resident_id(applicant_id) if found.applicant_type == "自然人" else check_credit_code(applicant_id)
+        except InvalidNumber as error:
+            raise Problem("validation-error", error.message,
+                          errors=[{"field": "body.applicant_id", "code": error.code, "message": error.message}]) from None
+        applicant_type, account = found.applicant_type, None
+        applicant_name = (applicant_name or "").strip() or None
+        if applicant_name is None:
+            raise Problem("validation-error", "窗口代办须填写申请人姓名或名称",
+                          errors=[{"field": "body.applicant_name", "code": "required", "message": "请填写申请人"}])
+    else:
+        if user is None or (user.resident_id is None and user.credit_code is None):
+            raise Problem("permission-denied", "网上申请须以个人或企业账户登录")
+        applicant_type = "自然人" if user.resident_id else "法人"
+        if found.applicant_type and applicant_type != found.applicant_type:
+            raise Problem("validation-error", f"「{found.name}」由{found.applicant_type}申请，请使用相应账户登录")
+        applicant_id, applicant_name, account = user.resident_id or user.credit_code, user.display_name, str(user.id)
+    cleaned = _check_form(found, form)
+    definition = _current_definition(db, found.process_key)
+    record, missing = _materials(db, found, provided, applicant_id, principal)
+    application = Application(
+        number=new_number("BJ"), subject_kind=found.kind, subject_code=found.code, name=found.name,
+        channel="window" if window else "online", applicant_type=applicant_type, applicant_id=applicant_id,
+        applicant_name=applicant_name, applicant_account=account, submitted_by=principal.actor_id,
+        idempotency_key=idempotency_key, form=json.dumps(cleaned, ensure_ascii=False),
+        materials=json.dumps(record, ensure_ascii=False), status=ApplicationStatus.SUBMITTED,
+        definition_id=definition.id, limit_days=found.limit_days, created_at=utcnow())
+    db.add(application)
+    try:
+        db.flush()
+    except IntegrityError:  # the same key submitted concurrently: the first one wins
+        db.rollback()
+        existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
+                                                       Application.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return existing, False
+    channel = "窗口代办" if window else "网上申请"
+    _step(db, application, principal, "submitted", f"{channel}：{found.name}")
+    if missing and not window:
+        # The rules check online applications: everything missing is told at once (一次性告知).
+        application.status, application.status_reason = ApplicationStatus.RETURNED, "请补齐以下材料后再次提交：" + "；".join(missing)
+        _step(db, application, audit.SYSTEM, "returned", application.status_reason)
+    audit.record(db, actor=principal, action="cases.submit", object_type="application", object_id=application.number,
+                 details={"subject": found.code, "channel": application.channel, "missing": len(missing)})
+    _tell_applicant(db, application, f"办件 {application.number} 已提交",
+                    application.status_reason or "等待窗口受理。")
+    return application, True
+
+
+def resubmit(db: Session, application: Application, principal: Principal, *, form: dict[str, Any] | None,
+             provided: list[str]) -> Application:
+    """The applicant completes what acceptance asked for, once, and the application goes back to the window."""
+    if application.status != ApplicationStatus.RETURNED:
+        raise Problem("conflict", f"办件 {application.number} 当前{_label(application)}，不需要补正")
+    found = _subject_of(db, application)
+    if form is not None:
+        application.form = json.dumps(_check_form(found, form), ensure_ascii=False)
+    earlier = [m["name"] for m in json.loads(application.materials) if m["how"] == "provided"]
+    record, missing = _materials(db, found, earlier + provided, application.applicant_id, principal)
+    application.materials = json.dumps(record, ensure_ascii=False)
+    if missing:
+        application.status_reason = "仍缺以下材料：" + "；".join(missing)
+    else:
+        application.status, application.status_reason = ApplicationStatus.SUBMITTED, None
+    _step(db, application, principal, "resubmitted", "申请人补正后重新提交" + (f"（{application.status_reason}）" if missing else ""))
+    _flush(db, application)
+    return application
+
+
+def _label(application: Application) -> str:
+    from tongban.cases.models import STATUS_LABELS
+
+    return f"为「{STATUS_LABELS[ApplicationStatus(application.status)]}」"
+
+
+def _subject_of(db: Session, application: Application) -> Subject:
+    if application.subject_kind == "bundle":
+        return subject(db, bundle=application.subject_code)
+    return subject(db, item=application.subject_code, applicant_type=application.applicant_type)
+
+
+def accept(db: Session, application: Application, actor: Principal, *, decision: str, reason: str | None,
+           missing: list[str]) -> Application:
+    """受理: accept (the clock starts), refuse with a reason, or ask once for a complete supplement list."""
+    if application.status != ApplicationStatus.SUBMITTED:
+        raise Problem("already-decided", f"办件 {application.number} 当前{_label(application)}，不能再作受理决定")
+    reason = (reason or "").strip()
+    if decision == "refuse":
+        if not reason:
+            raise Problem("validation-error", "不予受理须说明理由",
+                          errors=[{"field": "body.reason", "code": "required", "message": "请填写不予受理的理由"}])
+        application.status, application.status_reason, application.finished_at = ApplicationStatus.NOT_ACCEPTED, reason, utcnow()
+        _step(db, application, actor, "not_accepted", f"不予受理：{reason}")
+        _tell_applicant(db, application, f"办件 {application.number} 不予受理", reason)
+    elif decision == "supplement":
+        wanted = [m.strip() for m in missing if m and m.strip()]
+        if not wanted:
+            raise Problem("validation-error", "一次性告知补正须列出全部需补正的材料",
+                          errors=[{"field": "body.missing", "code": "required", "message": "请列出需补正的材料"}])
+        application.status = ApplicationStatus.RETURNED
+        application.status_reason = "请一次性补正：" + "；".join(wanted) + (f"（{reason}）" if reason else "")
+        _step(db, application, actor, "returned", application.status_reason)
+        _tell_applicant(db, application, f"办件 {application.number} 需补正材料", application.status_reason)
+    else:
+        definition = _parsed(application.definition)
+        department = None
+        if application.subject_kind == "item":
+            department = items.published_item(db, application.subject_code)[0]["department"]
+        step = engine.start(definition, item_department=department,
+                            item_code=application.subject_code if application.subject_kind == "item" else None,
+                            data={"application": application.number})
+        today = _today()
+        application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
+        _set_due(db, application)
+        _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {application.due_on}）"
+              if application.limit_days is not None else "已受理")
+        _sync(db, application, step, actor)
+        _tell_applicant(db, application, f"办件 {application.number} 已受理", f"预计 {application.due_on} 前办结。")
+    audit.record(db, actor=actor, action="cases.accept", object_type="application", object_id=application.number,
+                 details={"decision": decision})
+    _flush(db, application)
+    return application
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _set_due(db: Session, application: Application) -> None:
+    if application.accepted_on is None or application.limit_days is None:
+        application.due_on = None
+        return
+    calendar = WorkingCalendar.load(db)
+    application.due_on = calendar.add_working_days(application.accepted_on,
+                                                   application.limit_days + application.paused_days).due
+
+
+def remaining_days(db: Session, application: Application) -> int | None:
+    """Working days left on the clock (negative when overdue); None before acceptance or after the end."""
+    if application.due_on is None or application.status in FINISHED:
+        return None
+    calendar = WorkingCalendar.load(db)
+    today = application.paused_since or _today()
+    if today <= application.due_on:
+        return calendar.working_days_between(today, application.due_on)
+    return -calendar.working_days_between(application.due_on, today)
+
+
+# ------------------------------------------------------------------ tasks
+
+def _sync(db: Session, application: Application, step: engine.Step, actor) -> None:
+    """Make the task rows, the status and the clock agree with the engine's state."""
+    application.workflow = step.state
+    now = utcnow()
+    known = {t.engine_task_id: t for t in db.scalars(select(CaseTask).where(
+        CaseTask.application_id == application.id, CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED))))}
+    open_ids = {task.id for task in step.open_tasks}
+    for task_id, row in known.items():
+        if task_id not in open_ids:
+            row.status = TaskStatus.CANCELLED
+            _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
+    departments: dict[str, Any] = {}
+    for task in step.open_tasks:
+        if task.id in known:
+            continue
+        department = None
+        if task.department != "APPLICANT":
+            department = departments.get(task.department) or org.get_by_code_or_404(db, task.department)
+            departments[task.department] = department
+        db.add(CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
+                        kind=task.kind, item_code=task.item_code, department_id=department.id if department else None,
+                        status=TaskStatus.OPEN, opened_at=now))
+        if department is not None:
+            notify(db, department_id=department.id, role="reviewer", kind="cases.task",
+                   link="/staff/tasks", title=f"新的待办：{task.name}",
+                   body=f"办件 {application.number}（{application.name}，{application.applicant_name}）")
+    supplementing = any(t.kind == "supplement" for t in step.open_tasks)
+    if supplementing and application.paused_since is None:
+        application.paused_since, application.status = _today(), ApplicationStatus.SUPPLEMENT
+    elif not supplementing and application.paused_since is not None:
+        calendar = WorkingCalendar.load(db)
+        application.paused_days += calendar.working_days_between(application.paused_since, _today())
+        application.paused_since = None
+        application.status = ApplicationStatus.PROCESSING
+        _set_due(db, application)
+    if step.finished:
+        application.status = ApplicationStatus.APPROVED if step.outcome == "approved" else ApplicationStatus.REFUSED
+        application.finished_at = now
+        verdict = "准予" if step.outcome == "approved" else "不予许可"
+        _step(db, application, actor, "finished", f"办结：{verdict}")
+        _tell_applicant(db, application, f"办件 {application.number} 已办结（{verdict}）", "请在「我的办件」查看结果。")
+
+
+def _code(task: CaseTask) -> str | None:
+    return task.department.code if task.department else None
+
+
+def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:
+    query = select(CaseTask).where(CaseTask.id == task_id)
+    task = db.scalar(query.with_for_update() if lock else query)
+    if task is None:
+        raise Problem("not-found", f"没有编号为 {task_id} 的待办")
+    return task
+
+
+def check_task_department(db: Session, principal: Principal, task: CaseTask, action: str) -> None:
+    if task.department is None or not principal.can_for_department(Permission.CASES_REVIEW, task.department_id):
+        from tongban.core.auth import deny
+
+        raise deny(db, principal, slug="department-scope", action=action,
+                   detail=f"该待办属于{task.department.name if task.department else '申请人'}，不是本部门的待办")
+
+
+def queue(db: Session, principal: Principal, *, status: str | None = None, limit: int = 200) -> list[CaseTask]:
+    query = select(CaseTask).order_by(CaseTask.opened_at, CaseTask.id).limit(limit)
+    if not principal.can_for_department(Permission.CASES_REVIEW, None):
+        query = query.where(CaseTask.department_id == principal.department_id)
+    if status:
+        query = query.where(CaseTask.status == status)
+    else:
+        query = query.where(CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED)))
+    return list(db.scalars(query))
+
+
+def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
+    check_task_department(db, principal, task, "cases.claim")
+    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+        raise _decided(task)
+    if task.status == TaskStatus.CLAIMED and task.claimed_by != principal.actor_name:
+        raise Problem("conflict", f"该待办已由{task.claimed_by}认领")
+    task.status, task.claimed_by = TaskStatus.CLAIMED, principal.actor_name
+    _flush(db, task)
+    return task
+
+
+def _decided(task: CaseTask) -> Problem:
+    if task.status == TaskStatus.CANCELLED:
+        return Problem("task-finished", f"「{task.name}」已因办件终止而结束")
+    return Problem("task-finished", f"「{task.name}」已由{task.decided_by}办理：{DECISION_LABELS.get(task.decision, task.decision)}"
+                   + (f"（{task.opinion}）" if task.opinion else ""))
+
+
+def decide(db: Session, task_id: int, principal: Principal, *, decision: str, opinion: str,
+           version: int | None) -> CaseTask:
+    """A reviewer's decision on a task; of two reviewers deciding the same task, one wins."""
+    task = task_or_404(db, task_id)
+    check_task_department(db, principal, task, "cases.decide")
+    application = _locked(db, task.application_id)
+    db.refresh(task)  # after the application's lock: the task as the last writer left it
+    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+        raise _decided(task)
+    if version is not None and version != task.row_version:
+        raise Problem("stale-version", f"「{task.name}」已被他人更新（当前版本 {task.row_version}，您提交的是 {version}），请刷新后再办理")
+    if task.status == TaskStatus.CLAIMED and task.claimed_by != principal.actor_name:
+        raise Problem("conflict", f"该待办已由{task.claimed_by}认领")
+    opinion = (opinion or "").strip()
+    if decision in ("refuse", "supplement") and not opinion:
+        raise Problem("validation-error", "不予许可或退回补正须填写意见",
+                      errors=[{"field": "body.opinion", "code": "required", "message": "请填写意见"}])
+    try:
+        step = engine.advance(application.workflow, task.engine_task_id, decision=decision, opinion=opinion)
+    except engine.ProcessError as error:
+        raise Problem("task-finished", "；".join(error.problems)) from None
+    task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
+    task.decided_by, task.decided_at = principal.actor_name, utcnow()
+    _step(db, application, principal, "decided", f"{task.name}：{DECISION_LABELS[decision]}" + (f"。意见：{opinion}" if opinion else ""),
+          _code(task))
+    if decision == "approve":
+        _results(db, application, task, principal)
+    elif decision == "supplement":
+        _tell_applicant(db, application, f"办件 {application.number} 需补正", f"{task.name}：{opinion}（补正期间办理时限暂停）")
+    _sync(db, application, step, principal)
+    audit.record(db, actor=principal, action="cases.decide", object_type="application", object_id=application.number,
+                 details={"task": task.key, "decision": decision})
+    _flush(db, task)
+    return task
+
+
+def supply(db: Session, application: Application, principal: Principal, *, note: str, provided: list[str]) -> Application:
+    """The applicant answers a department's supplement request: the review reopens, the clock resumes."""
+    task = db.scalar(select(CaseTask).where(CaseTask.application_id == application.id, CaseTask.kind == "supplement",
+                                            CaseTask.status == TaskStatus.OPEN).order_by(CaseTask.id).limit(1))
+    if task is None:
+        raise Problem("conflict", f"办件 {application.number} 当前{_label(application)}，没有待补正的内容")
+    application = _locked(db, application.id)
+    db.refresh(task)
+    if task.status != TaskStatus.OPEN:
+        raise Problem("task-finished", "补正已提交，请勿重复提交")
+    step = engine.advance(application.workflow, task.engine_task_id, data={"supplement": note})
+    task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, utcnow()
+    task.opinion = (note or "").strip()[:2000] or None
+    _step(db, application, principal, "supplied", "申请人已补正" + (f"：{task.opinion}" if task.opinion else "")
+          + (f"（补交：{'、'.join(provided)}）" if provided else ""))
+    _sync(db, application, step, principal)
+    _flush(db, application)
+    return application
+
+
+def _locked(db: Session, application_id: int) -> Application:
+    """The application, its row locked for this transaction: writers of one case take turns."""
+    db.execute(select(Application.id).where(Application.id == application_id).with_for_update())
+    return db.scalar(select(Application).where(Application.id == application_id)
+                     .execution_options(populate_existing=True))
+
+
+def _flush(db: Session, row) -> None:
+    try:
+        db.flush()
+    except StaleDataError:
+        db.rollback()
+        raise Problem("stale-version", "该办件刚被他人更新，请刷新后重试") from None
+
+
+# ------------------------------------------------------------------ results
+
+def _results(db: Session, application: Application, task: CaseTask, actor: Principal) -> None:
+    """The item's result: its electronic licence, and what belongs in a base registry, written there
+    through the authoritative department (the reviewer's own)."""
+    document, _version = items.published_item(db, task.item_code)
+    for result in document["results"]:
+        if result.get("licence"):
+            number = f"{task.item_code[-6:]}{date.today():%Y%m%d}{_RANDOM.randrange(10**6):06d}"
+            db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result["name"],
+                           holder_id=application.applicant_id, holder_name=application.applicant_name,
+                           issued_by=task.department.name, issued_at=utcnow()))
+            _step(db, application, actor, "licence", f"核发电子证照「{result['name']}」，证照编号 {number}", _code(task))
+    effect = REGISTRY_EFFECTS.get(task.item_code)
+    if effect is not None:
+        effect(db, application, task, actor)
+
+
+def _new_enterprise(db: Session, application: Application, task: CaseTask, actor) -> None:
+    form = json.loads(application.form)
+    for _attempt in range(5):
+        code = new_credit_code("310115", _RANDOM)
+        if registry.current_row(db, LEGAL_ENTITIES, code) is None:
+            break
+    today = date.today()
+    values = {"name": form["enterprise_name"], "entity_type": form.get("entity_type", "有限责任公司"),
+              "legal_representative_id": application.applicant_id, "legal_representative_name": application.applicant_name,
+              "registered_capital": float(form["registered_capital"]) if form.get("registered_capital") else None,
+              "currency": "人民币", "established_on": today, "approved_on": today,
+              "registered_address": form.get("registered_address"), "business_scope": form.get("business_scope"),
+              "registration_authority": task.department.name, "status": "存续"}
+    registry.write(db, registry=LEGAL_ENTITIES, key=code, values={k: v for k, v in values.items() if v is not None},
+                   department=task.department, actor=actor, reason=f"企业设立登记（办件 {application.number}）")
+    form["credit_code"] = code
+    application.form = json.dumps(form, ensure_ascii=False)
+    _step(db, application, actor, "registry", f"新设企业已登记入法人库，统一社会信用代码 {code}", _code(task))
+
+
+def _entity_field(column: str, value: str, what: str):
+    def effect(db: Session, application: Application, task: CaseTask, actor) -> None:
+        code = json.loads(application.form).get("credit_code") or (
+            application.applicant_id if application.applicant_type == "法人" else None)
+        if not code or registry.current_row(db, LEGAL_ENTITIES, code) is None:
+            return  # no enterprise in the registry yet: nothing to record there
+        registry.write(db, registry=LEGAL_ENTITIES, key=code, values={column: value}, department=task.department,
+                       actor=actor, reason=f"{what}（办件 {application.number}）")
+        _step(db, application, actor, "registry", f"法人库「{what}」已更新", _code(task))
+    return effect
+
+
+REGISTRY_EFFECTS = {
+    "000121004000": _new_enterprise,  # 企业设立登记 → 市场监管 registers the enterprise
+    "000123004000": _entity_field("tax_registration_status", "正常", "税务登记状态"),
+    "000112004000": _entity_field("social_insurance_registered", "已登记", "社会保险登记"),
+    "000117004000": _entity_field("housing_fund_registered", "已登记", "公积金缴存登记"),
+}
+
+
+# ------------------------------------------------------------------ reading
+
+def select_by_number(number: str):
+    return select(Application).where(Application.number == number.strip().upper()[:32])
+
+
+def application_or_404(db: Session, number: str) -> Application:
+    row = db.scalar(select_by_number(number))
+    if row is None:
+        raise Problem("not-found", f"没有编号为「{number}」的办件")
+    return row
+
+
+def may_read(db: Session, principal: Principal, application: Application) -> bool:
+    if principal.actor_type == "user" and application.applicant_account == str(principal.actor_id):
+        return True
+    if principal.can_for_department(Permission.CASES_READ, None):
+        return True
+    if principal.can(Permission.CASES_READ) and principal.department_id is not None:
+        return db.scalar(select(CaseTask.id).where(CaseTask.application_id == application.id,
+                                                   CaseTask.department_id == principal.department_id).limit(1)) is not None
+    return False
+
+
+def shared_data(db: Session, principal: Principal, application: Application) -> dict[str, Any]:
+    """What the base registries hold of the applicant, for the reviewer: read with the case as purpose, audited."""
+    registry_def = REGISTRIES["persons" if application.applicant_type == "自然人" else "legal_entities"]
+    row = registry.current_row(db, registry_def, application.applicant_id)
+    if row is None:
+        return {}
+    registry.audit_read(db, principal, registry_def, application.applicant_id, f"审查办件 {application.number}", True)
+    values, _masked = registry.present(registry_def, row, clear=True)
+    return {"registry": registry_def.label, "values": {registry_def.by_name[k].label: v for k, v in values.items()
+                                                       if v not in (None, "") and k in registry_def.by_name}}
+
+
+def timeline(db: Session, application: Application) -> list[CaseStep]:
+    return list(db.scalars(select(CaseStep).where(CaseStep.application_id == application.id).order_by(CaseStep.id)))
+
+
+def tasks_of(db: Session, application: Application) -> list[CaseTask]:
+    return list(db.scalars(select(CaseTask).where(CaseTask.application_id == application.id).order_by(CaseTask.id)))
+
+
+def licences_of(db: Session, application: Application) -> list[Licence]:
+    return list(db.scalars(select(Licence).where(Licence.application_id == application.id).order_by(Licence.id)))
+
+
+def mine(db: Session, principal: Principal, limit: int = 100) -> list[Application]:
+    return list(db.scalars(select(Application).where(Application.applicant_account == str(principal.actor_id))
+                           .order_by(Application.id.desc()).limit(limit)))
+
+
+def window_queue(db: Session, limit: int = 200) -> list[Application]:
+    return list(db.scalars(select(Application).where(Application.status == ApplicationStatus.SUBMITTED)
+                           .order_by(Application.id).limit(limit)))

@@ -1,0 +1,284 @@
+"""一口受理、协同办理: both demo bundles end to end through the API, on every engine — parallel
+tasks in several departments, the join, a refusal ending the bundle, a supplement pausing and
+resuming the clock — and every kind of bad input refused."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import assert_problem
+
+from tongban import demo
+from tongban.cases import service
+
+ENTERPRISE_FORM = {"applicant_name": "张伟", "applicant_id": demo.CITIZEN.username, "phone": "13812345678",
+                   "enterprise_name": "上海张伟测试科技有限公司", "entity_type": "有限责任公司", "registered_capital": "100",
+                   "registered_address": "上海市浦东新区张江路100号", "business_scope": "软件开发；信息技术咨询服务",
+                   "seal_count": "3", "employees": "5", "housing_fund_rate": "7"}
+ROAD_FORM = {"entity_name": "上海浦江示范科技有限公司", "credit_code": demo.ENTERPRISE.username, "legal_representative": "张伟",
+             "phone": "021-58881234", "project_name": "张江路通信管道新建工程", "location": "张江路（科苑路至碧波路）",
+             "length_m": "320", "method": "开挖施工", "period": "2026年12月1日至12月20日"}
+
+
+def _form(client, headers, **query) -> dict:
+    response = client.get("/api/v1/applications/forms", params=query, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _apply(client, headers, *, bundle: str, form: dict, key: str | None = None, **extra) -> dict:
+    materials = [m["name"] for m in _form(client, headers, bundle=bundle)["materials"] if not m["exempt"]]
+    response = client.post("/api/v1/applications", headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex},
+                           json={"bundle": bundle, "form": form, "materials": materials, **extra})
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _accept(client, as_role, number: str) -> dict:
+    response = client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"},
+                           headers=as_role("clerk"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _open(client, headers, number: str) -> list[dict]:
+    return [t for t in client.get("/api/v1/tasks", headers=headers).json()["items"] if t["application"] == number]
+
+
+def _decide(client, headers, task: dict, decision: str = "approve", opinion: str = "", **extra):
+    return client.post(f"/api/v1/tasks/{task['id']}/decision", headers=headers,
+                       json={"decision": decision, "opinion": opinion, "version": task["version"], **extra})
+
+
+def _approve_only_task(client, headers, number: str) -> None:
+    [task] = _open(client, headers, number)
+    response = _decide(client, headers, task, opinion="材料齐全，符合条件")
+    assert response.status_code == 200, response.text
+
+
+def _read(client, headers, number: str) -> dict:
+    response = client.get(f"/api/v1/applications/{number}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_enterprise_setup_end_to_end(client, as_role, monkeypatch):
+    citizen = as_role(demo.CITIZEN.username)
+    form = _form(client, citizen, bundle="enterprise-setup")
+    prefilled = {f["key"]: f for f in form["fields"]}
+    assert prefilled["applicant_name"]["value"] == "张伟" and "公安" in prefilled["applicant_name"]["source"]
+    assert prefilled["applicant_id"]["value"] == demo.CITIZEN.username
+    exempt = {m["name"]: m for m in form["materials"] if m["exempt"]}
+    assert exempt["营业执照"]["from_item"] == "企业设立登记"  # produced by the bundle itself, never uploaded
+
+    current = [date(2026, 3, 2)]  # a Monday: the day of acceptance
+    monkeypatch.setattr(service, "_today", lambda: current[0])
+
+    key = uuid.uuid4().hex
+    application = _apply(client, citizen, bundle="enterprise-setup", form=ENTERPRISE_FORM, key=key)
+    again = _apply(client, citizen, bundle="enterprise-setup", form=ENTERPRISE_FORM, key=key)
+    assert again["number"] == application["number"]  # the retry created nothing
+    number = application["number"]
+    assert application["status"] == "submitted" and application["channel"] == "online"
+    accepted = _accept(client, as_role, number)
+    assert accepted["status"] == "processing" and accepted["accepted_on"] == "2026-03-02"
+    assert accepted["due_on"] == "2026-03-06"  # 4 working days
+
+    # 营业执照 first; its approval opens four departments' tasks at the same time.
+    _approve_only_task(client, as_role("reviewer"), number)
+    reviewers = {code: as_role(name) for code, name in (("PD-GA", "reviewer.ga"), ("PD-SW", "reviewer.sw"),
+                                                       ("PD-RS", "reviewer.rs"), ("PD-GJJ", "reviewer.gjj"))}
+    open_now = {code: _open(client, headers, number) for code, headers in reviewers.items()}
+    assert all(len(tasks) == 1 for tasks in open_now.values()), open_now
+    entity_code = _read(client, citizen, number)["form"]["credit_code"]  # registered by 市场监管
+    assert client.get(f"/api/v1/registries/legal-entities/{entity_code}", headers=as_role("clerk")).status_code == 200
+
+    # 税务 asks for a supplement on Wednesday: the clock stops; the applicant answers on the next Monday.
+    current[0] = date(2026, 3, 4)
+    assert _decide(client, reviewers["PD-SW"], open_now["PD-SW"][0], "supplement", "请补充存款账户账号报告的银行盖章页").status_code == 200
+    paused = _read(client, citizen, number)
+    assert paused["status"] == "supplement" and paused["paused"] and paused["remaining_days"] == 2
+    current[0] = date(2026, 3, 9)
+    assert _read(client, citizen, number)["remaining_days"] == 2  # a paused clock does not run
+    supplied = client.post(f"/api/v1/applications/{number}/supplement", headers=citizen,
+                           json={"note": "已上传银行盖章页", "materials": ["存款账户账号报告"]})
+    assert supplied.status_code == 200, supplied.text
+    resumed = supplied.json()
+    assert resumed["status"] == "processing" and not resumed["paused"]
+    assert resumed["paused_days"] == 3  # Thu, Fri, Mon
+    assert resumed["due_on"] == "2026-03-11" and resumed["remaining_days"] == 2
+
+    # The join waits for every branch.
+    for code in ("PD-GA", "PD-RS"):
+        assert _decide(client, reviewers[code], open_now[code][0], opinion="同意").status_code == 200
+    assert _read(client, citizen, number)["status"] == "processing"
+    [sw_again] = _open(client, reviewers["PD-SW"], number)
+    assert sw_again["id"] != open_now["PD-SW"][0]["id"]  # the review reopened after the supplement
+    assert _decide(client, reviewers["PD-SW"], sw_again, opinion="同意").status_code == 200
+    assert _read(client, citizen, number)["status"] == "processing"
+    assert _decide(client, reviewers["PD-GJJ"], open_now["PD-GJJ"][0], opinion="同意").status_code == 200
+
+    done = _read(client, citizen, number)
+    assert done["status"] == "approved" and done["finished_at"]
+    assert [lic["name"] for lic in done["licences"]] == ["营业执照（含电子营业执照）"]
+    entity = client.get(f"/api/v1/registries/legal-entities/{entity_code}", headers=as_role("clerk")).json()
+    values = entity.get("values", entity)
+    assert values["tax_registration_status"] == "正常" and values["social_insurance_registered"] == "已登记"
+    assert values["housing_fund_registered"] == "已登记"
+    texts = [step["text"] for step in done["timeline"]]
+    assert any("已受理" in t for t in texts) and any("办结：准予" in t for t in texts)
+    assert number in [a["number"] for a in client.get("/api/v1/applications/mine", headers=citizen).json()["items"]]
+    notes = client.get("/api/v1/notifications", headers=citizen).json()
+    assert any(number in n["title"] and "办结" in n["title"] for n in notes)
+
+
+def test_a_refusal_in_one_branch_ends_the_bundle(client, as_role):
+    citizen = as_role(demo.CITIZEN.username)
+    number = _apply(client, citizen, bundle="enterprise-setup",
+                    form={**ENTERPRISE_FORM, "enterprise_name": "上海张伟拒绝测试有限公司"})["number"]
+    _accept(client, as_role, number)
+    _approve_only_task(client, as_role("reviewer"), number)
+    [ga_task] = _open(client, as_role("reviewer.ga"), number)
+    [rs_task] = _open(client, as_role("reviewer.rs"), number)
+    assert _decide(client, as_role("reviewer.rs"), rs_task, "refuse", "参保单位信息与营业执照不一致").status_code == 200
+    ended = _read(client, citizen, number)
+    assert ended["status"] == "refused"
+    assert {t["status"] for t in ended["tasks"] if t["id"] not in (rs_task["id"],)} >= {"cancelled"}
+    assert not _open(client, as_role("reviewer.sw"), number)
+    problem = assert_problem(_decide(client, as_role("reviewer.ga"), ga_task), 409, "task-finished")
+    assert "终止" in problem["detail"]
+
+
+def test_road_excavation_runs_its_prerequisites_in_order_and_in_parallel(client, as_role):
+    company = as_role(demo.ENTERPRISE.username)
+    form = _form(client, company, bundle="road-excavation")
+    assert {f["key"]: f["value"] for f in form["fields"]}["credit_code"] == demo.ENTERPRISE.username
+    number = _apply(client, company, bundle="road-excavation", form=ROAD_FORM)["number"]
+    _accept(client, as_role, number)
+    jsjt, cgzf = as_role("reviewer.jsjt"), as_role("reviewer.cgzf")
+    assert not _open(client, jsjt, number)  # the planning permit comes first
+    _approve_only_task(client, as_role("reviewer.ghzy"), number)
+    jsjt_tasks, cgzf_tasks = _open(client, jsjt, number), _open(client, cgzf, number)
+    assert sorted(t["item"] for t in jsjt_tasks) == ["000115004000", "000115007000"]
+    assert [t["item"] for t in cgzf_tasks] == ["000116004000"]  # two departments at the same time
+    for task in jsjt_tasks:
+        assert _decide(client, jsjt, task, opinion="同意").status_code == 200
+    assert [t["item"] for t in _open(client, jsjt, number)] == []  # the join still waits for 城管
+    assert _decide(client, cgzf, cgzf_tasks[0], opinion="同意").status_code == 200
+    [final] = _open(client, jsjt, number)
+    assert final["item"] == "000115010000"
+    assert _decide(client, jsjt, final, opinion="准予挖掘").status_code == 200
+    done = _read(client, company, number)
+    assert done["status"] == "approved"
+    assert {lic["name"] for lic in done["licences"]} == {"建设工程规划许可证", "道路挖掘（占用）许可决定书"}
+
+
+def test_decisions_are_refused_when_they_should_be(client, as_role):
+    citizen = as_role(demo.CITIZEN.username)
+    number = _apply(client, citizen, bundle="enterprise-setup",
+                    form={**ENTERPRISE_FORM, "enterprise_name": "上海张伟校验测试有限公司"})["number"]
+    _accept(client, as_role, number)
+    [task] = _open(client, as_role("reviewer"), number)
+    assert_problem(_decide(client, as_role("reviewer.ga"), task), 403, "department-scope")
+    assert_problem(_decide(client, citizen, task), 403, "permission-denied")
+    assert_problem(_decide(client, as_role("reviewer"), {**task, "version": task["version"] + 5}), 409, "stale-version")
+    assert_problem(_decide(client, as_role("reviewer"), task, "refuse", ""), 422, "validation-error")
+    assert _decide(client, as_role("reviewer"), task).status_code == 200
+    problem = assert_problem(_decide(client, as_role("reviewer"), task), 409, "task-finished")
+    assert "李建国" in problem["detail"] and "同意" in problem["detail"]  # the loser sees the decision
+    assert_problem(client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"},
+                               headers=as_role("clerk")), 409, "already-decided")
+
+
+def test_two_reviewers_deciding_at_once_one_wins(client, as_role):
+    citizen = as_role(demo.CITIZEN.username)
+    number = _apply(client, citizen, bundle="enterprise-setup",
+                    form={**ENTERPRISE_FORM, "enterprise_name": "上海张伟并发测试有限公司"})["number"]
+    _accept(client, as_role, number)
+    _approve_only_task(client, as_role("reviewer"), number)
+    [task] = _open(client, as_role("reviewer.rs"), number)
+    reviewers = [as_role("reviewer.rs"), as_role("head")]  # 人社局's reviewer and its head
+    barrier, results = threading.Barrier(2), []
+
+    def decide(headers):
+        with TestClient(client.app) as own:
+            barrier.wait()
+            results.append(_decide(own, headers, task, opinion="同意"))
+
+    threads = [threading.Thread(target=decide, args=(h,)) for h in reviewers]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    loser = next(r for r in results if r.status_code == 409).json()
+    assert loser["type"] in ("/problems/task-finished", "/problems/stale-version")
+
+
+def test_acceptance_refusal_and_one_complete_supplement_list(client, as_role):
+    clerk = as_role("clerk")
+    citizen = as_role(demo.CITIZEN.username)
+    # Online, with materials missing: the rules return it at once with everything that is missing.
+    incomplete = client.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex},
+                             json={"bundle": "enterprise-setup", "form": ENTERPRISE_FORM, "materials": []}).json()
+    assert incomplete["status"] == "returned"
+    assert "企业登记申请书" in incomplete["status_reason"] and "社会保险登记表" in incomplete["status_reason"]
+    materials = [m["name"] for m in _form(client, citizen, bundle="enterprise-setup")["materials"] if not m["exempt"]]
+    again = client.post(f"/api/v1/applications/{incomplete['number']}/resubmission", headers=citizen,
+                        json={"materials": materials}).json()
+    assert again["status"] == "submitted"
+    # At the window, the clerk asks once for the complete list, then refuses with a reason.
+    window = client.post("/api/v1/applications", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex},
+                         json={"bundle": "enterprise-setup", "form": ENTERPRISE_FORM, "materials": materials,
+                               "applicant_id": demo.CITIZEN.username, "applicant_name": "张伟"})
+    assert window.status_code == 201 and window.json()["channel"] == "window"
+    number = window.json()["number"]
+    assert_problem(client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
+                               json={"decision": "supplement", "missing": []}), 422, "validation-error")
+    returned = client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
+                           json={"decision": "supplement", "missing": ["房屋租赁合同", "股东会决议"]}).json()
+    assert returned["status"] == "returned" and "房屋租赁合同；股东会决议" in returned["status_reason"]
+    assert client.post(f"/api/v1/applications/{number}/resubmission", headers=clerk, json={}).json()["status"] == "submitted"
+    refused = client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
+                          json={"decision": "refuse", "reason": "拟设企业名称与已登记企业重名"}).json()
+    assert refused["status"] == "not_accepted" and refused["status_reason"] == "拟设企业名称与已登记企业重名"
+    status = client.get(f"/api/v1/applications/{number}/status", params={"applicant_id": demo.CITIZEN.username})
+    assert status.status_code == 200 and status.json()["status"] == "not_accepted"
+    assert_problem(client.get(f"/api/v1/applications/{number}/status", params={"applicant_id": "310115199001011234"}),
+                   404, "not-found")
+
+
+@pytest.mark.parametrize("form, field", [
+    ({**ENTERPRISE_FORM, "registered_capital": "一百万"}, "body.form.registered_capital"),
+    ({**ENTERPRISE_FORM, "entity_type": "上市公司"}, "body.form.entity_type"),
+    ({k: v for k, v in ENTERPRISE_FORM.items() if k != "enterprise_name"}, "body.form.enterprise_name"),
+    ({**ENTERPRISE_FORM, "hobby": "钓鱼"}, "body.form.hobby"),
+])
+def test_a_bad_form_is_refused_field_by_field(client, as_role, form, field):
+    body = assert_problem(client.post("/api/v1/applications", headers=as_role(demo.CITIZEN.username),
+                                      json={"bundle": "enterprise-setup", "form": form}), 422, "validation-error")
+    assert field in [e["field"] for e in body["errors"]]
+
+
+def test_only_applicants_and_clerks_apply_and_a_company_cannot_take_a_citizens_bundle(client, as_role):
+    assert_problem(client.post("/api/v1/applications", json={"bundle": "enterprise-setup", "form": ENTERPRISE_FORM},
+                               headers=as_role("reviewer")), 403, "permission-denied")
+    assert_problem(client.post("/api/v1/applications", json={"bundle": "enterprise-setup", "form": ENTERPRISE_FORM},
+                               headers=as_role(demo.ENTERPRISE.username)), 422, "validation-error")
+    assert_problem(client.post("/api/v1/applications", json={"bundle": "no-such-thing", "form": {}},
+                               headers=as_role(demo.CITIZEN.username)), 404, "not-found")
+
+
+def test_process_definitions_are_versioned_and_bad_bpmn_is_refused(client, as_role):
+    admin = as_role("admin")
+    listed = client.get("/api/v1/processes", headers=admin).json()["items"]
+    assert {"enterprise_setup", "road_excavation", "single_item"} <= {d["key"] for d in listed}
+    bad = client.post("/api/v1/processes", headers=admin,
+                      files={"file": ("x.bpmn", b"<?xml version='1.0'?>\n<definitions>\n<process id='p'>\n</definitions>",
+                                      "application/xml")})
+    problem = assert_problem(bad, 422, "process-invalid")
+    assert "行" in problem["detail"]
+    assert_problem(client.post("/api/v1/processes", headers=as_role("clerk"),
+                               files={"file": ("x.bpmn", b"<x/>", "application/xml")}), 403, "permission-denied")
