@@ -78,6 +78,15 @@ def application_view(db, application: Application, *, staff: bool) -> dict[str, 
     return view
 
 
+def _timed_response(view: dict[str, Any]) -> JSONResponse:
+    """The answer, with the engine's share of the time as Server-Timing (what the benchmark reads)."""
+    response = JSONResponse(json.loads(_dump(view)))
+    spent = service.engine_ms.get()
+    if spent is not None:
+        response.headers["Server-Timing"] = f"engine;dur={spent:.2f}"
+    return response
+
+
 def task_view(task: CaseTask) -> dict[str, Any]:
     return {"id": task.id, "version": task.row_version, "application": task.application.number,
             "application_name": task.application.name, "key": task.key, "name": task.name, "kind": task.kind,
@@ -172,7 +181,7 @@ def acceptance(number: str, body: AcceptanceIn, db: DbSession,
     application = service.accept(db, service.application_or_404(db, number), principal, decision=body.decision,
                                  reason=body.reason, missing=body.missing)
     db.commit()
-    return application_view(db, application, staff=True)
+    return _timed_response(application_view(db, application, staff=True))
 
 
 @applications.post("/{number}/resubmission", summary="受理前补正后重新提交")
@@ -219,7 +228,7 @@ def read_task(task_id: int, db: DbSession, principal: Annotated[Principal, requi
 def decision(task_id: int, body: DecisionIn, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.decide(db, task_id, principal, decision=body.decision, opinion=body.opinion, version=body.version)
     db.commit()
-    return task_view(task)
+    return _timed_response(task_view(task))
 
 
 @processes.get("", summary="流程定义及其版本")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -43,6 +45,16 @@ from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
 
 SINGLE_ITEM_PROCESS = "single_item"
 _RANDOM = random.SystemRandom()
+# Milliseconds the engine took for this request's step; the API reports it as Server-Timing.
+engine_ms: ContextVar[float | None] = ContextVar("engine_ms", default=None)
+
+
+def _timed(run, *args, **kwargs) -> engine.Step:
+    started = time.perf_counter()
+    try:
+        return run(*args, **kwargs)
+    finally:
+        engine_ms.set((time.perf_counter() - started) * 1000)
 
 
 # ------------------------------------------------------------------ process definitions
@@ -394,7 +406,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         department = None
         if application.subject_kind == "item":
             department = items.published_item(db, application.subject_code)[0]["department"]
-        step = engine.start(definition, item_department=department,
+        step = _timed(engine.start, definition, item_department=department,
                             item_code=application.subject_code if application.subject_kind == "item" else None,
                             data={"application": application.number})
         today = _today()
@@ -546,7 +558,7 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
         raise Problem("validation-error", "不予许可或退回补正须填写意见",
                       errors=[{"field": "body.opinion", "code": "required", "message": "请填写意见"}])
     try:
-        step = engine.advance(application.workflow, task.engine_task_id, decision=decision, opinion=opinion)
+        step = _timed(engine.advance, application.workflow, task.engine_task_id, decision=decision, opinion=opinion)
     except engine.ProcessError as error:
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
@@ -574,7 +586,7 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
     db.refresh(task)
     if task.status != TaskStatus.OPEN:
         raise Problem("task-finished", "补正已提交，请勿重复提交")
-    step = engine.advance(application.workflow, task.engine_task_id, data={"supplement": note})
+    step = _timed(engine.advance, application.workflow, task.engine_task_id, data={"supplement": note})
     task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, utcnow()
     task.opinion = (note or "").strip()[:2000] or None
     _step(db, application, principal, "supplied", "申请人已补正" + (f"：{task.opinion}" if task.opinion else "")
