@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
 from tongban.audit import api as audit_api
-from tongban.cases import api as cases_api
+from tongban.cases import api as cases_api, pages as cases_pages
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_pages.router)
     app.include_router(sharing_pages.router)
     app.include_router(items_pages.router)
+    app.include_router(cases_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 

@@ -35,6 +35,7 @@ from tongban.core.database import utcnow
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
 from tongban.core.permissions import Permission
+from tongban.core import workdays
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service as items
 from tongban.items.service import new_number
@@ -423,7 +424,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
 
 
 def _today() -> date:
-    return date.today()
+    return workdays.today()
 
 
 def _set_due(db: Session, application: Application) -> None:
@@ -619,7 +620,7 @@ def _results(db: Session, application: Application, task: CaseTask, actor: Princ
     document, _version = items.published_item(db, task.item_code)
     for result in document["results"]:
         if result.get("licence"):
-            number = f"{task.item_code[-6:]}{date.today():%Y%m%d}{_RANDOM.randrange(10**6):06d}"
+            number = f"{task.item_code[-6:]}{_today():%Y%m%d}{_RANDOM.randrange(10**6):06d}"
             db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result["name"],
                            holder_id=application.applicant_id, holder_name=application.applicant_name,
                            issued_by=task.department.name, issued_at=utcnow()))
@@ -635,7 +636,7 @@ def _new_enterprise(db: Session, application: Application, task: CaseTask, actor
         code = new_credit_code("310115", _RANDOM)
         if registry.current_row(db, LEGAL_ENTITIES, code) is None:
             break
-    today = date.today()
+    today = _today()
     values = {"name": form["enterprise_name"], "entity_type": form.get("entity_type", "有限责任公司"),
               "legal_representative_id": application.applicant_id, "legal_representative_name": application.applicant_name,
               "registered_capital": float(form["registered_capital"]) if form.get("registered_capital") else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import Request
@@ -9,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from tongban.core.security import new_csrf_token
+from tongban.core.workdays import BEIJING
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +22,14 @@ def _loader() -> ChoiceLoader:
 
 templates = Jinja2Templates(directory=str(PACKAGE_ROOT / "web" / "templates"))
 templates.env.loader = _loader()
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) moment as people in the district read it: Beijing time."""
+    return "" if moment is None else moment.astimezone(BEIJING).strftime(pattern)
+
+
+templates.env.filters["local"] = local_time
 
 
 def csrf_token(request: Request) -> str:

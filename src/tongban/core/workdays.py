@@ -10,13 +10,21 @@ Entries stored for a year the package knows correct the package (the database wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from sqlalchemy import Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.database import Base, UTCDateTime, utcnow
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    """Today in the district (Beijing time), whatever the server's clock zone: deadlines count from it."""
+    return datetime.now(BEIJING).date()
 
 # Fixed-date statutory holidays used for a provisional guess in an unpublished year; the
 # lunar ones (春节, 清明, 端午, 中秋) and the make-up days cannot be guessed.

@@ -26,7 +26,7 @@ from tongban.core.config import Settings
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
-from tongban.core.workdays import WorkingCalendar
+from tongban.core.workdays import WorkingCalendar, today
 from tongban.items import service
 from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, ItemFaq
 from tongban.notifications.service import notify
@@ -112,7 +112,7 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
                        status=ConsultationStatus.ANSWERED_BY_FAQ if answered else ConsultationStatus.OPEN,
                        confidence=confidence, created_at=now)
     if not answered:
-        row.due_on = WorkingCalendar.load(db).add_working_days(now.date(), settings.consultation_response_days).due
+        row.due_on = WorkingCalendar.load(db).add_working_days(today(), settings.consultation_response_days).due
     db.add(row)
     db.flush()
     if not answered:

@@ -12,7 +12,6 @@ import json
 import secrets
 import threading
 import time
-from datetime import date
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -23,6 +22,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
+from tongban.core import workdays
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
 from tongban.items.models import (
@@ -37,7 +37,7 @@ NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: numbers are
 
 def new_number(prefix: str) -> str:
     """A notice or consultation number: dated, unguessable, easy to read aloud."""
-    return f"{prefix}-{date.today():%Y%m%d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+    return f"{prefix}-{workdays.today():%Y%m%d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
 
 
 def canonical(item: dict) -> str:
