@@ -10,9 +10,10 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import assert_problem
+from helpers import assert_problem, bearer
 
 from tongban import demo
+from tongban.app import create_app
 from tongban.cases import service
 
 ENTERPRISE_FORM = {"applicant_name": "张伟", "applicant_id": demo.CITIZEN.username, "phone": "13812345678",
@@ -282,3 +283,64 @@ def test_process_definitions_are_versioned_and_bad_bpmn_is_refused(client, as_ro
     assert "行" in problem["detail"]
     assert_problem(client.post("/api/v1/processes", headers=as_role("clerk"),
                                files={"file": ("x.bpmn", b"<x/>", "application/xml")}), 403, "permission-denied")
+
+
+def test_uploaded_materials_are_checked_by_content_size_and_scanner(client, as_role, app, tmp_path, monkeypatch):
+    citizen = as_role(demo.CITIZEN.username)
+    returned = client.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex},
+                           json={"bundle": "enterprise-setup", "form": {**ENTERPRISE_FORM, "enterprise_name": "上海上传测试有限公司"},
+                                 "materials": []}).json()
+    number = returned["number"]
+    pdf = b"%PDF-1.7\n" + b"0" * 2048
+
+    def upload(material, name, data):
+        return client.post(f"/api/v1/applications/{number}/attachments", headers=citizen,
+                           data={"material": material}, files={"file": (name, data, "application/octet-stream")})
+
+    stored = upload("企业登记申请书", "申请书.pdf", pdf)
+    assert stored.status_code == 201, stored.text
+    entry = next(m for m in stored.json()["materials"] if m["name"] == "企业登记申请书")
+    assert entry["how"] == "provided" and entry["files"][0]["media_type"] == "application/pdf"
+    assert_problem(upload("企业登记申请书", "申请书.pdf", b"MZ\x90\x00 an executable renamed"), 422, "attachment-refused")
+    assert_problem(upload("不存在的材料", "x.pdf", pdf), 422, "validation-error")
+    monkeypatch.setattr(app.state.settings, "attachment_max_mb", 1)
+    assert_problem(upload("社会保险登记表", "big.pdf", b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 1)), 422, "attachment-refused")
+    # The virus-scan hook: any exit status but 0 refuses the file, and nothing is kept.
+    monkeypatch.setattr(app.state.settings, "virus_scan_command", "false {path}")
+    assert_problem(upload("社会保险登记表", "infected.pdf", pdf), 422, "attachment-refused")
+    monkeypatch.setattr(app.state.settings, "virus_scan_command", "true {path}")
+    assert upload("社会保险登记表", "clean.pdf", pdf).status_code == 201
+    kept = list((app.state.settings.data_dir / "attachments" / number).iterdir())
+    assert len(kept) == 2
+    assert_problem(client.post(f"/api/v1/applications/{number}/attachments", headers=as_role("reviewer"),
+                               data={"material": "社会保险登记表"}, files={"file": ("x.pdf", pdf, "application/pdf")}),
+                   403, "permission-denied")
+
+
+def test_a_new_process_version_applies_to_new_cases_only(client, as_role, fresh_database):
+    with TestClient(create_app(fresh_database.settings)) as own:
+        admin, company, clerk = bearer(own, "admin"), bearer(own, demo.ENTERPRISE.username), bearer(own, "clerk")
+        item = "000115013000"  # 建筑工程施工许可证核发: the generic single-item process
+
+        def apply_and_accept() -> dict:
+            form = own.get("/api/v1/applications/forms", params={"item": item}, headers=company).json()
+            values = {f["key"]: f["value"] or "新建厂房施工许可" for f in form["fields"]}
+            materials = [m["name"] for m in form["materials"] if not m["exempt"]]
+            created = own.post("/api/v1/applications", headers={**company, "Idempotency-Key": uuid.uuid4().hex},
+                               json={"item": item, "form": values, "materials": materials}).json()
+            return own.post(f"/api/v1/applications/{created['number']}/acceptance", headers=clerk,
+                            json={"decision": "accept"}).json()
+
+        first = apply_and_accept()
+        assert first["process"] == {"key": "single_item", "version": 1}
+        bpmn = (service.engine.PROCESSES_DIR / "single_item.bpmn").read_text(encoding="utf-8")
+        uploaded = own.post("/api/v1/processes", headers=admin,
+                            files={"file": ("single_item.bpmn", bpmn.replace("单一事项办理", "单一事项办理（2027 版）").encode(),
+                                            "application/xml")})
+        assert uploaded.status_code == 201, uploaded.text
+        assert uploaded.json()["version"] == 2
+        second = apply_and_accept()
+        assert second["process"] == {"key": "single_item", "version": 2}
+        assert own.get(f"/api/v1/applications/{first['number']}", headers=company).json()["process"]["version"] == 1
+        [task] = [t for t in first["tasks"] if t["status"] == "open"]
+        assert task["department"] == "PD-JSJT" and task["item"] == item

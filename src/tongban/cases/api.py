@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -198,6 +198,19 @@ def supplement(number: str, body: SupplyIn, db: DbSession,
     application = service.supply(db, _own(db, principal, number), principal, note=body.note, provided=body.materials)
     db.commit()
     return application_view(db, application, staff=False)
+
+
+@applications.post("/{number}/attachments", status_code=201, summary="上传材料（PDF、OFD、JPG、PNG；按内容识别类型，限制大小，病毒扫描）")
+async def attach(number: str, request: Request, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
+                 material: Annotated[str, Form(max_length=200, description="材料名称，须为本办件需提交的材料")],
+                 file: Annotated[UploadFile, File(description="材料文件")]):
+    settings = request.app.state.settings
+    data = await file.read(settings.attachment_max_mb * 1024 * 1024 + 1)
+    record = service.attach(db, settings, _own(db, principal, number), principal, material=material,
+                            filename=file.filename or "", data=data)
+    db.commit()
+    return {"materials": record}
 
 
 @tasks.get("", summary="本部门待办（队列）")

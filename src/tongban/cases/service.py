@@ -604,6 +604,37 @@ def _locked(db: Session, application_id: int) -> Application:
                      .execution_options(populate_existing=True))
 
 
+def attach(db: Session, settings, application: Application, principal: Principal, *, material: str,
+           filename: str, data: bytes) -> list[dict[str, Any]]:
+    """An uploaded material, checked and kept, recorded against the application's material list."""
+    from tongban.cases import attachments
+
+    if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED, ApplicationStatus.SUPPLEMENT):
+        raise Problem("conflict", f"办件 {application.number} 当前{_label(application)}，不能再上传材料")
+    material = (material or "").strip()
+    if not material:
+        raise Problem("validation-error", "请说明上传的是哪一项材料",
+                      errors=[{"field": "body.material", "code": "required", "message": "请选择材料"}])
+    record = json.loads(application.materials)
+    entry = next((m for m in record if m["name"] == material and not m["exempt"]), None)
+    if entry is None:
+        if application.status != ApplicationStatus.SUPPLEMENT:
+            names = "、".join(m["name"] for m in record if not m["exempt"])
+            raise Problem("validation-error", f"「{material}」不是本办件需要提交的材料；需要：{names}",
+                          errors=[{"field": "body.material", "code": "unknown", "message": "不是本办件的材料"}])
+        entry = {"item": None, "item_name": "补正材料", "name": material, "exempt": False, "shared_resource": None,
+                 "from_item": None}
+        record.append(entry)
+    stored = attachments.store(settings, application.number, filename, data)
+    entry.update({"how": "provided", "note": "已上传", "files": [*entry.get("files", []), stored]})
+    application.materials = json.dumps(record, ensure_ascii=False)
+    _step(db, application, principal, "attachment", f"上传材料「{material}」（{stored['filename']}，{stored['bytes']} 字节）")
+    audit.record(db, actor=principal, action="cases.attach", object_type="application", object_id=application.number,
+                 details={"material": material, "sha256": stored["sha256"], "bytes": stored["bytes"]})
+    _flush(db, application)
+    return record
+
+
 def _flush(db: Session, row) -> None:
     try:
         db.flush()

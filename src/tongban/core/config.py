@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
     relay_enabled: bool = True  # deliver outbox events (and run the deadline scans) from the web process
     deadline_scan_seconds: float = Field(default=300, ge=1)  # how often overdue work is looked for
+    attachment_max_mb: int = Field(default=20, ge=1, le=200)  # one uploaded material
+    virus_scan_command: str | None = None  # e.g. "clamdscan --no-summary {path}"; exit 0 = clean
     consultation_confidence: float = Field(default=0.55, ge=0, le=1)  # below it a person answers
     consultation_response_days: int = Field(default=3, ge=1, le=30)  # working days for that answer
 

@@ -62,6 +62,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "query-too-long": (422, "查询内容过长"),
     "unknown-consultation": (404, "没有该咨询"),
     "process-invalid": (422, "流程定义有误"),
+    "attachment-refused": (422, "上传的材料未通过检查"),
     "task-finished": (409, "该待办已办理或已结束"),
     "stale-version": (409, "数据已被他人更新"),
     "not-found": (404, "请求的资源不存在"),

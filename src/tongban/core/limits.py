@@ -11,11 +11,15 @@ class BodyTooLarge(Exception):
     pass
 
 
+UPLOAD_PATHS = ("/imports", "/attachments")
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over the limit with 413: by Content-Length at once, else while streaming.
 
-    ``upload_limit`` applies to file-upload routes (paths ending in ``/imports``), ``limit`` to
-    everything else; a JSON request never needs megabytes.
+    ``upload_limit`` applies to file-upload routes (paths ending in ``/imports`` or
+    ``/attachments``, which check their own, smaller limits), ``limit`` to everything else; a
+    JSON request never needs megabytes.
     """
 
     def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int) -> None:
@@ -27,7 +31,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"].rstrip("/").endswith("/imports") else self.limit
+        limit = self.upload_limit if scope["path"].rstrip("/").endswith(UPLOAD_PATHS) else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)

@@ -1,0 +1,68 @@
+"""Uploaded materials: checked by type (the file's own bytes, not its name), by size, and by the
+configured virus scanner before anything is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import subprocess
+import uuid
+from pathlib import Path
+
+from tongban.core.config import Settings
+from tongban.core.errors import Problem
+
+# What a material may be, recognised by its first bytes: scans and photos of documents, PDFs, OFD.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"PK\x03\x04", "application/ofd", "ofd"),  # OFD (GB/T 33190) is a zip; checked further below
+)
+SCAN_TIMEOUT_S = 60
+
+
+def _kind(data: bytes) -> tuple[str, str] | None:
+    for magic, media_type, suffix in SIGNATURES:
+        if data.startswith(magic):
+            if suffix == "ofd" and b"OFD.xml" not in data[:4096]:
+                return None  # some other zip (a .docx, an archive): not a material format
+            return media_type, suffix
+    return None
+
+
+def store(settings: Settings, application_number: str, filename: str, data: bytes) -> dict:
+    """Check and keep one uploaded file; returns what the application records of it."""
+    limit = settings.attachment_max_mb * 1024 * 1024
+    if not data:
+        raise Problem("attachment-refused", "上传的文件是空的")
+    if len(data) > limit:
+        raise Problem("attachment-refused", f"文件超过 {settings.attachment_max_mb} MB，请压缩或分页上传")
+    kind = _kind(data)
+    if kind is None:
+        raise Problem("attachment-refused", "只接受 PDF、OFD、JPG、PNG 格式的材料（按文件内容识别，不看扩展名）")
+    media_type, suffix = kind
+    folder = settings.data_dir / "attachments" / application_number
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.{suffix}"
+    path.write_bytes(data)
+    try:
+        _scan(settings, path)
+    except Problem:
+        path.unlink(missing_ok=True)
+        raise
+    return {"file": path.name, "filename": Path(filename or "").name[:200] or path.name, "media_type": media_type,
+            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _scan(settings: Settings, path: Path) -> None:
+    """The virus-scan hook: the configured command with the file's path; any exit but 0 refuses the file."""
+    if not settings.virus_scan_command:
+        return
+    command = [part.replace("{path}", str(path)) for part in shlex.split(settings.virus_scan_command)]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=SCAN_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        raise Problem("service-unavailable", "病毒扫描服务暂不可用，请稍后再上传") from None
+    if result.returncode != 0:
+        raise Problem("attachment-refused", "文件未通过病毒扫描，已拒收")
