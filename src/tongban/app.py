@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
 from tongban.audit import api as audit_api
-from tongban.cases import api as cases_api, pages as cases_pages
+from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.core.auth import Principal, check_routes, require
@@ -69,9 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Deadlines pass without anyone opening a page: overdue sharing requests are escalated.
         escalation = Periodic("sharing-escalation", settings.deadline_scan_seconds,
                               lambda: sharing_service.escalate_overdue_job(app.state.sessionmaker))
+        reminders = Periodic("case-reminders", settings.deadline_scan_seconds,
+                             lambda: cases_service.send_reminders_job(app.state.sessionmaker))
         if settings.relay_enabled:
             escalation.start()
+            reminders.start()
         yield
+        reminders.stop()
         escalation.stop()
         if relay is not None:
             relay.stop()

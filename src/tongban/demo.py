@@ -6,6 +6,7 @@ Idempotent: running it again creates only what is missing and changes nothing th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -172,15 +173,16 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], MZ_CLIENT_ID, DEMO_CLIENT_SECRET, "民政局（client_credentials）"))
     _load_catalog(db, settings)
     _demo_applicants(db)  # the citizen and enterprise accounts have their registry records
-    _load_items(db)
+    _load_services(db, settings)
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
                      details={"accounts_created": created})
     return listing
 
 
-def _load_items(db: Session) -> None:
-    """The item base: 42 published items, the search synonyms and the items' FAQ."""
+def _load_services(db: Session, settings: Settings) -> None:
+    """The item base (42 published items, the search synonyms, the items' FAQ), the processes
+    of applications, and the grants under which the one window fetches shared materials."""
     from tongban.items import consultation, content
     from tongban.items import service as items
 
@@ -191,6 +193,36 @@ def _load_items(db: Session) -> None:
     from tongban.cases import service as cases
 
     cases.load_demo_definitions(db, actor=actor)
+    _platform_grants(db, settings)
+
+
+def _platform_grants(db: Session, settings: Settings) -> None:
+    """The one-window platform (run by the e-government office) asks for the registry items it
+    fetches instead of asking applicants for copies; the source departments grant them."""
+    from datetime import timedelta
+
+    from tongban.cases.service import PLATFORM_ITEMS
+    from tongban.catalog import service as catalog
+    from tongban.sharing import service as sharing
+    from tongban.sharing.models import RequestStatus, SharingRequest
+
+    egov = org.get_by_code(db, "PD-EGOV")
+    today = date.today()
+    for code, items in PLATFORM_ITEMS.items():
+        resource = catalog.get(db, code)
+        if db.scalar(select(SharingRequest.id).where(SharingRequest.requester_id == egov.id,
+                                                     SharingRequest.resource_id == resource.id)) is not None:
+            continue
+        request = sharing.submit(db, resource=resource, requester=egov, item_codes=items,
+                                 duty="一网通办统一受理：核验申请人身份和登记信息，免除申请人重复提交材料",
+                                 basis="《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》",
+                                 purpose="政务服务办件受理时获取免提交材料", valid_from=today,
+                                 valid_to=today + timedelta(days=3 * 365), actor=audit.SystemActor(actor_name="tongban demo load"),
+                                 response_days=settings.sharing_response_days)
+        if request.status == RequestStatus.PROVIDER:
+            pending = [item.item_code for item in request.items if item.outcome == "pending"]
+            sharing.provider_decide(db, request, approve=pending, refuse=[], reason=None,
+                                    actor=audit.SystemActor(actor_name="tongban demo load（提供部门答复）"))
 
 
 ASSISTANCE_RESOURCE = {

@@ -11,10 +11,12 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from helpers import assert_problem, bearer
+from sqlalchemy import select
 
 from tongban import demo
 from tongban.app import create_app
 from tongban.cases import service
+from tongban.exchange.models import ExchangeCall
 
 ENTERPRISE_FORM = {"applicant_name": "张伟", "applicant_id": demo.CITIZEN.username, "phone": "13812345678",
                    "enterprise_name": "上海张伟测试科技有限公司", "entity_type": "有限责任公司", "registered_capital": "100",
@@ -67,7 +69,7 @@ def _read(client, headers, number: str) -> dict:
     return response.json()
 
 
-def test_enterprise_setup_end_to_end(client, as_role, monkeypatch):
+def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db):
     citizen = as_role(demo.CITIZEN.username)
     form = _form(client, citizen, bundle="enterprise-setup")
     prefilled = {f["key"]: f for f in form["fields"]}
@@ -85,6 +87,12 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch):
     assert again["number"] == application["number"]  # the retry created nothing
     number = application["number"]
     assert application["status"] == "submitted" and application["channel"] == "online"
+    identity = next(m for m in application["materials"] if m["name"] == "投资人、法定代表人身份证件")
+    assert identity["how"] == "shared" and identity["source"]["grants"]  # fetched through the exchange under a grant
+    platform_reads = db.execute(select(ExchangeCall.outcome, ExchangeCall.purpose).where(
+        ExchangeCall.department_code == "PD-EGOV", ExchangeCall.resource_code == "persons")).all()
+    db.rollback()  # SQLite: a reading session holds the write lock until it ends
+    assert platform_reads and all(outcome == "ok" and "企业开办一件事" in purpose for outcome, purpose in platform_reads)
     accepted = _accept(client, as_role, number)
     assert accepted["status"] == "processing" and accepted["accepted_on"] == "2026-03-02"
     assert accepted["due_on"] == "2026-03-06"  # 4 working days
@@ -344,3 +352,29 @@ def test_a_new_process_version_applies_to_new_cases_only(client, as_role, fresh_
         assert own.get(f"/api/v1/applications/{first['number']}", headers=company).json()["process"]["version"] == 1
         [task] = [t for t in first["tasks"] if t["status"] == "open"]
         assert task["department"] == "PD-JSJT" and task["item"] == item
+
+
+def test_a_task_left_open_past_its_reminder_timer_is_reminded_once(client, as_role, db, monkeypatch):
+    current = [date(2026, 3, 2)]  # Monday
+    monkeypatch.setattr(service, "_today", lambda: current[0])
+    citizen = as_role(demo.CITIZEN.username)
+    number = _apply(client, citizen, bundle="enterprise-setup",
+                    form={**ENTERPRISE_FORM, "enterprise_name": "上海张伟催办测试有限公司"})["number"]
+    _accept(client, as_role, number)
+    [task] = _open(client, as_role("reviewer"), number)
+    row = service.task_or_404(db, task["id"])
+    assert row.remind_on == date(2026, 3, 3)  # the process's timer: 1 working day
+    db.rollback()
+
+    def reminded() -> list[str]:
+        return [n["title"] for n in client.get("/api/v1/notifications", headers=as_role("reviewer")).json()
+                if n["kind"] == "cases.reminder" and number in n["body"]]
+
+    service.send_reminders(db, today=date(2026, 3, 2))
+    db.commit()
+    assert reminded() == []
+    service.send_reminders(db, today=date(2026, 3, 3))
+    service.send_reminders(db, today=date(2026, 3, 4))  # not twice
+    db.commit()
+    assert reminded() == ["催办：营业执照核发审查"]
+    assert any("催办提醒" in step["text"] for step in _read(client, citizen, number)["timeline"])

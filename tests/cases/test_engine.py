@@ -430,3 +430,212 @@ def test_schema_errors_name_lines():
 def test_definitions_are_cached_by_their_text(demos):
     text = demos["road_excavation"].bpmn
     assert parse_definition(text) is parse_definition(text) == demos["road_excavation"]
+
+
+# --- reminders (催办提醒): non-interrupting boundary timers on review tasks ------------------------
+
+REMINDER_DAYS = {"enterprise_setup": 1, "road_excavation": 3, "single_item": 2}
+
+
+def remind(
+    text: str,
+    code: str = "000121004000",
+    duration: str = '"P1D"',
+    *,
+    rid: str | None = None,
+    attached: str | None = None,
+    cancel: str | None = 'cancelActivity="false"',
+    timer: str | None = None,
+    end: str | None = None,
+) -> str:
+    """``text`` with a reminder on a task, one element per line (for line numbers)."""
+    rid = rid or f"remind_{code}"
+    attached = attached or f"item_{code}"
+    timer = timer or f"<bpmn:timeDuration>{duration}</bpmn:timeDuration>"
+    end = end or f'<bpmn:endEvent id="reminded_{rid}" />'
+    end_id = end.split('id="', 1)[1].split('"', 1)[0]
+    xml = (
+        f'<bpmn:boundaryEvent id="{rid}" name="催办提醒" attachedToRef="{attached}"{" " + cancel if cancel else ""}>\n'
+        "      <bpmn:timerEventDefinition>\n"
+        f"        {timer}\n"
+        "      </bpmn:timerEventDefinition>\n"
+        "    </bpmn:boundaryEvent>\n"
+        f'    <bpmn:sequenceFlow id="flow_{rid}" sourceRef="{rid}" targetRef="{end_id}" />\n'
+    )
+    if end_id not in ("end_approved", "end_refused"):
+        xml += f"    {end}\n"
+    return text.replace("  </bpmn:process>", "    " + xml + "  </bpmn:process>")
+
+
+def spiff_ids(state: str) -> set[str]:
+    """The BPMN ids of every task spec and task of the workflow in ``state``."""
+    workflow, _ = engine._load(state)
+    return {s.bpmn_id for s in workflow.spec.task_specs.values() if s.bpmn_id} | {
+        t.task_spec.bpmn_id for t in workflow.get_tasks() if t.task_spec.bpmn_id
+    }
+
+
+def test_open_review_tasks_carry_their_reminder_days(demos):
+    for key, definition in demos.items():
+        assert definition.bpmn.count("<bpmn:boundaryEvent ") == len(definition.item_codes)
+        kwargs = {"item_code": "000107004000", "item_department": "PD-GA"} if key == "single_item" else {}
+        (review,) = start(definition, **kwargs).open_tasks
+        assert review.reminder_days == REMINDER_DAYS[key]
+
+    step = act(start(demos["enterprise_setup"]), LICENCE)
+    assert {(t.key, t.reminder_days) for t in step.open_tasks} == {(k, 1) for k in (SEAL, TAX, SOCIAL, FUND)}
+    step = act(step, TAX, "supplement")
+    supplement = task(step, "supplement_000123004000")
+    assert supplement.reminder_days is None
+    again = task(advance(step.state, supplement.id), TAX)
+    assert again.reminder_days == 1
+
+    # a process without reminders; and the default of OpenTask
+    assert start(parse_definition(chain([("000121004000", "PD-SCJG")]))).open_tasks[0].reminder_days is None
+    assert engine.OpenTask("id", LICENCE, "审查", "review", "000121004000", "PD-SCJG").reminder_days is None
+
+
+def test_reminders_are_not_run_by_the_engine(demos):
+    # the workflow runs the process without its reminders: nothing waits, fires or ends there
+    step = start(demos["enterprise_setup"])
+    assert not {i for i in spiff_ids(step.state) if i.startswith("remind")}
+    assert json.loads(step.state)["tongban"]["reminders"] == {f"item_{c}": 1 for c in demos["enterprise_setup"].item_codes}
+    workflow, _ = engine._load(step.state)
+    assert workflow.get_tasks(state=engine.TaskState.WAITING) == []
+    assert "boundaryEvent" in demos["enterprise_setup"].bpmn  # the definition keeps them, diagram and all
+
+    step = act(step, LICENCE, "supplement")
+    step = advance(step.state, task(step, "supplement_000121004000").id)
+    assert task(step, LICENCE).reminder_days == 1
+    for key in (LICENCE, SEAL, TAX, FUND, SOCIAL):
+        assert not step.finished and step.outcome is None
+        step = act(step, key)
+    assert step.finished and step.outcome == "approved" and step.open_tasks == []
+    assert step.completed == [LICENCE, LICENCE, SEAL, TAX, FUND, SOCIAL]
+    workflow, _ = engine._load(step.state)
+    assert workflow.is_completed() and workflow.get_tasks(state=engine.TaskState.NOT_FINISHED_MASK) == []
+
+    step = act(act(act(start(demos["enterprise_setup"]), LICENCE), SEAL), SOCIAL, "refuse")
+    assert step.finished and step.outcome == "refused" and step.open_tasks == []
+    workflow, _ = engine._load(step.state)
+    assert workflow.get_tasks(state=engine.TaskState.NOT_FINISHED_MASK) == []
+
+
+def test_why_spiffworkflow_does_not_run_the_reminders(demos):
+    """SpiffWorkflow 3.2 with the reminders left in: what the engine avoids by removing them."""
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    parser = BpmnParser()
+    parser.add_bpmn_str(demos["enterprise_setup"].bpmn.encode("utf-8"))
+
+    def run(expire: bool):
+        workflow = BpmnWorkflow(parser.get_spec("enterprise_setup"))
+        workflow.do_engine_steps()
+        while not workflow.is_completed():
+            if expire:  # SpiffWorkflow's own clock: each timer's due time, long past
+                for waiting in workflow.get_tasks(state=engine.TaskState.WAITING):
+                    if (waiting.task_spec.bpmn_id or "").startswith("remind_"):
+                        waiting.internal_data["event_value"] = "2000-01-03T00:00:00+00:00"
+                workflow.do_engine_steps()
+            (review, *_) = workflow.get_tasks(state=engine.TaskState.READY, manual=True)
+            waiting = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=engine.TaskState.WAITING)}
+            assert expire or f"remind_{review.task_spec.bpmn_id[5:]}" in waiting  # waits while its task is open
+            review.data[f"{review.task_spec.bpmn_id}_decision"] = "approve"
+            review.run()
+            workflow.do_engine_steps()
+        return {t.task_spec.bpmn_id: t.state for t in workflow.get_tasks() if t.task_spec.bpmn_id}, workflow
+
+    # completing a review cancels its timer; the workflow finishes
+    states, workflow = run(expire=False)
+    assert {i: s for i, s in states.items() if i.startswith("remind")} == {
+        f"remind_{c}": engine.TaskState.CANCELLED for c in demos["enterprise_setup"].item_codes
+    }
+    assert engine._outcome(workflow) == "approved"
+    # but do_engine_steps fires a timer by the calendar (refresh_timers), whatever the working days;
+    # its end event counts neither as approval nor as refusal
+    states, workflow = run(expire=True)
+    assert states["reminded_000121004000"] == engine.TaskState.COMPLETED
+    assert engine._outcome(workflow) == "approved"
+
+
+def test_reminders_survive_an_empty_spec_cache(demos):
+    step = act(start(demos["road_excavation"]), PLANNING)
+    with engine._cache_lock:
+        engine._cache.clear()
+        engine._by_spec.clear()
+    assert open_tasks(step.state) == step.open_tasks and {t.reminder_days for t in step.open_tasks} == {3}
+    step = act(act(act(step, DIGGING), PIPES), CIVILISED)
+    assert [(t.key, t.reminder_days) for t in step.open_tasks] == [(OCCUPATION, 3)]
+    assert act(step, OCCUPATION).outcome == "approved"
+
+
+def test_reminder_durations_quoted_or_bare():
+    base = chain([("000121004000", "PD-SCJG"), ("000107004000", "PD-GA")])
+    text = remind(remind(base, duration="P5D"), "000107004000", duration="'P12D'")
+    definition = parse_definition(text)
+    step = start(definition)
+    assert [(t.key, t.reminder_days) for t in step.open_tasks] == [(LICENCE, 5)]
+    step = act(step, LICENCE)
+    assert [(t.key, t.reminder_days) for t in step.open_tasks] == [(SEAL, 12)]
+    assert json.loads(step.state)["tongban"]["reminders"] == {LICENCE: 5, SEAL: 12}
+    assert act(step, SEAL).outcome == "approved"
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment", "message"),
+    [
+        ({"timer": "<bpmn:timeDate>2030-01-01T09:00:00</bpmn:timeDate>"}, "<bpmn:timeDate>", "timeDate"),
+        ({"timer": "<bpmn:timeCycle>R3/P1D</bpmn:timeCycle>"}, "<bpmn:timeCycle>", "timeCycle"),
+        ({"duration": '"PT4H"'}, "<bpmn:timeDuration>", "不受支持"),
+        ({"duration": "PT4H"}, "<bpmn:timeDuration>", "不受支持"),
+        ({"duration": "P1W"}, "<bpmn:timeDuration>", "不受支持"),
+        ({"duration": '"P0D"'}, "<bpmn:timeDuration>", "不受支持"),
+        ({"duration": "\"P1D'"}, "<bpmn:timeDuration>", "不受支持"),
+        ({"duration": '"P" + str(days) + "D"'}, "<bpmn:timeDuration>", "不受支持"),
+        ({"duration": '__import__("os").getcwd()'}, "<bpmn:timeDuration>", "不受支持"),
+        ({"cancel": 'cancelActivity="true"'}, "<bpmn:boundaryEvent", "非中断"),
+        ({"cancel": None}, "<bpmn:boundaryEvent", "非中断"),
+        ({"attached": "supplement_000121004000", "rid": "remind_000121004000"}, "<bpmn:boundaryEvent", "补正任务"),
+        ({"attached": "gw_000121004000"}, "<bpmn:boundaryEvent", "审查任务"),
+        ({"rid": "reminder_1"}, "<bpmn:boundaryEvent", "remind_000121004000"),
+        ({"end": '<bpmn:endEvent id="reminded"><bpmn:terminateEventDefinition /></bpmn:endEvent>'},
+         '<bpmn:endEvent id="reminded">', "终止结束事件"),
+        ({"end": '<bpmn:endEvent id="end_approved" />'}, '<bpmn:sequenceFlow id="flow_remind_', "end_approved"),
+        ({"end": '<bpmn:userTask id="reminded" name="催办" />'}, '<bpmn:sequenceFlow id="flow_remind_', "结束事件"),
+    ],
+)
+def test_bad_reminders_are_refused_with_their_line(change, fragment, message):
+    text = remind(chain([("000121004000", "PD-SCJG")]), **change)
+    problems = problems_of(text)
+    line = line_of(text, fragment)
+    assert any(p.startswith(f"第 {line} 行：") and message in p for p in problems), (line, problems)
+    assert all(p.startswith("第 ") for p in problems)
+
+
+def test_two_reminders_on_one_task_are_refused():
+    text = remind(remind(chain([("000121004000", "PD-SCJG")])), rid="remind_000121004000_again")
+    problems = problems_of(text)
+    line = line_of(text, '<bpmn:boundaryEvent id="remind_000121004000_again"')
+    assert any(p.startswith(f"第 {line} 行：") and "只能有一个催办提醒" in p for p in problems), problems
+
+
+def test_other_timers_and_boundary_events_are_still_refused():
+    text = chain([("000121004000", "PD-SCJG")])
+    timer_start = text.replace(
+        '<bpmn:startEvent id="start" />',
+        '<bpmn:startEvent id="start">\n<bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration>'
+        "</bpmn:timerEventDefinition></bpmn:startEvent>",
+    )
+    line = line_of(timer_start, "<bpmn:timerEventDefinition>")
+    assert any(p.startswith(f"第 {line} 行：") and "timerEventDefinition" in p for p in problems_of(timer_start))
+    message = remind(text, timer="<bpmn:timeDuration>\"P1D\"</bpmn:timeDuration>").replace(
+        "<bpmn:timerEventDefinition>", "<bpmn:messageEventDefinition>").replace(
+        "</bpmn:timerEventDefinition>", "</bpmn:messageEventDefinition>")
+    problems = problems_of(message)
+    line = line_of(message, "<bpmn:messageEventDefinition>")
+    assert any(p.startswith(f"第 {line} 行：") and "messageEventDefinition" in p for p in problems), problems
+    # a plain end event that a normal path reaches is not a reminder's end event
+    shared = remind(text, end='<bpmn:endEvent id="reminded" />').replace(
+        'targetRef="end_approved"', 'targetRef="reminded"')
+    assert any("只能由催办提醒到达" in p for p in problems_of(shared))

@@ -22,6 +22,43 @@ Conventions (the contract with the database layer)
 * Normal completion ends at the end event ``end_approved``. Parallel approval uses
   parallel gateways.
 
+Reminders (催办提醒)
+-------------------
+A review task may carry one **reminder**: a non-interrupting boundary timer event meaning
+"remind the department when this task has been open for N working days"::
+
+    <bpmn:boundaryEvent id="remind_000121004000" name="催办提醒"
+                        attachedToRef="item_000121004000" cancelActivity="false">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="flow_remind_000121004000" sourceRef="remind_000121004000"
+                       targetRef="reminded_000121004000"/>
+    <bpmn:endEvent id="reminded_000121004000" name="已催办"/>
+
+* Its id is ``remind_<basic code>`` of the review task ``item_<basic code>`` it is attached
+  to (``remind_ANY`` for ``item_ANY``), with ``cancelActivity="false"``; at most one per
+  review task; none on supplement tasks.
+* The duration is a literal ISO 8601 duration of whole days, ``P<n>D`` with 1 ≤ n ≤ 999,
+  written as a Python string literal (``"P1D"``, as SpiffWorkflow expects) or bare
+  (``P1D``). Expressions, hours (``PT4H``), weeks, months, ``timeDate`` and ``timeCycle``
+  are refused.
+* Its one outgoing flow leads to a plain (not terminate) end event of its own, such as
+  ``reminded_<basic code>``, that only reminders lead to; it may not be ``end_approved``
+  or ``end_refused``.
+* The platform counts the N days as **working days** and sends the reminder itself, from
+  :attr:`OpenTask.reminder_days` of each open review task and the time the task opened.
+  SpiffWorkflow never runs the reminders: the process it executes is the definition
+  without them (events, flows, end events, lane references and diagram shapes removed from
+  a copy of the document; :attr:`ProcessDefinition.bpmn` keeps the full text). Left in,
+  SpiffWorkflow 3.2 would wrap every review task in a boundary split and join (about twice
+  the CPU time per :func:`advance`), and ``do_engine_steps`` itself (through
+  ``refresh_timers``, not only ``refresh_waiting_tasks``) would fire a timer once its
+  *calendar* duration had passed. So a reminder can never cancel, end or delay anything:
+  completing the task, a supplement round, a refusal's terminate end event,
+  :attr:`Step.finished` and :attr:`Step.outcome` behave exactly as without it. The working
+  days of each review task are kept in the state's metadata (``reminders``), so a running
+  case keeps those of the version it started with.
+
 The generic single-item process
 -------------------------------
 ``single_item.bpmn`` serves every service item that has no process of its own. Its review
@@ -37,10 +74,12 @@ Safety of uploaded definitions
 ------------------------------
 SpiffWorkflow evaluates conditions and scripts as Python. A definition may therefore use
 only start events, user tasks, exclusive and parallel gateways, end events (plain or
-terminate) and sequence flows, and every condition must have the form
-``item_<code>_decision == "approve"`` (or ``"refuse"``, ``"supplement"``), naming a review
-task of the same process. Scripts, service tasks, timers, messages, loops, data
-associations and call activities are refused.
+terminate), the reminder boundary timers above and sequence flows, and every condition
+must have the form ``item_<code>_decision == "approve"`` (or ``"refuse"``,
+``"supplement"``), naming a review task of the same process. Scripts, service tasks, other
+timers, messages, loops, data associations and call activities are refused. A reminder's
+duration is checked against a strict pattern and never evaluated (SpiffWorkflow would
+evaluate it as Python).
 
 State
 =====
@@ -48,9 +87,9 @@ State
 so a running case keeps following the version it started with) plus one key ``tongban``
 holding this module's metadata: the SHA-256 digest of the BPMN text (the key of the spec
 cache, so loading a state does not rebuild the spec), the process key, the resolved item
-code and department, and the review tasks completed so far. :attr:`Step.completed` lists
-every completion of a review task in order, so a review that asked for supplements
-appears once per round.
+code and department, the review tasks completed so far and the reminders' working days by
+review task. :attr:`Step.completed` lists every completion of a review task in order, so a
+review that asked for supplements appears once per round.
 
 Speed
 =====
@@ -62,6 +101,7 @@ few milliseconds for the bundle processes (1–3 ms measured).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import threading
@@ -113,6 +153,8 @@ _DEPARTMENT = re.compile(r"[A-Z]{2,}(?:-[A-Z0-9]+)+")
 _PROCESS_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _CONDITION = re.compile(r"\s*(item_(?:\d{12}|ANY))_decision\s*==\s*([\"'])(approve|refuse|supplement)\2\s*")
 _END_REFUSED_ID = re.compile(r"end_refused(?:_[A-Za-z0-9_]+)?")
+# a whole number of days, as a Python string literal ("P1D", 'P1D') or bare (P1D)
+_REMINDER_DURATION = re.compile(r"\s*([\"']?)P([1-9][0-9]{0,2})D\1\s*")
 
 _STATE_KEY = "tongban"
 _STATE_FORMAT = "tongban-case/1"
@@ -143,6 +185,7 @@ class OpenTask:
     kind: str  # "review" | "supplement"
     item_code: str  # basic code parsed from the key ("ANY" resolved to the case's item)
     department: str  # lane name, placeholder resolved; "APPLICANT" for supplement tasks
+    reminder_days: int | None = None  # review task: working days before its reminder; else None
 
 
 @dataclass(frozen=True)
@@ -186,6 +229,7 @@ class _Compiled:
     generic: bool = False  # has the review task item_ANY
     placeholder: bool = False  # has a lane ITEM_DEPARTMENT
     lock: threading.Lock = field(default_factory=threading.Lock)
+    reminders: dict[str, int] = field(default_factory=dict)  # review task id -> working days
 
 
 _CACHE_SIZE = 128
@@ -213,6 +257,7 @@ def _cache_put(compiled: _Compiled) -> _Compiled:
             if existing.definition is None and compiled.definition is not None:
                 existing.definition = compiled.definition
                 existing.generic, existing.placeholder = compiled.generic, compiled.placeholder
+                existing.reminders = compiled.reminders
             _cache.move_to_end(compiled.digest)
             return existing
         _cache[compiled.digest] = compiled
@@ -285,13 +330,15 @@ _validator_lock = threading.Lock()
 
 _ALLOWED_PROCESS_CHILDREN = {
     "laneSet", "startEvent", "endEvent", "userTask", "exclusiveGateway", "parallelGateway",
-    "sequenceFlow", "documentation", "extensionElements", "textAnnotation", "association",
+    "boundaryEvent", "sequenceFlow", "documentation", "extensionElements", "textAnnotation", "association",
 }
 _FLOW_NODES = {"startEvent", "endEvent", "userTask", "exclusiveGateway", "parallelGateway"}
 _ALLOWED_NODE_CHILDREN = {"incoming", "outgoing", "documentation", "extensionElements"}
 _ALLOWED_FLOW_CHILDREN = {"documentation", "extensionElements", "conditionExpression"}
+_ALLOWED_BOUNDARY_CHILDREN = {"outgoing", "documentation", "extensionElements", "timerEventDefinition"}
+_ALLOWED_TIMER_CHILDREN = {"documentation", "extensionElements", "timeDuration"}
 _ELEMENT_NAMES = {
-    "startEvent": "开始事件", "endEvent": "结束事件", "userTask": "用户任务",
+    "startEvent": "开始事件", "endEvent": "结束事件", "userTask": "用户任务", "boundaryEvent": "边界事件",
     "exclusiveGateway": "排他网关", "parallelGateway": "并行网关",
 }
 
@@ -386,6 +433,8 @@ class _Checked:
     item_codes: list[str] = field(default_factory=list)
     generic: bool = False
     placeholder: bool = False
+    reminders: dict[str, int] = field(default_factory=dict)  # review task id -> working days
+    reminder_parts: set[str] = field(default_factory=set)  # ids of reminder events, flows and ends
 
 
 def _check_conventions(root: etree._Element, problems: list[str]) -> _Checked:
@@ -418,6 +467,7 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
     nodes: dict[str, etree._Element] = {}
     kinds: dict[str, str] = {}
     flows: list[etree._Element] = []
+    boundaries: list[etree._Element] = []
     for child in process:
         kind = _local(child.tag)
         if kind is None:
@@ -427,7 +477,7 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
         if kind not in _ALLOWED_PROCESS_CHILDREN:
             problems.append(
                 f"{_at(child.sourceline)}不支持的元素 bpmn:{kind}；流程只能使用开始事件、用户任务、排他网关、"
-                "并行网关、结束事件和顺序流"
+                "并行网关、结束事件、顺序流和审查任务的催办提醒（非中断边界定时事件）"
             )
             continue
         if kind == "sequenceFlow":
@@ -449,8 +499,15 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
                     continue
                 problems.append(
                     f"{_at(sub.sourceline)}{_ELEMENT_NAMES[kind]}“{node_id or ''}”中不支持元素 "
-                    f"{_shorten(sub.tag)}（不支持脚本、定时、消息、循环和数据关联）"
+                    f"{_shorten(sub.tag)}（不支持脚本、定时、消息、循环和数据关联；"
+                    "定时只能用作审查任务的催办提醒）"
                 )
+        elif kind == "boundaryEvent":
+            node_id = child.get("id")
+            if node_id:
+                nodes[node_id] = child
+                kinds[node_id] = kind
+            boundaries.append(child)
 
     # lanes: the innermost lane that references a node, as SpiffWorkflow reads them
     lanes: dict[str, etree._Element] = {}
@@ -531,11 +588,16 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
             _local(c.tag) == "terminateEventDefinition" for c in node
         )
 
+    # reminders: checked first, as their end events follow their own rules
+    reminder_ends = _check_reminders(boundaries, nodes, kinds, flows, outgoing, review_set, problems, result)
+
     # end events
     approved_ends = 0
     for node_id, kind in kinds.items():
         if kind != "endEvent":
             continue
+        if node_id in reminder_ends and node_id != END_APPROVED and not _END_REFUSED_ID.fullmatch(node_id):
+            continue  # a reminder's end event: checked with the reminders
         node = nodes[node_id]
         if is_terminate(node_id):
             if not _END_REFUSED_ID.fullmatch(node_id):
@@ -617,6 +679,165 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
             problems.append(f"{_at(task.sourceline)}补正任务“{node_id}”完成后须回到审查任务 {review_id}")
 
 
+def _reminder_days(expression: Any) -> int | None:
+    match = _REMINDER_DURATION.fullmatch(expression) if isinstance(expression, str) else None
+    return int(match.group(2)) if match else None
+
+
+def _check_reminders(
+    boundaries: list[etree._Element],
+    nodes: dict[str, etree._Element],
+    kinds: dict[str, str],
+    flows: list[etree._Element],
+    outgoing: dict[str, list[etree._Element]],
+    review_set: set[str],
+    problems: list[str],
+    result: _Checked,
+) -> set[str]:
+    """Checks the reminders (boundary timers of review tasks); returns their end events' ids.
+
+    Records each reminder's working days in ``result.reminders`` and the ids of its event,
+    flow and end event in ``result.reminder_parts``."""
+    reminded: dict[str, str] = {}  # review task id -> the id of its reminder
+    ends: set[str] = set()
+    for event in boundaries:
+        node_id = event.get("id") or ""
+        attached = (event.get("attachedToRef") or "").strip()
+        at = _at(event.sourceline)
+
+        # the event definition: one timer, with one duration of whole days
+        timers = []
+        for sub in event:
+            if not isinstance(sub.tag, str):
+                continue
+            sub_kind = _local(sub.tag)
+            if sub_kind not in _ALLOWED_BOUNDARY_CHILDREN:
+                problems.append(
+                    f"{_at(sub.sourceline)}边界事件“{node_id}”中不支持元素 {_shorten(sub.tag)}；"
+                    "边界事件只能用作审查任务的催办提醒（定时器 timerEventDefinition）"
+                )
+            elif sub_kind == "timerEventDefinition":
+                timers.append(sub)
+        if not timers:
+            problems.append(f"{at}边界事件“{node_id}”须为催办提醒，包含一个定时器（timerEventDefinition）")
+        for timer in timers[1:]:
+            problems.append(f"{_at(timer.sourceline)}催办提醒“{node_id}”只能有一个定时器")
+        for timer in timers[:1]:
+            durations, other = [], False
+            for sub in timer:
+                if not isinstance(sub.tag, str):
+                    continue
+                sub_kind = _local(sub.tag)
+                if sub_kind in ("timeDate", "timeCycle"):
+                    other = True
+                    what = "固定时间（timeDate）" if sub_kind == "timeDate" else "循环定时（timeCycle）"
+                    problems.append(
+                        f"{_at(sub.sourceline)}催办提醒“{node_id}”不支持{what}；"
+                        '须用 timeDuration 写明工作日数，如 "P1D"'
+                    )
+                elif sub_kind not in _ALLOWED_TIMER_CHILDREN:
+                    problems.append(f"{_at(sub.sourceline)}催办提醒“{node_id}”的定时器中不支持元素 {_shorten(sub.tag)}")
+                elif sub_kind == "timeDuration":
+                    durations.append(sub)
+            if not durations and not other:
+                problems.append(f'{_at(timer.sourceline)}催办提醒“{node_id}”缺少期限（timeDuration），如 "P1D"')
+            for duration in durations[1:]:
+                problems.append(f"{_at(duration.sourceline)}催办提醒“{node_id}”只能有一个期限（timeDuration）")
+            for duration in durations[:1]:
+                text = "".join(duration.itertext())
+                days = _reminder_days(text)
+                if days is not None and attached in review_set:
+                    result.reminders.setdefault(attached, days)
+                if any(isinstance(c.tag, str) for c in duration) or days is None:
+                    problems.append(
+                        f"{_at(duration.sourceline)}催办提醒“{node_id}”的期限“{text.strip()[:80]}”不受支持；"
+                        '期限只能是整数个工作日（1 至 999），写成 "P1D" 或 P1D，不能写表达式、小时、周或月'
+                    )
+
+        # attached to a review task without interrupting it, named after it, one per task
+        if attached not in review_set:
+            what = "补正任务" if _SUPPLEMENT_ID.fullmatch(attached) else "元素"
+            problems.append(
+                f"{at}催办提醒只能附加在审查任务（item_<基本编码>）上，边界事件“{node_id}”附加在{what}“{attached}”上"
+            )
+        else:
+            code = attached[len("item_"):]
+            if node_id != f"remind_{code}":
+                problems.append(f"{at}审查任务“{attached}”的催办提醒 id 须为 remind_{code}，现为“{node_id}”")
+            if attached in reminded:
+                problems.append(
+                    f"{at}审查任务“{attached}”只能有一个催办提醒，已有“{reminded[attached]}”，此处又定义了“{node_id}”"
+                )
+            else:
+                reminded[attached] = node_id
+        if (event.get("cancelActivity") or "true").strip() != "false":
+            problems.append(f'{at}催办提醒“{node_id}”须为非中断边界事件（cancelActivity="false"），不能中断审查任务')
+
+        # one flow out, into a plain end event of its own
+        outs = outgoing.get(node_id, [])
+        if len(outs) != 1:
+            problems.append(
+                f"{at}催办提醒“{node_id}”须有且只有一条顺序流，进入一个普通结束事件（如 reminded_…），现有 {len(outs)} 条"
+            )
+            continue
+        target = outs[0].get("targetRef", "")
+        node = nodes.get(target)
+        if node is None or kinds[target] != "endEvent":
+            problems.append(
+                f"{_at(outs[0].sourceline)}催办提醒“{node_id}”之后须直接进入一个普通结束事件（如 reminded_…）"
+            )
+            continue
+        ends.add(target)
+        result.reminder_parts.update((node_id, outs[0].get("id", ""), target))
+        if any(_local(c.tag) == "terminateEventDefinition" for c in node):
+            problems.append(
+                f"{_at(node.sourceline)}催办提醒的结束事件“{target}”不能是终止结束事件，否则催办会结束整个办件"
+            )
+        elif target == END_APPROVED or _END_REFUSED_ID.fullmatch(target):
+            problems.append(
+                f"{_at(outs[0].sourceline)}催办提醒不能进入结束事件“{target}”，须另设普通结束事件（如 reminded_…）"
+            )
+
+    for flow in flows:
+        source, target = flow.get("sourceRef", ""), flow.get("targetRef", "")
+        if kinds.get(target) == "boundaryEvent":
+            problems.append(f"{_at(flow.sourceline)}顺序流不能进入边界事件“{target}”（顺序流“{flow.get('id', '')}”）")
+        elif (
+            target in ends
+            and kinds.get(source) != "boundaryEvent"
+            and target != END_APPROVED
+            and not _END_REFUSED_ID.fullmatch(target)
+        ):
+            problems.append(
+                f"{_at(flow.sourceline)}结束事件“{target}”属于催办提醒，只能由催办提醒到达（顺序流“{flow.get('id', '')}”）"
+            )
+    return ends
+
+
+def _without_reminders(root: etree._Element, parts: set[str]) -> etree._Element:
+    """A copy of the document without its reminders (events, flows, end events, their lane
+    references and diagram shapes): the process SpiffWorkflow runs. ``root`` is left as is."""
+    parts = parts - {""}
+    if not parts:
+        return root
+    executed = copy.deepcopy(root)  # keeps the source lines, for SpiffWorkflow's messages
+    doomed = [
+        element
+        for element in executed.iter()
+        if isinstance(element.tag, str)
+        and (
+            element.get("id") in parts
+            or element.get("bpmnElement") in parts
+            or (_local(element.tag) in ("flowNodeRef", "incoming", "outgoing") and (element.text or "").strip() in parts)
+        )
+    ]
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+    return executed
+
+
 def _spiff_problems(root: etree._Element, process_id: str) -> tuple[list[str], Any, Any]:
     parser = BpmnParser()
     try:
@@ -658,7 +879,8 @@ def _compile(bpmn: str | bytes) -> _Compiled:
     checked = _check_conventions(root, problems)
     spec = subprocess_specs = None
     if not problems and checked.process is not None:
-        spiff, spec, subprocess_specs = _spiff_problems(root, checked.process.get("id"))
+        executed = _without_reminders(root, checked.reminder_parts)
+        spiff, spec, subprocess_specs = _spiff_problems(executed, checked.process.get("id"))
         problems.extend(spiff)
     if problems:
         problems = sorted(dict.fromkeys(problems), key=_line_of)
@@ -678,6 +900,7 @@ def _compile(bpmn: str | bytes) -> _Compiled:
             definition=definition,
             generic=checked.generic,
             placeholder=checked.placeholder,
+            reminders=dict(checked.reminders),
         )
     )
 
@@ -713,6 +936,7 @@ def _check_data(data: dict | None) -> dict:
 
 def _open(workflow: BpmnWorkflow, meta: dict) -> list[OpenTask]:
     result = []
+    reminders = meta.get("reminders") or {}
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         key = task.task_spec.bpmn_id or ""
         review = key.startswith("item_")
@@ -733,6 +957,7 @@ def _open(workflow: BpmnWorkflow, meta: dict) -> list[OpenTask]:
                 kind="review" if review else "supplement",
                 item_code=code,
                 department=department,
+                reminder_days=reminders.get(key) if review else None,
             )
         )
     return result
@@ -810,6 +1035,7 @@ def start(
         "item_code": item_code,
         "item_department": item_department,
         "completed": [],
+        "reminders": dict(compiled.reminders),
     }
     return _step(workflow, meta)
 

@@ -117,6 +117,8 @@ class CaseTask(Base):
     opinion: Mapped[str | None] = mapped_column(String(2000))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remind_on: Mapped[date | None] = mapped_column(Date, index=True)  # the process's reminder timer, in working days
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     application: Mapped[Application] = relationship(lazy="joined")

@@ -43,6 +43,7 @@ from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
+from tongban.sharing.service import EGOV_CODE
 
 SINGLE_ITEM_PROCESS = "single_item"
 _RANDOM = random.SystemRandom()
@@ -254,21 +255,58 @@ def _materials(db: Session, found: Subject, provided: list[str], applicant_id: s
         if need["from_item"]:
             record.append({**need, "how": "bundle", "note": f"由本件「{need['from_item']}」的办理结果获取，免提交"})
         elif need["exempt"]:
-            registry_name = "persons" if need["shared_resource"] == "persons" else \
-                "legal_entities" if need["shared_resource"] == "legal-entities" else None
-            fetched = registry_name and len(applicant_id) == 18 and \
-                _registry_record(db, registry_name, applicant_id) is not None
-            if fetched:
-                audit.record(db, actor=principal, action="cases.shared_material", object_type=registry_name,
-                             object_id=applicant_id, purpose=f"免提交材料「{need['name']}」由共享数据获取")
+            fetched = _fetch_shared(db, need["shared_resource"], applicant_id,
+                                    purpose=f"一网通办受理：免提交材料「{need['name']}」（{found.name}）")
             record.append({**need, "how": "shared" if fetched else "on_site",
-                           "note": "已通过数据共享获取，免提交" if fetched else "共享数据未查到，受理时核验原件"})
+                           "source": fetched, "note": "已通过数据共享交换获取，免提交" if fetched
+                           else "共享数据未取得，受理时核验原件"})
         elif need["name"] in given:
             record.append({**need, "how": "provided", "note": "已提交"})
         else:
             record.append({**need, "how": "missing", "note": "未提交"})
             missing.append(f"{need['item_name']}：{need['name']}")
     return record, missing
+
+
+# What the one-window platform reads through the exchange, under the grants of the e-government
+# office that runs it, so an applicant need not bring what the registries already hold.
+PLATFORM_ITEMS = {
+    "persons": ["id_number", "name", "gender", "birth_date", "household_address", "residence_status"],
+    "legal-entities": ["credit_code", "name", "entity_type", "legal_representative_name", "registered_address",
+                       "status", "established_on"],
+}
+
+
+def platform_principal(db: Session) -> Principal:
+    from tongban.core.auth import principal_for
+    from tongban.core.permissions import Role
+
+    return principal_for(actor_type="system", actor_id="one-window", actor_name="一网通办统一受理平台", kind="system",
+                         department=org.get_by_code_or_404(db, EGOV_CODE), roles=[Role.DEPARTMENT_SYSTEM.value])
+
+
+def _fetch_shared(db: Session, resource_code: str | None, key: str, *, purpose: str) -> dict[str, Any] | None:
+    """Read the applicant's record through the exchange under the platform's grants; every read
+    is a usage row like any department's. None when there is no grant or no record."""
+    from tongban.catalog import service as catalog
+    from tongban.exchange import service as exchange
+
+    if resource_code not in PLATFORM_ITEMS:
+        return None
+    platform = platform_principal(db)
+    call = exchange.Call(platform, resource_code, "record", purpose, keys_count=1)
+    try:
+        access = exchange.authorize(db, platform, resource_code, PLATFORM_ITEMS[resource_code])
+        call.grant_ids, call.items = [g.id for g in access.grants], access.items
+        found = catalog.read_records(db, access.resource, [key], access.items).get(key)
+        if found is None:
+            call.outcome = "not_found"
+    except Problem as problem:
+        call.outcome, found = exchange.outcome_of(problem), None
+    exchange.record_call(db, call)
+    if found is None:
+        return None
+    return {"resource": resource_code, "version": found["version"], "grants": call.grant_ids}
 
 
 def _step(db: Session, application: Application, actor, kind: str, text: str, department_code: str | None = None):
@@ -461,6 +499,7 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
             row.status = TaskStatus.CANCELLED
             _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
     departments: dict[str, Any] = {}
+    calendar = None
     for task in step.open_tasks:
         if task.id in known:
             continue
@@ -468,9 +507,13 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
         if task.department != "APPLICANT":
             department = departments.get(task.department) or org.get_by_code_or_404(db, task.department)
             departments[task.department] = department
+        remind_on = None
+        if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
+            calendar = calendar or WorkingCalendar.load(db)
+            remind_on = calendar.add_working_days(_today(), task.reminder_days).due
         db.add(CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
                         kind=task.kind, item_code=task.item_code, department_id=department.id if department else None,
-                        status=TaskStatus.OPEN, opened_at=now))
+                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on))
         if department is not None:
             notify(db, department_id=department.id, role="reviewer", kind="cases.task",
                    link="/staff/tasks", title=f"新的待办：{task.name}",
@@ -494,6 +537,32 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
 
 def _code(task: CaseTask) -> str | None:
     return task.department.code if task.department else None
+
+
+def send_reminders(db: Session, *, today: date | None = None) -> int:
+    """催办: every task still open on or after its reminder day is reminded to its department, once."""
+    today = today or _today()
+    due = list(db.scalars(select(CaseTask).where(CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED)),
+                                                 CaseTask.remind_on <= today, CaseTask.reminded_at.is_(None))
+                          .order_by(CaseTask.remind_on, CaseTask.id).limit(1000)))
+    for task in due:
+        application = task.application
+        notify(db, department_id=task.department_id, role="reviewer", kind="cases.reminder", link=f"/staff/tasks/{task.id}",
+               title=f"催办：{task.name}",
+               body=f"办件 {application.number}（{application.name}）的「{task.name}」自 {task.opened_at:%Y-%m-%d} 起未办理，"
+                    f"办件办结期限 {application.due_on}。")
+        _step(db, application, audit.SYSTEM, "reminder", f"「{task.name}」催办提醒已发送", _code(task))
+        task.reminded_at = utcnow()
+    db.flush()
+    return len(due)
+
+
+def send_reminders_job(sessions) -> int:
+    """The periodic scan of the server: reminders go out without anyone opening a page."""
+    with sessions() as db:
+        sent = send_reminders(db)
+        db.commit()
+        return sent
 
 
 def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:

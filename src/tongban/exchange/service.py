@@ -67,6 +67,12 @@ def _usage_row(call: Call) -> dict[str, Any]:
             "outcome": call.outcome, "grant_ids": json.dumps(call.grant_ids) if call.grant_ids else None}
 
 
+def record_call(db: Session, call: Call) -> None:
+    """The usage row in the caller's own transaction: for the platform's reads, which stand or fall
+    with the work they serve (an application's materials)."""
+    db.execute(insert(ExchangeCall), [_usage_row(call)])
+
+
 def log_call(db: Session, call: Call) -> None:
     """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
     db.rollback()

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-22 16:19:53.890642
+Create Date: 2026-11-22 17:03:23.670009
 """
 
 from alembic import op
@@ -119,6 +119,8 @@ def upgrade() -> None:
     sa.Column('opinion', sa.String(length=2000), nullable=True),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('remind_on', sa.Date(), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('row_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['case_applications.id'], name=op.f('fk_case_tasks_application_id_case_applications')),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_case_tasks_department_id_departments')),
@@ -127,6 +129,7 @@ def upgrade() -> None:
     with op.batch_alter_table('case_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_tasks_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_case_tasks_queue', ['department_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_tasks_remind_on'), ['remind_on'], unique=False)
 
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('account_id', sa.String(length=64), nullable=True))
@@ -142,6 +145,7 @@ def downgrade() -> None:
         batch_op.drop_column('account_id')
 
     with op.batch_alter_table('case_tasks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_tasks_remind_on'))
         batch_op.drop_index('ix_case_tasks_queue')
         batch_op.drop_index(batch_op.f('ix_case_tasks_application_id'))
 
