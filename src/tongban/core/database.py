@@ -66,7 +66,11 @@ def make_engine(settings: Settings) -> Engine:
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # More connections than requests can ever hold at once (the thread pool's 40 routes, each with
+        # its reading and its writing session): on SQLite the permission check takes its connection on
+        # the event loop, and an exhausted pool would block the loop that returns connections.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=100)
         _make_sqlite_serializable(engine)
         return engine
     # Recycling instead of pinging before every checkout: a ping is one more round trip per request.
