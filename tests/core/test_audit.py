@@ -178,3 +178,26 @@ def test_audit_pages_through_with_a_cursor(client, as_role):
 def test_verification_endpoint(client, as_role):
     body = client.get("/api/v1/audit/verification", headers=as_role("inspector")).json()
     assert body["ok"] is True and body["entries"] > 0
+
+
+def test_entries_are_linked_at_commit_and_vanish_with_a_rollback(fresh_database):
+    sessions = fresh_database.sessionmaker()
+    db = sessions()
+    try:
+        audit.record(db, actor=audit.SystemActor(actor_name="回滚"), action="test.rolled_back")
+        db.flush()
+        db.rollback()
+        audit.record(db, actor=audit.SystemActor(actor_name="放弃"), action="test.closed")
+    finally:
+        db.close()  # no commit: the entry goes with the transaction
+    with session_scope(sessions) as db:  # the same session object reused after a rollback records afresh
+        first = audit.record(db, actor=audit.SystemActor(actor_name="提交"), action="test.kept", object_id="1")
+        second = audit.record(db, actor=audit.SystemActor(actor_name="提交"), action="test.kept", object_id="2")
+    with session_scope(sessions) as db:
+        kept = db.scalars(select(AuditEvent).where(AuditEvent.action.like("test.%")).order_by(AuditEvent.seq)).all()
+        assert [(e.action, e.object_id) for e in kept] == [("test.kept", "1"), ("test.kept", "2")]
+        assert kept[1].seq == kept[0].seq + 1 and kept[1].prev_hash == kept[0].hash
+        assert (first.seq, second.seq) == (kept[0].seq, kept[1].seq)
+        assert audit.verify(db).ok
+    result = _verify(fresh_database)
+    assert result.exit_code == 0, result.output

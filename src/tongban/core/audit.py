@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, select, update
+from sqlalchemy import BigInteger, Integer, String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.database import Base, UTCDateTime, utcnow
@@ -106,6 +106,9 @@ def _current_key() -> bytes:
     return _key
 
 
+_PENDING = "tongban.audit.pending"
+
+
 def record(
     db: Session,
     *,
@@ -118,16 +121,12 @@ def record(
     details: dict[str, Any] | None = None,
     department_code: str | None = None,
 ) -> AuditEvent:
-    """Append one entry in the caller's transaction: it exists only if the caller commits."""
-    # Taking the head row first serialises writers (row lock on PostgreSQL, write lock on SQLite).
-    seq, prev_hash = db.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(seq=AuditChainHead.seq + 1)
-        .returning(AuditChainHead.seq, AuditChainHead.hash)
-    ).one()
+    """Append one entry in the caller's transaction: it exists only if the caller commits.
+
+    The entry is linked into the chain when the transaction commits (``_link_pending``): the
+    chain head's lock, which orders all writers, is then held only for the commit itself, not
+    for the rest of a long transaction that audited early."""
     entry = AuditEvent(
-        seq=seq,
         occurred_at=utcnow(),
         actor_type=actor.actor_type,
         actor_id=actor.actor_id,
@@ -140,12 +139,36 @@ def record(
         outcome=outcome,
         request_id=current_request_id(),
         details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
-        prev_hash=prev_hash,
     )
-    entry.hash = _entry_digest(_current_key(), prev_hash, entry)
-    db.add(entry)
-    db.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=entry.hash))
+    db.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _link_pending(db: Session) -> None:
+    pending: list[AuditEvent] = db.info.pop(_PENDING, None) or []
+    if not pending:
+        return
+    key = _current_key()
+    # Taking the head row serialises writers (row lock on PostgreSQL, write lock on SQLite).
+    last_seq, prev_hash = db.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq + len(pending))
+        .returning(AuditChainHead.seq, AuditChainHead.hash)
+    ).one()
+    for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = _entry_digest(key, prev_hash, entry)
+    db.add_all(pending)
+    db.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=prev_hash))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(db: Session, transaction) -> None:
+    # Rolled back or closed without a commit: the entries go with the transaction's other writes.
+    if transaction.parent is None:
+        db.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
