@@ -357,7 +357,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
     definition = _current_definition(db, found.process_key)
     record, missing = _materials(db, found, provided, applicant_id, principal)
     application = Application(
-        number=new_number("BJ"), subject_kind=found.kind, subject_code=found.code, name=found.name,
+        number=new_number(db, Application.number, "BJ"), subject_kind=found.kind, subject_code=found.code, name=found.name,
         channel="window" if window else "online", applicant_type=applicant_type, applicant_id=applicant_id,
         applicant_name=applicant_name, applicant_account=account, submitted_by=principal.actor_id,
         idempotency_key=idempotency_key, form=json.dumps(cleaned, ensure_ascii=False),
@@ -718,13 +718,14 @@ def _results(db: Session, application: Application, task: CaseTask, actor: Princ
     """The item's result: its electronic licence, and what belongs in a base registry, written there
     through the authoritative department (the reviewer's own)."""
     document, _version = items.published_item(db, task.item_code)
-    for result in document["results"]:
-        if result.get("licence"):
-            number = f"{task.item_code[-6:]}{_today():%Y%m%d}{_RANDOM.randrange(10**6):06d}"
-            db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result["name"],
-                           holder_id=application.applicant_id, holder_name=application.applicant_name,
-                           issued_by=task.department.name, issued_at=utcnow()))
-            _step(db, application, actor, "licence", f"核发电子证照「{result['name']}」，证照编号 {number}", _code(task))
+    licences = [result for result in document["results"] if result.get("licence")]
+    for index, result in enumerate(licences, start=1):
+        # Unique by construction: one task per item in an application, whose number is unique.
+        number = f"{task.item_code[-6:]}-{application.number.split('-', 1)[1]}" + (f"-{index}" if len(licences) > 1 else "")
+        db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result["name"],
+                       holder_id=application.applicant_id, holder_name=application.applicant_name,
+                       issued_by=task.department.name, issued_at=utcnow()))
+        _step(db, application, actor, "licence", f"核发电子证照「{result['name']}」，证照编号 {number}", _code(task))
     effect = REGISTRY_EFFECTS.get(task.item_code)
     if effect is not None:
         effect(db, application, task, actor)

@@ -106,7 +106,7 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
     department = org.get_by_code_or_404(db, item["department"] if item else EGOV_CODE)
     answered = confidence >= settings.consultation_confidence
     now = utcnow()
-    row = Consultation(number=service.new_number("ZX"), item_code=item["basic_code"] if item else None,
+    row = Consultation(number=service.new_number(db, Consultation.number, "ZX"), item_code=item["basic_code"] if item else None,
                        department_id=department.id, question=text, contact=(contact or "").strip()[:100] or None,
                        asked_by=asker.actor_name if asker else None,
                        status=ConsultationStatus.ANSWERED_BY_FAQ if answered else ConsultationStatus.OPEN,

@@ -35,9 +35,13 @@ from tongban.org.models import Department
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: numbers are read out at windows
 
 
-def new_number(prefix: str) -> str:
-    """A notice or consultation number: dated, unguessable, easy to read aloud."""
-    return f"{prefix}-{workdays.today():%Y%m%d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+def new_number(db: Session, column, prefix: str) -> str:
+    """A notice, consultation or application number: dated, unguessable, easy to read aloud, and
+    not yet taken in ``column`` (32^6 numbers a day meet twice among tens of thousands)."""
+    while True:
+        number = f"{prefix}-{workdays.today():%Y%m%d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+        if db.scalar(select(column).where(column == number)) is None:
+            return number
 
 
 def canonical(item: dict) -> str:
@@ -398,7 +402,7 @@ def navigate(db: Session, code: str, answers: dict[str, str]) -> tuple[dict, int
 def create_notice(db: Session, code: str, answers: dict[str, str]) -> ItemNotice:
     item, version, state = navigate(db, code, answers)
     notice = navigation.tailored_notice(item, version, state, published_items(db), department_names(db))
-    row = ItemNotice(number=new_number("GZ"), item_code=code, item_version=version,
+    row = ItemNotice(number=new_number(db, ItemNotice.number, "GZ"), item_code=code, item_version=version,
                      answers=json.dumps(state.path), created_at=utcnow(), content="{}")
     notice["number"] = row.number
     notice["issued_at"] = row.created_at.isoformat()
