@@ -75,14 +75,16 @@ def import_people(settings: Settings, folder: Path, count: int, seed: int):
 @contextmanager
 def served(settings: Settings, folder: Path, *, workers: int = 1):
     """`tongban serve` on a free port (a real process) for the settings' database; yields its
-    base URL once /readyz answers, stops it afterwards."""
+    base URL once /readyz answers, stops it afterwards. The server's log (warnings and errors,
+    with tracebacks) goes to ``folder/server.log``."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
            "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
+    log = open(folder / "server.log", "ab")  # noqa: SIM115 — closed with the server
     server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", str(workers)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -95,6 +97,7 @@ def served(settings: Settings, folder: Path, *, workers: int = 1):
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
 
 
 def engine_name(settings: Settings) -> str:

@@ -438,6 +438,8 @@ def main() -> None:
                                    for code in sorted({c for f in figures for c in f.get("statuses", {})})},
             }, ensure_ascii=False))
             if any(f["errors"] for f in figures):
+                log = (folder / "server.log").read_text(errors="replace").splitlines()
+                print("server log (last 80 lines):", *log[-80:], sep="\n", file=sys.stderr)
                 sys.exit(1)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
