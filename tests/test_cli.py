@@ -79,3 +79,78 @@ def test_production_refuses_demo_data(tmp_path):
            "TONGBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}"}
     result = CliRunner().invoke(cli, ["demo", "load"], env=env)
     assert result.exit_code == 2 and "演示数据" in result.output
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.add(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _listening_sockets(port: int) -> set[str]:
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return {row[9] for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A"}
+
+
+def test_serve_keeps_its_workers_running_and_stops_them_all(fresh_database):
+    """`tongban serve --workers 2`: one listening socket per worker (PostgreSQL; SQLite serves
+    with one); a worker that dies is started again; SIGTERM stops every process."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    workers = 1 if fresh_database.engine_name == "sqlite" else 2
+    server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", str(workers)],
+                              env={**os.environ, **_env(fresh_database), "TONGBAN_LOG_LEVEL": "WARNING"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ready() -> bool:
+        for _ in range(150):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                time.sleep(0.2)
+        return False
+
+    try:
+        assert ready()
+        if workers == 2:
+            first = _children(server.pid)
+            workers_now = {pid for pid in first if "spawn_main" in open(f"/proc/{pid}/cmdline").read()}
+            assert len(workers_now) == 2, first
+            assert len(_listening_sockets(port)) == 2  # one each: the kernel spreads connections across them
+            os.kill(min(workers_now), signal.SIGKILL)
+            for _ in range(100):
+                again = {pid for pid in _children(server.pid) if pid != min(workers_now)}
+                if len({pid for pid in again if "spawn_main" in open(f"/proc/{pid}/cmdline").read()}) == 2:
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError("the killed worker was not started again")
+            assert all(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200 for _ in range(10))
+        everyone = _children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=40) is not None
+        time.sleep(0.5)
+        assert not [pid for pid in everyone if os.path.exists(f"/proc/{pid}") and
+                    open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -30,6 +30,7 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Working days.", no_args_is_help=True)
 registry_app = typer.Typer(help="Base registries: import, generate synthetic data.", no_args_is_help=True)
 events_app = typer.Typer(help="Change events (outbox relay).", no_args_is_help=True)
+supervision_app = typer.Typer(help="Electronic supervision (电子监察): deadline warnings.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(registry_app, name="registry")
 app.add_typer(events_app, name="events")
+app.add_typer(supervision_app, name="supervision")
 
 console = Console()
 err = Console(stderr=True)
@@ -64,8 +66,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only for more than 1)")] = 1,
 ) -> None:
     """Serve the portal, the workbench and the API."""
-    import uvicorn
-
+    from tongban.core import serving
     from tongban.core.observability import configure_logging
 
     settings = _settings()
@@ -74,8 +75,7 @@ def serve(
         err.print("[yellow]SQLite 只支持单进程，workers 改为 1[/yellow]")
         workers = 1
     console.print(f"通办 tongban 正在 http://{host}:{port} 提供服务（{settings.env.value}，{settings.database_url.split('@')[-1]}）")
-    uvicorn.run("tongban.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False, proxy_headers=True)
+    serving.run(host, port, workers)
 
 
 @db_app.command("upgrade")
@@ -184,6 +184,17 @@ def calendar_deadline(
         result = WorkingCalendar.load(db).add_working_days(date.fromisoformat(start), working_days)
     console.print(f"{result.start} + {result.working_days} 个工作日 → [bold]{result.due}[/bold]"
                   + (f" [yellow]（暂定：{result.note}）[/yellow]" if result.provisional else ""))
+
+
+@supervision_app.command("scan")
+def supervision_scan() -> None:
+    """Raise today's deadline warnings and notify (the server also does it every TONGBAN_DEADLINE_SCAN_SECONDS)."""
+    from tongban.supervision import service
+
+    settings = _settings()
+    with session_scope(_sessions(settings)) as db:
+        result = service.scan(db, actor=audit.SystemActor(actor_name="tongban supervision scan"))
+    console.print(f"{result.today}：新增黄色预警 {result.yellow:,} 项、红色预警 {result.red:,} 项，发出通知 {result.notifications:,} 条")
 
 
 @registry_app.command("import")
