@@ -197,6 +197,25 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+_MEMO = "tongban.memo"
+
+
+def per_transaction(db: Session, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per transaction of ``db``: reference data (the working calendar, a
+    published item) that one unit of work reads many times. ``forget`` after changing it."""
+    transaction = db.get_transaction()
+    hit = db.info.get(_MEMO, {}).get(key)
+    if hit is not None and transaction is not None and hit[0] is transaction:
+        return hit[1]
+    value = compute()
+    db.info.setdefault(_MEMO, {})[key] = (db.get_transaction(), value)
+    return value
+
+
+def forget(db: Session, key: str) -> None:
+    db.info.get(_MEMO, {}).pop(key, None)
+
+
 async def run_db(db: Session, work: Callable[[], T]) -> T:
     """Run quick database work from async code: on the event loop for SQLite, whose calls are
     in-process and take microseconds (a trip to a worker thread would cost more), in a worker

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
-from tongban.core.database import utcnow
+from tongban.core.database import forget, per_transaction, utcnow
 from tongban.core.errors import Problem
 from tongban.core import workdays
 from tongban.core.permissions import Permission
@@ -65,10 +65,11 @@ def published_items(db: Session) -> dict[str, dict]:
 
 
 def published_item(db: Session, code: str) -> tuple[dict, int]:
-    row = db.execute(select(ServiceItemVersion.content, ServiceItemVersion.version)
-                     .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
-                     .where(ServiceItem.basic_code == code,
-                            ServiceItemVersion.version == ServiceItem.published_version)).first()
+    """The item's published document (a fresh copy: callers may change it) and its version."""
+    row = per_transaction(db, f"published-item:{code}", lambda: db.execute(
+        select(ServiceItemVersion.content, ServiceItemVersion.version)
+        .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
+        .where(ServiceItem.basic_code == code, ServiceItemVersion.version == ServiceItem.published_version)).first())
     if row is None:
         raise Problem("unknown-service-item", f"没有编码为「{code}」的已发布办事事项")
     return json.loads(row.content), row.version
@@ -227,6 +228,7 @@ def review(db: Session, item: ServiceItem, version: int, *, approve: bool, comme
         if item.published_version is not None:
             version_of(db, item, item.published_version).status = VersionStatus.SUPERSEDED
         row.status, item.published_version = VersionStatus.PUBLISHED, version
+        forget(db, f"published-item:{item.basic_code}")
     else:
         row.status = VersionStatus.RETURNED
     row.reviewer, row.reviewed_at, row.review_comment = actor.actor_name, now, (comment or "").strip() or None

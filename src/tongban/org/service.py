@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tongban.core.database import forget, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import LEVEL_LABELS, Department, Level
 from tongban.org.schemas import DepartmentCreate, DepartmentRead
@@ -13,7 +14,12 @@ _LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
 
 
 def get_by_code(db: Session, code: str) -> Department | None:
-    return db.scalar(select(Department).where(Department.code == code))
+    # Looked up many times in one unit of work (every task of a bundle names its department);
+    # an absent one is asked again, as it may be created in the same transaction.
+    found = per_transaction(db, f"department:{code}", lambda: db.scalar(select(Department).where(Department.code == code)))
+    if found is None:
+        forget(db, f"department:{code}")
+    return found
 
 
 def get_by_code_or_404(db: Session, code: str) -> Department:
