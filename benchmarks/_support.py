@@ -86,6 +86,7 @@ def served(settings: Settings, folder: Path, *, workers: int = 1):
     server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", str(workers)],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    _SERVERS[base] = server.pid
     try:
         for _ in range(150):
             try:
@@ -98,6 +99,31 @@ def served(settings: Settings, folder: Path, *, workers: int = 1):
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+_SERVERS: dict[str, int] = {}
+
+
+def server_cpu_seconds(base: str) -> float:
+    """CPU time (user + system) the platform served at ``base`` has used so far, all its worker
+    processes together (Linux /proc): the cost of the work, whatever else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has gone
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = set(), {_SERVERS[base]}
+    while frontier:
+        tree |= frontier
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - tree
+    return sum(times.get(pid, 0.0) for pid in tree)
 
 
 def engine_name(settings: Settings) -> str:

@@ -7,7 +7,8 @@ workforce runs in forked client processes, each on one keep-alive connection of 
   share of enterprise-setup), always with every material that is not exempt (as listed by
   /api/v1/applications/forms), so each one goes straight to `submitted`; each submission carries
   an Idempotency-Key;
-- one window clerk accepts everything in /api/v1/applications/window;
+- --clerks window clerks (default 2) accept everything in /api/v1/applications/window, each
+  the applications whose number falls to it;
 - --reviewers-per-department reviewers in each of the eight departments of the two bundles list
   their queue (/api/v1/tasks) and approve every task with its `version`; a 409 (another
   reviewer of the department decided it first) is counted as a conflict and skipped.
@@ -25,7 +26,9 @@ Prints one JSON line: engine, applications, seconds (first submission to last ap
 finished, from the applications' own timestamps), decisions_per_s, submissions_per_s,
 step_p99_ms (p99 of the engine's step time as reported in the `Server-Timing: engine;dur=`
 header of every acceptance and decision), decision_p99_ms (client-side p99 of the decision
-calls), conflicts (409s), errors (any other failed call; must be 0), and the set-up. Fails
+calls), server_cpu_ms_per_application (CPU time of all the server's processes over the run, per
+application: the cost of the work whatever else the machine runs), conflicts (409s), errors
+(any other failed call; must be 0), and the set-up. Fails
 unless every application ends `approved` with all its tasks done. Progress goes to stderr.
 
     .venv/bin/python benchmarks/cases.py [--applications 10000] [--database-url postgresql://...]
@@ -43,6 +46,7 @@ import shutil
 import sys
 import time
 import traceback
+import zlib
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -50,7 +54,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, served, workdir
+from _support import engine_name, fresh_database, served, server_cpu_seconds, workdir
 
 from tongban import demo
 from tongban.cases.models import Application, CaseTask
@@ -197,18 +201,20 @@ def _idle(pause: float) -> float:
     return min(pause * 2, 0.5)
 
 
-def _clerk(base: str, total: int, stop, slots) -> dict:
-    """Accepts everything waiting at the window until ``total`` are accepted."""
-    stats = {"role": "clerk", "accepted": 0, "errors": 0, "conflicts": 0, "steps": [], "latencies": []}
+def _clerk(base: str, index: int, count: int, stop, slots) -> dict:
+    """Accepts what is waiting at the window until told to stop; of ``count`` clerks, each takes
+    the applications whose number falls to it, as the window's desks share out the queue."""
+    stats = {"role": f"clerk #{index}", "accepted": 0, "errors": 0, "conflicts": 0, "steps": [], "latencies": []}
     client = _Client(base, "clerk", slots)
     pause = 0.02
-    while stats["accepted"] < total and not stop.is_set():
+    while not stop.is_set():
         status, body, _ = client.request("GET", "/api/v1/applications/window")
         if status != 200:
             _note(stats, "window", status, body)
             time.sleep(1)
             continue
-        waiting = json.loads(body)["items"]
+        waiting = [application for application in json.loads(body)["items"]
+                   if zlib.crc32(application["number"].encode()) % count == index]
         if not waiting:
             pause = _idle(pause)
             continue
@@ -226,6 +232,8 @@ def _clerk(base: str, total: int, stop, slots) -> dict:
                 stats["conflicts"] += 1
             else:
                 _note(stats, f"acceptance of {application['number']}", status, body)
+            if stop.is_set():
+                break
     client.close()
     return stats
 
@@ -316,7 +324,8 @@ def _workforce(base: str, settings, args) -> dict:
     processes = [context.Process(target=_run, args=(f"applicant {i}", _applicant, results, base, i, args.applicants,
                                                       total, args.mix, materials, start, slots), daemon=True)
                  for i in range(args.applicants)]
-    processes.append(context.Process(target=_run, args=("clerk", _clerk, results, base, total, stop, slots), daemon=True))
+    processes += [context.Process(target=_run, args=(f"clerk #{i}", _clerk, results, base, i, args.clerks, stop, slots),
+                                  daemon=True) for i in range(args.clerks)]
     processes += [context.Process(target=_run, args=(f"{username} #{i}", _reviewer, results, base, department, username, i,
                                                      args.reviewers_per_department, stop, slots), daemon=True)
                   for department, username in REVIEWERS.items() for i in range(args.reviewers_per_department)]
@@ -396,6 +405,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0,
                         help="server worker processes (default: 2 on PostgreSQL, 1 on SQLite, which allows no more)")
     parser.add_argument("--applicants", type=int, default=2, help="applicant processes")
+    parser.add_argument("--clerks", type=int, default=2, help="window clerk processes")
     parser.add_argument("--reviewers-per-department", type=int, default=1, help="reviewer processes per department")
     parser.add_argument("--mix", type=float, default=0.5, help="share of enterprise-setup (the rest: road-excavation)")
     parser.add_argument("--max-in-flight", type=int, default=None,
@@ -403,8 +413,8 @@ def main() -> None:
                              "4 on SQLite, whose server stalls with more: see above)")
     parser.add_argument("--stall-seconds", type=float, default=120, help="give up when nothing finishes for this long")
     args = parser.parse_args()
-    if args.applications < 1 or args.applicants < 1 or args.reviewers_per_department < 1 or not 0 <= args.mix <= 1:
-        parser.error("--applications, --applicants and --reviewers-per-department must be positive, --mix in [0, 1]")
+    if min(args.applications, args.applicants, args.clerks, args.reviewers_per_department) < 1 or not 0 <= args.mix <= 1:
+        parser.error("--applications, --applicants, --clerks and --reviewers-per-department must be positive, --mix in [0, 1]")
 
     folder = workdir()
     try:
@@ -415,24 +425,27 @@ def main() -> None:
             if settings.is_sqlite and workers > 1:
                 parser.error("SQLite allows one server worker")
             with served(settings, folder, workers=workers) as base:
+                cpu_before = server_cpu_seconds(base)
                 outcome = _workforce(base, settings, args)
+                server_cpu = server_cpu_seconds(base) - cpu_before
             figures, seconds = outcome["figures"], outcome["seconds"]
             applicants = [f for f in figures if f["role"].startswith("applicant")]
-            clerk = next(f for f in figures if f["role"] == "clerk")
+            clerks = [f for f in figures if f["role"].startswith("clerk")]
             reviewers = [f for f in figures if "department" in f]
             decisions = sum(f["decided"] for f in reviewers)
             submit_span = max(f["last"] for f in applicants) - min(f["first"] for f in applicants)
             print(json.dumps({
                 "engine": engine_name(settings), "applications": args.applications, "server_workers": workers,
-                "applicants": args.applicants, "reviewers_per_department": args.reviewers_per_department, "mix": args.mix,
+                "applicants": args.applicants, "clerks": args.clerks, "reviewers_per_department": args.reviewers_per_department, "mix": args.mix,
                 "max_in_flight": args.max_in_flight or None,
                 "seconds": round(seconds, 1), "decisions": decisions, "decisions_per_s": round(decisions / seconds, 1),
                 "submissions_per_s": round(sum(f["submitted"] for f in applicants) / submit_span, 1),
-                "step_p99_ms": _p99(clerk["steps"] + [s for f in reviewers for s in f["steps"]]),
+                "step_p99_ms": _p99([s for f in clerks + reviewers for s in f["steps"]]),
                 "decision_p99_ms": _p99([ms for f in reviewers for ms in f["latencies"]]),
                 "submission_p99_ms": _p99([ms for f in applicants for ms in f["latencies"]]),
-                "acceptance_p99_ms": _p99(clerk["latencies"]),
-                "conflicts": clerk["conflicts"] + sum(f["conflicts"] for f in reviewers),
+                "acceptance_p99_ms": _p99([ms for f in clerks for ms in f["latencies"]]),
+                "server_cpu_ms_per_application": round(server_cpu * 1000 / args.applications, 1),
+                "conflicts": sum(f["conflicts"] for f in clerks + reviewers),
                 "errors": sum(f["errors"] for f in figures),
                 "error_statuses": {str(code): sum(f.get("statuses", {}).get(code, 0) for f in figures)
                                    for code in sorted({c for f in figures for c in f.get("statuses", {})})},
