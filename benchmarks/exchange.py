@@ -35,7 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, import_people, served, workdir  # noqa: E402
+from _support import engine_name, fresh_database, import_people, served, server_cpu_seconds, workdir  # noqa: E402
 
 from tongban import demo  # noqa: E402
 from tongban.catalog import service as catalog  # noqa: E402
@@ -158,11 +158,17 @@ def _measure(base: str, sessions, args) -> dict:
     # Keys made before the clock starts: computing check digits is the client's work, not the server's.
     keys = [synthetic.resident_id(SEED, index) for index in random.Random(3).sample(range(people), min(people, 20_000))]
     _hammer(base, headers, 1.0, args.connections, "single", keys)  # warm-up
+    cpu = server_cpu_seconds(base)
     calls, _ = _hammer(base, headers, args.seconds, args.connections, "single", keys)
-    single_rate = calls / args.seconds
+    single_rate, single_cpu = calls / args.seconds, server_cpu_seconds(base) - cpu
+    cpu = server_cpu_seconds(base)
     _, records = _hammer(base, headers, args.seconds, args.connections, "batch", keys)
+    batch_cpu = server_cpu_seconds(base) - cpu
     lag = _change_lag(base, headers, sessions, args)
-    return {"single_reads_per_s": round(single_rate), "batch_records_per_s": round(records / args.seconds), **lag}
+    return {"single_reads_per_s": round(single_rate), "batch_records_per_s": round(records / args.seconds),
+            # the server's CPU time per call, all workers together: the cost whatever else the machine runs
+            "server_cpu_ms_per_single_read": round(single_cpu * 1000 / max(calls, 1), 2),
+            "server_cpu_us_per_batch_record": round(batch_cpu * 1e6 / max(records, 1), 1), **lag}
 
 
 class _Receiver(ThreadingHTTPServer):
