@@ -115,7 +115,7 @@ def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, ac
     Whatever the request had written is rolled back first: a refused request changes nothing.
     """
     db.rollback()
-    audit.record(db, actor=principal or audit.ANONYMOUS, action=action, object_type=object_type,
+    audit.record(db, actor=principal or audit.ANONYMOUS, action=action[:64], object_type=object_type,
                  object_id=object_id, outcome="denied", details={"reason": slug})
     db.commit()
     return Problem(slug, detail)
