@@ -36,6 +36,8 @@ from tongban.notifications import api as notifications_api
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, pages as registry_pages
 from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
+from tongban.supervision import api as supervision_api, service as supervision_service
+from tongban.supervision import evaluation_api, pages as supervision_pages, ratings_api
 from tongban.web import pages as web_pages
 from tongban.workdays import api as workdays_api
 
@@ -71,10 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               lambda: sharing_service.escalate_overdue_job(app.state.sessionmaker))
         reminders = Periodic("case-reminders", settings.deadline_scan_seconds,
                              lambda: cases_service.send_reminders_job(app.state.sessionmaker))
+        warnings = Periodic("supervision-warnings", settings.deadline_scan_seconds,
+                            lambda: supervision_service.scan_job(app.state.sessionmaker))
         if settings.relay_enabled:
             escalation.start()
             reminders.start()
+            warnings.start()
         yield
+        warnings.stop()
         reminders.stop()
         escalation.stop()
         if relay is not None:
@@ -114,7 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (subscriptions_api.router, exchange_api.router, accounts_api.router, org_api.router,
                    audit_api.router, workdays_api.router, registry_api.router, catalog_api.router, sharing_api.router,
                    notifications_api.router, items_api.router, items_api.consultations, cases_api.applications,
-                   cases_api.tasks, cases_api.processes):
+                   cases_api.tasks, cases_api.processes, supervision_api.router, evaluation_api.router,
+                   evaluation_api.public, ratings_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
@@ -123,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sharing_pages.router)
     app.include_router(items_pages.router)
     app.include_router(cases_pages.router)
+    app.include_router(supervision_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 

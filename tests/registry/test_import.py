@@ -311,7 +311,7 @@ def _snapshot(database) -> dict:
                                                         RecordVersion.changed_fields).order_by(RecordVersion.record_key,
                                                                                                RecordVersion.version))]
         events = [(r.record_key, r.event_type, json.loads(r.payload)["version"])
-                  for r in db.scalars(select(OutboxEvent).where(OutboxEvent.record_key.is_not(None))
+                  for r in db.scalars(select(OutboxEvent).where(OutboxEvent.subject == "registry.persons")
                                       .order_by(OutboxEvent.record_key, OutboxEvent.id))]
         rejections = [tuple(r) for r in db.execute(select(ImportRejection.line, ImportRejection.reason).order_by(ImportRejection.line))]
     return {"people": people, "versions": versions, "events": events, "rejections": rejections}

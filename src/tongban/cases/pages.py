@@ -18,6 +18,7 @@ from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
+from tongban.supervision import ratings
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
@@ -68,7 +69,8 @@ def application_page(request: Request, number: str, db: DbSession,
                   form=json.loads(application.form), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), remaining=service.remaining_days(db, application),
-                  labels=LABELS, own=application.applicant_account == str(principal.actor_id), Status=ApplicationStatus)
+                  labels=LABELS, own=application.applicant_account == str(principal.actor_id), Status=ApplicationStatus,
+                  rating=ratings.rating_of(db, application.id), ratings=ratings)
 
 
 @router.post("/applications/{number}/supplement", summary="补正")

@@ -38,14 +38,20 @@ from tongban.core.permissions import Permission
 from tongban.core import workdays
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service as items
+from tongban.items.models import ServiceItem
 from tongban.items.service import new_number
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
 from tongban.sharing.service import EGOV_CODE
+from tongban.supervision import clocks
+from tongban.supervision.models import ClockKind
 
 SINGLE_ITEM_PROCESS = "single_item"
+# 行政许可法第三十二条、第八十二条: incomplete materials are told within five working days; the
+# acceptance decision is timed against the same limit.
+ACCEPTANCE_DAYS = 5
 _RANDOM = random.SystemRandom()
 # Milliseconds the engine took for this request's step; the API reports it as Server-Timing.
 engine_ms: ContextVar[float | None] = ContextVar("engine_ms", default=None)
@@ -250,13 +256,21 @@ def _produces(item: dict, material: dict) -> bool:
 def _materials(db: Session, found: Subject, provided: list[str], applicant_id: str, principal) -> tuple[list, list]:
     """(the materials record, the names still missing). Shared-data materials are fetched, not asked for."""
     given = {name.strip() for name in provided if name and name.strip()}
+    needs = required_materials(db, found)
+    # One read of the applicant's record per resource, naming every material it stands for.
+    shared: dict[str, list[str]] = {}
+    for need in needs:
+        if need["exempt"] and not need["from_item"]:
+            shared.setdefault(need["shared_resource"], []).append(need["name"])
+    fetches = {resource: _fetch_shared(db, resource, applicant_id,
+                                       purpose=f"一网通办受理：免提交材料「{'」「'.join(names)}」（{found.name}）"[:500])
+               for resource, names in shared.items()}
     record, missing = [], []
-    for need in required_materials(db, found):
+    for need in needs:
         if need["from_item"]:
             record.append({**need, "how": "bundle", "note": f"由本件「{need['from_item']}」的办理结果获取，免提交"})
         elif need["exempt"]:
-            fetched = _fetch_shared(db, need["shared_resource"], applicant_id,
-                                    purpose=f"一网通办受理：免提交材料「{need['name']}」（{found.name}）")
+            fetched = fetches[need["shared_resource"]]
             record.append({**need, "how": "shared" if fetched else "on_site",
                            "source": fetched, "note": "已通过数据共享交换获取，免提交" if fetched
                            else "共享数据未取得，受理时核验原件"})
@@ -379,6 +393,8 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         # The rules check online applications: everything missing is told at once (一次性告知).
         application.status, application.status_reason = ApplicationStatus.RETURNED, "请补齐以下材料后再次提交：" + "；".join(missing)
         _step(db, application, audit.SYSTEM, "returned", application.status_reason)
+    else:
+        _time_acceptance(db, application)
     audit.record(db, actor=principal, action="cases.submit", object_type="application", object_id=application.number,
                  details={"subject": found.code, "channel": application.channel, "missing": len(missing)})
     _tell_applicant(db, application, f"办件 {application.number} 已提交",
@@ -401,6 +417,7 @@ def resubmit(db: Session, application: Application, principal: Principal, *, for
         application.status_reason = "仍缺以下材料：" + "；".join(missing)
     else:
         application.status, application.status_reason = ApplicationStatus.SUBMITTED, None
+        _time_acceptance(db, application)
     _step(db, application, principal, "resubmitted", "申请人补正后重新提交" + (f"（{application.status_reason}）" if missing else ""))
     _flush(db, application)
     return application
@@ -429,6 +446,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
             raise Problem("validation-error", "不予受理须说明理由",
                           errors=[{"field": "body.reason", "code": "required", "message": "请填写不予受理的理由"}])
         application.status, application.status_reason, application.finished_at = ApplicationStatus.NOT_ACCEPTED, reason, utcnow()
+        clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=_today(), outcome="not_accepted")
         _step(db, application, actor, "not_accepted", f"不予受理：{reason}")
         _tell_applicant(db, application, f"办件 {application.number} 不予受理", reason)
     elif decision == "supplement":
@@ -438,6 +456,8 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
                           errors=[{"field": "body.missing", "code": "required", "message": "请列出需补正的材料"}])
         application.status = ApplicationStatus.RETURNED
         application.status_reason = "请一次性补正：" + "；".join(wanted) + (f"（{reason}）" if reason else "")
+        # The applicant completes the materials: the window's clock waits for them.
+        clocks.pause(db, ClockKind.ACCEPTANCE, application.number, on=_today(), note="一次性告知补正")
         _step(db, application, actor, "returned", application.status_reason)
         _tell_applicant(db, application, f"办件 {application.number} 需补正材料", application.status_reason)
     else:
@@ -451,6 +471,12 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         today = _today()
         application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
         _set_due(db, application)
+        window = clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
+        if application.limit_days is not None:
+            clocks.start(db, kind=ClockKind.APPLICATION, subject=application.number,
+                         title=f"办结「{application.name}」（办件 {application.number}）",
+                         department_id=window.department_id if window else _lead_department_id(db, application),
+                         limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}")
         _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {application.due_on}）"
               if application.limit_days is not None else "已受理")
         _sync(db, application, step, actor)
@@ -463,6 +489,31 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
 
 def _today() -> date:
     return workdays.today()
+
+
+def _lead_department_id(db: Session, application: Application) -> int:
+    """The department of the bundle's first item (or of the item): whose service the case is."""
+    code = BUNDLES[application.subject_code].items[0] if application.subject_kind == "bundle" else application.subject_code
+    return db.scalar(select(ServiceItem.department_id).where(ServiceItem.basic_code == code))
+
+
+def _time_acceptance(db: Session, application: Application) -> None:
+    """受理 is timed from the (re)submission to the window's decision; a resubmission resumes it."""
+    clocks.start(db, kind=ClockKind.ACCEPTANCE, subject=application.number,
+                 title=f"受理「{application.name}」（办件 {application.number}）",
+                 department_id=_lead_department_id(db, application), limit_days=ACCEPTANCE_DAYS,
+                 started_on=_today(), link="/staff/window")
+
+
+def _time_task(db: Session, application: Application, task: CaseTask, calendar: WorkingCalendar) -> None:
+    """A department's review is timed by its item's committed working days (else the case's)."""
+    document = items.published_item(db, task.item_code)[0]
+    limit = next((days for days in (document.get("committed_days"), document.get("statutory_days"),
+                                    application.limit_days) if days is not None), None)
+    if limit is not None:
+        clocks.start(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",
+                     department_id=task.department_id, limit_days=limit, started_on=_today(),
+                     link=f"/staff/tasks/{task.id}", calendar=calendar)
 
 
 def _set_due(db: Session, application: Application) -> None:
@@ -497,6 +548,7 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
     for task_id, row in known.items():
         if task_id not in open_ids:
             row.status = TaskStatus.CANCELLED
+            clocks.cancel(db, ClockKind.TASK, row.id, on=_today())
             _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
     departments: dict[str, Any] = {}
     calendar = None
@@ -511,25 +563,32 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
         if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
             calendar = calendar or WorkingCalendar.load(db)
             remind_on = calendar.add_working_days(_today(), task.reminder_days).due
-        db.add(CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
-                        kind=task.kind, item_code=task.item_code, department_id=department.id if department else None,
-                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on))
+        row = CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
+                       kind=task.kind, item_code=task.item_code, department_id=department.id if department else None,
+                       status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on)
+        db.add(row)
         if department is not None:
+            db.flush()  # the task's id names its clock
+            calendar = calendar or WorkingCalendar.load(db)
+            _time_task(db, application, row, calendar)
             notify(db, department_id=department.id, role="reviewer", kind="cases.task",
                    link="/staff/tasks", title=f"新的待办：{task.name}",
                    body=f"办件 {application.number}（{application.name}，{application.applicant_name}）")
     supplementing = any(t.kind == "supplement" for t in step.open_tasks)
     if supplementing and application.paused_since is None:
         application.paused_since, application.status = _today(), ApplicationStatus.SUPPLEMENT
+        clocks.pause(db, ClockKind.APPLICATION, application.number, on=_today(), note="申请人补正")
     elif not supplementing and application.paused_since is not None:
         calendar = WorkingCalendar.load(db)
         application.paused_days += calendar.working_days_between(application.paused_since, _today())
         application.paused_since = None
         application.status = ApplicationStatus.PROCESSING
         _set_due(db, application)
+        clocks.resume(db, ClockKind.APPLICATION, application.number, on=_today(), calendar=calendar)
     if step.finished:
         application.status = ApplicationStatus.APPROVED if step.outcome == "approved" else ApplicationStatus.REFUSED
         application.finished_at = now
+        clocks.close(db, ClockKind.APPLICATION, application.number, on=_today(), outcome=application.status)
         verdict = "准予" if step.outcome == "approved" else "不予许可"
         _step(db, application, actor, "finished", f"办结：{verdict}")
         _tell_applicant(db, application, f"办件 {application.number} 已办结（{verdict}）", "请在「我的办件」查看结果。")
@@ -599,6 +658,8 @@ def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
     if task.status == TaskStatus.CLAIMED and task.claimed_by != principal.actor_name:
         raise Problem("conflict", f"该待办已由{task.claimed_by}认领")
     task.status, task.claimed_by = TaskStatus.CLAIMED, principal.actor_name
+    clocks.assign(db, ClockKind.TASK, task.id, principal.actor_id if principal.actor_type == "user" else None,
+                  on=_today(), name=principal.actor_name)
     _flush(db, task)
     return task
 
@@ -633,6 +694,7 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
     task.decided_by, task.decided_at = principal.actor_name, utcnow()
+    clocks.close(db, ClockKind.TASK, task.id, on=_today(), outcome=decision)
     _step(db, application, principal, "decided", f"{task.name}：{DECISION_LABELS[decision]}" + (f"。意见：{opinion}" if opinion else ""),
           _code(task))
     if decision == "approve":

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     virus_scan_command: str | None = None  # e.g. "clamdscan --no-summary {path}"; exit 0 = clean
     consultation_confidence: float = Field(default=0.55, ge=0, le=1)  # below it a person answers
     consultation_response_days: int = Field(default=3, ge=1, le=30)  # working days for that answer
+    rectification_days: int = Field(default=10, ge=1, le=60)  # working days a department has to put a poor rating right
 
     @field_validator("database_url")
     @classmethod

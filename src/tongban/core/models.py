@@ -13,5 +13,6 @@ from tongban.notifications import models as _notifications  # noqa: F401
 from tongban.org import models as _org  # noqa: F401
 from tongban.registry import models as _registry  # noqa: F401
 from tongban.sharing import models as _sharing  # noqa: F401
+from tongban.supervision import models as _supervision  # noqa: F401
 
 metadata = Base.metadata

@@ -44,6 +44,13 @@ class Permission(StrEnum):
     CASES_REVIEW = "cases:review"  # claim and decide the department's tasks
     CASES_READ = "cases:read"  # read applications (a department: those with a task of its own)
     PROCESS_MANAGE = "process:manage"  # upload BPMN process definitions
+    SUPERVISION_READ = "supervision:read"  # clocks and warnings (a department: its own)
+    SUPERVISION_MANAGE = "supervision:manage"  # warning rules; run the scan
+    WARNING_ACKNOWLEDGE = "warning:acknowledge"  # explain a warning (SELF: one's own clocks; a head: the department's)
+    EVALUATION_READ = "evaluation:read"  # evaluations, the dashboard, ratings and rectifications (a head: the department's)
+    EVALUATION_RUN = "evaluation:run"  # compute a period's evaluations and publish them on the portal
+    RATING_SUBMIT = "rating:submit"  # 好差评: rate one's own finished application
+    RECTIFICATION_HANDLE = "rectification:handle"  # record the department's 整改 follow-ups and close them
 
 
 class Scope(StrEnum):
@@ -95,6 +102,8 @@ _STAFF_BASE = {
     Permission.CATALOG_READ: Scope.ALL,
     Permission.NOTIFICATIONS_READ: Scope.DEPARTMENT,
 }
+# Whoever owns clocks sees the department's and explains the warnings of their own.
+_CLOCK_OWNER = {Permission.SUPERVISION_READ: Scope.DEPARTMENT, Permission.WARNING_ACKNOWLEDGE: Scope.SELF}
 _SOURCE_STEWARD = {
     Permission.REGISTRY_WRITE: Scope.DEPARTMENT,
     Permission.REGISTRY_IMPORT: Scope.DEPARTMENT,
@@ -109,16 +118,18 @@ _SOURCE_STEWARD = {
 }
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
-    Role.WINDOW_CLERK: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
+    Role.WINDOW_CLERK: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
                         Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
                         Permission.CASES_ACCEPT: Scope.ALL, Permission.CASES_READ: Scope.ALL},  # 一窗受理: every item
-    Role.REVIEWER: {**_STAFF_BASE, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
+    Role.REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
                     Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
                     Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT},
-    Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
+    Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
-                           Permission.CASES_READ: Scope.DEPARTMENT},
+                           Permission.CASES_READ: Scope.DEPARTMENT, Permission.SUPERVISION_READ: Scope.DEPARTMENT,
+                           Permission.WARNING_ACKNOWLEDGE: Scope.DEPARTMENT, Permission.EVALUATION_READ: Scope.DEPARTMENT,
+                           Permission.RECTIFICATION_HANDLE: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -138,15 +149,21 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.CONSULTATION_ANSWER: Scope.ALL,
         Permission.PROCESS_MANAGE: Scope.ALL,
         Permission.CASES_READ: Scope.ALL,
+        Permission.SUPERVISION_READ: Scope.ALL,
+        Permission.SUPERVISION_MANAGE: Scope.ALL,
+        Permission.EVALUATION_READ: Scope.ALL,
+        Permission.EVALUATION_RUN: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
-                     Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL},
+                     Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
+                     Permission.SUPERVISION_READ: Scope.ALL, Permission.SUPERVISION_MANAGE: Scope.ALL,
+                     Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
-                   Permission.NOTIFICATIONS_READ: Scope.SELF},
+                   Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
-                      Permission.NOTIFICATIONS_READ: Scope.SELF},
+                      Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
     # Department systems read shared data through the exchange under grants; here they write
     # what their department is the source of.
     Role.DEPARTMENT_SYSTEM: {

@@ -10,6 +10,7 @@ Entries stored for a year the package knows correct the package (the database wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ import chinese_calendar
 from sqlalchemy import Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.database import Base, UTCDateTime, forget, per_transaction, utcnow
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -30,6 +31,9 @@ def today() -> date:
 # lunar ones (春节, 清明, 端午, 中秋) and the make-up days cannot be guessed.
 _FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
 _MAX_SPAN_DAYS = 3660  # no statutory limit runs ten years; bounds every loop
+_MEMO = "tongban.workdays.calendar"
+# The package's answers never change while the process runs; asking it validates every date anew.
+_package_workday = lru_cache(maxsize=8192)(chinese_calendar.is_workday)
 
 
 class CalendarYear(Base):
@@ -79,11 +83,15 @@ class WorkingCalendar:
 
     @classmethod
     def load(cls, db: Session) -> "WorkingCalendar":
-        years = set(db.scalars(select(CalendarYear.year)))
-        days = {row.day: row.kind for row in db.scalars(select(CalendarDay))}
-        return cls(years, days)
+        """The calendar as the session's transaction sees it, read once per transaction."""
+        def read() -> WorkingCalendar:
+            years = set(db.scalars(select(CalendarYear.year)))
+            return cls(years, {row.day: row.kind for row in db.scalars(select(CalendarDay))})
+
+        return per_transaction(db, _MEMO, read)
 
     @staticmethod
+    @cache
     def package_knows(year: int) -> bool:
         try:
             chinese_calendar.is_workday(date(year, 6, 1))
@@ -100,7 +108,7 @@ class WorkingCalendar:
         if day.year in self.stored_years:  # a published year: whatever is not listed is ordinary
             return day.weekday() < 5
         if self.package_knows(day.year):
-            return chinese_calendar.is_workday(day)
+            return _package_workday(day)
         return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS
 
     def add_working_days(self, start: date, working_days: int) -> Deadline:
@@ -130,6 +138,19 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+    def first_day_within(self, due: date, working_days: int) -> date:
+        """The earliest day from which at most ``working_days`` working days remain until ``due``
+        (``working_days_between(day, due) <= working_days``): where a "2 days before" warning starts."""
+        if working_days < 0:
+            raise ValueError("working_days must not be negative")
+        day, remaining = due, 0
+        while (due - day).days <= _MAX_SPAN_DAYS:
+            remaining += 1 if self.is_working_day(day) else 0
+            if remaining > working_days:
+                return day
+            day -= timedelta(days=1)
+        raise ValueError("span too long")
 
     def month(self, year: int, month: int) -> list[tuple[date, bool]]:
         first = date(year, month, 1)
@@ -163,4 +184,5 @@ def publish_year(
     db.add_all(CalendarDay(day=d, year=year, kind="holiday", name=n) for d, n in holidays.items())
     db.add_all(CalendarDay(day=d, year=year, kind="workday", name=n) for d, n in workdays.items())
     db.flush()
+    forget(db, _MEMO)  # this transaction reads the new schedule from now on
     return entry

@@ -26,8 +26,11 @@ def for_principal(db: Session, principal: Principal, *, limit: int = 50) -> list
     if scope == Scope.SELF:  # citizens and enterprises: what is addressed to their account
         query = query.where(Notification.account_id == principal.actor_id)
     elif scope != Scope.ALL:
+        # A department's notices, but of those addressed to one person (a warning to the owner of
+        # the work) only one's own.
         query = query.where(Notification.department_id == principal.department_id,
-                            or_(Notification.role.is_(None), Notification.role.in_(principal.roles)))
+                            or_(Notification.role.is_(None), Notification.role.in_(principal.roles)),
+                            or_(Notification.account_id.is_(None), Notification.account_id == principal.actor_id))
     else:  # the e-government office: everything addressed to it or to nobody in particular
         query = query.where(or_(Notification.department_id == principal.department_id, Notification.department_id.is_(None)))
     return list(db.scalars(query))

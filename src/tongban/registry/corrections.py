@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.core import audit, events
+from tongban.core import audit, events, workdays
 from tongban.core.auth import Principal
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
@@ -18,6 +18,8 @@ from tongban.org import service as org
 from tongban.registry import service
 from tongban.registry.models import CorrectionRequest
 from tongban.registry.schema import Registry
+from tongban.supervision import clocks
+from tongban.supervision.models import ClockKind
 
 
 def request_correction(db: Session, *, registry: Registry, key: str, field_name: str, proposed: str | None,
@@ -34,7 +36,8 @@ def request_correction(db: Session, *, registry: Registry, key: str, field_name:
     source = org.get_by_duty(db, field.duty.value)
     if source is None:
         raise Problem("conflict", f"{field.label}的来源部门尚未登记，无法受理纠错")
-    deadline = WorkingCalendar.load(db).add_working_days(today or date.today(), working_days)
+    calendar = WorkingCalendar.load(db)
+    deadline = calendar.add_working_days(today or date.today(), working_days)
     correction = CorrectionRequest(
         registry_name=registry.name, record_key=key, field=field_name, current_value=field.to_text(existing.get(field_name)),
         proposed_value=proposed, reason=reason, evidence=evidence, requester_name=requester.actor_name,
@@ -42,6 +45,10 @@ def request_correction(db: Session, *, registry: Registry, key: str, field_name:
         due_on=deadline.due, due_provisional=deadline.provisional, created_at=utcnow())
     db.add(correction)
     db.flush()
+    clocks.start(db, kind=ClockKind.CORRECTION, subject=correction.id,
+                 title=f"处理纠错申请 #{correction.id}（{registry.label}库 {key} 的{field.label}）",
+                 department_id=source.id, limit_days=working_days, started_on=today or date.today(),
+                 link="/staff/corrections", calendar=calendar)
     events.publish(db, event_type="CorrectionRequested", subject="registry.corrections", record_key=str(correction.id),
                    data={"id": correction.id, "registry": registry.name, "key": key, "field": field_name,
                          "source": source.code, "due_on": deadline.due.isoformat()})
@@ -77,6 +84,7 @@ def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decide
         service.write(db, registry=registry, key=correction.record_key, values=values, department=department,
                       actor=decider, reason=f"采纳纠错申请 #{correction.id}：{reason}")
     correction.status = "accepted" if accept else "rejected"
+    clocks.close(db, ClockKind.CORRECTION, correction.id, on=workdays.today(), outcome=correction.status)
     correction.decided_by = decider.actor_name
     correction.decided_at = utcnow()
     correction.decision_reason = reason

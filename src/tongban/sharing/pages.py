@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tongban.accounts.pages import check_csrf
 from tongban.catalog.models import SHARING_LABELS, Resource
 from tongban.core.auth import Principal, deny, ensure_department, require
+from tongban.core.charts import nice_ceiling
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import paginate
@@ -25,7 +26,12 @@ from tongban.exchange import usage
 from tongban.org import service as org
 from tongban.sharing import service
 from tongban.sharing.models import (
-    OUTCOME_LABELS, STATUS_LABELS, Grant, ItemOutcome, RequestStatus, SharingRequest,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    Grant,
+    ItemOutcome,
+    RequestStatus,
+    SharingRequest,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -266,7 +272,7 @@ def _day_chart(per_day: list[usage.DayUsage]) -> dict:
     width, height, left, bottom, top = 720, 220, 44, 26, 12
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = max([d.calls for d in per_day] + [1])
-    top_value = _nice_ceiling(peak)
+    top_value = nice_ceiling(peak)
     slot = plot_w / max(len(per_day), 1)
     every = max(1, math.ceil(len(per_day) / 10))  # about ten date labels, whatever the period
     bars = []
@@ -293,13 +299,6 @@ def _department_chart(rows: list[usage.DepartmentUsage]) -> dict:
              "value_x": label_w + round(bar_room * r.calls / peak, 1) + 6, "calls": r.calls, "ok": r.ok}
             for n, r in enumerate(rows)]
     return {"width": width, "height": max(len(rows), 1) * row_h + 4, "label_w": label_w, "bars": bars}
-
-
-def _nice_ceiling(value: int) -> int:
-    """The smallest 2, 4, 6, 8 or 10 × 10^n at or above the value: round numbers, and an even top
-    so the middle gridline is a whole number of calls too."""
-    magnitude = 10 ** (len(str(max(value - 1, 1))) - 1)  # 10 → 10, 11 → 20
-    return next(step * magnitude for step in (2, 4, 6, 8, 10) if step * magnitude >= value)
 
 
 def _date_or_none(raw: str | None, label: str) -> date | None:

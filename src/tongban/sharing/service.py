@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.catalog.models import Resource, ResourceStatus, SharingType
-from tongban.core import audit
+from tongban.core import audit, workdays
 from tongban.core.auth import Principal
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
@@ -24,6 +24,8 @@ from tongban.org.models import Department
 from tongban.sharing.models import (
     Grant, ItemOutcome, RequestStatus, SharingRequest, SharingRequestItem, SharingStep,
 )
+from tongban.supervision import clocks
+from tongban.supervision.models import ClockKind
 
 class ActiveGrant(NamedTuple):
     id: int
@@ -109,8 +111,13 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
         _step(request, "granted", actor, f"无条件共享项即时授权：{_names(resource, granted)}")
     pending = [i.item_code for i in request.items if i.outcome == ItemOutcome.PENDING]
     if pending:
-        deadline = WorkingCalendar.load(db).add_working_days(today, response_days)
+        calendar = WorkingCalendar.load(db)
+        deadline = calendar.add_working_days(today, response_days)
         request.status, request.due_on, request.due_provisional = RequestStatus.PROVIDER, deadline.due, deadline.provisional
+        clocks.start(db, kind=ClockKind.SHARING_REQUEST, subject=request.number,
+                     title=f"答复共享申请 {request.number}（{requester.name}申请{resource.name}）",
+                     department_id=request.provider_id, limit_days=response_days, started_on=today,
+                     link=f"/sharing/requests/{request.id}", calendar=calendar)
         notify(db, department_id=request.provider_id, kind="sharing.request", link=f"/sharing/requests/{request.id}",
                title=f"共享申请 {request.number} 待答复",
                body=f"{requester.name}申请{resource.name}的有条件共享项：{_names(resource, pending)}；请于 {deadline.due} 前答复。")
@@ -181,6 +188,7 @@ def provider_decide(db: Session, request: SharingRequest, *, approve: list[str],
         else:
             item.outcome, item.reason, item.decided_by = ItemOutcome.REFUSED, reason, "provider"
     _grant(db, request, approve, "provider")
+    clocks.close(db, ClockKind.SHARING_REQUEST, request.number, on=workdays.today(), outcome="answered")
     _step(request, "provider_decided", actor,
           f"同意：{_names(request.resource, approve)}；拒绝：{_names(request.resource, refuse)}" + (f"；理由：{reason}" if refuse else ""))
     if refuse:
@@ -258,6 +266,8 @@ def escalate_overdue(db: Session, *, today: date | None = None) -> list[SharingR
     overdue = list(db.scalars(select(SharingRequest).where(SharingRequest.status == RequestStatus.PROVIDER,
                                                            SharingRequest.due_on < today)))
     for request in overdue:
+        # The provider's time is up: its clock ends late; the office's arbitration takes over.
+        clocks.close(db, ClockKind.SHARING_REQUEST, request.number, on=today, outcome="escalated")
         _to_arbitration(db, request, "overdue", audit.SYSTEM,
                         f"提供方未在 {request.due_on} 前答复（{len(_pending(request))} 项待定），逾期转电子政务办")
         notify(db, department_id=request.provider_id, kind="sharing.overdue", link=f"/sharing/requests/{request.id}",

@@ -1,0 +1,144 @@
+"""The one way a module puts its deadlines under supervision: start, pause, resume, assign, close.
+
+Each call runs in the caller's transaction, so a clock exists exactly when the work it times
+does. A clock is found by its subject (kind + the subject's number or id); calls for a subject
+without a clock (work begun before supervision existed) do nothing. Every day is a working day
+of ``core.workdays``: the start day is not counted, pauses are not counted, holidays are not.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongban.core.database import utcnow
+from tongban.core.workdays import WorkingCalendar
+from tongban.supervision.models import (
+    CANCELLED, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, WarningRule,
+)
+
+DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS = 2, 0
+
+
+def rule_days(db: Session, kind: str) -> tuple[int, int]:
+    """(yellow days before due, red days after due) of a kind; the defaults if it has no rule."""
+    rule = db.get(WarningRule, kind)
+    return (rule.yellow_days_before_due, rule.red_days_after_due) if rule else (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS)
+
+
+def warning_days(calendar: WorkingCalendar, started_on: date, due_on: date, yellow_days: int,
+                 red_days: int) -> tuple[date, date]:
+    """The first days the yellow and the red rule apply to a clock due on ``due_on``.
+
+    Red: the day after the due date (after ``red_days`` more working days). Yellow: from the day
+    at most ``yellow_days`` working days remain, but never on the start day itself (a one-day
+    limit would otherwise warn at once) and never after red."""
+    red_on = calendar.add_working_days(due_on, red_days).due + timedelta(days=1)
+    yellow_on = max(calendar.first_day_within(due_on, yellow_days), started_on + timedelta(days=1))
+    return min(yellow_on, red_on), red_on
+
+
+def _schedule(db: Session, clock: SupervisionClock, calendar: WorkingCalendar) -> None:
+    """Due date and warning days from the start, the limit and the working days paused so far."""
+    deadline = calendar.add_working_days(clock.started_on, clock.limit_days + clock.paused_days)
+    clock.due_on, clock.provisional = deadline.due, deadline.provisional
+    clock.yellow_on, clock.red_on = warning_days(calendar, clock.started_on, deadline.due, *rule_days(db, clock.kind))
+
+
+def _event(db: Session, clock: SupervisionClock, action: str, day: date, note: str | None = None) -> None:
+    if clock.id is None:  # started in this transaction: its row first
+        db.flush()
+    db.add(ClockEvent(clock_id=clock.id, action=action, day=day, at=utcnow(), note=note[:500] if note else None))
+
+
+def find(db: Session, kind: str, subject: str | int) -> SupervisionClock | None:
+    return db.scalar(select(SupervisionClock).where(SupervisionClock.kind == kind,
+                                                    SupervisionClock.subject_ref == str(subject)))
+
+
+def start(db: Session, *, kind: ClockKind, subject: str | int, title: str, department_id: int, limit_days: int,
+          started_on: date, owner: str | None = None, link: str | None = None,
+          calendar: WorkingCalendar | None = None) -> SupervisionClock:
+    """Start timing a piece of work. Starting it again returns the clock already there, resumed
+    on ``started_on`` if it was paused (a resubmission after the window asked for materials)."""
+    existing = find(db, kind, subject)
+    if existing is not None:
+        return _resume(db, existing, started_on, None, calendar) if existing.status == ClockStatus.PAUSED else existing
+    clock = SupervisionClock(kind=kind, subject_ref=str(subject), title=title[:200], link=link,
+                             department_id=department_id, owner_account=owner, started_on=started_on,
+                             limit_days=max(limit_days, 0), paused_days=0, pause_count=0, status=ClockStatus.OPEN,
+                             level=Level.NONE, created_at=utcnow())
+    _schedule(db, clock, calendar or WorkingCalendar.load(db))
+    db.add(clock)  # its start and its end are in the row itself; events record what happens between
+    return clock
+
+
+def pause(db: Session, kind: ClockKind, subject: str | int, *, on: date, note: str | None = None) -> SupervisionClock | None:
+    """Stop the clock while the work waits on someone outside the department (a supplement)."""
+    clock = find(db, kind, subject)
+    if clock is None or clock.status != ClockStatus.OPEN:
+        return clock
+    clock.status, clock.paused_since = ClockStatus.PAUSED, on
+    clock.pause_count += 1
+    _event(db, clock, "paused", on, note)
+    return clock
+
+
+def _fold_pause(clock: SupervisionClock, on: date, calendar: WorkingCalendar) -> None:
+    clock.paused_days += calendar.working_days_between(clock.paused_since, on)
+    clock.paused_since = None
+
+
+def resume(db: Session, kind: ClockKind, subject: str | int, *, on: date, note: str | None = None,
+           calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
+    """Run again; the due date (and the warning days) move by the working days spent paused."""
+    clock = find(db, kind, subject)
+    if clock is None or clock.status != ClockStatus.PAUSED:
+        return clock
+    return _resume(db, clock, on, note, calendar)
+
+
+def _resume(db: Session, clock: SupervisionClock, on: date, note: str | None,
+            calendar: WorkingCalendar | None) -> SupervisionClock:
+    calendar = calendar or WorkingCalendar.load(db)
+    _fold_pause(clock, on, calendar)
+    clock.status = ClockStatus.OPEN
+    _schedule(db, clock, calendar)
+    _event(db, clock, "resumed", on, f"暂停累计 {clock.paused_days} 个工作日，期限顺延至 {clock.due_on}"
+           + (f"；{note}" if note else ""))
+    return clock
+
+
+def assign(db: Session, kind: ClockKind, subject: str | int, owner: str | None, *, on: date,
+           name: str | None = None) -> SupervisionClock | None:
+    """The person now on the work (a claimed task): warnings go to them."""
+    clock = find(db, kind, subject)
+    if clock is None or clock.status == ClockStatus.CLOSED or clock.owner_account == owner:
+        return clock
+    clock.owner_account = owner
+    _event(db, clock, "assigned", on, f"承办人：{name or owner}")
+    return clock
+
+
+def close(db: Session, kind: ClockKind, subject: str | int, *, on: date, outcome: str,
+          calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
+    """The work is done: on time or not, and the working days it used. Closing twice changes nothing."""
+    clock = find(db, kind, subject)
+    if clock is None or clock.status == ClockStatus.CLOSED:
+        return clock
+    calendar = calendar or WorkingCalendar.load(db)
+    if clock.status == ClockStatus.PAUSED:
+        _fold_pause(clock, on, calendar)
+        _schedule(db, clock, calendar)
+    clock.status, clock.closed_on, clock.outcome = ClockStatus.CLOSED, on, outcome[:24]
+    clock.used_days = max(calendar.working_days_between(clock.started_on, on) - clock.paused_days, 0)
+    clock.on_time = None if outcome == CANCELLED else on <= clock.due_on
+    return clock
+
+
+def cancel(db: Session, kind: ClockKind, subject: str | int, *, on: date,
+           calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
+    """The work was withdrawn (the case ended elsewhere): closed, counted neither on time nor late."""
+    return close(db, kind, subject, on=on, outcome=CANCELLED, calendar=calendar)

@@ -1,0 +1,232 @@
+"""电子监察: a clock for every time-limited piece of work, the warnings raised as clocks run,
+the rules that say when, and the tables the evaluations and ratings (好差评) build on.
+
+A clock is registered by the module whose work it times (``tongban.supervision.clocks``); nobody
+types one in. Its due date and the first days its yellow and red rules apply are computed once,
+on the working-day calendar, when it starts or resumes, so the warning scan compares dates in
+SQL over millions of clocks instead of walking a calendar per row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tongban.core.database import Base, UTCDateTime
+from tongban.org.models import Department
+
+
+class ClockKind(StrEnum):
+    """What is timed; a later module adds its own kind here (and a rule row, or the defaults apply)."""
+
+    ACCEPTANCE = "acceptance"  # 受理: from submission to the window's decision
+    APPLICATION = "application"  # 办结: from acceptance to the result, paused during supplements
+    TASK = "task"  # one department's review task of an application
+    SHARING_REQUEST = "sharing_request"  # the provider's answer to a sharing request
+    CORRECTION = "correction"  # the source's decision on a 纠错 request
+    CONSULTATION = "consultation"  # a person's answer to a handed-over question
+    RECTIFICATION = "rectification"  # 整改 after a poor rating
+
+
+KIND_LABELS = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
+               ClockKind.SHARING_REQUEST: "共享申请答复", ClockKind.CORRECTION: "纠错处理",
+               ClockKind.CONSULTATION: "咨询答复", ClockKind.RECTIFICATION: "整改"}
+
+
+class ClockStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"  # waiting on someone outside the department (the applicant): no time counts, no warning
+    CLOSED = "closed"
+
+
+class Level(StrEnum):
+    """The highest warning a clock has reached; it stays when a resumed clock moves its due date."""
+
+    NONE = "none"
+    YELLOW = "yellow"  # 黄牌: the yellow rule's days before the due date
+    RED = "red"  # 红牌: overdue (by the red rule's days)
+
+
+LEVEL_LABELS = {Level.NONE: "正常", Level.YELLOW: "黄色预警", Level.RED: "红色预警"}
+STATUS_LABELS = {ClockStatus.OPEN: "计时中", ClockStatus.PAUSED: "暂停计时", ClockStatus.CLOSED: "已结束"}
+CANCELLED = "cancelled"  # the outcome of a clock whose work was withdrawn: neither on time nor late
+
+
+class SupervisionClock(Base):
+    __tablename__ = "supervision_clocks"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_ref"),
+        # The scan's two candidate sets: only open clocks still below the level are indexed.
+        Index("ix_supervision_clocks_yellow", "yellow_on",
+              postgresql_where=text("status = 'open' AND level = 'none'"),
+              sqlite_where=text("status = 'open' AND level = 'none'")),
+        Index("ix_supervision_clocks_red", "red_on",
+              postgresql_where=text("status = 'open' AND level <> 'red'"),
+              sqlite_where=text("status = 'open' AND level <> 'red'")),
+        # Evaluations: a department's clocks closed in a period (open ones by closed_on IS NULL).
+        Index("ix_supervision_clocks_department", "department_id", "closed_on"),
+        # A period's evaluation of every department: the clocks closed in it, not years of them.
+        Index("ix_supervision_clocks_closed_on", "closed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    subject_ref: Mapped[str] = mapped_column(String(64))  # the subject's number or id within its kind
+    title: Mapped[str] = mapped_column(String(200))  # for people: 「营业执照核发审查」办件 BJ-…
+    link: Mapped[str | None] = mapped_column(String(300))  # where the work is done
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    owner_account: Mapped[str | None] = mapped_column(String(64))  # the person on it; None: the department
+    started_on: Mapped[date] = mapped_column(Date)
+    limit_days: Mapped[int] = mapped_column(Integer)  # working days committed
+    paused_since: Mapped[date | None] = mapped_column(Date)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)  # working days spent paused so far
+    pause_count: Mapped[int] = mapped_column(Integer, default=0)  # supplements asked (supplement rate)
+    due_on: Mapped[date] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # the due date touches an unpublished year
+    yellow_on: Mapped[date] = mapped_column(Date)  # first day the yellow rule applies
+    red_on: Mapped[date] = mapped_column(Date)  # first day the red rule applies
+    status: Mapped[str] = mapped_column(String(8), default=ClockStatus.OPEN)
+    level: Mapped[str] = mapped_column(String(8), default=Level.NONE)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(24))  # the subject's result: approved, refused, answered, cancelled …
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # set at close; None when cancelled
+    used_days: Mapped[int | None] = mapped_column(Integer)  # working days used at close, pauses excluded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class ClockEvent(Base):
+    """A clock's history: started, paused, resumed, assigned, closed (warnings are their own rows)."""
+
+    __tablename__ = "supervision_clock_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("supervision_clocks.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class WarningRule(Base):
+    """When a kind of work warns. A kind without a row warns by the defaults."""
+
+    __tablename__ = "supervision_rules"
+    __table_args__ = (
+        CheckConstraint("yellow_days_before_due BETWEEN 0 AND 30", name="yellow_days"),
+        CheckConstraint("red_days_after_due BETWEEN 0 AND 30", name="red_days"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    yellow_days_before_due: Mapped[int] = mapped_column(Integer, default=2)  # working days
+    red_days_after_due: Mapped[int] = mapped_column(Integer, default=0)  # working days overdue before red
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SupervisionWarning(Base):
+    """One warning of one level for one clock, raised by the scan, acknowledged with an explanation."""
+
+    __tablename__ = "supervision_warnings"
+    __table_args__ = (
+        UniqueConstraint("clock_id", "level"),
+        Index("ix_supervision_warnings_department", "department_id", "raised_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("supervision_clocks.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(24))  # the clock's, copied for lists and counts
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    owner_account: Mapped[str | None] = mapped_column(String(64))  # the clock's owner when raised
+    due_on: Mapped[date] = mapped_column(Date)  # the clock's due date when raised
+    raised_on: Mapped[date] = mapped_column(Date)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # one scan's warnings share it
+    notified: Mapped[str] = mapped_column(String(200))  # JSON list: owner | department | department_head | inspectors
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_account: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    explanation: Mapped[str | None] = mapped_column(String(2000))
+
+    clock: Mapped[SupervisionClock] = relationship(lazy="joined")
+
+
+# ---- the tables the evaluations and 好差评 are built on (their logic comes later) -------------------
+
+
+class ServiceRating(Base):
+    """好差评: the applicant's rating of a finished application, one per application."""
+
+    __tablename__ = "supervision_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("case_applications.id"), unique=True)
+    applicant_account: Mapped[str | None] = mapped_column(String(64), index=True)
+    score: Mapped[int] = mapped_column(SmallInteger)  # 1 非常不满意 … 5 非常满意
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of reason codes
+    comment: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RectificationStatus(StrEnum):
+    OPEN = "open"  # the department works on it, under its own clock
+    SUBMITTED = "submitted"  # the department reports it done; the inspector checks
+    CLOSED = "closed"
+
+
+class Rectification(Base):
+    """整改: what a department must put right after a poor rating (or a warning), by a deadline."""
+
+    __tablename__ = "supervision_rectifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_ratings.id"), index=True)
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_warnings.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_clocks.id"))  # kind rectification
+    status: Mapped[str] = mapped_column(String(16), default=RectificationStatus.OPEN, index=True)
+    reason: Mapped[str] = mapped_column(String(2000))
+    deadline: Mapped[date] = mapped_column(Date)
+    result: Mapped[str | None] = mapped_column(String(2000))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    follow_ups: Mapped[list[RectificationFollowUp]] = relationship(
+        order_by="RectificationFollowUp.id", lazy="selectin", cascade="all, delete-orphan")
+
+
+class RectificationFollowUp(Base):
+    __tablename__ = "supervision_rectification_follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("supervision_rectifications.id", ondelete="CASCADE"),
+                                                  index=True)
+    text: Mapped[str] = mapped_column(String(2000))
+    by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Evaluation(Base):
+    """One department's figures for one period; computed again, it replaces the earlier row."""
+
+    __tablename__ = "supervision_evaluations"
+    __table_args__ = (UniqueConstraint("department_id", "period_start", "period_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    figures: Mapped[str] = mapped_column(Text)  # JSON: on-time rate, average days, overdue, supplement, refusal …
+    grade: Mapped[str | None] = mapped_column(String(16))  # the level it is classified and published at
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    computed_by: Mapped[str] = mapped_column(String(128))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

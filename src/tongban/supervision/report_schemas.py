@@ -1,0 +1,177 @@
+"""API shapes of ratings (好差评), rectifications (整改), evaluations and the dashboard."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.org.models import Department
+from tongban.supervision import evaluation
+from tongban.supervision.models import Evaluation, Rectification, ServiceRating
+from tongban.supervision.ratings import (
+    GOOD_REASONS, POOR_REASONS, RECTIFICATION_STATUS_LABELS, SCORE_LABELS, reason_labels,
+)
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意；1–2 分为差评，转部门整改")
+    reasons: list[str] = Field(default_factory=list, max_length=8,
+                               description="原因代码（见 GET /api/v1/supervision/rating-reasons）；差评至少一项")
+    comment: str | None = Field(default=None, max_length=500, description="评价内容，最多 500 字")
+
+
+class Reason(BaseModel):
+    code: str
+    label: str
+
+
+class ReasonList(BaseModel):
+    poor: list[Reason] = Field(description="差评原因（1–3 分可选）")
+    good: list[Reason] = Field(description="好评原因（3–5 分可选）")
+
+
+class RectificationBrief(BaseModel):
+    id: int
+    deadline: date
+    status: str
+
+
+class RatingRead(BaseModel):
+    application: str
+    score: int
+    score_label: str
+    reasons: list[Reason]
+    comment: str | None
+    rated_at: datetime
+    rectification: RectificationBrief | None = Field(description="差评转办的整改；好评为 null")
+
+
+def rating_read(rating: ServiceRating, number: str, rectification: Rectification | None) -> RatingRead:
+    codes = json.loads(rating.reasons)
+    return RatingRead(
+        application=number, score=rating.score, score_label=SCORE_LABELS[rating.score],
+        reasons=[Reason(code=c, label=label) for c, label in zip(codes, reason_labels(rating))],
+        comment=rating.comment, rated_at=rating.rated_at,
+        rectification=RectificationBrief(id=rectification.id, deadline=rectification.deadline, status=rectification.status)
+        if rectification else None)
+
+
+def reason_list() -> ReasonList:
+    return ReasonList(poor=[Reason(code=c, label=label) for c, label in POOR_REASONS.items()],
+                      good=[Reason(code=c, label=label) for c, label in GOOD_REASONS.items()])
+
+
+class FollowUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=2000, description="整改进展")
+
+
+class ClosureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    result: str = Field(max_length=2000, description="整改结果")
+
+
+class FollowUpRead(BaseModel):
+    text: str
+    by: str
+    at: datetime
+
+
+class RectificationRead(BaseModel):
+    id: int
+    department: str
+    department_name: str
+    status: str
+    status_label: str
+    reason: str
+    deadline: date
+    clock_id: int | None
+    result: str | None
+    created_by: str
+    created_at: datetime
+    closed_at: datetime | None
+    follow_ups: list[FollowUpRead]
+
+
+def rectification_read(row: Rectification, department: Department) -> RectificationRead:
+    return RectificationRead(
+        id=row.id, department=department.code, department_name=department.name, status=row.status,
+        status_label=RECTIFICATION_STATUS_LABELS.get(row.status, row.status), reason=row.reason, deadline=row.deadline,
+        clock_id=row.clock_id, result=row.result, created_by=row.created_by, created_at=row.created_at,
+        closed_at=row.closed_at, follow_ups=[FollowUpRead(text=f.text, by=f.by, at=f.at) for f in row.follow_ups])
+
+
+class PeriodIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period_start: date = Field(description="评估期间第一天")
+    period_end: date = Field(description="评估期间最后一天（含）")
+
+
+class EvaluationRead(BaseModel):
+    department: str
+    department_name: str
+    period_start: date
+    period_end: date
+    level: str = Field(description="internal 内部（监察人员）| department 部门汇总（部门负责人）| public 公开")
+    published: bool
+    figures: dict[str, Any] = Field(description="比率为四位小数的字符串（0.8750 即 87.5%），平均数为两位小数；无分母时为 null")
+    computed_at: datetime
+    computed_by: str
+
+
+def evaluation_read(row: Evaluation, department: Department, level: str) -> EvaluationRead:
+    values = json.loads(row.figures)
+    if level == "department":
+        values = evaluation.department_summary(values)
+    return EvaluationRead(department=department.code, department_name=department.name, period_start=row.period_start,
+                          period_end=row.period_end, level=level, published=row.grade == evaluation.PUBLIC,
+                          figures=values, computed_at=row.computed_at, computed_by=row.computed_by)
+
+
+class PublicEvaluation(BaseModel):
+    department: str
+    department_name: str
+    started: int = Field(description="新收件数")
+    closed: int = Field(description="办结件数")
+    on_time_rate: str | None = Field(description="按时办结率（0–1，四位小数）")
+    avg_used_days: str | None
+    avg_limit_days: str | None
+    ratings: int
+    satisfaction: str | None = Field(description="好差评平均分（1–5）")
+
+
+class PublicEvaluations(BaseModel):
+    period_start: date | None
+    period_end: date | None
+    published_at: datetime | None
+    departments: list[PublicEvaluation]
+
+
+class DashboardDepartment(BaseModel):
+    department: str
+    department_name: str
+    figures: dict[str, Any]
+
+
+class DashboardDay(BaseModel):
+    day: date
+    yellow: int
+    red: int
+
+
+class DashboardRead(BaseModel):
+    period_start: date
+    period_end: date
+    department: str | None
+    totals: dict[str, Any]
+    departments: list[DashboardDepartment]
+    warnings_per_day: list[DashboardDay]
+

@@ -1,0 +1,133 @@
+"""电子监察 in a real browser, on the demo's month of supervised work: an inspector opens the
+dashboard and sees its charts, drills down from a department to a red case and its history, and
+downloads the figures as Excel and PDF; the citizen rates a finished application poorly and the
+department's head finds the rectification it opened."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tongban import demo
+from tongban.accounts import service as accounts
+from tongban.cases.models import Application, ApplicationStatus
+from tongban.org.models import Department
+from tongban.supervision.models import ServiceRating, SupervisionClock
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _signed_in(browser, live_server: str, username: str):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
+    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    return context, page
+
+
+def test_inspector_sees_the_charts_drills_down_to_a_red_case_and_exports(browser, live_server, database, tmp_path):
+    import openpyxl
+    from pypdf import PdfReader
+
+    context, page = _signed_in(browser, live_server, "inspector")
+    try:
+        page.goto(f"{live_server}/staff")
+        page.get_by_role("link", name="电子监察看板").click()
+        page.wait_for_url(f"{live_server}/supervision")
+        assert page.locator("h1").inner_text() == "电子监察看板"
+        for chart in ("chart-volumes", "chart-timeliness", "chart-warnings", "chart-ratings", "chart-days"):
+            assert page.locator(f"svg#{chart}").is_visible(), chart
+            assert page.locator(f"svg#{chart} rect").count() > 0, chart
+        assert page.locator("#departments tbody tr").count() >= 5
+        screenshot(page, f"supervision-dashboard-{database.engine_name}")
+
+        # Department → its red clocks → one red case and its history.
+        page.locator("#departments a[href*='level=red']").first.click()
+        page.wait_for_load_state()
+        assert "level=red" in page.url and page.locator("#clocks tbody tr.level-red").count() >= 1
+        screenshot(page, f"supervision-department-{database.engine_name}")
+        page.locator("#clocks tbody tr.level-red", has_text="办件办结").locator("a").first.click()
+        page.wait_for_url(f"{live_server}/supervision/clocks/*")
+        assert page.locator("#clock-level").inner_text() == "红色预警"
+        history = page.locator("#history").inner_text()
+        assert "开始计时" in history and "黄色预警" in history and "红色预警" in history
+        assert page.locator(".warning-card.level-red").count() == 1
+        screenshot(page, f"supervision-clock-{database.engine_name}")
+        number = page.locator("#application-link").inner_text()
+        page.locator("#application-link").click()  # the case itself, as the staff see it
+        page.wait_for_url(f"{live_server}/applications/{number}")
+        assert page.locator(".number").inner_text() == number and "办理中" in page.locator("#status").inner_text()
+        screenshot(page, f"supervision-case-{database.engine_name}")
+
+        # The figures, downloaded as the browser saves them.
+        page.goto(f"{live_server}/supervision")
+        with page.expect_download() as saved:
+            page.locator("#export-xlsx").click()
+        workbook = openpyxl.load_workbook(io.BytesIO(open(saved.value.path(), "rb").read()))
+        assert workbook.sheetnames[:2] == ["部门汇总", "按工作类型"]
+        summary = workbook["部门汇总"]
+        assert summary.cell(row=1, column=2).value == "部门" and summary.max_row >= 6
+        assert summary.cell(row=summary.max_row, column=2).value == "合计"
+        with page.expect_download() as saved:
+            page.locator("#export-pdf").click()
+        text = "".join(p.extract_text() for p in PdfReader(saved.value.path()).pages)
+        assert "电子监察统计报表" in text and "人社局" in text
+
+        # Last month's evaluation (the demo has computed and published it): internal details here,
+        # the public summary on the portal.
+        page.goto(f"{live_server}/supervision/evaluations")
+        assert page.locator("#evaluations tbody tr").count() >= 5 and "已在门户公布" in page.inner_text("main")
+        screenshot(page, f"supervision-evaluations-{database.engine_name}")
+        page.get_by_role("link", name="评估公示").click()
+        assert page.locator("#public-evaluations tbody tr").count() >= 5
+        assert "BJ-" not in page.inner_text("main")  # no case numbers on the portal
+        screenshot(page, f"supervision-public-{database.engine_name}")
+    finally:
+        context.close()
+
+
+def test_a_poor_rating_reaches_the_department_head(browser, live_server, database):
+    with database.sessionmaker()() as db:  # a finished demo case of 人社局 the citizen has not rated yet
+        citizen = accounts.get_by_username(db, demo.CITIZEN.username)
+        number = db.scalar(
+            select(Application.number)
+            .join(SupervisionClock, (SupervisionClock.kind == "application") & (SupervisionClock.subject_ref == Application.number))
+            .join(Department, Department.id == SupervisionClock.department_id)
+            .where(Application.applicant_account == str(citizen.id), Application.status == ApplicationStatus.APPROVED,
+                   Department.code == "PD-RS", Application.id.not_in(select(ServiceRating.application_id)))
+            .order_by(Application.id).limit(1))
+    assert number, "the demo has finished applications of 人社局 left to rate"
+    context, page = _signed_in(browser, live_server, demo.CITIZEN.username)
+    try:
+        page.goto(f"{live_server}/applications/{number}")
+        form = page.locator("#rating-form")
+        form.get_by_label("2 分 不满意").check()
+        form.get_by_label("多次跑腿").check()
+        form.get_by_label("评价内容（选填，最多 500 字）").fill("同一份材料被要求提交了两次。")
+        screenshot(page, f"supervision-rating-{database.engine_name}")
+        form.get_by_role("button", name="提交评价").click()
+        page.wait_for_url(f"{live_server}/applications/{number}")
+        assert "转办理部门整改" in page.locator(".flash").inner_text()
+        assert "多次跑腿" in page.locator("#rating").inner_text()
+    finally:
+        context.close()
+
+    context, page = _signed_in(browser, live_server, "head")
+    try:
+        page.goto(f"{live_server}/supervision/rectifications?status=open")
+        row = page.locator("#rectifications tbody tr", has_text=number)
+        assert row.count() == 1, page.inner_text("main")
+        row.get_by_role("link").click()
+        page.get_by_label("记录整改进展").fill("已核实，窗口已统一告知口径。")
+        page.get_by_role("button", name="记录").click()
+        assert "整改进展已记录" in page.locator(".flash").inner_text()
+        screenshot(page, f"supervision-rectification-{database.engine_name}")
+    finally:
+        context.close()
