@@ -17,16 +17,13 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from conftest import create_database
-from fastapi.testclient import TestClient
 from helpers import assert_problem, bearer
 from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.accounts import service as accounts
-from tongban.app import create_app
 from tongban.cases.models import Application, ApplicationStatus, ProcessDefinitionRow
-from tongban.core.database import session_scope, utcnow
+from tongban.core.database import utcnow
 from tongban.core.permissions import Role
 from tongban.org.models import Department
 from tongban.supervision import clocks, evaluation
@@ -37,43 +34,10 @@ D = date
 
 
 @pytest.fixture(scope="module")
-def own_database(database, tmp_path_factory):
-    db, cleanup = create_database(database.engine_name, tmp_path_factory.mktemp("evaluation"))
-    with session_scope(db.sessionmaker()) as session:
-        demo.load(session, db.settings)
-    yield db
-    cleanup()
-
-
-@pytest.fixture(scope="module")
-def app(own_database):
-    return create_app(own_database.settings.model_copy(update={"relay_enabled": False}))
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def db(app):
-    session = app.state.sessionmaker()
-    yield session
-    session.rollback()
-    session.close()
-
-
-@pytest.fixture
-def as_role(client):
-    return lambda username: bearer(client, username)
-
-
-@pytest.fixture(scope="module")
-def month(app):
+def month(quiet_app):
     """Two departments and their March 2025; returns their codes and the head of the second."""
     tag = uuid.uuid4().hex[:6].upper()
-    db = app.state.sessionmaker()
+    db = quiet_app.state.sessionmaker()
     try:
         a = Department(code=f"EV-A-{tag}", name=f"评估测试甲局{tag}", short_name=f"甲局{tag}", level="district",
                        division_code="310115")
@@ -82,7 +46,7 @@ def month(app):
         db.add_all([a, b])
         db.flush()
         head = f"head.ev{tag.lower()}"
-        accounts.create_staff(db, app.state.settings, username=head, display_name="乙局负责人", password=demo.DEMO_PASSWORD,
+        accounts.create_staff(db, quiet_app.state.settings, username=head, display_name="乙局负责人", password=demo.DEMO_PASSWORD,
                               department=b, roles=[Role.DEPARTMENT_HEAD])
 
         made = {}

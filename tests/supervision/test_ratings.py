@@ -11,14 +11,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import create_database
-from fastapi.testclient import TestClient
-from helpers import assert_problem, bearer
+from helpers import assert_problem
 from sqlalchemy import func, select
 
 from tongban import demo
-from tongban.app import create_app
-from tongban.core.database import session_scope
 from tongban.core import workdays
 from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.models import Notification
@@ -26,45 +22,6 @@ from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind, Rectification, ServiceRating
 
 ITEM = "000112010000"  # 失业保险金申领: 人社局, applied for by citizens
-
-
-@pytest.fixture(scope="module")
-def own_database(database, tmp_path_factory):
-    db, cleanup = create_database(database.engine_name, tmp_path_factory.mktemp("ratings"))
-    with session_scope(db.sessionmaker()) as session:
-        demo.load(session, db.settings)
-    yield db
-    cleanup()
-
-
-@pytest.fixture(scope="module")
-def app(own_database):
-    return create_app(own_database.settings.model_copy(update={"relay_enabled": False}))
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def db(app):
-    session = app.state.sessionmaker()
-    yield session
-    session.rollback()
-    session.close()
-
-
-@pytest.fixture
-def as_role(client):
-    tokens: dict[str, dict] = {}
-
-    def headers(username: str) -> dict:
-        if username not in tokens:
-            tokens[username] = bearer(client, username)
-        return tokens[username]
-    return headers
 
 
 def _submitted(client, as_role) -> str:
@@ -144,14 +101,14 @@ def test_only_the_applicant_rates_a_finished_application_once(client, as_role, d
     assert {"code": "many_trips", "label": "多次跑腿"} in reasons["poor"] and len(reasons["good"]) == 3
 
 
-def test_a_poor_rating_opens_a_supervised_rectification(client, as_role, db, finished, app):
+def test_a_poor_rating_opens_a_supervised_rectification(client, as_role, db, finished, quiet_app):
     citizen, head, inspector = as_role(demo.CITIZEN.username), as_role("head"), as_role("inspector")
     rated = client.post(f"/api/v1/applications/{finished}/rating", headers=citizen,
                         json={"score": 2, "reasons": ["slow", "many_trips"], "comment": "跑了两趟才办完"})
     assert rated.status_code == 201, rated.text
     opened = rated.json()["rectification"]
     today = workdays.today()
-    days = app.state.settings.rectification_days
+    days = quiet_app.state.settings.rectification_days
     assert opened["status"] == "open"
     assert opened["deadline"] == str(WorkingCalendar.load(db).add_working_days(today, days).due)
     row = db.get(Rectification, opened["id"])

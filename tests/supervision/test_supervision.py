@@ -14,15 +14,11 @@ import uuid
 from datetime import date
 
 import pytest
-from conftest import create_database
-from fastapi.testclient import TestClient
-from helpers import assert_problem, bearer
+from helpers import assert_problem
 from sqlalchemy import select
 
 from tongban import demo
-from tongban.app import create_app
 from tongban.cases import service as cases
-from tongban.core.database import session_scope
 from tongban.notifications.models import Notification
 from tongban.org import service as org
 from tongban.supervision import clocks, service
@@ -31,45 +27,14 @@ from tongban.supervision.models import ClockKind, SupervisionClock, SupervisionW
 ITEM = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
 
 
-@pytest.fixture(scope="module")
-def own_database(database, tmp_path_factory):
-    """A database of the engine for this module alone: its applications and scans on chosen dates
-    stay out of the other modules' way."""
-    db, cleanup = create_database(database.engine_name, tmp_path_factory.mktemp("supervision"))
-    with session_scope(db.sessionmaker()) as session:
-        demo.load(session, db.settings)
-    yield db
-    cleanup()
-
-
-@pytest.fixture(scope="module")
-def quiet_app(own_database):
-    return create_app(own_database.settings.model_copy(update={"relay_enabled": False}))
+@pytest.fixture
+def api(client):
+    return client
 
 
 @pytest.fixture
-def api(quiet_app):
-    with TestClient(quiet_app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def db(quiet_app):
-    session = quiet_app.state.sessionmaker()
-    yield session
-    session.rollback()
-    session.close()
-
-
-@pytest.fixture
-def who(api):
-    tokens: dict[str, dict] = {}
-
-    def headers(username: str) -> dict:
-        if username not in tokens:
-            tokens[username] = bearer(api, username)
-        return tokens[username]
-    return headers
+def who(as_role):
+    return as_role
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from tongban.core.errors import Problem
 from tongban.core.security import new_csrf_token
 from tongban.core.workdays import BEIJING
 
@@ -52,3 +53,14 @@ def render(request: Request, template: str, status_code: int = 200, **context):
     return templates.TemplateResponse(
         request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
     )
+
+
+def date_field(raw: str | None, label: str) -> date | None:
+    """A page's optional date field (YYYY-MM-DD, as a date input sends it); a bad one is refused
+    naming the field."""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Problem("validation-error", f"{label}应为日期 (YYYY-MM-DD)") from None

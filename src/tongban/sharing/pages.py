@@ -20,7 +20,7 @@ from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.core.templating import flash, render
+from tongban.core.templating import date_field, flash, render
 from tongban.core.workdays import WorkingCalendar
 from tongban.exchange import usage
 from tongban.org import service as org
@@ -301,15 +301,6 @@ def _department_chart(rows: list[usage.DepartmentUsage]) -> dict:
     return {"width": width, "height": max(len(rows), 1) * row_h + 4, "label_w": label_w, "bars": bars}
 
 
-def _date_or_none(raw: str | None, label: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise Problem("validation-error", f"{label}应为日期 (YYYY-MM-DD)") from None
-
-
 @router.get("/exchange/usage", summary="数据使用情况")
 def usage_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.USAGE_READ)],
                from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
@@ -324,7 +315,7 @@ def usage_page(request: Request, db: DbSession, principal: Annotated[Principal, 
     context = {"principal": principal, "filters": filters, "everything": everything, "labels": LABELS,
                "resources": list(db.scalars(resources_query)), "departments": org.list_all(db), "outcomes": usage.OUTCOMES}
     try:
-        within = usage.period(_date_or_none(from_, "开始日期"), _date_or_none(to, "结束日期"))
+        within = usage.period(date_field(from_, "开始日期"), date_field(to, "结束日期"))
         report = usage.report(db, principal, within=within, resource=resource or None, department=department or None)
     except Problem as problem:
         if problem.status >= 500:

@@ -21,12 +21,19 @@ from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.core.templating import flash, render
+from tongban.core.templating import date_field, flash, render
 from tongban.core.workdays import WorkingCalendar
 from tongban.org import service as org
 from tongban.supervision import dashboard, evaluation, ratings, service
 from tongban.supervision.models import (
-    KIND_LABELS, LEVEL_LABELS, STATUS_LABELS, ClockKind, ClockStatus, Level, Rectification, RectificationStatus,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    STATUS_LABELS,
+    ClockKind,
+    ClockStatus,
+    Level,
+    Rectification,
+    RectificationStatus,
     SupervisionClock,
 )
 
@@ -40,15 +47,6 @@ LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
           "reason": ratings.REASON_LABELS}
 ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "assigned": "承办人变更",
                  "closed": "结束计时", "warned_yellow": "黄色预警", "warned_red": "红色预警"}
-
-
-def _day(raw: str | None, label: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise Problem("validation-error", f"{label}应为日期 (YYYY-MM-DD)") from None
 
 
 def _choice(kind, raw: str | None, label: str):
@@ -84,7 +82,7 @@ def dashboard_page(request: Request, db: DbSession, principal: Annotated[Princip
     context = {"principal": principal, "filters": filters, "labels": LABELS, "rate": evaluation.rate_percent,
                "departments": org.list_all(db)}
     try:
-        board = dashboard.build(db, principal, period_start=_day(from_, "开始日期"), period_end=_day(to, "结束日期"),
+        board = dashboard.build(db, principal, period_start=date_field(from_, "开始日期"), period_end=date_field(to, "结束日期"),
                                 department=department or None)
     except Problem as problem:
         if problem.status >= 500 or problem.status == 403:
@@ -113,7 +111,7 @@ def department_page(request: Request, code: str, db: DbSession,
     # The filter form sends "" for 全部: empty is no filter, anything else must be a known value.
     level, status, kind = _choice(Level, level, "预警"), _choice(ClockStatus, status, "状态"), _choice(ClockKind, kind, "工作类型")
     overdue = overdue == "true"
-    board = dashboard.build(db, principal, period_start=_day(from_, "开始日期"), period_end=_day(to, "结束日期"),
+    board = dashboard.build(db, principal, period_start=date_field(from_, "开始日期"), period_end=date_field(to, "结束日期"),
                             department=code)
     query = service.clocks_query(db, principal, department=code, kind=kind, level=level, status=status)
     if overdue:  # the evaluation's overdue work: closed late in the period, or open and overdue at its end
@@ -176,7 +174,7 @@ def acknowledge(request: Request, warning_id: int, db: DbSession,
 @router.get("/supervision/evaluations", summary="部门评估")
 def evaluations_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.EVALUATION_READ)],
                      period_start: DateText = None, period_end: DateText = None):
-    start, end = _day(period_start, "开始日期"), _day(period_end, "结束日期")
+    start, end = date_field(period_start, "开始日期"), date_field(period_end, "结束日期")
     known = evaluation.periods(db)
     if not (start and end) and known:
         start, end = known[0]
@@ -194,7 +192,7 @@ def evaluations_page(request: Request, db: DbSession, principal: Annotated[Princ
 
 
 def _period_form(period_start: str, period_end: str) -> tuple[date, date]:
-    start, end = _day(period_start, "开始日期"), _day(period_end, "结束日期")
+    start, end = date_field(period_start, "开始日期"), date_field(period_end, "结束日期")
     if not (start and end):
         raise Problem("validation-error", "请填写评估期间的开始和结束日期")
     return start, end
