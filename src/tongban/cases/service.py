@@ -619,6 +619,9 @@ def send_reminders(db: Session, *, today: date | None = None) -> int:
 def send_reminders_job(sessions) -> int:
     """The periodic scan of the server: reminders go out without anyone opening a page."""
     with sessions() as db:
+        # Begin first (on SQLite: wait for the write lock), then ask the date: a scan that waited
+        # behind a long write must not use the day it started waiting on.
+        db.connection()
         sent = send_reminders(db)
         db.commit()
         return sent

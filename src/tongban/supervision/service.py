@@ -110,9 +110,11 @@ def _notify(db: Session, now: datetime) -> int:
 
 def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanResult:
     """Raise the warnings due ``today`` (Beijing time unless given) and notify, in the caller's transaction."""
-    today = today or workdays.today()
     if db.get_bind().dialect.name == "postgresql":  # one scan at a time across workers (SQLite: the write lock)
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCAN_LOCK})
+    else:
+        db.connection()  # begin: wait for the write lock before asking the date
+    today = today or workdays.today()  # the day the scan runs, not the day it began waiting
     now = utcnow()
     yellow = _raise(db, Level.YELLOW, and_(CLOCKS.c.yellow_on <= today, CLOCKS.c.red_on > today), today=today, now=now)
     red = _raise(db, Level.RED, CLOCKS.c.red_on <= today, today=today, now=now)
