@@ -513,7 +513,7 @@ def _time_task(db: Session, application: Application, task: CaseTask, calendar: 
     if limit is not None:
         clocks.start(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",
                      department_id=task.department_id, limit_days=limit, started_on=_today(),
-                     link=f"/staff/tasks/{task.id}", calendar=calendar)
+                     link=f"/staff/tasks/{task.id}", calendar=calendar, new_subject=True)
 
 
 def _set_due(db: Session, application: Application) -> None:
@@ -552,6 +552,7 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
             _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
     departments: dict[str, Any] = {}
     calendar = None
+    opened: list[CaseTask] = []
     for task in step.open_tasks:
         if task.id in known:
             continue
@@ -568,11 +569,14 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on)
         db.add(row)
         if department is not None:
-            db.flush()  # the task's id names its clock
-            calendar = calendar or WorkingCalendar.load(db)
+            opened.append(row)
+    if opened:
+        db.flush()  # the tasks' ids name their clocks: one flush for all the departments a step opens
+        calendar = calendar or WorkingCalendar.load(db)
+        for row in opened:
             _time_task(db, application, row, calendar)
-            notify(db, department_id=department.id, role="reviewer", kind="cases.task",
-                   link="/staff/tasks", title=f"新的待办：{task.name}",
+            notify(db, department_id=row.department_id, role="reviewer", kind="cases.task",
+                   link="/staff/tasks", title=f"新的待办：{row.name}",
                    body=f"办件 {application.number}（{application.name}，{application.applicant_name}）")
     supplementing = any(t.kind == "supplement" for t in step.open_tasks)
     if supplementing and application.paused_since is None:

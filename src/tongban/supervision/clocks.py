@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.core.database import utcnow
+from tongban.core.database import per_transaction, utcnow
 from tongban.core.workdays import WorkingCalendar
 from tongban.supervision.models import (
     CANCELLED, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, WarningRule,
@@ -23,9 +23,17 @@ DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS = 2, 0
 
 
 def rule_days(db: Session, kind: str) -> tuple[int, int]:
-    """(yellow days before due, red days after due) of a kind; the defaults if it has no rule."""
-    rule = db.get(WarningRule, kind)
-    return (rule.yellow_days_before_due, rule.red_days_after_due) if rule else (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS)
+    """(yellow days before due, red days after due) of a kind; the defaults if it has no rule.
+    Read once per transaction (a bundle's step starts several clocks of one kind)."""
+    def read() -> tuple[int, int]:
+        rule = db.get(WarningRule, kind)
+        return (rule.yellow_days_before_due, rule.red_days_after_due) if rule else (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS)
+
+    return per_transaction(db, rule_key(kind), read)
+
+
+def rule_key(kind: str) -> str:
+    return f"warning-rule:{kind}"
 
 
 def warning_days(calendar: WorkingCalendar, started_on: date, due_on: date, yellow_days: int,
@@ -60,10 +68,11 @@ def find(db: Session, kind: str, subject: str | int) -> SupervisionClock | None:
 
 def start(db: Session, *, kind: ClockKind, subject: str | int, title: str, department_id: int, limit_days: int,
           started_on: date, owner: str | None = None, link: str | None = None,
-          calendar: WorkingCalendar | None = None) -> SupervisionClock:
+          calendar: WorkingCalendar | None = None, new_subject: bool = False) -> SupervisionClock:
     """Start timing a piece of work. Starting it again returns the clock already there, resumed
-    on ``started_on`` if it was paused (a resubmission after the window asked for materials)."""
-    existing = find(db, kind, subject)
+    on ``started_on`` if it was paused (a resubmission after the window asked for materials).
+    ``new_subject``: the work was created in this transaction, so it can have no clock yet."""
+    existing = None if new_subject else find(db, kind, subject)
     if existing is not None:
         return _resume(db, existing, started_on, None, calendar) if existing.status == ClockStatus.PAUSED else existing
     clock = SupervisionClock(kind=kind, subject_ref=str(subject), title=title[:200], link=link,
