@@ -159,6 +159,22 @@ def _note(stats: dict, what: str, status: int, body: bytes) -> None:
         print(f"[{stats['role']}] {what}: {status} {body[:300].decode(errors='replace')}", file=sys.stderr, flush=True)
 
 
+def _count(stats: dict, done: str, what: str, client: "_Client", status: int, body: bytes,
+           response: http.client.HTTPResponse) -> None:
+    """One acceptance or decision: its latency, and a success (with the engine's step time), a
+    409 (a colleague was first) or an error."""
+    stats["latencies"].append(client.last_ms)
+    if status == 200:
+        stats[done] += 1
+        spent = _engine_ms(response)
+        if spent is not None:
+            stats["steps"].append(spent)
+    elif status == 409:
+        stats["conflicts"] += 1
+    else:
+        _note(stats, what, status, body)
+
+
 def _run(role: str, target, queue, *args) -> None:
     """A workforce process: runs ``target`` and puts its figures (or its failure) on the queue."""
     try:
@@ -220,18 +236,9 @@ def _clerk(base: str, index: int, count: int, stop, slots) -> dict:
             continue
         pause = 0.02
         for application in waiting:
-            status, body, response = client.request("POST", f"/api/v1/applications/{application['number']}/acceptance",
-                                                    {"decision": "accept"})
-            stats["latencies"].append(client.last_ms)
-            if status == 200:
-                stats["accepted"] += 1
-                spent = _engine_ms(response)
-                if spent is not None:
-                    stats["steps"].append(spent)
-            elif status == 409:
-                stats["conflicts"] += 1
-            else:
-                _note(stats, f"acceptance of {application['number']}", status, body)
+            _count(stats, "accepted", f"acceptance of {application['number']}", client,
+                   *client.request("POST", f"/api/v1/applications/{application['number']}/acceptance",
+                                   {"decision": "accept"}))
             if stop.is_set():
                 break
     client.close()
@@ -268,19 +275,9 @@ def _reviewer(base: str, department: str, username: str, index: int, count: int,
             others = [task for task in tasks if task["id"] % count != index]
             work = mine[:BATCH] or others[BATCH * (count - 1):][::-1][:HELP]
         for task in work:
-            status, body, response = client.request("POST", f"/api/v1/tasks/{task['id']}/decision",
-                                                    {"decision": "approve", "opinion": "材料齐全，符合条件",
-                                                     "version": task["version"]})
-            stats["latencies"].append(client.last_ms)
-            if status == 200:
-                stats["decided"] += 1
-                spent = _engine_ms(response)
-                if spent is not None:
-                    stats["steps"].append(spent)
-            elif status == 409:
-                stats["conflicts"] += 1
-            else:
-                _note(stats, f"decision on task {task['id']}", status, body)
+            _count(stats, "decided", f"decision on task {task['id']}", client,
+                   *client.request("POST", f"/api/v1/tasks/{task['id']}/decision",
+                                   {"decision": "approve", "opinion": "材料齐全，符合条件", "version": task["version"]}))
             if stop.is_set():
                 break
     client.close()
