@@ -4,6 +4,8 @@ modules' way, and no scan on the real date interferes."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from conftest import create_database
 from fastapi.testclient import TestClient
@@ -12,6 +14,8 @@ from helpers import bearer
 from tongban import demo
 from tongban.app import create_app
 from tongban.core.database import session_scope
+
+UNEMPLOYMENT = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +56,19 @@ def as_role(client):
             tokens[username] = bearer(client, username)
         return tokens[username]
     return headers
+
+
+@pytest.fixture
+def file_online(client, as_role):
+    """``file_online()`` → the number of a new 失业保险金申领 the demo citizen filed online (complete, so
+    it waits at the window)."""
+    def file() -> str:
+        citizen = as_role(demo.CITIZEN.username)
+        form = client.get("/api/v1/applications/forms", params={"item": UNEMPLOYMENT}, headers=citizen).json()
+        values = {f["key"]: f["value"] or "因单位裁员失业" for f in form["fields"]}
+        materials = [m["name"] for m in form["materials"] if not m["exempt"]]
+        created = client.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex},
+                              json={"item": UNEMPLOYMENT, "form": values, "materials": materials})
+        assert created.status_code == 201, created.text
+        return created.json()["number"]
+    return file

@@ -8,8 +8,6 @@ The module has a database of its own: its applications stay out of the other mod
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from helpers import assert_problem
 from sqlalchemy import func, select
@@ -20,19 +18,6 @@ from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.models import Notification
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind, Rectification, ServiceRating
-
-ITEM = "000112010000"  # 失业保险金申领: 人社局, applied for by citizens
-
-
-def _submitted(client, as_role) -> str:
-    citizen = as_role(demo.CITIZEN.username)
-    form = client.get("/api/v1/applications/forms", params={"item": ITEM}, headers=citizen).json()
-    values = {f["key"]: f["value"] or "因单位裁员失业" for f in form["fields"]}
-    materials = [m["name"] for m in form["materials"] if not m["exempt"]]
-    created = client.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex},
-                          json={"item": ITEM, "form": values, "materials": materials})
-    assert created.status_code == 201, created.text
-    return created.json()["number"]
 
 
 def _finish(client, as_role, number: str, decision: str = "approve") -> None:
@@ -46,9 +31,9 @@ def _finish(client, as_role, number: str, decision: str = "approve") -> None:
 
 
 @pytest.fixture
-def finished(client, as_role):
+def finished(client, as_role, file_online):
     """A new application of the demo citizen, finished (approved)."""
-    number = _submitted(client, as_role)
+    number = file_online()
     _finish(client, as_role, number)
     return number
 
@@ -62,9 +47,9 @@ def _ratings(db, number: str) -> int:
     return count
 
 
-def test_only_the_applicant_rates_a_finished_application_once(client, as_role, db):
+def test_only_the_applicant_rates_a_finished_application_once(client, as_role, db, file_online):
     citizen = as_role(demo.CITIZEN.username)
-    number = _submitted(client, as_role)
+    number = file_online()
     url = f"/api/v1/applications/{number}/rating"
     body = assert_problem(client.post(url, headers=citizen, json={"score": 5}), 409, "not-finished")
     assert "尚未办结" in body["detail"]

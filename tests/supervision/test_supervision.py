@@ -24,8 +24,6 @@ from tongban.org import service as org
 from tongban.supervision import clocks, service
 from tongban.supervision.models import ClockKind, SupervisionClock, SupervisionWarning
 
-ITEM = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
-
 
 @pytest.fixture
 def api(client):
@@ -48,15 +46,8 @@ def on_day(monkeypatch):
     return move
 
 
-def _apply_and_accept(api, who) -> str:
-    citizen = who(demo.CITIZEN.username)
-    form = api.get("/api/v1/applications/forms", params={"item": ITEM}, headers=citizen).json()
-    values = {f["key"]: f["value"] or "因单位裁员失业" for f in form["fields"]}
-    materials = [m["name"] for m in form["materials"] if not m["exempt"]]
-    created = api.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex},
-                       json={"item": ITEM, "form": values, "materials": materials})
-    assert created.status_code == 201, created.text
-    number = created.json()["number"]
+def _apply_and_accept(api, who, file_online) -> str:
+    number = file_online()
     accepted = api.post(f"/api/v1/applications/{number}/acceptance", headers=who("clerk"), json={"decision": "accept"})
     assert accepted.status_code == 200, accepted.text
     return number
@@ -86,9 +77,9 @@ def _warnings(db, clock_id: int) -> dict[str, SupervisionWarning]:
     return {w.level: w for w in db.scalars(select(SupervisionWarning).where(SupervisionWarning.clock_id == clock_id))}
 
 
-def test_a_task_crosses_yellow_then_red_and_the_right_people_are_told_once(api, who, db, on_day):
+def test_a_task_crosses_yellow_then_red_and_the_right_people_are_told_once(api, who, db, on_day, file_online):
     on_day(date(2026, 6, 1))  # a Monday
-    number = _apply_and_accept(api, who)
+    number = _apply_and_accept(api, who, file_online)
     task = _task(api, who, number)
     assert api.post(f"/api/v1/tasks/{task['id']}/claim", headers=who("reviewer.rs")).status_code == 200
     clock = _clock(db, ClockKind.TASK, task["id"])
@@ -150,9 +141,9 @@ def test_a_task_crosses_yellow_then_red_and_the_right_people_are_told_once(api, 
     db.rollback()
 
 
-def test_a_paused_clock_does_not_warn_and_resumes_with_its_due_date_moved(api, who, db, on_day):
+def test_a_paused_clock_does_not_warn_and_resumes_with_its_due_date_moved(api, who, db, on_day, file_online):
     on_day(date(2026, 6, 1))
-    number = _apply_and_accept(api, who)
+    number = _apply_and_accept(api, who, file_online)
     task = _task(api, who, number)
     on_day(date(2026, 6, 2))
     asked = api.post(f"/api/v1/tasks/{task['id']}/decision", headers=who("reviewer.rs"),
