@@ -3,6 +3,7 @@ department datasets and their records, export and import of the whole catalog.""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, text
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.catalog.models import (
@@ -20,7 +21,7 @@ from tongban.catalog.models import (
 from tongban.catalog.schemas import ItemIn, ResourceIn
 from tongban.core import audit, events
 from tongban.core.auth import Principal
-from tongban.core.database import in_list, utcnow
+from tongban.core.database import in_list, list_parameter, utcnow
 from tongban.core.errors import Problem
 from tongban.org import service as org
 from tongban.org.models import Department
@@ -63,20 +64,6 @@ class ResourceView:
     key_item: str
     registry_name: str | None
     item_codes: tuple[str, ...]
-
-
-# Plain SQL: this runs on every exchange call, and building the statement's cache key each time
-# cost more than the query.
-_RESOURCE_VIEW = text(
-    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, i.code "
-    "FROM catalog_resources r JOIN catalog_items i ON i.resource_id = r.id WHERE r.code = :code ORDER BY i.position")
-
-
-def resource_view(db: Session, code: str) -> ResourceView | None:
-    rows = db.execute(_RESOURCE_VIEW, {"code": code}).all()
-    if not rows:
-        return None
-    return ResourceView(*rows[0][:7], item_codes=tuple(row[7] for row in rows))
 
 
 def registry_of(resource: Resource | ResourceView) -> Registry | None:
@@ -339,6 +326,21 @@ def feed_subject(resource: Resource | ResourceView) -> str:
         else f"{events.SUBJECT_PREFIX}.{dataset_subject(resource)}"
 
 
+@functools.lru_cache(maxsize=512)
+def _registry_rows(registry_name: str, field_names: tuple[str, ...], dialect: str):
+    """The read of some columns of registry rows by key; built once (the exchange asks it on
+    every call, and building a statement and its cache key cost more than the read)."""
+    registry, table = REGISTRIES[registry_name], TABLES[registry_name]
+    return select(table.c[registry.key], table.c.version, table.c.updated_at, *(table.c[name] for name in field_names)) \
+        .where(in_list(dialect, table.c[registry.key], "keys"))
+
+
+@functools.lru_cache(maxsize=4)
+def _dataset_rows(dialect: str):
+    return select(DatasetRecord).where(DatasetRecord.resource_id == bindparam("resource"),
+                                       in_list(dialect, DatasetRecord.record_key, "keys"))
+
+
 def read_records(db: Session, resource: Resource | ResourceView, keys: list[str],
                  items: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Current values (text) of the keys that exist: {key: {"values": {...}, "version", "updated_at"}}.
@@ -346,19 +348,18 @@ def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]
     them as they are); a registry row is then read for those columns alone."""
     found: dict[str, dict[str, Any]] = {}
     registry = registry_of(resource)
+    dialect = db.get_bind().dialect.name
     if registry is not None:
-        table = TABLES[registry.name]
         fields = [f for f in registry.fields if items is None or f.name in items]
-        columns = [table.c[registry.key], table.c.version, table.c.updated_at, *(table.c[f.name] for f in fields)]
+        statement = _registry_rows(registry.name, tuple(f.name for f in fields), dialect)
     for start in range(0, len(keys), 500):
-        part = keys[start:start + 500]
+        part = list_parameter(db, keys[start:start + 500])
         if registry is not None:
-            for key, version, updated_at, *values in db.execute(select(*columns).where(in_list(db, table.c[registry.key], part))):
+            for key, version, updated_at, *values in db.execute(statement, {"keys": part}):
                 found[key] = {"values": {f.name: f.to_text(value) for f, value in zip(fields, values, strict=True)},
                               "version": version, "updated_at": updated_at}
         else:
-            for record in db.scalars(select(DatasetRecord).where(DatasetRecord.resource_id == resource.id,
-                                                                 in_list(db, DatasetRecord.record_key, part))):
+            for record in db.scalars(_dataset_rows(dialect), {"resource": resource.id, "keys": part}):
                 values = json.loads(record.data)
                 if items is not None:
                     values = {code: values.get(code) for code in items}

@@ -134,9 +134,16 @@ class PermissionCheck:
 
     async def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
         # A verified token is cached; what is left is one indexed read that never waits for a
-        # lock (a reading session): ``run_db`` keeps it on the loop where that is cheaper. A
-        # refusal writes the audit log, which may wait for the write lock: a worker thread.
-        principal = await run_db(db, lambda: authenticate(request, db))
+        # lock (a reading session): ``run_db`` keeps it on the loop where that is cheaper, and
+        # the connection goes back to the pool at once. A refusal writes the audit log through
+        # a writing session, which may wait for the write lock: a worker thread.
+        def look_up() -> Principal | None:
+            try:
+                return authenticate(request, db)
+            finally:
+                db.rollback()
+
+        principal = await run_db(db, look_up)
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
             # Cookie-authenticated writes must prove they come from our own pages.
@@ -149,10 +156,15 @@ class PermissionCheck:
             raise Problem("not-authenticated", "请先登录或在 Authorization 头中提供访问令牌",
                           headers={"WWW-Authenticate": "Bearer"})
         if not any(principal.can(p) for p in self.permissions):
-            raise await run_in_threadpool(
-                deny, db, principal, slug="permission-denied",
-                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.label}”权限",
-                action=f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}")
+            route = request.scope.get("route")
+
+            def refuse() -> Problem:
+                with request.app.state.sessionmaker() as writer:
+                    return deny(writer, principal, slug="permission-denied",
+                                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.label}”权限",
+                                action=f"{request.method} {route.path if route else request.url.path}")
+
+            raise await run_in_threadpool(refuse)
         return principal
 
 

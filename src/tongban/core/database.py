@@ -14,7 +14,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import (
-    DateTime, Engine, MetaData, Table, any_, bindparam, create_engine, event, func, literal_column, select,
+    DateTime, Engine, MetaData, String, Table, any_, bindparam, create_engine, event, func, literal_column, select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -149,13 +149,19 @@ def bulk_insert_values(db: Session, table: Table, columns: list[str], rows: list
                 copy.write_row(row)
 
 
-def in_list(db: Session, column, values: list):
-    """``column IN (values)`` with the values as one bound parameter: an array on PostgreSQL,
-    a JSON list read by json_each on SQLite. Bound one by one, a thousand keys cost SQLAlchemy
-    more than the database needs to find them."""
-    if db.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(list(values))))))
+def in_list(dialect: str, column, name: str):
+    """``column IN (:name)`` with the whole list bound as one parameter (give it with
+    ``list_parameter``): an array on PostgreSQL, a JSON list read by json_each on SQLite. Bound
+    one by one, a thousand keys cost SQLAlchemy more than the database needs to find them; one
+    named parameter also lets a hot statement be built once and reused."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String))))
+
+
+def list_parameter(db: Session, values: list) -> list | str:
+    """The value of an ``in_list`` parameter."""
+    return list(values) if db.get_bind().dialect.name == "postgresql" else json.dumps(list(values))
 
 
 def db_value(db: Session, column, value):
@@ -171,10 +177,16 @@ READS_ONLY = "tongban_reads_only"
 
 
 def make_sessionmaker(engine: Engine, *, reads_only: bool = False) -> sessionmaker[Session]:
-    """Sessions of the engine; ``reads_only`` for work that reads, and writes only append-only
-    rows (audit, usage) after ending its reading transaction."""
-    bind = engine.execution_options(**{READS_ONLY: True}) if reads_only else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    """Sessions of the engine; ``reads_only`` for work that only reads (writes go through a
+    writing session). On PostgreSQL such a session runs each statement on its own (autocommit):
+    under READ COMMITTED every statement already sees its own snapshot, so a reading
+    transaction bought nothing but a BEGIN and a ROLLBACK, two round trips per request."""
+    if not reads_only:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    options = {READS_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 
 
 def reading(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
@@ -232,14 +244,18 @@ def _end(session: Session) -> None:
 
 def _request_session(factory: str):
     """A request's session dependency. Async: making a session touches no database, and ending
-    one goes through ``run_db``, instead of two trips through the thread pool per request."""
+    one goes through ``run_db`` only if it still holds a connection (work that released its
+    connection already ends here, without a trip through the thread pool)."""
 
     async def dependency(request: Request) -> AsyncIterator[Session]:
         session = getattr(request.app.state, factory)()
         try:
             yield session
         finally:
-            await run_db(session, lambda: _end(session))
+            if session.in_transaction():
+                await run_db(session, lambda: _end(session))
+            else:
+                session.close()
 
     return dependency
 

@@ -45,16 +45,24 @@ async def _run(request: Request, db, call: Call, work):
     """Run one exchange call; log it whatever happens, and answer problems without any data.
 
     The exchange is what department systems call many times a second, so its routes are async
-    ``work`` only reads (a reading session never waits for a lock) and goes through ``run_db``.
-    The usage row is committed by the log's own thread while the loop goes on."""
+    ``work`` only reads (a reading session never waits for a lock) and goes through ``run_db``,
+    which also hands the connection back before the call waits for its usage row. The row is
+    committed by the log's own thread while the loop goes on."""
     usage = request.app.state.usage_log
+
+    def work_then_release():
+        try:
+            return work()
+        finally:
+            db.rollback()
+
     try:
-        answer = await run_db(db, work)
+        answer = await run_db(db, work_then_release)
     except Problem as problem:
         call.outcome = service.outcome_of(problem)
-        await usage.write(db, call)
+        await usage.write(call)
         raise
-    await usage.write(db, call)
+    await usage.write(call)
     return ExchangeResponse(answer)
 
 

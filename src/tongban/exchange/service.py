@@ -14,13 +14,13 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
 from tongban.catalog.models import ResourceStatus
 from tongban.core.auth import Principal
-from tongban.core.database import run_db, utcnow
+from tongban.core.database import utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.exchange.models import ExchangeCall
@@ -67,16 +67,20 @@ def _usage_row(call: Call) -> dict[str, Any]:
             "outcome": call.outcome, "grant_ids": json.dumps(call.grant_ids) if call.grant_ids else None}
 
 
+# Core, not the ORM's bulk insert: the usage log takes a row for every call.
+_INSERT_CALL = insert(ExchangeCall.__table__)
+
+
 def record_call(db: Session, call: Call) -> None:
     """The usage row in the caller's own transaction: for the platform's reads, which stand or fall
     with the work they serve (an application's materials)."""
-    db.execute(insert(ExchangeCall), [_usage_row(call)])
+    db.execute(_INSERT_CALL, [_usage_row(call)])
 
 
 def log_call(db: Session, call: Call) -> None:
     """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
     db.rollback()
-    db.execute(insert(ExchangeCall), [_usage_row(call)])
+    db.execute(_INSERT_CALL, [_usage_row(call)])
     db.commit()
 
 
@@ -95,9 +99,9 @@ class UsageLog:
         self._thread = threading.Thread(target=self._loop, name="usage-log", daemon=True)
         self._thread.start()
 
-    async def write(self, db: Session, call: Call, *, timeout: float = 30.0) -> None:
-        """Queue the call's row and wait, without holding a thread, until it is committed."""
-        await run_db(db, db.rollback)  # the call's reading transaction ends before it waits
+    async def write(self, call: Call, *, timeout: float = 30.0) -> None:
+        """Queue the call's row and wait, without holding a thread, until it is committed.
+        The caller has handed back its connection first: waiting calls hold none."""
         loop = asyncio.get_running_loop()
         committed = loop.create_future()
 
@@ -121,7 +125,7 @@ class UsageLog:
             failure = None
             try:
                 with self.sessions() as db:
-                    db.execute(insert(ExchangeCall), [row for row, _ in entries])
+                    db.execute(_INSERT_CALL, [row for row, _ in entries])
                     db.commit()
             except Exception as error:  # every waiting call learns its row was not written
                 log.exception("usage log write failed")
@@ -162,7 +166,7 @@ def check_purpose(purpose: str | None) -> str:
 def authorize(db: Session, principal: Principal, resource_code: str, requested: list[str] | None, *,
               need_key: bool = False, today: date | None = None) -> Access:
     """The items this department may read of the resource now, or the Problem saying why not."""
-    resource = catalog.resource_view(db, resource_code)
+    resource, grants = _resource_and_grants(db, resource_code, principal.department_id, today or date.today())
     if resource is None:
         raise Problem("unknown-resource", f"目录中没有编码为 {resource_code} 的信息资源")
     if resource.status != ResourceStatus.PUBLISHED:
@@ -178,7 +182,6 @@ def authorize(db: Session, principal: Principal, resource_code: str, requested: 
     if resource.provider_id == principal.department_id:  # a provider reads its own resource
         granted, grants = set(catalog_codes), []
     else:
-        grants = sharing.active_grants(db, principal.department_id, resource.id, today=today)
         if not grants:
             if sharing.any_grants(db, principal.department_id, resource.id):
                 raise Problem("grant-expired", f"{principal.department_name}对{resource.name}的共享授权已过期或已撤销，请重新申请")
@@ -194,6 +197,31 @@ def authorize(db: Session, principal: Principal, resource_code: str, requested: 
     wanted = set(requested) if requested is not None else granted
     return Access(resource=resource, items=[code for code in catalog_codes if code in wanted and code in granted],
                   grants=grants)
+
+
+# Plain SQL in one round trip: this runs on every exchange call, and building a statement's cache
+# key each time cost more than the query. Rows of the first part are the resource's items, rows of
+# the second the department's grants in force on it.
+_RESOURCE_AND_GRANTS = text(
+    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, i.position, i.code, "
+    "NULL AS grant_id, NULL AS grant_items "
+    "FROM catalog_resources r JOIN catalog_items i ON i.resource_id = r.id WHERE r.code = :code "
+    "UNION ALL "
+    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, NULL, NULL, g.id, g.items "
+    "FROM catalog_resources r JOIN sharing_grants g ON g.resource_id = r.id WHERE r.code = :code "
+    "AND g.department_id = :department AND g.revoked_at IS NULL AND g.valid_from <= :today AND g.valid_to >= :today")
+
+
+def _resource_and_grants(db: Session, code: str, department_id: int | None,
+                         today: date) -> tuple[catalog.ResourceView | None, list[sharing.ActiveGrant]]:
+    """The resource as the exchange needs it (items in catalog order) and the grants in force
+    for the department on it."""
+    rows = db.execute(_RESOURCE_AND_GRANTS, {"code": code, "department": department_id, "today": today}).all()
+    items = sorted((row[7], row[8]) for row in rows if row[9] is None)
+    if not items:
+        return None, []
+    grants = [sharing.ActiveGrant(row[9], row[10]) for row in rows if row[9] is not None]
+    return catalog.ResourceView(*rows[0][:7], item_codes=tuple(code for _, code in items)), grants
 
 
 def parse_items(raw: str | list[str] | None) -> list[str] | None:
