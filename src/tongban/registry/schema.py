@@ -128,6 +128,11 @@ class Field:
             return value
         raise AssertionError(self.kind)
 
+    @property
+    def stored_as_text(self) -> bool:
+        """Its column holds text: ``to_text`` would hand a value back unchanged."""
+        return self.kind in ("text", "choice", "resident_id", "credit_code", "code")
+
     def to_text(self, value) -> str | None:
         """The stored value as text (history snapshots, events, CSV)."""
         if value is None:
