@@ -550,16 +550,16 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
             row.status = TaskStatus.CANCELLED
             clocks.cancel(db, ClockKind.TASK, row.id, on=_today())
             _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
-    departments: dict[str, Any] = {}
+    new_tasks = [task for task in step.open_tasks if task.id not in known]
+    # What the new tasks name, each read once for all of them: their departments and items.
+    departments = org.by_codes(db, [task.department for task in new_tasks if task.department != "APPLICANT"])
+    items.published_rows(db, [task.item_code for task in new_tasks if task.item_code])
     calendar = None
     opened: list[CaseTask] = []
-    for task in step.open_tasks:
-        if task.id in known:
-            continue
+    for task in new_tasks:
         department = None
         if task.department != "APPLICANT":
             department = departments.get(task.department) or org.get_by_code_or_404(db, task.department)
-            departments[task.department] = department
         remind_on = None
         if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
             calendar = calendar or WorkingCalendar.load(db)

@@ -74,6 +74,11 @@ class Deadline:
         return f"{years} 年节假日安排尚未公布，期限为暂定，公布后将重新计算"
 
 
+# Each published year, with its listed days (a year may list none).
+_CALENDAR = (select(CalendarYear.year, CalendarDay.day, CalendarDay.kind)
+             .outerjoin(CalendarDay, CalendarDay.year == CalendarYear.year))
+
+
 class WorkingCalendar:
     """Loaded once per unit of work: the stored schedules plus the package's known years."""
 
@@ -85,8 +90,9 @@ class WorkingCalendar:
     def load(cls, db: Session) -> "WorkingCalendar":
         """The calendar as the session's transaction sees it, read once per transaction."""
         def read() -> WorkingCalendar:
-            years = set(db.scalars(select(CalendarYear.year)))
-            return cls(years, {row.day: row.kind for row in db.scalars(select(CalendarDay))})
+            # One statement of plain columns: every write of a case reads the calendar.
+            rows = db.execute(_CALENDAR).all()
+            return cls({year for year, _day, _kind in rows}, {day: kind for _year, day, kind in rows if day is not None})
 
         return per_transaction(db, _MEMO, read)
 

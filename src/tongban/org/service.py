@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.core.database import forget, per_transaction
+from tongban.core.database import per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import LEVEL_LABELS, Department, Level
 from tongban.org.schemas import DepartmentCreate, DepartmentRead
@@ -14,12 +14,18 @@ _LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
 
 
 def get_by_code(db: Session, code: str) -> Department | None:
-    # Looked up many times in one unit of work (every task of a bundle names its department);
-    # an absent one is asked again, as it may be created in the same transaction.
-    found = per_transaction(db, f"department:{code}", lambda: db.scalar(select(Department).where(Department.code == code)))
-    if found is None:
-        forget(db, f"department:{code}")
-    return found
+    return by_codes(db, [code]).get(code)
+
+
+def by_codes(db: Session, codes) -> dict[str, Department]:
+    """The departments of these codes that exist, read in one query. Looked up many times in one
+    unit of work (every task of a bundle names its department), so each is read once per
+    transaction; an absent one is asked again, as it may be created in the same transaction."""
+    known: dict[str, Department] = per_transaction(db, "departments", dict)
+    missing = [code for code in dict.fromkeys(codes) if code not in known]
+    if missing:
+        known.update((row.code, row) for row in db.scalars(select(Department).where(Department.code.in_(missing))))
+    return {code: known[code] for code in codes if code in known}
 
 
 def get_by_code_or_404(db: Session, code: str) -> Department:
