@@ -736,10 +736,10 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
 
 
 def _locked(db: Session, application_id: int) -> Application:
-    """The application, its row locked for this transaction: writers of one case take turns."""
-    db.execute(select(Application.id).where(Application.id == application_id).with_for_update())
+    """The application, its row locked for this transaction and read as the lock found it:
+    writers of one case take turns (one statement: the row, not its joined definition, locked)."""
     return db.scalar(select(Application).where(Application.id == application_id)
-                     .execution_options(populate_existing=True))
+                     .with_for_update(of=Application).execution_options(populate_existing=True))
 
 
 def attach(db: Session, settings, application: Application, principal: Principal, *, material: str,
