@@ -232,6 +232,7 @@ def _check_form(found: Subject, form: dict[str, Any]) -> dict[str, Any]:
 def required_materials(db: Session, found: Subject) -> list[dict[str, Any]]:
     """What every item of the subject needs whatever the situation: its required materials. In a
     bundle, what an earlier item produces (the business licence, a permit) is not asked for again."""
+    items.published_rows(db, found.items)  # a bundle's items in one query
     documents = [items.published_item(db, code)[0] for code in found.items]
     needed = []
     for position, document in enumerate(documents):
