@@ -224,6 +224,8 @@ def test_two_reviewers_deciding_at_once_one_wins(client, as_role):
     assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
     loser = next(r for r in results if r.status_code == 409).json()
     assert loser["type"] in ("/problems/task-finished", "/problems/stale-version")
+    if loser["type"] == "/problems/task-finished":  # the loser is told who decided, and what
+        assert "办理：同意（同意）" in loser["detail"] and "None" not in loser["detail"], loser["detail"]
 
 
 def test_acceptance_refusal_and_one_complete_supplement_list(client, as_role):

@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.accounts.models import User
@@ -632,8 +633,10 @@ def send_reminders_job(sessions) -> int:
         return sent
 
 
-def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:
+def task_or_404(db: Session, task_id: int, *, lock: bool = False, with_application: bool = True) -> CaseTask:
     query = select(CaseTask).where(CaseTask.id == task_id)
+    if not with_application:  # the caller reads the application itself (under its lock)
+        query = query.options(lazyload(CaseTask.application))
     task = db.scalar(query.with_for_update() if lock else query)
     if task is None:
         raise Problem("not-found", f"没有编号为 {task_id} 的待办")
@@ -682,10 +685,14 @@ def _decided(task: CaseTask) -> Problem:
 def decide(db: Session, task_id: int, principal: Principal, *, decision: str, opinion: str,
            version: int | None) -> CaseTask:
     """A reviewer's decision on a task; of two reviewers deciding the same task, one wins."""
-    task = task_or_404(db, task_id)
+    # The application (and its process state, the biggest row of a case) is read once, under its lock.
+    task = task_or_404(db, task_id, with_application=False)
     check_task_department(db, principal, task, "cases.decide")
     application = _locked(db, task.application_id)
-    db.refresh(task)  # after the application's lock: the task as the last writer left it
+    set_committed_value(task, "application", application)
+    # After the application's lock: the task's state as the last writer left it (a loser is told
+    # the winner's decision).
+    db.refresh(task, ["status", "row_version", "claimed_by", "decided_by", "decision", "opinion"])
     if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
         raise _decided(task)
     if version is not None and version != task.row_version:
