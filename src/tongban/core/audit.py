@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, event, select, update
+from sqlalchemy import BigInteger, Integer, String, Text, bindparam, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.database import Base, UTCDateTime, utcnow
@@ -151,17 +151,19 @@ def _link_pending(db: Session) -> None:
         return
     key = _current_key()
     # Taking the head row serialises writers (row lock on PostgreSQL, write lock on SQLite).
-    last_seq, prev_hash = db.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(seq=AuditChainHead.seq + len(pending))
-        .returning(AuditChainHead.seq, AuditChainHead.hash)
-    ).one()
+    last_seq, prev_hash = db.execute(_TAKE_HEAD, {"count": len(pending)}).one()
     for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
         entry.seq, entry.prev_hash = seq, prev_hash
         entry.hash = prev_hash = _entry_digest(key, prev_hash, entry)
     db.add_all(pending)
-    db.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=prev_hash))
+    db.execute(_MOVE_HEAD, {"new_hash": prev_hash})
+
+
+# Built once: every committing write runs both.
+_TAKE_HEAD = (update(AuditChainHead).where(AuditChainHead.id == 1)
+              .values(seq=AuditChainHead.seq + bindparam("count", type_=BigInteger))
+              .returning(AuditChainHead.seq, AuditChainHead.hash))
+_MOVE_HEAD = update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=bindparam("new_hash"))
 
 
 @event.listens_for(Session, "after_transaction_end")
