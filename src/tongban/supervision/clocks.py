@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongban.core.database import per_transaction, utcnow
@@ -62,8 +62,12 @@ def _event(db: Session, clock: SupervisionClock, action: str, day: date, note: s
 
 
 def find(db: Session, kind: str, subject: str | int) -> SupervisionClock | None:
-    return db.scalar(select(SupervisionClock).where(SupervisionClock.kind == kind,
-                                                    SupervisionClock.subject_ref == str(subject)))
+    return db.scalar(_FIND, {"kind": kind, "subject": str(subject)})
+
+
+# Built once: every step of a case looks its clocks up.
+_FIND = select(SupervisionClock).where(SupervisionClock.kind == bindparam("kind"),
+                                       SupervisionClock.subject_ref == bindparam("subject"))
 
 
 def start(db: Session, *, kind: ClockKind, subject: str | int, title: str, department_id: int, limit_days: int,
