@@ -32,3 +32,59 @@ def test_a_refusal_for_want_of_a_permission_is_audited(client, as_role, db):
     assert_problem(client.get("/api/v1/audit/events", headers=as_role("clerk")), 403, "permission-denied")
     refused = db.scalars(select(AuditEvent).where(AuditEvent.seq > before, AuditEvent.outcome == "denied")).all()
     assert [(e.action, e.details) for e in refused] == [("GET /api/v1/audit/events", '{"reason":"permission-denied"}')]
+
+
+def _ended(app, work) -> tuple[list[str], object]:
+    """Run ``work`` in a request's writing session, end it as a request does; (the connection
+    events seen, the session's connection's driver connection)."""
+    from sqlalchemy import event
+
+    from tongban.core.database import _end
+
+    seen: list[str] = []
+    engine = app.state.sessionmaker.kw["bind"]
+    listeners = [(name, lambda *_args, name=name: seen.append(name)) for name in ("commit", "rollback")]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    session = app.state.sessionmaker()
+    try:
+        work(session)
+        driver = session.connection().connection.driver_connection
+        _end(session)
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    return seen, driver
+
+
+def test_a_request_that_only_read_ends_without_a_rollback(app, db):
+    # Reads after the route's commit, or a listing: COMMIT is the same for them, and on
+    # PostgreSQL a ROLLBACK would make psycopg forget the connection's prepared statements.
+    seen, driver = _ended(app, lambda s: [s.scalar(select(User.id).where(User.id > n).limit(1)) for n in range(8)])
+    assert seen == ["commit"]
+    if db.get_bind().dialect.name == "postgresql":
+        assert driver._prepared._names, "the statement read eight times is kept prepared"
+
+
+def test_a_request_that_wrote_without_committing_is_rolled_back(app, db):
+    name = db.scalar(select(User.display_name).where(User.id == 1))
+    db.rollback()
+    seen, _ = _ended(app, lambda s: s.execute(text("UPDATE users SET display_name = 'x' WHERE id = 1")))
+    assert seen == ["rollback"]
+    assert db.scalar(select(User.display_name).where(User.id == 1)) == name
+    db.rollback()
+    # Objects not yet flushed, and audit entries not yet linked, are rolled back too.
+    def unflushed(session):
+        session.scalar(select(User.id).limit(1))
+        session.get(User, 1).display_name = "y"
+    assert _ended(app, unflushed)[0] == ["rollback"]
+    before = db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
+    db.rollback()
+
+    def audited(session):
+        from tongban.core import audit
+
+        session.scalar(select(User.id).limit(1))
+        audit.record(session, actor=audit.SYSTEM, action="test.uncommitted")
+    assert _ended(app, audited)[0] == ["rollback"]
+    assert db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) == before

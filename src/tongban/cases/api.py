@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tongban.cases import service
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask
 from tongban.core.auth import Principal, deny, require
-from tongban.core.database import DbSession
+from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 
@@ -152,7 +152,7 @@ def mine(db: DbSession, principal: Annotated[Principal, require(Permission.CASES
 
 
 @applications.get("/window", summary="待受理的办件（一窗受理）")
-def window(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
+def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
     return {"items": [{"number": a.number, "name": a.name, "channel": a.channel, "applicant_name": a.applicant_name,
                        "created_at": a.created_at, "materials": json.loads(a.materials)} for a in service.window_queue(db)]}
 
@@ -214,7 +214,7 @@ async def attach(number: str, request: Request, db: DbSession,
 
 
 @tasks.get("", summary="本部门待办（队列）")
-def queue(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
+def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
           status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None):
     return {"items": [task_view(t) for t in service.queue(db, principal, status=status)]}
 

@@ -27,7 +27,9 @@ class ProcessDefinitionRow(Base):
     key: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
-    bpmn: Mapped[str] = mapped_column(Text)
+    # Deferred, as is an application's process state: tens of kilobytes each, needed only to start
+    # or advance a case, while every task and application listing joins these rows.
+    bpmn: Mapped[str] = mapped_column(Text, deferred=True)
     item_codes: Mapped[str] = mapped_column(Text)  # JSON list, review tasks in order
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -71,7 +73,7 @@ class Application(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     status_reason: Mapped[str | None] = mapped_column(String(2000))
     definition_id: Mapped[int] = mapped_column(ForeignKey("case_process_definitions.id"))
-    workflow: Mapped[str | None] = mapped_column(Text)  # SpiffWorkflow state; set at acceptance
+    workflow: Mapped[str | None] = mapped_column(Text, deferred=True)  # SpiffWorkflow state; set at acceptance
     accepted_on: Mapped[date | None] = mapped_column(Date)
     limit_days: Mapped[int | None] = mapped_column(Integer)  # committed working days of the whole case
     paused_since: Mapped[date | None] = mapped_column(Date)

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -744,9 +744,10 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
 
 
 def _locked(db: Session, application_id: int) -> Application:
-    """The application, its row locked for this transaction and read as the lock found it:
-    writers of one case take turns (one statement: the row, not its joined definition, locked)."""
-    return db.scalar(select(Application).where(Application.id == application_id)
+    """The application with its process state, its row locked for this transaction and read as the
+    lock found it: writers of one case take turns (one statement: the row, not its joined
+    definition, locked)."""
+    return db.scalar(select(Application).where(Application.id == application_id).options(undefer(Application.workflow))
                      .with_for_update(of=Application).execution_options(populate_existing=True))
 
 

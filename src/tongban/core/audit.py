@@ -144,6 +144,11 @@ def record(
     return entry
 
 
+def has_pending(db: Session) -> bool:
+    """Whether ``db`` holds entries that its commit would link into the chain."""
+    return bool(db.info.get(_PENDING))
+
+
 @event.listens_for(Session, "before_commit")
 def _link_pending(db: Session) -> None:
     pending: list[AuditEvent] = db.info.pop(_PENDING, None) or []

@@ -72,9 +72,47 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=20, max_overflow=100)
         _make_sqlite_serializable(engine)
-        return engine
-    # Recycling instead of pinging before every checkout: a ping is one more round trip per request.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    else:
+        # Recycling instead of pinging before every checkout: a ping is one more round trip per request.
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    _track_writes(engine)
+    return engine
+
+
+_WROTE = "tongban_wrote"  # in a connection's info: its transaction has written
+
+
+def _track_writes(engine: Engine) -> None:
+    """Note on each connection whether its transaction has written anything (``wrote``)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(connection, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip()[:6].upper() not in ("SELECT", "BEGIN", "BEGIN "):
+            connection.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _ended(connection):
+        connection.info.pop(_WROTE, None)
+
+
+_CONNECTION = "tongban.connection"  # in a session's info: the connection of its transaction
+
+
+@event.listens_for(Session, "after_begin")
+def _remember_connection(session: Session, _transaction, connection) -> None:
+    session.info[_CONNECTION] = connection
+
+
+def wrote(db: Session) -> bool:
+    """Whether ``db``'s transaction has changed anything: rows written, or objects and audit
+    entries waiting to be."""
+    from tongban.core import audit
+
+    if db.new or db.dirty or db.deleted or audit.has_pending(db):
+        return True
+    connection = db.info.get(_CONNECTION)
+    return connection is not None and not connection.closed and bool(connection.info.get(_WROTE))
 
 
 def _make_sqlite_serializable(engine: Engine) -> None:
@@ -137,6 +175,7 @@ def bulk_insert_values(db: Session, table: Table, columns: list[str], rows: list
     if not rows:
         return
     connection = db.connection()
+    connection.info[_WROTE] = True  # written through the driver, past the statement events
     if connection.dialect.name != "postgresql":
         placeholders = ", ".join("?" * len(columns))
         sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})'
@@ -238,7 +277,14 @@ async def run_db(db: Session, work: Callable[[], T]) -> T:
 
 
 def _end(session: Session) -> None:
-    session.rollback()
+    """Roll back what the request left uncommitted. A transaction that wrote nothing (reads after
+    the route's commit, a listing) ends with COMMIT instead, which for it is the same: psycopg
+    forgets every prepared statement of the connection on ROLLBACK, so each would be parsed and
+    planned again by the next request on that connection."""
+    if wrote(session):
+        session.rollback()
+    else:
+        session.commit()
     session.close()
 
 
