@@ -9,9 +9,13 @@ workforce runs in forked client processes, each on one keep-alive connection of 
   an Idempotency-Key;
 - --clerks window clerks (default 2) accept everything in /api/v1/applications/window, each
   the applications whose number falls to it;
-- --reviewers-per-department reviewers in each of the eight departments of the two bundles list
-  their queue (/api/v1/tasks) and approve every task with its `version`; a 409 (another
-  reviewer of the department decided it first) is counted as a conflict and skipped.
+- reviewers in each of the eight departments of the two bundles list their queue
+  (/api/v1/tasks) and approve every task with its `version`; a 409 (another reviewer of the
+  department decided it first) is counted as a conflict and skipped. A department has
+  --reviewers-per-department reviewers for each task it reviews in one application: 交通委
+  reviews three of the five of a road excavation, so it has three where the others have one
+  (with one, its single reviewer would be the whole run's bottleneck: its queue grows while
+  the server has cores to spare, and the run measures one person's clicking, not the platform).
 Every application has five department tasks: 营业执照 then 公章/税务/社保/公积金 in parallel, or
 规划许可 then 掘路计划/管线交底 (交通委) and 文明施工 (城管) in parallel, then 道路挖掘许可.
 The run ends when all applications are finished, read from the database once a second.
@@ -72,8 +76,19 @@ ROAD_FORM = {"entity_name": demo.ENTERPRISE.name, "credit_code": demo.ENTERPRISE
 REVIEWERS = {"PD-SCJG": "reviewer", "PD-GA": "reviewer.ga", "PD-SW": "reviewer.sw", "PD-RS": "reviewer.rs",
              "PD-GJJ": "reviewer.gjj", "PD-GHZY": "reviewer.ghzy", "PD-JSJT": "reviewer.jsjt", "PD-CGZF": "reviewer.cgzf"}
 TASKS_PER_APPLICATION = 5  # both bundles: five department tasks, all approved
+# Each bundle's tasks by department: 交通委 reviews three of the five of a road excavation.
+TASKS = {SETUP: {"PD-SCJG": 1, "PD-GA": 1, "PD-SW": 1, "PD-RS": 1, "PD-GJJ": 1},
+         ROAD: {"PD-GHZY": 1, "PD-JSJT": 3, "PD-CGZF": 1}}
+
+
 BATCH = 20  # with colleagues: own tasks decided before looking at the queue again
 HELP = 10  # tasks of colleagues a reviewer with none of its own takes before looking at the queue again
+
+
+def staffing(reviewers: int) -> dict[str, int]:
+    """Reviewers of each department: ``reviewers`` for each task it reviews in an application
+    (three at 交通委, one elsewhere), as a department staffs its desks by its share of the work."""
+    return {department: reviewers * max(tasks.get(department, 0) for tasks in TASKS.values()) for department in REVIEWERS}
 
 
 def _is_setup(n: int, mix: float) -> bool:
@@ -255,9 +270,12 @@ def _reviewer(base: str, department: str, username: str, index: int, count: int,
     stats = {"role": f"{username} #{index}", "department": department, "decided": 0, "conflicts": 0, "errors": 0,
              "listings": 0, "steps": [], "latencies": []}
     client = _Client(base, username, slots)
+    # Alone: the whole queue (a page of 200) is worked through. With colleagues: the first page
+    # holding a batch for each of them and a few to help with.
+    listing = "/api/v1/tasks" if count == 1 else f"/api/v1/tasks?limit={BATCH * count + HELP}"
     pause = 0.02
     while not stop.is_set():
-        status, body, _ = client.request("GET", "/api/v1/tasks")
+        status, body, _ = client.request("GET", listing)
         stats["listings"] += 1
         if status != 200:
             _note(stats, "queue", status, body)
@@ -328,9 +346,10 @@ def _workforce(base: str, settings, args) -> dict:
                  for i in range(args.applicants)]
     processes += [context.Process(target=_run, args=(f"clerk #{i}", _clerk, results, base, i, args.clerks, stop, slots),
                                   daemon=True) for i in range(args.clerks)]
+    staff = staffing(args.reviewers_per_department)
     processes += [context.Process(target=_run, args=(f"{username} #{i}", _reviewer, results, base, department, username, i,
-                                                     args.reviewers_per_department, stop, slots), daemon=True)
-                  for department, username in REVIEWERS.items() for i in range(args.reviewers_per_department)]
+                                                     staff[department], stop, slots), daemon=True)
+                  for department, username in REVIEWERS.items() for i in range(staff[department])]
     for process in processes:
         process.start()
 
@@ -412,7 +431,8 @@ def main() -> None:
                         help="server worker processes (default: 2 on PostgreSQL, 1 on SQLite, which allows no more)")
     parser.add_argument("--applicants", type=int, default=2, help="applicant processes")
     parser.add_argument("--clerks", type=int, default=2, help="window clerk processes")
-    parser.add_argument("--reviewers-per-department", type=int, default=1, help="reviewer processes per department")
+    parser.add_argument("--reviewers-per-department", type=int, default=1,
+                        help="reviewer processes per task a department reviews in an application (交通委 reviews three)")
     parser.add_argument("--mix", type=float, default=0.5, help="share of enterprise-setup (the rest: road-excavation)")
     parser.add_argument("--max-in-flight", type=int, default=None,
                         help="requests the whole workforce has in flight at most (default: no limit on PostgreSQL, "
@@ -442,7 +462,8 @@ def main() -> None:
             submit_span = max(f["last"] for f in applicants) - min(f["first"] for f in applicants)
             print(json.dumps({
                 "engine": engine_name(settings), "applications": args.applications, "server_workers": workers,
-                "applicants": args.applicants, "clerks": args.clerks, "reviewers_per_department": args.reviewers_per_department, "mix": args.mix,
+                "applicants": args.applicants, "clerks": args.clerks, "reviewers_per_department": args.reviewers_per_department,
+                "reviewers": sum(staffing(args.reviewers_per_department).values()), "mix": args.mix,
                 "max_in_flight": args.max_in_flight or None,
                 "seconds": round(seconds, 1), "decisions": decisions, "decisions_per_s": round(decisions / seconds, 1),
                 "submissions_per_s": round(sum(f["submitted"] for f in applicants) / submit_span, 1),

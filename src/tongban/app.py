@@ -115,12 +115,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
-    # Routes are matched in order: the exchange, called by systems many times a second, first;
-    # its subscriptions before its /{resource}/..., which would match "subscriptions" too.
-    for router in (subscriptions_api.router, exchange_api.router, accounts_api.router, org_api.router,
-                   audit_api.router, workdays_api.router, registry_api.router, catalog_api.router, sharing_api.router,
-                   notifications_api.router, items_api.router, items_api.consultations, cases_api.applications,
-                   cases_api.tasks, cases_api.processes, supervision_api.router, evaluation_api.router,
+    # Routes are matched in order, each request trying every route before its own: the busiest
+    # first. The exchange, called by systems many times a second, then applications and task
+    # queues; the exchange's subscriptions before its /{resource}/..., which would match
+    # "subscriptions" too.
+    for router in (subscriptions_api.router, exchange_api.router, cases_api.tasks, cases_api.applications,
+                   accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
+                   catalog_api.router, sharing_api.router, notifications_api.router, items_api.router,
+                   items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
                    evaluation_api.public, ratings_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)

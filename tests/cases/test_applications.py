@@ -186,6 +186,28 @@ def test_road_excavation_runs_its_prerequisites_in_order_and_in_parallel(client,
     assert {lic["name"] for lic in done["licences"]} == {"建设工程规划许可证", "道路挖掘（占用）许可决定书"}
 
 
+def test_a_queue_is_read_page_by_page_oldest_first(client, as_role):
+    company, jsjt = as_role(demo.ENTERPRISE.username), as_role("reviewer.jsjt")
+    for _ in range(2):  # two cases, each with two 交通委 tasks open at once
+        number = _apply(client, company, bundle="road-excavation", form=ROAD_FORM)["number"]
+        _accept(client, as_role, number)
+        _approve_only_task(client, as_role("reviewer.ghzy"), number)
+    whole = client.get("/api/v1/tasks", headers=jsjt).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) >= 4
+    ids, cursor = [], None
+    while True:
+        page = client.get("/api/v1/tasks", params={"limit": 3, **({"cursor": cursor} if cursor else {})}, headers=jsjt)
+        assert page.status_code == 200, page.text
+        assert len(page.json()["items"]) <= 3
+        ids += [t["id"] for t in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert ids == [t["id"] for t in whole["items"]] == sorted(ids)
+    assert_problem(client.get("/api/v1/tasks", params={"limit": 0}, headers=jsjt), 422, "validation-error")
+    assert_problem(client.get("/api/v1/tasks", params={"cursor": "not-a-cursor"}, headers=jsjt), 422, "validation-error")
+
+
 def test_decisions_are_refused_when_they_should_be(client, as_role):
     citizen = as_role(demo.CITIZEN.username)
     number = _apply(client, citizen, bundle="enterprise-setup",

@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tongban.cases import service
@@ -14,6 +13,8 @@ from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LAB
 from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
+from tongban.core.responses import PlainJSONResponse
+from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 
 applications = APIRouter(prefix="/api/v1/applications", tags=["办件 applications"])
@@ -78,9 +79,9 @@ def application_view(db, application: Application, *, staff: bool) -> dict[str, 
     return view
 
 
-def _timed_response(view: dict[str, Any]) -> JSONResponse:
+def _timed_response(view: dict[str, Any]) -> PlainJSONResponse:
     """The answer, with the engine's share of the time as Server-Timing (what the benchmark reads)."""
-    response = JSONResponse(json.loads(_dump(view)))
+    response = PlainJSONResponse(view)
     spent = service.engine_ms.get()
     if spent is not None:
         response.headers["Server-Timing"] = f"engine;dur={spent:.2f}"
@@ -134,14 +135,9 @@ def submit(body: ApplicationIn, db: DbSession,
     application, created = service.submit(db, principal, found=found, form=body.form, provided=body.materials,
                                           idempotency_key=idempotency_key, applicant_id=body.applicant_id,
                                           applicant_name=body.applicant_name)
+    view = application_view(db, application, staff=False)  # read in the transaction: none begins after the commit
     db.commit()
-    return JSONResponse(json.loads(_dump(application_view(db, application, staff=False))), status_code=201 if created else 200)
-
-
-def _dump(value: Any) -> str:
-    from fastapi.encoders import jsonable_encoder
-
-    return json.dumps(jsonable_encoder(value), ensure_ascii=False)
+    return PlainJSONResponse(view, status_code=201 if created else 200)
 
 
 @applications.get("/mine", summary="我的办件")
@@ -180,8 +176,9 @@ def acceptance(number: str, body: AcceptanceIn, db: DbSession,
                principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
     application = service.accept(db, service.application_or_404(db, number), principal, decision=body.decision,
                                  reason=body.reason, missing=body.missing)
+    view = application_view(db, application, staff=True)
     db.commit()
-    return _timed_response(application_view(db, application, staff=True))
+    return _timed_response(view)
 
 
 @applications.post("/{number}/resubmission", summary="受理前补正后重新提交")
@@ -215,8 +212,10 @@ async def attach(number: str, request: Request, db: DbSession,
 
 @tasks.get("", summary="本部门待办（队列）")
 def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
-          status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None):
-    return {"items": [task_view(t) for t in service.queue(db, principal, status=status)]}
+          status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None,
+          cursor: Cursor = None, limit: Limit = 200):
+    rows, next_cursor = service.queue(db, principal, status=status, cursor=cursor, limit=limit)
+    return {"items": [task_view(t) for t in rows], "next_cursor": next_cursor}
 
 
 @tasks.post("/{task_id}/claim", summary="认领待办")

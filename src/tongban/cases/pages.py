@@ -116,7 +116,7 @@ def acceptance(request: Request, number: str, db: DbSession,
 
 @router.get("/staff/tasks", summary="本部门待办")
 def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
-    rows = [(t, service.remaining_days(db, t.application)) for t in service.queue(db, principal)]
+    rows = [(t, service.remaining_days(db, t.application)) for t in service.queue(db, principal)[0]]
     return render(request, "cases_tasks.html", principal=principal, rows=rows, labels=LABELS)
 
 

@@ -9,6 +9,7 @@ their results to the base registries through the authoritative department.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -34,6 +35,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
+from tongban.core.pagination import paginate
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
 from tongban.core.permissions import Permission
 from tongban.core import workdays
@@ -437,6 +439,20 @@ def _subject_of(db: Session, application: Application) -> Subject:
     return subject(db, item=application.subject_code, applicant_type=application.applicant_type)
 
 
+def _flushed_once(work):
+    """Run a step of a case without autoflush: its changes (the application's status, due date
+    and state; the task, clocks, steps) reach the database in one flush where they are needed,
+    not piecemeal before each of the step's queries. Queries in such a step must not depend on
+    its unflushed changes (``_sync`` reads the tasks as the session sees them)."""
+
+    @functools.wraps(work)
+    def run(db: Session, *args, **kwargs):
+        with db.no_autoflush:
+            return work(db, *args, **kwargs)
+    return run
+
+
+@_flushed_once
 def accept(db: Session, application: Application, actor: Principal, *, decision: str, reason: str | None,
            missing: list[str]) -> Application:
     """受理: accept (the clock starts), refuse with a reason, or ask once for a complete supplement list."""
@@ -544,8 +560,10 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
     """Make the task rows, the status and the clock agree with the engine's state."""
     application.workflow = step.state
     now = utcnow()
+    # As this session sees them: the task just decided may not be flushed yet.
     known = {t.engine_task_id: t for t in db.scalars(select(CaseTask).where(
-        CaseTask.application_id == application.id, CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED))))}
+        CaseTask.application_id == application.id, CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED))))
+        if t.status in (TaskStatus.OPEN, TaskStatus.CLAIMED)}
     open_ids = {task.id for task in step.open_tasks}
     for task_id, row in known.items():
         if task_id not in open_ids:
@@ -651,15 +669,17 @@ def check_task_department(db: Session, principal: Principal, task: CaseTask, act
                    detail=f"该待办属于{task.department.name if task.department else '申请人'}，不是本部门的待办")
 
 
-def queue(db: Session, principal: Principal, *, status: str | None = None, limit: int = 200) -> list[CaseTask]:
-    query = select(CaseTask).order_by(CaseTask.opened_at, CaseTask.id).limit(limit)
+def queue(db: Session, principal: Principal, *, status: str | None = None, cursor: str | None = None,
+          limit: int = 200) -> tuple[list[CaseTask], str | None]:
+    """The department's tasks, oldest first (ids follow the order tasks open in); the next cursor."""
+    query = select(CaseTask)
     if not principal.can_for_department(Permission.CASES_REVIEW, None):
         query = query.where(CaseTask.department_id == principal.department_id)
     if status:
         query = query.where(CaseTask.status == status)
     else:
         query = query.where(CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED)))
-    return list(db.scalars(query))
+    return paginate(db, query, CaseTask.id, cursor=cursor, limit=limit, descending=False)
 
 
 def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
@@ -682,6 +702,7 @@ def _decided(task: CaseTask) -> Problem:
                    + (f"（{task.opinion}）" if task.opinion else ""))
 
 
+@_flushed_once
 def decide(db: Session, task_id: int, principal: Principal, *, decision: str, opinion: str,
            version: int | None) -> CaseTask:
     """A reviewer's decision on a task; of two reviewers deciding the same task, one wins."""

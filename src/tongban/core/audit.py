@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, bindparam, event, select, update
+from sqlalchemy import BigInteger, Integer, String, Text, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.database import Base, UTCDateTime, utcnow
@@ -160,11 +160,14 @@ def _link_pending(db: Session) -> None:
     for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
         entry.seq, entry.prev_hash = seq, prev_hash
         entry.hash = prev_hash = _entry_digest(key, prev_hash, entry)
-    db.add_all(pending)
+    # Core, not the session's unit of work: the entries are final, and this runs under the lock.
+    db.execute(_INSERT, [{column: getattr(entry, column) for column in _COLUMNS} for entry in pending])
     db.execute(_MOVE_HEAD, {"new_hash": prev_hash})
 
 
-# Built once: every committing write runs both.
+# Built once: every committing write runs them.
+_COLUMNS = [column.key for column in AuditEvent.__table__.columns]
+_INSERT = insert(AuditEvent.__table__)
 _TAKE_HEAD = (update(AuditChainHead).where(AuditChainHead.id == 1)
               .values(seq=AuditChainHead.seq + bindparam("count", type_=BigInteger))
               .returning(AuditChainHead.seq, AuditChainHead.hash))
