@@ -44,6 +44,24 @@ def test_no_event_for_a_rolled_back_write(fresh_database):
     assert _events_for(sessions, number) == []
 
 
+def test_a_change_only_write_creates_nothing_where_there_is_no_record(fresh_database):
+    sessions = fresh_database.sessionmaker()
+    number = fresh_resident_id()
+    with session_scope(sessions) as db:
+        department = org.get_by_duty(db, "public_security")
+        values = service.parse_values(PERSONS, {"name": "不存在"})
+        assert service.write(db, registry=PERSONS, key=number, values=values, department=department, actor=Steward(),
+                             reason="测试", create=False) is None
+        assert service.current_row(db, PERSONS, number) is None
+    assert _events_for(sessions, number) == []
+    with session_scope(sessions) as db:
+        _write(db, number, name="存在者", residence_status="户籍")
+    with session_scope(sessions) as db:
+        result = service.write(db, registry=PERSONS, key=number, values=service.parse_values(PERSONS, {"name": "改名者"}),
+                               department=org.get_by_duty(db, "public_security"), actor=Steward(), reason="测试", create=False)
+        assert (result.version, result.changed_fields) == (2, ["name"])
+
+
 def test_a_failed_transaction_leaves_no_event(fresh_database):
     sessions = fresh_database.sessionmaker()
     number = fresh_resident_id()

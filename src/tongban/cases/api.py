@@ -149,8 +149,9 @@ def mine(db: DbSession, principal: Annotated[Principal, require(Permission.CASES
 
 @applications.get("/window", summary="待受理的办件（一窗受理）")
 def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
-    return {"items": [{"number": a.number, "name": a.name, "channel": a.channel, "applicant_name": a.applicant_name,
-                       "created_at": a.created_at, "materials": json.loads(a.materials)} for a in service.window_queue(db)]}
+    return PlainJSONResponse({"items": [{"number": a.number, "name": a.name, "channel": a.channel,
+                                         "applicant_name": a.applicant_name, "created_at": a.created_at,
+                                         "materials": json.loads(a.materials)} for a in service.window_queue(db)]})
 
 
 @applications.get("/{number}/status", summary="办件进度查询（凭办件编号和申请人证件号码，免登录）")
@@ -215,7 +216,7 @@ def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.
           status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None,
           cursor: Cursor = None, limit: Limit = 200):
     rows, next_cursor = service.queue(db, principal, status=status, cursor=cursor, limit=limit)
-    return {"items": [task_view(t) for t in rows], "next_cursor": next_cursor}
+    return PlainJSONResponse({"items": [task_view(t) for t in rows], "next_cursor": next_cursor})
 
 
 @tasks.post("/{task_id}/claim", summary="认领待办")

@@ -197,6 +197,7 @@ class Step:
     finished: bool
     outcome: str | None  # "approved" | "refused" | None while running
     completed: list[str]  # keys of review tasks completed so far, in order (all time)
+    open_before: tuple[str, ...] = ()  # ids of the other tasks open before this step (not the one it completed)
 
 
 @dataclass(frozen=True)
@@ -978,7 +979,7 @@ def _outcome(workflow: BpmnWorkflow) -> str | None:
     return None
 
 
-def _step(workflow: BpmnWorkflow, meta: dict) -> Step:
+def _step(workflow: BpmnWorkflow, meta: dict, open_before: tuple[str, ...] = ()) -> Step:
     finished = workflow.is_completed()
     return Step(
         state=_dump(workflow, meta),
@@ -986,6 +987,7 @@ def _step(workflow: BpmnWorkflow, meta: dict) -> Step:
         finished=finished,
         outcome=_outcome(workflow),
         completed=list(meta["completed"]),
+        open_before=open_before,
     )
 
 
@@ -1078,6 +1080,7 @@ def advance(
     elif decision is not None:
         raise ProcessError("补正任务不需要审查结论")
 
+    open_before = tuple(str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t is not task)
     task.data.update(extra)
     task.data["opinion"] = opinion
     task.data[f"{key}_opinion"] = opinion
@@ -1091,7 +1094,7 @@ def advance(
         raise ProcessError(f"流程运行出错：{exc}") from None
     if review:
         meta = {**meta, "completed": [*meta.get("completed", []), key]}
-    return _step(workflow, meta)
+    return _step(workflow, meta, open_before)
 
 
 def open_tasks(state: str) -> list[OpenTask]:

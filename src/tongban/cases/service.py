@@ -443,7 +443,7 @@ def _flushed_once(work):
     """Run a step of a case without autoflush: its changes (the application's status, due date
     and state; the task, clocks, steps) reach the database in one flush where they are needed,
     not piecemeal before each of the step's queries. Queries in such a step must not depend on
-    its unflushed changes (``_sync`` reads the tasks as the session sees them)."""
+    its unflushed changes (``_sync`` judges the rows it reads by their state in the session)."""
 
     @functools.wraps(work)
     def run(db: Session, *args, **kwargs):
@@ -560,17 +560,18 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
     """Make the task rows, the status and the clock agree with the engine's state."""
     application.workflow = step.state
     now = utcnow()
-    # As this session sees them: the task just decided may not be flushed yet.
-    known = {t.engine_task_id: t for t in db.scalars(select(CaseTask).where(
-        CaseTask.application_id == application.id, CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED))))
-        if t.status in (TaskStatus.OPEN, TaskStatus.CLAIMED)}
+    # Every task open in the engine has its row: the rows to touch are those of the tasks the
+    # step ended without their being done (a refusal ends the other branches), and new ones.
     open_ids = {task.id for task in step.open_tasks}
-    for task_id, row in known.items():
-        if task_id not in open_ids:
-            row.status = TaskStatus.CANCELLED
-            clocks.cancel(db, ClockKind.TASK, row.id, on=_today())
-            _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
-    new_tasks = [task for task in step.open_tasks if task.id not in known]
+    ended = [task_id for task_id in step.open_before if task_id not in open_ids]
+    if ended:
+        for row in db.scalars(select(CaseTask).where(CaseTask.application_id == application.id,
+                                                     CaseTask.engine_task_id.in_(ended))):
+            if row.status in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+                row.status = TaskStatus.CANCELLED
+                clocks.cancel(db, ClockKind.TASK, row.id, on=_today())
+                _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
+    new_tasks = [task for task in step.open_tasks if task.id not in step.open_before]
     # What the new tasks name, each read once for all of them: their departments and items.
     departments = org.by_codes(db, [task.department for task in new_tasks if task.department != "APPLICANT"])
     items.published_rows(db, [task.item_code for task in new_tasks if task.item_code])
@@ -854,10 +855,10 @@ def _entity_field(column: str, value: str, what: str):
     def effect(db: Session, application: Application, task: CaseTask, actor) -> None:
         code = json.loads(application.form).get("credit_code") or (
             application.applicant_id if application.applicant_type == "法人" else None)
-        if not code or registry.current_row(db, LEGAL_ENTITIES, code) is None:
+        if not code or registry.write(db, registry=LEGAL_ENTITIES, key=code, values={column: value},
+                                      department=task.department, actor=actor, reason=f"{what}（办件 {application.number}）",
+                                      create=False) is None:
             return  # no enterprise in the registry yet: nothing to record there
-        registry.write(db, registry=LEGAL_ENTITIES, key=code, values={column: value}, department=task.department,
-                       actor=actor, reason=f"{what}（办件 {application.number}）")
         _step(db, application, actor, "registry", f"法人库「{what}」已更新", _code(task))
     return effect
 

@@ -155,6 +155,7 @@ def _link_pending(db: Session) -> None:
     if not pending:
         return
     key = _current_key()
+    db.flush()  # the transaction's own changes first: the lock below is held only for the chain
     # Taking the head row serialises writers (row lock on PostgreSQL, write lock on SQLite).
     last_seq, prev_hash = db.execute(_TAKE_HEAD, {"count": len(pending)}).one()
     for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
@@ -168,10 +169,11 @@ def _link_pending(db: Session) -> None:
 # Built once: every committing write runs them.
 _COLUMNS = [column.key for column in AuditEvent.__table__.columns]
 _INSERT = insert(AuditEvent.__table__)
-_TAKE_HEAD = (update(AuditChainHead).where(AuditChainHead.id == 1)
-              .values(seq=AuditChainHead.seq + bindparam("count", type_=BigInteger))
-              .returning(AuditChainHead.seq, AuditChainHead.hash))
-_MOVE_HEAD = update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=bindparam("new_hash"))
+# Core statements on the table: the ORM's bulk-update machinery would cost more than they do.
+_HEAD = AuditChainHead.__table__
+_TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("count", type_=BigInteger))
+              .returning(_HEAD.c.seq, _HEAD.c.hash))
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -94,10 +94,13 @@ class WriteResult:
 
 
 def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], department: Department,
-          actor, reason: str) -> WriteResult:
-    """Create or change one record with typed ``values``; versioned, published, audited."""
+          actor, reason: str, create: bool = True) -> WriteResult | None:
+    """Create or change one record with typed ``values``; versioned, published, audited.
+    ``create=False`` only changes a record that exists: None when there is none."""
     fields = [registry.by_name[name] for name in values if name != registry.key]
     existing = current_row(db, registry, key, lock=True)
+    if existing is None and not create:
+        return None
     check_authority(db, registry, fields, department, creating=existing is None)
     merged = {f.name: (existing or {}).get(f.name) for f in registry.fields}
     merged.update(values)
