@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,6 +66,19 @@ def _timed(run, *args, **kwargs) -> engine.Step:
         return run(*args, **kwargs)
     finally:
         engine_ms.set((time.perf_counter() - started) * 1000)
+
+
+def _flushed_once(work):
+    """Run a step of a case without autoflush: its changes (the application's status, due date
+    and state; the task, clocks, steps) reach the database in one flush where they are needed,
+    not piecemeal before each of the step's queries. Queries in such a step must not depend on
+    its unflushed changes (``_sync`` judges the rows it reads by their state in the session)."""
+
+    @functools.wraps(work)
+    def run(db: Session, *args, **kwargs):
+        with db.no_autoflush:
+            return work(db, *args, **kwargs)
+    return run
 
 
 # ------------------------------------------------------------------ process definitions
@@ -116,7 +129,19 @@ def _current_definition(db: Session, key: str) -> ProcessDefinitionRow:
 
 
 def _parsed(row: ProcessDefinitionRow) -> engine.ProcessDefinition:
-    return engine.parse_definition(row.bpmn)  # cached by the engine on the text's hash
+    """The stored definition, parsed. A stored version never changes, so its parsed form is kept
+    by (key, version, upload time), which also tells apart the same version in two databases:
+    its text (tens of kilobytes, deferred) is read only the first time."""
+    identity = (row.key, row.version, row.uploaded_at)
+    parsed = _PARSED.get(identity)
+    if parsed is None:
+        if len(_PARSED) >= 256:  # versions are few; a process that saw this many starts over
+            _PARSED.clear()
+        parsed = _PARSED[identity] = engine.parse_definition(row.bpmn)  # the engine caches by the text's hash
+    return parsed
+
+
+_PARSED: dict[tuple, engine.ProcessDefinition] = {}
 
 
 # ------------------------------------------------------------------ what can be applied for
@@ -152,10 +177,14 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
                    document["committed_days"] or document["statutory_days"])
 
 
-def _account(db: Session, principal: Principal) -> User | None:
-    if principal.actor_type != "user":
+def _account(db: Session, principal: Principal):
+    """The signed-in applicant's identity: id, resident_id, credit_code, display_name (a row)."""
+    if principal.actor_type != "user" or not str(principal.actor_id).isdigit():
         return None
-    return db.get(User, int(principal.actor_id)) if str(principal.actor_id).isdigit() else None
+    return db.execute(_IDENTITY, {"id": int(principal.actor_id)}).first()
+
+
+_IDENTITY = select(User.id, User.resident_id, User.credit_code, User.display_name).where(User.id == bindparam("id"))
 
 
 def _registry_record(db: Session, registry_name: str, key: str) -> dict[str, Any] | None:
@@ -338,6 +367,7 @@ def _tell_applicant(db: Session, application: Application, title: str, body: str
                title=title, body=body, link=f"/applications/{application.number}")
 
 
+@_flushed_once
 def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str, Any], provided: list[str],
            idempotency_key: str | None, applicant_id: str | None = None, applicant_name: str | None = None
            ) -> tuple[Application, bool]:
@@ -381,6 +411,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         idempotency_key=idempotency_key, form=json.dumps(cleaned, ensure_ascii=False),
         materials=json.dumps(record, ensure_ascii=False), status=ApplicationStatus.SUBMITTED,
         definition_id=definition.id, limit_days=found.limit_days, created_at=utcnow())
+    set_committed_value(application, "definition", definition)  # already read: the view names it
     db.add(application)
     try:
         db.flush()
@@ -437,19 +468,6 @@ def _subject_of(db: Session, application: Application) -> Subject:
     if application.subject_kind == "bundle":
         return subject(db, bundle=application.subject_code)
     return subject(db, item=application.subject_code, applicant_type=application.applicant_type)
-
-
-def _flushed_once(work):
-    """Run a step of a case without autoflush: its changes (the application's status, due date
-    and state; the task, clocks, steps) reach the database in one flush where they are needed,
-    not piecemeal before each of the step's queries. Queries in such a step must not depend on
-    its unflushed changes (``_sync`` judges the rows it reads by their state in the session)."""
-
-    @functools.wraps(work)
-    def run(db: Session, *args, **kwargs):
-        with db.no_autoflush:
-            return work(db, *args, **kwargs)
-    return run
 
 
 @_flushed_once
@@ -652,14 +670,17 @@ def send_reminders_job(sessions) -> int:
         return sent
 
 
-def task_or_404(db: Session, task_id: int, *, lock: bool = False, with_application: bool = True) -> CaseTask:
+def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:
     query = select(CaseTask).where(CaseTask.id == task_id)
-    if not with_application:  # the caller reads the application itself (under its lock)
-        query = query.options(lazyload(CaseTask.application))
     task = db.scalar(query.with_for_update() if lock else query)
     if task is None:
         raise Problem("not-found", f"没有编号为 {task_id} 的待办")
     return task
+
+
+_TASK_OWNER = select(CaseTask.application_id, CaseTask.department_id).where(CaseTask.id == bindparam("id"))
+# The caller sets the application, read under its lock.
+_TASK_ALONE = select(CaseTask).where(CaseTask.id == bindparam("id")).options(lazyload(CaseTask.application))
 
 
 def check_task_department(db: Session, principal: Principal, task: CaseTask, action: str) -> None:
@@ -707,14 +728,16 @@ def _decided(task: CaseTask) -> Problem:
 def decide(db: Session, task_id: int, principal: Principal, *, decision: str, opinion: str,
            version: int | None) -> CaseTask:
     """A reviewer's decision on a task; of two reviewers deciding the same task, one wins."""
-    # The application (and its process state, the biggest row of a case) is read once, under its lock.
-    task = task_or_404(db, task_id, with_application=False)
-    check_task_department(db, principal, task, "cases.decide")
-    application = _locked(db, task.application_id)
+    # Whose case and department first (a plain row); the application (and its process state, the
+    # biggest row of a case) is read once, under its lock; then the task as the last writer left
+    # it (a loser is told the winner's decision).
+    found = db.execute(_TASK_OWNER, {"id": task_id}).first()
+    if found is None or found.department_id is None or \
+            not principal.can_for_department(Permission.CASES_REVIEW, found.department_id):
+        check_task_department(db, principal, task_or_404(db, task_id), "cases.decide")  # refuses, audited
+    application = _locked(db, found.application_id)
+    task = db.scalar(_TASK_ALONE, {"id": task_id})
     set_committed_value(task, "application", application)
-    # After the application's lock: the task's state as the last writer left it (a loser is told
-    # the winner's decision).
-    db.refresh(task, ["status", "row_version", "claimed_by", "decided_by", "decision", "opinion"])
     if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
         raise _decided(task)
     if version is not None and version != task.row_version:
