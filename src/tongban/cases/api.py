@@ -13,9 +13,9 @@ from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LAB
 from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
-from tongban.core.responses import PlainJSONResponse
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
+from tongban.core.responses import PlainJSONResponse
 
 applications = APIRouter(prefix="/api/v1/applications", tags=["办件 applications"])
 tasks = APIRouter(prefix="/api/v1/tasks", tags=["待办 tasks"])

@@ -35,8 +35,8 @@ from tongban.core import audit
 from tongban.core.auth import Principal
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
-from tongban.core.pagination import paginate
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
+from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
 from tongban.core import workdays
 from tongban.core.workdays import WorkingCalendar
@@ -734,7 +734,8 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
     found = db.execute(_TASK_OWNER, {"id": task_id}).first()
     if found is None or found.department_id is None or \
             not principal.can_for_department(Permission.CASES_REVIEW, found.department_id):
-        check_task_department(db, principal, task_or_404(db, task_id), "cases.decide")  # refuses, audited
+        found = task_or_404(db, task_id)  # not found, or not this department's: refused (and audited) here
+        check_task_department(db, principal, found, "cases.decide")
     application = _locked(db, found.application_id)
     task = db.scalar(_TASK_ALONE, {"id": task_id})
     set_committed_value(task, "application", application)

@@ -83,11 +83,12 @@ _WROTE = "tongban_wrote"  # in a connection's info: its transaction has written
 
 
 def _track_writes(engine: Engine) -> None:
-    """Note on each connection whether its transaction has written anything (``wrote``)."""
+    """Note on each connection whether its transaction has written anything (``_wrote``)."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note(connection, _cursor, statement, _parameters, _context, _executemany):
-        if statement.lstrip()[:6].upper() not in ("SELECT", "BEGIN", "BEGIN "):
+        verb = statement.lstrip()[:6].upper().rstrip()  # "BEGIN" (IMMEDIATE on SQLite) starts, not writes
+        if verb not in ("SELECT", "BEGIN"):
             connection.info[_WROTE] = True
 
     @event.listens_for(engine, "commit")
@@ -104,7 +105,7 @@ def _remember_connection(session: Session, _transaction, connection) -> None:
     session.info[_CONNECTION] = connection
 
 
-def wrote(db: Session) -> bool:
+def _wrote(db: Session) -> bool:
     """Whether ``db``'s transaction has changed anything: rows written, or objects and audit
     entries waiting to be."""
     from tongban.core import audit
@@ -281,7 +282,7 @@ def _end(session: Session) -> None:
     the route's commit, a listing) ends with COMMIT instead, which for it is the same: psycopg
     forgets every prepared statement of the connection on ROLLBACK, so each would be parsed and
     planned again by the next request on that connection."""
-    if wrote(session):
+    if _wrote(session):
         session.rollback()
     else:
         session.commit()

@@ -12,8 +12,8 @@ from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, require
 from tongban.core.database import ReadDbSession, run_db
 from tongban.core.errors import Problem
-from tongban.core.responses import PlainJSONResponse
 from tongban.core.permissions import Permission
+from tongban.core.responses import PlainJSONResponse
 from tongban.exchange import service
 from tongban.exchange.service import Call
 
