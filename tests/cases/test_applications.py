@@ -377,6 +377,17 @@ def test_a_new_process_version_applies_to_new_cases_only(client, as_role, fresh_
         [task] = [t for t in first["tasks"] if t["status"] == "open"]
         assert task["department"] == "PD-JSJT" and task["item"] == item
 
+        # A worker that has parsed neither version (a restart, another process) reads the case's own.
+        with service.engine._cache_lock:
+            service.engine._cache.clear()
+        service._PARSED.clear()
+        reviewer = bearer(own, "reviewer.jsjt")
+        decided = own.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                           json={"decision": "approve", "opinion": "同意", "version": task["version"]})
+        assert decided.status_code == 200, decided.text
+        finished = own.get(f"/api/v1/applications/{first['number']}", headers=company).json()
+        assert finished["status"] == "approved" and finished["process"]["version"] == 1
+
 
 def test_a_task_left_open_past_its_reminder_timer_is_reminded_once(client, as_role, db, monkeypatch):
     current = [date(2026, 3, 2)]  # Monday

@@ -266,25 +266,63 @@ def test_state_round_trips_and_is_never_changed(demos):
     assert state == copy
     assert refused.outcome == "refused" and keys(approved) == {TAX, SOCIAL, FUND}
 
-    # SpiffWorkflow's own serializer reads the state too
+    # SpiffWorkflow's own serializer reads the state too, given the process it names
     from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 
     plain = json.loads(state)
+    assert "spec" not in plain and plain["tongban"]["spec_hash"] == demos["enterprise_setup"].digest
     del plain["tongban"]
+    plain["spec"] = BpmnWorkflowSerializer().to_dict(engine._compile(demos["enterprise_setup"].bpmn).spec)
     workflow = BpmnWorkflowSerializer().deserialize_json(json.dumps(plain))
     assert {t.task_spec.bpmn_id for t in workflow.get_tasks(state=engine.TaskState.READY, manual=True)} == {
         SEAL, TAX, SOCIAL, FUND,
     }
 
 
-def test_state_survives_an_empty_spec_cache(demos):
-    step = act(start(demos["road_excavation"]), PLANNING)
+def test_the_state_names_its_process_instead_of_holding_it(demos):
+    step = act(start(demos["enterprise_setup"]), LICENCE)
+    assert len(step.state) < len(demos["enterprise_setup"].bpmn) / 2  # the process is not in every state
+    assert demos["enterprise_setup"].name not in step.state
+
+
+def empty_cache() -> None:
+    """The spec cache as a new process (a restart, another worker) finds it."""
     with engine._cache_lock:
         engine._cache.clear()
-        engine._by_spec.clear()
-    assert open_tasks(step.state) == step.open_tasks
-    step = act(act(act(step, DIGGING), PIPES), CIVILISED)
-    assert keys(step) == {OCCUPATION}
+
+
+def test_state_survives_an_empty_spec_cache(demos):
+    definition = demos["road_excavation"]
+    step = act(start(definition), PLANNING)
+    empty_cache()
+    asked = []
+
+    def process() -> str:
+        asked.append(1)
+        return definition.bpmn
+
+    assert open_tasks(step.state, process) == step.open_tasks and asked == [1]
+    step = act(act(act(step, DIGGING, process=process), PIPES, process=process), CIVILISED, process=process)
+    assert keys(step) == {OCCUPATION} and asked == [1]  # parsed once, then cached
+
+    empty_cache()
+    with pytest.raises(ProcessError, match="未给出办件所用的流程版本"):
+        act(step, OCCUPATION)
+    with pytest.raises(ProcessError, match="不是办件开始时的版本"):
+        act(step, OCCUPATION, process=lambda: demos["enterprise_setup"].bpmn)
+    assert act(step, OCCUPATION, process=process).outcome == "approved"
+
+
+def test_a_state_holding_its_process_still_loads(demos):
+    """States written before the process was left out carry it, in SpiffWorkflow's own form."""
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+
+    step = act(start(demos["enterprise_setup"]), LICENCE)
+    workflow, meta = engine._load(step.state)
+    old = json.loads(BpmnWorkflowSerializer().serialize_json(workflow))
+    old["tongban"] = meta
+    empty_cache()
+    assert keys(act(engine.Step(json.dumps(old), step.open_tasks, False, None, []), SEAL)) == {TAX, SOCIAL, FUND}
 
 
 def test_tasks_that_are_not_open_are_refused(demos):
@@ -319,10 +357,11 @@ def test_a_running_case_keeps_its_version():
     newer = act(start(v2), LICENCE)
     assert keys(newer) == {SEAL}  # v2: a second review
 
-    with engine._cache_lock:  # e.g. after a restart: the spec comes back from the state
-        engine._cache.clear()
-        engine._by_spec.clear()
-    assert act(running, LICENCE).outcome == "approved"
+    empty_cache()  # e.g. after a restart: the version the case started with, not the newest
+    assert act(running, LICENCE, process=lambda: v1.bpmn).outcome == "approved"
+    empty_cache()
+    with pytest.raises(ProcessError, match="不是办件开始时的版本"):
+        act(running, LICENCE, process=lambda: v2.bpmn)
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -561,10 +600,9 @@ def test_why_spiffworkflow_does_not_run_the_reminders(demos):
 
 def test_reminders_survive_an_empty_spec_cache(demos):
     step = act(start(demos["road_excavation"]), PLANNING)
-    with engine._cache_lock:
-        engine._cache.clear()
-        engine._by_spec.clear()
-    assert open_tasks(step.state) == step.open_tasks and {t.reminder_days for t in step.open_tasks} == {3}
+    empty_cache()
+    assert open_tasks(step.state, lambda: demos["road_excavation"].bpmn) == step.open_tasks
+    assert {t.reminder_days for t in step.open_tasks} == {3}
     step = act(act(act(step, DIGGING), PIPES), CIVILISED)
     assert [(t.key, t.reminder_days) for t in step.open_tasks] == [(OCCUPATION, 3)]
     assert act(step, OCCUPATION).outcome == "approved"

@@ -83,20 +83,23 @@ evaluate it as Python).
 
 State
 =====
-:attr:`Step.state` is SpiffWorkflow's own JSON serialization (the process spec included,
-so a running case keeps following the version it started with) plus one key ``tongban``
-holding this module's metadata: the SHA-256 digest of the BPMN text (the key of the spec
-cache, so loading a state does not rebuild the spec), the process key, the resolved item
-code and department, the review tasks completed so far and the reminders' working days by
-review task. :attr:`Step.completed` lists every completion of a review task in order, so a
-review that asked for supplements appears once per round.
+:attr:`Step.state` is SpiffWorkflow's own JSON serialization of the case (its tasks and their
+data) plus one key ``tongban`` holding this module's metadata: the SHA-256 digest of the BPMN
+text, the process key, the resolved item code and department, the review tasks completed so far
+and the reminders' working days by review task. The process itself is not copied into every
+state: the digest names the version the case started with, which is stored once and never
+changes, so a running case keeps following it. Loading a state takes the parsed process from
+the cache by its digest; when it is not there (after a restart), the caller gives the version's
+text (``process``), which must have that digest. A state written with the process inside it
+(SpiffWorkflow's own form) still loads. :attr:`Step.completed` lists every completion of a
+review task in order, so a review that asked for supplements appears once per round.
 
 Speed
 =====
 Parsing is the slow part (a few milliseconds plus the first load of the BPMN schema);
-parsed specs are cached by the digest of the XML. Loading and saving a state reuses the
-cached spec objects and their serialized form, so :func:`advance` costs a
-few milliseconds for the bundle processes (1–3 ms measured).
+parsed specs are cached by the digest of the XML. A state without the process is about a third
+of the size (about 10 KB for a bundle instead of 25), which is read, written and stored at every
+step, so :func:`advance` costs a millisecond or two for the bundle processes.
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,7 +196,7 @@ class OpenTask:
 class Step:
     """The result of starting or advancing a workflow."""
 
-    state: str  # serialized workflow JSON (includes the spec)
+    state: str  # serialized workflow JSON (the process named by its digest, not included)
     open_tasks: list[OpenTask]
     finished: bool
     outcome: str | None  # "approved" | "refused" | None while running
@@ -226,16 +230,13 @@ class _Compiled:
     spec: BpmnProcessSpec
     subprocess_specs: dict
     definition: ProcessDefinition | None = None
-    spec_dict: dict | None = None
     generic: bool = False  # has the review task item_ANY
     placeholder: bool = False  # has a lane ITEM_DEPARTMENT
-    lock: threading.Lock = field(default_factory=threading.Lock)
     reminders: dict[str, int] = field(default_factory=dict)  # review task id -> working days
 
 
 _CACHE_SIZE = 128
 _cache: OrderedDict[str, _Compiled] = OrderedDict()
-_by_spec: dict[int, _Compiled] = {}
 _cache_lock = threading.Lock()
 
 
@@ -262,34 +263,27 @@ def _cache_put(compiled: _Compiled) -> _Compiled:
             _cache.move_to_end(compiled.digest)
             return existing
         _cache[compiled.digest] = compiled
-        _by_spec[id(compiled.spec)] = compiled
         while len(_cache) > _CACHE_SIZE:
-            _, evicted = _cache.popitem(last=False)
-            _by_spec.pop(id(evicted.spec), None)
+            _cache.popitem(last=False)
         return compiled
 
 
-class _CachedSpecConverter(BpmnProcessSpecConverter):
-    """Converts a cached process spec to its dictionary once, then reuses that dictionary."""
+class _ProcessByDigest(BpmnProcessSpecConverter):
+    """Leaves the process out of a saved state (the state names it by its digest); restoring a
+    state that holds one, written before, is SpiffWorkflow's as usual."""
 
     def to_dict(self, spec):
-        compiled = _by_spec.get(id(spec))
-        if compiled is None or compiled.spec is not spec:
-            return super().to_dict(spec)
-        if compiled.spec_dict is None:
-            with compiled.lock:
-                if compiled.spec_dict is None:
-                    compiled.spec_dict = super().to_dict(spec)
-        return compiled.spec_dict
+        return {}  # SpiffWorkflow adds the type name to it; _dump drops it
 
 
 _serializer = BpmnWorkflowSerializer(
-    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnProcessSpec: _CachedSpecConverter})
+    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnProcessSpec: _ProcessByDigest})
 )
 
 
 def _dump(workflow: BpmnWorkflow, meta: dict) -> str:
     dct = _serializer.to_dict(workflow)
+    del dct["spec"], dct["subprocess_specs"]  # named by meta["spec_hash"]; call activities are refused
     dct[BpmnWorkflowSerializer.VERSION_KEY] = SERIALIZER_VERSION
     dct[_STATE_KEY] = meta
     try:
@@ -298,7 +292,7 @@ def _dump(workflow: BpmnWorkflow, meta: dict) -> str:
         raise ProcessError(f"办件数据无法保存为 JSON：{exc}") from None
 
 
-def _load(state: str) -> tuple[BpmnWorkflow, dict]:
+def _load(state: str, process: Callable[[], str] | None = None) -> tuple[BpmnWorkflow, dict]:
     try:
         dct = orjson.loads(state)
         meta = dct.pop(_STATE_KEY)
@@ -307,14 +301,20 @@ def _load(state: str) -> tuple[BpmnWorkflow, dict]:
         digest = meta["spec_hash"]
     except (orjson.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError):
         raise ProcessError("办件流程状态无法读取：不是本系统保存的流程状态") from None
+    compiled = _cache_get(digest)
+    if compiled is None and "spec" not in dct:
+        if process is None:
+            raise ProcessError("办件流程状态无法读取：未给出办件所用的流程版本")
+        compiled = _compile(process())
+        if compiled.digest != digest:
+            raise ProcessError("办件流程状态无法读取：给出的流程版本不是办件开始时的版本")
     try:
         _serializer.migrate(dct)
-        compiled = _cache_get(digest)
         if compiled is not None:
             dct["spec"] = compiled.spec
             dct["subprocess_specs"] = dict(compiled.subprocess_specs)
             workflow = _serializer.from_dict(dct)
-        else:
+        else:  # a state written with its process inside
             workflow = _serializer.from_dict(dct)
             _cache_put(_Compiled(digest, workflow.spec, dict(workflow.subprocess_specs)))
     except (SpiffWorkflowException, KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -1049,19 +1049,22 @@ def advance(
     decision: str | None = None,
     opinion: str = "",
     data: dict | None = None,
+    process: Callable[[], str] | None = None,
 ) -> Step:
     """Completes the open task ``task_id`` of the case in ``state`` and runs the engine on.
 
     A review task needs a ``decision`` (approve, refuse or supplement); a supplement task
     takes none. ``opinion`` is kept as ``opinion`` and ``<task key>_opinion``; ``data`` is
     merged into the task data. ``state`` itself is left as it is: the new state is returned.
+    ``process`` gives the BPMN text of the version the case started with; it is called only
+    when that version is not in the cache (see State).
     """
     if not isinstance(state, str):
         raise ProcessError("办件流程状态须为 JSON 文本")
     if not isinstance(opinion, str):
         raise ProcessError("审查意见须为文本")
     extra = _check_data(data)
-    workflow, meta = _load(state)
+    workflow, meta = _load(state, process)
     if workflow.is_completed():
         raise ProcessError("办件流程已结束，不能再办理任务")
     try:
@@ -1097,9 +1100,9 @@ def advance(
     return _step(workflow, meta, open_before)
 
 
-def open_tasks(state: str) -> list[OpenTask]:
-    """The open tasks of the case in ``state``."""
-    workflow, meta = _load(state)
+def open_tasks(state: str, process: Callable[[], str] | None = None) -> list[OpenTask]:
+    """The open tasks of the case in ``state`` (``process`` as for :func:`advance`)."""
+    workflow, meta = _load(state, process)
     if workflow.is_completed():
         return []
     return _open(workflow, meta)

@@ -144,6 +144,11 @@ def _parsed(row: ProcessDefinitionRow) -> engine.ProcessDefinition:
 _PARSED: dict[tuple, engine.ProcessDefinition] = {}
 
 
+def _process_of(application: Application):
+    """The BPMN text of the version a case started with, read only if the engine asks for it."""
+    return lambda: _parsed(application.definition).bpmn
+
+
 # ------------------------------------------------------------------ what can be applied for
 
 @dataclass(frozen=True)
@@ -750,7 +755,8 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
         raise Problem("validation-error", "不予许可或退回补正须填写意见",
                       errors=[{"field": "body.opinion", "code": "required", "message": "请填写意见"}])
     try:
-        step = _timed(engine.advance, application.workflow, task.engine_task_id, decision=decision, opinion=opinion)
+        step = _timed(engine.advance, application.workflow, task.engine_task_id, decision=decision, opinion=opinion,
+                      process=_process_of(application))
     except engine.ProcessError as error:
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
@@ -779,7 +785,8 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
     db.refresh(task)
     if task.status != TaskStatus.OPEN:
         raise Problem("task-finished", "补正已提交，请勿重复提交")
-    step = _timed(engine.advance, application.workflow, task.engine_task_id, data={"supplement": note})
+    step = _timed(engine.advance, application.workflow, task.engine_task_id, data={"supplement": note},
+                  process=_process_of(application))
     task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, utcnow()
     task.opinion = (note or "").strip()[:2000] or None
     _step(db, application, principal, "supplied", "申请人已补正" + (f"：{task.opinion}" if task.opinion else "")
