@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from helpers import assert_problem, bearer, resident_id
+from helpers import assert_problem, bearer, register_person, resident_id
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select
 
@@ -218,3 +218,22 @@ def test_granted_reads_by_key_batch_and_feed(app, client, as_role):
     assert mine[-1]["changed_items"] == ["status"]
     positions = [c["position"] for c in feed]
     assert positions == sorted(positions)
+
+
+def test_a_registry_record_reads_the_same_by_key_and_in_a_batch(client, as_role):
+    """Dates are answered as ISO text and times as ISO 8601 in UTC, whatever the engine keeps."""
+    number = register_person(client, as_role("steward"), id_number=resident_id(birth="19870605", seq=431, region="310104"))
+    headers = _client_headers(client, demo.CLIENT_ID)  # 公安's system: the provider reads its own registry
+    params = {"purpose": "核对户籍", "items": "name,birth_date,household_address"}
+    single = client.get(f"/api/v1/exchange/persons/records/{number}", params=params, headers=headers)
+    assert single.status_code == 200, single.text
+    batch = client.post("/api/v1/exchange/persons/query", headers=headers,
+                        json={"keys": [number], "items": params["items"].split(","), "purpose": params["purpose"]})
+    assert batch.status_code == 200, batch.text
+    [record] = batch.json()["records"]
+    one = single.json()
+    assert record["items"] == one["items"] == {"name": "测试人", "birth_date": "1987-06-05",
+                                              "household_address": "上海市浦东新区花木路100弄1号101室"}
+    assert record["updated_at"] == one["updated_at"]
+    updated = datetime.fromisoformat(one["updated_at"])
+    assert updated.utcoffset() == timedelta(0) and abs(utcnow() - updated) < timedelta(minutes=5)

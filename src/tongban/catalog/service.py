@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import String, bindparam, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tongban.catalog.models import (
@@ -326,12 +326,21 @@ def feed_subject(resource: Resource | ResourceView) -> str:
         else f"{events.SUBJECT_PREFIX}.{dataset_subject(resource)}"
 
 
+def _date_read_as_stored(field: Field, dialect: str) -> bool:
+    """SQLite keeps a date as its ISO 8601 text, which is the answer's text: read as stored, it is
+    not parsed into a date and written out again, a thousand times a batch."""
+    return dialect == "sqlite" and field.kind == "date"
+
+
 @functools.lru_cache(maxsize=512)
 def _registry_rows(registry_name: str, field_names: tuple[str, ...], dialect: str):
     """The read of some columns of registry rows by key; built once (the exchange asks it on
     every call, and building a statement and its cache key cost more than the read)."""
     registry, table = REGISTRIES[registry_name], TABLES[registry_name]
-    return select(table.c[registry.key], table.c.version, table.c.updated_at, *(table.c[name] for name in field_names)) \
+    by_name = {f.name: f for f in registry.fields}
+    columns = [type_coerce(table.c[name], String).label(name) if _date_read_as_stored(by_name[name], dialect)
+               else table.c[name] for name in field_names]
+    return select(table.c[registry.key], table.c.version, table.c.updated_at, *columns) \
         .where(in_list(dialect, table.c[registry.key], "keys"))
 
 
@@ -351,16 +360,21 @@ def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]
     dialect = db.get_bind().dialect.name
     if registry is not None:
         fields = [f for f in registry.fields if items is None or f.name in items]
-        statement = _registry_rows(registry.name, tuple(f.name for f in fields), dialect)
-        # (name, how to make its value text): a batch converts thousands of values
-        texts = [(f.name, None if f.stored_as_text else f.to_text) for f in fields]
+        names = tuple(f.name for f in fields)
+        statement = _registry_rows(registry.name, names, dialect)
+        # A batch reads thousands of values, most of them stored as text already: only the others
+        # (dates, numbers) are made text, by position, and each record's values are zipped at once.
+        converted = [(index, f.to_text) for index, f in enumerate(fields)
+                     if not (f.stored_as_text or _date_read_as_stored(f, dialect))]
     for start in range(0, len(keys), 500):
         part = list_parameter(db, keys[start:start + 500])
         if registry is not None:
-            for key, version, updated_at, *values in db.execute(statement, {"keys": part}).all():
-                found[key] = {"values": {name: value if value is None or to_text is None else to_text(value)
-                                         for (name, to_text), value in zip(texts, values, strict=True)},
-                              "version": version, "updated_at": updated_at}
+            for row in db.execute(statement, {"keys": part}).all():
+                values = list(row[3:])
+                for index, to_text in converted:
+                    if values[index] is not None:
+                        values[index] = to_text(values[index])
+                found[row[0]] = {"values": dict(zip(names, values)), "version": row[1], "updated_at": row[2]}
         else:
             for record in db.scalars(_dataset_rows(dialect), {"resource": resource.id, "keys": part}):
                 values = json.loads(record.data)

@@ -39,13 +39,13 @@ _STARTED_ON = date.today()  # a birth on or before it is not in the future, when
 def check_resident_id(value: str) -> str:
     """Return the normalised 18-character number, or raise InvalidNumber with the reason."""
     number = str(value).strip().upper()
-    if not _PLAIN_ID.fullmatch(number):
-        number = ric.compact(number)  # separators, spaces: stdnum's own clean-up
     try:
-        if len(number) != 18:
-            raise InvalidLength()
-        if not number[:17].isdigit():
-            raise InvalidFormat()
+        if not _PLAIN_ID.fullmatch(number):  # a plain number has the right length and digits
+            number = ric.compact(number)  # separators, spaces: stdnum's own clean-up
+            if len(number) != 18:
+                raise InvalidLength()
+            if not number[:17].isdigit():
+                raise InvalidFormat()
         if number[-1] != ric.calc_check_digit(number):
             raise InvalidChecksum()
         # The same checks as ric.validate, cached by the parts they depend on: a million IDs
