@@ -434,7 +434,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         application.status, application.status_reason = ApplicationStatus.RETURNED, "请补齐以下材料后再次提交：" + "；".join(missing)
         _step(db, application, audit.SYSTEM, "returned", application.status_reason)
     else:
-        _time_acceptance(db, application)
+        _time_acceptance(db, application, new_subject=True)
     audit.record(db, actor=principal, action="cases.submit", object_type="application", object_id=application.number,
                  details={"subject": found.code, "channel": application.channel, "missing": len(missing)})
     _tell_applicant(db, application, f"办件 {application.number} 已提交",
@@ -513,11 +513,12 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
         _set_due(db, application)
         window = clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
-        if application.limit_days is not None:
+        if application.limit_days is not None:  # accepted once (it was submitted): its clock starts now
             clocks.start(db, kind=ClockKind.APPLICATION, subject=application.number,
                          title=f"办结「{application.name}」（办件 {application.number}）",
                          department_id=window.department_id if window else _lead_department_id(db, application),
-                         limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}")
+                         limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
+                         new_subject=True)
         _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {application.due_on}）"
               if application.limit_days is not None else "已受理")
         _sync(db, application, step, actor)
@@ -535,15 +536,19 @@ def _today() -> date:
 def _lead_department_id(db: Session, application: Application) -> int:
     """The department of the bundle's first item (or of the item): whose service the case is."""
     code = BUNDLES[application.subject_code].items[0] if application.subject_kind == "bundle" else application.subject_code
-    return db.scalar(select(ServiceItem.department_id).where(ServiceItem.basic_code == code))
+    return db.scalar(_ITEM_DEPARTMENT, {"code": code})
 
 
-def _time_acceptance(db: Session, application: Application) -> None:
-    """受理 is timed from the (re)submission to the window's decision; a resubmission resumes it."""
+_ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_code == bindparam("code"))
+
+
+def _time_acceptance(db: Session, application: Application, *, new_subject: bool = False) -> None:
+    """受理 is timed from the (re)submission to the window's decision; a resubmission resumes it.
+    ``new_subject``: the application was filed in this transaction."""
     clocks.start(db, kind=ClockKind.ACCEPTANCE, subject=application.number,
                  title=f"受理「{application.name}」（办件 {application.number}）",
                  department_id=_lead_department_id(db, application), limit_days=ACCEPTANCE_DAYS,
-                 started_on=_today(), link="/staff/window")
+                 started_on=_today(), link="/staff/window", new_subject=new_subject)
 
 
 def _time_task(db: Session, application: Application, task: CaseTask, calendar: WorkingCalendar) -> None:
@@ -800,8 +805,11 @@ def _locked(db: Session, application_id: int) -> Application:
     """The application with its process state, its row locked for this transaction and read as the
     lock found it: writers of one case take turns (one statement: the row, not its joined
     definition, locked)."""
-    return db.scalar(select(Application).where(Application.id == application_id).options(undefer(Application.workflow))
-                     .with_for_update(of=Application).execution_options(populate_existing=True))
+    return db.scalar(_LOCKED, {"id": application_id})
+
+
+_LOCKED = (select(Application).where(Application.id == bindparam("id")).options(undefer(Application.workflow))
+           .with_for_update(of=Application).execution_options(populate_existing=True))
 
 
 def attach(db: Session, settings, application: Application, principal: Principal, *, material: str,
@@ -939,15 +947,21 @@ def shared_data(db: Session, principal: Principal, application: Application) -> 
 
 
 def timeline(db: Session, application: Application) -> list[CaseStep]:
-    return list(db.scalars(select(CaseStep).where(CaseStep.application_id == application.id).order_by(CaseStep.id)))
+    return list(db.scalars(_TIMELINE, {"application": application.id}))
 
 
 def tasks_of(db: Session, application: Application) -> list[CaseTask]:
-    return list(db.scalars(select(CaseTask).where(CaseTask.application_id == application.id).order_by(CaseTask.id)))
+    return list(db.scalars(_TASKS_OF, {"application": application.id}))
 
 
 def licences_of(db: Session, application: Application) -> list[Licence]:
-    return list(db.scalars(select(Licence).where(Licence.application_id == application.id).order_by(Licence.id)))
+    return list(db.scalars(_LICENCES_OF, {"application": application.id}))
+
+
+# Built once: every answer about a case shows its steps, tasks and licences.
+_TIMELINE = select(CaseStep).where(CaseStep.application_id == bindparam("application")).order_by(CaseStep.id)
+_TASKS_OF = select(CaseTask).where(CaseTask.application_id == bindparam("application")).order_by(CaseTask.id)
+_LICENCES_OF = select(Licence).where(Licence.application_id == bindparam("application")).order_by(Licence.id)
 
 
 def mine(db: Session, principal: Principal, limit: int = 100) -> list[Application]:

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -78,14 +78,16 @@ def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:
     known: dict[str, tuple[str, int]] = per_transaction(db, _PUBLISHED, dict)
     missing = [code for code in dict.fromkeys(codes) if code not in known]
     if missing:
-        known.update((code, (content, version)) for code, content, version in db.execute(
-            select(ServiceItem.basic_code, ServiceItemVersion.content, ServiceItemVersion.version)
-            .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
-            .where(ServiceItem.basic_code.in_(missing), ServiceItemVersion.version == ServiceItem.published_version)))
+        known.update((code, (content, version)) for code, content, version in db.execute(_PUBLISHED_ROWS, {"codes": missing}))
     return {code: known[code] for code in codes if code in known}
 
 
 _PUBLISHED = "published-items"
+# Built once: every step of a case reads its items' documents.
+_PUBLISHED_ROWS = (select(ServiceItem.basic_code, ServiceItemVersion.content, ServiceItemVersion.version)
+                   .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
+                   .where(ServiceItem.basic_code.in_(bindparam("codes", expanding=True)),
+                          ServiceItemVersion.version == ServiceItem.published_version))
 
 
 def _invalid(problems: list[str]) -> Problem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongban.core.database import per_transaction
@@ -24,8 +24,11 @@ def by_codes(db: Session, codes) -> dict[str, Department]:
     known: dict[str, Department] = per_transaction(db, "departments", dict)
     missing = [code for code in dict.fromkeys(codes) if code not in known]
     if missing:
-        known.update((row.code, row) for row in db.scalars(select(Department).where(Department.code.in_(missing))))
+        known.update((row.code, row) for row in db.scalars(_BY_CODES, {"codes": missing}))
     return {code: known[code] for code in codes if code in known}
+
+
+_BY_CODES = select(Department).where(Department.code.in_(bindparam("codes", expanding=True)))  # built once: asked often
 
 
 def get_by_code_or_404(db: Session, code: str) -> Department:

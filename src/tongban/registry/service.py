@@ -6,12 +6,13 @@ come through it or through ``importer``, which applies the same checks in bulk).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tongban.core import audit, events
@@ -24,7 +25,7 @@ from tongban.org import service as org
 from tongban.org.models import Department
 from tongban.registry.masking import mask
 from tongban.registry.models import TABLES, RecordVersion
-from tongban.registry.schema import DUTY_LABELS, Duty, Field, FieldError, Registry
+from tongban.registry.schema import DUTY_LABELS, REGISTRIES, Duty, Field, FieldError, Registry
 
 
 def registry_or_404(registries: dict[str, Registry], name: str) -> Registry:
@@ -73,12 +74,16 @@ def parse_values(registry: Registry, raw: dict[str, Any], *, location: str = "bo
 
 
 def current_row(db: Session, registry: Registry, key: str, *, lock: bool = False) -> dict[str, Any] | None:
-    table = TABLES[registry.name]
-    query = select(table).where(table.c[registry.key] == key)
-    if lock:
-        query = query.with_for_update()
-    row = db.execute(query).mappings().first()
+    row = db.execute(_current_row(registry.name, lock), {"key": key}).mappings().first()
     return dict(row) if row else None
+
+
+@functools.lru_cache(maxsize=64)
+def _current_row(registry_name: str, lock: bool):
+    """Built once per registry: a case's decisions and every registry page read records by key."""
+    table = TABLES[registry_name]
+    query = select(table).where(table.c[REGISTRIES[registry_name].key] == bindparam("key"))
+    return query.with_for_update() if lock else query
 
 
 def snapshot(registry: Registry, values: dict[str, Any]) -> dict[str, str | None]:

@@ -24,16 +24,16 @@ DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS = 2, 0
 
 def rule_days(db: Session, kind: str) -> tuple[int, int]:
     """(yellow days before due, red days after due) of a kind; the defaults if it has no rule.
-    Read once per transaction (a bundle's step starts several clocks of one kind)."""
-    def read() -> tuple[int, int]:
-        rule = db.get(WarningRule, kind)
-        return (rule.yellow_days_before_due, rule.red_days_after_due) if rule else (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS)
+    Every kind's rule is read at once, once per transaction: a step of a case starts clocks of
+    several kinds (the application's and its tasks'), and the rules are a handful of rows."""
+    def read() -> dict[str, tuple[int, int]]:
+        return {kind: (yellow, red) for kind, yellow, red in db.execute(_RULES)}
 
-    return per_transaction(db, rule_key(kind), read)
+    return per_transaction(db, RULES_KEY, read).get(kind, (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS))
 
 
-def rule_key(kind: str) -> str:
-    return f"warning-rule:{kind}"
+RULES_KEY = "warning-rules"  # forgotten when a rule changes
+_RULES = select(WarningRule.kind, WarningRule.yellow_days_before_due, WarningRule.red_days_after_due)
 
 
 def warning_days(calendar: WorkingCalendar, started_on: date, due_on: date, yellow_days: int,

@@ -27,7 +27,7 @@ from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.models import Notification
 from tongban.org import service as org
-from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, rule_key, warning_days
+from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, RULES_KEY, warning_days
 from tongban.supervision.models import (
     KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, SupervisionWarning, WarningRule,
 )
@@ -155,7 +155,7 @@ def update_rule(db: Session, kind: ClockKind, *, yellow_days: int, red_days: int
     rule.yellow_days_before_due, rule.red_days_after_due, rule.enabled = yellow_days, red_days, enabled
     rule.updated_by, rule.updated_at = actor.actor_name, utcnow()
     db.flush()
-    forget(db, rule_key(kind.value))
+    forget(db, RULES_KEY)
     moved = _reschedule(db, kind.value, yellow_days, red_days)
     audit.record(db, actor=actor, action="supervision.rule", object_type="supervision_rule", object_id=kind.value,
                  details={"before": before, "after": {"yellow": yellow_days, "red": red_days, "enabled": enabled},
