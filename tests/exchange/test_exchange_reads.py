@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from helpers import assert_problem, bearer, register_person, resident_id
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from tongban import demo
 from tongban.catalog import service as catalog
@@ -18,6 +18,7 @@ from tongban.core.database import utcnow
 from tongban.core.events import OutboxEvent
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org
+from tongban.registry.models import TABLES
 from tongban.sharing.models import Grant
 
 RESOURCE = "PD-MZ-DIBAO"  # 民政局's dataset; 公安's system (PD-GA) is the reader under test
@@ -237,3 +238,20 @@ def test_a_registry_record_reads_the_same_by_key_and_in_a_batch(client, as_role)
     assert record["updated_at"] == one["updated_at"]
     updated = datetime.fromisoformat(one["updated_at"])
     assert updated.utcoffset() == timedelta(0) and abs(utcnow() - updated) < timedelta(minutes=5)
+
+
+def test_a_record_time_is_answered_as_isoformat_spells_it(client, as_role, db):
+    """The time a registry keeps, with a fraction of a second and without, answers as
+    ``datetime.isoformat`` in UTC on both engines (SQLite's stored text is turned, not parsed)."""
+    number = register_person(client, as_role("steward"), id_number=resident_id(birth="19900101", seq=517, region="310104"))
+    headers = _client_headers(client, demo.CLIENT_ID)
+    table = TABLES["persons"]
+    for when in (datetime(2026, 3, 4, 5, 6, 7, 89, tzinfo=UTC), datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+                 datetime(2026, 3, 4, 13, 6, 7, 120000, tzinfo=timezone(timedelta(hours=8)))):
+        db.execute(update(table).where(table.c.id_number == number).values(updated_at=when))
+        db.commit()
+        single = client.get(f"/api/v1/exchange/persons/records/{number}", params={"purpose": "核对户籍", "items": "name"},
+                            headers=headers).json()
+        batch = client.post("/api/v1/exchange/persons/query", headers=headers,
+                            json={"keys": [number], "items": ["name"], "purpose": "核对户籍"}).json()
+        assert single["updated_at"] == batch["records"][0]["updated_at"] == when.astimezone(UTC).isoformat()

@@ -7,7 +7,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -340,8 +340,19 @@ def _registry_rows(registry_name: str, field_names: tuple[str, ...], dialect: st
     by_name = {f.name: f for f in registry.fields}
     columns = [type_coerce(table.c[name], String).label(name) if _date_read_as_stored(by_name[name], dialect)
                else table.c[name] for name in field_names]
-    return select(table.c[registry.key], table.c.version, table.c.updated_at, *columns) \
+    # On SQLite the time is read as the text it stores too (``_iso_from_stored``).
+    updated_at = type_coerce(table.c.updated_at, String) if dialect == "sqlite" else table.c.updated_at
+    return select(table.c[registry.key], table.c.version, updated_at, *columns) \
         .where(in_list(dialect, table.c[registry.key], "keys"))
+
+
+def _iso_from_stored(stored: str) -> str:
+    """SQLite's text of a UTC time ("2026-11-23 04:19:33.123456", the zone not kept) as ISO 8601 in
+    UTC, spelt as ``datetime.isoformat`` spells it: no fraction when there is none."""
+    text = stored.replace(" ", "T", 1)
+    if text.endswith(".000000"):
+        text = text[:-7]
+    return text + "+00:00"
 
 
 @functools.lru_cache(maxsize=4)
@@ -352,12 +363,14 @@ def _dataset_rows(dialect: str):
 
 def read_records(db: Session, resource: Resource | ResourceView, keys: list[str],
                  items: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Current values (text) of the keys that exist: {key: {"values": {...}, "version", "updated_at"}}.
-    Given ``items``, the values hold exactly those items and nothing else (the exchange answers
-    them as they are); a registry row is then read for those columns alone."""
+    """Current values (text) of the keys that exist: {key: {"values": {...}, "version", "updated_at"}},
+    ``updated_at`` as ISO 8601 text in UTC. Given ``items``, the values hold exactly those items and
+    nothing else (the exchange answers them as they are); a registry row is then read for those
+    columns alone."""
     found: dict[str, dict[str, Any]] = {}
     registry = registry_of(resource)
     dialect = db.get_bind().dialect.name
+    iso = _iso_from_stored if dialect == "sqlite" else datetime.isoformat
     if registry is not None:
         fields = [f for f in registry.fields if items is None or f.name in items]
         names = tuple(f.name for f in fields)
@@ -370,17 +383,20 @@ def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]
         part = list_parameter(db, keys[start:start + 500])
         if registry is not None:
             for row in db.execute(statement, {"keys": part}).all():
-                values = list(row[3:])
-                for index, to_text in converted:
-                    if values[index] is not None:
-                        values[index] = to_text(values[index])
-                found[row[0]] = {"values": dict(zip(names, values)), "version": row[1], "updated_at": row[2]}
+                values = row[3:]
+                if converted:
+                    values = list(values)
+                    for index, to_text in converted:
+                        if values[index] is not None:
+                            values[index] = to_text(values[index])
+                found[row[0]] = {"values": dict(zip(names, values)), "version": row[1], "updated_at": iso(row[2])}
         else:
             for record in db.scalars(_dataset_rows(dialect), {"resource": resource.id, "keys": part}):
                 values = json.loads(record.data)
                 if items is not None:
                     values = {code: values.get(code) for code in items}
-                found[record.record_key] = {"values": values, "version": record.version, "updated_at": record.updated_at}
+                found[record.record_key] = {"values": values, "version": record.version,
+                                            "updated_at": record.updated_at.isoformat()}
     return found
 
 

@@ -265,8 +265,7 @@ def check_keys(resource: catalog.ResourceView, keys: list[Any]) -> list[str]:
 
 
 def record_answer(access: Access, key: str, found: dict[str, Any]) -> dict[str, Any]:
-    """One record of an answer; ``found`` was read for ``access.items`` alone (catalog.read_records).
-    The time stays a datetime: the answer's encoder writes it as ISO 8601, a thousand at a time."""
+    """One record of an answer; ``found`` was read for ``access.items`` alone (catalog.read_records)."""
     return {"key": key, "version": found["version"], "updated_at": found["updated_at"], "items": found["values"]}
 
 
