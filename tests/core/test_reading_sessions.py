@@ -12,18 +12,23 @@ from tongban.core.audit import AuditEvent
 
 def test_a_reading_session_holds_no_transaction_open(app, db):
     reader = app.state.read_sessionmaker()
+    first = select(User.id, User.phone).order_by(User.id).limit(1)
     try:
-        assert reader.scalar(select(User.id).limit(1)) is not None
+        user_id, phone = reader.execute(first).one()
         if db.get_bind().dialect.name == "postgresql":
             # Statement by statement (autocommit): the connection is idle, not idle in a transaction.
             pid = reader.scalar(text("SELECT pg_backend_pid()"))
             state = db.scalar(text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
             assert state == "idle"
-        # A writer commits while the reader is still open (on SQLite the reader began DEFERRED).
-        db.execute(text("UPDATE users SET phone = phone WHERE id = (SELECT min(id) FROM users)"))
+        # A writer commits while the reader is still open, and the reader's next statement sees it
+        # (on SQLite too: no snapshot is held between a reading session's statements).
+        db.execute(text("UPDATE users SET phone = :phone WHERE id = :id"), {"phone": "13900000000", "id": user_id})
         db.commit()
+        assert reader.execute(first).one() == (user_id, "13900000000")
     finally:
         reader.close()
+        db.execute(text("UPDATE users SET phone = :phone WHERE id = :id"), {"phone": phone, "id": user_id})
+        db.commit()
 
 
 def test_a_refusal_for_want_of_a_permission_is_audited(client, as_role, db):
