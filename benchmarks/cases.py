@@ -46,6 +46,7 @@ import http.client
 import json
 import math
 import multiprocessing
+import os
 import shutil
 import sys
 import time
@@ -428,7 +429,7 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=10_000)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--workers", type=int, default=0,
-                        help="server worker processes (default: 2 on PostgreSQL, 1 on SQLite, which allows no more)")
+                        help="server worker processes (default: one per core)")
     parser.add_argument("--applicants", type=int, default=2, help="applicant processes")
     parser.add_argument("--clerks", type=int, default=2, help="window clerk processes")
     parser.add_argument("--reviewers-per-department", type=int, default=1,
@@ -445,11 +446,9 @@ def main() -> None:
     folder = workdir()
     try:
         with fresh_database(args.database_url, folder) as settings:
-            workers = args.workers or (1 if settings.is_sqlite else 2)
+            workers = args.workers or os.cpu_count() or 1
             if args.max_in_flight is None:
                 args.max_in_flight = 4 if settings.is_sqlite else 0
-            if settings.is_sqlite and workers > 1:
-                parser.error("SQLite allows one server worker")
             with served(settings, folder, workers=workers) as base:
                 cpu_before = server_cpu_seconds(base)
                 outcome = _workforce(base, settings, args)

@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10)
     parser.add_argument("--change-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=0,
-                        help="server worker processes (default: 1 on SQLite, one per core on PostgreSQL)")
+                        help="server worker processes (default: one per core)")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     args = parser.parse_args()
 
@@ -139,8 +139,8 @@ def main() -> None:
         with fresh_database(args.database_url, folder) as settings:
             sessions = import_people(settings, folder, args.people, SEED)
             _grant(sessions)
-            # On PostgreSQL the server runs as it is deployed there: one worker process per core.
-            workers = args.workers or (1 if settings.is_sqlite else os.cpu_count() or 1)
+            # The server runs as it is deployed: one worker process per core.
+            workers = args.workers or os.cpu_count() or 1
             with served(settings, folder, workers=workers) as base:
                 figures = _measure(base, sessions, args)
             print(json.dumps({"engine": engine_name(settings), "people": args.people, "server_workers": workers, **figures}))

@@ -101,8 +101,9 @@ def _listening_sockets(port: int) -> set[str]:
 
 
 def test_serve_keeps_its_workers_running_and_stops_them_all(fresh_database):
-    """`tongban serve --workers 2`: one listening socket per worker (PostgreSQL; SQLite serves
-    with one); a worker that dies is started again; SIGTERM stops every process."""
+    """`tongban serve --workers 2`, on SQLite as on PostgreSQL: one listening socket per worker; the
+    background work (here the outbox relay) runs, and runs again after its worker died and was
+    started again; SIGTERM stops every process."""
     import signal
     import socket
     import time
@@ -110,13 +111,14 @@ def test_serve_keeps_its_workers_running_and_stops_them_all(fresh_database):
     import httpx
     import pytest
 
+    from tongban.core import events
+
     if not sys.platform.startswith("linux"):
         pytest.skip("reads /proc")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    workers = 1 if fresh_database.engine_name == "sqlite" else 2
-    server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", str(workers)],
+    server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", "2"],
                               env={**os.environ, **_env(fresh_database), "TONGBAN_LOG_LEVEL": "WARNING"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -129,22 +131,37 @@ def test_serve_keeps_its_workers_running_and_stops_them_all(fresh_database):
                 time.sleep(0.2)
         return False
 
+    def workers() -> set[int]:
+        return {pid for pid in _children(server.pid) if "spawn_main" in open(f"/proc/{pid}/cmdline").read()}
+
+    def published(subject: str) -> bool:
+        """An event committed by another process leaves the outbox within a few seconds."""
+        with session_scope(fresh_database.sessionmaker()) as db:
+            events.publish(db, event_type="test.ping", subject=subject, record_key=None, data={})
+        for _ in range(100):
+            with session_scope(fresh_database.sessionmaker()) as db:
+                if db.scalar(select(events.OutboxEvent.published_at).where(
+                        events.OutboxEvent.subject == f"{events.SUBJECT_PREFIX}.{subject}")) is not None:
+                    return True
+            time.sleep(0.1)
+        return False
+
     try:
         assert ready()
-        if workers == 2:
-            first = _children(server.pid)
-            workers_now = {pid for pid in first if "spawn_main" in open(f"/proc/{pid}/cmdline").read()}
-            assert len(workers_now) == 2, first
-            assert len(_listening_sockets(port)) == 2  # one each: the kernel spreads connections across them
-            os.kill(min(workers_now), signal.SIGKILL)
-            for _ in range(100):
-                again = {pid for pid in _children(server.pid) if pid != min(workers_now)}
-                if len({pid for pid in again if "spawn_main" in open(f"/proc/{pid}/cmdline").read()}) == 2:
-                    break
-                time.sleep(0.2)
-            else:
-                raise AssertionError("the killed worker was not started again")
-            assert all(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200 for _ in range(10))
+        first = workers()
+        assert len(first) == 2, first
+        assert len(_listening_sockets(port)) == 2  # one each: the kernel spreads connections across them
+        assert published("test.before")
+        os.kill(min(first), signal.SIGKILL)  # the first started: the one that runs the background work
+        for _ in range(100):
+            if len(workers() - {min(first)}) == 2:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the killed worker was not started again")
+        assert ready()
+        assert all(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200 for _ in range(10))
+        assert published("test.after")
         everyone = _children(server.pid)
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=40) is not None

@@ -63,7 +63,7 @@ def _sessions(settings: Settings):
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only for more than 1)")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes, each with its own listening socket (one per core serves the most)")] = 1,
 ) -> None:
     """Serve the portal, the workbench and the API."""
     from tongban.core import serving
@@ -71,9 +71,6 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    if settings.is_sqlite and workers > 1:
-        err.print("[yellow]SQLite 只支持单进程，workers 改为 1[/yellow]")
-        workers = 1
     console.print(f"通办 tongban 正在 http://{host}:{port} 提供服务（{settings.env.value}，{settings.database_url.split('@')[-1]}）")
     serving.run(host, port, workers)
 

@@ -7,6 +7,12 @@ with SO_REUSEPORT, and the kernel spreads connections across them by address. Th
 made by the supervising process before any worker starts, so no connection lands on a subset,
 and a worker that dies is started again on the same socket.
 
+The background work (the outbox relay, the subscription dispatcher, the deadline scans) runs in the
+first worker only: each of them is safe to run in several processes at once (an advisory lock or
+SQLite's write lock keeps one relay at a time, a lease keeps one sender per subscription), but
+more of them only poll more and, on SQLite, queue more often for the one write lock, which shows as
+change lag. The first worker, restarted, takes it up again.
+
 A server process also settles its heap once the app is built (``served_app``): what start-up made
 (modules, routes, mappers, parsed processes) lives as long as the process, and Python's cycle
 collector would otherwise walk all of it again on every full collection. Measured on the exchange's
@@ -41,7 +47,7 @@ def run(host: str, port: int, workers: int) -> None:
         return
     sockets = [_listening(host, port) for _ in range(workers)]
     context = multiprocessing.get_context("spawn")
-    processes = [_start(context, sock) for sock in sockets]
+    processes = [_start(context, sock, background=index == 0) for index, sock in enumerate(sockets)]
     stopping = False
 
     def stop(_signum, _frame) -> None:
@@ -54,7 +60,7 @@ def run(host: str, port: int, workers: int) -> None:
         for index, process in enumerate(processes):
             if not process.is_alive() and not stopping:
                 log.error("worker %s exited with %s; starting it again", process.pid, process.exitcode)
-                processes[index] = _start(context, sockets[index])
+                processes[index] = _start(context, sockets[index], background=index == 0)
         time.sleep(0.5)
     for process in processes:
         process.terminate()  # uvicorn finishes the requests in flight, then runs the lifespan's end
@@ -97,19 +103,24 @@ def _listening(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start(context, sock: socket.socket):
-    process = context.Process(target=_serve, args=(sock,), name="tongban-worker")
+def _start(context, sock: socket.socket, *, background: bool):
+    process = context.Process(target=_serve, args=(sock, background), name="tongban-worker")
     process.start()
     return process
 
 
-def _serve(sock: socket.socket) -> None:
-    """One worker: the app on its own socket (runs in a spawned process)."""
+def _serve(sock: socket.socket, background: bool) -> None:
+    """One worker: the app on its own socket (runs in a spawned process); ``background``: it also
+    runs the relay, the dispatcher and the scans, unless the settings turn them off everywhere."""
+    import os
+
     import uvicorn
 
     from tongban.core.config import Settings
     from tongban.core.observability import configure_logging
 
+    if not background:  # this process's environment only: the app built below reads it
+        os.environ["TONGBAN_RELAY_ENABLED"] = "false"
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.Server(uvicorn.Config(APP, **OPTIONS)).run(sockets=[sock])
