@@ -33,7 +33,7 @@ from tongban.cases.models import (
 )
 from tongban.core import audit
 from tongban.core.auth import Principal
-from tongban.core.database import utcnow
+from tongban.core.database import per_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
 from tongban.core.pagination import paginate
@@ -333,8 +333,10 @@ def platform_principal(db: Session) -> Principal:
     from tongban.core.auth import principal_for
     from tongban.core.permissions import Role
 
-    return principal_for(actor_type="system", actor_id="one-window", actor_name="一网通办统一受理平台", kind="system",
-                         department=org.get_by_code_or_404(db, EGOV_CODE), roles=[Role.DEPARTMENT_SYSTEM.value])
+    # Every online submission reads through the exchange as the platform: kept while the reference data is unchanged.
+    return per_generation(db, "platform-principal", lambda: principal_for(
+        actor_type="system", actor_id="one-window", actor_name="一网通办统一受理平台", kind="system",
+        department=org.get_by_code_or_404(db, EGOV_CODE), roles=[Role.DEPARTMENT_SYSTEM.value]))
 
 
 def _fetch_shared(db: Session, resource_code: str | None, key: str, *, purpose: str) -> dict[str, Any] | None:
@@ -536,7 +538,10 @@ def _today() -> date:
 def _lead_department_id(db: Session, application: Application) -> int:
     """The department of the bundle's first item (or of the item): whose service the case is."""
     code = BUNDLES[application.subject_code].items[0] if application.subject_kind == "bundle" else application.subject_code
-    return db.scalar(_ITEM_DEPARTMENT, {"code": code})
+    known: dict[str, int] = per_generation(db, "item-departments", dict)  # every submission asks
+    if code not in known:
+        known[code] = db.scalar(_ITEM_DEPARTMENT, {"code": code})
+    return known[code]
 
 
 _ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_code == bindparam("code"))
@@ -601,23 +606,23 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
                 _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
     new_tasks = [task for task in step.open_tasks if task.id not in step.open_before]
     # What the new tasks name, each read once for all of them: their departments and items.
-    departments = org.by_codes(db, [task.department for task in new_tasks if task.department != "APPLICANT"])
+    departments = org.ids_by_codes(db, [task.department for task in new_tasks if task.department != "APPLICANT"])
     items.published_rows(db, [task.item_code for task in new_tasks if task.item_code])
     calendar = None
     opened: list[CaseTask] = []
     for task in new_tasks:
-        department = None
+        department_id = None
         if task.department != "APPLICANT":
-            department = departments.get(task.department) or org.get_by_code_or_404(db, task.department)
+            department_id = departments.get(task.department) or org.get_by_code_or_404(db, task.department).id
         remind_on = None
         if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
             calendar = calendar or WorkingCalendar.load(db)
             remind_on = calendar.add_working_days(_today(), task.reminder_days).due
         row = CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
-                       kind=task.kind, item_code=task.item_code, department_id=department.id if department else None,
+                       kind=task.kind, item_code=task.item_code, department_id=department_id,
                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on)
         db.add(row)
-        if department is not None:
+        if department_id is not None:
             opened.append(row)
     if opened:
         db.flush()  # the tasks' ids name their clocks: one flush for all the departments a step opens

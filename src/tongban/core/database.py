@@ -17,7 +17,7 @@ from sqlalchemy import (
     DateTime, Engine, MetaData, String, Table, any_, bindparam, create_engine, event, func, literal_column, select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from tongban.core.config import Settings
@@ -268,7 +268,47 @@ def per_transaction(db: Session, key: str, compute: Callable[[], T]) -> T:
 
 
 def forget(db: Session, key: str) -> None:
-    db.info.get(_MEMO, {}).pop(key, None)
+    """``db``'s transaction changed what ``key`` holds: read it again, and (for ``per_generation``)
+    the generation too, which the change has moved."""
+    memo = db.info.get(_MEMO, {})
+    memo.pop(key, None)
+    memo.pop(_GENERATION, None)
+
+
+class ReferenceGeneration(Base):
+    """One row whose token is replaced by database triggers (migration 0007) on every write to the
+    reference data each step of a case reads: departments, service items and their versions, the
+    working calendar, the warning rules. A random token rather than a counter: a rolled-back
+    change's token is never seen again, so nothing computed inside it can be taken for the
+    committed state."""
+
+    __tablename__ = "reference_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+_GENERATION = "tongban.reference-generation"
+_TOKEN = select(ReferenceGeneration.token).where(ReferenceGeneration.id == 1)
+_SHARED: dict[str, tuple[str, object]] = {}  # key -> (generation token, value), for every session of the process
+
+
+def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per generation of the reference data, shared by every session of the
+    process: a step of a case reads the calendar, rules, items and departments, and reading them
+    again in each transaction was a fifth of its statements. One statement per transaction reads
+    the generation instead; a write to any reference table (by any process, even by hand in SQL)
+    moves it, and the next transaction computes afresh. The value must be plain data that no
+    caller changes (never ORM objects: they belong to one session)."""
+    token = per_transaction(db, _GENERATION, lambda: db.scalar(_TOKEN))
+    if token is None:  # a database without the row: nothing is shared
+        return compute()
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] == token:
+        return hit[1]
+    value = compute()
+    _SHARED[key] = (token, value)
+    return value
 
 
 async def run_db(db: Session, work: Callable[[], T]) -> T:

@@ -18,7 +18,7 @@ import chinese_calendar
 from sqlalchemy import Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, forget, per_transaction, utcnow
+from tongban.core.database import Base, UTCDateTime, forget, per_generation, utcnow
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -80,7 +80,8 @@ _CALENDAR = (select(CalendarYear.year, CalendarDay.day, CalendarDay.kind)
 
 
 class WorkingCalendar:
-    """Loaded once per unit of work: the stored schedules plus the package's known years."""
+    """The stored schedules plus the package's known years; read once per generation of the
+    reference data and shared by every transaction of the process, so never changed in place."""
 
     def __init__(self, stored_years: set[int], stored_days: dict[date, str]) -> None:
         self.stored_years = stored_years
@@ -88,13 +89,13 @@ class WorkingCalendar:
 
     @classmethod
     def load(cls, db: Session) -> "WorkingCalendar":
-        """The calendar as the session's transaction sees it, read once per transaction."""
+        """The calendar as the session's transaction sees it (``per_generation``)."""
         def read() -> WorkingCalendar:
             # One statement of plain columns: every write of a case reads the calendar.
             rows = db.execute(_CALENDAR).all()
             return cls({year for year, _day, _kind in rows}, {day: kind for _year, day, kind in rows if day is not None})
 
-        return per_transaction(db, _MEMO, read)
+        return per_generation(db, _MEMO, read)
 
     @staticmethod
     @cache

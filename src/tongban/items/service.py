@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
-from tongban.core.database import forget, per_transaction, utcnow
+from tongban.core.database import forget, per_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core import workdays
 from tongban.core.permissions import Permission
@@ -73,9 +73,10 @@ def published_item(db: Session, code: str) -> tuple[dict, int]:
 
 
 def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:
-    """(content, version) of the published items of these codes, read in one query and kept for
-    the transaction: a step that opens several departments' tasks times each by its item."""
-    known: dict[str, tuple[str, int]] = per_transaction(db, _PUBLISHED, dict)
+    """(content, version) of the published items of these codes, read in one query and kept while
+    the reference data is unchanged (``per_generation``): every step of a case reads its items'
+    documents. An absent code is asked again: it may be published in this very transaction."""
+    known: dict[str, tuple[str, int]] = per_generation(db, _PUBLISHED, dict)
     missing = [code for code in dict.fromkeys(codes) if code not in known]
     if missing:
         known.update((code, (content, version)) for code, content, version in db.execute(_PUBLISHED_ROWS, {"codes": missing}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tongban.core.database import per_transaction
+from tongban.core.database import per_generation, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import LEVEL_LABELS, Department, Level
 from tongban.org.schemas import DepartmentCreate, DepartmentRead
@@ -29,6 +29,20 @@ def by_codes(db: Session, codes) -> dict[str, Department]:
 
 
 _BY_CODES = select(Department).where(Department.code.in_(bindparam("codes", expanding=True)))  # built once: asked often
+
+
+def ids_by_codes(db: Session, codes) -> dict[str, int]:
+    """The ids of the departments of these codes that exist: every step of a case names its
+    tasks' departments, so they are kept while the reference data is unchanged
+    (``per_generation``); an absent one is asked again."""
+    known: dict[str, int] = per_generation(db, "department-ids", dict)
+    missing = [code for code in dict.fromkeys(codes) if code not in known]
+    if missing:
+        known.update(db.execute(_IDS_BY_CODES, {"codes": missing}).all())
+    return {code: known[code] for code in codes if code in known}
+
+
+_IDS_BY_CODES = select(Department.code, Department.id).where(Department.code.in_(bindparam("codes", expanding=True)))
 
 
 def get_by_code_or_404(db: Session, code: str) -> Department:

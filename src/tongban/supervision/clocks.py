@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tongban.core.database import per_transaction, utcnow
+from tongban.core.database import per_generation, utcnow
 from tongban.core.workdays import WorkingCalendar
 from tongban.supervision.models import (
     CANCELLED, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, WarningRule,
@@ -24,12 +24,13 @@ DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS = 2, 0
 
 def rule_days(db: Session, kind: str) -> tuple[int, int]:
     """(yellow days before due, red days after due) of a kind; the defaults if it has no rule.
-    Every kind's rule is read at once, once per transaction: a step of a case starts clocks of
-    several kinds (the application's and its tasks'), and the rules are a handful of rows."""
+    Every kind's rule is read at once and kept while the reference data is unchanged
+    (``per_generation``): a step of a case starts clocks of several kinds (the application's and
+    its tasks'), and the rules are a handful of rows."""
     def read() -> dict[str, tuple[int, int]]:
         return {kind: (yellow, red) for kind, yellow, red in db.execute(_RULES)}
 
-    return per_transaction(db, RULES_KEY, read).get(kind, (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS))
+    return per_generation(db, RULES_KEY, read).get(kind, (DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS))
 
 
 RULES_KEY = "warning-rules"  # forgotten when a rule changes
