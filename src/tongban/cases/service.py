@@ -693,7 +693,6 @@ def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:
     return task
 
 
-_TASK_OWNER = select(CaseTask.application_id, CaseTask.department_id).where(CaseTask.id == bindparam("id"))
 # The caller sets the application, read under its lock.
 _TASK_ALONE = select(CaseTask).where(CaseTask.id == bindparam("id")).options(lazyload(CaseTask.application))
 
@@ -743,16 +742,13 @@ def _decided(task: CaseTask) -> Problem:
 def decide(db: Session, task_id: int, principal: Principal, *, decision: str, opinion: str,
            version: int | None) -> CaseTask:
     """A reviewer's decision on a task; of two reviewers deciding the same task, one wins."""
-    # Whose case and department first (a plain row); the application (and its process state, the
-    # biggest row of a case) is read once, under its lock; then the task as the last writer left
-    # it (a loser is told the winner's decision).
-    found = db.execute(_TASK_OWNER, {"id": task_id}).first()
-    if found is None or found.department_id is None or \
-            not principal.can_for_department(Permission.CASES_REVIEW, found.department_id):
-        found = task_or_404(db, task_id)  # not found, or not this department's: refused (and audited) here
-        check_task_department(db, principal, found, "cases.decide")
-    application = _locked(db, found.application_id)
-    task = db.scalar(_TASK_ALONE, {"id": task_id})
+    # The task's application (and its process state, the biggest row of a case) is read once,
+    # under its lock; then the task as the last writer left it (a loser is told the winner's
+    # decision), and only then whose it is: a refusal rolls back, which releases the lock.
+    application = db.scalar(_LOCKED_BY_TASK, {"id": task_id})
+    task = db.scalar(_TASK_ALONE, {"id": task_id}) if application is not None else task_or_404(db, task_id)
+    if task.department_id is None or not principal.can_for_department(Permission.CASES_REVIEW, task.department_id):
+        check_task_department(db, principal, task, "cases.decide")  # refused (and audited) here
     set_committed_value(task, "application", application)
     if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
         raise _decided(task)
@@ -815,6 +811,11 @@ def _locked(db: Session, application_id: int) -> Application:
 
 _LOCKED = (select(Application).where(Application.id == bindparam("id")).options(undefer(Application.workflow))
            .with_for_update(of=Application).execution_options(populate_existing=True))
+# The same, found by one of its tasks (a decision names the task only).
+_LOCKED_BY_TASK = (select(Application)
+                   .where(Application.id == select(CaseTask.application_id).where(CaseTask.id == bindparam("id")).scalar_subquery())
+                   .options(undefer(Application.workflow)).with_for_update(of=Application)
+                   .execution_options(populate_existing=True))
 
 
 def attach(db: Session, settings, application: Application, principal: Principal, *, material: str,
