@@ -162,14 +162,8 @@ def _link_pending(db: Session) -> None:
         entry.seq, entry.prev_hash = seq, prev_hash
         entry.hash = prev_hash = _entry_digest(key, prev_hash, entry)
     # Core, not the session's unit of work: the entries are final, and this runs under the lock.
-    rows = [{column: getattr(entry, column) for column in _COLUMNS} for entry in pending]
-    if db.get_bind().dialect.name == "postgresql":
-        # One round trip for both: the head moves in a CTE of the insert (a statement each on
-        # SQLite, whose statements cost no round trip and which has no data-modifying CTEs).
-        db.execute(_INSERT.values(rows).add_cte(_MOVED_HEAD), {"new_hash": prev_hash})
-    else:
-        db.execute(_INSERT, rows)
-        db.execute(_MOVE_HEAD, {"new_hash": prev_hash})
+    db.execute(_INSERT, [{column: getattr(entry, column) for column in _COLUMNS} for entry in pending])
+    db.execute(_MOVE_HEAD, {"new_hash": prev_hash})
 
 
 # Built once: every committing write runs them.
@@ -180,7 +174,6 @@ _HEAD = AuditChainHead.__table__
 _TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("count", type_=BigInteger))
               .returning(_HEAD.c.seq, _HEAD.c.hash))
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
-_MOVED_HEAD = _MOVE_HEAD.cte("moved_head")
 
 
 @event.listens_for(Session, "after_transaction_end")
