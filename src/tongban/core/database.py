@@ -60,6 +60,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+PG_POOL_SIZE, PG_MAX_OVERFLOW = 10, 20  # connections a server process keeps, and opens beyond them at most
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if settings.is_sqlite:
@@ -74,7 +77,7 @@ def make_engine(settings: Settings) -> Engine:
         _make_sqlite_serializable(engine)
     else:
         # Recycling instead of pinging before every checkout: a ping is one more round trip per request.
-        engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        engine = create_engine(url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_recycle=1800)
     _track_writes(engine)
     return engine
 
@@ -312,12 +315,23 @@ def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
 
 
 async def run_db(db: Session, work: Callable[[], T]) -> T:
-    """Run quick database work from async code: on the event loop for SQLite, whose calls are
-    in-process and take microseconds (a trip to a worker thread would cost more), in a worker
-    thread for PostgreSQL, whose calls wait on a socket while the loop serves other requests."""
-    if db.get_bind().dialect.name == "sqlite":
+    """Run quick database work (a sign-in check, an exchange read: indexed statements that wait for
+    no lock) from async code on the event loop, where a trip to a worker thread would cost more
+    than the work: SQLite's calls are in-process and take microseconds, and on PostgreSQL a hop
+    to a thread and back cost about 140 µs of CPU while the loop waiting a round trip or two
+    costs none (its other requests' threads run meanwhile).
+
+    The loop must never wait for a pooled connection, though: requests give theirs back through
+    the loop, so a loop waiting for one could wait for ever. SQLite's pool is bigger than requests
+    can ever hold; on PostgreSQL the work runs on the loop only while the pool has connections to
+    spare, else in a worker thread, which may wait."""
+    bind = db.get_bind()
+    if bind.dialect.name == "sqlite" or bind.pool.checkedout() + _SPARE_CONNECTIONS < PG_POOL_SIZE + PG_MAX_OVERFLOW:
         return work()
     return await run_in_threadpool(work)
+
+
+_SPARE_CONNECTIONS = 2  # the loop takes a connection only while more than these are free
 
 
 def _end(session: Session) -> None:
