@@ -95,26 +95,34 @@ def test_a_request_that_wrote_without_committing_is_rolled_back(app, db):
     assert db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) == before
 
 
-def test_quick_work_runs_on_the_loop_unless_the_pool_is_nearly_spent(app):
-    """``run_db``: on the event loop (no trip through the thread pool), except on PostgreSQL when
-    the pool has no connection to spare: the loop must never wait for one."""
+def test_quick_work_of_an_async_route_runs_on_the_loop_unless_the_pool_is_nearly_spent(app):
+    """``run_db``: on the event loop (no trip through the thread pool) on SQLite, and on PostgreSQL
+    for async routes (the exchange's) unless the pool has no connection to spare: the loop must
+    never wait for one. Other routes' work goes to a thread on PostgreSQL."""
     import asyncio
     import threading
 
     from tongban.core.database import PG_MAX_OVERFLOW, PG_POOL_SIZE, run_db
 
-    def where(db) -> int:
-        return asyncio.run(run_db(db, lambda: (db.execute(select(User.id).limit(1)).all(), threading.get_ident())[1]))
+    def on_loop(db, **options) -> bool:
+        def work() -> int:
+            db.execute(select(User.id).limit(1)).all()
+            return threading.get_ident()
+        try:
+            return asyncio.run(run_db(db, work, **options)) == threading.get_ident()
+        finally:
+            db.rollback()
 
     engine = app.state.engine
+    postgresql = engine.dialect.name == "postgresql"
     reader = app.state.read_sessionmaker()
     held = []
     try:
-        assert where(reader) == threading.get_ident()
-        reader.rollback()
-        if engine.dialect.name == "postgresql":
+        assert on_loop(reader, async_route=True)
+        assert on_loop(reader) is not postgresql
+        if postgresql:
             held = [engine.connect() for _ in range(PG_POOL_SIZE + PG_MAX_OVERFLOW - engine.pool.checkedout() - 2)]
-            assert where(reader) != threading.get_ident()
+            assert not on_loop(reader, async_route=True)
     finally:
         reader.close()
         for connection in held:

@@ -7,6 +7,7 @@ permission; the app refuses to start if an API route has none (see ``check_route
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,8 +135,9 @@ class PermissionCheck:
 
     async def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
         # A verified token is cached; what is left is one indexed read that never waits for a
-        # lock (a reading session): ``run_db`` keeps it on the loop where that is cheaper, and
-        # the connection goes back to the pool at once. A refusal writes the audit log through
+        # lock (a reading session): ``run_db`` keeps it on the loop where that is cheaper (on
+        # PostgreSQL for the routes that run there anyway), and the connection goes back to the
+        # pool at once. A refusal writes the audit log through
         # a writing session, which may wait for the write lock: a worker thread.
         def look_up() -> Principal | None:
             try:
@@ -143,7 +145,8 @@ class PermissionCheck:
             finally:
                 db.rollback()
 
-        principal = await run_db(db, look_up)
+        route = request.scope.get("route")
+        principal = await run_db(db, look_up, async_route=inspect.iscoroutinefunction(getattr(route, "endpoint", None)))
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
             # Cookie-authenticated writes must prove they come from our own pages.
