@@ -108,10 +108,16 @@ def test_quick_work_of_an_async_route_runs_on_the_loop_unless_the_pool_is_nearly
         def work() -> int:
             db.execute(select(User.id).limit(1)).all()
             return threading.get_ident()
-        try:
-            return asyncio.run(run_db(db, work, **options)) == threading.get_ident()
-        finally:
-            db.rollback()
+
+        async def where() -> bool:
+            return await run_db(db, work, **options) == threading.get_ident()
+
+        found: list[bool] = []  # a loop of its own, in a thread of its own: the test may run inside another loop
+        runner = threading.Thread(target=lambda: found.append(asyncio.run(where())))
+        runner.start()
+        runner.join()
+        db.rollback()
+        return found[0]
 
     engine = app.state.engine
     postgresql = engine.dialect.name == "postgresql"
