@@ -201,3 +201,38 @@ def test_entries_are_linked_at_commit_and_vanish_with_a_rollback(fresh_database)
         assert audit.verify(db).ok
     result = _verify(fresh_database)
     assert result.exit_code == 0, result.output
+
+
+def test_a_commit_whose_entries_fail_keeps_nothing_of_its_transaction(fresh_database):
+    """On PostgreSQL the entries, the head's move and the COMMIT go to the server in one trip: an
+    entry the database refuses (too long for its column) must take the transaction's other writes
+    with it, leave the head where it was, and leave the session usable. SQLite does not check
+    lengths, so there the entry is kept and the chain still verifies."""
+    sessions = fresh_database.sessionmaker()
+    with session_scope(sessions) as db:
+        before = db.execute(text("SELECT seq, hash FROM audit_chain_head WHERE id = 1")).one()
+    db = sessions()
+    try:
+        db.execute(text("INSERT INTO reference_generation (id, token) VALUES (99, 'written-with-the-entry')"))
+        audit.record(db, actor=audit.SystemActor(actor_name="过长"), action="test." + "长" * 80)
+        if fresh_database.engine_name == "postgresql":
+            with pytest.raises(DatabaseError):
+                db.commit()
+            db.rollback()
+        else:
+            db.commit()
+        audit.record(db, actor=audit.SystemActor(actor_name="之后"), action="test.after")
+        db.commit()  # the same session commits again afterwards
+    finally:
+        db.close()
+    with session_scope(sessions) as db:
+        written = db.scalar(text("SELECT count(*) FROM reference_generation WHERE id = 99"))
+        head = db.execute(text("SELECT seq, hash FROM audit_chain_head WHERE id = 1")).one()
+        after = db.scalar(select(AuditEvent).where(AuditEvent.action == "test.after"))
+        if fresh_database.engine_name == "postgresql":
+            assert written == 0
+            assert after.seq == before.seq + 1 and after.prev_hash == before.hash
+        else:
+            assert written == 1 and after.seq == before.seq + 2
+        assert (head.seq, head.hash) == (after.seq, after.hash)
+        assert audit.verify(db).ok
