@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -49,7 +49,7 @@ from tongban.registry import service as registry
 from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
 from tongban.sharing.service import EGOV_CODE
 from tongban.supervision import clocks
-from tongban.supervision.models import ClockKind
+from tongban.supervision.models import ClockKind, SupervisionClock
 
 SINGLE_ITEM_PROCESS = "single_item"
 # 行政许可法第三十二条、第八十二条: incomplete materials are told within five working days; the
@@ -693,8 +693,12 @@ def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:
     return task
 
 
-# The caller sets the application, read under its lock.
-_TASK_ALONE = select(CaseTask).where(CaseTask.id == bindparam("id")).options(lazyload(CaseTask.application))
+# A task alone (the caller sets its application, read under the lock already) and its clock, which a
+# decision closes: one statement, not two.
+_TASK_AND_CLOCK = (select(CaseTask, SupervisionClock)
+                   .outerjoin(SupervisionClock, and_(SupervisionClock.kind == ClockKind.TASK,
+                                                     SupervisionClock.subject_ref == bindparam("subject")))
+                   .where(CaseTask.id == bindparam("id")).options(lazyload(CaseTask.application)))
 
 
 def check_task_department(db: Session, principal: Principal, task: CaseTask, action: str) -> None:
@@ -746,7 +750,8 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
     # under its lock; then the task as the last writer left it (a loser is told the winner's
     # decision), and only then whose it is: a refusal rolls back, which releases the lock.
     application = db.scalar(_LOCKED_BY_TASK, {"id": task_id})
-    task = db.scalar(_TASK_ALONE, {"id": task_id}) if application is not None else task_or_404(db, task_id)
+    found = db.execute(_TASK_AND_CLOCK, {"id": task_id, "subject": str(task_id)}).first() if application is not None else None
+    task, clock = found if found is not None else (task_or_404(db, task_id), None)
     if task.department_id is None or not principal.can_for_department(Permission.CASES_REVIEW, task.department_id):
         check_task_department(db, principal, task, "cases.decide")  # refused (and audited) here
     set_committed_value(task, "application", application)
@@ -767,7 +772,7 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
     task.decided_by, task.decided_at = principal.actor_name, utcnow()
-    clocks.close(db, ClockKind.TASK, task.id, on=_today(), outcome=decision)
+    clocks.close_clock(db, clock, on=_today(), outcome=decision)
     _step(db, application, principal, "decided", f"{task.name}：{DECISION_LABELS[decision]}" + (f"。意见：{opinion}" if opinion else ""),
           _code(task))
     if decision == "approve":

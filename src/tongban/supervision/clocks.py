@@ -139,7 +139,12 @@ def assign(db: Session, kind: ClockKind, subject: str | int, owner: str | None, 
 def close(db: Session, kind: ClockKind, subject: str | int, *, on: date, outcome: str,
           calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
     """The work is done: on time or not, and the working days it used. Closing twice changes nothing."""
-    clock = find(db, kind, subject)
+    return close_clock(db, find(db, kind, subject), on=on, outcome=outcome, calendar=calendar)
+
+
+def close_clock(db: Session, clock: SupervisionClock | None, *, on: date, outcome: str,
+                calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
+    """``close`` for a clock the caller has read already (with the row it times, in one statement)."""
     if clock is None or clock.status == ClockStatus.CLOSED:
         return clock
     calendar = calendar or WorkingCalendar.load(db)
