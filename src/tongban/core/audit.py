@@ -8,6 +8,7 @@ database refuses UPDATE and DELETE on the table as well (triggers in the migrati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -162,17 +163,17 @@ def _link_pending(db: Session) -> None:
     for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
         entry.seq, entry.prev_hash = seq, prev_hash
         entry.hash = prev_hash = _entry_digest(key, prev_hash, entry)
-    rows = [tuple(getattr(entry, column) for column in _COLUMNS) for entry in pending]
+    rows = [{column: getattr(entry, column) for column in _COLUMNS} for entry in pending]
     connection = db.connection()
     if connection.dialect.name == "postgresql" and isinstance(db.get_bind(), Engine):
         _write_and_commit(connection, rows, prev_hash)
         return
     # Core, not the session's unit of work: the entries are final, and this runs under the lock.
-    db.execute(_INSERT, [dict(zip(_COLUMNS, row)) for row in rows])
+    db.execute(_INSERT, rows)
     db.execute(_MOVE_HEAD, {"new_hash": prev_hash})
 
 
-def _write_and_commit(connection, rows: list[tuple], head_hash: str) -> None:
+def _write_and_commit(connection, rows: list[dict], head_hash: str) -> None:
     """On PostgreSQL the entries, the head's move and the COMMIT go to the server together, in one
     round trip (psycopg's pipeline mode); SQLAlchemy's own COMMIT after this finds the transaction
     ended and sends nothing. Every writer of the platform queues for the head's lock, so the time it
@@ -182,13 +183,14 @@ def _write_and_commit(connection, rows: list[tuple], head_hash: str) -> None:
     held 5–10 ms per commit at the median, writers queued 14–18 ms for it."""
     driver = connection.connection.driver_connection
     dialect = connection.dialect
+    insert_sql, (move_sql, move_params) = _driver_sql(dialect)
     try:
         with driver.pipeline(), driver.cursor() as cursor:
-            cursor.executemany(_INSERT_SQL, rows)
-            cursor.execute(_MOVE_HEAD_SQL, (head_hash,))
+            cursor.executemany(insert_sql, rows)
+            cursor.execute(move_sql, {**move_params, "new_hash": head_hash})
             driver.commit()
     except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would have raised it: callers catch its types
-        raise DBAPIError.instance(_INSERT_SQL, rows, error, dialect.loaded_dbapi.Error,
+        raise DBAPIError.instance(insert_sql, rows, error, dialect.loaded_dbapi.Error,
                                   connection_invalidated=dialect.is_disconnect(error, driver, None),
                                   dialect=dialect) from error
 
@@ -201,9 +203,14 @@ _HEAD = AuditChainHead.__table__
 _TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("count", type_=BigInteger))
               .returning(_HEAD.c.seq, _HEAD.c.hash))
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
-# The same two in the driver's own form, for ``_write_and_commit``.
-_INSERT_SQL = f"INSERT INTO audit_events ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-_MOVE_HEAD_SQL = "UPDATE audit_chain_head SET hash = %s WHERE id = 1"
+
+
+@functools.cache
+def _driver_sql(dialect) -> tuple[str, tuple[str, dict]]:
+    """``_INSERT`` and ``_MOVE_HEAD`` as the driver takes them (for ``_write_and_commit``), compiled
+    once; the head's move with the values it binds itself (the head's id)."""
+    move = _MOVE_HEAD.compile(dialect=dialect)
+    return str(_INSERT.compile(dialect=dialect, column_keys=_COLUMNS)), (str(move), move.params)
 
 
 @event.listens_for(Session, "after_transaction_end")
