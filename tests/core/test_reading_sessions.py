@@ -133,3 +133,46 @@ def test_quick_work_of_an_async_route_runs_on_the_loop_unless_the_pool_is_nearly
         reader.close()
         for connection in held:
             connection.close()
+
+
+def test_an_exchange_read_takes_one_connection_and_a_write_route_hands_its_sign_in_connection_back(client, app):
+    """The exchange's sign-in check leaves its connection to the read that follows (one checkout per
+    call); a route that writes gets the check's connection back to the pool before its own work."""
+    import threading
+
+    from sqlalchemy import event
+
+    from helpers import bearer
+    from tongban import demo
+
+    background = {"usage-log", "subscription-dispatcher", "outbox-relay", "sharing-escalation", "case-reminders",
+                  "supervision-warnings"}
+    seen: list[str] = []
+
+    def note(what):
+        def listener(*_args):
+            if threading.current_thread().name not in background:
+                seen.append(what)
+        return listener
+
+    listeners = [(app.state.read_sessionmaker, "after_begin", note("read")),
+                 (app.state.read_sessionmaker, "after_transaction_end", note("read-end")),
+                 (app.state.sessionmaker, "after_begin", note("write"))]
+    token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": demo.MZ_CLIENT_ID,
+                                                    "client_secret": demo.DEMO_CLIENT_SECRET}).json()["access_token"]
+    reviewer = bearer(client, "reviewer")
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        answer = client.get("/api/v1/exchange/persons/records/110101199003074477", params={"purpose": "核对"},
+                            headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code in (200, 404), answer.text
+        assert seen.count("read") == 1, seen  # the sign-in check and the read: one transaction, one connection
+        seen.clear()
+        decision = client.post("/api/v1/tasks/999999999/decision", headers=reviewer,
+                               json={"decision": "approve", "opinion": "", "version": 1})
+        assert decision.status_code == 404, decision.text
+        assert seen[:3] == ["read", "read-end", "write"], seen
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)

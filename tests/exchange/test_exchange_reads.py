@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from helpers import assert_problem, bearer, register_person, resident_id
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 
 from tongban import demo
 from tongban.catalog import service as catalog
@@ -147,6 +147,36 @@ def test_revocation_takes_effect_on_the_next_call(app, client, as_role):
     assert revoked.status_code == 200, revoked.text
     body = assert_problem(client.get(url, params={"purpose": "核对"}, headers=headers), 403, "grant-expired")
     assert records[0]["status"] not in json.dumps(body, ensure_ascii=False)
+
+
+def test_a_grant_kept_between_calls_still_ends_on_its_last_day(app, client, as_role):
+    """The exchange keeps the resource and the grants between calls (until the catalog or a grant
+    changes); whether a grant is in force is judged on each call's own date."""
+    from tongban.accounts import service as accounts
+    from tongban.accounts.models import ApiClient
+    from tongban.exchange import service as exchange
+
+    _set_grant(app.state.sessionmaker, ["id_number", "status"], state="active")
+    with app.state.sessionmaker() as db:
+        ga_system = accounts.load_principal(
+            db, f"client:{db.scalar(select(ApiClient.id).where(ApiClient.client_id == demo.CLIENT_ID))}")
+        last_day = db.scalar(select(Grant.valid_to).where(Grant.resource_id == catalog.get(db, RESOURCE).id,
+                                                          Grant.department_id == ga_system.department_id))
+        assert exchange.authorize(db, ga_system, RESOURCE, ["status"], today=last_day).items == ["status"]
+        seen = []
+        listen = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(app.state.engine, "before_cursor_execute", listen)
+        try:
+            problem = None
+            try:
+                exchange.authorize(db, ga_system, RESOURCE, ["status"], today=last_day + timedelta(days=1))
+            except Exception as error:  # noqa: BLE001 — the Problem is checked below
+                problem = error
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", listen)
+        assert getattr(problem, "slug", None) == "grant-expired", problem
+        assert not [s for s in seen if "sharing_grants g ON" in s]  # judged on the grants kept, not read again
+        db.rollback()
 
 
 def test_bad_calls_get_clear_problems_and_are_logged(app, client, as_role):

@@ -382,7 +382,7 @@ def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]
     for start in range(0, len(keys), 500):
         part = list_parameter(db, keys[start:start + 500])
         if registry is not None:
-            for row in db.execute(statement, {"keys": part}).all():
+            for row in db.connection().execute(statement, {"keys": part}).all():  # plain: no ORM handling
                 values = row[3:]
                 if converted:
                     values = list(values)

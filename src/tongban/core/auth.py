@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
-from tongban.core.database import ReadDbSession, run_db
+from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
 from tongban.core.errors import Problem
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import csrf_matches, read_token
@@ -139,14 +139,18 @@ class PermissionCheck:
         # PostgreSQL for the routes that run there anyway), and the connection goes back to the
         # pool at once. A refusal writes the audit log through
         # a writing session, which may wait for the write lock: a worker thread.
+        route = request.scope.get("route")
+        keep = _reads_after_sign_in(route)
+
         def look_up() -> Principal | None:
             try:
                 return authenticate(request, db)
             finally:
-                db.rollback()
+                if not keep:
+                    db.rollback()
 
-        route = request.scope.get("route")
         principal = await run_db(db, look_up, async_route=inspect.iscoroutinefunction(getattr(route, "endpoint", None)))
+        request_generation.set(take_generation(db))  # read with the principal: the request's work uses it
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
             # Cookie-authenticated writes must prove they come from our own pages.
@@ -169,6 +173,21 @@ class PermissionCheck:
 
             raise await run_in_threadpool(refuse)
         return principal
+
+
+def _reads_after_sign_in(route) -> bool:
+    """Whether the route is async and reads through the same reading session as its sign-in check
+    (the exchange's): the check then leaves the connection to the route's own statements, one
+    checkout per request instead of two. Other routes get it back at once: a route that writes
+    uses a session of its own, and must not hold a second connection meanwhile."""
+    if route is None:
+        return False
+    known = getattr(route, "_tongban_reads_after_sign_in", None)  # judged once per route
+    if known is None:
+        known = inspect.iscoroutinefunction(getattr(route, "endpoint", None)) and any(
+            dependency.call is get_read_db for dependency in route.dependant.dependencies)
+        route._tongban_reads_after_sign_in = known
+    return known
 
 
 def require(permission: Permission, *alternatives: Permission) -> Any:

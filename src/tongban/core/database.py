@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -17,7 +18,7 @@ from sqlalchemy import (
     DateTime, Engine, MetaData, String, Table, any_, bindparam, create_engine, event, func, literal_column, select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from tongban.core.config import Settings
@@ -273,9 +274,8 @@ def per_transaction(db: Session, key: str, compute: Callable[[], T]) -> T:
 def forget(db: Session, key: str) -> None:
     """``db``'s transaction changed what ``key`` holds: read it again, and (for ``per_generation``)
     the generation too, which the change has moved."""
-    memo = db.info.get(_MEMO, {})
-    memo.pop(key, None)
-    memo.pop(_GENERATION, None)
+    db.info.get(_MEMO, {}).pop(key, None)
+    _reference_written(db)
 
 
 class ReferenceGeneration(Base):
@@ -294,6 +294,16 @@ class ReferenceGeneration(Base):
 _GENERATION = "tongban.reference-generation"
 _TOKEN = select(ReferenceGeneration.token).where(ReferenceGeneration.id == 1)
 _SHARED: dict[str, tuple[str, object]] = {}  # key -> (generation token, value), for every session of the process
+# The tables whose writes move the generation (their triggers: migrations 0007 and 0008).
+REFERENCE_TABLES = frozenset({"departments", "service_items", "service_item_versions", "calendar_years", "calendar_days",
+                              "supervision_rules", "catalog_resources", "catalog_items", "sharing_grants"})
+_WRITTEN = "tongban.reference-written"
+# The generation as the request's sign-in check read it, in the statement that read the principal
+# (``GENERATION_COLUMN``): the request's sessions use it instead of asking again. A request reads
+# the reference data as of its sign-in, as if it had asked then; a transaction that writes
+# reference data reads the generation afresh (``_reference_written``).
+request_generation: ContextVar[str | None] = ContextVar("request_generation", default=None)
+GENERATION_COLUMN = _TOKEN.scalar_subquery().label("reference_generation")
 
 
 def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
@@ -303,7 +313,7 @@ def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
     the generation instead; a write to any reference table (by any process, even by hand in SQL)
     moves it, and the next transaction computes afresh. The value must be plain data that no
     caller changes (never ORM objects: they belong to one session)."""
-    token = per_transaction(db, _GENERATION, lambda: db.scalar(_TOKEN))
+    token = per_transaction(db, _GENERATION, lambda: _generation(db))
     if token is None:  # a database without the row: nothing is shared
         return compute()
     hit = _SHARED.get(key)
@@ -312,6 +322,42 @@ def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
     value = compute()
     _SHARED[key] = (token, value)
     return value
+
+
+_SIGN_IN = "tongban.sign-in-generation"
+
+
+def note_generation(db: Session, token: str | None) -> None:
+    """The generation read with a principal (``GENERATION_COLUMN``), for the sign-in check to take."""
+    db.info[_SIGN_IN] = token
+
+
+def take_generation(db: Session) -> str | None:
+    return db.info.pop(_SIGN_IN, None)
+
+
+def _generation(db: Session) -> str | None:
+    token = request_generation.get()
+    if token is None or db.info.get(_WRITTEN):
+        return db.scalar(_TOKEN)
+    return token
+
+
+def _reference_written(db: Session) -> None:
+    """The session wrote reference data: its transaction moved the generation, which it reads
+    again (from the database, not the request's) for everything it computes from now on."""
+    db.info.get(_MEMO, {}).pop(_GENERATION, None)
+    db.info[_WRITTEN] = True
+
+
+@event.listens_for(Base, "after_insert", propagate=True)
+@event.listens_for(Base, "after_update", propagate=True)
+@event.listens_for(Base, "after_delete", propagate=True)
+def _wrote_row(_mapper, _connection, target) -> None:
+    if target.__table__.name in REFERENCE_TABLES:
+        session = object_session(target)
+        if session is not None:
+            _reference_written(session)
 
 
 async def run_db(db: Session, work: Callable[[], T], *, async_route: bool = False) -> T:

@@ -11,7 +11,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import insert, select, text
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tongban.catalog import service as catalog
 from tongban.catalog.models import ResourceStatus
 from tongban.core.auth import Principal
-from tongban.core.database import utcnow
+from tongban.core.database import per_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.exchange.models import ExchangeCall
@@ -124,14 +124,24 @@ class UsageLog:
                     break
             failure = None
             try:
-                with self.sessions() as db:
-                    db.execute(_INSERT_CALL, [row for row, _ in entries])
-                    db.commit()
+                self._insert([row for row, _ in entries])
             except Exception as error:  # every waiting call learns its row was not written
                 log.exception("usage log write failed")
                 failure = Problem("service-unavailable", f"调用日志写入失败（{type(error).__name__}），本次调用未完成")
             for _, settle in entries:
                 settle(failure)
+
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        engine = self.sessions.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            # One statement of many rows commits itself: one round trip, not BEGIN, INSERT, COMMIT.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(_INSERT_CALL, rows)
+            return
+        with self.sessions() as db:  # SQLite: a transaction, which takes the write lock at its BEGIN
+            db.execute(_INSERT_CALL, rows)
+            db.commit()
 
 
 def _settle(committed: asyncio.Future, failure: Problem | None) -> None:
@@ -199,29 +209,49 @@ def authorize(db: Session, principal: Principal, resource_code: str, requested: 
                   grants=grants)
 
 
-# Plain SQL in one round trip: this runs on every exchange call, and building a statement's cache
-# key each time cost more than the query. Rows of the first part are the resource's items, rows of
-# the second the department's grants in force on it.
+# Plain SQL in one round trip. Rows of the first part are the resource's items, rows of the
+# second the department's grants on it that are not revoked (which of them are in force is a
+# matter of today's date, judged on each call).
 _RESOURCE_AND_GRANTS = text(
     "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, i.position, i.code, "
-    "NULL AS grant_id, NULL AS grant_items "
+    "NULL AS grant_id, NULL AS grant_items, NULL AS valid_from, NULL AS valid_to "
     "FROM catalog_resources r JOIN catalog_items i ON i.resource_id = r.id WHERE r.code = :code "
     "UNION ALL "
-    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, NULL, NULL, g.id, g.items "
+    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, NULL, NULL, g.id, g.items, "
+    "g.valid_from, g.valid_to "
     "FROM catalog_resources r JOIN sharing_grants g ON g.resource_id = r.id WHERE r.code = :code "
-    "AND g.department_id = :department AND g.revoked_at IS NULL AND g.valid_from <= :today AND g.valid_to >= :today")
+    "AND g.department_id = :department AND g.revoked_at IS NULL")
+
+
+class _GrantTerm(NamedTuple):
+    grant: sharing.ActiveGrant
+    valid_from: date
+    valid_to: date
 
 
 def _resource_and_grants(db: Session, code: str, department_id: int | None,
                          today: date) -> tuple[catalog.ResourceView | None, list[sharing.ActiveGrant]]:
     """The resource as the exchange needs it (items in catalog order) and the grants in force
-    for the department on it."""
-    rows = db.execute(_RESOURCE_AND_GRANTS, {"code": code, "department": department_id, "today": today}).all()
+    for the department on it. Every exchange call asks: kept for the generation of the reference
+    data, which the catalog's and the grants' triggers move (a revocation counts from the next call)."""
+    resource, terms = per_generation(db, f"exchange-access:{code}:{department_id}",
+                                     lambda: _read_resource_and_grants(db, code, department_id))
+    return resource, [term.grant for term in terms if term.valid_from <= today <= term.valid_to]
+
+
+def _read_resource_and_grants(db: Session, code: str,
+                              department_id: int | None) -> tuple[catalog.ResourceView | None, tuple[_GrantTerm, ...]]:
+    rows = db.execute(_RESOURCE_AND_GRANTS, {"code": code, "department": department_id}).all()
     items = sorted((row[7], row[8]) for row in rows if row[9] is None)
     if not items:
-        return None, []
-    grants = [sharing.ActiveGrant(row[9], row[10]) for row in rows if row[9] is not None]
-    return catalog.ResourceView(*rows[0][:7], item_codes=tuple(code for _, code in items)), grants
+        return None, ()
+    terms = tuple(_GrantTerm(sharing.ActiveGrant(row[9], row[10]), _day(row[11]), _day(row[12]))
+                  for row in rows if row[9] is not None)
+    return catalog.ResourceView(*rows[0][:7], item_codes=tuple(code for _, code in items)), terms
+
+
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite answers plain SQL's dates as text
 
 
 def parse_items(raw: str | list[str] | None) -> list[str] | None:
