@@ -21,7 +21,7 @@ from tongban.catalog.models import (
 from tongban.catalog.schemas import ItemIn, ResourceIn
 from tongban.core import audit, events
 from tongban.core.auth import Principal
-from tongban.core.database import in_list, list_parameter, utcnow
+from tongban.core.database import DriverStatement, in_list, list_parameter, utcnow
 from tongban.core.errors import Problem
 from tongban.org import service as org
 from tongban.org.models import Department
@@ -342,8 +342,8 @@ def _registry_rows(registry_name: str, field_names: tuple[str, ...], dialect: st
                else table.c[name] for name in field_names]
     # On SQLite the time is read as the text it stores too (``_iso_from_stored``).
     updated_at = type_coerce(table.c.updated_at, String) if dialect == "sqlite" else table.c.updated_at
-    return select(table.c[registry.key], table.c.version, updated_at, *columns) \
-        .where(in_list(dialect, table.c[registry.key], "keys"))
+    return DriverStatement(select(table.c[registry.key], table.c.version, updated_at, *columns)
+                           .where(in_list(dialect, table.c[registry.key], "keys")))
 
 
 def _iso_from_stored(stored: str) -> str:
@@ -382,7 +382,7 @@ def read_records(db: Session, resource: Resource | ResourceView, keys: list[str]
     for start in range(0, len(keys), 500):
         part = list_parameter(db, keys[start:start + 500])
         if registry is not None:
-            for row in db.connection().execute(statement, {"keys": part}).all():  # plain: no ORM handling
+            for row in statement.rows(db, {"keys": part}):
                 values = row[3:]
                 if converted:
                     values = list(values)

@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Engine, Integer, String, Text, bindparam, event, insert, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.database import Base, UTCDateTime, driver_error, utcnow
 from tongban.core.observability import current_request_id
 
 GENESIS_HASH = "0" * 64
@@ -189,10 +188,8 @@ def _write_and_commit(connection, rows: list[dict], head_hash: str) -> None:
             cursor.executemany(insert_sql, rows)
             cursor.execute(move_sql, {**move_params, "new_hash": head_hash})
             driver.commit()
-    except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would have raised it: callers catch its types
-        raise DBAPIError.instance(insert_sql, rows, error, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=dialect.is_disconnect(error, driver, None),
-                                  dialect=dialect) from error
+    except dialect.loaded_dbapi.Error as error:
+        raise driver_error(dialect, driver, insert_sql, rows, error) from error
 
 
 # Built once: every committing write runs them.
