@@ -229,9 +229,16 @@ class DriverStatement:
                 cursor.close()
         except connection.dialect.loaded_dbapi.Error as error:
             raise driver_error(connection.dialect, driver, form.sql, values, error) from error
-        if any(results):
-            rows = [tuple(value if process is None or value is None else process(value)
-                          for value, process in zip(row, results)) for row in rows]
+        processed = [(index, process) for index, process in enumerate(results) if process is not None]
+        if processed:  # only the columns that need it: a batch reads thousands of rows
+            done = []
+            for row in rows:
+                row = list(row)
+                for index, process in processed:
+                    if row[index] is not None:
+                        row[index] = process(row[index])
+                done.append(tuple(row))
+            rows = done
         return rows
 
     def execute_many(self, driver, dialect, rows: list[dict]) -> None:
