@@ -8,7 +8,6 @@ database refuses UPDATE and DELETE on the table as well (triggers in the migrati
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -19,7 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Engine, Integer, String, Text, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, driver_error, utcnow
+from tongban.core.database import Base, DriverStatement, UTCDateTime, driver_error, utcnow
 from tongban.core.observability import current_request_id
 
 GENESIS_HASH = "0" * 64
@@ -182,14 +181,14 @@ def _write_and_commit(connection, rows: list[dict], head_hash: str) -> None:
     held 5–10 ms per commit at the median, writers queued 14–18 ms for it."""
     driver = connection.connection.driver_connection
     dialect = connection.dialect
-    insert_sql, (move_sql, move_params) = _driver_sql(dialect)
+    entries, head = _DRIVER_INSERT.form(dialect), _DRIVER_MOVE_HEAD.form(dialect)
     try:
         with driver.pipeline(), driver.cursor() as cursor:
-            cursor.executemany(insert_sql, rows)
-            cursor.execute(move_sql, {**move_params, "new_hash": head_hash})
+            cursor.executemany(entries.sql, [entries.values(row) for row in rows])
+            cursor.execute(head.sql, head.values({"new_hash": head_hash}))
             driver.commit()
     except dialect.loaded_dbapi.Error as error:
-        raise driver_error(dialect, driver, insert_sql, rows, error) from error
+        raise driver_error(dialect, driver, entries.sql, rows, error) from error
 
 
 # Built once: every committing write runs them.
@@ -202,12 +201,9 @@ _TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bind
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 
-@functools.cache
-def _driver_sql(dialect) -> tuple[str, tuple[str, dict]]:
-    """``_INSERT`` and ``_MOVE_HEAD`` as the driver takes them (for ``_write_and_commit``), compiled
-    once; the head's move with the values it binds itself (the head's id)."""
-    move = _MOVE_HEAD.compile(dialect=dialect)
-    return str(_INSERT.compile(dialect=dialect, column_keys=_COLUMNS)), (str(move), move.params)
+# The same two as the driver takes them, for ``_write_and_commit``.
+_DRIVER_INSERT = DriverStatement(insert(AuditEvent.__table__).values({column: bindparam(column) for column in _COLUMNS}))
+_DRIVER_MOVE_HEAD = DriverStatement(_MOVE_HEAD)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -212,7 +212,7 @@ class DriverStatement:
 
     def rows(self, db: Session, params: dict) -> list[tuple]:
         connection = db.connection()
-        form = self._form(connection.dialect)
+        form = self.form(connection.dialect)
         driver = connection.connection.driver_connection
         values = form.values(params)
         try:
@@ -245,7 +245,7 @@ class DriverStatement:
         """Run the statement once per row on a psycopg connection held by the caller, in one round
         trip (its pipeline mode: the rows end in one Sync, so in autocommit they commit together
         or not at all)."""
-        form = self._form(dialect)
+        form = self.form(dialect)
         values = [form.values(row) for row in rows]
         try:
             with driver.pipeline(), driver.cursor() as cursor:
@@ -253,7 +253,9 @@ class DriverStatement:
         except dialect.loaded_dbapi.Error as error:
             raise driver_error(dialect, driver, form.sql, values, error) from error
 
-    def _form(self, dialect) -> _DriverForm:
+    def form(self, dialect) -> _DriverForm:
+        """The statement as the dialect's driver takes it: ``.sql``, and ``.values(params)`` for
+        the parameters (for work that sends several statements in one pipeline itself)."""
         form = self._forms.get(dialect.name)
         if form is None:
             form = self._forms[dialect.name] = _DriverForm(self.statement, dialect)
