@@ -262,6 +262,15 @@ def test_acceptance_refusal_and_one_complete_supplement_list(client, as_role):
     again = client.post(f"/api/v1/applications/{incomplete['number']}/resubmission", headers=citizen,
                         json={"materials": materials}).json()
     assert again["status"] == "submitted"
+    # The window lists it with its material record as the application holds it;
+    # only window staff see that queue.
+    listed = client.get("/api/v1/applications/window", headers=clerk)
+    assert listed.status_code == 200, listed.text
+    waiting = listed.json()["items"]
+    [entry] = [a for a in waiting if a["number"] == incomplete["number"]]
+    assert entry["materials"] == again["materials"] and entry["applicant_name"] == "张伟"
+    assert {m["name"] for m in entry["materials"] if m["how"] == "provided"} == set(materials)
+    assert_problem(client.get("/api/v1/applications/window", headers=citizen), 403, "permission-denied")
     # At the window, the clerk asks once for the complete list, then refuses with a reason.
     window = client.post("/api/v1/applications", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex},
                          json={"bundle": "enterprise-setup", "form": ENTERPRISE_FORM, "materials": materials,
