@@ -492,8 +492,11 @@ def _end(session: Session) -> None:
     """Roll back what the request left uncommitted. A transaction that wrote nothing (reads after
     the route's commit, a listing) ends with COMMIT instead, which for it is the same: psycopg
     forgets every prepared statement of the connection on ROLLBACK, so each would be parsed and
-    planned again by the next request on that connection."""
-    if _wrote(session):
+    planned again by the next request on that connection. A transaction that a failed statement
+    ended (the disk full, the connection lost) can only be rolled back: committing it would
+    raise again and hide the first error, which the client must be told."""
+    transaction = session.get_transaction()
+    if _wrote(session) or (transaction is not None and not transaction.is_active):
         session.rollback()
     else:
         session.commit()

@@ -77,6 +77,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "bad-request": (400, "请求有误"),
     "internal-error": (500, "服务器内部错误"),
     "service-unavailable": (503, "服务暂不可用"),
+    "storage-full": (507, "存储空间已满"),
 }
 
 
@@ -111,6 +112,44 @@ class Problem(Exception):
             "request_id": current_request_id(),
             **self.extensions,
         }
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13  # sqlite3's primary result codes
+_PG_DISK_FULL, _PG_OUT_OF_MEMORY, _PG_TOO_MANY_CONNECTIONS = "53100", "53200", "53300"
+
+
+def database_problem(error: BaseException) -> Problem | None:
+    """The problem for a database failure that is the platform's, not the request's: the
+    database unreachable or restarting (503, the client may retry) or its storage full (507).
+    Either way the request's transaction did not commit, so nothing it wrote is kept. ``None``
+    for anything else (a bug stays a 500)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(error, PoolTimeout):
+        return Problem("service-unavailable", "数据库连接繁忙，本次操作未完成，请稍后重试。", headers={"Retry-After": "5"})
+    if not isinstance(error, DBAPIError):
+        return None
+    original = error.orig
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlite_code is not None:
+        sqlite_code &= 0xFF  # an extended code carries the primary one in its low byte
+    if sqlite_code == _SQLITE_FULL or sqlstate == _PG_DISK_FULL:
+        log.error("database storage full", extra={"error": str(original)})
+        return Problem("storage-full", "数据库存储空间已满，本次操作未保存，请联系系统管理员扩充存储后重试。")
+    unavailable = (
+        error.connection_invalidated
+        or sqlite_code in (_SQLITE_BUSY, _SQLITE_LOCKED)
+        or (sqlstate or "")[:2] in ("08", "57")  # connection exceptions; operator intervention (shutdown, restart)
+        or sqlstate in (_PG_OUT_OF_MEMORY, _PG_TOO_MANY_CONNECTIONS)
+        # psycopg's own connection failures (refused, closed unexpectedly) carry no SQLSTATE
+        or (isinstance(error, OperationalError) and sqlite_code is None and sqlstate is None)
+    )
+    if unavailable:
+        log.warning("database unavailable", extra={"error": str(original).strip()[:200]})
+        return Problem("service-unavailable", "数据库暂时无法连接，本次操作未完成，请稍后重试。", headers={"Retry-After": "5"})
+    return None
 
 
 def problem_response(problem: Problem) -> JSONResponse:
@@ -205,6 +244,20 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
             return render_page(request, problem.status, problem.title, problem.detail)
         return problem_response(problem)
 
+    async def _database(request: Request, exc: Exception):
+        problem = database_problem(exc)
+        if problem is None:
+            raise exc  # a bug: the unexpected-error middleware answers 500 and logs it
+        if not _is_api(request):
+            return render_page(request, problem.status, problem.title, problem.detail)
+        return problem_response(problem)
+
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(PoolTimeout, _database)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
@@ -220,7 +273,8 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
 
 
 class UnexpectedErrorMiddleware:
-    """Turns any unhandled exception into a 500 problem (or page) carrying the request id.
+    """Turns any unhandled exception into a 500 problem (or page) carrying the request id
+    (503/507 when it is the database's unavailability or full storage: ``database_problem``).
 
     It sits inside the request-id middleware, so the answer and the log line share the id;
     the stack trace goes to the log only.
@@ -243,11 +297,14 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unhandled error", extra={"path": scope.get("path")})
+        except Exception as error:
+            # The database down or full is told as such (503/507), without a stack trace in the log.
+            problem = database_problem(error)
+            if problem is None:
+                log.exception("unhandled error", extra={"path": scope.get("path")})
             if started:
                 raise
-            problem = Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
+            problem = problem or Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
             if scope.get("path", "").startswith("/api/"):
                 response = problem_response(problem)
             else:
@@ -255,6 +312,6 @@ class UnexpectedErrorMiddleware:
                     f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{problem.title}</title>"
                     f"<main><h1>{problem.title}</h1><p>{problem.detail}</p><p>请求编号：{current_request_id()}</p></main>"
                     "<p><a href=\"/\">返回首页</a></p></html>",
-                    status_code=500,
+                    status_code=problem.status,
                 )
             await response(scope, receive, send)
