@@ -99,7 +99,10 @@ def _track_writes(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _ended(connection):
-        connection.info.pop(_WROTE, None)
+        # A connection the database dropped (a restart) is discarded with its info; asking for the
+        # info would fail the rollback that lets the request's session recover.
+        if not connection.invalidated:
+            connection.info.pop(_WROTE, None)
 
 
 _CONNECTION = "tongban.connection"  # in a session's info: the connection of its transaction
@@ -118,6 +121,8 @@ def _wrote(db: Session) -> bool:
     if db.new or db.dirty or db.deleted or audit.has_pending(db):
         return True
     connection = db.info.get(_CONNECTION)
+    if connection is not None and not connection.closed and connection.invalidated:
+        return True  # the database dropped it mid-transaction: only a rollback ends it
     return connection is not None and not connection.closed and bool(connection.info.get(_WROTE))
 
 
