@@ -173,3 +173,26 @@ def test_bad_requests_are_answered_clearly_and_change_nothing(client, as_role, d
     after = db.scalar(select(SharingRequest.id).order_by(SharingRequest.id.desc()).limit(1))
     db.rollback()
     assert after == before
+
+
+def test_requests_submitted_at_once_get_distinct_numbers(client, as_role):
+    """The daily request number (GX-date-0001) was the day's count plus one: two submissions at
+    once on PostgreSQL read the same count, and the second failed on the unique number (500)."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    headers = as_role("steward.mz")
+    barrier, results = threading.Barrier(6), []
+
+    def submit() -> None:
+        with TestClient(client.app) as own:
+            barrier.wait()
+            results.append(_ask(own, headers, "addresses", ["full_address"]))
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert [r.status_code for r in results] == [201] * 6, [r.text for r in results if r.status_code != 201]
+    numbers = [r.json()["number"] for r in results]
+    assert len(set(numbers)) == 6, numbers

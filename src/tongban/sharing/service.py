@@ -50,8 +50,16 @@ def _egov(db: Session) -> Department | None:
     return db.scalar(select(Department).where(Department.code == EGOV_CODE))
 
 
+_NUMBER_LOCK = 0x6758_0001  # PostgreSQL advisory lock: one request number minted at a time
+
+
 def _number(db: Session) -> str:
-    today = date.today().strftime("%Y%m%d")
+    """The day's next number (GX-20261122-0001). The count is read under a lock held until the
+    transaction ends, so two submissions at once cannot read the same count: on PostgreSQL an
+    advisory lock, on SQLite the write lock every writing transaction takes at BEGIN."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBER_LOCK})
+    today = workdays.today().strftime("%Y%m%d")
     count = db.scalar(select(func.count()).select_from(SharingRequest).where(SharingRequest.number.like(f"GX-{today}-%")))
     return f"GX-{today}-{count + 1:04d}"
 
