@@ -60,7 +60,7 @@ def read_request(request_id: int, db: DbSession, principal: Annotated[Principal,
 
 @router.post("/requests/{request_id}/decision", response_model=RequestRead, summary="提供方答复：同意全部或部分，拒绝须说明理由")
 def decide(request_id: int, body: Decision, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_DECIDE)]):
-    sharing_request = service.request_or_404(db, request_id)
+    sharing_request = service.request_or_404(db, request_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, sharing_request.provider, action="sharing.decide")
     service.provider_decide(db, sharing_request, approve=body.approve, refuse=body.refuse, reason=body.reason,
                             actor=principal)
@@ -71,7 +71,7 @@ def decide(request_id: int, body: Decision, db: DbSession, principal: Annotated[
 @router.post("/requests/{request_id}/arbitration", response_model=RequestRead, summary="电子政务办协调决定")
 def arbitrate(request_id: int, body: Decision, db: DbSession,
               principal: Annotated[Principal, require(Permission.SHARING_ARBITRATE)]):
-    sharing_request = service.request_or_404(db, request_id)
+    sharing_request = service.request_or_404(db, request_id, lock=True)
     service.arbitrate(db, sharing_request, approve=body.approve, refuse=body.refuse, reason=body.reason, actor=principal)
     db.commit()
     return request_read(sharing_request)
@@ -105,7 +105,7 @@ def list_grants(db: DbSession, principal: Annotated[Principal, require(Permissio
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantRead, summary="撤销授权：下一次调用起生效")
 def revoke(grant_id: int, body: Revocation, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_DECIDE)]):
-    grant = service.grant_or_404(db, grant_id)
+    grant = service.grant_or_404(db, grant_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, grant.resource.provider, action="sharing.revoke")
     service.revoke(db, grant, reason=body.reason, actor=principal)
     db.commit()

@@ -154,7 +154,7 @@ def decide(request: Request, request_id: int, db: DbSession,
            approve: Annotated[list[str] | None, Form(max_length=500)] = None,
            reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    r = service.request_or_404(db, request_id)
+    r = service.request_or_404(db, request_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, r.provider, action="sharing.decide")
     approve = approve or []
     # The page lists every pending item with a box: an unticked box is a refusal.
@@ -173,7 +173,7 @@ def arbitrate(request: Request, request_id: int, db: DbSession,
               approve: Annotated[list[str] | None, Form(max_length=500)] = None,
               reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    r = service.request_or_404(db, request_id)
+    r = service.request_or_404(db, request_id, lock=True)
     approve = approve or []
     refuse = [i.item_code for i in _open_for_arbitration(r) if i.item_code not in approve]
 
@@ -247,7 +247,7 @@ def revoke(request: Request, grant_id: int, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
            reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    grant = service.grant_or_404(db, grant_id)
+    grant = service.grant_or_404(db, grant_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, grant.resource.provider, action="sharing.revoke")
     try:
         if len(reason.strip()) < 2:

@@ -141,15 +141,19 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
     return request
 
 
-def request_or_404(db: Session, request_id: int) -> SharingRequest:
-    found = db.get(SharingRequest, request_id)
+def request_or_404(db: Session, request_id: int, *, lock: bool = False) -> SharingRequest:
+    """``lock``: for a decision. The row is held until commit, so decisions at once are taken one
+    after the other and the later ones see the first's outcome (409), not a half-stale row (500)."""
+    found = db.get(SharingRequest, request_id, with_for_update={"of": SharingRequest} if lock else None,
+                   populate_existing=lock)
     if found is None:
         raise Problem("not-found", f"共享申请 {request_id} 不存在")
     return found
 
 
-def grant_or_404(db: Session, grant_id: int) -> Grant:
-    found = db.get(Grant, grant_id)
+def grant_or_404(db: Session, grant_id: int, *, lock: bool = False) -> Grant:
+    """``lock``: for a revocation, held until commit (revocations at once: one wins, the rest 409)."""
+    found = db.get(Grant, grant_id, with_for_update={"of": Grant} if lock else None, populate_existing=lock)
     if found is None:
         raise Problem("not-found", f"授权 {grant_id} 不存在")
     return found
