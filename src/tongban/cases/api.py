@@ -178,7 +178,7 @@ def read(number: str, db: DbSession, principal: Annotated[Principal, require(Per
 @applications.post("/{number}/acceptance", summary="受理决定：受理、不予受理或一次性告知补正")
 def acceptance(number: str, body: AcceptanceIn, db: DbSession,
                principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
-    application = service.accept(db, service.application_or_404(db, number), principal, decision=body.decision,
+    application = service.accept(db, service.application_or_404(db, number, lock=True), principal, decision=body.decision,
                                  reason=body.reason, missing=body.missing)
     view = application_view(db, application, staff=True)
     db.commit()

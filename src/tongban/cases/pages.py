@@ -107,7 +107,7 @@ def acceptance(request: Request, number: str, db: DbSession,
                csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     wanted = [m.strip() for m in missing.replace("，", ",").replace("、", ",").replace("\n", ",").split(",") if m.strip()]
-    application = service.accept(db, service.application_or_404(db, number), principal, decision=decision,
+    application = service.accept(db, service.application_or_404(db, number, lock=True), principal, decision=decision,
                                  reason=reason, missing=wanted)
     db.commit()
     flash(request, f"办件 {application.number}：{STATUS_LABELS[ApplicationStatus(application.status)]}")

@@ -927,8 +927,13 @@ def select_by_number(number: str):
     return select(Application).where(Application.number == number.strip().upper()[:32])
 
 
-def application_or_404(db: Session, number: str) -> Application:
-    row = db.scalar(select_by_number(number))
+def application_or_404(db: Session, number: str, *, lock: bool = False) -> Application:
+    """``lock``: for a decision on the application itself (受理): held until commit, so clerks
+    deciding at once take turns and the later ones are told it is decided (409), not a stale 500."""
+    query = select_by_number(number)
+    if lock:
+        query = query.with_for_update(of=Application).execution_options(populate_existing=True)
+    row = db.scalar(query)
     if row is None:
         raise Problem("not-found", f"没有编号为「{number}」的办件")
     return row
