@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import assert_problem, bearer
+from helpers import assert_problem, at_once, bearer
 from sqlalchemy import select
 
 from tongban import demo
@@ -424,21 +424,6 @@ def test_a_task_left_open_past_its_reminder_timer_is_reminded_once(client, as_ro
     assert any("催办提醒" in step["text"] for step in _read(client, citizen, number)["timeline"])
 
 
-def _at_once(client, calls) -> list:
-    """Each ``call(own_client)`` in its own thread, released together; their responses."""
-    barrier, results = threading.Barrier(len(calls)), []
-
-    def run(call) -> None:
-        with TestClient(client.app) as own:
-            barrier.wait()
-            results.append(call(own))
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    return results
-
-
 def test_the_same_idempotency_key_sent_at_once_makes_one_application(client, as_role):
     citizen = as_role(demo.CITIZEN.username)
     form = {**ENTERPRISE_FORM, "enterprise_name": "上海张伟幂等并发有限公司"}
@@ -446,7 +431,7 @@ def test_the_same_idempotency_key_sent_at_once_makes_one_application(client, as_
     key = uuid.uuid4().hex
     send = lambda own: own.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": key},  # noqa: E731
                                 json={"bundle": "enterprise-setup", "form": form, "materials": materials})
-    results = _at_once(client, [send, send, send])
+    results = at_once(client, [send, send, send])
     assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
     assert len({r.json()["number"] for r in results}) == 1  # one application, answered to every retry
 
@@ -458,7 +443,7 @@ def test_two_clerks_accepting_at_once_one_wins(client, as_role):
     clerk = as_role("clerk")
     accept = lambda own: own.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"},  # noqa: E731
                                   headers=clerk)
-    results = _at_once(client, [accept, accept, accept])
+    results = at_once(client, [accept, accept, accept])
     assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
     for loser in (r for r in results if r.status_code == 409):
         assert_problem(loser, 409, loser.json()["type"].rsplit("/", 1)[1])

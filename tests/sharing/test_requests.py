@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from helpers import assert_problem
+from helpers import assert_problem, at_once
 from sqlalchemy import func, select
 
 from tongban.catalog import service as catalog
@@ -178,43 +178,11 @@ def test_bad_requests_are_answered_clearly_and_change_nothing(client, as_role, d
 def test_requests_submitted_at_once_get_distinct_numbers(client, as_role):
     """The daily request number (GX-date-0001) was the day's count plus one: two submissions at
     once on PostgreSQL read the same count, and the second failed on the unique number (500)."""
-    import threading
-
-    from fastapi.testclient import TestClient
-
     headers = as_role("steward.mz")
-    barrier, results = threading.Barrier(6), []
-
-    def submit() -> None:
-        with TestClient(client.app) as own:
-            barrier.wait()
-            results.append(_ask(own, headers, "addresses", ["full_address"]))
-
-    threads = [threading.Thread(target=submit) for _ in range(6)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    results = at_once(client, [lambda own: _ask(own, headers, "addresses", ["full_address"])] * 6)
     assert [r.status_code for r in results] == [201] * 6, [r.text for r in results if r.status_code != 201]
     numbers = [r.json()["number"] for r in results]
     assert len(set(numbers)) == 6, numbers
-
-
-def _at_once(client, calls) -> list:
-    """Run each ``call(own_client)`` in its own thread, released together; their responses."""
-    import threading
-
-    from fastapi.testclient import TestClient
-
-    barrier, results = threading.Barrier(len(calls)), []
-
-    def run(call) -> None:
-        with TestClient(client.app) as own:
-            barrier.wait()
-            results.append(call(own))
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    return results
 
 
 def test_two_provider_decisions_at_once_one_wins(client, as_role, db):
@@ -222,7 +190,7 @@ def test_two_provider_decisions_at_once_one_wins(client, as_role, db):
     steward = as_role("steward")
     decide = lambda own: own.post(f"/api/v1/sharing/requests/{asked['id']}/decision", headers=steward,  # noqa: E731
                                   json={"approve": ["id_number", "name"]})
-    results = _at_once(client, [decide, decide, decide])
+    results = at_once(client, [decide, decide, decide])
     assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
     for loser in (r for r in results if r.status_code == 409):
         assert_problem(loser, 409, loser.json()["type"].rsplit("/", 1)[1])
@@ -235,7 +203,7 @@ def test_two_revocations_at_once_one_wins(client, as_role, db):
     db.rollback()
     revoke = lambda own, headers=as_role("admin"): own.post(  # noqa: E731
         f"/api/v1/sharing/grants/{grant_id}/revoke", headers=headers, json={"reason": "用途已结束"})
-    results = _at_once(client, [revoke, revoke, revoke])
+    results = at_once(client, [revoke, revoke, revoke])
     assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
     revocations = db.scalar(select(func.count()).select_from(audit.AuditEvent).where(
         audit.AuditEvent.action == "sharing.revoke", audit.AuditEvent.object_id == str(grant_id)))
