@@ -9,8 +9,6 @@ import re
 from fastapi.testclient import TestClient
 from helpers import bearer, credit_code, register_person
 
-from tongban.core.sms import outbox_path
-
 
 def new_address() -> str:
     rng = random.SystemRandom()
@@ -46,6 +44,8 @@ def entity_in_registry(client, *, representative: str) -> str:
 
 
 def messages_to(settings, phone: str) -> list[str]:
+    from tongban.core.sms import outbox_path
+
     path = outbox_path(settings)
     if not path.exists():
         return []

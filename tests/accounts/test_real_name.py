@@ -12,7 +12,7 @@ from helpers import assert_problem, bearer, fresh_resident_id
 from identity_helpers import client_from, code_sent_to, entity_in_registry, messages_to, person_in_registry
 from sqlalchemy import select, update
 
-from tongban.accounts.models import IdentityClaim, User
+from tongban.accounts.models import User
 from tongban.core.database import utcnow
 
 PASSWORD = "a-long-password-1"
@@ -50,6 +50,8 @@ def test_registration_with_the_registry_name_binds_after_the_code(client, anon, 
     registered = _register(anon, number, name)
     assert registered.status_code == 201 and registered.json()["verified"] is False
     code = code_sent_to(settings, phone)
+    from tongban.accounts.models import IdentityClaim
+
     # Only a hash is kept: the code itself is nowhere in the table.
     stored = db.scalars(select(IdentityClaim.code_hash).where(IdentityClaim.resident_id == number)).all()
     db.rollback()
@@ -90,6 +92,8 @@ def test_a_code_expires(client, anon, db):
     number, name, phone = person_in_registry(client)
     _register(anon, number, name)
     code = code_sent_to(settings, phone)
+    from tongban.accounts.models import IdentityClaim
+
     db.execute(update(IdentityClaim).where(IdentityClaim.resident_id == number)
                .values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()

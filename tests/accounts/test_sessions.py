@@ -9,7 +9,7 @@ import uuid
 from helpers import assert_problem, bearer
 from identity_helpers import client_from
 
-from tongban.core.sessions import COOKIE
+COOKIE = "tongban_session"
 
 PASSWORD = "correct-horse-battery"
 
