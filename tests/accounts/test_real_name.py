@@ -192,3 +192,13 @@ def test_demo_accounts_are_bound(client):
     for username, bundle in (("310115199306151236", "enterprise-setup"), ("91310115MA1FL0001N", "road-excavation")):
         response = client.get("/api/v1/applications/forms", params={"bundle": bundle}, headers=bearer(client, username))
         assert response.status_code == 200, response.text
+
+
+def test_codes_for_one_id_number_are_limited_whatever_the_address(client, app):
+    settings = client.app.state.settings
+    number, name, phone = person_in_registry(client)
+    for _ in range(settings.sms_codes_per_hour + 2):
+        sent = client_from(app).post("/api/v1/accounts/citizens/recovery",
+                                     json={"resident_id": number, "name": name, "password": "a-new-password-2"})
+        assert sent.status_code == 202  # the same answer: nothing to learn from it
+    assert len(messages_to(settings, phone)) == settings.sms_codes_per_hour

@@ -136,12 +136,9 @@ def register_citizen(request: Request, body: CitizenRegister, db: DbSession,
     applied for in it until the code sent to the registry's phone is entered
     (``POST /accounts/citizens/verification``). The answer is the same whether the name matches."""
     settings = request.app.state.settings
-    service.rate_limit_identity(db, settings, client_address(request))
-    user = service.register_citizen(db, settings, resident_id=body.resident_id,
-                                    display_name=body.name, password=body.password, phone=body.phone)
-    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_citizen", object_type="user", object_id=str(user.id))
-    service.request_code(db, settings, sender_for(settings), resident_id=body.resident_id, name=body.name,
-                         purpose="register", user=user)
+    user = service.start_citizen_registration(db, settings, sender_for(settings), resident_id=body.resident_id,
+                                              name=body.name, password=body.password, phone=body.phone,
+                                              address=client_address(request))
     db.commit()
     return _account_read(user, CODE_SENT.format(minutes=settings.sms_code_minutes))
 
@@ -167,9 +164,8 @@ def recover_citizen(request: Request, body: CodeRequest, db: DbSession,
     """For a forgotten password, and for a person whose ID number someone else registered:
     entering the code sets the new password, binds the account, and ends every other session."""
     settings = request.app.state.settings
-    service.rate_limit_identity(db, settings, client_address(request))
-    service.request_code(db, settings, sender_for(settings), resident_id=body.resident_id, name=body.name,
-                         purpose="recover", new_password=body.password)
+    service.start_recovery(db, settings, sender_for(settings), resident_id=body.resident_id, name=body.name,
+                           password=body.password, address=client_address(request))
     db.commit()
     return CodeSent(message=CODE_SENT.format(minutes=settings.sms_code_minutes))
 
@@ -177,10 +173,8 @@ def recover_citizen(request: Request, body: CodeRequest, db: DbSession,
 @router.post("/accounts/citizens/verification", response_model=AccountRead, summary="输入短信验证码完成实名核验")
 def confirm_citizen(request: Request, body: CodeConfirm, db: DbSession,
                     _: Annotated[Principal | None, require(Permission.PUBLIC)]):
-    settings = request.app.state.settings
-    service.rate_limit_identity(db, settings, client_address(request))
-    db.commit()  # the attempt counts even when the code is wrong
-    user = service.confirm_code(db, settings, resident_id=body.resident_id, code=body.code)
+    user = service.confirm(db, request.app.state.settings, resident_id=body.resident_id, code=body.code,
+                           address=client_address(request))
     db.commit()
     return _account_read(user, "实名核验已完成")
 
@@ -188,13 +182,8 @@ def confirm_citizen(request: Request, body: CodeConfirm, db: DbSession,
 @router.post("/accounts/me/verification-code", response_model=CodeSent, status_code=202, summary="重新发送实名核验验证码")
 def resend_code(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
     settings = request.app.state.settings
-    user = service.user_of(db, principal)
-    if user.resident_id is None:
-        raise Problem("validation-error", "只有个人账户以短信验证码核验；企业账户由法定代表人绑定")
-    service.rate_limit_identity(db, settings, client_address(request))
-    if user.verified_at is None:
-        service.request_code(db, settings, sender_for(settings), resident_id=user.resident_id,
-                             name=user.display_name, purpose="register", user=user)
+    service.resend_code(db, settings, sender_for(settings), user=service.user_of(db, principal),
+                        address=client_address(request))
     db.commit()
     return CodeSent(message=CODE_SENT.format(minutes=settings.sms_code_minutes))
 
@@ -230,11 +219,7 @@ def logout(db: DbSession, principal: Annotated[Principal, require(Permission.SEL
 
 @router.post("/users/{user_id}/sessions/revoke", response_model=SessionsEnded, summary="结束某账户的全部会话和令牌")
 def revoke_sessions(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
-    user = service.get_user(db, user_id)
-    if user.department is not None:
-        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action="users.revoke_sessions")
-    service.end_sessions(db, user)
-    audit.record(db, actor=principal, action="users.revoke_sessions", object_type="user", object_id=str(user.id))
+    user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     return SessionsEnded(user_id=user.id, message=f"已结束「{user.display_name}」的全部会话和令牌")
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
-from tongban.core.auth import Principal, ensure_department, require
+from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
@@ -142,15 +142,8 @@ def register(request: Request, db: DbSession, _: Annotated[Principal | None, req
         number, who = _resident_id(resident_id), name.strip()
         if not who:
             raise Problem("validation-error", "请填写姓名")
-        service.rate_limit_identity(db, settings, client_address(request))
-        if service.get_by_username(db, number) is not None:
-            raise Problem("conflict", "该身份证号已有账户。如果不是您本人注册的，或忘记了密码，请使用「找回账户」。")
-        user = service.register_citizen(db, settings, resident_id=number, display_name=who,
-                                        password=_new_password(password))
-        audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_citizen", object_type="user",
-                     object_id=str(user.id))
-        service.request_code(db, settings, sender_for(settings), resident_id=number, name=who, purpose="register",
-                             user=user)
+        service.start_citizen_registration(db, settings, sender_for(settings), resident_id=number, name=who,
+                                           password=_new_password(password), address=client_address(request))
         db.commit()
         flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
         return RedirectResponse(f"/verify?resident_id={number}", status_code=303)
@@ -171,10 +164,8 @@ def verify(request: Request, db: DbSession, principal: Annotated[Principal | Non
     settings = request.app.state.settings
 
     def work():
-        number = _resident_id(resident_id)
-        service.rate_limit_identity(db, settings, client_address(request))
-        db.commit()  # the attempt counts even when the code is wrong
-        user = service.confirm_code(db, settings, resident_id=number, code=code.strip())
+        user = service.confirm(db, settings, resident_id=_resident_id(resident_id), code=code.strip(),
+                               address=client_address(request))
         db.commit()
         flash(request, "实名核验已完成。")
         if principal is not None and principal.actor_id == str(user.id):
@@ -198,10 +189,8 @@ def recover(request: Request, db: DbSession, _: Annotated[Principal | None, requ
 
     def work():
         number = _resident_id(resident_id)
-        new = _new_password(password)
-        service.rate_limit_identity(db, settings, client_address(request))
-        service.request_code(db, settings, sender_for(settings), resident_id=number, name=name.strip(),
-                             purpose="recover", new_password=new)
+        service.start_recovery(db, settings, sender_for(settings), resident_id=number, name=name.strip(),
+                               password=_new_password(password), address=client_address(request))
         db.commit()
         flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
         return RedirectResponse(f"/verify?resident_id={number}", status_code=303)
@@ -217,9 +206,7 @@ def resend_code(request: Request, db: DbSession, principal: Annotated[Principal,
     user = service.user_of(db, principal)
     if user.resident_id is None or user.verified_at is not None:
         return RedirectResponse("/me", status_code=303)
-    service.rate_limit_identity(db, settings, client_address(request))
-    service.request_code(db, settings, sender_for(settings), resident_id=user.resident_id, name=user.display_name,
-                         purpose="register", user=user)
+    service.resend_code(db, settings, sender_for(settings), user=user, address=client_address(request))
     db.commit()
     flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
     return RedirectResponse(f"/verify?resident_id={user.resident_id}", status_code=303)
@@ -282,11 +269,7 @@ def revoke_sessions(request: Request, user_id: int, db: DbSession,
                     principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
                     csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    user = service.get_user(db, user_id)
-    if user.department is not None:
-        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action="users.revoke_sessions")
-    service.end_sessions(db, user)
-    audit.record(db, actor=principal, action="users.revoke_sessions", object_type="user", object_id=str(user.id))
+    user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     flash(request, f"已结束「{user.display_name}」的全部会话和访问令牌")
     target = f"/staff/departments/{user.department.code}" if user.department else "/staff"

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
 from tongban.core import audit, sessions, throttle
-from tongban.core.auth import Principal, principal_for
+from tongban.core.auth import Principal, ensure_department, principal_for
 from tongban.core.config import Settings
 from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
 from tongban.core.errors import Problem
-from tongban.core.permissions import STAFF_ROLES, Role
+from tongban.core.permissions import STAFF_ROLES, Permission, Role
 from tongban.core.security import (
     burn_password_check, hash_password, new_client_secret, new_one_time_code, verify_password,
 )
@@ -362,6 +362,13 @@ def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident
                  details={"reason": None if matched else "no_match"})
     if not matched:
         return
+    # Per ID number too: a stranger who knows the name cannot flood the owner's phone (or keep
+    # voiding the owner's codes) from many addresses. The answer stays the same.
+    try:
+        throttle.check(db, [f"sms:{resident_id}"])
+    except Problem:
+        return
+    throttle.fail(db, f"sms:{resident_id}", limit=settings.sms_codes_per_hour, window_minutes=60, lock_minutes=60)
     now = utcnow()
     # Only the latest code counts: asking again voids the earlier ones.
     db.execute(update(IdentityClaim).where(IdentityClaim.resident_id == resident_id, IdentityClaim.used_at.is_(None))
@@ -457,3 +464,50 @@ def mark_verified(db: Session, user: User) -> None:
     """For the demo accounts, which match the registries by construction."""
     user.verified_at = user.verified_at or utcnow()
     db.flush()
+
+
+# ------------------------------------------------------------------ the flows the API and the pages share
+
+def start_citizen_registration(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str,
+                               password: str, address: str, phone: str | None = None) -> User:
+    """An unbound citizen account, and the code to the registry's phone if the name matches."""
+    rate_limit_identity(db, settings, address)
+    if get_by_username(db, resident_id) is not None:
+        raise Problem("conflict", f"账户 {resident_id} 已存在。如果不是您本人注册的，或忘记了密码，请使用「找回账户」。")
+    user = register_citizen(db, settings, resident_id=resident_id, display_name=name, password=password, phone=phone)
+    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_citizen", object_type="user", object_id=str(user.id))
+    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="register", user=user)
+    return user
+
+
+def start_recovery(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str,
+                   password: str, address: str) -> None:
+    """找回账户 / 重置密码: the code to the registry's phone; the new password waits for it."""
+    rate_limit_identity(db, settings, address)
+    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="recover", new_password=password)
+
+
+def confirm(db: Session, settings: Settings, *, resident_id: str, code: str, address: str) -> User:
+    rate_limit_identity(db, settings, address)
+    db.commit()  # the attempt counts even when the code is wrong
+    return confirm_code(db, settings, resident_id=resident_id, code=code)
+
+
+def resend_code(db: Session, settings: Settings, sender: SmsSender, *, user: User, address: str) -> None:
+    """A new code for the signed-in holder of an unbound citizen account (nothing if bound)."""
+    if user.resident_id is None:
+        raise Problem("validation-error", "只有个人账户以短信验证码核验；企业账户由法定代表人绑定")
+    rate_limit_identity(db, settings, address)
+    if user.verified_at is None:
+        request_code(db, settings, sender, resident_id=user.resident_id, name=user.display_name, purpose="register",
+                     user=user)
+
+
+def revoke_sessions(db: Session, principal: Principal, *, user_id: int) -> User:
+    """An administrator ends every session and token of an account (within their scope)."""
+    user = get_user(db, user_id)
+    if user.department is not None:
+        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action="users.revoke_sessions")
+    end_sessions(db, user)
+    audit.record(db, actor=principal, action="users.revoke_sessions", object_type="user", object_id=str(user.id))
+    return user

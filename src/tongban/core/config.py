@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     sms_sender: str = "file"  # file: appended to <data_dir>/sms-outbox.jsonl (development, tests)
     sms_code_minutes: int = Field(default=10, ge=1, le=60)  # a one-time code's life
     sms_code_attempts: int = Field(default=5, ge=1, le=10)  # wrong tries before a code is void
+    sms_codes_per_hour: int = Field(default=5, ge=1, le=60)  # codes sent for one ID number
     # argon2-cffi profile name; tests use CHEAPEST so hundreds of sign-ins stay fast.
     argon2_profile: str = "RFC_9106_LOW_MEMORY"
     log_level: str = "INFO"

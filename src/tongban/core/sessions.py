@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
-from sqlalchemy import ForeignKey, Integer, String, Text, delete, select
+from sqlalchemy import ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
