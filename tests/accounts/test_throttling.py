@@ -98,4 +98,4 @@ def test_every_attempt_is_audited(client, app, db):
                                                            AuditEvent.object_id == user_id)).all()
     db.rollback()
     assert outcomes.count("failed") == settings.login_max_failures
-    assert outcomes.count("refused") == 1 and outcomes.count("success") == 1
+    assert outcomes.count("denied") == 1 and outcomes.count("success") == 1

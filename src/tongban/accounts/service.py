@@ -125,7 +125,7 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     keys = _sign_in_keys("sign-in", str(user.id) if user else name[:64], address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-        object_id=str(user.id) if user else username[:64], outcome="refused",
+        object_id=str(user.id) if user else username[:64], outcome="denied",
         details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
@@ -156,7 +156,7 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
     keys = _sign_in_keys("client", client_id[:64], address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
-        object_id=client_id[:64], outcome="refused", details={"reason": "throttled", "address": address}))
+        object_id=client_id[:64], outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
         _count_failure(db, settings, keys, known=False)
@@ -392,7 +392,7 @@ def confirm_code(db: Session, settings: Settings, *, resident_id: str, code: str
     now = utcnow()
     claim = db.scalar(select(IdentityClaim).where(IdentityClaim.resident_id == resident_id,
                                                   IdentityClaim.used_at.is_(None))
-                      .order_by(IdentityClaim.id.desc()).limit(1))
+                      .order_by(IdentityClaim.id.desc()).limit(1).with_for_update())  # one use, even at once
     if claim is None or claim.expires_at <= now or claim.attempts >= settings.sms_code_attempts:
         raise Problem("code-invalid", _CODE_REFUSED)
     if not hmac.compare_digest(claim.code_hash, _code_hash(settings, resident_id, code.strip())):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.database import Base, UTCDateTime, insert_for, utcnow
 from tongban.core.errors import Problem
 
 
@@ -33,8 +33,8 @@ def client_address(request) -> str:
     return (request.client.host if request.client else None) or "unknown"
 
 
-def _row(db: Session, key: str) -> Throttle | None:
-    return db.get(Throttle, key[:200])
+def _row(db: Session, key: str, *, lock: bool = False) -> Throttle | None:
+    return db.get(Throttle, key[:200], with_for_update=lock or None)
 
 
 def check(db: Session, keys: Iterable[str], *, slug: str = "too-many-attempts",
@@ -54,10 +54,11 @@ def fail(db: Session, key: str, *, limit: int, window_minutes: int, lock_minutes
     locks the key, for ``lock_minutes`` doubling with every further one (at most a day); a key
     quiet for ``window_minutes`` (and not locked) starts again from nothing."""
     now = utcnow()
-    row = _row(db, key)
+    row = _row(db, key, lock=True)  # concurrent failures each count (PostgreSQL; SQLite writes one at a time)
     if row is None:
-        row = Throttle(key=key[:200], count=0, last_at=now)
-        db.add(row)
+        # Two first failures at once: one makes the row, neither fails.
+        db.execute(insert_for(db, Throttle).values(key=key[:200], count=0, last_at=now).on_conflict_do_nothing())
+        row = db.get(Throttle, key[:200], with_for_update=True, populate_existing=True)
     elif row.last_at + timedelta(minutes=window_minutes) <= now and (row.locked_until is None or row.locked_until <= now):
         row.count = 0
     row.count += 1
