@@ -139,8 +139,12 @@ class ServerSessionMiddleware:
                 now = utcnow()
                 if token is None:
                     token = secrets.token_urlsafe(32)
-                    db.add(WebSession(id=_digest(token), user_id=_user_id(data), data=json.dumps(data),
-                                      created_at=now, expires_at=now + timedelta(seconds=self.max_age)))
+                    user_id = _user_id(data)
+                    # A visitor's session (a form's CSRF token) lives an hour: rows made by callers
+                    # that never come back do not pile up.
+                    life = self.max_age if user_id is not None else min(self.max_age, 3600)
+                    db.add(WebSession(id=_digest(token), user_id=user_id, data=json.dumps(data),
+                                      created_at=now, expires_at=now + timedelta(seconds=life)))
                 else:
                     row = db.get(WebSession, _digest(token))
                     if row is None:  # ended meanwhile (signed out elsewhere, revoked): stays ended
