@@ -202,3 +202,68 @@ def test_codes_for_one_id_number_are_limited_whatever_the_address(client, app):
                                      json={"resident_id": number, "name": name, "password": "a-new-password-2"})
         assert sent.status_code == 202  # the same answer: nothing to learn from it
     assert len(messages_to(settings, phone)) == settings.sms_codes_per_hour
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _sign_in(web, username, password):
+    page = web.get("/login")
+    response = web.post("/login", data={"username": username, "password": password, "csrf_token": _csrf(page.text)},
+                        follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def test_the_pages_register_verify_recover_and_bind(client, app):
+    settings = client.app.state.settings
+    number, name, phone = person_in_registry(client)
+    web = client_from(app)
+    page = web.get("/register")
+    assert page.status_code == 200 and "实名核验" in page.text
+    sent = web.post("/register", data={"resident_id": number, "name": name, "password": PASSWORD,
+                                        "csrf_token": _csrf(page.text)}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == f"/verify?resident_id={number}"
+    verify = web.get(sent.headers["location"])
+    assert "验证码已发送" in verify.text
+    wrong = web.post("/verify", data={"resident_id": number, "code": "12345x", "csrf_token": _csrf(verify.text)})
+    assert wrong.status_code == 422 and "验证码错误或已失效" in wrong.text
+    done = web.post("/verify", data={"resident_id": number, "code": code_sent_to(settings, phone),
+                                      "csrf_token": _csrf(verify.text)}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    # Taken already: the page sends the person to 找回账户.
+    again = web.get("/register")
+    taken = web.post("/register", data={"resident_id": number, "name": name, "password": PASSWORD,
+                                         "csrf_token": _csrf(again.text)})
+    assert taken.status_code == 409 and "找回账户" in taken.text
+    recover = web.get("/recover")
+    assert web.post("/recover", data={"resident_id": number, "name": name, "password": "a-new-password-3",
+                                       "csrf_token": _csrf(recover.text)}, follow_redirects=False).status_code == 303
+    verify = web.get(f"/verify?resident_id={number}")
+    web.post("/verify", data={"resident_id": number, "code": code_sent_to(settings, phone), "csrf_token": _csrf(verify.text)})
+    _sign_in(web, number, "a-new-password-3")
+    me = web.get("/me")
+    assert "已核验" in me.text and "绑定企业账户" in me.text and "修改密码" in me.text
+    code = entity_in_registry(client, representative=number)
+    bind_page = web.get("/me/enterprise")
+    bound = web.post("/me/enterprise", data={"credit_code": code, "password": "company-password-2",
+                                              "csrf_token": _csrf(bind_page.text)}, follow_redirects=False)
+    assert bound.status_code == 303, bound.text
+    assert "已绑定" in web.get("/me").text
+    assert client_from(app).get("/api/v1/auth/me", headers=bearer(client_from(app), code, "company-password-2")).json()[
+        "kind"] == "enterprise"
+
+
+def test_an_unverified_citizen_is_offered_a_new_code_on_the_account_page(client, app):
+    settings = client.app.state.settings
+    number, name, phone = person_in_registry(client)
+    web = client_from(app)
+    _register(web, number, name)
+    _sign_in(web, number, PASSWORD)
+    me = web.get("/me")
+    assert "未核验" in me.text
+    resent = web.post("/me/verification-code", data={"csrf_token": _csrf(me.text)}, follow_redirects=False)
+    assert resent.status_code == 303 and len(messages_to(settings, phone)) == 2
+    assert web.get("/apply/enterprise-setup").status_code == 403
