@@ -16,9 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
+    # Plain ALTER TABLE ... ADD COLUMN on both engines: the table is never copied, so the rows that
+    # refer to users (their roles, with ON DELETE CASCADE) are never touched.
+    op.add_column('users', sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
     op.create_table('identity_claims',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
@@ -61,6 +62,5 @@ def downgrade() -> None:
     op.drop_table('web_sessions')
     op.drop_index(op.f('ix_identity_claims_resident_id'), table_name='identity_claims')
     op.drop_table('identity_claims')
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('credential_generation')
-        batch.drop_column('verified_at')
+    op.drop_column('users', 'credential_generation')  # SQLite 3.35+ drops a column in place
+    op.drop_column('users', 'verified_at')
