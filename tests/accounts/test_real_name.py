@@ -35,6 +35,7 @@ def test_an_unverified_account_reads_no_registry_record_and_applies_for_nothing(
     number, name, phone = person_in_registry(client)
     assert _register(anon, number, "冒名者").status_code == 201  # any name: the account exists, unbound
     squatter = bearer(anon, number, PASSWORD)
+    assert anon.get("/api/v1/auth/me", headers=squatter).json()["verified"] is False
     form = anon.get("/api/v1/applications/forms", params={"bundle": "enterprise-setup"}, headers=squatter)
     body = assert_problem(form, 403, "identity-not-verified")
     assert phone not in form.text and name not in form.text and "实名核验" in body["detail"]
@@ -59,8 +60,9 @@ def test_registration_with_the_registry_name_binds_after_the_code(client, anon, 
     confirmed = _confirm(anon, number, code)
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["verified"] is True
-    form = anon.get("/api/v1/applications/forms", params={"bundle": "enterprise-setup"},
-                    headers=bearer(anon, number, PASSWORD)).json()
+    owner = bearer(anon, number, PASSWORD)
+    assert anon.get("/api/v1/auth/me", headers=owner).json()["verified"] is True
+    form = anon.get("/api/v1/applications/forms", params={"bundle": "enterprise-setup"}, headers=owner).json()
     values = {f["key"]: f["value"] for f in form["fields"]}
     assert values["applicant_name"] == name and values["phone"] == phone
     assert_problem(_confirm(anon, number, code), 422, "code-invalid")  # single use

@@ -78,8 +78,10 @@ def token(
 
 
 @router.get("/auth/me", response_model=Me, summary="当前账户")
-def me(principal: Annotated[Principal, require(Permission.SELF_READ)]):
+def me(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    identity = service.applicant_identity(db, principal)
     return Me(
+        verified=identity.verified if identity is not None and (identity.resident_id or identity.credit_code) else None,
         actor_type=principal.actor_type, id=principal.actor_id, name=principal.actor_name, kind=principal.kind,
         department_code=principal.department_code, department_name=principal.department_name,
         roles=list(principal.roles), role_labels=principal.role_labels,

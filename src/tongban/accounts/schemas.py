@@ -27,6 +27,7 @@ class Me(BaseModel):
     roles: list[str]
     role_labels: list[str]
     permissions: dict[str, str]
+    verified: bool | None = Field(default=None, description="个人、企业账户：是否已完成实名核验；其他账户为空")
 
 
 class StaffCreate(BaseModel):
