@@ -61,8 +61,11 @@ def login(
     except Problem as problem:
         if problem.status >= 500:
             raise
-        return render(request, "login.html", status_code=problem.status, principal=None, next=_safe_next(next) or "",
-                      error=problem.detail, username=username)
+        response = render(request, "login.html", status_code=problem.status, principal=None,
+                          next=_safe_next(next) or "", error=problem.detail, username=username)
+        if "Retry-After" in problem.headers:  # a throttled address is told when to come back
+            response.headers["Retry-After"] = problem.headers["Retry-After"]
+        return response
     db.commit()
     sign_in_session(request, user)
     default = "/staff" if user.kind == "staff" else "/me"
@@ -122,7 +125,7 @@ def _form_page(request: Request, template: str, form: dict, work, **context):
         if problem.status >= 500:
             raise
         response = render(request, template, status_code=problem.status, error=problem.detail, form=form, **context)
-        if problem.headers and "Retry-After" in problem.headers:
+        if "Retry-After" in problem.headers:
             response.headers["Retry-After"] = problem.headers["Retry-After"]
         return response
 
