@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from starlette.middleware.sessions import SessionMiddleware
 
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
@@ -26,6 +25,7 @@ from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.periodic import Periodic
+from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render
 from tongban.exchange import api as exchange_api, subscriptions_api, usage_api
@@ -101,14 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.usage_log = UsageLog(app.state.sessionmaker)
     app.state.metrics = metrics
 
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie="tongban_session",
-        max_age=settings.session_max_age_minutes * 60,
-        same_site="lax",
-        https_only=settings.cookie_secure,
-    )
+    # Server-side sessions: the cookie is an opaque id; signing out deletes the row (core.sessions).
+    app.add_middleware(ServerSessionMiddleware, max_age_seconds=settings.session_max_age_minutes * 60,
+                       https_only=settings.cookie_secure)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024,
                        upload_limit=settings.import_max_upload_mb * 1024 * 1024)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -155,11 +155,13 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
         accounts.register_citizen(db, settings, resident_id=check_resident_id(CITIZEN.username), display_name=CITIZEN.name,
                                   password=DEMO_PASSWORD)
         created += 1
+    accounts.mark_verified(db, accounts.get_by_username(db, CITIZEN.username))  # it matches the registry (_demo_applicants)
     listing.append((ROLE_LABELS[Role.CITIZEN], CITIZEN.username, DEMO_PASSWORD, f"{CITIZEN.name}（身份证号登录）"))
     if accounts.get_by_username(db, ENTERPRISE.username) is None:
         accounts.register_enterprise(db, settings, credit_code=check_credit_code(ENTERPRISE.username), display_name=ENTERPRISE.name,
                                      password=DEMO_PASSWORD)
         created += 1
+    accounts.mark_verified(db, accounts.get_by_username(db, ENTERPRISE.username))
     listing.append((ROLE_LABELS[Role.ENTERPRISE], ENTERPRISE.username, DEMO_PASSWORD, f"{ENTERPRISE.name}（信用代码登录）"))
     if db.scalar(select(ApiClient).where(ApiClient.client_id == CLIENT_ID)) is None:
         accounts.create_client(db, settings, name="公安分局人口管理系统", department=org.get_by_code(db, "PD-GA"),

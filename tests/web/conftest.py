@@ -31,7 +31,9 @@ def live_server(database) -> Iterator[str]:
     """``tongban serve`` in its own process, on the test database."""
     port = _free_port()
     env = {**os.environ, "TONGBAN_DATABASE_URL": database.settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
-           "TONGBAN_LOG_LEVEL": "WARNING"}
+           "TONGBAN_LOG_LEVEL": "WARNING",
+           # The file SMS sender writes under the data directory: tests read one-time codes there.
+           "TONGBAN_DATA_DIR": str(database.settings.data_dir)}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{database.engine_name}.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)], env=env,

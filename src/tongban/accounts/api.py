@@ -10,8 +10,8 @@ from fastapi import APIRouter, Form, Request
 from tongban.accounts import service
 from tongban.accounts.models import User
 from tongban.accounts.schemas import (
-    AccountRead, CitizenRegister, ClientCreate, ClientCreated, EnterpriseRegister, Me, StaffCreate, StaffRead,
-    TokenResponse,
+    AccountRead, CitizenRegister, ClientCreate, ClientCreated, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
+    EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
 )
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
@@ -19,6 +19,8 @@ from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.core.security import issue_token
+from tongban.core.sms import sender_for
+from tongban.core.throttle import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["账户与登录 accounts"])
 
@@ -56,25 +58,30 @@ def token(
             raise Problem("validation-error", "password 授权需要 username 和 password", error="invalid_request",
                           errors=[{"field": f"body.{k}", "code": "missing", "message": "缺少必填字段"}
                                   for k, v in (("username", username), ("password", password)) if not v])
-        user = service.authenticate_user(db, settings, username=username, password=password)
-        subject = f"user:{user.id}"
+        user = service.authenticate_user(db, settings, username=username, password=password,
+                                         address=client_address(request))
+        subject, generation = f"user:{user.id}", user.credential_generation
     elif grant_type == "client_credentials":
         client_id, client_secret = _basic_credentials(request) or (client_id, client_secret)
         if not client_id or not client_secret:
             raise Problem("invalid-client", "client_credentials 授权需要 client_id 和 client_secret", error="invalid_client")
-        client = service.authenticate_client(db, settings, client_id=client_id, client_secret=client_secret)
-        subject = f"client:{client.id}"
+        client = service.authenticate_client(db, settings, client_id=client_id, client_secret=client_secret,
+                                             address=client_address(request))
+        subject, generation = f"client:{client.id}", 0
     else:
         raise Problem("unsupported-grant-type", "grant_type 应为 password 或 client_credentials",
                       error="unsupported_grant_type")
-    issued = issue_token(subject=subject, secret_key=settings.secret_key, ttl_minutes=settings.token_ttl_minutes)
+    issued = issue_token(subject=subject, secret_key=settings.secret_key, ttl_minutes=settings.token_ttl_minutes,
+                         generation=generation)
     db.commit()
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, expires_at=issued.expires_at)
 
 
 @router.get("/auth/me", response_model=Me, summary="当前账户")
-def me(principal: Annotated[Principal, require(Permission.SELF_READ)]):
+def me(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    identity = service.applicant_identity(db, principal)
     return Me(
+        verified=identity.verified if identity is not None and (identity.resident_id or identity.credit_code) else None,
         actor_type=principal.actor_type, id=principal.actor_id, name=principal.actor_name, kind=principal.kind,
         department_code=principal.department_code, department_name=principal.department_name,
         roles=list(principal.roles), role_labels=principal.role_labels,
@@ -115,27 +122,108 @@ def department_staff(code: str, db: DbSession, principal: Annotated[Principal, r
     return [_staff_read(u) for u in users]
 
 
-def _registered(db, user: User, action: str) -> AccountRead:
-    audit.record(db, actor=audit.ANONYMOUS, action=action, object_type="user", object_id=str(user.id))
-    db.commit()
+CODE_SENT = ("如姓名与身份证号在人口库中一致，验证码已发送至人口库登记的手机，{minutes} 分钟内有效；"
+             "请在「实名核验」页输入验证码。")
+
+
+def _account_read(user: User, message: str | None = None) -> AccountRead:
     return AccountRead(id=user.id, kind=user.kind, username=user.username, display_name=user.display_name,
-                       created_at=user.created_at)
+                       created_at=user.created_at, verified=user.verified_at is not None, message=message)
 
 
-@router.post("/accounts/citizens", response_model=AccountRead, status_code=201, summary="自然人注册（身份证号）")
+@router.post("/accounts/citizens", response_model=AccountRead, status_code=201, summary="自然人注册（身份证号，随后短信实名核验）")
 def register_citizen(request: Request, body: CitizenRegister, db: DbSession,
                      _: Annotated[Principal | None, require(Permission.PUBLIC)]):
-    user = service.register_citizen(db, request.app.state.settings, resident_id=body.resident_id,
-                                    display_name=body.name, password=body.password, phone=body.phone)
-    return _registered(db, user, "accounts.register_citizen")
+    """The account exists at once but is not bound to the ID number: nothing is prefilled or
+    applied for in it until the code sent to the registry's phone is entered
+    (``POST /accounts/citizens/verification``). The answer is the same whether the name matches."""
+    settings = request.app.state.settings
+    user = service.start_citizen_registration(db, settings, sender_for(settings), resident_id=body.resident_id,
+                                              name=body.name, password=body.password, phone=body.phone,
+                                              address=client_address(request))
+    db.commit()
+    return _account_read(user, CODE_SENT.format(minutes=settings.sms_code_minutes))
 
 
-@router.post("/accounts/enterprises", response_model=AccountRead, status_code=201, summary="法人注册（统一社会信用代码）")
+@router.post("/accounts/enterprises", response_model=AccountRead, status_code=201, summary="法人注册（统一社会信用代码，随后由法定代表人绑定）")
 def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSession,
                         _: Annotated[Principal | None, require(Permission.PUBLIC)]):
-    user = service.register_enterprise(db, request.app.state.settings, credit_code=body.credit_code,
+    """Not bound until the legal representative, with a verified citizen account, binds it
+    (``POST /accounts/enterprises/binding``)."""
+    settings = request.app.state.settings
+    service.rate_limit_identity(db, settings, client_address(request))
+    user = service.register_enterprise(db, settings, credit_code=body.credit_code,
                                        display_name=body.name, password=body.password, phone=body.phone)
-    return _registered(db, user, "accounts.register_enterprise")
+    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_enterprise", object_type="user", object_id=str(user.id))
+    db.commit()
+    return _account_read(user, "账户尚未绑定：请法定代表人以已实名核验的个人账户登录，在「绑定企业」页完成绑定。")
+
+
+@router.post("/accounts/citizens/recovery", response_model=CodeSent, status_code=202,
+             summary="找回账户 / 重置密码（验证码发送至人口库登记的手机）")
+def recover_citizen(request: Request, body: CodeRequest, db: DbSession,
+                    _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    """For a forgotten password, and for a person whose ID number someone else registered:
+    entering the code sets the new password, binds the account, and ends every other session."""
+    settings = request.app.state.settings
+    service.start_recovery(db, settings, sender_for(settings), resident_id=body.resident_id, name=body.name,
+                           password=body.password, address=client_address(request))
+    db.commit()
+    return CodeSent(message=CODE_SENT.format(minutes=settings.sms_code_minutes))
+
+
+@router.post("/accounts/citizens/verification", response_model=AccountRead, summary="输入短信验证码完成实名核验")
+def confirm_citizen(request: Request, body: CodeConfirm, db: DbSession,
+                    _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    user = service.confirm(db, request.app.state.settings, resident_id=body.resident_id, code=body.code,
+                           address=client_address(request))
+    db.commit()
+    return _account_read(user, "实名核验已完成")
+
+
+@router.post("/accounts/me/verification-code", response_model=CodeSent, status_code=202, summary="重新发送实名核验验证码")
+def resend_code(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+    settings = request.app.state.settings
+    service.resend_code(db, settings, sender_for(settings), user=service.user_of(db, principal),
+                        address=client_address(request))
+    db.commit()
+    return CodeSent(message=CODE_SENT.format(minutes=settings.sms_code_minutes))
+
+
+@router.post("/accounts/enterprises/binding", response_model=AccountRead, summary="法定代表人绑定企业账户")
+def bind_enterprise(request: Request, body: EnterpriseBinding, db: DbSession,
+                    principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+    """The signed-in, verified citizen whom the legal-entity registry names as the legal
+    representative binds the enterprise's account and sets its password."""
+    citizen = service.user_of(db, principal)
+    enterprise = service.bind_enterprise(db, request.app.state.settings, citizen=citizen,
+                                         credit_code=body.credit_code, password=body.password)
+    db.commit()
+    return _account_read(enterprise, "企业账户已绑定，请用统一社会信用代码和新密码登录")
+
+
+@router.post("/auth/password", status_code=204, summary="修改密码（需当前密码；所有会话和令牌随即失效）")
+def change_password(request: Request, body: PasswordChange, db: DbSession,
+                    principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+    user = service.user_of(db, principal)
+    service.change_password(db, request.app.state.settings, user=user, current=body.current_password,
+                            new=body.new_password, address=client_address(request))
+    db.commit()
+
+
+@router.post("/auth/logout", status_code=204, summary="退出（本账户的所有会话和令牌随即失效）")
+def logout(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+    user = service.user_of(db, principal)
+    service.end_sessions(db, user)
+    audit.record(db, actor=principal, action="auth.sign_out", object_type="user", object_id=str(user.id))
+    db.commit()
+
+
+@router.post("/users/{user_id}/sessions/revoke", response_model=SessionsEnded, summary="结束某账户的全部会话和令牌")
+def revoke_sessions(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user = service.revoke_sessions(db, principal, user_id=user_id)
+    db.commit()
+    return SessionsEnded(user_id=user.id, message=f"已结束「{user.display_name}」的全部会话和令牌")
 
 
 @router.post("/clients", response_model=ClientCreated, status_code=201, summary="登记部门业务系统（OAuth2 客户端）")

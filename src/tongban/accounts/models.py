@@ -36,6 +36,12 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 实名核验: when the ID number (or, for an enterprise, its legal representative) was proven.
+    # Until then the account is the registrant's word only: nothing is prefilled or applied for.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves on sign-out everywhere, password change, reset, disabling, an admin's revocation:
+    # every session and bearer token carries the value it was issued under and dies with it.
+    credential_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     department: Mapped[Department | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -50,6 +56,25 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class IdentityClaim(Base):
+    """A pending proof of identity: a one-time code sent to the phone the population registry
+    holds for the ID number. Kept hashed; expires in minutes; single use; a few attempts."""
+
+    __tablename__ = "identity_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # register | recover
+    resident_id: Mapped[str] = mapped_column(String(18), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The new password of a recovery, set only once the code is proven (argon2 hash).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    code_hash: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiClient(Base):

@@ -1,10 +1,11 @@
-"""Sign-in and sign-out pages (session cookie, CSRF-protected forms)."""
+"""Sign-in and sign-out pages (server-side session, CSRF-protected forms); registration with
+实名核验, 找回账户 / password reset, password change, enterprise binding."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
@@ -12,8 +13,13 @@ from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
+from tongban.accounts.api import CODE_SENT
+from tongban.core import audit, sessions
+from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.core.security import csrf_matches, new_csrf_token
-from tongban.core.templating import render
+from tongban.core.sms import sender_for
+from tongban.core.templating import flash, render
+from tongban.core.throttle import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,29 +56,224 @@ def login(
     try:
         if not username or not password:
             raise Problem("invalid-credentials", "请输入用户名和密码")
-        user = service.authenticate_user(db, request.app.state.settings, username=username, password=password)
+        user = service.authenticate_user(db, request.app.state.settings, username=username, password=password,
+                                         address=client_address(request))
     except Problem as problem:
         if problem.status >= 500:
             raise
-        return render(request, "login.html", status_code=problem.status, principal=None, next=_safe_next(next) or "",
-                      error=problem.detail, username=username)
+        response = render(request, "login.html", status_code=problem.status, principal=None,
+                          next=_safe_next(next) or "", error=problem.detail, username=username)
+        if "Retry-After" in problem.headers:  # a throttled address is told when to come back
+            response.headers["Retry-After"] = problem.headers["Retry-After"]
+        return response
     db.commit()
-    # A fresh session on sign-in: nothing from before (fixation) survives.
-    request.session.clear()
-    request.session["subject"] = f"user:{user.id}"
-    request.session["csrf"] = new_csrf_token()
+    sign_in_session(request, user)
     default = "/staff" if user.kind == "staff" else "/me"
     return RedirectResponse(_safe_next(next) or default, status_code=303)
 
 
+def sign_in_session(request: Request, user) -> None:
+    """A fresh session (new id, new CSRF token) carrying the account's credential generation:
+    nothing from before (fixation) survives, and the session dies when the generation moves."""
+    request.session.clear()
+    sessions.rotate(request)
+    request.session["subject"] = f"user:{user.id}"
+    request.session["gen"] = user.credential_generation
+    request.session["csrf"] = new_csrf_token()
+
+
 @router.post("/logout", summary="退出")
-def logout(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+def logout(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
            csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
+    if principal is not None and principal.actor_type == "user":
+        # Signing out ends the account's sessions and tokens everywhere, not only this cookie.
+        service.end_sessions(db, service.user_of(db, principal))
+        audit.record(db, actor=principal, action="auth.sign_out", object_type="user", object_id=principal.actor_id)
+        db.commit()
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
 
 @router.get("/me", summary="我的账户")
-def my_account(request: Request, principal: Annotated[Principal, require(Permission.SELF_READ)]):
-    return render(request, "me.html", principal=principal)
+def my_account(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    account = service.user_of(db, principal) if principal.actor_type == "user" else None
+    return render(request, "me.html", principal=principal, account=account)
+
+
+# ------------------------------------------------------------------ registration, 实名核验, 找回账户
+
+def _resident_id(raw: str) -> str:
+    try:
+        return check_resident_id(raw.strip())
+    except InvalidNumber as error:
+        raise Problem("validation-error", f"身份证号：{error.message}") from None
+
+
+def _new_password(raw: str) -> str:
+    if not 10 <= len(raw) <= 128:
+        raise Problem("validation-error", "密码至少 10 个字符")
+    return raw
+
+
+def _form_page(request: Request, template: str, form: dict, work, **context):
+    """Run a form's work; a refusal shows the same form again with the reason, nothing changed."""
+    check_csrf(request, form.pop("csrf_token", ""))
+    try:
+        return work()
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        response = render(request, template, status_code=problem.status, error=problem.detail, form=form, **context)
+        if "Retry-After" in problem.headers:
+            response.headers["Retry-After"] = problem.headers["Retry-After"]
+        return response
+
+
+@router.get("/register", summary="个人注册")
+def register_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return render(request, "register.html", error=None, form={})
+
+
+@router.post("/register", summary="个人注册")
+def register(request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+             resident_id: Annotated[str, Form(max_length=32)] = "", name: Annotated[str, Form(max_length=100)] = "",
+             password: Annotated[str, Form(max_length=128)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    settings = request.app.state.settings
+
+    def work():
+        number, who = _resident_id(resident_id), name.strip()
+        if not who:
+            raise Problem("validation-error", "请填写姓名")
+        service.start_citizen_registration(db, settings, sender_for(settings), resident_id=number, name=who,
+                                           password=_new_password(password), address=client_address(request))
+        db.commit()
+        flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
+        return RedirectResponse(f"/verify?resident_id={number}", status_code=303)
+
+    return _form_page(request, "register.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work)
+
+
+@router.get("/verify", summary="实名核验（输入验证码）")
+def verify_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+                resident_id: Annotated[str, Query(max_length=32)] = ""):
+    return render(request, "verify.html", error=None, form={"resident_id": resident_id})
+
+
+@router.post("/verify", summary="实名核验（输入验证码）")
+def verify(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+           resident_id: Annotated[str, Form(max_length=32)] = "", code: Annotated[str, Form(max_length=12)] = "",
+           csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    settings = request.app.state.settings
+
+    def work():
+        user = service.confirm(db, settings, resident_id=_resident_id(resident_id), code=code.strip(),
+                               address=client_address(request))
+        db.commit()
+        flash(request, "实名核验已完成。")
+        if principal is not None and principal.actor_id == str(user.id):
+            sign_in_session(request, user)  # the generation may have moved (a recovery): stay signed in
+            return RedirectResponse("/me", status_code=303)
+        return RedirectResponse("/login", status_code=303)
+
+    return _form_page(request, "verify.html", {"resident_id": resident_id, "csrf_token": csrf_token}, work)
+
+
+@router.get("/recover", summary="找回账户 / 重置密码")
+def recover_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return render(request, "recover.html", error=None, form={})
+
+
+@router.post("/recover", summary="找回账户 / 重置密码")
+def recover(request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+            resident_id: Annotated[str, Form(max_length=32)] = "", name: Annotated[str, Form(max_length=100)] = "",
+            password: Annotated[str, Form(max_length=128)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    settings = request.app.state.settings
+
+    def work():
+        number = _resident_id(resident_id)
+        service.start_recovery(db, settings, sender_for(settings), resident_id=number, name=name.strip(),
+                               password=_new_password(password), address=client_address(request))
+        db.commit()
+        flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
+        return RedirectResponse(f"/verify?resident_id={number}", status_code=303)
+
+    return _form_page(request, "recover.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work)
+
+
+@router.post("/me/verification-code", summary="重新发送实名核验验证码")
+def resend_code(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+                csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    settings = request.app.state.settings
+    user = service.user_of(db, principal)
+    if user.resident_id is None or user.verified_at is not None:
+        return RedirectResponse("/me", status_code=303)
+    service.resend_code(db, settings, sender_for(settings), user=user, address=client_address(request))
+    db.commit()
+    flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
+    return RedirectResponse(f"/verify?resident_id={user.resident_id}", status_code=303)
+
+
+# ------------------------------------------------------------------ the signed-in area
+
+@router.get("/me/password", summary="修改密码")
+def password_page(request: Request, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+    return render(request, "password.html", principal=principal, error=None, form={})
+
+
+@router.post("/me/password", summary="修改密码")
+def change_password(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+                    current_password: Annotated[str, Form(max_length=128)] = "",
+                    new_password: Annotated[str, Form(max_length=128)] = "",
+                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    def work():
+        user = service.user_of(db, principal)
+        service.change_password(db, request.app.state.settings, user=user, current=current_password,
+                                new=_new_password(new_password), address=client_address(request))
+        db.commit()
+        sign_in_session(request, user)  # this browser stays signed in under the new generation; others end
+        flash(request, "密码已修改，其他设备上的登录和访问令牌均已失效。")
+        return RedirectResponse("/me", status_code=303)
+
+    return _form_page(request, "password.html", {"csrf_token": csrf_token}, work)
+
+
+@router.get("/me/enterprise", summary="绑定企业账户")
+def enterprise_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+    return render(request, "bind_enterprise.html", principal=principal, error=None, form={},
+                  account=service.user_of(db, principal))
+
+
+@router.post("/me/enterprise", summary="绑定企业账户")
+def bind_enterprise(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+                    credit_code: Annotated[str, Form(max_length=32)] = "",
+                    password: Annotated[str, Form(max_length=128)] = "",
+                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    citizen = service.user_of(db, principal)
+
+    def work():
+        try:
+            code = check_credit_code(credit_code.strip())
+        except InvalidNumber as error:
+            raise Problem("validation-error", f"统一社会信用代码：{error.message}") from None
+        enterprise = service.bind_enterprise(db, request.app.state.settings, citizen=citizen, credit_code=code,
+                                             password=_new_password(password))
+        db.commit()
+        flash(request, f"已绑定「{enterprise.display_name}」。请退出后用统一社会信用代码 {code} 和刚设置的密码登录企业账户。")
+        return RedirectResponse("/me", status_code=303)
+
+    return _form_page(request, "bind_enterprise.html", {"credit_code": credit_code, "csrf_token": csrf_token}, work,
+                      account=citizen)
+
+
+@router.post("/staff/users/{user_id}/sessions/revoke", summary="结束账户的全部会话")
+def revoke_sessions(request: Request, user_id: int, db: DbSession,
+                    principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user = service.revoke_sessions(db, principal, user_id=user_id)
+    db.commit()
+    flash(request, f"已结束「{user.display_name}」的全部会话和访问令牌")
+    target = f"/staff/departments/{user.department.code}" if user.department else "/staff"
+    return RedirectResponse(target, status_code=303)

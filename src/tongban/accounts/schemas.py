@@ -27,6 +27,7 @@ class Me(BaseModel):
     roles: list[str]
     role_labels: list[str]
     permissions: dict[str, str]
+    verified: bool | None = Field(default=None, description="个人、企业账户：是否已完成实名核验；其他账户为空")
 
 
 class StaffCreate(BaseModel):
@@ -75,6 +76,48 @@ class AccountRead(BaseModel):
     username: str
     display_name: str
     created_at: datetime
+    verified: bool = Field(description="是否已完成实名核验（个人：人口库姓名与短信验证码；企业：法定代表人绑定）")
+    message: str | None = None
+
+
+class CodeRequest(BaseModel):
+    """找回账户 / 重置密码: the code goes to the phone the population registry holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: ResidentId = Field(description="公民身份号码")
+    name: str = Field(min_length=1, max_length=100, description="姓名（与人口库一致）")
+    password: str = Password
+
+
+class CodeConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: ResidentId = Field(description="公民身份号码")
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$", description="短信验证码（6 位数字）")
+
+
+class CodeSent(BaseModel):
+    message: str
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Password
+
+
+class EnterpriseBinding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credit_code: CreditCode = Field(description="统一社会信用代码")
+    password: str = Password
+
+
+class SessionsEnded(BaseModel):
+    user_id: int
+    message: str
 
 
 class ClientCreate(BaseModel):

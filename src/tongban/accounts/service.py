@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from tongban.accounts.models import AccountKind, ApiClient, User, UserRole
-from tongban.core import audit
-from tongban.core.auth import Principal, principal_for
+from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
+from tongban.core import audit, sessions, throttle
+from tongban.core.auth import Principal, ensure_department, principal_for
 from tongban.core.config import Settings
 from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
 from tongban.core.errors import Problem
-from tongban.core.permissions import STAFF_ROLES, Role
-from tongban.core.security import burn_password_check, hash_password, new_client_secret, verify_password
+from tongban.core.permissions import STAFF_ROLES, Permission, Role
+from tongban.core.security import (
+    burn_password_check, hash_password, new_client_secret, new_one_time_code, verify_password,
+)
+from tongban.core.sms import SmsSender
 from tongban.org import service as org
 from tongban.org.models import Department
+from tongban.registry import service as registry
+from tongban.registry.schema import LEGAL_ENTITIES, PERSONS
 
 
 class _Department(NamedTuple):
@@ -34,7 +42,7 @@ _DEPARTMENT_COLUMNS = (Department.id, Department.code, Department.name, Departme
 # cost as much as the read. Each also reads the reference generation, which the request's work
 # would otherwise ask for in a statement of its own (``core.database.request_generation``).
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
-                                         *_DEPARTMENT_COLUMNS, GENERATION_COLUMN)
+                                         *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation)
                                   .outerjoin(UserRole, UserRole.user_id == User.id)
                                   .outerjoin(Department, Department.id == User.department_id)
                                   .where(User.id == bindparam("id")))
@@ -44,8 +52,12 @@ _CLIENT_PRINCIPAL = DriverStatement(select(ApiClient.client_id, ApiClient.name, 
                                     .where(ApiClient.id == bindparam("id")))
 
 
-def load_principal(db: Session, subject: str, *, via_session: bool = False) -> Principal | None:
-    """The principal of a token or session subject, or None if the account is gone or disabled.
+def load_principal(db: Session, subject: str, *, via_session: bool = False,
+                   generation: int | None = None) -> Principal | None:
+    """The principal of a token or session subject, or None if the account is gone or disabled,
+    or if ``generation`` (the one the token or session was issued under) is no longer the
+    account's: signed out, password changed, sessions revoked. None: not asked (the server's own
+    look-ups).
 
     Every request asks: columns, not ORM objects, in one round trip, run on the driver's cursor
     (SQLAlchemy's handling of a statement cost more CPU than the read)."""
@@ -54,7 +66,7 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False) -> P
         return None
     if kind == "user":
         rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id)})
-        if not rows or not rows[0][3]:
+        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation):
             return None
         user_id, display_name, user_kind = rows[0][:3]
         note_generation(db, rows[0][9])
@@ -77,64 +89,87 @@ def get_by_username(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
 
 
-def _check_lock(account, settings: Settings) -> None:
-    if account.locked_until is not None and account.locked_until > utcnow():
-        minutes = max(1, int((account.locked_until - utcnow()).total_seconds() // 60) + 1)
-        raise Problem("account-locked", f"登录失败次数过多，账户已临时锁定，请 {minutes} 分钟后再试",
-                      headers={"Retry-After": str(minutes * 60)})
+def _sign_in_keys(kind: str, account_key: str, address: str) -> tuple[str, str]:
+    """(this account from this address, this address over every account)."""
+    return f"{kind}:{account_key}@{address}", f"{kind}@{address}"
 
 
-def _register_failure(account, settings: Settings) -> None:
-    account.failed_logins += 1
-    if account.failed_logins >= settings.login_max_failures:
-        # Back-off doubles with each further failure after the threshold, capped at a day.
-        extra = account.failed_logins - settings.login_max_failures
-        minutes = min(settings.login_lock_minutes * (2**extra), 24 * 60)
-        account.locked_until = utcnow() + timedelta(minutes=minutes)
+def _throttled(db: Session, settings: Settings, keys: tuple[str, str], *, on_refusal) -> None:
+    try:
+        throttle.check(db, keys, slug="account-locked",
+                       detail="登录失败次数过多，来自您当前网络地址的登录已临时锁定，请 {minutes} 分钟后再试")
+    except Problem:
+        on_refusal()
+        db.commit()
+        raise
 
 
-def authenticate_user(db: Session, settings: Settings, *, username: str, password: str) -> User:
-    """The user, or a Problem; every attempt is audited, failures count toward the lock-out."""
+def _count_failure(db: Session, settings: Settings, keys: tuple[str, str], *, known: bool) -> int:
+    """Count a failure against the address (and the account from it); the account's count."""
+    count = 0
+    if known:
+        count = throttle.fail(db, keys[0], limit=settings.login_max_failures, window_minutes=24 * 60,
+                              lock_minutes=settings.login_lock_minutes).count
+    throttle.fail(db, keys[1], limit=settings.address_max_failures, window_minutes=settings.login_lock_minutes,
+                  lock_minutes=settings.login_lock_minutes)
+    return count
+
+
+def authenticate_user(db: Session, settings: Settings, *, username: str, password: str, address: str) -> User:
+    """The user, or a Problem; every attempt is audited. Failures are counted per (account,
+    client address) and per address: an attacker's address is slowed down (429), the owner
+    signing in from elsewhere is not locked out."""
     name = username.strip()
     # ID numbers and credit codes are stored upper-case ("x" check digit typed in lower case).
     user = get_by_username(db, name) or (get_by_username(db, name.upper()) if len(name) == 18 else None)
+    keys = _sign_in_keys("sign-in", str(user.id) if user else name[:64], address)
+    _throttled(db, settings, keys, on_refusal=lambda: audit.record(
+        db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
+        object_id=str(user.id) if user else username[:64], outcome="denied",
+        details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
+        _count_failure(db, settings, keys, known=False)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-                     object_id=username[:64], outcome="failed", details={"reason": "unknown_user"})
+                     object_id=username[:64], outcome="failed", details={"reason": "unknown_user", "address": address})
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
-    _check_lock(user, settings)
     if not verify_password(user.password_hash, password, profile=settings.argon2_profile):
-        _register_failure(user, settings)
+        failures = _count_failure(db, settings, keys, known=True)
         audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user",
                      object_id=str(user.id), outcome="failed",
-                     details={"reason": "wrong_password", "failed_logins": user.failed_logins})
+                     details={"reason": "wrong_password", "failed_logins": failures, "address": address})
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not user.is_active:
         raise Problem("account-disabled", "账户已停用，请联系管理员")
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.clear(db, keys[0])
     user.last_login_at = utcnow()
     audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id))
     return user
 
 
-def authenticate_client(db: Session, settings: Settings, *, client_id: str, client_secret: str) -> ApiClient:
+def authenticate_client(db: Session, settings: Settings, *, client_id: str, client_secret: str,
+                        address: str) -> ApiClient:
+    """A department system, throttled like people: per (client, address) and per address."""
     client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    keys = _sign_in_keys("client", client_id[:64], address)
+    _throttled(db, settings, keys, on_refusal=lambda: audit.record(
+        db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
+        object_id=client_id[:64], outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
-        raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
-    _check_lock(client, settings)
-    if not verify_password(client.secret_hash, client_secret, profile=settings.argon2_profile):
-        _register_failure(client, settings)
-        audit.record(db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
-                     object_id=client.client_id, outcome="failed", department_code=client.department.code)
+        _count_failure(db, settings, keys, known=False)
         db.commit()
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
-    client.failed_logins = 0
-    client.locked_until = None
+    if not verify_password(client.secret_hash, client_secret, profile=settings.argon2_profile):
+        _count_failure(db, settings, keys, known=True)
+        audit.record(db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
+                     object_id=client.client_id, outcome="failed", department_code=client.department.code,
+                     details={"address": address})
+        db.commit()
+        raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
+    throttle.clear(db, keys[0])
     client.last_used_at = utcnow()
     audit.record(db, actor=load_principal(db, f"client:{client.id}"), action="auth.client_credentials",
                  object_type="api_client", object_id=client.client_id)
@@ -215,3 +250,264 @@ def list_staff(db: Session, *, department: Department | None = None) -> list[Use
 
 def department_by_code(db: Session, code: str) -> Department:
     return org.get_by_code_or_404(db, code)
+
+
+# ------------------------------------------------------------------ sessions and credentials
+
+def end_sessions(db: Session, user: User) -> None:
+    """Every web session and bearer token of the account ends now: the generation they carry
+    is no longer the account's (``load_principal``), and the session rows go."""
+    user.credential_generation = (user.credential_generation or 0) + 1
+    db.flush()
+    sessions.end_all_for_user(db, user.id)
+
+
+def get_user(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise Problem("not-found", "没有该账户")
+    return user
+
+
+def user_of(db: Session, principal: Principal) -> User:
+    if principal.actor_type != "user" or not str(principal.actor_id).isdigit():
+        raise Problem("permission-denied", "只有个人、企业和工作人员账户有密码")
+    return get_user(db, int(principal.actor_id))
+
+
+def change_password(db: Session, settings: Settings, *, user: User, current: str, new: str, address: str) -> None:
+    """Needs the current password (counted like a sign-in); every session and token ends."""
+    keys = _sign_in_keys("sign-in", str(user.id), address)
+    _throttled(db, settings, keys, on_refusal=lambda: None)
+    if not verify_password(user.password_hash, current, profile=settings.argon2_profile):
+        _count_failure(db, settings, keys, known=True)
+        audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user",
+                     object_id=str(user.id), outcome="failed", details={"reason": "wrong_password"})
+        db.commit()
+        raise Problem("invalid-credentials", "当前密码错误")
+    if new == current:
+        raise Problem("validation-error", "新密码不能与当前密码相同",
+                      errors=[{"field": "body.new_password", "code": "unchanged", "message": "新密码不能与当前密码相同"}])
+    user.password_hash = hash_password(new, profile=settings.argon2_profile)
+    end_sessions(db, user)
+    audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user", object_id=str(user.id))
+
+
+# ------------------------------------------------------------------ 实名核验: real-name binding
+
+class ApplicantIdentity(NamedTuple):
+    """The signed-in applicant's identity, as the cases domain files applications under it."""
+
+    id: int
+    resident_id: str | None
+    credit_code: str | None
+    display_name: str
+    verified: bool
+
+
+_IDENTITY = select(User.id, User.resident_id, User.credit_code, User.display_name, User.verified_at).where(
+    User.id == bindparam("id"))
+
+
+def applicant_identity(db: Session, principal: Principal) -> ApplicantIdentity | None:
+    """The applicant account behind a principal (None for a department system)."""
+    if principal.actor_type != "user" or not str(principal.actor_id).isdigit():
+        return None
+    row = db.execute(_IDENTITY, {"id": int(principal.actor_id)}).first()
+    if row is None:
+        return None
+    return ApplicantIdentity(row.id, row.resident_id, row.credit_code, row.display_name, row.verified_at is not None)
+
+
+def ensure_verified(identity: ApplicantIdentity) -> None:
+    """Nothing is prefilled or applied for in an identity the account has not proven."""
+    if not identity.verified:
+        what = "身份证号" if identity.resident_id else "统一社会信用代码"
+        raise Problem("identity-not-verified",
+                      f"账户尚未完成实名核验，不能使用该{what}预填或申请。"
+                      "个人请在「我的账户」以人口库登记手机收到的验证码完成核验；企业请由已核验的法定代表人绑定。")
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    def norm(value: str | None) -> str:
+        return "".join(unicodedata.normalize("NFKC", value or "").split())
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
+
+
+def _code_hash(settings: Settings, resident_id: str, code: str) -> str:
+    # Keyed: a copy of the table alone cannot be tried against the million codes.
+    return hmac.new(settings.secret_key.encode(), f"{resident_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def rate_limit_identity(db: Session, settings: Settings, address: str) -> None:
+    """Registration, asking for a code and trying one: so many per client address and hour."""
+    key = f"identity@{address}"
+    throttle.check(db, [key], slug="too-many-attempts", detail="操作过于频繁，请 {minutes} 分钟后再试")
+    throttle.fail(db, key, limit=settings.identity_actions_per_hour, window_minutes=60, lock_minutes=60)
+
+
+def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str, purpose: str,
+                 user: User | None = None, new_password: str | None = None) -> None:
+    """Send a one-time code to the phone the population registry holds for the ID number, if the
+    name matches. The caller's answer is the same either way (no oracle for names or phones)."""
+    person = registry.current_row(db, PERSONS, resident_id)
+    phone = (person or {}).get("phone") or ""
+    matched = person is not None and _same_name(person.get("name"), name) and phone.startswith("1")
+    audit.record(db, actor=audit.ANONYMOUS, action=f"accounts.code_{purpose}", object_type="person",
+                 object_id=resident_id, outcome="success" if matched else "failed",
+                 details={"reason": None if matched else "no_match"})
+    if not matched:
+        return
+    # Per ID number too: a stranger who knows the name cannot flood the owner's phone (or keep
+    # voiding the owner's codes) from many addresses. The answer stays the same.
+    try:
+        throttle.check(db, [f"sms:{resident_id}"])
+    except Problem:
+        return
+    throttle.fail(db, f"sms:{resident_id}", limit=settings.sms_codes_per_hour, window_minutes=60, lock_minutes=60)
+    now = utcnow()
+    # Only the latest code counts: asking again voids the earlier ones.
+    db.execute(update(IdentityClaim).where(IdentityClaim.resident_id == resident_id, IdentityClaim.used_at.is_(None))
+               .values(used_at=now))
+    code = new_one_time_code()
+    db.add(IdentityClaim(purpose=purpose, resident_id=resident_id, user_id=user.id if user else None,
+                         password_hash=hash_password(new_password, profile=settings.argon2_profile) if new_password else None,
+                         code_hash=_code_hash(settings, resident_id, code), attempts=0, created_at=now,
+                         expires_at=now + timedelta(minutes=settings.sms_code_minutes)))
+    db.flush()
+    sender.send(phone, f"【通办】您的实名核验验证码为 {code}，{settings.sms_code_minutes} 分钟内有效。"
+                       "如非本人操作，请勿将验证码告知他人。")
+
+
+_CODE_REFUSED = "验证码错误或已失效，请重新获取"
+
+
+def confirm_code(db: Session, settings: Settings, *, resident_id: str, code: str) -> User:
+    """Prove the ID number with its code: the account is bound to it (and, on recovery, gets the
+    new password). Whoever held an unproven account on the number loses it, sessions and all."""
+    now = utcnow()
+    claim = db.scalar(select(IdentityClaim).where(IdentityClaim.resident_id == resident_id,
+                                                  IdentityClaim.used_at.is_(None))
+                      .order_by(IdentityClaim.id.desc()).limit(1).with_for_update())  # one use, even at once
+    if claim is None or claim.expires_at <= now or claim.attempts >= settings.sms_code_attempts:
+        raise Problem("code-invalid", _CODE_REFUSED)
+    if not hmac.compare_digest(claim.code_hash, _code_hash(settings, resident_id, code.strip())):
+        claim.attempts += 1
+        if claim.attempts >= settings.sms_code_attempts:
+            claim.used_at = now  # void: a new code must be asked for
+        audit.record(db, actor=audit.ANONYMOUS, action="accounts.code_confirm", object_type="person",
+                     object_id=resident_id, outcome="failed", details={"attempts": claim.attempts})
+        db.commit()
+        raise Problem("code-invalid", _CODE_REFUSED)
+    claim.used_at = now
+    person = registry.current_row(db, PERSONS, resident_id) or {}
+    user = get_by_username(db, resident_id)
+    if user is None:  # recovery of a number nobody registered yet: the account is made now
+        if claim.password_hash is None:
+            raise Problem("code-invalid", _CODE_REFUSED)
+        user = User(kind=AccountKind.CITIZEN.value, username=resident_id, display_name=person.get("name") or resident_id,
+                    password_hash=claim.password_hash, resident_id=resident_id,
+                    role_rows=[UserRole(role=Role.CITIZEN.value)], credential_generation=0)
+        db.add(user)
+        db.flush()
+    else:
+        if claim.purpose == "register" and claim.user_id != user.id:
+            raise Problem("code-invalid", _CODE_REFUSED)  # the account changed hands since the code was sent
+        taken_over = user.verified_at is None and claim.purpose != "register"
+        if claim.password_hash is not None:
+            user.password_hash = claim.password_hash
+        if claim.purpose != "register":
+            end_sessions(db, user)  # a recovery: whoever held the account (or its old password) is out
+        if taken_over:
+            audit.record(db, actor=audit.ANONYMOUS, action="accounts.reclaimed", object_type="user",
+                         object_id=str(user.id), details={"previous_name": user.display_name})
+    user.display_name = person.get("name") or user.display_name
+    user.phone = person.get("phone")
+    user.verified_at = now
+    audit.record(db, actor=_actor_of(user), action=f"accounts.verified_{claim.purpose}", object_type="user",
+                 object_id=str(user.id))
+    return user
+
+
+def bind_enterprise(db: Session, settings: Settings, *, citizen: User, credit_code: str, password: str) -> User:
+    """A verified citizen who is the legal representative the legal-entity registry names binds
+    the enterprise's account (made now, or taken from whoever registered it unproven) and sets
+    its password. Every earlier session of that account ends."""
+    if citizen.kind != AccountKind.CITIZEN.value or citizen.verified_at is None or not citizen.resident_id:
+        raise Problem("identity-not-verified", "请先以本人身份证号完成实名核验，再绑定企业账户")
+    entity = registry.current_row(db, LEGAL_ENTITIES, credit_code)
+    if entity is None or entity.get("legal_representative_id") != citizen.resident_id:
+        raise Problem("not-legal-representative", "法人库登记的法定代表人不是您，不能绑定该企业")
+    user = get_by_username(db, credit_code)
+    if user is None:
+        user = User(kind=AccountKind.ENTERPRISE.value, username=credit_code, display_name=entity.get("name") or credit_code,
+                    password_hash=hash_password(password, profile=settings.argon2_profile), credit_code=credit_code,
+                    role_rows=[UserRole(role=Role.ENTERPRISE.value)], credential_generation=0)
+        db.add(user)
+        db.flush()
+    else:
+        user.password_hash = hash_password(password, profile=settings.argon2_profile)
+        end_sessions(db, user)
+    user.display_name = entity.get("name") or user.display_name
+    user.phone = entity.get("phone")
+    user.verified_at = utcnow()
+    audit.record(db, actor=_actor_of(citizen), action="accounts.bind_enterprise", object_type="user",
+                 object_id=str(user.id), details={"credit_code": credit_code})
+    return user
+
+
+def mark_verified(db: Session, user: User) -> None:
+    """For the demo accounts, which match the registries by construction."""
+    user.verified_at = user.verified_at or utcnow()
+    db.flush()
+
+
+# ------------------------------------------------------------------ the flows the API and the pages share
+
+def start_citizen_registration(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str,
+                               password: str, address: str, phone: str | None = None) -> User:
+    """An unbound citizen account, and the code to the registry's phone if the name matches."""
+    rate_limit_identity(db, settings, address)
+    if get_by_username(db, resident_id) is not None:
+        raise Problem("conflict", f"账户 {resident_id} 已存在。如果不是您本人注册的，或忘记了密码，请使用「找回账户」。")
+    user = register_citizen(db, settings, resident_id=resident_id, display_name=name, password=password, phone=phone)
+    audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_citizen", object_type="user", object_id=str(user.id))
+    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="register", user=user)
+    return user
+
+
+def start_recovery(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str,
+                   password: str, address: str) -> None:
+    """找回账户 / 重置密码: the code to the registry's phone; the new password waits for it."""
+    rate_limit_identity(db, settings, address)
+    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="recover", new_password=password)
+
+
+def confirm(db: Session, settings: Settings, *, resident_id: str, code: str, address: str) -> User:
+    rate_limit_identity(db, settings, address)
+    db.commit()  # the attempt counts even when the code is wrong
+    return confirm_code(db, settings, resident_id=resident_id, code=code)
+
+
+def resend_code(db: Session, settings: Settings, sender: SmsSender, *, user: User, address: str) -> None:
+    """A new code for the signed-in holder of an unbound citizen account (nothing if bound)."""
+    if user.resident_id is None:
+        raise Problem("validation-error", "只有个人账户以短信验证码核验；企业账户由法定代表人绑定")
+    rate_limit_identity(db, settings, address)
+    if user.verified_at is None:
+        request_code(db, settings, sender, resident_id=user.resident_id, name=user.display_name, purpose="register",
+                     user=user)
+
+
+def revoke_sessions(db: Session, principal: Principal, *, user_id: int) -> User:
+    """An administrator ends every session and token of an account (within their scope)."""
+    user = get_user(db, user_id)
+    if user.department is not None:
+        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action="users.revoke_sessions")
+    end_sessions(db, user)
+    audit.record(db, actor=principal, action="users.revoke_sessions", object_type="user", object_id=str(user.id))
+    return user

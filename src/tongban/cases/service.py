@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.accounts.models import User
+from tongban.accounts import service as accounts
 from tongban.cases import engine
 from tongban.cases.bundles import BUNDLES, SINGLE_ITEM_FIELDS, Bundle, FormField
 from tongban.cases.models import (
@@ -183,13 +183,8 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
 
 
 def _account(db: Session, principal: Principal):
-    """The signed-in applicant's identity: id, resident_id, credit_code, display_name (a row)."""
-    if principal.actor_type != "user" or not str(principal.actor_id).isdigit():
-        return None
-    return db.execute(_IDENTITY, {"id": int(principal.actor_id)}).first()
-
-
-_IDENTITY = select(User.id, User.resident_id, User.credit_code, User.display_name).where(User.id == bindparam("id"))
+    """The signed-in applicant's identity: id, resident_id, credit_code, display_name, verified."""
+    return accounts.applicant_identity(db, principal)
 
 
 def _registry_record(db: Session, registry_name: str, key: str) -> dict[str, Any] | None:
@@ -199,6 +194,8 @@ def _registry_record(db: Session, registry_name: str, key: str) -> dict[str, Any
 def prefill(db: Session, principal: Principal, found: Subject) -> list[dict[str, Any]]:
     """The form's fields with what the base registries know of the signed-in applicant, and from where."""
     user = _account(db, principal)
+    if user is not None and (user.resident_id or user.credit_code):
+        accounts.ensure_verified(user)  # an unproven claim to an ID number reads nobody's record
     own = {"persons": user.resident_id if user else None, "legal_entities": user.credit_code if user else None}
     records: dict[str, dict | None] = {}
     fields = []
@@ -404,6 +401,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
     else:
         if user is None or (user.resident_id is None and user.credit_code is None):
             raise Problem("permission-denied", "网上申请须以个人或企业账户登录")
+        accounts.ensure_verified(user)  # nothing is applied for in an identity not proven
         applicant_type = "自然人" if user.resident_id else "法人"
         if found.applicant_type and applicant_type != found.applicant_type:
             raise Problem("validation-error", f"「{found.name}」由{found.applicant_type}申请，请使用相应账户登录")

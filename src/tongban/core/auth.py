@@ -1,7 +1,9 @@
 """Who is calling, and may they: the principal of a request and the permission each route declares.
 
-A request is authenticated by a bearer token (API clients and scripts) or by the signed
-session cookie of the web pages. ``require(permission)`` is the one way a route states its
+A request is authenticated by a bearer token (API clients and scripts) or by the server-side
+session of the web pages (``core.sessions``). Either carries the account's credential
+generation, which ``load_principal`` compares with the account's: when it moves (sign-out
+everywhere, password change, disabling, revocation) both end at once. ``require(permission)`` is the one way a route states its
 permission; the app refuses to start if an API route has none (see ``check_routes``).
 """
 
@@ -95,16 +97,20 @@ def authenticate(request: Request, db: Session) -> Principal | None:
     settings = request.app.state.settings
     token = _bearer(request)
     if token is not None:
-        subject = read_token(token, secret_key=settings.secret_key)
-        principal = accounts.load_principal(db, subject)
+        subject, generation = read_token(token, secret_key=settings.secret_key)
+        principal = accounts.load_principal(db, subject, generation=generation)
         if principal is None:
-            raise Problem("invalid-token", "令牌对应的账户不存在或已停用", headers={"WWW-Authenticate": "Bearer"})
+            raise Problem("invalid-token", "令牌已失效（已退出、改密或被停用），或对应的账户不存在",
+                          headers={"WWW-Authenticate": "Bearer"})
         return principal
-    subject = request.session.get("subject") if "session" in request.scope else None
+    session = request.session if "session" in request.scope else {}
+    subject = session.get("subject")
     if subject:
-        principal = accounts.load_principal(db, subject, via_session=True)
+        generation = session.get("gen")
+        principal = accounts.load_principal(db, subject, via_session=True,
+                                            generation=generation if isinstance(generation, int) else -1)
         if principal is None:
-            request.session.clear()
+            session.clear()  # the server-side session ends with it (core.sessions)
         return principal
     return None
 

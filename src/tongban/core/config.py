@@ -29,8 +29,18 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_age_minutes: int = Field(default=8 * 60, ge=5)
     session_cookie_secure: bool | None = None  # default: True in production
+    # Failed sign-ins are counted per (account, client address): at the limit that address is
+    # answered 429 for the lock time, doubling with each further failure; other addresses are not.
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    # Per client address over every account (one address guessing at many accounts).
+    address_max_failures: int = Field(default=50, ge=1)
+    # Registrations, one-time codes asked and codes tried, per client address and hour.
+    identity_actions_per_hour: int = Field(default=30, ge=1)
+    sms_sender: str = "file"  # file: appended to <data_dir>/sms-outbox.jsonl (development, tests)
+    sms_code_minutes: int = Field(default=10, ge=1, le=60)  # a one-time code's life
+    sms_code_attempts: int = Field(default=5, ge=1, le=10)  # wrong tries before a code is void
+    sms_codes_per_hour: int = Field(default=5, ge=1, le=60)  # codes sent for one ID number
     # argon2-cffi profile name; tests use CHEAPEST so hundreds of sign-ins stay fast.
     argon2_profile: str = "RFC_9106_LOW_MEMORY"
     log_level: str = "INFO"

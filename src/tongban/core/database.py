@@ -17,7 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import (
     DateTime, Engine, MetaData, String, Table, any_, bindparam, create_engine, event, func, literal_column, select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -60,6 +61,11 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_for(db: Session, table):
+    """An INSERT of the session's dialect, for ``on_conflict_do_nothing`` (both engines have it)."""
+    return (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 PG_POOL_SIZE, PG_MAX_OVERFLOW = 10, 20  # connections a server process keeps, and opens beyond them at most

@@ -5,6 +5,8 @@ from tongban.cases import models as _cases  # noqa: F401
 from tongban.catalog import models as _catalog  # noqa: F401
 from tongban.core import audit as _audit  # noqa: F401
 from tongban.core import events as _events  # noqa: F401
+from tongban.core import sessions as _sessions  # noqa: F401
+from tongban.core import throttle as _throttle  # noqa: F401
 from tongban.core import workdays as _workdays  # noqa: F401
 from tongban.core.database import Base
 from tongban.exchange import models as _exchange  # noqa: F401

@@ -13,6 +13,7 @@ from enum import StrEnum
 class Permission(StrEnum):
     PUBLIC = "public"  # no sign-in needed; declared explicitly all the same
     SELF_READ = "self:read"  # one's own account
+    SELF_MANAGE = "self:manage"  # one's own password, sessions, real-name binding (people, not systems)
     ORG_MANAGE = "org:manage"
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
@@ -96,6 +97,7 @@ STAFF_ROLES = frozenset(
 
 _STAFF_BASE = {
     Permission.SELF_READ: Scope.SELF,
+    Permission.SELF_MANAGE: Scope.SELF,
     Permission.WORKBENCH: Scope.DEPARTMENT,
     Permission.REGISTRY_READ: Scope.ALL,
     Permission.CORRECTION_REQUEST: Scope.ALL,
@@ -160,9 +162,9 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                      Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
-    Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
+    Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
-    Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
+    Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
     # Department systems read shared data through the exchange under grants; here they write
     # what their department is the source of.

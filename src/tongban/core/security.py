@@ -53,7 +53,9 @@ class IssuedToken:
     expires_at: datetime
 
 
-def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetime | None = None) -> IssuedToken:
+def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetime | None = None,
+                generation: int = 0) -> IssuedToken:
+    """``generation``: the account's credential generation; the token dies when it moves."""
     now = now or datetime.now(UTC)
     expires_at = now + timedelta(minutes=ttl_minutes)
     claims = {
@@ -62,6 +64,7 @@ def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetim
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
         "jti": uuid.uuid4().hex,
+        "gen": generation,
     }
     token = jwt.encode(claims, secret_key, algorithm=_ALGORITHM)
     return IssuedToken(token, ttl_minutes * 60, expires_at)
@@ -69,26 +72,28 @@ def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetim
 
 # Verified tokens, so a system calling many times a second is verified once per token: the
 # signature of the same string cannot change, and the expiry is checked again on every use.
-_VERIFIED: dict[tuple[str, str], tuple[str, int]] = {}
+_VERIFIED: dict[tuple[str, str], tuple[str, int, int]] = {}
 _VERIFIED_MAX = 10_000
 
 
-def read_token(token: str, *, secret_key: str) -> str:
-    """The token's subject; raises a 401 Problem for an expired, forged or garbled token."""
+def read_token(token: str, *, secret_key: str) -> tuple[str, int]:
+    """The token's subject and credential generation; raises a 401 Problem for an expired,
+    forged or garbled token. (Whether the generation is still the account's is the caller's
+    question: it changes without the token changing.)"""
     known = _VERIFIED.get((secret_key, token))
     if known is not None:
-        subject, expires = known
+        subject, generation, expires = known
         if time.time() < expires:
-            return subject
+            return subject, generation
         _VERIFIED.pop((secret_key, token), None)
-    subject, expires = _verify(token, secret_key)
+    subject, generation, expires = _verify(token, secret_key)
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
-    _VERIFIED[(secret_key, token)] = (subject, expires)
-    return subject
+    _VERIFIED[(secret_key, token)] = (subject, generation, expires)
+    return subject, generation
 
 
-def _verify(token: str, secret_key: str) -> tuple[str, int]:
+def _verify(token: str, secret_key: str) -> tuple[str, int, int]:
     try:
         claims = jwt.decode(
             token, secret_key, algorithms=[_ALGORITHM], issuer=TOKEN_ISSUER,
@@ -100,7 +105,9 @@ def _verify(token: str, secret_key: str) -> tuple[str, int]:
         raise Problem("invalid-token", "访问令牌签名无效", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     except jwt.InvalidTokenError:
         raise Problem("invalid-token", "访问令牌格式错误或已被篡改", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-    return str(claims["sub"]), int(claims["exp"])
+    generation = claims.get("gen")
+    # A token without a generation predates revocation: it is treated as revoked.
+    return str(claims["sub"]), generation if isinstance(generation, int) else -1, int(claims["exp"])
 
 
 def new_csrf_token() -> str:
@@ -109,6 +116,11 @@ def new_csrf_token() -> str:
 
 def csrf_matches(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def new_one_time_code() -> str:
+    """Six digits for an SMS: few enough to type, with the attempts per code kept to a handful."""
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def new_client_secret() -> str:

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Date, Select, String, and_, bindparam, case, cast, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import User, UserRole
 from tongban.core import audit, workdays
 from tongban.core.auth import Principal, deny, ensure_department
-from tongban.core.database import UTCDateTime, forget, utcnow
+from tongban.core.database import UTCDateTime, forget, insert_for, utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar
@@ -48,10 +46,6 @@ class ScanResult:
     notifications: int
 
 
-def _insert(db: Session, table):
-    return (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
 def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime) -> int:
     """Warnings of one level for every open clock the condition selects; the clocks marked."""
     disabled = select(WarningRule.kind).where(WarningRule.enabled.is_(False))
@@ -66,7 +60,7 @@ def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime
                     ).where(below, due, CLOCKS.c.kind.not_in(disabled))
     columns = ["clock_id", "level", "kind", "department_id", "owner_account", "due_on", "raised_on", "raised_at",
                "notified"]
-    raised = db.execute(_insert(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
+    raised = db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
                         .execution_options(preserve_rowcount=True)).rowcount
     if raised:
         this_scan = select(WARNINGS.c.clock_id).where(WARNINGS.c.raised_at == literal(now, UTCDateTime),

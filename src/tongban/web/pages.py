@@ -71,7 +71,8 @@ def department_page(request: Request, code: str, db: DbSession,
     department = org.get_by_code_or_404(db, code)
     ensure_department(db, principal, Permission.USERS_READ, department, action="users.list")
     staff = accounts.list_staff(db, department=department)
-    return render(request, "department.html", principal=principal, department=org.to_read(department), staff=staff)
+    return render(request, "department.html", principal=principal, department=org.to_read(department), staff=staff,
+                  can_manage=principal.can_for_department(Permission.USERS_MANAGE, department.id))
 
 
 @router.get("/staff/calendar", summary="工作日历")

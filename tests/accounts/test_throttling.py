@@ -1,0 +1,101 @@
+"""Throttling that slows an attacker without locking out the owner (finding 7): failures count
+per (account, client address) and per address; the right secret from elsewhere still works."""
+
+from __future__ import annotations
+
+import uuid
+
+from helpers import assert_problem, bearer
+from identity_helpers import client_from
+from sqlalchemy import select
+
+from tongban.core.audit import AuditEvent
+
+PASSWORD = "correct-horse-battery"
+
+
+def _new_staff(client) -> str:
+    username = f"t{uuid.uuid4().hex[:10]}"
+    response = client.post("/api/v1/users", headers=bearer(client, "admin"), json={
+        "username": username, "display_name": "限速测试", "password": PASSWORD,
+        "department_code": "PD-MZ", "roles": ["reviewer"]})
+    assert response.status_code == 201, response.text
+    return username
+
+
+def _token(web, username, password):
+    return web.post("/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": password})
+
+
+def test_an_attacker_does_not_lock_the_owner_out(client, app):
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    attacker = client_from(app)
+    for _ in range(settings.login_max_failures):
+        assert_problem(_token(attacker, username, "guessed-password"), 401, "invalid-credentials")
+    refused = assert_problem(_token(attacker, username, PASSWORD), 429, "account-locked")
+    assert "分钟" in refused["detail"]
+    assert int(_token(attacker, username, PASSWORD).headers["retry-after"]) > 0
+    owner = client_from(app)
+    assert _token(owner, username, PASSWORD).status_code == 200
+
+
+def test_an_attacker_does_not_lock_a_department_system_out(client, app):
+    settings = client.app.state.settings
+    created = client.post("/api/v1/clients", headers=bearer(client, "admin"),
+                          json={"name": "民政局测试系统", "department_code": "PD-MZ"}).json()
+
+    def ask(web, secret):
+        return web.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                                    "client_id": created["client_id"], "client_secret": secret})
+
+    attacker = client_from(app)
+    for _ in range(settings.login_max_failures):
+        assert_problem(ask(attacker, "guessed-secret"), 401, "invalid-client")
+    refused = ask(attacker, created["client_secret"])
+    assert_problem(refused, 429, "account-locked")
+    assert int(refused.headers["retry-after"]) > 0
+    assert ask(client_from(app), created["client_secret"]).status_code == 200
+
+
+def test_one_address_guessing_many_accounts_is_slowed(client, app):
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    attacker = client_from(app)
+    for n in range(settings.address_max_failures):
+        assert _token(attacker, f"nobody{n}", "guessed-password").status_code == 401
+    refused = _token(attacker, username, PASSWORD)  # even a right guess waits
+    assert_problem(refused, 429, "account-locked")
+    assert int(refused.headers["retry-after"]) > 0
+    assert _token(client_from(app), username, PASSWORD).status_code == 200
+
+
+def test_the_sign_in_page_is_throttled_alike(client, app):
+    import re
+
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    attacker = client_from(app)
+    for _ in range(settings.login_max_failures):
+        page = attacker.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        attacker.post("/login", data={"username": username, "password": "guessed", "csrf_token": token})
+    page = attacker.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    refused = attacker.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert refused.status_code == 429 and "分钟后再试" in refused.text and int(refused.headers["retry-after"]) > 0
+    assert _token(client_from(app), username, PASSWORD).status_code == 200
+
+
+def test_every_attempt_is_audited(client, app, db):
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    attacker = client_from(app)
+    for _ in range(settings.login_max_failures + 1):
+        _token(attacker, username, "guessed-password")
+    user_id = str(client.get("/api/v1/auth/me", headers=bearer(client_from(app), username, PASSWORD)).json()["id"])
+    outcomes = db.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "auth.sign_in",
+                                                           AuditEvent.object_id == user_id)).all()
+    db.rollback()
+    assert outcomes.count("failed") == settings.login_max_failures
+    assert outcomes.count("denied") == 1 and outcomes.count("success") == 1

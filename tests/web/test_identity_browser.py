@@ -1,0 +1,98 @@
+"""实名核验 in a real browser at phone width: register, enter the code the registry's phone got,
+see the form prefilled; signing out ends the session for every copy of its cookie."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import httpx
+import pytest
+from helpers import fresh_resident_id
+
+from tongban import demo
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "my-browser-password-1"
+
+
+def _code_sent_to(database, phone: str) -> str:
+    path = database.settings.data_dir / "sms-outbox.jsonl"
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return re.search(r"\b(\d{6})\b", [m for m in lines if m["phone"] == phone][-1]["message"]).group(1)
+
+
+def _person_in_registry(live_server: str, name: str, phone: str) -> str:
+    token = httpx.post(f"{live_server}/api/v1/auth/token", data={
+        "grant_type": "password", "username": "steward", "password": demo.DEMO_PASSWORD}).json()["access_token"]
+    number = fresh_resident_id()
+    response = httpx.post(f"{live_server}/api/v1/registries/persons", headers={"Authorization": f"Bearer {token}"}, json={
+        "values": {"id_number": number, "name": name, "ethnicity": "汉族", "residence_status": "户籍", "phone": phone,
+                   "household_address": "上海市浦东新区花木路200弄2号202室"},
+        "reason": "户籍登记"})
+    assert response.status_code == 201, response.text
+    return number
+
+
+def test_register_verify_then_the_form_is_prefilled_and_sign_out_ends_the_session(browser, live_server, database):
+    name, phone = "陈浏览", "137" + "".join(random.choice("0123456789") for _ in range(8))
+    number = _person_in_registry(live_server, name, phone)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_role("link", name="个人注册").click()
+    page.get_by_label("公民身份号码").fill(number)
+    page.get_by_label("姓名").fill(name)
+    page.get_by_label("密码（至少 10 个字符）").fill(PASSWORD)
+    page.get_by_role("button", name="注册并获取验证码").click()
+    page.wait_for_url(re.compile(r".*/verify\?resident_id=.*"))
+    assert "验证码已发送" in page.locator(".flash").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_label("短信验证码").fill(_code_sent_to(database, phone))
+    page.get_by_role("button", name="提交核验").click()
+    page.wait_for_url(f"{live_server}/login")
+    assert "实名核验已完成" in page.locator(".flash").inner_text()
+    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(number)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/me")
+    assert "已核验" in page.locator("#verification-status").inner_text()
+    page.goto(f"{live_server}/apply/enterprise-setup")
+    assert page.locator("#field_applicant_name").input_value() == name
+    assert page.locator("#field_phone").input_value() == phone
+    screenshot(page, f"identity-prefilled-{database.engine_name}")
+    kept = context.cookies()  # a copy of the signed-in cookie, as a thief would keep it
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(f"{live_server}/")
+    context.close()
+    thief = browser.new_context(locale="zh-CN")
+    thief.add_cookies(kept)
+    stolen = thief.new_page()
+    stolen.goto(f"{live_server}/me")
+    assert stolen.url.startswith(f"{live_server}/login")
+    thief.close()
+
+
+def test_an_unverified_account_is_told_to_verify(browser, live_server):
+    number = fresh_resident_id()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/register")
+    page.get_by_label("公民身份号码").fill(number)
+    page.get_by_label("姓名").fill("无此人")
+    page.get_by_label("密码（至少 10 个字符）").fill(PASSWORD)
+    page.get_by_role("button", name="注册并获取验证码").click()
+    page.wait_for_url(re.compile(r".*/verify\?resident_id=.*"))
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(number)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/me")
+    assert "未核验" in page.locator("#verification-status").inner_text()
+    response = page.goto(f"{live_server}/apply/enterprise-setup")
+    assert response.status == 403 and "实名核验" in page.inner_text("main")
+    context.close()
