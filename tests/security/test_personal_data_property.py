@@ -10,7 +10,6 @@ base64 token (a cursor, a reference)."""
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import re
@@ -18,7 +17,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import bearer, register_person, resident_id
+from helpers import bearer, register_person, resident_id, with_decoded_tokens
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import delete, func, select
 
@@ -27,7 +26,6 @@ from tongban.app import create_app
 from tongban.cases.models import Application, CaseTask
 from tongban.catalog import service as catalog
 from tongban.core.audit import AuditEvent
-from tongban.core.auth import principal_for
 from tongban.core.database import utcnow
 from tongban.core.permissions import Permission, Role, grants_for
 from tongban.core.workdays import today
@@ -70,18 +68,6 @@ def _roles(db, account: str) -> set[Role]:
         return {Role.DEPARTMENT_SYSTEM}
     user = accounts.get_by_username(db, account)
     return {Role(r) for r in accounts.load_principal(db, f"user:{user.id}").roles}
-
-
-def _decoded(text: str) -> str:
-    found = [text]
-    for run in re.findall(r"[A-Za-z0-9_\-+/]{16,}", text):
-        for offset in range(4):
-            chunk = run[offset:]
-            try:
-                found.append(base64.urlsafe_b64decode(chunk + "=" * (-len(chunk) % 4)).decode("utf-8", "ignore"))
-            except ValueError:
-                pass
-    return "\n".join(found)
 
 
 def _clear_values(db, key: str) -> dict[str, str]:
@@ -224,7 +210,7 @@ def test_no_personal_value_in_clear_without_right_grant_and_purpose(world):
         with app.state.sessionmaker() as db:
             for label, response, allowed, look_for, log in reads:
                 assert response.status_code < 500, (label, response.text)
-                body = _decoded(response.text)
+                body = with_decoded_tokens(response.text)
                 leaked = {value for value in look_for if value in body}
                 assert leaked <= allowed, (account, grant, purpose, label, leaked - allowed)
                 seen["clear" if leaked else "masked"] += 1
