@@ -8,7 +8,7 @@ import json
 import re
 import secrets
 
-from helpers import assert_problem, bearer, register_person, with_decoded_tokens
+from helpers import assert_problem, bearer, enterprise_setup_in_review, register_person, with_decoded_tokens
 from sqlalchemy import select
 
 from tongban import demo
@@ -198,20 +198,26 @@ def test_a_link_cannot_make_a_clear_read(client, as_role, db):
 
 
 def test_a_reviewer_without_the_right_sees_the_applicants_record_masked(client, as_role, db):
-    """The record shown with a task follows the same rule: the department head reviews, masked."""
-    from tongban.core.auth import principal_for
+    """The record shown with a task follows the same rule: 人社局's head reviews its tasks, masked;
+    its reviewer, who holds the right, sees it in clear with the case as purpose, audited."""
+    from tongban.cases.models import Application, CaseTask
     from tongban.org import service as org
     from tongban.registry import service
     from tongban.registry.schema import PERSONS
 
-    number = register_person(client, as_role("steward"), name="上官审查")
-    head = principal_for(actor_type="user", actor_id="0", actor_name="测试负责人", kind="staff",
-                         department=org.get_by_code(db, "PD-RS"), roles=["department_head"])
-    reviewer = principal_for(actor_type="user", actor_id="0", actor_name="测试审查员", kind="staff",
-                             department=org.get_by_code(db, "PD-RS"), roles=["reviewer"])
-    assert service.reveal(db, head, PERSONS, number, "审查办件 X") is False
-    assert service.reveal(db, reviewer, PERSONS, number, "审查办件 X") is True
+    number = enterprise_setup_in_review(client, as_role)
+    task_id = db.scalar(select(CaseTask.id).join(Application, Application.id == CaseTask.application_id)
+                        .where(Application.number == number, CaseTask.department_id == org.get_by_code(db, "PD-RS").id))
+    address = service.current_row(db, PERSONS, demo.CITIZEN.username)["household_address"]
     db.rollback()
+    assert task_id is not None and address
+    head = client.get(f"/api/v1/tasks/{task_id}", headers=as_role("head"))
+    assert head.status_code == 200, head.text
+    assert address not in head.text and head.json()["shared_data"]["masked"] is True
+    reviewer = client.get(f"/api/v1/tasks/{task_id}", headers=as_role("reviewer.rs"))
+    assert address in reviewer.text
+    purpose, _, details = _audit_of(db, reviewer)
+    assert purpose.startswith("审查办件") and '"clear":true' in details
 
 
 def test_the_exchange_wants_a_purpose_worth_the_name(client):
