@@ -49,17 +49,6 @@ def fresh_resident_id() -> str:
                        seq=rng.randint(0, 999))
 
 
-def register_person(client, headers, **values) -> str:
-    """Create a person as the public-security steward; returns the ID number."""
-    number = values.pop("id_number", None) or fresh_resident_id()
-    response = client.post("/api/v1/registries/persons", headers=headers, json={
-        "values": {"id_number": number, "name": "测试人", "ethnicity": "汉族", "residence_status": "户籍",
-                   "household_address": "上海市浦东新区花木路100弄1号101室", **values},
-        "reason": "户籍登记"})
-    assert response.status_code == 201, response.text
-    return number
-
-
 def with_decoded_tokens(text: str) -> str:
     """The text and every base64 run inside it decoded: a value hidden in a token (a cursor, a
     reference) is found too when a test looks for it."""
@@ -103,3 +92,15 @@ def enterprise_setup_in_review(client: TestClient, headers_of) -> str:
                           json={"decision": "approve", "opinion": "材料齐全", "version": task["version"]})
     assert decided.status_code == 200, decided.text
     return number
+
+
+def register_person(client, headers, **values) -> str:
+    """Create a person as the public-security steward; returns the ID number."""
+    number = values.pop("id_number", None) or fresh_resident_id()
+    response = client.post("/api/v1/registries/persons", headers=headers, json={
+        "values": {"id_number": number, "name": "测试人", "ethnicity": "汉族", "residence_status": "户籍",
+                   "household_address": "上海市浦东新区花木路100弄1号101室", **values},
+        "reason": "户籍登记"})
+    assert response.status_code == 201, response.text
+    return number
+
