@@ -103,4 +103,3 @@ def register_person(client, headers, **values) -> str:
         "reason": "户籍登记"})
     assert response.status_code == 201, response.text
     return number
-
