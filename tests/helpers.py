@@ -49,6 +49,51 @@ def fresh_resident_id() -> str:
                        seq=rng.randint(0, 999))
 
 
+def with_decoded_tokens(text: str) -> str:
+    """The text and every base64 run inside it decoded: a value hidden in a token (a cursor, a
+    reference) is found too when a test looks for it."""
+    import base64
+    import re
+
+    found = [text]
+    for run in re.findall(r"[A-Za-z0-9_\-+/]{16,}", text):
+        for offset in range(4):  # a run may start anywhere in a token's 4-character groups
+            chunk = run[offset:]
+            try:
+                found.append(base64.urlsafe_b64decode(chunk + "=" * (-len(chunk) % 4)).decode("utf-8", "ignore"))
+            except ValueError:
+                pass
+    return "\n".join(found)
+
+
+def enterprise_setup_in_review(client: TestClient, headers_of) -> str:
+    """An 企业开办 application of the demo citizen, accepted, its licence approved: the tasks of
+    公安, 税务, 人社 and 公积金 are open. ``headers_of(username)`` gives a demo account's headers.
+    Returns the application's number."""
+    import uuid
+
+    citizen = headers_of(demo.CITIZEN.username)
+    form = client.get("/api/v1/applications/forms", params={"bundle": "enterprise-setup"}, headers=citizen).json()
+    values = {f["key"]: f["value"] for f in form["fields"] if f["value"]}
+    values.update({"phone": "13812345678", "enterprise_name": f"上海脱敏测试{uuid.uuid4().hex[:6]}有限公司",
+                   "entity_type": "有限责任公司", "registered_capital": "100", "registered_address": "上海市浦东新区张江路100号",
+                   "business_scope": "软件开发", "seal_count": "3", "employees": "5", "housing_fund_rate": "7"})
+    applied = client.post("/api/v1/applications", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex}, json={
+        "bundle": "enterprise-setup", "form": values,
+        "materials": [m["name"] for m in form["materials"] if not m["exempt"]]})
+    assert applied.status_code in (200, 201), applied.text
+    number = applied.json()["number"]
+    accepted = client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"},
+                           headers=headers_of("clerk"))
+    assert accepted.status_code == 200, accepted.text
+    reviewer = headers_of("reviewer")
+    [task] = [t for t in client.get("/api/v1/tasks", headers=reviewer).json()["items"] if t["application"] == number]
+    decided = client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                          json={"decision": "approve", "opinion": "材料齐全", "version": task["version"]})
+    assert decided.status_code == 200, decided.text
+    return number
+
+
 def register_person(client, headers, **values) -> str:
     """Create a person as the public-security steward; returns the ID number."""
     number = values.pop("id_number", None) or fresh_resident_id()

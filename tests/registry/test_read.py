@@ -138,12 +138,17 @@ def test_the_record_page_tells_who_may_unmask(client, as_role):
 
     number = register_person(client, as_role("steward"), name="孙页面")
 
-    def page_as(username: str, **params) -> str:
+    def page_as(username: str, purpose: str | None = None) -> str:
         client.cookies.clear()
         login = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
         client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD, "csrf_token": token})
-        return client.get(f"/staff/registry/persons/{number}", params=params).text
+        page = client.get(f"/staff/registry/persons/{number}").text
+        if purpose is None:
+            return page
+        # The purpose is stated by the page's POST form, with its CSRF token (never by a link).
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return client.post(f"/staff/registry/persons/{number}", data={"purpose": purpose, "csrf_token": token}).text
 
     inspector = page_as("inspector", purpose="监察")
     assert "孙**" in inspector and "当前角色不能查看明文" in inspector

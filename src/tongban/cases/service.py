@@ -954,10 +954,14 @@ def shared_data(db: Session, principal: Principal, application: Application) -> 
     row = registry.current_row(db, registry_def, application.applicant_id)
     if row is None:
         return {}
-    registry.audit_read(db, principal, registry_def, application.applicant_id, f"审查办件 {application.number}", True)
-    values, _masked = registry.present(registry_def, row, clear=True)
-    return {"registry": registry_def.label, "values": {registry_def.by_name[k].label: v for k, v in values.items()
-                                                       if v not in (None, "") and k in registry_def.by_name}}
+    # The purpose is the case the reviewer works on, set here, not by the request: a link cannot
+    # choose it. Clear only for a role with the right to personal data, like any registry read.
+    clear = registry.reveal(db, principal, registry_def, application.applicant_id, f"审查办件 {application.number}",
+                            application=application.number)
+    values, masked = registry.present(registry_def, row, clear=clear)
+    return {"registry": registry_def.label, "masked": bool(masked),
+            "values": {registry_def.by_name[k].label: v for k, v in values.items()
+                       if v not in (None, "") and k in registry_def.by_name}}
 
 
 def timeline(db: Session, application: Application) -> list[CaseStep]:

@@ -49,6 +49,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "grant-expired": (403, "共享授权已过期或已撤销"),
     "item-not-granted": (403, "请求的信息项未获授权"),
     "purpose-required": (422, "必须说明用途"),
+    "purpose-by-post": (403, "查阅用途须以 POST 提交"),
     "too-many-keys": (422, "一次查询的主键过多"),
     "callback-not-allowed": (422, "回调地址不在允许的范围内"),
     "delivery-failed": (502, "回调地址未接收投递"),

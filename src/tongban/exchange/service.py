@@ -195,6 +195,11 @@ def check_purpose(purpose: str | None) -> str:
     if purpose is None or not purpose.strip():
         raise Problem("purpose-required", "每次调用都必须说明用途（purpose），例如“办理最低生活保障审核”",
                       errors=[{"field": "purpose", "code": "required", "message": "缺少用途"}])
+    # The same rule as every read of personal data (the catalog's condition: 说明用途): one
+    # character is not a purpose.
+    if registry_service.stated_purpose(purpose) is None:
+        raise Problem("purpose-required", f"用途至少 {registry_service.MIN_PURPOSE} 个字，请写明办理的事务，例如“办理最低生活保障审核”",
+                      errors=[{"field": "purpose", "code": "too_short", "message": "用途过短"}])
     if len(purpose) > MAX_PURPOSE:
         raise Problem("validation-error", f"用途不能超过 {MAX_PURPOSE} 个字符",
                       errors=[{"field": "purpose", "code": "too_long", "message": "用途过长"}])

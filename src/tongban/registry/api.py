@@ -19,12 +19,12 @@ from tongban.core.errors import Problem
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.org import service as org
-from tongban.registry import corrections, importer, service
+from tongban.registry import corrections, importer, masking, service
 from tongban.registry.models import TABLES, ImportJob, RecordVersion
 from tongban.registry.schema import REGISTRIES, Registry
 from tongban.registry.schemas import (
-    CorrectionCreate, CorrectionDecision, CorrectionRead, ImportJobRead, RecordRead, RecordWrite, RegistrySlug,
-    VersionRead, WriteRead,
+    ClearRead, CorrectionCreate, CorrectionDecision, CorrectionRead, ImportJobRead, RecordRead, RecordWrite, RegistrySlug,
+    SearchRequest, VersionRead, WriteRead,
 )
 
 router = APIRouter(prefix="/api/v1/registries", tags=["基础库 registries"])
@@ -36,19 +36,41 @@ def _registry(slug: RegistrySlug) -> Registry:
     return REGISTRIES[slug.registry_name]
 
 
-@router.get("/corrections", response_model=list[CorrectionRead], summary="纠错申请列表（本部门收到的和提出的）")
-def list_corrections(db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
+def _corrections_read(request: Request, db, principal: Principal, items, purpose: str | None, *,
+                      from_link: bool) -> list[CorrectionRead]:
+    clear = corrections.reveal(db, principal, items, REGISTRIES, purpose, from_link=from_link)
+    db.commit()
+    secret = request.app.state.settings.secret_key
+    return [CorrectionRead.model_validate(corrections.present(c, REGISTRIES[c.registry_name], clear=clear, secret_key=secret))
+            for c in items]
+
+
+@router.get("/corrections", response_model=list[CorrectionRead],
+            summary="纠错申请列表（本部门收到的和提出的）；个人信息脱敏，令牌调用方可带 purpose 查看明文")
+def list_corrections(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
+                     purpose: Purpose = None,
                      status: Annotated[str | None, Query(pattern="^(pending|accepted|rejected)$")] = None):
-    return [CorrectionRead.model_validate(c) for c in corrections.visible(db, principal, status=status)]
+    from_link = service.by_link(principal, request.method)
+    service.refuse_purpose_by_link(purpose, from_link=from_link)
+    items = corrections.visible(db, principal, status=status)
+    return _corrections_read(request, db, principal, items, purpose, from_link=from_link)
+
+
+@router.post("/corrections/reads", response_model=list[CorrectionRead], summary="说明用途后查阅纠错申请（明文，记入审计）")
+def read_corrections(request: Request, body: ClearRead, db: DbSession,
+                     principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
+                     status: Annotated[str | None, Query(pattern="^(pending|accepted|rejected)$")] = None):
+    items = corrections.visible(db, principal, status=status)
+    return _corrections_read(request, db, principal, items, body.purpose, from_link=False)
 
 
 @router.post("/corrections/{correction_id}/decision", response_model=CorrectionRead, summary="来源部门处理纠错申请")
-def decide_correction(correction_id: int, body: CorrectionDecision, db: DbSession,
+def decide_correction(request: Request, correction_id: int, body: CorrectionDecision, db: DbSession,
                       principal: Annotated[Principal, require(Permission.CORRECTION_DECIDE)]):
     correction = corrections.decide(db, correction_id=correction_id, accept=body.accept, reason=body.reason,
                                     decider=principal, registries=REGISTRIES)
     db.commit()
-    return CorrectionRead.model_validate(correction)
+    return _corrections_read(request, db, principal, [correction], None, from_link=False)[0]
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobRead, summary="导入任务进度")
@@ -130,81 +152,139 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
     return _job_read(db.get(ImportJob, job_id))
 
 
-@router.get("/{slug}", response_model=Page[RecordRead], summary="按名称和条件查询")
-def search(slug: RegistrySlug, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-           request: Request, purpose: Purpose = None, cursor: Cursor = None, limit: Limit = 20,
-           name: Annotated[str | None, Query(min_length=1, max_length=50, description="名称/姓名，前缀匹配")] = None):
-    registry = _registry(slug)
+def _key(request: Request, registry: Registry, raw: str) -> str:
+    return service.resolve_key(registry, raw, secret_key=request.app.state.settings.secret_key)
+
+
+def _search(request: Request, db, principal: Principal, registry: Registry, *, purpose: str | None, from_link: bool,
+            name: str | None, raw_filters: dict[str, str], cursor: str | None, limit: int) -> Page[RecordRead]:
     table = TABLES[registry.name]
+    secret = request.app.state.settings.secret_key
+    clear = service.may_read_clear(principal, purpose, from_link=from_link)
     query = select(table)
     if name:
         column = table.c.name if "name" in table.c else table.c[registry.key]
         query = query.where(column.startswith(name, autoescape=True))
     filters = {}
-    for param, value in request.query_params.items():
+    for param, value in raw_filters.items():
         field = registry.by_name.get(param)
-        if field is None or param in ("name",):
+        if field is None:
             continue
-        if field.personal and not service.may_read_clear(principal, purpose):
+        if field.personal and not clear:
             raise Problem("permission-denied", f"按个人信息字段 {field.label} 查询需要个人信息查阅权限并说明用途")
         filters[param] = service.parse_values(registry, {param: value}, location="query")[param]
         query = query.where(table.c[param] == filters[param])
-    rows, next_cursor = paginate(db, query, table.c[registry.key], cursor=cursor, limit=limit, descending=False,
+    # The paginator's cursor carries the last key: sealed here, so a cursor never shows an ID number.
+    after = None
+    if cursor:
+        after = masking.unseal(secret, f"cursor:{registry.name}", cursor)
+        if after is None:
+            raise Problem("validation-error", "分页游标无效或已过期，请从第一页重新开始",
+                          errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "分页游标无效"}])
+    rows, next_cursor = paginate(db, query, table.c[registry.key], cursor=after, limit=limit, descending=False,
                                  mappings=True)
-    clear = service.may_read_clear(principal, purpose)
-    items = [_record_read(registry, row, clear) for row in rows]
-    service.audit_read(db, principal, registry, None, purpose, clear, search={"name": name, **{k: str(v) for k, v in filters.items()}},
-                count=len(items))
+    clear = service.reveal(db, principal, registry, None, purpose, from_link=from_link,
+                           search={"name": name, **{k: str(v) for k, v in filters.items()}}, count=len(rows),
+                           # which records were shown in clear: the accountability of a clear search
+                           **({"keys": [row[registry.key] for row in rows]} if clear else {}))
+    items = [_record_read(request, registry, row, clear) for row in rows]
     db.commit()
-    return Page[RecordRead](items=items, next_cursor=next_cursor)
+    return Page[RecordRead](items=items, next_cursor=next_cursor and masking.seal(secret, f"cursor:{registry.name}", next_cursor))
 
 
-def _record_read(registry: Registry, row, clear: bool) -> RecordRead:
+@router.get("/{slug}", response_model=Page[RecordRead], summary="按名称和条件查询（结果的主键按脱敏规则显示，另附不透明引用）")
+def search(slug: RegistrySlug, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+           request: Request, purpose: Purpose = None, cursor: Cursor = None, limit: Limit = 20,
+           name: Annotated[str | None, Query(min_length=1, max_length=50, description="名称/姓名，前缀匹配")] = None):
+    registry = _registry(slug)
+    from_link = service.by_link(principal, request.method)
+    service.refuse_purpose_by_link(purpose, from_link=from_link)
+    raw_filters = {k: v for k, v in request.query_params.items() if k in registry.by_name and k != "name"}
+    return _search(request, db, principal, registry, purpose=purpose, from_link=from_link, name=name,
+                   raw_filters=raw_filters, cursor=cursor, limit=limit)
+
+
+@router.post("/{slug}/searches", response_model=Page[RecordRead], summary="说明用途后查询（明文须有个人信息查阅权限，记入审计）")
+def search_with_purpose(slug: RegistrySlug, body: SearchRequest, db: DbSession, request: Request,
+                        principal: Annotated[Principal, require(Permission.REGISTRY_READ)]):
+    registry = _registry(slug)
+    unknown = [k for k in body.filters if k not in registry.by_name or k == "name"]
+    if unknown:
+        raise Problem("validation-error", f"{registry.label}库没有可用于筛选的字段 {'、'.join(unknown)}",
+                      errors=[{"field": f"body.filters.{k}", "code": "unknown_field", "message": "字段不存在"} for k in unknown])
+    return _search(request, db, principal, registry, purpose=body.purpose, from_link=False, name=body.name,
+                   raw_filters=body.filters, cursor=body.cursor, limit=body.limit)
+
+
+def _record_read(request: Request, registry: Registry, row, clear: bool) -> RecordRead:
     values, masked = service.present(registry, dict(row), clear=clear)
-    return RecordRead(registry=registry.name, key=row[registry.key], version=row["version"], updated_at=row["updated_at"],
+    key = row[registry.key]
+    return RecordRead(registry=registry.name, key=service.shown_key(registry, key, clear=clear),
+                      ref=masking.reference(request.app.state.settings.secret_key, registry.name, key),
+                      version=row["version"], updated_at=row["updated_at"],
                       updated_by=row["updated_by"], values=values, masked_fields=masked)
 
 
-@router.get("/{slug}/{key}", response_model=RecordRead, summary="按主键查阅（人口：身份证号；法人：统一社会信用代码；地址：地址编码）")
-def read(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-         purpose: Purpose = None, as_of: Annotated[AwareDatetime | None, Query(description="查看某一时刻的记录")] = None):
-    registry = _registry(slug)
-    key = service.validate_key(registry, key)
-    clear = service.may_read_clear(principal, purpose)
+def _read(request: Request, db, principal: Principal, registry: Registry, key: str, *, purpose: str | None,
+          from_link: bool, as_of) -> RecordRead:
     # Read, record the read, commit, and only then answer: no personal data leaves unlogged.
     if as_of is not None:
         found = service.as_of(db, registry, key, as_of)
-        service.audit_read(db, principal, registry, key, purpose, clear, as_of=as_of.isoformat())
+        clear = service.reveal(db, principal, registry, key, purpose, from_link=from_link, as_of=as_of.isoformat())
         db.commit()
         if found is None:
-            raise Problem("not-found", f"{as_of.isoformat()} 时{registry.label}库中没有 {key}")
+            raise Problem("not-found", f"{as_of.isoformat()} 时{registry.label}库中没有 {service.shown_key(registry, key, clear=clear)}")
         data, version = found
         values, masked = service.present(registry, data, clear=clear)
-        return RecordRead(registry=registry.name, key=key, version=version.version, updated_at=version.changed_at,
+        return RecordRead(registry=registry.name, key=service.shown_key(registry, key, clear=clear),
+                          ref=masking.reference(request.app.state.settings.secret_key, registry.name, key),
+                          version=version.version, updated_at=version.changed_at,
                           updated_by=version.department_code, values=values, masked_fields=masked, as_of=as_of)
     row = service.current_row(db, registry, key)
-    service.audit_read(db, principal, registry, key, purpose, clear)
+    clear = service.reveal(db, principal, registry, key, purpose, from_link=from_link)
     db.commit()
     if row is None:
-        raise Problem("not-found", f"{registry.label}库中没有 {key}")
-    return _record_read(registry, row, clear)
+        raise Problem("not-found", f"{registry.label}库中没有 {service.shown_key(registry, key, clear=clear)}")
+    return _record_read(request, registry, row, clear)
+
+
+@router.get("/{slug}/{key}", response_model=RecordRead,
+            summary="按主键或引用查阅（人口：身份证号；法人：统一社会信用代码；地址：地址编码；或查询结果的 ref）")
+def read(request: Request, slug: RegistrySlug, key: str, db: DbSession,
+         principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+         purpose: Purpose = None, as_of: Annotated[AwareDatetime | None, Query(description="查看某一时刻的记录")] = None):
+    registry = _registry(slug)
+    key = _key(request, registry, key)
+    from_link = service.by_link(principal, request.method)
+    service.refuse_purpose_by_link(purpose, from_link=from_link)
+    return _read(request, db, principal, registry, key, purpose=purpose, from_link=from_link, as_of=as_of)
+
+
+@router.post("/{slug}/{key}/reads", response_model=RecordRead, summary="说明用途后查阅记录（明文须有个人信息查阅权限，记入审计）")
+def read_with_purpose(request: Request, slug: RegistrySlug, key: str, body: ClearRead, db: DbSession,
+                      principal: Annotated[Principal, require(Permission.REGISTRY_READ)]):
+    registry = _registry(slug)
+    return _read(request, db, principal, registry, _key(request, registry, key), purpose=body.purpose,
+                 from_link=False, as_of=body.as_of)
 
 
 @router.get("/{slug}/{key}/history", response_model=Page[VersionRead], summary="记录的变更历史")
-def history(slug: RegistrySlug, key: str, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+def history(request: Request, slug: RegistrySlug, key: str, db: DbSession,
+            principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
             purpose: Purpose = None, cursor: Cursor = None, limit: Limit = 50):
     registry = _registry(slug)
-    key = service.validate_key(registry, key)
-    clear = service.may_read_clear(principal, purpose)
+    key = _key(request, registry, key)
+    from_link = service.by_link(principal, request.method)
+    service.refuse_purpose_by_link(purpose, from_link=from_link)
     query = select(RecordVersion).where(RecordVersion.registry_name == registry.name, RecordVersion.record_key == key)
     versions, next_cursor = paginate(db, query, RecordVersion.version, cursor=cursor, limit=limit)
+    clear = service.reveal(db, principal, registry, key, purpose, from_link=from_link, history=True)
     items = []
     for version in versions:
         values, masked = service.present(registry, json.loads(version.data), clear=clear)
         items.append(VersionRead(version=version.version, changed_at=version.changed_at, department_code=version.department_code,
                                  actor_name=version.actor_name, reason=version.reason,
                                  changed_fields=json.loads(version.changed_fields), values=values, masked_fields=masked))
-    service.audit_read(db, principal, registry, key, purpose, clear, history=True)
     db.commit()
     return Page[VersionRead](items=items, next_cursor=next_cursor)
 
@@ -231,10 +311,10 @@ def create(slug: RegistrySlug, body: RecordWrite, db: DbSession, principal: Anno
 
 
 @router.patch("/{slug}/{key}", response_model=WriteRead, summary="修改记录的字段（仅该字段的权威来源部门）")
-def change(slug: RegistrySlug, key: str, body: RecordWrite, db: DbSession,
+def change(request: Request, slug: RegistrySlug, key: str, body: RecordWrite, db: DbSession,
            principal: Annotated[Principal, require(Permission.REGISTRY_WRITE)]):
     registry = _registry(slug)
-    key = service.validate_key(registry, key)
+    key = _key(request, registry, key)
     values = service.parse_values(registry, body.values)
     if registry.key in values and values[registry.key] != key:
         raise Problem("validation-error", "主键不能修改", errors=[{"field": f"body.values.{registry.key}", "code": "immutable", "message": "主键不能修改"}])
@@ -251,8 +331,9 @@ def request_correction(request: Request, slug: RegistrySlug, key: str, body: Cor
                        principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)]):
     registry = _registry(slug)
     correction = corrections.request_correction(
-        db, registry=registry, key=service.validate_key(registry, key), field_name=body.field, proposed=body.proposed_value,
+        db, registry=registry, key=_key(request, registry, key), field_name=body.field, proposed=body.proposed_value,
         reason=body.reason, evidence=body.evidence, requester=principal,
         working_days=request.app.state.settings.correction_days)
     db.commit()
-    return CorrectionRead.model_validate(correction)
+    # Asking for a correction is not a read: the answer shows the values masked like any other.
+    return _corrections_read(request, db, principal, [correction], None, from_link=False)[0]

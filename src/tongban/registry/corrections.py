@@ -15,7 +15,7 @@ from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.core.workdays import WorkingCalendar
 from tongban.org import service as org
-from tongban.registry import service
+from tongban.registry import masking, service
 from tongban.registry.models import CorrectionRequest
 from tongban.registry.schema import Registry
 from tongban.supervision import clocks
@@ -46,7 +46,7 @@ def request_correction(db: Session, *, registry: Registry, key: str, field_name:
     db.add(correction)
     db.flush()
     clocks.start(db, kind=ClockKind.CORRECTION, subject=correction.id,
-                 title=f"处理纠错申请 #{correction.id}（{registry.label}库 {key} 的{field.label}）",
+                 title=f"处理纠错申请 #{correction.id}（{registry.label}库 {service.shown_key(registry, key, clear=False)} 的{field.label}）",
                  department_id=source.id, limit_days=working_days, started_on=today or date.today(),
                  link="/staff/corrections", calendar=calendar)
     events.publish(db, event_type="CorrectionRequested", subject="registry.corrections", record_key=str(correction.id),
@@ -66,6 +66,35 @@ def visible(db: Session, principal: Principal, *, status: str | None = None) -> 
         query = query.where(or_(CorrectionRequest.source_department == principal.department_code,
                                 CorrectionRequest.requester_department == principal.department_code))
     return list(db.scalars(query))
+
+
+def present(correction: CorrectionRequest, registry: Registry, *, clear: bool, secret_key: str) -> dict:
+    """A correction as a reader may see it: the record key, the current and the proposed value
+    are personal data when their field is, and are masked by the registry's one rule."""
+    field = registry.by_name.get(correction.field)
+    personal = field is not None and field.personal and not clear
+    shown = {name: getattr(correction, name) for name in (
+        "id", "field", "reason", "evidence", "requester_name", "requester_department", "source_department", "status",
+        "due_on", "due_provisional", "decided_by", "decided_at", "decision_reason", "created_at")}
+    return {**shown, "registry": correction.registry_name,
+            "record_key": service.shown_key(registry, correction.record_key, clear=clear),
+            "record_ref": masking.reference(secret_key, registry.name, correction.record_key),
+            "current_value": masking.mask(field, correction.current_value) if personal else correction.current_value,
+            "proposed_value": masking.mask(field, correction.proposed_value) if personal else correction.proposed_value,
+            "masked": not clear and (personal or service.key_is_personal(registry))}
+
+
+def reveal(db: Session, principal: Principal, items: list[CorrectionRequest], registries: dict[str, Registry],
+           purpose: str | None, *, from_link: bool) -> bool:
+    """Whether these corrections are shown in clear; a clear read is audited with its purpose,
+    naming every record it showed (a masked one shows nothing personal, nothing to log)."""
+    clear = service.may_read_clear(principal, purpose, from_link=from_link)
+    if clear and items:
+        audit.record(db, actor=principal, action="registry.read", object_type="correction_request",
+                     object_id=None, purpose=service.stated_purpose(purpose),
+                     details={"clear": True, "corrections": [c.id for c in items],
+                              "records": sorted({f"{c.registry_name}:{c.record_key}" for c in items})})
+    return clear
 
 
 def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decider: Principal, registries: dict[str, Registry]) -> CorrectionRequest:

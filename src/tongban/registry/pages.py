@@ -15,7 +15,7 @@ from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.org import service as org
-from tongban.registry import corrections, service
+from tongban.registry import corrections, masking, service
 from tongban.registry.models import RecordVersion
 from tongban.registry.schema import DUTY_LABELS, REGISTRIES
 from tongban.registry.schemas import RegistrySlug
@@ -28,14 +28,26 @@ def _sources(db) -> dict[str, str]:
     return {duty.value: service.source_name(db, duty) for duty in DUTY_LABELS}
 
 
+Purpose = Annotated[str, Form(max_length=200)]
+Csrf = Annotated[str, Form(max_length=100)]
+
+
 @router.get("/staff/registry", summary="基础库查询")
 def lookup(request: Request, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-           slug: RegistrySlug = RegistrySlug.PERSONS, key: Annotated[str | None, Query(max_length=40)] = None,
-           purpose: Annotated[str | None, Query(max_length=200)] = None):
+           slug: RegistrySlug = RegistrySlug.PERSONS, key: Annotated[str | None, Query(max_length=200)] = None):
     if key:
-        target = f"/staff/registry/{slug.value}/{key.strip()}" + (f"?purpose={purpose}" if purpose else "")
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(f"/staff/registry/{slug.value}/{key.strip()}", status_code=303)
     return _render(request, "registry_lookup.html", principal=principal, slugs=list(RegistrySlug), slug=slug)
+
+
+@router.post("/staff/registry", summary="说明用途后查询记录")
+def lookup_with_purpose(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+                        key: Annotated[str, Form(min_length=1, max_length=200)], slug: Annotated[RegistrySlug, Form()],
+                        purpose: Purpose = "", csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    if not purpose.strip():
+        return RedirectResponse(f"/staff/registry/{slug.value}/{key.strip()}", status_code=303)
+    return _record(request, db, principal, slug, key.strip(), purpose=purpose)
 
 
 def _render(request, template, **context):
@@ -44,19 +56,21 @@ def _render(request, template, **context):
     return render(request, template, registries=REGISTRIES, **context)
 
 
-@router.get("/staff/registry/{slug}/{key}", summary="记录详情与历史")
-def record(request: Request, slug: RegistrySlug, key: str, db: DbSession,
-           principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-           purpose: Annotated[str | None, Query(max_length=200)] = None):
+def _link_key(request: Request, registry, key: str, clear: bool) -> str:
+    """What goes into this page's links: the key only where the reader may see it, else its reference."""
+    if clear or not service.key_is_personal(registry):
+        return key
+    return masking.reference(request.app.state.settings.secret_key, registry.name, key)
+
+
+def _record(request: Request, db, principal: Principal, slug: RegistrySlug, raw_key: str, *, purpose: str | None):
     registry = REGISTRIES[slug.registry_name]
-    key = service.validate_key(registry, key)
-    purpose = purpose or None
-    clear = service.may_read_clear(principal, purpose)
-    service.audit_read(db, principal, registry, key, purpose, clear, page=True)
+    key = service.resolve_key(registry, raw_key, secret_key=request.app.state.settings.secret_key)
+    clear = service.reveal(db, principal, registry, key, purpose, page=True)
     db.commit()
     row = service.current_row(db, registry, key)
     if row is None:
-        raise Problem("not-found", f"{registry.label}库中没有 {key}")
+        raise Problem("not-found", f"{registry.label}库中没有 {service.shown_key(registry, key, clear=clear)}")
     values, masked = service.present(registry, row, clear=clear)
     versions = list(db.scalars(select(RecordVersion).where(RecordVersion.registry_name == registry.name,
                                                            RecordVersion.record_key == key)
@@ -64,32 +78,60 @@ def record(request: Request, slug: RegistrySlug, key: str, db: DbSession,
     history = [{"version": v.version, "changed_at": v.changed_at, "department_code": v.department_code,
                 "actor_name": v.actor_name, "reason": v.reason,
                 "changed": [registry.by_name[n].label for n in json.loads(v.changed_fields)]} for v in versions]
-    return _render(request, "registry_record.html", principal=principal, registry=registry, slug=slug, key=key,
-                   row=row, values=values, masked=masked, purpose=purpose or "", history=history,
-                   sources=_sources(db), can_request=principal.can(Permission.CORRECTION_REQUEST),
+    return _render(request, "registry_record.html", principal=principal, registry=registry, slug=slug,
+                   key=_link_key(request, registry, key, clear),
+                   row=row, values=values, masked=masked, purpose=service.stated_purpose(purpose) if clear else "",
+                   history=history, sources=_sources(db), can_request=principal.can(Permission.CORRECTION_REQUEST),
                    can_read_clear=principal.can(Permission.REGISTRY_READ_PERSONAL))
 
 
-@router.get("/staff/registry/{slug}/{key}/compare", summary="版本对比")
-def compare(request: Request, slug: RegistrySlug, key: str, db: DbSession,
-            principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-            a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)],
-            purpose: Annotated[str | None, Query(max_length=200)] = None):
+@router.get("/staff/registry/{slug}/{key}", summary="记录详情与历史（个人信息脱敏）")
+def record(request: Request, slug: RegistrySlug, key: str, db: DbSession,
+           principal: Annotated[Principal, require(Permission.REGISTRY_READ)]):
+    # No purpose from a link: a cross-site link would otherwise make a clear read in the reader's name.
+    return _record(request, db, principal, slug, key, purpose=None)
+
+
+@router.post("/staff/registry/{slug}/{key}", summary="说明用途后查看明文")
+def record_with_purpose(request: Request, slug: RegistrySlug, key: str, db: DbSession,
+                        principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+                        purpose: Annotated[str, Form(min_length=2, max_length=200)], csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    return _record(request, db, principal, slug, key, purpose=purpose)
+
+
+def _compare(request: Request, db, principal: Principal, slug: RegistrySlug, raw_key: str, a: int, b: int,
+             purpose: str | None):
     registry = REGISTRIES[slug.registry_name]
-    key = service.validate_key(registry, key)
-    purpose = purpose or None
-    clear = service.may_read_clear(principal, purpose)
+    key = service.resolve_key(registry, raw_key, secret_key=request.app.state.settings.secret_key)
     found = {v.version: v for v in db.scalars(select(RecordVersion).where(
         RecordVersion.registry_name == registry.name, RecordVersion.record_key == key, RecordVersion.version.in_([a, b])))}
-    if a not in found or b not in found:
-        raise Problem("not-found", f"{key} 没有第 {a if a not in found else b} 版")
-    service.audit_read(db, principal, registry, key, purpose, clear, compare=[a, b])
+    clear = service.reveal(db, principal, registry, key, purpose, compare=[a, b])
     db.commit()
+    if a not in found or b not in found:
+        raise Problem("not-found", f"{service.shown_key(registry, key, clear=clear)} 没有第 {a if a not in found else b} 版")
     left, _ = service.present(registry, json.loads(found[a].data), clear=clear)
     right, _ = service.present(registry, json.loads(found[b].data), clear=clear)
     rows = [(f, left.get(f.name), right.get(f.name)) for f in registry.fields]
-    return _render(request, "registry_compare.html", principal=principal, registry=registry, slug=slug, key=key,
-                   a=found[a], b=found[b], rows=rows, purpose=purpose or "")
+    return _render(request, "registry_compare.html", principal=principal, registry=registry, slug=slug,
+                   key=_link_key(request, registry, key, clear), shown_key=service.shown_key(registry, key, clear=clear),
+                   a=found[a], b=found[b], rows=rows, purpose=service.stated_purpose(purpose) if clear else "")
+
+
+@router.get("/staff/registry/{slug}/{key}/compare", summary="版本对比（个人信息脱敏）")
+def compare(request: Request, slug: RegistrySlug, key: str, db: DbSession,
+            principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+            a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)]):
+    return _compare(request, db, principal, slug, key, a, b, None)
+
+
+@router.post("/staff/registry/{slug}/{key}/compare", summary="说明用途后对比版本")
+def compare_with_purpose(request: Request, slug: RegistrySlug, key: str, db: DbSession,
+                         principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+                         a: Annotated[int, Form(ge=1)], b: Annotated[int, Form(ge=1)],
+                         purpose: Purpose = "", csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    return _compare(request, db, principal, slug, key, a, b, purpose or None)
 
 
 @router.post("/staff/registry/{slug}/{key}/corrections", summary="提出纠错")
@@ -97,24 +139,43 @@ def request_correction(request: Request, slug: RegistrySlug, key: str, db: DbSes
                        principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
                        field: Annotated[str, Form(max_length=40)], proposed_value: Annotated[str, Form(max_length=2000)],
                        reason: Annotated[str, Form(min_length=2, max_length=500)],
-                       csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                       csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     registry = REGISTRIES[slug.registry_name]
     correction = corrections.request_correction(
-        db, registry=registry, key=service.validate_key(registry, key), field_name=field, proposed=proposed_value or None,
+        db, registry=registry, key=service.resolve_key(registry, key, secret_key=request.app.state.settings.secret_key),
+        field_name=field, proposed=proposed_value or None,
         reason=reason, evidence=None, requester=principal, working_days=request.app.state.settings.correction_days)
     db.commit()
     return RedirectResponse(f"/staff/corrections?created={correction.id}", status_code=303)
 
 
-@router.get("/staff/corrections", summary="纠错申请")
+def _corrections(request: Request, db, principal: Principal, *, purpose: str | None, created: int | None = None):
+    items = corrections.visible(db, principal)
+    clear = corrections.reveal(db, principal, items, REGISTRIES, purpose, from_link=False)
+    db.commit()
+    secret = request.app.state.settings.secret_key
+    shown = [corrections.present(c, REGISTRIES[c.registry_name], clear=clear, secret_key=secret) for c in items]
+    departments = {d.code: d.short_name for d in org.list_all(db)}
+    return _render(request, "registry_corrections.html", principal=principal, items=shown, created=created,
+                   departments=departments, labels={name: {f.name: f.label for f in r.fields} for name, r in REGISTRIES.items()},
+                   can_decide=principal.can(Permission.CORRECTION_DECIDE), clear=clear,
+                   any_masked=any(c["masked"] for c in shown),
+                   can_read_clear=principal.can(Permission.REGISTRY_READ_PERSONAL))
+
+
+@router.get("/staff/corrections", summary="纠错申请（个人信息脱敏）")
 def correction_queue(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
                      created: int | None = None):
-    items = corrections.visible(db, principal)
-    departments = {d.code: d.short_name for d in org.list_all(db)}
-    return _render(request, "registry_corrections.html", principal=principal, items=items, created=created,
-                   departments=departments, labels={name: {f.name: f.label for f in r.fields} for name, r in REGISTRIES.items()},
-                   can_decide=principal.can(Permission.CORRECTION_DECIDE))
+    return _corrections(request, db, principal, purpose=None, created=created)
+
+
+@router.post("/staff/corrections", summary="说明用途后查看纠错申请的明文")
+def correction_queue_with_purpose(request: Request, db: DbSession,
+                                  principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
+                                  purpose: Annotated[str, Form(min_length=2, max_length=200)], csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    return _corrections(request, db, principal, purpose=purpose)
 
 
 @router.post("/staff/corrections/{correction_id}", summary="处理纠错申请")

@@ -23,6 +23,7 @@ from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resid
 from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.org.models import Department
+from tongban.registry import masking
 from tongban.registry.masking import mask
 from tongban.registry.models import TABLES, RecordVersion
 from tongban.registry.schema import DUTY_LABELS, REGISTRIES, Duty, Field, FieldError, Registry
@@ -185,12 +186,68 @@ def validate_key(registry: Registry, raw: str) -> str:
     return raw
 
 
+def resolve_key(registry: Registry, raw: str, *, secret_key: str) -> str:
+    """A key typed in full, or the opaque reference a masked search result carries instead."""
+    if raw.startswith(masking.REF_PREFIX):
+        key = masking.dereference(secret_key, registry.name, raw)
+        if key is None:
+            raise Problem("validation-error", "记录引用无效或已过期，请重新查询",
+                          errors=[{"field": "path.key", "code": "invalid_reference", "message": "记录引用无效或已过期"}])
+        return key
+    return validate_key(registry, raw)
+
+
 def has_personal(registry: Registry) -> bool:
     return any(f.personal for f in registry.fields)
 
 
-def may_read_clear(principal: Principal, purpose: str | None) -> bool:
-    return purpose is not None and principal.can(Permission.REGISTRY_READ_PERSONAL)
+def key_is_personal(registry: Registry) -> bool:
+    return registry.by_name[registry.key].personal
+
+
+def shown_key(registry: Registry, key: str, *, clear: bool) -> str:
+    """The record key as a reader may see it (an ID number is personal data too)."""
+    field = registry.by_name[registry.key]
+    return key if clear or not field.personal else masking.mask(field, key)
+
+
+MIN_PURPOSE = 2
+
+
+def stated_purpose(purpose: str | None) -> str | None:
+    """A purpose worth the name (two characters or more once trimmed), or None."""
+    purpose = (purpose or "").strip()
+    return purpose if len(purpose) >= MIN_PURPOSE else None
+
+
+def by_link(principal: Principal, method: str) -> bool:
+    """Whether a purpose arriving with this request could have been put there by another site: a
+    browser session's GET carries the cookie on a cross-site link (SameSite=lax), and its POSTs are
+    CSRF-checked. Bearer callers are not exposed: no other site can attach their token."""
+    return principal.via_session and method.upper() in ("GET", "HEAD")
+
+
+def may_read_clear(principal: Principal, purpose: str | None, *, from_link: bool = False) -> bool:
+    """The one rule for clear personal values: the right to them, a stated purpose, and that
+    purpose given by the reader (a form or API POST, or a bearer token), never by a link."""
+    return (not from_link and stated_purpose(purpose) is not None
+            and principal.can(Permission.REGISTRY_READ_PERSONAL))
+
+
+def refuse_purpose_by_link(purpose: str | None, *, from_link: bool) -> None:
+    if from_link and purpose:
+        raise Problem("purpose-by-post", "浏览器会话须通过 POST（页面表单，或带 X-CSRF-Token 头的 API 请求）说明查阅用途，"
+                      "不能写在链接里", errors=[{"field": "query.purpose", "code": "purpose_by_post",
+                                                   "message": "查阅用途须以 POST 提交"}])
+
+
+def reveal(db, principal: Principal, registry: Registry, key: str | None, purpose: str | None, *,
+           from_link: bool = False, **details) -> bool:
+    """Decide whether this read is in clear, and audit it with its purpose: call before answering,
+    commit, then answer; no personal data leaves unlogged."""
+    clear = may_read_clear(principal, purpose, from_link=from_link)
+    audit_read(db, principal, registry, key, stated_purpose(purpose) if clear else purpose, clear, **details)
+    return clear
 
 
 def audit_read(db, principal: Principal, registry: Registry, key: str | None, purpose: str | None, clear: bool, **details) -> None:
