@@ -43,9 +43,25 @@ def test_every_response_carries_the_security_headers(client, path, status):
     assert_secure_headers(response)
 
 
-def test_validation_errors_and_unexpected_errors_carry_them_too(client):
+def test_validation_errors_and_unexpected_errors_carry_them_too(client, database):
     assert_secure_headers(client.post("/api/v1/auth/token", data={}))
     assert_secure_headers(client.get("/api/v1/items/search", params={"limit": "many"}))
+
+    app = create_app(database.settings)
+
+    @app.get("/api/v1/boom", include_in_schema=False)
+    def boom():
+        raise RuntimeError("a bug")
+
+    @app.get("/boom", include_in_schema=False)
+    def boom_page():
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as failing:
+        for path in ("/api/v1/boom", "/boom"):
+            response = failing.get(path)
+            assert response.status_code == 500
+            assert_secure_headers(response)
 
 
 def test_hsts_only_when_cookies_are_secure(database):
