@@ -26,9 +26,13 @@ def test_request_id_is_echoed_or_made(client):
     assert made != "bad id with spaces" and len(made) == 32
 
 
-def test_metrics_count_requests_by_route(client):
+def test_metrics_count_requests_by_route(app, client):
+    from fastapi.testclient import TestClient
+
     client.get("/api/v1/departments")
-    text = client.get("/metrics").text
+    # /metrics answers only internal addresses (tests/security/test_headers.py): read it from loopback.
+    with TestClient(app, client=("127.0.0.1", 50000)) as internal:
+        text = internal.get("/metrics").text
     assert 'tongban_http_requests_total{method="GET",route="/api/v1/departments",status="200"}' in text
     assert "tongban_http_request_duration_seconds_bucket" in text
 

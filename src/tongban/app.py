@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+import swagger_ui_bundle  # noqa: I001 — third-party, kept beside the other web imports
 
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages
@@ -21,13 +23,14 @@ from tongban.core.auth import Principal, check_routes, require
 from tongban.core.config import Settings, get_settings
 from tongban.core.database import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
+from tongban.core.headers import SecurityHeadersMiddleware
 from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.periodic import Periodic
 from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
-from tongban.core.templating import PACKAGE_ROOT, render
+from tongban.core.templating import PACKAGE_ROOT, render, templates
 from tongban.exchange import api as exchange_api, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
@@ -43,6 +46,7 @@ from tongban.workdays import api as workdays_api
 
 REPO_ROOT = PACKAGE_ROOT.parent.parent
 HTMX_DIST = REPO_ROOT / "node_modules" / "htmx.org" / "dist"
+SWAGGER_UI_DIST = Path(str(swagger_ui_bundle.swagger_ui_path))  # from PyPI: /docs loads nothing from a CDN
 
 
 def _render_error_page(request: Request, status: int, title: str, detail: str):
@@ -93,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="tongban 通办 API",
         version=tongban.__version__,
         description="一网通办平台接口。错误按 RFC 9457 以 application/problem+json 返回；每个接口标注所需权限 (x-permission)。",
+        # FastAPI's own docs pages load their scripts from a CDN: /docs is served below from the
+        # installed Swagger UI instead, and ReDoc (not packaged) is left out.
+        docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -107,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024,
                        upload_limit=settings.import_max_upload_mb * 1024 * 1024)
     app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, internal_networks=settings.internal_networks,
+                       docs_public=settings.docs_are_public, hsts=settings.cookie_secure)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
@@ -133,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if HTMX_DIST.is_dir():  # from npm (package.json); pages still work without it
         app.mount("/static/vendor/htmx", StaticFiles(directory=str(HTMX_DIST)), name="htmx")
+    app.mount("/static/vendor/swagger-ui", StaticFiles(directory=str(SWAGGER_UI_DIST)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=str(PACKAGE_ROOT / "web" / "static")), name="static")
     check_routes(app)
     return app
@@ -158,6 +168,10 @@ def _operations(app: FastAPI) -> None:
     @app.get("/metrics", tags=["运维 operations"], summary="Prometheus 指标", response_class=PlainTextResponse)
     def metrics(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
         return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs", tags=["运维 operations"], summary="接口文档 (Swagger UI)", include_in_schema=False)
+    def docs(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        return templates.TemplateResponse(request, "api_docs.html", {})
 
     @app.get("/problems/{slug}", tags=["运维 operations"], summary="错误类型说明", include_in_schema=False)
     def problem_type(request: Request, slug: str, _: Annotated[Principal | None, require(Permission.PUBLIC)]):

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from tongban.items import content
 from tongban.items.workbook import MAX_ROWS, NOT_XLSX, WorkbookError, export_workbook, import_workbook
@@ -238,3 +239,19 @@ def test_a_sheet_of_more_than_50000_rows_is_refused(exported):
 def test_a_file_over_20_mb_is_refused_before_it_is_read():
     problems = _problems(b"PK" + b"\0" * (20 * 1024 * 1024))
     assert len(problems) == 1 and "20 MB" in problems[0]
+
+
+def test_a_formula_cell_is_refused_naming_the_cell(exported):
+    """A formula's result is not content anyone typed (and without a cached result it read as an
+    empty cell): the import is refused, naming each formula cell."""
+    def formulas(workbook):
+        materials = workbook["材料"]
+        materials.cell(row=3, column=_column(materials, "copies")).value = "=1+1"
+        items = workbook["事项"]
+        items.cell(row=2, column=_column(items, "phone")).value = '=HYPERLINK("https://evil.example/","021")'
+
+    problems = _problems(_edit(exported, formulas))
+    copies = get_column_letter(_column(load_workbook(io.BytesIO(exported))["材料"], "copies"))
+    phone = get_column_letter(_column(load_workbook(io.BytesIO(exported))["事项"], "phone"))
+    assert any(f"工作表「材料」单元格 {copies}3" in p and "公式" in p for p in problems), problems
+    assert any(f"工作表「事项」单元格 {phone}2" in p and "公式" in p for p in problems), problems

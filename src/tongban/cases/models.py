@@ -68,6 +68,8 @@ class Application(Base):
     applicant_account: Mapped[str | None] = mapped_column(String(64), index=True)  # the portal user, if any
     submitted_by: Mapped[str] = mapped_column(String(64))  # the account (citizen, enterprise or clerk)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the request that used the key (core.idempotency): the same key with another body is refused.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     form: Mapped[str] = mapped_column(Text)  # JSON: the one form, field → value
     materials: Mapped[str] = mapped_column(Text)  # JSON list: what was provided and how
     status: Mapped[str] = mapped_column(String(16), index=True)

@@ -16,6 +16,7 @@ from tongban.cases.bundles import BUNDLES
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, ApplicationStatus
 from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession
+from tongban.core.idempotency import request_hash
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.supervision import ratings
@@ -47,7 +48,8 @@ async def submit(request: Request, code: str, db: DbSession, principal: Annotate
     form = {f.key: str(data.get(f"field_{f.key}", ""))[:f.max_length + 1] for f in found.fields}
     provided = [str(v)[:200] for v in data.getlist("material")][:100]
     application, _created = service.submit(db, principal, found=found, form=form, provided=provided,
-                                           idempotency_key=str(data.get("idempotency_key", ""))[:64] or None)
+                                           idempotency_key=str(data.get("idempotency_key", ""))[:64] or None,
+                                           request_hash=request_hash(request, {"form": form, "materials": provided}))
     db.commit()
     return RedirectResponse(f"/applications/{application.number}", status_code=303)
 

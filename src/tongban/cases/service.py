@@ -31,7 +31,7 @@ from tongban.cases.models import (
     DECISION_LABELS, FINISHED, Application, ApplicationStatus, CaseStep, CaseTask, Licence, ProcessDefinitionRow,
     TaskStatus,
 )
-from tongban.core import audit
+from tongban.core import audit, idempotency
 from tongban.core.auth import Principal
 from tongban.core.database import per_generation, utcnow
 from tongban.core.errors import Problem
@@ -373,14 +373,16 @@ def _tell_applicant(db: Session, application: Application, title: str, body: str
 
 @_flushed_once
 def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str, Any], provided: list[str],
-           idempotency_key: str | None, applicant_id: str | None = None, applicant_name: str | None = None
-           ) -> tuple[Application, bool]:
+           idempotency_key: str | None, applicant_id: str | None = None, applicant_name: str | None = None,
+           request_hash: str | None = None) -> tuple[Application, bool]:
     """File an application; (the application, whether it was created now). A retry with the same
-    idempotency key by the same account returns the first one."""
+    idempotency key by the same account returns the first one; the key with a different request
+    (``request_hash``, from ``core.idempotency``) is refused."""
     if idempotency_key:
         existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
                                                        Application.idempotency_key == idempotency_key))
         if existing is not None:
+            idempotency.check_replay(existing.request_hash, request_hash, idempotency_key)
             return existing, False
     window = principal.can(Permission.CASES_ACCEPT)
     user = _account(db, principal)
@@ -413,7 +415,8 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         number=new_number(db, Application.number, "BJ"), subject_kind=found.kind, subject_code=found.code, name=found.name,
         channel="window" if window else "online", applicant_type=applicant_type, applicant_id=applicant_id,
         applicant_name=applicant_name, applicant_account=account, submitted_by=principal.actor_id,
-        idempotency_key=idempotency_key, form=json.dumps(cleaned, ensure_ascii=False),
+        idempotency_key=idempotency_key, request_hash=request_hash if idempotency_key else None,
+        form=json.dumps(cleaned, ensure_ascii=False),
         materials=json.dumps(record, ensure_ascii=False), status=ApplicationStatus.SUBMITTED,
         definition_id=definition.id, limit_days=found.limit_days, created_at=utcnow())
     set_committed_value(application, "definition", definition)  # already read: the view names it
@@ -426,6 +429,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
                                                        Application.idempotency_key == idempotency_key))
         if existing is None:
             raise
+        idempotency.check_replay(existing.request_hash, request_hash, idempotency_key)
         return existing, False
     channel = "窗口代办" if window else "网上申请"
     _step(db, application, principal, "submitted", f"{channel}：{found.name}")

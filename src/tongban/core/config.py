@@ -65,12 +65,27 @@ class Settings(BaseSettings):
     consultation_confidence: float = Field(default=0.55, ge=0, le=1)  # below it a person answers
     consultation_response_days: int = Field(default=3, ge=1, le=30)  # working days for that answer
     rectification_days: int = Field(default=10, ge=1, le=60)  # working days a department has to put a poor rating right
+    # Client addresses (CIDRs, comma-separated) that may reach the internal operations endpoints:
+    # /metrics always, the API docs (/docs, /openapi.json) unless docs_public.
+    internal_networks: str = "127.0.0.0/8,::1/128"
+    docs_public: bool | None = None  # default: public except in production
 
     @field_validator("database_url")
     @classmethod
     def _known_engine(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
             raise ValueError("TONGBAN_DATABASE_URL must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("internal_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from tongban.core.headers import parse_networks
+
+        try:
+            parse_networks(value)
+        except ValueError as error:
+            raise ValueError(f"TONGBAN_INTERNAL_NETWORKS 含无效的网段 (bad CIDR): {error}") from None
         return value
 
     @model_validator(mode="after")
@@ -102,6 +117,12 @@ class Settings(BaseSettings):
         if self.session_cookie_secure is not None:
             return self.session_cookie_secure
         return self.env == Environment.PRODUCTION
+
+    @property
+    def docs_are_public(self) -> bool:
+        if self.docs_public is not None:
+            return self.docs_public
+        return self.env != Environment.PRODUCTION
 
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite:

@@ -77,6 +77,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "not-found": (404, "请求的资源不存在"),
     "method-not-allowed": (405, "不支持该请求方法"),
     "conflict": (409, "与现有数据冲突"),
+    "idempotency-key-reused": (422, "幂等键已用于不同的请求"),
     "payload-too-large": (413, "请求内容过大"),
     "unsupported-media-type": (415, "不支持的内容类型"),
     "bad-request": (400, "请求有误"),

@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from tongban.core.errors import Problem
 from tongban.core.security import new_csrf_token
+from tongban.core.urls import safe_href
 from tongban.core.workdays import BEIJING
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,8 @@ def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = local_time
+# ``{% if url | safe_href %}<a href="{{ url }}">``: a stored javascript: URL is shown as text, never linked.
+templates.env.filters["safe_href"] = safe_href
 
 
 def csrf_token(request: Request) -> str:

@@ -35,6 +35,7 @@ from tongban.core.config import Settings
 from tongban.core.database import reading, utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
+from tongban.core.urls import url_problem
 from tongban.exchange import service
 from tongban.exchange.models import DeadLetter, Subscription
 from tongban.exchange.service import Access, Call
@@ -76,17 +77,10 @@ def check_callback(url: str, allowed: str | list[str]) -> str:
         return Problem("callback-not-allowed", detail,
                        errors=[{"field": "callback_url", "code": "not_allowed", "message": detail}])
 
-    if not url or len(url) > 500 or any(ch.isspace() or not ch.isprintable() for ch in url):
-        raise refuse("回调地址应为不超过 500 个字符、不含空白的 http(s) 地址")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 — raises on a malformed port
-    except ValueError:
-        raise refuse("回调地址格式有误") from None
-    if parts.scheme not in ("http", "https"):
-        raise refuse(f"回调地址只能使用 http 或 https，不能使用 {parts.scheme or '（空）'}")
-    if "@" in parts.netloc:  # user:password@ could hide the real host from a reader
-        raise refuse("回调地址不能包含用户名或密码")
+    problem = url_problem(url, max_length=500)
+    if problem:
+        raise refuse(f"回调地址：{problem}")
+    parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise refuse("回调地址缺少主机名")

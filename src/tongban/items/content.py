@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tongban.core.urls import url_problem
+
 DEMO_PATH = Path(__file__).with_name("demo_items.json")
 
 FORMAT = "tongban-items"
@@ -61,8 +63,16 @@ def load(path: str | Path | None = None) -> dict:
         return json.load(handle)
 
 
-def _label(item: dict) -> str:
+def item_label(item: dict) -> str:
     return f"事项「{item.get('name') or item.get('basic_code') or '?'}」"
+
+
+def readable(item: dict) -> dict:
+    """A published document as pages, forms and notices read it. Names were not always checked on
+    publication: such an item gets a stand-in name rather than failing every page that shows it."""
+    if not isinstance(item.get("name"), str) or not item["name"].strip():
+        item["name"] = f"未命名事项（{item.get('basic_code') or '?'}）"
+    return item
 
 
 def validate(document: Any) -> list[str]:
@@ -90,7 +100,7 @@ def validate(document: Any) -> list[str]:
             if code is None:
                 continue
             if code in seen:
-                problems.append(f"{_label(item)}：{field}「{code}」与事项「{seen[code]}」重复")
+                problems.append(f"{item_label(item)}：{field}「{code}」与事项「{seen[code]}」重复")
             else:
                 seen[code] = item.get("name", "?")
 
@@ -100,15 +110,15 @@ def validate(document: Any) -> list[str]:
             continue
         for relation in item["relations"]:
             if not isinstance(relation, dict):
-                problems.append(f"{_label(item)}：relations 的每一项必须是对象")
+                problems.append(f"{item_label(item)}：relations 的每一项必须是对象")
                 continue
             if relation.get("type") not in RELATION_TYPES:
-                problems.append(f"{_label(item)}：relations.type「{relation.get('type')}」不是有效取值")
+                problems.append(f"{item_label(item)}：relations.type「{relation.get('type')}」不是有效取值")
             target = relation.get("item")
             if target not in names:
-                problems.append(f"{_label(item)}：relations 指向不存在的事项「{target}」")
+                problems.append(f"{item_label(item)}：relations 指向不存在的事项「{target}」")
             elif target == item.get("basic_code"):
-                problems.append(f"{_label(item)}：relations 不能指向事项自身")
+                problems.append(f"{item_label(item)}：relations 不能指向事项自身")
 
     for cycle in _prerequisite_cycles(items):
         problems.append("前置事项形成循环：" + " → ".join(names.get(code, code) for code in cycle))
@@ -116,7 +126,7 @@ def validate(document: Any) -> list[str]:
 
 
 def _validate_item(item: dict) -> list[str]:
-    label = _label(item)
+    label = item_label(item)
     out = [f"{label}：缺少字段 {field}" for field in ITEM_FIELDS if field not in item]
     if out:
         return out  # the checks below assume every field is present
@@ -129,8 +139,10 @@ def _validate_item(item: dict) -> list[str]:
         out.append(f"{label}：department「{department}」不是本区部门代码")
     elif item["implementation_code"] != DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic):
         out.append(f"{label}：implementation_code 应为「{DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic)}」")
-    if not item["name"]:
+    if not isinstance(item["name"], str) or not item["name"].strip():
         out.append(f"{label}：name 不能为空")
+    if item["online_url"] is not None and (problem := url_problem(item["online_url"])):
+        out.append(f"{label}：online_url {problem}")
     if item["type"] not in ITEM_TYPES:
         out.append(f"{label}：type「{item['type']}」不是有效的事项类型")
     if item["level"] != "区级":
@@ -167,7 +179,7 @@ def _validate_item(item: dict) -> list[str]:
 
 
 def _validate_situations(item: dict, out: list[str]) -> set[str]:
-    label = _label(item)
+    label = item_label(item)
     questions = {}
     answers: set[str] = set()
     for question in item["situations"]:
@@ -198,7 +210,7 @@ def _validate_situations(item: dict, out: list[str]) -> set[str]:
 
 
 def _validate_materials(item: dict, answers: set[str], out: list[str]) -> None:
-    label = _label(item)
+    label = item_label(item)
     ids = set()
     for material in item["materials"]:
         name = material.get("name") or material.get("id")

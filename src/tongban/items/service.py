@@ -61,7 +61,7 @@ def _published_rows(db: Session):
 
 def published_items(db: Session) -> dict[str, dict]:
     """Every published item's document, by basic code."""
-    return {code: json.loads(text) for code, _version, text in _published_rows(db)}
+    return {code: content.readable(json.loads(text)) for code, _version, text in _published_rows(db)}
 
 
 def published_item(db: Session, code: str) -> tuple[dict, int]:
@@ -69,7 +69,7 @@ def published_item(db: Session, code: str) -> tuple[dict, int]:
     row = published_rows(db, [code]).get(code)
     if row is None:
         raise Problem("unknown-service-item", f"没有编码为「{code}」的已发布办事事项")
-    return json.loads(row[0]), row[1]
+    return content.readable(json.loads(row[0])), row[1]
 
 
 def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:
@@ -105,7 +105,9 @@ def _check(db: Session, changed: list[dict]) -> None:
             merged[item["basic_code"]] = item
     problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())})
     # Problems of untouched published items are not this change's; those touching it are.
-    labels = [f"事项「{item.get('name')}」" for item in changed if isinstance(item, dict)]
+    # The label is the validator's own (the code when the name is missing), or a nameless item's
+    # problems would be filtered away and the item saved unchecked.
+    labels = [content.item_label(item) for item in changed if isinstance(item, dict)]
     codes = [item.get("basic_code") for item in changed if isinstance(item, dict)]
     names = [item.get("name") for item in changed if isinstance(item, dict)]
     relevant = [p for p in problems if any(label in p for label in labels) or p.startswith("前置事项形成循环")
@@ -218,6 +220,7 @@ def submit(db: Session, item: ServiceItem, *, actor: Principal) -> ServiceItemVe
     if latest.status not in EDITABLE:
         raise Problem("version-not-editable", f"事项「{item.name}」没有待提交的草稿（第 {latest.version} 版："
                       f"{latest.status}）")
+    _check(db, [json.loads(latest.content)])  # a draft saved before today's checks is checked again
     latest.status, latest.submitted_at = VersionStatus.IN_REVIEW, utcnow()
     item.updated_at = utcnow()
     audit.record(db, actor=actor, action="items.submit", object_type="service_item", object_id=item.basic_code,

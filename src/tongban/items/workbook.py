@@ -442,7 +442,9 @@ def _import(data: bytes) -> dict:
     if unpacked > MAX_UNPACKED_BYTES:
         raise _Refused(f"文件解压后过大（超过 {MAX_UNPACKED_BYTES // 1024 // 1024} MB），请拆分后再导入")
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        # Formulas as written (data_only=False), so that a formula cell is refused by name rather
+        # than read as its cached result, or as an empty cell when the file has none.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # openpyxl raises many kinds for a broken file
         raise _Refused(NOT_XLSX) from None
 
@@ -507,10 +509,12 @@ def _read_sheet(worksheet, sheet: Sheet, reader: _Reader) -> list[_Row] | None:
     None for a sheet without even a header. Missing or doubled columns are reported here."""
     if hasattr(worksheet, "reset_dimensions"):
         worksheet.reset_dimensions()  # some writers record a wrong size; read what is really there
-    rows: Iterator[tuple] = worksheet.iter_rows(min_row=1, values_only=True)
+    rows: Iterator[tuple] = worksheet.iter_rows(min_row=1)
     positions: dict[str, int] | None = None
     out: list[_Row] = []
-    for number, values in enumerate(rows, start=1):
+    titles = {column.key: column.title for column in sheet.columns}
+    for number, cells in enumerate(rows, start=1):
+        values = tuple(cell.value for cell in cells)
         if number > MAX_SCANNED_ROWS:
             raise _Refused(f"工作表「{sheet.name}」超过 {MAX_SCANNED_ROWS:,} 行（含空行），请删除多余的行或拆分后再导入")
         if all(_empty(value) for value in values):
@@ -520,6 +524,10 @@ def _read_sheet(worksheet, sheet: Sheet, reader: _Reader) -> list[_Row] | None:
             continue
         if len(out) >= MAX_ROWS:
             raise _Refused(f"工作表「{sheet.name}」超过 {MAX_ROWS:,} 行数据上限，请拆分后再导入")
+        for key, index in positions.items():
+            if index < len(cells) and cells[index].data_type == "f":
+                reader.add(f"工作表「{sheet.name}」单元格 {get_column_letter(index + 1)}{number}（{titles[key]}）是公式"
+                           "：导入不接受公式，请粘贴为数值后再导入")
         out.append(_Row(number, {key: values[index] if index < len(values) else None
                                  for key, index in positions.items()}))
     if positions is None:

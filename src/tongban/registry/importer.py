@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongban.core import audit
 from tongban.core.database import bulk_insert, bulk_insert_values, db_value, utcnow
 from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
+from tongban.core.spreadsheets import neutralise_row
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
 from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
@@ -133,21 +134,24 @@ class _Reader:
                 except UnicodeDecodeError:
                     raise ImportRefused(f"第 {reader.line_num + 1} 行附近含有非 {encoding} 字符，此行及之后未导入") from None
                 if cells:
-                    yield reader.line_num, cells
+                    yield reader.line_num, cells, None
 
         self.rows = rows()
 
     def _open_xlsx(self) -> None:
         from openpyxl import load_workbook
+        from openpyxl.utils import get_column_letter
 
         try:
-            workbook = load_workbook(self.path, read_only=True, data_only=True)
+            # Formulas as written, not their cached results: a formula's result is not data its
+            # department entered (and without a cache it would read as an empty cell).
+            workbook = load_workbook(self.path, read_only=True, data_only=False)
         except Exception as error:  # openpyxl raises many kinds for a broken file
             raise ImportRefused(f"无法读取 XLSX 文件：{type(error).__name__}") from None
         sheet = workbook.worksheets[0]
-        values = sheet.iter_rows(values_only=True)
+        values = sheet.iter_rows()
         try:
-            self.header = [_cell_text(c) for c in next(values)]
+            self.header = [_cell_text(c.value) for c in next(values)]
         except StopIteration:
             raise ImportRefused("工作表为空") from None
         while self.header and self.header[-1] == "":
@@ -155,12 +159,17 @@ class _Reader:
         total = max(sheet.max_row or 1, 1)
         self._xlsx_progress = (0, total)
 
-        def rows() -> Iterator[tuple[int, list[str]]]:
+        def rows() -> Iterator[tuple[int, list[str], str | None]]:
             for number, row in enumerate(values, start=2):
-                cells = [_cell_text(c) for c in row][: len(self.header)]
+                row = row[: len(self.header)]
+                cells = [_cell_text(c.value) for c in row]
                 self._xlsx_progress = (number, total)
                 if any(cells):
-                    yield number, cells + [""] * (len(self.header) - len(cells))
+                    formulas = [f"{get_column_letter(index + 1)}{number}（{self.header[index]}）"
+                                for index, cell in enumerate(row) if cell.data_type == "f"]
+                    problem = (f"单元格 {'、'.join(formulas[:5])} 是公式：导入不接受公式，请粘贴为数值后重新导入"
+                               if formulas else None)
+                    yield number, cells + [""] * (len(self.header) - len(cells)), problem
 
         self.rows = rows()
 
@@ -319,10 +328,10 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
     try:
         fields = _file_fields(registry, reader.header)
         batch: list[_Row] = []
-        for line, cells in reader.rows:
+        for line, cells, problem in reader.rows:
             if line <= resume_after:
                 continue
-            batch.append(_parse(registry, fields, line, cells, creator=creator))
+            batch.append(_parse(registry, fields, line, cells, creator=creator, problem=problem))
             if len(batch) >= batch_size:
                 yield batch, reader.bytes_read()
                 batch = []
@@ -405,9 +414,13 @@ def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> I
         return job
 
 
-def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str], *, creator: str | None = None) -> _Row:
+def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str], *, creator: str | None = None,
+           problem: str | None = None) -> _Row:
+    """One row checked; ``problem`` is what the reader already found wrong with it (a formula cell)."""
     if len(cells) != len(fields):
         return _Row(line, None, cells, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
+    if problem:
+        return _Row(line, cells[fields.index(registry.by_name[registry.key])] or None, cells, problem)
     values, errors = {}, []
     for field, cell in zip(fields, cells):
         try:
@@ -594,6 +607,8 @@ def rejected_csv(db: Session, job_id: str) -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for rejection in chunk:
-            writer.writerow([rejection.line, rejection.record_key or "", rejection.reason, rejection.raw or ""])
+            # The key and the original line are whatever the file held: never a formula in the report.
+            writer.writerow(neutralise_row([rejection.line, rejection.record_key or "", rejection.reason,
+                                            rejection.raw or ""]))
         last = chunk[-1].line
         yield buffer.getvalue()

@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from tongban.core.spreadsheets import neutralise_row
 from tongban.core.workdays import BEIJING
 from tongban.items.notice_pdf import FONT  # registered there, once per process
 from tongban.supervision.dashboard import Dashboard, kind_label
@@ -62,14 +63,14 @@ def _cell(value: Any, kind: str) -> Any:
 
 def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
     sheet = workbook.create_sheet(title)
-    sheet.append(headers)
+    sheet.append(neutralise_row(headers))
     for index, header in enumerate(headers, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _WRAP
         sheet.column_dimensions[get_column_letter(index)].width = max(10, min(len(header) * 2 + 2, 24))
     sheet.row_dimensions[1].height = 36
     for row in rows:
-        sheet.append(row)
+        sheet.append(neutralise_row(row))  # names are typed by people: never a formula
     for index, kind in enumerate(kinds, start=1):
         number_format = {"rate": "0.0%", "days": "0.00"}.get(kind)
         if number_format:
@@ -97,7 +98,7 @@ def workbook(board: Dashboard, *, generated_by: str, generated_at: datetime) -> 
     _sheet(book, "评价分布", ["评分", "条数"], [[f"{s} 分", scores[s]] for s in SCORES], ["text", "count"])
     about = book.create_sheet("说明")
     for line in _about(board, generated_by, generated_at):
-        about.append([line])
+        about.append(neutralise_row([line]))
     about.column_dimensions["A"].width = 100
     about["A1"].font = Font(bold=True, size=14, color="0B3A75")
     book.active = 0
