@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -24,6 +24,7 @@ from tongban.core.database import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
+from tongban.core.inputs import check_bounded_ids, check_request
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.periodic import Periodic
 from tongban.core.permissions import Permission
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="tongban 通办 API",
         version=tongban.__version__,
         description="一网通办平台接口。错误按 RFC 9457 以 application/problem+json 返回；每个接口标注所需权限 (x-permission)。",
+        dependencies=[Depends(check_request)],  # the one input edge, before any route reads its input
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/static/vendor/htmx", StaticFiles(directory=str(HTMX_DIST)), name="htmx")
     app.mount("/static", StaticFiles(directory=str(PACKAGE_ROOT / "web" / "static")), name="static")
     check_routes(app)
+    check_bounded_ids(app)
     return app
 
 

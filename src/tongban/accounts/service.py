@@ -15,6 +15,7 @@ from tongban.core.auth import Principal, principal_for
 from tongban.core.config import Settings
 from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
 from tongban.core.errors import Problem
+from tongban.core.inputs import normalise_code
 from tongban.core.permissions import STAFF_ROLES, Role
 from tongban.core.security import burn_password_check, hash_password, new_client_secret, verify_password
 from tongban.org import service as org
@@ -96,8 +97,9 @@ def _register_failure(account, settings: Settings) -> None:
 def authenticate_user(db: Session, settings: Settings, *, username: str, password: str) -> User:
     """The user, or a Problem; every attempt is audited, failures count toward the lock-out."""
     name = username.strip()
-    # ID numbers and credit codes are stored upper-case ("x" check digit typed in lower case).
-    user = get_by_username(db, name) or (get_by_username(db, name.upper()) if len(name) == 18 else None)
+    # ID numbers and credit codes are stored upper-case ASCII ("x" check digit typed in lower case,
+    # full-width digits typed on a Chinese keyboard).
+    user = get_by_username(db, name) or (get_by_username(db, normalise_code(name)) if len(name) == 18 else None)
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",

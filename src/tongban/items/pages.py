@@ -14,6 +14,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.items import consultation, content, navigation, service
@@ -164,7 +165,7 @@ def submit(request: Request, code: str, db: DbSession, principal: Annotated[Prin
 
 
 @router.post("/staff/items/{code}/versions/{version}/review", summary="审核")
-def review(request: Request, code: str, version: int, db: DbSession,
+def review(request: Request, code: str, version: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)],
            decision: Annotated[str, Form(pattern="^(approve|return)$")] = "approve",
            comment: Annotated[str, Form(max_length=1000)] = "", csrf_token: Csrf = ""):

@@ -306,7 +306,11 @@ def synonyms(db: Session) -> list[SearchSynonym]:
 
 
 def save_synonym(db: Session, phrase: str, expansions: list[str], *, actor) -> SearchSynonym:
-    phrase = normalise_query(phrase)
+    try:  # a phrase of only punctuation or spaces would never match a query
+        phrase = normalise_query(phrase)
+    except QueryError as error:
+        raise Problem("validation-error", f"同义词的说法无效：{error.message}",
+                      errors=[{"field": "body.phrase", "code": error.kind, "message": error.message}]) from None
     cleaned = [w.strip() for w in expansions if w and w.strip()]
     if not cleaned:
         raise Problem("validation-error", "请至少填写一个对应的规范说法",

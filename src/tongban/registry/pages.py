@@ -13,6 +13,7 @@ from tongban.accounts.pages import check_csrf
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.registry import corrections, service
@@ -73,7 +74,7 @@ def record(request: Request, slug: RegistrySlug, key: str, db: DbSession,
 @router.get("/staff/registry/{slug}/{key}/compare", summary="版本对比")
 def compare(request: Request, slug: RegistrySlug, key: str, db: DbSession,
             principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-            a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)],
+            a: Annotated[Id, Query()], b: Annotated[Id, Query()],
             purpose: Annotated[str | None, Query(max_length=200)] = None):
     registry = REGISTRIES[slug.registry_name]
     key = service.validate_key(registry, key)
@@ -109,7 +110,7 @@ def request_correction(request: Request, slug: RegistrySlug, key: str, db: DbSes
 
 @router.get("/staff/corrections", summary="纠错申请")
 def correction_queue(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
-                     created: int | None = None):
+                     created: Id | None = None):
     items = corrections.visible(db, principal)
     departments = {d.code: d.short_name for d in org.list_all(db)}
     return _render(request, "registry_corrections.html", principal=principal, items=items, created=created,
@@ -118,7 +119,7 @@ def correction_queue(request: Request, db: DbSession, principal: Annotated[Princ
 
 
 @router.post("/staff/corrections/{correction_id}", summary="处理纠错申请")
-def decide(request: Request, correction_id: int, db: DbSession,
+def decide(request: Request, correction_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.CORRECTION_DECIDE)],
            decision: Annotated[str, Form(pattern="^(accept|reject)$")],
            reason: Annotated[str, Form(min_length=2, max_length=500)],

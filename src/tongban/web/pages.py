@@ -13,7 +13,7 @@ from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.permissions import Permission
 from tongban.core.templating import render
-from tongban.core.workdays import WorkingCalendar
+from tongban.core.workdays import DeadlineStart, WorkingCalendar
 from tongban.org import service as org
 from tongban.org.models import LEVEL_LABELS
 
@@ -33,7 +33,7 @@ def deadline_fragment(
     request: Request,
     db: DbSession,
     principal: Annotated[Principal | None, require(Permission.PUBLIC)],
-    start: date,
+    start: DeadlineStart,
     working_days: Annotated[int, Query(ge=0, le=1000)],
 ):
     result = WorkingCalendar.load(db).add_working_days(start, working_days)
