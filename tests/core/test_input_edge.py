@@ -252,3 +252,111 @@ def test_a_form_refuses_nul(client):
 
 @pytest.mark.parametrize("phrase", ["！？。", "...", "——", "   "])
 def test_a_synonym_of_only_punctuation_is_a_422(client, as_role, phrase):
+    response = client.put("/api/v1/items/synonyms", headers=as_role("admin"), json={"phrase": phrase, "expansions": ["食品经营许可"]})
+    body = assert_problem(response, 422, "validation-error")
+    assert "body.phrase" in _errors(body)
+
+
+# ------------------------------------------------------------------ 14: the deadline calculator near year 9999
+
+@pytest.mark.parametrize("start", ["9999-12-31", "9999-12-20", "2101-01-01", "0001-01-01"])
+def test_the_deadline_calculator_refuses_dates_out_of_range(client, start):
+    body = assert_problem(client.get("/api/v1/calendar/deadline", params={"start": start, "working_days": 20}),
+                          422, "validation-error")
+    assert "query.start" in _errors(body)
+    page = client.get("/deadline", params={"start": start, "working_days": 20})
+    assert page.status_code == 422 and "请求数据校验未通过" in page.text
+
+
+def test_the_deadline_calculator_still_works_at_the_edge_of_its_range(client):
+    response = client.get("/api/v1/calendar/deadline", params={"start": "2100-12-31", "working_days": 1000})
+    assert response.status_code == 200, response.text
+
+
+# ------------------------------------------------------------------ 15: numbers, one way
+
+@pytest.mark.parametrize("typed", ["nan", "NaN", "Infinity", "-inf", "1e999", "12abc", "0x10", "1_000", "--1", "", "١٢"])
+def test_parse_number_refuses_what_is_not_a_finite_number(typed):
+    with pytest.raises(InvalidNumberText):
+        parse_number(typed)
+
+
+def test_parse_number_reads_full_width_and_bounds():
+    assert parse_number("１２") == 12
+    assert parse_number(" ３.５ ") == parse_number("3.5")
+    assert parse_number(float("1e-05")) > 0
+    with pytest.raises(InvalidNumberText):
+        parse_number("1e20")  # beyond the default bound
+    with pytest.raises(InvalidNumberText):
+        parse_number("3.5", integer=True)
+    with pytest.raises(InvalidNumberText):
+        parse_number(float("nan"))
+
+
+ENTERPRISE_FORM = {"applicant_name": "张伟", "applicant_id": demo.CITIZEN.username, "phone": "13812345678",
+                   "enterprise_name": "上海张伟边界测试有限公司", "entity_type": "有限责任公司", "registered_capital": "100",
+                   "registered_address": "上海市浦东新区张江路100号", "business_scope": "软件开发",
+                   "seal_count": "3", "employees": "5", "housing_fund_rate": "7"}
+
+
+def _apply(client, headers, form):
+    materials = [m["name"] for m in client.get("/api/v1/applications/forms", params={"bundle": "enterprise-setup"},
+                                                headers=headers).json()["materials"] if not m["exempt"]]
+    return client.post("/api/v1/applications", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                       json={"bundle": "enterprise-setup", "form": form, "materials": materials})
+
+
+@pytest.mark.parametrize("typed", ["nan", "Infinity", "1e999", "-1", "1e10"])
+def test_the_application_form_refuses_numbers_the_registry_refuses(client, as_role, typed):
+    response = _apply(client, as_role(demo.CITIZEN.username), {**ENTERPRISE_FORM, "registered_capital": typed})
+    assert "body.form.registered_capital" in _errors(assert_problem(response, 422, "validation-error"))
+
+
+def test_the_application_form_keeps_a_full_width_number_as_its_one_spelling(client, as_role):
+    headers = as_role(demo.CITIZEN.username)
+    response = _apply(client, headers, {**ENTERPRISE_FORM, "registered_capital": "１２", "seal_count": "３"})
+    assert response.status_code == 201, response.text
+    number = response.json()["number"]
+    form = client.get(f"/api/v1/applications/{number}", headers=headers).json()["form"]
+    assert form["registered_capital"] == "12" and form["seal_count"] == "3"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e999", "-Infinity", "１e999"])
+def test_registry_numbers_refuse_nan_and_infinity(client, as_role, value):
+    response = client.patch(f"/api/v1/registries/legal-entities/{demo.ENTERPRISE.username}", headers=as_role("steward.scjg"),
+                            json={"values": {"registered_capital": value}, "reason": "变更登记"})
+    assert "body.values.registered_capital" in _errors(assert_problem(response, 422, "validation-error"))
+
+
+def test_registry_numbers_read_full_width_digits(client, as_role):
+    response = client.patch(f"/api/v1/registries/legal-entities/{demo.ENTERPRISE.username}", headers=as_role("steward.scjg"),
+                            json={"values": {"registered_capital": "５００"}, "reason": "变更登记"})
+    assert response.status_code == 200, response.text
+
+
+# ------------------------------------------------------------------ property: odd input never a 5xx
+
+ODD_TEXT = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(["\x00", "\x07", "\ufeff", "％", "１", ".", "/"]),
+                   max_size=30)
+ODD_INT = st.one_of(st.integers(), st.integers(min_value=2**62, max_value=2**80).map(str), ODD_TEXT)
+
+
+@pytest.fixture
+def role_headers(client):
+    return bearer(client, "inspector"), bearer(client, "steward")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=ODD_TEXT, number=ODD_INT)
+def test_odd_strings_ints_and_cursors_never_give_5xx(client, role_headers, text, number):
+    inspector, steward = role_headers
+    segment, number_segment = quote(text or "x", safe=""), quote(str(number), safe="")
+    for url, params, headers in (
+            ("/api/v1/items/search", {"q": text}, {}),
+            ("/api/v1/supervision/clocks", {"cursor": text}, inspector),
+            (f"/api/v1/supervision/clocks/{number_segment}", {}, inspector),
+            ("/api/v1/calendar/deadline", {"start": text, "working_days": number}, {}),
+            ("/deadline", {"start": text, "working_days": number}, {}),
+            (f"/api/v1/registries/persons/{segment}", {"purpose": text}, steward)):
+        response = client.get(url, params=params, headers=headers)
+        assert response.status_code < 500, (url, params, response.text[:200])
