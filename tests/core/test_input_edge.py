@@ -85,6 +85,17 @@ def test_registry_codes_are_normalised(client, as_role):
     assert "１" not in json.dumps(row, ensure_ascii=False)
 
 
+def test_codes_in_paths_and_queries_are_normalised(client, as_role):
+    """An application's number and its applicant's ID, typed on a Chinese keyboard, find it."""
+    headers = as_role(demo.CITIZEN.username)
+    number = client.get("/api/v1/applications/mine", headers=headers).json()["items"][0]["number"]
+    typed = number.lower().translate(FULL_WIDTH)
+    response = client.get(f"/api/v1/applications/{quote(typed)}/status",
+                          params={"applicant_id": _full_width(demo.CITIZEN.username)})
+    assert response.status_code == 200, response.text
+    assert response.json()["number"] == number
+
+
 # ------------------------------------------------------------------ 10: ids beyond BIGINT
 
 ROLE_BY_PREFIX = (("/api/v1/exchange/", "steward"), ("/api/v1/tasks/", "reviewer"), ("/staff/tasks/", "reviewer"),
@@ -332,6 +343,16 @@ def test_registry_numbers_read_full_width_digits(client, as_role):
     response = client.patch(f"/api/v1/registries/legal-entities/{demo.ENTERPRISE.username}", headers=as_role("steward.scjg"),
                             json={"values": {"registered_capital": "５００"}, "reason": "变更登记"})
     assert response.status_code == 200, response.text
+
+
+def test_registry_floats_refuse_nan():
+    """A float field (an address's longitude) let NaN through: every comparison with NaN is false."""
+    from tongban.registry.schema import ADDRESSES, FieldError
+
+    for value in ("nan", "NaN", float("nan"), "inf"):
+        with pytest.raises(FieldError):
+            ADDRESSES.by_name["longitude"].parse(value)
+    assert ADDRESSES.by_name["longitude"].parse("１２１.５") == 121.5
 
 
 # ------------------------------------------------------------------ property: odd input never a 5xx

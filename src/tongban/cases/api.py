@@ -14,7 +14,7 @@ from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LAB
 from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
-from tongban.core.inputs import Id
+from tongban.core.inputs import Id, normalise_code
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
@@ -162,7 +162,7 @@ def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission
 def public_status(number: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
                   applicant_id: Annotated[str, Query(min_length=1, max_length=18, description="申请人身份证号或统一社会信用代码")]):
     application = db.scalar(service.select_by_number(number))
-    if application is None or application.applicant_id != applicant_id.strip().upper():
+    if application is None or application.applicant_id != normalise_code(applicant_id):
         raise Problem("not-found", "办件编号与申请人证件号码不匹配，请核对后重试")
     return {"number": application.number, "name": application.name, "status": application.status,
             "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,

@@ -36,7 +36,7 @@ from tongban.core.auth import Principal
 from tongban.core.database import per_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
-from tongban.core.inputs import InvalidNumberText, parse_number
+from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
 from tongban.core import workdays
@@ -928,7 +928,7 @@ REGISTRY_EFFECTS = {
 # ------------------------------------------------------------------ reading
 
 def select_by_number(number: str):
-    return select(Application).where(Application.number == number.strip().upper()[:32])
+    return select(Application).where(Application.number == normalise_code(number)[:32])
 
 
 def application_or_404(db: Session, number: str) -> Application:

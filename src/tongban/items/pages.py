@@ -14,7 +14,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
-from tongban.core.inputs import Id
+from tongban.core.inputs import Id, normalise_code
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.items import consultation, content, navigation, service
@@ -88,7 +88,7 @@ def create_notice(request: Request, code: str, db: DbSession,
 @router.get("/notices", summary="凭编号打开告知单")
 def notice_lookup(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                   number: Annotated[str, Query(max_length=32)] = ""):
-    return RedirectResponse(f"/notices/{number.strip().upper()}" if number.strip() else "/services", status_code=303)
+    return RedirectResponse(f"/notices/{normalise_code(number)}" if number.strip() else "/services", status_code=303)
 
 
 @router.get("/notices/{number}", summary="告知单")

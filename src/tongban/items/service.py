@@ -22,6 +22,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.database import forget, per_generation, utcnow
 from tongban.core.errors import Problem
+from tongban.core.inputs import normalise_code
 from tongban.core import workdays
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
@@ -435,7 +436,7 @@ def create_notice(db: Session, code: str, answers: dict[str, str]) -> ItemNotice
 
 
 def notice_or_404(db: Session, number: str) -> dict[str, Any]:
-    row = db.scalar(select(ItemNotice).where(ItemNotice.number == number.strip().upper()))
+    row = db.scalar(select(ItemNotice).where(ItemNotice.number == normalise_code(number)))
     if row is None:
         raise Problem("unknown-notice", f"没有编号为「{number}」的告知单，请核对编号")
     return json.loads(row.content)
