@@ -21,11 +21,12 @@ from tongban import demo
 from tongban.accounts.models import User
 from tongban.core.auth import _api_routes
 from tongban.core.idnumbers import check_credit_code, check_resident_id
-from tongban.core.inputs import BIGINT_MAX, InvalidNumberText, check_bounded_ids, parse_number
+from tongban.core.inputs import BIGINT_MAX, INTEGER_MAX, InvalidNumberText, check_bounded_ids, parse_number
 from tongban.registry.models import TABLES
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-TOO_BIG = BIGINT_MAX + 1
+TOO_BIG = BIGINT_MAX + 1  # an OverflowError on SQLite
+PG_TOO_BIG = INTEGER_MAX + 1  # "integer out of range" on PostgreSQL
 
 
 def _full_width(text: str, upto: int | None = None) -> str:
@@ -120,20 +121,21 @@ def test_ids_beyond_bigint_are_a_422_on_every_route(client, app):
     for method, route in _id_routes(app):
         role = next(r for prefix, r in ROLE_BY_PREFIX if route.path.startswith(prefix))
         headers = roles.setdefault(role, bearer(client, role))
-        path = route.path
-        for field in route.dependant.path_params:
-            path = path.replace("{%s}" % field.name, str(TOO_BIG) if field.field_info.annotation is int else "000121004000")
-        response = client.request(method, path, headers=headers, json={} if method != "GET" else None)
-        assert response.status_code == 422, (method, path, response.status_code, response.text[:300])
-        if path.startswith("/api/"):
-            assert "less_than_equal" in _errors(assert_problem(response, 422, "validation-error")).values()
-        else:
-            assert "请求数据校验未通过" in response.text  # the Chinese error page
+        for too_big in (TOO_BIG, PG_TOO_BIG):
+            path = route.path
+            for field in route.dependant.path_params:
+                path = path.replace("{%s}" % field.name, str(too_big) if field.field_info.annotation is int else "000121004000")
+            response = client.request(method, path, headers=headers, json={} if method != "GET" else None)
+            assert response.status_code == 422, (method, path, response.status_code, response.text[:300])
+            if path.startswith("/api/"):
+                assert "less_than_equal" in _errors(assert_problem(response, 422, "validation-error")).values()
+            else:
+                assert "请求数据校验未通过" in response.text  # the Chinese error page
         checked += 1
     assert checked >= 30
 
 
-@pytest.mark.parametrize("url", ["/staff/registry/persons/{key}/compare?a=1&b=9223372036854775808",
+@pytest.mark.parametrize("url", ["/staff/registry/persons/{key}/compare?a=1&b=9223372036854775808", "/staff/registry/persons/{key}/compare?a=2147483648&b=1",
                                  "/staff/corrections?created=9223372036854775808"])
 def test_ids_beyond_bigint_in_page_queries(client, as_role, url):
     response = client.get(url.format(key=demo.CITIZEN.username), headers=as_role("steward"))
@@ -184,6 +186,15 @@ def test_forged_cursors_are_a_422(client, as_role, url, role, cursor):
     response = client.get(url, params={"cursor": cursor}, headers=as_role(role))
     body = assert_problem(response, 422, "validation-error")
     assert "query.cursor" in _errors(body)
+
+
+def test_a_cursor_beyond_an_integer_key_is_refused(client, as_role):
+    """Clock ids are INTEGER: 2^40 fits SQLite and BIGINT, but PostgreSQL's INTEGER overflows."""
+    response = client.get("/api/v1/supervision/clocks", params={"cursor": _cursor({"k": 2**40})}, headers=as_role("inspector"))
+    assert "query.cursor" in _errors(assert_problem(response, 422, "validation-error"))
+    audit = client.get("/api/v1/audit/events", params={"cursor": _cursor({"k": 2**40}), "limit": 1},
+                       headers=as_role("inspector"))
+    assert audit.status_code == 200, audit.text  # the audit chain's seq is BIGINT
 
 
 def test_a_string_cursor_is_refused_where_the_key_is_an_int(client, as_role):

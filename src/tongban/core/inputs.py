@@ -1,7 +1,7 @@
 """The one input edge: what every request's strings, ids, codes and numbers must be before any
 route reads them.
 
-- ``Id``: a database id, bounded to a signed 64-bit integer (BIGINT) so no driver overflows.
+- ``Id``: a database id, bounded to what its INTEGER column holds, so no driver or database overflows.
 - ``check_request``: an app-wide dependency refusing NUL bytes, lone surrogates and other control
   characters in every JSON body, form, query and path value, and integers or floats a JSON body
   cannot mean (beyond BIGINT, NaN, infinity), with a 422 naming the field.
@@ -25,10 +25,13 @@ from starlette.datastructures import UploadFile
 
 from tongban.core.errors import Problem
 
-BIGINT_MAX = 2**63 - 1
+BIGINT_MAX = 2**63 - 1  # the largest integer any column or driver here holds
+INTEGER_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: every id and version a route takes
 
-Id = Annotated[int, Ge(1), Le(BIGINT_MAX)]
-"""Any integer id or version in a path, query or form: 1 … 2^63-1, else a 422 (never an overflow)."""
+Id = Annotated[int, Ge(1), Le(INTEGER_MAX)]
+"""Any integer id or version in a path, query or form: 1 … 2^31-1 (PostgreSQL's INTEGER, which
+every routed id column is), else a 422 — never an OverflowError on SQLite or "integer out of range"
+on PostgreSQL."""
 
 
 # ------------------------------------------------------------------ characters
@@ -135,7 +138,7 @@ async def check_request(request: Request) -> None:
 
 
 def check_bounded_ids(app: FastAPI) -> None:
-    """Refuse to start if a route takes an int path, query or form value with no upper bound."""
+    """Refuse to start if a route takes an int path, query or form value that may exceed INTEGER."""
     from fastapi.routing import APIRoute
 
     def routes(items):
@@ -158,7 +161,7 @@ def check_bounded_ids(app: FastAPI) -> None:
             annotation = field.field_info.annotation
             if annotation is int or annotation == (int | None):
                 bounds = [m.le for m in field.field_info.metadata if hasattr(m, "le")]
-                if not bounds or bounds[0] > BIGINT_MAX:
+                if not bounds or bounds[0] > INTEGER_MAX:
                     unbounded.append(f"{route.path} {field.name}")
     if unbounded:
         raise RuntimeError("int parameters without tongban.core.inputs.Id: " + "; ".join(sorted(set(unbounded))))

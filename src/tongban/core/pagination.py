@@ -8,11 +8,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Select
 from sqlalchemy.orm import Session
 
 from tongban.core.errors import Problem
-from tongban.core.inputs import BIGINT_MAX, refused_character
+from tongban.core.inputs import BIGINT_MAX, INTEGER_MAX, refused_character
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ def _invalid_cursor() -> Problem:
 
 def _decode(cursor: str, key) -> Any:
     """The key value a cursor stands for; anyone can forge one, so it must be a value the key
-    column can hold (an int in BIGINT range, a string of the column's length), else a 422."""
+    column can hold (an int in its INTEGER or BIGINT range, a string of the column's length), else a 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
@@ -47,7 +47,8 @@ def _decode(cursor: str, key) -> Any:
     except NotImplementedError:  # a type that does not say: only what a JSON cursor can carry
         expected = object
     if expected is int:
-        valid = type(value) is int and -BIGINT_MAX - 1 <= value <= BIGINT_MAX
+        largest = BIGINT_MAX if isinstance(key.type, BigInteger) else INTEGER_MAX
+        valid = type(value) is int and -largest - 1 <= value <= largest
     elif expected is str:
         length = getattr(key.type, "length", None) or 1000
         valid = isinstance(value, str) and len(value) <= length and refused_character(value) is None
