@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from urllib.parse import quote
 
@@ -208,6 +209,34 @@ def test_a_real_cursor_still_pages(client, as_role):
     assert first["next_cursor"]
     second = client.get("/api/v1/catalog/resources", params={"limit": 1, "cursor": first["next_cursor"]}, headers=headers)
     assert second.status_code == 200 and second.json()["items"] != first["items"]
+
+
+@pytest.mark.parametrize("cursor", ["²", "１", "99999999999999999999", "-1", "1.0"])
+def test_forged_exchange_feed_cursors_are_a_422(client, as_role, cursor):
+    """The change feed's own cursor (a position) is refused like the paginator's."""
+    response = client.get("/api/v1/exchange/PD-MZ-DIBAO/changes", headers=as_role("steward"),
+                          params={"cursor": cursor, "purpose": "核对低保发放信息"})
+    assert "query.cursor" in _errors(assert_problem(response, 422, "validation-error"))
+
+
+def _page_sign_in(client, username: str) -> str:
+    """Sign in through the login page; the session's CSRF token for the forms."""
+    def csrf(html: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    response = client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
+                                           "csrf_token": csrf(client.get("/login").text)}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+    return csrf(client.get("/me").text)
+
+
+def test_a_superscript_digit_is_no_score(client, as_role):
+    """"²" passes str.isdigit but not int(): the rating page answered 500."""
+    number = client.get("/api/v1/applications/mine", headers=as_role(demo.CITIZEN.username)).json()["items"][0]["number"]
+    token = _page_sign_in(client, demo.CITIZEN.username)
+    response = client.post(f"/applications/{number}/rating", data={"score": "²", "csrf_token": token})
+    assert response.status_code < 500, response.text[:300]
+    assert "请选择 1 至 5 分的评分" in response.text
 
 
 # ------------------------------------------------------------------ 12, 20: surrogates, NUL, control characters

@@ -311,7 +311,7 @@ async def rate(request: Request, number: str, db: DbSession,
     comment = str(data.get("comment", ""))[:ratings.MAX_COMMENT + 1]
 
     def work():
-        if not raw_score.isdigit():
+        if not (raw_score.isascii() and raw_score.isdigit()):  # "²" is a digit to isdigit, not to int
             raise Problem("validation-error", "请选择 1 至 5 分的评分")
         _, rectification = ratings.rate(db, request.app.state.settings, number, principal, score=int(raw_score),
                                         reasons=reasons, comment=comment)
