@@ -324,6 +324,11 @@ def test_the_deadline_calculator_still_works_at_the_edge_of_its_range(client):
     assert response.status_code == 200, response.text
 
 
+def test_the_portal_date_field_offers_the_range(client):
+    page = client.get("/")
+    assert 'min="1900-01-01"' in page.text and 'max="2100-12-31"' in page.text
+
+
 # ------------------------------------------------------------------ 15: numbers, one way
 
 @pytest.mark.parametrize("typed", ["nan", "NaN", "Infinity", "-inf", "1e999", "12abc", "0x10", "1_000", "--1", "", "١٢"])
