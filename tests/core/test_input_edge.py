@@ -286,6 +286,13 @@ def test_a_dict_key_with_a_surrogate_is_refused(client, as_role):
     assert_problem(response, 422, "validation-error")
 
 
+@pytest.mark.parametrize("depth", [500, 5000])
+def test_deeply_nested_json_is_no_5xx(client, depth):
+    text = '{"question": ' + "[" * depth + '"\\u0000"' + "]" * depth + "}"
+    response = _raw_json(client, "POST", "/api/v1/consultations", {}, text)
+    assert 400 <= response.status_code < 500, response.text[:300]
+
+
 @pytest.mark.parametrize("url", ["/api/v1/items/search?q=%E5%BC%80%00%E5%BA%97", "/api/v1/items/search?q=a%07b",
                                  "/api/v1/items/published/0001%00"])
 def test_query_and_path_values_refuse_nul_and_controls(client, url):

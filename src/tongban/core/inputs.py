@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 from fastapi import FastAPI, Request
-from starlette.datastructures import UploadFile
 
 from tongban.core.errors import Problem
 
@@ -59,31 +58,40 @@ def _refuse(errors: list[dict[str, Any]]) -> Problem:
     return Problem("validation-error", f"以下字段有误：{fields}", errors=errors)
 
 
-def _walk_json(value: Any, location: str, errors: list[dict[str, Any]]) -> None:
-    if len(errors) >= 20:  # enough to show what is wrong
-        return
-    if isinstance(value, str):
-        reason = refused_character(value)
-        if reason:
-            errors.append({"field": location, "code": "invalid_character", "message": reason})
-    elif isinstance(value, bool) or value is None:
-        return
-    elif isinstance(value, int):
-        if not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
-            errors.append({"field": location, "code": "integer_out_of_range", "message": "整数超出允许的范围"})
-    elif isinstance(value, float):
-        if not math.isfinite(value):  # NaN, Infinity, or a literal too big for a float (1e999)
-            errors.append({"field": location, "code": "number_not_finite", "message": "应为有限的数字"})
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            reason = refused_character(key)
+def _walk_json(document: Any, location: str, errors: list[dict[str, Any]]) -> None:
+    """Every string, key and number of a parsed document; iterative, so nesting costs no stack."""
+    stack = [(document, location)]
+    while stack and len(errors) < 20:  # twenty are enough to show what is wrong
+        value, where = stack.pop()
+        if isinstance(value, str):
+            reason = refused_character(value)
             if reason:
-                errors.append({"field": f"{location}.{key!a}", "code": "invalid_character", "message": "字段名" + reason})
-                continue
-            _walk_json(item, f"{location}.{key}", errors)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk_json(item, f"{location}.{index}", errors)
+                errors.append({"field": where, "code": "invalid_character", "message": reason})
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
+                errors.append({"field": where, "code": "integer_out_of_range", "message": "整数超出允许的范围"})
+        elif isinstance(value, float):
+            if not math.isfinite(value):  # NaN, Infinity, or a literal too big for a float (1e999)
+                errors.append({"field": where, "code": "number_not_finite", "message": "应为有限的数字"})
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                reason = refused_character(key)
+                if reason:
+                    errors.append({"field": f"{where}.{key!a}", "code": "invalid_character", "message": "字段名" + reason})
+                else:
+                    stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}.{index}") for index, item in reversed(list(enumerate(value))))
+
+
+def _check_text(where: str, name: str, value: str, errors: list[dict[str, Any]]) -> None:
+    """A query, path or form value and its name."""
+    if refused_character(name):
+        errors.append({"field": f"{where}.{name!a}", "code": "invalid_character", "message": "字段名" + refused_character(name)})
+    elif reason := refused_character(value):
+        errors.append({"field": f"{where}.{name}", "code": "invalid_character", "message": reason})
 
 
 def check_json(value: Any, location: str = "body") -> None:
@@ -108,29 +116,20 @@ async def check_request(request: Request) -> None:
     errors: list[dict[str, Any]] = []
     for where, items in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
         for name, value in items:
-            if not isinstance(value, str):
-                continue
-            reason = refused_character(name) or refused_character(value)
-            if reason:
-                errors.append({"field": f"{where}.{name!a}" if refused_character(name) else f"{where}.{name}",
-                               "code": "invalid_character", "message": reason})
+            if isinstance(value, str):
+                _check_text(where, name, value, errors)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        content_type = request.headers.get("content-type", "")
+        content_type = request.headers.get("content-type", "").lower()
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()
             for name, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    continue  # a file's content is checked by its own route
-                reason = refused_character(name) or refused_character(value)
-                if reason:
-                    errors.append({"field": f"body.{name}" if not refused_character(name) else f"body.{name!a}",
-                                   "code": "invalid_character", "message": reason})
+                if isinstance(value, str):  # a file's content is checked by its own route
+                    _check_text("body", name, value, errors)
         elif not content_type or _json_media(content_type):
-            body = await request.body()
-            if body:
+            if await request.body():
                 try:
                     document = await request.json()
-                except ValueError:  # malformed: the route's own parsing answers it (malformed-json)
+                except (ValueError, RecursionError):  # malformed: the route's own parsing answers it
                     document = None
                 _walk_json(document, "body", errors)
     if errors:
