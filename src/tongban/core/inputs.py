@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
@@ -182,6 +183,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?",
 _DEFAULT_LIMIT = Decimal(10) ** 15  # the digits a float keeps exactly; no form needs more
 
 
+@lru_cache(maxsize=256)
+def _bound(limit: float) -> Decimal:
+    return Decimal(str(limit))  # str: 1e9 is 1000000000, not the float's binary expansion
+
+
 def parse_number(value: Any, *, integer: bool = False, minimum: float | None = None,
                  maximum: float | None = None) -> Decimal:
     """The exact value of a number typed as text (or sent as a JSON number): full-width digits
@@ -191,15 +197,15 @@ def parse_number(value: Any, *, integer: bool = False, minimum: float | None = N
         raise InvalidNumberText("应为数字")
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidNumberText("应为数字")
-    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+    text = unicodedata.normalize("NFKC", str(value)).strip()  # no thousands commas: "1,5" may mean 1.5
     if len(text) > 40 or not _PLAIN_NUMBER.fullmatch(text):
         raise InvalidNumberText("应为整数" if integer else "应为数字")
     try:
         number = Decimal(text)
     except InvalidOperation:
         raise InvalidNumberText("应为数字") from None
-    low = Decimal(str(minimum)) if minimum is not None else -_DEFAULT_LIMIT
-    high = Decimal(str(maximum)) if maximum is not None else _DEFAULT_LIMIT
+    low = _bound(minimum) if minimum is not None else -_DEFAULT_LIMIT
+    high = _bound(maximum) if maximum is not None else _DEFAULT_LIMIT
     if number < low:
         raise InvalidNumberText(f"不能小于 {float(low):g}")
     if number > high:
