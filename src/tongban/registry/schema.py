@@ -17,7 +17,7 @@ from functools import cached_property
 from stdnum import numdb
 
 from tongban.core.idnumbers import InvalidNumber, birth_date_of, check_credit_code, check_resident_id, gender_of
-from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number
+from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number, refused_character
 
 
 class Duty(StrEnum):
@@ -85,6 +85,8 @@ class Field:
             value = str(value)
             if len(value) > self.max_length:
                 raise FieldError(f"{self.label}超过 {self.max_length} 个字符")
+            if reason := refused_character(value):  # an imported cell meets the API's edge too
+                raise FieldError(f"{self.label}{reason}")
             return value
         if self.kind == "choice":
             if value not in self.choices:
