@@ -95,14 +95,6 @@ def _check_text(where: str, name: str, value: str, errors: list[dict[str, Any]])
         errors.append({"field": f"{where}.{name}", "code": "invalid_character", "message": reason})
 
 
-def check_json(value: Any, location: str = "body") -> None:
-    """Raise a 422 Problem if a parsed JSON document holds a string, number or key we refuse."""
-    errors: list[dict[str, Any]] = []
-    _walk_json(value, location, errors)
-    if errors:
-        raise _refuse(errors)
-
-
 def _json_media(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
