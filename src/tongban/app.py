@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -26,6 +26,7 @@ from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.headers import SecurityHeadersMiddleware
 from tongban.core.limits import BodySizeLimitMiddleware
 from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
+from tongban.core.inputs import check_bounded_ids, check_request
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.periodic import Periodic
 from tongban.core.sessions import ServerSessionMiddleware
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's own docs pages load their scripts from a CDN: /docs is served below from the
         # installed Swagger UI instead, and ReDoc (not packaged) is left out.
         docs_url=None, redoc_url=None,
+        dependencies=[Depends(check_request)],  # the one input edge, before any route reads its input
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/vendor/swagger-ui", StaticFiles(directory=str(SWAGGER_UI_DIST)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=str(PACKAGE_ROOT / "web" / "static")), name="static")
     check_routes(app)
+    check_bounded_ids(app)
     return app
 
 

@@ -17,6 +17,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.core.security import issue_token
 from tongban.core.sms import sender_for
@@ -220,7 +221,7 @@ def logout(db: DbSession, principal: Annotated[Principal, require(Permission.SEL
 
 
 @router.post("/users/{user_id}/sessions/revoke", response_model=SessionsEnded, summary="结束某账户的全部会话和令牌")
-def revoke_sessions(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+def revoke_sessions(user_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     return SessionsEnded(user_id=user.id, message=f"已结束「{user.display_name}」的全部会话和令牌")

@@ -12,6 +12,7 @@ from tongban.accounts import service
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.accounts.api import CODE_SENT
 from tongban.core import audit, sessions
@@ -268,7 +269,7 @@ def bind_enterprise(request: Request, db: DbSession, principal: Annotated[Princi
 
 
 @router.post("/staff/users/{user_id}/sessions/revoke", summary="结束账户的全部会话")
-def revoke_sessions(request: Request, user_id: int, db: DbSession,
+def revoke_sessions(request: Request, user_id: Id, db: DbSession,
                     principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
                     csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)

@@ -18,6 +18,7 @@ from tongban.core.auth import Principal, ensure_department, principal_for
 from tongban.core.config import Settings
 from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
 from tongban.core.errors import Problem
+from tongban.core.inputs import normalise_code
 from tongban.core.permissions import STAFF_ROLES, Permission, Role
 from tongban.core.security import (
     burn_password_check, hash_password, new_client_secret, new_one_time_code, verify_password,
@@ -120,8 +121,9 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     client address) and per address: an attacker's address is slowed down (429), the owner
     signing in from elsewhere is not locked out."""
     name = username.strip()
-    # ID numbers and credit codes are stored upper-case ("x" check digit typed in lower case).
-    user = get_by_username(db, name) or (get_by_username(db, name.upper()) if len(name) == 18 else None)
+    # ID numbers and credit codes are stored upper-case ASCII ("x" check digit typed in lower case,
+    # full-width digits typed on a Chinese keyboard).
+    user = get_by_username(db, name) or (get_by_username(db, normalise_code(name)) if len(name) == 18 else None)
     keys = _sign_in_keys("sign-in", str(user.id) if user else name[:64], address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",

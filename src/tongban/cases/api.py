@@ -15,6 +15,7 @@ from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
 from tongban.core.idempotency import request_hash
+from tongban.core.inputs import Id, normalise_code
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
@@ -55,7 +56,7 @@ class SupplyIn(BaseModel):
 class DecisionIn(BaseModel):
     decision: str = Field(pattern="^(approve|refuse|supplement)$")
     opinion: str = Field(default="", max_length=2000)
-    version: int | None = Field(default=None, ge=1, description="待办的版本号（来自待办列表），防止覆盖他人的更新")
+    version: Id | None = Field(default=None, ge=1, description="待办的版本号（来自待办列表），防止覆盖他人的更新")
 
 
 def application_view(db, application: Application, *, staff: bool) -> dict[str, Any]:
@@ -163,7 +164,7 @@ def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission
 def public_status(number: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
                   applicant_id: Annotated[str, Query(min_length=1, max_length=18, description="申请人身份证号或统一社会信用代码")]):
     application = db.scalar(service.select_by_number(number))
-    if application is None or application.applicant_id != applicant_id.strip().upper():
+    if application is None or application.applicant_id != normalise_code(applicant_id):
         raise Problem("not-found", "办件编号与申请人证件号码不匹配，请核对后重试")
     return {"number": application.number, "name": application.name, "status": application.status,
             "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,
@@ -225,14 +226,14 @@ def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.
 
 
 @tasks.post("/{task_id}/claim", summary="认领待办")
-def claim(task_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+def claim(task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.claim(db, service.task_or_404(db, task_id), principal)
     db.commit()
     return task_view(task)
 
 
 @tasks.get("/{task_id}", summary="待办及其办件（含共享数据）")
-def read_task(task_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+def read_task(task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.task_or_404(db, task_id)
     service.check_task_department(db, principal, task, "cases.read")
     view = task_view(task)
@@ -243,7 +244,7 @@ def read_task(task_id: int, db: DbSession, principal: Annotated[Principal, requi
 
 
 @tasks.post("/{task_id}/decision", summary="办理决定：同意、不予许可或退回补正（附意见）")
-def decision(task_id: int, body: DecisionIn, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+def decision(task_id: Id, body: DecisionIn, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.decide(db, task_id, principal, decision=body.decision, opinion=body.opinion, version=body.version)
     db.commit()
     return _timed_response(task_view(task))

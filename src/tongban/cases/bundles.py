@@ -20,6 +20,10 @@ class FormField:
     items: tuple[str, ...] = ()  # the items whose forms it fills; empty: all of the bundle's items
     choices: tuple[str, ...] = ()
     max_length: int = 200
+    # numbers only: the range a value must fall in (core.inputs.parse_number); whole numbers only
+    minimum: float | None = 0
+    maximum: float | None = 1e9
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,13 @@ ENTERPRISE_SETUP = Bundle(
         FormField("enterprise_name", "拟设立企业名称", max_length=150),
         FormField("entity_type", "企业类型", kind="choice", choices=("有限责任公司", "个人独资企业", "合伙企业"),
                   items=("000121004000", "000123004000")),
-        FormField("registered_capital", "注册资本（万元）", kind="number", items=("000121004000",)),
+        FormField("registered_capital", "注册资本（万元）", kind="number", items=("000121004000",), maximum=1e9),
         FormField("registered_address", "住所", prefill="persons.residence_address", max_length=200),
         FormField("business_scope", "经营范围", max_length=2000, items=("000121004000", "000123004000")),
-        FormField("seal_count", "刻制印章枚数", kind="number", items=("000107004000",)),
-        FormField("employees", "参保职工人数", kind="number", items=("000112004000", "000117004000")),
-        FormField("housing_fund_rate", "公积金缴存比例（%）", kind="number", items=("000117004000",)),
+        FormField("seal_count", "刻制印章枚数", kind="number", items=("000107004000",), integer=True, maximum=100),
+        FormField("employees", "参保职工人数", kind="number", items=("000112004000", "000117004000"), integer=True,
+                  maximum=2_000_000),
+        FormField("housing_fund_rate", "公积金缴存比例（%）", kind="number", items=("000117004000",), maximum=100),
     ),
 )
 
@@ -67,7 +72,7 @@ ROAD_EXCAVATION = Bundle(
         FormField("phone", "联系电话", prefill="legal_entities.phone", max_length=20),
         FormField("project_name", "工程名称", max_length=200),
         FormField("location", "挖掘地点（道路及起止点）", max_length=200),
-        FormField("length_m", "挖掘长度（米）", kind="number", items=("000115004000", "000115010000")),
+        FormField("length_m", "挖掘长度（米）", kind="number", items=("000115004000", "000115010000"), maximum=100_000),
         FormField("method", "施工方式", kind="choice", choices=("开挖施工", "非开挖施工"),
                   items=("000115004000", "000115007000", "000115010000")),
         FormField("period", "计划施工期限", max_length=100, items=("000115004000", "000116004000", "000115010000")),

@@ -17,6 +17,7 @@ from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LAB
 from tongban.core.auth import Principal, deny, require
 from tongban.core.database import DbSession
 from tongban.core.idempotency import request_hash
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.supervision import ratings
@@ -123,7 +124,7 @@ def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, 
 
 
 @router.get("/staff/tasks/{task_id}", summary="办理待办")
-def task_page(request: Request, task_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+def task_page(request: Request, task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.task_or_404(db, task_id)
     service.check_task_department(db, principal, task, "cases.read")
     application = task.application
@@ -136,9 +137,9 @@ def task_page(request: Request, task_id: int, db: DbSession, principal: Annotate
 
 
 @router.post("/staff/tasks/{task_id}", summary="提交办理决定")
-def decide(request: Request, task_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
+def decide(request: Request, task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
            decision: Annotated[str, Form(pattern="^(approve|refuse|supplement)$")] = "approve",
-           opinion: Annotated[str, Form(max_length=2000)] = "", version: Annotated[int | None, Form()] = None,
+           opinion: Annotated[str, Form(max_length=2000)] = "", version: Annotated[Id | None, Form()] = None,
            csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     task = service.decide(db, task_id, principal, decision=decision, opinion=opinion, version=version)

@@ -36,6 +36,7 @@ from tongban.core.auth import Principal
 from tongban.core.database import per_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
+from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
 from tongban.core import workdays
@@ -247,13 +248,13 @@ def _check_form(found: Subject, form: dict[str, Any]) -> dict[str, Any]:
             errors.append({"field": f"body.form.{key}", "code": "too_long",
                            "message": f"{form_field.label}最多 {form_field.max_length} 个字"})
         elif form_field.kind == "number":
-            try:
-                number = float(text)
-            except ValueError:
-                errors.append({"field": f"body.form.{key}", "code": "number", "message": f"{form_field.label}应为数字"})
+            try:  # read as the registry reads numbers: NFKC, finite, in range; kept in its one spelling
+                number = parse_number(text, integer=form_field.integer, minimum=form_field.minimum,
+                                      maximum=form_field.maximum)
+            except InvalidNumberText as error:
+                errors.append({"field": f"body.form.{key}", "code": "number", "message": f"{form_field.label}{error}"})
                 continue
-            if number < 0:
-                errors.append({"field": f"body.form.{key}", "code": "negative", "message": f"{form_field.label}不能为负数"})
+            text = format(number.normalize(), "f")
         elif form_field.kind == "choice" and text not in form_field.choices:
             errors.append({"field": f"body.form.{key}", "code": "choice",
                            "message": f"{form_field.label}只能是：{'、'.join(form_field.choices)}"})
@@ -892,11 +893,14 @@ def _new_enterprise(db: Session, application: Application, task: CaseTask, actor
     today = _today()
     values = {"name": form["enterprise_name"], "entity_type": form.get("entity_type", "有限责任公司"),
               "legal_representative_id": application.applicant_id, "legal_representative_name": application.applicant_name,
-              "registered_capital": float(form["registered_capital"]) if form.get("registered_capital") else None,
+              "registered_capital": form.get("registered_capital"),
               "currency": "人民币", "established_on": today, "approved_on": today,
               "registered_address": form.get("registered_address"), "business_scope": form.get("business_scope"),
               "registration_authority": task.department.name, "status": "存续"}
-    registry.write(db, registry=LEGAL_ENTITIES, key=code, values={k: v for k, v in values.items() if v is not None},
+    # Typed by the registry's own rules, as its API would: a form value it refuses is not written.
+    values = registry.parse_values(LEGAL_ENTITIES, {k: v for k, v in values.items() if v not in (None, "")},
+                                   location="body.form")
+    registry.write(db, registry=LEGAL_ENTITIES, key=code, values=values,
                    department=task.department, actor=actor, reason=f"企业设立登记（办件 {application.number}）")
     form["credit_code"] = code
     application.form = json.dumps(form, ensure_ascii=False)
@@ -926,7 +930,7 @@ REGISTRY_EFFECTS = {
 # ------------------------------------------------------------------ reading
 
 def select_by_number(number: str):
-    return select(Application).where(Application.number == number.strip().upper()[:32])
+    return select(Application).where(Application.number == normalise_code(number)[:32])
 
 
 def application_or_404(db: Session, number: str, *, lock: bool = False) -> Application:

@@ -17,6 +17,8 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
+from tongban.core.inputs import normalise_code
+
 
 class InvalidNumber(ValueError):
     """Carries a stable code and a Chinese reason."""
@@ -32,13 +34,13 @@ def _region_known(code6: str) -> bool:
     return any(info for _part, info in numdb.get("cn/loc").info(code6) if info)
 
 
-_PLAIN_ID = re.compile(r"\d{17}[\dX]")
+_PLAIN_ID = re.compile(r"\d{17}[\dX]", re.ASCII)  # ASCII digits only: \d alone also matches "３"
 _STARTED_ON = date.today()  # a birth on or before it is not in the future, whenever it is asked
 
 
 def check_resident_id(value: str) -> str:
     """Return the normalised 18-character number, or raise InvalidNumber with the reason."""
-    number = str(value).strip().upper()
+    number = normalise_code(value)  # full-width digits are the same number, never a second person
     try:
         if not _PLAIN_ID.fullmatch(number):  # a plain number has the right length and digits
             number = ric.compact(number)  # separators, spaces: stdnum's own clean-up
@@ -96,7 +98,7 @@ def new_credit_code(division: str, rng) -> str:
 
 def check_credit_code(value: str) -> str:
     """Return the normalised unified social credit code, or raise InvalidNumber."""
-    number = uscc.compact(str(value)).upper()
+    number = uscc.compact(normalise_code(value))
     try:
         uscc.validate(number)
     except InvalidLength:

@@ -8,10 +8,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Select
 from sqlalchemy.orm import Session
 
 from tongban.core.errors import Problem
+from tongban.core.inputs import BIGINT_MAX, INTEGER_MAX, refused_character
 
 T = TypeVar("T")
 
@@ -28,13 +29,34 @@ def _encode(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps({"k": value}).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> Any:
+def _invalid_cursor() -> Problem:
+    return Problem("validation-error", "分页游标无效，请从第一页重新开始",
+                   errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "分页游标无效"}])
+
+
+def _decode(cursor: str, key) -> Any:
+    """The key value a cursor stands for; anyone can forge one, so it must be a value the key
+    column can hold (an int in its INTEGER or BIGINT range, a string of the column's length), else a 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
     except (ValueError, KeyError, TypeError):
-        raise Problem("validation-error", "分页游标无效，请从第一页重新开始",
-                      errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "分页游标无效"}]) from None
+        raise _invalid_cursor() from None
+    try:
+        expected = key.type.python_type
+    except NotImplementedError:  # a type that does not say: only what a JSON cursor can carry
+        expected = object
+    if expected is int:
+        largest = BIGINT_MAX if isinstance(key.type, BigInteger) else INTEGER_MAX
+        valid = type(value) is int and -largest - 1 <= value <= largest
+    elif expected is str:
+        length = getattr(key.type, "length", None) or 1000
+        valid = isinstance(value, str) and len(value) <= length and refused_character(value) is None
+    else:
+        valid = isinstance(value, (str, int)) and not isinstance(value, bool)
+    if not valid:
+        raise _invalid_cursor()
+    return value
 
 
 def paginate(db: Session, query: Select, key, *, cursor: str | None, limit: int, descending: bool = True,
@@ -44,7 +66,7 @@ def paginate(db: Session, query: Select, key, *, cursor: str | None, limit: int,
     ORM objects by default; ``mappings=True`` for a Core table's rows (dict-like).
     """
     if cursor:
-        after = _decode(cursor)
+        after = _decode(cursor, key)
         query = query.where(key < after if descending else key > after)
     query = query.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
     rows = list(db.execute(query).mappings()) if mappings else list(db.scalars(query))

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from datetime import date, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from fastapi import Query
 from sqlalchemy import Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -31,6 +33,10 @@ def today() -> date:
 # lunar ones (春节, 清明, 端午, 中秋) and the make-up days cannot be guessed.
 _FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
 _MAX_SPAN_DAYS = 3660  # no statutory limit runs ten years; bounds every loop
+# The dates a deadline may start on: with the longest span after it, still a date Python can hold
+# (year 9999 would overflow), and well inside any statutory deadline there is.
+FIRST_START, LAST_START = date(1900, 1, 1), date(2100, 12, 31)
+DeadlineStart = Annotated[date, Query(ge=FIRST_START, le=LAST_START, description="起算日期（1900-01-01 至 2100-12-31）")]
 _MEMO = "tongban.workdays.calendar"
 # The package's answers never change while the process runs; asking it validates every date anew.
 _package_workday = lru_cache(maxsize=8192)(chinese_calendar.is_workday)

@@ -23,6 +23,7 @@ from tongban.core.auth import Principal
 from tongban.core.database import DriverStatement, per_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
+from tongban.core.inputs import BIGINT_MAX
 from tongban.exchange.models import ExchangeCall
 from tongban.registry import service as registry_service
 from tongban.sharing import service as sharing
@@ -338,7 +339,9 @@ def record_answer(access: Access, key: str, found: dict[str, Any]) -> dict[str, 
 def parse_cursor(cursor: str | None) -> int:
     if cursor in (None, ""):
         return 0
-    if not cursor.isdigit():
+    # ASCII digits within BIGINT: "²" is a digit to str.isdigit but not to int(), and a position
+    # beyond BIGINT overflows the driver.
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > BIGINT_MAX:
         raise Problem("validation-error", "游标应为上次返回的 next_cursor（非负整数）",
                       errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "游标无效"}])
     return int(cursor)

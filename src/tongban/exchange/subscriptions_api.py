@@ -21,6 +21,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession, utcnow
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.exchange import delivery, service
@@ -86,7 +87,7 @@ def _read(sub: Subscription) -> SubscriptionRead:
                             delivered_count=sub.delivered_count, created_at=sub.created_at, created_by=sub.created_by)
 
 
-def _own(db: Session, principal: Principal, subscription_id: int, action: str) -> Subscription:
+def _own(db: Session, principal: Principal, subscription_id: Id, action: str) -> Subscription:
     sub = db.get(Subscription, subscription_id)
     if sub is None:
         raise Problem("not-found", f"订阅 {subscription_id} 不存在")
@@ -144,12 +145,12 @@ def list_subscriptions(db: DbSession, principal: Annotated[Principal, require(Pe
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionRead, summary="订阅详情：游标、重试和最近的问题")
-def read(subscription_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
+def read(subscription_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
     return _read(_own(db, principal, subscription_id, "exchange.subscription.read"))
 
 
 @router.delete("/{subscription_id}", response_model=SubscriptionRead, summary="取消订阅（停止投递，死信仍可查看）")
-def cancel(subscription_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
+def cancel(subscription_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
     sub = _own(db, principal, subscription_id, "exchange.unsubscribe")
     if sub.active:
         sub.active, sub.next_attempt_at = False, None
@@ -161,7 +162,7 @@ def cancel(subscription_id: int, db: DbSession, principal: Annotated[Principal, 
 
 
 @router.get("/{subscription_id}/dead-letters", response_model=Page[DeadLetterRead], summary="投递失败、转入死信的批次")
-def dead_letters(subscription_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+def dead_letters(subscription_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                  cursor: Cursor = None, limit: Limit = 50):
     sub = _own(db, principal, subscription_id, "exchange.dead_letters")
     rows, next_cursor = paginate(db, select(DeadLetter).where(DeadLetter.subscription_id == sub.id), DeadLetter.id,
@@ -172,7 +173,7 @@ def dead_letters(subscription_id: int, db: DbSession, principal: Annotated[Princ
 
 @router.post("/{subscription_id}/dead-letters/{dead_letter_id}/replay", response_model=DeadLetterRead,
              summary="重放一条死信：按当前授权重新投递该批变更")
-def replay_dead_letter(request: Request, subscription_id: int, dead_letter_id: int, db: DbSession,
+def replay_dead_letter(request: Request, subscription_id: Id, dead_letter_id: Id, db: DbSession,
                        principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
     sub = _own(db, principal, subscription_id, "exchange.dead_letter.replay")
     db.commit()  # no transaction (on SQLite: no write lock) held while the callback is called
@@ -183,7 +184,7 @@ def replay_dead_letter(request: Request, subscription_id: int, dead_letter_id: i
 
 
 @router.post("/{subscription_id}/replay", response_model=SubscriptionRead, summary="从某一游标起重新投递（至少一次）")
-def replay(request: Request, subscription_id: int, body: Replay, db: DbSession,
+def replay(request: Request, subscription_id: Id, body: Replay, db: DbSession,
            principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
     sub = _own(db, principal, subscription_id, "exchange.replay")
     was = sub.cursor

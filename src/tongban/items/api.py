@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.items import consultation, content, navigation, notice_pdf, service, workbook
 from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion
@@ -138,7 +139,7 @@ def item_versions(code: str, db: DbSession, principal: Annotated[Principal, requ
 
 
 @router.get("/{code}/versions/{version}", summary="某一版本的内容")
-def item_version(code: str, version: int, db: DbSession,
+def item_version(code: str, version: Id, db: DbSession,
                  principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]) -> dict[str, Any]:
     item = service.managed_item(db, principal, code, action="items.versions")
     row = service.version_of(db, item, version)
@@ -165,7 +166,7 @@ def submit(code: str, db: DbSession, principal: Annotated[Principal, require(Per
 
 
 @router.post("/{code}/versions/{version}/review", summary="审核：发布或退回")
-def review(code: str, version: int, body: ReviewIn, db: DbSession,
+def review(code: str, version: Id, body: ReviewIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)]):
     item = service.item_or_404(db, code)
     row = service.review(db, item, version, approve=body.approve, comment=body.comment, actor=principal)

@@ -25,6 +25,7 @@ from tongban.core.auth import Principal, ensure_department
 from tongban.core.config import Settings
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
+from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission
 from tongban.core.workdays import WorkingCalendar, today
 from tongban.items import service
@@ -129,7 +130,7 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
 
 
 def consultation_or_404(db: Session, number: str) -> Consultation:
-    row = db.scalar(select(Consultation).where(Consultation.number == number.strip().upper()))
+    row = db.scalar(select(Consultation).where(Consultation.number == normalise_code(number)))
     if row is None:
         raise Problem("unknown-consultation", f"没有编号为「{number}」的咨询")
     return row

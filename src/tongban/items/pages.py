@@ -14,6 +14,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id, normalise_code
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.items import consultation, content, navigation, service
@@ -87,7 +88,7 @@ def create_notice(request: Request, code: str, db: DbSession,
 @router.get("/notices", summary="凭编号打开告知单")
 def notice_lookup(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                   number: Annotated[str, Query(max_length=32)] = ""):
-    return RedirectResponse(f"/notices/{number.strip().upper()}" if number.strip() else "/services", status_code=303)
+    return RedirectResponse(f"/notices/{normalise_code(number)}" if number.strip() else "/services", status_code=303)
 
 
 @router.get("/notices/{number}", summary="告知单")
@@ -164,7 +165,7 @@ def submit(request: Request, code: str, db: DbSession, principal: Annotated[Prin
 
 
 @router.post("/staff/items/{code}/versions/{version}/review", summary="审核")
-def review(request: Request, code: str, version: int, db: DbSession,
+def review(request: Request, code: str, version: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)],
            decision: Annotated[str, Form(pattern="^(approve|return)$")] = "approve",
            comment: Annotated[str, Form(max_length=1000)] = "", csrf_token: Csrf = ""):

@@ -22,6 +22,7 @@ from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.database import forget, per_generation, utcnow
 from tongban.core.errors import Problem
+from tongban.core.inputs import normalise_code
 from tongban.core import workdays
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
@@ -309,7 +310,11 @@ def synonyms(db: Session) -> list[SearchSynonym]:
 
 
 def save_synonym(db: Session, phrase: str, expansions: list[str], *, actor) -> SearchSynonym:
-    phrase = normalise_query(phrase)
+    try:  # a phrase of only punctuation or spaces would never match a query
+        phrase = normalise_query(phrase)
+    except QueryError as error:
+        raise Problem("validation-error", f"同义词的说法无效：{error.message}",
+                      errors=[{"field": "body.phrase", "code": error.kind, "message": error.message}]) from None
     cleaned = [w.strip() for w in expansions if w and w.strip()]
     if not cleaned:
         raise Problem("validation-error", "请至少填写一个对应的规范说法",
@@ -434,7 +439,7 @@ def create_notice(db: Session, code: str, answers: dict[str, str]) -> ItemNotice
 
 
 def notice_or_404(db: Session, number: str) -> dict[str, Any]:
-    row = db.scalar(select(ItemNotice).where(ItemNotice.number == number.strip().upper()))
+    row = db.scalar(select(ItemNotice).where(ItemNotice.number == normalise_code(number)))
     if row is None:
         raise Problem("unknown-notice", f"没有编号为「{number}」的告知单，请核对编号")
     return json.loads(row.content)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.org import service as org
@@ -65,7 +66,7 @@ def read_corrections(request: Request, body: ClearRead, db: DbSession,
 
 
 @router.post("/corrections/{correction_id}/decision", response_model=CorrectionRead, summary="来源部门处理纠错申请")
-def decide_correction(request: Request, correction_id: int, body: CorrectionDecision, db: DbSession,
+def decide_correction(request: Request, correction_id: Id, body: CorrectionDecision, db: DbSession,
                       principal: Annotated[Principal, require(Permission.CORRECTION_DECIDE)]):
     correction = corrections.decide(db, correction_id=correction_id, accept=body.accept, reason=body.reason,
                                     decider=principal, registries=REGISTRIES)

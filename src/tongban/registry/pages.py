@@ -13,6 +13,7 @@ from tongban.accounts.pages import check_csrf
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.registry import corrections, masking, service
@@ -121,14 +122,14 @@ def _compare(request: Request, db, principal: Principal, slug: RegistrySlug, raw
 @router.get("/staff/registry/{slug}/{key}/compare", summary="版本对比（个人信息脱敏）")
 def compare(request: Request, slug: RegistrySlug, key: str, db: DbSession,
             principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-            a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)]):
+            a: Annotated[Id, Query()], b: Annotated[Id, Query()]):
     return _compare(request, db, principal, slug, key, a, b, None)
 
 
 @router.post("/staff/registry/{slug}/{key}/compare", summary="说明用途后对比版本")
 def compare_with_purpose(request: Request, slug: RegistrySlug, key: str, db: DbSession,
                          principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
-                         a: Annotated[int, Form(ge=1)], b: Annotated[int, Form(ge=1)],
+                         a: Annotated[Id, Form()], b: Annotated[Id, Form()],
                          purpose: Purpose = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     return _compare(request, db, principal, slug, key, a, b, purpose or None)
@@ -166,7 +167,7 @@ def _corrections(request: Request, db, principal: Principal, *, purpose: str | N
 
 @router.get("/staff/corrections", summary="纠错申请（个人信息脱敏）")
 def correction_queue(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
-                     created: int | None = None):
+                     created: Id | None = None):
     return _corrections(request, db, principal, purpose=None, created=created)
 
 
@@ -179,7 +180,7 @@ def correction_queue_with_purpose(request: Request, db: DbSession,
 
 
 @router.post("/staff/corrections/{correction_id}", summary="处理纠错申请")
-def decide(request: Request, correction_id: int, db: DbSession,
+def decide(request: Request, correction_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.CORRECTION_DECIDE)],
            decision: Annotated[str, Form(pattern="^(accept|reject)$")],
            reason: Annotated[str, Form(min_length=2, max_length=500)],

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
 from stdnum import numdb
 
 from tongban.core.idnumbers import InvalidNumber, birth_date_of, check_credit_code, check_resident_id, gender_of
+from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number, refused_character
 
 
 class Duty(StrEnum):
@@ -84,6 +85,8 @@ class Field:
             value = str(value)
             if len(value) > self.max_length:
                 raise FieldError(f"{self.label}超过 {self.max_length} 个字符")
+            if reason := refused_character(value):  # an imported cell meets the API's edge too
+                raise FieldError(f"{self.label}{reason}")
             return value
         if self.kind == "choice":
             if value not in self.choices:
@@ -100,17 +103,11 @@ class Field:
                 raise FieldError(f"{self.label}早于 1900 年")
             return parsed
         if self.kind in ("decimal", "int", "float"):
-            try:
-                number = {"decimal": Decimal, "int": int, "float": float}[self.kind](str(value))
-            except (InvalidOperation, ValueError):
-                raise FieldError(f"{self.label}应为数字") from None
-            if self.kind == "decimal" and not number.is_finite():
-                raise FieldError(f"{self.label}应为数字")
-            if self.minimum is not None and number < self.minimum:
-                raise FieldError(f"{self.label}不能小于 {self.minimum:g}")
-            if self.maximum is not None and number > self.maximum:
-                raise FieldError(f"{self.label}不能大于 {self.maximum:g}")
-            return number
+            try:  # the one reading of a number: NFKC, finite, in range (application forms read the same)
+                number = parse_number(value, integer=self.kind == "int", minimum=self.minimum, maximum=self.maximum)
+            except InvalidNumberText as error:
+                raise FieldError(f"{self.label}{error}") from None
+            return {"decimal": number, "int": int(number), "float": float(number)}[self.kind]
         if self.kind == "resident_id":
             try:
                 return check_resident_id(str(value))
@@ -122,7 +119,7 @@ class Field:
             except InvalidNumber as error:
                 raise FieldError(f"{self.label}：{error.message}") from None
         if self.kind == "code":
-            value = str(value)
+            value = normalise_code(value)  # "１３９…" is the same phone number; \d alone would keep it
             if not re.fullmatch(self.pattern or r".+", value):
                 raise FieldError(f"{self.label}格式不正确")
             return value

@@ -20,6 +20,7 @@ from tongban.core.database import utcnow
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
+from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.org.models import Department
@@ -180,7 +181,8 @@ def validate_key(registry: Registry, raw: str) -> str:
             return check_credit_code(raw)
     except InvalidNumber as error:
         raise Problem("validation-error", error.message, errors=[{"field": "path.key", "code": error.code, "message": error.message}]) from None
-    if not (raw.isdigit() and len(raw) == 18):
+    raw = normalise_code(raw)
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 18):
         raise Problem("validation-error", "地址编码应为 18 位数字",
                       errors=[{"field": "path.key", "code": "invalid_address_code", "message": "地址编码应为 18 位数字"}])
     return raw

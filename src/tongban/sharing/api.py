@@ -10,6 +10,7 @@ from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.org import service as org
@@ -46,7 +47,7 @@ def list_requests(db: DbSession, principal: Annotated[Principal, require(Permiss
     return Page[RequestRead](items=[request_read(r) for r in rows], next_cursor=next_cursor)
 
 
-def _visible(db, principal: Principal, request_id: int) -> SharingRequest:
+def _visible(db, principal: Principal, request_id: Id) -> SharingRequest:
     found = db.scalar(service.visible_requests(db, principal).where(SharingRequest.id == request_id))
     if found is None:
         raise Problem("not-found", f"共享申请 {request_id} 不存在或无权查看")
@@ -54,12 +55,12 @@ def _visible(db, principal: Principal, request_id: int) -> SharingRequest:
 
 
 @router.get("/requests/{request_id}", response_model=RequestRead, summary="共享申请详情及全部办理步骤")
-def read_request(request_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_REQUEST)]):
+def read_request(request_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_REQUEST)]):
     return request_read(_visible(db, principal, request_id))
 
 
 @router.post("/requests/{request_id}/decision", response_model=RequestRead, summary="提供方答复：同意全部或部分，拒绝须说明理由")
-def decide(request_id: int, body: Decision, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_DECIDE)]):
+def decide(request_id: Id, body: Decision, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_DECIDE)]):
     sharing_request = service.request_or_404(db, request_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, sharing_request.provider, action="sharing.decide")
     service.provider_decide(db, sharing_request, approve=body.approve, refuse=body.refuse, reason=body.reason,
@@ -69,7 +70,7 @@ def decide(request_id: int, body: Decision, db: DbSession, principal: Annotated[
 
 
 @router.post("/requests/{request_id}/arbitration", response_model=RequestRead, summary="电子政务办协调决定")
-def arbitrate(request_id: int, body: Decision, db: DbSession,
+def arbitrate(request_id: Id, body: Decision, db: DbSession,
               principal: Annotated[Principal, require(Permission.SHARING_ARBITRATE)]):
     sharing_request = service.request_or_404(db, request_id, lock=True)
     service.arbitrate(db, sharing_request, approve=body.approve, refuse=body.refuse, reason=body.reason, actor=principal)
@@ -78,7 +79,7 @@ def arbitrate(request_id: int, body: Decision, db: DbSession,
 
 
 @router.post("/requests/{request_id}/coordination", response_model=RequestRead, summary="申请方对不予共享项申请协调")
-def coordinate(request_id: int, body: Coordination, db: DbSession,
+def coordinate(request_id: Id, body: Coordination, db: DbSession,
                principal: Annotated[Principal, require(Permission.SHARING_REQUEST)]):
     sharing_request = _visible(db, principal, request_id)
     if sharing_request.requester_id != principal.department_id:
@@ -104,7 +105,7 @@ def list_grants(db: DbSession, principal: Annotated[Principal, require(Permissio
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantRead, summary="撤销授权：下一次调用起生效")
-def revoke(grant_id: int, body: Revocation, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_DECIDE)]):
+def revoke(grant_id: Id, body: Revocation, db: DbSession, principal: Annotated[Principal, require(Permission.SHARING_DECIDE)]):
     grant = service.grant_or_404(db, grant_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, grant.resource.provider, action="sharing.revoke")
     service.revoke(db, grant, reason=body.reason, actor=principal)

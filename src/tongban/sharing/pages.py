@@ -18,6 +18,7 @@ from tongban.core.auth import Principal, deny, ensure_department, require
 from tongban.core.charts import nice_ceiling
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
 from tongban.core.templating import date_field, flash, render
@@ -85,7 +86,7 @@ def request_list(request: Request, db: DbSession, principal: Annotated[Principal
                   ItemOutcome=ItemOutcome)
 
 
-def _visible(db, principal: Principal, request_id: int) -> SharingRequest:
+def _visible(db, principal: Principal, request_id: Id) -> SharingRequest:
     found = db.scalar(service.visible_requests(db, principal).where(SharingRequest.id == request_id))
     if found is None:
         raise Problem("not-found", f"共享申请 {request_id} 不存在或无权查看")
@@ -111,7 +112,7 @@ def _deadline(db, r: SharingRequest) -> dict | None:
             "overdue": waiting and today > r.due_on}
 
 
-def _detail(request: Request, db, principal: Principal, request_id: int, *, status_code: int = 200,
+def _detail(request: Request, db, principal: Principal, request_id: Id, *, status_code: int = 200,
             error: str | None = None, form: dict | None = None):
     r = _visible(db, principal, request_id)
     names = {item.code: item.name for item in r.resource.items}
@@ -128,13 +129,13 @@ def _detail(request: Request, db, principal: Principal, request_id: int, *, stat
 
 
 @router.get("/sharing/requests/{request_id}", summary="共享申请详情")
-def request_page(request: Request, request_id: int, db: DbSession,
+def request_page(request: Request, request_id: Id, db: DbSession,
                  principal: Annotated[Principal, require(Permission.WORKBENCH)]):
     _ensure_sharing_role(db, principal, "sharing.read")
     return _detail(request, db, principal, request_id)
 
 
-def _answer(request: Request, db, principal: Principal, request_id: int, form: dict, work, done: str):
+def _answer(request: Request, db, principal: Principal, request_id: Id, form: dict, work, done: str):
     """Run one decision; on success redirect with a message, on a refusal show it on the request's page."""
     try:
         work()
@@ -149,7 +150,7 @@ def _answer(request: Request, db, principal: Principal, request_id: int, form: d
 
 
 @router.post("/sharing/requests/{request_id}/decision", summary="提供方答复共享申请")
-def decide(request: Request, request_id: int, db: DbSession,
+def decide(request: Request, request_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
            approve: Annotated[list[str] | None, Form(max_length=500)] = None,
            reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
@@ -168,7 +169,7 @@ def decide(request: Request, request_id: int, db: DbSession,
 
 
 @router.post("/sharing/requests/{request_id}/arbitration", summary="电子政务办协调决定")
-def arbitrate(request: Request, request_id: int, db: DbSession,
+def arbitrate(request: Request, request_id: Id, db: DbSession,
               principal: Annotated[Principal, require(Permission.SHARING_ARBITRATE)],
               approve: Annotated[list[str] | None, Form(max_length=500)] = None,
               reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
@@ -185,7 +186,7 @@ def arbitrate(request: Request, request_id: int, db: DbSession,
 
 
 @router.post("/sharing/requests/{request_id}/coordination", summary="申请方申请协调")
-def coordinate(request: Request, request_id: int, db: DbSession,
+def coordinate(request: Request, request_id: Id, db: DbSession,
                principal: Annotated[Principal, require(Permission.SHARING_REQUEST)],
                reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
@@ -243,7 +244,7 @@ def grants(request: Request, db: DbSession, principal: Annotated[Principal, requ
 
 
 @router.post("/sharing/grants/{grant_id}/revoke", summary="撤销共享授权")
-def revoke(request: Request, grant_id: int, db: DbSession,
+def revoke(request: Request, grant_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
            reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)

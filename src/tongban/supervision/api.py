@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from tongban.core import workdays
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
+from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.core.workdays import WorkingCalendar
@@ -36,7 +37,7 @@ def list_clocks(db: DbSession, principal: Annotated[Principal, require(Permissio
 
 
 @router.get("/clocks/{clock_id}", response_model=ClockDetail, summary="一项计时：期限、预警和全部经过")
-def read_clock(clock_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.SUPERVISION_READ)]):
+def read_clock(clock_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.SUPERVISION_READ)]):
     clock = service.clock_or_404(db, principal, clock_id)
     warnings, timeline = service.history(db, clock)
     remaining = service.remaining_days(WorkingCalendar.load(db), clock, workdays.today())
@@ -55,7 +56,7 @@ def list_warnings(db: DbSession, principal: Annotated[Principal, require(Permiss
 
 @router.post("/warnings/{warning_id}/acknowledgement", response_model=WarningRead,
              summary="确认预警并说明情况（承办人或部门负责人，仅一次）")
-def acknowledge(warning_id: int, body: Acknowledgement, db: DbSession,
+def acknowledge(warning_id: Id, body: Acknowledgement, db: DbSession,
                 principal: Annotated[Principal, require(Permission.WARNING_ACKNOWLEDGE)]):
     warning = service.acknowledge(db, warning_id, principal, explanation=body.explanation)
     db.commit()

@@ -19,6 +19,7 @@ from tongban.core import workdays
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.inputs import Id
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
 from tongban.core.templating import date_field, flash, render
@@ -134,7 +135,7 @@ def department_page(request: Request, code: str, db: DbSession,
 
 
 @router.get("/supervision/clocks/{clock_id}", summary="一项计时及其经过")
-def clock_page(request: Request, clock_id: int, db: DbSession,
+def clock_page(request: Request, clock_id: Id, db: DbSession,
                principal: Annotated[Principal, require(Permission.SUPERVISION_READ)]):
     clock = service.clock_or_404(db, principal, clock_id)
     warnings, timeline = service.history(db, clock)
@@ -155,9 +156,9 @@ def clock_page(request: Request, clock_id: int, db: DbSession,
 
 
 @router.post("/supervision/warnings/{warning_id}/acknowledgement", summary="确认预警并说明")
-def acknowledge(request: Request, warning_id: int, db: DbSession,
+def acknowledge(request: Request, warning_id: Id, db: DbSession,
                 principal: Annotated[Principal, require(Permission.WARNING_ACKNOWLEDGE)],
-                clock: Annotated[int, Form()], explanation: Annotated[str, Form(max_length=2000)] = "",
+                clock: Annotated[Id, Form()], explanation: Annotated[str, Form(max_length=2000)] = "",
                 csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
 
@@ -261,7 +262,7 @@ def rectifications_page(request: Request, db: DbSession, principal: Annotated[Pr
 
 
 @router.get("/supervision/rectifications/{id}", summary="一项整改")
-def rectification_page(request: Request, id: int, db: DbSession,
+def rectification_page(request: Request, id: Id, db: DbSession,
                        principal: Annotated[Principal, require(Permission.EVALUATION_READ)]):
     row = ratings.rectification_or_404(db, principal, id)
     clock = db.get(SupervisionClock, row.clock_id) if row.clock_id else None
@@ -272,7 +273,7 @@ def rectification_page(request: Request, id: int, db: DbSession,
 
 
 @router.post("/supervision/rectifications/{id}/follow-ups", summary="记录整改进展")
-def follow_up(request: Request, id: int, db: DbSession,
+def follow_up(request: Request, id: Id, db: DbSession,
               principal: Annotated[Principal, require(Permission.RECTIFICATION_HANDLE)],
               text: Annotated[str, Form(max_length=2000)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
@@ -285,7 +286,7 @@ def follow_up(request: Request, id: int, db: DbSession,
 
 
 @router.post("/supervision/rectifications/{id}/closure", summary="完成整改")
-def close_rectification(request: Request, id: int, db: DbSession,
+def close_rectification(request: Request, id: Id, db: DbSession,
                         principal: Annotated[Principal, require(Permission.RECTIFICATION_HANDLE)],
                         result: Annotated[str, Form(max_length=2000)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
@@ -310,7 +311,7 @@ async def rate(request: Request, number: str, db: DbSession,
     comment = str(data.get("comment", ""))[:ratings.MAX_COMMENT + 1]
 
     def work():
-        if not raw_score.isdigit():
+        if not (raw_score.isascii() and raw_score.isdigit()):  # "²" is a digit to isdigit, not to int
             raise Problem("validation-error", "请选择 1 至 5 分的评分")
         _, rectification = ratings.rate(db, request.app.state.settings, number, principal, score=int(raw_score),
                                         reasons=reasons, comment=comment)

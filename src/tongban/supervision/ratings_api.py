@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
+from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.org.models import Department
@@ -57,14 +58,14 @@ def list_rectifications(db: DbSession, principal: Annotated[Principal, require(P
 
 
 @router.get("/supervision/rectifications/{id}", response_model=RectificationRead, summary="一项整改及其进展")
-def read_rectification(id: int, db: DbSession,
+def read_rectification(id: Id, db: DbSession,
                        principal: Annotated[Principal, require(Permission.EVALUATION_READ)]):
     return _read(db, ratings.rectification_or_404(db, principal, id))
 
 
 @router.post("/supervision/rectifications/{id}/follow-ups", response_model=RectificationRead,
              status_code=201, summary="记录整改进展（本部门负责人）")
-def add_follow_up(id: int, body: FollowUpIn, db: DbSession,
+def add_follow_up(id: Id, body: FollowUpIn, db: DbSession,
                   principal: Annotated[Principal, require(Permission.RECTIFICATION_HANDLE)]):
     ratings.follow_up(db, id, principal, text=body.text)
     db.commit()
@@ -73,7 +74,7 @@ def add_follow_up(id: int, body: FollowUpIn, db: DbSession,
 
 @router.post("/supervision/rectifications/{id}/closure", response_model=RectificationRead,
              summary="整改完成：记录结果并结束计时（本部门负责人）")
-def close_rectification(id: int, body: ClosureIn, db: DbSession,
+def close_rectification(id: Id, body: ClosureIn, db: DbSession,
                         principal: Annotated[Principal, require(Permission.RECTIFICATION_HANDLE)]):
     row = ratings.close(db, id, principal, result=body.result)
     db.commit()

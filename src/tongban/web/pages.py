@@ -13,7 +13,7 @@ from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.permissions import Permission
 from tongban.core.templating import render
-from tongban.core.workdays import WorkingCalendar
+from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
 from tongban.org import service as org
 from tongban.org.models import LEVEL_LABELS
 
@@ -25,7 +25,7 @@ def portal(request: Request, db: DbSession, principal: Annotated[Principal | Non
     departments = [org.to_read(d) for d in org.list_all(db)]
     groups = {label: [d for d in departments if d.level_label == label] for label in LEVEL_LABELS.values()}
     return render(request, "portal.html", principal=principal, groups={k: v for k, v in groups.items() if v},
-                  today=date.today(), deadline=None)
+                  today=date.today(), deadline=None, first_start=FIRST_START, last_start=LAST_START)
 
 
 @router.get("/deadline", summary="办理时限计算")
@@ -33,7 +33,7 @@ def deadline_fragment(
     request: Request,
     db: DbSession,
     principal: Annotated[Principal | None, require(Permission.PUBLIC)],
-    start: date,
+    start: DeadlineStart,
     working_days: Annotated[int, Query(ge=0, le=1000)],
 ):
     result = WorkingCalendar.load(db).add_working_days(start, working_days)

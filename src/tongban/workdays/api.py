@@ -13,7 +13,7 @@ from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
-from tongban.core.workdays import CalendarYear, WorkingCalendar, publish_year
+from tongban.core.workdays import CalendarYear, DeadlineStart, WorkingCalendar, publish_year
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["工作日 working days"])
 
@@ -54,7 +54,7 @@ class YearRead(BaseModel):
 def deadline(
     db: DbSession,
     _: Annotated[Principal | None, require(Permission.PUBLIC)],
-    start: date,
+    start: DeadlineStart,
     working_days: Annotated[int, Query(ge=0, le=1000)],
 ):
     result = WorkingCalendar.load(db).add_working_days(start, working_days)
