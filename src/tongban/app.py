@@ -109,8 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024,
-                       upload_limit=settings.import_max_upload_mb * 1024 * 1024)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)

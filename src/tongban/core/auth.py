@@ -196,6 +196,23 @@ def require(permission: Permission, *alternatives: Permission) -> Any:
     return Depends(PermissionCheck(permission, *alternatives))
 
 
+async def authorize_before_body(request: Request, route: APIRoute) -> None:
+    """The route's own permission check, run before its body is read (see ``core.limits``): a
+    caller who may not upload is refused having sent no more than the headers. The route's
+    dependency checks again when it runs; this costs one indexed read per upload."""
+    check = _route_permission(route)
+    if check is None:
+        return
+    db = request.app.state.read_sessionmaker()
+    try:
+        await check(request, db)
+    finally:
+        if db.in_transaction():
+            await run_db(db, db.close)
+        else:
+            db.close()
+
+
 def ensure_department(db: Session, principal: Principal, permission: Permission, department, *, action: str) -> None:
     """Department data is visible only within the holder's scope for that permission."""
     if not principal.can_for_department(permission, department.id):
