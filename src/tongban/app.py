@@ -147,7 +147,8 @@ def _operations(app: FastAPI) -> None:
     def healthz(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）")
+    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）",
+             responses={503: {"description": "数据库不可用", "content": {"application/json": {"schema": {"type": "object"}}}}})
     def readyz(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
         try:
             with request.app.state.engine.connect() as connection:

@@ -34,7 +34,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-@router.post("/auth/token", response_model=TokenResponse, summary="获取访问令牌 (OAuth2 password / client_credentials)")
+@router.post("/auth/token", response_model=TokenResponse, summary="获取访问令牌 (OAuth2 password / client_credentials)",
+             responses={429: {"description": "登录失败次数过多，账户已临时锁定"}})
 def token(
     request: Request,
     db: DbSession,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tongban.core import audit
 from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
-from tongban.core.errors import Problem
+from tongban.core.errors import Problem, document_problems
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import csrf_matches, read_token
 
@@ -259,3 +259,18 @@ def check_routes(app: FastAPI) -> None:
             route.description = f"{note}\n\n{route.description or ''}".strip()
     if missing:
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
+    _document_errors(app)
+
+
+def _document_errors(app: FastAPI) -> None:
+    """``/openapi.json`` states every operation's error answers as problem+json (core/errors.py),
+    401/403 by the permission each route declared; built once, like FastAPI's own document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not getattr(app, "_tongban_errors_documented", False):
+            document_problems(build(), signed_in=lambda operation: operation.get("x-permission") != Permission.PUBLIC.value)
+            app._tongban_errors_documented = True
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
