@@ -101,26 +101,36 @@ def test_an_upload_by_someone_not_allowed_is_refused_before_its_body_is_read(cli
     assert body.read == 0
 
 
-def test_an_upload_route_takes_more_than_the_common_limit(client, app):
-    # The steward may upload: 3 MB of a form are read, past the 2 MB of JSON requests, and the
-    # answer is about the form (no field named file), not its size.
-    steward = bearer(client, "steward")
-    body = Body(chunks=3, form=True)
-    status, _, problem = call(app, "POST", "/api/v1/registries/persons/imports", body,
-                              {"content-type": FORM, **steward})
+def assert_read_whole(app, path: str, headers: dict[str, str], chunks: int) -> None:
+    """A form of ``chunks`` MB is read to its end, and refused for what it holds (no field named
+    file), not for its size."""
+    body = Body(chunks=chunks, form=True)
+    status, _, problem = call(app, "POST", path, body, {"content-type": FORM, **headers})
     assert status == 422 and problem["type"] == "/problems/validation-error", problem
-    assert body.read == 3
+    assert body.read == chunks
+
+
+def test_an_upload_route_takes_more_than_the_common_limit(client, app):
+    # The steward may upload: 3 MB are read, past the 2 MB of JSON requests.
+    assert_read_whole(app, "/api/v1/registries/persons/imports", bearer(client, "steward"), 3)
 
 
 def test_the_workbook_import_takes_its_declared_20_mb(client, app):
     # Its route reads up to 20 MB; the common 2 MB limit refused 3 MB workbooks before it.
     admin = bearer(client, "admin")
-    body = Body(chunks=3, form=True)
-    status, _, problem = call(app, "POST", "/api/v1/items/import/xlsx", body,
-                              {"content-type": FORM, **admin})
-    assert status == 422 and problem["type"] == "/problems/validation-error", problem
-    assert body.read == 3
+    assert_read_whole(app, "/api/v1/items/import/xlsx", admin, 3)
     body = Body(chunks=21, form=True)
     status, _, problem = call(app, "POST", "/api/v1/items/import/xlsx", body,
                               {"content-type": FORM, **admin})
     assert status == 413, problem
+
+
+def test_a_failing_sign_in_check_before_an_upload_is_a_500_not_a_400(client, app, monkeypatch):
+    from tongban.core import limits
+
+    async def broken(request, route):
+        raise RuntimeError("database unreachable")
+
+    monkeypatch.setattr(limits, "authorize_before_body", broken)
+    status, _, problem = call(app, "POST", "/api/v1/registries/persons/imports", Body(chunks=1), {"content-type": FORM})
+    assert status == 500 and problem["type"] == "/problems/internal-error", problem

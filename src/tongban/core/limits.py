@@ -70,6 +70,7 @@ class BodySizeLimitMiddleware:
         received = 0
         started = False
         refusal: Problem | None = None
+        crash: Exception | None = None
 
         async def first_read() -> int:
             route = scope.get("route")
@@ -81,8 +82,8 @@ class BodySizeLimitMiddleware:
             return upload
 
         async def counting_receive() -> Message:
-            nonlocal limit, received, refusal
-            if refusal is not None:
+            nonlocal limit, received, refusal, crash
+            if refusal is not None or crash is not None:
                 raise _Refused
             try:
                 if limit is None:
@@ -98,11 +99,14 @@ class BodySizeLimitMiddleware:
             except Problem as problem:
                 refusal = problem
                 raise _Refused from None
+            except Exception as error:  # the sign-in check failed (a database down): not a 400 either
+                crash = error
+                raise _Refused from None
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            if refusal is not None:  # the app's answer to the interrupted read (FastAPI's 400)
+            if refusal is not None or crash is not None:  # the app's answer to the interrupted read (400)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -110,8 +114,10 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, counting_receive, tracking_send)
         except Exception:
-            if refusal is None:  # not ours (the app's own error, or an exception group around ours)
+            if refusal is None and crash is None:  # not ours (the app's own error)
                 raise
+        if crash is not None:
+            raise crash
         if refusal is not None and not started:
             await problem_response(refusal)(scope, receive, send)
 
