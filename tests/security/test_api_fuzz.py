@@ -30,15 +30,15 @@ from schemathesis.specs.openapi.checks import (
 from tongban import demo
 from tongban.app import create_app
 
-# Examples per operation and generation mode; each is sent three times (one per caller).
+# Examples per operation and generation mode; each is sent three times (one per caller). About
+# 1.5 minutes on SQLite on a busy 2-core machine; PostgreSQL (in CI) takes half as many, as its
+# requests take longer and the engine's own failures show within a few.
 EXAMPLES = int(os.environ.get("TONGBAN_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
-# Operations that cannot be fuzzed meaningfully, with why.
-EXCLUDED: dict[str, str] = {}
-
 
 def test_the_api_keeps_its_documented_contract(fresh_database):
+    # No outbox relay or deadline scans: their threads would only race the fuzz for the database.
     app = create_app(fresh_database.settings.model_copy(update={"relay_enabled": False}))
     with TestClient(app) as client:
         callers = {
@@ -47,18 +47,17 @@ def test_the_api_keeps_its_documented_contract(fresh_database):
             "admin": bearer(client, "admin"),
         }
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    examples = EXAMPLES if fresh_database.engine_name == "sqlite" else max(1, EXAMPLES // 2)
     failures: dict[tuple[str, str], str] = {}
     counts: dict[str, int] = defaultdict(int)
 
     with asgi.get_client(app) as session:
         for result in schema.get_all_operations():
             operation = result.ok()
-            label = f"{operation.method.upper()} {operation.path}"
-            if label in EXCLUDED:
-                continue
+            label = f"{operation.method.upper()} {operation.path}"  # none excluded: each answers in time
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-                @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
                           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
                 @given(case=operation.as_strategy(generation_mode=mode))
                 def run(case) -> None:
