@@ -41,7 +41,7 @@ def test_every_error_answer_is_documented_as_problem_json(client):
 def test_the_documented_statuses_are_the_ones_answered(client, as_role):
     spec = client.get("/openapi.json").json()
     sign_in = spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
-    assert "429" in sign_in and "锁定" in sign_in["429"]["description"]
+    assert "429" in sign_in and "过于频繁" in sign_in["429"]["description"]
     # 422: the validation handler's problem, with its errors[] as the schema says.
     body = assert_problem(client.post("/api/v1/accounts/citizens", json={}), 422, "validation-error")
     assert all({"field", "code", "message"} <= set(error) for error in body["errors"])

@@ -16,7 +16,7 @@ from tongban.accounts.schemas import (
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
-from tongban.core.errors import Problem
+from tongban.core.errors import THROTTLED, Problem
 from tongban.core.permissions import Permission
 from tongban.core.security import issue_token
 
@@ -35,7 +35,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 @router.post("/auth/token", response_model=TokenResponse, summary="获取访问令牌 (OAuth2 password / client_credentials)",
-             responses={429: {"description": "登录失败次数过多，账户已临时锁定"}})
+             responses=THROTTLED)
 def token(
     request: Request,
     db: DbSession,

@@ -306,6 +306,8 @@ _STATUS_NOTES = {
     503: "服务暂不可用（数据库、病毒扫描等依赖暂时不可用），请稍后重试",
 }
 _PUBLIC_401 = "访问令牌无效或已过期（匿名访问无需令牌）"
+# ``responses=THROTTLED`` on a route whose service may refuse with 429 (sign-in, one-time codes).
+THROTTLED: dict[int | str, dict[str, Any]] = {429: {"description": "尝试过于频繁，已临时限制，请稍后再试"}}
 _UNSAFE = {"post", "put", "patch", "delete"}
 
 
