@@ -54,3 +54,11 @@ def test_the_documented_statuses_are_the_ones_answered(client, as_role):
                        headers={"Content-Type": "application/json"})
     assert_problem(huge, 413, "payload-too-large")
     assert "413" in spec["paths"]["/api/v1/accounts/citizens"]["post"]["responses"]
+
+
+def test_a_bad_token_outside_the_api_is_a_problem_not_a_redirect_loop(client):
+    # Found by tests/security/test_api_fuzz.py once a caller's token had been ended: the 401 of a
+    # page was a redirect to /login, whose own 401 redirected to /login again, without end.
+    for path in ("/healthz", "/login"):
+        response = client.get(path, headers={"Authorization": "Bearer nonsense"}, follow_redirects=False)
+        assert_problem(response, 401, "invalid-token")

@@ -182,9 +182,12 @@ def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, 
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    )
+    """A program's request: under /api/, asking for JSON, or carrying a token (a browser sends
+    its session cookie, never an Authorization header). Its errors are problem+json, as
+    /openapi.json documents them, never a page or a redirect to the sign-in page."""
+    headers = request.headers
+    return (request.url.path.startswith("/api/") or "application/json" in headers.get("accept", "")
+            or "authorization" in headers)
 
 
 def install_error_handlers(app: FastAPI, *, render_page) -> None:
