@@ -31,11 +31,13 @@ def test_every_error_answer_is_documented_as_problem_json(client):
         for code in errors - ({503} if path == "/readyz" else set()):
             assert responses[str(code)]["content"] == PROBLEM, (method, path, code)
         takes_input = "requestBody" in operation or operation.get("parameters")
-        assert (422 in errors) == bool(takes_input), (method, path)
+        writes = method in ("post", "put", "patch", "delete")
+        assert (422 in errors) == bool(takes_input or writes), (method, path)
+        assert (409 in errors) == writes, (method, path)
         assert (404 in errors) == bool(takes_input), (method, path)
         assert ({400, 413} <= errors) == ("requestBody" in operation), (method, path)
         signed_in = operation["x-permission"] != "public"
-        assert (403 in errors) == (signed_in or method in ("post", "put", "patch", "delete")), (method, path)
+        assert (403 in errors) == (signed_in or writes), (method, path)
 
 
 def test_the_documented_statuses_are_the_ones_answered(client, as_role):

@@ -320,8 +320,8 @@ def error_statuses(method: str, operation: dict[str, Any], *, signed_in: bool) -
     Any operation: 401 (a bad token is refused even where no sign-in is needed), 500 and 503. One
     that needs a sign-in, or writes (a cookie session must send its CSRF token): 403. Parameters
     or a body: 404 (the record, department or item they name may not exist) and 422. A body: 400
-    (unparsable) and 413. A write: 409. Anything else (429 on sign-in, 502 of a callback) the
-    route declares in ``responses``.
+    (unparsable) and 413. A write: 409 and 422, even without input. Anything else (429 on
+    sign-in, 502 of a callback) the route declares in ``responses``.
     """
     statuses = {401, 500, 503}
     writes = method in _UNSAFE
@@ -331,8 +331,8 @@ def error_statuses(method: str, operation: dict[str, Any], *, signed_in: bool) -
         statuses |= {404, 422}  # what a path, a parameter or the body names may not exist
     if "requestBody" in operation:
         statuses |= {400, 413}
-    if writes:
-        statuses.add(409)
+    if writes:  # refused by the rules of the record's state, or of the caller's (a non-citizen's 实名)
+        statuses |= {409, 422}
     return statuses
 
 
