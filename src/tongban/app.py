@@ -113,8 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Server-side sessions: the cookie is an opaque id; signing out deletes the row (core.sessions).
     app.add_middleware(ServerSessionMiddleware, max_age_seconds=settings.session_max_age_minutes * 60,
                        https_only=settings.cookie_secure)
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024,
-                       upload_limit=settings.import_max_upload_mb * 1024 * 1024)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, internal_networks=settings.internal_networks,
                        docs_public=settings.docs_are_public, hsts=settings.cookie_secure)
@@ -156,7 +155,8 @@ def _operations(app: FastAPI) -> None:
     def healthz(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）")
+    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）",
+             responses={503: {"description": "数据库不可用", "content": {"application/json": {"schema": {"type": "object"}}}}})
     def readyz(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
         try:
             with request.app.state.engine.connect() as connection:

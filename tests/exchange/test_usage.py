@@ -170,3 +170,13 @@ def test_period_must_make_sense(client, as_role):
     assert_problem(client.get("/api/v1/exchange-usage", headers=admin, params={"from": "yesterday"}), 422,
                    "validation-error")
     assert_problem(client.get("/api/v1/exchange-usage", headers=admin, params={"department": "PD-NOPE"}), 404, "not-found")
+
+
+def test_a_period_at_the_ends_of_the_calendar_is_refused_not_a_500(client, as_role):
+    # Found by tests/security/test_api_fuzz.py: the default start (29 days before 0001-01-01) and
+    # the day after 9999-12-31 are no dates, and computing them was an OverflowError.
+    admin = as_role("admin")
+    for params in ({"to": "0001-01-01"}, {"from": "9999-12-31", "to": "9999-12-31"}, {"from": "0001-01-01"}):
+        body = assert_problem(client.get("/api/v1/exchange-usage", headers=admin, params=params), 422, "validation-error")
+        assert body["errors"][0]["code"] == "out_of_range", params
+    assert client.get("/api/v1/exchange-usage", headers=admin, params={"to": "9999-12-30"}).status_code == 200

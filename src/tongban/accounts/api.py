@@ -16,7 +16,7 @@ from tongban.accounts.schemas import (
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
-from tongban.core.errors import Problem
+from tongban.core.errors import THROTTLED, Problem
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.core.security import issue_token
@@ -37,7 +37,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-@router.post("/auth/token", response_model=TokenResponse, summary="获取访问令牌 (OAuth2 password / client_credentials)")
+@router.post("/auth/token", response_model=TokenResponse, summary="获取访问令牌 (OAuth2 password / client_credentials)",
+             responses=THROTTLED)
 def token(
     request: Request,
     db: DbSession,
@@ -132,7 +133,8 @@ def _account_read(user: User, message: str | None = None) -> AccountRead:
                        created_at=user.created_at, verified=user.verified_at is not None, message=message)
 
 
-@router.post("/accounts/citizens", response_model=AccountRead, status_code=201, summary="自然人注册（身份证号，随后短信实名核验）")
+@router.post("/accounts/citizens", response_model=AccountRead, status_code=201, summary="自然人注册（身份证号，随后短信实名核验）",
+             responses=THROTTLED)
 def register_citizen(request: Request, body: CitizenRegister, db: DbSession,
                      _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     """The account exists at once but is not bound to the ID number: nothing is prefilled or
@@ -146,7 +148,8 @@ def register_citizen(request: Request, body: CitizenRegister, db: DbSession,
     return _account_read(user, CODE_SENT.format(minutes=settings.sms_code_minutes))
 
 
-@router.post("/accounts/enterprises", response_model=AccountRead, status_code=201, summary="法人注册（统一社会信用代码，随后由法定代表人绑定）")
+@router.post("/accounts/enterprises", response_model=AccountRead, status_code=201, summary="法人注册（统一社会信用代码，随后由法定代表人绑定）",
+             responses=THROTTLED)
 def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSession,
                         _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     """Not bound until the legal representative, with a verified citizen account, binds it
@@ -161,7 +164,8 @@ def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSessio
 
 
 @router.post("/accounts/citizens/recovery", response_model=CodeSent, status_code=202,
-             summary="找回账户 / 重置密码（验证码发送至人口库登记的手机）")
+             summary="找回账户 / 重置密码（验证码发送至人口库登记的手机）",
+             responses=THROTTLED)
 def recover_citizen(request: Request, body: CodeRequest, db: DbSession,
                     _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     """For a forgotten password, and for a person whose ID number someone else registered:
@@ -173,7 +177,8 @@ def recover_citizen(request: Request, body: CodeRequest, db: DbSession,
     return CodeSent(message=CODE_SENT.format(minutes=settings.sms_code_minutes))
 
 
-@router.post("/accounts/citizens/verification", response_model=AccountRead, summary="输入短信验证码完成实名核验")
+@router.post("/accounts/citizens/verification", response_model=AccountRead, summary="输入短信验证码完成实名核验",
+             responses=THROTTLED)
 def confirm_citizen(request: Request, body: CodeConfirm, db: DbSession,
                     _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     user = service.confirm(db, request.app.state.settings, resident_id=body.resident_id, code=body.code,
@@ -182,7 +187,8 @@ def confirm_citizen(request: Request, body: CodeConfirm, db: DbSession,
     return _account_read(user, "实名核验已完成")
 
 
-@router.post("/accounts/me/verification-code", response_model=CodeSent, status_code=202, summary="重新发送实名核验验证码")
+@router.post("/accounts/me/verification-code", response_model=CodeSent, status_code=202, summary="重新发送实名核验验证码",
+             responses=THROTTLED)
 def resend_code(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
     settings = request.app.state.settings
     service.resend_code(db, settings, sender_for(settings), user=service.user_of(db, principal),
@@ -203,7 +209,8 @@ def bind_enterprise(request: Request, body: EnterpriseBinding, db: DbSession,
     return _account_read(enterprise, "企业账户已绑定，请用统一社会信用代码和新密码登录")
 
 
-@router.post("/auth/password", status_code=204, summary="修改密码（需当前密码；所有会话和令牌随即失效）")
+@router.post("/auth/password", status_code=204, summary="修改密码（需当前密码；所有会话和令牌随即失效）",
+             responses=THROTTLED)
 def change_password(request: Request, body: PasswordChange, db: DbSession,
                     principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
     user = service.user_of(db, principal)

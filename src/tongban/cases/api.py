@@ -16,6 +16,7 @@ from tongban.core.database import DbSession, ReadDbSession
 from tongban.core.errors import Problem
 from tongban.core.idempotency import request_hash
 from tongban.core.inputs import Id, normalise_code
+from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
@@ -204,7 +205,8 @@ def supplement(number: str, body: SupplyIn, db: DbSession,
     return application_view(db, application, staff=False)
 
 
-@applications.post("/{number}/attachments", status_code=201, summary="上传材料（PDF、OFD、JPG、PNG；按内容识别类型，限制大小，病毒扫描）")
+@applications.post("/{number}/attachments", status_code=201, summary="上传材料（PDF、OFD、JPG、PNG；按内容识别类型，限制大小，病毒扫描）",
+                   openapi_extra=uploads("attachment_max_mb"))
 async def attach(number: str, request: Request, db: DbSession,
                  principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
                  material: Annotated[str, Form(max_length=200, description="材料名称，须为本办件需提交的材料")],

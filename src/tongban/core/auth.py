@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tongban.core import audit
 from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
-from tongban.core.errors import Problem
+from tongban.core.errors import Problem, document_problems
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import csrf_matches, read_token
 
@@ -202,6 +202,23 @@ def require(permission: Permission, *alternatives: Permission) -> Any:
     return Depends(PermissionCheck(permission, *alternatives))
 
 
+async def authorize_before_body(request: Request, route: APIRoute) -> None:
+    """The route's own permission check, run before its body is read (see ``core.limits``): a
+    caller who may not upload is refused having sent no more than the headers. The route's
+    dependency checks again when it runs; this costs one indexed read per upload."""
+    check = _route_permission(route)
+    if check is None:
+        return
+    db = request.app.state.read_sessionmaker()
+    try:
+        await check(request, db)
+    finally:
+        if db.in_transaction():
+            await run_db(db, db.close)
+        else:
+            db.close()
+
+
 def ensure_department(db: Session, principal: Principal, permission: Permission, department, *, action: str) -> None:
     """Department data is visible only within the holder's scope for that permission."""
     if not principal.can_for_department(permission, department.id):
@@ -248,3 +265,18 @@ def check_routes(app: FastAPI) -> None:
             route.description = f"{note}\n\n{route.description or ''}".strip()
     if missing:
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
+    _document_errors(app)
+
+
+def _document_errors(app: FastAPI) -> None:
+    """``/openapi.json`` states every operation's error answers as problem+json (core/errors.py),
+    401/403 by the permission each route declared; built once, like FastAPI's own document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not getattr(app, "_tongban_errors_documented", False):
+            document_problems(build(), signed_in=lambda operation: operation.get("x-permission") != Permission.PUBLIC.value)
+            app._tongban_errors_documented = True
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

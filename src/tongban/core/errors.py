@@ -227,9 +227,12 @@ def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, 
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    )
+    """A program's request: under /api/, asking for JSON, or carrying a token (a browser sends
+    its session cookie, never an Authorization header). Its errors are problem+json, as
+    /openapi.json documents them, never a page or a redirect to the sign-in page."""
+    headers = request.headers
+    return (request.url.path.startswith("/api/") or "application/json" in headers.get("accept", "")
+            or "authorization" in headers)
 
 
 def install_error_handlers(app: FastAPI, *, render_page) -> None:
@@ -321,3 +324,107 @@ class UnexpectedErrorMiddleware:
                     status_code=problem.status,
                 )
             await response(scope, receive, send)
+
+
+# --- the error contract in OpenAPI --------------------------------------------------------------
+
+# The body ``Problem.body`` emits and the validation handler extends; extensions beyond these
+# (``error`` of the OAuth token endpoint, a domain's own) are allowed, as RFC 9457 allows them.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 错误响应 (application/problem+json)：type 为稳定的错误类型，title、detail 为中文说明。",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "pattern": "^/problems/[a-z0-9-]+$", "description": "稳定的错误类型，如 /problems/not-found"},
+        "title": {"type": "string", "description": "错误类型的中文标题"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "HTTP 状态码"},
+        "detail": {"type": "string", "description": "本次错误的中文说明"},
+        "request_id": {"type": ["string", "null"], "description": "请求编号，与服务器日志对应"},
+        "errors": {"type": "array", "description": "逐项的错误（校验未通过的字段、被拒绝的行等）",
+                   "items": {"$ref": "#/components/schemas/ProblemError"}},
+        "error": {"type": "string", "description": "OAuth 2.0 错误码（仅令牌接口）"},
+    },
+    "additionalProperties": True,
+}
+PROBLEM_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ProblemError",
+    "type": "object",
+    "properties": {
+        "field": {"type": "string", "description": "出错的字段，如 body.name、query.q"},
+        "code": {"type": "string", "description": "错误代码"},
+        "message": {"type": "string", "description": "中文说明"},
+    },
+    "additionalProperties": True,
+}
+
+# Why each status can come back; the statuses an operation gets are chosen in ``error_statuses``.
+_STATUS_NOTES = {
+    400: "请求有误（如请求体无法解析）",
+    401: "未登录，或访问令牌无效、已过期",
+    403: "没有该操作的权限、超出本部门范围，或网页会话缺少 X-CSRF-Token",
+    404: "请求中指定的资源不存在（路径中的编号，或参数、请求体中的编码）",
+    409: "与数据的当前状态冲突（已处理、已被他人更新等）",
+    413: "请求内容过大",
+    422: "请求数据校验未通过（逐项见 errors）",
+    429: "请求过于频繁（如登录失败次数过多）",
+    500: "服务器内部错误（附请求编号）",
+    503: "服务暂不可用（数据库、病毒扫描等依赖暂时不可用），请稍后重试",
+}
+_PUBLIC_401 = "访问令牌无效或已过期（匿名访问无需令牌）"
+# ``responses=THROTTLED`` on a route whose service may refuse with 429 (sign-in, one-time codes).
+THROTTLED: dict[int | str, dict[str, Any]] = {429: {"description": "尝试过于频繁，已临时限制，请稍后再试"}}
+_UNSAFE = {"post", "put", "patch", "delete"}
+
+
+def error_statuses(method: str, operation: dict[str, Any], *, signed_in: bool) -> set[int]:
+    """The error statuses an operation can answer, judged from what it takes.
+
+    Any operation: 401 (a bad token is refused even where no sign-in is needed), 500 and 503. One
+    that needs a sign-in, or writes (a cookie session must send its CSRF token): 403. Parameters
+    or a body: 404 (the record, department or item they name may not exist) and 422. A body: 400
+    (unparsable) and 413. A write: 409 and 422, even without input. Anything else (429 on
+    sign-in, 502 of a callback) the route declares in ``responses``.
+    """
+    statuses = {401, 500, 503}
+    writes = method in _UNSAFE
+    if signed_in or writes:
+        statuses.add(403)
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses |= {404, 422}  # what a path, a parameter or the body names may not exist
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if writes:  # refused by the rules of the record's state, or of the caller's (a non-citizen's 实名)
+        statuses |= {409, 422}
+    return statuses
+
+
+def document_problems(openapi: dict[str, Any], *, signed_in) -> dict[str, Any]:
+    """Every operation's error responses as problem+json with the one ``Problem`` schema,
+    instead of FastAPI's ``HTTPValidationError`` for 422 and nothing for the rest.
+
+    ``signed_in(operation)`` says whether the operation needs a sign-in. Error statuses a route
+    declared itself (``responses={429: {"description": ...}}``) keep their words, and get the
+    ``Problem`` body unless they declared another.
+    """
+    content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in openapi.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            needs_sign_in = signed_in(operation)
+            responses = operation["responses"]
+            declared = {int(code) for code in responses if str(code).isdigit() and int(code) >= 400}
+            for status in sorted(declared | error_statuses(method, operation, signed_in=needs_sign_in)):
+                note = _PUBLIC_401 if status == 401 and not needs_sign_in else _STATUS_NOTES.get(status, "错误")
+                if status in declared and status != 422:  # the route's own words (422: FastAPI's)
+                    responses[str(status)].setdefault("content", content)
+                else:
+                    responses[str(status)] = {"description": note, "content": content}
+            operation["responses"] = dict(sorted(responses.items()))
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas["ProblemError"] = PROBLEM_ERROR_SCHEMA
+    return openapi

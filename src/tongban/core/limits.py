@@ -1,67 +1,127 @@
-"""Request body limits, enforced before anything parses the body."""
+"""Request body limits, enforced before anything parses the body.
+
+Every body may be ``max_request_kb``; a route that takes file uploads says so with
+``openapi_extra=uploads(...)``, and only it, for its own method, may receive more. Such a route's
+caller is signed in and allowed before the first byte of the body is read: an anonymous upload is
+refused with 401, not spooled to disk first.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tongban.core.auth import authorize_before_body
 from tongban.core.errors import Problem, problem_response
 
+UPLOAD_KEY = "x-upload-limit"
+# Room for the form's boundaries, headers and small fields around the file itself.
+MULTIPART_SLACK = 64 * 1024
 
-class BodyTooLarge(Exception):
-    pass
+
+def uploads(limit: int | str) -> dict[str, Any]:
+    """``openapi_extra`` of a route that takes a file upload: its body may be ``limit`` bytes, or,
+    given a setting's name, that many MB of the running settings (plus the form around the file)."""
+    return {UPLOAD_KEY: limit}
 
 
-UPLOAD_PATHS = ("/imports", "/attachments")
+def upload_limit(route: Any, method: str, settings: Any) -> int | None:
+    """The byte limit a route declared for uploads with ``uploads``, or None (the common limit).
+    Only for the route's own methods: a PATCH that the router matched by path to a POST upload
+    route is answered 405 and gets no more room than any request."""
+    declared = (getattr(route, "openapi_extra", None) or {}).get(UPLOAD_KEY)
+    if declared is None or method not in (getattr(route, "methods", None) or ()):
+        return None
+    if isinstance(declared, str):
+        declared = getattr(settings, declared) * 1024 * 1024
+    return int(declared) + MULTIPART_SLACK
+
+
+class _Refused(Exception):
+    """Raised from ``receive`` once the answer is decided: whoever reads the body stops there."""
+
+
+def _size(limit: int) -> str:
+    megabytes = limit / 1024 / 1024
+    return f"{megabytes:.0f} MB" if megabytes >= 1 else f"{limit // 1024} KB"
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over the limit with 413: by Content-Length at once, else while streaming.
+    """Refuses bodies over their route's limit with 413: by Content-Length before the first read,
+    else while streaming (a chunked body declares no length).
 
-    ``upload_limit`` applies to file-upload routes (paths ending in ``/imports`` or
-    ``/attachments``, which check their own, smaller limits), ``limit`` to everything else; a
-    JSON request never needs megabytes.
+    The limit is chosen when the body is first read, after routing, from the matched route (see
+    ``uploads``); until then nothing of the body has been read, so a request that never reads it
+    (a 404, a 405) costs nothing. The refusal is answered here, not raised through the app:
+    FastAPI turns any error while parsing a body into 400, and that answer is dropped.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
         self.limit = limit
-        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"].rstrip("/").endswith(UPLOAD_PATHS) else self.limit
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send, limit)
-            return
+        limit: int | None = None
         received = 0
         started = False
+        refusal: Problem | None = None
+        crash: Exception | None = None
+
+        async def first_read() -> int:
+            route = scope.get("route")
+            settings = scope["app"].state.settings if "app" in scope else None
+            upload = upload_limit(route, scope["method"], settings) if route is not None else None
+            if upload is None:
+                return self.limit
+            await authorize_before_body(Request(scope), route)
+            return upload
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge
+            nonlocal limit, received, refusal, crash
+            if refusal is not None or crash is not None:
+                raise _Refused
+            try:
+                if limit is None:
+                    limit = await first_read()
+                    declared = dict(scope["headers"]).get(b"content-length")
+                    if declared is not None and declared.isdigit() and int(declared) > limit:
+                        raise self.too_large(limit)
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise self.too_large(limit)
+            except Problem as problem:
+                refusal = problem
+                raise _Refused from None
+            except Exception as error:  # the sign-in check failed (a database down): not a 400 either
+                crash = error
+                raise _Refused from None
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refusal is not None or crash is not None:  # the app's answer to the interrupted read (400)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, receive, send, limit)
+        except Exception:
+            if refusal is None and crash is None:  # not ours (the app's own error)
+                raise
+        if crash is not None:
+            raise crash
+        if refusal is not None and not started:
+            await problem_response(refusal)(scope, receive, send)
 
     @staticmethod
-    async def _refuse(scope, receive, send, limit: int) -> None:
-        megabytes = limit / 1024 / 1024
-        size = f"{megabytes:.0f} MB" if megabytes >= 1 else f"{limit // 1024} KB"
-        problem = Problem("payload-too-large", f"请求内容超过 {size} 上限；大文件请拆分，或由管理员用命令行 tongban registry import 导入")
-        await problem_response(problem)(scope, receive, send)
+    def too_large(limit: int) -> Problem:
+        return Problem("payload-too-large", f"请求内容超过 {_size(limit)} 上限；大文件请拆分，"
+                                            "或由管理员用命令行 tongban registry import 导入")

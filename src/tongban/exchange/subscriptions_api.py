@@ -172,7 +172,8 @@ def dead_letters(subscription_id: Id, db: DbSession, principal: Annotated[Princi
 
 
 @router.post("/{subscription_id}/dead-letters/{dead_letter_id}/replay", response_model=DeadLetterRead,
-             summary="重放一条死信：按当前授权重新投递该批变更")
+             summary="重放一条死信：按当前授权重新投递该批变更",
+             responses={502: {"description": "回调地址未接收投递"}})
 def replay_dead_letter(request: Request, subscription_id: Id, dead_letter_id: Id, db: DbSession,
                        principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]):
     sub = _own(db, principal, subscription_id, "exchange.dead_letter.replay")

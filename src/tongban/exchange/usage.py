@@ -28,6 +28,9 @@ from tongban.sharing.models import Grant
 BEIJING = timezone(timedelta(hours=8), "UTC+8")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a year of daily bars is the most a page (and one aggregate query) should carry
+# Days a period may name: the default start (30 days back) and the day after the end (the upper
+# bound in UTC) must still be dates, which they are not next to 0001-01-01 or 9999-12-31.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 OUTCOMES = ("ok", "not_found", "denied", "invalid", "failed")
 OUTCOME_LABELS = {"ok": "成功", "not_found": "无此记录", "denied": "拒绝", "invalid": "请求有误", "failed": "出错"}
 
@@ -57,6 +60,10 @@ class Period(BaseModel):
 
 def period(start: date | None, end: date | None) -> Period:
     """The period asked for; by default the last 30 days up to today."""
+    for name, day in (("query.from", start), ("query.to", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise Problem("validation-error", f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间",
+                          errors=[{"field": name, "code": "out_of_range", "message": f"应在 {FIRST_DAY} 至 {LAST_DAY} 之间"}])
     end = end or beijing_today()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:

@@ -13,6 +13,7 @@ from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
+from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
 from tongban.items import consultation, content, navigation, notice_pdf, service, workbook
 from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion
@@ -194,7 +195,8 @@ def import_json(db: DbSession, principal: Annotated[Principal, require(Permissio
     return counts
 
 
-@router.post("/import/xlsx", summary="导入事项 (Excel)：全部校验通过才写入，成为草稿")
+@router.post("/import/xlsx", summary="导入事项 (Excel)：全部校验通过才写入，成为草稿",
+             openapi_extra=uploads(MAX_WORKBOOK_BYTES))
 async def import_xlsx(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
                       file: Annotated[UploadFile, File(description="由「导出 Excel」得到并编辑过的 .xlsx")]):
     data = await file.read(MAX_WORKBOOK_BYTES + 1)

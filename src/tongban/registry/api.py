@@ -17,6 +17,7 @@ from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
+from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.org import service as org
@@ -110,7 +111,8 @@ def _job_read(job: ImportJob) -> ImportJobRead:
     return ImportJobRead.model_validate({**fields, "registry": job.registry_name, "progress": round(min(progress, 1.0), 4)})
 
 
-@router.post("/{slug}/imports", response_model=ImportJobRead, status_code=202, summary="上传 CSV/XLSX 批量导入")
+@router.post("/{slug}/imports", response_model=ImportJobRead, status_code=202, summary="上传 CSV/XLSX 批量导入",
+             openapi_extra=uploads("import_max_upload_mb"))
 def start_import(request: Request, slug: RegistrySlug, db: DbSession,
                  principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)],
                  file: Annotated[UploadFile, File(description="UTF-8 CSV 或 XLSX；表头为字段名或中文名")],

@@ -1,0 +1,66 @@
+"""The OpenAPI document states the error answers as they are: problem+json, one Problem schema."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from helpers import assert_problem
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_error_answer_is_documented_as_problem_json(client):
+    spec = client.get("/openapi.json").json()
+    text = json.dumps(spec)
+    assert "HTTPValidationError" not in text
+    assert set(re.findall(r'"#/components/schemas/([^"]+)"', text)) <= set(spec["components"]["schemas"])
+    problem = spec["components"]["schemas"]["Problem"]
+    assert problem["required"] == ["type", "title", "status", "detail"]
+    assert {"request_id", "errors"} <= set(problem["properties"])
+    for path, method, operation in _operations(spec):
+        responses = operation["responses"]
+        errors = {int(code) for code in responses if int(code) >= 400}
+        assert {401, 500} <= errors, (method, path)
+        for code in errors - ({503} if path == "/readyz" else set()):
+            assert responses[str(code)]["content"] == PROBLEM, (method, path, code)
+        takes_input = "requestBody" in operation or operation.get("parameters")
+        writes = method in ("post", "put", "patch", "delete")
+        assert (422 in errors) == bool(takes_input or writes), (method, path)
+        assert (409 in errors) == writes, (method, path)
+        assert (404 in errors) == bool(takes_input), (method, path)
+        assert ({400, 413} <= errors) == ("requestBody" in operation), (method, path)
+        signed_in = operation["x-permission"] != "public"
+        assert (403 in errors) == (signed_in or writes), (method, path)
+
+
+def test_the_documented_statuses_are_the_ones_answered(client, as_role):
+    spec = client.get("/openapi.json").json()
+    sign_in = spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert "429" in sign_in and "过于频繁" in sign_in["429"]["description"]
+    # 422: the validation handler's problem, with its errors[] as the schema says.
+    body = assert_problem(client.post("/api/v1/accounts/citizens", json={}), 422, "validation-error")
+    assert all({"field", "code", "message"} <= set(error) for error in body["errors"])
+    # 401 on a public operation: a bad token is refused, not taken as anonymity.
+    assert "令牌" in spec["paths"]["/healthz"]["get"]["responses"]["401"]["description"]
+    assert_problem(client.get("/healthz", headers={"Authorization": "Bearer nonsense", "Accept": "application/json"}),
+                   401, "invalid-token")
+    # 413 on an operation with a body.
+    huge = client.post("/api/v1/accounts/citizens", content=b" " * (3 * 1024 * 1024),
+                       headers={"Content-Type": "application/json"})
+    assert_problem(huge, 413, "payload-too-large")
+    assert "413" in spec["paths"]["/api/v1/accounts/citizens"]["post"]["responses"]
+
+
+def test_a_bad_token_outside_the_api_is_a_problem_not_a_redirect_loop(client):
+    # Found by tests/security/test_api_fuzz.py once a caller's token had been ended: the 401 of a
+    # page was a redirect to /login, whose own 401 redirected to /login again, without end.
+    for path in ("/healthz", "/login"):
+        response = client.get(path, headers={"Authorization": "Bearer nonsense"}, follow_redirects=False)
+        assert_problem(response, 401, "invalid-token")
