@@ -168,7 +168,9 @@ def _operations(app: FastAPI) -> None:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return {"status": "ok", "database": "ok"}
 
-    @app.get("/metrics", tags=["运维 operations"], summary="Prometheus 指标", response_class=PlainTextResponse)
+    # Internal networks only (core.headers): any other client is answered 404, as if it were not there.
+    @app.get("/metrics", tags=["运维 operations"], summary="Prometheus 指标（仅内部网络）", response_class=PlainTextResponse,
+             responses={404: {"description": "请求来自内部网络之外"}})
     def metrics(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
         return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
