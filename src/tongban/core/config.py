@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     exchange_lease_margin_s: float = Field(default=30.0, ge=1, le=600)
     max_request_kb: int = Field(default=2048, ge=16)  # any request body but file uploads
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
+    import_batch_rows: int = Field(default=20_000, ge=100, le=100_000)  # rows an uploaded import commits at a time
     relay_enabled: bool = True  # deliver outbox events (and run the deadline scans) from the web process
     deadline_scan_seconds: float = Field(default=300, ge=1)  # how often overdue work is looked for
     attachment_max_mb: int = Field(default=20, ge=1, le=200)  # one uploaded material

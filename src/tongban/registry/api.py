@@ -110,6 +110,7 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
             out.write(chunk)
     sessions = request.app.state.sessionmaker
     db.rollback()  # release this request's transaction: on SQLite it holds the write lock the job needs
+    importer.mark_interrupted(sessions, folder)  # a job cut off by a dead process is resumed, not left "running"
     try:
         importer.sniff(target, encoding)
         job_id = importer.open_job(sessions, registry=registry, path=target, department_code=principal.department_code,
@@ -120,7 +121,8 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
         target.unlink(missing_ok=True)
         raise Problem("import-refused", str(refusal)) from None
     def work() -> None:
-        job = importer.process(sessions, job_id, registry=registry, path=target, actor=principal, encoding=encoding)
+        job = importer.process(sessions, job_id, registry=registry, path=target, actor=principal, encoding=encoding,
+                               batch_size=settings.import_batch_rows, lock_dir=folder)
         if job.status in ("completed", "refused"):  # a failed job keeps its file: uploading it again resumes
             target.unlink(missing_ok=True)
 

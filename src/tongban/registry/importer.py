@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import fcntl
 import gc
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
+import os
 import queue as queue_module
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -35,7 +39,11 @@ from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVe
 from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
 from tongban.registry.service import source_name
 
+log = logging.getLogger("tongban.registry.importer")
+
 SNIFF_BYTES = 64 * 1024
+STATUS_LABELS = {"running": "导入中", "completed": "已完成", "failed": "未完成（重新上传同一文件可续传）",
+                 "refused": "已拒绝", "interrupted": "已中断（重新上传同一文件可续传）"}
 csv.field_size_limit(1024 * 1024)  # one cell of a registry is never a megabyte
 
 
@@ -215,8 +223,10 @@ ProgressFn = Callable[[ImportJob, int], None]
 
 def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
         file_name: str | None = None, encoding: str | None = None, batch_size: int = 20_000,
-        progress: ProgressFn | None = None) -> ImportJob:
+        progress: ProgressFn | None = None, lock_dir: Path | None = None) -> ImportJob:
     """Import ``path`` (resuming an unfinished job of the same file); returns the finished job."""
+    if lock_dir is not None:
+        mark_interrupted(sessions, lock_dir)
     try:
         sniff(Path(path), encoding)
     except ImportRefused as refusal:
@@ -225,7 +235,7 @@ def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, depa
     job_id = open_job(sessions, registry=registry, path=path, department_code=department_code, actor=actor,
                       file_name=file_name)
     return process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
-                   batch_size=batch_size, progress=progress)
+                   batch_size=batch_size, progress=progress, lock_dir=lock_dir)
 
 
 def sniff(path: Path, encoding: str | None) -> None:
@@ -263,7 +273,8 @@ def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path,
             raise ImportRefused(f"部门 {department_code} 不存在")
         job = db.scalar(select(ImportJob).where(ImportJob.registry_name == registry.name, ImportJob.file_sha256 == sha,
                                                 ImportJob.source_department == department.code,
-                                                ImportJob.status.in_(("running", "failed"))).order_by(ImportJob.started_at.desc()))
+                                                ImportJob.status.in_(("running", "failed", "interrupted")))
+                        .order_by(ImportJob.started_at.desc()))
         if job is None:
             job = ImportJob(id=str(uuid.uuid4()), registry_name=registry.name, source_department=department.code,
                             actor_name=actor.actor_name, file_name=file_name or path.name, file_sha256=sha,
@@ -278,12 +289,98 @@ def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path,
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # smaller files are parsed in-process: no process start-up
 
 
+@contextmanager
+def _job_lock(lock_dir: Path, job_id: str, *, wait: bool) -> Iterator[bool]:
+    """Whether this process holds the job's lock file. The worker holds it while it imports; the
+    kernel lets go when the process ends, however it ends (SIGKILL too), so a job still ``running``
+    whose lock file is free was cut off. ``wait=False``: only look (an existing file, no waiting)."""
+    path = lock_dir / f"{job_id}.lock"
+    while True:
+        try:
+            if wait:
+                lock_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+b" if wait else "rb")
+        except FileNotFoundError:
+            yield False
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            yield False
+            return
+        try:  # the holder before us may have removed the file: a lock on a removed file counts for nothing
+            current = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        handle.close()
+        if not wait:
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
+
+
+def mark_interrupted(sessions: sessionmaker[Session], lock_dir: Path) -> list[str]:
+    """Jobs left ``running`` by a process that died (killed, crashed, the machine restarted) become
+    ``interrupted``, so the page and the API tell the truth; uploading the file again resumes them.
+    A job another live process is importing keeps its status: its lock is held."""
+    with sessions() as db:
+        running = list(db.scalars(select(ImportJob.id).where(ImportJob.status == "running")))
+    found = []
+    for job_id in running:
+        with _job_lock(lock_dir, job_id, wait=False) as ours:
+            if not ours:
+                continue
+            with sessions() as db:
+                job = db.get(ImportJob, job_id, with_for_update=True)
+                if job is None or job.status != "running":
+                    continue  # it finished before we looked
+                job.status = "interrupted"
+                job.message = (f"导入进程意外中止，已提交至文件第 {job.committed_line} 行（{job.rows_accepted} 条已导入）；"
+                               "重新上传同一文件将从中断处继续，不会重复导入")
+                audit.record(db, actor=audit.SYSTEM, action="registry.import", object_type="import_job", object_id=job.id,
+                             outcome="failed", department_code=job.source_department,
+                             details={"registry": job.registry_name, "file": job.file_name, "status": job.status,
+                                      "committed_line": job.committed_line})
+                db.commit()
+                found.append(job_id)
+    if found:
+        log.warning("import jobs interrupted by a process that died: %s", ", ".join(found))
+    return found
+
+
 def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
-            encoding: str | None = None, batch_size: int = 20_000, progress: ProgressFn | None = None) -> ImportJob:
-    """Read the file from after the job's checkpoint to the end, batch by batch."""
+            encoding: str | None = None, batch_size: int = 20_000, progress: ProgressFn | None = None,
+            lock_dir: Path | None = None) -> ImportJob:
+    """Read the file from after the job's checkpoint to the end, batch by batch.
+
+    ``lock_dir``: where the job's lock file is held while it runs (see ``mark_interrupted``); a job
+    another process is running is waited for, then taken up where it stands."""
+    if lock_dir is None:
+        return _process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
+                        batch_size=batch_size, progress=progress)
+    with _job_lock(lock_dir, job_id, wait=True):
+        return _process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
+                        batch_size=batch_size, progress=progress)
+
+
+def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+             encoding: str | None, batch_size: int, progress: ProgressFn | None) -> ImportJob:
     path = Path(path)
     with sessions() as db:
         job = db.get(ImportJob, job_id)
+        if job.status in ("completed", "refused"):  # another process finished it while we waited
+            db.expunge(job)
+            return job
+        if job.status != "running":  # marked interrupted while its file was uploaded again: taken up now
+            job.status, job.message = "running", None
+            db.commit()
         department = db.scalar(select(Department).where(Department.code == job.source_department))
         resume_after = job.committed_line
         db.expunge(department)
