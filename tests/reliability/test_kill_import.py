@@ -72,6 +72,8 @@ def test_an_upload_killed_mid_import_is_reported_and_resumed_without_loss_or_dou
             shown = http.get(f"/api/v1/registries/imports/{cut.id}").json()
             assert shown["status"] == "interrupted" and f"第 {cut.committed_line} 行" in shown["message"], shown
             assert shown["committed_line"] == cut.committed_line
+            page = http.get("/staff/registry/imports")
+            assert page.status_code == 200 and "已中断（重新上传同一文件可续传）" in page.text
             # The same file again: the job resumes after its checkpoint.
             again = upload(steward)
             assert again.status_code == 202, again.text

@@ -20,19 +20,22 @@ import logging
 import multiprocessing
 import os
 import queue as queue_module
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core import audit
+from tongban.core.config import Settings
 from tongban.core.database import bulk_insert, bulk_insert_values, db_value, utcnow
+from tongban.core.errors import Problem
 from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
@@ -236,6 +239,59 @@ def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, depa
                       file_name=file_name)
     return process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
                    batch_size=batch_size, progress=progress, lock_dir=lock_dir)
+
+
+def recent_jobs(db: Session, department_code: str, *, limit: int = 50) -> list[ImportJob]:
+    """A department's latest imports, newest first: what its import page lists."""
+    return list(db.scalars(select(ImportJob).where(ImportJob.source_department == department_code)
+                           .order_by(ImportJob.started_at.desc()).limit(limit)))
+
+
+def progress_of(job: ImportJob) -> float:
+    """How much of the file has been read, 0–1 (a completed job is 1)."""
+    done = 1.0 if job.status == "completed" else (job.bytes_read / job.file_size if job.file_size else 0.0)
+    return round(min(done, 1.0), 4)
+
+
+def start_upload(sessions: sessionmaker[Session], settings: Settings, *, registry: Registry, upload: BinaryIO,
+                 file_name: str | None, actor, encoding: str | None) -> tuple[str, threading.Thread]:
+    """Keep an uploaded file (API or page) and import it in a thread of its own: the job's id and
+    the thread. The same file again resumes its unfinished job; a file refused as a whole is
+    ``import-refused``, one over the size limit ``payload-too-large``."""
+    suffix = ".xlsx" if (file_name or "").lower().endswith(".xlsx") else ".csv"
+    folder = settings.data_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4()}{suffix}"
+    limit = settings.import_max_upload_mb * 1024 * 1024
+    with open(target, "wb") as out:
+        copied = 0
+        while chunk := upload.read(1024 * 1024):
+            copied += len(chunk)
+            if copied > limit:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise Problem("payload-too-large", f"文件超过 {settings.import_max_upload_mb} MB 上限；请拆分文件，或由管理员用命令行 tongban registry import 导入")
+            out.write(chunk)
+    mark_interrupted(sessions, folder)  # a job cut off by a dead process is resumed, not left "running"
+    try:
+        sniff(target, encoding)
+        job_id = open_job(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+                          file_name=file_name or target.name)
+    except ImportRefused as refusal:
+        refuse(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+               file_name=file_name, message=str(refusal))
+        target.unlink(missing_ok=True)
+        raise Problem("import-refused", str(refusal)) from None
+
+    def work() -> None:
+        job = process(sessions, job_id, registry=registry, path=target, actor=actor, encoding=encoding,
+                      batch_size=settings.import_batch_rows, lock_dir=folder)
+        if job.status in ("completed", "refused"):  # a failed job keeps its file: uploading it again resumes
+            target.unlink(missing_ok=True)
+
+    worker = threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True)
+    worker.start()
+    return job_id, worker
 
 
 def sniff(path: Path, encoding: str | None) -> None:
