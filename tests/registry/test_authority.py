@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from helpers import assert_problem, at_once, register_person
 from sqlalchemy import func, select
 
+from tongban.core import workdays
 from tongban.core.events import OutboxEvent
 from tongban.core.workdays import WorkingCalendar
 from tongban.registry.models import RecordVersion
@@ -112,7 +113,8 @@ def test_correction_flows_to_the_source_and_acceptance_updates_the_field(client,
 
     again = client.post(f"/api/v1/registries/corrections/{correction['id']}/decision", headers=police,
                         json={"accept": False, "reason": "重复处理"})
-    assert "已于" in assert_problem(again, 409, "already-decided")["detail"]
+    decided_at = datetime.fromisoformat(decided.json()["decided_at"]).astimezone(workdays.BEIJING)
+    assert f"已于 {decided_at:%Y-%m-%d %H:%M}" in assert_problem(again, 409, "already-decided")["detail"]  # Beijing time
 
 
 def test_a_rejected_correction_changes_nothing(client, as_role):
