@@ -15,7 +15,7 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.core import events
@@ -115,8 +115,14 @@ def test_sigkill_mid_delivery_loses_no_change_and_repeats_only_with_the_same_id(
                 return {e.event_id: (e.position, e.record_key) for e in db.scalars(
                     select(OutboxEvent).where(OutboxEvent.subject == PERSONS, OutboxEvent.position > start))}
 
+        def unpublished() -> int:
+            with sessions() as db:
+                return db.scalar(select(func.count()).select_from(OutboxEvent).where(
+                    OutboxEvent.subject == PERSONS, OutboxEvent.position.is_(None)))
+
+        # Every write is done: once the relay has placed them all in the feed, the feed is final.
         # Bounded by the dead process's lease plus the time to start again and send.
-        _until(lambda: set(committed()) <= {c["event_id"] for c in receiver.changes()},
+        _until(lambda: unpublished() == 0 and set(committed()) <= {c["event_id"] for c in receiver.changes()},
                f"every change to reach the receiver (the lease is {LEASE_S} s)")
     finally:
         server.stop()
