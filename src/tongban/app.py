@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -38,7 +39,7 @@ from tongban.exchange.service import UsageLog
 from tongban.items import api as items_api, pages as items_pages
 from tongban.notifications import api as notifications_api
 from tongban.org import api as org_api
-from tongban.registry import api as registry_api, pages as registry_pages
+from tongban.registry import api as registry_api, importer as registry_importer, pages as registry_pages
 from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
 from tongban.supervision import api as supervision_api, service as supervision_service
 from tongban.supervision import evaluation_api, pages as supervision_pages, ratings_api
@@ -73,6 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             relay = OutboxRelay(app.state.sessionmaker, make_transport(settings), on_published=dispatcher.notify)
             relay.start()
         app.state.relay, app.state.dispatcher = relay, dispatcher
+        # Imports a killed process left "running" are shown as interrupted (an upload resumes them).
+        try:
+            registry_importer.mark_interrupted(app.state.sessionmaker, settings.data_dir / "imports")
+        except Exception:  # the database is away: the next upload looks again
+            logging.getLogger("tongban.registry.importer").exception("could not look for interrupted imports")
         # Deadlines pass without anyone opening a page: overdue sharing requests are escalated.
         escalation = Periodic("sharing-escalation", settings.deadline_scan_seconds,
                               lambda: sharing_service.escalate_overdue_job(app.state.sessionmaker))

@@ -229,7 +229,8 @@ def registry_import(
         gc.disable()
         try:
             job = importer.run(sessions, registry=REGISTRIES[registry], path=file, department_code=department,
-                               actor=actor, encoding=encoding, batch_size=batch_size, progress=show)
+                               actor=actor, encoding=encoding, batch_size=batch_size, progress=show,
+                               lock_dir=settings.data_dir / "imports")
         except importer.ImportRefused as refusal:
             err.print(f"[red]导入被拒绝[/red]：{refusal}")
             raise typer.Exit(2) from None

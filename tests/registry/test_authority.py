@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from helpers import assert_problem, register_person
+from helpers import assert_problem, at_once, register_person
 from sqlalchemy import func, select
 
+from tongban.core import workdays
 from tongban.core.events import OutboxEvent
 from tongban.core.workdays import WorkingCalendar
 from tongban.registry.models import RecordVersion
@@ -117,7 +118,8 @@ def test_correction_flows_to_the_source_and_acceptance_updates_the_field(client,
 
     again = client.post(f"/api/v1/registries/corrections/{correction['id']}/decision", headers=police,
                         json={"accept": False, "reason": "重复处理"})
-    assert "已于" in assert_problem(again, 409, "already-decided")["detail"]
+    decided_at = datetime.fromisoformat(decided.json()["decided_at"]).astimezone(workdays.BEIJING)
+    assert f"已于 {decided_at:%Y-%m-%d %H:%M}" in assert_problem(again, 409, "already-decided")["detail"]  # Beijing time
 
 
 def test_a_rejected_correction_changes_nothing(client, as_role):
@@ -138,3 +140,19 @@ def test_a_correction_with_an_invalid_value_is_refused(client, as_role):
     response = client.post(f"/api/v1/registries/persons/{number}/corrections", headers=as_role("clerk"), json={
         "field": "marital_status", "proposed_value": "保密", "reason": "测试"})
     assert_problem(response, 422, "validation-error")
+
+
+def test_two_decisions_of_one_correction_at_once_one_wins(client, as_role, db):
+    police = as_role("steward")
+    number = register_person(client, police, name="冯志刚")
+    correction = client.post(f"/api/v1/registries/persons/{number}/corrections", headers=as_role("steward.mz"), json={
+        "field": "name", "proposed_value": "冯志强", "reason": "婚姻登记时核对户口簿"}).json()
+    before = _state(db, number)
+    decide = lambda own: own.post(f"/api/v1/registries/corrections/{correction['id']}/decision",  # noqa: E731
+                                  headers=police, json={"accept": True, "reason": "经核实户籍档案"})
+    results = at_once(client, [decide, decide, decide])
+    assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
+    for loser in (r for r in results if r.status_code == 409):
+        assert_problem(loser, 409, "already-decided")
+    # One registry write: one new version and one change event, not one per decision.
+    assert _state(db, number) == (before[0] + 1, before[1] + 1)

@@ -445,3 +445,49 @@ def test_the_parsing_process_path_gives_the_same_result(fresh_database, tmp_path
     assert result.exit_code == 1 and "不是合法的 CSV" in result.output
     job = _job(fresh_database)
     assert job.status == "failed" and job.rows_accepted == 500 == _imported(fresh_database, job.id)
+
+
+def test_the_import_page_uploads_and_shows_an_interrupted_job_in_chinese(fresh_database, tmp_path):
+    """A job a dead process left running (its lock file free) is shown as interrupted after a start-up."""
+    import re
+    import uuid as uuid_module
+
+    from fastapi.testclient import TestClient
+
+    from tongban import demo
+    from tongban.app import create_app
+    from tongban.core.database import utcnow
+
+    cut = str(uuid_module.uuid4())
+    with session_scope(fresh_database.sessionmaker()) as db:
+        db.add(ImportJob(id=cut, registry_name="persons", source_department="PD-GA", actor_name="公安分局数据管理员",
+                         file_name="断电前.csv", file_sha256="0" * 64, file_size=1000, status="running",
+                         committed_line=400, rows_accepted=399, rows_unchanged=0, rows_rejected=0, bytes_read=500,
+                         started_at=utcnow()))
+    uploads = fresh_database.settings.data_dir / "imports"
+    uploads.mkdir(parents=True, exist_ok=True)
+    (uploads / f"{cut}.lock").touch()  # left by the dead worker; nobody holds it
+    path = write_csv(tmp_path / "页面导入.csv", [person_row(i, year=1999) for i in range(5)])
+    with TestClient(create_app(fresh_database.settings)) as client:
+        login = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        client.post("/login", data={"username": "steward", "password": demo.DEMO_PASSWORD, "csrf_token": token})
+        assert "/staff/registry/imports" in client.get("/staff").text
+        page = client.get("/staff/registry/imports")
+        assert page.status_code == 200 and "已中断（重新上传同一文件可续传）" in page.text and "断电前.csv" in page.text
+        assert "已提交至文件第 400 行" in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        sent = client.post("/staff/registry/imports", data={"registry": "persons", "csrf_token": token},
+                           files={"file": ("页面导入.csv", path.read_bytes(), "text/csv")}, follow_redirects=False)
+        assert sent.status_code == 303, sent.text
+        for _ in range(100):
+            page = client.get("/staff/registry/imports").text
+            if "已完成" in page:
+                break
+            time.sleep(0.05)  # the import's own thread
+        assert "页面导入.csv" in page and "已完成" in page and "5 / 0 / 0" in page
+        refused = client.post("/staff/registry/imports", data={"registry": "persons", "csrf_token": token},
+                              files={"file": ("空.csv", b"", "text/csv")})
+        assert refused.status_code == 422 and "文件为空" in refused.text
+    with TestClient(create_app(fresh_database.settings)) as other:  # no page session: a bearer token alone
+        assert other.get("/staff/registry/imports", headers=bearer(other, "clerk")).status_code == 403

@@ -14,7 +14,7 @@ from tongban.core import audit
 from tongban.notifications.models import Notification
 from tongban.org import service as org
 from tongban.sharing import service as sharing
-from tongban.sharing.models import Grant, SharingRequest
+from tongban.sharing.models import Grant, SharingRequest, SharingStep
 
 TODAY = date.today()
 
@@ -209,3 +209,20 @@ def test_two_revocations_at_once_one_wins(client, as_role, db):
         audit.AuditEvent.action == "sharing.revoke", audit.AuditEvent.object_id == str(grant_id)))
     db.rollback()
     assert revocations == 1
+
+
+def test_two_coordination_requests_at_once_one_wins(client, as_role, db):
+    asked = _ask(client, as_role("steward"), "PD-MZ-DIBAO", ["status", "case_notes"]).json()
+    decided = client.post(f"/api/v1/sharing/requests/{asked['id']}/decision", headers=as_role("steward.mz"),
+                          json={"approve": ["id_number"]})
+    assert decided.json()["status"] == "closed", decided.text  # case_notes refused as not shared
+    coordinate = lambda own, headers=as_role("steward"): own.post(  # noqa: E731
+        f"/api/v1/sharing/requests/{asked['id']}/coordination", headers=headers, json={"reason": "核查户籍人员死亡后仍领取低保的情形"})
+    results = at_once(client, [coordinate, coordinate, coordinate])
+    assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
+    for loser in (r for r in results if r.status_code == 409):
+        assert_problem(loser, 409, "conflict")
+    escalations = db.scalar(select(func.count()).select_from(SharingStep).where(
+        SharingStep.request_id == asked["id"], SharingStep.action == "escalated"))
+    db.rollback()
+    assert escalations == 1  # one step, one notification to the office: not one per click

@@ -9,7 +9,7 @@ The module has a database of its own: its applications stay out of the other mod
 from __future__ import annotations
 
 import pytest
-from helpers import assert_problem
+from helpers import assert_problem, at_once
 from sqlalchemy import func, select
 
 from tongban import demo
@@ -137,3 +137,14 @@ def test_a_poor_rating_opens_a_supervised_rectification(client, as_role, db, fin
     assert (detail["status"], detail["outcome"], detail["on_time"]) == ("closed", "rectified", True)
     notes = client.get("/api/v1/notifications", headers=citizen).json()
     assert any(finished in n["title"] and "已整改" in n["title"] for n in notes)
+
+
+def test_two_ratings_of_one_application_at_once_one_wins(client, as_role, db, finished):
+    citizen = as_role(demo.CITIZEN.username)
+    rate = lambda own: own.post(f"/api/v1/applications/{finished}/rating", headers=citizen,  # noqa: E731
+                                json={"score": 5, "reasons": ["efficient"]})
+    results = at_once(client, [rate, rate, rate])
+    assert sorted(r.status_code for r in results) == [201, 409, 409], [r.text for r in results]
+    for loser in (r for r in results if r.status_code == 409):
+        assert_problem(loser, 409, "already-rated")
+    assert _ratings(db, finished) == 1

@@ -72,3 +72,28 @@ def test_lookup_correction_and_acceptance_through_the_pages(browser, live_server
     assert "已变更" in steward.inner_text("main") and "黄晓峰" in steward.inner_text("main")
     screenshot(steward, f"registry-compare-{database.engine_name}")
     steward.context.close()
+
+
+def test_import_page_on_a_phone(browser, live_server, database, tmp_path):
+    """A steward uploads a file from the workbench at 390 px wide and sees the job in Chinese."""
+    from helpers import fresh_resident_id
+
+    number = fresh_resident_id()
+    upload = tmp_path / "手机导入.csv"
+    upload.write_text(f"id_number,name,ethnicity,household_address,residence_status\n"
+                      f"{number},秦晓东,汉族,上海市浦东新区张杨路600弄1号101室,户籍\n", encoding="utf-8")
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    _sign_in(phone, live_server, "steward")
+    phone.get_by_role("link", name="批量导入").click()
+    phone.get_by_label("基础库").select_option("persons")
+    phone.get_by_label("文件（CSV / XLSX）").set_input_files(str(upload))
+    phone.get_by_role("button", name="上传并导入").click()
+    assert "已开始导入" in phone.inner_text("main")
+    for _ in range(50):  # the import runs in its own thread: look again until it has finished
+        if "已完成" in phone.locator("tr", has_text="手机导入.csv").inner_text():
+            break
+        phone.reload()
+    assert "已完成" in phone.locator("tr", has_text="手机导入.csv").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, f"registry-imports-phone-{database.engine_name}")
+    phone.context.close()

@@ -56,8 +56,12 @@ class Settings(BaseSettings):
     exchange_delivery_attempts: int = Field(default=8, ge=1, le=50)  # then the batch goes to dead letters
     exchange_delivery_timeout_s: float = Field(default=5.0, gt=0, le=60)
     exchange_retry_base_s: float = Field(default=1.0, gt=0, le=600)  # back-off: base × 2^attempt, at most 10 min
+    # A dispatcher's claim on a subscription lasts 4 × the timeout plus this margin: after a crash
+    # mid-call, the batch is sent again (at least once) when the claim runs out.
+    exchange_lease_margin_s: float = Field(default=30.0, ge=1, le=600)
     max_request_kb: int = Field(default=2048, ge=16)  # any request body but file uploads
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
+    import_batch_rows: int = Field(default=20_000, ge=100, le=100_000)  # rows an uploaded import commits at a time
     relay_enabled: bool = True  # deliver outbox events (and run the deadline scans) from the web process
     deadline_scan_seconds: float = Field(default=300, ge=1)  # how often overdue work is looked for
     attachment_max_mb: int = Field(default=20, ge=1, le=200)  # one uploaded material

@@ -116,7 +116,7 @@ def _backoff(settings: Settings, attempts: int) -> timedelta:
 
 def _lease(settings: Settings) -> timedelta:
     # Longer than one call can take (connect, write and read each have the timeout).
-    return timedelta(seconds=4 * settings.exchange_delivery_timeout_s + 30)
+    return timedelta(seconds=4 * settings.exchange_delivery_timeout_s + settings.exchange_lease_margin_s)
 
 
 def feed_head(db: Session, resource) -> int:

@@ -4,8 +4,6 @@ history and as-of, writes by the source only, corrections, imports."""
 from __future__ import annotations
 
 import json
-import threading
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -106,9 +104,8 @@ def _job(db, principal: Principal, job_id: str) -> ImportJob:
 
 
 def _job_read(job: ImportJob) -> ImportJobRead:
-    progress = 1.0 if job.status == "completed" else (job.bytes_read / job.file_size if job.file_size else 0.0)
     fields = {c: getattr(job, c) for c in ImportJobRead.model_fields if c not in ("progress", "registry")}
-    return ImportJobRead.model_validate({**fields, "registry": job.registry_name, "progress": round(min(progress, 1.0), 4)})
+    return ImportJobRead.model_validate({**fields, "registry": job.registry_name, "progress": importer.progress_of(job)})
 
 
 @router.post("/{slug}/imports", response_model=ImportJobRead, status_code=202, summary="上传 CSV/XLSX 批量导入",
@@ -117,40 +114,10 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
                  principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)],
                  file: Annotated[UploadFile, File(description="UTF-8 CSV 或 XLSX；表头为字段名或中文名")],
                  encoding: Annotated[str | None, Query(pattern="^(utf-8|gbk|gb18030)$")] = None):
-    registry = _registry(slug)
-    settings = request.app.state.settings
-    suffix = ".xlsx" if (file.filename or "").lower().endswith(".xlsx") else ".csv"
-    folder = settings.data_dir / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4()}{suffix}"
-    limit = settings.import_max_upload_mb * 1024 * 1024
-    with open(target, "wb") as out:
-        copied = 0
-        while chunk := file.file.read(1024 * 1024):
-            copied += len(chunk)
-            if copied > limit:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise Problem("payload-too-large", f"文件超过 {settings.import_max_upload_mb} MB 上限；请拆分文件，或由管理员用命令行 tongban registry import 导入")
-            out.write(chunk)
-    sessions = request.app.state.sessionmaker
     db.rollback()  # release this request's transaction: on SQLite it holds the write lock the job needs
-    try:
-        importer.sniff(target, encoding)
-        job_id = importer.open_job(sessions, registry=registry, path=target, department_code=principal.department_code,
-                                   actor=principal, file_name=file.filename or target.name)
-    except importer.ImportRefused as refusal:
-        importer.refuse(sessions, registry=registry, path=target, department_code=principal.department_code,
-                        actor=principal, file_name=file.filename, message=str(refusal))
-        target.unlink(missing_ok=True)
-        raise Problem("import-refused", str(refusal)) from None
-    def work() -> None:
-        job = importer.process(sessions, job_id, registry=registry, path=target, actor=principal, encoding=encoding)
-        if job.status in ("completed", "refused"):  # a failed job keeps its file: uploading it again resumes
-            target.unlink(missing_ok=True)
-
-    worker = threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True)
-    worker.start()
+    job_id, worker = importer.start_upload(request.app.state.sessionmaker, request.app.state.settings,
+                                           registry=_registry(slug), upload=file.file, file_name=file.filename,
+                                           actor=principal, encoding=encoding)
     worker.join(timeout=1)  # a small file is done at once; a big one reports its progress
     return _job_read(db.get(ImportJob, job_id))
 

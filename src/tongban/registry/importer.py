@@ -11,24 +11,31 @@ from __future__ import annotations
 
 import codecs
 import csv
+import fcntl
 import gc
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
+import os
 import queue as queue_module
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core import audit
+from tongban.core.config import Settings
 from tongban.core.database import bulk_insert, bulk_insert_values, db_value, utcnow
+from tongban.core.errors import Problem
 from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.core.spreadsheets import neutralise_row
 from tongban.org.models import Department
@@ -36,7 +43,11 @@ from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVe
 from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
 from tongban.registry.service import source_name
 
+log = logging.getLogger("tongban.registry.importer")
+
 SNIFF_BYTES = 64 * 1024
+STATUS_LABELS = {"running": "导入中", "completed": "已完成", "failed": "未完成（重新上传同一文件可续传）",
+                 "refused": "已拒绝", "interrupted": "已中断（重新上传同一文件可续传）"}
 csv.field_size_limit(1024 * 1024)  # one cell of a registry is never a megabyte
 
 
@@ -224,8 +235,10 @@ ProgressFn = Callable[[ImportJob, int], None]
 
 def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
         file_name: str | None = None, encoding: str | None = None, batch_size: int = 20_000,
-        progress: ProgressFn | None = None) -> ImportJob:
+        progress: ProgressFn | None = None, lock_dir: Path | None = None) -> ImportJob:
     """Import ``path`` (resuming an unfinished job of the same file); returns the finished job."""
+    if lock_dir is not None:
+        mark_interrupted(sessions, lock_dir)
     try:
         sniff(Path(path), encoding)
     except ImportRefused as refusal:
@@ -234,7 +247,60 @@ def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, depa
     job_id = open_job(sessions, registry=registry, path=path, department_code=department_code, actor=actor,
                       file_name=file_name)
     return process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
-                   batch_size=batch_size, progress=progress)
+                   batch_size=batch_size, progress=progress, lock_dir=lock_dir)
+
+
+def recent_jobs(db: Session, department_code: str, *, limit: int = 50) -> list[ImportJob]:
+    """A department's latest imports, newest first: what its import page lists."""
+    return list(db.scalars(select(ImportJob).where(ImportJob.source_department == department_code)
+                           .order_by(ImportJob.started_at.desc()).limit(limit)))
+
+
+def progress_of(job: ImportJob) -> float:
+    """How much of the file has been read, 0–1 (a completed job is 1)."""
+    done = 1.0 if job.status == "completed" else (job.bytes_read / job.file_size if job.file_size else 0.0)
+    return round(min(done, 1.0), 4)
+
+
+def start_upload(sessions: sessionmaker[Session], settings: Settings, *, registry: Registry, upload: BinaryIO,
+                 file_name: str | None, actor, encoding: str | None) -> tuple[str, threading.Thread]:
+    """Keep an uploaded file (API or page) and import it in a thread of its own: the job's id and
+    the thread. The same file again resumes its unfinished job; a file refused as a whole is
+    ``import-refused``, one over the size limit ``payload-too-large``."""
+    suffix = ".xlsx" if (file_name or "").lower().endswith(".xlsx") else ".csv"
+    folder = settings.data_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4()}{suffix}"
+    limit = settings.import_max_upload_mb * 1024 * 1024
+    with open(target, "wb") as out:
+        copied = 0
+        while chunk := upload.read(1024 * 1024):
+            copied += len(chunk)
+            if copied > limit:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise Problem("payload-too-large", f"文件超过 {settings.import_max_upload_mb} MB 上限；请拆分文件，或由管理员用命令行 tongban registry import 导入")
+            out.write(chunk)
+    mark_interrupted(sessions, folder)  # a job cut off by a dead process is resumed, not left "running"
+    try:
+        sniff(target, encoding)
+        job_id = open_job(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+                          file_name=file_name or target.name)
+    except ImportRefused as refusal:
+        refuse(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+               file_name=file_name, message=str(refusal))
+        target.unlink(missing_ok=True)
+        raise Problem("import-refused", str(refusal)) from None
+
+    def work() -> None:
+        job = process(sessions, job_id, registry=registry, path=target, actor=actor, encoding=encoding,
+                      batch_size=settings.import_batch_rows, lock_dir=folder)
+        if job.status in ("completed", "refused"):  # a failed job keeps its file: uploading it again resumes
+            target.unlink(missing_ok=True)
+
+    worker = threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True)
+    worker.start()
+    return job_id, worker
 
 
 def sniff(path: Path, encoding: str | None) -> None:
@@ -272,7 +338,8 @@ def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path,
             raise ImportRefused(f"部门 {department_code} 不存在")
         job = db.scalar(select(ImportJob).where(ImportJob.registry_name == registry.name, ImportJob.file_sha256 == sha,
                                                 ImportJob.source_department == department.code,
-                                                ImportJob.status.in_(("running", "failed"))).order_by(ImportJob.started_at.desc()))
+                                                ImportJob.status.in_(("running", "failed", "interrupted")))
+                        .order_by(ImportJob.started_at.desc()))
         if job is None:
             job = ImportJob(id=str(uuid.uuid4()), registry_name=registry.name, source_department=department.code,
                             actor_name=actor.actor_name, file_name=file_name or path.name, file_sha256=sha,
@@ -287,12 +354,98 @@ def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path,
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # smaller files are parsed in-process: no process start-up
 
 
+@contextmanager
+def _job_lock(lock_dir: Path, job_id: str, *, wait: bool) -> Iterator[bool]:
+    """Whether this process holds the job's lock file. The worker holds it while it imports; the
+    kernel lets go when the process ends, however it ends (SIGKILL too), so a job still ``running``
+    whose lock file is free was cut off. ``wait=False``: only look (an existing file, no waiting)."""
+    path = lock_dir / f"{job_id}.lock"
+    while True:
+        try:
+            if wait:
+                lock_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+b" if wait else "rb")
+        except FileNotFoundError:
+            yield False
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            yield False
+            return
+        try:  # the holder before us may have removed the file: a lock on a removed file counts for nothing
+            current = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        handle.close()
+        if not wait:
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
+
+
+def mark_interrupted(sessions: sessionmaker[Session], lock_dir: Path) -> list[str]:
+    """Jobs left ``running`` by a process that died (killed, crashed, the machine restarted) become
+    ``interrupted``, so the page and the API tell the truth; uploading the file again resumes them.
+    A job another live process is importing keeps its status: its lock is held."""
+    with sessions() as db:
+        running = list(db.scalars(select(ImportJob.id).where(ImportJob.status == "running")))
+    found = []
+    for job_id in running:
+        with _job_lock(lock_dir, job_id, wait=False) as ours:
+            if not ours:
+                continue
+            with sessions() as db:
+                job = db.get(ImportJob, job_id, with_for_update=True)
+                if job is None or job.status != "running":
+                    continue  # it finished before we looked
+                job.status = "interrupted"
+                job.message = (f"导入进程意外中止，已提交至文件第 {job.committed_line} 行（{job.rows_accepted} 条已导入）；"
+                               "重新上传同一文件将从中断处继续，不会重复导入")
+                audit.record(db, actor=audit.SYSTEM, action="registry.import", object_type="import_job", object_id=job.id,
+                             outcome="failed", department_code=job.source_department,
+                             details={"registry": job.registry_name, "file": job.file_name, "status": job.status,
+                                      "committed_line": job.committed_line})
+                db.commit()
+                found.append(job_id)
+    if found:
+        log.warning("import jobs interrupted by a process that died: %s", ", ".join(found))
+    return found
+
+
 def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
-            encoding: str | None = None, batch_size: int = 20_000, progress: ProgressFn | None = None) -> ImportJob:
-    """Read the file from after the job's checkpoint to the end, batch by batch."""
+            encoding: str | None = None, batch_size: int = 20_000, progress: ProgressFn | None = None,
+            lock_dir: Path | None = None) -> ImportJob:
+    """Read the file from after the job's checkpoint to the end, batch by batch.
+
+    ``lock_dir``: where the job's lock file is held while it runs (see ``mark_interrupted``); a job
+    another process is running is waited for, then taken up where it stands."""
+    if lock_dir is None:
+        return _process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
+                        batch_size=batch_size, progress=progress)
+    with _job_lock(lock_dir, job_id, wait=True):
+        return _process(sessions, job_id, registry=registry, path=path, actor=actor, encoding=encoding,
+                        batch_size=batch_size, progress=progress)
+
+
+def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+             encoding: str | None, batch_size: int, progress: ProgressFn | None) -> ImportJob:
     path = Path(path)
     with sessions() as db:
         job = db.get(ImportJob, job_id)
+        if job.status in ("completed", "refused"):  # another process finished it while we waited
+            db.expunge(job)
+            return job
+        if job.status != "running":  # marked interrupted while its file was uploaded again: taken up now
+            job.status, job.message = "running", None
+            db.commit()
         department = db.scalar(select(Department).where(Department.code == job.source_department))
         resume_after = job.committed_line
         db.expunge(department)

@@ -111,7 +111,7 @@ class ImportJob(Base):
     file_name: Mapped[str] = mapped_column(String(300))
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_size: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed | refused
+    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed | refused | interrupted
     committed_line: Mapped[int] = mapped_column(BigInteger, default=0)  # last data line committed
     rows_accepted: Mapped[int] = mapped_column(BigInteger, default=0)  # inserted or changed
     rows_unchanged: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,11 +1,12 @@
-"""Staff pages: look up a record, read its history and compare versions, handle corrections."""
+"""Staff pages: look up a record, read its history and compare versions, handle corrections,
+import files and follow the imports."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -15,8 +16,9 @@ from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
+from tongban.core.templating import flash
 from tongban.org import service as org
-from tongban.registry import corrections, masking, service
+from tongban.registry import corrections, importer, masking, service
 from tongban.registry.models import RecordVersion
 from tongban.registry.schema import DUTY_LABELS, REGISTRIES
 from tongban.registry.schemas import RegistrySlug
@@ -190,3 +192,36 @@ def decide(request: Request, correction_id: Id, db: DbSession,
                        decider=principal, registries=REGISTRIES)
     db.commit()
     return RedirectResponse("/staff/corrections", status_code=303)
+
+
+@router.get("/staff/registry/imports", summary="批量导入")
+def imports(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)]):
+    return _imports_page(request, db, principal)
+
+
+def _imports_page(request: Request, db, principal: Principal, *, status_code: int = 200, error: str | None = None):
+    # The department's own registries first: a steward mostly imports what its department is the source of.
+    mine = [r for r in REGISTRIES.values() if r.owner.value == principal.department_duty]
+    choices = mine + [r for r in REGISTRIES.values() if r not in mine]
+    return _render(request, "registry_imports.html", status_code=status_code, principal=principal, error=error,
+                   jobs=importer.recent_jobs(db, principal.department_code), choices=choices,
+                   status_labels=importer.STATUS_LABELS, progress_of=importer.progress_of)
+
+
+@router.post("/staff/registry/imports", summary="上传文件批量导入")
+def upload(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)],
+           registry: Annotated[str, Form(max_length=40)], file: Annotated[UploadFile, File()],
+           csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    db.rollback()  # as in the API: on SQLite this request's transaction would hold the lock the job needs
+    try:
+        if registry not in REGISTRIES:
+            raise Problem("validation-error", f"没有名为 {registry} 的基础库")
+        importer.start_upload(request.app.state.sessionmaker, request.app.state.settings, registry=REGISTRIES[registry],
+                              upload=file.file, file_name=file.filename, actor=principal, encoding=None)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return _imports_page(request, db, principal, status_code=problem.status, error=problem.detail)
+    flash(request, f"已开始导入 {file.filename}，进度见下表（刷新页面查看最新状态）。")
+    return RedirectResponse("/staff/registry/imports", status_code=303)

@@ -81,7 +81,8 @@ def arbitrate(request_id: Id, body: Decision, db: DbSession,
 @router.post("/requests/{request_id}/coordination", response_model=RequestRead, summary="申请方对不予共享项申请协调")
 def coordinate(request_id: Id, body: Coordination, db: DbSession,
                principal: Annotated[Principal, require(Permission.SHARING_REQUEST)]):
-    sharing_request = _visible(db, principal, request_id)
+    _visible(db, principal, request_id)
+    sharing_request = service.request_or_404(db, request_id, lock=True)  # like the decisions: one at a time
     if sharing_request.requester_id != principal.department_id:
         raise Problem("department-scope", "只有申请部门可以申请协调")
     service.request_coordination(db, sharing_request, reason=body.reason, actor=principal)

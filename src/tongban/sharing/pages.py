@@ -190,7 +190,8 @@ def coordinate(request: Request, request_id: Id, db: DbSession,
                principal: Annotated[Principal, require(Permission.SHARING_REQUEST)],
                reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    r = _visible(db, principal, request_id)
+    _visible(db, principal, request_id)
+    r = service.request_or_404(db, request_id, lock=True)  # like the decisions: one at a time
     if r.requester_id != principal.department_id:
         raise deny(db, principal, slug="department-scope", detail="只有申请部门可以申请协调", action="sharing.coordinate",
                    object_type="sharing_request", object_id=r.number)
