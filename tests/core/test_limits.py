@@ -134,3 +134,30 @@ def test_a_failing_sign_in_check_before_an_upload_is_a_500_not_a_400(client, app
     monkeypatch.setattr(limits, "authorize_before_body", broken)
     status, _, problem = call(app, "POST", "/api/v1/registries/persons/imports", Body(chunks=1), {"content-type": FORM})
     assert status == 500 and problem["type"] == "/problems/internal-error", problem
+
+
+def test_every_route_that_takes_a_file_declares_its_upload_limit(app):
+    """A file route without ``uploads(...)`` gets the common JSON limit (the import page refused
+    files over 2 MB while the import API took 1 GB); the rule holds for pages and API alike."""
+    from fastapi import UploadFile
+    from fastapi.routing import APIRoute
+
+    from tongban.core.limits import upload_limit
+
+    def takes_file(route: APIRoute) -> bool:
+        return any(param.field_info.annotation is UploadFile or getattr(param, "type_", None) is UploadFile
+                   or "UploadFile" in str(param.field_info.annotation)
+                   for param in route.dependant.body_params)
+
+    def routes(items):
+        for route in items:
+            if isinstance(route, APIRoute):
+                yield route
+            elif getattr(route, "original_router", None) is not None:
+                yield from routes(route.original_router.routes)
+
+    file_routes = [route for route in routes(app.routes) if takes_file(route)]
+    assert len(file_routes) >= 5, [route.path for route in file_routes]  # the walk found them
+    undeclared = [f"{sorted(route.methods)} {route.path}" for route in file_routes
+                  if upload_limit(route, next(iter(route.methods)), app.state.settings) is None]
+    assert not undeclared, undeclared

@@ -258,7 +258,8 @@ def list_processes(db: DbSession, principal: Annotated[Principal, require(Permis
                        "uploaded_by": d.uploaded_by, "uploaded_at": d.uploaded_at} for d in service.definitions(db)]}
 
 
-@processes.post("", status_code=201, summary="上传 BPMN 2.0 流程定义（同一流程编号形成新版本，运行中的办件沿用原版本）")
+@processes.post("", status_code=201, summary="上传 BPMN 2.0 流程定义（同一流程编号形成新版本，运行中的办件沿用原版本）",
+                 openapi_extra=uploads(MAX_BPMN_BYTES))
 async def upload(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.PROCESS_MANAGE)],
                  file: Annotated[UploadFile, File(description="BPMN 2.0 XML 文件")]):
     data = await file.read(MAX_BPMN_BYTES + 1)

@@ -15,6 +15,7 @@ from tongban.core.auth import Principal, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
+from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash
 from tongban.org import service as org
@@ -208,7 +209,7 @@ def _imports_page(request: Request, db, principal: Principal, *, status_code: in
                    status_labels=importer.STATUS_LABELS, progress_of=importer.progress_of)
 
 
-@router.post("/staff/registry/imports", summary="上传文件批量导入")
+@router.post("/staff/registry/imports", summary="上传文件批量导入", openapi_extra=uploads("import_max_upload_mb"))
 def upload(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)],
            registry: Annotated[str, Form(max_length=40)], file: Annotated[UploadFile, File()],
            csrf_token: Annotated[str, Form(max_length=100)] = ""):
