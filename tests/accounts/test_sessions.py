@@ -67,14 +67,111 @@ def test_sign_in_gives_a_new_session_id(client, app):
     assert after != before and not _signed_in(app, before)
 
 
-def test_sign_out_ends_bearer_tokens(client, app):
+def test_api_sign_out_ends_only_the_token_it_is_made_with(client, app):
+    # Was test_sign_out_ends_bearer_tokens, which required one token's sign-out to end the
+    # account's other tokens too; now sign-out ends this credential, "everywhere" ends them all.
     username, _ = _new_staff(client)
     api = client_from(app)
     token, other_token = bearer(api, username, PASSWORD), bearer(api, username, PASSWORD)
     assert api.post("/api/v1/auth/logout", headers=token).status_code == 204
     assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
-    assert_problem(api.get("/api/v1/auth/me", headers=other_token), 401, "invalid-token")
+    assert api.get("/api/v1/auth/me", headers=other_token).status_code == 200  # another script goes on
     assert api.get("/api/v1/auth/me", headers=bearer(api, username, PASSWORD)).status_code == 200  # signs in again
+
+
+def test_page_sign_out_ends_only_this_browsers_session(client, app):
+    username, _ = _new_staff(client)
+    office, phone = client_from(app), client_from(app)
+    office_cookie, phone_cookie = _sign_in_on_the_page(office, username), _sign_in_on_the_page(phone, username)
+    token = bearer(client_from(app), username, PASSWORD)
+    out = office.post("/logout", data={"csrf_token": _csrf(office.get("/staff").text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert 'Max-Age=0' in out.headers["set-cookie"]  # the cookie is cleared
+    assert not _signed_in(app, office_cookie)
+    assert _signed_in(app, phone_cookie)  # the phone stays signed in
+    assert client_from(app).get("/api/v1/auth/me", headers=token).status_code == 200  # and the script too
+
+
+def test_page_sign_out_deletes_the_session_row(client, app, db):
+    from sqlalchemy import func, select
+
+    from tongban.core.sessions import WebSession
+
+    username, user_id = _new_staff(client)
+    web = client_from(app)
+    _sign_in_on_the_page(web, username)
+    _sign_in_on_the_page(client_from(app), username)
+    def count() -> int:
+        try:
+            return db.scalar(select(func.count()).select_from(WebSession).where(WebSession.user_id == user_id))
+        finally:
+            db.rollback()
+
+    assert count() == 2
+    web.post("/logout", data={"csrf_token": _csrf(web.get("/staff").text)}, follow_redirects=False)
+    assert count() == 1
+
+
+def test_sign_out_everywhere_on_the_account_page_ends_every_session_and_token(client, app):
+    username, _ = _new_staff(client)
+    web, phone = client_from(app), client_from(app)
+    _sign_in_on_the_page(web, username)
+    phone_cookie = _sign_in_on_the_page(phone, username)
+    token = bearer(client_from(app), username, PASSWORD)
+    page = web.get("/me")
+    assert page.status_code == 200 and "退出所有设备" in page.text
+    response = web.post("/me/sessions/end", data={"csrf_token": _csrf(page.text)}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert web.get("/staff", follow_redirects=False).status_code != 200
+    assert not _signed_in(app, phone_cookie)
+    assert_problem(client_from(app).get("/api/v1/auth/me", headers=token), 401, "invalid-token")
+    assert "已退出所有设备" in web.get("/login").text
+
+
+def test_sign_out_everywhere_by_the_api(client, app):
+    username, _ = _new_staff(client)
+    api = client_from(app)
+    token, other_token = bearer(api, username, PASSWORD), bearer(api, username, PASSWORD)
+    cookie = _sign_in_on_the_page(client_from(app), username)
+    assert api.post("/api/v1/auth/logout/everywhere", headers=token).status_code == 204
+    assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
+    assert_problem(api.get("/api/v1/auth/me", headers=other_token), 401, "invalid-token")
+    assert not _signed_in(app, cookie)
+
+
+def _token(api, username) -> str:
+    return bearer(api, username, PASSWORD)["Authorization"].removeprefix("Bearer ")
+
+
+def test_token_revocation_rfc7009_ends_that_token_only(client, app):
+    username, _ = _new_staff(client)
+    api = client_from(app)
+    token, other = _token(api, username), _token(api, username)
+    revoked = api.post("/api/v1/auth/revoke", data={"token": token, "token_type_hint": "access_token"})
+    assert revoked.status_code == 200 and revoked.content == b""
+    assert_problem(api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401, "invalid-token")
+    assert api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    # Revoking again, or revoking garbage, is answered the same (RFC 7009 §2.2).
+    assert api.post("/api/v1/auth/revoke", data={"token": token}).status_code == 200
+    assert api.post("/api/v1/auth/revoke", data={"token": "not-a-token"}).status_code == 200
+
+
+def test_a_revoked_token_is_refused_by_another_worker_process(client, app, database):
+    """The deny-list lives in the database: an app that never saw the revocation refuses it."""
+    from fastapi.testclient import TestClient
+
+    from tongban.app import create_app
+
+    username, _ = _new_staff(client)
+    token = _token(client_from(app), username)
+    other_worker = create_app(database.settings)
+    second = TestClient(other_worker)
+    try:
+        assert second.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert client_from(app).post("/api/v1/auth/revoke", data={"token": token}).status_code == 200
+        assert_problem(second.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401, "invalid-token")
+    finally:
+        other_worker.state.engine.dispose()
 
 
 def test_password_change_needs_the_current_one_and_ends_sessions_and_tokens(client, app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 
 from tongban.accounts import service
 from tongban.accounts.models import User
@@ -14,7 +14,7 @@ from tongban.accounts.schemas import (
     EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
 )
 from tongban.core import audit
-from tongban.core.auth import Principal, ensure_department, require
+from tongban.core.auth import Principal, bearer_claims, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
@@ -211,12 +211,40 @@ def change_password(request: Request, body: PasswordChange, db: DbSession,
     db.commit()
 
 
-@router.post("/auth/logout", status_code=204, summary="退出（本账户的所有会话和令牌随即失效）")
-def logout(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+@router.post("/auth/logout", status_code=204, summary="退出（结束本次调用所用的令牌或会话）")
+def logout(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    """Ends the credential of this call only: the bearer token it carries, or the web session of
+    its cookie. The account's other sessions and tokens (another device, a script) go on; to end
+    them all, ``POST /auth/logout/everywhere``."""
+    claims = bearer_claims(request)
+    if claims is not None:
+        service.end_token(db, claims)
+    else:
+        request.session.clear()  # the session row goes with it (core.sessions)
+    audit.record(db, actor=principal, action="auth.sign_out", object_type=principal.actor_type,
+                 object_id=principal.actor_id)
+    db.commit()
+
+
+@router.post("/auth/logout/everywhere", status_code=204, summary="退出所有设备（本账户的所有会话和令牌随即失效）")
+def logout_everywhere(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
     user = service.user_of(db, principal)
     service.end_sessions(db, user)
-    audit.record(db, actor=principal, action="auth.sign_out", object_type="user", object_id=str(user.id))
+    audit.record(db, actor=principal, action="auth.sign_out_everywhere", object_type="user", object_id=str(user.id))
     db.commit()
+
+
+@router.post("/auth/revoke", status_code=200, response_class=Response, summary="撤销访问令牌 (RFC 7009)")
+def revoke(request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+           token: Annotated[str, Form(max_length=4096)],
+           token_type_hint: Annotated[str | None, Form(max_length=32)] = None):
+    """OAuth 2.0 token revocation (RFC 7009), form-encoded: ``token`` is the access token to end.
+    Holding the token is the right to end it (our tokens are bearer tokens of public clients and
+    scripts). The answer is 200 with an empty body, also for a token that was already invalid
+    (§2.2); ``token_type_hint`` is accepted and not needed (there are only access tokens)."""
+    service.revoke_token(db, request.app.state.settings, token=token)
+    db.commit()
+    return Response(status_code=200)
 
 
 @router.post("/users/{user_id}/sessions/revoke", response_model=SessionsEnded, summary="结束某账户的全部会话和令牌")

@@ -85,14 +85,29 @@ def sign_in_session(request: Request, user) -> None:
 @router.post("/logout", summary="退出")
 def logout(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
            csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    """Ends this browser's session only (its row goes, the cookie is cleared): signing out on an
+    office PC leaves the account's phone and scripts signed in. 「退出所有设备」 ends them all."""
     check_csrf(request, csrf_token)
-    if principal is not None and principal.actor_type == "user":
-        # Signing out ends the account's sessions and tokens everywhere, not only this cookie.
-        service.end_sessions(db, service.user_of(db, principal))
-        audit.record(db, actor=principal, action="auth.sign_out", object_type="user", object_id=principal.actor_id)
+    if principal is not None:
+        audit.record(db, actor=principal, action="auth.sign_out", object_type=principal.actor_type,
+                     object_id=principal.actor_id)
         db.commit()
     request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+@router.post("/me/sessions/end", summary="退出所有设备")
+def logout_everywhere(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+                      csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user = service.user_of(db, principal)
+    service.end_sessions(db, user)
+    audit.record(db, actor=principal, action="auth.sign_out_everywhere", object_type="user", object_id=str(user.id))
+    db.commit()
+    request.session.clear()
+    sessions.rotate(request)  # its row is gone already: the message travels in a fresh, anonymous one
+    flash(request, "已退出所有设备：本账户的全部登录和访问令牌均已失效，请重新登录。", "info")
+    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/me", summary="我的账户")

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
@@ -20,7 +20,7 @@ from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_gener
 from tongban.core.errors import Problem
 from tongban.core.permissions import STAFF_ROLES, Permission, Role
 from tongban.core.security import (
-    burn_password_check, hash_password, new_client_secret, new_one_time_code, verify_password,
+    TokenClaims, burn_password_check, hash_password, new_client_secret, new_one_time_code, read_token, verify_password,
 )
 from tongban.core.sms import SmsSender
 from tongban.org import service as org
@@ -37,27 +37,31 @@ class _Department(NamedTuple):
 
 
 _DEPARTMENT_COLUMNS = (Department.id, Department.code, Department.name, Department.duty)
+# Whether the bearer token was revoked (RFC 7009): asked in the principal's own statement, so a
+# request still makes one round trip to sign in.
+_REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
 
 # Built once: every request asks one of them, and building a statement's cache key each time
 # cost as much as the read. Each also reads the reference generation, which the request's work
 # would otherwise ask for in a statement of its own (``core.database.request_generation``).
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
-                                         *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation)
+                                         *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
+                                         _REVOKED_COLUMN)
                                   .outerjoin(UserRole, UserRole.user_id == User.id)
                                   .outerjoin(Department, Department.id == User.department_id)
                                   .where(User.id == bindparam("id")))
 _CLIENT_PRINCIPAL = DriverStatement(select(ApiClient.client_id, ApiClient.name, ApiClient.is_active, *_DEPARTMENT_COLUMNS,
-                                           GENERATION_COLUMN)
+                                           GENERATION_COLUMN, _REVOKED_COLUMN)
                                     .join(Department, Department.id == ApiClient.department_id)
                                     .where(ApiClient.id == bindparam("id")))
 
 
 def load_principal(db: Session, subject: str, *, via_session: bool = False,
-                   generation: int | None = None) -> Principal | None:
+                   generation: int | None = None, jti: str = "") -> Principal | None:
     """The principal of a token or session subject, or None if the account is gone or disabled,
     or if ``generation`` (the one the token or session was issued under) is no longer the
-    account's: signed out, password changed, sessions revoked. None: not asked (the server's own
-    look-ups).
+    account's: signed out everywhere, password changed, sessions revoked. None: not asked (the
+    server's own look-ups). ``jti``: the bearer token's id, None if that token was revoked.
 
     Every request asks: columns, not ORM objects, in one round trip, run on the driver's cursor
     (SQLAlchemy's handling of a statement cost more CPU than the read)."""
@@ -65,8 +69,8 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id)})
-        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation):
+        rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
+        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation) or rows[0][11]:
             return None
         user_id, display_name, user_kind = rows[0][:3]
         note_generation(db, rows[0][9])
@@ -75,11 +79,11 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
                              department=department, roles=sorted({row[4] for row in rows if row[4]}),
                              via_session=via_session)
     if kind == "client":
-        rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id)})
-        if not rows or not rows[0][2]:
+        rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
+        if not rows or not rows[0][2] or rows[0][-1]:
             return None
-        client_id, name, _, *department, generation = rows[0]
-        note_generation(db, generation)
+        client_id, name, _, *department, reference_generation, _ = rows[0]
+        note_generation(db, reference_generation)
         return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
                              department=_Department(*department), roles=[Role.DEPARTMENT_SYSTEM.value])
     return None
@@ -260,6 +264,24 @@ def end_sessions(db: Session, user: User) -> None:
     user.credential_generation = (user.credential_generation or 0) + 1
     db.flush()
     sessions.end_all_for_user(db, user.id)
+
+
+def end_token(db: Session, claims: TokenClaims) -> None:
+    """This bearer token ends now, the account's other tokens and sessions do not."""
+    if claims.jti:
+        sessions.revoke_token(db, claims.jti, datetime.fromtimestamp(claims.expires, UTC))
+
+
+def revoke_token(db: Session, settings: Settings, *, token: str) -> None:
+    """RFC 7009: whoever holds a token may end it. A token that is forged, expired or garbled
+    is already worth nothing, and the answer is the same (§2.2)."""
+    try:
+        claims = read_token(token, secret_key=settings.secret_key)
+    except Problem:
+        return
+    end_token(db, claims)
+    audit.record(db, actor=load_principal(db, claims.subject) or audit.ANONYMOUS, action="auth.revoke_token",
+                 object_type="token", object_id=claims.subject[:64])
 
 
 def get_user(db: Session, user_id: int) -> User:

@@ -22,7 +22,7 @@ from tongban.core import audit
 from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
 from tongban.core.errors import Problem
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
-from tongban.core.security import csrf_matches, read_token
+from tongban.core.security import TokenClaims, csrf_matches, read_token
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -90,17 +90,21 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+def bearer_claims(request: Request) -> TokenClaims | None:
+    """The claims of the request's bearer token (None without one); a bad token is a 401."""
+    token = _bearer(request)
+    return None if token is None else read_token(token, secret_key=request.app.state.settings.secret_key)
+
+
 def authenticate(request: Request, db: Session) -> Principal | None:
     """The caller, or None for an anonymous request; a bad token is an error, not anonymity."""
     from tongban.accounts import service as accounts  # accounts depends on core, not the reverse
 
-    settings = request.app.state.settings
-    token = _bearer(request)
-    if token is not None:
-        subject, generation = read_token(token, secret_key=settings.secret_key)
-        principal = accounts.load_principal(db, subject, generation=generation)
+    claims = bearer_claims(request)
+    if claims is not None:
+        principal = accounts.load_principal(db, claims.subject, generation=claims.generation, jti=claims.jti)
         if principal is None:
-            raise Problem("invalid-token", "令牌已失效（已退出、改密或被停用），或对应的账户不存在",
+            raise Problem("invalid-token", "令牌已失效（已退出、已撤销、改密或被停用），或对应的账户不存在",
                           headers={"WWW-Authenticate": "Bearer"})
         return principal
     session = request.session if "session" in request.scope else {}

@@ -53,9 +53,17 @@ def upgrade() -> None:
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_throttles'))
     )
+    op.create_table('revoked_tokens',
+    sa.Column('jti', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('jti', name=op.f('pk_revoked_tokens'))
+    )
+    op.create_index(op.f('ix_revoked_tokens_expires_at'), 'revoked_tokens', ['expires_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_revoked_tokens_expires_at'), table_name='revoked_tokens')
+    op.drop_table('revoked_tokens')
     op.drop_table('throttles')
     op.drop_index(op.f('ix_web_sessions_expires_at'), table_name='web_sessions')
     op.drop_index(op.f('ix_web_sessions_user_id'), table_name='web_sessions')
