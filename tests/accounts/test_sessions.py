@@ -245,3 +245,64 @@ def test_a_disabled_account_is_out_at_once(client, app, db):
     db.commit()
     assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
     assert not _signed_in(app, cookie)
+
+
+def test_admin_disables_a_staff_account_which_ends_its_sessions_and_cannot_sign_in(client, app, db):
+    from sqlalchemy import select
+
+    from tongban.core.audit import AuditEvent
+
+    username, user_id = _new_staff(client)
+    api = client_from(app)
+    token = bearer(api, username, PASSWORD)
+    cookie = _sign_in_on_the_page(client_from(app), username)
+    assert_problem(api.post(f"/api/v1/users/{user_id}/disable", headers=token), 403, "permission-denied")
+    disabled = client.post(f"/api/v1/users/{user_id}/disable", headers=bearer(client, "admin"))
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["is_active"] is False
+    assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
+    assert not _signed_in(app, cookie)
+    refused = assert_problem(api.post("/api/v1/auth/token", data={"grant_type": "password", "username": username,
+                                                                 "password": PASSWORD}), 403, "account-disabled")
+    assert "停用" in refused["detail"]
+    page = client_from(app)
+    login = page.post("/login", data={"username": username, "password": PASSWORD,
+                                      "csrf_token": _csrf(page.get("/login").text)}, follow_redirects=False)
+    assert login.status_code == 403 and "账户已停用" in login.text
+    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(user_id))))
+    db.rollback()
+    assert "users.disable" in actions
+
+    enabled = client.post(f"/api/v1/users/{user_id}/enable", headers=bearer(client, "admin"))
+    assert enabled.status_code == 200 and enabled.json()["is_active"] is True
+    assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")  # old tokens stay ended
+    assert api.get("/api/v1/auth/me", headers=bearer(api, username, PASSWORD)).status_code == 200
+    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(user_id))))
+    db.rollback()
+    assert "users.enable" in actions
+
+
+def test_admin_disables_and_enables_from_the_staff_page(client, app):
+    username, user_id = _new_staff(client)
+    cookie = _sign_in_on_the_page(client_from(app), username)
+    admin = client_from(app)
+    _sign_in_on_the_page(admin, "admin", "tongban-demo-2026")
+    page = admin.get("/staff/departments/PD-MZ")
+    assert f'action="/staff/users/{user_id}/disable"' in page.text and "停用" in page.text
+    response = admin.post(f"/staff/users/{user_id}/disable", data={"csrf_token": _csrf(page.text)},
+                          follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert not _signed_in(app, cookie)
+    page = admin.get("/staff/departments/PD-MZ")
+    assert "已停用" in page.text and f'action="/staff/users/{user_id}/enable"' in page.text
+    assert_problem(client_from(app).post("/api/v1/auth/token", data={
+        "grant_type": "password", "username": username, "password": PASSWORD}), 403, "account-disabled")
+    response = admin.post(f"/staff/users/{user_id}/enable", data={"csrf_token": _csrf(page.text)},
+                          follow_redirects=False)
+    assert response.status_code == 303
+    assert _signed_in(app, _sign_in_on_the_page(client_from(app), username))
+
+
+def test_an_admin_cannot_disable_themselves(client):
+    admin = client.get("/api/v1/auth/me", headers=bearer(client, "admin")).json()
+    assert_problem(client.post(f"/api/v1/users/{admin['id']}/disable", headers=bearer(client, "admin")), 409, "conflict")

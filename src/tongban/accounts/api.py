@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response
 from tongban.accounts import service
 from tongban.accounts.models import User
 from tongban.accounts.schemas import (
-    AccountRead, CitizenRegister, ClientCreate, ClientCreated, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
+    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
     EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
 )
 from tongban.core import audit
@@ -252,6 +252,20 @@ def revoke_sessions(user_id: int, db: DbSession, principal: Annotated[Principal,
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     return SessionsEnded(user_id=user.id, message=f"已结束「{user.display_name}」的全部会话和令牌")
+
+
+@router.post("/users/{user_id}/disable", response_model=AccountStatus, summary="停用账户（其会话和令牌随即失效）")
+def disable_user(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user = service.set_active(db, principal, user_id=user_id, active=False)
+    db.commit()
+    return AccountStatus(user_id=user.id, is_active=False, message=f"已停用「{user.display_name}」，其全部会话和令牌已失效")
+
+
+@router.post("/users/{user_id}/enable", response_model=AccountStatus, summary="启用账户")
+def enable_user(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user = service.set_active(db, principal, user_id=user_id, active=True)
+    db.commit()
+    return AccountStatus(user_id=user.id, is_active=True, message=f"已启用「{user.display_name}」，可以重新登录")
 
 
 @router.post("/clients", response_model=ClientCreated, status_code=201, summary="登记部门业务系统（OAuth2 客户端）")

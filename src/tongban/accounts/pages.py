@@ -282,6 +282,11 @@ def bind_enterprise(request: Request, db: DbSession, principal: Annotated[Princi
                       account=citizen)
 
 
+def _back_to_department(user) -> RedirectResponse:
+    target = f"/staff/departments/{user.department.code}" if user.department else "/staff"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/staff/users/{user_id}/sessions/revoke", summary="结束账户的全部会话")
 def revoke_sessions(request: Request, user_id: int, db: DbSession,
                     principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
@@ -290,5 +295,26 @@ def revoke_sessions(request: Request, user_id: int, db: DbSession,
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     flash(request, f"已结束「{user.display_name}」的全部会话和访问令牌")
-    target = f"/staff/departments/{user.department.code}" if user.department else "/staff"
-    return RedirectResponse(target, status_code=303)
+    return _back_to_department(user)
+
+
+@router.post("/staff/users/{user_id}/disable", summary="停用账户")
+def disable_user(request: Request, user_id: int, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+                 csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user = service.set_active(db, principal, user_id=user_id, active=False)
+    db.commit()
+    flash(request, f"已停用「{user.display_name}」：不能再登录，原有会话和访问令牌已全部失效")
+    return _back_to_department(user)
+
+
+@router.post("/staff/users/{user_id}/enable", summary="启用账户")
+def enable_user(request: Request, user_id: int, db: DbSession,
+                principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+                csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user = service.set_active(db, principal, user_id=user_id, active=True)
+    db.commit()
+    flash(request, f"已启用「{user.display_name}」，可以重新登录")
+    return _back_to_department(user)

@@ -120,6 +120,12 @@ class SessionsEnded(BaseModel):
     message: str
 
 
+class AccountStatus(BaseModel):
+    user_id: int
+    is_active: bool = Field(description="false：已停用，不能登录，原有会话和令牌已全部结束")
+    message: str
+
+
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
 from tongban.core import audit, sessions, throttle
-from tongban.core.auth import Principal, ensure_department, principal_for
+from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
 from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
 from tongban.core.errors import Problem
-from tongban.core.permissions import STAFF_ROLES, Permission, Role
+from tongban.core.permissions import STAFF_ROLES, Permission, Role, Scope
 from tongban.core.security import (
     TokenClaims, burn_password_check, hash_password, new_client_secret, new_one_time_code, read_token, verify_password,
 )
@@ -146,7 +146,10 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not user.is_active:
-        raise Problem("account-disabled", "账户已停用，请联系管理员")
+        audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id),
+                     outcome="denied", details={"reason": "disabled", "address": address})
+        db.commit()
+        raise Problem("account-disabled", "账户已停用，不能登录。如需恢复，请联系电子政务办管理员启用")
     throttle.clear(db, keys[0])
     user.last_login_at = utcnow()
     audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id))
@@ -525,11 +528,35 @@ def resend_code(db: Session, settings: Settings, sender: SmsSender, *, user: Use
                      user=user)
 
 
-def revoke_sessions(db: Session, principal: Principal, *, user_id: int) -> User:
-    """An administrator ends every session and token of an account (within their scope)."""
+def _managed_user(db: Session, principal: Principal, user_id: int, *, action: str) -> User:
+    """The account, if it is within the administrator's scope (an account of no department,
+    a citizen's or an enterprise's, only for a platform-wide administrator)."""
     user = get_user(db, user_id)
     if user.department is not None:
-        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action="users.revoke_sessions")
+        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action=action)
+    elif principal.scope_for(Permission.USERS_MANAGE) != Scope.ALL:
+        raise deny(db, principal, slug="permission-denied", detail="只有电子政务办管理员可以管理个人和企业账户",
+                   action=action, object_type="user", object_id=str(user.id))
+    return user
+
+
+def revoke_sessions(db: Session, principal: Principal, *, user_id: int) -> User:
+    """An administrator ends every session and token of an account (within their scope)."""
+    user = _managed_user(db, principal, user_id, action="users.revoke_sessions")
     end_sessions(db, user)
     audit.record(db, actor=principal, action="users.revoke_sessions", object_type="user", object_id=str(user.id))
+    return user
+
+
+def set_active(db: Session, principal: Principal, *, user_id: int, active: bool) -> User:
+    """Disable an account (it cannot sign in, and every session and token of it ends at once)
+    or enable it again (its old sessions and tokens stay ended)."""
+    action = "users.enable" if active else "users.disable"
+    user = _managed_user(db, principal, user_id, action=action)
+    if not active and principal.actor_type == "user" and principal.actor_id == str(user.id):
+        raise Problem("conflict", "不能停用自己的账户")
+    user.is_active = active
+    if not active:
+        end_sessions(db, user)
+    audit.record(db, actor=principal, action=action, object_type="user", object_id=str(user.id))
     return user
