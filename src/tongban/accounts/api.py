@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from tongban.accounts import service
-from tongban.accounts.models import User
+from tongban.accounts.models import ApiClient, User
 from tongban.accounts.schemas import (
-    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
+    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientRead, ClientSecret, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
     EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
 )
 from tongban.core import audit
 from tongban.core.auth import Principal, bearer_claims, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
+from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.core.security import issue_token
 from tongban.core.sms import sender_for
@@ -67,7 +68,7 @@ def token(
             raise Problem("invalid-client", "client_credentials 授权需要 client_id 和 client_secret", error="invalid_client")
         client = service.authenticate_client(db, settings, client_id=client_id, client_secret=client_secret,
                                              address=client_address(request))
-        subject, generation = f"client:{client.id}", 0
+        subject, generation = f"client:{client.id}", client.credential_generation
     else:
         raise Problem("unsupported-grant-type", "grant_type 应为 password 或 client_credentials",
                       error="unsupported_grant_type")
@@ -277,3 +278,40 @@ def create_client(request: Request, body: ClientCreate, db: DbSession,
                  details={"department": department.code})
     db.commit()
     return ClientCreated(client_id=client.client_id, client_secret=secret, name=client.name, department_code=department.code)
+
+
+def client_read(client: ApiClient) -> ClientRead:
+    return ClientRead(client_id=client.client_id, name=client.name, department_code=client.department.code,
+                      department_name=client.department.name, is_active=client.is_active,
+                      created_at=client.created_at, last_used_at=client.last_used_at)
+
+
+@router.get("/clients", response_model=Page[ClientRead], summary="部门业务系统名单")
+def list_clients(db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                 cursor: Cursor = None, limit: Limit = 50):
+    rows, next_cursor = paginate(db, service.clients_query(principal), ApiClient.id, cursor=cursor, limit=limit,
+                                 descending=False)
+    return Page[ClientRead](items=[client_read(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.post("/clients/{client_id}/secret", response_model=ClientSecret, summary="更换业务系统密钥（旧密钥和令牌随即失效）")
+def rotate_client_secret(request: Request, client_id: str, db: DbSession,
+                         principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+    client, secret = service.rotate_client_secret(db, request.app.state.settings, principal, client_id=client_id)
+    db.commit()
+    return ClientSecret(client_id=client.client_id, client_secret=secret,
+                        message="新密钥只显示这一次，请妥善保存；旧密钥和用它取得的令牌已全部失效")
+
+
+@router.post("/clients/{client_id}/disable", response_model=ClientRead, summary="停用业务系统（其令牌随即失效）")
+def disable_client(client_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+    client = service.set_client_active(db, principal, client_id=client_id, active=False)
+    db.commit()
+    return client_read(client)
+
+
+@router.post("/clients/{client_id}/enable", response_model=ClientRead, summary="启用业务系统")
+def enable_client(client_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+    client = service.set_client_active(db, principal, client_id=client_id, active=True)
+    db.commit()
+    return client_read(client)

@@ -9,13 +9,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
-from tongban.core.auth import Principal, require
+from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.accounts.api import CODE_SENT
 from tongban.core import audit, sessions
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
+from tongban.core.pagination import paginate
+from tongban.accounts.models import ApiClient
+from tongban.org import service as org
 from tongban.core.security import csrf_matches, new_csrf_token
 from tongban.core.sms import sender_for
 from tongban.core.templating import flash, render
@@ -318,3 +321,81 @@ def enable_user(request: Request, user_id: int, db: DbSession,
     db.commit()
     flash(request, f"已启用「{user.display_name}」，可以重新登录")
     return _back_to_department(user)
+
+
+# ------------------------------------------------------------------ department systems (OAuth2 clients)
+
+def _clients_page(request: Request, db: DbSession, principal: Principal, *, cursor: str | None = None,
+                  shown: dict | None = None, error: str | None = None, status_code: int = 200):
+    """The list; ``shown``: a secret just made, shown in this answer only (never kept in the session)."""
+    clients, next_cursor = paginate(db, service.clients_query(principal), ApiClient.id, cursor=cursor, limit=50,
+                                    descending=False)
+    departments = [d for d in org.list_all(db) if principal.can_for_department(Permission.CLIENTS_MANAGE, d.id)]
+    response = render(request, "clients.html", status_code=status_code, principal=principal, clients=clients,
+                      next_cursor=next_cursor, departments=departments, shown=shown, error=error)
+    if shown is not None:
+        response.headers["Cache-Control"] = "no-store"  # the secret stays out of every cache
+    return response
+
+
+@router.get("/staff/clients", summary="部门业务系统")
+def clients_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                 cursor: Annotated[str | None, Query(max_length=200)] = None):
+    return _clients_page(request, db, principal, cursor=cursor)
+
+
+@router.post("/staff/clients", summary="登记部门业务系统")
+def create_client(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                  name: Annotated[str, Form(max_length=100)] = "", department_code: Annotated[str, Form(max_length=32)] = "",
+                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    try:
+        if len(name.strip()) < 2:
+            raise Problem("validation-error", "请填写系统名称（至少 2 个字）")
+        department = service.department_by_code(db, department_code)
+        ensure_department(db, principal, Permission.CLIENTS_MANAGE, department, action="clients.create")
+        client, secret = service.create_client(db, request.app.state.settings, name=name.strip(), department=department)
+        audit.record(db, actor=principal, action="clients.create", object_type="api_client", object_id=client.client_id,
+                     details={"department": department.code})
+        db.commit()
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        db.rollback()
+        return _clients_page(request, db, principal, error=problem.detail, status_code=problem.status)
+    return _clients_page(request, db, principal, shown={"client_id": client.client_id, "secret": secret,
+                                                        "message": f"已登记「{client.name}」"})
+
+
+@router.post("/staff/clients/{client_id}/secret", summary="更换业务系统密钥")
+def rotate_client_secret(request: Request, client_id: str, db: DbSession,
+                         principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                         csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    client, secret = service.rotate_client_secret(db, request.app.state.settings, principal, client_id=client_id)
+    db.commit()
+    return _clients_page(request, db, principal, shown={
+        "client_id": client.client_id, "secret": secret,
+        "message": f"已更换「{client.name}」的密钥；旧密钥和用它取得的访问令牌已全部失效"})
+
+
+@router.post("/staff/clients/{client_id}/disable", summary="停用业务系统")
+def disable_client(request: Request, client_id: str, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    client = service.set_client_active(db, principal, client_id=client_id, active=False)
+    db.commit()
+    flash(request, f"已停用「{client.name}」，其访问令牌已全部失效")
+    return RedirectResponse("/staff/clients", status_code=303)
+
+
+@router.post("/staff/clients/{client_id}/enable", summary="启用业务系统")
+def enable_client(request: Request, client_id: str, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    client = service.set_client_active(db, principal, client_id=client_id, active=True)
+    db.commit()
+    flash(request, f"已启用「{client.name}」，须用现有密钥重新获取访问令牌")
+    return RedirectResponse("/staff/clients", status_code=303)

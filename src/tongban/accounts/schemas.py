@@ -138,3 +138,19 @@ class ClientCreated(BaseModel):
     client_secret: str = Field(description="只显示这一次，请妥善保存")
     name: str
     department_code: str
+
+
+class ClientRead(BaseModel):
+    client_id: str
+    name: str
+    department_code: str
+    department_name: str
+    is_active: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ClientSecret(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="新密钥只显示这一次；旧密钥和用它取得的令牌已全部失效")
+    message: str

@@ -51,7 +51,7 @@ _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, 
                                   .outerjoin(Department, Department.id == User.department_id)
                                   .where(User.id == bindparam("id")))
 _CLIENT_PRINCIPAL = DriverStatement(select(ApiClient.client_id, ApiClient.name, ApiClient.is_active, *_DEPARTMENT_COLUMNS,
-                                           GENERATION_COLUMN, _REVOKED_COLUMN)
+                                           GENERATION_COLUMN, ApiClient.credential_generation, _REVOKED_COLUMN)
                                     .join(Department, Department.id == ApiClient.department_id)
                                     .where(ApiClient.id == bindparam("id")))
 
@@ -80,9 +80,9 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
                              via_session=via_session)
     if kind == "client":
         rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
-        if not rows or not rows[0][2] or rows[0][-1]:
+        if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
             return None
-        client_id, name, _, *department, reference_generation, _ = rows[0]
+        client_id, name, _, *department, reference_generation, _, _ = rows[0]
         note_generation(db, reference_generation)
         return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
                              department=_Department(*department), roles=[Role.DEPARTMENT_SYSTEM.value])
@@ -253,6 +253,47 @@ def list_staff(db: Session, *, department: Department | None = None) -> list[Use
     if department is not None:
         query = query.where(User.department_id == department.id)
     return list(db.scalars(query))
+
+
+def _managed_client(db: Session, principal: Principal, client_id: str, *, action: str) -> ApiClient:
+    client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    if client is None:
+        raise Problem("not-found", f"没有业务系统 {client_id}")
+    ensure_department(db, principal, Permission.CLIENTS_MANAGE, client.department, action=action)
+    return client
+
+
+def clients_query(principal: Principal):
+    """The department systems the administrator manages: all of them, or their department's."""
+    query = select(ApiClient)
+    if principal.scope_for(Permission.CLIENTS_MANAGE) != Scope.ALL:
+        query = query.where(ApiClient.department_id == principal.department_id)
+    return query
+
+
+def rotate_client_secret(db: Session, settings: Settings, principal: Principal, *, client_id: str) -> tuple[ApiClient, str]:
+    """A new secret, returned once; the old one and every token issued under it end now."""
+    client = _managed_client(db, principal, client_id, action="clients.rotate_secret")
+    secret = new_client_secret()
+    client.secret_hash = hash_password(secret, profile=settings.argon2_profile)
+    client.credential_generation = (client.credential_generation or 0) + 1
+    audit.record(db, actor=principal, action="clients.rotate_secret", object_type="api_client",
+                 object_id=client.client_id, department_code=client.department.code)
+    db.flush()
+    return client, secret
+
+
+def set_client_active(db: Session, principal: Principal, *, client_id: str, active: bool) -> ApiClient:
+    """Disabling ends the system's tokens at once; enabled again, it asks for new ones."""
+    action = "clients.enable" if active else "clients.disable"
+    client = _managed_client(db, principal, client_id, action=action)
+    client.is_active = active
+    if not active:
+        client.credential_generation = (client.credential_generation or 0) + 1
+    audit.record(db, actor=principal, action=action, object_type="api_client", object_id=client.client_id,
+                 department_code=client.department.code)
+    db.flush()
+    return client
 
 
 def department_by_code(db: Session, code: str) -> Department:
