@@ -48,6 +48,8 @@ HTMX_DIST = REPO_ROOT / "node_modules" / "htmx.org" / "dist"
 def _render_error_page(request: Request, status: int, title: str, detail: str):
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if (status, title) == PROBLEM_TYPES["password-change-required"]:  # a reset password: change it first
+        return RedirectResponse("/me/password", status_code=303)
     return render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
 
 

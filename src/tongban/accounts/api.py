@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response
 from tongban.accounts import service
 from tongban.accounts.models import ApiClient, User
 from tongban.accounts.schemas import (
-    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientRead, ClientSecret, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
+    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientRead, ClientSecret, TemporaryPassword, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
     EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
 )
 from tongban.core import audit
@@ -205,7 +205,8 @@ def bind_enterprise(request: Request, body: EnterpriseBinding, db: DbSession,
 
 @router.post("/auth/password", status_code=204, summary="修改密码（需当前密码；所有会话和令牌随即失效）")
 def change_password(request: Request, body: PasswordChange, db: DbSession,
-                    principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+                    principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)]):
+    """Also the one route open to an account whose password an administrator reset."""
     user = service.user_of(db, principal)
     service.change_password(db, request.app.state.settings, user=user, current=body.current_password,
                             new=body.new_password, address=client_address(request))
@@ -253,6 +254,16 @@ def revoke_sessions(user_id: int, db: DbSession, principal: Annotated[Principal,
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     return SessionsEnded(user_id=user.id, message=f"已结束「{user.display_name}」的全部会话和令牌")
+
+
+@router.post("/users/{user_id}/password-reset", response_model=TemporaryPassword,
+             summary="重置工作人员密码（临时密码只显示一次，本人登录后须先修改）")
+def reset_password(request: Request, user_id: int, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user, temporary = service.reset_staff_password(db, request.app.state.settings, principal, user_id=user_id)
+    db.commit()
+    return TemporaryPassword(user_id=user.id, temporary_password=temporary,
+                             message=f"已重置「{user.display_name}」的密码；其原有会话和令牌已全部失效，下次登录后须先修改密码")
 
 
 @router.post("/users/{user_id}/disable", response_model=AccountStatus, summary="停用账户（其会话和令牌随即失效）")

@@ -71,6 +71,9 @@ def login(
         return response
     db.commit()
     sign_in_session(request, user)
+    if user.must_change_password:
+        flash(request, "管理员已重置您的密码，请先设置新密码。", "info")
+        return RedirectResponse("/me/password", status_code=303)
     default = "/staff" if user.kind == "staff" else "/me"
     return RedirectResponse(_safe_next(next) or default, status_code=303)
 
@@ -236,12 +239,14 @@ def resend_code(request: Request, db: DbSession, principal: Annotated[Principal,
 # ------------------------------------------------------------------ the signed-in area
 
 @router.get("/me/password", summary="修改密码")
-def password_page(request: Request, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+def password_page(request: Request,
+                  principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)]):
     return render(request, "password.html", principal=principal, error=None, form={})
 
 
 @router.post("/me/password", summary="修改密码")
-def change_password(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+def change_password(request: Request, db: DbSession,
+                    principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)],
                     current_password: Annotated[str, Form(max_length=128)] = "",
                     new_password: Annotated[str, Form(max_length=128)] = "",
                     csrf_token: Annotated[str, Form(max_length=100)] = ""):
@@ -299,6 +304,19 @@ def revoke_sessions(request: Request, user_id: int, db: DbSession,
     db.commit()
     flash(request, f"已结束「{user.display_name}」的全部会话和访问令牌")
     return _back_to_department(user)
+
+
+@router.post("/staff/users/{user_id}/password-reset", summary="重置工作人员密码")
+def reset_password(request: Request, user_id: int, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user, temporary = service.reset_staff_password(db, request.app.state.settings, principal, user_id=user_id)
+    db.commit()
+    # Shown in this answer only: never kept in the session or a cache.
+    response = render(request, "temporary_password.html", principal=principal, account=user, temporary=temporary)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/staff/users/{user_id}/disable", summary="停用账户")

@@ -120,6 +120,12 @@ class SessionsEnded(BaseModel):
     message: str
 
 
+class TemporaryPassword(BaseModel):
+    user_id: int
+    temporary_password: str = Field(description="只显示这一次；本人下次登录后须先修改密码")
+    message: str
+
+
 class AccountStatus(BaseModel):
     user_id: int
     is_active: bool = Field(description="false：已停用，不能登录，原有会话和令牌已全部结束")

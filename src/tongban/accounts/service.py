@@ -20,7 +20,8 @@ from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_gener
 from tongban.core.errors import Problem
 from tongban.core.permissions import STAFF_ROLES, Permission, Role, Scope
 from tongban.core.security import (
-    TokenClaims, burn_password_check, hash_password, new_client_secret, new_one_time_code, read_token, verify_password,
+    TokenClaims, burn_password_check, hash_password, new_client_secret, new_one_time_code, new_temporary_password,
+    read_token, verify_password,
 )
 from tongban.core.sms import SmsSender
 from tongban.org import service as org
@@ -46,7 +47,7 @@ _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).
 # would otherwise ask for in a statement of its own (``core.database.request_generation``).
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
                                          *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
-                                         _REVOKED_COLUMN)
+                                         _REVOKED_COLUMN, User.must_change_password)
                                   .outerjoin(UserRole, UserRole.user_id == User.id)
                                   .outerjoin(Department, Department.id == User.department_id)
                                   .where(User.id == bindparam("id")))
@@ -77,7 +78,7 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
         department = _Department(*rows[0][5:9]) if rows[0][5] is not None else None
         return principal_for(actor_type="user", actor_id=str(user_id), actor_name=display_name, kind=user_kind,
                              department=department, roles=sorted({row[4] for row in rows if row[4]}),
-                             via_session=via_session)
+                             via_session=via_session, must_change_password=bool(rows[0][12]))
     if kind == "client":
         rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
         if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
@@ -355,6 +356,7 @@ def change_password(db: Session, settings: Settings, *, user: User, current: str
         raise Problem("validation-error", "新密码不能与当前密码相同",
                       errors=[{"field": "body.new_password", "code": "unchanged", "message": "新密码不能与当前密码相同"}])
     user.password_hash = hash_password(new, profile=settings.argon2_profile)
+    user.must_change_password = False
     end_sessions(db, user)
     audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user", object_id=str(user.id))
 
@@ -485,7 +487,7 @@ def confirm_code(db: Session, settings: Settings, *, resident_id: str, code: str
             raise Problem("code-invalid", _CODE_REFUSED)  # the account changed hands since the code was sent
         taken_over = user.verified_at is None and claim.purpose != "register"
         if claim.password_hash is not None:
-            user.password_hash = claim.password_hash
+            user.password_hash, user.must_change_password = claim.password_hash, False
         if claim.purpose != "register":
             end_sessions(db, user)  # a recovery: whoever held the account (or its old password) is out
         if taken_over:
@@ -601,3 +603,17 @@ def set_active(db: Session, principal: Principal, *, user_id: int, active: bool)
         end_sessions(db, user)
     audit.record(db, actor=principal, action=action, object_type="user", object_id=str(user.id))
     return user
+
+
+def reset_staff_password(db: Session, settings: Settings, principal: Principal, *, user_id: int) -> tuple[User, str]:
+    """An administrator sets a temporary password (returned once, never stored in clear); the
+    staff member must choose a new one at the next sign-in, and every session and token ends."""
+    user = _managed_user(db, principal, user_id, action="users.reset_password")
+    if user.kind != AccountKind.STAFF.value:
+        raise Problem("permission-denied", "个人和企业账户请本人通过「找回账户」以人口库登记手机的验证码重置密码")
+    temporary = new_temporary_password()
+    user.password_hash = hash_password(temporary, profile=settings.argon2_profile)
+    user.must_change_password = True
+    end_sessions(db, user)
+    audit.record(db, actor=principal, action="users.reset_password", object_type="user", object_id=str(user.id))
+    return user, temporary

@@ -131,5 +131,11 @@ def new_one_time_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+def new_temporary_password() -> str:
+    """What an administrator reads out to a staff member: 12 characters, none that look alike."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
 def new_client_secret() -> str:
     return secrets.token_urlsafe(32)

@@ -20,6 +20,7 @@ def upgrade() -> None:
     # refer to users (their roles, with ON DELETE CASCADE) are never touched.
     op.add_column('users', sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('users', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('users', sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('api_clients', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
     op.create_table('identity_claims',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,5 +73,6 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_identity_claims_resident_id'), table_name='identity_claims')
     op.drop_table('identity_claims')
     op.drop_column('api_clients', 'credential_generation')  # SQLite 3.35+ drops a column in place
+    op.drop_column('users', 'must_change_password')
     op.drop_column('users', 'credential_generation')
     op.drop_column('users', 'verified_at')
