@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 import tongban
-from tongban.accounts import api as accounts_api, pages as accounts_pages
+from tongban.accounts import api as accounts_api, pages as accounts_pages, service as accounts_service
 from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
@@ -77,11 +77,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              lambda: cases_service.send_reminders_job(app.state.sessionmaker))
         warnings = Periodic("supervision-warnings", settings.deadline_scan_seconds,
                             lambda: supervision_service.scan_job(app.state.sessionmaker))
+        # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
+        housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
+                                lambda: accounts_service.housekeeping_job(app.state.sessionmaker))
         if settings.relay_enabled:
             escalation.start()
             reminders.start()
             warnings.start()
+            housekeeping.start()
         yield
+        housekeeping.stop()
         warnings.stop()
         reminders.stop()
         escalation.stop()

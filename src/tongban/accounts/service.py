@@ -9,7 +9,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
@@ -617,3 +617,26 @@ def reset_staff_password(db: Session, settings: Settings, principal: Principal, 
     end_sessions(db, user)
     audit.record(db, actor=principal, action="users.reset_password", object_type="user", object_id=str(user.id))
     return user, temporary
+
+
+# ------------------------------------------------------------------ housekeeping
+
+# The longest window a sign-in throttle counts failures in (``_count_failure``).
+_LONGEST_THROTTLE_WINDOW = timedelta(hours=24)
+
+
+def purge_expired(db: Session) -> int:
+    """Expired one-time codes, web sessions, revoked-token entries and quiet throttles go, so the
+    tables hold what can still matter; how many rows went."""
+    now = utcnow()
+    gone = db.execute(delete(IdentityClaim).where(IdentityClaim.expires_at < now)).rowcount or 0
+    gone += sessions.purge_expired(db, now)
+    return gone + throttle.purge(db, now, quiet_for=_LONGEST_THROTTLE_WINDOW)
+
+
+def housekeeping_job(sessionmaker) -> int:
+    """The periodic purge of the server (``core.periodic``)."""
+    with sessionmaker() as db:
+        gone = purge_expired(db)
+        db.commit()
+        return gone
