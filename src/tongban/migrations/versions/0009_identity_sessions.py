@@ -22,6 +22,11 @@ def upgrade() -> None:
     op.add_column('users', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
     op.add_column('users', sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('api_clients', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
+    # The per-account lock-out is gone (anyone could lock the owner out): sign-in failures are
+    # counted per (account, address) and per address in ``throttles``. Nothing reads these.
+    for table in ('users', 'api_clients'):
+        op.drop_column(table, 'failed_logins')
+        op.drop_column(table, 'locked_until')
     op.create_table('identity_claims',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
@@ -76,3 +81,6 @@ def downgrade() -> None:
     op.drop_column('users', 'must_change_password')
     op.drop_column('users', 'credential_generation')
     op.drop_column('users', 'verified_at')
+    for table in ('users', 'api_clients'):
+        op.add_column(table, sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+        op.add_column(table, sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
