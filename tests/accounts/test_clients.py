@@ -7,11 +7,7 @@ from __future__ import annotations
 import re
 
 from helpers import assert_problem, bearer
-from identity_helpers import client_from
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+from identity_helpers import admin_browser, client_from, csrf_of
 
 
 def _new_client(client) -> tuple[str, str]:
@@ -81,19 +77,17 @@ def test_the_clients_page_rotates_a_secret_shown_once_and_disables(client, app):
     client_id, secret = _new_client(client)
     api = client_from(app)
     token = _headers(_token(api, client_id, secret))
-    admin = client_from(app)
-    login = admin.get("/login")
-    admin.post("/login", data={"username": "admin", "password": "tongban-demo-2026", "csrf_token": _csrf(login.text)})
+    admin = admin_browser(app)
     assert "/staff/clients" in admin.get("/staff").text
     page = admin.get("/staff/clients")
     assert page.status_code == 200 and client_id in page.text and "更换密钥" in page.text
-    rotated = admin.post(f"/staff/clients/{client_id}/secret", data={"csrf_token": _csrf(page.text)})
+    rotated = admin.post(f"/staff/clients/{client_id}/secret", data={"csrf_token": csrf_of(page.text)})
     assert rotated.status_code == 200 and rotated.headers["cache-control"] == "no-store"
     new_secret = re.search(r'id="client-secret"[^>]*>([^<]+)<', rotated.text).group(1)
     assert new_secret not in admin.get("/staff/clients").text  # shown once
     assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
     assert _token(api, client_id, new_secret).status_code == 200
-    disabled = admin.post(f"/staff/clients/{client_id}/disable", data={"csrf_token": _csrf(page.text)},
+    disabled = admin.post(f"/staff/clients/{client_id}/disable", data={"csrf_token": csrf_of(page.text)},
                           follow_redirects=False)
     assert disabled.status_code == 303
     assert_problem(_token(api, client_id, new_secret), 401, "invalid-client")
@@ -101,15 +95,14 @@ def test_the_clients_page_rotates_a_secret_shown_once_and_disables(client, app):
 
 
 def test_the_clients_page_registers_a_system(client, app):
-    admin = client_from(app)
-    admin.post("/login", data={"username": "admin", "password": "tongban-demo-2026",
-                               "csrf_token": _csrf(admin.get("/login").text)})
+    admin = admin_browser(app)
     page = admin.get("/staff/clients")
-    made = admin.post("/staff/clients", data={"csrf_token": _csrf(page.text), "name": "页面登记系统",
+    made = admin.post("/staff/clients", data={"csrf_token": csrf_of(page.text), "name": "页面登记系统",
                                               "department_code": "PD-MZ"})
     assert made.status_code == 200 and "页面登记系统" in made.text
     client_id = re.search(r"客户端标识</dt><dd><code>([^<]+)<", made.text).group(1)
     secret = re.search(r'id="client-secret"[^>]*>([^<]+)<', made.text).group(1)
     assert _token(client_from(app), client_id, secret).status_code == 200
-    refused = admin.post("/staff/clients", data={"csrf_token": _csrf(page.text), "name": "x", "department_code": "PD-MZ"})
+    refused = admin.post("/staff/clients", data={"csrf_token": csrf_of(page.text), "name": "x",
+                                                 "department_code": "PD-MZ"})
     assert refused.status_code == 422 and "系统名称" in refused.text

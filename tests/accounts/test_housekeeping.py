@@ -37,7 +37,8 @@ def test_expired_rows_are_purged_and_live_ones_kept(app, db):
     db.commit()
     service.housekeeping_job(app.state.sessionmaker)
     try:
-        assert set(db.scalars(select(IdentityClaim.code_hash).where(IdentityClaim.resident_id.like(f"_{tag[:17]}")))) == {"live"}
+        claims = select(IdentityClaim.code_hash).where(IdentityClaim.resident_id.like(f"_{tag[:17]}"))
+        assert set(db.scalars(claims)) == {"live"}
         assert set(db.scalars(select(WebSession.id).where(WebSession.id.like(f"%-{tag}")))) == {f"live-{tag}"}
         assert set(db.scalars(select(RevokedToken.jti).where(RevokedToken.jti.like(f"%-{tag}")))) == {f"live-{tag}"}
         assert set(db.scalars(select(Throttle.key).where(Throttle.key.like(f"%@{tag}")))) == {f"locked@{tag}",

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Form, Request, Response
 from tongban.accounts import service
 from tongban.accounts.models import ApiClient, User
 from tongban.accounts.schemas import (
-    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientRead, ClientSecret, TemporaryPassword, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
-    EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
+    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientRead, ClientSecret, CodeConfirm,
+    CodeRequest, CodeSent, EnterpriseBinding, EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate,
+    StaffRead, TemporaryPassword, TokenResponse,
 )
 from tongban.core import audit
 from tongban.core.auth import Principal, bearer_claims, ensure_department, require

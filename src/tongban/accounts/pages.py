@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
@@ -319,25 +319,17 @@ def reset_password(request: Request, user_id: int, db: DbSession,
     return response
 
 
-@router.post("/staff/users/{user_id}/disable", summary="停用账户")
-def disable_user(request: Request, user_id: int, db: DbSession,
-                 principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
-                 csrf_token: Annotated[str, Form(max_length=100)] = ""):
-    check_csrf(request, csrf_token)
-    user = service.set_active(db, principal, user_id=user_id, active=False)
-    db.commit()
-    flash(request, f"已停用「{user.display_name}」：不能再登录，原有会话和访问令牌已全部失效")
-    return _back_to_department(user)
+_SWITCHED = {"disable": "已停用「{}」：不能再登录，原有会话和访问令牌已全部失效", "enable": "已启用「{}」，可以重新登录"}
 
 
-@router.post("/staff/users/{user_id}/enable", summary="启用账户")
-def enable_user(request: Request, user_id: int, db: DbSession,
-                principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+@router.post("/staff/users/{user_id}/{switch}", summary="停用或启用账户")
+def switch_user(request: Request, user_id: int, switch: Annotated[str, Path(pattern="^(disable|enable)$")],
+                db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
                 csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    user = service.set_active(db, principal, user_id=user_id, active=True)
+    user = service.set_active(db, principal, user_id=user_id, active=switch == "enable")
     db.commit()
-    flash(request, f"已启用「{user.display_name}」，可以重新登录")
+    flash(request, _SWITCHED[switch].format(user.display_name))
     return _back_to_department(user)
 
 
@@ -364,7 +356,8 @@ def clients_page(request: Request, db: DbSession, principal: Annotated[Principal
 
 @router.post("/staff/clients", summary="登记部门业务系统")
 def create_client(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
-                  name: Annotated[str, Form(max_length=100)] = "", department_code: Annotated[str, Form(max_length=32)] = "",
+                  name: Annotated[str, Form(max_length=100)] = "",
+                  department_code: Annotated[str, Form(max_length=32)] = "",
                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
     try:
@@ -397,23 +390,15 @@ def rotate_client_secret(request: Request, client_id: str, db: DbSession,
         "message": f"已更换「{client.name}」的密钥；旧密钥和用它取得的访问令牌已全部失效"})
 
 
-@router.post("/staff/clients/{client_id}/disable", summary="停用业务系统")
-def disable_client(request: Request, client_id: str, db: DbSession,
-                   principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
-                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
-    check_csrf(request, csrf_token)
-    client = service.set_client_active(db, principal, client_id=client_id, active=False)
-    db.commit()
-    flash(request, f"已停用「{client.name}」，其访问令牌已全部失效")
-    return RedirectResponse("/staff/clients", status_code=303)
+_CLIENT_SWITCHED = {"disable": "已停用「{}」，其访问令牌已全部失效", "enable": "已启用「{}」，须用现有密钥重新获取访问令牌"}
 
 
-@router.post("/staff/clients/{client_id}/enable", summary="启用业务系统")
-def enable_client(request: Request, client_id: str, db: DbSession,
-                  principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+@router.post("/staff/clients/{client_id}/{switch}", summary="停用或启用业务系统")
+def switch_client(request: Request, client_id: str, switch: Annotated[str, Path(pattern="^(disable|enable)$")],
+                  db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
-    client = service.set_client_active(db, principal, client_id=client_id, active=True)
+    client = service.set_client_active(db, principal, client_id=client_id, active=switch == "enable")
     db.commit()
-    flash(request, f"已启用「{client.name}」，须用现有密钥重新获取访问令牌")
+    flash(request, _CLIENT_SWITCHED[switch].format(client.name))
     return RedirectResponse("/staff/clients", status_code=303)

@@ -272,7 +272,8 @@ def clients_query(principal: Principal):
     return query
 
 
-def rotate_client_secret(db: Session, settings: Settings, principal: Principal, *, client_id: str) -> tuple[ApiClient, str]:
+def rotate_client_secret(db: Session, settings: Settings, principal: Principal, *,
+                         client_id: str) -> tuple[ApiClient, str]:
     """A new secret, returned once; the old one and every token issued under it end now."""
     client = _managed_client(db, principal, client_id, action="clients.rotate_secret")
     secret = new_client_secret()
