@@ -106,3 +106,12 @@ def test_the_clients_page_registers_a_system(client, app):
     refused = admin.post("/staff/clients", data={"csrf_token": csrf_of(page.text), "name": "x",
                                                  "department_code": "PD-MZ"})
     assert refused.status_code == 422 and "系统名称" in refused.text
+
+
+def test_a_system_revokes_its_own_token_rfc7009(client, app):
+    client_id, secret = _new_client(client)
+    api = client_from(app)
+    issued, other = _token(api, client_id, secret), _token(api, client_id, secret)
+    assert api.post("/api/v1/auth/revoke", data={"token": issued.json()["access_token"]}).status_code == 200
+    assert_problem(api.get("/api/v1/auth/me", headers=_headers(issued)), 401, "invalid-token")
+    assert api.get("/api/v1/auth/me", headers=_headers(other)).status_code == 200

@@ -1,4 +1,6 @@
-"""identity and sessions: real-name binding, one-time codes, server-side sessions, throttles
+"""identity and sessions: real-name binding, one-time codes, server-side sessions, throttles,
+revoked tokens, credential generations of users and department systems, forced password change;
+the per-account lock-out columns dropped
 
 Revision ID: 0009
 Revises: 0008
