@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             lambda: supervision_service.scan_job(app.state.sessionmaker))
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
-                                lambda: accounts_service.housekeeping_job(app.state.sessionmaker))
+                                lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
         if settings.relay_enabled:
             escalation.start()
             reminders.start()

@@ -35,7 +35,7 @@ def test_expired_rows_are_purged_and_live_ones_kept(app, db):
         Throttle(key=f"recent@{tag}", count=1, last_at=now - hour, locked_until=None),  # within its window
     ])
     db.commit()
-    service.housekeeping_job(app.state.sessionmaker)
+    service.housekeeping_job(app.state.sessionmaker, app.state.settings)
     try:
         claims = select(IdentityClaim.code_hash).where(IdentityClaim.resident_id.like(f"_{tag[:17]}"))
         assert set(db.scalars(claims)) == {"live"}
@@ -51,7 +51,7 @@ def test_the_purge_runs_in_the_apps_background_loop(app, monkeypatch):
     from tongban.accounts import service
 
     ran = threading.Event()
-    monkeypatch.setattr(service, "housekeeping_job", lambda sessionmaker: ran.set())
+    monkeypatch.setattr(service, "housekeeping_job", lambda sessionmaker, settings: ran.set())
     assert app.state.settings.relay_enabled
     with TestClient(app):
         assert ran.wait(timeout=60)  # a Periodic's first run is at start

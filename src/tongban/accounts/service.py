@@ -622,22 +622,20 @@ def reset_staff_password(db: Session, settings: Settings, principal: Principal, 
 
 # ------------------------------------------------------------------ housekeeping
 
-# The longest window a sign-in throttle counts failures in (``_count_failure``).
-_LONGEST_THROTTLE_WINDOW = timedelta(hours=24)
-
-
-def purge_expired(db: Session) -> int:
+def purge_expired(db: Session, settings: Settings) -> int:
     """Expired one-time codes, web sessions, revoked-token entries and quiet throttles go, so the
-    tables hold what can still matter; how many rows went."""
+    tables hold what can still matter; how many rows went. A throttle goes once quiet for longer
+    than the longest window failures are counted in (``_count_failure``, ``rate_limit_identity``)."""
     now = utcnow()
     gone = db.execute(delete(IdentityClaim).where(IdentityClaim.expires_at < now)).rowcount or 0
     gone += sessions.purge_expired(db, now)
-    return gone + throttle.purge(db, now, quiet_for=_LONGEST_THROTTLE_WINDOW)
+    longest = max(timedelta(hours=24), timedelta(minutes=settings.login_lock_minutes))
+    return gone + throttle.purge(db, now, quiet_for=longest)
 
 
-def housekeeping_job(sessionmaker) -> int:
+def housekeeping_job(sessionmaker, settings: Settings) -> int:
     """The periodic purge of the server (``core.periodic``)."""
     with sessionmaker() as db:
-        gone = purge_expired(db)
+        gone = purge_expired(db, settings)
         db.commit()
         return gone
