@@ -271,3 +271,10 @@ def test_admin_disables_and_enables_from_the_staff_page(client, app):
 def test_an_admin_cannot_disable_themselves(client):
     admin = client.get("/api/v1/auth/me", headers=bearer(client, "admin")).json()
     assert_problem(client.post(f"/api/v1/users/{admin['id']}/disable", headers=bearer(client, "admin")), 409, "conflict")
+
+
+def test_an_account_id_beyond_the_database_integer_is_refused_and_changes_nothing(client):
+    admin = bearer(client, "admin")
+    for action in ("disable", "enable", "password-reset"):
+        assert_problem(client.post(f"/api/v1/users/{2**31}/{action}", headers=admin), 422, "validation-error")
+    assert_problem(client.post(f"/api/v1/clients/{'x' * 65}/secret", headers=admin), 422, "validation-error")

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request, Response
 from tongban.accounts import service
 from tongban.accounts.models import ApiClient, User
 from tongban.accounts.schemas import (
-    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientRead, ClientSecret, CodeConfirm,
-    CodeRequest, CodeSent, EnterpriseBinding, EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate,
-    StaffRead, TemporaryPassword, TokenResponse,
+    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientId, ClientRead, ClientSecret,
+    CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding, EnterpriseRegister, Me, PasswordChange, SessionsEnded,
+    StaffCreate, StaffRead, TemporaryPassword, TokenResponse, UserId,
 )
 from tongban.core import audit
 from tongban.core.auth import Principal, bearer_claims, ensure_department, require
@@ -259,7 +259,7 @@ def revoke_sessions(user_id: int, db: DbSession, principal: Annotated[Principal,
 
 @router.post("/users/{user_id}/password-reset", response_model=TemporaryPassword,
              summary="重置工作人员密码（临时密码只显示一次，本人登录后须先修改）")
-def reset_password(request: Request, user_id: int, db: DbSession,
+def reset_password(request: Request, user_id: UserId, db: DbSession,
                    principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
     user, temporary = service.reset_staff_password(db, request.app.state.settings, principal, user_id=user_id)
     db.commit()
@@ -268,14 +268,14 @@ def reset_password(request: Request, user_id: int, db: DbSession,
 
 
 @router.post("/users/{user_id}/disable", response_model=AccountStatus, summary="停用账户（其会话和令牌随即失效）")
-def disable_user(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+def disable_user(user_id: UserId, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
     user = service.set_active(db, principal, user_id=user_id, active=False)
     db.commit()
     return AccountStatus(user_id=user.id, is_active=False, message=f"已停用「{user.display_name}」，其全部会话和令牌已失效")
 
 
 @router.post("/users/{user_id}/enable", response_model=AccountStatus, summary="启用账户")
-def enable_user(user_id: int, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+def enable_user(user_id: UserId, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
     user = service.set_active(db, principal, user_id=user_id, active=True)
     db.commit()
     return AccountStatus(user_id=user.id, is_active=True, message=f"已启用「{user.display_name}」，可以重新登录")
@@ -307,7 +307,7 @@ def list_clients(db: DbSession, principal: Annotated[Principal, require(Permissi
 
 
 @router.post("/clients/{client_id}/secret", response_model=ClientSecret, summary="更换业务系统密钥（旧密钥和令牌随即失效）")
-def rotate_client_secret(request: Request, client_id: str, db: DbSession,
+def rotate_client_secret(request: Request, client_id: ClientId, db: DbSession,
                          principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
     client, secret = service.rotate_client_secret(db, request.app.state.settings, principal, client_id=client_id)
     db.commit()
@@ -316,14 +316,16 @@ def rotate_client_secret(request: Request, client_id: str, db: DbSession,
 
 
 @router.post("/clients/{client_id}/disable", response_model=ClientRead, summary="停用业务系统（其令牌随即失效）")
-def disable_client(client_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+def disable_client(client_id: ClientId, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
     client = service.set_client_active(db, principal, client_id=client_id, active=False)
     db.commit()
     return client_read(client)
 
 
 @router.post("/clients/{client_id}/enable", response_model=ClientRead, summary="启用业务系统")
-def enable_client(client_id: str, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+def enable_client(client_id: ClientId, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
     client = service.set_client_active(db, principal, client_id=client_id, active=True)
     db.commit()
     return client_read(client)

@@ -18,6 +18,7 @@ from tongban.core import audit, sessions
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.core.pagination import paginate
 from tongban.accounts.models import ApiClient
+from tongban.accounts.schemas import ClientId, UserId
 from tongban.org import service as org
 from tongban.core.security import csrf_matches, new_csrf_token
 from tongban.core.sms import sender_for
@@ -307,7 +308,7 @@ def revoke_sessions(request: Request, user_id: int, db: DbSession,
 
 
 @router.post("/staff/users/{user_id}/password-reset", summary="重置工作人员密码")
-def reset_password(request: Request, user_id: int, db: DbSession,
+def reset_password(request: Request, user_id: UserId, db: DbSession,
                    principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
@@ -323,7 +324,8 @@ _SWITCHED = {"disable": "已停用「{}」：不能再登录，原有会话和�
 
 
 @router.post("/staff/users/{user_id}/{switch}", summary="停用或启用账户")
-def switch_user(request: Request, user_id: int, switch: Annotated[str, Path(pattern="^(disable|enable)$")],
+def switch_user(request: Request, user_id: UserId,
+                switch: Annotated[str, Path(pattern="^(disable|enable)$")],
                 db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
                 csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
@@ -379,7 +381,7 @@ def create_client(request: Request, db: DbSession, principal: Annotated[Principa
 
 
 @router.post("/staff/clients/{client_id}/secret", summary="更换业务系统密钥")
-def rotate_client_secret(request: Request, client_id: str, db: DbSession,
+def rotate_client_secret(request: Request, client_id: ClientId, db: DbSession,
                          principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
                          csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
@@ -394,7 +396,8 @@ _CLIENT_SWITCHED = {"disable": "已停用「{}」，其访问令牌已全部失�
 
 
 @router.post("/staff/clients/{client_id}/{switch}", summary="停用或启用业务系统")
-def switch_client(request: Request, client_id: str, switch: Annotated[str, Path(pattern="^(disable|enable)$")],
+def switch_client(request: Request, client_id: ClientId,
+                  switch: Annotated[str, Path(pattern="^(disable|enable)$")],
                   db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)

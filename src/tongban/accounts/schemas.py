@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from annotated_types import Ge, Le
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.core.idnumbers import CreditCode, ResidentId
 from tongban.core.permissions import Role
 
 Password = Field(min_length=10, max_length=128, description="至少 10 个字符")
+
+# Ids in a path: an account's within PostgreSQL's INTEGER (beyond it a 422, never a database
+# error), a department system's as long as the column.
+UserId = Annotated[int, Ge(1), Le(2**31 - 1)]
+ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class TokenResponse(BaseModel):
