@@ -48,7 +48,7 @@ def test_reset_on_the_staff_page_and_the_pages_send_to_the_change_password_page(
     assert f'action="/staff/users/{user_id}/password-reset"' in page.text and "重置密码" in page.text
     shown = admin.post(f"/staff/users/{user_id}/password-reset", data={"csrf_token": csrf_of(page.text)})
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
-    temporary = re.search(r'id="temporary-password">([^<]+)<', shown.text).group(1)
+    temporary = re.search(r'id="temporary-password"[^>]*>([^<]+)<', shown.text).group(1)
 
     web = client_from(app)
     signed_in = _sign_in(web, username, temporary)
