@@ -12,7 +12,7 @@ from tongban.accounts.models import ApiClient, User
 from tongban.accounts.schemas import (
     AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientId, ClientRead, ClientSecret,
     CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding, EnterpriseRegister, Me, PasswordChange, SessionsEnded,
-    StaffCreate, StaffRead, TemporaryPassword, TokenResponse, UserId,
+    StaffCreate, StaffRead, Switch, TemporaryPassword, TokenResponse, UserId,
 )
 from tongban.core import audit
 from tongban.core.auth import Principal, bearer_claims, ensure_department, require
@@ -267,18 +267,15 @@ def reset_password(request: Request, user_id: UserId, db: DbSession,
                              message=f"已重置「{user.display_name}」的密码；其原有会话和令牌已全部失效，下次登录后须先修改密码")
 
 
-@router.post("/users/{user_id}/disable", response_model=AccountStatus, summary="停用账户（其会话和令牌随即失效）")
-def disable_user(user_id: UserId, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
-    user = service.set_active(db, principal, user_id=user_id, active=False)
+@router.post("/users/{user_id}/{switch}", response_model=AccountStatus,
+             summary="停用或启用账户（停用时其会话和令牌随即失效）")
+def switch_user(user_id: UserId, switch: Switch, db: DbSession,
+                principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user = service.set_active(db, principal, user_id=user_id, active=switch == "enable")
     db.commit()
-    return AccountStatus(user_id=user.id, is_active=False, message=f"已停用「{user.display_name}」，其全部会话和令牌已失效")
-
-
-@router.post("/users/{user_id}/enable", response_model=AccountStatus, summary="启用账户")
-def enable_user(user_id: UserId, db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
-    user = service.set_active(db, principal, user_id=user_id, active=True)
-    db.commit()
-    return AccountStatus(user_id=user.id, is_active=True, message=f"已启用「{user.display_name}」，可以重新登录")
+    message = (f"已启用「{user.display_name}」，可以重新登录" if user.is_active
+               else f"已停用「{user.display_name}」，其全部会话和令牌已失效")
+    return AccountStatus(user_id=user.id, is_active=user.is_active, message=message)
 
 
 @router.post("/clients", response_model=ClientCreated, status_code=201, summary="登记部门业务系统（OAuth2 客户端）")
@@ -315,17 +312,10 @@ def rotate_client_secret(request: Request, client_id: ClientId, db: DbSession,
                         message="新密钥只显示这一次，请妥善保存；旧密钥和用它取得的令牌已全部失效")
 
 
-@router.post("/clients/{client_id}/disable", response_model=ClientRead, summary="停用业务系统（其令牌随即失效）")
-def disable_client(client_id: ClientId, db: DbSession,
-                   principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
-    client = service.set_client_active(db, principal, client_id=client_id, active=False)
-    db.commit()
-    return client_read(client)
-
-
-@router.post("/clients/{client_id}/enable", response_model=ClientRead, summary="启用业务系统")
-def enable_client(client_id: ClientId, db: DbSession,
+@router.post("/clients/{client_id}/{switch}", response_model=ClientRead,
+             summary="停用或启用业务系统（停用时其令牌随即失效）")
+def switch_client(client_id: ClientId, switch: Switch, db: DbSession,
                   principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
-    client = service.set_client_active(db, principal, client_id=client_id, active=True)
+    client = service.set_client_active(db, principal, client_id=client_id, active=switch == "enable")
     db.commit()
     return client_read(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
@@ -18,7 +18,7 @@ from tongban.core import audit, sessions
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
 from tongban.core.pagination import paginate
 from tongban.accounts.models import ApiClient
-from tongban.accounts.schemas import ClientId, UserId
+from tongban.accounts.schemas import ClientId, Switch, UserId
 from tongban.org import service as org
 from tongban.core.security import csrf_matches, new_csrf_token
 from tongban.core.sms import sender_for
@@ -324,8 +324,7 @@ _SWITCHED = {"disable": "已停用「{}」：不能再登录，原有会话和�
 
 
 @router.post("/staff/users/{user_id}/{switch}", summary="停用或启用账户")
-def switch_user(request: Request, user_id: UserId,
-                switch: Annotated[str, Path(pattern="^(disable|enable)$")],
+def switch_user(request: Request, user_id: UserId, switch: Switch,
                 db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
                 csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
@@ -396,8 +395,7 @@ _CLIENT_SWITCHED = {"disable": "已停用「{}」，其访问令牌已全部失�
 
 
 @router.post("/staff/clients/{client_id}/{switch}", summary="停用或启用业务系统")
-def switch_client(request: Request, client_id: ClientId,
-                  switch: Annotated[str, Path(pattern="^(disable|enable)$")],
+def switch_client(request: Request, client_id: ClientId, switch: Switch,
                   db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)

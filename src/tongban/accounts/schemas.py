@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from annotated_types import Ge, Le
 from fastapi import Path
@@ -16,6 +16,8 @@ Password = Field(min_length=10, max_length=128, description="至少 10 个字符
 # error), a department system's as long as the column.
 UserId = Annotated[int, Ge(1), Le(2**31 - 1)]
 ClientId = Annotated[str, Path(min_length=1, max_length=64)]
+# Disabling or enabling an account or a department system: one route each, the switch in the path.
+Switch = Annotated[Literal["disable", "enable"], Path(description="disable 停用（会话和令牌随即失效）/ enable 启用")]
 
 
 class TokenResponse(BaseModel):
