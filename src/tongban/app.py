@@ -15,7 +15,7 @@ from sqlalchemy import text
 import swagger_ui_bundle  # noqa: I001 — third-party, kept beside the other web imports
 
 import tongban
-from tongban.accounts import api as accounts_api, pages as accounts_pages
+from tongban.accounts import api as accounts_api, pages as accounts_pages, service as accounts_service
 from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
@@ -54,6 +54,8 @@ SWAGGER_UI_DIST = Path(str(swagger_ui_bundle.swagger_ui_path))  # from PyPI: /do
 def _render_error_page(request: Request, status: int, title: str, detail: str):
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if (status, title) == PROBLEM_TYPES["password-change-required"]:  # a reset password: change it first
+        return RedirectResponse("/me/password", status_code=303)
     return render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
 
 
@@ -86,11 +88,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              lambda: cases_service.send_reminders_job(app.state.sessionmaker))
         warnings = Periodic("supervision-warnings", settings.deadline_scan_seconds,
                             lambda: supervision_service.scan_job(app.state.sessionmaker))
+        # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
+        housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
+                                lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
         if settings.relay_enabled:
             escalation.start()
             reminders.start()
             warnings.start()
+            housekeeping.start()
         yield
+        housekeeping.stop()
         warnings.stop()
         reminders.stop()
         escalation.stop()

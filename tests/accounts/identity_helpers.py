@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import uuid
 
 from fastapi.testclient import TestClient
 from helpers import bearer, credit_code, register_person
@@ -57,3 +58,39 @@ def code_sent_to(settings, phone: str) -> str:
     messages = messages_to(settings, phone)
     assert messages, f"no SMS to {phone}"
     return re.search(r"\b(\d{6})\b", messages[-1]).group(1)
+
+
+STAFF_PASSWORD = "correct-horse-battery"
+SESSION_COOKIE = "tongban_session"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def new_staff(client, *, display_name: str = "会话测试") -> tuple[str, int]:
+    """A reviewer of 民政局 made by the administrator; (username, id)."""
+    username = f"s{uuid.uuid4().hex[:10]}"
+    response = client.post("/api/v1/users", headers=bearer(client, "admin"), json={
+        "username": username, "display_name": display_name, "password": STAFF_PASSWORD,
+        "department_code": "PD-MZ", "roles": ["reviewer"]})
+    assert response.status_code == 201, response.text
+    return username, response.json()["id"]
+
+
+def sign_in_on_the_page(web, username, password=STAFF_PASSWORD) -> str:
+    """Signs the browser in through the login page; the session cookie's value."""
+    page = web.get("/login")
+    response = web.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text)},
+                        follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return web.cookies[SESSION_COOKIE]
+
+
+def admin_browser(app):
+    """A browser signed in as the demo administrator (电子政务办)."""
+    from tongban.demo import DEMO_PASSWORD
+
+    admin = client_from(app)
+    sign_in_on_the_page(admin, "admin", DEMO_PASSWORD)
+    return admin

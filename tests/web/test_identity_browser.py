@@ -96,3 +96,46 @@ def test_an_unverified_account_is_told_to_verify(browser, live_server):
     response = page.goto(f"{live_server}/apply/enterprise-setup")
     assert response.status == 403 and "实名核验" in page.inner_text("main")
     context.close()
+
+
+def _sign_in(context, live_server: str, username: str, password: str):
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    return page
+
+
+def test_sign_out_everywhere_and_the_admin_pages_at_phone_width(browser, live_server, database):
+    phone_size = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "locale": "zh-CN"}
+    admin = browser.new_context(**phone_size)
+    admin_page = _sign_in(admin, live_server, "admin", demo.DEMO_PASSWORD)
+    for path in ("/staff/departments/PD-MZ", "/staff/clients"):
+        admin_page.goto(f"{live_server}{path}")
+        assert admin_page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert admin_page.get_by_role("button", name="更换密钥").count() >= 1
+    screenshot(admin_page, f"identity-clients-{database.engine_name}")
+    admin.close()
+
+    # A staff member of their own: the demo accounts' sessions stay as other tests left them.
+    token = httpx.post(f"{live_server}/api/v1/auth/token", data={
+        "grant_type": "password", "username": "admin", "password": demo.DEMO_PASSWORD}).json()["access_token"]
+    username = f"b{random.randrange(10**9):09d}"
+    made = httpx.post(f"{live_server}/api/v1/users", headers={"Authorization": f"Bearer {token}"}, json={
+        "username": username, "display_name": "浏览器测试", "password": PASSWORD, "department_code": "PD-MZ",
+        "roles": ["reviewer"]})
+    assert made.status_code == 201, made.text
+    office, phone = browser.new_context(**phone_size), browser.new_context(**phone_size)
+    office_page = _sign_in(office, live_server, username, PASSWORD)
+    phone_page = _sign_in(phone, live_server, username, PASSWORD)
+    office_page.goto(f"{live_server}/me")
+    assert office_page.evaluate("document.documentElement.scrollWidth") <= 390
+    office_page.get_by_role("button", name="退出所有设备").click()
+    office_page.wait_for_url(f"{live_server}/login")
+    assert "已退出所有设备" in office_page.locator(".flash").inner_text()
+    phone_page.goto(f"{live_server}/me")
+    assert phone_page.url.startswith(f"{live_server}/login")  # the other device is signed out too
+    office.close()
+    phone.close()

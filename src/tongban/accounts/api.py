@@ -5,19 +5,21 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 
 from tongban.accounts import service
-from tongban.accounts.models import User
+from tongban.accounts.models import ApiClient, User
 from tongban.accounts.schemas import (
-    AccountRead, CitizenRegister, ClientCreate, ClientCreated, CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding,
-    EnterpriseRegister, Me, PasswordChange, SessionsEnded, StaffCreate, StaffRead, TokenResponse,
+    AccountRead, AccountStatus, CitizenRegister, ClientCreate, ClientCreated, ClientId, ClientRead, ClientSecret,
+    CodeConfirm, CodeRequest, CodeSent, EnterpriseBinding, EnterpriseRegister, Me, PasswordChange, SessionsEnded,
+    StaffCreate, StaffRead, Switch, TemporaryPassword, TokenResponse,
 )
 from tongban.core import audit
-from tongban.core.auth import Principal, ensure_department, require
+from tongban.core.auth import Principal, bearer_claims, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import THROTTLED, Problem
 from tongban.core.inputs import Id
+from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 from tongban.core.security import issue_token
 from tongban.core.sms import sender_for
@@ -69,7 +71,7 @@ def token(
             raise Problem("invalid-client", "client_credentials 授权需要 client_id 和 client_secret", error="invalid_client")
         client = service.authenticate_client(db, settings, client_id=client_id, client_secret=client_secret,
                                              address=client_address(request))
-        subject, generation = f"client:{client.id}", 0
+        subject, generation = f"client:{client.id}", client.credential_generation
     else:
         raise Problem("unsupported-grant-type", "grant_type 应为 password 或 client_credentials",
                       error="unsupported_grant_type")
@@ -212,19 +214,48 @@ def bind_enterprise(request: Request, body: EnterpriseBinding, db: DbSession,
 @router.post("/auth/password", status_code=204, summary="修改密码（需当前密码；所有会话和令牌随即失效）",
              responses=THROTTLED)
 def change_password(request: Request, body: PasswordChange, db: DbSession,
-                    principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+                    principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)]):
+    """Also the one route open to an account whose password an administrator reset."""
     user = service.user_of(db, principal)
     service.change_password(db, request.app.state.settings, user=user, current=body.current_password,
                             new=body.new_password, address=client_address(request))
     db.commit()
 
 
-@router.post("/auth/logout", status_code=204, summary="退出（本账户的所有会话和令牌随即失效）")
-def logout(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+@router.post("/auth/logout", status_code=204, summary="退出（结束本次调用所用的令牌或会话）")
+def logout(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    """Ends the credential of this call only: the bearer token it carries, or the web session of
+    its cookie. The account's other sessions and tokens (another device, a script) go on; to end
+    them all, ``POST /auth/logout/everywhere``."""
+    claims = bearer_claims(request)
+    if claims is not None:
+        service.end_token(db, claims)
+    else:
+        request.session.clear()  # the session row goes with it (core.sessions)
+    audit.record(db, actor=principal, action="auth.sign_out", object_type=principal.actor_type,
+                 object_id=principal.actor_id)
+    db.commit()
+
+
+@router.post("/auth/logout/everywhere", status_code=204, summary="退出所有设备（本账户的所有会话和令牌随即失效）")
+def logout_everywhere(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
     user = service.user_of(db, principal)
     service.end_sessions(db, user)
-    audit.record(db, actor=principal, action="auth.sign_out", object_type="user", object_id=str(user.id))
+    audit.record(db, actor=principal, action="auth.sign_out_everywhere", object_type="user", object_id=str(user.id))
     db.commit()
+
+
+@router.post("/auth/revoke", status_code=200, response_class=Response, summary="撤销访问令牌 (RFC 7009)")
+def revoke(request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+           token: Annotated[str, Form(max_length=4096)],
+           token_type_hint: Annotated[str | None, Form(max_length=32)] = None):
+    """OAuth 2.0 token revocation (RFC 7009), form-encoded: ``token`` is the access token to end.
+    Holding the token is the right to end it (our tokens are bearer tokens of public clients and
+    scripts). The answer is 200 with an empty body, also for a token that was already invalid
+    (§2.2); ``token_type_hint`` is accepted and not needed (there are only access tokens)."""
+    service.revoke_token(db, request.app.state.settings, token=token)
+    db.commit()
+    return Response(status_code=200)
 
 
 @router.post("/users/{user_id}/sessions/revoke", response_model=SessionsEnded, summary="结束某账户的全部会话和令牌")
@@ -232,6 +263,27 @@ def revoke_sessions(user_id: Id, db: DbSession, principal: Annotated[Principal, 
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     return SessionsEnded(user_id=user.id, message=f"已结束「{user.display_name}」的全部会话和令牌")
+
+
+@router.post("/users/{user_id}/password-reset", response_model=TemporaryPassword,
+             summary="重置工作人员密码（临时密码只显示一次，本人登录后须先修改）")
+def reset_password(request: Request, user_id: Id, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user, temporary = service.reset_staff_password(db, request.app.state.settings, principal, user_id=user_id)
+    db.commit()
+    return TemporaryPassword(user_id=user.id, temporary_password=temporary,
+                             message=f"已重置「{user.display_name}」的密码；其原有会话和令牌已全部失效，下次登录后须先修改密码")
+
+
+@router.post("/users/{user_id}/{switch}", response_model=AccountStatus,
+             summary="停用或启用账户（停用时其会话和令牌随即失效）")
+def switch_user(user_id: Id, switch: Switch, db: DbSession,
+                principal: Annotated[Principal, require(Permission.USERS_MANAGE)]):
+    user = service.set_active(db, principal, user_id=user_id, active=switch == "enable")
+    db.commit()
+    message = (f"已启用「{user.display_name}」，可以重新登录" if user.is_active
+               else f"已停用「{user.display_name}」，其全部会话和令牌已失效")
+    return AccountStatus(user_id=user.id, is_active=user.is_active, message=message)
 
 
 @router.post("/clients", response_model=ClientCreated, status_code=201, summary="登记部门业务系统（OAuth2 客户端）")
@@ -243,3 +295,35 @@ def create_client(request: Request, body: ClientCreate, db: DbSession,
                  details={"department": department.code})
     db.commit()
     return ClientCreated(client_id=client.client_id, client_secret=secret, name=client.name, department_code=department.code)
+
+
+def client_read(client: ApiClient) -> ClientRead:
+    return ClientRead(client_id=client.client_id, name=client.name, department_code=client.department.code,
+                      department_name=client.department.name, is_active=client.is_active,
+                      created_at=client.created_at, last_used_at=client.last_used_at)
+
+
+@router.get("/clients", response_model=Page[ClientRead], summary="部门业务系统名单")
+def list_clients(db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                 cursor: Cursor = None, limit: Limit = 50):
+    rows, next_cursor = paginate(db, service.clients_query(principal), ApiClient.id, cursor=cursor, limit=limit,
+                                 descending=False)
+    return Page[ClientRead](items=[client_read(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.post("/clients/{client_id}/secret", response_model=ClientSecret, summary="更换业务系统密钥（旧密钥和令牌随即失效）")
+def rotate_client_secret(request: Request, client_id: ClientId, db: DbSession,
+                         principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+    client, secret = service.rotate_client_secret(db, request.app.state.settings, principal, client_id=client_id)
+    db.commit()
+    return ClientSecret(client_id=client.client_id, client_secret=secret,
+                        message="新密钥只显示这一次，请妥善保存；旧密钥和用它取得的令牌已全部失效")
+
+
+@router.post("/clients/{client_id}/{switch}", response_model=ClientRead,
+             summary="停用或启用业务系统（停用时其令牌随即失效）")
+def switch_client(client_id: ClientId, switch: Switch, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)]):
+    client = service.set_client_active(db, principal, client_id=client_id, active=switch == "enable")
+    db.commit()
+    return client_read(client)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
-from tongban.core.auth import Principal, require
+from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
@@ -17,6 +17,10 @@ from tongban.core.permissions import Permission
 from tongban.accounts.api import CODE_SENT
 from tongban.core import audit, sessions
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
+from tongban.core.pagination import paginate
+from tongban.accounts.models import ApiClient
+from tongban.accounts.schemas import ClientId, Switch
+from tongban.org import service as org
 from tongban.core.security import csrf_matches, new_csrf_token
 from tongban.core.sms import sender_for
 from tongban.core.templating import flash, render
@@ -69,6 +73,9 @@ def login(
         return response
     db.commit()
     sign_in_session(request, user)
+    if user.must_change_password:
+        flash(request, "管理员已重置您的密码，请先设置新密码。", "info")
+        return RedirectResponse("/me/password", status_code=303)
     default = "/staff" if user.kind == "staff" else "/me"
     return RedirectResponse(_safe_next(next) or default, status_code=303)
 
@@ -86,14 +93,29 @@ def sign_in_session(request: Request, user) -> None:
 @router.post("/logout", summary="退出")
 def logout(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
            csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    """Ends this browser's session only (its row goes, the cookie is cleared): signing out on an
+    office PC leaves the account's phone and scripts signed in. 「退出所有设备」 ends them all."""
     check_csrf(request, csrf_token)
-    if principal is not None and principal.actor_type == "user":
-        # Signing out ends the account's sessions and tokens everywhere, not only this cookie.
-        service.end_sessions(db, service.user_of(db, principal))
-        audit.record(db, actor=principal, action="auth.sign_out", object_type="user", object_id=principal.actor_id)
+    if principal is not None:
+        audit.record(db, actor=principal, action="auth.sign_out", object_type=principal.actor_type,
+                     object_id=principal.actor_id)
         db.commit()
     request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+@router.post("/me/sessions/end", summary="退出所有设备")
+def logout_everywhere(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+                      csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user = service.user_of(db, principal)
+    service.end_sessions(db, user)
+    audit.record(db, actor=principal, action="auth.sign_out_everywhere", object_type="user", object_id=str(user.id))
+    db.commit()
+    request.session.clear()
+    sessions.rotate(request)  # its row is gone already: the message travels in a fresh, anonymous one
+    flash(request, "已退出所有设备：本账户的全部登录和访问令牌均已失效，请重新登录。", "info")
+    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/me", summary="我的账户")
@@ -219,12 +241,14 @@ def resend_code(request: Request, db: DbSession, principal: Annotated[Principal,
 # ------------------------------------------------------------------ the signed-in area
 
 @router.get("/me/password", summary="修改密码")
-def password_page(request: Request, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+def password_page(request: Request,
+                  principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)]):
     return render(request, "password.html", principal=principal, error=None, form={})
 
 
 @router.post("/me/password", summary="修改密码")
-def change_password(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+def change_password(request: Request, db: DbSession,
+                    principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)],
                     current_password: Annotated[str, Form(max_length=128)] = "",
                     new_password: Annotated[str, Form(max_length=128)] = "",
                     csrf_token: Annotated[str, Form(max_length=100)] = ""):
@@ -268,6 +292,11 @@ def bind_enterprise(request: Request, db: DbSession, principal: Annotated[Princi
                       account=citizen)
 
 
+def _back_to_department(user) -> RedirectResponse:
+    target = f"/staff/departments/{user.department.code}" if user.department else "/staff"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/staff/users/{user_id}/sessions/revoke", summary="结束账户的全部会话")
 def revoke_sessions(request: Request, user_id: Id, db: DbSession,
                     principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
@@ -276,5 +305,102 @@ def revoke_sessions(request: Request, user_id: Id, db: DbSession,
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
     flash(request, f"已结束「{user.display_name}」的全部会话和访问令牌")
-    target = f"/staff/departments/{user.department.code}" if user.department else "/staff"
-    return RedirectResponse(target, status_code=303)
+    return _back_to_department(user)
+
+
+@router.post("/staff/users/{user_id}/password-reset", summary="重置工作人员密码")
+def reset_password(request: Request, user_id: Id, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user, temporary = service.reset_staff_password(db, request.app.state.settings, principal, user_id=user_id)
+    db.commit()
+    # Shown in this answer only: never kept in the session or a cache.
+    response = render(request, "temporary_password.html", principal=principal, account=user, temporary=temporary)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_SWITCHED = {"disable": "已停用「{}」：不能再登录，原有会话和访问令牌已全部失效", "enable": "已启用「{}」，可以重新登录"}
+
+
+@router.post("/staff/users/{user_id}/{switch}", summary="停用或启用账户")
+def switch_user(request: Request, user_id: Id, switch: Switch,
+                db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
+                csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    user = service.set_active(db, principal, user_id=user_id, active=switch == "enable")
+    db.commit()
+    flash(request, _SWITCHED[switch].format(user.display_name))
+    return _back_to_department(user)
+
+
+# ------------------------------------------------------------------ department systems (OAuth2 clients)
+
+def _clients_page(request: Request, db: DbSession, principal: Principal, *, cursor: str | None = None,
+                  shown: dict | None = None, error: str | None = None, status_code: int = 200):
+    """The list; ``shown``: a secret just made, shown in this answer only (never kept in the session)."""
+    clients, next_cursor = paginate(db, service.clients_query(principal), ApiClient.id, cursor=cursor, limit=50,
+                                    descending=False)
+    departments = [d for d in org.list_all(db) if principal.can_for_department(Permission.CLIENTS_MANAGE, d.id)]
+    response = render(request, "clients.html", status_code=status_code, principal=principal, clients=clients,
+                      next_cursor=next_cursor, departments=departments, shown=shown, error=error)
+    if shown is not None:
+        response.headers["Cache-Control"] = "no-store"  # the secret stays out of every cache
+    return response
+
+
+@router.get("/staff/clients", summary="部门业务系统")
+def clients_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                 cursor: Annotated[str | None, Query(max_length=200)] = None):
+    return _clients_page(request, db, principal, cursor=cursor)
+
+
+@router.post("/staff/clients", summary="登记部门业务系统")
+def create_client(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                  name: Annotated[str, Form(max_length=100)] = "",
+                  department_code: Annotated[str, Form(max_length=32)] = "",
+                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    try:
+        if len(name.strip()) < 2:
+            raise Problem("validation-error", "请填写系统名称（至少 2 个字）")
+        department = service.department_by_code(db, department_code)
+        ensure_department(db, principal, Permission.CLIENTS_MANAGE, department, action="clients.create")
+        client, secret = service.create_client(db, request.app.state.settings, name=name.strip(), department=department)
+        audit.record(db, actor=principal, action="clients.create", object_type="api_client", object_id=client.client_id,
+                     details={"department": department.code})
+        db.commit()
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        db.rollback()
+        return _clients_page(request, db, principal, error=problem.detail, status_code=problem.status)
+    return _clients_page(request, db, principal, shown={"client_id": client.client_id, "secret": secret,
+                                                        "message": f"已登记「{client.name}」"})
+
+
+@router.post("/staff/clients/{client_id}/secret", summary="更换业务系统密钥")
+def rotate_client_secret(request: Request, client_id: ClientId, db: DbSession,
+                         principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                         csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    client, secret = service.rotate_client_secret(db, request.app.state.settings, principal, client_id=client_id)
+    db.commit()
+    return _clients_page(request, db, principal, shown={
+        "client_id": client.client_id, "secret": secret,
+        "message": f"已更换「{client.name}」的密钥；旧密钥和用它取得的访问令牌已全部失效"})
+
+
+_CLIENT_SWITCHED = {"disable": "已停用「{}」，其访问令牌已全部失效", "enable": "已启用「{}」，须用现有密钥重新获取访问令牌"}
+
+
+@router.post("/staff/clients/{client_id}/{switch}", summary="停用或启用业务系统")
+def switch_client(request: Request, client_id: ClientId, switch: Switch,
+                  db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
+                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    client = service.set_client_active(db, principal, client_id=client_id, active=switch == "enable")
+    db.commit()
+    flash(request, _CLIENT_SWITCHED[switch].format(client.name))
+    return RedirectResponse("/staff/clients", status_code=303)

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.core.idnumbers import CreditCode, ResidentId
 from tongban.core.permissions import Role
 
 Password = Field(min_length=10, max_length=128, description="至少 10 个字符")
+
+# A department system's id in a path, as long as the column (an account's is core.inputs.Id).
+ClientId = Annotated[str, Path(min_length=1, max_length=64)]
+# Disabling or enabling an account or a department system: one route each, the switch in the path.
+Switch = Annotated[Literal["disable", "enable"], Path(description="disable 停用（会话和令牌随即失效）/ enable 启用")]
 
 
 class TokenResponse(BaseModel):
@@ -120,6 +127,18 @@ class SessionsEnded(BaseModel):
     message: str
 
 
+class TemporaryPassword(BaseModel):
+    user_id: int
+    temporary_password: str = Field(description="只显示这一次；本人下次登录后须先修改密码")
+    message: str
+
+
+class AccountStatus(BaseModel):
+    user_id: int
+    is_active: bool = Field(description="false：已停用，不能登录，原有会话和令牌已全部结束")
+    message: str
+
+
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -132,3 +151,19 @@ class ClientCreated(BaseModel):
     client_secret: str = Field(description="只显示这一次，请妥善保存")
     name: str
     department_code: str
+
+
+class ClientRead(BaseModel):
+    client_id: str
+    name: str
+    department_code: str
+    department_name: str
+    is_active: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ClientSecret(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="新密钥只显示这一次；旧密钥和用它取得的令牌已全部失效")
+    message: str

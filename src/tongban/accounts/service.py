@@ -6,22 +6,23 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
 from tongban.core import audit, sessions, throttle
-from tongban.core.auth import Principal, ensure_department, principal_for
+from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
 from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
-from tongban.core.permissions import STAFF_ROLES, Permission, Role
+from tongban.core.permissions import STAFF_ROLES, Permission, Role, Scope
 from tongban.core.security import (
-    burn_password_check, hash_password, new_client_secret, new_one_time_code, verify_password,
+    TokenClaims, burn_password_check, hash_password, new_client_secret, new_one_time_code, new_temporary_password,
+    read_token, verify_password,
 )
 from tongban.core.sms import SmsSender
 from tongban.org import service as org
@@ -38,27 +39,31 @@ class _Department(NamedTuple):
 
 
 _DEPARTMENT_COLUMNS = (Department.id, Department.code, Department.name, Department.duty)
+# Whether the bearer token was revoked (RFC 7009): asked in the principal's own statement, so a
+# request still makes one round trip to sign in.
+_REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
 
 # Built once: every request asks one of them, and building a statement's cache key each time
 # cost as much as the read. Each also reads the reference generation, which the request's work
 # would otherwise ask for in a statement of its own (``core.database.request_generation``).
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
-                                         *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation)
+                                         *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
+                                         _REVOKED_COLUMN, User.must_change_password)
                                   .outerjoin(UserRole, UserRole.user_id == User.id)
                                   .outerjoin(Department, Department.id == User.department_id)
                                   .where(User.id == bindparam("id")))
 _CLIENT_PRINCIPAL = DriverStatement(select(ApiClient.client_id, ApiClient.name, ApiClient.is_active, *_DEPARTMENT_COLUMNS,
-                                           GENERATION_COLUMN)
+                                           GENERATION_COLUMN, ApiClient.credential_generation, _REVOKED_COLUMN)
                                     .join(Department, Department.id == ApiClient.department_id)
                                     .where(ApiClient.id == bindparam("id")))
 
 
 def load_principal(db: Session, subject: str, *, via_session: bool = False,
-                   generation: int | None = None) -> Principal | None:
+                   generation: int | None = None, jti: str = "") -> Principal | None:
     """The principal of a token or session subject, or None if the account is gone or disabled,
     or if ``generation`` (the one the token or session was issued under) is no longer the
-    account's: signed out, password changed, sessions revoked. None: not asked (the server's own
-    look-ups).
+    account's: signed out everywhere, password changed, sessions revoked. None: not asked (the
+    server's own look-ups). ``jti``: the bearer token's id, None if that token was revoked.
 
     Every request asks: columns, not ORM objects, in one round trip, run on the driver's cursor
     (SQLAlchemy's handling of a statement cost more CPU than the read)."""
@@ -66,21 +71,21 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id)})
-        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation):
+        rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
+        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation) or rows[0][11]:
             return None
         user_id, display_name, user_kind = rows[0][:3]
         note_generation(db, rows[0][9])
         department = _Department(*rows[0][5:9]) if rows[0][5] is not None else None
         return principal_for(actor_type="user", actor_id=str(user_id), actor_name=display_name, kind=user_kind,
                              department=department, roles=sorted({row[4] for row in rows if row[4]}),
-                             via_session=via_session)
+                             via_session=via_session, must_change_password=bool(rows[0][12]))
     if kind == "client":
-        rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id)})
-        if not rows or not rows[0][2]:
+        rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
+        if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
             return None
-        client_id, name, _, *department, generation = rows[0]
-        note_generation(db, generation)
+        client_id, name, _, *department, reference_generation, _, _ = rows[0]
+        note_generation(db, reference_generation)
         return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
                              department=_Department(*department), roles=[Role.DEPARTMENT_SYSTEM.value])
     return None
@@ -144,7 +149,10 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not user.is_active:
-        raise Problem("account-disabled", "账户已停用，请联系管理员")
+        audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id),
+                     outcome="denied", details={"reason": "disabled", "address": address})
+        db.commit()
+        raise Problem("account-disabled", "账户已停用，不能登录。如需恢复，请联系电子政务办管理员启用")
     throttle.clear(db, keys[0])
     user.last_login_at = utcnow()
     audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id))
@@ -250,6 +258,48 @@ def list_staff(db: Session, *, department: Department | None = None) -> list[Use
     return list(db.scalars(query))
 
 
+def _managed_client(db: Session, principal: Principal, client_id: str, *, action: str) -> ApiClient:
+    client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    if client is None:
+        raise Problem("not-found", f"没有业务系统 {client_id}")
+    ensure_department(db, principal, Permission.CLIENTS_MANAGE, client.department, action=action)
+    return client
+
+
+def clients_query(principal: Principal):
+    """The department systems the administrator manages: all of them, or their department's."""
+    query = select(ApiClient)
+    if principal.scope_for(Permission.CLIENTS_MANAGE) != Scope.ALL:
+        query = query.where(ApiClient.department_id == principal.department_id)
+    return query
+
+
+def rotate_client_secret(db: Session, settings: Settings, principal: Principal, *,
+                         client_id: str) -> tuple[ApiClient, str]:
+    """A new secret, returned once; the old one and every token issued under it end now."""
+    client = _managed_client(db, principal, client_id, action="clients.rotate_secret")
+    secret = new_client_secret()
+    client.secret_hash = hash_password(secret, profile=settings.argon2_profile)
+    client.credential_generation = (client.credential_generation or 0) + 1
+    audit.record(db, actor=principal, action="clients.rotate_secret", object_type="api_client",
+                 object_id=client.client_id, department_code=client.department.code)
+    db.flush()
+    return client, secret
+
+
+def set_client_active(db: Session, principal: Principal, *, client_id: str, active: bool) -> ApiClient:
+    """Disabling ends the system's tokens at once; enabled again, it asks for new ones."""
+    action = "clients.enable" if active else "clients.disable"
+    client = _managed_client(db, principal, client_id, action=action)
+    client.is_active = active
+    if not active:
+        client.credential_generation = (client.credential_generation or 0) + 1
+    audit.record(db, actor=principal, action=action, object_type="api_client", object_id=client.client_id,
+                 department_code=client.department.code)
+    db.flush()
+    return client
+
+
 def department_by_code(db: Session, code: str) -> Department:
     return org.get_by_code_or_404(db, code)
 
@@ -262,6 +312,24 @@ def end_sessions(db: Session, user: User) -> None:
     user.credential_generation = (user.credential_generation or 0) + 1
     db.flush()
     sessions.end_all_for_user(db, user.id)
+
+
+def end_token(db: Session, claims: TokenClaims) -> None:
+    """This bearer token ends now, the account's other tokens and sessions do not."""
+    if claims.jti:
+        sessions.revoke_token(db, claims.jti, datetime.fromtimestamp(claims.expires, UTC))
+
+
+def revoke_token(db: Session, settings: Settings, *, token: str) -> None:
+    """RFC 7009: whoever holds a token may end it. A token that is forged, expired or garbled
+    is already worth nothing, and the answer is the same (§2.2)."""
+    try:
+        claims = read_token(token, secret_key=settings.secret_key)
+    except Problem:
+        return
+    end_token(db, claims)
+    audit.record(db, actor=load_principal(db, claims.subject) or audit.ANONYMOUS, action="auth.revoke_token",
+                 object_type="token", object_id=claims.subject[:64])
 
 
 def get_user(db: Session, user_id: int) -> User:
@@ -291,6 +359,7 @@ def change_password(db: Session, settings: Settings, *, user: User, current: str
         raise Problem("validation-error", "新密码不能与当前密码相同",
                       errors=[{"field": "body.new_password", "code": "unchanged", "message": "新密码不能与当前密码相同"}])
     user.password_hash = hash_password(new, profile=settings.argon2_profile)
+    user.must_change_password = False
     end_sessions(db, user)
     audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user", object_id=str(user.id))
 
@@ -421,7 +490,7 @@ def confirm_code(db: Session, settings: Settings, *, resident_id: str, code: str
             raise Problem("code-invalid", _CODE_REFUSED)  # the account changed hands since the code was sent
         taken_over = user.verified_at is None and claim.purpose != "register"
         if claim.password_hash is not None:
-            user.password_hash = claim.password_hash
+            user.password_hash, user.must_change_password = claim.password_hash, False
         if claim.purpose != "register":
             end_sessions(db, user)  # a recovery: whoever held the account (or its old password) is out
         if taken_over:
@@ -505,11 +574,70 @@ def resend_code(db: Session, settings: Settings, sender: SmsSender, *, user: Use
                      user=user)
 
 
-def revoke_sessions(db: Session, principal: Principal, *, user_id: int) -> User:
-    """An administrator ends every session and token of an account (within their scope)."""
+def _managed_user(db: Session, principal: Principal, user_id: int, *, action: str) -> User:
+    """The account, if it is within the administrator's scope (an account of no department,
+    a citizen's or an enterprise's, only for a platform-wide administrator)."""
     user = get_user(db, user_id)
     if user.department is not None:
-        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action="users.revoke_sessions")
+        ensure_department(db, principal, Permission.USERS_MANAGE, user.department, action=action)
+    elif principal.scope_for(Permission.USERS_MANAGE) != Scope.ALL:
+        raise deny(db, principal, slug="permission-denied", detail="只有电子政务办管理员可以管理个人和企业账户",
+                   action=action, object_type="user", object_id=str(user.id))
+    return user
+
+
+def revoke_sessions(db: Session, principal: Principal, *, user_id: int) -> User:
+    """An administrator ends every session and token of an account (within their scope)."""
+    user = _managed_user(db, principal, user_id, action="users.revoke_sessions")
     end_sessions(db, user)
     audit.record(db, actor=principal, action="users.revoke_sessions", object_type="user", object_id=str(user.id))
     return user
+
+
+def set_active(db: Session, principal: Principal, *, user_id: int, active: bool) -> User:
+    """Disable an account (it cannot sign in, and every session and token of it ends at once)
+    or enable it again (its old sessions and tokens stay ended)."""
+    action = "users.enable" if active else "users.disable"
+    user = _managed_user(db, principal, user_id, action=action)
+    if not active and principal.actor_type == "user" and principal.actor_id == str(user.id):
+        raise Problem("conflict", "不能停用自己的账户")
+    user.is_active = active
+    if not active:
+        end_sessions(db, user)
+    audit.record(db, actor=principal, action=action, object_type="user", object_id=str(user.id))
+    return user
+
+
+def reset_staff_password(db: Session, settings: Settings, principal: Principal, *, user_id: int) -> tuple[User, str]:
+    """An administrator sets a temporary password (returned once, never stored in clear); the
+    staff member must choose a new one at the next sign-in, and every session and token ends."""
+    user = _managed_user(db, principal, user_id, action="users.reset_password")
+    if user.kind != AccountKind.STAFF.value:
+        raise Problem("permission-denied", "个人和企业账户请本人通过「找回账户」以人口库登记手机的验证码重置密码")
+    temporary = new_temporary_password()
+    user.password_hash = hash_password(temporary, profile=settings.argon2_profile)
+    user.must_change_password = True
+    end_sessions(db, user)
+    audit.record(db, actor=principal, action="users.reset_password", object_type="user", object_id=str(user.id))
+    return user, temporary
+
+
+# ------------------------------------------------------------------ housekeeping
+
+def purge_expired(db: Session, settings: Settings) -> int:
+    """Expired one-time codes, web sessions, revoked-token entries and quiet throttles go, so the
+    tables hold what can still matter; how many rows went. A throttle goes once quiet for longer
+    than the longest window failures are counted in (``_count_failure``, ``rate_limit_identity``)."""
+    now = utcnow()
+    gone = db.execute(delete(IdentityClaim).where(IdentityClaim.expires_at < now)).rowcount or 0
+    gone += sessions.purge_expired(db, now)
+    longest = max(timedelta(hours=24), timedelta(minutes=settings.login_lock_minutes))
+    return gone + throttle.purge(db, now, quiet_for=longest)
+
+
+def housekeeping_job(sessionmaker, settings: Settings) -> int:
+    """The periodic purge of the server (``core.periodic``)."""
+    with sessionmaker() as db:
+        gone = purge_expired(db, settings)
+        db.commit()
+        return gone

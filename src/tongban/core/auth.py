@@ -22,7 +22,7 @@ from tongban.core import audit
 from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
 from tongban.core.errors import Problem, document_problems
 from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
-from tongban.core.security import csrf_matches, read_token
+from tongban.core.security import TokenClaims, csrf_matches, read_token
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -42,6 +42,8 @@ class Principal:
     roles: tuple[str, ...]
     grants: dict[Permission, Scope] = field(default_factory=dict)
     via_session: bool = False
+    # An administrator set a temporary password: nothing but changing it until it is changed.
+    must_change_password: bool = False
 
     @property
     def role_labels(self) -> list[str]:
@@ -61,7 +63,7 @@ class Principal:
 
 
 def principal_for(*, actor_type: str, actor_id: str, actor_name: str, kind: str, department,
-                  roles: list[str], via_session: bool = False) -> Principal:
+                  roles: list[str], via_session: bool = False, must_change_password: bool = False) -> Principal:
     return Principal(
         actor_type=actor_type,
         actor_id=actor_id,
@@ -74,6 +76,7 @@ def principal_for(*, actor_type: str, actor_id: str, actor_name: str, kind: str,
         roles=tuple(roles),
         grants=grants_for({Role(r) for r in roles}),
         via_session=via_session,
+        must_change_password=must_change_password,
     )
 
 
@@ -90,17 +93,21 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+def bearer_claims(request: Request) -> TokenClaims | None:
+    """The claims of the request's bearer token (None without one); a bad token is a 401."""
+    token = _bearer(request)
+    return None if token is None else read_token(token, secret_key=request.app.state.settings.secret_key)
+
+
 def authenticate(request: Request, db: Session) -> Principal | None:
     """The caller, or None for an anonymous request; a bad token is an error, not anonymity."""
     from tongban.accounts import service as accounts  # accounts depends on core, not the reverse
 
-    settings = request.app.state.settings
-    token = _bearer(request)
-    if token is not None:
-        subject, generation = read_token(token, secret_key=settings.secret_key)
-        principal = accounts.load_principal(db, subject, generation=generation)
+    claims = bearer_claims(request)
+    if claims is not None:
+        principal = accounts.load_principal(db, claims.subject, generation=claims.generation, jti=claims.jti)
         if principal is None:
-            raise Problem("invalid-token", "令牌已失效（已退出、改密或被停用），或对应的账户不存在",
+            raise Problem("invalid-token", "令牌已失效（已退出、已撤销、改密或被停用），或对应的账户不存在",
                           headers={"WWW-Authenticate": "Bearer"})
         return principal
     session = request.session if "session" in request.scope else {}
@@ -131,9 +138,10 @@ def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, ac
 class PermissionCheck:
     """The dependency behind ``require``; carries its permission so OpenAPI can show it."""
 
-    def __init__(self, permission: Permission, *alternatives: Permission) -> None:
+    def __init__(self, permission: Permission, *alternatives: Permission, before_password_change: bool = False) -> None:
         self.permission = permission
         self.permissions = (permission, *alternatives)  # any one of them suffices
+        self.before_password_change = before_password_change
 
     @property
     def label(self) -> str:
@@ -168,6 +176,9 @@ class PermissionCheck:
         if principal is None:
             raise Problem("not-authenticated", "请先登录或在 Authorization 头中提供访问令牌",
                           headers={"WWW-Authenticate": "Bearer"})
+        if principal.must_change_password and not self.before_password_change:
+            # Pages answer it with the change-password page (the app's error page renderer).
+            raise Problem("password-change-required", "管理员已重置您的密码，请先修改密码（POST /api/v1/auth/password）")
         if not any(principal.can(p) for p in self.permissions):
             route = request.scope.get("route")
 
@@ -196,10 +207,13 @@ def _reads_after_sign_in(route) -> bool:
     return known
 
 
-def require(permission: Permission, *alternatives: Permission) -> Any:
+def require(permission: Permission, *alternatives: Permission, before_password_change: bool = False) -> Any:
     """``principal: Annotated[Principal, require(Permission.X)]`` — the one way to guard a route.
-    Alternatives: a route two kinds of user reach (an applicant online, a clerk at the window)."""
-    return Depends(PermissionCheck(permission, *alternatives))
+    Alternatives: a route two kinds of user reach (an applicant online, a clerk at the window).
+    ``before_password_change``: the route serves an account whose password an administrator
+    reset and that has not changed it yet (the change-password routes); every other route
+    that needs a sign-in refuses it (``password-change-required``)."""
+    return Depends(PermissionCheck(permission, *alternatives, before_password_change=before_password_change))
 
 
 async def authorize_before_body(request: Request, route: APIRoute) -> None:

@@ -35,6 +35,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "not-legal-representative": (403, "不是该企业登记的法定代表人"),
     "code-invalid": (422, "验证码错误或已失效"),
     "account-disabled": (403, "账户已停用"),
+    "password-change-required": (403, "请先修改密码"),
     "unsupported-grant-type": (400, "不支持的授权类型"),
     "permission-denied": (403, "没有执行此操作的权限"),
     "department-scope": (403, "无权访问其他部门的数据"),

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import jwt
 from argon2 import PasswordHasher, profiles
@@ -70,30 +71,36 @@ def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetim
     return IssuedToken(token, ttl_minutes * 60, expires_at)
 
 
+class TokenClaims(NamedTuple):
+    subject: str
+    generation: int  # the account's credential generation it was issued under (-1: none)
+    jti: str  # its own id, by which it is revoked ("" for a token without one)
+    expires: int  # Unix time
+
+
 # Verified tokens, so a system calling many times a second is verified once per token: the
 # signature of the same string cannot change, and the expiry is checked again on every use.
-_VERIFIED: dict[tuple[str, str], tuple[str, int, int]] = {}
+_VERIFIED: dict[tuple[str, str], TokenClaims] = {}
 _VERIFIED_MAX = 10_000
 
 
-def read_token(token: str, *, secret_key: str) -> tuple[str, int]:
-    """The token's subject and credential generation; raises a 401 Problem for an expired,
-    forged or garbled token. (Whether the generation is still the account's is the caller's
-    question: it changes without the token changing.)"""
+def read_token(token: str, *, secret_key: str) -> TokenClaims:
+    """The token's claims; raises a 401 Problem for an expired, forged or garbled token.
+    (Whether the generation is still the account's, and whether the token was revoked, are the
+    caller's questions: they change without the token changing.)"""
     known = _VERIFIED.get((secret_key, token))
     if known is not None:
-        subject, generation, expires = known
-        if time.time() < expires:
-            return subject, generation
+        if time.time() < known.expires:
+            return known
         _VERIFIED.pop((secret_key, token), None)
-    subject, generation, expires = _verify(token, secret_key)
+    claims = _verify(token, secret_key)
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
-    _VERIFIED[(secret_key, token)] = (subject, generation, expires)
-    return subject, generation
+    _VERIFIED[(secret_key, token)] = claims
+    return claims
 
 
-def _verify(token: str, secret_key: str) -> tuple[str, int, int]:
+def _verify(token: str, secret_key: str) -> TokenClaims:
     try:
         claims = jwt.decode(
             token, secret_key, algorithms=[_ALGORITHM], issuer=TOKEN_ISSUER,
@@ -107,7 +114,8 @@ def _verify(token: str, secret_key: str) -> tuple[str, int, int]:
         raise Problem("invalid-token", "访问令牌格式错误或已被篡改", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     generation = claims.get("gen")
     # A token without a generation predates revocation: it is treated as revoked.
-    return str(claims["sub"]), generation if isinstance(generation, int) else -1, int(claims["exp"])
+    return TokenClaims(str(claims["sub"]), generation if isinstance(generation, int) else -1,
+                       str(claims.get("jti") or "")[:64], int(claims["exp"]))
 
 
 def new_csrf_token() -> str:
@@ -121,6 +129,12 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 def new_one_time_code() -> str:
     """Six digits for an SMS: few enough to type, with the attempts per code kept to a handful."""
     return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def new_temporary_password() -> str:
+    """What an administrator reads out to a staff member: 12 characters, none that look alike."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
 def new_client_secret() -> str:

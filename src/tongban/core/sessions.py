@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
-from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.database import Base, UTCDateTime, insert_for, utcnow
 
 COOKIE = "tongban_session"
 _ROTATE = "tongban.session_rotate"
@@ -36,6 +36,29 @@ class WebSession(Base):
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RevokedToken(Base):
+    """A bearer token ended before its expiry (RFC 7009 revocation, signing out with it): kept in
+    the database, so every worker process refuses it, and only until the token would expire anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def revoke_token(db: Session, jti: str, expires_at: datetime) -> None:
+    """Deny the token from now on (in the caller's transaction); revoking twice is no error."""
+    db.execute(insert_for(db, RevokedToken).values(jti=jti[:64], expires_at=expires_at).on_conflict_do_nothing())
+
+
+def purge_expired(db: Session, now: datetime) -> int:
+    """Delete the sessions and deny-list entries that have run out (the housekeeping job; an
+    expired session is refused anyway, and a revoked token past its expiry could not be used);
+    how many rows went."""
+    gone = db.execute(delete(WebSession).where(WebSession.expires_at < now)).rowcount or 0
+    return gone + (db.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount or 0)
 
 
 def _digest(token: str) -> str:
@@ -151,7 +174,5 @@ class ServerSessionMiddleware:
                         db.commit()
                         return None
                     row.data, row.user_id = json.dumps(data), _user_id(data)
-                # Expired rows go as new ones come: the table holds live sessions only.
-                db.execute(delete(WebSession).where(WebSession.expires_at < now))
             db.commit()
         return token

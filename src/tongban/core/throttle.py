@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, delete, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.database import Base, UTCDateTime, insert_for, utcnow
@@ -75,3 +75,11 @@ def clear(db: Session, key: str) -> None:
     if row is not None:
         db.delete(row)
         db.flush()
+
+
+def purge(db: Session, now: datetime, *, quiet_for: timedelta) -> int:
+    """Delete the keys not locked and quiet for longer than the longest window any caller counts
+    in (a row past its window starts from nothing anyway); how many went."""
+    return db.execute(delete(Throttle).where(
+        Throttle.last_at < now - quiet_for,
+        or_(Throttle.locked_until.is_(None), Throttle.locked_until < now))).rowcount or 0

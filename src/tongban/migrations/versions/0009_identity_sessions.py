@@ -1,4 +1,6 @@
-"""identity and sessions: real-name binding, one-time codes, server-side sessions, throttles
+"""identity and sessions: real-name binding, one-time codes, server-side sessions, throttles,
+revoked tokens, credential generations of users and department systems, forced password change;
+the per-account lock-out columns dropped
 
 Revision ID: 0009
 Revises: 0008
@@ -20,6 +22,13 @@ def upgrade() -> None:
     # refer to users (their roles, with ON DELETE CASCADE) are never touched.
     op.add_column('users', sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('users', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('users', sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('api_clients', sa.Column('credential_generation', sa.Integer(), server_default='0', nullable=False))
+    # The per-account lock-out is gone (anyone could lock the owner out): sign-in failures are
+    # counted per (account, address) and per address in ``throttles``. Nothing reads these.
+    for table in ('users', 'api_clients'):
+        op.drop_column(table, 'failed_logins')
+        op.drop_column(table, 'locked_until')
     op.create_table('identity_claims',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
@@ -53,14 +62,27 @@ def upgrade() -> None:
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_throttles'))
     )
+    op.create_table('revoked_tokens',
+    sa.Column('jti', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('jti', name=op.f('pk_revoked_tokens'))
+    )
+    op.create_index(op.f('ix_revoked_tokens_expires_at'), 'revoked_tokens', ['expires_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_revoked_tokens_expires_at'), table_name='revoked_tokens')
+    op.drop_table('revoked_tokens')
     op.drop_table('throttles')
     op.drop_index(op.f('ix_web_sessions_expires_at'), table_name='web_sessions')
     op.drop_index(op.f('ix_web_sessions_user_id'), table_name='web_sessions')
     op.drop_table('web_sessions')
     op.drop_index(op.f('ix_identity_claims_resident_id'), table_name='identity_claims')
     op.drop_table('identity_claims')
-    op.drop_column('users', 'credential_generation')  # SQLite 3.35+ drops a column in place
+    op.drop_column('api_clients', 'credential_generation')  # SQLite 3.35+ drops a column in place
+    op.drop_column('users', 'must_change_password')
+    op.drop_column('users', 'credential_generation')
     op.drop_column('users', 'verified_at')
+    for table in ('users', 'api_clients'):
+        op.add_column(table, sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+        op.add_column(table, sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
