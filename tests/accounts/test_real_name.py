@@ -145,6 +145,26 @@ def test_recovery_with_a_wrong_name_sends_nothing(client, anon):
     assert messages_to(client.app.state.settings, phone) == []
 
 
+def test_recovery_costs_the_same_work_whether_the_name_matches(client, app, monkeypatch):
+    """No timing oracle: the new password is hashed (the slow step) for a wrong name as for the
+    right one, so the time of the answer does not tell a stranger whose ID number it is."""
+    from tongban.accounts import service
+
+    number, name, _ = person_in_registry(client)
+    hashed: list[str] = []
+    real = service.hash_password
+    monkeypatch.setattr(service, "hash_password", lambda password, **kw: hashed.append(password) or real(password, **kw))
+
+    def recover(who: str) -> int:
+        before = len(hashed)
+        sent = client_from(app).post("/api/v1/accounts/citizens/recovery",
+                                     json={"resident_id": number, "name": who, "password": "a-new-password-2"})
+        assert sent.status_code == 202, sent.text
+        return len(hashed) - before
+
+    assert recover("别人") == recover(name) == 1
+
+
 def test_enterprise_is_bound_only_by_its_verified_legal_representative(client, app, db):
     settings = client.app.state.settings
     number, name, phone = person_in_registry(client)

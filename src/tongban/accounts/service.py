@@ -422,9 +422,10 @@ def rate_limit_identity(db: Session, settings: Settings, address: str) -> None:
 
 
 def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str, purpose: str,
-                 user: User | None = None, new_password: str | None = None) -> None:
+                 user: User | None = None, new_password_hash: str | None = None) -> None:
     """Send a one-time code to the phone the population registry holds for the ID number, if the
-    name matches. The caller's answer is the same either way (no oracle for names or phones)."""
+    name matches. The caller's answer is the same either way (no oracle for names or phones);
+    ``new_password_hash`` is hashed by the caller beforehand, whether the name matches or not."""
     person = registry.current_row(db, PERSONS, resident_id)
     phone = (person or {}).get("phone") or ""
     matched = person is not None and _same_name(person.get("name"), name) and phone.startswith("1")
@@ -446,7 +447,7 @@ def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident
                .values(used_at=now))
     code = new_one_time_code()
     db.add(IdentityClaim(purpose=purpose, resident_id=resident_id, user_id=user.id if user else None,
-                         password_hash=hash_password(new_password, profile=settings.argon2_profile) if new_password else None,
+                         password_hash=new_password_hash,
                          code_hash=_code_hash(settings, resident_id, code), attempts=0, created_at=now,
                          expires_at=now + timedelta(minutes=settings.sms_code_minutes)))
     db.flush()
@@ -555,7 +556,11 @@ def start_recovery(db: Session, settings: Settings, sender: SmsSender, *, reside
                    password: str, address: str) -> None:
     """找回账户 / 重置密码: the code to the registry's phone; the new password waits for it."""
     rate_limit_identity(db, settings, address)
-    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="recover", new_password=password)
+    # Hashed before the registry is asked: hashing only for a matching name made the answer
+    # a password hash slower, telling a stranger whether the name goes with the ID number.
+    password_hash = hash_password(password, profile=settings.argon2_profile)
+    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="recover",
+                 new_password_hash=password_hash)
 
 
 def confirm(db: Session, settings: Settings, *, resident_id: str, code: str, address: str) -> User:
