@@ -99,3 +99,22 @@ def test_every_attempt_is_audited(client, app, db):
     db.rollback()
     assert outcomes.count("failed") == settings.login_max_failures
     assert outcomes.count("denied") == 1 and outcomes.count("success") == 1
+
+
+def test_addresses_of_one_ipv6_subscriber_count_as_one(client, app):
+    """An IPv6 subscriber holds a whole /64 and may send each guess from another address in it:
+    the throttle counts the /64, so the guesses still add up (another subscriber is not affected)."""
+    import random
+
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    rng = random.SystemRandom()
+    prefix = f"2001:db8:{rng.randint(1, 0xFFFF):x}:{rng.randint(1, 0xFFFF):x}"
+
+    def from_prefix(host: int):
+        return client_from(app, f"{prefix}::{host:x}")
+
+    for n in range(settings.login_max_failures):
+        assert_problem(_token(from_prefix(n + 1), username, "guessed-password"), 401, "invalid-credentials")
+    assert_problem(_token(from_prefix(0xBEEF), username, PASSWORD), 429, "account-locked")
+    assert _token(client_from(app, f"2001:db8:ffff:{rng.randint(1, 0xFFFF):x}::1"), username, PASSWORD).status_code == 200

@@ -97,6 +97,7 @@ def get_by_username(db: Session, username: str) -> User | None:
 
 def _sign_in_keys(kind: str, account_key: str, address: str) -> tuple[str, str]:
     """(this account from this address, this address over every account)."""
+    address = throttle.counted(address)
     return f"{kind}:{account_key}@{address}", f"{kind}@{address}"
 
 
@@ -416,7 +417,7 @@ def _code_hash(settings: Settings, resident_id: str, code: str) -> str:
 
 def rate_limit_identity(db: Session, settings: Settings, address: str) -> None:
     """Registration, asking for a code and trying one: so many per client address and hour."""
-    key = f"identity@{address}"
+    key = f"identity@{throttle.counted(address)}"
     throttle.check(db, [key], slug="too-many-attempts", detail="操作过于频繁，请 {minutes} 分钟后再试")
     throttle.fail(db, key, limit=settings.identity_actions_per_hour, window_minutes=60, lock_minutes=60)
 
