@@ -406,10 +406,6 @@ def _same_name(a: str | None, b: str | None) -> bool:
     return bool(norm(a)) and norm(a) == norm(b)
 
 
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
-
-
 def _code_hash(settings: Settings, resident_id: str, code: str) -> str:
     # Keyed: a copy of the table alone cannot be tried against the million codes.
     return hmac.new(settings.secret_key.encode(), f"{resident_id}:{code}".encode(), hashlib.sha256).hexdigest()
