@@ -292,3 +292,19 @@ def test_an_unverified_citizen_is_offered_a_new_code_on_the_account_page(client,
     resent = web.post("/me/verification-code", data={"csrf_token": _csrf(me.text)}, follow_redirects=False)
     assert resent.status_code == 303 and len(messages_to(settings, phone)) == 2
     assert web.get("/apply/enterprise-setup").status_code == 403
+
+
+def test_asking_about_taken_id_numbers_is_rate_limited_too(client, app):
+    """A registration refused because the ID number has an account ("已存在") counts like any other:
+    the count was rolled back with the refusal, so whether an ID number has an account could be
+    asked without end. Enterprises' credit codes likewise."""
+    settings = client.app.state.settings
+    asker = client_from(app)
+    for _ in range(settings.identity_actions_per_hour):
+        assert_problem(_register(asker, "310115199306151236", "某人"), 409, "conflict")  # a demo citizen
+    assert_problem(_register(asker, fresh_resident_id(), "某人"), 429, "too-many-attempts")
+    asker = client_from(app)
+    taken = {"credit_code": "91310115MA1FL0001N", "name": "某公司", "password": PASSWORD}  # the demo enterprise
+    for _ in range(settings.identity_actions_per_hour):
+        assert_problem(asker.post("/api/v1/accounts/enterprises", json=taken), 409, "conflict")
+    assert_problem(asker.post("/api/v1/accounts/enterprises", json=taken), 429, "too-many-attempts")

@@ -158,6 +158,7 @@ def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSessio
     (``POST /accounts/enterprises/binding``)."""
     settings = request.app.state.settings
     service.rate_limit_identity(db, settings, client_address(request))
+    db.commit()  # the attempt counts when refused too: "已存在" answers whether a credit code has an account
     user = service.register_enterprise(db, settings, credit_code=body.credit_code,
                                        display_name=body.name, password=body.password, phone=body.phone)
     audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_enterprise", object_type="user", object_id=str(user.id))

@@ -541,6 +541,7 @@ def start_citizen_registration(db: Session, settings: Settings, sender: SmsSende
                                password: str, address: str, phone: str | None = None) -> User:
     """An unbound citizen account, and the code to the registry's phone if the name matches."""
     rate_limit_identity(db, settings, address)
+    db.commit()  # the attempt counts when refused too: "已存在" answers whether an ID number has an account
     if get_by_username(db, resident_id) is not None:
         raise Problem("conflict", f"账户 {resident_id} 已存在。如果不是您本人注册的，或忘记了密码，请使用「找回账户」。")
     user = register_citizen(db, settings, resident_id=resident_id, display_name=name, password=password, phone=phone)
