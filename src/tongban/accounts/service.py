@@ -111,12 +111,12 @@ def _throttled(db: Session, settings: Settings, keys: tuple[str, str], *, on_ref
         raise
 
 
-def _count_failure(db: Session, settings: Settings, keys: tuple[str, str], *, known: bool) -> int:
-    """Count a failure against the address (and the account from it); the account's count."""
-    count = 0
-    if known:
-        count = throttle.fail(db, keys[0], limit=settings.login_max_failures, window_minutes=24 * 60,
-                              lock_minutes=settings.login_lock_minutes).count
+def _count_failure(db: Session, settings: Settings, keys: tuple[str, str]) -> int:
+    """Count a failure against the address and the account name from it, whether an account
+    has that name or not: locking only known names after a few failures told which exist. The
+    account's (or name's) count."""
+    count = throttle.fail(db, keys[0], limit=settings.login_max_failures, window_minutes=24 * 60,
+                          lock_minutes=settings.login_lock_minutes).count
     throttle.fail(db, keys[1], limit=settings.address_max_failures, window_minutes=settings.login_lock_minutes,
                   lock_minutes=settings.login_lock_minutes)
     return count
@@ -129,21 +129,23 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     name = username.strip()
     # ID numbers and credit codes are stored upper-case ASCII ("x" check digit typed in lower case,
     # full-width digits typed on a Chinese keyboard).
-    user = get_by_username(db, name) or (get_by_username(db, normalise_code(name)) if len(name) == 18 else None)
-    keys = _sign_in_keys("sign-in", str(user.id) if user else name[:64], address)
+    code = normalise_code(name) if len(name) == 18 else name
+    user = get_by_username(db, name) or (get_by_username(db, code) if code != name else None)
+    # A name no account has is counted under its one spelling too, as an account is by its id.
+    keys = _sign_in_keys("sign-in", str(user.id) if user else code[:64], address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
         object_id=str(user.id) if user else username[:64], outcome="denied",
         details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys, known=False)
+        _count_failure(db, settings, keys)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
                      object_id=username[:64], outcome="failed", details={"reason": "unknown_user", "address": address})
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not verify_password(user.password_hash, password, profile=settings.argon2_profile):
-        failures = _count_failure(db, settings, keys, known=True)
+        failures = _count_failure(db, settings, keys)
         audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user",
                      object_id=str(user.id), outcome="failed",
                      details={"reason": "wrong_password", "failed_logins": failures, "address": address})
@@ -170,11 +172,11 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
         object_id=client_id[:64], outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys, known=False)
+        _count_failure(db, settings, keys)
         db.commit()
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     if not verify_password(client.secret_hash, client_secret, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys, known=True)
+        _count_failure(db, settings, keys)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
                      object_id=client.client_id, outcome="failed", department_code=client.department.code,
                      details={"address": address})
@@ -351,7 +353,7 @@ def change_password(db: Session, settings: Settings, *, user: User, current: str
     keys = _sign_in_keys("sign-in", str(user.id), address)
     _throttled(db, settings, keys, on_refusal=lambda: None)
     if not verify_password(user.password_hash, current, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys, known=True)
+        _count_failure(db, settings, keys)
         audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user",
                      object_id=str(user.id), outcome="failed", details={"reason": "wrong_password"})
         db.commit()
