@@ -24,6 +24,7 @@ from tongban.org import service as org
 from tongban.core.security import csrf_matches, new_csrf_token
 from tongban.core.sms import sender_for
 from tongban.core.templating import flash, render
+from tongban.core.urls import local_path
 from tongban.core.throttle import client_address
 
 router = APIRouter(include_in_schema=False)
@@ -31,9 +32,7 @@ router = APIRouter(include_in_schema=False)
 
 def _safe_next(target: str | None) -> str | None:
     # Only local paths: an open redirect would let a phishing link borrow our sign-in page.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return local_path(target)
 
 
 def check_csrf(request: Request, token: str | None) -> None:
