@@ -104,7 +104,8 @@ def logout(request: Request, db: DbSession, principal: Annotated[Principal | Non
 
 
 @router.post("/me/sessions/end", summary="退出所有设备")
-def logout_everywhere(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+def logout_everywhere(request: Request, db: DbSession,
+                      principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)],
                       csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
     user = service.user_of(db, principal)
