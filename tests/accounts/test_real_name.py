@@ -250,9 +250,10 @@ def test_the_pages_register_verify_recover_and_bind(client, app):
     assert page.status_code == 200 and "实名核验" in page.text
     sent = web.post("/register", data={"resident_id": number, "name": name, "password": PASSWORD,
                                         "csrf_token": _csrf(page.text)}, follow_redirects=False)
-    assert sent.status_code == 303 and sent.headers["location"] == f"/verify?resident_id={number}"
+    # The ID number travels in the session, not in the address (browser history, proxies' logs).
+    assert sent.status_code == 303 and sent.headers["location"] == "/verify"
     verify = web.get(sent.headers["location"])
-    assert "验证码已发送" in verify.text
+    assert "验证码已发送" in verify.text and f'name="resident_id" required maxlength="18" value="{number}"' in verify.text
     wrong = web.post("/verify", data={"resident_id": number, "code": "12345x", "csrf_token": _csrf(verify.text)})
     assert wrong.status_code == 422 and "验证码错误或已失效" in wrong.text
     done = web.post("/verify", data={"resident_id": number, "code": code_sent_to(settings, phone),
@@ -281,6 +282,20 @@ def test_the_pages_register_verify_recover_and_bind(client, app):
         "kind"] == "enterprise"
 
 
+def test_the_id_number_is_never_put_in_an_address(client, app):
+    """Registration, 找回账户 and a new code from the account page lead to the code page with the
+    ID number filled in from the session: an address keeps it in the browser's history."""
+    number, name, _ = person_in_registry(client)
+    web = client_from(app)
+    page = web.get("/recover")
+    sent = web.post("/recover", data={"resident_id": number, "name": name, "password": "a-new-password-4",
+                                      "csrf_token": _csrf(page.text)}, follow_redirects=False)
+    assert sent.status_code == 303 and number not in sent.headers["location"]
+    assert f'value="{number}"' in web.get(sent.headers["location"]).text
+    other = client_from(app)  # another browser's session knows nothing of it
+    assert f'value="{number}"' not in other.get(sent.headers["location"]).text
+
+
 def test_an_unverified_citizen_is_offered_a_new_code_on_the_account_page(client, app):
     settings = client.app.state.settings
     number, name, phone = person_in_registry(client)
@@ -291,6 +306,7 @@ def test_an_unverified_citizen_is_offered_a_new_code_on_the_account_page(client,
     assert "未核验" in me.text
     resent = web.post("/me/verification-code", data={"csrf_token": _csrf(me.text)}, follow_redirects=False)
     assert resent.status_code == 303 and len(messages_to(settings, phone)) == 2
+    assert resent.headers["location"] == "/verify" and f'value="{number}"' in web.get("/verify").text
     assert web.get("/apply/enterprise-setup").status_code == 403
 
 
