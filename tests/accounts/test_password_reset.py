@@ -35,6 +35,21 @@ def test_admin_reset_gives_a_temporary_password_that_must_be_changed(client, app
     assert api.get("/api/v1/auth/me", headers=bearer(api, username, "my-own-new-password")).status_code == 200
 
 
+def test_signing_out_is_not_refused_before_the_password_is_changed(client, app):
+    """Ending a credential is always allowed: a token taken with the temporary password (on a
+    borrowed machine, say) can be signed out, or every device at once, before the new password."""
+    username, user_id = new_staff(client, display_name="重置退出测试")
+    api = client_from(app)
+    temporary = client.post(f"/api/v1/users/{user_id}/password-reset",
+                            headers=bearer(client, "admin")).json()["temporary_password"]
+    token = bearer(api, username, temporary)
+    assert api.post("/api/v1/auth/logout", headers=token).status_code == 204
+    assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
+    token = bearer(api, username, temporary)
+    assert api.post("/api/v1/auth/logout/everywhere", headers=token).status_code == 204
+    assert_problem(api.get("/api/v1/auth/me", headers=token), 401, "invalid-token")
+
+
 def test_only_staff_passwords_are_reset_by_an_administrator(client):
     citizen = client.get("/api/v1/auth/me", headers=bearer(client, "310115199306151236")).json()
     assert_problem(client.post(f"/api/v1/users/{citizen['id']}/password-reset", headers=bearer(client, "admin")),

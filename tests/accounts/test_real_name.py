@@ -145,6 +145,26 @@ def test_recovery_with_a_wrong_name_sends_nothing(client, anon):
     assert messages_to(client.app.state.settings, phone) == []
 
 
+def test_recovery_costs_the_same_work_whether_the_name_matches(client, app, monkeypatch):
+    """No timing oracle: the new password is hashed (the slow step) for a wrong name as for the
+    right one, so the time of the answer does not tell a stranger whose ID number it is."""
+    from tongban.accounts import service
+
+    number, name, _ = person_in_registry(client)
+    hashed: list[str] = []
+    real = service.hash_password
+    monkeypatch.setattr(service, "hash_password", lambda password, **kw: hashed.append(password) or real(password, **kw))
+
+    def recover(who: str) -> int:
+        before = len(hashed)
+        sent = client_from(app).post("/api/v1/accounts/citizens/recovery",
+                                     json={"resident_id": number, "name": who, "password": "a-new-password-2"})
+        assert sent.status_code == 202, sent.text
+        return len(hashed) - before
+
+    assert recover("别人") == recover(name) == 1
+
+
 def test_enterprise_is_bound_only_by_its_verified_legal_representative(client, app, db):
     settings = client.app.state.settings
     number, name, phone = person_in_registry(client)
@@ -230,9 +250,10 @@ def test_the_pages_register_verify_recover_and_bind(client, app):
     assert page.status_code == 200 and "实名核验" in page.text
     sent = web.post("/register", data={"resident_id": number, "name": name, "password": PASSWORD,
                                         "csrf_token": _csrf(page.text)}, follow_redirects=False)
-    assert sent.status_code == 303 and sent.headers["location"] == f"/verify?resident_id={number}"
+    # The ID number travels in the session, not in the address (browser history, proxies' logs).
+    assert sent.status_code == 303 and sent.headers["location"] == "/verify"
     verify = web.get(sent.headers["location"])
-    assert "验证码已发送" in verify.text
+    assert "验证码已发送" in verify.text and f'name="resident_id" required maxlength="18" value="{number}"' in verify.text
     wrong = web.post("/verify", data={"resident_id": number, "code": "12345x", "csrf_token": _csrf(verify.text)})
     assert wrong.status_code == 422 and "验证码错误或已失效" in wrong.text
     done = web.post("/verify", data={"resident_id": number, "code": code_sent_to(settings, phone),
@@ -261,6 +282,20 @@ def test_the_pages_register_verify_recover_and_bind(client, app):
         "kind"] == "enterprise"
 
 
+def test_the_id_number_is_never_put_in_an_address(client, app):
+    """Registration, 找回账户 and a new code from the account page lead to the code page with the
+    ID number filled in from the session: an address keeps it in the browser's history."""
+    number, name, _ = person_in_registry(client)
+    web = client_from(app)
+    page = web.get("/recover")
+    sent = web.post("/recover", data={"resident_id": number, "name": name, "password": "a-new-password-4",
+                                      "csrf_token": _csrf(page.text)}, follow_redirects=False)
+    assert sent.status_code == 303 and number not in sent.headers["location"]
+    assert f'value="{number}"' in web.get(sent.headers["location"]).text
+    other = client_from(app)  # another browser's session knows nothing of it
+    assert f'value="{number}"' not in other.get(sent.headers["location"]).text
+
+
 def test_an_unverified_citizen_is_offered_a_new_code_on_the_account_page(client, app):
     settings = client.app.state.settings
     number, name, phone = person_in_registry(client)
@@ -271,4 +306,21 @@ def test_an_unverified_citizen_is_offered_a_new_code_on_the_account_page(client,
     assert "未核验" in me.text
     resent = web.post("/me/verification-code", data={"csrf_token": _csrf(me.text)}, follow_redirects=False)
     assert resent.status_code == 303 and len(messages_to(settings, phone)) == 2
+    assert resent.headers["location"] == "/verify" and f'value="{number}"' in web.get("/verify").text
     assert web.get("/apply/enterprise-setup").status_code == 403
+
+
+def test_asking_about_taken_id_numbers_is_rate_limited_too(client, app):
+    """A registration refused because the ID number has an account ("已存在") counts like any other:
+    the count was rolled back with the refusal, so whether an ID number has an account could be
+    asked without end. Enterprises' credit codes likewise."""
+    settings = client.app.state.settings
+    asker = client_from(app)
+    for _ in range(settings.identity_actions_per_hour):
+        assert_problem(_register(asker, "310115199306151236", "某人"), 409, "conflict")  # a demo citizen
+    assert_problem(_register(asker, fresh_resident_id(), "某人"), 429, "too-many-attempts")
+    asker = client_from(app)
+    taken = {"credit_code": "91310115MA1FL0001N", "name": "某公司", "password": PASSWORD}  # the demo enterprise
+    for _ in range(settings.identity_actions_per_hour):
+        assert_problem(asker.post("/api/v1/accounts/enterprises", json=taken), 409, "conflict")
+    assert_problem(asker.post("/api/v1/accounts/enterprises", json=taken), 429, "too-many-attempts")

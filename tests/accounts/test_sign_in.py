@@ -193,6 +193,17 @@ def test_next_only_goes_to_local_pages(client):
     assert response.headers["location"] == "/staff"
 
 
+def test_next_with_whitespace_is_not_kept(client):
+    """Browsers drop tabs and line breaks from a URL: "/<tab>/evil.example" is "//evil.example" to
+    them. The sign-in page keeps only what core.urls.local_path accepts, as links do (safe_href)."""
+    page = client.get("/login", params={"next": "/\t/evil.example/"})
+    assert 'name="next" value=""' in page.text
+    response = client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD,
+                                           "csrf_token": _csrf(page.text), "next": "/\n/evil.example/"},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/staff"
+
+
 def test_citizen_has_no_workbench(client):
     headers = bearer(client, demo.CITIZEN.username)
     assert_problem(client.get("/api/v1/audit/events", headers=headers), 403, "permission-denied")

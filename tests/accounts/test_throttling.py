@@ -99,3 +99,44 @@ def test_every_attempt_is_audited(client, app, db):
     db.rollback()
     assert outcomes.count("failed") == settings.login_max_failures
     assert outcomes.count("denied") == 1 and outcomes.count("success") == 1
+
+
+def test_addresses_of_one_ipv6_subscriber_count_as_one(client, app):
+    """An IPv6 subscriber holds a whole /64 and may send each guess from another address in it:
+    the throttle counts the /64, so the guesses still add up (another subscriber is not affected)."""
+    import random
+
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    rng = random.SystemRandom()
+    prefix = f"2001:db8:{rng.randint(1, 0xFFFF):x}:{rng.randint(1, 0xFFFF):x}"
+
+    def from_prefix(host: int):
+        return client_from(app, f"{prefix}::{host:x}")
+
+    for n in range(settings.login_max_failures):
+        assert_problem(_token(from_prefix(n + 1), username, "guessed-password"), 401, "invalid-credentials")
+    assert_problem(_token(from_prefix(0xBEEF), username, PASSWORD), 429, "account-locked")
+    assert _token(client_from(app, f"2001:db8:ffff:{rng.randint(1, 0xFFFF):x}::1"), username, PASSWORD).status_code == 200
+
+
+def test_the_throttle_does_not_tell_which_names_have_an_account(client, app):
+    """Guesses at a name no account has lock that name from the address as guesses at an account
+    do (before, only a real account answered 429 after a few failures: an enumeration oracle), and
+    an ID number counts under its one spelling (full-width digits, lower-case x) as it signs in."""
+    from helpers import fresh_resident_id
+
+    settings = client.app.state.settings
+    answers = {}
+    for name in (_new_staff(client), f"nobody{uuid.uuid4().hex[:8]}"):
+        guesser = client_from(app)
+        for _ in range(settings.login_max_failures):
+            assert_problem(_token(guesser, name, "guessed-password"), 401, "invalid-credentials")
+        answers[name] = _token(guesser, name, "guessed-password").status_code
+    assert list(answers.values()) == [429, 429]
+    number = fresh_resident_id()
+    typed = number.translate(str.maketrans("0123456789X", "０１２３４５６７８９ｘ"))
+    guesser = client_from(app)
+    for _ in range(settings.login_max_failures):
+        assert_problem(_token(guesser, typed, "guessed-password"), 401, "invalid-credentials")
+    assert_problem(_token(guesser, number, "guessed-password"), 429, "account-locked")

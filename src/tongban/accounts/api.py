@@ -158,6 +158,7 @@ def register_enterprise(request: Request, body: EnterpriseRegister, db: DbSessio
     (``POST /accounts/enterprises/binding``)."""
     settings = request.app.state.settings
     service.rate_limit_identity(db, settings, client_address(request))
+    db.commit()  # the attempt counts when refused too: "已存在" answers whether a credit code has an account
     user = service.register_enterprise(db, settings, credit_code=body.credit_code,
                                        display_name=body.name, password=body.password, phone=body.phone)
     audit.record(db, actor=audit.ANONYMOUS, action="accounts.register_enterprise", object_type="user", object_id=str(user.id))
@@ -223,7 +224,8 @@ def change_password(request: Request, body: PasswordChange, db: DbSession,
 
 
 @router.post("/auth/logout", status_code=204, summary="退出（结束本次调用所用的令牌或会话）")
-def logout(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+def logout(request: Request, db: DbSession,
+           principal: Annotated[Principal, require(Permission.SELF_READ, before_password_change=True)]):
     """Ends the credential of this call only: the bearer token it carries, or the web session of
     its cookie. The account's other sessions and tokens (another device, a script) go on; to end
     them all, ``POST /auth/logout/everywhere``."""
@@ -238,7 +240,8 @@ def logout(request: Request, db: DbSession, principal: Annotated[Principal, requ
 
 
 @router.post("/auth/logout/everywhere", status_code=204, summary="退出所有设备（本账户的所有会话和令牌随即失效）")
-def logout_everywhere(db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)]):
+def logout_everywhere(db: DbSession,
+                      principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)]):
     user = service.user_of(db, principal)
     service.end_sessions(db, user)
     audit.record(db, actor=principal, action="auth.sign_out_everywhere", object_type="user", object_id=str(user.id))

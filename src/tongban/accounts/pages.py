@@ -24,6 +24,7 @@ from tongban.org import service as org
 from tongban.core.security import csrf_matches, new_csrf_token
 from tongban.core.sms import sender_for
 from tongban.core.templating import flash, render
+from tongban.core.urls import local_path
 from tongban.core.throttle import client_address
 
 router = APIRouter(include_in_schema=False)
@@ -31,9 +32,7 @@ router = APIRouter(include_in_schema=False)
 
 def _safe_next(target: str | None) -> str | None:
     # Only local paths: an open redirect would let a phishing link borrow our sign-in page.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return local_path(target)
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -105,7 +104,8 @@ def logout(request: Request, db: DbSession, principal: Annotated[Principal | Non
 
 
 @router.post("/me/sessions/end", summary="退出所有设备")
-def logout_everywhere(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
+def logout_everywhere(request: Request, db: DbSession,
+                      principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)],
                       csrf_token: Annotated[str, Form(max_length=100)] = ""):
     check_csrf(request, csrf_token)
     user = service.user_of(db, principal)
@@ -172,15 +172,26 @@ def register(request: Request, db: DbSession, _: Annotated[Principal | None, req
                                            password=_new_password(password), address=client_address(request))
         db.commit()
         flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
-        return RedirectResponse(f"/verify?resident_id={number}", status_code=303)
+        return _to_verify(request, number)
 
     return _form_page(request, "register.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work)
+
+
+_VERIFYING = "verify_resident_id"
+
+
+def _to_verify(request: Request, number: str) -> RedirectResponse:
+    """To the code page, the ID number carried in the session: in the address it would stay in
+    the browser's history (a shared computer at a service hall) and in proxies' logs."""
+    request.session[_VERIFYING] = number
+    return RedirectResponse("/verify", status_code=303)
 
 
 @router.get("/verify", summary="实名核验（输入验证码）")
 def verify_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)],
                 resident_id: Annotated[str, Query(max_length=32)] = ""):
-    return render(request, "verify.html", error=None, form={"resident_id": resident_id})
+    number = resident_id or str(request.session.get(_VERIFYING) or "")
+    return render(request, "verify.html", error=None, form={"resident_id": number})
 
 
 @router.post("/verify", summary="实名核验（输入验证码）")
@@ -193,6 +204,7 @@ def verify(request: Request, db: DbSession, principal: Annotated[Principal | Non
         user = service.confirm(db, settings, resident_id=_resident_id(resident_id), code=code.strip(),
                                address=client_address(request))
         db.commit()
+        request.session.pop(_VERIFYING, None)
         flash(request, "实名核验已完成。")
         if principal is not None and principal.actor_id == str(user.id):
             sign_in_session(request, user)  # the generation may have moved (a recovery): stay signed in
@@ -219,7 +231,7 @@ def recover(request: Request, db: DbSession, _: Annotated[Principal | None, requ
                                password=_new_password(password), address=client_address(request))
         db.commit()
         flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
-        return RedirectResponse(f"/verify?resident_id={number}", status_code=303)
+        return _to_verify(request, number)
 
     return _form_page(request, "recover.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work)
 
@@ -235,7 +247,7 @@ def resend_code(request: Request, db: DbSession, principal: Annotated[Principal,
     service.resend_code(db, settings, sender_for(settings), user=user, address=client_address(request))
     db.commit()
     flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
-    return RedirectResponse(f"/verify?resident_id={user.resident_id}", status_code=303)
+    return _to_verify(request, user.resident_id)
 
 
 # ------------------------------------------------------------------ the signed-in area

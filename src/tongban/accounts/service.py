@@ -97,6 +97,7 @@ def get_by_username(db: Session, username: str) -> User | None:
 
 def _sign_in_keys(kind: str, account_key: str, address: str) -> tuple[str, str]:
     """(this account from this address, this address over every account)."""
+    address = throttle.counted(address)
     return f"{kind}:{account_key}@{address}", f"{kind}@{address}"
 
 
@@ -110,12 +111,12 @@ def _throttled(db: Session, settings: Settings, keys: tuple[str, str], *, on_ref
         raise
 
 
-def _count_failure(db: Session, settings: Settings, keys: tuple[str, str], *, known: bool) -> int:
-    """Count a failure against the address (and the account from it); the account's count."""
-    count = 0
-    if known:
-        count = throttle.fail(db, keys[0], limit=settings.login_max_failures, window_minutes=24 * 60,
-                              lock_minutes=settings.login_lock_minutes).count
+def _count_failure(db: Session, settings: Settings, keys: tuple[str, str]) -> int:
+    """Count a failure against the address and the account name from it, whether an account
+    has that name or not: locking only known names after a few failures told which exist. The
+    account's (or name's) count."""
+    count = throttle.fail(db, keys[0], limit=settings.login_max_failures, window_minutes=24 * 60,
+                          lock_minutes=settings.login_lock_minutes).count
     throttle.fail(db, keys[1], limit=settings.address_max_failures, window_minutes=settings.login_lock_minutes,
                   lock_minutes=settings.login_lock_minutes)
     return count
@@ -128,21 +129,23 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     name = username.strip()
     # ID numbers and credit codes are stored upper-case ASCII ("x" check digit typed in lower case,
     # full-width digits typed on a Chinese keyboard).
-    user = get_by_username(db, name) or (get_by_username(db, normalise_code(name)) if len(name) == 18 else None)
-    keys = _sign_in_keys("sign-in", str(user.id) if user else name[:64], address)
+    code = normalise_code(name) if len(name) == 18 else name
+    user = get_by_username(db, name) or (get_by_username(db, code) if code != name else None)
+    # A name no account has is counted under its one spelling too, as an account is by its id.
+    keys = _sign_in_keys("sign-in", str(user.id) if user else code[:64], address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
         object_id=str(user.id) if user else username[:64], outcome="denied",
         details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys, known=False)
+        _count_failure(db, settings, keys)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
                      object_id=username[:64], outcome="failed", details={"reason": "unknown_user", "address": address})
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not verify_password(user.password_hash, password, profile=settings.argon2_profile):
-        failures = _count_failure(db, settings, keys, known=True)
+        failures = _count_failure(db, settings, keys)
         audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user",
                      object_id=str(user.id), outcome="failed",
                      details={"reason": "wrong_password", "failed_logins": failures, "address": address})
@@ -169,11 +172,11 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
         object_id=client_id[:64], outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys, known=False)
+        _count_failure(db, settings, keys)
         db.commit()
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     if not verify_password(client.secret_hash, client_secret, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys, known=True)
+        _count_failure(db, settings, keys)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
                      object_id=client.client_id, outcome="failed", department_code=client.department.code,
                      details={"address": address})
@@ -350,7 +353,7 @@ def change_password(db: Session, settings: Settings, *, user: User, current: str
     keys = _sign_in_keys("sign-in", str(user.id), address)
     _throttled(db, settings, keys, on_refusal=lambda: None)
     if not verify_password(user.password_hash, current, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys, known=True)
+        _count_failure(db, settings, keys)
         audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user",
                      object_id=str(user.id), outcome="failed", details={"reason": "wrong_password"})
         db.commit()
@@ -405,10 +408,6 @@ def _same_name(a: str | None, b: str | None) -> bool:
     return bool(norm(a)) and norm(a) == norm(b)
 
 
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
-
-
 def _code_hash(settings: Settings, resident_id: str, code: str) -> str:
     # Keyed: a copy of the table alone cannot be tried against the million codes.
     return hmac.new(settings.secret_key.encode(), f"{resident_id}:{code}".encode(), hashlib.sha256).hexdigest()
@@ -416,15 +415,16 @@ def _code_hash(settings: Settings, resident_id: str, code: str) -> str:
 
 def rate_limit_identity(db: Session, settings: Settings, address: str) -> None:
     """Registration, asking for a code and trying one: so many per client address and hour."""
-    key = f"identity@{address}"
+    key = f"identity@{throttle.counted(address)}"
     throttle.check(db, [key], slug="too-many-attempts", detail="操作过于频繁，请 {minutes} 分钟后再试")
     throttle.fail(db, key, limit=settings.identity_actions_per_hour, window_minutes=60, lock_minutes=60)
 
 
 def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident_id: str, name: str, purpose: str,
-                 user: User | None = None, new_password: str | None = None) -> None:
+                 user: User | None = None, new_password_hash: str | None = None) -> None:
     """Send a one-time code to the phone the population registry holds for the ID number, if the
-    name matches. The caller's answer is the same either way (no oracle for names or phones)."""
+    name matches. The caller's answer is the same either way (no oracle for names or phones);
+    ``new_password_hash`` is hashed by the caller beforehand, whether the name matches or not."""
     person = registry.current_row(db, PERSONS, resident_id)
     phone = (person or {}).get("phone") or ""
     matched = person is not None and _same_name(person.get("name"), name) and phone.startswith("1")
@@ -446,7 +446,7 @@ def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident
                .values(used_at=now))
     code = new_one_time_code()
     db.add(IdentityClaim(purpose=purpose, resident_id=resident_id, user_id=user.id if user else None,
-                         password_hash=hash_password(new_password, profile=settings.argon2_profile) if new_password else None,
+                         password_hash=new_password_hash,
                          code_hash=_code_hash(settings, resident_id, code), attempts=0, created_at=now,
                          expires_at=now + timedelta(minutes=settings.sms_code_minutes)))
     db.flush()
@@ -543,6 +543,7 @@ def start_citizen_registration(db: Session, settings: Settings, sender: SmsSende
                                password: str, address: str, phone: str | None = None) -> User:
     """An unbound citizen account, and the code to the registry's phone if the name matches."""
     rate_limit_identity(db, settings, address)
+    db.commit()  # the attempt counts when refused too: "已存在" answers whether an ID number has an account
     if get_by_username(db, resident_id) is not None:
         raise Problem("conflict", f"账户 {resident_id} 已存在。如果不是您本人注册的，或忘记了密码，请使用「找回账户」。")
     user = register_citizen(db, settings, resident_id=resident_id, display_name=name, password=password, phone=phone)
@@ -555,7 +556,11 @@ def start_recovery(db: Session, settings: Settings, sender: SmsSender, *, reside
                    password: str, address: str) -> None:
     """找回账户 / 重置密码: the code to the registry's phone; the new password waits for it."""
     rate_limit_identity(db, settings, address)
-    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="recover", new_password=password)
+    # Hashed before the registry is asked: hashing only for a matching name made the answer
+    # a password hash slower, telling a stranger whether the name goes with the ID number.
+    password_hash = hash_password(password, profile=settings.argon2_profile)
+    request_code(db, settings, sender, resident_id=resident_id, name=name, purpose="recover",
+                 new_password_hash=password_hash)
 
 
 def confirm(db: Session, settings: Settings, *, resident_id: str, code: str, address: str) -> User:

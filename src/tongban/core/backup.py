@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -27,7 +28,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from tongban.core import audit
 from tongban.core.config import Settings
@@ -86,9 +87,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _pg_uri(settings: Settings) -> str:
-    """The database URL as libpq (pg_dump, pg_restore) takes it."""
-    return make_url(settings.sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+def _pg_uri(settings: Settings) -> tuple[str, dict[str, str]]:
+    """The database URL as libpq (pg_dump, pg_restore) takes it, without its password, and the
+    environment that carries the password: a command line is readable by every local user (ps)."""
+    url = make_url(settings.sqlalchemy_url).set(drivername="postgresql")
+    env = dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+    return bare.render_as_string(hide_password=False), env
 
 
 def pg_schema(settings: Settings) -> str:
@@ -174,8 +181,9 @@ def _backup_postgresql(settings: Settings, directory: Path, name: str, created: 
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
             counts, head, revision = _counts(connection, progress), _audit_head(connection), _revision(connection)
+            uri, env = _pg_uri(settings)
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                  f"--schema={schema}", f"--file={target}", f"--dbname={_pg_uri(settings)}"], "pg_dump")
+                  f"--schema={schema}", f"--file={target}", f"--dbname={uri}"], "pg_dump", env)
             connection.rollback()
     finally:
         engine.dispose()
@@ -184,10 +192,10 @@ def _backup_postgresql(settings: Settings, directory: Path, name: str, created: 
                     audit_head=head)
 
 
-def _run(command: list[str], what: str) -> None:
+def _run(command: list[str], what: str, env: dict[str, str]) -> None:
     if shutil.which(command[0]) is None:
         raise BackupError(f"找不到 {command[0]}：请安装与数据库服务器同版本的 PostgreSQL 客户端")
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise BackupError(f"{what} 失败（退出码 {done.returncode}）：{done.stderr.strip()[-500:]}")
 
@@ -265,9 +273,10 @@ def _restore_postgresql(settings: Settings, manifest: Manifest, data: Path) -> N
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         engine.dispose()
+    uri, env = _pg_uri(settings)
     command = ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-               f"--dbname={_pg_uri(settings)}", str(data)]
-    _run(command, "pg_restore")
+               f"--dbname={uri}", str(data)]
+    _run(command, "pg_restore", env)
 
 
 def verify(settings: Settings, manifest: Manifest, *, progress: Progress | None = None) -> Verification:

@@ -14,11 +14,12 @@ from tongban.core.errors import Problem
 
 
 def request_hash(request: Request, body: Any) -> str:
-    """SHA-256 of the method, the route (its template, not the filled-in path) and the body as
-    parsed, in a canonical form: a retry sending the same fields in another order still matches."""
+    """SHA-256 of the method, the route (its template), the values of its path parameters and the
+    body as parsed, in a canonical form: a retry sending the same fields in another order still
+    matches; the same form sent to another path (``/apply/{code}``) does not."""
     route = getattr(request.scope.get("route"), "path", None) or request.url.path
-    canonical = json.dumps([request.method, route, body], ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                           default=str)
+    canonical = json.dumps([request.method, route, dict(request.path_params), body], ensure_ascii=False,
+                           sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ that cost something (registration, one-time codes) per address.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -29,8 +30,23 @@ class Throttle(Base):
 
 
 def client_address(request) -> str:
-    """The request's client host: what a throttle counts against."""
+    """The request's client host: what a throttle counts against (through ``counted``)."""
     return (request.client.host if request.client else None) or "unknown"
+
+
+def counted(address: str) -> str:
+    """The part of a client address a throttle key names. An IPv6 subscriber is given a whole /64
+    and picks any address in it for each request: counted per address, every attempt would be
+    the first. An IPv4-mapped address is the IPv4 address it maps."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _row(db: Session, key: str, *, lock: bool = False) -> Throttle | None:

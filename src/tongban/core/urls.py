@@ -34,9 +34,18 @@ def url_problem(value: object, *, max_length: int = 500) -> str | None:
     return None
 
 
-def safe_href(value: object) -> str | None:
-    """The value if it may be a link's target: an http(s) address, or a path on this site."""
+def local_path(value: object) -> str | None:
+    """The value if it is a path on this site, else None: never ``//host`` or ``/\\host`` (which
+    browsers read as another site), nor whitespace or control characters, which browsers drop
+    from a URL (``/<tab>/host`` is ``//host`` to them)."""
     if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value \
             and all(ch.isprintable() and not ch.isspace() for ch in value):
         return value
+    return None
+
+
+def safe_href(value: object) -> str | None:
+    """The value if it may be a link's target: an http(s) address, or a path on this site."""
+    if local_path(value) is not None:
+        return value  # type: ignore[return-value]
     return value if url_problem(value) is None else None  # type: ignore[return-value]
