@@ -7,6 +7,7 @@ database lives in a schema of its own, created for the test run and dropped afte
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -37,8 +38,14 @@ class Database:
     engine_name: str
     settings: Settings
 
+    @functools.cached_property
+    def engine(self):
+        return make_engine(self.settings)
+
     def sessionmaker(self):
-        return make_sessionmaker(make_engine(self.settings))
+        # One engine per database: an engine made per call kept its pool's connections open until
+        # collected, and the suite ran PostgreSQL out of connections.
+        return make_sessionmaker(self.engine)
 
 
 def test_settings(database_url: str) -> Settings:
@@ -57,8 +64,9 @@ def _pg_admin_url() -> str:
 
 
 def _with_search_path(url: str, schema: str) -> str:
+    # The schema is also the connections' application name, so its clean-up can end them all.
     separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
+    return f"{url}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
 
 
 def create_database(engine_name: str, tmp_dir: Path) -> tuple[Database, callable]:
@@ -75,6 +83,11 @@ def create_database(engine_name: str, tmp_dir: Path) -> tuple[Database, callable
 
         def cleanup() -> None:
             with admin.begin() as connection:
+                # Apps and engines a test made on this database may still hold pooled connections:
+                # end them with the schema, or the run exhausts the server's connection slots.
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE application_name = :name AND pid <> pg_backend_pid()"),
+                                   {"name": schema})
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
 
@@ -93,6 +106,8 @@ def database(request, tmp_path_factory) -> Iterator[Database]:
     with session_scope(db.sessionmaker()) as session:
         demo.load(session, db.settings)
     yield db
+    if "engine" in db.__dict__:
+        db.engine.dispose()
     cleanup()
 
 
@@ -104,6 +119,8 @@ def fresh_database(database, tmp_path) -> Iterator[Database]:
     with session_scope(db.sessionmaker()) as session:
         demo.load(session, db.settings)
     yield db
+    if "engine" in db.__dict__:
+        db.engine.dispose()
     cleanup()
 
 

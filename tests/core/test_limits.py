@@ -8,6 +8,7 @@ test counts how many it asked for.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 
 from helpers import bearer
@@ -54,7 +55,9 @@ def call(app, method: str, path: str, body: Body, headers: dict[str, str] | None
         "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "testserver", **(headers or {})}.items()],
         "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
     }
-    asyncio.run(app(scope, body.receive, send))
+    # In a thread of its own: the suite may already run an event loop in this one (the browser tests').
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, body.receive, send)).result()
     start = next(m for m in messages if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, json.loads(content)
