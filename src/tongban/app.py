@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Server-side sessions: the cookie is an opaque id; signing out deletes the row (core.sessions).
     app.add_middleware(ServerSessionMiddleware, max_age_seconds=settings.session_max_age_minutes * 60,
                        https_only=settings.cookie_secure)
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024, render_page=_render_error_page)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, internal_networks=settings.internal_networks,
                        docs_public=settings.docs_are_public, hsts=settings.cookie_secure)
