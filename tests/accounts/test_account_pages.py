@@ -51,3 +51,15 @@ def test_a_secret_or_temporary_password_shown_once_is_not_styled_as_an_error(cli
     shown = admin.post(f"/staff/users/{user_id}/password-reset", data={"csrf_token": csrf_of(staff.text)})
     assert shown.status_code == 200 and 'id="temporary-password"' in shown.text
     assert 'class="alert"' not in shown.text
+
+
+def test_error_pages_keep_the_signed_in_menu(client, app):
+    username, _ = new_staff(client, display_name="错误页测试")
+    web = client_from(app)
+    sign_in_on_the_page(web, username)
+    missing = web.get("/no-such-page")
+    assert missing.status_code == 404 and _signed_in_menu(missing.text, "错误页测试")
+    refused = web.get("/staff/clients")  # a reviewer may not manage department systems
+    assert refused.status_code == 403 and _signed_in_menu(refused.text, "错误页测试")
+    anonymous = client_from(app).get("/no-such-page")
+    assert anonymous.status_code == 404 and 'href="/login"' in anonymous.text
