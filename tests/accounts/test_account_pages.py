@@ -63,3 +63,14 @@ def test_error_pages_keep_the_signed_in_menu(client, app):
     assert refused.status_code == 403 and _signed_in_menu(refused.text, "错误页测试")
     anonymous = client_from(app).get("/no-such-page")
     assert anonymous.status_code == 404 and 'href="/login"' in anonymous.text
+
+
+def test_a_refusal_names_the_permission_in_chinese(client, app):
+    from tongban.core.permissions import PERMISSION_LABELS, Permission
+
+    assert set(PERMISSION_LABELS) == set(Permission)  # a new permission gets its Chinese name too
+    username, _ = new_staff(client, display_name="权限名称")
+    web = client_from(app)
+    sign_in_on_the_page(web, username)
+    refused = web.get("/staff/clients")
+    assert refused.status_code == 403 and "没有“管理部门业务系统”权限" in refused.text
