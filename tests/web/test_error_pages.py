@@ -1,5 +1,5 @@
 """Error pages tell a person what to do next in Chinese; a parameter check's program names
-(query.start) are folded under 技术信息, not the message."""
+(query.start) are folded under 技术信息, not the message. Pages name their icon (no /favicon.ico 404)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,10 @@ def test_a_page_missing_its_parameters_says_how_to_fix_it(client):
 def test_a_missing_page_says_where_to_go(client):
     page = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "请检查网址是否正确" in page.text
+
+
+def test_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(client):
+    page = client.get("/")
+    assert '<link rel="icon" href="/static/favicon.svg"' in page.text
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
