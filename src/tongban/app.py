@@ -20,7 +20,7 @@ from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
-from tongban.core.auth import Principal, check_routes, require
+from tongban.core.auth import Principal, authenticate, check_routes, require
 from tongban.core.config import Settings, get_settings
 from tongban.core.database import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
@@ -56,7 +56,20 @@ def _render_error_page(request: Request, status: int, title: str, detail: str):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if (status, title) == PROBLEM_TYPES["password-change-required"]:  # a reset password: change it first
         return RedirectResponse("/me/password", status_code=303)
-    return render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
+    return render(request, "error.html", status_code=status, status=status, title=title, detail=detail,
+                  principal=_signed_in(request) if status < 500 else None)
+
+
+def _signed_in(request: Request) -> Principal | None:
+    """Who this browser's session belongs to, for the error page's menu: a signed-in person shown
+    登录 would think the error signed them out. Never for a 5xx (the database may be the cause)."""
+    if "session" not in request.scope or not request.session.get("subject"):
+        return None
+    try:
+        with request.app.state.read_sessionmaker() as db:
+            return authenticate(request, db)
+    except Exception:  # an error page never fails on its menu
+        return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -126,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Server-side sessions: the cookie is an opaque id; signing out deletes the row (core.sessions).
     app.add_middleware(ServerSessionMiddleware, max_age_seconds=settings.session_max_age_minutes * 60,
                        https_only=settings.cookie_secure)
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_request_kb * 1024, render_page=_render_error_page)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, internal_networks=settings.internal_networks,
                        docs_public=settings.docs_are_public, hsts=settings.cookie_secure)

@@ -164,3 +164,14 @@ def test_every_route_that_takes_a_file_declares_its_upload_limit(app):
     undeclared = [f"{sorted(route.methods)} {route.path}" for route in file_routes
                   if upload_limit(route, next(iter(route.methods)), app.state.settings) is None]
     assert not undeclared, undeclared
+
+
+def test_an_oversized_form_from_a_browser_is_answered_with_the_error_page(client, app):
+    """A browser shows problem+json as raw text: its form gets the page every other error gets;
+    a program's request to the same route keeps problem+json."""
+    too_big = {"name": "x" * (3 * MB), "csrf_token": "t"}
+    page = client.post("/register", data=too_big, headers={"Accept": "text/html"})
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert "请求内容过大" in page.text and "2 MB" in page.text and "<nav" in page.text
+    program = client.post("/register", data=too_big, headers={"Accept": "application/json"})
+    assert program.status_code == 413 and program.headers["content-type"].startswith("application/problem+json")

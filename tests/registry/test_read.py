@@ -155,3 +155,20 @@ def test_the_record_page_tells_who_may_unmask(client, as_role):
     clerk = page_as("clerk")
     assert "孙**" in clerk and "查看明文" in clerk
     assert "孙页面" in page_as("clerk", purpose="窗口核验")
+
+
+def test_the_record_and_compare_pages_name_departments_not_codes(client, as_role):
+    import re
+
+    from tongban import demo
+
+    number = register_person(client, as_role("steward"), name="孙部门")
+    login = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+    client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": token})
+    for path, params in ((f"/staff/registry/persons/{number}", None),
+                         (f"/staff/registry/persons/{number}/compare", {"a": 1, "b": 1})):
+        page = client.get(path, params=params)
+        assert page.status_code == 200, page.text
+        main = page.text.split("<main", 1)[1]
+        assert "公安分局" in main and "PD-GA" not in main, path  # the steward's department, by its name

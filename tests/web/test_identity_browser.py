@@ -139,3 +139,21 @@ def test_sign_out_everywhere_and_the_admin_pages_at_phone_width(browser, live_se
     assert phone_page.url.startswith(f"{live_server}/login")  # the other device is signed out too
     office.close()
     phone.close()
+
+
+def test_the_staff_list_names_roles_in_chinese_and_keeps_its_buttons_whole_at_phone_width(browser, live_server,
+                                                                                         database):
+    admin = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+    page = _sign_in(admin, live_server, "admin", demo.DEMO_PASSWORD)
+    page.goto(f"{live_server}/staff/departments/PD-EGOV")
+    own_row = page.locator("tbody tr", has_text="admin")
+    assert "电子政务办管理员" in own_row.inner_text() and "egov_admin" not in page.inner_text("main")
+    assert own_row.get_by_role("button").count() == 0  # no one disables or resets themselves
+    page.goto(f"{live_server}/staff/departments/PD-MZ")
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", page.locator("tbody").inner_text().replace("steward.mz", ""))
+    # 结束会话 on one line, as tall as 停用: the table scrolls in its wrapper rather than squeezing words
+    long, short = page.get_by_role("button", name="结束会话").first, page.get_by_role("button", name="停用").first
+    assert long.bounding_box()["height"] == short.bounding_box()["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"identity-staff-list-{database.engine_name}")
+    admin.close()

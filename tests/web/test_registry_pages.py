@@ -95,5 +95,14 @@ def test_import_page_on_a_phone(browser, live_server, database, tmp_path):
         phone.reload()
     assert "已完成" in phone.locator("tr", has_text="手机导入.csv").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # The status tag keeps 已完成 on one line (the table scrolls in its wrapper instead)
+    tag = phone.locator("tr", has_text="手机导入.csv").locator(".tag")
+    lines = "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length; }"
+    assert tag.evaluate(lines) == 1
+    assert "北京时间" in phone.locator("thead").inner_text()
+    # The record's three columns fit a phone: row headings wrap, the authority column is not cut off
+    phone.goto(f"{live_server}/staff/registry/persons/{number}")
+    fields = phone.locator(".table-wrap").first
+    assert fields.evaluate("e => e.scrollWidth <= e.clientWidth")
     screenshot(phone, f"registry-imports-phone-{database.engine_name}")
     phone.context.close()

@@ -154,12 +154,12 @@ def _form_page(request: Request, template: str, form: dict, work, **context):
 
 
 @router.get("/register", summary="个人注册")
-def register_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
-    return render(request, "register.html", error=None, form={})
+def register_page(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return render(request, "register.html", principal=principal, error=None, form={})
 
 
 @router.post("/register", summary="个人注册")
-def register(request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+def register(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
              resident_id: Annotated[str, Form(max_length=32)] = "", name: Annotated[str, Form(max_length=100)] = "",
              password: Annotated[str, Form(max_length=128)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     settings = request.app.state.settings
@@ -174,7 +174,8 @@ def register(request: Request, db: DbSession, _: Annotated[Principal | None, req
         flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
         return _to_verify(request, number)
 
-    return _form_page(request, "register.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work)
+    return _form_page(request, "register.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work,
+                      principal=principal)
 
 
 _VERIFYING = "verify_resident_id"
@@ -188,10 +189,10 @@ def _to_verify(request: Request, number: str) -> RedirectResponse:
 
 
 @router.get("/verify", summary="实名核验（输入验证码）")
-def verify_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+def verify_page(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                 resident_id: Annotated[str, Query(max_length=32)] = ""):
     number = resident_id or str(request.session.get(_VERIFYING) or "")
-    return render(request, "verify.html", error=None, form={"resident_id": number})
+    return render(request, "verify.html", principal=principal, error=None, form={"resident_id": number})
 
 
 @router.post("/verify", summary="实名核验（输入验证码）")
@@ -211,16 +212,17 @@ def verify(request: Request, db: DbSession, principal: Annotated[Principal | Non
             return RedirectResponse("/me", status_code=303)
         return RedirectResponse("/login", status_code=303)
 
-    return _form_page(request, "verify.html", {"resident_id": resident_id, "csrf_token": csrf_token}, work)
+    return _form_page(request, "verify.html", {"resident_id": resident_id, "csrf_token": csrf_token}, work,
+                      principal=principal)
 
 
 @router.get("/recover", summary="找回账户 / 重置密码")
-def recover_page(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
-    return render(request, "recover.html", error=None, form={})
+def recover_page(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return render(request, "recover.html", principal=principal, error=None, form={})
 
 
 @router.post("/recover", summary="找回账户 / 重置密码")
-def recover(request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+def recover(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
             resident_id: Annotated[str, Form(max_length=32)] = "", name: Annotated[str, Form(max_length=100)] = "",
             password: Annotated[str, Form(max_length=128)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
     settings = request.app.state.settings
@@ -233,7 +235,8 @@ def recover(request: Request, db: DbSession, _: Annotated[Principal | None, requ
         flash(request, CODE_SENT.format(minutes=settings.sms_code_minutes), "info")
         return _to_verify(request, number)
 
-    return _form_page(request, "recover.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work)
+    return _form_page(request, "recover.html", {"resident_id": resident_id, "name": name, "csrf_token": csrf_token}, work,
+                      principal=principal)
 
 
 @router.post("/me/verification-code", summary="重新发送实名核验验证码")
@@ -273,7 +276,7 @@ def change_password(request: Request, db: DbSession,
         flash(request, "密码已修改，其他设备上的登录和访问令牌均已失效。")
         return RedirectResponse("/me", status_code=303)
 
-    return _form_page(request, "password.html", {"csrf_token": csrf_token}, work)
+    return _form_page(request, "password.html", {"csrf_token": csrf_token}, work, principal=principal)
 
 
 @router.get("/me/enterprise", summary="绑定企业账户")
@@ -301,7 +304,7 @@ def bind_enterprise(request: Request, db: DbSession, principal: Annotated[Princi
         return RedirectResponse("/me", status_code=303)
 
     return _form_page(request, "bind_enterprise.html", {"credit_code": credit_code, "csrf_token": csrf_token}, work,
-                      account=citizen)
+                      principal=principal, account=citizen)
 
 
 def _back_to_department(user) -> RedirectResponse:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tongban.core import audit
 from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
 from tongban.core.errors import Problem, document_problems
-from tongban.core.permissions import ROLE_LABELS, Permission, Role, Scope, grants_for
+from tongban.core.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import TokenClaims, csrf_matches, read_token
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -147,6 +147,10 @@ class PermissionCheck:
     def label(self) -> str:
         return " | ".join(p.value for p in self.permissions)
 
+    @property
+    def chinese_label(self) -> str:
+        return "”或“".join(PERMISSION_LABELS[p] for p in self.permissions)
+
     async def __call__(self, request: Request, db: ReadDbSession) -> Principal | None:
         # A verified token is cached; what is left is one indexed read that never waits for a
         # lock (a reading session): ``run_db`` keeps it on the loop where that is cheaper (on
@@ -185,7 +189,7 @@ class PermissionCheck:
             def refuse() -> Problem:
                 with request.app.state.sessionmaker() as writer:
                     return deny(writer, principal, slug="permission-denied",
-                                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.label}”权限",
+                                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.chinese_label}”权限（{self.label}）",
                                 action=f"{request.method} {route.path if route else request.url.path}")
 
             raise await run_in_threadpool(refuse)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongban.core.auth import authorize_before_body
-from tongban.core.errors import Problem, problem_response
+from tongban.core.errors import Problem, _is_api, problem_response
 
 UPLOAD_KEY = "x-upload-limit"
 # Room for the form's boundaries, headers and small fields around the file itself.
@@ -58,9 +58,12 @@ class BodySizeLimitMiddleware:
     FastAPI turns any error while parsing a body into 400, and that answer is dropped.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, render_page=None) -> None:
         self.app = app
         self.limit = limit
+        # A browser's form is answered with the error page, as every other error (core.errors);
+        # a program's request with problem+json.
+        self.render_page = render_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,7 +122,12 @@ class BodySizeLimitMiddleware:
         if crash is not None:
             raise crash
         if refusal is not None and not started:
-            await problem_response(refusal)(scope, receive, send)
+            request = Request(scope)
+            if self.render_page is not None and not _is_api(request) and "session" in scope:
+                answer = self.render_page(request, refusal.status, refusal.title, refusal.detail)
+            else:
+                answer = problem_response(refusal)
+            await answer(scope, receive, send)
 
     @staticmethod
     def too_large(limit: int) -> Problem:

@@ -54,6 +54,51 @@ class Permission(StrEnum):
     RECTIFICATION_HANDLE = "rectification:handle"  # record the department's 整改 follow-ups and close them
 
 
+# How a refusal names a permission to a person (pages and problem details); programs read the value.
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.PUBLIC: "公开访问",
+    Permission.SELF_READ: "查看本人账户",
+    Permission.SELF_MANAGE: "管理本人账户",
+    Permission.ORG_MANAGE: "管理机构",
+    Permission.USERS_READ: "查看人员",
+    Permission.USERS_MANAGE: "管理人员账户",
+    Permission.CLIENTS_MANAGE: "管理部门业务系统",
+    Permission.AUDIT_READ: "查看审计日志",
+    Permission.CALENDAR_MANAGE: "管理工作日历",
+    Permission.WORKBENCH: "使用工作台",
+    Permission.REGISTRY_READ: "查询基础库",
+    Permission.REGISTRY_READ_PERSONAL: "查看个人信息明文",
+    Permission.REGISTRY_WRITE: "维护基础库",
+    Permission.REGISTRY_IMPORT: "批量导入基础库",
+    Permission.CORRECTION_REQUEST: "提出纠错",
+    Permission.CORRECTION_DECIDE: "处理纠错申请",
+    Permission.CATALOG_READ: "查看资源目录",
+    Permission.CATALOG_MANAGE: "管理资源目录",
+    Permission.SHARING_REQUEST: "申请共享",
+    Permission.SHARING_DECIDE: "审核共享申请",
+    Permission.SHARING_ARBITRATE: "共享争议裁决",
+    Permission.EXCHANGE_READ: "读取共享数据",
+    Permission.EXCHANGE_PUSH: "推送本部门数据",
+    Permission.USAGE_READ: "查看使用情况",
+    Permission.NOTIFICATIONS_READ: "查看通知",
+    Permission.ITEMS_MANAGE: "编辑办事事项",
+    Permission.ITEMS_REVIEW: "审核发布办事事项",
+    Permission.SYNONYMS_MANAGE: "管理搜索同义词",
+    Permission.CONSULTATION_ANSWER: "答复咨询",
+    Permission.CASES_APPLY: "在线申请办事",
+    Permission.CASES_ACCEPT: "窗口受理",
+    Permission.CASES_REVIEW: "审批办件",
+    Permission.CASES_READ: "查看办件",
+    Permission.PROCESS_MANAGE: "管理审批流程",
+    Permission.SUPERVISION_READ: "查看监察信息",
+    Permission.SUPERVISION_MANAGE: "管理预警规则",
+    Permission.WARNING_ACKNOWLEDGE: "说明预警",
+    Permission.EVALUATION_READ: "查看评估",
+    Permission.EVALUATION_RUN: "开展评估并公示",
+    Permission.RATING_SUBMIT: "好差评",
+    Permission.RECTIFICATION_HANDLE: "处理整改",
+}
+
 class Scope(StrEnum):
     ALL = "all"
     DEPARTMENT = "department"

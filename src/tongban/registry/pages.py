@@ -27,6 +27,12 @@ from tongban.registry.schemas import RegistrySlug
 router = APIRouter(include_in_schema=False)
 
 
+def _department_names(db, codes) -> dict[str, str]:
+    """Department code → its short name: a page names 公安分局, not PD-GA (an unknown code as it is)."""
+    found = org.by_codes(db, [c for c in codes if c])
+    return {code: (found[code].short_name if code in found else code) for code in codes if code}
+
+
 def _sources(db) -> dict[str, str]:
     """Duty → the name of the department that is its source."""
     return {duty.value: service.source_name(db, duty) for duty in DUTY_LABELS}
@@ -85,7 +91,9 @@ def _record(request: Request, db, principal: Principal, slug: RegistrySlug, raw_
     return _render(request, "registry_record.html", principal=principal, registry=registry, slug=slug,
                    key=_link_key(request, registry, key, clear),
                    row=row, values=values, masked=masked, purpose=service.stated_purpose(purpose) if clear else "",
-                   history=history, sources=_sources(db), can_request=principal.can(Permission.CORRECTION_REQUEST),
+                   history=history, sources=_sources(db),
+                   department_names=_department_names(db, [row["updated_by"], *(v.department_code for v in versions)]),
+                   can_request=principal.can(Permission.CORRECTION_REQUEST),
                    can_read_clear=principal.can(Permission.REGISTRY_READ_PERSONAL))
 
 
@@ -119,7 +127,9 @@ def _compare(request: Request, db, principal: Principal, slug: RegistrySlug, raw
     rows = [(f, left.get(f.name), right.get(f.name)) for f in registry.fields]
     return _render(request, "registry_compare.html", principal=principal, registry=registry, slug=slug,
                    key=_link_key(request, registry, key, clear), shown_key=service.shown_key(registry, key, clear=clear),
-                   a=found[a], b=found[b], rows=rows, purpose=service.stated_purpose(purpose) if clear else "")
+                   a=found[a], b=found[b], rows=rows,
+                   department_names=_department_names(db, [found[a].department_code, found[b].department_code]),
+                   purpose=service.stated_purpose(purpose) if clear else "")
 
 
 @router.get("/staff/registry/{slug}/{key}/compare", summary="版本对比（个人信息脱敏）")

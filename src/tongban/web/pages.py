@@ -10,7 +10,7 @@ from tongban.accounts import service as accounts
 from tongban.audit.api import list_events, verification
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.database import DbSession
-from tongban.core.permissions import Permission
+from tongban.core.permissions import ROLE_LABELS, Permission
 from tongban.core.templating import render
 from tongban.core import workdays
 from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
@@ -72,7 +72,7 @@ def department_page(request: Request, code: str, db: DbSession,
     ensure_department(db, principal, Permission.USERS_READ, department, action="users.list")
     staff = accounts.list_staff(db, department=department)
     return render(request, "department.html", principal=principal, department=org.to_read(department), staff=staff,
-                  can_manage=principal.can_for_department(Permission.USERS_MANAGE, department.id))
+                  can_manage=principal.can_for_department(Permission.USERS_MANAGE, department.id), role_labels=ROLE_LABELS)
 
 
 @router.get("/staff/calendar", summary="工作日历")

@@ -1,0 +1,36 @@
+"""The portal's deadline calculator and the staff calendar start from today in Beijing: between 16:00 and 24:00 UTC a
+server on UTC is still on the previous day, and the form would offer yesterday."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from tongban import demo
+from tongban.core import workdays
+
+
+class _NewYearsEveUTC(datetime):
+    """20:00 UTC on 31 December: already 1 January in Beijing."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def test_the_deadline_form_starts_on_beijing_today(client, monkeypatch):
+    monkeypatch.setattr(workdays, "datetime", _NewYearsEveUTC)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'id="start" name="start" type="date" value="2027-01-01"' in page.text
+
+
+def test_the_calendar_page_opens_on_beijing_year(client, monkeypatch):
+    monkeypatch.setattr(workdays, "datetime", _NewYearsEveUTC)
+    form = client.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    signed_in = client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": csrf},
+                            follow_redirects=False)
+    assert signed_in.status_code == 303
+    assert "<h1>2027 年工作日历</h1>" in client.get("/staff/calendar").text
