@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,7 +38,11 @@ class Settings(BaseSettings):
     address_max_failures: int = Field(default=50, ge=1)
     # Registrations, one-time codes asked and codes tried, per client address and hour.
     identity_actions_per_hour: int = Field(default=30, ge=1)
-    sms_sender: str = "file"  # file: appended to <data_dir>/sms-outbox.jsonl (development, tests)
+    # file: appended to <data_dir>/sms-outbox.jsonl, codes in clear (development, tests; refused in
+    # production). command: sms_command is run with the phone and the message as its last two arguments.
+    sms_sender: Literal["file", "command"] = "file"
+    sms_command: str | None = None  # e.g. "/usr/local/bin/send-sms --account district"; exit 0 = sent
+    sms_command_timeout_s: float = Field(default=10.0, gt=0, le=120)
     sms_code_minutes: int = Field(default=10, ge=1, le=60)  # a one-time code's life
     sms_code_attempts: int = Field(default=5, ge=1, le=10)  # wrong tries before a code is void
     sms_codes_per_hour: int = Field(default=5, ge=1, le=60)  # codes sent for one ID number
@@ -101,6 +106,19 @@ class Settings(BaseSettings):
                 "生产环境拒绝启动：TONGBAN_SECRET_KEY 仍是演示密钥或少于 32 个字符 "
                 "(production refuses the demo secret; set TONGBAN_SECRET_KEY to 32+ random characters)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _a_real_sms_sender(self) -> "Settings":
+        # The file sender keeps every one-time code in clear on disk: fine on a developer's machine,
+        # never where the codes prove real people's identities.
+        if self.env == Environment.PRODUCTION and self.sms_sender == "file":
+            raise ValueError(
+                "生产环境拒绝启动：TONGBAN_SMS_SENDER=file 会把验证码明文写入文件 "
+                "(production refuses the file SMS sender; set TONGBAN_SMS_SENDER=command and TONGBAN_SMS_COMMAND)"
+            )
+        if self.sms_sender == "command" and not (self.sms_command or "").strip():
+            raise ValueError("TONGBAN_SMS_SENDER=command 需要设置 TONGBAN_SMS_COMMAND (the command that sends a message)")
         return self
 
     @property
