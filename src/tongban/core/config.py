@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # Client addresses (CIDRs, comma-separated) that may reach the internal operations endpoints:
     # /metrics always, the API docs (/docs, /openapi.json) unless docs_public.
     internal_networks: str = "127.0.0.0/8,::1/128"
+    # Proxies (addresses or CIDRs, comma-separated; "*" for any) whose X-Forwarded-For and
+    # X-Forwarded-Proto uvicorn believes: behind a reverse proxy, its address, so that the throttles
+    # and the internal-network check see the client's address rather than the proxy's.
+    forwarded_allow_ips: str = "127.0.0.1"
     docs_public: bool | None = None  # default: public except in production
 
     @field_validator("database_url")
@@ -95,6 +99,19 @@ class Settings(BaseSettings):
             parse_networks(value)
         except ValueError as error:
             raise ValueError(f"TONGBAN_INTERNAL_NETWORKS 含无效的网段 (bad CIDR): {error}") from None
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        from tongban.core.headers import parse_networks
+
+        if value.strip() == "*":
+            return "*"
+        try:
+            parse_networks(value)
+        except ValueError as error:
+            raise ValueError(f"TONGBAN_FORWARDED_ALLOW_IPS 含无效的地址 (bad address or CIDR): {error}") from None
         return value
 
     @model_validator(mode="after")
