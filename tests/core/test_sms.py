@@ -45,9 +45,9 @@ def test_a_failing_or_hanging_command_is_a_chinese_503(tmp_path):
 
 def test_production_refuses_the_file_sender_and_a_command_sender_needs_its_command():
     with pytest.raises(ValidationError, match="TONGBAN_SMS_SENDER"):
-        Settings(env=Environment.PRODUCTION, secret_key=STRONG, exchange_callback_hosts="hooks.example.gov.cn")
+        Settings(env=Environment.PRODUCTION, secret_key=STRONG)
     with pytest.raises(ValidationError, match="TONGBAN_SMS_COMMAND"):
         Settings(sms_sender="command")
     ready = Settings(env=Environment.PRODUCTION, secret_key=STRONG, sms_sender="command",
-                     sms_command="/usr/local/bin/send-sms", exchange_callback_hosts="hooks.example.gov.cn")
+                     sms_command="/usr/local/bin/send-sms")
     assert isinstance(sender_for(ready), CommandSmsSender)

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     correction_days: int = Field(default=5, ge=1, le=60)  # working days for the source to answer a 纠错
     sharing_response_days: int = Field(default=10, ge=1, le=60)  # working days for a provider to answer
     # Hosts subscription callbacks may point at (comma-separated; "*.example.gov.cn" for a domain).
-    exchange_callback_hosts: str = "127.0.0.1,localhost"
+    # Unset: "127.0.0.1,localhost" in development and tests, none in production, where a loopback
+    # callback could reach the server's own internal endpoints: production lists its hosts.
+    exchange_callback_hosts: str | None = None
     exchange_delivery_attempts: int = Field(default=8, ge=1, le=50)  # then the batch goes to dead letters
     exchange_delivery_timeout_s: float = Field(default=5.0, gt=0, le=60)
     exchange_retry_base_s: float = Field(default=1.0, gt=0, le=600)  # back-off: base × 2^attempt, at most 10 min
@@ -123,6 +125,12 @@ class Settings(BaseSettings):
                 "生产环境拒绝启动：TONGBAN_SECRET_KEY 仍是演示密钥或少于 32 个字符 "
                 "(production refuses the demo secret; set TONGBAN_SECRET_KEY to 32+ random characters)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _callback_hosts_by_environment(self) -> "Settings":
+        if self.exchange_callback_hosts is None:
+            self.exchange_callback_hosts = "" if self.env == Environment.PRODUCTION else "127.0.0.1,localhost"
         return self
 
     @model_validator(mode="after")
