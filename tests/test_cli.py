@@ -75,7 +75,8 @@ def test_production_refuses_the_demo_secret(tmp_path):
 
 
 def test_production_refuses_demo_data(tmp_path):
-    env = {"TONGBAN_ENV": "production", "TONGBAN_SECRET_KEY": "k" * 40,
+    env = {"TONGBAN_ENV": "production", "TONGBAN_SECRET_KEY": "k" * 40, "TONGBAN_SMS_SENDER": "command",
+           "TONGBAN_SMS_COMMAND": "/usr/local/bin/send-sms",
            "TONGBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}"}
     result = CliRunner().invoke(cli, ["demo", "load"], env=env)
     assert result.exit_code == 2 and "演示数据" in result.output

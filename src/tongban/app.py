@@ -26,7 +26,7 @@ from tongban.core.database import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.headers import SecurityHeadersMiddleware
 from tongban.core.limits import BodySizeLimitMiddleware
-from tongban.core.errors import PROBLEM_TYPES, UnexpectedErrorMiddleware, install_error_handlers
+from tongban.core.errors import PROBLEM_TYPES, Problem, UnexpectedErrorMiddleware, install_error_handlers
 from tongban.core.inputs import check_bounded_ids, check_request
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.periodic import Periodic
@@ -51,13 +51,13 @@ HTMX_DIST = REPO_ROOT / "node_modules" / "htmx.org" / "dist"
 SWAGGER_UI_DIST = Path(str(swagger_ui_bundle.swagger_ui_path))  # from PyPI: /docs loads nothing from a CDN
 
 
-def _render_error_page(request: Request, status: int, title: str, detail: str):
-    if status == 401:
+def _render_error_page(request: Request, problem: Problem):
+    if problem.status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if (status, title) == PROBLEM_TYPES["password-change-required"]:  # a reset password: change it first
+    if problem.slug == "password-change-required":  # a reset password: change it first
         return RedirectResponse("/me/password", status_code=303)
-    return render(request, "error.html", status_code=status, status=status, title=title, detail=detail,
-                  principal=_signed_in(request) if status < 500 else None)
+    return render(request, "error.html", status_code=problem.status, status=problem.status, title=problem.title,
+                  detail=problem.detail, principal=_signed_in(request) if problem.status < 500 else None)
 
 
 def _signed_in(request: Request) -> Principal | None:

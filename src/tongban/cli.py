@@ -72,7 +72,7 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     console.print(f"通办 tongban 正在 http://{host}:{port} 提供服务（{settings.env.value}，{settings.database_url.split('@')[-1]}）")
-    serving.run(host, port, workers)
+    serving.run(host, port, workers, settings)
 
 
 @db_app.command("upgrade")

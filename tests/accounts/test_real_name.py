@@ -4,15 +4,16 @@ population registry holds; enterprises only through their verified legal represe
 
 from __future__ import annotations
 
+import sys
 import uuid
 from datetime import timedelta
 
 import pytest
 from helpers import assert_problem, bearer, fresh_resident_id
 from identity_helpers import client_from, code_sent_to, entity_in_registry, messages_to, person_in_registry
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from tongban.accounts.models import User
+from tongban.accounts.models import IdentityClaim, User
 from tongban.core.database import utcnow
 
 PASSWORD = "a-long-password-1"
@@ -324,3 +325,17 @@ def test_asking_about_taken_id_numbers_is_rate_limited_too(client, app):
     for _ in range(settings.identity_actions_per_hour):
         assert_problem(asker.post("/api/v1/accounts/enterprises", json=taken), 409, "conflict")
     assert_problem(asker.post("/api/v1/accounts/enterprises", json=taken), 429, "too-many-attempts")
+
+
+def test_a_code_whose_message_was_not_sent_is_not_kept(client, app, db, monkeypatch):
+    number, name, _ = person_in_registry(client)
+    settings = app.state.settings
+    monkeypatch.setattr(settings, "sms_sender", "command")
+    monkeypatch.setattr(settings, "sms_command", f"{sys.executable} -c 'import sys; sys.exit(1)'")
+    answer = client_from(app).post("/api/v1/accounts/citizens", json={"resident_id": number, "name": name,
+                                                                      "password": "a-long-password-1"})
+    problem = assert_problem(answer, 503, "service-unavailable")
+    assert "短信" in problem["detail"]
+    kept = db.scalar(select(func.count()).select_from(IdentityClaim).where(IdentityClaim.resident_id == number))
+    db.rollback()
+    assert kept == 0

@@ -40,10 +40,17 @@ def test_the_cookie_is_an_opaque_id(client, app):
 def test_sign_in_gives_a_new_session_id(client, app):
     username, _ = new_staff(client)
     web = client_from(app)
-    web.get("/login")
-    before = web.cookies[SESSION_COOKIE]  # an id an attacker could have planted (fixation)
-    after = sign_in_on_the_page(web, username)
-    assert after != before and not _signed_in(app, before)
+    page = web.get("/login")
+    # The sign-in page makes no session (its CSRF token has a cookie of its own); an id an attacker
+    # planted in the browser (fixation) is not taken over.
+    assert SESSION_COOKIE not in web.cookies
+    before = "planted-" + "x" * 40
+    web.cookies.set(SESSION_COOKIE, before)
+    signed_in = web.post("/login", data={"username": username, "password": STAFF_PASSWORD,
+                                         "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert signed_in.status_code == 303, signed_in.text
+    after = signed_in.cookies[SESSION_COOKIE]
+    assert after != before and _signed_in(app, after) and not _signed_in(app, before)
 
 
 def test_api_sign_out_ends_only_the_token_it_is_made_with(client, app):
@@ -278,3 +285,46 @@ def test_an_account_id_beyond_the_database_integer_is_refused_and_changes_nothin
     for action in ("disable", "enable", "password-reset"):
         assert_problem(client.post(f"/api/v1/users/{2**31}/{action}", headers=admin), 422, "validation-error")
     assert_problem(client.post(f"/api/v1/clients/{'x' * 65}/secret", headers=admin), 422, "validation-error")
+
+
+def _session_rows(db) -> int:
+    from sqlalchemy import func, select
+
+    from tongban.core.sessions import WebSession
+
+    count = db.scalar(select(func.count()).select_from(WebSession))
+    db.rollback()
+    return count
+
+
+def test_anonymous_visits_write_no_session_row(client, app, db):
+    before = _session_rows(db)
+    web = client_from(app)
+    for _ in range(100):
+        web.cookies.clear()  # a new visitor each time, as crawlers and scanners come
+        for path in ("/", "/login"):
+            page = web.get(path)
+            assert page.status_code == 200 and SESSION_COOKIE not in page.cookies
+    again = web.get("/login")  # a returning visitor keeps the token its cookie carries
+    assert csrf_of(again.text) == csrf_of(web.get("/login").text)
+    assert _session_rows(db) == before
+
+
+def _refused(page) -> None:
+    assert page.status_code == 403 and "CSRF" in page.text, page.text
+    assert SESSION_COOKIE not in page.cookies
+
+
+def test_the_sign_in_form_still_refuses_a_missing_wrong_or_forged_token(client, app):
+    username, _ = new_staff(client)
+    web = client_from(app)
+    token = csrf_of(web.get("/login").text)
+    form = {"username": username, "password": STAFF_PASSWORD}
+    _refused(web.post("/login", data=form, follow_redirects=False))
+    _refused(web.post("/login", data={**form, "csrf_token": token[::-1]}, follow_redirects=False))
+    # A cookie planted without the server's signature (a sibling host, an attacker's page) counts for nothing.
+    forger = client_from(app)
+    forger.cookies.set("tongban_csrf", "a-token-of-the-attackers-own-choosing.0000")
+    _refused(forger.post("/login", data={**form, "csrf_token": "a-token-of-the-attackers-own-choosing"},
+                         follow_redirects=False))
+    assert web.post("/login", data={**form, "csrf_token": token}, follow_redirects=False).status_code == 303

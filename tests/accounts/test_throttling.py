@@ -140,3 +140,55 @@ def test_the_throttle_does_not_tell_which_names_have_an_account(client, app):
     for _ in range(settings.login_max_failures):
         assert_problem(_token(guesser, typed, "guessed-password"), 401, "invalid-credentials")
     assert_problem(_token(guesser, number, "guessed-password"), 429, "account-locked")
+
+
+def _rows_holding(db, text: str) -> list:
+    from tongban.core.throttle import Throttle
+
+    rows = [*db.scalars(select(AuditEvent).where(AuditEvent.object_id.contains(text) | AuditEvent.details.contains(text))),
+            *db.scalars(select(Throttle).where(Throttle.key.contains(text)))]
+    db.rollback()
+    return rows
+
+
+def test_a_password_typed_as_the_username_is_kept_only_as_a_keyed_hash(client, app, db):
+    settings = client.app.state.settings
+    typed = f"Mima-{uuid.uuid4().hex[:12]}!"  # a password in the username field
+    attacker = client_from(app)
+    for _ in range(settings.login_max_failures):
+        assert_problem(_token(attacker, typed, "whatever"), 401, "invalid-credentials")
+    assert_problem(_token(attacker, typed, "whatever"), 429, "account-locked")
+    assert _rows_holding(db, typed) == []  # neither the audit log nor the throttle keeps the text
+    entries = db.execute(select(AuditEvent.object_id, AuditEvent.outcome).where(
+        AuditEvent.action == "auth.sign_in", AuditEvent.object_id.like("unknown:%"))
+        .order_by(AuditEvent.seq.desc()).limit(settings.login_max_failures + 1)).all()
+    db.rollback()
+    assert {outcome for _, outcome in entries} == {"failed", "denied"}
+    assert len({object_id for object_id, _ in entries}) == 1  # the attempts at one name correlate
+    [object_id] = {object_id for object_id, _ in entries}
+    assert len(object_id) <= len("unknown:") + 16
+    _token(client_from(app), f"Other-{uuid.uuid4().hex[:12]}", "whatever")
+    other = db.scalar(select(AuditEvent.object_id).where(AuditEvent.action == "auth.sign_in")
+                      .order_by(AuditEvent.seq.desc()).limit(1))
+    db.rollback()
+    assert other.startswith("unknown:") and other != object_id
+
+
+def test_an_unknown_client_id_is_kept_only_as_a_keyed_hash(client, app, db):
+    settings = client.app.state.settings
+    typed = f"secret-{uuid.uuid4().hex[:12]}"
+    attacker = client_from(app)
+
+    def ask():
+        return attacker.post("/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": typed,
+                                                         "client_secret": "guessed-secret"})
+
+    for _ in range(settings.login_max_failures):
+        assert_problem(ask(), 401, "invalid-client")
+    assert_problem(ask(), 429, "account-locked")
+    assert _rows_holding(db, typed) == []
+    denied = db.scalar(select(AuditEvent.object_id).where(AuditEvent.action == "auth.client_credentials",
+                                                          AuditEvent.outcome == "denied")
+                       .order_by(AuditEvent.seq.desc()).limit(1))
+    db.rollback()
+    assert denied.startswith("unknown:")

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from helpers import assert_problem, at_once, bearer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.app import create_app
@@ -49,7 +49,13 @@ def _accept(client, as_role, number: str) -> dict:
 
 
 def _open(client, headers, number: str) -> list[dict]:
-    return [t for t in client.get("/api/v1/tasks", headers=headers).json()["items"] if t["application"] == number]
+    # Every page: the session's demo database keeps the tasks of every earlier test in the queue.
+    found, cursor = [], None
+    while True:
+        page = client.get("/api/v1/tasks", params={"cursor": cursor} if cursor else {}, headers=headers).json()
+        found += [t for t in page["items"] if t["application"] == number]
+        if not (cursor := page["next_cursor"]):
+            return found
 
 
 def _decide(client, headers, task: dict, decision: str = "approve", opinion: str = "", **extra):
@@ -80,6 +86,9 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db):
 
     current = [date(2026, 3, 2)]  # a Monday: the day of acceptance
     monkeypatch.setattr(service, "_today", lambda: current[0])
+    # The demo database is shared by the session: only the calls this application makes are its own.
+    calls_before = db.scalar(select(func.coalesce(func.max(ExchangeCall.id), 0)))
+    db.rollback()
 
     key = uuid.uuid4().hex
     application = _apply(client, citizen, bundle="enterprise-setup", form=ENTERPRISE_FORM, key=key)
@@ -90,7 +99,8 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db):
     identity = next(m for m in application["materials"] if m["name"] == "投资人、法定代表人身份证件")
     assert identity["how"] == "shared" and identity["source"]["grants"]  # fetched through the exchange under a grant
     platform_reads = db.execute(select(ExchangeCall.outcome, ExchangeCall.purpose).where(
-        ExchangeCall.department_code == "PD-EGOV", ExchangeCall.resource_code == "persons")).all()
+        ExchangeCall.department_code == "PD-EGOV", ExchangeCall.resource_code == "persons",
+        ExchangeCall.id > calls_before)).all()
     db.rollback()  # SQLite: a reading session holds the write lock until it ends
     assert platform_reads and all(outcome == "ok" and "企业开办一件事" in purpose for outcome, purpose in platform_reads)
     accepted = _accept(client, as_role, number)

@@ -113,6 +113,21 @@ def versions_by_key(requests: list[Received], keys) -> dict[str, list[int]]:
 # ---- unit checks --------------------------------------------------------------------------------
 
 
+def test_production_allows_no_callback_host_unless_listed():
+    from tongban.core.config import Environment, Settings
+
+    production = {"env": Environment.PRODUCTION, "secret_key": "p" * 40, "sms_sender": "command",
+                  "sms_command": "/usr/local/bin/send-sms"}
+    for url in ("http://127.0.0.1:8000/metrics", "http://localhost/hook"):
+        with pytest.raises(Problem) as caught:
+            check_callback(url, Settings(**production).exchange_callback_hosts)
+        assert caught.value.slug == "callback-not-allowed" and "允许：无" in caught.value.detail
+    listed = Settings(**production, exchange_callback_hosts="*.mz.example.gov.cn").exchange_callback_hosts
+    assert check_callback("https://api.mz.example.gov.cn/hook", listed)
+    assert Settings().exchange_callback_hosts == "127.0.0.1,localhost"  # development and tests as before
+    assert Settings(env=Environment.TEST).exchange_callback_hosts == "127.0.0.1,localhost"
+
+
 def test_callback_hosts_and_signature():
     allowed = "127.0.0.1, *.mz.example.gov.cn"
     for url in ("http://127.0.0.1:8080/hook", "https://api.mz.example.gov.cn/v1/hook?x=1", "https://A.B.MZ.example.gov.cn/"):

@@ -14,8 +14,8 @@ from helpers import assert_problem, bearer, fresh_resident_id, register_person
 
 from tongban import demo
 from tongban.app import create_app
+from tongban.core import workdays
 from tongban.exchange.models import ExchangeCall
-from tongban.exchange.usage import beijing_today
 
 PURPOSE = "低保审核：核对申请人户籍"
 
@@ -81,7 +81,7 @@ def test_usage_counts_each_call_and_finds_the_unused_grant(fresh_client):
                    if g["resource"] == "persons" and g["department"] == "PD-MZ")
 
     everything = _usage(client, admin)
-    today = beijing_today()
+    today = workdays.today()
     assert everything["scope"] == "all"
     assert (everything["from"], everything["to"]) == ((today - timedelta(days=29)).isoformat(), today.isoformat())
     assert everything["by_department_resource"] == [
@@ -157,6 +157,12 @@ def test_days_are_beijing_days(client, db, as_role):
     # A department-scoped reader cannot name a resource that is not in the catalog.
     assert_problem(client.get("/api/v1/exchange-usage", headers=as_role("steward"), params={"resource": code}),
                    404, "unknown-resource")
+
+
+def test_the_default_period_ends_on_the_districts_one_clock(client, as_role, monkeypatch):
+    monkeypatch.setattr(workdays, "today", lambda: date(2026, 3, 2))  # core.workdays.today: the one clock
+    usage = _usage(client, as_role("admin"))
+    assert (usage["from"], usage["to"]) == ("2026-02-01", "2026-03-02")
 
 
 def test_period_must_make_sense(client, as_role):

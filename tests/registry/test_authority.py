@@ -135,6 +135,21 @@ def test_a_rejected_correction_changes_nothing(client, as_role):
     assert record["values"]["name"] == "郑国强" and record["version"] == 1
 
 
+def test_a_decided_correction_is_dated_by_the_one_beijing_formatter(client, as_role, monkeypatch):
+    from tongban.core import templating
+
+    police = as_role("steward")
+    number = register_person(client, police, name="冯立新")
+    correction = client.post(f"/api/v1/registries/persons/{number}/corrections", headers=as_role("clerk"), json={
+        "field": "name", "proposed_value": "冯立鑫", "reason": "窗口办件时申请人口述"}).json()
+    decision = f"/api/v1/registries/corrections/{correction['id']}/decision"
+    assert client.post(decision, headers=police, json={"accept": False, "reason": "不予更正"}).status_code == 200
+    # Times shown to people go through core.templating.local_time, not a second formatter.
+    monkeypatch.setattr(templating, "local_time", lambda moment, pattern="%Y-%m-%d %H:%M": "〈北京时间〉")
+    again = client.post(decision, headers=police, json={"accept": False, "reason": "重复处理"})
+    assert "已于 〈北京时间〉" in assert_problem(again, 409, "already-decided")["detail"]
+
+
 def test_a_correction_with_an_invalid_value_is_refused(client, as_role):
     number = register_person(client, as_role("steward"))
     response = client.post(f"/api/v1/registries/persons/{number}/corrections", headers=as_role("clerk"), json={

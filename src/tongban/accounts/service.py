@@ -95,6 +95,13 @@ def get_by_username(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
 
 
+def _unknown(settings: Settings, kind: str, typed: str) -> str:
+    """What is kept of a name no account (or client) has: a keyed hash, never the text, which is
+    often a password typed into the wrong field. Repeated attempts at one name still correlate."""
+    digest = hmac.new(settings.secret_key.encode(), f"{kind}:{typed}".encode(), hashlib.sha256).hexdigest()
+    return f"unknown:{digest[:16]}"
+
+
 def _sign_in_keys(kind: str, account_key: str, address: str) -> tuple[str, str]:
     """(this account from this address, this address over every account)."""
     address = throttle.counted(address)
@@ -132,16 +139,17 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     code = normalise_code(name) if len(name) == 18 else name
     user = get_by_username(db, name) or (get_by_username(db, code) if code != name else None)
     # A name no account has is counted under its one spelling too, as an account is by its id.
-    keys = _sign_in_keys("sign-in", str(user.id) if user else code[:64], address)
+    account_key = str(user.id) if user else _unknown(settings, "sign-in", code)
+    keys = _sign_in_keys("sign-in", account_key, address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-        object_id=str(user.id) if user else username[:64], outcome="denied",
+        object_id=account_key, outcome="denied",
         details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
         _count_failure(db, settings, keys)
         audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-                     object_id=username[:64], outcome="failed", details={"reason": "unknown_user", "address": address})
+                     object_id=account_key, outcome="failed", details={"reason": "unknown_user", "address": address})
         db.commit()
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not verify_password(user.password_hash, password, profile=settings.argon2_profile):
@@ -166,10 +174,11 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
                         address: str) -> ApiClient:
     """A department system, throttled like people: per (client, address) and per address."""
     client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-    keys = _sign_in_keys("client", client_id[:64], address)
+    client_key = client.client_id if client else _unknown(settings, "client", client_id)
+    keys = _sign_in_keys("client", client_key, address)
     _throttled(db, settings, keys, on_refusal=lambda: audit.record(
         db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
-        object_id=client_id[:64], outcome="denied", details={"reason": "throttled", "address": address}))
+        object_id=client_key, outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
         _count_failure(db, settings, keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,7 +38,11 @@ class Settings(BaseSettings):
     address_max_failures: int = Field(default=50, ge=1)
     # Registrations, one-time codes asked and codes tried, per client address and hour.
     identity_actions_per_hour: int = Field(default=30, ge=1)
-    sms_sender: str = "file"  # file: appended to <data_dir>/sms-outbox.jsonl (development, tests)
+    # file: appended to <data_dir>/sms-outbox.jsonl, codes in clear (development, tests; refused in
+    # production). command: sms_command is run with the phone and the message as its last two arguments.
+    sms_sender: Literal["file", "command"] = "file"
+    sms_command: str | None = None  # e.g. "/usr/local/bin/send-sms --account district"; exit 0 = sent
+    sms_command_timeout_s: float = Field(default=10.0, gt=0, le=120)
     sms_code_minutes: int = Field(default=10, ge=1, le=60)  # a one-time code's life
     sms_code_attempts: int = Field(default=5, ge=1, le=10)  # wrong tries before a code is void
     sms_codes_per_hour: int = Field(default=5, ge=1, le=60)  # codes sent for one ID number
@@ -52,7 +57,9 @@ class Settings(BaseSettings):
     correction_days: int = Field(default=5, ge=1, le=60)  # working days for the source to answer a 纠错
     sharing_response_days: int = Field(default=10, ge=1, le=60)  # working days for a provider to answer
     # Hosts subscription callbacks may point at (comma-separated; "*.example.gov.cn" for a domain).
-    exchange_callback_hosts: str = "127.0.0.1,localhost"
+    # Unset: "127.0.0.1,localhost" in development and tests, none in production, where a loopback
+    # callback could reach the server's own internal endpoints: production lists its hosts.
+    exchange_callback_hosts: str | None = None
     exchange_delivery_attempts: int = Field(default=8, ge=1, le=50)  # then the batch goes to dead letters
     exchange_delivery_timeout_s: float = Field(default=5.0, gt=0, le=60)
     exchange_retry_base_s: float = Field(default=1.0, gt=0, le=600)  # back-off: base × 2^attempt, at most 10 min
@@ -72,6 +79,10 @@ class Settings(BaseSettings):
     # Client addresses (CIDRs, comma-separated) that may reach the internal operations endpoints:
     # /metrics always, the API docs (/docs, /openapi.json) unless docs_public.
     internal_networks: str = "127.0.0.0/8,::1/128"
+    # Proxies (addresses or CIDRs, comma-separated; "*" for any) whose X-Forwarded-For and
+    # X-Forwarded-Proto uvicorn believes: behind a reverse proxy, its address, so that the throttles
+    # and the internal-network check see the client's address rather than the proxy's.
+    forwarded_allow_ips: str = "127.0.0.1"
     docs_public: bool | None = None  # default: public except in production
 
     @field_validator("database_url")
@@ -92,6 +103,19 @@ class Settings(BaseSettings):
             raise ValueError(f"TONGBAN_INTERNAL_NETWORKS 含无效的网段 (bad CIDR): {error}") from None
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        from tongban.core.headers import parse_networks
+
+        if value.strip() == "*":
+            return "*"
+        try:
+            parse_networks(value)
+        except ValueError as error:
+            raise ValueError(f"TONGBAN_FORWARDED_ALLOW_IPS 含无效的地址 (bad address or CIDR): {error}") from None
+        return value
+
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> "Settings":
         if self.env == Environment.PRODUCTION and (
@@ -101,6 +125,25 @@ class Settings(BaseSettings):
                 "生产环境拒绝启动：TONGBAN_SECRET_KEY 仍是演示密钥或少于 32 个字符 "
                 "(production refuses the demo secret; set TONGBAN_SECRET_KEY to 32+ random characters)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _callback_hosts_by_environment(self) -> "Settings":
+        if self.exchange_callback_hosts is None:
+            self.exchange_callback_hosts = "" if self.env == Environment.PRODUCTION else "127.0.0.1,localhost"
+        return self
+
+    @model_validator(mode="after")
+    def _a_real_sms_sender(self) -> "Settings":
+        # The file sender keeps every one-time code in clear on disk: fine on a developer's machine,
+        # never where the codes prove real people's identities.
+        if self.env == Environment.PRODUCTION and self.sms_sender == "file":
+            raise ValueError(
+                "生产环境拒绝启动：TONGBAN_SMS_SENDER=file 会把验证码明文写入文件 "
+                "(production refuses the file SMS sender; set TONGBAN_SMS_SENDER=command and TONGBAN_SMS_COMMAND)"
+            )
+        if self.sms_sender == "command" and not (self.sms_command or "").strip():
+            raise ValueError("TONGBAN_SMS_SENDER=command 需要设置 TONGBAN_SMS_COMMAND (the command that sends a message)")
         return self
 
     @property

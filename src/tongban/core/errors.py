@@ -237,12 +237,13 @@ def _is_api(request: Request) -> bool:
 
 
 def install_error_handlers(app: FastAPI, *, render_page) -> None:
-    """``render_page(request, status, title, detail)`` answers browsers with an HTML page."""
+    """``render_page(request, problem)`` answers browsers with an HTML page; it decides by the
+    problem's slug, the stable contract, never by its status or title."""
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
         if not _is_api(request):
-            return render_page(request, exc.status, exc.title, exc.detail)
+            return render_page(request, exc)
         return problem_response(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -251,7 +252,7 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
         fields = "、".join(e["field"] for e in errors[:5])
         problem = Problem(slug, f"以下字段有误：{fields}" if slug != "malformed-json" else errors[0]["message"], errors=errors)
         if not _is_api(request):
-            return render_page(request, problem.status, problem.title, problem.detail)
+            return render_page(request, problem)
         return problem_response(problem)
 
     async def _database(request: Request, exc: Exception):
@@ -259,7 +260,7 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
         if problem is None:
             raise exc  # a bug: the unexpected-error middleware answers 500 and logs it
         if not _is_api(request):
-            return render_page(request, problem.status, problem.title, problem.detail)
+            return render_page(request, problem)
         return problem_response(problem)
 
     from sqlalchemy.exc import DBAPIError
@@ -277,7 +278,7 @@ def install_error_handlers(app: FastAPI, *, render_page) -> None:
         )
         problem = Problem(slug, detail, status=exc.status_code)
         if not _is_api(request):
-            return render_page(request, problem.status, problem.title, problem.detail)
+            return render_page(request, problem)
         return problem_response(problem)
 
 

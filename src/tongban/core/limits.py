@@ -124,7 +124,7 @@ class BodySizeLimitMiddleware:
         if refusal is not None and not started:
             request = Request(scope)
             if self.render_page is not None and not _is_api(request) and "session" in scope:
-                answer = self.render_page(request, refusal.status, refusal.title, refusal.detail)
+                answer = self.render_page(request, refusal)
             else:
                 answer = problem_response(refusal)
             await answer(scope, receive, send)

@@ -39,11 +39,20 @@ YOUNG_COLLECTION_THRESHOLD = 10_000
 OPTIONS = {"factory": True, "log_config": None, "access_log": False, "proxy_headers": True}
 
 
-def run(host: str, port: int, workers: int) -> None:
+def uvicorn_options(settings) -> dict:
+    """uvicorn's options for these settings: the proxies whose forwarded headers are believed
+    (TONGBAN_FORWARDED_ALLOW_IPS) decide what address the throttles and the network checks see."""
+    return {**OPTIONS, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
+def run(host: str, port: int, workers: int, settings=None) -> None:
     import uvicorn
 
+    from tongban.core.config import Settings
+
+    settings = settings or Settings()
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
-        uvicorn.run(APP, host=host, port=port, workers=workers, **OPTIONS)
+        uvicorn.run(APP, host=host, port=port, workers=workers, **uvicorn_options(settings))
         return
     sockets = [_listening(host, port) for _ in range(workers)]
     context = multiprocessing.get_context("spawn")
@@ -123,4 +132,4 @@ def _serve(sock: socket.socket, background: bool) -> None:
         os.environ["TONGBAN_RELAY_ENABLED"] = "false"
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.Server(uvicorn.Config(APP, **OPTIONS)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(APP, **uvicorn_options(settings))).run(sockets=[sock])

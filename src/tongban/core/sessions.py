@@ -5,11 +5,17 @@ use it until it expired. Here signing out deletes the row, and the cookie means 
 The id is random; the table keeps only its SHA-256, so a copy of the table lets no one in.
 ``request.session`` stays a plain dict for the routes; the middleware loads it before the route
 and saves it (only if it changed) before the response starts.
+
+A row is made only when there is something to keep (a sign-in, a flash message, a pending
+verification): an anonymous visitor's only state, the CSRF token of the forms, travels in a cookie
+of its own (``tongban_csrf``, signed with the secret key) and comes back as ``session["csrf"]``, so
+the one CSRF check (the posted token equals ``session["csrf"]``) serves both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -24,6 +30,8 @@ from starlette.requests import Request
 from tongban.core.database import Base, UTCDateTime, insert_for, utcnow
 
 COOKIE = "tongban_session"
+CSRF_COOKIE = "tongban_csrf"
+_CSRF = "csrf"
 _ROTATE = "tongban.session_rotate"
 
 
@@ -65,6 +73,27 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _csrf_signature(secret_key: str, token: str) -> str:
+    return hmac.new(secret_key.encode(), f"csrf-cookie:{token}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _signed_csrf(secret_key: str, token: str) -> str:
+    return f"{token}.{_csrf_signature(secret_key, token)}"
+
+
+def _csrf_from_cookie(secret_key: str, value: str | None) -> str | None:
+    """The visitor's CSRF token if the cookie carries our signature: one planted from a sibling
+    host, without the key, is ignored."""
+    token, _, signature = (value or "").rpartition(".")
+    if token and hmac.compare_digest(signature, _csrf_signature(secret_key, token)):
+        return token
+    return None
+
+
+def _worth_a_row(data: dict) -> bool:
+    return any(key != _CSRF for key in data)
+
+
 def _user_id(data: dict) -> int | None:
     kind, _, raw = str(data.get("subject") or "").partition(":")
     return int(raw) if kind == "user" and raw.isdigit() else None
@@ -94,12 +123,16 @@ class ServerSessionMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
+        secret_key = state.settings.secret_key
         token = self._cookie(scope)
         loaded: dict = {}
         if token is not None:
             loaded = await run_in_threadpool(self._load, state.read_sessionmaker, token)
             if not loaded:
                 token = None  # ended or expired: whatever the browser sent means nothing now
+        cookie_csrf = _csrf_from_cookie(secret_key, self._cookie(scope, CSRF_COOKIE))
+        if token is None and cookie_csrf:
+            loaded = {_CSRF: cookie_csrf}
         scope["session"] = dict(loaded)
         sent_cookie = self._cookie(scope) is not None
 
@@ -107,20 +140,29 @@ class ServerSessionMiddleware:
             if message["type"] == "http.response.start":
                 data = scope["session"]
                 rotate_now = scope.pop(_ROTATE, False)
+                headers = MutableHeaders(scope=message)
                 if data != loaded or (rotate_now and token is not None):
-                    new_token = await run_in_threadpool(self._save, state.sessionmaker, token, data, rotate_now)
-                    headers = MutableHeaders(scope=message)
+                    row_data = data if _worth_a_row(data) else {}
+                    new_token = token
+                    if row_data or token is not None:
+                        new_token = await run_in_threadpool(self._save, state.sessionmaker, token, row_data,
+                                                            rotate_now)
                     if new_token is None:
                         if sent_cookie:
-                            headers.append("Set-Cookie", self._set_cookie("", 0))
+                            headers.append("Set-Cookie", self._set_cookie(COOKIE, "", 0))
                     elif new_token != token:
-                        headers.append("Set-Cookie", self._set_cookie(new_token, self.max_age))
+                        headers.append("Set-Cookie", self._set_cookie(COOKIE, new_token, self.max_age))
+                csrf = data.get(_CSRF)
+                if csrf and not _worth_a_row(data) and csrf != cookie_csrf:
+                    # Nothing else to keep: the token goes in its own cookie, not in a row.
+                    headers.append("Set-Cookie", self._set_cookie(CSRF_COOKIE, _signed_csrf(secret_key, str(csrf)),
+                                                                  self.max_age))
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
 
     @staticmethod
-    def _cookie(scope) -> str | None:
+    def _cookie(scope, wanted: str = COOKIE) -> str | None:
         for name, value in scope.get("headers", ()):
             if name == b"cookie":
                 cookie = SimpleCookie()
@@ -128,12 +170,12 @@ class ServerSessionMiddleware:
                     cookie.load(value.decode("latin-1"))
                 except Exception:  # a garbled cookie header is as good as none
                     return None
-                if COOKIE in cookie and 20 <= len(cookie[COOKIE].value) <= 100:
-                    return cookie[COOKIE].value
+                if wanted in cookie and 20 <= len(cookie[wanted].value) <= 100:
+                    return cookie[wanted].value
         return None
 
-    def _set_cookie(self, value: str, max_age: int) -> str:
-        parts = [f"{COOKIE}={value}", "path=/", f"Max-Age={max_age}", "httponly", "samesite=lax"]
+    def _set_cookie(self, name: str, value: str, max_age: int) -> str:
+        parts = [f"{name}={value}", "path=/", f"Max-Age={max_age}", "httponly", "samesite=lax"]
         if self.https_only:
             parts.append("secure")
         return "; ".join(parts)
@@ -163,8 +205,8 @@ class ServerSessionMiddleware:
                 if token is None:
                     token = secrets.token_urlsafe(32)
                     user_id = _user_id(data)
-                    # A visitor's session (a form's CSRF token) lives an hour: rows made by callers
-                    # that never come back do not pile up.
+                    # A visitor's session (a flash message, a pending verification) lives an hour:
+                    # rows made by callers that never come back do not pile up.
                     life = self.max_age if user_id is not None else min(self.max_age, 3600)
                     db.add(WebSession(id=_digest(token), user_id=user_id, data=json.dumps(data),
                                       created_at=now, expires_at=now + timedelta(seconds=life)))

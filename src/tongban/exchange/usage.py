@@ -9,7 +9,7 @@ saving): staff read "22 November" as their day, not the UTC one.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Date, case, cast, false, func, select
@@ -17,15 +17,16 @@ from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
 from tongban.catalog.models import Resource
+from tongban.core import workdays
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
+from tongban.core.workdays import BEIJING
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org
 from tongban.org.models import Department
 from tongban.sharing.models import Grant
 
-BEIJING = timezone(timedelta(hours=8), "UTC+8")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a year of daily bars is the most a page (and one aggregate query) should carry
 # Days a period may name: the default start (30 days back) and the day after the end (the upper
@@ -33,10 +34,6 @@ MAX_DAYS = 366  # a year of daily bars is the most a page (and one aggregate que
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 OUTCOMES = ("ok", "not_found", "denied", "invalid", "failed")
 OUTCOME_LABELS = {"ok": "成功", "not_found": "无此记录", "denied": "拒绝", "invalid": "请求有误", "failed": "出错"}
-
-
-def beijing_today() -> date:
-    return datetime.now(BEIJING).date()
 
 
 class Period(BaseModel):
@@ -64,7 +61,7 @@ def period(start: date | None, end: date | None) -> Period:
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
             raise Problem("validation-error", f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间",
                           errors=[{"field": name, "code": "out_of_range", "message": f"应在 {FIRST_DAY} 至 {LAST_DAY} 之间"}])
-    end = end or beijing_today()
+    end = end or workdays.today()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise Problem("validation-error", "开始日期不能晚于结束日期",
@@ -222,7 +219,7 @@ def _unused_grants(db: Session, within: Period, provided, *, resource: str | Non
     one starting after the period could not have been used in it and is left out. A successful
     call names the grants that allowed it (``grant_ids``), so use is matched grant by grant.
     """
-    today = beijing_today()
+    today = workdays.today()
     low, high = within.utc_bounds()
     used: set[int] = set()
     for (ids,) in db.execute(select(ExchangeCall.grant_ids).distinct().where(

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.core import audit, events, workdays
+from tongban.core import audit, events, templating, workdays
 from tongban.core.auth import Principal
 from tongban.core.database import utcnow
 from tongban.core.errors import Problem
@@ -104,7 +104,7 @@ def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decide
     if correction.source_department != decider.department_code:
         raise Problem("department-scope", f"只有来源部门（{correction.source_department}）可以处理该纠错申请")
     if correction.status != "pending":
-        raise Problem("already-decided", f"纠错申请 {correction_id} 已于 {correction.decided_at.astimezone(workdays.BEIJING):%Y-%m-%d %H:%M} 由{correction.decided_by}处理（{'采纳' if correction.status == 'accepted' else '不予采纳'}）",
+        raise Problem("already-decided", f"纠错申请 {correction_id} 已于 {templating.local_time(correction.decided_at)} 由{correction.decided_by}处理（{'采纳' if correction.status == 'accepted' else '不予采纳'}）",
                       status_now=correction.status)
     registry = registries[correction.registry_name]
     if accept:

@@ -21,7 +21,7 @@ from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.core.templating import date_field, flash, render
+from tongban.core.templating import date_field, flash, local_time, render
 from tongban.core.workdays import WorkingCalendar
 from tongban.exchange import usage
 from tongban.org import service as org
@@ -50,7 +50,7 @@ _SHARING_PERMISSIONS = (Permission.SHARING_REQUEST, Permission.SHARING_DECIDE, P
 
 
 def _beijing(moment: datetime | None) -> str:
-    return moment.astimezone(usage.BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return local_time(moment) if moment else "—"
 
 
 def _ensure_sharing_role(db, principal: Principal, action: str) -> None:
