@@ -136,6 +136,15 @@ def client(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def quiet_client(database) -> Iterator[TestClient]:
+    """A client of an app without its background loops, for a test that moves the process-wide
+    clock (``core.workdays``): a deadline scan started meanwhile would write that day's warnings
+    and escalations into the shared database."""
+    with TestClient(create_app(database.settings.model_copy(update={"relay_enabled": False}))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
 def db(app) -> Iterator[Session]:
     """A session on the app's database. On SQLite every transaction holds the write lock
     (BEGIN IMMEDIATE), so end reads with ``db.rollback()`` before the next request."""

@@ -159,9 +159,9 @@ def test_days_are_beijing_days(client, db, as_role):
                    404, "unknown-resource")
 
 
-def test_the_default_period_ends_on_the_districts_one_clock(client, as_role, monkeypatch):
+def test_the_default_period_ends_on_the_districts_one_clock(quiet_client, monkeypatch):
     monkeypatch.setattr(workdays, "today", lambda: date(2026, 3, 2))  # core.workdays.today: the one clock
-    usage = _usage(client, as_role("admin"))
+    usage = _usage(quiet_client, bearer(quiet_client, "admin"))
     assert (usage["from"], usage["to"]) == ("2026-02-01", "2026-03-02")
 
 

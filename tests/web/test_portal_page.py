@@ -19,18 +19,18 @@ class _NewYearsEveUTC(datetime):
         return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 
 
-def test_the_deadline_form_starts_on_beijing_today(client, monkeypatch):
+def test_the_deadline_form_starts_on_beijing_today(quiet_client, monkeypatch):
     monkeypatch.setattr(workdays, "datetime", _NewYearsEveUTC)
-    page = client.get("/")
+    page = quiet_client.get("/")
     assert page.status_code == 200
     assert 'id="start" name="start" type="date" value="2027-01-01"' in page.text
 
 
-def test_the_calendar_page_opens_on_beijing_year(client, monkeypatch):
+def test_the_calendar_page_opens_on_beijing_year(quiet_client, monkeypatch):
     monkeypatch.setattr(workdays, "datetime", _NewYearsEveUTC)
-    form = client.get("/login").text
+    form = quiet_client.get("/login").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    signed_in = client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": csrf},
+    signed_in = quiet_client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": csrf},
                             follow_redirects=False)
     assert signed_in.status_code == 303
-    assert "<h1>2027 年工作日历</h1>" in client.get("/staff/calendar").text
+    assert "<h1>2027 年工作日历</h1>" in quiet_client.get("/staff/calendar").text
