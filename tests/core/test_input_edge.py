@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.accounts.models import User
-from tongban.core.auth import _api_routes
+from tongban.core.auth import api_routes
 from tongban.core.idnumbers import check_credit_code, check_resident_id
 from tongban.core.inputs import BIGINT_MAX, INTEGER_MAX, InvalidNumberText, check_bounded_ids, parse_number
 from tongban.registry.models import TABLES
@@ -108,7 +108,7 @@ ROLE_BY_PREFIX = (("/api/v1/exchange/", "steward"), ("/api/v1/tasks/", "reviewer
 
 
 def _id_routes(app):
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         ids = [f.name for f in route.dependant.path_params if f.field_info.annotation is int]
         if ids and "{year}" not in route.path:
             for method in route.methods:

@@ -143,23 +143,15 @@ def test_every_route_that_takes_a_file_declares_its_upload_limit(app):
     """A file route without ``uploads(...)`` gets the common JSON limit (the import page refused
     files over 2 MB while the import API took 1 GB); the rule holds for pages and API alike."""
     from fastapi import UploadFile
-    from fastapi.routing import APIRoute
-
+    from tongban.core.auth import api_routes
     from tongban.core.limits import upload_limit
 
-    def takes_file(route: APIRoute) -> bool:
+    def takes_file(route) -> bool:
         return any(param.field_info.annotation is UploadFile or getattr(param, "type_", None) is UploadFile
                    or "UploadFile" in str(param.field_info.annotation)
                    for param in route.dependant.body_params)
 
-    def routes(items):
-        for route in items:
-            if isinstance(route, APIRoute):
-                yield route
-            elif getattr(route, "original_router", None) is not None:
-                yield from routes(route.original_router.routes)
-
-    file_routes = [route for route in routes(app.routes) if takes_file(route)]
+    file_routes = [route for route in api_routes(app.routes) if takes_file(route)]
     assert len(file_routes) >= 5, [route.path for route in file_routes]  # the walk found them
     undeclared = [f"{sorted(route.methods)} {route.path}" for route in file_routes
                   if upload_limit(route, next(iter(route.methods)), app.state.settings) is None]

@@ -258,21 +258,21 @@ def _route_permission(route: APIRoute) -> PermissionCheck | None:
     return found[0] if found else None
 
 
-def _api_routes(routes) -> list[APIRoute]:
+def api_routes(routes) -> list[APIRoute]:
     """Every APIRoute, also inside included routers (newer FastAPI keeps them wrapped)."""
     found = []
     for route in routes:
         if isinstance(route, APIRoute):
             found.append(route)
         elif getattr(route, "original_router", None) is not None:
-            found.extend(_api_routes(route.original_router.routes))
+            found.extend(api_routes(route.original_router.routes))
     return found
 
 
 def check_routes(app: FastAPI) -> None:
     """Refuse to start if any route forgot its permission; publish each in OpenAPI."""
     missing = []
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         permission = _route_permission(route)
         if permission is None:
             missing.append(f"{','.join(sorted(route.methods))} {route.path}")

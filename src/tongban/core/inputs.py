@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from annotated_types import Ge, Le
 from fastapi import FastAPI, Request
 
+from tongban.core.auth import api_routes
 from tongban.core.errors import Problem
 
 BIGINT_MAX = 2**63 - 1  # the largest integer any column or driver here holds
@@ -131,15 +132,6 @@ async def check_request(request: Request) -> None:
 
 def check_bounded_ids(app: FastAPI) -> None:
     """Refuse to start if a route takes an int path, query or form value that may exceed INTEGER."""
-    from fastapi.routing import APIRoute
-
-    def routes(items):
-        for route in items:
-            if isinstance(route, APIRoute):
-                yield route
-            elif getattr(route, "original_router", None) is not None:
-                yield from routes(route.original_router.routes)
-
     def fields(dependant):
         yield from dependant.path_params
         yield from dependant.query_params
@@ -148,7 +140,7 @@ def check_bounded_ids(app: FastAPI) -> None:
             yield from fields(sub)
 
     unbounded = []
-    for route in routes(app.routes):
+    for route in api_routes(app.routes):
         for field in fields(route.dependant):
             annotation = field.field_info.annotation
             if annotation is int or annotation == (int | None):
