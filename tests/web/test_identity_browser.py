@@ -115,6 +115,9 @@ def test_sign_out_everywhere_and_the_admin_pages_at_phone_width(browser, live_se
     for path in ("/staff/departments/PD-MZ", "/staff/clients"):
         admin_page.goto(f"{live_server}{path}")
         assert admin_page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        for button in admin_page.locator("td.actions button").all():  # each row a card: buttons on screen
+            box = button.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (path, button.inner_text())
     assert admin_page.get_by_role("button", name="更换密钥").count() >= 1
     screenshot(admin_page, f"identity-clients-{database.engine_name}")
     admin.close()
@@ -151,9 +154,12 @@ def test_the_staff_list_names_roles_in_chinese_and_keeps_its_buttons_whole_at_ph
     assert own_row.get_by_role("button").count() == 0  # no one disables or resets themselves
     page.goto(f"{live_server}/staff/departments/PD-MZ")
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", page.locator("tbody").inner_text().replace("steward.mz", ""))
-    # 结束会话 on one line, as tall as 停用: the table scrolls in its wrapper rather than squeezing words
+    # 结束会话 on one line, as tall as 停用; on a phone each person is a card: every button on screen
     long, short = page.get_by_role("button", name="结束会话").first, page.get_by_role("button", name="停用").first
     assert long.bounding_box()["height"] == short.bounding_box()["height"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for button in page.locator("td.actions button").all():
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, button.inner_text()
     screenshot(page, f"identity-staff-list-{database.engine_name}")
     admin.close()
