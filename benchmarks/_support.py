@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, text
 from tongban import demo
 from tongban.core import audit, migrate
 from tongban.core.config import Environment, Settings
-from tongban.core.database import make_engine, make_sessionmaker, session_scope
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.db.session import session_scope
 
 
 @contextmanager

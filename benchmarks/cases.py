@@ -63,7 +63,7 @@ from _support import engine_name, fresh_database, served, server_cpu_seconds, wo
 
 from tongban import demo
 from tongban.cases.models import Application, CaseTask
-from tongban.core.database import READS_ONLY, make_engine
+from tongban.core.db.engine import READS_ONLY, make_engine
 
 SETUP, ROAD = "enterprise-setup", "road-excavation"
 SETUP_FORM = {"applicant_name": "张伟", "applicant_id": demo.CITIZEN.username, "phone": "13812345678",

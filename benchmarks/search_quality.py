@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import engine_name, fresh_database, workdir  # noqa: E402
 
 from tongban.core import audit  # noqa: E402
-from tongban.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from tongban.core.db.engine import make_engine, make_sessionmaker  # noqa: E402
+from tongban.core.db.session import session_scope  # noqa: E402
 from tongban.items import content, service  # noqa: E402
 from tongban.items.search import generated_items  # noqa: E402
 

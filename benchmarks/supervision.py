@@ -36,7 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import engine_name, fresh_database, workdir  # noqa: E402
 
-from tongban.core.database import bulk_insert, make_engine, make_sessionmaker, utcnow  # noqa: E402
+from tongban.core.db.bulk import bulk_insert  # noqa: E402
+
+from tongban.core.clock import now as utcnow  # noqa: E402
+
+from tongban.core.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from tongban.core.workdays import WorkingCalendar  # noqa: E402
 from tongban.org.models import Department  # noqa: E402
 from tongban.supervision import evaluation, service  # noqa: E402

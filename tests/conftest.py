@@ -23,7 +23,8 @@ from tongban import demo
 from tongban.app import create_app
 from tongban.core import audit, migrate
 from tongban.core.config import Environment, Settings
-from tongban.core.database import make_engine, make_sessionmaker, session_scope
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.db.session import session_scope
 from helpers import bearer
 
 PG_URL = os.environ.get("TONGBAN_TEST_DATABASE_URL")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tongban.accounts.models import User
 from tongban.cli import app as cli
 from tongban.core.config import DEMO_SECRET_KEY
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.org.models import Department
 
 

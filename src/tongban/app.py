@@ -22,7 +22,7 @@ from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.core.auth import Principal, authenticate, check_routes, require
 from tongban.core.config import Settings, get_settings
-from tongban.core.database import make_engine, make_sessionmaker
+from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.headers import SecurityHeadersMiddleware
 from tongban.core.limits import BodySizeLimitMiddleware

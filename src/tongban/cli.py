@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from tongban.core import audit
 from tongban.core.config import Environment, Settings
-from tongban.core.database import make_engine, make_sessionmaker, session_scope
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.db.session import session_scope
 from tongban.core.errors import Problem
 from tongban.core.permissions import Role
 
@@ -303,7 +304,7 @@ def backup(
 ) -> None:
     """Back the database up, online and consistent (SQLite backup API; pg_dump for PostgreSQL)."""
     from tongban.core import backup as backups
-    from tongban.core.database import utcnow
+    from tongban.core.clock import now as utcnow
 
     settings = _settings()
     try:

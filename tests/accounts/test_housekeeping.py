@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tongban.accounts.models import IdentityClaim
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.sessions import RevokedToken, WebSession
 from tongban.core.throttle import Throttle
 

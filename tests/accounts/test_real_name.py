@@ -14,7 +14,7 @@ from identity_helpers import client_from, code_sent_to, entity_in_registry, mess
 from sqlalchemy import func, select, update
 
 from tongban.accounts.models import IdentityClaim, User
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 
 PASSWORD = "a-long-password-1"
 

@@ -77,7 +77,8 @@ def test_lock_out_backs_off(fresh_database):
 
     from tongban.accounts import service
     from tongban.accounts.models import User
-    from tongban.core.database import session_scope, utcnow
+    from tongban.core.clock import now as utcnow
+    from tongban.core.db.session import session_scope
     from tongban.core.errors import Problem
     from tongban.core.throttle import Throttle
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tongban.cli import app as cli
 from tongban.core import audit
 from tongban.core.audit import AuditEvent
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 
 
 def _write_entries(database, count: int) -> None:

@@ -16,7 +16,11 @@ from sqlalchemy import (
 )
 
 from tongban.core.auth import principal_for
-from tongban.core.database import DriverStatement, UTCDateTime, _wrote, in_list, list_parameter, make_engine, make_sessionmaker
+from tongban.core.db.base import UTCDateTime
+from tongban.core.db.bulk import in_list, list_parameter
+from tongban.core.db.driver import DriverStatement
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.db.session import _wrote
 from tongban.core.errors import Problem
 from tongban.exchange.models import ExchangeCall
 from tongban.exchange.service import Call, UsageLog

@@ -44,7 +44,7 @@ def _ended(app, work) -> tuple[list[str], object]:
     events seen, the session's connection's driver connection)."""
     from sqlalchemy import event
 
-    from tongban.core.database import _end
+    from tongban.core.db.session import _end
 
     seen: list[str] = []
     engine = app.state.sessionmaker.kw["bind"]
@@ -102,7 +102,9 @@ def test_quick_work_of_an_async_route_runs_on_the_loop_unless_the_pool_is_nearly
     import asyncio
     import threading
 
-    from tongban.core.database import PG_MAX_OVERFLOW, PG_POOL_SIZE, run_db
+    from tongban.core.db.engine import PG_MAX_OVERFLOW, PG_POOL_SIZE
+
+    from tongban.core.db.session import run_db
 
     def on_loop(db, **options) -> bool:
         def work() -> int:

@@ -9,7 +9,9 @@ from datetime import date
 import pytest
 from sqlalchemy import event, select, text
 
-from tongban.core.database import ReferenceGeneration, request_generation, utcnow
+from tongban.core.db.cache import ReferenceGeneration, request_generation
+
+from tongban.core.clock import now as utcnow
 from tongban.core.workdays import CalendarDay, CalendarYear, WorkingCalendar
 from helpers import bearer
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete, event, select, update
 
 from tongban import demo
 from tongban.catalog import service as catalog
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.events import OutboxEvent
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from tongban import demo
 from tongban.app import create_app
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import InProcessBus, OutboxRelay
 from tongban.exchange.delivery import Dispatcher, check_callback, sign

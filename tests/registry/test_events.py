@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tongban.core import events
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.core.events import InProcessBus, OutboxEvent, OutboxRelay
 from tongban.org import service as org
 from tongban.registry import service

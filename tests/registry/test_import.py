@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from conftest import create_database
 from tongban.cli import app as cli
 from tongban.core import audit
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
 
@@ -456,7 +456,7 @@ def test_the_import_page_uploads_and_shows_an_interrupted_job_in_chinese(fresh_d
 
     from tongban import demo
     from tongban.app import create_app
-    from tongban.core.database import utcnow
+    from tongban.core.clock import now as utcnow
 
     cut = str(uuid_module.uuid4())
     with session_scope(fresh_database.sessionmaker()) as db:

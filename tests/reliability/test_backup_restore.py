@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tongban.cli import app as cli
 from tongban.core import audit
 from tongban.core import backup as backups
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 import conftest as root
 
 

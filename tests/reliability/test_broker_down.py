@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent, OutboxRelay
 from tongban.org import service as org
 from tongban.registry import service

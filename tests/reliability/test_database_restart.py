@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.core import audit, migrate
-from tongban.core.database import make_engine, make_sessionmaker, session_scope
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.db.session import session_scope
 from tongban.registry.models import RecordVersion
 import conftest as root
 from helpers import fresh_resident_id

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select, text
 from tongban import demo
 from tongban.app import create_app
 from tongban.core import audit
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.registry.models import RecordVersion
 from conftest import create_database
 

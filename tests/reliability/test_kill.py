@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.core import audit, workdays
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent
 from tongban.registry.models import RecordVersion
 from tongban.sharing.models import SharingRequest, SharingStep

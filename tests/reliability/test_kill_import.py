@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.core import audit
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent
 from tongban.registry.models import TABLES, ImportJob, RecordVersion
 from helpers import resident_id

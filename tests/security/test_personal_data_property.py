@@ -26,7 +26,7 @@ from tongban.app import create_app
 from tongban.cases.models import Application, CaseTask
 from tongban.catalog import service as catalog
 from tongban.core.audit import AuditEvent
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.permissions import Permission, Role, grants_for
 from tongban.core.workdays import today
 from tongban.exchange.models import ExchangeCall
@@ -50,7 +50,7 @@ PURPOSES = ["none", "short", "valid"]
 def world(database, tmp_path_factory):
     """A database of its own (the test changes 民政局's grants), its app, the people to look for."""
     from conftest import create_database
-    from tongban.core.database import session_scope
+    from tongban.core.db.session import session_scope
 
     own, cleanup = create_database(database.engine_name, tmp_path_factory.mktemp("personal-data"))
     with session_scope(own.sessionmaker()) as session:

@@ -13,7 +13,7 @@ from helpers import bearer
 
 from tongban import demo
 from tongban.app import create_app
-from tongban.core.database import session_scope
+from tongban.core.db.session import session_scope
 
 UNEMPLOYMENT = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
 

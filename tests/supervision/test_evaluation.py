@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from tongban import demo
 from tongban.accounts import service as accounts
 from tongban.cases.models import Application, ApplicationStatus, ProcessDefinitionRow
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.permissions import Role
 from tongban.org.models import Department
 from tongban.supervision import clocks, evaluation

@@ -16,7 +16,7 @@ from tongban.accounts.schemas import (
 )
 from tongban.core import audit
 from tongban.core.auth import Principal, bearer_claims, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import THROTTLED, Problem
 from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate

@@ -8,7 +8,9 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.database import Base, UTCDateTime, utcnow
+from tongban.core.db.base import Base, UTCDateTime
+
+from tongban.core.clock import now as utcnow
 from tongban.org.models import Department
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from tongban.accounts import service
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission

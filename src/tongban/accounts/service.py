@@ -16,7 +16,9 @@ from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User,
 from tongban.core import audit, sessions, throttle
 from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
-from tongban.core.database import GENERATION_COLUMN, DriverStatement, note_generation, utcnow
+from tongban.core.db.cache import GENERATION_COLUMN, note_generation
+from tongban.core.clock import now as utcnow
+from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import STAFF_ROLES, Permission, Role, Scope
@@ -45,7 +47,7 @@ _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).
 
 # Built once: every request asks one of them, and building a statement's cache key each time
 # cost as much as the read. Each also reads the reference generation, which the request's work
-# would otherwise ask for in a statement of its own (``core.database.request_generation``).
+# would otherwise ask for in a statement of its own (``core.db.request_generation``).
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
                                          *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
                                          _REVOKED_COLUMN, User.must_change_password)

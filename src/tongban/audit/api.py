@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tongban.core import audit
 from tongban.core.audit import AuditEvent
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tongban.cases import service
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask
 from tongban.core.auth import Principal, deny, require
-from tongban.core.database import DbSession, ReadDbSession
+from tongban.core.db.session import DbSession, ReadDbSession
 from tongban.core.errors import Problem
 from tongban.core.idempotency import request_hash
 from tongban.core.inputs import Id, normalise_code

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.database import Base, UTCDateTime
+from tongban.core.db.base import Base, UTCDateTime
 from tongban.org.models import Department
 
 

@@ -15,7 +15,7 @@ from tongban.cases import service
 from tongban.cases.bundles import BUNDLES
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, ApplicationStatus
 from tongban.core.auth import Principal, deny, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.idempotency import request_hash
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission

@@ -33,7 +33,8 @@ from tongban.cases.models import (
 )
 from tongban.core import audit, idempotency
 from tongban.core.auth import Principal
-from tongban.core.database import per_generation, utcnow
+from tongban.core.db.cache import per_generation
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
 from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number

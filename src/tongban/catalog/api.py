@@ -10,7 +10,7 @@ from tongban.catalog import service
 from tongban.catalog.models import Resource, ResourceStatus
 from tongban.catalog.schemas import RecordsPush, ResourceIn, ResourceRead, StatusChange, resource_read
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission

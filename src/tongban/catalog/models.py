@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.database import Base, UTCDateTime
+from tongban.core.db.base import Base, UTCDateTime
 from tongban.org.models import Department
 
 

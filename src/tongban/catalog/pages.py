@@ -19,7 +19,7 @@ from tongban.catalog.models import (
     SharingType,
 )
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem, validation_errors
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission

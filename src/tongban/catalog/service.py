@@ -21,7 +21,9 @@ from tongban.catalog.models import (
 from tongban.catalog.schemas import ItemIn, ResourceIn
 from tongban.core import audit, events
 from tongban.core.auth import Principal
-from tongban.core.database import DriverStatement, in_list, list_parameter, utcnow
+from tongban.core.db.bulk import in_list, list_parameter
+from tongban.core.clock import now as utcnow
+from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.org import service as org
 from tongban.org.models import Department

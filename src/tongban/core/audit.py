@@ -18,7 +18,11 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Engine, Integer, String, Text, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, DriverStatement, UTCDateTime, driver_error, utcnow
+from tongban.core.db.base import Base, UTCDateTime
+
+from tongban.core.clock import now as utcnow
+
+from tongban.core.db.driver import DriverStatement, driver_error
 from tongban.core.observability import current_request_id
 
 GENESIS_HASH = "0" * 64

@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
-from tongban.core.database import ReadDbSession, get_read_db, request_generation, run_db, take_generation
+from tongban.core.db.cache import request_generation, take_generation
+from tongban.core.db.session import ReadDbSession, get_read_db, run_db
 from tongban.core.errors import Problem, document_problems
 from tongban.core.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import TokenClaims, csrf_matches, read_token

@@ -19,7 +19,11 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from tongban.core.database import Base, UTCDateTime, reading, utcnow
+from tongban.core.db.base import Base, UTCDateTime
+
+from tongban.core.clock import now as utcnow
+
+from tongban.core.db.engine import reading
 
 log = logging.getLogger("tongban.events")
 

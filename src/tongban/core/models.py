@@ -8,7 +8,7 @@ from tongban.core import events as _events  # noqa: F401
 from tongban.core import sessions as _sessions  # noqa: F401
 from tongban.core import throttle as _throttle  # noqa: F401
 from tongban.core import workdays as _workdays  # noqa: F401
-from tongban.core.database import Base
+from tongban.core.db.base import Base
 from tongban.exchange import models as _exchange  # noqa: F401
 from tongban.items import models as _items  # noqa: F401
 from tongban.notifications import models as _notifications  # noqa: F401

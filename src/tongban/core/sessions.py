@@ -27,7 +27,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
-from tongban.core.database import Base, UTCDateTime, insert_for, utcnow
+from tongban.core.db.base import Base, UTCDateTime, insert_for
+
+from tongban.core.clock import now as utcnow
 
 COOKIE = "tongban_session"
 CSRF_COOKIE = "tongban_csrf"

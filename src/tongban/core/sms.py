@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tongban.core.config import Settings
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 
 log = logging.getLogger(__name__)

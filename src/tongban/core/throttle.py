@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, String, delete, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, insert_for, utcnow
+from tongban.core.db.base import Base, UTCDateTime, insert_for
+
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 
 

@@ -20,7 +20,11 @@ from fastapi import Query
 from sqlalchemy import Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.database import Base, UTCDateTime, forget, per_generation, utcnow
+from tongban.core.db.base import Base, UTCDateTime
+
+from tongban.core.db.cache import forget, per_generation
+
+from tongban.core.clock import now as utcnow
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, require
-from tongban.core.database import ReadDbSession, run_db
+from tongban.core.db.session import ReadDbSession, run_db
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse

@@ -32,7 +32,8 @@ from tongban.catalog import service as catalog
 from tongban.catalog.models import Resource
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.core.database import reading, utcnow
+from tongban.core.clock import now as utcnow
+from tongban.core.db.engine import reading
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.core.urls import url_problem

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from tongban.catalog import service as catalog
 from tongban.catalog.models import ResourceStatus
 from tongban.core.auth import Principal
-from tongban.core.database import DriverStatement, per_generation, utcnow
+from tongban.core.db.cache import per_generation
+from tongban.core.clock import now as utcnow
+from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.core.inputs import BIGINT_MAX

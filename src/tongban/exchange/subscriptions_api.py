@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession, utcnow
+from tongban.core.clock import now as utcnow
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate

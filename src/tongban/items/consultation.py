@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.config import Settings
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission

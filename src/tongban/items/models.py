@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.database import Base, UTCDateTime
+from tongban.core.db.base import Base, UTCDateTime
 from tongban.org.models import Department
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from tongban.accounts.pages import check_csrf
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id, normalise_code
 from tongban.core.permissions import Permission

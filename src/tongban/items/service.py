@@ -20,7 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department
-from tongban.core.database import forget, per_generation, utcnow
+from tongban.core.db.cache import forget, per_generation
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core import workdays

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.permissions import Permission
 from tongban.notifications import service
 

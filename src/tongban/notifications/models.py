@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tongban.core.database import Base, UTCDateTime
+from tongban.core.db.base import Base, UTCDateTime
 
 
 class Notification(Base):

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tongban.core.auth import Principal
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.permissions import Permission, Scope
 from tongban.notifications.models import Notification
 

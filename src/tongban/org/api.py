@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from tongban.core import audit
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.permissions import Permission
 from tongban.org import service
 from tongban.org.schemas import DepartmentCreate, DepartmentRead

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.database import Base
+from tongban.core.db.base import Base
 
 
 class Level(StrEnum):

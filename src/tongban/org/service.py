@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tongban.core.database import per_generation, per_transaction
+from tongban.core.db.cache import per_generation, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import LEVEL_LABELS, Department, Level
 from tongban.org.schemas import DepartmentCreate, DepartmentRead

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.limits import uploads

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.core import audit, events, templating, workdays
 from tongban.core.auth import Principal
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.core.workdays import WorkingCalendar

@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core import audit
 from tongban.core.config import Settings
-from tongban.core.database import bulk_insert, bulk_insert_values, db_value, utcnow
+from tongban.core.db.bulk import bulk_insert, bulk_insert_values, db_value
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.core.spreadsheets import neutralise_row

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tongban.accounts.pages import check_csrf
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.limits import uploads

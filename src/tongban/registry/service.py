@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tongban.core import audit, events
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id

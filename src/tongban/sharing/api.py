@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate

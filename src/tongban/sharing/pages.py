@@ -16,7 +16,7 @@ from tongban.accounts.pages import check_csrf
 from tongban.catalog.models import SHARING_LABELS, Resource
 from tongban.core.auth import Principal, deny, ensure_department, require
 from tongban.core.charts import nice_ceiling
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.pagination import paginate

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from tongban.core import workdays
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission

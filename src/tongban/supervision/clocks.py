@@ -13,7 +13,9 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tongban.core.database import per_generation, utcnow
+from tongban.core.db.cache import per_generation
+
+from tongban.core.clock import now as utcnow
 from tongban.core.workdays import WorkingCalendar
 from tongban.supervision.models import (
     CANCELLED, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, WarningRule,

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from tongban.cases.models import Application
 from tongban.core import audit
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.workdays import BEIJING
 from tongban.org.models import Department

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query, Response
 
 from tongban.core import workdays
 from tongban.core.auth import Principal, deny, require
-from tongban.core.database import DbSession, utcnow
+from tongban.core.clock import now as utcnow
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission, Scope

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.database import Base, UTCDateTime
+from tongban.core.db.base import Base, UTCDateTime
 from tongban.org.models import Department
 
 

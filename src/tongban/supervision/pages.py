@@ -17,7 +17,7 @@ from tongban.accounts.pages import check_csrf
 from tongban.cases import service as cases
 from tongban.core import workdays
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.pagination import paginate

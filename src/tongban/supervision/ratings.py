@@ -18,7 +18,7 @@ from tongban.cases.models import STATUS_LABELS, Application, ApplicationStatus, 
 from tongban.core import audit, workdays
 from tongban.core.auth import Principal, deny, ensure_department
 from tongban.core.config import Settings
-from tongban.core.database import utcnow
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 from tongban.accounts.models import User, UserRole
 from tongban.core import audit, workdays
 from tongban.core.auth import Principal, deny, ensure_department
-from tongban.core.database import UTCDateTime, forget, insert_for, utcnow
+from tongban.core.db.base import UTCDateTime, insert_for
+from tongban.core.db.cache import forget
+from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar

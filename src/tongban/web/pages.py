@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from tongban.accounts import service as accounts
 from tongban.audit.api import list_events, verification
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.permissions import ROLE_LABELS, Permission
 from tongban.core.templating import render
 from tongban.core import workdays

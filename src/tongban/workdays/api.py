@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.core import audit
 from tongban.core.auth import Principal, require
-from tongban.core.database import DbSession
+from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.core.workdays import CalendarYear, DeadlineStart, WorkingCalendar, publish_year

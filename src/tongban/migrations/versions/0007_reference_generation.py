@@ -1,7 +1,7 @@
 """reference generation: one token that every write to the reference data replaces
 
 Each step of a case reads departments, published items, the working calendar and the warning
-rules. Processes keep them between transactions (``core.database.per_generation``) as long as this
+rules. Processes keep them between transactions (``core.db.per_generation``) as long as this
 token is unchanged; the triggers below replace it in the writing transaction itself, whatever
 wrote (the platform, another process, a hand-made SQL statement).
 

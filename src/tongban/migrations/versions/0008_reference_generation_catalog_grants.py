@@ -2,7 +2,7 @@
 
 Every exchange call needs the resource (its items, status, provider) and the caller's grants on
 it. They change only when the catalog is edited or a grant is given, changed or revoked; with
-these triggers the exchange keeps them between calls (``core.database.per_generation``) and a
+these triggers the exchange keeps them between calls (``core.db.per_generation``) and a
 revocation still takes effect on the next call: the revoking transaction moves the token.
 
 Revision ID: 0008

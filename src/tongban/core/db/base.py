@@ -1,0 +1,75 @@
+"""The declarative base and the column types every table uses."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, Text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC, on SQLite (which drops zones) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JSONDocument(TypeDecorator):
+    """A JSON document kept as text (the columns were created as TEXT on both engines): the one
+    place that turns a column's value into Python data and back. Keys stay in the order given and
+    Chinese stays readable in the database (``ensure_ascii=False``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+
+    def process_result_value(self, value: str | None, dialect) -> Any:
+        return None if value is None or value == "" else json.loads(value)
+
+
+def _jsonable(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)  # a typed document (pydantic) stores as its JSON form
+    if dump is not None:
+        return dump(mode="json")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def insert_for(db: Session, table):
+    """An INSERT of the session's dialect, for ``on_conflict_do_nothing`` (both engines have it)."""
+    return (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
