@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 RUN_DATABASE_URL ?= $(or $(TONGBAN_DATABASE_URL),sqlite:///./var/tongban.db)
 
-.PHONY: run test install install-test assets browser clean
+.PHONY: run test lint install install-test assets browser clean
 
 run: install assets
 	TONGBAN_DATABASE_URL=$(RUN_DATABASE_URL) $(BIN)/tongban db upgrade
@@ -17,6 +17,12 @@ run: install assets
 
 test: install-test assets browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The architecture's import rules (.importlinter, docs/architecture.md), lint and types.
+lint: install-test
+	PYTHONPATH=tools $(BIN)/lint-imports
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/mypy
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
@@ -44,6 +44,7 @@ from tongban.org import service as org  # noqa: E402
 from tongban.registry import importer, synthetic  # noqa: E402
 from tongban.registry.schema import PERSONS  # noqa: E402
 from tongban.sharing import service as sharing  # noqa: E402
+from tongban.core import clock
 
 SEED = 11
 ITEMS = ["name", "gender", "birth_date", "residence_status", "marital_status", "household_address"]
@@ -55,7 +56,7 @@ def _grant(sessions) -> None:
     with sessions() as db:
         request = sharing.submit(db, resource=catalog.get(db, "persons"), requester=org.get_by_code(db, "PD-MZ"),
                                  item_codes=ITEMS, duty="低保审核", basis="《社会救助暂行办法》", purpose="基准测试",
-                                 valid_from=date.today(), valid_to=date.today() + timedelta(days=30), actor=actor,
+                                 valid_from=clock.today(), valid_to=clock.today() + timedelta(days=30), actor=actor,
                                  response_days=10)
         db.flush()
         pending = [i.item_code for i in request.items if i.outcome == "pending"]

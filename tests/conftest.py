@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tongban import demo
 from tongban.app import create_app
-from tongban.core import audit, migrate
+from tongban.core import audit, clock, migrate
 from tongban.core.config import Environment, Settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.db.session import session_scope
@@ -172,3 +172,19 @@ def nats_url() -> str:
             pytest.fail("TONGBAN_TEST_NATS_URL is not set in CI")
         pytest.skip("TONGBAN_TEST_NATS_URL not set (set it to nats://127.0.0.1:4222 to run the JetStream tests)")
     return NATS_URL
+
+
+@pytest.fixture(autouse=True)
+def _system_clock_after_each_test() -> Iterator[None]:
+    """A test that set the clock (``clock.set_clock``/``clock.frozen``) leaves the next one the system clock."""
+    yield
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[clock.FixedClock]:
+    """The platform's clock standing still (at the real now until the test moves it): ``fixed_clock.set(date(...))``."""
+    stopped = clock.FixedClock(clock.now())
+    clock.set_clock(stopped)
+    yield stopped
+    clock.set_clock(None)

@@ -16,7 +16,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import func, select
 
-from tongban.core import audit
+from tongban.core import audit, clock
 from tongban.core.config import Environment, Settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.db.session import session_scope
@@ -304,14 +304,13 @@ def backup(
 ) -> None:
     """Back the database up, online and consistent (SQLite backup API; pg_dump for PostgreSQL)."""
     from tongban.core import backup as backups
-    from tongban.core.clock import now as utcnow
 
     settings = _settings()
     try:
         with Progress(TextColumn("备份数据库"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as progress:
             task = progress.add_task("backup", total=None)
-            manifest = backups.backup(settings, directory, now=utcnow(),
+            manifest = backups.backup(settings, directory, now=clock.now(),
                                       progress=lambda done, total: progress.update(task, completed=done, total=total))
         deleted = backups.prune(directory, keep) if keep else []
     except backups.BackupError as error:

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from tongban.accounts import service as accounts
 from tongban.accounts.models import ApiClient
-from tongban.core import audit
+from tongban.core import audit, numbers
 from tongban.core.config import Settings
 from tongban.core.idnumbers import check_credit_code, check_resident_id
 from tongban.core.permissions import ROLE_LABELS, Role
 from tongban.org import service as org
 from tongban.org.models import Department, Level
 from tongban.registry.schema import Duty
+from tongban.core import clock as wall
 
 DEMO_PASSWORD = "tongban-demo-2026"
 DEMO_CLIENT_SECRET = "tongban-demo-client-secret-2026"
@@ -211,7 +212,7 @@ def _platform_grants(db: Session, settings: Settings) -> None:
     from tongban.sharing.models import RequestStatus, SharingRequest
 
     egov = org.get_by_code(db, "PD-EGOV")
-    today = date.today()
+    today = wall.today()
     for code, items in PLATFORM_ITEMS.items():
         resource = catalog.get(db, code)
         if db.scalar(select(SharingRequest.id).where(SharingRequest.requester_id == egov.id,
@@ -252,7 +253,7 @@ ASSISTANCE_RESOURCE = {
 
 def _load_catalog(db: Session, settings: Settings) -> None:
     """The base registries in the catalog, one department dataset, and one pending request."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from tongban.catalog import service as catalog
     from tongban.catalog.models import ResourceStatus
@@ -267,7 +268,7 @@ def _load_catalog(db: Session, settings: Settings) -> None:
                                   provider=org.get_by_code(db, "PD-MZ"), actor=actor)
         catalog.set_status(db, resource, ResourceStatus.PUBLISHED, actor=actor)
     if db.scalar(select(SharingRequest).limit(1)) is None:
-        today = date.today()
+        today = wall.today()
         sharing.submit(db, resource=catalog.get(db, "persons"), requester=org.get_by_code(db, "PD-MZ"),
                        item_codes=["name", "gender", "residence_status", "marital_status", "household_address"],
                        duty="最低生活保障申请家庭的户籍和婚姻状况核对", basis="《社会救助暂行办法》第十一条",
@@ -367,7 +368,6 @@ def _load_supervision(db: Session, settings: Settings) -> None:
     are closed (on time and late); then one warning scan, as the server runs it."""
     from datetime import timedelta
 
-    from tongban.core import workdays
     from tongban.core.workdays import WorkingCalendar
     from tongban.registry import corrections
     from tongban.registry.models import CorrectionRequest
@@ -376,7 +376,7 @@ def _load_supervision(db: Session, settings: Settings) -> None:
 
     if db.scalar(select(CorrectionRequest.id).where(CorrectionRequest.requester_name == DEMO_CORRECTOR).limit(1)):
         return
-    calendar, today = WorkingCalendar.load(db), workdays.today()
+    calendar, today = WorkingCalendar.load(db), wall.today()
 
     def working_days_ago(count: int) -> date:
         day = today
@@ -429,7 +429,6 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     from tongban.accounts.service import load_principal
     from tongban.cases.models import Application, ApplicationStatus, CaseStep, ProcessDefinitionRow
     from tongban.cases.service import SINGLE_ITEM_PROCESS
-    from tongban.core import workdays
     from tongban.core.workdays import WorkingCalendar
     from tongban.items import service as items
     from tongban.items.models import ServiceItem
@@ -440,7 +439,7 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     people = {who: accounts.get_by_username(db, who.username) for who in (CITIZEN, ENTERPRISE)}
     if db.scalar(select(Application.id).where(Application.idempotency_key.like(f"{DEMO_MONTH_KEY}%")).limit(1)):
         return
-    calendar, today = WorkingCalendar.load(db), workdays.today()
+    calendar, today = WorkingCalendar.load(db), wall.today()
     first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
     work = [d for d in days if calendar.is_working_day(d)]
@@ -451,7 +450,7 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     rng = random.Random(2026)
 
     def at(day, hour: int = 10, minute: int = 0) -> datetime:
-        return datetime.combine(day, time(hour, minute), workdays.BEIJING)
+        return datetime.combine(day, time(hour, minute), wall.BEIJING)
 
     def planned(code: str, who: DemoAccount, submitted: int, accepted: int, used: int, *, pause: tuple | None = None,
                 outcome: str = "approved", score: int | None = None) -> dict:
@@ -481,7 +480,7 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     for entry in plan:
         name = items.published_item(db, entry["code"])[0]["name"]
         submitted = work[entry["submitted"]]
-        number = f"BJ-{submitted:%Y%m%d}-" + "".join(rng.choice(items.NUMBER_ALPHABET) for _ in range(6))
+        number = numbers.compose("BJ", submitted, rng.choice)
         user = people[entry["who"]]
         application = Application(
             number=number, subject_kind="item", subject_code=entry["code"], name=name, channel="online",

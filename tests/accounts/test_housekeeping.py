@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tongban.accounts.models import IdentityClaim
-from tongban.core.clock import now as utcnow
 from tongban.core.sessions import RevokedToken, WebSession
 from tongban.core.throttle import Throttle
+from tongban.core import clock
 
 
 def test_expired_rows_are_purged_and_live_ones_kept(app, db):
     from tongban.accounts import service
 
-    now, tag = utcnow(), uuid.uuid4().hex[:12]
+    now, tag = clock.now(), uuid.uuid4().hex[:12]
     hour, day = timedelta(hours=1), timedelta(days=1)
     db.add_all([
         IdentityClaim(purpose="register", resident_id=f"X{tag[:17]}", code_hash="old", attempts=0,

@@ -10,6 +10,7 @@ from stdnum.cn import ric, uscc
 
 from tongban import demo
 from tongban.core.permissions import Role
+from tongban.core import clock
 
 
 def _new_staff(client, department="PD-MZ", roles=("reviewer",)) -> str:
@@ -77,7 +78,6 @@ def test_lock_out_backs_off(fresh_database):
 
     from tongban.accounts import service
     from tongban.accounts.models import User
-    from tongban.core.clock import now as utcnow
     from tongban.core.db.session import session_scope
     from tongban.core.errors import Problem
     from tongban.core.throttle import Throttle
@@ -97,7 +97,7 @@ def test_lock_out_backs_off(fresh_database):
                 pass
             row = db.get(Throttle, key)
             if row.locked_until:
-                lock_minutes.append(round((row.locked_until - utcnow()) / timedelta(minutes=1)))
+                lock_minutes.append(round((row.locked_until - clock.now()) / timedelta(minutes=1)))
     assert lock_minutes == [15, 30, 60]
 
 

@@ -75,7 +75,7 @@ def _read(client, headers, number: str) -> dict:
     return response.json()
 
 
-def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db):
+def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clock):
     citizen = as_role(demo.CITIZEN.username)
     form = _form(client, citizen, bundle="enterprise-setup")
     prefilled = {f["key"]: f for f in form["fields"]}
@@ -84,8 +84,7 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db):
     exempt = {m["name"]: m for m in form["materials"] if m["exempt"]}
     assert exempt["营业执照"]["from_item"] == "企业设立登记"  # produced by the bundle itself, never uploaded
 
-    current = [date(2026, 3, 2)]  # a Monday: the day of acceptance
-    monkeypatch.setattr(service, "_today", lambda: current[0])
+    fixed_clock.set(date(2026, 3, 2))  # a Monday: the day of acceptance
     # The demo database is shared by the session: only the calls this application makes are its own.
     calls_before = db.scalar(select(func.coalesce(func.max(ExchangeCall.id), 0)))
     db.rollback()
@@ -117,11 +116,11 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db):
     assert client.get(f"/api/v1/registries/legal-entities/{entity_code}", headers=as_role("clerk")).status_code == 200
 
     # 税务 asks for a supplement on Wednesday: the clock stops; the applicant answers on the next Monday.
-    current[0] = date(2026, 3, 4)
+    fixed_clock.set(date(2026, 3, 4))
     assert _decide(client, reviewers["PD-SW"], open_now["PD-SW"][0], "supplement", "请补充存款账户账号报告的银行盖章页").status_code == 200
     paused = _read(client, citizen, number)
     assert paused["status"] == "supplement" and paused["paused"] and paused["remaining_days"] == 2
-    current[0] = date(2026, 3, 9)
+    fixed_clock.set(date(2026, 3, 9))
     assert _read(client, citizen, number)["remaining_days"] == 2  # a paused clock does not run
     supplied = client.post(f"/api/v1/applications/{number}/supplement", headers=citizen,
                            json={"note": "已上传银行盖章页", "materials": ["存款账户账号报告"]})
@@ -408,9 +407,8 @@ def test_a_new_process_version_applies_to_new_cases_only(client, as_role, fresh_
         assert finished["status"] == "approved" and finished["process"]["version"] == 1
 
 
-def test_a_task_left_open_past_its_reminder_timer_is_reminded_once(client, as_role, db, monkeypatch):
-    current = [date(2026, 3, 2)]  # Monday
-    monkeypatch.setattr(service, "_today", lambda: current[0])
+def test_a_task_left_open_past_its_reminder_timer_is_reminded_once(client, as_role, db, monkeypatch, fixed_clock):
+    fixed_clock.set(date(2026, 3, 2))  # Monday
     citizen = as_role(demo.CITIZEN.username)
     number = _apply(client, citizen, bundle="enterprise-setup",
                     form={**ENTERPRISE_FORM, "enterprise_name": "上海张伟催办测试有限公司"})["number"]

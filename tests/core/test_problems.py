@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from helpers import assert_problem
 
 from tongban.core.security import issue_token
+from tongban.core import clock
 
 
 def test_wrong_password_is_401(client):
@@ -23,7 +24,7 @@ def test_unknown_user_is_the_same_401(client):
 def test_expired_token_is_401(client, app):
     # Issued with the platform's key, but two hours ago with a 30-minute life.
     token = issue_token(subject="user:1", secret_key=app.state.settings.secret_key, ttl_minutes=30,
-                        now=datetime.now(UTC) - timedelta(hours=2)).access_token
+                        now=clock.now() - timedelta(hours=2)).access_token
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     body = assert_problem(response, 401, "token-expired")
     assert "过期" in body["detail"]

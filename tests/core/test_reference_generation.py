@@ -11,7 +11,7 @@ from sqlalchemy import event, select, text
 
 from tongban.core.db.cache import ReferenceGeneration, request_generation
 
-from tongban.core.clock import now as utcnow
+from tongban.core import clock
 from tongban.core.workdays import CalendarDay, CalendarYear, WorkingCalendar
 from helpers import bearer
 
@@ -113,7 +113,7 @@ def test_a_transaction_that_writes_reference_data_reads_the_generation_afresh(fr
     started = request_generation.set(token)
     try:
         with sessions() as db:
-            db.add(CalendarYear(year=2041, notice="测试", published_by="test", published_at=utcnow()))
+            db.add(CalendarYear(year=2041, notice="测试", published_by="test", published_at=clock.now()))
             db.flush()
             db.add(CalendarDay(day=HOLIDAY, year=2041, kind="holiday", name="测试假日"))
             db.flush()  # ORM writes: no forget() called, the flush itself tells the session

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from helpers import assert_problem, bearer, register_person, resident_id
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -14,16 +14,16 @@ from sqlalchemy import delete, event, select, update
 
 from tongban import demo
 from tongban.catalog import service as catalog
-from tongban.core.clock import now as utcnow
 from tongban.core.events import OutboxEvent
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org
 from tongban.registry.models import TABLES
 from tongban.sharing.models import Grant
+from tongban.core import clock
 
 RESOURCE = "PD-MZ-DIBAO"  # 民政局's dataset; 公安's system (PD-GA) is the reader under test
 ITEMS = ["id_number", "name", "household_size", "monthly_amount", "start_date", "status", "case_notes"]
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _client_headers(client, client_id: str) -> dict[str, str]:
@@ -58,7 +58,7 @@ def _set_grant(sessions, items: list[str], *, state: str) -> None:
             valid_to = TODAY - timedelta(days=1) if state == "expired" else TODAY + timedelta(days=30)
             db.add(Grant(department_id=ga.id, resource_id=resource.id, items=json.dumps(items), purpose="测试",
                          valid_from=TODAY - timedelta(days=60), valid_to=valid_to, granted_by="provider",
-                         created_at=utcnow(), revoked_at=utcnow() if state == "revoked" else None))
+                         created_at=clock.now(), revoked_at=clock.now() if state == "revoked" else None))
         db.commit()
 
 
@@ -267,7 +267,7 @@ def test_a_registry_record_reads_the_same_by_key_and_in_a_batch(client, as_role)
                                               "household_address": "上海市浦东新区花木路100弄1号101室"}
     assert record["updated_at"] == one["updated_at"]
     updated = datetime.fromisoformat(one["updated_at"])
-    assert updated.utcoffset() == timedelta(0) and abs(utcnow() - updated) < timedelta(minutes=5)
+    assert updated.utcoffset() == timedelta(0) and abs(clock.now() - updated) < timedelta(minutes=5)
 
 
 def test_a_record_time_is_answered_as_isoformat_spells_it(client, as_role, db):

@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from tongban import demo
 from tongban.app import create_app
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import InProcessBus, OutboxRelay
 from tongban.exchange.delivery import Dispatcher, check_callback, sign
 from tongban.exchange.models import ExchangeCall, Subscription
 from helpers import assert_problem, bearer, register_person
+from tongban.core import clock as wall
 
 GRANTED = {"id_number", "name", "gender", "residence_status", "marital_status"}
 HIDDEN_ADDRESS = "上海市浦东新区不予共享路9号"  # household_address is refused: it must never leave
@@ -259,7 +259,7 @@ def test_subscription_delivers_through_failures_timeouts_and_dead_letters(fresh_
 
         # The receiver fails, then times out, then drops the connection; each retry waits longer.
         receiver.planned = ["fail", "slow", "drop"]
-        clock = utcnow()
+        clock = wall.now()
         assert dispatcher.run_once(now=clock) == 0
         sub = _subscription(sessions, sid)
         assert (sub.attempts, sub.next_attempt_at, sub.cursor) == (1, clock + timedelta(seconds=2), start)

@@ -14,8 +14,8 @@ from helpers import assert_problem, bearer, fresh_resident_id, register_person
 
 from tongban import demo
 from tongban.app import create_app
-from tongban.core import workdays
 from tongban.exchange.models import ExchangeCall
+from tongban.core import clock
 
 PURPOSE = "低保审核：核对申请人户籍"
 
@@ -72,8 +72,8 @@ def test_usage_counts_each_call_and_finds_the_unused_grant(fresh_client):
     # 公安分局 asks for 民政局's dataset: its unconditional items are granted at once, and never used.
     asked = client.post("/api/v1/sharing/requests", headers=steward, json={
         "resource": "PD-MZ-DIBAO", "items": ["household_size", "status"], "duty": "户籍迁移时核对低保状态",
-        "basis": "《社会救助暂行办法》", "purpose": "户籍业务核对", "valid_from": date.today().isoformat(),
-        "valid_to": (date.today() + timedelta(days=90)).isoformat()})
+        "basis": "《社会救助暂行办法》", "purpose": "户籍业务核对", "valid_from": clock.today().isoformat(),
+        "valid_to": (clock.today() + timedelta(days=90)).isoformat()})
     assert asked.status_code == 201, asked.text
     grants = client.get("/api/v1/sharing/grants", headers=steward).json()["items"]
     unused_id = next(g["id"] for g in grants if g["resource"] == "PD-MZ-DIBAO" and g["department"] == "PD-GA")
@@ -81,7 +81,7 @@ def test_usage_counts_each_call_and_finds_the_unused_grant(fresh_client):
                    if g["resource"] == "persons" and g["department"] == "PD-MZ")
 
     everything = _usage(client, admin)
-    today = workdays.today()
+    today = clock.today()
     assert everything["scope"] == "all"
     assert (everything["from"], everything["to"]) == ((today - timedelta(days=29)).isoformat(), today.isoformat())
     assert everything["by_department_resource"] == [
@@ -124,7 +124,7 @@ def test_usage_counts_each_call_and_finds_the_unused_grant(fresh_client):
     # A successful call naming the grant makes it used, but only within the period that contains the call.
     sessions = client.app.state.sessionmaker
     with sessions() as db:
-        db.add(ExchangeCall(at=datetime.now(UTC) - timedelta(days=40), client_id=demo.CLIENT_ID, actor_name="测试",
+        db.add(ExchangeCall(at=clock.now() - timedelta(days=40), client_id=demo.CLIENT_ID, actor_name="测试",
                             department_code="PD-GA", resource_code="PD-MZ-DIBAO", operation="record", keys_count=1,
                             items=json.dumps(["status"]), purpose="测试", outcome="ok", grant_ids=json.dumps([unused_id])))
         db.commit()
@@ -159,8 +159,8 @@ def test_days_are_beijing_days(client, db, as_role):
                    404, "unknown-resource")
 
 
-def test_the_default_period_ends_on_the_districts_one_clock(quiet_client, monkeypatch):
-    monkeypatch.setattr(workdays, "today", lambda: date(2026, 3, 2))  # core.workdays.today: the one clock
+def test_the_default_period_ends_on_the_districts_one_clock(quiet_client, fixed_clock):
+    fixed_clock.set(date(2026, 3, 2))
     usage = _usage(quiet_client, bearer(quiet_client, "admin"))
     assert (usage["from"], usage["to"]) == ("2026-02-01", "2026-03-02")
 

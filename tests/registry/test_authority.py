@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from helpers import assert_problem, at_once, register_person
 from sqlalchemy import func, select
 
-from tongban.core import workdays
+from tongban.core import clock
 from tongban.core.events import OutboxEvent
 from tongban.core.workdays import WorkingCalendar
 from tongban.registry.models import RecordVersion
@@ -93,7 +93,7 @@ def test_correction_flows_to_the_source_and_acceptance_updates_the_field(client,
     assert correction["current_value"] == "吴**" and correction["proposed_value"] == "吴**"
     listed = client.get("/api/v1/registries/corrections", headers=civil, params={"purpose": "核对纠错申请"}).json()
     assert next(c for c in listed if c["id"] == correction["id"])["current_value"] == "吴晓明"
-    expected_due = WorkingCalendar.load(db).add_working_days(date.today(), 5).due
+    expected_due = WorkingCalendar.load(db).add_working_days(clock.today(), 5).due
     db.rollback()
     assert correction["due_on"] == expected_due.isoformat()
 
@@ -118,7 +118,7 @@ def test_correction_flows_to_the_source_and_acceptance_updates_the_field(client,
 
     again = client.post(f"/api/v1/registries/corrections/{correction['id']}/decision", headers=police,
                         json={"accept": False, "reason": "重复处理"})
-    decided_at = datetime.fromisoformat(decided.json()["decided_at"]).astimezone(workdays.BEIJING)
+    decided_at = datetime.fromisoformat(decided.json()["decided_at"]).astimezone(clock.BEIJING)
     assert f"已于 {decided_at:%Y-%m-%d %H:%M}" in assert_problem(again, 409, "already-decided")["detail"]  # Beijing time
 
 

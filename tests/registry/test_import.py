@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from conftest import create_database
 from tongban.cli import app as cli
-from tongban.core import audit
+from tongban.core import audit, clock
 from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
@@ -456,14 +456,13 @@ def test_the_import_page_uploads_and_shows_an_interrupted_job_in_chinese(fresh_d
 
     from tongban import demo
     from tongban.app import create_app
-    from tongban.core.clock import now as utcnow
 
     cut = str(uuid_module.uuid4())
     with session_scope(fresh_database.sessionmaker()) as db:
         db.add(ImportJob(id=cut, registry_name="persons", source_department="PD-GA", actor_name="公安分局数据管理员",
                          file_name="断电前.csv", file_sha256="0" * 64, file_size=1000, status="running",
                          committed_line=400, rows_accepted=399, rows_unchanged=0, rows_rejected=0, bytes_read=500,
-                         started_at=utcnow()))
+                         started_at=clock.now()))
     uploads = fresh_database.settings.data_dir / "imports"
     uploads.mkdir(parents=True, exist_ok=True)
     (uploads / f"{cut}.lock").touch()  # left by the dead worker; nobody holds it

@@ -4,12 +4,12 @@ history, as-of, search with cursor pagination."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from helpers import assert_problem, fresh_resident_id, register_person
 from sqlalchemy import select
 
 from tongban.core.audit import AuditEvent
+from tongban.core import clock
 
 
 def test_personal_fields_are_masked_without_a_purpose(client, as_role):
@@ -69,7 +69,7 @@ def test_history_and_as_of(client, as_role):
     police = as_role("steward")
     number = register_person(client, police, residence_status="居住证")
     time.sleep(0.05)
-    between = datetime.now(UTC)
+    between = clock.now()
     time.sleep(0.05)
     client.patch(f"/api/v1/registries/persons/{number}", headers=police,
                  json={"values": {"residence_status": "户籍"}, "reason": "落户"})

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import func, select
 
 from tongban import demo
-from tongban.core import audit, workdays
+from tongban.core import audit
 from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent
 from tongban.registry.models import RecordVersion
@@ -23,6 +23,7 @@ from tongban.sharing.models import SharingRequest, SharingStep
 from helpers import fresh_resident_id
 
 from .conftest import START_TIMEOUT_S, Server
+from tongban.core import clock
 
 CLIENTS = 3
 REQUEST_TIMEOUT_S = 30
@@ -30,7 +31,7 @@ PENDING = 12  # sharing requests waiting for the provider's decision when the lo
 
 
 def _ask(http: httpx.Client, items: list[str]) -> httpx.Response:
-    today = workdays.today()
+    today = clock.today()
     return http.post("/api/v1/sharing/requests", json={
         "resource": "persons", "items": items, "duty": "最低生活保障审核中核对申请家庭情况",
         "basis": "《社会救助暂行办法》第十一条", "purpose": "低保审核", "valid_from": today.isoformat(),
@@ -75,8 +76,8 @@ def test_sigkill_mid_work_loses_nothing_acknowledged_and_doubles_nothing(fresh_d
                         asked = http.post("/api/v1/sharing/requests", headers=requester, json={
                             "resource": "addresses", "items": ["full_address"], "duty": "核对地址",
                             "basis": "《社会救助暂行办法》第十一条", "purpose": "低保审核",
-                            "valid_from": workdays.today().isoformat(),
-                            "valid_to": (workdays.today() + timedelta(days=30)).isoformat()})
+                            "valid_from": clock.today().isoformat(),
+                            "valid_to": (clock.today() + timedelta(days=30)).isoformat()})
                         with lock:
                             answers[asked.status_code] += 1
                             if asked.status_code == 201:

@@ -26,14 +26,14 @@ from tongban.app import create_app
 from tongban.cases.models import Application, CaseTask
 from tongban.catalog import service as catalog
 from tongban.core.audit import AuditEvent
-from tongban.core.clock import now as utcnow
 from tongban.core.permissions import Permission, Role, grants_for
-from tongban.core.workdays import today
+
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org
 from tongban.registry import service as registry_service
 from tongban.registry.schema import PERSONS
 from tongban.sharing.models import Grant
+from tongban.core import clock
 
 PERSONAL = [f.name for f in PERSONS.fields if f.personal]
 # The callers: (account, kind, department) — users sign in with a password, systems with client credentials.
@@ -83,8 +83,8 @@ def _set_grant(app, items: list[str] | None) -> None:
         db.execute(delete(Grant).where(Grant.department_id == mz.id, Grant.resource_id == resource.id))
         if items is not None:
             db.add(Grant(department_id=mz.id, resource_id=resource.id, items=json.dumps(items), purpose="低保审核",
-                         valid_from=today() - timedelta(days=30), valid_to=today() + timedelta(days=30),
-                         granted_by="provider", created_at=utcnow()))
+                         valid_from=clock.today() - timedelta(days=30), valid_to=clock.today() + timedelta(days=30),
+                         granted_by="provider", created_at=clock.now()))
         db.commit()
 
 

@@ -10,13 +10,13 @@ from helpers import assert_problem, at_once
 from sqlalchemy import func, select
 
 from tongban.catalog import service as catalog
-from tongban.core import audit
+from tongban.core import audit, clock
 from tongban.notifications.models import Notification
 from tongban.org import service as org
 from tongban.sharing import service as sharing
 from tongban.sharing.models import Grant, SharingRequest, SharingStep
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _ask(client, headers, resource: str, items: list[str], **overrides):

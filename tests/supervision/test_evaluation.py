@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from tongban import demo
 from tongban.accounts import service as accounts
 from tongban.cases.models import Application, ApplicationStatus, ProcessDefinitionRow
-from tongban.core.clock import now as utcnow
 from tongban.core.permissions import Role
 from tongban.org.models import Department
 from tongban.supervision import clocks, evaluation
 from tongban.supervision.models import ClockKind, Evaluation, ServiceRating, SupervisionWarning
+from tongban.core import clock as wall
 
 START, END = date(2025, 3, 1), date(2025, 3, 31)
 D = date
@@ -100,7 +100,7 @@ def month(quiet_app):
                 number=f"EV-{tag}-{name}", subject_kind="item", subject_code="000112010000", name="评估测试办件",
                 channel="online", applicant_type="自然人", applicant_id="310115199306151236", applicant_name="张伟",
                 applicant_account=None, submitted_by="test", form="{}", materials="[]",
-                status=ApplicationStatus.APPROVED, definition_id=definition, created_at=utcnow())
+                status=ApplicationStatus.APPROVED, definition_id=definition, created_at=wall.now())
             db.add(application)
             db.flush()
             made[name].subject_ref = application.number  # the application's clock is named by its number
@@ -113,7 +113,7 @@ def month(quiet_app):
                                                 ("B1", b, "red", D(2025, 3, 18))]:
             clock = made[name]
             db.add(SupervisionWarning(clock_id=clock.id, level=level, kind=clock.kind, department_id=department.id,
-                                      due_on=clock.due_on, raised_on=raised, raised_at=utcnow(), notified="[]"))
+                                      due_on=clock.due_on, raised_on=raised, raised_at=wall.now(), notified="[]"))
         db.commit()
         return {"a": a.code, "b": b.code, "a_id": a.id, "b_id": b.id, "head": head, "tag": tag}
     finally:

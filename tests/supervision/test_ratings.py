@@ -13,11 +13,11 @@ from helpers import assert_problem, at_once
 from sqlalchemy import func, select
 
 from tongban import demo
-from tongban.core import workdays
 from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.models import Notification
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind, Rectification, ServiceRating
+from tongban.core import clock as wall
 
 
 def _finish(client, as_role, number: str, decision: str = "approve") -> None:
@@ -92,7 +92,7 @@ def test_a_poor_rating_opens_a_supervised_rectification(client, as_role, db, fin
                         json={"score": 2, "reasons": ["slow", "many_trips"], "comment": "跑了两趟才办完"})
     assert rated.status_code == 201, rated.text
     opened = rated.json()["rectification"]
-    today = workdays.today()
+    today = wall.today()
     days = quiet_app.state.settings.rectification_days
     assert opened["status"] == "open"
     assert opened["deadline"] == str(WorkingCalendar.load(db).add_working_days(today, days).due)

@@ -18,7 +18,6 @@ from helpers import assert_problem
 from sqlalchemy import select
 
 from tongban import demo
-from tongban.cases import service as cases
 from tongban.notifications.models import Notification
 from tongban.org import service as org
 from tongban.supervision import clocks, service
@@ -36,14 +35,10 @@ def who(as_role):
 
 
 @pytest.fixture
-def on_day(monkeypatch):
-    """The date the cases module believes it is; ``on_day(date)`` moves it."""
-    current = [date(2026, 6, 1)]
-    monkeypatch.setattr(cases, "_today", lambda: current[0])
-
-    def move(day: date) -> None:
-        current[0] = day
-    return move
+def on_day(fixed_clock):
+    """The platform's clock stands on a date; ``on_day(date)`` moves it."""
+    fixed_clock.set(date(2026, 6, 1))
+    return fixed_clock.set
 
 
 def _apply_and_accept(api, who, file_online) -> str:

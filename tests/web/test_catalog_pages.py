@@ -4,7 +4,7 @@ services (Post/Redirect/Get, errors on the page in Chinese), and a real browser 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -14,8 +14,9 @@ from helpers import bearer, register_person
 from tongban import demo
 
 from .conftest import screenshot
+from tongban.core import clock
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _csrf(html: str) -> str:

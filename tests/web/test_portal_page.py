@@ -7,27 +7,19 @@ import re
 from datetime import datetime, timezone
 
 from tongban import demo
-from tongban.core import workdays
+
+NEW_YEARS_EVE_UTC = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)  # already 1 January in Beijing
 
 
-class _NewYearsEveUTC(datetime):
-    """20:00 UTC on 31 December: already 1 January in Beijing."""
-
-    @classmethod
-    def now(cls, tz=None):
-        moment = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)
-        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
-
-
-def test_the_deadline_form_starts_on_beijing_today(quiet_client, monkeypatch):
-    monkeypatch.setattr(workdays, "datetime", _NewYearsEveUTC)
+def test_the_deadline_form_starts_on_beijing_today(quiet_client, fixed_clock):
+    fixed_clock.set(NEW_YEARS_EVE_UTC)
     page = quiet_client.get("/")
     assert page.status_code == 200
     assert 'id="start" name="start" type="date" value="2027-01-01"' in page.text
 
 
-def test_the_calendar_page_opens_on_beijing_year(quiet_client, monkeypatch):
-    monkeypatch.setattr(workdays, "datetime", _NewYearsEveUTC)
+def test_the_calendar_page_opens_on_beijing_year(quiet_client, fixed_clock):
+    fixed_clock.set(NEW_YEARS_EVE_UTC)
     form = quiet_client.get("/login").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     signed_in = quiet_client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": csrf},

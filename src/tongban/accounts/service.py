@@ -13,11 +13,10 @@ from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
-from tongban.core import audit, sessions, throttle
+from tongban.core import audit, clock, sessions, throttle
 from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
 from tongban.core.db.cache import GENERATION_COLUMN, note_generation
-from tongban.core.clock import now as utcnow
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
@@ -167,7 +166,7 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
         db.commit()
         raise Problem("account-disabled", "账户已停用，不能登录。如需恢复，请联系电子政务办管理员启用")
     throttle.clear(db, keys[0])
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id))
     return user
 
@@ -194,7 +193,7 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
         db.commit()
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     throttle.clear(db, keys[0])
-    client.last_used_at = utcnow()
+    client.last_used_at = clock.now()
     audit.record(db, actor=load_principal(db, f"client:{client.id}"), action="auth.client_credentials",
                  object_type="api_client", object_id=client.client_id)
     return client
@@ -451,7 +450,7 @@ def request_code(db: Session, settings: Settings, sender: SmsSender, *, resident
     except Problem:
         return
     throttle.fail(db, f"sms:{resident_id}", limit=settings.sms_codes_per_hour, window_minutes=60, lock_minutes=60)
-    now = utcnow()
+    now = clock.now()
     # Only the latest code counts: asking again voids the earlier ones.
     db.execute(update(IdentityClaim).where(IdentityClaim.resident_id == resident_id, IdentityClaim.used_at.is_(None))
                .values(used_at=now))
@@ -471,7 +470,7 @@ _CODE_REFUSED = "验证码错误或已失效，请重新获取"
 def confirm_code(db: Session, settings: Settings, *, resident_id: str, code: str) -> User:
     """Prove the ID number with its code: the account is bound to it (and, on recovery, gets the
     new password). Whoever held an unproven account on the number loses it, sessions and all."""
-    now = utcnow()
+    now = clock.now()
     claim = db.scalar(select(IdentityClaim).where(IdentityClaim.resident_id == resident_id,
                                                   IdentityClaim.used_at.is_(None))
                       .order_by(IdentityClaim.id.desc()).limit(1).with_for_update())  # one use, even at once
@@ -536,7 +535,7 @@ def bind_enterprise(db: Session, settings: Settings, *, citizen: User, credit_co
         end_sessions(db, user)
     user.display_name = entity.get("name") or user.display_name
     user.phone = entity.get("phone")
-    user.verified_at = utcnow()
+    user.verified_at = clock.now()
     audit.record(db, actor=_actor_of(citizen), action="accounts.bind_enterprise", object_type="user",
                  object_id=str(user.id), details={"credit_code": credit_code})
     return user
@@ -544,7 +543,7 @@ def bind_enterprise(db: Session, settings: Settings, *, citizen: User, credit_co
 
 def mark_verified(db: Session, user: User) -> None:
     """For the demo accounts, which match the registries by construction."""
-    user.verified_at = user.verified_at or utcnow()
+    user.verified_at = user.verified_at or clock.now()
     db.flush()
 
 
@@ -644,7 +643,7 @@ def purge_expired(db: Session, settings: Settings) -> int:
     """Expired one-time codes, web sessions, revoked-token entries and quiet throttles go, so the
     tables hold what can still matter; how many rows went. A throttle goes once quiet for longer
     than the longest window failures are counted in (``_count_failure``, ``rate_limit_identity``)."""
-    now = utcnow()
+    now = clock.now()
     gone = db.execute(delete(IdentityClaim).where(IdentityClaim.expires_at < now)).rowcount or 0
     gone += sessions.purge_expired(db, now)
     longest = max(timedelta(hours=24), timedelta(minutes=settings.login_lock_minutes))

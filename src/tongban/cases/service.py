@@ -31,20 +31,17 @@ from tongban.cases.models import (
     DECISION_LABELS, FINISHED, Application, ApplicationStatus, CaseStep, CaseTask, Licence, ProcessDefinitionRow,
     TaskStatus,
 )
-from tongban.core import audit, idempotency
+from tongban.core import audit, idempotency, numbers
 from tongban.core.auth import Principal
 from tongban.core.db.cache import per_generation
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id, new_credit_code
 from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
-from tongban.core import workdays
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service as items
 from tongban.items.models import ServiceItem
-from tongban.items.service import new_number
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
@@ -52,6 +49,7 @@ from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
 from tongban.sharing.service import EGOV_CODE
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind, SupervisionClock
+from tongban.core import clock as wall
 
 SINGLE_ITEM_PROCESS = "single_item"
 # 行政许可法第三十二条、第八十二条: incomplete materials are told within five working days; the
@@ -100,7 +98,7 @@ def _store_definition(db: Session, definition: engine.ProcessDefinition, *, acto
                          .where(ProcessDefinitionRow.key == definition.key)) or 0) + 1
     row = ProcessDefinitionRow(key=definition.key, version=version, name=definition.name, bpmn=definition.bpmn,
                                item_codes=json.dumps(list(definition.item_codes)), uploaded_by=actor.actor_name,
-                               uploaded_at=utcnow())
+                               uploaded_at=wall.now())
     db.add(row)
     db.flush()
     audit.record(db, actor=actor, action="process.upload", object_type="process_definition",
@@ -363,7 +361,7 @@ def _fetch_shared(db: Session, resource_code: str | None, key: str, *, purpose: 
 
 
 def _step(db: Session, application: Application, actor, kind: str, text: str, department_code: str | None = None):
-    db.add(CaseStep(application_id=application.id, at=utcnow(), actor=actor.actor_name, kind=kind, text=text[:2000],
+    db.add(CaseStep(application_id=application.id, at=wall.now(), actor=actor.actor_name, kind=kind, text=text[:2000],
                     department_code=department_code))
 
 
@@ -414,13 +412,13 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
     definition = _current_definition(db, found.process_key)
     record, missing = _materials(db, found, provided, applicant_id, principal)
     application = Application(
-        number=new_number(db, Application.number, "BJ"), subject_kind=found.kind, subject_code=found.code, name=found.name,
+        number=numbers.mint(db, Application.number, "BJ"), subject_kind=found.kind, subject_code=found.code, name=found.name,
         channel="window" if window else "online", applicant_type=applicant_type, applicant_id=applicant_id,
         applicant_name=applicant_name, applicant_account=account, submitted_by=principal.actor_id,
         idempotency_key=idempotency_key, request_hash=request_hash if idempotency_key else None,
         form=json.dumps(cleaned, ensure_ascii=False),
         materials=json.dumps(record, ensure_ascii=False), status=ApplicationStatus.SUBMITTED,
-        definition_id=definition.id, limit_days=found.limit_days, created_at=utcnow())
+        definition_id=definition.id, limit_days=found.limit_days, created_at=wall.now())
     set_committed_value(application, "definition", definition)  # already read: the view names it
     db.add(application)
     try:
@@ -492,8 +490,8 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         if not reason:
             raise Problem("validation-error", "不予受理须说明理由",
                           errors=[{"field": "body.reason", "code": "required", "message": "请填写不予受理的理由"}])
-        application.status, application.status_reason, application.finished_at = ApplicationStatus.NOT_ACCEPTED, reason, utcnow()
-        clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=_today(), outcome="not_accepted")
+        application.status, application.status_reason, application.finished_at = ApplicationStatus.NOT_ACCEPTED, reason, wall.now()
+        clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), outcome="not_accepted")
         _step(db, application, actor, "not_accepted", f"不予受理：{reason}")
         _tell_applicant(db, application, f"办件 {application.number} 不予受理", reason)
     elif decision == "supplement":
@@ -504,7 +502,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         application.status = ApplicationStatus.RETURNED
         application.status_reason = "请一次性补正：" + "；".join(wanted) + (f"（{reason}）" if reason else "")
         # The applicant completes the materials: the window's clock waits for them.
-        clocks.pause(db, ClockKind.ACCEPTANCE, application.number, on=_today(), note="一次性告知补正")
+        clocks.pause(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), note="一次性告知补正")
         _step(db, application, actor, "returned", application.status_reason)
         _tell_applicant(db, application, f"办件 {application.number} 需补正材料", application.status_reason)
     else:
@@ -515,7 +513,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         step = _timed(engine.start, definition, item_department=department,
                             item_code=application.subject_code if application.subject_kind == "item" else None,
                             data={"application": application.number})
-        today = _today()
+        today = wall.today()
         application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
         _set_due(db, application)
         window = clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
@@ -533,10 +531,6 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
                  details={"decision": decision})
     _flush(db, application)
     return application
-
-
-def _today() -> date:
-    return workdays.today()
 
 
 def _lead_department_id(db: Session, application: Application) -> int:
@@ -557,7 +551,7 @@ def _time_acceptance(db: Session, application: Application, *, new_subject: bool
     clocks.start(db, kind=ClockKind.ACCEPTANCE, subject=application.number,
                  title=f"受理「{application.name}」（办件 {application.number}）",
                  department_id=_lead_department_id(db, application), limit_days=ACCEPTANCE_DAYS,
-                 started_on=_today(), link="/staff/window", new_subject=new_subject)
+                 started_on=wall.today(), link="/staff/window", new_subject=new_subject)
 
 
 def _time_task(db: Session, application: Application, task: CaseTask, calendar: WorkingCalendar) -> None:
@@ -567,7 +561,7 @@ def _time_task(db: Session, application: Application, task: CaseTask, calendar: 
                                     application.limit_days) if days is not None), None)
     if limit is not None:
         clocks.start(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",
-                     department_id=task.department_id, limit_days=limit, started_on=_today(),
+                     department_id=task.department_id, limit_days=limit, started_on=wall.today(),
                      link=f"/staff/tasks/{task.id}", calendar=calendar, new_subject=True)
 
 
@@ -585,7 +579,7 @@ def remaining_days(db: Session, application: Application) -> int | None:
     if application.due_on is None or application.status in FINISHED:
         return None
     calendar = WorkingCalendar.load(db)
-    today = application.paused_since or _today()
+    today = application.paused_since or wall.today()
     if today <= application.due_on:
         return calendar.working_days_between(today, application.due_on)
     return -calendar.working_days_between(application.due_on, today)
@@ -596,7 +590,7 @@ def remaining_days(db: Session, application: Application) -> int | None:
 def _sync(db: Session, application: Application, step: engine.Step, actor) -> None:
     """Make the task rows, the status and the clock agree with the engine's state."""
     application.workflow = step.state
-    now = utcnow()
+    now = wall.now()
     # Every task open in the engine has its row: the rows to touch are those of the tasks the
     # step ended without their being done (a refusal ends the other branches), and new ones.
     open_ids = {task.id for task in step.open_tasks}
@@ -606,7 +600,7 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
                                                      CaseTask.engine_task_id.in_(ended))):
             if row.status in (TaskStatus.OPEN, TaskStatus.CLAIMED):
                 row.status = TaskStatus.CANCELLED
-                clocks.cancel(db, ClockKind.TASK, row.id, on=_today())
+                clocks.cancel(db, ClockKind.TASK, row.id, on=wall.today())
                 _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
     new_tasks = [task for task in step.open_tasks if task.id not in step.open_before]
     # What the new tasks name, each read once for all of them: their departments and items.
@@ -621,7 +615,7 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
         remind_on = None
         if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
             calendar = calendar or WorkingCalendar.load(db)
-            remind_on = calendar.add_working_days(_today(), task.reminder_days).due
+            remind_on = calendar.add_working_days(wall.today(), task.reminder_days).due
         row = CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
                        kind=task.kind, item_code=task.item_code, department_id=department_id,
                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on)
@@ -638,19 +632,19 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
                    body=f"办件 {application.number}（{application.name}，{application.applicant_name}）")
     supplementing = any(t.kind == "supplement" for t in step.open_tasks)
     if supplementing and application.paused_since is None:
-        application.paused_since, application.status = _today(), ApplicationStatus.SUPPLEMENT
-        clocks.pause(db, ClockKind.APPLICATION, application.number, on=_today(), note="申请人补正")
+        application.paused_since, application.status = wall.today(), ApplicationStatus.SUPPLEMENT
+        clocks.pause(db, ClockKind.APPLICATION, application.number, on=wall.today(), note="申请人补正")
     elif not supplementing and application.paused_since is not None:
         calendar = WorkingCalendar.load(db)
-        application.paused_days += calendar.working_days_between(application.paused_since, _today())
+        application.paused_days += calendar.working_days_between(application.paused_since, wall.today())
         application.paused_since = None
         application.status = ApplicationStatus.PROCESSING
         _set_due(db, application)
-        clocks.resume(db, ClockKind.APPLICATION, application.number, on=_today(), calendar=calendar)
+        clocks.resume(db, ClockKind.APPLICATION, application.number, on=wall.today(), calendar=calendar)
     if step.finished:
         application.status = ApplicationStatus.APPROVED if step.outcome == "approved" else ApplicationStatus.REFUSED
         application.finished_at = now
-        clocks.close(db, ClockKind.APPLICATION, application.number, on=_today(), outcome=application.status)
+        clocks.close(db, ClockKind.APPLICATION, application.number, on=wall.today(), outcome=application.status)
         verdict = "准予" if step.outcome == "approved" else "不予许可"
         _step(db, application, actor, "finished", f"办结：{verdict}")
         _tell_applicant(db, application, f"办件 {application.number} 已办结（{verdict}）", "请在「我的办件」查看结果。")
@@ -662,7 +656,7 @@ def _code(task: CaseTask) -> str | None:
 
 def send_reminders(db: Session, *, today: date | None = None) -> int:
     """催办: every task still open on or after its reminder day is reminded to its department, once."""
-    today = today or _today()
+    today = today or wall.today()
     due = list(db.scalars(select(CaseTask).where(CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED)),
                                                  CaseTask.remind_on <= today, CaseTask.reminded_at.is_(None))
                           .order_by(CaseTask.remind_on, CaseTask.id).limit(1000)))
@@ -673,7 +667,7 @@ def send_reminders(db: Session, *, today: date | None = None) -> int:
                body=f"办件 {application.number}（{application.name}）的「{task.name}」自 {task.opened_at:%Y-%m-%d} 起未办理，"
                     f"办件办结期限 {application.due_on}。")
         _step(db, application, audit.SYSTEM, "reminder", f"「{task.name}」催办提醒已发送", _code(task))
-        task.reminded_at = utcnow()
+        task.reminded_at = wall.now()
     db.flush()
     return len(due)
 
@@ -734,7 +728,7 @@ def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
         raise Problem("conflict", f"该待办已由{task.claimed_by}认领")
     task.status, task.claimed_by = TaskStatus.CLAIMED, principal.actor_name
     clocks.assign(db, ClockKind.TASK, task.id, principal.actor_id if principal.actor_type == "user" else None,
-                  on=_today(), name=principal.actor_name)
+                  on=wall.today(), name=principal.actor_name)
     _flush(db, task)
     return task
 
@@ -775,8 +769,8 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
     except engine.ProcessError as error:
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
-    task.decided_by, task.decided_at = principal.actor_name, utcnow()
-    clocks.close_clock(db, clock, on=_today(), outcome=decision)
+    task.decided_by, task.decided_at = principal.actor_name, wall.now()
+    clocks.close_clock(db, clock, on=wall.today(), outcome=decision)
     _step(db, application, principal, "decided", f"{task.name}：{DECISION_LABELS[decision]}" + (f"。意见：{opinion}" if opinion else ""),
           _code(task))
     if decision == "approve":
@@ -802,7 +796,7 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
         raise Problem("task-finished", "补正已提交，请勿重复提交")
     step = _timed(engine.advance, application.workflow, task.engine_task_id, data={"supplement": note},
                   process=_process_of(application))
-    task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, utcnow()
+    task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, wall.now()
     task.opinion = (note or "").strip()[:2000] or None
     _step(db, application, principal, "supplied", "申请人已补正" + (f"：{task.opinion}" if task.opinion else "")
           + (f"（补交：{'、'.join(provided)}）" if provided else ""))
@@ -878,7 +872,7 @@ def _results(db: Session, application: Application, task: CaseTask, actor: Princ
         number = f"{task.item_code[-6:]}-{application.number.split('-', 1)[1]}" + (f"-{index}" if len(licences) > 1 else "")
         db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result["name"],
                        holder_id=application.applicant_id, holder_name=application.applicant_name,
-                       issued_by=task.department.name, issued_at=utcnow()))
+                       issued_by=task.department.name, issued_at=wall.now()))
         _step(db, application, actor, "licence", f"核发电子证照「{result['name']}」，证照编号 {number}", _code(task))
     effect = REGISTRY_EFFECTS.get(task.item_code)
     if effect is not None:
@@ -891,7 +885,7 @@ def _new_enterprise(db: Session, application: Application, task: CaseTask, actor
         code = new_credit_code("310115", _RANDOM)
         if registry.current_row(db, LEGAL_ENTITIES, code) is None:
             break
-    today = _today()
+    today = wall.today()
     values = {"name": form["enterprise_name"], "entity_type": form.get("entity_type", "有限责任公司"),
               "legal_representative_id": application.applicant_id, "legal_representative_name": application.applicant_name,
               "registered_capital": form.get("registered_capital"),

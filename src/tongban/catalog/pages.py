@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -29,6 +29,7 @@ from tongban.org.models import Department
 from tongban.sharing import service as sharing
 from tongban.sharing.models import OUTCOME_LABELS, STATUS_LABELS as REQUEST_STATUS_LABELS, ItemOutcome, SharingRequest
 from tongban.sharing.schemas import RequestCreate
+from tongban.core import clock
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,7 +81,7 @@ def _detail(request: Request, db, principal: Principal, resource: Resource, *, s
                                    .order_by(SharingRequest.id.desc()).limit(20)))
     held = sharing.items_of(sharing.active_grants(db, principal.department_id, resource.id)) \
         if principal.department_id and resource.provider_id != principal.department_id else set()
-    today = date.today()
+    today = clock.today()
     form = form or {"items": [], "duty": "", "basis": "", "purpose": "", "valid_from": today.isoformat(),
                     "valid_to": (today + timedelta(days=365)).isoformat()}
     return render(request, "catalog_resource.html", status_code=status_code, principal=principal, resource=resource,

@@ -7,7 +7,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,10 +19,9 @@ from tongban.catalog.models import (
     ResourceStatus, SharingType,
 )
 from tongban.catalog.schemas import ItemIn, ResourceIn
-from tongban.core import audit, events
+from tongban.core import audit, clock, events
 from tongban.core.auth import Principal
 from tongban.core.db.bulk import in_list, list_parameter
-from tongban.core.clock import now as utcnow
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.org import service as org
@@ -95,10 +94,10 @@ def sync_registries(db: Session) -> list[Resource]:
         title, summary, openness = _REGISTRY_TEXT[name]
         if resource is None:
             resource = Resource(code=code, name=title, provider_id=provider.id, classification=Classification.BASE,
-                                summary=summary, format="接口", update_cycle="实时", published_on=date.today(),
+                                summary=summary, format="接口", update_cycle="实时", published_on=clock.today(),
                                 status=ResourceStatus.PUBLISHED, version=1, sharing_type=SharingType.CONDITIONAL,
                                 sharing_conditions="个人信息项需说明履职依据和用途，经提供方同意",
-                                openness=openness, key_item=registry.key, registry_name=name, updated_at=utcnow())
+                                openness=openness, key_item=registry.key, registry_name=name, updated_at=clock.now())
             db.add(resource)
         known = {item.code for item in resource.items}
         added = [f for f in registry.fields if f.name not in known]
@@ -108,7 +107,7 @@ def sync_registries(db: Session) -> list[Resource]:
             resource.items.append(ResourceItem(**_item_from_field(registry, position, field)))
         if added and known:
             resource.version += 1
-            resource.updated_at = utcnow()
+            resource.updated_at = clock.now()
         listed.append(resource)
     db.flush()
     return listed
@@ -167,7 +166,7 @@ def create(db: Session, data: ResourceIn, *, provider: Department, actor: Princi
     if get(db, data.code) is not None:
         raise Problem("conflict", f"资源编码 {data.code} 已被使用")
     resource = Resource(code=data.code, provider_id=provider.id, status=ResourceStatus.DRAFT, version=1,
-                        registry_name=None, updated_at=utcnow(), **_resource_fields(data))
+                        registry_name=None, updated_at=clock.now(), **_resource_fields(data))
     _apply_items(resource, data.items)
     db.add(resource)
     db.flush()
@@ -191,7 +190,7 @@ def update(db: Session, resource: Resource, data: ResourceIn, *, actor: Principa
         setattr(resource, name, value)
     _apply_items(resource, data.items)
     resource.version += 1
-    resource.updated_at = utcnow()
+    resource.updated_at = clock.now()
     db.flush()
     audit.record(db, actor=actor, action="catalog.update", object_type="resource", object_id=resource.code,
                  details={"version": resource.version})
@@ -207,8 +206,8 @@ def set_status(db: Session, resource: Resource, status: ResourceStatus, *, actor
         raise Problem("conflict", f"资源当前状态为“{resource.status}”，不能改为“{status.value}”")
     resource.status = status
     if status == ResourceStatus.PUBLISHED:
-        resource.published_on = date.today()
-    resource.updated_at = utcnow()
+        resource.published_on = clock.today()
+    resource.updated_at = clock.now()
     db.flush()
     audit.record(db, actor=actor, action=f"catalog.{status.value}", object_type="resource", object_id=resource.code)
     return resource
@@ -238,7 +237,7 @@ def search_query(*, q: str | None, provider: str | None, classification: str | N
 
 def export(db: Session) -> dict[str, Any]:
     resources = db.scalars(select(Resource).order_by(Resource.code))
-    return {"format": "tongban-catalog", "version": 1, "exported_at": utcnow().isoformat(),
+    return {"format": "tongban-catalog", "version": 1, "exported_at": clock.now().isoformat(),
             "resources": [to_document(r) for r in resources]}
 
 
@@ -459,7 +458,7 @@ def push_records(db: Session, resource: Resource, records: list[dict[str, Any]],
         raise Problem("validation-error", f"{len(errors)} 条记录有误，未写入任何记录", errors=errors[:100])
     existing = {r.record_key: r for r in db.scalars(select(DatasetRecord).where(
         DatasetRecord.resource_id == resource.id, DatasetRecord.record_key.in_(list(cleaned))).with_for_update())}
-    now = utcnow()
+    now = clock.now()
     created = changed = unchanged = 0
     for key, values in cleaned.items():
         record = existing.get(key)

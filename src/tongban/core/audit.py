@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.db.base import Base, UTCDateTime
 
-from tongban.core.clock import now as utcnow
+from tongban.core import clock
 
 from tongban.core.db.driver import DriverStatement, driver_error
 from tongban.core.observability import current_request_id
@@ -131,7 +131,7 @@ def record(
     chain head's lock, which orders all writers, is then held only for the commit itself, not
     for the rest of a long transaction that audited early."""
     entry = AuditEvent(
-        occurred_at=utcnow(),
+        occurred_at=clock.now(),
         actor_type=actor.actor_type,
         actor_id=actor.actor_id,
         actor_name=actor.actor_name,

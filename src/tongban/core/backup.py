@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL, make_url
 from tongban.core import audit
 from tongban.core.config import Settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
-from tongban.core.workdays import BEIJING
+from tongban.core.clock import BEIJING
 
 MANIFEST_VERSION = 1
 PREFIX = "tongban-"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from tongban.core.db.base import Base, UTCDateTime
 
-from tongban.core.clock import now as utcnow
+from tongban.core import clock
 
 from tongban.core.db.engine import reading
 
@@ -60,14 +60,14 @@ def publish(db: Session, *, event_type: str, subject: str, record_key: str | Non
     """Record an event in the caller's transaction; returns its event id."""
     event_id = str(uuid.uuid4())
     db.add(OutboxEvent(event_id=event_id, event_type=event_type, subject=f"{SUBJECT_PREFIX}.{subject}",
-                       record_key=record_key, occurred_at=utcnow(),
+                       record_key=record_key, occurred_at=clock.now(),
                        payload=json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)))
     return event_id
 
 
 def outbox_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for a bulk insert of many events (imports); same shape as ``publish`` writes."""
-    now = utcnow()
+    now = clock.now()
     return [
         {"event_id": str(uuid.uuid4()), "event_type": e["event_type"], "subject": f"{SUBJECT_PREFIX}.{e['subject']}",
          "record_key": e["record_key"], "occurred_at": now, "published_at": None,
@@ -140,7 +140,7 @@ class OutboxRelay:
             # Positions follow the ids of this batch, above every position given before.
             base = (db.scalar(select(func.max(OutboxEvent.position)).where(OutboxEvent.position.is_not(None))) or 0) + 1 - rows[0].id
             db.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
-                       .values(published_at=utcnow(), position=OutboxEvent.id + base))
+                       .values(published_at=clock.now(), position=OutboxEvent.id + base))
             db.commit()
         if self.on_published is not None:
             self.on_published()

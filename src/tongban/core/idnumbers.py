@@ -18,6 +18,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from tongban.core.inputs import normalise_code
+from tongban.core import clock
 
 
 class InvalidNumber(ValueError):
@@ -35,7 +36,7 @@ def _region_known(code6: str) -> bool:
 
 
 _PLAIN_ID = re.compile(r"\d{17}[\dX]", re.ASCII)  # ASCII digits only: \d alone also matches "３"
-_STARTED_ON = date.today()  # a birth on or before it is not in the future, whenever it is asked
+_STARTED_ON = clock.today()  # a birth on or before it is not in the future, whenever it is asked
 
 
 def check_resident_id(value: str) -> str:
@@ -64,7 +65,7 @@ def check_resident_id(value: str) -> str:
         raise InvalidNumber("invalid_resident_id", "公民身份号码中的出生日期或地区代码无效") from None
     except ValidationError:
         raise InvalidNumber("invalid_resident_id", "公民身份号码无效") from None
-    if birth > _STARTED_ON and birth > date.today():  # asking the date costs more than the rest
+    if birth > _STARTED_ON and birth > clock.today():  # asking the date costs more than the rest
         raise InvalidNumber("invalid_resident_id", "公民身份号码中的出生日期晚于今天")
     return number
 

@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -16,6 +16,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tongban.core.errors import Problem
+from tongban.core import clock
 
 TOKEN_ISSUER = "tongban"
 _ALGORITHM = "HS256"
@@ -57,7 +58,7 @@ class IssuedToken:
 def issue_token(*, subject: str, secret_key: str, ttl_minutes: int, now: datetime | None = None,
                 generation: int = 0) -> IssuedToken:
     """``generation``: the account's credential generation; the token dies when it moves."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     expires_at = now + timedelta(minutes=ttl_minutes)
     claims = {
         "iss": TOKEN_ISSUER,

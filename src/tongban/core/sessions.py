@@ -29,7 +29,7 @@ from starlette.requests import Request
 
 from tongban.core.db.base import Base, UTCDateTime, insert_for
 
-from tongban.core.clock import now as utcnow
+from tongban.core import clock
 
 COOKIE = "tongban_session"
 CSRF_COOKIE = "tongban_csrf"
@@ -44,7 +44,7 @@ class WebSession(Base):
     # The signed-in account (``user:<id>``), so that ending every session of an account is one statement.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     data: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
@@ -188,7 +188,7 @@ class ServerSessionMiddleware:
             row = db.execute(select(WebSession.data, WebSession.expires_at)
                              .where(WebSession.id == _digest(token))).first()
             db.commit()
-        if row is None or row.expires_at <= utcnow():
+        if row is None or row.expires_at <= clock.now():
             return {}
         try:
             data = json.loads(row.data)
@@ -203,7 +203,7 @@ class ServerSessionMiddleware:
                 db.execute(delete(WebSession).where(WebSession.id == _digest(token)))
                 token = None
             if data:
-                now = utcnow()
+                now = clock.now()
                 if token is None:
                     token = secrets.token_urlsafe(32)
                     user_id = _user_id(data)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from tongban.core.config import Settings
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
+from tongban.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class FileSmsSender:
         self.path = path
 
     def send(self, phone: str, message: str) -> None:
-        line = json.dumps({"phone": phone, "message": message, "sent_at": utcnow().isoformat()}, ensure_ascii=False)
+        line = json.dumps({"phone": phone, "message": message, "sent_at": clock.now().isoformat()}, ensure_ascii=False)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")

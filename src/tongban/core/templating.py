@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from tongban.core.errors import Problem
 from tongban.core.security import new_csrf_token
 from tongban.core.urls import safe_href
-from tongban.core.workdays import BEIJING
+from tongban.core.clock import BEIJING
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.db.base import Base, UTCDateTime, insert_for
 
-from tongban.core.clock import now as utcnow
+from tongban.core import clock
 from tongban.core.errors import Problem
 
 
@@ -58,7 +58,7 @@ def _row(db: Session, key: str, *, lock: bool = False) -> Throttle | None:
 def check(db: Session, keys: Iterable[str], *, slug: str = "too-many-attempts",
           detail: str = "尝试次数过多，请 {minutes} 分钟后再试") -> None:
     """Refuse (429 with ``Retry-After``) while any of the keys is locked."""
-    now = utcnow()
+    now = clock.now()
     waits = [row.locked_until for key in keys if (row := _row(db, key)) is not None
              and row.locked_until is not None and row.locked_until > now]
     if waits:
@@ -71,7 +71,7 @@ def fail(db: Session, key: str, *, limit: int, window_minutes: int, lock_minutes
     """Count one failure (or one costly action) against the key. From the ``limit``-th on, each
     locks the key, for ``lock_minutes`` doubling with every further one (at most a day); a key
     quiet for ``window_minutes`` (and not locked) starts again from nothing."""
-    now = utcnow()
+    now = clock.now()
     row = _row(db, key, lock=True)  # concurrent failures each count (PostgreSQL; SQLite writes one at a time)
     if row is None:
         # Two first failures at once: one makes the row, neither fails.

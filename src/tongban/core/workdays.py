@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from fastapi import Query
@@ -22,16 +21,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.db.base import Base, UTCDateTime
 
+from tongban.core import clock
 from tongban.core.db.cache import forget, per_generation
 
-from tongban.core.clock import now as utcnow
-
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def today() -> date:
-    """Today in the district (Beijing time), whatever the server's clock zone: deadlines count from it."""
-    return datetime.now(BEIJING).date()
 
 # Fixed-date statutory holidays used for a provisional guess in an unpublished year; the
 # lunar ones (春节, 清明, 端午, 中秋) and the make-up days cannot be guessed.
@@ -54,7 +46,7 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     notice: Mapped[str] = mapped_column(String(300))  # e.g. 国办发明电〔2026〕X号
     published_by: Mapped[str] = mapped_column(String(128))
-    published_at = mapped_column(UTCDateTime, default=utcnow)
+    published_at = mapped_column(UTCDateTime, default=clock.now)
 
 
 class CalendarDay(Base):
@@ -195,7 +187,7 @@ def publish_year(
         for row in db.scalars(select(CalendarDay).where(CalendarDay.year == year)):
             db.delete(row)
         db.flush()
-    entry = CalendarYear(year=year, notice=notice, published_by=published_by, published_at=utcnow())
+    entry = CalendarYear(year=year, notice=notice, published_by=published_by, published_at=clock.now())
     db.add(entry)
     db.flush()
     db.add_all(CalendarDay(day=d, year=year, kind="holiday", name=n) for d, n in holidays.items())

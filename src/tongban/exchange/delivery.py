@@ -32,7 +32,6 @@ from tongban.catalog import service as catalog
 from tongban.catalog.models import Resource
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.core.clock import now as utcnow
 from tongban.core.db.engine import reading
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
@@ -41,6 +40,7 @@ from tongban.exchange import service
 from tongban.exchange.models import DeadLetter, Subscription
 from tongban.exchange.service import Access, Call
 from tongban.notifications.service import notify
+from tongban.core import clock
 
 log = logging.getLogger("tongban.exchange.delivery")
 
@@ -189,7 +189,7 @@ def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings
     """Send the next batch of one due subscription; returns how many changes the receiver accepted.
 
     ``pages``: feed pages already read this round, by (resource id, position after)."""
-    now = now or utcnow()
+    now = now or clock.now()
     with reading(sessions)() as db:  # most looks find nothing new: no write lock for them
         sub = db.get(Subscription, subscription_id)
         if sub is None or not sub.active or (sub.next_attempt_at is not None and sub.next_attempt_at > now):
@@ -270,7 +270,7 @@ def replay_dead_letter(sessions: sessionmaker[Session], subscription_id: int, de
 
     Raises the grant's Problem when the grant no longer allows it, ``delivery-failed`` when the
     receiver still does not accept the batch."""
-    now = now or utcnow()
+    now = now or clock.now()
     with sessions() as db:
         sub = db.get(Subscription, subscription_id)
         letter = db.get(DeadLetter, dead_letter_id)
@@ -343,7 +343,7 @@ class Dispatcher:
 
         Subscriptions of the same resource at the same position share one read of the feed,
         and the deliveries run side by side, so a slow receiver does not hold up the others."""
-        now = now or utcnow()
+        now = now or clock.now()
         due = self.due(now)
         if not due:
             return 0

@@ -21,7 +21,6 @@ from tongban.catalog import service as catalog
 from tongban.catalog.models import ResourceStatus
 from tongban.core.auth import Principal
 from tongban.core.db.cache import per_generation
-from tongban.core.clock import now as utcnow
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
@@ -29,6 +28,7 @@ from tongban.core.inputs import BIGINT_MAX
 from tongban.exchange.models import ExchangeCall
 from tongban.registry import service as registry_service
 from tongban.sharing import service as sharing
+from tongban.core import clock
 
 log = logging.getLogger("tongban.exchange")
 
@@ -63,7 +63,7 @@ class Call:
 
 
 def _usage_row(call: Call) -> dict[str, Any]:
-    return {"at": utcnow(), "client_id": call.principal.actor_id if call.principal.actor_type == "client" else None,
+    return {"at": clock.now(), "client_id": call.principal.actor_id if call.principal.actor_type == "client" else None,
             "actor_name": call.principal.actor_name, "department_code": call.principal.department_code,
             "resource_code": call.resource_code[:40], "operation": call.operation, "keys_count": call.keys_count,
             "items": json.dumps(call.items), "purpose": (call.purpose or "").strip()[:MAX_PURPOSE] or None,
@@ -212,7 +212,7 @@ def check_purpose(purpose: str | None) -> str:
 def authorize(db: Session, principal: Principal, resource_code: str, requested: list[str] | None, *,
               need_key: bool = False, today: date | None = None) -> Access:
     """The items this department may read of the resource now, or the Problem saying why not."""
-    resource, grants = _resource_and_grants(db, resource_code, principal.department_id, today or date.today())
+    resource, grants = _resource_and_grants(db, resource_code, principal.department_id, today or clock.today())
     if resource is None:
         raise Problem("unknown-resource", f"目录中没有编码为 {resource_code} 的信息资源")
     if resource.status != ResourceStatus.PUBLISHED:

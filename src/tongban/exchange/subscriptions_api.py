@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.core import audit
+from tongban.core import audit, clock
 from tongban.core.auth import Principal, ensure_department, require
-from tongban.core.clock import now as utcnow
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
@@ -124,7 +123,7 @@ def create(request: Request, body: SubscriptionCreate, db: DbSession,
                        callback_url=body.callback_url, secret=secrets.token_hex(32),
                        items=json.dumps(items) if items else None, purpose=purpose,
                        cursor=body.from_cursor if body.from_cursor is not None else head,
-                       active=True, attempts=0, delivered_count=0, created_at=utcnow(), created_by=principal.actor_name)
+                       active=True, attempts=0, delivered_count=0, created_at=clock.now(), created_by=principal.actor_name)
     db.add(sub)
     db.flush()
     audit.record(db, actor=principal, action="exchange.subscribe", object_type="subscription", object_id=str(sub.id),

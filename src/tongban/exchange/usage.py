@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
 from tongban.catalog.models import Resource
-from tongban.core import workdays
+from tongban.core import clock
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
-from tongban.core.workdays import BEIJING
+from tongban.core.clock import BEIJING
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org
 from tongban.org.models import Department
@@ -61,7 +61,7 @@ def period(start: date | None, end: date | None) -> Period:
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
             raise Problem("validation-error", f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间",
                           errors=[{"field": name, "code": "out_of_range", "message": f"应在 {FIRST_DAY} 至 {LAST_DAY} 之间"}])
-    end = end or workdays.today()
+    end = end or clock.today()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise Problem("validation-error", "开始日期不能晚于结束日期",
@@ -219,7 +219,7 @@ def _unused_grants(db: Session, within: Period, provided, *, resource: str | Non
     one starting after the period could not have been used in it and is left out. A successful
     call names the grants that allowed it (``grant_ids``), so use is matched grant by grant.
     """
-    today = workdays.today()
+    today = clock.today()
     low, high = within.utc_bounds()
     used: set[int] = set()
     for (ids,) in db.execute(select(ExchangeCall.grant_ids).distinct().where(

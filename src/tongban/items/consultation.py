@@ -20,14 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.core import audit
+from tongban.core import audit, clock, numbers
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.config import Settings
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission
-from tongban.core.workdays import WorkingCalendar, today
+from tongban.core.workdays import WorkingCalendar
 from tongban.items import service
 from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, ItemFaq
 from tongban.notifications.service import notify
@@ -108,20 +107,20 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
     # A question about no item in particular goes to the e-government office, which routes it.
     department = org.get_by_code_or_404(db, item["department"] if item else EGOV_CODE)
     answered = confidence >= settings.consultation_confidence
-    now = utcnow()
-    row = Consultation(number=service.new_number(db, Consultation.number, "ZX"), item_code=item["basic_code"] if item else None,
+    now = clock.now()
+    row = Consultation(number=numbers.mint(db, Consultation.number, "ZX"), item_code=item["basic_code"] if item else None,
                        department_id=department.id, question=text, contact=(contact or "").strip()[:100] or None,
                        asked_by=asker.actor_name if asker else None,
                        status=ConsultationStatus.ANSWERED_BY_FAQ if answered else ConsultationStatus.OPEN,
                        confidence=confidence, created_at=now)
     if not answered:
-        row.due_on = WorkingCalendar.load(db).add_working_days(today(), settings.consultation_response_days).due
+        row.due_on = WorkingCalendar.load(db).add_working_days(clock.today(), settings.consultation_response_days).due
     db.add(row)
     db.flush()
     if not answered:
         clocks.start(db, kind=ClockKind.CONSULTATION, subject=row.number, title=f"答复咨询 {row.number}：{text[:40]}",
                      department_id=department.id, limit_days=settings.consultation_response_days,
-                     started_on=today(), link=f"/staff/consultations/{row.number}")
+                     started_on=clock.today(), link=f"/staff/consultations/{row.number}")
     if not answered:
         notify(db, department_id=department.id, kind="consultation.open", link=f"/staff/consultations/{row.number}",
                title=f"新的咨询 {row.number} 待答复",
@@ -153,9 +152,9 @@ def answer(db: Session, row: Consultation, text: str, *, actor: Principal) -> Co
                       errors=[{"field": "body.answer", "code": "required", "message": "答复不能为空"}])
     if row.status == ConsultationStatus.ANSWERED:
         raise Problem("already-decided", f"咨询 {row.number} 已由{row.answered_by}答复")
-    row.answer, row.answered_by, row.answered_at = text[:2000], actor.actor_name, utcnow()
+    row.answer, row.answered_by, row.answered_at = text[:2000], actor.actor_name, clock.now()
     row.status = ConsultationStatus.ANSWERED
-    clocks.close(db, ClockKind.CONSULTATION, row.number, on=today(), outcome="answered")
+    clocks.close(db, ClockKind.CONSULTATION, row.number, on=clock.today(), outcome="answered")
     audit.record(db, actor=actor, action="consultation.answer", object_type="consultation", object_id=row.number)
     try:
         db.flush()
@@ -175,7 +174,7 @@ def promote(db: Session, row: Consultation, *, question: str | None, actor: Prin
     if row.promoted_faq_id is not None:
         raise Problem("conflict", "该答复已加入常见问题")
     faq = ItemFaq(item_code=row.item_code, question=_clean_question(question or row.question), answer=row.answer,
-                  origin=FaqOrigin.CONSULTATION, created_by=actor.actor_name, created_at=utcnow())
+                  origin=FaqOrigin.CONSULTATION, created_by=actor.actor_name, created_at=clock.now())
     db.add(faq)
     db.flush()
     row.promoted_faq_id = faq.id
@@ -191,6 +190,6 @@ def load_demo_faqs(db: Session) -> int:
     document = json.loads(DEMO_FAQS.read_text(encoding="utf-8"))
     for entry in document["faqs"]:
         db.add(ItemFaq(item_code=entry["item"], question=entry["question"], answer=entry["answer"],
-                       origin=FaqOrigin.AUTHORED, created_by="演示数据", created_at=utcnow()))
+                       origin=FaqOrigin.AUTHORED, created_by="演示数据", created_at=clock.now()))
     db.flush()
     return len(document["faqs"])

@@ -9,7 +9,6 @@ publish a prerequisite cycle between them.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from typing import Any
@@ -18,13 +17,11 @@ from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.core import audit
+from tongban.core import audit, clock, numbers
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.db.cache import forget, per_generation
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
-from tongban.core import workdays
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
 from tongban.items.models import (
@@ -33,18 +30,6 @@ from tongban.items.models import (
 from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
 from tongban.org import service as org
 from tongban.org.models import Department
-
-NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: numbers are read out at windows
-
-
-def new_number(db: Session, column, prefix: str) -> str:
-    """A notice, consultation or application number: dated, unguessable, easy to read aloud, and
-    not yet taken in ``column`` (32^6 numbers a day meet twice among tens of thousands)."""
-    while True:
-        number = f"{prefix}-{workdays.today():%Y%m%d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
-        if db.scalar(select(column).where(column == number)) is None:
-            return number
-
 
 def canonical(item: dict) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
@@ -187,7 +172,7 @@ def save_draft(db: Session, document: Any, *, actor: Principal | audit.SystemAct
         ensure_department(db, principal, Permission.ITEMS_MANAGE, department, action="items.draft")
         if item is not None and item.department_id != department.id:
             ensure_department(db, principal, Permission.ITEMS_MANAGE, item.department, action="items.draft")
-    now = utcnow()
+    now = clock.now()
     text = canonical(document)
     if item is None:
         item = ServiceItem(basic_code=document["basic_code"], name=document["name"], department_id=department.id,
@@ -223,8 +208,8 @@ def submit(db: Session, item: ServiceItem, *, actor: Principal) -> ServiceItemVe
         raise Problem("version-not-editable", f"事项「{item.name}」没有待提交的草稿（第 {latest.version} 版："
                       f"{latest.status}）")
     _check(db, [json.loads(latest.content)])  # a draft saved before today's checks is checked again
-    latest.status, latest.submitted_at = VersionStatus.IN_REVIEW, utcnow()
-    item.updated_at = utcnow()
+    latest.status, latest.submitted_at = VersionStatus.IN_REVIEW, clock.now()
+    item.updated_at = clock.now()
     audit.record(db, actor=actor, action="items.submit", object_type="service_item", object_id=item.basic_code,
                  details={"version": latest.version})
     _flush(db, f"事项「{item.name}」")
@@ -242,7 +227,7 @@ def review(db: Session, item: ServiceItem, version: int, *, approve: bool, comme
     if not approve and not (comment or "").strip():
         raise Problem("validation-error", "退回时请写明退回意见",
                       errors=[{"field": "body.comment", "code": "required", "message": "请填写退回意见"}])
-    now = utcnow()
+    now = clock.now()
     if approve:
         if not checked:  # again: what was published meanwhile may conflict with it
             _check(db, [json.loads(row.content)])
@@ -322,9 +307,9 @@ def save_synonym(db: Session, phrase: str, expansions: list[str], *, actor) -> S
                       errors=[{"field": "body.expansions", "code": "required", "message": "不能为空"}])
     row = db.scalar(select(SearchSynonym).where(SearchSynonym.phrase == phrase))
     if row is None:
-        row = SearchSynonym(phrase=phrase, expansions="[]", updated_by=actor.actor_name, updated_at=utcnow())
+        row = SearchSynonym(phrase=phrase, expansions="[]", updated_by=actor.actor_name, updated_at=clock.now())
         db.add(row)
-    row.expansions, row.updated_by, row.updated_at = json.dumps(cleaned, ensure_ascii=False), actor.actor_name, utcnow()
+    row.expansions, row.updated_by, row.updated_at = json.dumps(cleaned, ensure_ascii=False), actor.actor_name, clock.now()
     audit.record(db, actor=actor, action="items.synonym", object_type="search_synonym", object_id=phrase,
                  details={"expansions": cleaned})
     db.flush()
@@ -349,7 +334,7 @@ def seed_synonyms(db: Session, *, actor) -> int:
     for synonym in default_synonyms():
         if synonym.phrase not in known:
             db.add(SearchSynonym(phrase=synonym.phrase, expansions=json.dumps(list(synonym.expansions), ensure_ascii=False),
-                                 updated_by=actor.actor_name, updated_at=utcnow()))
+                                 updated_by=actor.actor_name, updated_at=clock.now()))
             known.add(synonym.phrase)
             added += 1
     db.flush()
@@ -429,8 +414,8 @@ def navigate(db: Session, code: str, answers: dict[str, str]) -> tuple[dict, int
 def create_notice(db: Session, code: str, answers: dict[str, str]) -> ItemNotice:
     item, version, state = navigate(db, code, answers)
     notice = navigation.tailored_notice(item, version, state, published_items(db), department_names(db))
-    row = ItemNotice(number=new_number(db, ItemNotice.number, "GZ"), item_code=code, item_version=version,
-                     answers=json.dumps(state.path), created_at=utcnow(), content="{}")
+    row = ItemNotice(number=numbers.mint(db, ItemNotice.number, "GZ"), item_code=code, item_version=version,
+                     answers=json.dumps(state.path), created_at=clock.now(), content="{}")
     notice["number"] = row.number
     notice["issued_at"] = row.created_at.isoformat()
     row.content = json.dumps(notice, ensure_ascii=False)

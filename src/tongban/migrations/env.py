@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from tongban.core.models import metadata
+from tongban.metadata import metadata
 
 config = context.config
 

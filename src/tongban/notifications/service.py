@@ -6,16 +6,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tongban.core.auth import Principal
-from tongban.core.clock import now as utcnow
 from tongban.core.permissions import Permission, Scope
 from tongban.notifications.models import Notification
+from tongban.core import clock
 
 
 def notify(db: Session, *, department_id: int | None, title: str, body: str, kind: str, link: str | None = None,
            role: str | None = None, account_id: str | None = None) -> Notification:
     """Notify a department (or only one role in it), or one account, in the caller's transaction."""
     notification = Notification(department_id=department_id, role=role, account_id=account_id, title=title[:200],
-                                body=body[:2000], link=link, kind=kind, created_at=utcnow())
+                                body=body[:2000], link=link, kind=kind, created_at=clock.now())
     db.add(notification)
     return notification
 

@@ -8,9 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.core import audit, events, templating, workdays
+from tongban.core import audit, clock, events, templating
 from tongban.core.auth import Principal
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.core.workdays import WorkingCalendar
@@ -37,17 +36,17 @@ def request_correction(db: Session, *, registry: Registry, key: str, field_name:
     if source is None:
         raise Problem("conflict", f"{field.label}的来源部门尚未登记，无法受理纠错")
     calendar = WorkingCalendar.load(db)
-    deadline = calendar.add_working_days(today or date.today(), working_days)
+    deadline = calendar.add_working_days(today or clock.today(), working_days)
     correction = CorrectionRequest(
         registry_name=registry.name, record_key=key, field=field_name, current_value=field.to_text(existing.get(field_name)),
         proposed_value=proposed, reason=reason, evidence=evidence, requester_name=requester.actor_name,
         requester_department=requester.department_code, source_department=source.code, status="pending",
-        due_on=deadline.due, due_provisional=deadline.provisional, created_at=utcnow())
+        due_on=deadline.due, due_provisional=deadline.provisional, created_at=clock.now())
     db.add(correction)
     db.flush()
     clocks.start(db, kind=ClockKind.CORRECTION, subject=correction.id,
                  title=f"处理纠错申请 #{correction.id}（{registry.label}库 {service.shown_key(registry, key, clear=False)} 的{field.label}）",
-                 department_id=source.id, limit_days=working_days, started_on=today or date.today(),
+                 department_id=source.id, limit_days=working_days, started_on=today or clock.today(),
                  link="/staff/corrections", calendar=calendar)
     events.publish(db, event_type="CorrectionRequested", subject="registry.corrections", record_key=str(correction.id),
                    data={"id": correction.id, "registry": registry.name, "key": key, "field": field_name,
@@ -113,9 +112,9 @@ def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decide
         service.write(db, registry=registry, key=correction.record_key, values=values, department=department,
                       actor=decider, reason=f"采纳纠错申请 #{correction.id}：{reason}")
     correction.status = "accepted" if accept else "rejected"
-    clocks.close(db, ClockKind.CORRECTION, correction.id, on=workdays.today(), outcome=correction.status)
+    clocks.close(db, ClockKind.CORRECTION, correction.id, on=clock.today(), outcome=correction.status)
     correction.decided_by = decider.actor_name
-    correction.decided_at = utcnow()
+    correction.decided_at = clock.now()
     correction.decision_reason = reason
     try:
         db.flush()

@@ -32,10 +32,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tongban.core import audit
+from tongban.core import audit, clock
 from tongban.core.config import Settings
 from tongban.core.db.bulk import bulk_insert, bulk_insert_values, db_value
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.core.spreadsheets import neutralise_row
@@ -321,7 +320,7 @@ def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, d
         job = ImportJob(id=str(uuid.uuid4()), registry_name=registry.name, source_department=department_code,
                         actor_name=actor.actor_name, file_name=file_name or Path(path).name, file_sha256=head,
                         file_size=Path(path).stat().st_size, status="running", committed_line=0, rows_accepted=0,
-                        rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=utcnow())
+                        rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=clock.now())
         db.add(job)
         db.commit()
         job_id = job.id
@@ -345,7 +344,7 @@ def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path,
             job = ImportJob(id=str(uuid.uuid4()), registry_name=registry.name, source_department=department.code,
                             actor_name=actor.actor_name, file_name=file_name or path.name, file_sha256=sha,
                             file_size=path.stat().st_size, status="running", committed_line=0, rows_accepted=0,
-                            rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=utcnow())
+                            rows_unchanged=0, rows_rejected=0, bytes_read=0, started_at=clock.now())
             db.add(job)
         job.status, job.message = "running", None
         db.commit()
@@ -551,7 +550,7 @@ def _committed(sessions, job_id: str) -> int:
 def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> ImportJob:
     with sessions() as db:
         job = db.get(ImportJob, job_id)
-        job.status, job.finished_at = status, utcnow()
+        job.status, job.finished_at = status, clock.now()
         if status == "completed":
             job.bytes_read = job.file_size
             if job.committed_line == 0:
@@ -639,7 +638,7 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
             # again and again (index pages) is copied back once per checkpoint, not per batch.
             db.execute(text("PRAGMA wal_autocheckpoint=50000"))
         existing = _existing(db, table, key_column, list({row.key for row in batch if row.error is None}))
-        now = utcnow()
+        now = clock.now()
         stamp = db_value(db, table.c.updated_at, now)  # the same on every row: converted once
         all_fields = json.dumps(list(registry.names))
         reason = f"批量导入 {job_id[:8]}"

@@ -18,6 +18,7 @@ from stdnum import numdb
 
 from tongban.core.idnumbers import InvalidNumber, birth_date_of, check_credit_code, check_resident_id, gender_of
 from tongban.core.inputs import InvalidNumberText, normalise_code, parse_number, refused_character
+from tongban.core import clock
 
 
 class Duty(StrEnum):
@@ -97,7 +98,7 @@ class Field:
                 parsed = value if isinstance(value, date) else date.fromisoformat(str(value))
             except ValueError:
                 raise FieldError(f"{self.label}应为日期 YYYY-MM-DD") from None
-            if parsed > date.today() and self.name not in ("business_term_end",):
+            if parsed > clock.today() and self.name not in ("business_term_end",):
                 raise FieldError(f"{self.label}不能晚于今天")
             if parsed.year < 1900:
                 raise FieldError(f"{self.label}早于 1900 年")

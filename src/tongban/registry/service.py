@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from tongban.core import audit, events
-from tongban.core.clock import now as utcnow
+from tongban.core import audit, clock, events
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
 from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resident_id
@@ -129,7 +128,7 @@ def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], 
         return WriteResult(key, existing["version"], False, [])
 
     table = TABLES[registry.name]
-    now = utcnow()
+    now = clock.now()
     version = 1 if existing is None else existing["version"] + 1
     row = {**merged, "version": version, "updated_at": now, "updated_by": department.code,
            "import_job": None, "import_line": None}

@@ -34,6 +34,7 @@ from tongban.sharing.models import (
     RequestStatus,
     SharingRequest,
 )
+from tongban.core import clock
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,7 +104,7 @@ def _deadline(db, r: SharingRequest) -> dict | None:
     if r.due_on is None:
         return None
     calendar = WorkingCalendar.load(db)
-    today = date.today()  # the service set the deadline from the server's own date
+    today = clock.today()  # the service set the deadline from the server's own date
     submitted = r.created_at.astimezone().date()
     waiting = r.status == RequestStatus.PROVIDER
     return {"due": r.due_on, "provisional": r.due_provisional,
@@ -226,7 +227,7 @@ def _grants_page(request: Request, db, principal: Principal, *, include_revoked:
                  status_code: int = 200, error: str | None = None, failed_id: int | None = None):
     rows, next_cursor = paginate(db, service.visible_grants(db, principal, include_revoked=include_revoked), Grant.id,
                                  cursor=cursor, limit=PAGE_SIZE)
-    today = date.today()
+    today = clock.today()
     return render(request, "sharing_grants.html", status_code=status_code, principal=principal, labels=LABELS,
                   grants=[{"grant": g, "items": _item_names(g.resource, json.loads(g.items)), "state": _grant_state(g, today),
                            "revocable": g.revoked_at is None

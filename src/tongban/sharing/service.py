@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.catalog.models import Resource, ResourceStatus, SharingType
-from tongban.core import audit, workdays
+from tongban.core import audit
 from tongban.core.auth import Principal
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.core.workdays import WorkingCalendar
@@ -26,6 +25,7 @@ from tongban.sharing.models import (
 )
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind
+from tongban.core import clock
 
 class ActiveGrant(NamedTuple):
     id: int
@@ -38,7 +38,7 @@ MAX_PERIOD_DAYS = 3 * 366
 
 def _step(request: SharingRequest, action: str, actor, note: str | None = None) -> None:
     request.steps.append(SharingStep(action=action, actor_name=actor.actor_name,
-                                     department_code=getattr(actor, "department_code", None), note=note, at=utcnow()))
+                                     department_code=getattr(actor, "department_code", None), note=note, at=clock.now()))
 
 
 def _names(resource: Resource, codes: list[str]) -> str:
@@ -59,7 +59,7 @@ def _number(db: Session) -> str:
     advisory lock, on SQLite the write lock every writing transaction takes at BEGIN."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBER_LOCK})
-    today = workdays.today().strftime("%Y%m%d")
+    today = clock.today().strftime("%Y%m%d")
     count = db.scalar(select(func.count()).select_from(SharingRequest).where(SharingRequest.number.like(f"GX-{today}-%")))
     return f"GX-{today}-{count + 1:04d}"
 
@@ -69,7 +69,7 @@ def _grant(db: Session, request: SharingRequest, items: list[str], by: str) -> G
         return None
     grant = Grant(department_id=request.requester_id, resource_id=request.resource_id, request_id=request.id,
                   items=json.dumps(sorted(items)), purpose=request.purpose, valid_from=request.valid_from,
-                  valid_to=request.valid_to, granted_by=by, created_at=utcnow())
+                  valid_to=request.valid_to, granted_by=by, created_at=clock.now())
     db.add(grant)
     return grant
 
@@ -77,7 +77,7 @@ def _grant(db: Session, request: SharingRequest, items: list[str], by: str) -> G
 def submit(db: Session, *, resource: Resource, requester: Department, item_codes: list[str], duty: str, basis: str,
            purpose: str, valid_from: date, valid_to: date, actor: Principal, response_days: int,
            today: date | None = None) -> SharingRequest:
-    today = today or date.today()
+    today = today or clock.today()
     if resource.status != ResourceStatus.PUBLISHED:
         raise Problem("resource-not-published", f"信息资源 {resource.code} 未发布（{resource.status}），不能申请")
     if resource.provider_id == requester.id:
@@ -97,7 +97,7 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
     request = SharingRequest(number=_number(db), resource_id=resource.id, requester_id=requester.id,
                              provider_id=resource.provider_id, requested_by=actor.actor_name, duty=duty, basis=basis,
                              purpose=purpose, valid_from=valid_from, valid_to=valid_to, status=RequestStatus.CLOSED,
-                             created_at=utcnow())
+                             created_at=clock.now())
     resource_refused = resource.sharing_type == SharingType.NOT_SHARED
     for code in wanted:
         item = resource.item(code)
@@ -130,7 +130,7 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
                title=f"共享申请 {request.number} 待答复",
                body=f"{requester.name}申请{resource.name}的有条件共享项：{_names(resource, pending)}；请于 {deadline.due} 前答复。")
     else:
-        request.closed_at = utcnow()
+        request.closed_at = clock.now()
     notify(db, department_id=requester.id, kind="sharing.submitted", link=f"/sharing/requests/{request.id}",
            title=f"共享申请 {request.number} 已提交",
            body=f"即时授权 {len(granted)} 项，待提供方答复 {len(pending)} 项，"
@@ -200,13 +200,13 @@ def provider_decide(db: Session, request: SharingRequest, *, approve: list[str],
         else:
             item.outcome, item.reason, item.decided_by = ItemOutcome.REFUSED, reason, "provider"
     _grant(db, request, approve, "provider")
-    clocks.close(db, ClockKind.SHARING_REQUEST, request.number, on=workdays.today(), outcome="answered")
+    clocks.close(db, ClockKind.SHARING_REQUEST, request.number, on=clock.today(), outcome="answered")
     _step(request, "provider_decided", actor,
           f"同意：{_names(request.resource, approve)}；拒绝：{_names(request.resource, refuse)}" + (f"；理由：{reason}" if refuse else ""))
     if refuse:
         _to_arbitration(db, request, "refused", actor, f"提供方拒绝 {len(refuse)} 项：{reason}")
     else:
-        request.status, request.closed_at = RequestStatus.CLOSED, utcnow()
+        request.status, request.closed_at = RequestStatus.CLOSED, clock.now()
     notify(db, department_id=request.requester_id, kind="sharing.decided", link=f"/sharing/requests/{request.id}",
            title=f"共享申请 {request.number} 提供方已答复",
            body=f"同意 {len(approve)} 项" + (f"，拒绝 {len(refuse)} 项（已提交电子政务办协调）：{reason}" if refuse else "。"))
@@ -244,7 +244,7 @@ def arbitrate(db: Session, request: SharingRequest, *, approve: list[str], refus
         item.outcome = ItemOutcome.GRANTED if granted else ItemOutcome.REFUSED
         item.reason, item.decided_by = f"电子政务办协调：{reason}", "egov"
     _grant(db, request, approve, "egov")
-    request.status, request.closed_at = RequestStatus.CLOSED, utcnow()
+    request.status, request.closed_at = RequestStatus.CLOSED, clock.now()
     _step(request, "arbitrated", actor,
           f"同意：{_names(request.resource, approve)}；不予共享：{_names(request.resource, refuse)}；意见：{reason}")
     for department_id in (request.requester_id, request.provider_id):
@@ -274,7 +274,7 @@ def request_coordination(db: Session, request: SharingRequest, *, reason: str, a
 
 def escalate_overdue(db: Session, *, today: date | None = None) -> list[SharingRequest]:
     """Requests the provider left unanswered past the deadline go to the e-government office."""
-    today = today or date.today()
+    today = today or clock.today()
     overdue = list(db.scalars(select(SharingRequest).where(SharingRequest.status == RequestStatus.PROVIDER,
                                                            SharingRequest.due_on < today)))
     for request in overdue:
@@ -321,7 +321,7 @@ _ACTIVE_GRANTS = text(
 def active_grants(db: Session, department_id: int, resource_id: int, *, today: date | None = None) -> list[ActiveGrant]:
     """The grants in force now: the two columns the exchange needs."""
     rows = db.execute(_ACTIVE_GRANTS, {"department": department_id, "resource": resource_id,
-                                       "today": today or date.today()})
+                                       "today": today or clock.today()})
     return [ActiveGrant(id, items) for id, items in rows]
 
 
@@ -340,7 +340,7 @@ def items_of(grants: list[ActiveGrant]) -> set[str]:
 def revoke(db: Session, grant: Grant, *, reason: str, actor: Principal) -> Grant:
     if grant.revoked_at is not None:
         raise Problem("already-decided", f"授权已于 {grant.revoked_at:%Y-%m-%d %H:%M} 撤销")
-    grant.revoked_at, grant.revoked_by, grant.revoke_reason = utcnow(), actor.actor_name, reason
+    grant.revoked_at, grant.revoked_by, grant.revoke_reason = clock.now(), actor.actor_name, reason
     notify(db, department_id=grant.department_id, kind="sharing.revoked", link="/sharing/grants",
            title=f"{grant.resource.name}的共享授权已撤销", body=f"撤销理由：{reason}")
     audit.record(db, actor=actor, action="sharing.revoke", object_type="grant", object_id=str(grant.id),

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tongban.core import workdays
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.inputs import Id
@@ -19,6 +18,7 @@ from tongban.supervision.schemas import (
     Acknowledgement, ClockDetail, ClockRead, RuleRead, RuleUpdate, RuleUpdated, ScanRead, WarningRead, clock_detail,
     clock_read, rule_read, warning_read,
 )
+from tongban.core import clock as wall
 
 router = APIRouter(prefix="/api/v1/supervision", tags=["电子监察 supervision"])
 
@@ -31,7 +31,7 @@ def list_clocks(db: DbSession, principal: Annotated[Principal, require(Permissio
                 status: ClockStatus | None = None, cursor: Cursor = None, limit: Limit = 50):
     query = service.clocks_query(db, principal, department=department, kind=kind, level=level, status=status)
     rows, next_cursor = paginate(db, query, SupervisionClock.id, cursor=cursor, limit=limit)
-    calendar, today = WorkingCalendar.load(db), workdays.today()
+    calendar, today = WorkingCalendar.load(db), wall.today()
     return Page[ClockRead](items=[clock_read(c, service.remaining_days(calendar, c, today)) for c in rows],
                            next_cursor=next_cursor)
 
@@ -40,7 +40,7 @@ def list_clocks(db: DbSession, principal: Annotated[Principal, require(Permissio
 def read_clock(clock_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.SUPERVISION_READ)]):
     clock = service.clock_or_404(db, principal, clock_id)
     warnings, timeline = service.history(db, clock)
-    remaining = service.remaining_days(WorkingCalendar.load(db), clock, workdays.today())
+    remaining = service.remaining_days(WorkingCalendar.load(db), clock, wall.today())
     return clock_detail(clock, remaining, warnings, timeline)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tongban.core.db.cache import per_generation
 
-from tongban.core.clock import now as utcnow
+from tongban.core import clock as wall
 from tongban.core.workdays import WorkingCalendar
 from tongban.supervision.models import (
     CANCELLED, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, WarningRule,
@@ -61,7 +61,7 @@ def _schedule(db: Session, clock: SupervisionClock, calendar: WorkingCalendar) -
 def _event(db: Session, clock: SupervisionClock, action: str, day: date, note: str | None = None) -> None:
     if clock.id is None:  # started in this transaction: its row first
         db.flush()
-    db.add(ClockEvent(clock_id=clock.id, action=action, day=day, at=utcnow(), note=note[:500] if note else None))
+    db.add(ClockEvent(clock_id=clock.id, action=action, day=day, at=wall.now(), note=note[:500] if note else None))
 
 
 def find(db: Session, kind: str, subject: str | int) -> SupervisionClock | None:
@@ -85,7 +85,7 @@ def start(db: Session, *, kind: ClockKind, subject: str | int, title: str, depar
     clock = SupervisionClock(kind=kind, subject_ref=str(subject), title=title[:200], link=link,
                              department_id=department_id, owner_account=owner, started_on=started_on,
                              limit_days=max(limit_days, 0), paused_days=0, pause_count=0, status=ClockStatus.OPEN,
-                             level=Level.NONE, created_at=utcnow())
+                             level=Level.NONE, created_at=wall.now())
     _schedule(db, clock, calendar or WorkingCalendar.load(db))
     db.add(clock)  # its start and its end are in the row itself; events record what happens between
     return clock

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongban.core import workdays
+from tongban.core import clock
 from tongban.core.auth import Principal, ensure_department
 from tongban.core.charts import nice_ceiling
 from tongban.core.errors import Problem
@@ -62,7 +62,7 @@ class Dashboard:
 
 def period(start: date | None, end: date | None) -> tuple[date, date]:
     """The period asked for; by default the 30 days up to today (Beijing time)."""
-    end = end or workdays.today()
+    end = end or clock.today()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
         raise Problem("validation-error", "结束日期不能早于开始日期",

@@ -40,13 +40,13 @@ from sqlalchemy.orm import Session
 
 from tongban.cases.models import Application
 from tongban.core import audit
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
-from tongban.core.workdays import BEIJING
+from tongban.core.clock import BEIJING
 from tongban.org.models import Department
 from tongban.supervision.models import (
     ClockKind, Evaluation, Level, ServiceRating, SupervisionClock, SupervisionWarning,
 )
+from tongban.core import clock as wall
 
 CLOCKS = SupervisionClock.__table__
 MAX_PERIOD_DAYS = 366
@@ -246,7 +246,7 @@ def evaluate(db: Session, *, period_start: date, period_end: date, computed_by: 
     computed = compute(db, period_start, period_end)
     existing = {row.department_id: row for row in db.scalars(
         select(Evaluation).where(Evaluation.period_start == period_start, Evaluation.period_end == period_end))}
-    now, rows = utcnow(), []
+    now, rows = wall.now(), []
     for department_id in sorted(computed):
         text = dump(computed[department_id])
         row = existing.pop(department_id, None)
@@ -277,7 +277,7 @@ def publish(db: Session, *, period_start: date, period_end: date, actor) -> list
     rows = stored(db, period_start, period_end)
     if not rows:
         raise Problem("not-found", f"{period_start} 至 {period_end} 尚未生成评估，请先生成再公布")
-    now = utcnow()
+    now = wall.now()
     for row in rows:
         if row.grade != PUBLIC:
             row.grade, row.published_at = PUBLIC, now

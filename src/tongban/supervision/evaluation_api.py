@@ -9,9 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from tongban.core import workdays
+from tongban.core import clock
 from tongban.core.auth import Principal, deny, require
-from tongban.core.clock import now as utcnow
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import Cursor, Limit, Page, paginate
@@ -95,7 +94,7 @@ def overdue_clocks(department: str, period_start: date, period_end: date, db: Db
     dashboard.period(period_start, period_end)  # the same limits on the period as the figures
     rows, next_cursor = paginate(db, evaluation.overdue_clocks_query(found.id, period_start, period_end),
                                  SupervisionClock.id, cursor=cursor, limit=limit)
-    calendar, today = WorkingCalendar.load(db), workdays.today()
+    calendar, today = WorkingCalendar.load(db), clock.today()
     return Page[ClockRead](items=[clock_read(c, service.remaining_days(calendar, c, today)) for c in rows],
                            next_cursor=next_cursor)
 
@@ -135,7 +134,7 @@ def read_dashboard(db: DbSession, principal: Annotated[Principal, require(Permis
 def dashboard_xlsx(db: DbSession, principal: Annotated[Principal, require(Permission.EVALUATION_READ)],
                    from_: From = None, to: To = None, department: Department = None):
     board = dashboard.build(db, principal, period_start=from_, period_end=to, department=department)
-    data = export.workbook(board, generated_by=principal.actor_name, generated_at=utcnow())
+    data = export.workbook(board, generated_by=principal.actor_name, generated_at=clock.now())
     return Response(data, media_type=export.MEDIA_XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{export.filename(board, "xlsx")}"'})
 
@@ -144,6 +143,6 @@ def dashboard_xlsx(db: DbSession, principal: Annotated[Principal, require(Permis
 def dashboard_pdf(db: DbSession, principal: Annotated[Principal, require(Permission.EVALUATION_READ)],
                   from_: From = None, to: To = None, department: Department = None):
     board = dashboard.build(db, principal, period_start=from_, period_end=to, department=department)
-    data = export.pdf(board, generated_by=principal.actor_name, generated_at=utcnow())
+    data = export.pdf(board, generated_by=principal.actor_name, generated_at=clock.now())
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{export.filename(board, "pdf")}"'})

@@ -23,7 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tongban.core.spreadsheets import neutralise_row
-from tongban.core.workdays import BEIJING
+from tongban.core.clock import BEIJING
 from tongban.items.notice_pdf import FONT  # registered there, once per process
 from tongban.supervision.dashboard import Dashboard, kind_label
 from tongban.supervision.evaluation import SCORES, rate_percent

@@ -15,7 +15,6 @@ from sqlalchemy import func, or_, select
 
 from tongban.accounts.pages import check_csrf
 from tongban.cases import service as cases
-from tongban.core import workdays
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -37,6 +36,7 @@ from tongban.supervision.models import (
     RectificationStatus,
     SupervisionClock,
 )
+from tongban.core import clock as wall
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30
@@ -122,7 +122,7 @@ def department_page(request: Request, code: str, db: DbSession,
     else:
         query = _touching(query, board.period_start, board.period_end)
     rows, next_cursor = paginate(db, query, SupervisionClock.id, cursor=cursor, limit=PAGE_SIZE)
-    calendar, today = WorkingCalendar.load(db), workdays.today()
+    calendar, today = WorkingCalendar.load(db), wall.today()
     filters = {"level": level.value if level else "", "status": status.value if status else "",
                "kind": kind.value if kind else "", "overdue": "true" if overdue else ""}
     keep = {"from": board.period_start, "to": board.period_end, **{k: v for k, v in filters.items() if v}}
@@ -149,7 +149,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
         principal.actor_id in (w.owner_account, clock.owner_account)
         or principal.can_for_department(Permission.WARNING_ACKNOWLEDGE, w.department_id)) for w in warnings}
     return render(request, "supervision_clock.html", principal=principal, clock=clock, warnings=warnings,
-                  timeline=timeline, remaining=service.remaining_days(WorkingCalendar.load(db), clock, workdays.today()),
+                  timeline=timeline, remaining=service.remaining_days(WorkingCalendar.load(db), clock, wall.today()),
                   labels=LABELS, actions=ACTION_LABELS, application=application, rating=rating, Permission=Permission,
                   rating_reasons=ratings.reason_labels(rating) if rating else [], rectification=rectification,
                   may_acknowledge=may_acknowledge)
@@ -188,8 +188,8 @@ def evaluations_page(request: Request, db: DbSession, principal: Annotated[Princ
     return render(request, "supervision_evaluations.html", principal=principal, periods=known, start=start, end=end,
                   rows=rows, internal=internal, rate=evaluation.rate_percent, labels=LABELS,
                   may_run=principal.can(Permission.EVALUATION_RUN), public=evaluation.PUBLIC,
-                  default_start=workdays.today().replace(day=1) if not start else start,
-                  default_end=workdays.today() if not end else end)
+                  default_start=wall.today().replace(day=1) if not start else start,
+                  default_end=wall.today() if not end else end)
 
 
 def _period_form(period_start: str, period_end: str) -> tuple[date, date]:

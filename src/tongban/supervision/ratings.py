@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from tongban.cases import service as cases
 from tongban.cases.models import STATUS_LABELS, Application, ApplicationStatus, CaseTask
-from tongban.core import audit, workdays
+from tongban.core import audit
 from tongban.core.auth import Principal, deny, ensure_department
 from tongban.core.config import Settings
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar
@@ -29,6 +28,7 @@ from tongban.supervision.evaluation import POOR_SCORE
 from tongban.supervision.models import (
     ClockKind, Rectification, RectificationFollowUp, RectificationStatus, ServiceRating,
 )
+from tongban.core import clock as wall
 
 RATED = (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED)  # 办结: what an applicant can rate
 SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
@@ -91,7 +91,7 @@ def rate(db: Session, settings: Settings, number: str, principal: Principal, *, 
     if earlier is not None:
         raise _already_rated(number, earlier)
     reasons, comment = _checked(score, reasons, comment)
-    now = now or utcnow()
+    now = now or wall.now()
     rating = ServiceRating(application_id=application.id, applicant_account=application.applicant_account, score=score,
                            reasons=json.dumps(reasons), comment=comment, rated_at=now)
     db.add(rating)
@@ -102,7 +102,7 @@ def rate(db: Session, settings: Settings, number: str, principal: Principal, *, 
         raise _already_rated(number, rating_of(db, application.id)) from None
     rectification = None
     if score <= POOR_SCORE:
-        rectification = _open_rectification(db, settings, rating, application, now.astimezone(workdays.BEIJING).date())
+        rectification = _open_rectification(db, settings, rating, application, now.astimezone(wall.BEIJING).date())
     audit.record(db, actor=principal, action="supervision.rate", object_type="application", object_id=application.number,
                  details={"score": score, "reasons": reasons,
                           "rectification": rectification.id if rectification else None})
@@ -110,7 +110,7 @@ def rate(db: Session, settings: Settings, number: str, principal: Principal, *, 
 
 
 def _already_rated(number: str, earlier: ServiceRating | None) -> Problem:
-    when = f"已于 {earlier.rated_at.astimezone(workdays.BEIJING):%Y-%m-%d %H:%M} 评价（{earlier.score} 分）" if earlier else "已评价"
+    when = f"已于 {earlier.rated_at.astimezone(wall.BEIJING):%Y-%m-%d %H:%M} 评价（{earlier.score} 分）" if earlier else "已评价"
     return Problem("already-rated", f"办件 {number} {when}；每个办件只能评价一次")
 
 
@@ -136,7 +136,7 @@ def _open_rectification(db: Session, settings: Settings, rating: ServiceRating, 
               f"{labels}。" + (f"申请人意见：{rating.comment}" if rating.comment else ""))
     rectification = Rectification(rating_id=rating.id, department_id=department_id, status=RectificationStatus.OPEN,
                                   reason=reason[:2000], deadline=calendar.add_working_days(today, settings.rectification_days).due,
-                                  created_by=AUTOMATIC, created_at=utcnow())
+                                  created_by=AUTOMATIC, created_at=wall.now())
     db.add(rectification)
     db.flush()
     link = f"/supervision/rectifications/{rectification.id}"
@@ -187,7 +187,7 @@ def _handled(db: Session, principal: Principal, rectification_id: int, action: s
                    action=action, object_type="rectification", object_id=str(rectification_id))
     if rectification.status == RectificationStatus.CLOSED:
         raise Problem("rectification-closed", f"整改 #{rectification_id} 已于 "
-                      f"{rectification.closed_at.astimezone(workdays.BEIJING):%Y-%m-%d} 结束，不能再修改")
+                      f"{rectification.closed_at.astimezone(wall.BEIJING):%Y-%m-%d} 结束，不能再修改")
     return rectification
 
 
@@ -204,7 +204,7 @@ def follow_up(db: Session, rectification_id: int, principal: Principal, *, text:
     """Record what the department has done so far."""
     rectification = _handled(db, principal, rectification_id, "supervision.follow_up")
     entry = RectificationFollowUp(rectification_id=rectification.id, text=_text(text, "body.text", "整改情况"),
-                                  by=principal.actor_name, at=utcnow())
+                                  by=principal.actor_name, at=wall.now())
     rectification.follow_ups.append(entry)
     audit.record(db, actor=principal, action="supervision.follow_up", object_type="rectification",
                  object_id=str(rectification.id))
@@ -217,8 +217,8 @@ def close(db: Session, rectification_id: int, principal: Principal, *, result: s
     """The rectification is done: its result recorded and its clock closed (on time or late)."""
     rectification = _handled(db, principal, rectification_id, "supervision.close_rectification")
     rectification.result = _text(result, "body.result", "整改结果")
-    rectification.status, rectification.closed_at = RectificationStatus.CLOSED, utcnow()
-    clock = clocks.close(db, ClockKind.RECTIFICATION, rectification.id, on=today or workdays.today(), outcome=RECTIFIED)
+    rectification.status, rectification.closed_at = RectificationStatus.CLOSED, wall.now()
+    clock = clocks.close(db, ClockKind.RECTIFICATION, rectification.id, on=today or wall.today(), outcome=RECTIFIED)
     rating = db.get(ServiceRating, rectification.rating_id) if rectification.rating_id else None
     if rating is not None and rating.applicant_account:  # the applicant hears what became of the complaint
         number = db.scalar(select(Application.number).where(Application.id == rating.application_id))

@@ -17,11 +17,10 @@ from sqlalchemy import Date, Select, String, and_, bindparam, case, cast, func, 
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import User, UserRole
-from tongban.core import audit, workdays
+from tongban.core import audit
 from tongban.core.auth import Principal, deny, ensure_department
 from tongban.core.db.base import UTCDateTime, insert_for
 from tongban.core.db.cache import forget
-from tongban.core.clock import now as utcnow
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar
@@ -31,6 +30,7 @@ from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, RU
 from tongban.supervision.models import (
     KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, SupervisionWarning, WarningRule,
 )
+from tongban.core import clock as wall
 
 CLOCKS = SupervisionClock.__table__
 WARNINGS = SupervisionWarning.__table__
@@ -110,8 +110,8 @@ def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanR
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCAN_LOCK})
     else:
         db.connection()  # begin: wait for the write lock before asking the date
-    today = today or workdays.today()  # the day the scan runs, not the day it began waiting
-    now = utcnow()
+    today = today or wall.today()  # the day the scan runs, not the day it began waiting
+    now = wall.now()
     yellow = _raise(db, Level.YELLOW, and_(CLOCKS.c.yellow_on <= today, CLOCKS.c.red_on > today), today=today, now=now)
     red = _raise(db, Level.RED, CLOCKS.c.red_on <= today, today=today, now=now)
     sent = _notify(db, now) if yellow or red else 0
@@ -149,7 +149,7 @@ def update_rule(db: Session, kind: ClockKind, *, yellow_days: int, red_days: int
         db.add(rule)
     before = {"yellow": rule.yellow_days_before_due, "red": rule.red_days_after_due, "enabled": rule.enabled}
     rule.yellow_days_before_due, rule.red_days_after_due, rule.enabled = yellow_days, red_days, enabled
-    rule.updated_by, rule.updated_at = actor.actor_name, utcnow()
+    rule.updated_by, rule.updated_at = actor.actor_name, wall.now()
     db.flush()
     forget(db, RULES_KEY)
     moved = _reschedule(db, kind.value, yellow_days, red_days)
@@ -275,14 +275,14 @@ def acknowledge(db: Session, warning_id: int, principal: Principal, *, explanati
                    else "只有承办人或本部门负责人可以确认该预警",
                    action="supervision.acknowledge", object_type="supervision_warning", object_id=str(warning_id))
     if warning.acknowledged_at is not None:
-        raise Problem("already-acknowledged", f"该预警已于 {warning.acknowledged_at.astimezone(workdays.BEIJING):%Y-%m-%d %H:%M} "
+        raise Problem("already-acknowledged", f"该预警已于 {warning.acknowledged_at.astimezone(wall.BEIJING):%Y-%m-%d %H:%M} "
                       f"由{warning.acknowledged_by}确认说明：{warning.explanation}")
     explanation = " ".join((explanation or "").split())
     if not explanation:
         raise Problem("validation-error", "请填写情况说明",
                       errors=[{"field": "body.explanation", "code": "required", "message": "情况说明不能为空"}])
     warning.explanation, warning.acknowledged_by = explanation[:2000], principal.actor_name
-    warning.acknowledged_account, warning.acknowledged_at = principal.actor_id, utcnow()
+    warning.acknowledged_account, warning.acknowledged_at = principal.actor_id, wall.now()
     audit.record(db, actor=principal, action="supervision.acknowledge", object_type="supervision_warning",
                  object_id=str(warning.id), details={"clock": warning.clock_id, "level": warning.level})
     db.flush()

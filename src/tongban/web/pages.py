@@ -12,7 +12,7 @@ from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
 from tongban.core.permissions import ROLE_LABELS, Permission
 from tongban.core.templating import render
-from tongban.core import workdays
+from tongban.core import clock
 from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
 from tongban.org import service as org
 from tongban.org.models import LEVEL_LABELS
@@ -25,7 +25,7 @@ def portal(request: Request, db: DbSession, principal: Annotated[Principal | Non
     departments = [org.to_read(d) for d in org.list_all(db)]
     groups = {label: [d for d in departments if d.level_label == label] for label in LEVEL_LABELS.values()}
     return render(request, "portal.html", principal=principal, groups={k: v for k, v in groups.items() if v},
-                  today=workdays.today(), deadline=None, first_start=FIRST_START, last_start=LAST_START)
+                  today=clock.today(), deadline=None, first_start=FIRST_START, last_start=LAST_START)
 
 
 @router.get("/deadline", summary="办理时限计算")
@@ -79,7 +79,7 @@ def department_page(request: Request, code: str, db: DbSession,
 def calendar_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.WORKBENCH)],
                   year: Annotated[int | None, Query(ge=2004, le=2100)] = None):
     calendar = WorkingCalendar.load(db)
-    year = year or workdays.today().year
+    year = year or clock.today().year
     months = [(m, calendar.month(year, m)) for m in range(1, 13)]
     return render(request, "calendar.html", principal=principal, year=year, months=months,
                   known=calendar.is_known(year), published=year in calendar.stored_years)

@@ -1,4 +1,6 @@
-"""Imports every table so Alembic and the tests see the whole schema."""
+"""The whole schema: imports every domain's tables, so Alembic and the tests see them all.
+
+A composition module like ``tongban.app``: it may import any domain, and ``core`` never imports it."""
 
 from tongban.accounts import models as _accounts  # noqa: F401
 from tongban.cases import models as _cases  # noqa: F401
@@ -8,6 +10,7 @@ from tongban.core import events as _events  # noqa: F401
 from tongban.core import sessions as _sessions  # noqa: F401
 from tongban.core import throttle as _throttle  # noqa: F401
 from tongban.core import workdays as _workdays  # noqa: F401
+from tongban.core.db import cache as _reference_generation  # noqa: F401
 from tongban.core.db.base import Base
 from tongban.exchange import models as _exchange  # noqa: F401
 from tongban.items import models as _items  # noqa: F401
