@@ -59,10 +59,16 @@ class AuditChainHead(Base):
 
 
 class Actor(Protocol):
-    actor_type: str
-    actor_id: str | None
-    actor_name: str | None
-    department_code: str | None
+    """Who did it: a signed-in principal, an API client or the system (read-only for the record)."""
+
+    @property
+    def actor_type(self) -> str: ...
+    @property
+    def actor_id(self) -> str | None: ...
+    @property
+    def actor_name(self) -> str | None: ...
+    @property
+    def department_code(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
