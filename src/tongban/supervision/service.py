@@ -31,6 +31,17 @@ from tongban.supervision.models import (
     KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, SupervisionWarning, WarningRule,
 )
 from tongban.core import clock as wall
+# The public face of supervision for other domains (the only module, with ``schemas``, they may
+# import): the deadline clocks they start, pause and close (``clocks`` does the work), and the
+# 好差评 an applicant gives (``ratings``). ``ClockKind`` names what is timed.
+from tongban.supervision.clocks import (  # noqa: F401 (re-exported)
+    assign as assign_clock, cancel as cancel_clock, close as close_clock, close_clock as close_found_clock,
+    find as find_clock, pause as pause_clock, resume as resume_clock, start as start_clock,
+)
+from tongban.supervision.evaluation import evaluate, publish as publish_evaluation  # noqa: F401 (re-exported)
+from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
+    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of, reason_labels as rating_reasons,
+)
 
 CLOCKS = SupervisionClock.__table__
 WARNINGS = SupervisionWarning.__table__
