@@ -61,7 +61,7 @@ def import_people(settings: Settings, folder: Path, count: int, seed: int):
     delivered, so a measurement starts in a steady state; returns a sessionmaker."""
     from tongban.core.events import InProcessBus, OutboxRelay
     from tongban.registry import importer, synthetic
-    from tongban.registry.schema import PERSONS, Duty
+    from tongban.registry.schemas import PERSONS, Duty
 
     rows = synthetic.rows("persons", seed, count, people=count, addresses=max(count // 3, 1))
     csv_path = demo.per_source_files(PERSONS, rows, folder)[Duty.PUBLIC_SECURITY]
@@ -83,7 +83,7 @@ def served(settings: Settings, folder: Path, *, workers: int = 1):
         port = sock.getsockname()[1]
     env = {**os.environ, "TONGBAN_DATABASE_URL": settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
            "TONGBAN_LOG_LEVEL": "WARNING", "TONGBAN_DATA_DIR": str(folder)}
-    log = open(folder / "server.log", "ab")  # noqa: SIM115 — closed with the server
+    log = open(folder / "server.log", "ab")
     server = subprocess.Popen([sys.executable, "-m", "tongban.cli", "serve", "--port", str(port), "--workers", str(workers)],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -175,7 +175,7 @@ def _note(stats: dict, what: str, status: int, body: bytes) -> None:
         print(f"[{stats['role']}] {what}: {status} {body[:300].decode(errors='replace')}", file=sys.stderr, flush=True)
 
 
-def _count(stats: dict, done: str, what: str, client: "_Client", status: int, body: bytes,
+def _count(stats: dict, done: str, what: str, client: _Client, status: int, body: bytes,
            response: http.client.HTTPResponse) -> None:
     """One acceptance or decision: its latency, and a success (with the engine's step time), a
     409 (a colleague was first) or an error."""
@@ -195,7 +195,7 @@ def _run(role: str, target, queue, *args) -> None:
     """A workforce process: runs ``target`` and puts its figures (or its failure) on the queue."""
     try:
         queue.put(target(*args))
-    except BaseException:  # noqa: BLE001 — reported to the parent, which fails the run
+    except BaseException:
         queue.put({"role": role, "crash": traceback.format_exc()})
 
 
@@ -390,7 +390,7 @@ def _workforce(base: str, settings, args) -> dict:
         while len(figures) < len(processes) and time.time() < deadline:
             try:
                 figures.append(results.get(timeout=1))
-            except Exception:  # noqa: BLE001 — queue.Empty: a process still finishing its call
+            except Exception:
                 if not any(p.is_alive() for p in processes) and results.empty():
                     break
         for process in processes:

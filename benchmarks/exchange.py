@@ -35,15 +35,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, import_people, served, server_cpu_seconds, workdir  # noqa: E402
+from _support import engine_name, fresh_database, import_people, served, server_cpu_seconds, workdir
 
-from tongban import demo  # noqa: E402
-from tongban.catalog import service as catalog  # noqa: E402
-from tongban.core import audit  # noqa: E402
-from tongban.org import service as org  # noqa: E402
-from tongban.registry import importer, synthetic  # noqa: E402
-from tongban.registry.schema import PERSONS  # noqa: E402
-from tongban.sharing import service as sharing  # noqa: E402
+from tongban import demo
+from tongban.catalog import service as catalog
+from tongban.core import audit
+from tongban.org import service as org
+from tongban.registry import importer, synthetic
+from tongban.registry.schemas import PERSONS
+from tongban.sharing import service as sharing
 from tongban.core import clock
 
 SEED = 11
@@ -182,7 +182,7 @@ class _Receiver(ThreadingHTTPServer):
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 — the http.server API
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 now = time.time()
                 for change in body["changes"]:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, workdir  # noqa: E402
+from _support import engine_name, fresh_database, workdir
 
-from tongban.demo import per_source_files  # noqa: E402
-from tongban.registry import synthetic  # noqa: E402
-from tongban.registry.schema import PERSONS, Duty  # noqa: E402
+from tongban.demo import per_source_files
+from tongban.registry import synthetic
+from tongban.registry.schemas import PERSONS, Duty
 
 
 def main() -> None:

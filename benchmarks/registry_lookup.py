@@ -21,10 +21,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, import_people, served, workdir  # noqa: E402
+from _support import engine_name, fresh_database, import_people, served, workdir
 
-from tongban import demo  # noqa: E402
-from tongban.registry import synthetic  # noqa: E402
+from tongban import demo
+from tongban.registry import synthetic
 
 SEED = 7
 

@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, workdir  # noqa: E402
+from _support import engine_name, fresh_database, workdir
 
-from tongban.core import audit  # noqa: E402
-from tongban.core.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from tongban.core.db.session import session_scope  # noqa: E402
-from tongban.items import content, service  # noqa: E402
-from tongban.items.search import generated_items  # noqa: E402
+from tongban.core import audit
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.db.session import session_scope
+from tongban.items import content, service
+from tongban.items.search import generated_items
 
 QUERIES = Path(__file__).with_name("search_queries.json")
 

@@ -34,18 +34,18 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import engine_name, fresh_database, workdir  # noqa: E402
+from _support import engine_name, fresh_database, workdir
 
-from tongban.core.db.bulk import bulk_insert  # noqa: E402
+from tongban.core.db.bulk import bulk_insert
 
-from tongban.core.clock import now as utcnow  # noqa: E402
+from tongban.core.clock import now as utcnow
 
-from tongban.core.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from tongban.core.workdays import WorkingCalendar  # noqa: E402
-from tongban.org.models import Department  # noqa: E402
-from tongban.supervision import evaluation, service  # noqa: E402
-from tongban.supervision.clocks import warning_days  # noqa: E402
-from tongban.supervision.models import ClockKind, SupervisionClock  # noqa: E402
+from tongban.core.db.engine import make_engine, make_sessionmaker
+from tongban.core.workdays import WorkingCalendar
+from tongban.org.models import Department
+from tongban.supervision import evaluation, service
+from tongban.supervision.clocks import warning_days
+from tongban.supervision.models import ClockKind, SupervisionClock
 
 TODAY = date(2026, 10, 30)
 FIRST = date(2026, 9, 30)

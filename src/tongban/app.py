@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-import swagger_ui_bundle  # noqa: I001 — third-party, kept beside the other web imports
+import swagger_ui_bundle
 
 import tongban
 from tongban.accounts import api as accounts_api, pages as accounts_pages, service as accounts_service

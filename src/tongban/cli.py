@@ -207,7 +207,7 @@ def registry_import(
 ) -> None:
     """Import a file; killed and re-run, it resumes and ends as one clean run would."""
     from tongban.registry import importer
-    from tongban.registry.schema import REGISTRIES
+    from tongban.registry.schemas import REGISTRIES
 
     settings = _settings()
     if registry not in REGISTRIES:

@@ -19,7 +19,7 @@ from tongban.core.idnumbers import check_credit_code, check_resident_id
 from tongban.core.permissions import ROLE_LABELS, Role
 from tongban.org import service as org
 from tongban.org.models import Department, Level
-from tongban.registry.schema import Duty
+from tongban.registry.schemas import Duty
 from tongban.core import clock as wall
 
 DEMO_PASSWORD = "tongban-demo-2026"
@@ -286,7 +286,7 @@ def load_registries(sessions, settings: Settings, *, progress=None) -> dict[str,
     """Import a synthetic district through the real import path: each department imports the
     columns it is the source of (the owner of the key first, who creates the records)."""
     from tongban.registry import importer, synthetic
-    from tongban.registry.schema import REGISTRIES
+    from tongban.registry.schemas import REGISTRIES
 
     folder = settings.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -338,7 +338,7 @@ def per_source_files(registry, rows, folder) -> dict:
 def _demo_applicants(db: Session) -> None:
     """The demo citizen and enterprise accounts have records in the registries too."""
     from tongban.registry import service
-    from tongban.registry.schema import LEGAL_ENTITIES, PERSONS
+    from tongban.registry.schemas import LEGAL_ENTITIES, PERSONS
 
     actor = audit.SystemActor(actor_name="tongban demo load")
     if service.current_row(db, PERSONS, CITIZEN.username) is None:
@@ -371,7 +371,7 @@ def _load_supervision(db: Session, settings: Settings) -> None:
     from tongban.core.workdays import WorkingCalendar
     from tongban.registry import corrections
     from tongban.registry.models import CorrectionRequest
-    from tongban.registry.schema import LEGAL_ENTITIES, PERSONS
+    from tongban.registry.schemas import LEGAL_ENTITIES, PERSONS
     from tongban.supervision import service as supervision
 
     if db.scalar(select(CorrectionRequest.id).where(CorrectionRequest.requester_name == DEMO_CORRECTOR).limit(1)):

@@ -125,7 +125,7 @@ def test_ids_beyond_bigint_are_a_422_on_every_route(client, app):
         for too_big in (TOO_BIG, PG_TOO_BIG):
             path = route.path
             for field in route.dependant.path_params:
-                path = path.replace("{%s}" % field.name, str(too_big) if field.field_info.annotation is int else "000121004000")
+                path = path.replace(f"{{{field.name}}}", str(too_big) if field.field_info.annotation is int else "000121004000")
             response = client.request(method, path, headers=headers, json={} if method != "GET" else None)
             assert response.status_code == 422, (method, path, response.status_code, response.text[:300])
             if path.startswith("/api/"):
@@ -145,7 +145,7 @@ def test_ids_beyond_bigint_in_page_queries(client, as_role, url):
 
 
 def test_ids_beyond_bigint_in_a_form(client, as_role):
-    response = client.post(f"/supervision/warnings/1/acknowledgement", headers=as_role("clerk"),
+    response = client.post("/supervision/warnings/1/acknowledgement", headers=as_role("clerk"),
                            data={"clock": str(TOO_BIG), "explanation": "说明"})
     assert response.status_code == 422, response.text[:300]
 
@@ -250,8 +250,8 @@ def _raw_json(client, method, url, headers, text: str):
                                       ("\\u001b[31m", "invalid_character")])
 def test_registry_values_refuse_surrogates_nul_and_controls(client, as_role, db, bad, code):
     number = fresh_resident_id()
-    text = ('{"values": {"id_number": "%s", "name": "张%s三", "ethnicity": "汉族", "residence_status": "户籍",'
-            ' "household_address": "上海市浦东新区花木路1号"}, "reason": "户籍登记"}') % (number, bad)
+    text = ('{"values": {"id_number": "' + number + '", "name": "张' + bad + '三", "ethnicity": "汉族", "residence_status": "户籍",'
+            ' "household_address": "上海市浦东新区花木路1号"}, "reason": "户籍登记"}')
     response = _raw_json(client, "POST", "/api/v1/registries/persons", as_role("steward"), text)
     assert _errors(assert_problem(response, 422, "validation-error")) == {"body.values.name": code}
     persons = TABLES["persons"]
@@ -399,7 +399,7 @@ def test_registry_numbers_read_full_width_digits(client, as_role):
 
 def test_registry_floats_refuse_nan():
     """A float field (an address's longitude) let NaN through: every comparison with NaN is false."""
-    from tongban.registry.schema import ADDRESSES, FieldError
+    from tongban.registry.schemas import ADDRESSES, FieldError
 
     for value in ("nan", "NaN", float("nan"), "inf"):
         with pytest.raises(FieldError):

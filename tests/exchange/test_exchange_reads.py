@@ -170,7 +170,7 @@ def test_a_grant_kept_between_calls_still_ends_on_its_last_day(app, client, as_r
             problem = None
             try:
                 exchange.authorize(db, ga_system, RESOURCE, ["status"], today=last_day + timedelta(days=1))
-            except Exception as error:  # noqa: BLE001 — the Problem is checked below
+            except Exception as error:
                 problem = error
         finally:
             event.remove(app.state.engine, "before_cursor_execute", listen)

@@ -203,7 +203,7 @@ def test_a_reviewer_without_the_right_sees_the_applicants_record_masked(client, 
     from tongban.cases.models import Application, CaseTask
     from tongban.org import service as org
     from tongban.registry import service
-    from tongban.registry.schema import PERSONS
+    from tongban.registry.schemas import PERSONS
 
     number = enterprise_setup_in_review(client, as_role)
     task_id = db.scalar(select(CaseTask.id).join(Application, Application.id == CaseTask.application_id)

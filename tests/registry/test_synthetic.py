@@ -12,7 +12,7 @@ import pytest
 
 from tongban.core.idnumbers import birth_date_of, check_credit_code, check_resident_id, gender_of
 from tongban.registry import synthetic
-from tongban.registry.schema import ADDRESSES, INDUSTRY_SECTIONS, LEGAL_ENTITIES, PERSONS, REGISTRIES
+from tongban.registry.schemas import ADDRESSES, INDUSTRY_SECTIONS, LEGAL_ENTITIES, PERSONS, REGISTRIES
 
 SEED = 20251231
 PEOPLE, ENTITIES, PLACES = 5_000, 1_000, 500

@@ -19,7 +19,7 @@ from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent, OutboxRelay
 from tongban.org import service as org
 from tongban.registry import service
-from tongban.registry.schema import PERSONS
+from tongban.registry.schemas import PERSONS
 from helpers import fresh_resident_id
 
 from .conftest import START_TIMEOUT_S, free_port, missing_binaries

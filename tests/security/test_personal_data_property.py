@@ -31,7 +31,7 @@ from tongban.core.permissions import Permission, Role, grants_for
 from tongban.exchange.models import ExchangeCall
 from tongban.org import service as org
 from tongban.registry import service as registry_service
-from tongban.registry.schema import PERSONS
+from tongban.registry.schemas import PERSONS
 from tongban.sharing.models import Grant
 from tongban.core import clock
 

@@ -4,11 +4,11 @@ server on UTC is still on the previous day, and the form would offer yesterday."
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from tongban import demo
 
-NEW_YEARS_EVE_UTC = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)  # already 1 January in Beijing
+NEW_YEARS_EVE_UTC = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)  # already 1 January in Beijing
 
 
 def test_the_deadline_form_starts_on_beijing_today(quiet_client, fixed_clock):

@@ -21,7 +21,7 @@ from tongban.core.pagination import paginate
 from tongban.accounts.models import ApiClient
 from tongban.accounts.schemas import ClientId, Switch
 from tongban.org import service as org
-from tongban.core.security import csrf_matches, new_csrf_token
+from tongban.core.security import check_csrf, new_csrf_token
 from tongban.core.sms import sender_for
 from tongban.core.templating import flash, render
 from tongban.core.urls import local_path
@@ -33,11 +33,6 @@ router = APIRouter(include_in_schema=False)
 def _safe_next(target: str | None) -> str | None:
     # Only local paths: an open redirect would let a phishing link borrow our sign-in page.
     return local_path(target)
-
-
-def check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_matches(request.session.get("csrf"), token):
-        raise Problem("csrf-failed", "表单已失效（CSRF 校验未通过），请刷新页面后重试")
 
 
 @router.get("/login", summary="登录页")

@@ -29,7 +29,7 @@ from tongban.core.sms import SmsSender
 from tongban.org import service as org
 from tongban.org.models import Department
 from tongban.registry import service as registry
-from tongban.registry.schema import LEGAL_ENTITIES, PERSONS
+from tongban.registry.schemas import LEGAL_ENTITIES, PERSONS
 
 
 class _Department(NamedTuple):

@@ -856,7 +856,7 @@ def _spiff_problems(root: etree._Element, process_id: str) -> tuple[list[str], A
                 line = found[0].sourceline if found else None
         message = getattr(exc, "error", None) or str(exc)
         return [f"{_at(line)}流程引擎无法解析该流程（{_shorten(str(message))}）"], None, None
-    except Exception as exc:  # noqa: BLE001 - the parser raises many kinds of errors on odd input
+    except Exception as exc:
         return [f"{_at(None)}流程引擎无法解析该流程（{type(exc).__name__}: {_shorten(str(exc))}）"], None, None
     return [], spec, subprocess_specs
 

@@ -45,7 +45,7 @@ from tongban.items.models import ServiceItem
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
-from tongban.registry.schema import LEGAL_ENTITIES, REGISTRIES
+from tongban.registry.schemas import LEGAL_ENTITIES, REGISTRIES
 from tongban.sharing.service import EGOV_CODE
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind, SupervisionClock

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from tongban.accounts.pages import check_csrf
+from tongban.core.security import check_csrf
 from tongban.catalog import service
 from tongban.catalog.models import (
     CLASSIFICATION_LABELS, DATA_TYPES, OPENNESS_LABELS, SHARING_LABELS, STATUS_LABELS, Resource, ResourceStatus,

@@ -27,7 +27,7 @@ from tongban.core.errors import Problem
 from tongban.org import service as org
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, RecordVersion
-from tongban.registry.schema import REGISTRIES, Field, Registry
+from tongban.registry.schemas import REGISTRIES, Field, Registry
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,39}$")
 

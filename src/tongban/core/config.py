@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _production_needs_a_real_secret(self) -> "Settings":
+    def _production_needs_a_real_secret(self) -> Settings:
         if self.env == Environment.PRODUCTION and (
             self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 32
         ):
@@ -128,13 +128,13 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _callback_hosts_by_environment(self) -> "Settings":
+    def _callback_hosts_by_environment(self) -> Settings:
         if self.exchange_callback_hosts is None:
             self.exchange_callback_hosts = "" if self.env == Environment.PRODUCTION else "127.0.0.1,localhost"
         return self
 
     @model_validator(mode="after")
-    def _a_real_sms_sender(self) -> "Settings":
+    def _a_real_sms_sender(self) -> Settings:
         # The file sender keeps every one-time code in clear on disk: fine on a developer's machine,
         # never where the codes prove real people's identities.
         if self.env == Environment.PRODUCTION and self.sms_sender == "file":

@@ -90,7 +90,7 @@ class WorkingCalendar:
         self.stored_days = stored_days
 
     @classmethod
-    def load(cls, db: Session) -> "WorkingCalendar":
+    def load(cls, db: Session) -> WorkingCalendar:
         """The calendar as the session's transaction sees it (``per_generation``)."""
         def read() -> WorkingCalendar:
             # One statement of plain columns: every write of a case reads the calendar.

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
-from tongban.accounts.pages import check_csrf
+from tongban.core.security import check_csrf
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession

@@ -717,7 +717,7 @@ class SearchIndex:
             self._emit_bigrams(tokens, run_tokens, concept_of, add, runs)
 
         # Synonyms: the phrase's government vocabulary joins the query.
-        for s, (start, end, phrase, synonym) in enumerate(spans):
+        for start, end, phrase, synonym in spans:
             members = [concept_of[i] for i, t in enumerate(tokens)
                        if i in concept_of and t.start < end and t.end > start]
             if not members:

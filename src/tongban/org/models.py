@@ -31,7 +31,7 @@ class Department(Base):
     short_name: Mapped[str] = mapped_column(String(50))
     level: Mapped[str] = mapped_column(String(16))
     division_code: Mapped[str] = mapped_column(String(12))  # GB/T 2260 (and town/village extension)
-    # The duty this department is the authoritative source for (tongban.registry.schema.Duty).
+    # The duty this department is the authoritative source for (tongban.registry.schemas.Duty).
     duty: Mapped[str | None] = mapped_column(String(32), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))

@@ -21,7 +21,7 @@ from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.registry import corrections, importer, masking, service
 from tongban.registry.models import TABLES, ImportJob, RecordVersion
-from tongban.registry.schema import REGISTRIES, Registry
+from tongban.registry.schemas import REGISTRIES, Registry
 from tongban.registry.schemas import (
     ClearRead, CorrectionCreate, CorrectionDecision, CorrectionRead, ImportJobRead, RecordRead, RecordWrite, RegistrySlug,
     SearchRequest, VersionRead, WriteRead,

@@ -16,7 +16,7 @@ from tongban.core.workdays import WorkingCalendar
 from tongban.org import service as org
 from tongban.registry import masking, service
 from tongban.registry.models import CorrectionRequest
-from tongban.registry.schema import Registry
+from tongban.registry.schemas import Registry
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind
 

@@ -40,7 +40,7 @@ from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.core.spreadsheets import neutralise_row
 from tongban.org.models import Department
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
-from tongban.registry.schema import REGISTRIES, Field, FieldError, Registry
+from tongban.registry.schemas import REGISTRIES, Field, FieldError, Registry
 from tongban.registry.service import source_name
 
 log = logging.getLogger("tongban.registry.importer")

@@ -15,7 +15,7 @@ import hashlib
 from cryptography.fernet import Fernet, InvalidToken
 
 from tongban.core.idnumbers import mask_resident_id
-from tongban.registry.schema import Field
+from tongban.registry.schemas import Field
 
 # A reference or a search cursor lasts a working day: long enough to page through a search and
 # open its records, short enough that a copied link stops working.

@@ -11,7 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.registry.schema import REGISTRIES, Field, Registry
+from tongban.registry.schemas import REGISTRIES, Field, Registry
 
 _SEARCHABLE = {"persons": ("name",), "legal_entities": ("name", "legal_representative_id"),
                "addresses": ("community_code", "road")}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from tongban.accounts.pages import check_csrf
+from tongban.core.security import check_csrf
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -21,7 +21,7 @@ from tongban.core.templating import flash
 from tongban.org import service as org
 from tongban.registry import corrections, importer, masking, service
 from tongban.registry.models import RecordVersion
-from tongban.registry.schema import DUTY_LABELS, REGISTRIES
+from tongban.registry.schemas import DUTY_LABELS, REGISTRIES
 from tongban.registry.schemas import RegistrySlug
 
 router = APIRouter(include_in_schema=False)

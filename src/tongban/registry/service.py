@@ -26,7 +26,7 @@ from tongban.org.models import Department
 from tongban.registry import masking
 from tongban.registry.masking import mask
 from tongban.registry.models import TABLES, RecordVersion
-from tongban.registry.schema import DUTY_LABELS, REGISTRIES, Duty, Field, FieldError, Registry
+from tongban.registry.schemas import DUTY_LABELS, REGISTRIES, Duty, Field, FieldError, Registry
 
 
 def registry_or_404(registries: dict[str, Registry], name: str) -> Registry:

@@ -38,7 +38,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 
 from tongban.core.idnumbers import ORGANISATION_ALPHABET, organisation_check
-from tongban.registry.schema import REGISTRIES
+from tongban.registry.schemas import REGISTRIES
 
 __all__ = ["MAX_ADDRESSES", "REFERENCE_DATE", "address", "legal_entity", "max_people", "person", "resident_id", "rows",
            "write_csv"]
@@ -184,7 +184,7 @@ def _build_communities() -> tuple[_Community, ...]:
         roads, stems, villages = roads.split(), stems.split(), villages.split()
         next_door = {road: rng.randint(1, 60) for road in roads}
 
-        def take(road: str, width: int) -> int:
+        def take(road: str, width: int, next_door: dict[str, int] = next_door) -> int:
             # One counter per road keeps lane and street-front numbers of the town apart.
             first = next_door[road]
             next_door[road] += width

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from tongban.accounts.pages import check_csrf
+from tongban.core.security import check_csrf
 from tongban.catalog.models import SHARING_LABELS, Resource
 from tongban.core.auth import Principal, deny, ensure_department, require
 from tongban.core.charts import nice_ceiling

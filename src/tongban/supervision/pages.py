@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, or_, select
 
-from tongban.accounts.pages import check_csrf
+from tongban.core.security import check_csrf
 from tongban.cases import service as cases
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
