@@ -212,7 +212,10 @@ def _platform_grants(db: Session, settings: Settings) -> None:
     from tongban.sharing.models import RequestStatus, SharingRequest
 
     egov = org.get_by_code(db, "PD-EGOV")
-    today = wall.today()
+    # The platform has fetched under these grants for a while (the demo's past cases fetched their
+    # materials, and a replay of an earlier day still finds them): the longest period allowed,
+    # three years, begun two years ago.
+    valid_from = wall.today() - timedelta(days=2 * 365)
     for code, items in PLATFORM_ITEMS.items():
         resource = catalog.get(db, code)
         if db.scalar(select(SharingRequest.id).where(SharingRequest.requester_id == egov.id,
@@ -221,8 +224,8 @@ def _platform_grants(db: Session, settings: Settings) -> None:
         request = sharing.submit(db, resource=resource, requester=egov, item_codes=items,
                                  duty="一网通办统一受理：核验申请人身份和登记信息，免除申请人重复提交材料",
                                  basis="《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》",
-                                 purpose="政务服务办件受理时获取免提交材料", valid_from=today,
-                                 valid_to=today + timedelta(days=3 * 365), actor=audit.SystemActor(actor_name="tongban demo load"),
+                                 purpose="政务服务办件受理时获取免提交材料", valid_from=valid_from,
+                                 valid_to=valid_from + timedelta(days=3 * 365), actor=audit.SystemActor(actor_name="tongban demo load"),
                                  response_days=settings.sharing_response_days)
         if request.status == RequestStatus.PROVIDER:
             pending = [item.item_code for item in request.items if item.outcome == "pending"]

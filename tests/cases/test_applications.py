@@ -75,6 +75,12 @@ def _read(client, headers, number: str) -> dict:
     return response.json()
 
 
+def _reviewers(as_role) -> dict[str, dict]:
+    """The four departments' reviewers of 企业开办, signed in now."""
+    return {code: as_role(name) for code, name in (("PD-GA", "reviewer.ga"), ("PD-SW", "reviewer.sw"),
+                                                  ("PD-RS", "reviewer.rs"), ("PD-GJJ", "reviewer.gjj"))}
+
+
 def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clock):
     citizen = as_role(demo.CITIZEN.username)
     form = _form(client, citizen, bundle="enterprise-setup")
@@ -108,8 +114,7 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clo
 
     # 营业执照 first; its approval opens four departments' tasks at the same time.
     _approve_only_task(client, as_role("reviewer"), number)
-    reviewers = {code: as_role(name) for code, name in (("PD-GA", "reviewer.ga"), ("PD-SW", "reviewer.sw"),
-                                                       ("PD-RS", "reviewer.rs"), ("PD-GJJ", "reviewer.gjj"))}
+    reviewers = _reviewers(as_role)
     open_now = {code: _open(client, headers, number) for code, headers in reviewers.items()}
     assert all(len(tasks) == 1 for tasks in open_now.values()), open_now
     entity_code = _read(client, citizen, number)["form"]["credit_code"]  # registered by 市场监管
@@ -117,10 +122,12 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clo
 
     # 税务 asks for a supplement on Wednesday: the clock stops; the applicant answers on the next Monday.
     fixed_clock.set(date(2026, 3, 4))
+    reviewers, citizen = _reviewers(as_role), as_role(demo.CITIZEN.username)  # a new day: a token lives minutes
     assert _decide(client, reviewers["PD-SW"], open_now["PD-SW"][0], "supplement", "请补充存款账户账号报告的银行盖章页").status_code == 200
     paused = _read(client, citizen, number)
     assert paused["status"] == "supplement" and paused["paused"] and paused["remaining_days"] == 2
     fixed_clock.set(date(2026, 3, 9))
+    reviewers, citizen = _reviewers(as_role), as_role(demo.CITIZEN.username)
     assert _read(client, citizen, number)["remaining_days"] == 2  # a paused clock does not run
     supplied = client.post(f"/api/v1/applications/{number}/supplement", headers=citizen,
                            json={"note": "已上传银行盖章页", "materials": ["存款账户账号报告"]})

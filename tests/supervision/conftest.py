@@ -5,6 +5,7 @@ modules' way, and no scan on the real date interferes."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import create_database
@@ -13,6 +14,7 @@ from helpers import bearer
 
 from tongban import demo
 from tongban.app import create_app
+from tongban.core import clock
 from tongban.core.db.session import session_scope
 
 UNEMPLOYMENT = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
@@ -48,13 +50,16 @@ def db(quiet_app):
 
 @pytest.fixture
 def as_role(client):
-    """``as_role(username)`` → that demo account's Authorization headers, signed in once."""
-    tokens: dict[str, dict] = {}
+    """``as_role(username)`` → that demo account's Authorization headers, signed in once per stretch
+    of the platform's clock: a test that moves the clock by days signs in again, as a person would
+    (a token lives minutes)."""
+    tokens: dict[str, tuple[dict, datetime]] = {}
 
     def headers(username: str) -> dict:
-        if username not in tokens:
-            tokens[username] = bearer(client, username)
-        return tokens[username]
+        issued = tokens.get(username)
+        if issued is None or abs(clock.now() - issued[1]) > timedelta(minutes=10):
+            issued = tokens[username] = (bearer(client, username), clock.now())
+        return issued[0]
     return headers
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from helpers import assert_problem
 from sqlalchemy import select
 
 from tongban import demo
+from tongban.core import clock as wall
 from tongban.notifications.models import Notification
 from tongban.org import service as org
 from tongban.supervision import clocks, service
@@ -60,7 +61,9 @@ def _clock(db, kind: ClockKind, subject) -> SupervisionClock:
 
 
 def _scan(db, day: date) -> service.ScanResult:
-    result = service.scan(db, today=day)
+    # The scan runs on that day, at the real time of day: each scan its own moment, as in service.
+    with wall.frozen(datetime.combine(day, wall.SystemClock().now().astimezone(wall.BEIJING).time(), wall.BEIJING)):
+        result = service.scan(db, today=day)
     db.commit()
     db.expire_all()  # the scan writes with set-based statements, behind the session's objects
     # Each yellow told once (owner or department); each red three times (that, the head, the inspectors).
