@@ -5,6 +5,7 @@ modules' way, and no scan on the real date interferes."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 from conftest import create_database
@@ -13,6 +14,7 @@ from helpers import bearer
 
 from tongban import demo
 from tongban.app import create_app
+from tongban.core import clock
 from tongban.core.db.session import session_scope
 
 UNEMPLOYMENT = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
@@ -48,13 +50,15 @@ def db(quiet_app):
 
 @pytest.fixture
 def as_role(client):
-    """``as_role(username)`` → that demo account's Authorization headers, signed in once."""
-    tokens: dict[str, dict] = {}
+    """``as_role(username)`` → that demo account's Authorization headers, signed in once a day of
+    the platform's clock: a token lives hours, and the tests move the clock by days."""
+    tokens: dict[tuple[str, date], dict] = {}
 
     def headers(username: str) -> dict:
-        if username not in tokens:
-            tokens[username] = bearer(client, username)
-        return tokens[username]
+        key = (username, clock.today())
+        if key not in tokens:
+            tokens[key] = bearer(client, username)
+        return tokens[key]
     return headers
 
 
