@@ -22,9 +22,9 @@ from tongban.core.charts import nice_ceiling
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.org import service as org
-from tongban.org.models import Department
 from tongban.supervision import evaluation
 from tongban.supervision.models import KIND_LABELS, Level, SupervisionWarning
+from tongban.supervision.read_models import Department
 
 DEFAULT_DAYS = 30
 

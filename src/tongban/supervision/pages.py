@@ -14,7 +14,6 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func, or_, select
 
 from tongban.core.security import check_csrf
-from tongban.cases import service as cases
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -36,6 +35,7 @@ from tongban.supervision.models import (
     RectificationStatus,
     SupervisionClock,
 )
+from tongban.supervision.schemas import RECTIFICATION_STATUS_LABELS, REASON_LABELS, SCORE_LABELS, reason_labels
 from tongban.core import clock as wall
 
 router = APIRouter(include_in_schema=False)
@@ -44,8 +44,7 @@ Csrf = Annotated[str, Form(max_length=100)]
 DateText = Annotated[str | None, Query(max_length=10)]
 Choice = Annotated[str | None, Query(max_length=24)]
 LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
-          "rectification": ratings.RECTIFICATION_STATUS_LABELS, "score": ratings.SCORE_LABELS,
-          "reason": ratings.REASON_LABELS}
+          "rectification": RECTIFICATION_STATUS_LABELS, "score": SCORE_LABELS, "reason": REASON_LABELS}
 ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "assigned": "承办人变更",
                  "closed": "结束计时", "warned_yellow": "黄色预警", "warned_red": "红色预警"}
 
@@ -141,7 +140,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
     warnings, timeline = service.history(db, clock)
     application = None
     if clock.kind in (ClockKind.APPLICATION, ClockKind.ACCEPTANCE):
-        application = db.scalar(cases.select_by_number(clock.subject_ref))
+        application = ratings.application_by_number(db, clock.subject_ref)
     rating = ratings.rating_of(db, application.id) if application else None
     rectification = (db.get(Rectification, int(clock.subject_ref))
                      if clock.kind == ClockKind.RECTIFICATION and clock.subject_ref.isdigit() else None)
@@ -151,7 +150,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
     return render(request, "supervision_clock.html", principal=principal, clock=clock, warnings=warnings,
                   timeline=timeline, remaining=service.remaining_days(WorkingCalendar.load(db), clock, wall.today()),
                   labels=LABELS, actions=ACTION_LABELS, application=application, rating=rating, Permission=Permission,
-                  rating_reasons=ratings.reason_labels(rating) if rating else [], rectification=rectification,
+                  rating_reasons=reason_labels(rating) if rating else [], rectification=rectification,
                   may_acknowledge=may_acknowledge)
 
 

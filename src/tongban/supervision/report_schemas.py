@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.org.models import Department
 from tongban.supervision import evaluation
 from tongban.supervision.models import Evaluation, Rectification, ServiceRating
-from tongban.supervision.ratings import (
+from tongban.supervision.read_models import Department
+from tongban.supervision.schemas import (
     GOOD_REASONS, POOR_REASONS, RECTIFICATION_STATUS_LABELS, SCORE_LABELS, reason_labels,
 )
 

@@ -13,10 +13,9 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Select, String, and_, bindparam, case, cast, func, literal, select, text, update
+from sqlalchemy import ColumnElement, Date, Select, String, and_, bindparam, case, cast, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
-from tongban.accounts.models import User, UserRole
 from tongban.core import audit
 from tongban.core.auth import Principal, deny, ensure_department
 from tongban.core.db.base import UTCDateTime, insert_for
@@ -24,12 +23,13 @@ from tongban.core.db.cache import forget
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar
-from tongban.notifications.models import Notification
+from tongban.notifications import service as notifications
 from tongban.org import service as org
 from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, RULES_KEY, warning_days
 from tongban.supervision.models import (
     KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, SupervisionWarning, WarningRule,
 )
+from tongban.supervision.read_models import user_roles, users
 from tongban.core import clock as wall
 # The public face of supervision for other domains (the only module, with ``schemas``, they may
 # import): the deadline clocks they start, pause and close (``clocks`` does the work), and the
@@ -40,8 +40,9 @@ from tongban.supervision.clocks import (  # noqa: F401 (re-exported)
 )
 from tongban.supervision.evaluation import evaluate, publish as publish_evaluation  # noqa: F401 (re-exported)
 from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
-    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of, reason_labels as rating_reasons,
+    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of,
 )
+from tongban.supervision.schemas import reason_labels as rating_reasons  # noqa: F401 (re-exported)
 
 CLOCKS = SupervisionClock.__table__
 WARNINGS = SupervisionWarning.__table__
@@ -76,13 +77,18 @@ def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime
     raised = db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
                         .execution_options(preserve_rowcount=True)).rowcount
     if raised:
-        this_scan = select(WARNINGS.c.clock_id).where(WARNINGS.c.raised_at == literal(now, UTCDateTime),
-                                                     WARNINGS.c.level == level.value)
+        this_scan = select(WARNINGS.c.clock_id).where(_this_scan(today, now), WARNINGS.c.level == level.value)
         db.execute(update(CLOCKS).where(CLOCKS.c.id.in_(this_scan)).values(level=level.value))
     return raised
 
 
-def _notify(db: Session, now: datetime) -> int:
+def _this_scan(today: date, now: datetime) -> ColumnElement[bool]:
+    """The warnings this scan raised: at its moment, on its day (a clock standing still, as in
+    tests, gives scans of different days one moment)."""
+    return and_(WARNINGS.c.raised_at == literal(now, UTCDateTime), WARNINGS.c.raised_on == literal(today, Date))
+
+
+def _notify(db: Session, today: date, now: datetime) -> int:
     """This scan's warnings to their recipients: one INSERT … SELECT per kind of recipient."""
     kind_label = case(*((WARNINGS.c.kind == kind.value, label) for kind, label in KIND_LABELS.items()),
                       else_=WARNINGS.c.kind)
@@ -92,15 +98,13 @@ def _notify(db: Session, now: datetime) -> int:
             + case((red, literal("，已逾期。请立即办理，并在电子监察中说明原因。")),
                    else_=literal("，即将到期，请抓紧办理。")))
     kind = literal("supervision.") + WARNINGS.c.level
-    at = literal(now, UTCDateTime)
-    this_scan = WARNINGS.c.raised_at == at
+    this_scan = _this_scan(today, now)
     joined = WARNINGS.join(CLOCKS, CLOCKS.c.id == WARNINGS.c.clock_id)
-    columns = ["department_id", "role", "account_id", "title", "body", "link", "kind", "created_at"]
-    target = Notification.__table__
     # Inspectors are told in their own department (监察委), addressed by role.
     inspector_departments = list(db.scalars(
-        select(User.department_id).distinct().join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.INSPECTOR.value, User.is_active.is_(True), User.department_id.is_not(None))))
+        select(users.c.department_id).distinct().join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(user_roles.c.role == Role.INSPECTOR.value, users.c.is_active.is_(True),
+               users.c.department_id.is_not(None))))
     recipients = [
         # the owner, or the department's staff when nobody owns the work
         (WARNINGS.c.department_id, literal(None, String), WARNINGS.c.owner_account, this_scan),
@@ -108,11 +112,9 @@ def _notify(db: Session, now: datetime) -> int:
         *((literal(department_id), literal(Role.INSPECTOR.value), literal(None, String), and_(this_scan, red))
           for department_id in inspector_departments),
     ]
-    sent = 0
-    for department, role, account, condition in recipients:
-        chosen = select(department, role, account, title, body, CLOCKS.c.link, kind, at).select_from(joined).where(condition)
-        sent += db.execute(target.insert().from_select(columns, chosen).execution_options(preserve_rowcount=True)).rowcount
-    return sent
+    return sum(notifications.notify_selected(
+        db, select(department, role, account, title, body, CLOCKS.c.link, kind).select_from(joined).where(condition),
+        at=now) for department, role, account, condition in recipients)
 
 
 def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanResult:
@@ -125,7 +127,7 @@ def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanR
     now = wall.now()
     yellow = _raise(db, Level.YELLOW, and_(CLOCKS.c.yellow_on <= today, CLOCKS.c.red_on > today), today=today, now=now)
     red = _raise(db, Level.RED, CLOCKS.c.red_on <= today, today=today, now=now)
-    sent = _notify(db, now) if yellow or red else 0
+    sent = _notify(db, today, now) if yellow or red else 0
     if yellow or red or actor is not audit.SYSTEM:  # the schedule's empty runs are not worth a log line
         audit.record(db, actor=actor, action="supervision.scan", object_type="supervision_scan",
                      object_id=today.isoformat(), details={"yellow": yellow, "red": red, "notifications": sent})
