@@ -196,8 +196,9 @@ def _handled(db: Session, principal: Principal, rectification_id: int, action: s
         raise deny(db, principal, slug="permission-denied", detail="只有本部门负责人可以办理该整改",
                    action=action, object_type="rectification", object_id=str(rectification_id))
     if rectification.status == RectificationStatus.CLOSED:
-        raise Problem("rectification-closed", f"整改 #{rectification_id} 已于 "
-                      f"{rectification.closed_at.astimezone(wall.BEIJING):%Y-%m-%d} 结束，不能再修改")
+        closed = rectification.closed_at
+        when = f"已于 {closed.astimezone(wall.BEIJING):%Y-%m-%d} " if closed else "已"
+        raise Problem("rectification-closed", f"整改 #{rectification_id} {when}结束，不能再修改")
     return rectification
 
 

@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, Select, String, and_, bindparam, case, cast, func, literal, select, text, update
+from sqlalchemy import (
+    ColumnElement, CursorResult, Date, Result, Select, String, Table, and_, bindparam, case, cast as sql_cast, func, literal,
+    select, text, update,
+)
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
@@ -44,8 +48,9 @@ from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
 )
 from tongban.supervision.schemas import reason_labels as rating_reasons  # noqa: F401 (re-exported)
 
-CLOCKS = SupervisionClock.__table__
-WARNINGS = SupervisionWarning.__table__
+# The mapped classes' tables (their stubs say FromClause), for the set-based statements.
+CLOCKS = cast(Table, SupervisionClock.__table__)
+WARNINGS = cast(Table, SupervisionWarning.__table__)
 # Written exactly as the partial indexes' predicates (models), so both engines use those indexes.
 _BELOW_YELLOW = text("status = 'open' AND level = 'none'")
 _BELOW_RED = text("status = 'open' AND level <> 'red'")
@@ -60,7 +65,7 @@ class ScanResult:
     notifications: int
 
 
-def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime) -> int:
+def _raise(db: Session, level: Level, due: ColumnElement[bool], *, today: date, now: datetime) -> int:
     """Warnings of one level for every open clock the condition selects; the clocks marked."""
     disabled = select(WarningRule.kind).where(WarningRule.enabled.is_(False))
     # Who is told (the owner, or the whole department when nobody owns it), for the record.
@@ -74,12 +79,17 @@ def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime
                     ).where(below, due, CLOCKS.c.kind.not_in(disabled))
     columns = ["clock_id", "level", "kind", "department_id", "owner_account", "due_on", "raised_on", "raised_at",
                "notified"]
-    raised = db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
-                        .execution_options(preserve_rowcount=True)).rowcount
+    raised = _rowcount(db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
+                                  .execution_options(preserve_rowcount=True)))
     if raised:
         this_scan = select(WARNINGS.c.clock_id).where(_this_scan(today, now), WARNINGS.c.level == level.value)
         db.execute(update(CLOCKS).where(CLOCKS.c.id.in_(this_scan)).values(level=level.value))
     return raised
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows a DML statement touched (the stubs type every result as ``Result``)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _this_scan(today: date, now: datetime) -> ColumnElement[bool]:
@@ -90,11 +100,11 @@ def _this_scan(today: date, now: datetime) -> ColumnElement[bool]:
 
 def _notify(db: Session, today: date, now: datetime) -> int:
     """This scan's warnings to their recipients: one INSERT … SELECT per kind of recipient."""
-    kind_label = case(*((WARNINGS.c.kind == kind.value, label) for kind, label in KIND_LABELS.items()),
+    kind_label = case(*((WARNINGS.c.kind == str(kind), label) for kind, label in KIND_LABELS.items()),
                       else_=WARNINGS.c.kind)
     red = WARNINGS.c.level == Level.RED.value
     title = func.substr(case((red, literal("红色预警：")), else_=literal("黄色预警：")) + CLOCKS.c.title, 1, 200)
-    body = (kind_label + literal("期限 ") + cast(WARNINGS.c.due_on, String)
+    body = (kind_label + literal("期限 ") + sql_cast(WARNINGS.c.due_on, String)
             + case((red, literal("，已逾期。请立即办理，并在电子监察中说明原因。")),
                    else_=literal("，即将到期，请抓紧办理。")))
     kind = literal("supervision.") + WARNINGS.c.level
@@ -243,11 +253,11 @@ def clock_or_404(db: Session, principal: Principal, clock_id: int) -> Supervisio
     return clock
 
 
-def history(db: Session, clock: SupervisionClock) -> tuple[list[SupervisionWarning], list[dict]]:
+def history(db: Session, clock: SupervisionClock) -> tuple[list[SupervisionWarning], list[dict[str, Any]]]:
     """The clock's warnings, and its timeline: the start, what happened between, the end."""
     warnings = list(db.scalars(select(SupervisionWarning).where(SupervisionWarning.clock_id == clock.id)
                                .order_by(SupervisionWarning.id)))
-    timeline = [{"action": "started", "day": clock.started_on, "at": clock.created_at,
+    timeline: list[dict[str, Any]] = [{"action": "started", "day": clock.started_on, "at": clock.created_at,
                  "note": f"时限 {clock.limit_days} 个工作日"}]
     timeline += [{"action": e.action, "day": e.day, "at": e.at, "note": e.note} for e in db.scalars(
         select(ClockEvent).where(ClockEvent.clock_id == clock.id).order_by(ClockEvent.id))]
