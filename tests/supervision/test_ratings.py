@@ -107,7 +107,8 @@ def test_a_poor_rating_opens_a_supervised_rectification(client, as_role, db, fin
         Notification.kind == "supervision.rectification", Notification.role == "department_head",
         Notification.link == f"/supervision/rectifications/{row.id}"))
     assert told == 1
-    rectification_id, clock_id = row.id, clock.id
+    rectification_id, clock_id, service_clock_id = row.id, clock.id, service_clock.id
+    department_name = service_clock.department.name
     db.rollback()
 
     # Inspectors see all, the department's head the department's; a reviewer has no access.
@@ -137,6 +138,17 @@ def test_a_poor_rating_opens_a_supervised_rectification(client, as_role, db, fin
     assert (detail["status"], detail["outcome"], detail["on_time"]) == ("closed", "rectified", True)
     notes = client.get("/api/v1/notifications", headers=citizen).json()
     assert any(finished in n["title"] and "已整改" in n["title"] for n in notes)
+
+    # The pages: the application's clock names the application and its rating; the rectification its department.
+    page = client.get(f"/supervision/clocks/{service_clock_id}", headers=inspector)
+    assert page.status_code == 200 and f'href="/applications/{finished}"' in page.text
+    assert "办事效率低" in page.text and "不满意" in page.text
+    page = client.get(f"/supervision/rectifications/{rectification_id}", headers=head)
+    assert page.status_code == 200 and department_name in page.text and "材料清单已细化并公布" in page.text
+    page = client.get("/supervision/rectifications", headers=inspector)
+    assert page.status_code == 200 and f"/supervision/rectifications/{rectification_id}" in page.text
+    page = client.get("/supervision/departments/PD-RS", headers=inspector, params={"overdue": "true"})
+    assert page.status_code == 200
 
 
 def test_two_ratings_of_one_application_at_once_one_wins(client, as_role, db, finished):

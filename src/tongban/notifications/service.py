@@ -1,14 +1,28 @@
-"""The one way to notify: a row the recipients' workbench lists (and, later, other channels)."""
+"""The one way to notify: a row the recipients' workbench lists (and, later, other channels).
+
+One notice at a time (``notify``), several given at once (``notify_many``), or as many as a
+SELECT chooses, in one INSERT … SELECT (``notify_selected``: a scan telling thousands of people).
+No other module writes the notifications table.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.core.auth import Principal
+from tongban.core.db.base import UTCDateTime
 from tongban.core.permissions import Permission, Scope
 from tongban.notifications.models import Notification
 from tongban.core import clock
+
+# What a SELECT given to ``notify_selected`` returns, in this order (``created_at`` is added).
+SELECTED_COLUMNS = ("department_id", "role", "account_id", "title", "body", "link", "kind")
 
 
 def notify(db: Session, *, department_id: int | None, title: str, body: str, kind: str, link: str | None = None,
@@ -18,6 +32,38 @@ def notify(db: Session, *, department_id: int | None, title: str, body: str, kin
                                 body=body[:2000], link=link, kind=kind, created_at=clock.now())
     db.add(notification)
     return notification
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice of ``notify_many``: to a department (or one role in it), or to one account."""
+
+    department_id: int | None
+    title: str
+    body: str
+    kind: str
+    link: str | None = None
+    role: str | None = None
+    account_id: str | None = None
+
+
+def notify_many(db: Session, notices: Iterable[Notice], *, at: datetime | None = None) -> int:
+    """Several notices in one statement, in the caller's transaction; how many were sent."""
+    created_at = at or clock.now()
+    rows = [{**asdict(n), "title": n.title[:200], "body": n.body[:2000], "created_at": created_at} for n in notices]
+    if rows:
+        db.execute(insert(Notification), rows)
+    return len(rows)
+
+
+def notify_selected(db: Session, chosen: Select, *, at: datetime | None = None) -> int:
+    """As many notices as ``chosen`` selects (its columns: ``SELECTED_COLUMNS``, in that order,
+    the title within 200 characters and the body within 2000), in one INSERT … SELECT in the
+    caller's transaction; how many were sent. ``at``: their moment (by default, now)."""
+    rows = chosen.add_columns(literal(at or clock.now(), UTCDateTime))
+    result = db.execute(insert(Notification).from_select([*SELECTED_COLUMNS, "created_at"], rows)
+                        .execution_options(preserve_rowcount=True))
+    return cast("CursorResult[Any]", result).rowcount  # a DML statement's result (the stubs say Result)
 
 
 def for_principal(db: Session, principal: Principal, *, limit: int = 50) -> list[Notification]:

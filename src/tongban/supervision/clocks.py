@@ -103,7 +103,8 @@ def pause(db: Session, kind: ClockKind, subject: str | int, *, on: date, note: s
 
 
 def _fold_pause(clock: SupervisionClock, on: date, calendar: WorkingCalendar) -> None:
-    clock.paused_days += calendar.working_days_between(clock.paused_since, on)
+    if clock.paused_since is not None:  # a paused clock has the day it stopped
+        clock.paused_days += calendar.working_days_between(clock.paused_since, on)
     clock.paused_since = None
 
 

@@ -22,9 +22,9 @@ from tongban.core.charts import nice_ceiling
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.org import service as org
-from tongban.org.models import Department
 from tongban.supervision import evaluation
 from tongban.supervision.models import KIND_LABELS, Level, SupervisionWarning
+from tongban.supervision.read_models import Department
 
 DEFAULT_DAYS = 30
 
@@ -82,7 +82,7 @@ def scope(db: Session, principal: Principal, department: str | None, action: str
         return everything, found
     if everything:
         return True, None
-    if principal.department_id is None:
+    if principal.department_id is None or principal.department_code is None:
         raise Problem("department-scope", "当前账户不属于任何部门")
     return False, org.get_by_code_or_404(db, principal.department_code)
 
@@ -125,7 +125,8 @@ def _horizontal(rows: list[tuple[str, list[tuple[int | float, str]], str, str]],
     room = HALF - label_w - 56
     bars = []
     for n, (label, segments, text, title) in enumerate(rows):
-        x, parts = label_w, []
+        x: float = label_w
+        parts = []
         for value, css in segments:
             w = round(room * value / top_value, 1) if top_value else 0
             if w > 0:
@@ -146,7 +147,7 @@ def _vertical(columns: list[tuple[str | None, list[tuple[int, str]], str]], *, h
     slot = plot_w / max(len(columns), 1)
     bars = []
     for n, (label, segments, title) in enumerate(columns):
-        x, base, parts = left + n * slot + slot * 0.15, top + plot_h, []
+        x, base, parts = left + n * slot + slot * 0.15, float(top + plot_h), []
         for value, css in segments:
             h = plot_h * value / top_value
             if h > 0:

@@ -38,14 +38,13 @@ from typing import Any
 from sqlalchemy import Date, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from tongban.cases.models import Application
 from tongban.core import audit
 from tongban.core.errors import Problem
 from tongban.core.clock import BEIJING
-from tongban.org.models import Department
 from tongban.supervision.models import (
     ClockKind, Evaluation, Level, ServiceRating, SupervisionClock, SupervisionWarning,
 )
+from tongban.supervision.read_models import DepartmentRow, applications, departments
 from tongban.core import clock as wall
 
 CLOCKS = SupervisionClock.__table__
@@ -113,8 +112,8 @@ def _rating_counters(db: Session, start: date, end: date, department_ids: Iterab
     clock = SupervisionClock
     query = (select(clock.department_id, ServiceRating.score, func.count())
              .select_from(ServiceRating)
-             .join(Application, Application.id == ServiceRating.application_id)
-             .join(clock, and_(clock.kind == ClockKind.APPLICATION.value, clock.subject_ref == Application.number))
+             .join(applications, applications.c.id == ServiceRating.application_id)
+             .join(clock, and_(clock.kind == ClockKind.APPLICATION.value, clock.subject_ref == applications.c.number))
              .where(ServiceRating.rated_at >= since, ServiceRating.rated_at < until)
              .group_by(clock.department_id, ServiceRating.score))
     if department_ids is not None:
@@ -330,9 +329,14 @@ def overdue_clocks_query(department_id: int, period_start: date, period_end: dat
     return select(c).where(c.department_id == department_id, or_(closed_late, open_overdue))
 
 
-def department_names(db: Session, ids: Iterable[int]) -> dict[int, Department]:
+def department_names(db: Session, ids: Iterable[int]) -> dict[int, DepartmentRow]:
+    """The departments of these ids (org's table), read at once: the reports name their rows."""
     ids = list(ids)
-    return {d.id: d for d in db.scalars(select(Department).where(Department.id.in_(ids)))} if ids else {}
+    if not ids:
+        return {}
+    d = departments.c
+    return {row.id: row for row in (DepartmentRow(*values) for values in db.execute(
+        select(d.id, d.code, d.name, d.short_name).where(d.id.in_(ids))))}
 
 
 def rate_percent(value: str | None, places: int = 1) -> str:

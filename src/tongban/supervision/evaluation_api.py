@@ -105,7 +105,7 @@ def public_evaluations(db: DbSession, _: Annotated[Principal | None, require(Per
     start, end = _period_or_latest(db, period_start, period_end, published_only=True)
     rows = [r for r in evaluation.stored(db, start, end) if r.grade == evaluation.PUBLIC] if start else []
     return PublicEvaluations(period_start=start if rows else None, period_end=end if rows else None,
-                             published_at=max((r.published_at for r in rows), default=None),
+                             published_at=max((r.published_at for r in rows if r.published_at), default=None),
                              departments=public_rows(db, rows))
 
 

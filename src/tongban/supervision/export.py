@@ -152,6 +152,8 @@ def _shown(figures: dict[str, Any], header: str, key: str | None, kind: str) -> 
         return f"{figures['satisfaction'] or '—'}（{figures['ratings']}）"
     if header.startswith("黄/红"):
         return f"{figures['yellow_warnings']} / {figures['red_warnings']}"
+    if key is None:  # the columns without one figure are drawn above
+        raise ValueError(f"no figure for the column {header}")
     value = figures[key]
     return rate_percent(value) if kind == "rate" else str(value)
 

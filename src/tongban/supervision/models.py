@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.org.models import Department
+from tongban.supervision.read_models import Department  # what supervision uses of org's Department
 
 
 class ClockKind(StrEnum):
@@ -33,7 +33,7 @@ class ClockKind(StrEnum):
     RECTIFICATION = "rectification"  # 整改 after a poor rating
 
 
-KIND_LABELS = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
+KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
                ClockKind.SHARING_REQUEST: "共享申请答复", ClockKind.CORRECTION: "纠错处理",
                ClockKind.CONSULTATION: "咨询答复", ClockKind.RECTIFICATION: "整改"}
 
@@ -52,8 +52,8 @@ class Level(StrEnum):
     RED = "red"  # 红牌: overdue (by the red rule's days)
 
 
-LEVEL_LABELS = {Level.NONE: "正常", Level.YELLOW: "黄色预警", Level.RED: "红色预警"}
-STATUS_LABELS = {ClockStatus.OPEN: "计时中", ClockStatus.PAUSED: "暂停计时", ClockStatus.CLOSED: "已结束"}
+LEVEL_LABELS: dict[str, str] = {Level.NONE: "正常", Level.YELLOW: "黄色预警", Level.RED: "红色预警"}
+STATUS_LABELS: dict[str, str] = {ClockStatus.OPEN: "计时中", ClockStatus.PAUSED: "暂停计时", ClockStatus.CLOSED: "已结束"}
 CANCELLED = "cancelled"  # the outcome of a clock whose work was withdrawn: neither on time nor late
 
 
@@ -98,7 +98,7 @@ class SupervisionClock(Base):
     used_days: Mapped[int | None] = mapped_column(Integer)  # working days used at close, pauses excluded
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    department: Mapped[Department] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship("Department", lazy="joined")  # org's model, by its name
 
 
 class ClockEvent(Base):

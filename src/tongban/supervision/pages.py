@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -14,7 +15,6 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func, or_, select
 
 from tongban.core.security import check_csrf
-from tongban.cases import service as cases
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -36,21 +36,22 @@ from tongban.supervision.models import (
     RectificationStatus,
     SupervisionClock,
 )
+from tongban.supervision.schemas import RECTIFICATION_STATUS_LABELS, REASON_LABELS, SCORE_LABELS, reason_labels
 from tongban.core import clock as wall
 
 router = APIRouter(include_in_schema=False)
+Chosen = TypeVar("Chosen", bound=StrEnum)
 PAGE_SIZE = 30
 Csrf = Annotated[str, Form(max_length=100)]
 DateText = Annotated[str | None, Query(max_length=10)]
 Choice = Annotated[str | None, Query(max_length=24)]
 LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
-          "rectification": ratings.RECTIFICATION_STATUS_LABELS, "score": ratings.SCORE_LABELS,
-          "reason": ratings.REASON_LABELS}
+          "rectification": RECTIFICATION_STATUS_LABELS, "score": SCORE_LABELS, "reason": REASON_LABELS}
 ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "assigned": "承办人变更",
                  "closed": "结束计时", "warned_yellow": "黄色预警", "warned_red": "红色预警"}
 
 
-def _choice(kind, raw: str | None, label: str):
+def _choice(kind: type[Chosen], raw: str | None, label: str) -> Chosen | None:
     if not raw:
         return None
     try:
@@ -80,7 +81,7 @@ def dashboard_page(request: Request, db: DbSession, principal: Annotated[Princip
                    from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: DateText = None,
                    department: Annotated[str | None, Query(max_length=32)] = None):
     filters = {"from": from_ or "", "to": to or "", "department": department or ""}
-    context = {"principal": principal, "filters": filters, "labels": LABELS, "rate": evaluation.rate_percent,
+    context: dict[str, Any] = {"principal": principal, "filters": filters, "labels": LABELS, "rate": evaluation.rate_percent,
                "departments": org.list_all(db)}
     try:
         board = dashboard.build(db, principal, period_start=date_field(from_, "开始日期"), period_end=date_field(to, "结束日期"),
@@ -110,21 +111,26 @@ def department_page(request: Request, code: str, db: DbSession,
                     level: Choice = None, status: Choice = None, kind: Choice = None, overdue: Choice = None,
                     cursor: Annotated[str | None, Query(max_length=200)] = None):
     # The filter form sends "" for 全部: empty is no filter, anything else must be a known value.
-    level, status, kind = _choice(Level, level, "预警"), _choice(ClockStatus, status, "状态"), _choice(ClockKind, kind, "工作类型")
-    overdue = overdue == "true"
+    chosen_level = _choice(Level, level, "预警")
+    chosen_status, chosen_kind = _choice(ClockStatus, status, "状态"), _choice(ClockKind, kind, "工作类型")
+    late = overdue == "true"
     board = dashboard.build(db, principal, period_start=date_field(from_, "开始日期"), period_end=date_field(to, "结束日期"),
                             department=code)
-    query = service.clocks_query(db, principal, department=code, kind=kind, level=level, status=status)
-    if overdue:  # the evaluation's overdue work: closed late in the period, or open and overdue at its end
+    department = board.department
+    if department is None:  # asked for by its code: found, or 404 already
+        raise Problem("not-found", f"部门代码 {code} 不存在")
+    query = service.clocks_query(db, principal, department=code, kind=chosen_kind, level=chosen_level,
+                                 status=chosen_status)
+    if late:  # the evaluation's overdue work: closed late in the period, or open and overdue at its end
         query = query.where(SupervisionClock.id.in_(
-            evaluation.overdue_clocks_query(board.department.id, board.period_start, board.period_end)
+            evaluation.overdue_clocks_query(department.id, board.period_start, board.period_end)
             .with_only_columns(SupervisionClock.id)))
     else:
         query = _touching(query, board.period_start, board.period_end)
     rows, next_cursor = paginate(db, query, SupervisionClock.id, cursor=cursor, limit=PAGE_SIZE)
     calendar, today = WorkingCalendar.load(db), wall.today()
-    filters = {"level": level.value if level else "", "status": status.value if status else "",
-               "kind": kind.value if kind else "", "overdue": "true" if overdue else ""}
+    filters = {"level": chosen_level.value if chosen_level else "", "status": chosen_status.value if chosen_status else "",
+               "kind": chosen_kind.value if chosen_kind else "", "overdue": "true" if late else ""}
     keep = {"from": board.period_start, "to": board.period_end, **{k: v for k, v in filters.items() if v}}
     return render(request, "supervision_department.html", principal=principal, board=board, labels=LABELS,
                   figures=board.rows[0].figures if board.rows else evaluation.figures(evaluation.combined([])),
@@ -141,7 +147,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
     warnings, timeline = service.history(db, clock)
     application = None
     if clock.kind in (ClockKind.APPLICATION, ClockKind.ACCEPTANCE):
-        application = db.scalar(cases.select_by_number(clock.subject_ref))
+        application = ratings.application_by_number(db, clock.subject_ref)
     rating = ratings.rating_of(db, application.id) if application else None
     rectification = (db.get(Rectification, int(clock.subject_ref))
                      if clock.kind == ClockKind.RECTIFICATION and clock.subject_ref.isdigit() else None)
@@ -151,7 +157,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
     return render(request, "supervision_clock.html", principal=principal, clock=clock, warnings=warnings,
                   timeline=timeline, remaining=service.remaining_days(WorkingCalendar.load(db), clock, wall.today()),
                   labels=LABELS, actions=ACTION_LABELS, application=application, rating=rating, Permission=Permission,
-                  rating_reasons=ratings.reason_labels(rating) if rating else [], rectification=rectification,
+                  rating_reasons=reason_labels(rating) if rating else [], rectification=rectification,
                   may_acknowledge=may_acknowledge)
 
 
@@ -250,14 +256,14 @@ def public_page(request: Request, db: DbSession, principal: Annotated[Principal 
 @router.get("/supervision/rectifications", summary="整改")
 def rectifications_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.EVALUATION_READ)],
                         status: Choice = None, cursor: Annotated[str | None, Query(max_length=200)] = None):
-    status = _choice(RectificationStatus, status, "状态")
-    query = ratings.rectifications_query(db, principal, status=status)
+    chosen = _choice(RectificationStatus, status, "状态")
+    query = ratings.rectifications_query(db, principal, status=chosen)
     rows, next_cursor = paginate(db, query, Rectification.id, cursor=cursor, limit=PAGE_SIZE)
     names = evaluation.department_names(db, {r.department_id for r in rows})
     return render(request, "supervision_rectifications.html", principal=principal, rows=rows, names=names,
                   everything=principal.scope_for(Permission.EVALUATION_READ) == Scope.ALL,
-                  labels=LABELS, status=status.value if status else "", statuses=list(RectificationStatus),
-                  next_url=f"/supervision/rectifications?{urlencode({'status': status.value if status else '', 'cursor': next_cursor})}"
+                  labels=LABELS, status=chosen.value if chosen else "", statuses=list(RectificationStatus),
+                  next_url=f"/supervision/rectifications?{urlencode({'status': chosen.value if chosen else '', 'cursor': next_cursor})}"
                   if next_cursor else None)
 
 
@@ -305,7 +311,8 @@ def close_rectification(request: Request, id: Id, db: DbSession,
 async def rate(request: Request, number: str, db: DbSession,
                principal: Annotated[Principal, require(Permission.RATING_SUBMIT)]):
     data = await request.form()
-    check_csrf(request, data.get("csrf_token"))
+    token = data.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)  # a file is no token
     raw_score = str(data.get("score", ""))[:2]
     reasons = [str(r)[:40] for r in data.getlist("reason")][:8]
     comment = str(data.get("comment", ""))[:ratings.MAX_COMMENT + 1]

@@ -13,8 +13,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tongban.cases import service as cases
-from tongban.cases.models import STATUS_LABELS, Application, ApplicationStatus, CaseTask
 from tongban.core import audit
 from tongban.core.auth import Principal, deny, ensure_department
 from tongban.core.config import Settings
@@ -28,18 +26,18 @@ from tongban.supervision.evaluation import POOR_SCORE
 from tongban.supervision.models import (
     ClockKind, Rectification, RectificationFollowUp, RectificationStatus, ServiceRating,
 )
+from tongban.supervision.read_models import ApplicationRow, applications, case_tasks
+from tongban.supervision.schemas import GOOD_REASONS, POOR_REASONS, REASON_LABELS, SCORE_LABELS, reason_labels
 from tongban.core import clock as wall
 
-RATED = (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED)  # 办结: what an applicant can rate
-SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
-# The reasons an applicant can tick; poor ones go with scores up to 3, good ones from 3.
-POOR_REASONS = {"slow": "办事效率低", "attitude": "服务态度差", "unclear_materials": "材料要求不清",
-                "many_trips": "多次跑腿", "system": "系统不好用"}
-GOOD_REASONS = {"efficient": "高效便捷", "warm": "服务热情", "one_visit": "一次办成"}
-REASON_LABELS = {**POOR_REASONS, **GOOD_REASONS}
+# 办结: what an applicant can rate (cases' ApplicationStatus.APPROVED and REFUSED).
+RATED = ("approved", "refused")
+# cases' labels of an application's status (tongban.cases.models.STATUS_LABELS), as supervision
+# shows them when an application is not finished yet: cases offers them in no public module.
+APPLICATION_STATUS_LABELS = {"submitted": "待受理", "returned": "待补正（受理前）", "not_accepted": "不予受理",
+                             "processing": "办理中", "supplement": "待补正（办理中，时限暂停）",
+                             "approved": "已办结（准予）", "refused": "已办结（不予许可）"}
 MAX_COMMENT = 500
-RECTIFICATION_STATUS_LABELS = {RectificationStatus.OPEN: "整改中", RectificationStatus.SUBMITTED: "待核查",
-                               RectificationStatus.CLOSED: "已整改"}
 RECTIFIED = "rectified"  # the outcome of a rectification's clock
 AUTOMATIC = "好差评（平台自动）"
 
@@ -73,19 +71,30 @@ def rating_of(db: Session, application_id: int) -> ServiceRating | None:
     return db.scalar(select(ServiceRating).where(ServiceRating.application_id == application_id))
 
 
-def reason_labels(rating: ServiceRating) -> list[str]:
-    return [REASON_LABELS.get(code, code) for code in json.loads(rating.reasons)]
+def application_by_number(db: Session, number: str) -> ApplicationRow | None:
+    """The application of this number as supervision reads it (cases' table), or None."""
+    row = db.execute(select(applications.c.id, applications.c.number, applications.c.name,
+                            applications.c.applicant_account, applications.c.status)
+                     .where(applications.c.number == number)).one_or_none()
+    return ApplicationRow(*row) if row is not None else None
+
+
+def _application(db: Session, number: str) -> ApplicationRow:
+    application = application_by_number(db, number)
+    if application is None:
+        raise Problem("not-found", f"没有编号为「{number}」的办件")
+    return application
 
 
 def rate(db: Session, settings: Settings, number: str, principal: Principal, *, score: int, reasons: list[str],
          comment: str | None, now: datetime | None = None) -> tuple[ServiceRating, Rectification | None]:
     """The applicant's rating of a finished application; a poor one opens a rectification."""
-    application = cases.application_or_404(db, number)
+    application = _application(db, number)
     if principal.actor_type != "user" or application.applicant_account != str(principal.actor_id):
         raise deny(db, principal, slug="permission-denied", detail="只有网上申请该办件的申请人本人可以评价",
                    action="supervision.rate", object_type="application", object_id=application.number)
     if application.status not in RATED:
-        raise Problem("not-finished", f"办件 {number} 尚未办结（当前：{STATUS_LABELS[ApplicationStatus(application.status)]}），"
+        raise Problem("not-finished", f"办件 {number} 尚未办结（当前：{APPLICATION_STATUS_LABELS[application.status]}），"
                                       "办结后才能评价")
     earlier = rating_of(db, application.id)
     if earlier is not None:
@@ -114,20 +123,21 @@ def _already_rated(number: str, earlier: ServiceRating | None) -> Problem:
     return Problem("already-rated", f"办件 {number} {when}；每个办件只能评价一次")
 
 
-def _responsible_department(db: Session, application: Application) -> int:
+def _responsible_department(db: Session, application: ApplicationRow) -> int:
     """Whose service it was: the department of the application's clock (the case's lead department),
     else of its first review task (a case finished before supervision began)."""
     clock = clocks.find(db, ClockKind.APPLICATION, application.number)
     if clock is not None:
         return clock.department_id
-    found = db.scalar(select(CaseTask.department_id).where(CaseTask.application_id == application.id,
-                                                          CaseTask.department_id.is_not(None)).order_by(CaseTask.id))
+    tasks = case_tasks.c
+    found = db.scalar(select(tasks.department_id).where(tasks.application_id == application.id,
+                                                        tasks.department_id.is_not(None)).order_by(tasks.id))
     if found is None:
         raise Problem("conflict", f"办件 {application.number} 无法确定办理部门，差评未能转为整改")
     return found
 
 
-def _open_rectification(db: Session, settings: Settings, rating: ServiceRating, application: Application,
+def _open_rectification(db: Session, settings: Settings, rating: ServiceRating, application: ApplicationRow,
                         today: date) -> Rectification:
     department_id = _responsible_department(db, application)
     calendar = WorkingCalendar.load(db)
@@ -186,8 +196,9 @@ def _handled(db: Session, principal: Principal, rectification_id: int, action: s
         raise deny(db, principal, slug="permission-denied", detail="只有本部门负责人可以办理该整改",
                    action=action, object_type="rectification", object_id=str(rectification_id))
     if rectification.status == RectificationStatus.CLOSED:
-        raise Problem("rectification-closed", f"整改 #{rectification_id} 已于 "
-                      f"{rectification.closed_at.astimezone(wall.BEIJING):%Y-%m-%d} 结束，不能再修改")
+        closed = rectification.closed_at
+        when = f"已于 {closed.astimezone(wall.BEIJING):%Y-%m-%d} " if closed else "已"
+        raise Problem("rectification-closed", f"整改 #{rectification_id} {when}结束，不能再修改")
     return rectification
 
 
@@ -221,7 +232,7 @@ def close(db: Session, rectification_id: int, principal: Principal, *, result: s
     clock = clocks.close(db, ClockKind.RECTIFICATION, rectification.id, on=today or wall.today(), outcome=RECTIFIED)
     rating = db.get(ServiceRating, rectification.rating_id) if rectification.rating_id else None
     if rating is not None and rating.applicant_account:  # the applicant hears what became of the complaint
-        number = db.scalar(select(Application.number).where(Application.id == rating.application_id))
+        number = db.scalar(select(applications.c.number).where(applications.c.id == rating.application_id))
         notify(db, department_id=None, account_id=rating.applicant_account, kind="supervision.rectified",
                link=f"/applications/{number}", title=f"您对办件 {number} 的评价已整改",
                body=f"整改结果：{rectification.result}")

@@ -11,7 +11,6 @@ from tongban.core.db.session import DbSession
 from tongban.core.inputs import Id
 from tongban.core.pagination import Cursor, Limit, Page, paginate
 from tongban.core.permissions import Permission
-from tongban.org.models import Department
 from tongban.supervision import evaluation, ratings
 from tongban.supervision.models import Rectification, RectificationStatus
 from tongban.supervision.report_schemas import (
@@ -41,7 +40,7 @@ def rate(number: str, body: RatingIn, request: Request, db: DbSession,
 
 
 def _read(db, row: Rectification) -> RectificationRead:
-    return rectification_read(row, db.get(Department, row.department_id))
+    return rectification_read(row, evaluation.department_names(db, [row.department_id])[row.department_id])
 
 
 @router.get("/supervision/rectifications", response_model=Page[RectificationRead],

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
-from tongban.org.models import Department
 from tongban.supervision import evaluation
 from tongban.supervision.models import Evaluation, Rectification, ServiceRating
-from tongban.supervision.ratings import (
+from tongban.supervision.read_models import Department
+from tongban.supervision.schemas import (
     GOOD_REASONS, POOR_REASONS, RECTIFICATION_STATUS_LABELS, SCORE_LABELS, reason_labels,
 )
 
@@ -108,6 +107,43 @@ def rectification_read(row: Rectification, department: Department) -> Rectificat
         closed_at=row.closed_at, follow_ups=[FollowUpRead(text=f.text, by=f.by, at=f.at) for f in row.follow_ups])
 
 
+# The figures of ``evaluation.figures``: rates as four-decimal strings, averages as two-decimal
+# strings, None when there was nothing to divide. Every key is optional: a stored evaluation keeps
+# the figures of the day it was computed, and a department's summary has no ``by_kind``.
+class WorkFigures(TypedDict, total=False):
+    started: int
+    closed: int
+    on_time: int
+    closed_late: int
+    open_at_end: int
+    open_overdue: int
+    overdue: int
+    on_time_rate: str | None
+    avg_used_days: str | None
+    avg_limit_days: str | None
+    used_days_total: int
+    limit_days_total: int
+
+
+class Figures(WorkFigures, total=False):
+    applications_closed: int
+    supplemented: int
+    supplement_rate: str | None
+    refused: int
+    refusal_rate: str | None
+    sharing_closed: int
+    sharing_on_time: int
+    sharing_timeliness: str | None
+    ratings: int
+    satisfaction: str | None
+    poor_ratings: int
+    poor_share: str | None
+    ratings_by_score: dict[str, int]
+    yellow_warnings: int
+    red_warnings: int
+    by_kind: dict[str, WorkFigures]  # internal only: each kind of work
+
+
 class PeriodIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,7 +158,7 @@ class EvaluationRead(BaseModel):
     period_end: date
     level: str = Field(description="internal 内部（监察人员）| department 部门汇总（部门负责人）| public 公开")
     published: bool
-    figures: dict[str, Any] = Field(description="比率为四位小数的字符串（0.8750 即 87.5%），平均数为两位小数；无分母时为 null")
+    figures: Figures = Field(description="比率为四位小数的字符串（0.8750 即 87.5%），平均数为两位小数；无分母时为 null")
     computed_at: datetime
     computed_by: str
 
@@ -158,7 +194,7 @@ class PublicEvaluations(BaseModel):
 class DashboardDepartment(BaseModel):
     department: str
     department_name: str
-    figures: dict[str, Any]
+    figures: Figures
 
 
 class DashboardDay(BaseModel):
@@ -171,7 +207,7 @@ class DashboardRead(BaseModel):
     period_start: date
     period_end: date
     department: str | None
-    totals: dict[str, Any]
+    totals: Figures
     departments: list[DashboardDepartment]
     warnings_per_day: list[DashboardDay]
 

@@ -1,4 +1,5 @@
-"""API shapes of clocks, warnings, rules and scans."""
+"""API shapes of clocks, warnings, rules and scans; the labels of 好差评 that pages show (the
+rating form of an application is cases' page)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,23 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.supervision.models import (
-    KIND_LABELS, LEVEL_LABELS, STATUS_LABELS, SupervisionClock, SupervisionWarning, WarningRule,
+    KIND_LABELS, LEVEL_LABELS, STATUS_LABELS, RectificationStatus, ServiceRating, SupervisionClock, SupervisionWarning,
+    WarningRule,
 )
+
+SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
+# The reasons an applicant can tick; poor ones go with scores up to 3, good ones from 3.
+POOR_REASONS = {"slow": "办事效率低", "attitude": "服务态度差", "unclear_materials": "材料要求不清",
+                "many_trips": "多次跑腿", "system": "系统不好用"}
+GOOD_REASONS = {"efficient": "高效便捷", "warm": "服务热情", "one_visit": "一次办成"}
+REASON_LABELS = {**POOR_REASONS, **GOOD_REASONS}
+RECTIFICATION_STATUS_LABELS: dict[str, str] = {
+    RectificationStatus.OPEN: "整改中", RectificationStatus.SUBMITTED: "待核查", RectificationStatus.CLOSED: "已整改"}
+
+
+def reason_labels(rating: ServiceRating) -> list[str]:
+    """A rating's reasons as people read them."""
+    return [REASON_LABELS.get(code, code) for code in json.loads(rating.reasons)]
 
 
 class ClockRead(BaseModel):

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import Date, Select, String, and_, bindparam, case, cast, func, literal, select, text, update
+from sqlalchemy import (
+    ColumnElement, CursorResult, Date, Result, Select, String, Table, and_, bindparam, case, cast as sql_cast, func, literal,
+    select, text, update,
+)
 from sqlalchemy.orm import Session
 
-from tongban.accounts.models import User, UserRole
 from tongban.core import audit
 from tongban.core.auth import Principal, deny, ensure_department
 from tongban.core.db.base import UTCDateTime, insert_for
@@ -24,12 +27,13 @@ from tongban.core.db.cache import forget
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
 from tongban.core.workdays import WorkingCalendar
-from tongban.notifications.models import Notification
+from tongban.notifications import service as notifications
 from tongban.org import service as org
 from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, RULES_KEY, warning_days
 from tongban.supervision.models import (
     KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, SupervisionWarning, WarningRule,
 )
+from tongban.supervision.read_models import user_roles, users
 from tongban.core import clock as wall
 # The public face of supervision for other domains (the only module, with ``schemas``, they may
 # import): the deadline clocks they start, pause and close (``clocks`` does the work), and the
@@ -40,11 +44,13 @@ from tongban.supervision.clocks import (  # noqa: F401 (re-exported)
 )
 from tongban.supervision.evaluation import evaluate, publish as publish_evaluation  # noqa: F401 (re-exported)
 from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
-    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of, reason_labels as rating_reasons,
+    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of,
 )
+from tongban.supervision.schemas import reason_labels as rating_reasons  # noqa: F401 (re-exported)
 
-CLOCKS = SupervisionClock.__table__
-WARNINGS = SupervisionWarning.__table__
+# The mapped classes' tables (their stubs say FromClause), for the set-based statements.
+CLOCKS = cast(Table, SupervisionClock.__table__)
+WARNINGS = cast(Table, SupervisionWarning.__table__)
 # Written exactly as the partial indexes' predicates (models), so both engines use those indexes.
 _BELOW_YELLOW = text("status = 'open' AND level = 'none'")
 _BELOW_RED = text("status = 'open' AND level <> 'red'")
@@ -59,7 +65,7 @@ class ScanResult:
     notifications: int
 
 
-def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime) -> int:
+def _raise(db: Session, level: Level, due: ColumnElement[bool], *, today: date, now: datetime) -> int:
     """Warnings of one level for every open clock the condition selects; the clocks marked."""
     disabled = select(WarningRule.kind).where(WarningRule.enabled.is_(False))
     # Who is told (the owner, or the whole department when nobody owns it), for the record.
@@ -73,34 +79,42 @@ def _raise(db: Session, level: Level, due: object, *, today: date, now: datetime
                     ).where(below, due, CLOCKS.c.kind.not_in(disabled))
     columns = ["clock_id", "level", "kind", "department_id", "owner_account", "due_on", "raised_on", "raised_at",
                "notified"]
-    raised = db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
-                        .execution_options(preserve_rowcount=True)).rowcount
+    raised = _rowcount(db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
+                                  .execution_options(preserve_rowcount=True)))
     if raised:
-        this_scan = select(WARNINGS.c.clock_id).where(WARNINGS.c.raised_at == literal(now, UTCDateTime),
-                                                     WARNINGS.c.level == level.value)
+        this_scan = select(WARNINGS.c.clock_id).where(_this_scan(today, now), WARNINGS.c.level == level.value)
         db.execute(update(CLOCKS).where(CLOCKS.c.id.in_(this_scan)).values(level=level.value))
     return raised
 
 
-def _notify(db: Session, now: datetime) -> int:
+def _rowcount(result: Result[Any]) -> int:
+    """The rows a DML statement touched (the stubs type every result as ``Result``)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def _this_scan(today: date, now: datetime) -> ColumnElement[bool]:
+    """The warnings this scan raised: at its moment, on its day (a clock standing still, as in
+    tests, gives scans of different days one moment)."""
+    return and_(WARNINGS.c.raised_at == literal(now, UTCDateTime), WARNINGS.c.raised_on == literal(today, Date))
+
+
+def _notify(db: Session, today: date, now: datetime) -> int:
     """This scan's warnings to their recipients: one INSERT … SELECT per kind of recipient."""
-    kind_label = case(*((WARNINGS.c.kind == kind.value, label) for kind, label in KIND_LABELS.items()),
+    kind_label = case(*((WARNINGS.c.kind == str(kind), label) for kind, label in KIND_LABELS.items()),
                       else_=WARNINGS.c.kind)
     red = WARNINGS.c.level == Level.RED.value
     title = func.substr(case((red, literal("红色预警：")), else_=literal("黄色预警：")) + CLOCKS.c.title, 1, 200)
-    body = (kind_label + literal("期限 ") + cast(WARNINGS.c.due_on, String)
+    body = (kind_label + literal("期限 ") + sql_cast(WARNINGS.c.due_on, String)
             + case((red, literal("，已逾期。请立即办理，并在电子监察中说明原因。")),
                    else_=literal("，即将到期，请抓紧办理。")))
     kind = literal("supervision.") + WARNINGS.c.level
-    at = literal(now, UTCDateTime)
-    this_scan = WARNINGS.c.raised_at == at
+    this_scan = _this_scan(today, now)
     joined = WARNINGS.join(CLOCKS, CLOCKS.c.id == WARNINGS.c.clock_id)
-    columns = ["department_id", "role", "account_id", "title", "body", "link", "kind", "created_at"]
-    target = Notification.__table__
     # Inspectors are told in their own department (监察委), addressed by role.
     inspector_departments = list(db.scalars(
-        select(User.department_id).distinct().join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.INSPECTOR.value, User.is_active.is_(True), User.department_id.is_not(None))))
+        select(users.c.department_id).distinct().join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(user_roles.c.role == Role.INSPECTOR.value, users.c.is_active.is_(True),
+               users.c.department_id.is_not(None))))
     recipients = [
         # the owner, or the department's staff when nobody owns the work
         (WARNINGS.c.department_id, literal(None, String), WARNINGS.c.owner_account, this_scan),
@@ -108,11 +122,9 @@ def _notify(db: Session, now: datetime) -> int:
         *((literal(department_id), literal(Role.INSPECTOR.value), literal(None, String), and_(this_scan, red))
           for department_id in inspector_departments),
     ]
-    sent = 0
-    for department, role, account, condition in recipients:
-        chosen = select(department, role, account, title, body, CLOCKS.c.link, kind, at).select_from(joined).where(condition)
-        sent += db.execute(target.insert().from_select(columns, chosen).execution_options(preserve_rowcount=True)).rowcount
-    return sent
+    return sum(notifications.notify_selected(
+        db, select(department, role, account, title, body, CLOCKS.c.link, kind).select_from(joined).where(condition),
+        at=now) for department, role, account, condition in recipients)
 
 
 def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanResult:
@@ -125,7 +137,7 @@ def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanR
     now = wall.now()
     yellow = _raise(db, Level.YELLOW, and_(CLOCKS.c.yellow_on <= today, CLOCKS.c.red_on > today), today=today, now=now)
     red = _raise(db, Level.RED, CLOCKS.c.red_on <= today, today=today, now=now)
-    sent = _notify(db, now) if yellow or red else 0
+    sent = _notify(db, today, now) if yellow or red else 0
     if yellow or red or actor is not audit.SYSTEM:  # the schedule's empty runs are not worth a log line
         audit.record(db, actor=actor, action="supervision.scan", object_type="supervision_scan",
                      object_id=today.isoformat(), details={"yellow": yellow, "red": red, "notifications": sent})
@@ -241,11 +253,11 @@ def clock_or_404(db: Session, principal: Principal, clock_id: int) -> Supervisio
     return clock
 
 
-def history(db: Session, clock: SupervisionClock) -> tuple[list[SupervisionWarning], list[dict]]:
+def history(db: Session, clock: SupervisionClock) -> tuple[list[SupervisionWarning], list[dict[str, Any]]]:
     """The clock's warnings, and its timeline: the start, what happened between, the end."""
     warnings = list(db.scalars(select(SupervisionWarning).where(SupervisionWarning.clock_id == clock.id)
                                .order_by(SupervisionWarning.id)))
-    timeline = [{"action": "started", "day": clock.started_on, "at": clock.created_at,
+    timeline: list[dict[str, Any]] = [{"action": "started", "day": clock.started_on, "at": clock.created_at,
                  "note": f"时限 {clock.limit_days} 个工作日"}]
     timeline += [{"action": e.action, "day": e.day, "at": e.at, "note": e.note} for e in db.scalars(
         select(ClockEvent).where(ClockEvent.clock_id == clock.id).order_by(ClockEvent.id))]
