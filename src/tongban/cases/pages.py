@@ -20,7 +20,7 @@ from tongban.core.idempotency import request_hash
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
-from tongban.supervision import ratings
+from tongban.supervision import service as supervision
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
@@ -68,12 +68,15 @@ def application_page(request: Request, number: str, db: DbSession,
     if not service.may_read(db, principal, application):
         raise deny(db, principal, slug="department-scope", detail="无权查看该办件", action="cases.read",
                    object_type="application", object_id=application.number)
+    rating = supervision.rating_of(db, application.id)
     return render(request, "cases_application.html", principal=principal, application=application,
                   form=json.loads(application.form), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), remaining=service.remaining_days(db, application),
                   labels=LABELS, own=application.applicant_account == str(principal.actor_id), Status=ApplicationStatus,
-                  rating=ratings.rating_of(db, application.id), ratings=ratings)
+                  rating=rating, rating_reasons=supervision.rating_reasons(rating) if rating else [],
+                  score_labels=supervision.SCORE_LABELS, poor_reasons=supervision.POOR_REASONS,
+                  good_reasons=supervision.GOOD_REASONS)
 
 
 @router.post("/applications/{number}/supplement", summary="补正")

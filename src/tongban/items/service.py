@@ -28,15 +28,16 @@ from tongban.items.models import (
     EDITABLE, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
 )
 from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
+# The CJK font the notice PDF registers (once per process), for other domains' PDFs.
+from tongban.items.notice_pdf import FONT as NOTICE_FONT  # noqa: F401 (re-exported)
 from tongban.org import service as org
-from tongban.org.models import Department
 
 def canonical(item: dict) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 def department_names(db: Session) -> dict[str, str]:
-    return dict(db.execute(select(Department.code, Department.name)).all())
+    return {department.code: department.name for department in org.list_all(db)}
 
 
 def _published_rows(db: Session):
@@ -76,6 +77,14 @@ _PUBLISHED_ROWS = (select(ServiceItem.basic_code, ServiceItemVersion.content, Se
                    .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
                    .where(ServiceItem.basic_code.in_(bindparam("codes", expanding=True)),
                           ServiceItemVersion.version == ServiceItem.published_version))
+
+
+def department_id_of(db: Session, code: str) -> int | None:
+    """The id of the department running the item of this code (None: no such item)."""
+    return db.scalar(_ITEM_DEPARTMENT, {"code": code})
+
+
+_ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_code == bindparam("code"))
 
 
 def _invalid(problems: list[str]) -> Problem:

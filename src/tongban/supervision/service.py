@@ -42,6 +42,7 @@ from tongban.supervision.evaluation import evaluate, publish as publish_evaluati
 from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
     close as close_rectification, follow_up as follow_up_rectification, rate, rating_of, reason_labels as rating_reasons,
 )
+from tongban.supervision.ratings import GOOD_REASONS, POOR_REASONS, SCORE_LABELS  # noqa: F401 (re-exported: cases' rating form)
 
 CLOCKS = SupervisionClock.__table__
 WARNINGS = SupervisionWarning.__table__
