@@ -10,7 +10,9 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from tongban.cases import service
-from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask
+from tongban.cases.models import (
+    DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask, TaskStatus,
+)
 from tongban.core.auth import Principal, deny, require
 from tongban.core.db.session import DbSession, ReadDbSession
 from tongban.core.errors import Problem
@@ -96,7 +98,7 @@ def task_view(task: CaseTask) -> dict[str, Any]:
     return {"id": task.id, "version": task.row_version, "application": task.application.number,
             "application_name": task.application.name, "key": task.key, "name": task.name, "kind": task.kind,
             "item": task.item_code, "department": task.department.code if task.department else None,
-            "status": task.status, "status_label": TASK_STATUS_LABELS[task.status], "claimed_by": task.claimed_by,
+            "status": task.status, "status_label": TASK_STATUS_LABELS[TaskStatus(task.status)], "claimed_by": task.claimed_by,
             "decision": task.decision, "decision_label": DECISION_LABELS.get(task.decision) if task.decision else None,
             "opinion": task.opinion, "decided_by": task.decided_by, "opened_at": task.opened_at,
             "decided_at": task.decided_at}

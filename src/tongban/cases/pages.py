@@ -44,7 +44,8 @@ def apply_page(request: Request, code: str, db: DbSession, principal: Annotated[
 @router.post("/apply/{code}", summary="提交申请")
 async def submit(request: Request, code: str, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
     data = await request.form()
-    check_csrf(request, data.get("csrf_token"))
+    token = data.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
     found = service.subject(db, bundle=code)
     form = {f.key: str(data.get(f"field_{f.key}", ""))[:f.max_length + 1] for f in found.fields}
     provided = [str(v)[:200] for v in data.getlist("material")][:100]

@@ -173,6 +173,7 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
             raise Problem("not-found", f"没有「{bundle}」这件事；可办：" + "、".join(b.name for b in BUNDLES.values()))
         return Subject("bundle", found.code, found.name, found.applicant_type, found.items, found.fields,
                        found.process_key, found.limit_days)
+    assert item is not None  # one of the two, as checked above
     document, _version = items.published_item(db, item)
     kind = applicant_type or document["service_objects"][0]
     if kind not in document["service_objects"]:
@@ -426,7 +427,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         db.rollback()
         existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
                                                        Application.idempotency_key == idempotency_key))
-        if existing is None:
+        if existing is None or idempotency_key is None:
             raise
         idempotency.check_replay(existing.request_hash, request_hash, idempotency_key)
         return existing, False
@@ -555,7 +556,7 @@ def _time_task(db: Session, application: Application, task: CaseTask, calendar: 
     document = items.published_item(db, task.item_code)[0]
     limit = next((days for days in (document.get("committed_days"), document.get("statutory_days"),
                                     application.limit_days) if days is not None), None)
-    if limit is not None:
+    if limit is not None and task.department_id is not None:  # (an applicant's task is not timed: it has no department)
         supervision.start_clock(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",
                                 department_id=task.department_id, limit_days=limit, started_on=wall.today(),
                                 link=f"/staff/tasks/{task.id}", calendar=calendar, new_subject=True)
@@ -609,9 +610,10 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
         if task.department != "APPLICANT":
             department_id = departments.get(task.department) or org.get_by_code_or_404(db, task.department).id
         remind_on = None
-        if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
+        reminder_days = getattr(task, "reminder_days", None)
+        if reminder_days:  # the process's reminder timer, counted in working days
             calendar = calendar or WorkingCalendar.load(db)
-            remind_on = calendar.add_working_days(wall.today(), task.reminder_days).due
+            remind_on = calendar.add_working_days(wall.today(), reminder_days).due
         row = CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
                        kind=task.kind, item_code=task.item_code, department_id=department_id,
                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on)
@@ -732,7 +734,7 @@ def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
 def _decided(task: CaseTask) -> Problem:
     if task.status == TaskStatus.CANCELLED:
         return Problem("task-finished", f"「{task.name}」已因办件终止而结束")
-    return Problem("task-finished", f"「{task.name}」已由{task.decided_by}办理：{DECISION_LABELS.get(task.decision, task.decision)}"
+    return Problem("task-finished", f"「{task.name}」已由{task.decided_by}办理：{DECISION_LABELS.get(task.decision or '') or task.decision}"
                    + (f"（{task.opinion}）" if task.opinion else ""))
 
 
@@ -806,7 +808,7 @@ def _locked(db: Session, application_id: int) -> Application:
     """The application with its process state, its row locked for this transaction and read as the
     lock found it: writers of one case take turns (one statement: the row, not its joined
     definition, locked)."""
-    return db.scalar(_LOCKED, {"id": application_id})
+    return db.execute(_LOCKED, {"id": application_id}).scalar_one()
 
 
 _LOCKED = (select(Application).where(Application.id == bindparam("id")).options(undefer(Application.workflow))
@@ -862,6 +864,7 @@ def _flush(db: Session, row) -> None:
 def _results(db: Session, application: Application, task: CaseTask, actor: Principal) -> None:
     """The item's result: its electronic licence, and what belongs in a base registry, written there
     through the authoritative department (the reviewer's own)."""
+    assert task.department is not None  # a department's task: decide refuses any other
     document, _version = items.published_item(db, task.item_code)
     licences = [result for result in document["results"] if result.get("licence")]
     for index, result in enumerate(licences, start=1):
@@ -877,6 +880,7 @@ def _results(db: Session, application: Application, task: CaseTask, actor: Princ
 
 
 def _new_enterprise(db: Session, application: Application, task: CaseTask, actor) -> None:
+    assert task.department is not None  # the approving department's task (_results)
     form = json.loads(application.form)
     for _attempt in range(5):
         code = new_credit_code("310115", _RANDOM)
@@ -901,6 +905,7 @@ def _new_enterprise(db: Session, application: Application, task: CaseTask, actor
 
 def _entity_field(column: str, value: str, what: str):
     def effect(db: Session, application: Application, task: CaseTask, actor) -> None:
+        assert task.department is not None  # the approving department's task (_results)
         code = json.loads(application.form).get("credit_code") or (
             application.applicant_id if application.applicant_type == "法人" else None)
         if not code or registry.write(db, registry=LEGAL_ENTITIES, key=code, values={column: value},

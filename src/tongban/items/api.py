@@ -16,7 +16,7 @@ from tongban.core.inputs import Id
 from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
 from tongban.items import consultation, content, navigation, notice_pdf, service, workbook
-from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion
+from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion, VersionStatus
 
 router = APIRouter(prefix="/api/v1/items", tags=["办事事项 service items"])
 consultations = APIRouter(prefix="/api/v1/consultations", tags=["智能咨询 consultation"])
@@ -55,7 +55,7 @@ class PromoteIn(BaseModel):
 
 
 def _version(row: ServiceItemVersion) -> dict[str, Any]:
-    return {"version": row.version, "status": row.status, "status_label": VERSION_STATUS_LABELS[row.status],
+    return {"version": row.version, "status": row.status, "status_label": VERSION_STATUS_LABELS[VersionStatus(row.status)],
             "author": row.author, "created_at": row.created_at, "updated_at": row.updated_at,
             "submitted_at": row.submitted_at, "reviewer": row.reviewer, "reviewed_at": row.reviewed_at,
             "review_comment": row.review_comment}

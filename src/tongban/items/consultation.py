@@ -96,6 +96,7 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
         asker: Principal | None) -> tuple[Consultation, list[Suggestion]]:
     """Answer from the FAQ, or hand the question over to the department that runs the item."""
     text = _clean_question(question)
+    item: dict | None
     if item_code:
         item, _version = service.published_item(db, item_code)
     else:

@@ -79,9 +79,12 @@ _PUBLISHED_ROWS = (select(ServiceItem.basic_code, ServiceItemVersion.content, Se
                           ServiceItemVersion.version == ServiceItem.published_version))
 
 
-def department_id_of(db: Session, code: str) -> int | None:
-    """The id of the department running the item of this code (None: no such item)."""
-    return db.scalar(_ITEM_DEPARTMENT, {"code": code})
+def department_id_of(db: Session, code: str) -> int:
+    """The id of the department running the item of this code."""
+    department_id = db.scalar(_ITEM_DEPARTMENT, {"code": code})
+    if department_id is None:
+        raise Problem("unknown-service-item", f"没有编码为「{code}」的办事事项")
+    return department_id
 
 
 _ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_code == bindparam("code"))
@@ -278,7 +281,7 @@ def import_document(db: Session, document: Any, *, actor: Principal | audit.Syst
         draft = save_draft(db, item_document, actor=actor, principal=principal, checked=True)
         if publish:
             draft.status = VersionStatus.IN_REVIEW
-            review(db, _item_row(db, item_document["basic_code"]), draft.version, approve=True, comment="批量导入发布",
+            review(db, item_or_404(db, item_document["basic_code"]), draft.version, approve=True, comment="批量导入发布",
                    actor=audit.SYSTEM, checked=True)
     audit.record(db, actor=actor, action="items.import", object_type="service_items", details=counts)
     return counts
@@ -371,7 +374,7 @@ class _IndexCache:
         return tuple(items) + (words[0], str(words[1]))
 
     def get(self, db: Session) -> SearchIndex:
-        key = str(db.get_bind().url)
+        key = str(db.get_bind().engine.url)
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and now - entry[1] < self.RECHECK_SECONDS:
