@@ -152,6 +152,9 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clo
     assert number in [a["number"] for a in client.get("/api/v1/applications/mine", headers=citizen).json()["items"]]
     notes = client.get("/api/v1/notifications", headers=citizen).json()
     assert any(number in n["title"] and "办结" in n["title"] for n in notes)
+    page = client.get(f"/applications/{number}", headers=citizen)  # 办结: the applicant is asked for a 好差评
+    assert page.status_code == 200 and 'id="rating-form"' in page.text
+    assert all(label in page.text for label in ("5 分 非常满意", "多次跑腿", "一次办成"))
 
 
 def test_a_refusal_in_one_branch_ends_the_bundle(client, as_role):
