@@ -159,6 +159,9 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clo
     assert number in [a["number"] for a in client.get("/api/v1/applications/mine", headers=citizen).json()["items"]]
     notes = client.get("/api/v1/notifications", headers=citizen).json()
     assert any(number in n["title"] and "办结" in n["title"] for n in notes)
+    page = client.get(f"/applications/{number}", headers=citizen)  # 办结: the applicant is asked for a 好差评
+    assert page.status_code == 200 and 'id="rating-form"' in page.text
+    assert all(label in page.text for label in ("5 分 非常满意", "多次跑腿", "一次办成"))
 
 
 def test_a_refusal_in_one_branch_ends_the_bundle(client, as_role):
@@ -462,3 +465,22 @@ def test_two_clerks_accepting_at_once_one_wins(client, as_role):
     assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
     for loser in (r for r in results if r.status_code == 409):
         assert_problem(loser, 409, loser.json()["type"].rsplit("/", 1)[1])
+
+
+def test_answers_checked_against_the_schemas_read_as_those_written_by_orjson(client, as_role):
+    """An application and a task read back (FastAPI checks these against ``cases.schemas``) are the
+    very JSON the acceptance and the queue wrote straight with orjson: times keep their offset."""
+    citizen, clerk, reviewer = as_role(demo.CITIZEN.username), as_role("clerk"), as_role("reviewer")
+    number = _apply(client, citizen, bundle="enterprise-setup",
+                    form={**ENTERPRISE_FORM, "enterprise_name": "上海张伟回读测试有限公司"})["number"]
+    accepted = client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"}, headers=clerk)
+    assert accepted.status_code == 200, accepted.text
+    read = client.get(f"/api/v1/applications/{number}", headers=clerk)
+    assert read.status_code == 200, read.text
+    assert read.json() == accepted.json()
+    assert f'"created_at":"{accepted.json()["created_at"]}"' in read.text and accepted.json()["created_at"].endswith("+00:00")
+    [queued] = _open(client, reviewer, number)
+    task = client.get(f"/api/v1/tasks/{queued['id']}", headers=reviewer)
+    assert task.status_code == 200, task.text
+    assert {key: task.json()[key] for key in queued} == queued
+    assert task.json()["application_detail"]["number"] == number and set(task.json()) == {*queued, "application_detail", "shared_data"}

@@ -93,3 +93,21 @@ def test_consultation_answers_from_the_faq_or_hands_over(client, as_role):
     assert "contact" not in public and public["answer"].startswith("兼营")
     assert_problem(client.post("/api/v1/consultations", json={"question": "   "}), 422, "validation-error")
     assert_problem(client.post("/api/v1/consultations", json={"question": "问" * 2001}), 422, "validation-error")
+
+
+def test_answers_checked_against_the_schemas_keep_their_shape(client):
+    """``items.schemas`` declares the answers without changing them: an item's whole document, the
+    materials only once navigation is done, times written with their offset."""
+    code = "000121010000"  # 食品经营许可
+    published = client.get(f"/api/v1/items/published/{code}")
+    assert published.status_code == 200, published.text
+    document = published.json()
+    assert {"basic_code", "materials", "situations", "relations", "version", "department_name"} <= set(document)
+    step = client.post(f"/api/v1/items/published/{code}/navigation", json={"answers": {}}).json()
+    assert "materials" not in step and (step["done"] or step["question"]["answers"])
+    asked = client.post("/api/v1/consultations", json={"item": code, "question": "食品经营许可证能不能代办？"})
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["created_at"].endswith("+00:00")
+    assert set(asked.json()) == {"number", "item", "department", "department_name", "question", "status", "confidence",
+                                 "due_on", "answer", "answered_by", "answered_at", "created_at", "handed_over",
+                                 "suggestions"}

@@ -9,8 +9,10 @@ import orjson
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from tongban.cases import service
-from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask
+from tongban.cases import schemas, service
+from tongban.cases.models import (
+    DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask, TaskStatus,
+)
 from tongban.core.auth import Principal, deny, require
 from tongban.core.db.session import DbSession, ReadDbSession
 from tongban.core.errors import Problem
@@ -96,7 +98,7 @@ def task_view(task: CaseTask) -> dict[str, Any]:
     return {"id": task.id, "version": task.row_version, "application": task.application.number,
             "application_name": task.application.name, "key": task.key, "name": task.name, "kind": task.kind,
             "item": task.item_code, "department": task.department.code if task.department else None,
-            "status": task.status, "status_label": TASK_STATUS_LABELS[task.status], "claimed_by": task.claimed_by,
+            "status": task.status, "status_label": TASK_STATUS_LABELS[TaskStatus(task.status)], "claimed_by": task.claimed_by,
             "decision": task.decision, "decision_label": DECISION_LABELS.get(task.decision) if task.decision else None,
             "opinion": task.opinion, "decided_by": task.decided_by, "opened_at": task.opened_at,
             "decided_at": task.decided_at}
@@ -118,10 +120,10 @@ def _own(db, principal: Principal, number: str) -> Application:
     return application
 
 
-@applications.get("/forms", summary="可申请的「一件事」及其一张表（登录后预填本人信息）")
+@applications.get("/forms", response_model=schemas.ApplicationForm, summary="可申请的「一件事」及其一张表（登录后预填本人信息）")
 def forms(db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
           bundle: Annotated[str | None, Query(max_length=64)] = None,
-          item: Annotated[str | None, Query(max_length=12)] = None) -> dict[str, Any]:
+          item: Annotated[str | None, Query(max_length=12)] = None):
     found = service.subject(db, bundle=bundle, item=item)
     fields = service.prefill(db, principal, found) if principal is not None and principal.can(Permission.CASES_APPLY) \
         else service.prefill_blank(found)
@@ -131,7 +133,7 @@ def forms(db: DbSession, principal: Annotated[Principal | None, require(Permissi
             "fields": fields, "materials": service.required_materials(db, found)}
 
 
-@applications.post("", status_code=201, summary="提交办件（网上申请或窗口代办）；Idempotency-Key 防重复提交")
+@applications.post("", status_code=201, response_model=schemas.ApplicationView, summary="提交办件（网上申请或窗口代办）；Idempotency-Key 防重复提交")
 def submit(request: Request, body: ApplicationIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
            idempotency_key: Annotated[str | None, Header(max_length=64)] = None):
@@ -145,14 +147,14 @@ def submit(request: Request, body: ApplicationIn, db: DbSession,
     return PlainJSONResponse(view, status_code=201 if created else 200)
 
 
-@applications.get("/mine", summary="我的办件")
+@applications.get("/mine", response_model=schemas.ApplicationBriefs, summary="我的办件")
 def mine(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
     return {"items": [{"number": a.number, "name": a.name, "status": a.status,
                        "status_label": STATUS_LABELS[ApplicationStatus(a.status)], "created_at": a.created_at,
                        "due_on": a.due_on, "remaining_days": service.remaining_days(db, a)} for a in service.mine(db, principal)]}
 
 
-@applications.get("/window", summary="待受理的办件（一窗受理）")
+@applications.get("/window", response_model=schemas.WindowQueue, summary="待受理的办件（一窗受理）")
 def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
     # A material list is JSON the platform wrote: passed through as it is stored, not parsed and
     # written again for each of the up to 200 applications of every look at the window.
@@ -161,7 +163,7 @@ def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission
                                          "materials": orjson.Fragment(a.materials)} for a in service.window_queue(db)]})
 
 
-@applications.get("/{number}/status", summary="办件进度查询（凭办件编号和申请人证件号码，免登录）")
+@applications.get("/{number}/status", response_model=schemas.PublicStatus, summary="办件进度查询（凭办件编号和申请人证件号码，免登录）")
 def public_status(number: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
                   applicant_id: Annotated[str, Query(min_length=1, max_length=18, description="申请人身份证号或统一社会信用代码")]):
     application = db.scalar(service.select_by_number(number))
@@ -173,13 +175,13 @@ def public_status(number: str, db: DbSession, _: Annotated[Principal | None, req
             "timeline": [{"at": s.at, "text": s.text} for s in service.timeline(db, application)]}
 
 
-@applications.get("/{number}", summary="办件详情、进度和结果（申请人本人，或有权限的工作人员）")
+@applications.get("/{number}", response_model=schemas.ApplicationView, summary="办件详情、进度和结果（申请人本人，或有权限的工作人员）")
 def read(number: str, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
     application = _readable(db, principal, number)
     return application_view(db, application, staff=principal.kind == "staff")
 
 
-@applications.post("/{number}/acceptance", summary="受理决定：受理、不予受理或一次性告知补正")
+@applications.post("/{number}/acceptance", response_model=schemas.ApplicationView, summary="受理决定：受理、不予受理或一次性告知补正")
 def acceptance(number: str, body: AcceptanceIn, db: DbSession,
                principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
     application = service.accept(db, service.application_or_404(db, number, lock=True), principal, decision=body.decision,
@@ -189,7 +191,7 @@ def acceptance(number: str, body: AcceptanceIn, db: DbSession,
     return _timed_response(view)
 
 
-@applications.post("/{number}/resubmission", summary="受理前补正后重新提交")
+@applications.post("/{number}/resubmission", response_model=schemas.ApplicationView, summary="受理前补正后重新提交")
 def resubmission(number: str, body: ResubmitIn, db: DbSession,
                  principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
     application = service.resubmit(db, _own(db, principal, number), principal, form=body.form, provided=body.materials)
@@ -197,7 +199,7 @@ def resubmission(number: str, body: ResubmitIn, db: DbSession,
     return application_view(db, application, staff=False)
 
 
-@applications.post("/{number}/supplement", summary="办理中补正（时限恢复计算）")
+@applications.post("/{number}/supplement", response_model=schemas.ApplicationView, summary="办理中补正（时限恢复计算）")
 def supplement(number: str, body: SupplyIn, db: DbSession,
                principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
     application = service.supply(db, _own(db, principal, number), principal, note=body.note, provided=body.materials)
@@ -205,7 +207,7 @@ def supplement(number: str, body: SupplyIn, db: DbSession,
     return application_view(db, application, staff=False)
 
 
-@applications.post("/{number}/attachments", status_code=201, summary="上传材料（PDF、OFD、JPG、PNG；按内容识别类型，限制大小，病毒扫描）",
+@applications.post("/{number}/attachments", status_code=201, response_model=schemas.Attachments, summary="上传材料（PDF、OFD、JPG、PNG；按内容识别类型，限制大小，病毒扫描）",
                    openapi_extra=uploads("attachment_max_mb"))
 async def attach(number: str, request: Request, db: DbSession,
                  principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
@@ -219,7 +221,7 @@ async def attach(number: str, request: Request, db: DbSession,
     return {"materials": record}
 
 
-@tasks.get("", summary="本部门待办（队列）")
+@tasks.get("", response_model=schemas.TaskQueue, summary="本部门待办（队列）")
 def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
           status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None,
           cursor: Cursor = None, limit: Limit = 200):
@@ -227,14 +229,15 @@ def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.
     return PlainJSONResponse({"items": [task_view(t) for t in rows], "next_cursor": next_cursor})
 
 
-@tasks.post("/{task_id}/claim", summary="认领待办")
+@tasks.post("/{task_id}/claim", response_model=schemas.TaskView, summary="认领待办")
 def claim(task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.claim(db, service.task_or_404(db, task_id), principal)
     db.commit()
     return task_view(task)
 
 
-@tasks.get("/{task_id}", summary="待办及其办件（含共享数据）")
+@tasks.get("/{task_id}", response_model=schemas.TaskDetail, response_model_exclude_unset=True,  # shared_data: {} when none
+           summary="待办及其办件（含共享数据）")
 def read_task(task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.task_or_404(db, task_id)
     service.check_task_department(db, principal, task, "cases.read")
@@ -245,20 +248,20 @@ def read_task(task_id: Id, db: DbSession, principal: Annotated[Principal, requir
     return view
 
 
-@tasks.post("/{task_id}/decision", summary="办理决定：同意、不予许可或退回补正（附意见）")
+@tasks.post("/{task_id}/decision", response_model=schemas.TaskView, summary="办理决定：同意、不予许可或退回补正（附意见）")
 def decision(task_id: Id, body: DecisionIn, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     task = service.decide(db, task_id, principal, decision=body.decision, opinion=body.opinion, version=body.version)
     db.commit()
     return _timed_response(task_view(task))
 
 
-@processes.get("", summary="流程定义及其版本")
+@processes.get("", response_model=schemas.Processes, summary="流程定义及其版本")
 def list_processes(db: DbSession, principal: Annotated[Principal, require(Permission.PROCESS_MANAGE)]):
     return {"items": [{"key": d.key, "version": d.version, "name": d.name, "items": json.loads(d.item_codes),
                        "uploaded_by": d.uploaded_by, "uploaded_at": d.uploaded_at} for d in service.definitions(db)]}
 
 
-@processes.post("", status_code=201, summary="上传 BPMN 2.0 流程定义（同一流程编号形成新版本，运行中的办件沿用原版本）",
+@processes.post("", status_code=201, response_model=schemas.ProcessView, summary="上传 BPMN 2.0 流程定义（同一流程编号形成新版本，运行中的办件沿用原版本）",
                  openapi_extra=uploads(MAX_BPMN_BYTES))
 async def upload(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.PROCESS_MANAGE)],
                  file: Annotated[UploadFile, File(description="BPMN 2.0 XML 文件")]):

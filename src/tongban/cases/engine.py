@@ -235,6 +235,13 @@ class _Compiled:
     placeholder: bool = False  # has a lane ITEM_DEPARTMENT
     reminders: dict[str, int] = field(default_factory=dict)  # review task id -> working days
 
+    @property
+    def parsed(self) -> ProcessDefinition:
+        """The definition: every spec compiled from its XML has one (one restored from a state has not)."""
+        if self.definition is None:
+            raise RuntimeError(f"process spec {self.digest} was restored from a state, not compiled from its XML")
+        return self.definition
+
 
 _CACHE_SIZE = 128
 _cache: OrderedDict[str, _Compiled] = OrderedDict()
@@ -550,7 +557,7 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
         if not name:
             problems.append(f"{_at(task.sourceline)}{label}缺少中文名称（name 属性）")
         lane = lanes.get(node_id)
-        lane_name = (lane.get("name") or "").strip() if lane is not None else None
+        lane_name = (lane.get("name") or "").strip() if lane is not None else ""
         if lane is None:
             where = "以部门编码命名的泳道（如 PD-SCJG）或 ITEM_DEPARTMENT 泳道" if review else "APPLICANT 泳道"
             problems.append(f"{_at(task.sourceline)}{label}不在任何泳道中；须放在{where}中")
@@ -888,9 +895,11 @@ def _compile(bpmn: str | bytes) -> _Compiled:
         problems = sorted(dict.fromkeys(problems), key=_line_of)
         raise ProcessError(problems)
     process = checked.process
+    if process is None or spec is None:  # no problems means the conventions found it, and Spiff parsed it
+        raise ProcessError(["未找到可执行的流程（bpmn:process）"])
     definition = ProcessDefinition(
-        key=process.get("id"),
-        name=process.get("name").strip(),
+        key=process.get("id", ""),
+        name=(process.get("name") or "").strip(),
         bpmn=text,
         item_codes=tuple(checked.item_codes),
     )
@@ -898,7 +907,7 @@ def _compile(bpmn: str | bytes) -> _Compiled:
         _Compiled(
             digest,
             spec,
-            subprocess_specs,
+            subprocess_specs or {},
             definition=definition,
             generic=checked.generic,
             placeholder=checked.placeholder,
@@ -909,7 +918,7 @@ def _compile(bpmn: str | bytes) -> _Compiled:
 
 def parse_definition(bpmn: str | bytes) -> ProcessDefinition:
     """Parses and validates a BPMN 2.0 process; raises ProcessError listing every problem."""
-    return _compile(bpmn).definition
+    return _compile(bpmn).parsed
 
 
 def load_demo_definitions() -> list[ProcessDefinition]:
@@ -1012,17 +1021,17 @@ def start(
         ):
             raise ProcessError(f"部门编码“{item_department}”无效")
     elif compiled.placeholder:
-        raise ProcessError(f"流程“{compiled.definition.name}”的审查部门由事项决定，启动时须指定事项所属部门")
+        raise ProcessError(f"流程“{compiled.parsed.name}”的审查部门由事项决定，启动时须指定事项所属部门")
     initial = _check_data(data)
     if item_code is None and compiled.generic:
         item_code = initial.get("item_code")  # the application's item, given as task data
     if item_code is not None:
         if not isinstance(item_code, str) or not _BASIC_CODE.fullmatch(item_code):
             raise ProcessError(f"事项基本编码“{item_code}”无效：须为 12 位数字")
-        if not compiled.generic and item_code not in compiled.definition.item_codes:
-            raise ProcessError(f"流程“{compiled.definition.name}”不办理事项 {item_code}")
+        if not compiled.generic and item_code not in compiled.parsed.item_codes:
+            raise ProcessError(f"流程“{compiled.parsed.name}”不办理事项 {item_code}")
     elif compiled.generic:
-        raise ProcessError(f"流程“{compiled.definition.name}”为通用流程，启动时须指定事项基本编码")
+        raise ProcessError(f"流程“{compiled.parsed.name}”为通用流程，启动时须指定事项基本编码")
 
     workflow = BpmnWorkflow(compiled.spec, dict(compiled.subprocess_specs))
     for task in workflow.get_tasks(state=TaskState.READY):
@@ -1031,10 +1040,10 @@ def start(
         workflow.do_engine_steps()
     except SpiffWorkflowException as exc:
         raise ProcessError(f"流程运行出错：{exc}") from None
-    meta = {
+    meta: dict[str, Any] = {
         "format": _STATE_FORMAT,
         "spec_hash": compiled.digest,
-        "process": compiled.definition.key,
+        "process": compiled.parsed.key,
         "item_code": item_code,
         "item_department": item_department,
         "completed": [],

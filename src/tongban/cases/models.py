@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.org.models import Department
+
+if TYPE_CHECKING:  # for the annotations only: the relationship names org's class by its string name
+    from tongban.org.models import Department
 
 
 class ProcessDefinitionRow(Base):
@@ -126,7 +129,7 @@ class CaseTask(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     application: Mapped[Application] = relationship(lazy="joined")
-    department: Mapped[Department | None] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship("Department", lazy="joined")
 
     __mapper_args__ = {"version_id_col": row_version}
 

@@ -20,7 +20,7 @@ from tongban.core.idempotency import request_hash
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
-from tongban.supervision import ratings
+from tongban.supervision import schemas as rating_labels, service as supervision
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
@@ -44,7 +44,8 @@ def apply_page(request: Request, code: str, db: DbSession, principal: Annotated[
 @router.post("/apply/{code}", summary="提交申请")
 async def submit(request: Request, code: str, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
     data = await request.form()
-    check_csrf(request, data.get("csrf_token"))
+    token = data.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
     found = service.subject(db, bundle=code)
     form = {f.key: str(data.get(f"field_{f.key}", ""))[:f.max_length + 1] for f in found.fields}
     provided = [str(v)[:200] for v in data.getlist("material")][:100]
@@ -68,12 +69,15 @@ def application_page(request: Request, number: str, db: DbSession,
     if not service.may_read(db, principal, application):
         raise deny(db, principal, slug="department-scope", detail="无权查看该办件", action="cases.read",
                    object_type="application", object_id=application.number)
+    rating = supervision.rating_of(db, application.id)
     return render(request, "cases_application.html", principal=principal, application=application,
                   form=json.loads(application.form), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), remaining=service.remaining_days(db, application),
                   labels=LABELS, own=application.applicant_account == str(principal.actor_id), Status=ApplicationStatus,
-                  rating=ratings.rating_of(db, application.id), ratings=ratings)
+                  rating=rating, rating_reasons=supervision.rating_reasons(rating) if rating else [],
+                  score_labels=rating_labels.SCORE_LABELS, poor_reasons=rating_labels.POOR_REASONS,
+                  good_reasons=rating_labels.GOOD_REASONS)
 
 
 @router.post("/applications/{number}/supplement", summary="补正")

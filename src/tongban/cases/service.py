@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -41,14 +41,13 @@ from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service as items
-from tongban.items.models import ServiceItem
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schemas import LEGAL_ENTITIES, REGISTRIES
 from tongban.sharing.service import EGOV_CODE
-from tongban.supervision import clocks
-from tongban.supervision.models import ClockKind, SupervisionClock
+from tongban.supervision import service as supervision
+from tongban.supervision.service import ClockKind
 from tongban.core import clock as wall
 
 SINGLE_ITEM_PROCESS = "single_item"
@@ -174,6 +173,7 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
             raise Problem("not-found", f"没有「{bundle}」这件事；可办：" + "、".join(b.name for b in BUNDLES.values()))
         return Subject("bundle", found.code, found.name, found.applicant_type, found.items, found.fields,
                        found.process_key, found.limit_days)
+    assert item is not None  # one of the two, as checked above
     document, _version = items.published_item(db, item)
     kind = applicant_type or document["service_objects"][0]
     if kind not in document["service_objects"]:
@@ -427,7 +427,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         db.rollback()
         existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
                                                        Application.idempotency_key == idempotency_key))
-        if existing is None:
+        if existing is None or idempotency_key is None:
             raise
         idempotency.check_replay(existing.request_hash, request_hash, idempotency_key)
         return existing, False
@@ -491,7 +491,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
             raise Problem("validation-error", "不予受理须说明理由",
                           errors=[{"field": "body.reason", "code": "required", "message": "请填写不予受理的理由"}])
         application.status, application.status_reason, application.finished_at = ApplicationStatus.NOT_ACCEPTED, reason, wall.now()
-        clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), outcome="not_accepted")
+        supervision.close_clock(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), outcome="not_accepted")
         _step(db, application, actor, "not_accepted", f"不予受理：{reason}")
         _tell_applicant(db, application, f"办件 {application.number} 不予受理", reason)
     elif decision == "supplement":
@@ -502,7 +502,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         application.status = ApplicationStatus.RETURNED
         application.status_reason = "请一次性补正：" + "；".join(wanted) + (f"（{reason}）" if reason else "")
         # The applicant completes the materials: the window's clock waits for them.
-        clocks.pause(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), note="一次性告知补正")
+        supervision.pause_clock(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), note="一次性告知补正")
         _step(db, application, actor, "returned", application.status_reason)
         _tell_applicant(db, application, f"办件 {application.number} 需补正材料", application.status_reason)
     else:
@@ -516,13 +516,13 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         today = wall.today()
         application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
         _set_due(db, application)
-        window = clocks.close(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
+        window = supervision.close_clock(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
         if application.limit_days is not None:  # accepted once (it was submitted): its clock starts now
-            clocks.start(db, kind=ClockKind.APPLICATION, subject=application.number,
-                         title=f"办结「{application.name}」（办件 {application.number}）",
-                         department_id=window.department_id if window else _lead_department_id(db, application),
-                         limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
-                         new_subject=True)
+            supervision.start_clock(db, kind=ClockKind.APPLICATION, subject=application.number,
+                                    title=f"办结「{application.name}」（办件 {application.number}）",
+                                    department_id=window.department_id if window else _lead_department_id(db, application),
+                                    limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
+                                    new_subject=True)
         _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {application.due_on}）"
               if application.limit_days is not None else "已受理")
         _sync(db, application, step, actor)
@@ -538,20 +538,17 @@ def _lead_department_id(db: Session, application: Application) -> int:
     code = BUNDLES[application.subject_code].items[0] if application.subject_kind == "bundle" else application.subject_code
     known: dict[str, int] = per_generation(db, "item-departments", dict)  # every submission asks
     if code not in known:
-        known[code] = db.scalar(_ITEM_DEPARTMENT, {"code": code})
+        known[code] = items.department_id_of(db, code)
     return known[code]
-
-
-_ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_code == bindparam("code"))
 
 
 def _time_acceptance(db: Session, application: Application, *, new_subject: bool = False) -> None:
     """受理 is timed from the (re)submission to the window's decision; a resubmission resumes it.
     ``new_subject``: the application was filed in this transaction."""
-    clocks.start(db, kind=ClockKind.ACCEPTANCE, subject=application.number,
-                 title=f"受理「{application.name}」（办件 {application.number}）",
-                 department_id=_lead_department_id(db, application), limit_days=ACCEPTANCE_DAYS,
-                 started_on=wall.today(), link="/staff/window", new_subject=new_subject)
+    supervision.start_clock(db, kind=ClockKind.ACCEPTANCE, subject=application.number,
+                            title=f"受理「{application.name}」（办件 {application.number}）",
+                            department_id=_lead_department_id(db, application), limit_days=ACCEPTANCE_DAYS,
+                            started_on=wall.today(), link="/staff/window", new_subject=new_subject)
 
 
 def _time_task(db: Session, application: Application, task: CaseTask, calendar: WorkingCalendar) -> None:
@@ -559,10 +556,10 @@ def _time_task(db: Session, application: Application, task: CaseTask, calendar: 
     document = items.published_item(db, task.item_code)[0]
     limit = next((days for days in (document.get("committed_days"), document.get("statutory_days"),
                                     application.limit_days) if days is not None), None)
-    if limit is not None:
-        clocks.start(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",
-                     department_id=task.department_id, limit_days=limit, started_on=wall.today(),
-                     link=f"/staff/tasks/{task.id}", calendar=calendar, new_subject=True)
+    if limit is not None and task.department_id is not None:  # (an applicant's task is not timed: it has no department)
+        supervision.start_clock(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",
+                                department_id=task.department_id, limit_days=limit, started_on=wall.today(),
+                                link=f"/staff/tasks/{task.id}", calendar=calendar, new_subject=True)
 
 
 def _set_due(db: Session, application: Application) -> None:
@@ -600,7 +597,7 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
                                                      CaseTask.engine_task_id.in_(ended))):
             if row.status in (TaskStatus.OPEN, TaskStatus.CLAIMED):
                 row.status = TaskStatus.CANCELLED
-                clocks.cancel(db, ClockKind.TASK, row.id, on=wall.today())
+                supervision.cancel_clock(db, ClockKind.TASK, row.id, on=wall.today())
                 _step(db, application, audit.SYSTEM, "cancelled", f"「{row.name}」因办件终止而结束", _code(row))
     new_tasks = [task for task in step.open_tasks if task.id not in step.open_before]
     # What the new tasks name, each read once for all of them: their departments and items.
@@ -613,9 +610,10 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
         if task.department != "APPLICANT":
             department_id = departments.get(task.department) or org.get_by_code_or_404(db, task.department).id
         remind_on = None
-        if getattr(task, "reminder_days", None):  # the process's reminder timer, counted in working days
+        reminder_days = getattr(task, "reminder_days", None)
+        if reminder_days:  # the process's reminder timer, counted in working days
             calendar = calendar or WorkingCalendar.load(db)
-            remind_on = calendar.add_working_days(wall.today(), task.reminder_days).due
+            remind_on = calendar.add_working_days(wall.today(), reminder_days).due
         row = CaseTask(application_id=application.id, engine_task_id=task.id, key=task.key, name=task.name,
                        kind=task.kind, item_code=task.item_code, department_id=department_id,
                        status=TaskStatus.OPEN, opened_at=now, remind_on=remind_on)
@@ -633,18 +631,18 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
     supplementing = any(t.kind == "supplement" for t in step.open_tasks)
     if supplementing and application.paused_since is None:
         application.paused_since, application.status = wall.today(), ApplicationStatus.SUPPLEMENT
-        clocks.pause(db, ClockKind.APPLICATION, application.number, on=wall.today(), note="申请人补正")
+        supervision.pause_clock(db, ClockKind.APPLICATION, application.number, on=wall.today(), note="申请人补正")
     elif not supplementing and application.paused_since is not None:
         calendar = WorkingCalendar.load(db)
         application.paused_days += calendar.working_days_between(application.paused_since, wall.today())
         application.paused_since = None
         application.status = ApplicationStatus.PROCESSING
         _set_due(db, application)
-        clocks.resume(db, ClockKind.APPLICATION, application.number, on=wall.today(), calendar=calendar)
+        supervision.resume_clock(db, ClockKind.APPLICATION, application.number, on=wall.today(), calendar=calendar)
     if step.finished:
         application.status = ApplicationStatus.APPROVED if step.outcome == "approved" else ApplicationStatus.REFUSED
         application.finished_at = now
-        clocks.close(db, ClockKind.APPLICATION, application.number, on=wall.today(), outcome=application.status)
+        supervision.close_clock(db, ClockKind.APPLICATION, application.number, on=wall.today(), outcome=application.status)
         verdict = "准予" if step.outcome == "approved" else "不予许可"
         _step(db, application, actor, "finished", f"办结：{verdict}")
         _tell_applicant(db, application, f"办件 {application.number} 已办结（{verdict}）", "请在「我的办件」查看结果。")
@@ -687,16 +685,16 @@ def task_or_404(db: Session, task_id: int, *, lock: bool = False) -> CaseTask:
     query = select(CaseTask).where(CaseTask.id == task_id)
     task = db.scalar(query.with_for_update() if lock else query)
     if task is None:
-        raise Problem("not-found", f"没有编号为 {task_id} 的待办")
+        raise _no_task(task_id)
     return task
 
 
-# A task alone (the caller sets its application, read under the lock already) and its clock, which a
-# decision closes: one statement, not two.
-_TASK_AND_CLOCK = (select(CaseTask, SupervisionClock)
-                   .outerjoin(SupervisionClock, and_(SupervisionClock.kind == ClockKind.TASK,
-                                                     SupervisionClock.subject_ref == bindparam("subject")))
-                   .where(CaseTask.id == bindparam("id")).options(lazyload(CaseTask.application)))
+def _no_task(task_id: int) -> Problem:
+    return Problem("not-found", f"没有编号为 {task_id} 的待办")
+
+
+# A task alone: the caller sets its application, read under the lock already.
+_TASK = select(CaseTask).where(CaseTask.id == bindparam("id")).options(lazyload(CaseTask.application))
 
 
 def check_task_department(db: Session, principal: Principal, task: CaseTask, action: str) -> None:
@@ -727,8 +725,8 @@ def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
     if task.status == TaskStatus.CLAIMED and task.claimed_by != principal.actor_name:
         raise Problem("conflict", f"该待办已由{task.claimed_by}认领")
     task.status, task.claimed_by = TaskStatus.CLAIMED, principal.actor_name
-    clocks.assign(db, ClockKind.TASK, task.id, principal.actor_id if principal.actor_type == "user" else None,
-                  on=wall.today(), name=principal.actor_name)
+    supervision.assign_clock(db, ClockKind.TASK, task.id, principal.actor_id if principal.actor_type == "user" else None,
+                             on=wall.today(), name=principal.actor_name)
     _flush(db, task)
     return task
 
@@ -736,7 +734,7 @@ def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:
 def _decided(task: CaseTask) -> Problem:
     if task.status == TaskStatus.CANCELLED:
         return Problem("task-finished", f"「{task.name}」已因办件终止而结束")
-    return Problem("task-finished", f"「{task.name}」已由{task.decided_by}办理：{DECISION_LABELS.get(task.decision, task.decision)}"
+    return Problem("task-finished", f"「{task.name}」已由{task.decided_by}办理：{DECISION_LABELS.get(task.decision or '') or task.decision}"
                    + (f"（{task.opinion}）" if task.opinion else ""))
 
 
@@ -748,8 +746,9 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
     # under its lock; then the task as the last writer left it (a loser is told the winner's
     # decision), and only then whose it is: a refusal rolls back, which releases the lock.
     application = db.scalar(_LOCKED_BY_TASK, {"id": task_id})
-    found = db.execute(_TASK_AND_CLOCK, {"id": task_id, "subject": str(task_id)}).first() if application is not None else None
-    task, clock = found if found is not None else (task_or_404(db, task_id), None)
+    task = db.scalar(_TASK, {"id": task_id}) if application is not None else None
+    if application is None or task is None:
+        raise _no_task(task_id)
     if task.department_id is None or not principal.can_for_department(Permission.CASES_REVIEW, task.department_id):
         check_task_department(db, principal, task, "cases.decide")  # refused (and audited) here
     set_committed_value(task, "application", application)
@@ -770,7 +769,7 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
     task.decided_by, task.decided_at = principal.actor_name, wall.now()
-    clocks.close_clock(db, clock, on=wall.today(), outcome=decision)
+    supervision.close_clock(db, ClockKind.TASK, task.id, on=wall.today(), outcome=decision)
     _step(db, application, principal, "decided", f"{task.name}：{DECISION_LABELS[decision]}" + (f"。意见：{opinion}" if opinion else ""),
           _code(task))
     if decision == "approve":
@@ -809,7 +808,7 @@ def _locked(db: Session, application_id: int) -> Application:
     """The application with its process state, its row locked for this transaction and read as the
     lock found it: writers of one case take turns (one statement: the row, not its joined
     definition, locked)."""
-    return db.scalar(_LOCKED, {"id": application_id})
+    return db.execute(_LOCKED, {"id": application_id}).scalar_one()
 
 
 _LOCKED = (select(Application).where(Application.id == bindparam("id")).options(undefer(Application.workflow))
@@ -865,6 +864,7 @@ def _flush(db: Session, row) -> None:
 def _results(db: Session, application: Application, task: CaseTask, actor: Principal) -> None:
     """The item's result: its electronic licence, and what belongs in a base registry, written there
     through the authoritative department (the reviewer's own)."""
+    assert task.department is not None  # a department's task: decide refuses any other
     document, _version = items.published_item(db, task.item_code)
     licences = [result for result in document["results"] if result.get("licence")]
     for index, result in enumerate(licences, start=1):
@@ -880,6 +880,7 @@ def _results(db: Session, application: Application, task: CaseTask, actor: Princ
 
 
 def _new_enterprise(db: Session, application: Application, task: CaseTask, actor) -> None:
+    assert task.department is not None  # the approving department's task (_results)
     form = json.loads(application.form)
     for _attempt in range(5):
         code = new_credit_code("310115", _RANDOM)
@@ -904,6 +905,7 @@ def _new_enterprise(db: Session, application: Application, task: CaseTask, actor
 
 def _entity_field(column: str, value: str, what: str):
     def effect(db: Session, application: Application, task: CaseTask, actor) -> None:
+        assert task.department is not None  # the approving department's task (_results)
         code = json.loads(application.form).get("credit_code") or (
             application.applicant_id if application.applicant_type == "法人" else None)
         if not code or registry.write(db, registry=LEGAL_ENTITIES, key=code, values={column: value},

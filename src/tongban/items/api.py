@@ -15,8 +15,8 @@ from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
-from tongban.items import consultation, content, navigation, notice_pdf, service, workbook
-from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion
+from tongban.items import consultation, content, navigation, notice_pdf, schemas, service, workbook
+from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion, VersionStatus
 
 router = APIRouter(prefix="/api/v1/items", tags=["办事事项 service items"])
 consultations = APIRouter(prefix="/api/v1/consultations", tags=["智能咨询 consultation"])
@@ -55,7 +55,7 @@ class PromoteIn(BaseModel):
 
 
 def _version(row: ServiceItemVersion) -> dict[str, Any]:
-    return {"version": row.version, "status": row.status, "status_label": VERSION_STATUS_LABELS[row.status],
+    return {"version": row.version, "status": row.status, "status_label": VERSION_STATUS_LABELS[VersionStatus(row.status)],
             "author": row.author, "created_at": row.created_at, "updated_at": row.updated_at,
             "submitted_at": row.submitted_at, "reviewer": row.reviewer, "reviewed_at": row.reviewed_at,
             "review_comment": row.review_comment}
@@ -63,28 +63,29 @@ def _version(row: ServiceItemVersion) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ public
 
-@router.get("/search", summary="查找办事事项（按群众的说法，免登录）")
+@router.get("/search", response_model=schemas.SearchAnswer, summary="查找办事事项（按群众的说法，免登录）")
 def search(db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
            q: Annotated[str, Query(max_length=4000, description="想办的事，如「开饭店要办什么证」")] = "",
            service_object: Annotated[str | None, Query(pattern="^(自然人|法人)$", description="申请人类型")] = None,
            department: Annotated[str | None, Query(max_length=32, description="部门编码")] = None,
-           limit: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+           limit: Annotated[int, Query(ge=1, le=50)] = 10):
     query, hits = service.search(db, q, service_object=service_object, department=department, limit=limit)
     return {"query": query, "items": [{"code": h.code, "name": h.name, "department": h.department,
                                        "department_name": h.department_name, "score": round(h.score, 4),
                                        "why": list(h.why)} for h in hits]}
 
 
-@router.get("/published/{code}", summary="已发布事项的完整内容（免登录）")
-def published(code: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)]) -> dict[str, Any]:
+@router.get("/published/{code}", response_model=schemas.PublishedItem, summary="已发布事项的完整内容（免登录）")
+def published(code: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     item, version = service.published_item(db, code)
     return {**item, "version": version,
             "department_name": service.department_names(db).get(item["department"], item["department"])}
 
 
-@router.post("/published/{code}/navigation", summary="智能导航：按已答情形给出下一个问题或本情形材料（免登录）")
+@router.post("/published/{code}/navigation", response_model=schemas.NavigationAnswer,
+             response_model_exclude_unset=True, summary="智能导航：按已答情形给出下一个问题或本情形材料（免登录）")
 def navigate(code: str, body: NavigationIn, db: DbSession,
-             _: Annotated[Principal | None, require(Permission.PUBLIC)]) -> dict[str, Any]:
+             _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     item, version, state = service.navigate(db, code, body.answers)
     answer: dict[str, Any] = {"item": code, "version": version, "asked": state.asked, "done": state.done,
                               "question": state.next_question}
@@ -93,17 +94,17 @@ def navigate(code: str, body: NavigationIn, db: DbSession,
     return answer
 
 
-@router.post("/published/{code}/notices", status_code=201, summary="生成告知单（带编号，可凭编号重新打开；免登录）")
+@router.post("/published/{code}/notices", status_code=201, response_model=schemas.Notice, summary="生成告知单（带编号，可凭编号重新打开；免登录）")
 def create_notice(code: str, body: NavigationIn, db: DbSession,
-                  _: Annotated[Principal | None, require(Permission.PUBLIC)]) -> dict[str, Any]:
+                  _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     row = service.create_notice(db, code, body.answers)
     db.commit()
     return service.notice_or_404(db, row.number)
 
 
-@router.get("/notices/{number}", summary="按编号打开告知单（免登录）")
+@router.get("/notices/{number}", response_model=schemas.Notice, summary="按编号打开告知单（免登录）")
 def read_notice(number: Annotated[str, Field(max_length=32)], db: DbSession,
-                _: Annotated[Principal | None, require(Permission.PUBLIC)]) -> dict[str, Any]:
+                _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     return service.notice_or_404(db, number[:32])
 
 
@@ -114,8 +115,8 @@ def notice_pdf_file(number: str, db: DbSession, _: Annotated[Principal | None, r
                     headers={"Content-Disposition": f'inline; filename="{notice["number"]}.pdf"'})
 
 
-@router.get("/published/{code}/faq", summary="事项的常见问题（免登录）")
-def faq(code: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)]) -> dict[str, Any]:
+@router.get("/published/{code}/faq", response_model=schemas.FaqList, summary="事项的常见问题（免登录）")
+def faq(code: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     service.published_item(db, code)
     return {"items": [{"id": f.id, "question": f.question, "answer": f.answer, "origin": f.origin}
                       for f in consultation.faqs(db, code)]}
@@ -123,33 +124,32 @@ def faq(code: str, db: DbSession, _: Annotated[Principal | None, require(Permiss
 
 # ------------------------------------------------------------------ authoring and review
 
-@router.get("", summary="事项清单（含草稿与待审核）")
+@router.get("", response_model=schemas.ItemList, summary="事项清单（含草稿与待审核）")
 def list_items(db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
-               status: Annotated[str | None, Query(pattern="^(draft|in_review|returned|published)$")] = None
-               ) -> dict[str, Any]:
+               status: Annotated[str | None, Query(pattern="^(draft|in_review|returned|published)$")] = None):
     rows = service.item_rows(db, principal, status=status)
     return {"items": [{"code": item.basic_code, "name": item.name, "department": item.department.code,
                        "published_version": item.published_version, "latest_version": item.latest_version,
                        "latest_status": latest.status, "updated_at": item.updated_at} for item, latest in rows]}
 
 
-@router.get("/{code}/versions", summary="事项的全部版本")
+@router.get("/{code}/versions", response_model=schemas.VersionList, summary="事项的全部版本")
 def item_versions(code: str, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
     item = service.managed_item(db, principal, code, action="items.versions")
     return {"code": code, "name": item.name, "items": [_version(v) for v in service.versions(db, item)]}
 
 
-@router.get("/{code}/versions/{version}", summary="某一版本的内容")
+@router.get("/{code}/versions/{version}", response_model=schemas.VersionContent, summary="某一版本的内容")
 def item_version(code: str, version: Id, db: DbSession,
-                 principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]) -> dict[str, Any]:
+                 principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
     item = service.managed_item(db, principal, code, action="items.versions")
     row = service.version_of(db, item, version)
     return {**_version(row), "content": service.loads(row.content)}
 
 
-@router.put("/{code}/draft", summary="保存事项草稿（新事项或新版本）")
+@router.put("/{code}/draft", response_model=schemas.VersionView, summary="保存事项草稿（新事项或新版本）")
 def save_draft(code: str, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
-               document: Annotated[Any, Body()]) -> dict[str, Any]:
+               document: Annotated[Any, Body()]):
     if not isinstance(document, dict) or document.get("basic_code") != code:
         raise Problem("item-invalid", "请求体须为事项 JSON，且 basic_code 与地址中的编码一致",
                       errors=[{"field": "body.basic_code", "code": "mismatch", "message": "与地址中的编码不一致"}])
@@ -158,7 +158,7 @@ def save_draft(code: str, db: DbSession, principal: Annotated[Principal, require
     return _version(draft)
 
 
-@router.post("/{code}/submit", summary="提交审核")
+@router.post("/{code}/submit", response_model=schemas.VersionView, summary="提交审核")
 def submit(code: str, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
     item = service.managed_item(db, principal, code, action="items.submit")
     row = service.submit(db, item, actor=principal)
@@ -166,7 +166,7 @@ def submit(code: str, db: DbSession, principal: Annotated[Principal, require(Per
     return _version(row)
 
 
-@router.post("/{code}/versions/{version}/review", summary="审核：发布或退回")
+@router.post("/{code}/versions/{version}/review", response_model=schemas.VersionView, summary="审核：发布或退回")
 def review(code: str, version: Id, body: ReviewIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)]):
     item = service.item_or_404(db, code)
@@ -175,8 +175,8 @@ def review(code: str, version: Id, body: ReviewIn, db: DbSession,
     return _version(row)
 
 
-@router.get("/export/json", summary="导出已发布事项 (JSON)")
-def export_json(db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]) -> dict[str, Any]:
+@router.get("/export/json", response_model=schemas.ItemsDocument, summary="导出已发布事项 (JSON)")
+def export_json(db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
     return service.export_document(db)
 
 
@@ -187,15 +187,15 @@ def export_xlsx(db: DbSession, principal: Annotated[Principal, require(Permissio
                     headers={"Content-Disposition": 'attachment; filename="service-items.xlsx"'})
 
 
-@router.post("/import/json", summary="导入事项 (JSON)：全部校验通过才写入，成为草稿")
+@router.post("/import/json", response_model=schemas.ImportCounts, summary="导入事项 (JSON)：全部校验通过才写入，成为草稿")
 def import_json(db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
-                document: Annotated[Any, Body()]) -> dict[str, int]:
+                document: Annotated[Any, Body()]):
     counts = service.import_document(db, document, actor=principal, principal=principal)
     db.commit()
     return counts
 
 
-@router.post("/import/xlsx", summary="导入事项 (Excel)：全部校验通过才写入，成为草稿",
+@router.post("/import/xlsx", response_model=schemas.ImportCounts, summary="导入事项 (Excel)：全部校验通过才写入，成为草稿",
              openapi_extra=uploads(MAX_WORKBOOK_BYTES))
 async def import_xlsx(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
                       file: Annotated[UploadFile, File(description="由「导出 Excel」得到并编辑过的 .xlsx")]):
@@ -212,13 +212,13 @@ async def import_xlsx(request: Request, db: DbSession, principal: Annotated[Prin
     return counts
 
 
-@router.get("/synonyms", summary="搜索同义词与群众说法")
+@router.get("/synonyms", response_model=schemas.SynonymList, summary="搜索同义词与群众说法")
 def list_synonyms(db: DbSession, principal: Annotated[Principal, require(Permission.SYNONYMS_MANAGE)]):
     return {"items": [{"phrase": s.phrase, "expansions": service.loads(s.expansions), "updated_by": s.updated_by,
                        "updated_at": s.updated_at} for s in service.synonyms(db)]}
 
 
-@router.put("/synonyms", summary="新增或修改同义词")
+@router.put("/synonyms", response_model=schemas.SynonymView, summary="新增或修改同义词")
 def put_synonym(body: SynonymIn, db: DbSession, principal: Annotated[Principal, require(Permission.SYNONYMS_MANAGE)]):
     row = service.save_synonym(db, body.phrase, body.expansions, actor=principal)
     db.commit()
@@ -241,9 +241,9 @@ def _consultation(row) -> dict[str, Any]:
             "answered_at": row.answered_at, "created_at": row.created_at}
 
 
-@consultations.post("", status_code=201, summary="提问：常见问题自动答复，置信度不足转人工（免登录）")
+@consultations.post("", status_code=201, response_model=schemas.Asked, summary="提问：常见问题自动答复，置信度不足转人工（免登录）")
 def ask(request: Request, body: QuestionIn, db: DbSession,
-        principal: Annotated[Principal | None, require(Permission.PUBLIC)]) -> dict[str, Any]:
+        principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
     row, suggestions = consultation.ask(db, request.app.state.settings, question=body.question, item_code=body.item,
                                         contact=body.contact, asker=principal)
     db.commit()
@@ -252,19 +252,19 @@ def ask(request: Request, body: QuestionIn, db: DbSession,
                              "confidence": s.confidence} for s in suggestions]}
 
 
-@consultations.get("/{number}", summary="按编号查看咨询及答复（免登录）")
+@consultations.get("/{number}", response_model=schemas.ConsultationView, summary="按编号查看咨询及答复（免登录）")
 def read_consultation(number: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
     row = consultation.consultation_or_404(db, number[:32])
     return {k: v for k, v in _consultation(row).items() if k != "contact"}
 
 
-@consultations.get("", summary="咨询队列（本部门）")
+@consultations.get("", response_model=schemas.ConsultationList, summary="咨询队列（本部门）")
 def consultation_queue(db: DbSession, principal: Annotated[Principal, require(Permission.CONSULTATION_ANSWER)],
                        status: Annotated[str | None, Query(pattern="^(open|answered|faq)$")] = "open"):
     return {"items": [_consultation(row) for row in consultation.queue(db, principal, status=status)]}
 
 
-@consultations.post("/{number}/answer", summary="人工答复")
+@consultations.post("/{number}/answer", response_model=schemas.ConsultationView, summary="人工答复")
 def answer(number: str, body: AnswerIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.CONSULTATION_ANSWER)]):
     row = consultation.answer(db, consultation.consultation_or_404(db, number), body.answer, actor=principal)
@@ -272,7 +272,7 @@ def answer(number: str, body: AnswerIn, db: DbSession,
     return _consultation(row)
 
 
-@consultations.post("/{number}/promote", status_code=201, summary="将人工答复收入事项的常见问题")
+@consultations.post("/{number}/promote", status_code=201, response_model=schemas.PromotedFaq, summary="将人工答复收入事项的常见问题")
 def promote(number: str, body: PromoteIn, db: DbSession,
             principal: Annotated[Principal, require(Permission.CONSULTATION_ANSWER)]):
     faq = consultation.promote(db, consultation.consultation_or_404(db, number), question=body.question,

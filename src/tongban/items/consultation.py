@@ -32,8 +32,7 @@ from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, It
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.sharing.service import EGOV_CODE
-from tongban.supervision import clocks
-from tongban.supervision.models import ClockKind
+from tongban.supervision import service as supervision
 
 DEMO_FAQS = Path(__file__).with_name("demo_faqs.json")
 MAX_QUESTION = 300
@@ -97,6 +96,7 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
         asker: Principal | None) -> tuple[Consultation, list[Suggestion]]:
     """Answer from the FAQ, or hand the question over to the department that runs the item."""
     text = _clean_question(question)
+    item: dict | None
     if item_code:
         item, _version = service.published_item(db, item_code)
     else:
@@ -118,9 +118,9 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
     db.add(row)
     db.flush()
     if not answered:
-        clocks.start(db, kind=ClockKind.CONSULTATION, subject=row.number, title=f"答复咨询 {row.number}：{text[:40]}",
-                     department_id=department.id, limit_days=settings.consultation_response_days,
-                     started_on=clock.today(), link=f"/staff/consultations/{row.number}")
+        supervision.start_clock(db, kind=supervision.ClockKind.CONSULTATION, subject=row.number, title=f"答复咨询 {row.number}：{text[:40]}",
+                                 department_id=department.id, limit_days=settings.consultation_response_days,
+                                 started_on=clock.today(), link=f"/staff/consultations/{row.number}")
     if not answered:
         notify(db, department_id=department.id, kind="consultation.open", link=f"/staff/consultations/{row.number}",
                title=f"新的咨询 {row.number} 待答复",
@@ -154,7 +154,7 @@ def answer(db: Session, row: Consultation, text: str, *, actor: Principal) -> Co
         raise Problem("already-decided", f"咨询 {row.number} 已由{row.answered_by}答复")
     row.answer, row.answered_by, row.answered_at = text[:2000], actor.actor_name, clock.now()
     row.status = ConsultationStatus.ANSWERED
-    clocks.close(db, ClockKind.CONSULTATION, row.number, on=clock.today(), outcome="answered")
+    supervision.close_clock(db, supervision.ClockKind.CONSULTATION, row.number, on=clock.today(), outcome="answered")
     audit.record(db, actor=actor, action="consultation.answer", object_type="consultation", object_id=row.number)
     try:
         db.flush()

@@ -300,8 +300,8 @@ def _prerequisites(items: list[dict]) -> dict[str, list[str]]:
     graph: dict[str, list[str]] = {}
     for item in items:
         if isinstance(item, dict) and "basic_code" in item:
-            graph[item["basic_code"]] = [r.get("item") for r in item.get("relations") or []
-                                         if isinstance(r, dict) and r.get("type") == "prerequisite"]
+            graph[item["basic_code"]] = [r["item"] for r in item.get("relations") or []
+                                         if isinstance(r, dict) and r.get("type") == "prerequisite" and r.get("item") is not None]
     return graph
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.org.models import Department
+
+if TYPE_CHECKING:  # for the annotations only: the relationship names org's class by its string name
+    from tongban.org.models import Department
 
 
 class VersionStatus(StrEnum):
@@ -43,7 +46,7 @@ class ServiceItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    department: Mapped[Department] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship("Department", lazy="joined")
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -141,6 +144,6 @@ class Consultation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    department: Mapped[Department] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship("Department", lazy="joined")
 
     __mapper_args__ = {"version_id_col": row_version}

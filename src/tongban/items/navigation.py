@@ -115,9 +115,10 @@ def material_view(material: dict) -> dict[str, Any]:
 def tailored_notice(item: dict, version: int, navigation: Navigation, items_by_code: dict[str, dict],
                     department_names: dict[str, str]) -> dict[str, Any]:
     """The notice of one finished navigation: exactly this sub-case's materials and the way to the result."""
-    if not navigation.done:
-        raise Problem("navigation-incomplete", f"还有问题未回答：{navigation.next_question['question']}",
-                      errors=[{"field": f"answers.{navigation.next_question['id']}", "code": "missing",
+    question = navigation.next_question
+    if question is not None:  # not done
+        raise Problem("navigation-incomplete", f"还有问题未回答：{question['question']}",
+                      errors=[{"field": f"answers.{question['id']}", "code": "missing",
                                "message": "请先回答此问题"}])
     materials = [material_view(m) for m in content.materials_for(item, navigation.path)]
     try:

@@ -19,6 +19,7 @@ from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.items import consultation, content, navigation, service
 from tongban.items.models import CONSULTATION_STATUS_LABELS, VERSION_STATUS_LABELS, ConsultationStatus
+from tongban.items.search import SearchHit
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
@@ -35,7 +36,8 @@ def search_page(request: Request, db: DbSession, principal: Annotated[Principal 
                 q: Annotated[str, Query(max_length=4000)] = "",
                 service_object: Annotated[str, Query(pattern="^(自然人|法人|)$")] = "",
                 department: Annotated[str, Query(max_length=32)] = ""):
-    hits, error = [], None
+    hits: list[SearchHit] = []
+    error = None
     if q.strip():
         try:
             _query, hits = service.search(db, q, service_object=service_object or None, department=department or None)

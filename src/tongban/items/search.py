@@ -390,7 +390,10 @@ class SearchIndex:
             self._texts.append({key: unicodedata.normalize("NFKC", "\n".join(texts)).translate(_ASCII_LOWER)
                                 for key, texts in texts_of.items()})
             for field, texts in texts_of.items():
-                words, bigrams, chars, length = Counter(), Counter(), Counter(), 0
+                words: Counter[str] = Counter()
+                bigrams: Counter[str] = Counter()
+                chars: Counter[str] = Counter()
+                length = 0
                 for text in texts:
                     w, bg, ch, n = self._doc_terms(text)
                     words.update(w)
@@ -446,7 +449,9 @@ class SearchIndex:
         for token in self._tokenizer.cut(text):
             if len(token) >= 2 and (_CJK_ONLY.match(token) or _ALNUM_RUN.fullmatch(token)):
                 words.extend(self._words_of(token))
-        bigrams, chars, length = [], [], 0
+        bigrams: list[str] = []
+        chars: list[str] = []
+        length = 0
         for run in _CJK_RUN.findall(text):
             chars.extend(run)
             bigrams.extend(run[i:i + 2] for i in range(len(run) - 1))
@@ -725,18 +730,18 @@ class SearchIndex:
             self._add_expansions(phrase, synonym, members[0], _W_SYNONYM, add)
         # Corrections: what the typed characters probably meant.
         for first, _last, typed, targets, weight, kind in corrections:
-            concept = concept_of.get(first)
-            if concept is None:
+            corrected = concept_of.get(first)
+            if corrected is None:
                 continue
             for target in targets:
                 origin = ("correction", typed, target, kind)
                 for word, word_weight in self._weighted_words(target, weight):
-                    add(0, word, word_weight, concept, origin)
+                    add(0, word, word_weight, corrected, origin)
                 for k in range(len(target) - 1):
-                    add(1, target[k:k + 2], weight * _W_BIGRAM, concept, origin)
+                    add(1, target[k:k + 2], weight * _W_BIGRAM, corrected, origin)
                 for entry in self._synonyms.get(target[0], []):
                     if entry[0] == target:
-                        self._add_expansions(target, entry[1], concept, weight * _W_SYNONYM, add, origin)
+                        self._add_expansions(target, entry[1], corrected, weight * _W_SYNONYM, add, origin)
         return terms, tuple(weights), runs
 
     def _weighted_words(self, token: str, weight: float) -> list[tuple[str, float]]:
@@ -790,7 +795,8 @@ class SearchIndex:
         word of one character.
         """
         found = set()
-        compact, origin = [], []
+        compact: list[str] = []
+        origin: list[int] = []
         for token in tokens:
             if token.text not in _FILLERS:
                 compact.append(token.text)

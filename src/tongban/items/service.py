@@ -28,15 +28,16 @@ from tongban.items.models import (
     EDITABLE, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
 )
 from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
+# The CJK font the notice PDF registers (once per process), for other domains' PDFs.
+from tongban.items.notice_pdf import FONT as NOTICE_FONT  # noqa: F401 (re-exported)
 from tongban.org import service as org
-from tongban.org.models import Department
 
 def canonical(item: dict) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 def department_names(db: Session) -> dict[str, str]:
-    return dict(db.execute(select(Department.code, Department.name)).all())
+    return {department.code: department.name for department in org.list_all(db)}
 
 
 def _published_rows(db: Session):
@@ -76,6 +77,17 @@ _PUBLISHED_ROWS = (select(ServiceItem.basic_code, ServiceItemVersion.content, Se
                    .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
                    .where(ServiceItem.basic_code.in_(bindparam("codes", expanding=True)),
                           ServiceItemVersion.version == ServiceItem.published_version))
+
+
+def department_id_of(db: Session, code: str) -> int:
+    """The id of the department running the item of this code."""
+    department_id = db.scalar(_ITEM_DEPARTMENT, {"code": code})
+    if department_id is None:
+        raise Problem("unknown-service-item", f"没有编码为「{code}」的办事事项")
+    return department_id
+
+
+_ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_code == bindparam("code"))
 
 
 def _invalid(problems: list[str]) -> Problem:
@@ -269,7 +281,7 @@ def import_document(db: Session, document: Any, *, actor: Principal | audit.Syst
         draft = save_draft(db, item_document, actor=actor, principal=principal, checked=True)
         if publish:
             draft.status = VersionStatus.IN_REVIEW
-            review(db, _item_row(db, item_document["basic_code"]), draft.version, approve=True, comment="批量导入发布",
+            review(db, item_or_404(db, item_document["basic_code"]), draft.version, approve=True, comment="批量导入发布",
                    actor=audit.SYSTEM, checked=True)
     audit.record(db, actor=actor, action="items.import", object_type="service_items", details=counts)
     return counts
@@ -362,7 +374,7 @@ class _IndexCache:
         return tuple(items) + (words[0], str(words[1]))
 
     def get(self, db: Session) -> SearchIndex:
-        key = str(db.get_bind().url)
+        key = str(db.get_bind().engine.url)
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and now - entry[1] < self.RECHECK_SECONDS:

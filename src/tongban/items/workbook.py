@@ -473,8 +473,9 @@ def _import(data: bytes) -> dict:
             if item is not None:
                 items[item["basic_code"]] = item
         for sheet in CHILD_SHEETS:
-            if read[sheet.name] is not None:
-                _attach(sheet, read[sheet.name], items, reader)
+            rows = read[sheet.name]
+            if rows is not None:
+                _attach(sheet, rows, items, reader)
 
     if reader.problems:
         problems = reader.problems

@@ -1,0 +1,202 @@
+"""API shapes of items (search, navigation, notices, authoring, synonyms) and consultations.
+
+An item's content and a notice are documents in the national item elements (``content.py``),
+answered as stored: their models name what every one of them has and keep the rest as it is.
+Times are written as ``isoformat()`` writes them (``+00:00``), as these answers always have been.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
+
+# A moment, written as before: ISO 8601 with its offset ("2026-03-02T01:02:03+00:00", not "…Z").
+Instant = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
+
+
+class SearchHitView(BaseModel):
+    code: str
+    name: str
+    department: str
+    department_name: str
+    score: float
+    why: list[str] = Field(description="命中的原因")
+
+
+class SearchAnswer(BaseModel):
+    query: str = Field(description="规范化后的查询")
+    items: list[SearchHitView]
+
+
+class PublishedItem(BaseModel):
+    """The published item's whole document (the national item elements), with its version."""
+
+    model_config = ConfigDict(extra="allow")
+
+    basic_code: str
+    name: str
+    department: str
+    version: int
+    department_name: str
+
+
+class Choice(BaseModel):
+    id: str
+    label: str
+
+
+class Question(BaseModel):
+    id: str
+    question: str
+    answers: list[Choice]
+
+
+class MaterialView(BaseModel):
+    id: str
+    name: str
+    form: JsonValue
+    copies: JsonValue
+    required: bool
+    source: str
+    issuer: JsonValue
+    exempt: bool = Field(description="免提交（通过数据共享获取）")
+    shared_data: str | None
+    blank_form: JsonValue
+    sample: JsonValue
+    notes: JsonValue
+
+
+class NavigationAnswer(BaseModel):
+    item: str
+    version: int
+    asked: list[dict[str, str]] = Field(description="已回答的问题：question_id, question, answer_id, answer")
+    done: bool
+    question: Question | None = Field(description="下一个问题；已到具体情形为 null")
+    materials: list[MaterialView] | None = Field(default=None, description="本情形的材料（仅 done 时给出）")
+
+
+class Notice(BaseModel):
+    """A tailored notice as issued: what one applicant in one situation must bring, and the way to the result."""
+
+    model_config = ConfigDict(extra="allow")
+
+    number: str
+    issued_at: str
+    item: dict[str, JsonValue]
+    situation: list[dict[str, str]]
+    materials: list[dict[str, JsonValue]]
+
+
+class FaqView(BaseModel):
+    id: int
+    question: str
+    answer: str
+    origin: str
+
+
+class FaqList(BaseModel):
+    items: list[FaqView]
+
+
+class ItemListed(BaseModel):
+    code: str
+    name: str
+    department: str
+    published_version: int | None
+    latest_version: int
+    latest_status: str
+    updated_at: Instant
+
+
+class ItemList(BaseModel):
+    items: list[ItemListed]
+
+
+class VersionView(BaseModel):
+    version: int
+    status: str
+    status_label: str
+    author: str
+    created_at: Instant
+    updated_at: Instant
+    submitted_at: Instant | None
+    reviewer: str | None
+    reviewed_at: Instant | None
+    review_comment: str | None
+
+
+class VersionList(BaseModel):
+    code: str
+    name: str
+    items: list[VersionView]
+
+
+class VersionContent(VersionView):
+    content: dict[str, JsonValue] = Field(description="该版本的事项内容")
+
+
+class ItemsDocument(BaseModel):
+    format: str
+    version: int
+    items: list[dict[str, JsonValue]]
+
+
+class ImportCounts(BaseModel):
+    created: int
+    revised: int
+    unchanged: int
+
+
+class SynonymView(BaseModel):
+    phrase: str
+    expansions: list[str]
+
+
+class SynonymListed(SynonymView):
+    updated_by: str
+    updated_at: Instant
+
+
+class SynonymList(BaseModel):
+    items: list[SynonymListed]
+
+
+class ConsultationView(BaseModel):
+    number: str
+    item: str | None
+    department: str
+    department_name: str
+    question: str
+    status: str
+    confidence: float = Field(description="常见问题自动答复的置信度")
+    due_on: date | None = Field(description="人工答复的期限")
+    answer: str | None
+    answered_by: str | None
+    answered_at: Instant | None
+    created_at: Instant
+
+
+class SuggestionView(BaseModel):
+    faq_id: int
+    item: str
+    question: str
+    answer: str
+    confidence: float
+
+
+class Asked(ConsultationView):
+    handed_over: bool = Field(description="已转人工答复")
+    suggestions: list[SuggestionView]
+
+
+class ConsultationList(BaseModel):
+    items: list[ConsultationView]
+
+
+class PromotedFaq(BaseModel):
+    id: int
+    item: str
+    question: str
+    answer: str
