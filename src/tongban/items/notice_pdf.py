@@ -14,13 +14,10 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+from tongban.core import pdf
+from tongban.core.pdf import FONT
 
 _BASE = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=15, wordWrap="CJK")
 _SMALL = ParagraphStyle("small", parent=_BASE, fontSize=8.5, leading=12, textColor=colors.HexColor("#444444"))
@@ -32,19 +29,11 @@ _CELL = ParagraphStyle("cell", parent=_BASE, fontSize=9, leading=13)
 
 
 def _p(text: Any, style: ParagraphStyle = _BASE) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    return pdf.paragraph(text, style)
 
 
 def _table(rows: list[list[Any]], widths: list[float]) -> Table:
-    table = Table([[cell if isinstance(cell, Paragraph) else _p(cell, _CELL) for cell in row] for row in rows],
-                  colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f1e7e7")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]))
-    return table
+    return pdf.table(rows, widths, cell=_CELL, header="#f1e7e7")
 
 
 def _source(material: dict) -> str:
@@ -115,11 +104,5 @@ def render(notice: dict[str, Any]) -> bytes:
     story.append(_p(f"本告知单根据您选择的情形生成，凭编号 {notice['number']} 可在门户网站重新打开。"
                     "材料以受理时的告知为准；标注免提交的材料由平台通过数据共享获取，无需提供。", _SMALL))
 
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 8)
-        canvas.drawCentredString(A4[0] / 2, 9 * mm, f"告知单编号 {notice['number']}　第 {doc.page} 页")
-        canvas.restoreState()
-
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    pdf.build(document, story, lambda page: f"告知单编号 {notice['number']}　第 {page} 页")
     return buffer.getvalue()

@@ -29,7 +29,6 @@ from tongban.items.models import (
 )
 from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
 # The CJK font the notice PDF registers (once per process), for other domains' PDFs.
-from tongban.items.notice_pdf import FONT as NOTICE_FONT  # noqa: F401 (re-exported)
 from tongban.org import service as org
 
 def canonical(item: dict) -> str:

@@ -11,7 +11,6 @@ import io
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -20,11 +19,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
 from tongban.core.spreadsheets import neutralise_row
 from tongban.core.clock import BEIJING
-from tongban.items.notice_pdf import FONT  # registered there, once per process
+from tongban.core import pdf as printing
+from tongban.core.pdf import FONT
 from tongban.supervision.dashboard import Dashboard, kind_label
 from tongban.supervision.evaluation import SCORES, rate_percent
 
@@ -140,7 +140,7 @@ PDF_COLUMNS = [("新收", "started", "count"), ("办结", "closed", "count"), ("
 
 
 def _p(text: Any, style: ParagraphStyle = _BASE) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    return printing.paragraph(text, style)
 
 
 def _shown(figures: dict[str, Any], header: str, key: str | None, kind: str) -> str:
@@ -159,16 +159,8 @@ def _shown(figures: dict[str, Any], header: str, key: str | None, kind: str) -> 
 
 
 def _table(rows: list[list[Any]], widths: list[float], *, total_row: bool = False) -> Table:
-    table = Table([[c if isinstance(c, Paragraph) else _p(c, _CELL) for c in row] for row in rows], colWidths=widths,
-                  repeatRows=1)
-    style = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")),
-             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4eaf3")),
-             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
-    if total_row:
-        style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f3f5f8")))
-    table.setStyle(TableStyle(style))
-    return table
+    total = [("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f3f5f8"))] if total_row else []
+    return printing.table(rows, widths, cell=_CELL, header="#e4eaf3", valign="MIDDLE", extra=total)
 
 
 def pdf(board: Dashboard, *, generated_by: str, generated_at: datetime) -> bytes:
@@ -210,11 +202,6 @@ def pdf(board: Dashboard, *, generated_by: str, generated_at: datetime) -> bytes
     story.append(Spacer(1, 6))
     story.extend(_p(line, _SMALL) for line in _about(board, generated_by, generated_at)[4:])
 
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 8)
-        canvas.drawCentredString(page[0] / 2, 8 * mm, f"电子监察统计 {board.period_start} 至 {board.period_end}　第 {doc.page} 页")
-        canvas.restoreState()
-
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    printing.build(document, story, lambda number: f"电子监察统计 {board.period_start} 至 {board.period_end}　第 {number} 页",
+              footer_height=8 * mm)
     return buffer.getvalue()
