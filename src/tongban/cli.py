@@ -73,7 +73,8 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     console.print(f"通办 tongban 正在 http://{host}:{port} 提供服务（{settings.env.value}，{settings.database_url.split('@')[-1]}）")
-    serving.run(host, port, workers, settings)
+    # By import string: each worker builds the app itself (tongban.app.served_app settles its heap).
+    serving.run("tongban.app:served_app", host, port, workers, settings)
 
 
 @db_app.command("upgrade")

@@ -2,7 +2,8 @@
 
 A request is authenticated by a bearer token (API clients and scripts) or by the server-side
 session of the web pages (``core.sessions``). Either carries the account's credential
-generation, which ``load_principal`` compares with the account's: when it moves (sign-out
+generation, which the app's principal loader (``app.state.load_principal``, a ``PrincipalLoader``:
+the accounts domain's, registered by the app, since core knows no domain) compares with the account's: when it moves (sign-out
 everywhere, password change, disabling, revocation) both end at once. ``require(permission)`` is the one way a route states its
 permission; the app refuses to start if an API route has none (see ``check_routes``).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -63,6 +64,14 @@ class Principal:
         return scope == Scope.DEPARTMENT and department_id is not None and department_id == self.department_id
 
 
+class PrincipalLoader(Protocol):
+    """Who a token's or session's subject is (None: gone, disabled, signed out, revoked): the
+    app registers one as ``app.state.load_principal``."""
+
+    def __call__(self, db: Session, subject: str, *, via_session: bool = False,
+                 generation: int | None = None, jti: str = "") -> Principal | None: ...
+
+
 def principal_for(*, actor_type: str, actor_id: str, actor_name: str, kind: str, department,
                   roles: list[str], via_session: bool = False, must_change_password: bool = False) -> Principal:
     return Principal(
@@ -102,11 +111,11 @@ def bearer_claims(request: Request) -> TokenClaims | None:
 
 def authenticate(request: Request, db: Session) -> Principal | None:
     """The caller, or None for an anonymous request; a bad token is an error, not anonymity."""
-    from tongban.accounts import service as accounts  # accounts depends on core, not the reverse
+    load_principal: PrincipalLoader = request.app.state.load_principal
 
     claims = bearer_claims(request)
     if claims is not None:
-        principal = accounts.load_principal(db, claims.subject, generation=claims.generation, jti=claims.jti)
+        principal = load_principal(db, claims.subject, generation=claims.generation, jti=claims.jti)
         if principal is None:
             raise Problem("invalid-token", "令牌已失效（已退出、已撤销、改密或被停用），或对应的账户不存在",
                           headers={"WWW-Authenticate": "Bearer"})
@@ -115,8 +124,8 @@ def authenticate(request: Request, db: Session) -> Principal | None:
     subject = session.get("subject")
     if subject:
         generation = session.get("gen")
-        principal = accounts.load_principal(db, subject, via_session=True,
-                                            generation=generation if isinstance(generation, int) else -1)
+        principal = load_principal(db, subject, via_session=True,
+                                   generation=generation if isinstance(generation, int) else -1)
         if principal is None:
             session.clear()  # the server-side session ends with it (core.sessions)
         return principal
