@@ -23,6 +23,7 @@ from tongban.core.db.base import Base, UTCDateTime
 from tongban.core import clock
 
 from tongban.core.db.driver import DriverStatement, driver_error
+from tongban.core.db.session import PENDING_WRITES
 from tongban.core.observability import current_request_id
 
 GENESIS_HASH = "0" * 64
@@ -116,9 +117,6 @@ def _current_key() -> bytes:
     return _key
 
 
-_PENDING = "tongban.audit.pending"
-
-
 def record(
     db: Session,
     *,
@@ -150,18 +148,13 @@ def record(
         request_id=current_request_id(),
         details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
     )
-    db.info.setdefault(_PENDING, []).append(entry)
+    db.info.setdefault(PENDING_WRITES, []).append(entry)
     return entry
-
-
-def has_pending(db: Session) -> bool:
-    """Whether ``db`` holds entries that its commit would link into the chain."""
-    return bool(db.info.get(_PENDING))
 
 
 @event.listens_for(Session, "before_commit")
 def _link_pending(db: Session) -> None:
-    pending: list[AuditEvent] = db.info.pop(_PENDING, None) or []
+    pending: list[AuditEvent] = db.info.pop(PENDING_WRITES, None) or []
     if not pending:
         return
     key = _current_key()
@@ -220,7 +213,7 @@ _DRIVER_MOVE_HEAD = DriverStatement(_MOVE_HEAD)
 def _drop_pending(db: Session, transaction) -> None:
     # Rolled back or closed without a commit: the entries go with the transaction's other writes.
     if transaction.parent is None:
-        db.info.pop(_PENDING, None)
+        db.info.pop(PENDING_WRITES, None)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ from tongban.core.db.engine import _WROTE, PG_MAX_OVERFLOW, PG_POOL_SIZE
 T = TypeVar("T")
 
 _CONNECTION = "tongban.connection"  # in a session's info: the connection of its transaction
+# In a session's info: a list of rows its commit will write outside the unit of work (the audit
+# log's entries: ``core.audit`` appends them and writes them on commit). A transaction holding
+# any has written, as one with new or changed objects has.
+PENDING_WRITES = "tongban.pending_writes"
 
 
 @event.listens_for(Session, "after_begin")
@@ -29,10 +33,8 @@ def _remember_connection(session: Session, _transaction, connection) -> None:
 
 def _wrote(db: Session) -> bool:
     """Whether ``db``'s transaction has changed anything: rows written, or objects and audit
-    entries waiting to be."""
-    from tongban.core import audit
-
-    if db.new or db.dirty or db.deleted or audit.has_pending(db):
+    entries (``PENDING_WRITES``) waiting to be."""
+    if db.new or db.dirty or db.deleted or db.info.get(PENDING_WRITES):
         return True
     connection = db.info.get(_CONNECTION)
     if connection is not None and not connection.closed and connection.invalidated:
