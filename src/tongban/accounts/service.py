@@ -7,12 +7,13 @@ import hmac
 import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
+from tongban.accounts.read_models import departments
 from tongban.core import audit, clock, sessions, throttle
 from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
@@ -27,9 +28,11 @@ from tongban.core.security import (
 )
 from tongban.core.sms import SmsSender
 from tongban.org import service as org
-from tongban.org.models import Department
 from tongban.registry import service as registry
 from tongban.registry.schemas import LEGAL_ENTITIES, PERSONS
+
+if TYPE_CHECKING:  # the departments callers pass in, org's (read in the principal's statement: read_models)
+    from tongban.org.models import Department
 
 
 class _Department(NamedTuple):
@@ -39,7 +42,7 @@ class _Department(NamedTuple):
     duty: str | None
 
 
-_DEPARTMENT_COLUMNS = (Department.id, Department.code, Department.name, Department.duty)
+_DEPARTMENT_COLUMNS = (departments.c.id, departments.c.code, departments.c.name, departments.c.duty)
 # Whether the bearer token was revoked (RFC 7009): asked in the principal's own statement, so a
 # request still makes one round trip to sign in.
 _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
@@ -51,11 +54,11 @@ _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, 
                                          *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
                                          _REVOKED_COLUMN, User.must_change_password)
                                   .outerjoin(UserRole, UserRole.user_id == User.id)
-                                  .outerjoin(Department, Department.id == User.department_id)
+                                  .outerjoin(departments, departments.c.id == User.department_id)
                                   .where(User.id == bindparam("id")))
 _CLIENT_PRINCIPAL = DriverStatement(select(ApiClient.client_id, ApiClient.name, ApiClient.is_active, *_DEPARTMENT_COLUMNS,
                                            GENERATION_COLUMN, ApiClient.credential_generation, _REVOKED_COLUMN)
-                                    .join(Department, Department.id == ApiClient.department_id)
+                                    .join(departments, departments.c.id == ApiClient.department_id)
                                     .where(ApiClient.id == bindparam("id")))
 
 
