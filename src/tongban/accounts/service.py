@@ -17,6 +17,7 @@ from tongban.accounts.read_models import departments
 from tongban.core import audit, clock, sessions, throttle
 from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
+from tongban.core.db.base import affected
 from tongban.core.db.cache import GENERATION_COLUMN, note_generation
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
@@ -88,10 +89,10 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
         rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
         if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
             return None
-        client_id, name, _, *department, reference_generation, _, _ = rows[0]
+        client_id, name, _, *client_department, reference_generation, _, _ = rows[0]
         note_generation(db, reference_generation)
         return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
-                             department=_Department(*department), roles=[Role.DEPARTMENT_SYSTEM.value])
+                             department=_Department(*client_department), roles=[Role.DEPARTMENT_SYSTEM.value])
     return None
 
 
@@ -197,8 +198,11 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     throttle.clear(db, keys[0])
     client.last_used_at = clock.now()
-    audit.record(db, actor=load_principal(db, f"client:{client.id}"), action="auth.client_credentials",
-                 object_type="api_client", object_id=client.client_id)
+    actor = load_principal(db, f"client:{client.id}")
+    if actor is None:  # found active just above, in this transaction
+        raise RuntimeError(f"api client {client.client_id} vanished while signing in")
+    audit.record(db, actor=actor, action="auth.client_credentials", object_type="api_client",
+                 object_id=client.client_id)
     return client
 
 
@@ -647,7 +651,7 @@ def purge_expired(db: Session, settings: Settings) -> int:
     tables hold what can still matter; how many rows went. A throttle goes once quiet for longer
     than the longest window failures are counted in (``_count_failure``, ``rate_limit_identity``)."""
     now = clock.now()
-    gone = db.execute(delete(IdentityClaim).where(IdentityClaim.expires_at < now)).rowcount or 0
+    gone = affected(db, delete(IdentityClaim).where(IdentityClaim.expires_at < now))
     gone += sessions.purge_expired(db, now)
     longest = max(timedelta(hours=24), timedelta(minutes=settings.login_lock_minutes))
     return gone + throttle.purge(db, now, quiet_for=longest)

@@ -285,7 +285,7 @@ def check_routes(app: FastAPI) -> None:
     for route in api_routes(app.routes):
         permission = _route_permission(route)
         if permission is None:
-            missing.append(f"{','.join(sorted(route.methods))} {route.path}")
+            missing.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
             continue
         route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.label}
         note = f"**权限 (permission)**: `{permission.label}`"
@@ -301,10 +301,13 @@ def _document_errors(app: FastAPI) -> None:
     401/403 by the permission each route declared; built once, like FastAPI's own document."""
     build = app.openapi
 
+    documented = False
+
     def openapi() -> dict[str, Any]:
-        if not getattr(app, "_tongban_errors_documented", False):
+        nonlocal documented
+        if not documented:
             document_problems(build(), signed_in=lambda operation: operation.get("x-permission") != Permission.PUBLIC.value)
-            app._tongban_errors_documented = True
+            documented = True
         return build()
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, QueuePool, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core.db.engine import _WROTE, PG_MAX_OVERFLOW, PG_POOL_SIZE
@@ -72,10 +72,14 @@ async def run_db(db: Session, work: Callable[[], T], *, async_route: bool = Fals
     can ever hold; on PostgreSQL the work runs on the loop only while the pool has connections to
     spare, else in a worker thread, which may wait."""
     bind = db.get_bind()
-    if bind.dialect.name == "sqlite" or (
-            async_route and bind.pool.checkedout() + _SPARE_CONNECTIONS < PG_POOL_SIZE + PG_MAX_OVERFLOW):
+    if bind.dialect.name == "sqlite" or (async_route and _has_spare_connections(bind)):
         return work()
     return await run_in_threadpool(work)
+
+
+def _has_spare_connections(bind: Engine | Connection) -> bool:
+    pool = bind.pool if isinstance(bind, Engine) else bind.engine.pool
+    return isinstance(pool, QueuePool) and pool.checkedout() + _SPARE_CONNECTIONS < PG_POOL_SIZE + PG_MAX_OVERFLOW
 
 
 _SPARE_CONNECTIONS = 2  # the loop takes a connection only while more than these are free
