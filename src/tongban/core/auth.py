@@ -2,10 +2,11 @@
 
 A request is authenticated by a bearer token (API clients and scripts) or by the server-side
 session of the web pages (``core.sessions``). Either carries the account's credential
-generation, which the app's principal loader (``app.state.load_principal``, a ``PrincipalLoader``:
-the accounts domain's, registered by the app, since core knows no domain) compares with the account's: when it moves (sign-out
-everywhere, password change, disabling, revocation) both end at once. ``require(permission)`` is the one way a route states its
-permission; the app refuses to start if an API route has none (see ``check_routes``).
+generation, which the app's principal loader compares with the account's: when it moves
+(sign-out everywhere, password change, disabling, revocation) both end at once. The loader is
+the accounts domain's, registered by the app as ``app.state.load_principal`` (a
+``PrincipalLoader``): core knows no domain. ``require(permission)`` is the one way a route
+states its permission; the app refuses to start if an API route has none (see ``check_routes``).
 """
 
 from __future__ import annotations
