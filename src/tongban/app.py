@@ -20,7 +20,7 @@ from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
-from tongban.core.auth import Principal, authenticate, check_routes, require
+from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
 from tongban.core.config import Settings, get_settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
@@ -30,6 +30,7 @@ from tongban.core.errors import PROBLEM_TYPES, Problem, UnexpectedErrorMiddlewar
 from tongban.core.inputs import check_bounded_ids, check_request
 from tongban.core.observability import Metrics, RequestContextMiddleware
 from tongban.core.periodic import Periodic
+from tongban.core.serving import settle_heap
 from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render, templates
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_request)],  # the one input edge, before any route reads its input
     )
     app.state.settings = settings
+    # Who a token or a session belongs to: core.auth asks accounts through the app, not by import.
+    load_principal: PrincipalLoader = accounts_service.load_principal
+    app.state.load_principal = load_principal
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, reads_only=True)
@@ -173,6 +177,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(PACKAGE_ROOT / "web" / "static")), name="static")
     check_routes(app)
     check_bounded_ids(app)
+    return app
+
+
+def served_app() -> FastAPI:
+    """The app as a server process runs it: built, then its start-up objects frozen out of the
+    cycle collector's reach (``core.serving.settle_heap``)."""
+    app = create_app()
+    settle_heap()
     return app
 
 

@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
-    BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn,
+    BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TransferSpeedColumn,
 )
 from rich.table import Table
 from sqlalchemy import func, select
@@ -73,7 +73,8 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     console.print(f"通办 tongban 正在 http://{host}:{port} 提供服务（{settings.env.value}，{settings.database_url.split('@')[-1]}）")
-    serving.run(host, port, workers, settings)
+    # By import string: each worker builds the app itself (tongban.app.served_app settles its heap).
+    serving.run("tongban.app:served_app", host, port, workers, settings)
 
 
 @db_app.command("upgrade")
@@ -161,10 +162,10 @@ def audit_verify() -> None:
                       console=err, transient=True) as progress:
             task = progress.add_task("verify", total=total)
             result = audit.verify(db, progress=lambda n: progress.update(task, completed=n) if n % 500 == 0 else None)
-    if result.ok:
+    brk = result.first_break
+    if brk is None:
         console.print(f"[green]审计日志完整[/green]：共 {result.entries} 条，哈希链无断点")
         return
-    brk = result.first_break
     console.print(f"[red]审计日志被改动[/red]：{brk.message}  (first bad entry: seq={brk.seq}, kind={brk.kind})")
     raise typer.Exit(1)
 
@@ -267,8 +268,12 @@ def registry_generate(
                   console=err) as progress:
         for name, count in (("addresses", addresses), ("persons", people), ("legal_entities", enterprises)):
             task = progress.add_task(name, total=count)
+
+            def advance(n: int, task: TaskID = task) -> None:
+                progress.update(task, completed=n)
+
             synthetic.write_csv(out / f"{name}.csv", name, seed, count, people=people, addresses=addresses,
-                                progress=lambda n, task=task: progress.update(task, completed=n))
+                                progress=advance)
             progress.update(task, completed=count)
     console.print(f"已生成：{out}/addresses.csv、persons.csv、legal_entities.csv")
 

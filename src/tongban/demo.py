@@ -18,7 +18,8 @@ from tongban.core.config import Settings
 from tongban.core.idnumbers import check_credit_code, check_resident_id
 from tongban.core.permissions import ROLE_LABELS, Role
 from tongban.org import service as org
-from tongban.org.models import Department, Level
+from tongban.org.models import Department
+from tongban.org.schemas import Level
 from tongban.registry.schemas import Duty
 from tongban.core import clock as wall
 

@@ -12,8 +12,9 @@ def test_a_server_process_freezes_what_start_up_made(monkeypatch):
     built = object()
     monkeypatch.setattr("tongban.app.create_app", lambda: built)
     try:
-        assert serving.APP == "tongban.core.serving:served_app"
-        assert serving.served_app() is built
+        from tongban.app import served_app
+
+        assert served_app() is built
         assert gc.get_freeze_count() > 0
         assert gc.get_threshold() == (serving.YOUNG_COLLECTION_THRESHOLD, *threshold[1:])
     finally:
@@ -30,11 +31,12 @@ def test_the_proxies_believed_are_a_setting_of_serve(monkeypatch):
     from tongban.core.config import Settings
 
     given = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options))
-    serving.run("127.0.0.1", 8000, 1, Settings(forwarded_allow_ips="10.20.0.0/16,10.30.0.5"))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options, app=app))
+    serving.run("tongban.app:served_app", "127.0.0.1", 8000, 1, Settings(forwarded_allow_ips="10.20.0.0/16,10.30.0.5"))
     assert given["proxy_headers"] is True and given["forwarded_allow_ips"] == "10.20.0.0/16,10.30.0.5"
+    assert given["app"] == "tongban.app:served_app" and given["factory"] is True
     monkeypatch.setenv("TONGBAN_FORWARDED_ALLOW_IPS", "192.0.2.7")
-    serving.run("127.0.0.1", 8000, 1)  # read from the environment, as `tongban serve` does
+    serving.run("tongban.app:served_app", "127.0.0.1", 8000, 1)  # read from the environment, as `tongban serve` does
     assert given["forwarded_allow_ips"] == "192.0.2.7"
     assert Settings().forwarded_allow_ips == "192.0.2.7" and Settings(forwarded_allow_ips="*").forwarded_allow_ips == "*"
     monkeypatch.delenv("TONGBAN_FORWARDED_ALLOW_IPS")
@@ -59,5 +61,6 @@ def test_a_worker_process_believes_the_same_proxies(monkeypatch):
     monkeypatch.setenv("TONGBAN_FORWARDED_ALLOW_IPS", "10.20.0.0/16")
     monkeypatch.setenv("TONGBAN_RELAY_ENABLED", "true")
     monkeypatch.setattr("tongban.core.observability.configure_logging", lambda *args: None)
-    serving._serve(None, background=True)
+    serving._serve("tongban.app:served_app", None, background=True)
+    assert configs[0].app == "tongban.app:served_app"
     assert configs[0].forwarded_allow_ips == "10.20.0.0/16" and configs[0].proxy_headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tongban.core.db.base import Base, UTCDateTime
 
 from tongban.core import clock
-from tongban.org.models import Department
+
+if TYPE_CHECKING:  # org's, related by name in the one registry of models (tongban.metadata imports it)
+    from tongban.org.models import Department
 
 
 class AccountKind(StrEnum):
@@ -45,7 +48,7 @@ class User(Base):
     # Set by an administrator's reset: the temporary password serves only to choose a new one.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship("Department")
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
@@ -96,4 +99,4 @@ class ApiClient(Base):
     # issued before dies with it.
     credential_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    department: Mapped[Department] = relationship()
+    department: Mapped[Department] = relationship("Department")

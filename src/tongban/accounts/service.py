@@ -7,15 +7,17 @@ import hmac
 import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
+from tongban.accounts.read_models import departments
 from tongban.core import audit, clock, sessions, throttle
 from tongban.core.auth import Principal, deny, ensure_department, principal_for
 from tongban.core.config import Settings
+from tongban.core.db.base import affected
 from tongban.core.db.cache import GENERATION_COLUMN, note_generation
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
@@ -27,9 +29,11 @@ from tongban.core.security import (
 )
 from tongban.core.sms import SmsSender
 from tongban.org import service as org
-from tongban.org.models import Department
 from tongban.registry import service as registry
 from tongban.registry.schemas import LEGAL_ENTITIES, PERSONS
+
+if TYPE_CHECKING:  # the departments callers pass in, org's (read in the principal's statement: read_models)
+    from tongban.org.models import Department
 
 
 class _Department(NamedTuple):
@@ -39,7 +43,7 @@ class _Department(NamedTuple):
     duty: str | None
 
 
-_DEPARTMENT_COLUMNS = (Department.id, Department.code, Department.name, Department.duty)
+_DEPARTMENT_COLUMNS = (departments.c.id, departments.c.code, departments.c.name, departments.c.duty)
 # Whether the bearer token was revoked (RFC 7009): asked in the principal's own statement, so a
 # request still makes one round trip to sign in.
 _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
@@ -51,11 +55,11 @@ _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, 
                                          *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
                                          _REVOKED_COLUMN, User.must_change_password)
                                   .outerjoin(UserRole, UserRole.user_id == User.id)
-                                  .outerjoin(Department, Department.id == User.department_id)
+                                  .outerjoin(departments, departments.c.id == User.department_id)
                                   .where(User.id == bindparam("id")))
 _CLIENT_PRINCIPAL = DriverStatement(select(ApiClient.client_id, ApiClient.name, ApiClient.is_active, *_DEPARTMENT_COLUMNS,
                                            GENERATION_COLUMN, ApiClient.credential_generation, _REVOKED_COLUMN)
-                                    .join(Department, Department.id == ApiClient.department_id)
+                                    .join(departments, departments.c.id == ApiClient.department_id)
                                     .where(ApiClient.id == bindparam("id")))
 
 
@@ -85,10 +89,10 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
         rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
         if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
             return None
-        client_id, name, _, *department, reference_generation, _, _ = rows[0]
+        client_id, name, _, *client_department, reference_generation, _, _ = rows[0]
         note_generation(db, reference_generation)
         return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
-                             department=_Department(*department), roles=[Role.DEPARTMENT_SYSTEM.value])
+                             department=_Department(*client_department), roles=[Role.DEPARTMENT_SYSTEM.value])
     return None
 
 
@@ -194,8 +198,11 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     throttle.clear(db, keys[0])
     client.last_used_at = clock.now()
-    audit.record(db, actor=load_principal(db, f"client:{client.id}"), action="auth.client_credentials",
-                 object_type="api_client", object_id=client.client_id)
+    actor = load_principal(db, f"client:{client.id}")
+    if actor is None:  # found active just above, in this transaction
+        raise RuntimeError(f"api client {client.client_id} vanished while signing in")
+    audit.record(db, actor=actor, action="auth.client_credentials", object_type="api_client",
+                 object_id=client.client_id)
     return client
 
 
@@ -644,7 +651,7 @@ def purge_expired(db: Session, settings: Settings) -> int:
     tables hold what can still matter; how many rows went. A throttle goes once quiet for longer
     than the longest window failures are counted in (``_count_failure``, ``rate_limit_identity``)."""
     now = clock.now()
-    gone = db.execute(delete(IdentityClaim).where(IdentityClaim.expires_at < now)).rowcount or 0
+    gone = affected(db, delete(IdentityClaim).where(IdentityClaim.expires_at < now))
     gone += sessions.purge_expired(db, now)
     longest = max(timedelta(hours=24), timedelta(minutes=settings.login_lock_minutes))
     return gone + throttle.purge(db, now, quiet_for=longest)

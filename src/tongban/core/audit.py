@@ -13,16 +13,17 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import BigInteger, Engine, Integer, String, Text, bindparam, event, insert, select, update
+from sqlalchemy import BigInteger, Engine, Integer, String, Table, Text, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tongban.core.db.base import Base, UTCDateTime
 
 from tongban.core import clock
 
-from tongban.core.db.driver import DriverStatement, driver_error
+from tongban.core.db.driver import DriverStatement, driver_error, driver_of
+from tongban.core.db.session import PENDING_WRITES
 from tongban.core.observability import current_request_id
 
 GENESIS_HASH = "0" * 64
@@ -116,9 +117,6 @@ def _current_key() -> bytes:
     return _key
 
 
-_PENDING = "tongban.audit.pending"
-
-
 def record(
     db: Session,
     *,
@@ -150,18 +148,13 @@ def record(
         request_id=current_request_id(),
         details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
     )
-    db.info.setdefault(_PENDING, []).append(entry)
+    db.info.setdefault(PENDING_WRITES, []).append(entry)
     return entry
-
-
-def has_pending(db: Session) -> bool:
-    """Whether ``db`` holds entries that its commit would link into the chain."""
-    return bool(db.info.get(_PENDING))
 
 
 @event.listens_for(Session, "before_commit")
 def _link_pending(db: Session) -> None:
-    pending: list[AuditEvent] = db.info.pop(_PENDING, None) or []
+    pending: list[AuditEvent] = db.info.pop(PENDING_WRITES, None) or []
     if not pending:
         return
     key = _current_key()
@@ -189,7 +182,7 @@ def _write_and_commit(connection, rows: list[dict], head_hash: str) -> None:
     was followed by a wait for the interpreter lock, and a process busy with other requests made
     that wait last up to its switch interval. Measured under the applications benchmark: the lock
     held 5–10 ms per commit at the median, writers queued 14–18 ms for it."""
-    driver = connection.connection.driver_connection
+    driver = driver_of(connection)
     dialect = connection.dialect
     entries, head = _DRIVER_INSERT.form(dialect), _DRIVER_MOVE_HEAD.form(dialect)
     try:
@@ -202,17 +195,18 @@ def _write_and_commit(connection, rows: list[dict], head_hash: str) -> None:
 
 
 # Built once: every committing write runs them.
-_COLUMNS = [column.key for column in AuditEvent.__table__.columns]
-_INSERT = insert(AuditEvent.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)  # declared with a table: SQLAlchemy types it as any FromClause
+_COLUMNS = [column.key for column in _EVENTS.columns]
+_INSERT = insert(_EVENTS)
 # Core statements on the table: the ORM's bulk-update machinery would cost more than they do.
-_HEAD = AuditChainHead.__table__
+_HEAD = cast(Table, AuditChainHead.__table__)
 _TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("count", type_=BigInteger))
               .returning(_HEAD.c.seq, _HEAD.c.hash))
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 
 # The same two as the driver takes them, for ``_write_and_commit``.
-_DRIVER_INSERT = DriverStatement(insert(AuditEvent.__table__).values({column: bindparam(column) for column in _COLUMNS}))
+_DRIVER_INSERT = DriverStatement(insert(_EVENTS).values({column: bindparam(column) for column in _COLUMNS}))
 _DRIVER_MOVE_HEAD = DriverStatement(_MOVE_HEAD)
 
 
@@ -220,7 +214,7 @@ _DRIVER_MOVE_HEAD = DriverStatement(_MOVE_HEAD)
 def _drop_pending(db: Session, transaction) -> None:
     # Rolled back or closed without a commit: the entries go with the transaction's other writes.
     if transaction.parent is None:
-        db.info.pop(_PENDING, None)
+        db.info.pop(PENDING_WRITES, None)
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,18 @@
 
 A request is authenticated by a bearer token (API clients and scripts) or by the server-side
 session of the web pages (``core.sessions``). Either carries the account's credential
-generation, which ``load_principal`` compares with the account's: when it moves (sign-out
-everywhere, password change, disabling, revocation) both end at once. ``require(permission)`` is the one way a route states its
-permission; the app refuses to start if an API route has none (see ``check_routes``).
+generation, which the app's principal loader compares with the account's: when it moves
+(sign-out everywhere, password change, disabling, revocation) both end at once. The loader is
+the accounts domain's, registered by the app as ``app.state.load_principal`` (a
+``PrincipalLoader``): core knows no domain. ``require(permission)`` is the one way a route
+states its permission; the app refuses to start if an API route has none (see ``check_routes``).
 """
 
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -63,6 +65,14 @@ class Principal:
         return scope == Scope.DEPARTMENT and department_id is not None and department_id == self.department_id
 
 
+class PrincipalLoader(Protocol):
+    """Who a token's or session's subject is (None: gone, disabled, signed out, revoked): the
+    app registers one as ``app.state.load_principal``."""
+
+    def __call__(self, db: Session, subject: str, *, via_session: bool = False,
+                 generation: int | None = None, jti: str = "") -> Principal | None: ...
+
+
 def principal_for(*, actor_type: str, actor_id: str, actor_name: str, kind: str, department,
                   roles: list[str], via_session: bool = False, must_change_password: bool = False) -> Principal:
     return Principal(
@@ -102,11 +112,11 @@ def bearer_claims(request: Request) -> TokenClaims | None:
 
 def authenticate(request: Request, db: Session) -> Principal | None:
     """The caller, or None for an anonymous request; a bad token is an error, not anonymity."""
-    from tongban.accounts import service as accounts  # accounts depends on core, not the reverse
+    load_principal: PrincipalLoader = request.app.state.load_principal
 
     claims = bearer_claims(request)
     if claims is not None:
-        principal = accounts.load_principal(db, claims.subject, generation=claims.generation, jti=claims.jti)
+        principal = load_principal(db, claims.subject, generation=claims.generation, jti=claims.jti)
         if principal is None:
             raise Problem("invalid-token", "令牌已失效（已退出、已撤销、改密或被停用），或对应的账户不存在",
                           headers={"WWW-Authenticate": "Bearer"})
@@ -115,8 +125,8 @@ def authenticate(request: Request, db: Session) -> Principal | None:
     subject = session.get("subject")
     if subject:
         generation = session.get("gen")
-        principal = accounts.load_principal(db, subject, via_session=True,
-                                            generation=generation if isinstance(generation, int) else -1)
+        principal = load_principal(db, subject, via_session=True,
+                                   generation=generation if isinstance(generation, int) else -1)
         if principal is None:
             session.clear()  # the server-side session ends with it (core.sessions)
         return principal
@@ -276,7 +286,7 @@ def check_routes(app: FastAPI) -> None:
     for route in api_routes(app.routes):
         permission = _route_permission(route)
         if permission is None:
-            missing.append(f"{','.join(sorted(route.methods))} {route.path}")
+            missing.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
             continue
         route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.label}
         note = f"**权限 (permission)**: `{permission.label}`"
@@ -292,10 +302,13 @@ def _document_errors(app: FastAPI) -> None:
     401/403 by the permission each route declared; built once, like FastAPI's own document."""
     build = app.openapi
 
+    documented = False
+
     def openapi() -> dict[str, Any]:
-        if not getattr(app, "_tongban_errors_documented", False):
+        nonlocal documented
+        if not documented:
             document_problems(build(), signed_in=lambda operation: operation.get("x-permission") != Permission.PUBLIC.value)
-            app._tongban_errors_documented = True
+            documented = True
         return build()
 
     app.openapi = openapi  # type: ignore[method-assign]

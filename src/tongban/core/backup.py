@@ -300,7 +300,7 @@ def verify(settings: Settings, manifest: Manifest, *, progress: Progress | None 
                 result = audit.verify(db, key=audit.audit_key(settings.secret_key))
                 db.rollback()
             entries = result.entries
-            if not result.ok:
+            if result.first_break is not None:
                 problems.append(f"审计日志校验未通过：{result.first_break.message}")
     finally:
         engine.dispose()

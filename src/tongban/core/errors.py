@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tongban.core.observability import current_request_id
@@ -316,6 +316,7 @@ class UnexpectedErrorMiddleware:
             if started:
                 raise
             problem = problem or Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
+            response: Response
             if scope.get("path", "").startswith("/api/"):
                 response = problem_response(problem)
             else:

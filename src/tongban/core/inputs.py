@@ -90,8 +90,8 @@ def _walk_json(document: Any, location: str, errors: list[dict[str, Any]]) -> No
 
 def _check_text(where: str, name: str, value: str, errors: list[dict[str, Any]]) -> None:
     """A query, path or form value and its name."""
-    if refused_character(name):
-        errors.append({"field": f"{where}.{name!a}", "code": "invalid_character", "message": "字段名" + refused_character(name)})
+    if name_reason := refused_character(name):
+        errors.append({"field": f"{where}.{name!a}", "code": "invalid_character", "message": "字段名" + name_reason})
     elif reason := refused_character(value):
         errors.append({"field": f"{where}.{name}", "code": "invalid_character", "message": reason})
 

@@ -77,8 +77,10 @@ class BodySizeLimitMiddleware:
 
         async def first_read() -> int:
             route = scope.get("route")
+            if route is None:
+                return self.limit
             settings = scope["app"].state.settings if "app" in scope else None
-            upload = upload_limit(route, scope["method"], settings) if route is not None else None
+            upload = upload_limit(route, scope["method"], settings)
             if upload is None:
                 return self.limit
             await authorize_before_body(Request(scope), route)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import nats
+from nats.aio.client import Client
+from nats.js.client import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -103,13 +105,13 @@ class DurableConsumer:
         # a subscriber that handles events idempotently by version may allow more for speed.
         self.max_ack_pending = max_ack_pending
         self._loop = _Loop()
-        self._nc = None
-        self._sub = None
+        self._nc: Client | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
         self._loop.run(self._connect())
 
     async def _connect(self) -> None:
-        self._nc = await nats.connect(self.url, connect_timeout=5)
-        js = self._nc.jetstream()
+        self._nc = nc = await nats.connect(self.url, connect_timeout=5)
+        js = nc.jetstream()
         await ensure_stream(js, self.stream, [f"{self.prefix}.>"])
         config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT,
                                 deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_ack_pending=self.max_ack_pending,
@@ -117,6 +119,8 @@ class DurableConsumer:
         self._sub = await js.pull_subscribe(self.filter_subject, durable=self.durable, stream=self.stream, config=config)
 
     async def _fetch(self, batch: int, timeout: float):
+        if self._sub is None:  # connected in __init__: never None after it
+            raise RuntimeError("the consumer is not connected")
         try:
             return await self._sub.fetch(batch, timeout=timeout)
         except nats.errors.TimeoutError:

@@ -13,7 +13,10 @@ SQLite's write lock keeps one relay at a time, a lease keeps one sender per subs
 more of them only poll more and, on SQLite, queue more often for the one write lock, which shows as
 change lag. The first worker, restarted, takes it up again.
 
-A server process also settles its heap once the app is built (``served_app``): what start-up made
+The server is given the app as an import string (the CLI passes ``tongban.app:served_app``, a
+factory): core knows no domain, nor the app that composes them.
+
+A server process also settles its heap once the app is built (``settle_heap``): what start-up made
 (modules, routes, mappers, parsed processes) lives as long as the process, and Python's cycle
 collector would otherwise walk all of it again on every full collection. Measured on the exchange's
 1,000-key batches: the collector took 14.8 % of the worker's CPU time; 1.6 % with the start-up
@@ -28,10 +31,12 @@ import multiprocessing
 import signal
 import socket
 import time
+from typing import Any
+
+from tongban.core.config import Settings
 
 log = logging.getLogger("tongban.serving")
 
-APP = "tongban.core.serving:served_app"
 # Young objects are collected after this many more allocations than deallocations (Python's
 # default: 700). A request makes thousands of short-lived containers; most are gone before a
 # collection at this size, so it finds less to walk.
@@ -39,24 +44,24 @@ YOUNG_COLLECTION_THRESHOLD = 10_000
 OPTIONS = {"factory": True, "log_config": None, "access_log": False, "proxy_headers": True}
 
 
-def uvicorn_options(settings) -> dict:
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for these settings: the proxies whose forwarded headers are believed
     (TONGBAN_FORWARDED_ALLOW_IPS) decide what address the throttles and the network checks see."""
     return {**OPTIONS, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
-def run(host: str, port: int, workers: int, settings=None) -> None:
+def run(app: str, host: str, port: int, workers: int, settings: Settings | None = None) -> None:
+    """Serve ``app``, the import string of an app factory ("module:function"), on ``workers``
+    processes."""
     import uvicorn
-
-    from tongban.core.config import Settings
 
     settings = settings or Settings()
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
-        uvicorn.run(APP, host=host, port=port, workers=workers, **uvicorn_options(settings))
+        uvicorn.run(app, host=host, port=port, workers=workers, **uvicorn_options(settings))
         return
     sockets = [_listening(host, port) for _ in range(workers)]
     context = multiprocessing.get_context("spawn")
-    processes = [_start(context, sock, background=index == 0) for index, sock in enumerate(sockets)]
+    processes = [_start(context, app, sock, background=index == 0) for index, sock in enumerate(sockets)]
     stopping = False
 
     def stop(_signum, _frame) -> None:
@@ -69,7 +74,7 @@ def run(host: str, port: int, workers: int, settings=None) -> None:
         for index, process in enumerate(processes):
             if not process.is_alive() and not stopping:
                 log.error("worker %s exited with %s; starting it again", process.pid, process.exitcode)
-                processes[index] = _start(context, sockets[index], background=index == 0)
+                processes[index] = _start(context, app, sockets[index], background=index == 0)
         time.sleep(0.5)
     for process in processes:
         process.terminate()  # uvicorn finishes the requests in flight, then runs the lifespan's end
@@ -79,16 +84,6 @@ def run(host: str, port: int, workers: int, settings=None) -> None:
             process.kill()
     for sock in sockets:
         sock.close()
-
-
-def served_app():
-    """The app as a server process runs it: built, then its start-up objects frozen out of the
-    cycle collector's reach."""
-    from tongban.app import create_app
-
-    app = create_app()
-    settle_heap()
-    return app
 
 
 def settle_heap() -> None:
@@ -112,24 +107,23 @@ def _listening(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start(context, sock: socket.socket, *, background: bool):
-    process = context.Process(target=_serve, args=(sock, background), name="tongban-worker")
+def _start(context: Any, app: str, sock: socket.socket, *, background: bool) -> Any:
+    process = context.Process(target=_serve, args=(app, sock, background), name="tongban-worker")
     process.start()
     return process
 
 
-def _serve(sock: socket.socket, background: bool) -> None:
+def _serve(app: str, sock: socket.socket, background: bool) -> None:
     """One worker: the app on its own socket (runs in a spawned process); ``background``: it also
     runs the relay, the dispatcher and the scans, unless the settings turn them off everywhere."""
     import os
 
     import uvicorn
 
-    from tongban.core.config import Settings
     from tongban.core.observability import configure_logging
 
     if not background:  # this process's environment only: the app built below reads it
         os.environ["TONGBAN_RELAY_ENABLED"] = "false"
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.Server(uvicorn.Config(APP, **uvicorn_options(settings))).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=[sock])

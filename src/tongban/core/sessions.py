@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
-from tongban.core.db.base import Base, UTCDateTime, insert_for
+from tongban.core.db.base import Base, UTCDateTime, affected, insert_for
 
 from tongban.core import clock
 
@@ -67,8 +67,8 @@ def purge_expired(db: Session, now: datetime) -> int:
     """Delete the sessions and deny-list entries that have run out (the housekeeping job; an
     expired session is refused anyway, and a revoked token past its expiry could not be used);
     how many rows went."""
-    gone = db.execute(delete(WebSession).where(WebSession.expires_at < now)).rowcount or 0
-    return gone + (db.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount or 0)
+    gone = affected(db, delete(WebSession).where(WebSession.expires_at < now))
+    return gone + affected(db, delete(RevokedToken).where(RevokedToken.expires_at < now))
 
 
 def _digest(token: str) -> str:
@@ -109,7 +109,7 @@ def rotate(request: Request) -> None:
 
 def end_all_for_user(db: Session, user_id: int) -> int:
     """Delete every web session of an account (in the caller's transaction); how many there were."""
-    return db.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
+    return affected(db, delete(WebSession).where(WebSession.user_id == user_id))
 
 
 class ServerSessionMiddleware:

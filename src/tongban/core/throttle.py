@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, String, delete, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tongban.core.db.base import Base, UTCDateTime, insert_for
+from tongban.core.db.base import Base, UTCDateTime, affected, insert_for
 
 from tongban.core import clock
 from tongban.core.errors import Problem
@@ -77,6 +77,8 @@ def fail(db: Session, key: str, *, limit: int, window_minutes: int, lock_minutes
         # Two first failures at once: one makes the row, neither fails.
         db.execute(insert_for(db, Throttle).values(key=key[:200], count=0, last_at=now).on_conflict_do_nothing())
         row = db.get(Throttle, key[:200], with_for_update=True, populate_existing=True)
+        if row is None:  # made just above, or by the failure it raced: only a purge in between
+            raise RuntimeError(f"throttle key {key[:200]!r} vanished while counted")
     elif row.last_at + timedelta(minutes=window_minutes) <= now and (row.locked_until is None or row.locked_until <= now):
         row.count = 0
     row.count += 1
@@ -98,6 +100,6 @@ def clear(db: Session, key: str) -> None:
 def purge(db: Session, now: datetime, *, quiet_for: timedelta) -> int:
     """Delete the keys not locked and quiet for longer than the longest window any caller counts
     in (a row past its window starts from nothing anyway); how many went."""
-    return db.execute(delete(Throttle).where(
+    return affected(db, delete(Throttle).where(
         Throttle.last_at < now - quiet_for,
-        or_(Throttle.locked_until.is_(None), Throttle.locked_until < now))).rowcount or 0
+        or_(Throttle.locked_until.is_(None), Throttle.locked_until < now)))

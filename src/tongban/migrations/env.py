@@ -13,7 +13,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: neither a connection nor sqlalchemy.url was given")
+    engine = create_engine(url)
     with engine.connect() as connection:
         _run(connection)
         connection.commit()

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base
-
-
-class Level(StrEnum):
-    CITY = "city"
-    DISTRICT = "district"
-    TOWN = "town"  # 街道 / 镇
-    VILLAGE = "village"  # 居委会 / 村委会
-
-
-LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区", Level.TOWN: "街镇", Level.VILLAGE: "居村"}
 
 
 class Department(Base):
@@ -29,7 +17,7 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     short_name: Mapped[str] = mapped_column(String(50))
-    level: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))  # tongban.org.schemas.Level
     division_code: Mapped[str] = mapped_column(String(12))  # GB/T 2260 (and town/village extension)
     # The duty this department is the authoritative source for (tongban.registry.schemas.Duty).
     duty: Mapped[str | None] = mapped_column(String(32), unique=True)

@@ -1,8 +1,20 @@
+"""Departments as other domains and the API see them: levels, their labels, read and create forms."""
+
 from __future__ import annotations
+
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.org.models import Level
+
+class Level(StrEnum):
+    CITY = "city"
+    DISTRICT = "district"
+    TOWN = "town"  # 街道 / 镇
+    VILLAGE = "village"  # 居委会 / 村委会
+
+
+LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区", Level.TOWN: "街镇", Level.VILLAGE: "居村"}
 
 
 class DepartmentRead(BaseModel):

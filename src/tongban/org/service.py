@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from tongban.core.db.cache import per_generation, per_transaction
 from tongban.core.errors import Problem
-from tongban.org.models import LEVEL_LABELS, Department, Level
-from tongban.org.schemas import DepartmentCreate, DepartmentRead
+from tongban.org.models import Department
+from tongban.org.schemas import LEVEL_LABELS, DepartmentCreate, DepartmentRead, Level
 
 _LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from tongban.accounts import service as accounts
-from tongban.audit.api import list_events, verification
+from tongban.audit import service as audit_log
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
 from tongban.core.permissions import ROLE_LABELS, Permission
@@ -15,7 +15,7 @@ from tongban.core.templating import render
 from tongban.core import clock
 from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
 from tongban.org import service as org
-from tongban.org.models import LEVEL_LABELS
+from tongban.org.schemas import LEVEL_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,10 +57,9 @@ def audit_page(
     department_code: Annotated[str | None, Query(max_length=32)] = None,
     check: bool = False,
 ):
-    page = list_events(db, principal, cursor=cursor, limit=50, action=action or None, outcome=outcome or None,
-                       department_code=department_code or None, actor_id=None, object_type=None, object_id=None,
-                       request_id=None, since=None, until=None)
-    result = verification(db, principal) if check else None
+    page = audit_log.list_events(db, principal, cursor=cursor, limit=50, action=action or None,
+                                 outcome=outcome or None, department_code=department_code or None)
+    result = audit_log.verification(db, principal) if check else None
     return render(request, "audit.html", principal=principal, page=page, result=result,
                   filters={"action": action or "", "outcome": outcome or "", "department_code": department_code or ""})
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Text
+from sqlalchemy import CursorResult, DateTime, Executable, MetaData, Text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -73,3 +73,9 @@ def _jsonable(value: Any) -> Any:
 def insert_for(db: Session, table):
     """An INSERT of the session's dialect, for ``on_conflict_do_nothing`` (both engines have it)."""
     return (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def affected(db: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE (or an INSERT from a SELECT); how many rows it touched, 0 when the
+    driver does not say."""
+    return cast(CursorResult[Any], db.execute(statement)).rowcount or 0

@@ -8,6 +8,7 @@ from sqlalchemy import String, Table, any_, bindparam, func, literal_column, sel
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from tongban.core.db.driver import driver_of
 from tongban.core.db.engine import _WROTE
 
 def bulk_insert(db: Session, table: Table, rows: list[dict]) -> None:
@@ -49,10 +50,10 @@ def bulk_insert_values(db: Session, table: Table, columns: list[str], rows: list
     if connection.dialect.name != "postgresql":
         placeholders = ", ".join("?" * len(columns))
         sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})'
-        connection.connection.driver_connection.cursor().executemany(sql, rows)
+        driver_of(connection).cursor().executemany(sql, rows)
         return
     column_list = ", ".join(f'"{c}"' for c in columns)
-    with connection.connection.driver_connection.cursor() as cursor:
+    with driver_of(connection).cursor() as cursor:
         with cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
@@ -75,7 +75,7 @@ def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
         return compute()
     hit = _SHARED.get(key)
     if hit is not None and hit[0] == token:
-        return hit[1]
+        return cast(T, hit[1])  # stored under this key by the same compute
     value = compute()
     _SHARED[key] = (token, value)
     return value

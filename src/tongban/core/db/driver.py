@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
+
+
+def driver_of(connection: Connection) -> Any:
+    """The DB-API connection under ``connection`` (psycopg's or sqlite3's)."""
+    driver = connection.connection.driver_connection
+    if driver is None:  # only a connection already given back to the pool has none
+        raise RuntimeError("the connection has no driver connection")
+    return driver
+
 
 class DriverStatement:
     """A hot statement, built with SQLAlchemy, compiled once per dialect and run on the driver's
@@ -22,7 +34,7 @@ class DriverStatement:
     def rows(self, db: Session, params: dict) -> list[tuple]:
         connection = db.connection()
         form = self.form(connection.dialect)
-        driver = connection.connection.driver_connection
+        driver = driver_of(connection)
         values = form.values(params)
         try:
             cursor = driver.cursor()
@@ -101,7 +113,8 @@ class _DriverForm:
         return self.results
 
 
-def driver_error(dialect, driver, sql: str, params, error: Exception) -> DBAPIError:
-    """A driver's error as SQLAlchemy would have raised it: callers catch SQLAlchemy's types."""
+def driver_error(dialect: Any, driver: Any, sql: str, params: Any, error: Exception) -> StatementError:
+    """A driver's error as SQLAlchemy would have raised it (a ``DBAPIError`` for the driver's own
+    errors): callers catch SQLAlchemy's types."""
     return DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error,
                                connection_invalidated=dialect.is_disconnect(error, driver, None), dialect=dialect)

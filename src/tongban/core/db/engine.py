@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,7 +90,7 @@ def make_sessionmaker(engine: Engine, *, reads_only: bool = False) -> sessionmak
     two round trips per request on PostgreSQL, about 25 µs of a read's 150 on SQLite."""
     if not reads_only:
         return sessionmaker(bind=engine, expire_on_commit=False)
-    options = {READS_ONLY: True}
+    options: dict[str, Any] = {READS_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)

@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, QueuePool, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.core.db.engine import _WROTE, PG_MAX_OVERFLOW, PG_POOL_SIZE
@@ -20,6 +20,10 @@ from tongban.core.db.engine import _WROTE, PG_MAX_OVERFLOW, PG_POOL_SIZE
 T = TypeVar("T")
 
 _CONNECTION = "tongban.connection"  # in a session's info: the connection of its transaction
+# In a session's info: a list of rows its commit will write outside the unit of work (the audit
+# log's entries: ``core.audit`` appends them and writes them on commit). A transaction holding
+# any has written, as one with new or changed objects has.
+PENDING_WRITES = "tongban.pending_writes"
 
 
 @event.listens_for(Session, "after_begin")
@@ -29,10 +33,8 @@ def _remember_connection(session: Session, _transaction, connection) -> None:
 
 def _wrote(db: Session) -> bool:
     """Whether ``db``'s transaction has changed anything: rows written, or objects and audit
-    entries waiting to be."""
-    from tongban.core import audit
-
-    if db.new or db.dirty or db.deleted or audit.has_pending(db):
+    entries (``PENDING_WRITES``) waiting to be."""
+    if db.new or db.dirty or db.deleted or db.info.get(PENDING_WRITES):
         return True
     connection = db.info.get(_CONNECTION)
     if connection is not None and not connection.closed and connection.invalidated:
@@ -70,10 +72,14 @@ async def run_db(db: Session, work: Callable[[], T], *, async_route: bool = Fals
     can ever hold; on PostgreSQL the work runs on the loop only while the pool has connections to
     spare, else in a worker thread, which may wait."""
     bind = db.get_bind()
-    if bind.dialect.name == "sqlite" or (
-            async_route and bind.pool.checkedout() + _SPARE_CONNECTIONS < PG_POOL_SIZE + PG_MAX_OVERFLOW):
+    if bind.dialect.name == "sqlite" or (async_route and _has_spare_connections(bind)):
         return work()
     return await run_in_threadpool(work)
+
+
+def _has_spare_connections(bind: Engine | Connection) -> bool:
+    pool = bind.pool if isinstance(bind, Engine) else bind.engine.pool
+    return isinstance(pool, QueuePool) and pool.checkedout() + _SPARE_CONNECTIONS < PG_POOL_SIZE + PG_MAX_OVERFLOW
 
 
 _SPARE_CONNECTIONS = 2  # the loop takes a connection only while more than these are free
