@@ -66,7 +66,8 @@ def tree(tmp_path: Path) -> Path:
 
 
 def _append(tree: Path, module: str, line: str) -> None:
-    path = tree / "src" / Path(*module.split(".")).with_suffix(".py")
+    path = tree / "src" / Path(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
     assert path.exists(), f"{module} is gone: pick another module to inject into"
     with path.open("a", encoding="utf-8") as handle:
         handle.write(f"\n{line}\n")
@@ -95,7 +96,15 @@ def test_a_domain_importing_a_read_model_of_another_breaks_the_domain_boundary(t
     _append(tree, "tongban.items.api", "from tongban.supervision import read_models as _r  # noqa")
     code, report = _run_contracts(tree, "domain-boundaries")
     assert code != 0, report
-    assert "tongban.items.api -> tongban.supervision.read_models (not a service or schemas module)" in report, report
+    assert "tongban.items.api -> tongban.supervision.read_models (another domain's read model" in report, report
+
+
+def test_a_package_passing_on_its_private_modules_breaks_the_domain_boundary(tree: Path) -> None:
+    """``from tongban.cases import Application`` would be a back door if cases' __init__ re-exported its models."""
+    _append(tree, "tongban.cases", "from tongban.cases.models import Application  # noqa")
+    code, report = _run_contracts(tree, "domain-boundaries")
+    assert code != 0, report
+    assert "tongban.cases -> tongban.cases.models (re-exported by the package" in report, report
 
 
 def _importing_pair(root: Path) -> tuple[str, str]:
