@@ -5,11 +5,14 @@ Idempotent: running it again creates only what is missing and changes nothing th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.accounts import service as accounts
 from tongban.accounts.models import ApiClient
@@ -20,8 +23,10 @@ from tongban.core.permissions import ROLE_LABELS, Role
 from tongban.org import service as org
 from tongban.org.models import Department
 from tongban.org.schemas import Level
-from tongban.registry.schemas import Duty
+from tongban.registry.schemas import Duty, Registry
 from tongban.core import clock as wall
+
+T = TypeVar("T")
 
 DEMO_PASSWORD = "tongban-demo-2026"
 DEMO_CLIENT_SECRET = "tongban-demo-client-secret-2026"
@@ -119,7 +124,15 @@ DUTIES = {
 }
 
 
-def _department(db: Session, code, name, short, level, division, parent_code) -> Department:
+def _present(value: T | None, what: str) -> T:
+    """What the demo created a step before (a department, an account, a process): it is there."""
+    if value is None:
+        raise LookupError(f"演示数据缺少{what}")
+    return value
+
+
+def _department(db: Session, code: str, name: str, short: str, level: Level, division: str,
+                parent_code: str | None) -> Department:
     existing = org.get_by_code(db, code)
     if existing is not None:
         if existing.duty is None and code in DUTIES:  # databases loaded before duties existed
@@ -147,7 +160,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
 
     listing = []
     for account in STAFF:
-        department = org.get_by_code(db, account.department_code)
+        department = org.get_by_code_or_404(db, _present(account.department_code, f"{account.username} 的部门"))
         if accounts.get_by_username(db, account.username) is None:
             accounts.create_staff(db, settings, username=account.username, display_name=account.name,
                                   password=DEMO_PASSWORD, department=department, roles=[account.role])
@@ -157,21 +170,21 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
         accounts.register_citizen(db, settings, resident_id=check_resident_id(CITIZEN.username), display_name=CITIZEN.name,
                                   password=DEMO_PASSWORD)
         created += 1
-    accounts.mark_verified(db, accounts.get_by_username(db, CITIZEN.username))  # it matches the registry (_demo_applicants)
+    accounts.mark_verified(db, _present(accounts.get_by_username(db, CITIZEN.username), "演示个人账号"))  # it matches the registry (_demo_applicants)
     listing.append((ROLE_LABELS[Role.CITIZEN], CITIZEN.username, DEMO_PASSWORD, f"{CITIZEN.name}（身份证号登录）"))
     if accounts.get_by_username(db, ENTERPRISE.username) is None:
         accounts.register_enterprise(db, settings, credit_code=check_credit_code(ENTERPRISE.username), display_name=ENTERPRISE.name,
                                      password=DEMO_PASSWORD)
         created += 1
-    accounts.mark_verified(db, accounts.get_by_username(db, ENTERPRISE.username))
+    accounts.mark_verified(db, _present(accounts.get_by_username(db, ENTERPRISE.username), "演示企业账号"))
     listing.append((ROLE_LABELS[Role.ENTERPRISE], ENTERPRISE.username, DEMO_PASSWORD, f"{ENTERPRISE.name}（信用代码登录）"))
     if db.scalar(select(ApiClient).where(ApiClient.client_id == CLIENT_ID)) is None:
-        accounts.create_client(db, settings, name="公安分局人口管理系统", department=org.get_by_code(db, "PD-GA"),
+        accounts.create_client(db, settings, name="公安分局人口管理系统", department=org.get_by_code_or_404(db, "PD-GA"),
                                client_id=CLIENT_ID, secret=DEMO_CLIENT_SECRET)
         created += 1
     listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], CLIENT_ID, DEMO_CLIENT_SECRET, "公安分局（client_credentials）"))
     if db.scalar(select(ApiClient).where(ApiClient.client_id == MZ_CLIENT_ID)) is None:
-        accounts.create_client(db, settings, name="民政局社会救助系统", department=org.get_by_code(db, "PD-MZ"),
+        accounts.create_client(db, settings, name="民政局社会救助系统", department=org.get_by_code_or_404(db, "PD-MZ"),
                                client_id=MZ_CLIENT_ID, secret=DEMO_CLIENT_SECRET)
         created += 1
     listing.append((ROLE_LABELS[Role.DEPARTMENT_SYSTEM], MZ_CLIENT_ID, DEMO_CLIENT_SECRET, "民政局（client_credentials）"))
@@ -212,13 +225,13 @@ def _platform_grants(db: Session, settings: Settings) -> None:
     from tongban.sharing import service as sharing
     from tongban.sharing.models import RequestStatus, SharingRequest
 
-    egov = org.get_by_code(db, "PD-EGOV")
+    egov = org.get_by_code_or_404(db, "PD-EGOV")
     # The platform has fetched under these grants for a while (the demo's past cases fetched their
     # materials, and a replay of an earlier day still finds them): the longest period allowed,
     # three years, begun two years ago.
     valid_from = wall.today() - timedelta(days=2 * 365)
     for code, items in PLATFORM_ITEMS.items():
-        resource = catalog.get(db, code)
+        resource = catalog.get_or_404(db, code)
         if db.scalar(select(SharingRequest.id).where(SharingRequest.requester_id == egov.id,
                                                      SharingRequest.resource_id == resource.id)) is not None:
             continue
@@ -234,7 +247,7 @@ def _platform_grants(db: Session, settings: Settings) -> None:
                                     actor=audit.SystemActor(actor_name="tongban demo load（提供部门答复）"))
 
 
-ASSISTANCE_RESOURCE = {
+ASSISTANCE_RESOURCE: dict[str, Any] = {
     "code": "PD-MZ-DIBAO", "name": "最低生活保障对象名册", "classification": "department",
     "summary": "民政局认定的最低生活保障家庭及其成员：保障人数、月保障金额、起始日期和当前状态。每日更新。",
     "format": "库表", "update_cycle": "每日", "sharing_type": "conditional",
@@ -269,11 +282,11 @@ def _load_catalog(db: Session, settings: Settings) -> None:
     catalog.sync_registries(db)
     if catalog.get(db, ASSISTANCE_RESOURCE["code"]) is None:
         resource = catalog.create(db, ResourceIn.model_validate(ASSISTANCE_RESOURCE),
-                                  provider=org.get_by_code(db, "PD-MZ"), actor=actor)
+                                  provider=org.get_by_code_or_404(db, "PD-MZ"), actor=actor)
         catalog.set_status(db, resource, ResourceStatus.PUBLISHED, actor=actor)
     if db.scalar(select(SharingRequest).limit(1)) is None:
         today = wall.today()
-        sharing.submit(db, resource=catalog.get(db, "persons"), requester=org.get_by_code(db, "PD-MZ"),
+        sharing.submit(db, resource=catalog.get_or_404(db, "persons"), requester=org.get_by_code_or_404(db, "PD-MZ"),
                        item_codes=["name", "gender", "residence_status", "marital_status", "household_address"],
                        duty="最低生活保障申请家庭的户籍和婚姻状况核对", basis="《社会救助暂行办法》第十一条",
                        purpose="低保审核：核对申请人户籍、婚姻状况", valid_from=today,
@@ -286,7 +299,8 @@ DEMO_SEED = 2026
 DEMO_PEOPLE, DEMO_ENTERPRISES, DEMO_ADDRESSES = 5_000, 500, 1_500
 
 
-def load_registries(sessions, settings: Settings, *, progress=None) -> dict[str, int]:
+def load_registries(sessions: sessionmaker[Session], settings: Settings, *,
+                    progress: Callable[[str, int], object] | None = None) -> dict[str, int]:
     """Import a synthetic district through the real import path: each department imports the
     columns it is the source of (the owner of the key first, who creates the records)."""
     from tongban.registry import importer, synthetic
@@ -295,13 +309,13 @@ def load_registries(sessions, settings: Settings, *, progress=None) -> dict[str,
     folder = settings.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     plan = [("addresses", DEMO_ADDRESSES), ("persons", DEMO_PEOPLE), ("legal_entities", DEMO_ENTERPRISES)]
-    counts = {}
+    counts: dict[str, int] = {}
     for name, count in plan:
         registry = REGISTRIES[name]
         rows = synthetic.rows(name, DEMO_SEED, count, people=DEMO_PEOPLE, addresses=DEMO_ADDRESSES)
         for duty, path in per_source_files(registry, rows, folder).items():
             with sessions() as db:
-                source = org.get_by_duty(db, duty.value).code
+                source = _present(org.get_by_duty(db, duty.value), f"{duty.value} 的来源部门").code
             actor = audit.SystemActor(actor_name="tongban demo load", department_code=source)
             job = importer.run(sessions, registry=registry, path=path, department_code=source, actor=actor)
             if duty == registry.owner:
@@ -314,15 +328,17 @@ def load_registries(sessions, settings: Settings, *, progress=None) -> dict[str,
     return counts
 
 
-def per_source_files(registry, rows, folder) -> dict:
+def per_source_files(registry: Registry, rows: Iterable[dict[str, str]], folder: Path) -> dict[Duty, Path]:
     """Split full rows into one CSV per source department: the key plus that source's fields."""
     import csv
 
-    by_duty: dict = {}
+    by_duty: dict[Duty, list[str]] = {}
     for field in registry.fields:
         if field.name != registry.key:
             by_duty.setdefault(field.duty, []).append(field.name)
-    paths, writers, handles = {}, {}, []
+    paths: dict[Duty, Path] = {}
+    writers: dict[Duty, tuple[Any, list[str]]] = {}  # csv's writer type is private (_csv._writer)
+    handles: list[IO[str]] = []
     try:
         for duty, names in sorted(by_duty.items(), key=lambda item: item[0] != registry.owner):
             paths[duty] = folder / f"{registry.name}.{duty.value}.csv"
@@ -334,8 +350,8 @@ def per_source_files(registry, rows, folder) -> dict:
             for writer, columns in writers.values():
                 writer.writerow([row[c] for c in columns])
     finally:
-        for handle in handles:
-            handle.close()
+        for opened in handles:
+            opened.close()
     return paths
 
 
@@ -351,7 +367,7 @@ def _demo_applicants(db: Session) -> None:
             "ethnicity": "汉族", "household_address": "上海市浦东新区花木街道锦绣路1001弄8号302室",
             "residence_address": "上海市浦东新区花木街道锦绣路1001弄8号", "residence_status": "户籍", "phone": "13916881234"})
         service.write(db, registry=PERSONS, key=CITIZEN.username, values=values,
-                      department=org.get_by_code(db, "PD-GA"), actor=actor, reason="演示数据：户籍登记")
+                      department=org.get_by_code_or_404(db, "PD-GA"), actor=actor, reason="演示数据：户籍登记")
     if service.current_row(db, LEGAL_ENTITIES, ENTERPRISE.username) is None:
         values = service.parse_values(LEGAL_ENTITIES, {
             "credit_code": ENTERPRISE.username, "name": ENTERPRISE.name, "entity_type": "有限责任公司",
@@ -360,7 +376,7 @@ def _demo_applicants(db: Session) -> None:
             "registered_address": "中国（上海）自由贸易试验区张江路665号3层", "business_scope": "软件开发；信息技术咨询服务；数据处理服务。",
             "industry_code": "I6513", "registration_authority": "浦东新区市场监督管理局", "status": "存续"})
         service.write(db, registry=LEGAL_ENTITIES, key=ENTERPRISE.username, values=values,
-                      department=org.get_by_code(db, "PD-SCJG"), actor=actor, reason="演示数据：设立登记")
+                      department=org.get_by_code_or_404(db, "PD-SCJG"), actor=actor, reason="演示数据：设立登记")
 
 
 DEMO_CORRECTOR = "tongban demo load（电子监察演示）"
@@ -440,7 +456,7 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     from tongban.supervision import service as supervision
     from tongban.supervision.models import ClockKind
 
-    people = {who: accounts.get_by_username(db, who.username) for who in (CITIZEN, ENTERPRISE)}
+    people = {who: _present(accounts.get_by_username(db, who.username), who.name) for who in (CITIZEN, ENTERPRISE)}
     if db.scalar(select(Application.id).where(Application.idempotency_key.like(f"{DEMO_MONTH_KEY}%")).limit(1)):
         return
     calendar, today = WorkingCalendar.load(db), wall.today()
@@ -448,16 +464,16 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
     work = [d for d in days if calendar.is_working_day(d)]
     last = len(work) - 1
-    definition = db.scalar(select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == SINGLE_ITEM_PROCESS)
-                           .order_by(ProcessDefinitionRow.version.desc()).limit(1))
+    definition = _present(db.scalar(select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == SINGLE_ITEM_PROCESS)
+                                    .order_by(ProcessDefinitionRow.version.desc()).limit(1)), "单事项办理流程")
     departments = dict(db.execute(select(ServiceItem.basic_code, ServiceItem.department_id)).all())
     rng = random.Random(2026)
 
-    def at(day, hour: int = 10, minute: int = 0) -> datetime:
+    def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute), wall.BEIJING)
 
-    def planned(code: str, who: DemoAccount, submitted: int, accepted: int, used: int, *, pause: tuple | None = None,
-                outcome: str = "approved", score: int | None = None) -> dict:
+    def planned(code: str, who: DemoAccount, submitted: int, accepted: int, used: int, *, pause: tuple[int, int] | None = None,
+                outcome: str = "approved", score: int | None = None) -> dict[str, Any]:
         """One application: working-day indices of its steps, its limit from the item."""
         limit = items.published_item(db, code)[0]["committed_days"] or 1
         # A supplement is asked the day after acceptance; the work goes on at least a day after it.
@@ -480,7 +496,7 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
     plan.append(planned("000112010000", CITIZEN, last - 9, last - 9, 6, score=2))
     plan.append(planned("000107013000", CITIZEN, last - 19, last - 19, 30))
 
-    by_day: dict[int, list] = {}
+    by_day: dict[int, list[tuple[str, Application, dict[str, Any]]]] = {}
     for entry in plan:
         name = items.published_item(db, entry["code"])[0]["name"]
         submitted = work[entry["submitted"]]
@@ -504,7 +520,8 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
                 by_day.setdefault(index, []).append((action, application, entry))
     db.flush()
 
-    head = load_principal(db, f"user:{accounts.get_by_username(db, 'head').id}")
+    head_user = _present(accounts.get_by_username(db, "head"), "head")
+    head = _present(load_principal(db, f"user:{head_user.id}"), "head")
     comments = {1: "材料清单写得不清楚，跑了三趟才补齐，最后还不予许可，也没说清原因。",
                 2: "等了很久才办结，中间没人告知进度。"}
     reasons = {1: ["unclear_materials", "many_trips"], 2: ["slow"], 3: [], 4: ["efficient"], 5: ["efficient", "one_visit"]}
@@ -531,21 +548,22 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
                 db.add(CaseStep(application_id=application.id, at=at(day, 14), actor="审查部门", kind="decided",
                                 text="退回补正：请补充相关证明材料"))
             elif action == "resume":
-                clock = clocks.resume(db, ClockKind.APPLICATION, number, on=day, calendar=calendar)
+                clock = _present(clocks.resume(db, ClockKind.APPLICATION, number, on=day, calendar=calendar), number)
                 application.status, application.paused_since = ApplicationStatus.PROCESSING, None
                 application.paused_days, application.due_on = clock.paused_days, clock.due_on
                 db.add(CaseStep(application_id=application.id, at=at(day, 10), actor=application.applicant_name,
                                 kind="supplied", text="申请人已补正"))
             elif action == "finish":
                 outcome = entry["outcome"]
-                clock = clocks.close(db, ClockKind.APPLICATION, number, on=day, outcome=outcome, calendar=calendar)
+                clock = _present(clocks.close(db, ClockKind.APPLICATION, number, on=day, outcome=outcome,
+                                              calendar=calendar), number)
                 application.status = ApplicationStatus.APPROVED if outcome == "approved" else ApplicationStatus.REFUSED
                 application.paused_since, application.paused_days = None, clock.paused_days
                 application.finished_at = at(day, 16)
                 db.add(CaseStep(application_id=application.id, at=at(day, 16), actor="审查部门", kind="finished",
                                 text=f"办结：{'准予' if outcome == 'approved' else '不予许可'}"))
             elif action == "rate":
-                applicant = load_principal(db, f"user:{people[entry['who']].id}")
+                applicant = _present(load_principal(db, f"user:{people[entry['who']].id}"), entry["who"].name)
                 _rating, rectification = ratings.rate(
                     db, settings, number, applicant, score=score, reasons=reasons[score], comment=comments.get(score),
                     now=at(day, 10, 15))
