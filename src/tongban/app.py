@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
+from pydantic import BaseModel
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -188,13 +189,24 @@ def served_app() -> FastAPI:
     return app
 
 
-def _operations(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["运维 operations"], summary="进程存活")
-    def healthz(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
-        return {"status": "ok"}
+class Health(BaseModel):
+    """The process is alive (``/healthz``)."""
+    status: Literal["ok"] = "ok"
 
-    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）",
-             responses={503: {"description": "数据库不可用", "content": {"application/json": {"schema": {"type": "object"}}}}})
+
+class Readiness(BaseModel):
+    """Whether the process can serve: its database answers (``/readyz``)."""
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+
+
+def _operations(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["运维 operations"], summary="进程存活", response_model=Health)
+    def healthz(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        return Health()
+
+    @app.get("/readyz", tags=["运维 operations"], summary="就绪（数据库可用）", response_model=Readiness,
+             responses={503: {"description": "数据库不可用", "model": Readiness}})
     def readyz(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
         try:
             with request.app.state.engine.connect() as connection:
@@ -204,7 +216,7 @@ def _operations(app: FastAPI) -> None:
 
             logging.getLogger("tongban.readyz").exception("database not reachable")
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return {"status": "ok", "database": "ok"}
+        return Readiness(status="ok", database="ok")
 
     # Internal networks only (core.headers): any other client is answered 404, as if it were not there.
     @app.get("/metrics", tags=["运维 operations"], summary="Prometheus 指标（仅内部网络）", response_class=PlainTextResponse,
