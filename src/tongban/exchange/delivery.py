@@ -20,16 +20,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.catalog import service as catalog
-from tongban.catalog.models import Resource
+from tongban.core import clock
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
 from tongban.core.db.engine import reading
@@ -40,7 +40,6 @@ from tongban.exchange import service
 from tongban.exchange.models import DeadLetter, Subscription
 from tongban.exchange.service import Access, Call
 from tongban.notifications.service import notify
-from tongban.core import clock
 
 log = logging.getLogger("tongban.exchange.delivery")
 
@@ -55,8 +54,8 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def allowed_hosts(raw: str | list[str]) -> list[str]:
-    parts = raw.split(",") if isinstance(raw, str) else raw
+def allowed_hosts(raw: str | list[str] | None) -> list[str]:
+    parts = raw if isinstance(raw, list) else (raw or "").split(",")
     return [part.strip().lower().rstrip(".") for part in parts if part.strip()]
 
 
@@ -70,7 +69,7 @@ def _host_allowed(host: str, allowed: list[str]) -> bool:
     return False
 
 
-def check_callback(url: str, allowed: str | list[str]) -> str:
+def check_callback(url: str, allowed: str | list[str] | None) -> str:
     """The URL if data may be sent there; otherwise ``callback-not-allowed`` naming the host."""
     hosts = allowed_hosts(allowed)
 
@@ -134,7 +133,7 @@ def _has_changes(db: Session, sub: Subscription) -> bool:
 @dataclass
 class _Sent:
     ok: bool
-    error: str | None = None
+    error: str = ""  # why not, when not ok
 
 
 def _post(client: httpx.Client, sub: Subscription, body: dict[str, Any], settings: Settings, now: datetime) -> _Sent:
@@ -219,10 +218,10 @@ def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings
             return 0
         # Claim the subscription: only if nobody else has, and nothing moved its cursor meanwhile.
         lease = now + _lease(settings)
-        claimed = db.execute(update(Subscription).where(
+        claimed = cast(CursorResult, db.execute(update(Subscription).where(
             Subscription.id == sub.id, Subscription.active.is_(True), Subscription.cursor == sub.cursor,
             or_(Subscription.next_attempt_at.is_(None), Subscription.next_attempt_at <= now),
-        ).values(next_attempt_at=lease).execution_options(synchronize_session=False)).rowcount
+        ).values(next_attempt_at=lease).execution_options(synchronize_session=False))).rowcount
         if claimed != 1:
             db.rollback()
             return 0
@@ -296,6 +295,8 @@ def replay_dead_letter(sessions: sessionmaker[Session], subscription_id: int, de
                           title="回调地址未接收投递")
     with sessions() as db:  # nothing left to send (items no longer granted) counts as replayed too
         letter = db.get(DeadLetter, dead_letter_id)
+        if letter is None:  # read above; dead letters are kept
+            raise Problem("not-found", f"订阅 {subscription_id} 没有编号为 {dead_letter_id} 的死信")
         letter.replayed_at = now
         db.commit()
         return letter
@@ -368,8 +369,8 @@ class Dispatcher:
                                    .group_by(Subscription.resource_id, Subscription.cursor)).all()
             pages = {}
             for resource_id, cursor, subscribers in positions:
-                if subscribers > 1:
-                    resource = db.get(Resource, resource_id)
+                resource = catalog.get_by_id(db, resource_id) if subscribers > 1 else None
+                if resource is not None:
                     pages[(resource_id, cursor)] = service.feed_page(db, resource, after=cursor, limit=self.batch)
             return pages
 

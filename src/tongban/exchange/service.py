@@ -11,14 +11,15 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import Table, bindparam, insert, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
-from tongban.catalog.models import ResourceStatus
+from tongban.catalog.schemas import ResourceStatus
+from tongban.core import clock
 from tongban.core.auth import Principal
 from tongban.core.db.cache import per_generation
 from tongban.core.db.driver import DriverStatement
@@ -26,9 +27,9 @@ from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.core.inputs import BIGINT_MAX
 from tongban.exchange.models import ExchangeCall
+from tongban.exchange.read_models import catalog_items, catalog_resources, sharing_grants
 from tongban.registry import service as registry_service
 from tongban.sharing import service as sharing
-from tongban.core import clock
 
 log = logging.getLogger("tongban.exchange")
 
@@ -71,9 +72,10 @@ def _usage_row(call: Call) -> dict[str, Any]:
 
 
 # Core, not the ORM's bulk insert: the usage log takes a row for every call.
-_INSERT_CALL = insert(ExchangeCall.__table__)
-_DRIVER_INSERT_CALL = DriverStatement(insert(ExchangeCall.__table__).values(
-    {column.key: bindparam(column.key) for column in ExchangeCall.__table__.columns if column.key != "id"}))
+_CALLS = cast(Table, ExchangeCall.__table__)
+_INSERT_CALL = insert(_CALLS)
+_DRIVER_INSERT_CALL = DriverStatement(insert(_CALLS).values(
+    {column.key: bindparam(column.key) for column in _CALLS.columns if column.key != "id"}))
 
 
 def record_call(db: Session, call: Call) -> None:
@@ -245,18 +247,21 @@ def authorize(db: Session, principal: Principal, resource_code: str, requested: 
                   grants=grants)
 
 
-# Plain SQL in one round trip. Rows of the first part are the resource's items, rows of the
-# second the department's grants on it that are not revoked (which of them are in force is a
-# matter of today's date, judged on each call).
-_RESOURCE_AND_GRANTS = text(
-    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, i.position, i.code, "
-    "NULL AS grant_id, NULL AS grant_items, NULL AS valid_from, NULL AS valid_to "
-    "FROM catalog_resources r JOIN catalog_items i ON i.resource_id = r.id WHERE r.code = :code "
-    "UNION ALL "
-    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, NULL, NULL, g.id, g.items, "
-    "g.valid_from, g.valid_to "
-    "FROM catalog_resources r JOIN sharing_grants g ON g.resource_id = r.id WHERE r.code = :code "
-    "AND g.department_id = :department AND g.revoked_at IS NULL")
+# One round trip (over the exchange's read models). Rows of the first part are the resource's
+# items, rows of the second the department's grants on it that are not revoked (which of them are
+# in force is a matter of today's date, judged on each call).
+_resources, _items, _grants = catalog_resources.c, catalog_items.c, sharing_grants.c
+_RESOURCE = (_resources.id, _resources.code, _resources.name, _resources.status, _resources.provider_id,
+             _resources.key_item, _resources.registry_name)
+_RESOURCE_AND_GRANTS = union_all(
+    select(*_RESOURCE, _items.position, _items.code.label("item_code"), null().label("grant_id"),
+           null().label("grant_items"), null().label("valid_from"), null().label("valid_to"))
+    .select_from(catalog_resources.join(catalog_items, _items.resource_id == _resources.id))
+    .where(_resources.code == bindparam("code")),
+    select(*_RESOURCE, null(), null(), _grants.id, _grants["items"], _grants.valid_from, _grants.valid_to)
+    .select_from(catalog_resources.join(sharing_grants, _grants.resource_id == _resources.id))
+    .where(_resources.code == bindparam("code"), _grants.department_id == bindparam("department"),
+           _grants.revoked_at.is_(None)))
 
 
 class _GrantTerm(NamedTuple):
@@ -283,7 +288,9 @@ def _read_resource_and_grants(db: Session, code: str,
         return None, ()
     terms = tuple(_GrantTerm(sharing.ActiveGrant(row[9], row[10]), _day(row[11]), _day(row[12]))
                   for row in rows if row[9] is not None)
-    return catalog.ResourceView(*rows[0][:7], item_codes=tuple(code for _, code in items)), terms
+    resource_id, resource_code, name, status, provider_id, key_item, registry_name = rows[0][:7]
+    return catalog.ResourceView(resource_id, resource_code, name, status, provider_id, key_item, registry_name,
+                                item_codes=tuple(item for _, item in items)), terms
 
 
 def _day(value: date | str) -> date:
@@ -370,7 +377,8 @@ def feed_page(db: Session, resource, *, after: int, limit: int) -> FeedPage:
                        OutboxEvent.occurred_at, OutboxEvent.payload)
                 .where(OutboxEvent.subject == catalog.feed_subject(resource), OutboxEvent.position > after)
                 .order_by(OutboxEvent.position).limit(limit))]
-    values = catalog.values_at(db, resource, [(row[3], row[5]["version"]) for row in rows]) if rows else {}
+    versions = [(row[3], row[5]["version"]) for row in rows if row[3] is not None]  # a change names its record
+    values = catalog.values_at(db, resource, versions) if versions else {}
     return FeedPage(after, rows, values)
 
 
