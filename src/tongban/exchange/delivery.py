@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tongban.core.config import Settings
 from tongban.core.db.engine import reading
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
+from tongban.core.periodic import Periodic
 from tongban.core.urls import url_problem
 from tongban.exchange import service
 from tongban.exchange.models import DeadLetter, Subscription
@@ -163,10 +163,12 @@ def _body(sub: Subscription, access: Access, found: list[dict[str, Any]], next_c
 
 
 def _log(sessions: sessionmaker[Session], sub: Subscription, access: Access | None, count: int, outcome: str) -> None:
+    """The delivery's usage row, in a transaction of its own: a refused delivery is logged as surely as a sent one."""
     with sessions() as db:
-        service.log_call(db, Call(subscriber(sub), sub.resource.code, "delivery", sub.purpose, keys_count=count,
-                                  items=access.items if access else [], outcome=outcome,
-                                  grant_ids=[g.id for g in access.grants] if access else []))
+        service.record_call(db, Call(subscriber(sub), sub.resource.code, "delivery", sub.purpose, keys_count=count,
+                                     items=access.items if access else [], outcome=outcome,
+                                     grant_ids=[g.id for g in access.grants] if access else []))
+        db.commit()
 
 
 def _pause(sessions, db: Session, sub: Subscription, problem: Problem, now: datetime) -> None:
@@ -319,7 +321,9 @@ def replay_from(sub: Subscription, position: int) -> Subscription:
 
 
 class Dispatcher:
-    """Delivers every due subscription, one batch each per round; like ``OutboxRelay``, a daemon thread."""
+    """Delivers every due subscription, one batch each per round, in a background loop of its own
+    (``core.periodic``): every ``poll_seconds``, at once when woken by new changes, and again at once
+    after a round that delivered something (there may be more)."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, *, batch: int = BATCH,
                  client: httpx.Client | None = None) -> None:
@@ -329,9 +333,7 @@ class Dispatcher:
         # No redirects (the target could be a host nobody allowed) and no proxies from the environment.
         self.client = client or httpx.Client(follow_redirects=False, trust_env=False)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="subscription-delivery")
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: Periodic | None = None
 
     def due(self, now: datetime) -> list[int]:
         with reading(self.sessions)() as db:
@@ -376,27 +378,19 @@ class Dispatcher:
 
     def notify(self) -> None:
         """New changes were published: look now rather than at the next poll."""
-        self._wake.set()
+        if self._loop is not None:
+            self._loop.wake()
+
+    def _round(self) -> None:
+        if self.run_once() and self._loop is not None:  # busy: look again at once
+            self._loop.wake()
 
     def start(self, poll_seconds: float = 1.0) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    busy = self.run_once()
-                except Exception:  # the database is away: try again at the next poll
-                    log.exception("subscription dispatcher failed; will retry")
-                    busy = 0
-                if not busy:
-                    self._wake.wait(poll_seconds)
-                    self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="subscription-dispatcher", daemon=True)
-        self._thread.start()
+        self._loop = Periodic("subscription-dispatcher", poll_seconds, self._round)
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        if self._loop is not None:
+            self._loop.stop(timeout=30)
         self._pool.shutdown(wait=True)
         self.client.close()

@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import queue
-import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple, cast
@@ -26,6 +26,7 @@ from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.core.inputs import BIGINT_MAX
+from tongban.core.periodic import Periodic
 from tongban.exchange.models import ExchangeCall
 from tongban.exchange.read_models import catalog_items, catalog_resources, sharing_grants
 from tongban.registry import service as registry_service
@@ -71,42 +72,41 @@ def _usage_row(call: Call) -> dict[str, Any]:
             "outcome": call.outcome, "grant_ids": json.dumps(call.grant_ids) if call.grant_ids else None}
 
 
-# Core, not the ORM's bulk insert: the usage log takes a row for every call.
+# The one writer of the usage log: a row per call (``_usage_row``), inserted by this statement, in
+# Core, not the ORM's bulk insert (the log takes a row for every call). ``record_call`` writes it in
+# a transaction of the caller's; ``UsageLog`` writes the rows of the API's calls in group commits.
 _CALLS = cast(Table, ExchangeCall.__table__)
 _INSERT_CALL = insert(_CALLS)
+# The same insert, run on the driver's own connection by ``UsageLog`` on PostgreSQL.
 _DRIVER_INSERT_CALL = DriverStatement(insert(_CALLS).values(
     {column.key: bindparam(column.key) for column in _CALLS.columns if column.key != "id"}))
 
 
 def record_call(db: Session, call: Call) -> None:
-    """The usage row in the caller's own transaction: for the platform's reads, which stand or fall
-    with the work they serve (an application's materials)."""
+    """The usage row in the caller's transaction, committed with it: for the platform's reads,
+    which stand or fall with the work they serve (an application's materials), and for the
+    deliveries of subscriptions, each logged in a transaction of its own."""
     db.execute(_INSERT_CALL, [_usage_row(call)])
-
-
-def log_call(db: Session, call: Call) -> None:
-    """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
-    db.rollback()
-    db.execute(_INSERT_CALL, [_usage_row(call)])
-    db.commit()
 
 
 class UsageLog:
-    """The usage rows of API calls, written by one thread in group commits.
+    """The usage rows of API calls, written by one background loop in group commits.
 
     A call returns only once its row is committed (no answer without its log line), but the
     calls of the same moment share one transaction instead of queueing one by one for the
     write lock; on SQLite that queue (its busy handler sleeps between tries) was the cost of
-    an exchange read."""
+    an exchange read. The loop is woken by each call; when no call came for ``idle_seconds``
+    it gives its connection back to the pool, and at ``stop`` it writes what is still queued."""
 
     def __init__(self, sessions, *, max_rows: int = 500, idle_seconds: float = 2.0) -> None:
         self.sessions = sessions
         self.max_rows = max_rows
         self.idle_seconds = idle_seconds
-        self._connection = None  # PostgreSQL: a pooled connection kept while calls come (``_insert``)
+        self._connection: Any = None  # PostgreSQL: a pooled connection kept while calls come (``_insert``)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="usage-log", daemon=True)
-        self._thread.start()
+        self._last_rows = time.monotonic()
+        self._loop = Periodic("usage-log", idle_seconds, self._write_queued, final_run=True)
+        self._loop.start()
 
     async def write(self, call: Call, *, timeout: float = 30.0) -> None:
         """Queue the call's row and wait, without holding a thread, until it is committed.
@@ -114,27 +114,34 @@ class UsageLog:
         loop = asyncio.get_running_loop()
         committed = loop.create_future()
 
-        def settle(failure: Problem | None) -> None:  # called by the writer thread
+        def settle(failure: Problem | None) -> None:  # called by the writer loop
             loop.call_soon_threadsafe(_settle, committed, failure)
 
         self._queue.put((_usage_row(call), settle))
+        self._loop.wake()
         try:
             await asyncio.wait_for(committed, timeout)
         except TimeoutError:
             raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试") from None
 
-    def _loop(self) -> None:
+    def stop(self) -> None:
+        """Write the rows still queued, then end the loop and give the connection back."""
+        self._loop.stop(timeout=30)
+        self._release()
+
+    def _write_queued(self) -> None:
+        """Every row queued, in batches of ``max_rows``; the connection back to the pool when idle."""
+        wrote = False
         while True:
-            try:
-                entries = [self._queue.get(timeout=self.idle_seconds)]
-            except queue.Empty:  # no calls for a while: the connection goes back to the pool
-                self._release()
-                continue
+            entries: list[tuple[dict[str, Any], Any]] = []
             while len(entries) < self.max_rows:
                 try:
                     entries.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            if not entries:
+                break
+            wrote = True
             failure = None
             try:
                 self._insert([row for row, _ in entries])
@@ -143,7 +150,10 @@ class UsageLog:
                 failure = Problem("service-unavailable", f"调用日志写入失败（{type(error).__name__}），本次调用未完成")
             for _, settle in entries:
                 settle(failure)
-
+        if wrote:
+            self._last_rows = time.monotonic()
+        elif time.monotonic() - self._last_rows >= self.idle_seconds:  # no calls for a while
+            self._release()
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         engine = self.sessions.kw["bind"]
