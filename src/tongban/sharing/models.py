@@ -19,7 +19,7 @@ class SharingRequest(Base):
     __tablename__ = "sharing_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)  # GX-20261122-0001
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # GX-20261122-7KQ2XM (core.numbers)
     resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resources.id"), index=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.catalog import service as catalog
 from tongban.catalog.schemas import ResourceStatus, SharingType
-from tongban.core import audit, clock
+from tongban.core import audit, clock, numbers
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
@@ -53,20 +53,6 @@ def _egov(db: Session) -> Department | None:
     return org.get_by_code(db, EGOV_CODE)
 
 
-_NUMBER_LOCK = 0x6758_0001  # PostgreSQL advisory lock: one request number minted at a time
-
-
-def _number(db: Session) -> str:
-    """The day's next number (GX-20261122-0001). The count is read under a lock held until the
-    transaction ends, so two submissions at once cannot read the same count: on PostgreSQL an
-    advisory lock, on SQLite the write lock every writing transaction takes at BEGIN."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBER_LOCK})
-    today = clock.today().strftime("%Y%m%d")
-    count = db.scalar(select(func.count()).select_from(SharingRequest).where(SharingRequest.number.like(f"GX-{today}-%")))
-    return f"GX-{today}-{count + 1:04d}"
-
-
 def _grant(db: Session, request: SharingRequest, items: list[str], by: str) -> Grant | None:
     if not items:
         return None
@@ -97,7 +83,7 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
                       errors=[{"field": "body.valid_to", "code": "period_too_long", "message": "最长三年"}])
     # The key item comes with every request: records cannot be asked for or matched without it.
     wanted = list(dict.fromkeys([resource.key_item, *item_codes]))
-    request = SharingRequest(number=_number(db), resource_id=resource.id, requester_id=requester.id,
+    request = SharingRequest(number=numbers.mint(db, SharingRequest.number, "GX"), resource_id=resource.id, requester_id=requester.id,
                              provider_id=resource.provider_id, requested_by=actor.actor_name, duty=duty, basis=basis,
                              purpose=purpose, valid_from=valid_from, valid_to=valid_to, status=RequestStatus.CLOSED,
                              created_at=clock.now())
