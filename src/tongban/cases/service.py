@@ -46,7 +46,7 @@ from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schemas import LEGAL_ENTITIES, REGISTRIES
-from tongban.sharing.service import EGOV_CODE
+from tongban.sharing.schemas import EGOV_CODE
 from tongban.supervision import clocks
 from tongban.supervision.models import ClockKind, SupervisionClock
 from tongban.core import clock as wall

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from tongban.sharing.models import Grant, SharingRequest
 
 
+EGOV_CODE = "PD-EGOV"  # the e-government office (电子政务办): it arbitrates sharing requests
+
+
 class RequestStatus(StrEnum):
     PROVIDER = "provider"  # conditional items wait for the provider
     ARBITRATION = "arbitration"  # refused or overdue: the e-government office decides

@@ -22,7 +22,7 @@ from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.sharing.models import Grant, SharingRequest, SharingRequestItem, SharingStep
-from tongban.sharing.schemas import ItemOutcome, RequestStatus
+from tongban.sharing.schemas import EGOV_CODE, ItemOutcome, RequestStatus
 from tongban.supervision import service as supervision
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ class ActiveGrant(NamedTuple):
     items: str  # JSON list of item codes
 
 
-EGOV_CODE = "PD-EGOV"  # the e-government office arbitrates
 MAX_PERIOD_DAYS = 3 * 366
 
 
