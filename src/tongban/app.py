@@ -35,7 +35,7 @@ from tongban.core.serving import settle_heap
 from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render, templates
-from tongban.exchange import api as exchange_api, subscriptions_api, usage_api
+from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
 from tongban.items import api as items_api, pages as items_pages
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(sharing_pages.router)
+    app.include_router(exchange_pages.router)
     app.include_router(items_pages.router)
     app.include_router(cases_pages.router)
     app.include_router(supervision_pages.router)

@@ -223,7 +223,8 @@ def _platform_grants(db: Session, settings: Settings) -> None:
     from tongban.cases.service import PLATFORM_ITEMS
     from tongban.catalog import service as catalog
     from tongban.sharing import service as sharing
-    from tongban.sharing.models import RequestStatus, SharingRequest
+    from tongban.sharing.models import SharingRequest
+    from tongban.sharing.schemas import RequestStatus
 
     egov = org.get_by_code_or_404(db, "PD-EGOV")
     # The platform has fetched under these grants for a while (the demo's past cases fetched their
@@ -273,8 +274,7 @@ def _load_catalog(db: Session, settings: Settings) -> None:
     from datetime import timedelta
 
     from tongban.catalog import service as catalog
-    from tongban.catalog.models import ResourceStatus
-    from tongban.catalog.schemas import ResourceIn
+    from tongban.catalog.schemas import ResourceIn, ResourceStatus
     from tongban.sharing import service as sharing
     from tongban.sharing.models import SharingRequest
 

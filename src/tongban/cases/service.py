@@ -45,7 +45,7 @@ from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schemas import LEGAL_ENTITIES, REGISTRIES
-from tongban.sharing.service import EGOV_CODE
+from tongban.sharing.schemas import EGOV_CODE
 from tongban.supervision import service as supervision
 from tongban.supervision.service import ClockKind
 from tongban.core import clock as wall

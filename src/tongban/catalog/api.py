@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from tongban.catalog import service
-from tongban.catalog.models import Resource, ResourceStatus
-from tongban.catalog.schemas import RecordsPush, ResourceIn, ResourceRead, StatusChange, resource_read
+from tongban.catalog.models import Resource
+from tongban.catalog.schemas import RecordsPush, ResourceIn, ResourceRead, ResourceStatus, StatusChange, resource_read
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -41,7 +41,7 @@ def read(code: str, db: DbSession, principal: Annotated[Principal, require(Permi
 def _provider_for(db, principal: Principal, provider_code: str | None):
     department = org.get_by_code_or_404(db, provider_code) if provider_code else None
     if department is None:
-        if principal.department_id is None:
+        if principal.department_id is None or principal.department_code is None:
             raise Problem("validation-error", "请指定提供部门 (provider)")
         department = org.get_by_code_or_404(db, principal.department_code)
     ensure_department(db, principal, Permission.CATALOG_MANAGE, department, action="catalog.create")

@@ -3,55 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.org.models import Department
 
-
-class SharingType(StrEnum):
-    UNCONDITIONAL = "unconditional"  # 无条件共享
-    CONDITIONAL = "conditional"  # 有条件共享
-    NOT_SHARED = "not_shared"  # 不予共享 (needs a legal basis)
-
-
-SHARING_LABELS = {SharingType.UNCONDITIONAL: "无条件共享", SharingType.CONDITIONAL: "有条件共享",
-                  SharingType.NOT_SHARED: "不予共享"}
-
-
-class Openness(StrEnum):
-    NOT_OPEN = "not_open"  # 不予开放
-    CONDITIONAL = "conditional"  # 有条件开放
-    OPEN = "open"  # 无条件开放
-
-
-OPENNESS_LABELS = {Openness.NOT_OPEN: "不予开放", Openness.CONDITIONAL: "有条件开放", Openness.OPEN: "无条件开放"}
-
-
-class Classification(StrEnum):
-    BASE = "base"  # 基础信息资源
-    THEME = "theme"  # 主题信息资源
-    DEPARTMENT = "department"  # 部门信息资源
-
-
-CLASSIFICATION_LABELS = {Classification.BASE: "基础信息资源", Classification.THEME: "主题信息资源",
-                         Classification.DEPARTMENT: "部门信息资源"}
-
-
-class ResourceStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    WITHDRAWN = "withdrawn"
-
-
-STATUS_LABELS = {ResourceStatus.DRAFT: "草稿", ResourceStatus.PUBLISHED: "已发布", ResourceStatus.WITHDRAWN: "已撤回"}
-
-UPDATE_CYCLES = ("实时", "每日", "每周", "每月", "每季度", "每年", "不定期")
-FORMATS = ("库表", "接口", "文件")
-DATA_TYPES = {"C": "字符型", "N": "数值型", "D": "日期型", "T": "日期时间型", "B": "布尔型"}
+if TYPE_CHECKING:  # org's class, by its name in the shared registry (no import at run time)
+    from tongban.org.models import Department
 
 
 class Resource(Base):
@@ -79,7 +39,7 @@ class Resource(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    provider: Mapped[Department] = relationship(lazy="joined")
+    provider: Mapped[Department] = relationship("Department", lazy="joined")
     items: Mapped[list[ResourceItem]] = relationship(order_by="ResourceItem.position", cascade="all, delete-orphan",
                                                      lazy="selectin")
 

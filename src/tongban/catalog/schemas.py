@@ -1,13 +1,58 @@
-"""API shapes of the catalog."""
+"""API shapes of the catalog, and the words of the catalog other domains use: a resource's
+sharing type, status, classification and openness, with their labels."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.catalog.models import Classification, Openness, SharingType
+if TYPE_CHECKING:
+    from tongban.catalog.models import Resource
+
+
+class SharingType(StrEnum):
+    UNCONDITIONAL = "unconditional"  # 无条件共享
+    CONDITIONAL = "conditional"  # 有条件共享
+    NOT_SHARED = "not_shared"  # 不予共享 (needs a legal basis)
+
+
+SHARING_LABELS = {SharingType.UNCONDITIONAL: "无条件共享", SharingType.CONDITIONAL: "有条件共享",
+                  SharingType.NOT_SHARED: "不予共享"}
+
+
+class Openness(StrEnum):
+    NOT_OPEN = "not_open"  # 不予开放
+    CONDITIONAL = "conditional"  # 有条件开放
+    OPEN = "open"  # 无条件开放
+
+
+OPENNESS_LABELS = {Openness.NOT_OPEN: "不予开放", Openness.CONDITIONAL: "有条件开放", Openness.OPEN: "无条件开放"}
+
+
+class Classification(StrEnum):
+    BASE = "base"  # 基础信息资源
+    THEME = "theme"  # 主题信息资源
+    DEPARTMENT = "department"  # 部门信息资源
+
+
+CLASSIFICATION_LABELS = {Classification.BASE: "基础信息资源", Classification.THEME: "主题信息资源",
+                         Classification.DEPARTMENT: "部门信息资源"}
+
+
+class ResourceStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+STATUS_LABELS = {ResourceStatus.DRAFT: "草稿", ResourceStatus.PUBLISHED: "已发布", ResourceStatus.WITHDRAWN: "已撤回"}
+
+UPDATE_CYCLES = ("实时", "每日", "每周", "每月", "每季度", "每年", "不定期")
+FORMATS = ("库表", "接口", "文件")
+DATA_TYPES = {"C": "字符型", "N": "数值型", "D": "日期型", "T": "日期时间型", "B": "布尔型"}
 
 
 class ItemIn(BaseModel):
@@ -89,7 +134,7 @@ class RecordsPush(BaseModel):
     records: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
 
 
-def resource_read(resource) -> ResourceRead:
+def resource_read(resource: Resource) -> ResourceRead:
     return ResourceRead(code=resource.code, name=resource.name, provider=resource.provider.code,
                         provider_name=resource.provider.name, classification=resource.classification,
                         summary=resource.summary, format=resource.format, update_cycle=resource.update_cycle,

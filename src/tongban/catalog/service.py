@@ -8,26 +8,27 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import String, bindparam, or_, select, type_coerce
+from sqlalchemy import Select, String, bindparam, false, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from tongban.catalog.models import (
-    DATA_TYPES, FORMATS, UPDATE_CYCLES, Classification, DatasetRecord, DatasetVersion, Openness, Resource, ResourceItem,
-    ResourceStatus, SharingType,
+from tongban.catalog.models import DatasetRecord, DatasetVersion, Resource, ResourceItem
+from tongban.catalog.read_models import REGISTRY_TABLES, registry_versions
+from tongban.catalog.schemas import (
+    DATA_TYPES, FORMATS, UPDATE_CYCLES, Classification, ItemIn, Openness, ResourceIn, ResourceStatus, SharingType,
 )
-from tongban.catalog.schemas import ItemIn, ResourceIn
 from tongban.core import audit, clock, events
 from tongban.core.auth import Principal
 from tongban.core.db.bulk import in_list, list_parameter
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.org import service as org
-from tongban.org.models import Department
-from tongban.registry.models import TABLES, RecordVersion
 from tongban.registry.schemas import REGISTRIES, Field, Registry
+
+if TYPE_CHECKING:
+    from tongban.org.models import Department
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,39}$")
 
@@ -44,6 +45,10 @@ _REGISTRY_TEXT = {
 
 def get(db: Session, code: str) -> Resource | None:
     return db.scalar(select(Resource).where(Resource.code == code))
+
+
+def get_by_id(db: Session, resource_id: int) -> Resource | None:
+    return db.get(Resource, resource_id)
 
 
 def get_or_404(db: Session, code: str) -> Resource:
@@ -213,6 +218,14 @@ def set_status(db: Session, resource: Resource, status: ResourceStatus, *, actor
     return resource
 
 
+def provided_by(department_id: int | None) -> Select[int]:
+    """The ids of the resources a department provides: a subquery for others' filters (the grants
+    a provider sees, the usage of its resources)."""
+    if department_id is None:
+        return select(Resource.id).where(false())
+    return select(Resource.id).where(Resource.provider_id == department_id)
+
+
 def search_query(*, q: str | None, provider: str | None, classification: str | None, sharing_type: str | None,
                  status: str | None):
     query = select(Resource)
@@ -222,7 +235,7 @@ def search_query(*, q: str | None, provider: str | None, classification: str | N
         query = query.where(or_(Resource.name.like(like), Resource.code.like(like), Resource.summary.like(like),
                                 Resource.id.in_(matching_items)))
     if provider:
-        query = query.join(Department, Department.id == Resource.provider_id).where(Department.code == provider)
+        query = query.where(Resource.provider.has(code=provider))
     if classification:
         query = query.where(Resource.classification == classification)
     if sharing_type:
@@ -337,7 +350,7 @@ def _date_read_as_stored(field: Field, dialect: str) -> bool:
 def _registry_rows(registry_name: str, field_names: tuple[str, ...], dialect: str):
     """The read of some columns of registry rows by key; built once (the exchange asks it on
     every call, and building a statement and its cache key cost more than the read)."""
-    registry, table = REGISTRIES[registry_name], TABLES[registry_name]
+    registry, table = REGISTRIES[registry_name], REGISTRY_TABLES[registry_name]
     by_name = {f.name: f for f in registry.fields}
     columns = [type_coerce(table.c[name], String).label(name) if _date_read_as_stored(by_name[name], dialect)
                else table.c[name] for name in field_names]
@@ -412,8 +425,9 @@ def values_at(db: Session, resource: Resource | ResourceView, versions: list[tup
     for start in range(0, len(keys), 500):
         part = keys[start:start + 500]
         if resource.registry_name:
-            query = select(RecordVersion.record_key, RecordVersion.version, RecordVersion.data).where(
-                RecordVersion.registry_name == resource.registry_name, RecordVersion.record_key.in_(part))
+            versions_table = registry_versions.c
+            query = select(versions_table.record_key, versions_table.version, versions_table.data).where(
+                versions_table.registry_name == resource.registry_name, versions_table.record_key.in_(part))
         else:
             query = select(DatasetVersion.record_key, DatasetVersion.version, DatasetVersion.data).where(
                 DatasetVersion.resource_id == resource.id, DatasetVersion.record_key.in_(part))
@@ -461,20 +475,20 @@ def push_records(db: Session, resource: Resource, records: list[dict[str, Any]],
     now = clock.now()
     created = changed = unchanged = 0
     for key, values in cleaned.items():
-        record = existing.get(key)
-        before = json.loads(record.data) if record else {}
+        stored = existing.get(key)
+        before = json.loads(stored.data) if stored else {}
         after = {code: values.get(code, before.get(code)) for code in items}
         changed_items = [code for code in items if before.get(code) != after[code]]
-        if record is not None and not changed_items:
+        if stored is not None and not changed_items:
             unchanged += 1
             continue
-        version = 1 if record is None else record.version + 1
+        version = 1 if stored is None else stored.version + 1
         data = json.dumps(after, ensure_ascii=False)
-        if record is None:
+        if stored is None:
             db.add(DatasetRecord(resource_id=resource.id, record_key=key, data=data, version=1, updated_at=now))
             created += 1
         else:
-            record.data, record.version, record.updated_at = data, version, now
+            stored.data, stored.version, stored.updated_at = data, version, now
             changed += 1
         db.add(DatasetVersion(resource_id=resource.id, record_key=key, version=version, data=data,
                               changed_items=json.dumps(changed_items), changed_at=now))

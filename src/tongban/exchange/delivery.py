@@ -15,32 +15,31 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.catalog import service as catalog
-from tongban.catalog.models import Resource
+from tongban.core import clock
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
 from tongban.core.db.engine import reading
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
+from tongban.core.periodic import Periodic
 from tongban.core.urls import url_problem
 from tongban.exchange import service
 from tongban.exchange.models import DeadLetter, Subscription
 from tongban.exchange.service import Access, Call
 from tongban.notifications.service import notify
-from tongban.core import clock
 
 log = logging.getLogger("tongban.exchange.delivery")
 
@@ -55,8 +54,8 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def allowed_hosts(raw: str | list[str]) -> list[str]:
-    parts = raw.split(",") if isinstance(raw, str) else raw
+def allowed_hosts(raw: str | list[str] | None) -> list[str]:
+    parts = raw if isinstance(raw, list) else (raw or "").split(",")
     return [part.strip().lower().rstrip(".") for part in parts if part.strip()]
 
 
@@ -70,7 +69,7 @@ def _host_allowed(host: str, allowed: list[str]) -> bool:
     return False
 
 
-def check_callback(url: str, allowed: str | list[str]) -> str:
+def check_callback(url: str, allowed: str | list[str] | None) -> str:
     """The URL if data may be sent there; otherwise ``callback-not-allowed`` naming the host."""
     hosts = allowed_hosts(allowed)
 
@@ -134,7 +133,7 @@ def _has_changes(db: Session, sub: Subscription) -> bool:
 @dataclass
 class _Sent:
     ok: bool
-    error: str | None = None
+    error: str = ""  # why not, when not ok
 
 
 def _post(client: httpx.Client, sub: Subscription, body: dict[str, Any], settings: Settings, now: datetime) -> _Sent:
@@ -164,10 +163,12 @@ def _body(sub: Subscription, access: Access, found: list[dict[str, Any]], next_c
 
 
 def _log(sessions: sessionmaker[Session], sub: Subscription, access: Access | None, count: int, outcome: str) -> None:
+    """The delivery's usage row, in a transaction of its own: a refused delivery is logged as surely as a sent one."""
     with sessions() as db:
-        service.log_call(db, Call(subscriber(sub), sub.resource.code, "delivery", sub.purpose, keys_count=count,
-                                  items=access.items if access else [], outcome=outcome,
-                                  grant_ids=[g.id for g in access.grants] if access else []))
+        service.record_call(db, Call(subscriber(sub), sub.resource.code, "delivery", sub.purpose, keys_count=count,
+                                     items=access.items if access else [], outcome=outcome,
+                                     grant_ids=[g.id for g in access.grants] if access else []))
+        db.commit()
 
 
 def _pause(sessions, db: Session, sub: Subscription, problem: Problem, now: datetime) -> None:
@@ -219,10 +220,10 @@ def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings
             return 0
         # Claim the subscription: only if nobody else has, and nothing moved its cursor meanwhile.
         lease = now + _lease(settings)
-        claimed = db.execute(update(Subscription).where(
+        claimed = cast(CursorResult, db.execute(update(Subscription).where(
             Subscription.id == sub.id, Subscription.active.is_(True), Subscription.cursor == sub.cursor,
             or_(Subscription.next_attempt_at.is_(None), Subscription.next_attempt_at <= now),
-        ).values(next_attempt_at=lease).execution_options(synchronize_session=False)).rowcount
+        ).values(next_attempt_at=lease).execution_options(synchronize_session=False))).rowcount
         if claimed != 1:
             db.rollback()
             return 0
@@ -296,6 +297,8 @@ def replay_dead_letter(sessions: sessionmaker[Session], subscription_id: int, de
                           title="回调地址未接收投递")
     with sessions() as db:  # nothing left to send (items no longer granted) counts as replayed too
         letter = db.get(DeadLetter, dead_letter_id)
+        if letter is None:  # read above; dead letters are kept
+            raise Problem("not-found", f"订阅 {subscription_id} 没有编号为 {dead_letter_id} 的死信")
         letter.replayed_at = now
         db.commit()
         return letter
@@ -318,7 +321,9 @@ def replay_from(sub: Subscription, position: int) -> Subscription:
 
 
 class Dispatcher:
-    """Delivers every due subscription, one batch each per round; like ``OutboxRelay``, a daemon thread."""
+    """Delivers every due subscription, one batch each per round, in a background loop of its own
+    (``core.periodic``): every ``poll_seconds``, at once when woken by new changes, and again at once
+    after a round that delivered something (there may be more)."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, *, batch: int = BATCH,
                  client: httpx.Client | None = None) -> None:
@@ -328,9 +333,7 @@ class Dispatcher:
         # No redirects (the target could be a host nobody allowed) and no proxies from the environment.
         self.client = client or httpx.Client(follow_redirects=False, trust_env=False)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="subscription-delivery")
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: Periodic | None = None
 
     def due(self, now: datetime) -> list[int]:
         with reading(self.sessions)() as db:
@@ -368,34 +371,26 @@ class Dispatcher:
                                    .group_by(Subscription.resource_id, Subscription.cursor)).all()
             pages = {}
             for resource_id, cursor, subscribers in positions:
-                if subscribers > 1:
-                    resource = db.get(Resource, resource_id)
+                resource = catalog.get_by_id(db, resource_id) if subscribers > 1 else None
+                if resource is not None:
                     pages[(resource_id, cursor)] = service.feed_page(db, resource, after=cursor, limit=self.batch)
             return pages
 
     def notify(self) -> None:
         """New changes were published: look now rather than at the next poll."""
-        self._wake.set()
+        if self._loop is not None:
+            self._loop.wake()
+
+    def _round(self) -> None:
+        if self.run_once() and self._loop is not None:  # busy: look again at once
+            self._loop.wake()
 
     def start(self, poll_seconds: float = 1.0) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    busy = self.run_once()
-                except Exception:  # the database is away: try again at the next poll
-                    log.exception("subscription dispatcher failed; will retry")
-                    busy = 0
-                if not busy:
-                    self._wake.wait(poll_seconds)
-                    self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="subscription-dispatcher", daemon=True)
-        self._thread.start()
+        self._loop = Periodic("subscription-dispatcher", poll_seconds, self._round)
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        if self._loop is not None:
+            self._loop.stop(timeout=30)
         self._pool.shutdown(wait=True)
         self.client.close()

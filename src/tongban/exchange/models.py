@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.catalog.models import Resource
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.org.models import Department
+
+if TYPE_CHECKING:  # the catalog's and org's classes, by their names in the shared registry
+    from tongban.catalog.models import Resource
+    from tongban.org.models import Department
 
 
 class ExchangeCall(Base):
@@ -55,8 +58,8 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(128))
 
-    department: Mapped[Department] = relationship(lazy="joined")
-    resource: Mapped[Resource] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship("Department", lazy="joined")
+    resource: Mapped[Resource] = relationship("Resource", lazy="joined")
 
 
 class DeadLetter(Base):

@@ -8,27 +8,29 @@ import asyncio
 import json
 import logging
 import queue
-import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import Table, bindparam, insert, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
-from tongban.catalog.models import ResourceStatus
+from tongban.catalog.schemas import ResourceStatus
+from tongban.core import clock
 from tongban.core.auth import Principal
 from tongban.core.db.cache import per_generation
 from tongban.core.db.driver import DriverStatement
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
 from tongban.core.inputs import BIGINT_MAX
+from tongban.core.periodic import Periodic
 from tongban.exchange.models import ExchangeCall
+from tongban.exchange.read_models import catalog_items, catalog_resources, sharing_grants
 from tongban.registry import service as registry_service
 from tongban.sharing import service as sharing
-from tongban.core import clock
 
 log = logging.getLogger("tongban.exchange")
 
@@ -70,41 +72,41 @@ def _usage_row(call: Call) -> dict[str, Any]:
             "outcome": call.outcome, "grant_ids": json.dumps(call.grant_ids) if call.grant_ids else None}
 
 
-# Core, not the ORM's bulk insert: the usage log takes a row for every call.
-_INSERT_CALL = insert(ExchangeCall.__table__)
-_DRIVER_INSERT_CALL = DriverStatement(insert(ExchangeCall.__table__).values(
-    {column.key: bindparam(column.key) for column in ExchangeCall.__table__.columns if column.key != "id"}))
+# The one writer of the usage log: a row per call (``_usage_row``), inserted by this statement, in
+# Core, not the ORM's bulk insert (the log takes a row for every call). ``record_call`` writes it in
+# a transaction of the caller's; ``UsageLog`` writes the rows of the API's calls in group commits.
+_CALLS = cast(Table, ExchangeCall.__table__)
+_INSERT_CALL = insert(_CALLS)
+# The same insert, run on the driver's own connection by ``UsageLog`` on PostgreSQL.
+_DRIVER_INSERT_CALL = DriverStatement(insert(_CALLS).values(
+    {column.key: bindparam(column.key) for column in _CALLS.columns if column.key != "id"}))
 
 
 def record_call(db: Session, call: Call) -> None:
-    """The usage row in the caller's own transaction: for the platform's reads, which stand or fall
-    with the work they serve (an application's materials)."""
+    """The usage row in the caller's transaction, committed with it: for the platform's reads,
+    which stand or fall with the work they serve (an application's materials), and for the
+    deliveries of subscriptions, each logged in a transaction of its own."""
     db.execute(_INSERT_CALL, [_usage_row(call)])
-
-
-def log_call(db: Session, call: Call) -> None:
-    """Write the usage row in its own transaction: a refused call is logged as surely as an answered one."""
-    db.rollback()
-    db.execute(_INSERT_CALL, [_usage_row(call)])
-    db.commit()
 
 
 class UsageLog:
-    """The usage rows of API calls, written by one thread in group commits.
+    """The usage rows of API calls, written by one background loop in group commits.
 
     A call returns only once its row is committed (no answer without its log line), but the
     calls of the same moment share one transaction instead of queueing one by one for the
     write lock; on SQLite that queue (its busy handler sleeps between tries) was the cost of
-    an exchange read."""
+    an exchange read. The loop is woken by each call; when no call came for ``idle_seconds``
+    it gives its connection back to the pool, and at ``stop`` it writes what is still queued."""
 
     def __init__(self, sessions, *, max_rows: int = 500, idle_seconds: float = 2.0) -> None:
         self.sessions = sessions
         self.max_rows = max_rows
         self.idle_seconds = idle_seconds
-        self._connection = None  # PostgreSQL: a pooled connection kept while calls come (``_insert``)
+        self._connection: Any = None  # PostgreSQL: a pooled connection kept while calls come (``_insert``)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="usage-log", daemon=True)
-        self._thread.start()
+        self._last_rows = time.monotonic()
+        self._loop = Periodic("usage-log", idle_seconds, self._write_queued, final_run=True)
+        self._loop.start()
 
     async def write(self, call: Call, *, timeout: float = 30.0) -> None:
         """Queue the call's row and wait, without holding a thread, until it is committed.
@@ -112,27 +114,34 @@ class UsageLog:
         loop = asyncio.get_running_loop()
         committed = loop.create_future()
 
-        def settle(failure: Problem | None) -> None:  # called by the writer thread
+        def settle(failure: Problem | None) -> None:  # called by the writer loop
             loop.call_soon_threadsafe(_settle, committed, failure)
 
         self._queue.put((_usage_row(call), settle))
+        self._loop.wake()
         try:
             await asyncio.wait_for(committed, timeout)
         except TimeoutError:
             raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试") from None
 
-    def _loop(self) -> None:
+    def stop(self) -> None:
+        """Write the rows still queued, then end the loop and give the connection back."""
+        self._loop.stop(timeout=30)
+        self._release()
+
+    def _write_queued(self) -> None:
+        """Every row queued, in batches of ``max_rows``; the connection back to the pool when idle."""
+        wrote = False
         while True:
-            try:
-                entries = [self._queue.get(timeout=self.idle_seconds)]
-            except queue.Empty:  # no calls for a while: the connection goes back to the pool
-                self._release()
-                continue
+            entries: list[tuple[dict[str, Any], Any]] = []
             while len(entries) < self.max_rows:
                 try:
                     entries.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            if not entries:
+                break
+            wrote = True
             failure = None
             try:
                 self._insert([row for row, _ in entries])
@@ -141,7 +150,10 @@ class UsageLog:
                 failure = Problem("service-unavailable", f"调用日志写入失败（{type(error).__name__}），本次调用未完成")
             for _, settle in entries:
                 settle(failure)
-
+        if wrote:
+            self._last_rows = time.monotonic()
+        elif time.monotonic() - self._last_rows >= self.idle_seconds:  # no calls for a while
+            self._release()
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         engine = self.sessions.kw["bind"]
@@ -245,18 +257,21 @@ def authorize(db: Session, principal: Principal, resource_code: str, requested: 
                   grants=grants)
 
 
-# Plain SQL in one round trip. Rows of the first part are the resource's items, rows of the
-# second the department's grants on it that are not revoked (which of them are in force is a
-# matter of today's date, judged on each call).
-_RESOURCE_AND_GRANTS = text(
-    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, i.position, i.code, "
-    "NULL AS grant_id, NULL AS grant_items, NULL AS valid_from, NULL AS valid_to "
-    "FROM catalog_resources r JOIN catalog_items i ON i.resource_id = r.id WHERE r.code = :code "
-    "UNION ALL "
-    "SELECT r.id, r.code, r.name, r.status, r.provider_id, r.key_item, r.registry_name, NULL, NULL, g.id, g.items, "
-    "g.valid_from, g.valid_to "
-    "FROM catalog_resources r JOIN sharing_grants g ON g.resource_id = r.id WHERE r.code = :code "
-    "AND g.department_id = :department AND g.revoked_at IS NULL")
+# One round trip (over the exchange's read models). Rows of the first part are the resource's
+# items, rows of the second the department's grants on it that are not revoked (which of them are
+# in force is a matter of today's date, judged on each call).
+_resources, _items, _grants = catalog_resources.c, catalog_items.c, sharing_grants.c
+_RESOURCE = (_resources.id, _resources.code, _resources.name, _resources.status, _resources.provider_id,
+             _resources.key_item, _resources.registry_name)
+_RESOURCE_AND_GRANTS = union_all(
+    select(*_RESOURCE, _items.position, _items.code.label("item_code"), null().label("grant_id"),
+           null().label("grant_items"), null().label("valid_from"), null().label("valid_to"))
+    .select_from(catalog_resources.join(catalog_items, _items.resource_id == _resources.id))
+    .where(_resources.code == bindparam("code")),
+    select(*_RESOURCE, null(), null(), _grants.id, _grants["items"], _grants.valid_from, _grants.valid_to)
+    .select_from(catalog_resources.join(sharing_grants, _grants.resource_id == _resources.id))
+    .where(_resources.code == bindparam("code"), _grants.department_id == bindparam("department"),
+           _grants.revoked_at.is_(None)))
 
 
 class _GrantTerm(NamedTuple):
@@ -283,7 +298,9 @@ def _read_resource_and_grants(db: Session, code: str,
         return None, ()
     terms = tuple(_GrantTerm(sharing.ActiveGrant(row[9], row[10]), _day(row[11]), _day(row[12]))
                   for row in rows if row[9] is not None)
-    return catalog.ResourceView(*rows[0][:7], item_codes=tuple(code for _, code in items)), terms
+    resource_id, resource_code, name, status, provider_id, key_item, registry_name = rows[0][:7]
+    return catalog.ResourceView(resource_id, resource_code, name, status, provider_id, key_item, registry_name,
+                                item_codes=tuple(item for _, item in items)), terms
 
 
 def _day(value: date | str) -> date:
@@ -370,7 +387,8 @@ def feed_page(db: Session, resource, *, after: int, limit: int) -> FeedPage:
                        OutboxEvent.occurred_at, OutboxEvent.payload)
                 .where(OutboxEvent.subject == catalog.feed_subject(resource), OutboxEvent.position > after)
                 .order_by(OutboxEvent.position).limit(limit))]
-    values = catalog.values_at(db, resource, [(row[3], row[5]["version"]) for row in rows]) if rows else {}
+    versions = [(row[3], row[5]["version"]) for row in rows if row[3] is not None]  # a change names its record
+    values = catalog.values_at(db, resource, versions) if versions else {}
     return FeedPage(after, rows, values)
 
 

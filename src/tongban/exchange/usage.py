@@ -1,5 +1,6 @@
 """Usage of shared data, from the exchange's own call log (``ExchangeCall``): who called which
-resource how often and with what outcome, calls per day, and grants nobody uses.
+resource how often and with what outcome, calls per day, and grants nobody uses. The catalog's
+resources, the grants and the departments are read through the exchange's read models.
 
 A provider department sees the use of its own resources only; roles holding ``usage:read``
 platform-wide (电子政务办, 电子监察) see everything. Days are Beijing days (UTC+8, no daylight
@@ -12,20 +13,18 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Date, case, cast, false, func, select
+from sqlalchemy import Date, Row, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
-from tongban.catalog.models import Resource
 from tongban.core import clock
 from tongban.core.auth import Principal, ensure_department
+from tongban.core.clock import BEIJING
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
-from tongban.core.clock import BEIJING
 from tongban.exchange.models import ExchangeCall
+from tongban.exchange.read_models import catalog_resources, departments, sharing_grants
 from tongban.org import service as org
-from tongban.org.models import Department
-from tongban.sharing.models import Grant
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a year of daily bars is the most a page (and one aggregate query) should carry
@@ -139,9 +138,22 @@ def _provided_resource_ids(principal: Principal):
     """The resources whose use this principal may see; None means every resource."""
     if principal.scope_for(Permission.USAGE_READ) == Scope.ALL:
         return None
-    if principal.department_id is None:
-        return select(Resource.id).where(false())
-    return select(Resource.id).where(Resource.provider_id == principal.department_id)
+    return catalog.provided_by(principal.department_id)
+
+
+def resources(db: Session, principal: Principal) -> list[Row[tuple[str, str]]]:
+    """The code and name of each resource whose use the principal may see, by code."""
+    query = select(catalog_resources.c.code, catalog_resources.c.name).order_by(catalog_resources.c.code)
+    provided = _provided_resource_ids(principal)
+    if provided is not None:
+        query = query.where(catalog_resources.c.id.in_(provided))
+    return list(db.execute(query))
+
+
+def item_names(db: Session, codes: set[str]) -> dict[str, dict[str, str]]:
+    """The names of the items of these resources, by resource code and item code."""
+    found = (catalog.get(db, code) for code in sorted(codes))
+    return {resource.code: {item.code: item.name for item in resource.items} for resource in found if resource}
 
 
 def report(db: Session, principal: Principal, *, within: Period, resource: str | None = None,
@@ -160,7 +172,8 @@ def report(db: Session, principal: Principal, *, within: Period, resource: str |
     low, high = within.utc_bounds()
     calls = [ExchangeCall.at >= low, ExchangeCall.at < high]
     if provided is not None:
-        calls.append(ExchangeCall.resource_code.in_(select(Resource.code).where(Resource.id.in_(provided))))
+        calls.append(ExchangeCall.resource_code.in_(select(catalog_resources.c.code)
+                                                    .where(catalog_resources.c.id.in_(provided))))
     if resource:
         calls.append(ExchangeCall.resource_code == resource)
     if department:
@@ -189,11 +202,11 @@ def report(db: Session, principal: Principal, *, within: Period, resource: str |
     unused = _unused_grants(db, within, provided, resource=resource, department=department)
 
     # Names for the codes in the log; a call to an unknown resource keeps its code as its name.
-    departments = {d.code: d.short_name for d in org.list_all(db)}
-    resource_names = dict(db.execute(select(Resource.code, Resource.name)
-                                     .where(Resource.code.in_(sorted({code for _, code in rows})))).all())
+    short_names: dict[str | None, str] = {d.code: d.short_name for d in org.list_all(db)}
+    resource_names = dict(db.execute(select(catalog_resources.c.code, catalog_resources.c.name)
+                                     .where(catalog_resources.c.code.in_(sorted({code for _, code in rows})))).all())
     for row in rows.values():
-        row.department_name = departments.get(row.department, row.department or "（无部门）")
+        row.department_name = short_names.get(row.department, row.department or "（无部门）")
         row.resource_name = resource_names.get(row.resource, row.resource)
     table = sorted(rows.values(), key=lambda r: (-r.calls, r.department or "", r.resource))
 
@@ -225,20 +238,21 @@ def _unused_grants(db: Session, within: Period, provided, *, resource: str | Non
     for (ids,) in db.execute(select(ExchangeCall.grant_ids).distinct().where(
             ExchangeCall.outcome == "ok", ExchangeCall.grant_ids.is_not(None), ExchangeCall.at >= low,
             ExchangeCall.at < high)):
-        used.update(json.loads(ids))
-    query = (select(Grant).join(Resource, Resource.id == Grant.resource_id)
-             .join(Department, Department.id == Grant.department_id)
-             .where(Grant.revoked_at.is_(None), Grant.valid_from <= today, Grant.valid_to >= today,
-                    Grant.valid_from <= within.end)
-             .order_by(Grant.created_at, Grant.id))
+        used.update(json.loads(ids or "[]"))
+    grant, of, to = sharing_grants.c, catalog_resources.c, departments.c
+    query = (select(grant.id, to.code.label("department"), to.short_name.label("department_name"),
+                    of.code.label("resource"), of.name.label("resource_name"), grant["items"], grant.purpose,
+                    grant.valid_from, grant.valid_to, grant.granted_by, grant.created_at)
+             .select_from(sharing_grants.join(catalog_resources, of.id == grant.resource_id)
+                          .join(departments, to.id == grant.department_id))
+             .where(grant.revoked_at.is_(None), grant.valid_from <= today, grant.valid_to >= today,
+                    grant.valid_from <= within.end)
+             .order_by(grant.created_at, grant.id))
     if provided is not None:
-        query = query.where(Grant.resource_id.in_(provided))
+        query = query.where(grant.resource_id.in_(provided))
     if resource:
-        query = query.where(Resource.code == resource)
+        query = query.where(of.code == resource)
     if department:
-        query = query.where(Department.code == department)
-    return [UnusedGrant(id=g.id, department=g.department.code, department_name=g.department.short_name,
-                        resource=g.resource.code, resource_name=g.resource.name, items=json.loads(g.items),
-                        purpose=g.purpose, valid_from=g.valid_from, valid_to=g.valid_to, granted_by=g.granted_by,
-                        created_at=g.created_at)
-            for g in db.scalars(query) if g.id not in used]
+        query = query.where(to.code == department)
+    return [UnusedGrant(**{**row._mapping, "items": json.loads(row._mapping["items"])})
+            for row in db.execute(query) if row.id not in used]

@@ -31,7 +31,7 @@ from tongban.items import service
 from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, ItemFaq
 from tongban.notifications.service import notify
 from tongban.org import service as org
-from tongban.sharing.service import EGOV_CODE
+from tongban.sharing.schemas import EGOV_CODE
 from tongban.supervision import service as supervision
 
 DEMO_FAQS = Path(__file__).with_name("demo_faqs.json")

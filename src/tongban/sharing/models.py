@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.catalog.models import Resource
 from tongban.core.db.base import Base, UTCDateTime
-from tongban.org.models import Department
 
-
-class RequestStatus(StrEnum):
-    PROVIDER = "provider"  # conditional items wait for the provider
-    ARBITRATION = "arbitration"  # refused or overdue: the e-government office decides
-    CLOSED = "closed"  # every item decided
-
-
-STATUS_LABELS = {RequestStatus.PROVIDER: "待提供方答复", RequestStatus.ARBITRATION: "电子政务办协调中",
-                 RequestStatus.CLOSED: "已办结"}
-
-
-class ItemOutcome(StrEnum):
-    PENDING = "pending"
-    GRANTED = "granted"
-    REFUSED = "refused"
-
-
-OUTCOME_LABELS = {ItemOutcome.PENDING: "待定", ItemOutcome.GRANTED: "已授权", ItemOutcome.REFUSED: "不予共享"}
+if TYPE_CHECKING:  # the catalog's and org's classes, by their names in the shared registry
+    from tongban.catalog.models import Resource
+    from tongban.org.models import Department
 
 
 class SharingRequest(Base):
     __tablename__ = "sharing_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)  # GX-20261122-0001
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # GX-20261122-7KQ2XM (core.numbers)
     resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resources.id"), index=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
@@ -54,9 +37,9 @@ class SharingRequest(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    resource: Mapped[Resource] = relationship(lazy="joined")
-    requester: Mapped[Department] = relationship(foreign_keys=[requester_id], lazy="joined")
-    provider: Mapped[Department] = relationship(foreign_keys=[provider_id], lazy="joined")
+    resource: Mapped[Resource] = relationship("Resource", lazy="joined")
+    requester: Mapped[Department] = relationship("Department", foreign_keys=[requester_id], lazy="joined")
+    provider: Mapped[Department] = relationship("Department", foreign_keys=[provider_id], lazy="joined")
     items: Mapped[list[SharingRequestItem]] = relationship(order_by="SharingRequestItem.id", lazy="selectin",
                                                            cascade="all, delete-orphan")
     steps: Mapped[list[SharingStep]] = relationship(order_by="SharingStep.id", lazy="selectin",
@@ -111,5 +94,5 @@ class Grant(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(128))
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
 
-    department: Mapped[Department] = relationship(lazy="joined")
-    resource: Mapped[Resource] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship("Department", lazy="joined")
+    resource: Mapped[Resource] = relationship("Resource", lazy="joined")

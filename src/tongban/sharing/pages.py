@@ -1,40 +1,42 @@
-"""Staff pages of data sharing: requests and their answers, grants, and how shared data is used."""
+"""Staff pages of data sharing: a catalog resource and asking to share it, requests and their
+answers, grants."""
 
 from __future__ import annotations
 
 import json
-import math
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from pydantic import ValidationError
 
-from tongban.core.security import check_csrf
-from tongban.catalog.models import SHARING_LABELS, Resource
+from tongban.catalog import service as catalog
+from tongban.catalog.schemas import (
+    CLASSIFICATION_LABELS, DATA_TYPES, OPENNESS_LABELS, SHARING_LABELS, STATUS_LABELS as RESOURCE_STATUS_LABELS,
+    ResourceStatus, SharingType,
+)
+from tongban.core import clock
 from tongban.core.auth import Principal, deny, ensure_department, require
-from tongban.core.charts import nice_ceiling
 from tongban.core.db.session import DbSession
-from tongban.core.errors import Problem
+from tongban.core.errors import Problem, validation_errors
 from tongban.core.inputs import Id
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.core.templating import date_field, flash, local_time, render
+from tongban.core.security import check_csrf
+from tongban.core.templating import flash, local_time, render
 from tongban.core.workdays import WorkingCalendar
-from tongban.exchange import usage
 from tongban.org import service as org
 from tongban.sharing import service
-from tongban.sharing.models import (
-    OUTCOME_LABELS,
-    STATUS_LABELS,
-    Grant,
-    ItemOutcome,
-    RequestStatus,
-    SharingRequest,
+from tongban.sharing.models import Grant, SharingRequest
+from tongban.sharing.schemas import (
+    GRANTED_BY_LABELS, OUTCOME_LABELS, STATUS_LABELS, ItemOutcome, RequestCreate, RequestStatus,
 )
-from tongban.core import clock
+
+if TYPE_CHECKING:
+    from tongban.catalog.models import Resource
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,11 +44,9 @@ PAGE_SIZE = 30
 STEP_LABELS = {"submitted": "提出申请", "granted": "即时授权", "provider_decided": "提供方答复",
                "escalated": "转电子政务办协调", "arbitrated": "电子政务办协调决定"}
 DECIDED_BY_LABELS = {"catalog": "按目录", "provider": "提供方", "egov": "电子政务办"}
-GRANTED_BY_LABELS = {"catalog": "目录无条件共享", "provider": "提供方同意", "egov": "电子政务办协调"}
 ESCALATION_LABELS = {"refused": "提供方拒绝部分信息项", "overdue": "提供方逾期未答复", "requested": "申请方申请协调"}
 LABELS = {"status": STATUS_LABELS, "outcome": OUTCOME_LABELS, "sharing": SHARING_LABELS, "step": STEP_LABELS,
-          "decided_by": DECIDED_BY_LABELS, "granted_by": GRANTED_BY_LABELS, "escalation": ESCALATION_LABELS,
-          "usage_outcome": usage.OUTCOME_LABELS}
+          "decided_by": DECIDED_BY_LABELS, "granted_by": GRANTED_BY_LABELS, "escalation": ESCALATION_LABELS}
 _SHARING_PERMISSIONS = (Permission.SHARING_REQUEST, Permission.SHARING_DECIDE, Permission.SHARING_ARBITRATE)
 
 
@@ -267,67 +267,106 @@ def revoke(request: Request, grant_id: Id, db: DbSession,
     return RedirectResponse("/sharing/grants", status_code=303)
 
 
-# ---- usage ----------------------------------------------------------------------------------
+# ---- a catalog resource: what it offers, and asking to share it ------------------------------
+# The catalog's page of one resource is where a department asks for it: it shows the resource
+# (the catalog's service) with the requests and grants on it (sharing's own), so it lives here.
+
+RESOURCE_LABELS = {"classification": CLASSIFICATION_LABELS, "sharing": SHARING_LABELS, "status": RESOURCE_STATUS_LABELS,
+                   "openness": OPENNESS_LABELS, "data_types": DATA_TYPES, "request_status": STATUS_LABELS,
+                   "outcome": OUTCOME_LABELS}
+REQUEST_FIELD_LABELS = {"items": "信息项", "duty": "履职依据", "basis": "法律或业务依据", "purpose": "用途",
+                        "valid_from": "使用期限开始", "valid_to": "使用期限结束"}
 
 
-def _day_chart(per_day: list[usage.DayUsage]) -> dict:
-    """Bar geometry for calls per day, drawn as inline SVG by the template (no script, no CDN)."""
-    width, height, left, bottom, top = 720, 220, 44, 26, 12
-    plot_w, plot_h = width - left - 8, height - bottom - top
-    peak = max([d.calls for d in per_day] + [1])
-    top_value = nice_ceiling(peak)
-    slot = plot_w / max(len(per_day), 1)
-    every = max(1, math.ceil(len(per_day) / 10))  # about ten date labels, whatever the period
-    bars = []
-    for n, d in enumerate(per_day):
-        total_h = plot_h * d.calls / top_value
-        ok_h = plot_h * d.ok / top_value
-        x = left + n * slot + slot * 0.15
-        bars.append({"x": round(x, 1), "w": round(slot * 0.7, 1), "y": round(top + plot_h - total_h, 1),
-                     "h": round(total_h, 1), "ok_y": round(top + plot_h - ok_h, 1), "ok_h": round(ok_h, 1),
-                     "label": d.day.strftime("%m-%d") if n % every == 0 else None, "cx": round(x + slot * 0.35, 1),
-                     "title": f"{d.day:%Y-%m-%d}：调用 {d.calls} 次，成功 {d.ok} 次"})
-    ticks = [{"value": v, "y": round(top + plot_h - plot_h * v / top_value, 1)} for v in (0, top_value // 2, top_value)]
-    return {"width": width, "height": height, "left": left, "right": width - 8, "base": top + plot_h,
-            "label_y": height - 8, "bars": bars, "ticks": ticks}
+def _may_request(principal: Principal, resource: Resource) -> bool:
+    """Only a department other than the provider asks; the provider uses its own data freely."""
+    return (principal.can(Permission.SHARING_REQUEST) and principal.department_id is not None
+            and resource.provider_id != principal.department_id)
 
 
-def _department_chart(rows: list[usage.DepartmentUsage]) -> dict:
-    """Horizontal bars of calls by calling department, longest first."""
-    width, label_w, row_h = 720, 150, 28
-    peak = max([r.calls for r in rows] + [1])
-    bar_room = width - label_w - 70
-    bars = [{"y": n * row_h + 4, "text_y": n * row_h + 19, "label": r.department_name,
-             "w": round(bar_room * r.calls / peak, 1), "ok_w": round(bar_room * r.ok / peak, 1),
-             "value_x": label_w + round(bar_room * r.calls / peak, 1) + 6, "calls": r.calls, "ok": r.ok}
-            for n, r in enumerate(rows)]
-    return {"width": width, "height": max(len(rows), 1) * row_h + 4, "label_w": label_w, "bars": bars}
+def _resource_detail(request: Request, db, principal: Principal, resource: Resource, *, status_code: int = 200,
+            error: str | None = None, errors: list[dict] | None = None, form: dict | None = None):
+    requests = []
+    if any(principal.can(p) for p in _SHARING_PERMISSIONS):
+        requests = list(db.scalars(service.visible_requests(db, principal)
+                                   .where(SharingRequest.resource_id == resource.id)
+                                   .order_by(SharingRequest.id.desc()).limit(20)))
+    held = service.items_of(service.active_grants(db, principal.department_id, resource.id)) \
+        if principal.department_id and resource.provider_id != principal.department_id else set()
+    today = clock.today()
+    form = form or {"items": [], "duty": "", "basis": "", "purpose": "", "valid_from": today.isoformat(),
+                    "valid_to": (today + timedelta(days=365)).isoformat()}
+    return render(request, "catalog_resource.html", status_code=status_code, principal=principal, resource=resource,
+                  labels=RESOURCE_LABELS, may_request=_may_request(principal, resource),
+                  published=resource.status == ResourceStatus.PUBLISHED, held=held, requests=requests,
+                  may_manage=principal.can_for_department(Permission.CATALOG_MANAGE, resource.provider_id)
+                  and resource.registry_name is None,  # the base registries are kept by the platform
+                  SharingType=SharingType, ItemOutcome=ItemOutcome, error=error, errors=errors or [],
+                  field_labels=REQUEST_FIELD_LABELS, form=form)
 
 
-@router.get("/exchange/usage", summary="数据使用情况")
-def usage_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.USAGE_READ)],
-               from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-               to: Annotated[str | None, Query(max_length=10)] = None,
-               resource: Annotated[str | None, Query(max_length=40)] = None,
-               department: Annotated[str | None, Query(max_length=32)] = None):
-    filters = {"from": from_ or "", "to": to or "", "resource": resource or "", "department": department or ""}
-    everything = principal.scope_for(Permission.USAGE_READ) == Scope.ALL
-    resources_query = select(Resource).order_by(Resource.code)
-    if not everything:
-        resources_query = resources_query.where(Resource.provider_id == principal.department_id)
-    context = {"principal": principal, "filters": filters, "everything": everything, "labels": LABELS,
-               "resources": list(db.scalars(resources_query)), "departments": org.list_all(db), "outcomes": usage.OUTCOMES}
+@router.get("/catalog/{code}", summary="信息资源详情")
+def resource_page(request: Request, code: str, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.CATALOG_READ)]):
+    return _resource_detail(request, db, principal, catalog.get_or_404(db, code))
+
+
+@router.post("/catalog/{code}/requests", summary="提出共享申请")
+def submit_request(request: Request, code: str, db: DbSession,
+                   principal: Annotated[Principal, require(Permission.SHARING_REQUEST)],
+                   items: Annotated[list[str] | None, Form(max_length=500)] = None,
+                   duty: Annotated[str, Form(max_length=1000)] = "", basis: Annotated[str, Form(max_length=1000)] = "",
+                   purpose: Annotated[str, Form(max_length=1000)] = "",
+                   valid_from: Annotated[str, Form(max_length=20)] = "", valid_to: Annotated[str, Form(max_length=20)] = "",
+                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    resource = catalog.get_or_404(db, code)
+    items = items or []
+    form = {"items": items, "duty": duty, "basis": basis, "purpose": purpose, "valid_from": valid_from,
+            "valid_to": valid_to}
     try:
-        within = usage.period(date_field(from_, "开始日期"), date_field(to, "结束日期"))
-        report = usage.report(db, principal, within=within, resource=resource or None, department=department or None)
+        if principal.department_code is None:
+            raise Problem("validation-error", "共享申请须以部门名义提出，当前账户不属于任何部门")
+        # The same rules as the API's request body; a mistake comes back on this page, in Chinese.
+        try:
+            body = RequestCreate(resource=code, items=items, duty=duty.strip(), basis=basis.strip(),
+                                 purpose=purpose.strip(), valid_from=valid_from, valid_to=valid_to)
+        except ValidationError as error:
+            _, found = validation_errors(RequestValidationError(error.errors()))
+            raise Problem("validation-error", "申请内容有误，请按提示修改", errors=found) from None
+        created = service.submit(db, resource=resource, requester=org.get_by_code_or_404(db, principal.department_code),
+                                 item_codes=body.items, duty=body.duty, basis=body.basis, purpose=body.purpose,
+                                 valid_from=body.valid_from, valid_to=body.valid_to, actor=principal,
+                                 response_days=request.app.state.settings.sharing_response_days)
+        db.commit()
     except Problem as problem:
         if problem.status >= 500:
             raise
-        return render(request, "exchange_usage.html", status_code=problem.status, error=problem.detail, report=None,
-                      **context)
-    listed = {g.resource for g in report.unused_grants}
-    item_names = {r.code: {i.code: i.name for i in r.items}
-                  for r in db.scalars(select(Resource).where(Resource.code.in_(listed)))}
-    return render(request, "exchange_usage.html", report=report, day_chart=_day_chart(report.per_day),
-                  item_names=item_names,
-                  department_chart=_department_chart(report.by_department), error=None, **context)
+        db.rollback()
+        return _resource_detail(request, db, principal, catalog.get_or_404(db, code), status_code=problem.status,
+                       error=problem.detail, errors=problem.extensions.get("errors"), form=form)
+    counts = {outcome: sum(1 for i in created.items if i.outcome == outcome) for outcome in ItemOutcome}
+    flash(request, f"共享申请 {created.number} 已提交：即时授权 {counts[ItemOutcome.GRANTED]} 项，"
+                   f"待提供方答复 {counts[ItemOutcome.PENDING]} 项，不予共享 {counts[ItemOutcome.REFUSED]} 项。")
+    return RedirectResponse(f"/sharing/requests/{created.id}", status_code=303)
+
+
+@router.post("/catalog/{code}/status", summary="发布或撤回信息资源")
+def change_status(request: Request, code: str, db: DbSession,
+                  principal: Annotated[Principal, require(Permission.CATALOG_MANAGE)],
+                  status: Annotated[str, Form(pattern="^(published|withdrawn)$")],
+                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    check_csrf(request, csrf_token)
+    resource = catalog.get_or_404(db, code)
+    ensure_department(db, principal, Permission.CATALOG_MANAGE, resource.provider, action="catalog.status")
+    try:
+        catalog.set_status(db, resource, ResourceStatus(status), actor=principal)
+        db.commit()
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        db.rollback()
+        return _resource_detail(request, db, principal, catalog.get_or_404(db, code), status_code=problem.status,
+                       error=problem.detail)
+    flash(request, f"{resource.name}已{RESOURCE_STATUS_LABELS[ResourceStatus(status)]}。")
+    return RedirectResponse(f"/catalog/{code}", status_code=303)

@@ -1,13 +1,42 @@
-"""API shapes of sharing requests and grants."""
+"""API shapes of sharing requests and grants, and the words of sharing other domains use: a
+request's status and an item's outcome, with their labels."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.sharing.models import Grant, SharingRequest
+if TYPE_CHECKING:
+    from tongban.sharing.models import Grant, SharingRequest
+
+
+EGOV_CODE = "PD-EGOV"  # the e-government office (电子政务办): it arbitrates sharing requests
+
+
+class RequestStatus(StrEnum):
+    PROVIDER = "provider"  # conditional items wait for the provider
+    ARBITRATION = "arbitration"  # refused or overdue: the e-government office decides
+    CLOSED = "closed"  # every item decided
+
+
+STATUS_LABELS = {RequestStatus.PROVIDER: "待提供方答复", RequestStatus.ARBITRATION: "电子政务办协调中",
+                 RequestStatus.CLOSED: "已办结"}
+
+
+class ItemOutcome(StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+OUTCOME_LABELS = {ItemOutcome.PENDING: "待定", ItemOutcome.GRANTED: "已授权", ItemOutcome.REFUSED: "不予共享"}
+# Who granted: the catalog (unconditional items), the provider, or the e-government office.
+GRANTED_BY_LABELS = {"catalog": "目录无条件共享", "provider": "提供方同意", "egov": "电子政务办协调"}
+
 
 
 class RequestCreate(BaseModel):

@@ -6,33 +6,35 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tongban.catalog.models import Resource, ResourceStatus, SharingType
-from tongban.core import audit
+from tongban.catalog import service as catalog
+from tongban.catalog.schemas import ResourceStatus, SharingType
+from tongban.core import audit, clock, numbers
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Scope
 from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.service import notify
-from tongban.org.models import Department
-from tongban.sharing.models import (
-    Grant, ItemOutcome, RequestStatus, SharingRequest, SharingRequestItem, SharingStep,
-)
-from tongban.supervision import clocks
-from tongban.supervision.models import ClockKind
-from tongban.core import clock
+from tongban.org import service as org
+from tongban.sharing.models import Grant, SharingRequest, SharingRequestItem, SharingStep
+from tongban.sharing.schemas import EGOV_CODE, ItemOutcome, RequestStatus
+from tongban.supervision import service as supervision
+
+if TYPE_CHECKING:
+    from tongban.catalog.models import Resource
+    from tongban.org.models import Department
+
 
 class ActiveGrant(NamedTuple):
     id: int
     items: str  # JSON list of item codes
 
 
-EGOV_CODE = "PD-EGOV"  # the e-government office arbitrates
 MAX_PERIOD_DAYS = 3 * 366
 
 
@@ -47,21 +49,7 @@ def _names(resource: Resource, codes: list[str]) -> str:
 
 
 def _egov(db: Session) -> Department | None:
-    return db.scalar(select(Department).where(Department.code == EGOV_CODE))
-
-
-_NUMBER_LOCK = 0x6758_0001  # PostgreSQL advisory lock: one request number minted at a time
-
-
-def _number(db: Session) -> str:
-    """The day's next number (GX-20261122-0001). The count is read under a lock held until the
-    transaction ends, so two submissions at once cannot read the same count: on PostgreSQL an
-    advisory lock, on SQLite the write lock every writing transaction takes at BEGIN."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBER_LOCK})
-    today = clock.today().strftime("%Y%m%d")
-    count = db.scalar(select(func.count()).select_from(SharingRequest).where(SharingRequest.number.like(f"GX-{today}-%")))
-    return f"GX-{today}-{count + 1:04d}"
+    return org.get_by_code(db, EGOV_CODE)
 
 
 def _grant(db: Session, request: SharingRequest, items: list[str], by: str) -> Grant | None:
@@ -94,13 +82,14 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
                       errors=[{"field": "body.valid_to", "code": "period_too_long", "message": "最长三年"}])
     # The key item comes with every request: records cannot be asked for or matched without it.
     wanted = list(dict.fromkeys([resource.key_item, *item_codes]))
-    request = SharingRequest(number=_number(db), resource_id=resource.id, requester_id=requester.id,
+    request = SharingRequest(number=numbers.mint(db, SharingRequest.number, "GX"), resource_id=resource.id, requester_id=requester.id,
                              provider_id=resource.provider_id, requested_by=actor.actor_name, duty=duty, basis=basis,
                              purpose=purpose, valid_from=valid_from, valid_to=valid_to, status=RequestStatus.CLOSED,
                              created_at=clock.now())
     resource_refused = resource.sharing_type == SharingType.NOT_SHARED
     for code in wanted:
         item = resource.item(code)
+        assert item is not None  # every code was checked against the catalog above (and the key item is one)
         kind = SharingType.NOT_SHARED if resource_refused else SharingType(item.sharing_type)
         if kind == SharingType.UNCONDITIONAL:
             outcome, reason, by = ItemOutcome.GRANTED, "无条件共享", "catalog"
@@ -122,7 +111,7 @@ def submit(db: Session, *, resource: Resource, requester: Department, item_codes
         calendar = WorkingCalendar.load(db)
         deadline = calendar.add_working_days(today, response_days)
         request.status, request.due_on, request.due_provisional = RequestStatus.PROVIDER, deadline.due, deadline.provisional
-        clocks.start(db, kind=ClockKind.SHARING_REQUEST, subject=request.number,
+        supervision.start_clock(db, kind=supervision.ClockKind.SHARING_REQUEST, subject=request.number,
                      title=f"答复共享申请 {request.number}（{requester.name}申请{resource.name}）",
                      department_id=request.provider_id, limit_days=response_days, started_on=today,
                      link=f"/sharing/requests/{request.id}", calendar=calendar)
@@ -200,7 +189,7 @@ def provider_decide(db: Session, request: SharingRequest, *, approve: list[str],
         else:
             item.outcome, item.reason, item.decided_by = ItemOutcome.REFUSED, reason, "provider"
     _grant(db, request, approve, "provider")
-    clocks.close(db, ClockKind.SHARING_REQUEST, request.number, on=clock.today(), outcome="answered")
+    supervision.close_clock(db, supervision.ClockKind.SHARING_REQUEST, request.number, on=clock.today(), outcome="answered")
     _step(request, "provider_decided", actor,
           f"同意：{_names(request.resource, approve)}；拒绝：{_names(request.resource, refuse)}" + (f"；理由：{reason}" if refuse else ""))
     if refuse:
@@ -279,13 +268,13 @@ def escalate_overdue(db: Session, *, today: date | None = None) -> list[SharingR
                                                            SharingRequest.due_on < today)))
     for request in overdue:
         # The provider's time is up: its clock ends late; the office's arbitration takes over.
-        clocks.close(db, ClockKind.SHARING_REQUEST, request.number, on=today, outcome="escalated")
+        supervision.close_clock(db, supervision.ClockKind.SHARING_REQUEST, request.number, on=today, outcome="escalated")
         _to_arbitration(db, request, "overdue", audit.SYSTEM,
                         f"提供方未在 {request.due_on} 前答复（{len(_pending(request))} 项待定），逾期转电子政务办")
         notify(db, department_id=request.provider_id, kind="sharing.overdue", link=f"/sharing/requests/{request.id}",
                title=f"共享申请 {request.number} 已逾期", body=f"答复期限 {request.due_on} 已过，已转电子政务办协调。")
         audit.record(db, actor=audit.SYSTEM, action="sharing.overdue", object_type="sharing_request",
-                     object_id=request.number, details={"due_on": request.due_on.isoformat()})
+                     object_id=request.number, details={"due_on": request.due_on.isoformat() if request.due_on else None})
     db.flush()
     return overdue
 
@@ -326,8 +315,8 @@ def active_grants(db: Session, department_id: int, resource_id: int, *, today: d
 
 
 def any_grants(db: Session, department_id: int, resource_id: int) -> bool:
-    return db.scalar(select(func.count()).select_from(Grant).where(Grant.department_id == department_id,
-                                                                   Grant.resource_id == resource_id)) > 0
+    return (db.scalar(select(func.count()).select_from(Grant).where(Grant.department_id == department_id,
+                                                                    Grant.resource_id == resource_id)) or 0) > 0
 
 
 def items_of(grants: list[ActiveGrant]) -> set[str]:
@@ -352,8 +341,8 @@ def revoke(db: Session, grant: Grant, *, reason: str, actor: Principal) -> Grant
 def visible_grants(db: Session, principal: Principal, *, include_revoked: bool = False):
     query = select(Grant)
     if principal.scope_for(Permission.SHARING_ARBITRATE) != Scope.ALL:
-        provided = select(Resource.id).where(Resource.provider_id == principal.department_id)
-        query = query.where(or_(Grant.department_id == principal.department_id, Grant.resource_id.in_(provided)))
+        query = query.where(or_(Grant.department_id == principal.department_id,
+                                Grant.resource_id.in_(catalog.provided_by(principal.department_id))))
     if not include_revoked:
         query = query.where(Grant.revoked_at.is_(None))
     return query
