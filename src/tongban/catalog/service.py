@@ -166,7 +166,7 @@ def _apply_items(resource: Resource, items: list[ItemIn]) -> None:
     resource.items[:] = wanted
 
 
-def create(db: Session, data: ResourceIn, *, provider: Department, actor: Principal) -> Resource:
+def create(db: Session, data: ResourceIn, *, provider: Department, actor: audit.Actor) -> Resource:
     _check(db, data, code=data.code)
     if get(db, data.code) is not None:
         raise Problem("conflict", f"资源编码 {data.code} 已被使用")
@@ -206,7 +206,7 @@ _TRANSITIONS = {ResourceStatus.DRAFT: {ResourceStatus.PUBLISHED}, ResourceStatus
                 ResourceStatus.WITHDRAWN: {ResourceStatus.PUBLISHED}}
 
 
-def set_status(db: Session, resource: Resource, status: ResourceStatus, *, actor: Principal) -> Resource:
+def set_status(db: Session, resource: Resource, status: ResourceStatus, *, actor: audit.Actor) -> Resource:
     if status not in _TRANSITIONS[ResourceStatus(resource.status)]:
         raise Problem("conflict", f"资源当前状态为“{resource.status}”，不能改为“{status.value}”")
     resource.status = status

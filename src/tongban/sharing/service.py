@@ -63,7 +63,7 @@ def _grant(db: Session, request: SharingRequest, items: list[str], by: str) -> G
 
 
 def submit(db: Session, *, resource: Resource, requester: Department, item_codes: list[str], duty: str, basis: str,
-           purpose: str, valid_from: date, valid_to: date, actor: Principal, response_days: int,
+           purpose: str, valid_from: date, valid_to: date, actor: audit.Actor, response_days: int,
            today: date | None = None) -> SharingRequest:
     today = today or clock.today()
     if resource.status != ResourceStatus.PUBLISHED:
@@ -177,7 +177,7 @@ def _stale(db: Session, request_id: int) -> Problem:
 
 
 def provider_decide(db: Session, request: SharingRequest, *, approve: list[str], refuse: list[str],
-                    reason: str | None, actor: Principal) -> SharingRequest:
+                    reason: str | None, actor: audit.Actor) -> SharingRequest:
     """The provider approves all or some pending items; any refusal goes to the e-government office."""
     if request.status != RequestStatus.PROVIDER:
         raise Problem("already-decided", f"该申请当前不在提供方答复阶段（{request.status}）")
