@@ -1,7 +1,10 @@
 """The rules of the base registries: one datum, one source; every change versioned and published.
 
-``write`` is the only way anything changes a registry record (API, corrections and imports all
-come through it or through ``importer``, which applies the same checks in bulk).
+``write`` is the only way anything changes a registry record (API, corrections and cases come
+through it). ``importer`` writes thousands of records a batch by the same rules, the functions
+``write`` is made of: ``foreign_fields`` and ``may_create`` (authority), ``missing_required``,
+``snapshot`` and ``changed_fields`` (the version row), ``record_event`` (the outbox event); it
+audits the import as a whole, and each version names the import job and the file's line.
 """
 
 from __future__ import annotations
