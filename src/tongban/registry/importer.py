@@ -252,7 +252,7 @@ ProgressFn = Callable[[ImportJob, int], None]
 Batches = Generator[tuple[list["_Row"], int], None, None]  # rows checked, and how far the file has been read
 
 
-def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor: audit.Actor,
         file_name: str | None = None, encoding: str | None = None, batch_size: int = 20_000,
         progress: ProgressFn | None = None, lock_dir: Path | None = None) -> ImportJob:
     """Import ``path`` (resuming an unfinished job of the same file); returns the finished job."""
@@ -285,10 +285,13 @@ def progress_of(job: ImportJob) -> float:
 
 
 def start_upload(sessions: sessionmaker[Session], settings: Settings, *, registry: Registry, upload: BinaryIO,
-                 file_name: str | None, actor, encoding: str | None) -> tuple[str, threading.Thread]:
+                 file_name: str | None, actor: audit.Actor, encoding: str | None) -> tuple[str, threading.Thread]:
     """Keep an uploaded file (API or page) and import it in a thread of its own: the job's id and
     the thread. The same file again resumes its unfinished job; a file refused as a whole is
     ``import-refused``, one over the size limit ``payload-too-large``."""
+    department_code = actor.department_code
+    if department_code is None:  # importing is a department's role: a source imports what it holds
+        raise Problem("department-scope", "导入须以部门身份进行：当前账号不属于任何部门")
     suffix = ".xlsx" if (file_name or "").lower().endswith(".xlsx") else ".csv"
     folder = settings.data_dir / "imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -306,10 +309,10 @@ def start_upload(sessions: sessionmaker[Session], settings: Settings, *, registr
     mark_interrupted(sessions, folder)  # a job cut off by a dead process is resumed, not left "running"
     try:
         sniff(target, encoding)
-        job_id = open_job(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+        job_id = open_job(sessions, registry=registry, path=target, department_code=department_code, actor=actor,
                           file_name=file_name or target.name)
     except ImportRefused as refusal:
-        refuse(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+        refuse(sessions, registry=registry, path=target, department_code=department_code, actor=actor,
                file_name=file_name, message=str(refusal))
         target.unlink(missing_ok=True)
         raise Problem("import-refused", str(refusal)) from None
@@ -333,7 +336,7 @@ def sniff(path: Path, encoding: str | None) -> None:
         raise ImportRefused("文件为空")
 
 
-def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor: audit.Actor,
            file_name: str | None, message: str) -> ImportJob:
     """Record a file refused as a whole (no row read), so the refusal is in the job list and the audit log."""
     with open(path, "rb") as handle:
@@ -349,7 +352,7 @@ def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, d
     return _finish(sessions, job_id, "refused", message, actor)
 
 
-def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor: audit.Actor,
              file_name: str | None = None) -> str:
     """The job for this file: the unfinished one of the same file and source, or a new one."""
     path = Path(path)
@@ -442,7 +445,7 @@ def mark_interrupted(sessions: sessionmaker[Session], lock_dir: Path) -> list[st
     return found
 
 
-def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor: audit.Actor,
             encoding: str | None = None, batch_size: int = 20_000, progress: ProgressFn | None = None,
             lock_dir: Path | None = None) -> ImportJob:
     """Read the file from after the job's checkpoint to the end, batch by batch.
@@ -457,7 +460,7 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
                         batch_size=batch_size, progress=progress)
 
 
-def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor: audit.Actor,
              encoding: str | None, batch_size: int, progress: ProgressFn | None) -> ImportJob:
     path = Path(path)
     with sessions() as db:
