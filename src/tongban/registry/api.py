@@ -119,7 +119,7 @@ def start_import(request: Request, slug: RegistrySlug, db: DbSession,
                                            registry=_registry(slug), upload=file.file, file_name=file.filename,
                                            actor=principal, encoding=encoding)
     worker.join(timeout=1)  # a small file is done at once; a big one reports its progress
-    return _job_read(db.get(ImportJob, job_id))
+    return _job_read(_job(db, principal, job_id))
 
 
 def _key(request: Request, registry: Registry, raw: str) -> str:

@@ -17,8 +17,7 @@ from tongban.org import service as org
 from tongban.registry import masking, service
 from tongban.registry.models import CorrectionRequest
 from tongban.registry.schemas import Registry
-from tongban.supervision import clocks
-from tongban.supervision.models import ClockKind
+from tongban.supervision import service as supervision
 
 
 def request_correction(db: Session, *, registry: Registry, key: str, field_name: str, proposed: str | None,
@@ -44,7 +43,7 @@ def request_correction(db: Session, *, registry: Registry, key: str, field_name:
         due_on=deadline.due, due_provisional=deadline.provisional, created_at=clock.now())
     db.add(correction)
     db.flush()
-    clocks.start(db, kind=ClockKind.CORRECTION, subject=correction.id,
+    supervision.start_clock(db, kind=supervision.ClockKind.CORRECTION, subject=correction.id,
                  title=f"处理纠错申请 #{correction.id}（{registry.label}库 {service.shown_key(registry, key, clear=False)} 的{field.label}）",
                  department_id=source.id, limit_days=working_days, started_on=today or clock.today(),
                  link="/staff/corrections", calendar=calendar)
@@ -71,15 +70,16 @@ def present(correction: CorrectionRequest, registry: Registry, *, clear: bool, s
     """A correction as a reader may see it: the record key, the current and the proposed value
     are personal data when their field is, and are masked by the registry's one rule."""
     field = registry.by_name.get(correction.field)
-    personal = field is not None and field.personal and not clear
+    masked_by = field if field is not None and field.personal and not clear else None  # the field whose rule masks
+    personal = masked_by is not None
     shown = {name: getattr(correction, name) for name in (
         "id", "field", "reason", "evidence", "requester_name", "requester_department", "source_department", "status",
         "due_on", "due_provisional", "decided_by", "decided_at", "decision_reason", "created_at")}
     return {**shown, "registry": correction.registry_name,
             "record_key": service.shown_key(registry, correction.record_key, clear=clear),
             "record_ref": masking.reference(secret_key, registry.name, correction.record_key),
-            "current_value": masking.mask(field, correction.current_value) if personal else correction.current_value,
-            "proposed_value": masking.mask(field, correction.proposed_value) if personal else correction.proposed_value,
+            "current_value": masking.mask(masked_by, correction.current_value) if masked_by is not None else correction.current_value,
+            "proposed_value": masking.mask(masked_by, correction.proposed_value) if masked_by is not None else correction.proposed_value,
             "masked": not clear and (personal or service.key_is_personal(registry))}
 
 
@@ -112,7 +112,7 @@ def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decide
         service.write(db, registry=registry, key=correction.record_key, values=values, department=department,
                       actor=decider, reason=f"采纳纠错申请 #{correction.id}：{reason}")
     correction.status = "accepted" if accept else "rejected"
-    clocks.close(db, ClockKind.CORRECTION, correction.id, on=clock.today(), outcome=correction.status)
+    supervision.close_clock(db, supervision.ClockKind.CORRECTION, correction.id, on=clock.today(), outcome=correction.status)
     correction.decided_by = decider.actor_name
     correction.decided_at = clock.now()
     correction.decision_reason = reason

@@ -22,26 +22,25 @@ import os
 import queue as queue_module
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Column, CursorResult, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tongban.core import audit, clock
+from tongban.core import audit, clock, events
 from tongban.core.config import Settings
 from tongban.core.db.bulk import bulk_insert, bulk_insert_values, db_value
 from tongban.core.errors import Problem
-from tongban.core.events import SUBJECT_PREFIX, OutboxEvent
 from tongban.core.spreadsheets import neutralise_row
-from tongban.org.models import Department
+from tongban.org import service as org
+from tongban.registry import service
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
 from tongban.registry.schemas import REGISTRIES, Field, FieldError, Registry
-from tongban.registry.service import source_name
 
 log = logging.getLogger("tongban.registry.importer")
 
@@ -53,6 +52,19 @@ csv.field_size_limit(1024 * 1024)  # one cell of a registry is never a megabyte
 
 class ImportRefused(Exception):
     """The file as a whole cannot be imported; nothing was written. The message is Chinese."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """The importing department, read once per job (a ``service.Source``)."""
+
+    code: str
+    name: str
+    duty: str | None
+
+
+Cells = list[str]
+Lines = Iterator[tuple[int, Cells, str | None]]  # (line number, cells, what the reader found wrong with the line)
 
 
 @dataclass(slots=True)
@@ -67,9 +79,9 @@ class _Row:
     # Prepared in the parsing process for the key's owner, since most rows of a big import
     # create records: the new record's stored values (text, in field order), its history
     # JSON, its event, or why the row could not create a record.
-    new_texts: tuple | None = None
+    new_texts: tuple[str | None, ...] | None = None
     new_snapshot: str | None = None
-    new_event: tuple[str, str] | None = None  # (event id, payload)
+    new_event: tuple[str, str, str, str] | None = None  # (event id, type, subject, payload), as events.outbox_rows makes it
     create_error: str | None = None
 
     @property
@@ -117,15 +129,18 @@ class _Reader:
     def __init__(self, path: Path, encoding: str | None) -> None:
         self.path = path
         self.size = path.stat().st_size
-        self._binary = None
+        self.header: list[str] = []
+        self.rows: Lines = iter(())
+        self._binary: io.BufferedReader | None = None
+        self._xlsx_progress = (0, 1)  # (rows read, rows in the sheet)
         if path.suffix.lower() == ".xlsx":
             self._open_xlsx()
         else:
             self._open_csv(_check_encoding(path, encoding))
 
     def _open_csv(self, encoding: str) -> None:
-        self._binary = open(self.path, "rb")
-        text = io.TextIOWrapper(self._binary, encoding=encoding, errors="strict", newline="")
+        self._binary = binary = open(self.path, "rb")
+        text = io.TextIOWrapper(binary, encoding=encoding, errors="strict", newline="")
         reader = csv.reader(text, strict=True)
         try:
             self.header = next(reader)
@@ -134,7 +149,7 @@ class _Reader:
         except csv.Error as error:
             raise ImportRefused(f"第 1 行（表头）不是合法的 CSV：{error}") from None
 
-        def rows() -> Iterator[tuple[int, list[str]]]:
+        def rows() -> Lines:
             while True:
                 try:
                     cells = next(reader)
@@ -170,7 +185,7 @@ class _Reader:
         total = max(sheet.max_row or 1, 1)
         self._xlsx_progress = (0, total)
 
-        def rows() -> Iterator[tuple[int, list[str], str | None]]:
+        def rows() -> Lines:
             for number, row in enumerate(values, start=2):
                 row = row[: len(self.header)]
                 cells = [_cell_text(c.value) for c in row]
@@ -195,7 +210,7 @@ class _Reader:
             self._binary.close()
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -207,9 +222,12 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _columns(db: Session, registry: Registry, header: list[str], department: Department) -> list[Field]:
-    """The fields of the header, refusing unknown, repeated, missing-key and foreign columns."""
-    fields, unknown, seen = [], [], set()
+def _columns(db: Session, registry: Registry, header: list[str], department: _Source) -> list[Field]:
+    """The fields of the header, refusing unknown, repeated, missing-key and foreign columns
+    (``service.write``'s authority rule, checked once for the whole file)."""
+    fields: list[Field] = []
+    unknown: list[str] = []
+    seen: set[str] = set()
     for title in header:
         field = registry.field_for(title.strip().lstrip("\ufeff"))
         if field is None:
@@ -223,17 +241,18 @@ def _columns(db: Session, registry: Registry, header: list[str], department: Dep
         raise ImportRefused(f"未知的列：{'、'.join(unknown[:10])}。可用的列：{'、'.join(f.name for f in registry.fields)}")
     if registry.key not in seen:
         raise ImportRefused(f"缺少主键列 {registry.key}（{registry.by_name[registry.key].label}）")
-    foreign = [f for f in fields if f.duty.value != department.duty and f.name != registry.key]
+    foreign = service.foreign_fields([f for f in fields if f.name != registry.key], department)
     if foreign:
-        parts = "；".join(f"“{f.label}”的权威来源是{source_name(db, f.duty)}" for f in foreign[:5])
+        parts = "；".join(f"“{f.label}”的权威来源是{service.source_name(db, f.duty)}" for f in foreign[:5])
         raise ImportRefused(f"{department.name}不能导入这些列：{parts}")
     return fields
 
 
 ProgressFn = Callable[[ImportJob, int], None]
+Batches = Generator[tuple[list["_Row"], int], None, None]  # rows checked, and how far the file has been read
 
 
-def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor: audit.Actor,
         file_name: str | None = None, encoding: str | None = None, batch_size: int = 20_000,
         progress: ProgressFn | None = None, lock_dir: Path | None = None) -> ImportJob:
     """Import ``path`` (resuming an unfinished job of the same file); returns the finished job."""
@@ -250,8 +269,11 @@ def run(sessions: sessionmaker[Session], *, registry: Registry, path: Path, depa
                    batch_size=batch_size, progress=progress, lock_dir=lock_dir)
 
 
-def recent_jobs(db: Session, department_code: str, *, limit: int = 50) -> list[ImportJob]:
-    """A department's latest imports, newest first: what its import page lists."""
+def recent_jobs(db: Session, department_code: str | None, *, limit: int = 50) -> list[ImportJob]:
+    """A department's latest imports, newest first: what its import page lists (none for a
+    principal of no department)."""
+    if department_code is None:
+        return []
     return list(db.scalars(select(ImportJob).where(ImportJob.source_department == department_code)
                            .order_by(ImportJob.started_at.desc()).limit(limit)))
 
@@ -263,10 +285,13 @@ def progress_of(job: ImportJob) -> float:
 
 
 def start_upload(sessions: sessionmaker[Session], settings: Settings, *, registry: Registry, upload: BinaryIO,
-                 file_name: str | None, actor, encoding: str | None) -> tuple[str, threading.Thread]:
+                 file_name: str | None, actor: audit.Actor, encoding: str | None) -> tuple[str, threading.Thread]:
     """Keep an uploaded file (API or page) and import it in a thread of its own: the job's id and
     the thread. The same file again resumes its unfinished job; a file refused as a whole is
     ``import-refused``, one over the size limit ``payload-too-large``."""
+    department_code = actor.department_code
+    if department_code is None:  # importing is a department's role: a source imports what it holds
+        raise Problem("department-scope", "导入须以部门身份进行：当前账号不属于任何部门")
     suffix = ".xlsx" if (file_name or "").lower().endswith(".xlsx") else ".csv"
     folder = settings.data_dir / "imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -284,10 +309,10 @@ def start_upload(sessions: sessionmaker[Session], settings: Settings, *, registr
     mark_interrupted(sessions, folder)  # a job cut off by a dead process is resumed, not left "running"
     try:
         sniff(target, encoding)
-        job_id = open_job(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+        job_id = open_job(sessions, registry=registry, path=target, department_code=department_code, actor=actor,
                           file_name=file_name or target.name)
     except ImportRefused as refusal:
-        refuse(sessions, registry=registry, path=target, department_code=actor.department_code, actor=actor,
+        refuse(sessions, registry=registry, path=target, department_code=department_code, actor=actor,
                file_name=file_name, message=str(refusal))
         target.unlink(missing_ok=True)
         raise Problem("import-refused", str(refusal)) from None
@@ -311,7 +336,7 @@ def sniff(path: Path, encoding: str | None) -> None:
         raise ImportRefused("文件为空")
 
 
-def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor: audit.Actor,
            file_name: str | None, message: str) -> ImportJob:
     """Record a file refused as a whole (no row read), so the refusal is in the job list and the audit log."""
     with open(path, "rb") as handle:
@@ -327,13 +352,13 @@ def refuse(sessions: sessionmaker[Session], *, registry: Registry, path: Path, d
     return _finish(sessions, job_id, "refused", message, actor)
 
 
-def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor,
+def open_job(sessions: sessionmaker[Session], *, registry: Registry, path: Path, department_code: str, actor: audit.Actor,
              file_name: str | None = None) -> str:
     """The job for this file: the unfinished one of the same file and source, or a new one."""
     path = Path(path)
     sha = file_sha256(path)
     with sessions() as db:
-        department = db.scalar(select(Department).where(Department.code == department_code))
+        department = org.get_by_code(db, department_code)
         if department is None:
             raise ImportRefused(f"部门 {department_code} 不存在")
         job = db.scalar(select(ImportJob).where(ImportJob.registry_name == registry.name, ImportJob.file_sha256 == sha,
@@ -420,7 +445,7 @@ def mark_interrupted(sessions: sessionmaker[Session], lock_dir: Path) -> list[st
     return found
 
 
-def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor: audit.Actor,
             encoding: str | None = None, batch_size: int = 20_000, progress: ProgressFn | None = None,
             lock_dir: Path | None = None) -> ImportJob:
     """Read the file from after the job's checkpoint to the end, batch by batch.
@@ -435,28 +460,30 @@ def process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry,
                         batch_size=batch_size, progress=progress)
 
 
-def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor,
+def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry, path: Path, actor: audit.Actor,
              encoding: str | None, batch_size: int, progress: ProgressFn | None) -> ImportJob:
     path = Path(path)
     with sessions() as db:
-        job = db.get(ImportJob, job_id)
+        job = _job(db, job_id)
         if job.status in ("completed", "refused"):  # another process finished it while we waited
             db.expunge(job)
             return job
         if job.status != "running":  # marked interrupted while its file was uploaded again: taken up now
             job.status, job.message = "running", None
             db.commit()
-        department = db.scalar(select(Department).where(Department.code == job.source_department))
-        resume_after = job.committed_line
-        db.expunge(department)
+        source_code, resume_after = job.source_department, job.committed_line
+        found = org.get_by_code(db, source_code)
+        department = _Source(found.code, found.name, found.duty) if found is not None else None
     try:
+        if department is None:  # open_job found it; departments are not deleted, but say so if one was
+            raise ImportRefused(f"部门 {source_code} 不存在")
         reader = _Reader(path, encoding)
         with sessions() as db:
             _columns(db, registry, reader.header, department)
         reader.close()
     except ImportRefused as refusal:
         return _finish(sessions, job_id, "refused", str(refusal), actor)
-    creator = department.code if department.duty == registry.owner.value else None
+    creator = department.code if service.may_create(registry, department) else None
     fields = _file_fields(registry, reader.header)
     batches = (_batches_in_process if path.stat().st_size < PARALLEL_FROM_BYTES else _batches_from_worker)(
         path, encoding, registry.name, resume_after, batch_size, creator)
@@ -465,7 +492,7 @@ def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry
             _commit_batch(sessions, registry, fields, job_id, department, actor, batch, creator, bytes_read)
             if progress:
                 with sessions() as db:
-                    progress(db.get(ImportJob, job_id), bytes_read)
+                    progress(_job(db, job_id), bytes_read)
     except ImportRefused as refusal:
         return _finish(sessions, job_id, "failed" if _committed(sessions, job_id) else "refused", str(refusal), actor)
     finally:
@@ -474,7 +501,7 @@ def _process(sessions: sessionmaker[Session], job_id: str, *, registry: Registry
 
 
 def _batches_in_process(path: Path, encoding: str | None, registry_name: str, resume_after: int,
-                        batch_size: int, creator: str | None) -> Iterator[tuple[list[_Row], int]]:
+                        batch_size: int, creator: str | None) -> Batches:
     """Parsed and checked rows, ``batch_size`` at a time, with how far the file has been read."""
     registry = REGISTRIES[registry_name]
     reader = _Reader(path, encoding)
@@ -486,16 +513,25 @@ def _batches_in_process(path: Path, encoding: str | None, registry_name: str, re
                 continue
             batch.append(_parse(registry, fields, line, cells, creator=creator, problem=problem))
             if len(batch) >= batch_size:
+                _new_record_events(registry, batch, creator)
                 yield batch, reader.bytes_read()
                 batch = []
         if batch:
+            _new_record_events(registry, batch, creator)
             yield batch, reader.size
     finally:
         reader.close()
 
 
 def _file_fields(registry: Registry, header: list[str]) -> list[Field]:
-    return [registry.field_for(title.strip().lstrip("\ufeff")) for title in header]
+    """The fields of a header ``_columns`` accepted, in the file's order."""
+    fields = []
+    for title in header:
+        field = registry.field_for(title.strip().lstrip("\ufeff"))
+        if field is None:  # not after _columns: it refuses unknown columns
+            raise ImportRefused(f"未知的列：{title}")
+        fields.append(field)
+    return fields
 
 
 def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: int, batch_size: int, creator: str | None,
@@ -515,7 +551,7 @@ def _worker(path: Path, encoding: str | None, registry_name: str, resume_after: 
 
 
 def _batches_from_worker(path: Path, encoding: str | None, registry_name: str, resume_after: int,
-                         batch_size: int, creator: str | None) -> Iterator[tuple[list[_Row], int]]:
+                         batch_size: int, creator: str | None) -> Batches:
     """Big files: reading and checking rows runs in a second process, on the other core,
     while this one writes; the queue holds two batches at most, so memory stays flat."""
     context = multiprocessing.get_context("spawn")
@@ -542,14 +578,22 @@ def _batches_from_worker(path: Path, encoding: str | None, registry_name: str, r
         worker.join(timeout=5)
 
 
-def _committed(sessions, job_id: str) -> int:
-    with sessions() as db:
-        return db.get(ImportJob, job_id).committed_line
+def _job(db: Session, job_id: str) -> ImportJob:
+    """A job this import opened (jobs are never deleted)."""
+    job = db.get(ImportJob, job_id)
+    if job is None:
+        raise LookupError(f"import job {job_id} does not exist")
+    return job
 
 
-def _finish(sessions, job_id: str, status: str, message: str | None, actor) -> ImportJob:
+def _committed(sessions: sessionmaker[Session], job_id: str) -> int:
     with sessions() as db:
-        job = db.get(ImportJob, job_id)
+        return _job(db, job_id).committed_line
+
+
+def _finish(sessions: sessionmaker[Session], job_id: str, status: str, message: str | None, actor: audit.Actor) -> ImportJob:
+    with sessions() as db:
+        job = _job(db, job_id)
         job.status, job.finished_at = status, clock.now()
         if status == "completed":
             job.bytes_read = job.file_size
@@ -574,7 +618,8 @@ def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str],
         return _Row(line, None, cells, f"有 {len(cells)} 列，表头有 {len(fields)} 列")
     if problem:
         return _Row(line, cells[fields.index(registry.by_name[registry.key])] or None, cells, problem)
-    values, errors = {}, []
+    values: dict[str, Any] = {}
+    errors: list[str] = []
     for field, cell in zip(fields, cells):
         try:
             values[field.name] = field.parse(cell)
@@ -588,25 +633,49 @@ def _parse(registry: Registry, fields: list[Field], line: int, cells: list[str],
         registry.derive(values)
         row.create_error = _create_error(registry, values)
         if row.create_error is None:
-            texts = tuple(f.to_text(values.get(f.name)) for f in registry.fields)
-            row.new_texts = texts
-            row.new_snapshot = json.dumps(dict(zip(registry.names, texts)), ensure_ascii=False)
-            row.new_event = (str(uuid.uuid4()), _registered_payload(registry, key, creator))
+            texts = service.snapshot(registry, values)
+            row.new_texts = tuple(texts.values())
+            row.new_snapshot = json.dumps(texts, ensure_ascii=False)
     return row
 
 
+IMPORT_REASON = "批量导入"  # the reason its events give (a version row also names the job and the line)
+
+
+def _new_record_events(registry: Registry, batch: list[_Row], creator: str | None) -> None:
+    """The events of the records this batch may create, made where rows are parsed (most rows of
+    a big import create records): ``service.record_event``, as ``service.write`` publishes it, in
+    the outbox rows ``events.outbox_rows`` makes of it."""
+    made = [(row, row.key) for row in batch if row.new_texts is not None and row.key is not None]
+    if creator is None or not made:
+        return
+    changed = list(registry.names)
+    outbox = events.outbox_rows([service.record_event(registry, key, version=1, changed=changed, source=creator,
+                                                      reason=IMPORT_REASON) for _, key in made])
+    # One object for the type and subject every row shares: pickled once per batch, not per row.
+    event_type, subject = outbox[0]["event_type"], outbox[0]["subject"]
+    for (row, _), event in zip(made, outbox):
+        row.new_event = (event["event_id"], event_type, subject, event["payload"])
+
+
 _RECORD_TAIL = ("version", "updated_at", "updated_by", "import_job", "import_line")
-_VERSION_COLUMNS = ("registry_name", "record_key", "version", "data", "changed_fields", "department_code",
-                    "actor_name", "reason", "changed_at")
-_EVENT_COLUMNS = ("event_id", "event_type", "subject", "record_key", "occurred_at", "payload")
+_VERSION_COLUMNS = ["registry_name", "record_key", "version", "data", "changed_fields", "department_code",
+                    "actor_name", "reason", "changed_at"]
+_EVENT_COLUMNS = ["event_id", "event_type", "subject", "record_key", "occurred_at", "payload"]
+# The tables as ``Table``s (``Model.__table__`` is typed as any FromClause).
+_VERSIONS = RecordVersion.metadata.tables[RecordVersion.__tablename__]
+_OUTBOX = events.OutboxEvent.metadata.tables[events.OutboxEvent.__tablename__]
+_REJECTIONS = ImportRejection.metadata.tables[ImportRejection.__tablename__]
 
 
-def _existing(db: Session, table, key_column, keys: list[str]) -> dict[str, dict]:
+def _existing(db: Session, table: Table, key_column: Column[Any], keys: list[str | None]) -> dict[str | None, dict[str, Any]]:
     """The current rows of those keys that exist. Which exist is asked of the DB-API directly
     (a fresh import finds none, and SQLAlchemy's handling of 5,000 IN values costs more than
     the lookup); the rows found are read through SQLAlchemy for their Python types."""
     found_keys: list[str] = []
-    cursor = db.connection().connection.driver_connection.cursor()
+    driver = db.connection().connection.driver_connection
+    assert driver is not None  # a live connection of this session's transaction
+    cursor = driver.cursor()
     placeholder = "?" if db.get_bind().dialect.name == "sqlite" else "%s"
     if placeholder == "%s":
         # Thousands of keys against a young table (no statistics yet) make PostgreSQL's
@@ -619,15 +688,15 @@ def _existing(db: Session, table, key_column, keys: list[str]) -> dict[str, dict
         cursor.execute(f'SELECT "{key_column.name}" FROM "{table.name}" WHERE "{key_column.name}" IN '
                        f'({", ".join([placeholder] * len(part))})', part)
         found_keys.extend(key for (key,) in cursor.fetchall())
-    existing: dict[str, dict] = {}
+    existing: dict[str | None, dict[str, Any]] = {}
     for start in range(0, len(found_keys), chunk):
         for found in db.execute(select(table).where(key_column.in_(found_keys[start:start + chunk]))).mappings():
             existing[found[key_column.name]] = dict(found)
     return existing
 
 
-def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str, department: Department, actor,
-                  batch: list[_Row], creator: str | None, bytes_read: int) -> None:
+def _commit_batch(sessions: sessionmaker[Session], registry: Registry, fields: list[Field], job_id: str, department: _Source,
+                  actor: audit.Actor, batch: list[_Row], creator: str | None, bytes_read: int) -> None:
     """Commit one batch; ``fields`` are the file's columns, ``creator`` the department code
     when it may create records."""
     table = TABLES[registry.name]
@@ -641,12 +710,16 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
         now = clock.now()
         stamp = db_value(db, table.c.updated_at, now)  # the same on every row: converted once
         all_fields = json.dumps(list(registry.names))
-        reason = f"批量导入 {job_id[:8]}"
-        registered, changed_type = f"{registry.event_prefix}Registered", f"{registry.event_prefix}Changed"
-        subject = f"{SUBJECT_PREFIX}.registry.{registry.name}"
-        inserts, updates, touches, versions, events, rejected = [], [], [], [], [], []
+        reason = f"{IMPORT_REASON} {job_id[:8]}"
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[dict[str, Any]] = []
+        touches: list[dict[str, Any]] = []
+        versions: list[tuple[Any, ...]] = []
+        outbox: list[tuple[Any, ...]] = []
+        changes: list[tuple[int, dict[str, Any]]] = []  # where in ``outbox`` a changed record's event goes, and it
+        rejected: list[_Row] = []
         accepted = unchanged = 0
-        line_of_key: dict[str, int] = {}
+        line_of_key: dict[str | None, int] = {}
         for row in batch:
             if row.error is not None:
                 rejected.append(row)
@@ -660,25 +733,25 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
                 rejected.append(row)
                 continue
             if current is None and creator is None:
-                row.error = f"{registry.label}库中没有 {row.key}；只有{source_name(db, registry.owner)}可以新建记录"
+                row.error = f"{registry.label}库中没有 {row.key}；只有{service.source_name(db, registry.owner)}可以新建记录"
                 rejected.append(row)
                 continue
             if current is None:
-                if row.create_error is not None:
-                    row.error = row.create_error
+                if row.create_error is not None or row.new_texts is None or row.new_event is None:
+                    row.error = row.create_error or f"主键 {row.key} 无法新建记录"  # (prepared with the row unless refused)
                     rejected.append(row)
                     continue
                 line_of_key[row.key] = row.line
                 inserts.append(row.new_texts + (1, stamp, department.code, job_id, row.line))
                 versions.append((registry.name, row.key, 1, row.new_snapshot, all_fields, department.code,
                                  actor.actor_name, f"{reason} 第 {row.line} 行", stamp))
-                event_id, payload = row.new_event
-                events.append((event_id, registered, subject, row.key, stamp, payload))
+                event_id, event_type, subject, payload = row.new_event
+                outbox.append((event_id, event_type, subject, row.key, stamp, payload))
                 accepted += 1
                 continue
             merged = {name: current.get(name) for name in registry.names}
             merged.update(row.values if row.values is not None
-                          else _parse(registry, fields, row.line, row.cells, creator=creator).values)
+                          else _parse(registry, fields, row.line, row.cells, creator=creator).values or {})
             try:
                 registry.check_record(merged)
             except FieldError as error:
@@ -686,8 +759,8 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
                 rejected.append(row)
                 continue
             line_of_key[row.key] = row.line
-            after = {f.name: f.to_text(merged[f.name]) for f in registry.fields}
-            changed = [f.name for f in registry.fields if f.to_text(current.get(f.name)) != after[f.name]]
+            after = service.snapshot(registry, merged)
+            changed = service.changed_fields(registry, service.snapshot(registry, current), after)
             if not changed:
                 touches.append({"_key": row.key, "import_job": job_id, "import_line": row.line})
                 unchanged += 1
@@ -697,16 +770,19 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
                             "import_job": job_id, "import_line": row.line, "_key": row.key, "_version": current["version"]})
             versions.append((registry.name, row.key, version, json.dumps(after, ensure_ascii=False), json.dumps(changed),
                              department.code, actor.actor_name, f"{reason} 第 {row.line} 行", stamp))
-            data = {"registry": registry.name, "key": row.key, "version": version, "changed_fields": changed,
-                    "source": department.code, "reason": "批量导入"}
-            events.append((str(uuid.uuid4()), changed_type, subject, row.key, stamp,
-                           json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+            changes.append((len(outbox), service.record_event(registry, current[registry.key], version=version, changed=changed,
+                                                              source=department.code, reason=IMPORT_REASON)))
+            outbox.append(())  # made below, with the others: the events stay in the file's order
             accepted += 1
+        for (position, _), event in zip(changes, events.outbox_rows([change for _, change in changes])):
+            outbox[position] = (event["event_id"], event["event_type"], event["subject"], event["record_key"], stamp,
+                                event["payload"])
         bulk_insert_values(db, table, [*registry.names, *_RECORD_TAIL], inserts)
         if updates:
-            columns = {c: bindparam(c) for c in updates[0] if not c.startswith("_")}
+            columns: dict[str, Any] = {c: bindparam(c) for c in updates[0] if not c.startswith("_")}
             result = db.execute(update(table).where(key_column == bindparam("_key"), table.c.version == bindparam("_version"))
                                 .values(columns).execution_options(synchronize_session=False), updates)
+            assert isinstance(result, CursorResult)  # an UPDATE's result (typed as any Result for many parameter sets)
             if result.rowcount != len(updates):  # a concurrent writer changed a record: redo the batch
                 db.rollback()
                 return _commit_batch(sessions, registry, fields, job_id, department, actor, batch, creator, bytes_read)
@@ -714,11 +790,11 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
             db.execute(update(table).where(key_column == bindparam("_key"))
                        .values(import_job=bindparam("import_job"), import_line=bindparam("import_line"))
                        .execution_options(synchronize_session=False), touches)
-        bulk_insert_values(db, RecordVersion.__table__, _VERSION_COLUMNS, versions)
-        bulk_insert_values(db, OutboxEvent.__table__, _EVENT_COLUMNS, events)
-        bulk_insert(db, ImportRejection.__table__, [{"job_id": job_id, "line": r.line, "record_key": r.key,
-                                                     "reason": r.error[:1000], "raw": r.raw} for r in rejected])
-        job = db.get(ImportJob, job_id)
+        bulk_insert_values(db, _VERSIONS, _VERSION_COLUMNS, versions)
+        bulk_insert_values(db, _OUTBOX, _EVENT_COLUMNS, outbox)
+        bulk_insert(db, _REJECTIONS, [{"job_id": job_id, "line": r.line, "record_key": r.key,
+                                       "reason": (r.error or "")[:1000], "raw": r.raw} for r in rejected])
+        job = _job(db, job_id)
         job.committed_line = batch[-1].line
         job.rows_accepted += accepted
         job.rows_unchanged += unchanged
@@ -727,22 +803,16 @@ def _commit_batch(sessions, registry: Registry, fields: list[Field], job_id: str
         db.commit()
 
 
-def _create_error(registry: Registry, values: dict) -> str | None:
-    """Why these values cannot make a new record on their own, or None."""
+def _create_error(registry: Registry, values: dict[str, Any]) -> str | None:
+    """Why these values cannot make a new record on their own (``service.write``'s rules), or None."""
     try:
         registry.check_record(values)
     except FieldError as error:
         return str(error)
-    missing = [f.label for f in registry.fields if f.required and values.get(f.name) in (None, "")]
+    missing = service.missing_required(registry, values)
     if missing:
         return f"新建记录缺少必填字段：{'、'.join(missing)}"
     return None
-
-
-def _registered_payload(registry: Registry, key: str, source: str) -> str:
-    """The event payload of a record an import creates (as ``events.publish`` writes it)."""
-    return json.dumps({"registry": registry.name, "key": key, "version": 1, "changed_fields": list(registry.names),
-                       "source": source, "reason": "批量导入"}, ensure_ascii=False, separators=(",", ":"))
 
 
 def rejected_csv(db: Session, job_id: str) -> Iterator[str]:

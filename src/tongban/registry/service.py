@@ -1,7 +1,10 @@
 """The rules of the base registries: one datum, one source; every change versioned and published.
 
-``write`` is the only way anything changes a registry record (API, corrections and imports all
-come through it or through ``importer``, which applies the same checks in bulk).
+``write`` is the only way anything changes a registry record (API, corrections and cases come
+through it). ``importer`` writes thousands of records a batch by the same rules, the functions
+``write`` is made of: ``foreign_fields`` and ``may_create`` (authority), ``missing_required``,
+``snapshot`` and ``changed_fields`` (the version row), ``record_event`` (the outbox event); it
+audits the import as a whole, and each version names the import job and the file's line.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -22,11 +25,24 @@ from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resid
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission
 from tongban.org import service as org
-from tongban.org.models import Department
 from tongban.registry import masking
 from tongban.registry.masking import mask
 from tongban.registry.models import TABLES, RecordVersion
 from tongban.registry.schemas import DUTY_LABELS, REGISTRIES, Duty, Field, FieldError, Registry
+
+
+class Source(Protocol):
+    """A department as the registries see it (org's ``Department`` is one): who writes, and the
+    duty (``Duty``) it is the authoritative source for."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def duty(self) -> str | None: ...
 
 
 def registry_or_404(registries: dict[str, Registry], name: str) -> Registry:
@@ -41,9 +57,19 @@ def source_name(db: Session, duty: Duty) -> str:
     return department.name if department else f"{DUTY_LABELS[duty]}部门"
 
 
-def check_authority(db: Session, registry: Registry, fields: list[Field], department: Department, *, creating: bool) -> None:
+def foreign_fields(fields: list[Field], department: Source) -> list[Field]:
+    """The fields a department may not write: those it is not the source of."""
+    return [f for f in fields if f.duty.value != department.duty]
+
+
+def may_create(registry: Registry, department: Source) -> bool:
+    """Only the registry's owner (the source of its key) creates records."""
+    return department.duty == registry.owner.value
+
+
+def check_authority(db: Session, registry: Registry, fields: list[Field], department: Source, *, creating: bool) -> None:
     """Refuse (403) unless the department is the source of every field it writes."""
-    foreign = [f for f in fields if f.duty.value != department.duty]
+    foreign = foreign_fields(fields, department)
     if foreign:
         by_source: dict[Duty, list[str]] = {}
         for f in foreign:
@@ -52,7 +78,7 @@ def check_authority(db: Session, registry: Registry, fields: list[Field], depart
         raise Problem("not-authoritative", f"{department.name}不是这些字段的数据来源：{parts}。请向来源部门提出纠错申请。",
                       status=403, title="不是该数据的权威来源",
                       sources={f.name: source_name(db, f.duty) for f in foreign})
-    if creating and department.duty != registry.owner.value:
+    if creating and not may_create(registry, department):
         raise Problem("not-authoritative", f"只有{source_name(db, registry.owner)}可以在{registry.label}库中新建记录",
                       status=403, title="不是该数据的权威来源")
 
@@ -88,7 +114,27 @@ def _current_row(registry_name: str, lock: bool):
 
 
 def snapshot(registry: Registry, values: dict[str, Any]) -> dict[str, str | None]:
+    """A record's values as text, every field: what its version row keeps and changes compare."""
     return {f.name: f.to_text(values.get(f.name)) for f in registry.fields}
+
+
+def changed_fields(registry: Registry, before: dict[str, str | None], after: dict[str, str | None]) -> list[str]:
+    return [f.name for f in registry.fields if before[f.name] != after[f.name]]
+
+
+def missing_required(registry: Registry, values: dict[str, Any]) -> list[str]:
+    """The labels of the required fields a record lacks."""
+    return [f.label for f in registry.fields if f.required and values.get(f.name) in (None, "")]
+
+
+def record_event(registry: Registry, key: str, *, version: int, changed: list[str], source: str,
+                 reason: str) -> dict[str, Any]:
+    """The event of a record's new version (``PersonRegistered``, ``PersonChanged``...), as
+    ``events.publish`` and ``events.outbox_rows`` take it: one shape for writes and imports."""
+    return {"event_type": f"{registry.event_prefix}{'Registered' if version == 1 else 'Changed'}",
+            "subject": f"registry.{registry.name}", "record_key": key,
+            "data": {"registry": registry.name, "key": key, "version": version, "changed_fields": changed,
+                     "source": source, "reason": reason}}
 
 
 @dataclass(frozen=True)
@@ -99,8 +145,8 @@ class WriteResult:
     changed_fields: list[str]
 
 
-def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], department: Department,
-          actor, reason: str, create: bool = True) -> WriteResult | None:
+def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], department: Source,
+          actor: audit.Actor, reason: str, create: bool = True) -> WriteResult | None:
     """Create or change one record with typed ``values``; versioned, published, audited.
     ``create=False`` only changes a record that exists: None when there is none."""
     fields = [registry.by_name[name] for name in values if name != registry.key]
@@ -117,13 +163,13 @@ def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], 
         registry.check_record(merged)
     except FieldError as error:
         raise Problem("validation-error", str(error), errors=[{"field": "body.values", "code": "inconsistent", "message": str(error)}]) from None
-    missing = [f.label for f in registry.fields if f.required and merged.get(f.name) in (None, "")]
+    missing = missing_required(registry, merged)
     if missing:
         raise Problem("validation-error", f"新建记录缺少必填字段：{'、'.join(missing)}",
                       errors=[{"field": "body.values", "code": "missing", "message": f"缺少{m}"} for m in missing])
     before = snapshot(registry, existing or {})
     after = snapshot(registry, merged)
-    changed = [f.name for f in registry.fields if before[f.name] != after[f.name]]
+    changed = changed_fields(registry, before, after)
     if existing is not None and not changed:
         return WriteResult(key, existing["version"], False, [])
 
@@ -140,10 +186,7 @@ def write(db: Session, *, registry: Registry, key: str, values: dict[str, Any], 
     db.add(RecordVersion(registry_name=registry.name, record_key=key, version=version,
                          data=json.dumps(after, ensure_ascii=False), changed_fields=json.dumps(changed),
                          department_code=department.code, actor_name=actor.actor_name, reason=reason, changed_at=now))
-    event_type = f"{registry.event_prefix}{'Registered' if existing is None else 'Changed'}"
-    events.publish(db, event_type=event_type, subject=f"registry.{registry.name}", record_key=key,
-                   data={"registry": registry.name, "key": key, "version": version, "changed_fields": changed,
-                         "source": department.code, "reason": reason})
+    events.publish(db, **record_event(registry, key, version=version, changed=changed, source=department.code, reason=reason))
     audit.record(db, actor=actor, action=f"registry.{'create' if existing is None else 'change'}",
                  object_type=registry.name, object_id=key, purpose=reason,
                  details={"version": version, "changed_fields": changed}, department_code=department.code)
@@ -209,7 +252,7 @@ def key_is_personal(registry: Registry) -> bool:
 def shown_key(registry: Registry, key: str, *, clear: bool) -> str:
     """The record key as a reader may see it (an ID number is personal data too)."""
     field = registry.by_name[registry.key]
-    return key if clear or not field.personal else masking.mask(field, key)
+    return key if clear or not field.personal else masking.mask(field, key) or key
 
 
 MIN_PURPOSE = 2

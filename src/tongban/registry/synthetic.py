@@ -33,6 +33,7 @@ from itertools import accumulate
 from math import gcd
 from operator import itemgetter
 from os import PathLike
+from typing import TypeVar
 
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -72,7 +73,10 @@ def _weights(spec: str) -> _Weighted:
     return _Weighted({m[1]: float(m[2]) for m in re.finditer(r"(\S+?)([\d.]+)(?=\s|$)", spec)})
 
 
-def _by_age(table: tuple[tuple[int, _Weighted], ...], age: int) -> _Weighted:
+_T = TypeVar("_T")
+
+
+def _by_age(table: tuple[tuple[int, _T], ...], age: int) -> _T:
     """The distribution of the first bracket whose upper (exclusive) age is above ``age``."""
     for limit, weighted in table:
         if age < limit:
@@ -180,8 +184,8 @@ def _build_communities() -> tuple[_Community, ...]:
     rng = random.Random("tongban:synthetic:pudong-communities")
     west, east, south, north = BOUNDS
     communities = []
-    for town_code, town_name, lon, lat, committees, roads, stems, villages in _TOWNS:
-        roads, stems, villages = roads.split(), stems.split(), villages.split()
+    for town_code, town_name, lon, lat, committees, road_names, stem_names, village_names in _TOWNS:
+        roads, stems, villages = road_names.split(), stem_names.split(), village_names.split()
         next_door = {road: rng.randint(1, 60) for road in roads}
 
         def take(road: str, width: int, next_door: dict[str, int] = next_door) -> int:
@@ -390,7 +394,7 @@ _ETHNICITY = _weights("汉族985 回族3 满族2.5 蒙古族1.2 朝鲜族1 土�
 _MARITAL = ((30, _weights("未婚60 已婚38 离婚2")), (40, _weights("未婚14 已婚78 离婚7 丧偶1")),
             (60, _weights("未婚4 已婚84 离婚8 丧偶4")), (75, _weights("未婚2 已婚78 离婚5 丧偶15")),
             (999, _weights("未婚1 已婚50 离婚3 丧偶46")))
-_EDUCATION = ((6, None), (12, _weights("小学1")), (15, _weights("初中1")), (18, _weights("高中/中专9 初中1")),
+_EDUCATION: tuple[tuple[int, _Weighted | None], ...] = ((6, None), (12, _weights("小学1")), (15, _weights("初中1")), (18, _weights("高中/中专9 初中1")),
               (23, _weights("高中/中专45 大学专科20 大学本科30 初中5")),
               (40, _weights("研究生10 大学本科38 大学专科22 高中/中专18 初中11 小学1")),
               (60, _weights("研究生4 大学本科20 大学专科18 高中/中专30 初中24 小学4")),
