@@ -21,7 +21,7 @@ from tongban.supervision import service as supervision
 
 
 def request_correction(db: Session, *, registry: Registry, key: str, field_name: str, proposed: str | None,
-                       reason: str, evidence: str | None, requester: Principal, working_days: int,
+                       reason: str, evidence: str | None, requester: audit.Actor, working_days: int,
                        today: date | None = None) -> CorrectionRequest:
     field = registry.by_name.get(field_name)
     if field is None or field_name == registry.key:
@@ -96,7 +96,7 @@ def reveal(db: Session, principal: Principal, items: list[CorrectionRequest], re
     return clear
 
 
-def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decider: Principal, registries: dict[str, Registry]) -> CorrectionRequest:
+def decide(db: Session, *, correction_id: int, accept: bool, reason: str, decider: audit.Actor, registries: dict[str, Registry]) -> CorrectionRequest:
     correction = db.get(CorrectionRequest, correction_id, with_for_update=True)
     if correction is None:
         raise Problem("not-found", f"纠错申请 {correction_id} 不存在")
