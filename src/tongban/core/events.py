@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from tongban.core.db.base import Base, UTCDateTime
 
 from tongban.core import clock
+from tongban.core.periodic import Periodic
 
 from tongban.core.db.engine import reading
 
@@ -118,9 +118,7 @@ class OutboxRelay:
         self.batch = batch
         self.on_published = on_published  # e.g. wake the subscription dispatcher: the feed has grown
         self._look = reading(sessions)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: Periodic | None = None
 
     def run_once(self) -> int:
         """Deliver one batch; returns how many were published (0 when idle or another relay runs)."""
@@ -157,28 +155,23 @@ class OutboxRelay:
 
     def notify(self) -> None:
         """Something was committed: look now rather than at the next poll."""
-        self._wake.set()
+        if self._loop is not None:
+            self._loop.wake()
 
     def start(self, poll_seconds: float = 0.2) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    busy = self.run_once()
-                except Exception:  # the transport is down or a handler failed: retry later, in order
-                    log.exception("outbox relay failed; will retry")
-                    busy = 0
-                if not busy:
-                    self._wake.wait(poll_seconds)
-                    self._wake.clear()
+        # On the one background loop: each run drains what is pending.
+        self._loop = Periodic("outbox-relay", poll_seconds, self._deliver)
+        self._loop.start()
 
-        self._thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
-        self._thread.start()
+    def _deliver(self) -> None:
+        try:
+            self.drain()
+        except Exception:  # the transport is down or a handler failed: retried at the next poll, in order
+            log.exception("outbox relay failed; will retry")
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._loop is not None:
+            self._loop.stop()
         self.transport.close()
 
 

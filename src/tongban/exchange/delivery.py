@@ -19,18 +19,19 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.catalog import service as catalog
 from tongban.core import clock
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
+from tongban.core.db.base import affected
 from tongban.core.db.engine import reading
 from tongban.core.errors import Problem
 from tongban.core.events import OutboxEvent
@@ -220,10 +221,10 @@ def deliver_once(sessions: sessionmaker[Session], subscription_id: int, settings
             return 0
         # Claim the subscription: only if nobody else has, and nothing moved its cursor meanwhile.
         lease = now + _lease(settings)
-        claimed = cast(CursorResult, db.execute(update(Subscription).where(
+        claimed = affected(db, update(Subscription).where(
             Subscription.id == sub.id, Subscription.active.is_(True), Subscription.cursor == sub.cursor,
             or_(Subscription.next_attempt_at.is_(None), Subscription.next_attempt_at <= now),
-        ).values(next_attempt_at=lease).execution_options(synchronize_session=False))).rowcount
+        ).values(next_attempt_at=lease).execution_options(synchronize_session=False))
         if claimed != 1:
             db.rollback()
             return 0

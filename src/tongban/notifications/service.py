@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, insert, literal, or_, select
+from sqlalchemy import Select, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.core.auth import Principal
-from tongban.core.db.base import UTCDateTime
+from tongban.core.db.base import UTCDateTime, affected
 from tongban.core.permissions import Permission, Scope
 from tongban.notifications.models import Notification
 from tongban.core import clock
@@ -61,9 +60,7 @@ def notify_selected(db: Session, chosen: Select, *, at: datetime | None = None) 
     the title within 200 characters and the body within 2000), in one INSERT … SELECT in the
     caller's transaction; how many were sent. ``at``: their moment (by default, now)."""
     rows = chosen.add_columns(literal(at or clock.now(), UTCDateTime))
-    result = db.execute(insert(Notification).from_select([*SELECTED_COLUMNS, "created_at"], rows)
-                        .execution_options(preserve_rowcount=True))
-    return cast("CursorResult[Any]", result).rowcount  # a DML statement's result (the stubs say Result)
+    return affected(db, insert(Notification).from_select([*SELECTED_COLUMNS, "created_at"], rows))
 
 
 def for_principal(db: Session, principal: Principal, *, limit: int = 50) -> list[Notification]:

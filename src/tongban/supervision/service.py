@@ -15,14 +15,14 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement, CursorResult, Date, Result, Select, String, Table, and_, bindparam, case, cast as sql_cast, func, literal,
+    ColumnElement, Date, Select, String, Table, and_, bindparam, case, cast as sql_cast, func, literal,
     select, text, update,
 )
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
 from tongban.core.auth import Principal, deny, ensure_department
-from tongban.core.db.base import UTCDateTime, insert_for
+from tongban.core.db.base import UTCDateTime, affected, insert_for
 from tongban.core.db.cache import forget
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
@@ -79,17 +79,11 @@ def _raise(db: Session, level: Level, due: ColumnElement[bool], *, today: date, 
                     ).where(below, due, CLOCKS.c.kind.not_in(disabled))
     columns = ["clock_id", "level", "kind", "department_id", "owner_account", "due_on", "raised_on", "raised_at",
                "notified"]
-    raised = _rowcount(db.execute(insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing()
-                                  .execution_options(preserve_rowcount=True)))
+    raised = affected(db, insert_for(db, WARNINGS).from_select(columns, chosen).on_conflict_do_nothing())
     if raised:
         this_scan = select(WARNINGS.c.clock_id).where(_this_scan(today, now), WARNINGS.c.level == level.value)
         db.execute(update(CLOCKS).where(CLOCKS.c.id.in_(this_scan)).values(level=level.value))
     return raised
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """The rows a DML statement touched (the stubs type every result as ``Result``)."""
-    return cast("CursorResult[Any]", result).rowcount
 
 
 def _this_scan(today: date, now: datetime) -> ColumnElement[bool]:

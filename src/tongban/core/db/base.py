@@ -77,5 +77,7 @@ def insert_for(db: Session, table):
 
 def affected(db: Session, statement: Executable) -> int:
     """Run an UPDATE or DELETE (or an INSERT from a SELECT); how many rows it touched, 0 when the
-    driver does not say."""
-    return cast(CursorResult[Any], db.execute(statement)).rowcount or 0
+    driver does not say. (The one place a statement's row count is read: the stubs type every
+    result as ``Result``, and an INSERT's count must be asked to be kept.)"""
+    result = db.execute(statement.execution_options(preserve_rowcount=True))
+    return cast(CursorResult[Any], result).rowcount or 0
