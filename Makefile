@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make run    install, create the SQLite database under ./var/, load the demo district, serve on :8000
-#   make test   install with the test tools (and Debian's Chromium for browser tests), run every test
+#   make test   install with the test tools (and Debian's Chromium for browser tests), check the
+#               architecture's contracts, lint and types (make lint), run every test
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,12 +16,12 @@ run: install assets
 	TONGBAN_DATABASE_URL=$(RUN_DATABASE_URL) $(BIN)/tongban demo load
 	TONGBAN_DATABASE_URL=$(RUN_DATABASE_URL) $(BIN)/tongban serve --host $(HOST) --port $(PORT)
 
-test: install-test assets browser
+test: install-test assets browser lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The architecture's import rules (.importlinter, docs/architecture.md), lint and types.
+# The architecture's import rules (.importlinter, docs/architecture.md), lint and types: part of `make test`.
 lint: install-test
-	PYTHONPATH=tools $(BIN)/lint-imports
+	PYTHONPATH=tools $(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/mypy
 

@@ -20,6 +20,7 @@ from tongban.org import service as org
 from tongban.registry.models import TABLES
 from tongban.sharing.models import Grant
 from tongban.core import clock
+from tongban.exchange.schemas import ChangesAnswer, QueryAnswer, RecordAnswer
 
 RESOURCE = "PD-MZ-DIBAO"  # 民政局's dataset; 公安's system (PD-GA) is the reader under test
 ITEMS = ["id_number", "name", "household_size", "monthly_amount", "start_date", "status", "case_notes"]
@@ -227,6 +228,7 @@ def test_granted_reads_by_key_batch_and_feed(app, client, as_role):
     keys = [r["id_number"] for r in records]
     answer = client.post(f"/api/v1/exchange/{RESOURCE}/query", headers=headers,
                          json={"keys": [*keys, "110101199003074477"], "purpose": "核对"}).json()
+    QueryAnswer.model_validate(answer)  # the answer is what the OpenAPI document says
     assert answer["missing"] == ["110101199003074477"]
     assert [r["items"] for r in answer["records"]] == [
         {"id_number": r["id_number"], "household_size": r["household_size"], "status": r["status"]} for r in records]
@@ -238,6 +240,7 @@ def test_granted_reads_by_key_batch_and_feed(app, client, as_role):
     while True:
         page = client.get(f"/api/v1/exchange/{RESOURCE}/changes", headers=headers,
                           params={"purpose": "同步低保状态", **({"cursor": cursor} if cursor else {})}).json()
+        ChangesAnswer.model_validate(page)
         feed.extend(page["changes"])
         if page["next_cursor"] == (cursor or "0"):  # nothing after the cursor
             break
@@ -263,6 +266,7 @@ def test_a_registry_record_reads_the_same_by_key_and_in_a_batch(client, as_role)
     assert batch.status_code == 200, batch.text
     [record] = batch.json()["records"]
     one = single.json()
+    RecordAnswer.model_validate(one)
     assert record["items"] == one["items"] == {"name": "测试人", "birth_date": "1987-06-05",
                                               "household_address": "上海市浦东新区花木路100弄1号101室"}
     assert record["updated_at"] == one["updated_at"]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query
 
 from tongban.catalog import service
 from tongban.catalog.models import Resource
-from tongban.catalog.schemas import RecordsPush, ResourceIn, ResourceRead, ResourceStatus, StatusChange, resource_read
+from tongban.catalog.schemas import CatalogExport, RecordsPush, ResourceIn, ResourceRead, ResourceStatus, StatusChange, resource_read
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -92,7 +92,7 @@ def push_records(code: str, body: RecordsPush, db: DbSession,
     return counts
 
 
-@router.get("/export", summary="导出整个资源目录 (JSON)")
+@router.get("/export", summary="导出整个资源目录 (JSON)", response_model=CatalogExport)
 def export(db: DbSession, principal: Annotated[Principal, require(Permission.CATALOG_READ)]) -> dict[str, Any]:
     return service.export(db)
 

@@ -122,6 +122,48 @@ class ResourceRead(BaseModel):
     items: list[ItemRead]
 
 
+class ItemDocument(BaseModel):
+    """An information item as the catalog's export writes it (and its import reads it)."""
+    code: str
+    name: str
+    data_type: str
+    length: int
+    description: str | None
+    sharing_type: str
+    sharing_conditions: str | None
+    legal_basis: str | None
+    personal: bool
+
+
+class ResourceDocument(BaseModel):
+    """A resource as the catalog's export writes it: its provider by code, its items in full."""
+    code: str
+    provider: str = Field(description="提供部门代码")
+    status: str
+    version: int
+    registry: str | None = Field(description="所属基础数据库（部门数据集为空）")
+    published_on: str | None = Field(description="发布日期（ISO 8601）")
+    name: str
+    classification: str
+    summary: str
+    format: str
+    update_cycle: str
+    sharing_type: str
+    sharing_conditions: str | None
+    legal_basis: str | None
+    openness: str
+    key_item: str
+    items: list[ItemDocument]
+
+
+class CatalogExport(BaseModel):
+    """The whole catalog, as one JSON document another platform (or this one) can import."""
+    format: str = Field(description="文档格式：tongban-catalog")
+    version: int = Field(description="文档格式版本")
+    exported_at: str = Field(description="导出时间（ISO 8601，含时区）")
+    resources: list[ResourceDocument]
+
+
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -15,6 +15,7 @@ from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
 from tongban.exchange import service
+from tongban.exchange.schemas import ChangesAnswer, QueryAnswer, RecordAnswer
 from tongban.exchange.service import Call
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["数据交换 exchange"])
@@ -56,7 +57,7 @@ async def _run(request: Request, db, call: Call, work):
     return PlainJSONResponse(answer)
 
 
-@router.get("/{resource}/records/{key}", summary="按主键读取一条记录的已授权信息项")
+@router.get("/{resource}/records/{key}", summary="按主键读取一条记录的已授权信息项", response_model=RecordAnswer)
 async def read_record(request: Request, resource: str, key: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                 purpose: Purpose = None, items: Items = None) -> Response:
     call = Call(principal, resource, "record", purpose, keys_count=1)
@@ -75,7 +76,7 @@ async def read_record(request: Request, resource: str, key: str, db: ReadDbSessi
     return await _run(request, db, call, work)
 
 
-@router.post("/{resource}/query", summary=f"按主键批量读取（最多 {service.MAX_KEYS} 个）")
+@router.post("/{resource}/query", summary=f"按主键批量读取（最多 {service.MAX_KEYS} 个）", response_model=QueryAnswer)
 async def query_records(request: Request, resource: str, body: QueryBody, db: ReadDbSession,
                   principal: Annotated[Principal, require(Permission.EXCHANGE_READ)]) -> Response:
     call = Call(principal, resource, "query", body.purpose, keys_count=len(body.keys))
@@ -94,7 +95,7 @@ async def query_records(request: Request, resource: str, body: QueryBody, db: Re
     return await _run(request, db, call, work)
 
 
-@router.get("/{resource}/changes", summary="变更流：自游标之后的已授权信息项变更，按顺序")
+@router.get("/{resource}/changes", summary="变更流：自游标之后的已授权信息项变更，按顺序", response_model=ChangesAnswer)
 async def read_changes(request: Request, resource: str, db: ReadDbSession, principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
                  purpose: Purpose = None, items: Items = None,
                  cursor: Annotated[str | None, Query(max_length=20, description="上次返回的 next_cursor；省略则从头开始")] = None,
