@@ -507,7 +507,7 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
             applicant_type="自然人" if entry["who"] is CITIZEN else "法人", applicant_id=user.resident_id or user.credit_code,
             applicant_name=user.display_name, applicant_account=str(user.id), submitted_by=str(user.id),
             idempotency_key=f"{DEMO_MONTH_KEY}-{number}", form="{}", materials="[]", status=ApplicationStatus.SUBMITTED,
-            definition_id=definition.id, limit_days=entry["limit"], paused_days=0, created_at=at(submitted, 9, 30))
+            definition_id=definition.id, limit_days=entry["limit"], created_at=at(submitted, 9, 30))
         db.add(application)
         steps = [("submit", entry["submitted"]), ("accept", entry["accepted"])]
         if entry["pause"]:
@@ -539,26 +539,23 @@ def _load_supervised_month(db: Session, settings: Settings) -> None:
                 clock = clocks.start(db, kind=ClockKind.APPLICATION, subject=number,
                                      title=f"办结「{application.name}」（办件 {number}）", department_id=department_id,
                                      limit_days=limit, started_on=day, link=f"/applications/{number}", calendar=calendar)
-                application.status, application.accepted_on, application.due_on = ApplicationStatus.PROCESSING, day, clock.due_on
+                application.status, application.accepted_on = ApplicationStatus.PROCESSING, day
                 db.add(CaseStep(application_id=application.id, at=at(day, 11), actor="王晓燕", kind="accepted",
                                 text=f"已受理，承诺 {limit} 个工作日内办结（至 {clock.due_on}）"))
             elif action == "pause":
                 clocks.pause(db, ClockKind.APPLICATION, number, on=day, note="申请人补正")
-                application.status, application.paused_since = ApplicationStatus.SUPPLEMENT, day
+                application.status = ApplicationStatus.SUPPLEMENT
                 db.add(CaseStep(application_id=application.id, at=at(day, 14), actor="审查部门", kind="decided",
                                 text="退回补正：请补充相关证明材料"))
             elif action == "resume":
-                clock = _present(clocks.resume(db, ClockKind.APPLICATION, number, on=day, calendar=calendar), number)
-                application.status, application.paused_since = ApplicationStatus.PROCESSING, None
-                application.paused_days, application.due_on = clock.paused_days, clock.due_on
+                _present(clocks.resume(db, ClockKind.APPLICATION, number, on=day, calendar=calendar), number)
+                application.status = ApplicationStatus.PROCESSING
                 db.add(CaseStep(application_id=application.id, at=at(day, 10), actor=application.applicant_name,
                                 kind="supplied", text="申请人已补正"))
             elif action == "finish":
                 outcome = entry["outcome"]
-                clock = _present(clocks.close(db, ClockKind.APPLICATION, number, on=day, outcome=outcome,
-                                              calendar=calendar), number)
+                _present(clocks.close(db, ClockKind.APPLICATION, number, on=day, outcome=outcome, calendar=calendar), number)
                 application.status = ApplicationStatus.APPROVED if outcome == "approved" else ApplicationStatus.REFUSED
-                application.paused_since, application.paused_days = None, clock.paused_days
                 application.finished_at = at(day, 16)
                 db.add(CaseStep(application_id=application.id, at=at(day, 16), actor="审查部门", kind="finished",
                                 text=f"办结：{'准予' if outcome == 'approved' else '不予许可'}"))

@@ -150,7 +150,14 @@ def test_a_paused_clock_does_not_warn_and_resumes_with_its_due_date_moved(api, w
     paused = _clock(db, ClockKind.APPLICATION, number)
     assert (paused.status, paused.paused_since, paused.due_on) == ("paused", date(2026, 6, 2), date(2026, 6, 8))
     clock_id = paused.id
-    db.rollback()
+    # What the case reads (the clock is the only source of its deadline): it stands still while paused.
+    deadline = service.deadline_of(db, ClockKind.APPLICATION, number)
+    assert deadline is not None and (deadline.paused, deadline.paused_days, deadline.due_on) == (True, 0, date(2026, 6, 8))
+    assert deadline.remaining_days == 4  # from the day it stopped (Tue) to Mon 8 June
+    assert service.deadlines_of(db, ClockKind.APPLICATION, [number, "NO-SUCH-NUMBER"]) == {number: deadline}
+    db.rollback()  # SQLite: a reading session holds the write lock until it ends
+    shown = api.get(f"/api/v1/applications/{number}", headers=who(demo.CITIZEN.username)).json()
+    assert (shown["paused"], shown["due_on"], shown["remaining_days"]) == (True, "2026-06-08", 4)
 
     _scan(db, date(2026, 6, 15))  # long past the old due date: a paused clock never warns
     assert _warnings(db, clock_id) == {}
@@ -165,6 +172,10 @@ def test_a_paused_clock_does_not_warn_and_resumes_with_its_due_date_moved(api, w
     assert (resumed.status, resumed.paused_days, resumed.pause_count) == ("open", 3, 1)
     assert resumed.due_on == date(2026, 6, 11) == date.fromisoformat(supplied.json()["due_on"])  # the case agrees
     assert (resumed.yellow_on, resumed.red_on) == (date(2026, 6, 9), date(2026, 6, 12))
+    assert service.deadline_of(db, ClockKind.APPLICATION, number) == service.Deadline(
+        started_on=date(2026, 6, 1), limit_days=resumed.limit_days, due_on=date(2026, 6, 11), paused=False,
+        paused_since=None, paused_days=3, closed=False, remaining_days=4)
+    assert supplied.json()["paused_days"] == 3 and supplied.json()["remaining_days"] == 4
     db.rollback()
     detail = api.get(f"/api/v1/supervision/clocks/{clock_id}", headers=who("inspector")).json()
     assert [e["action"] for e in detail["history"]] == ["started", "paused", "resumed"]

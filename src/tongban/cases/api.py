@@ -63,15 +63,17 @@ class DecisionIn(BaseModel):
 
 
 def application_view(db, application: Application, *, staff: bool) -> dict[str, Any]:
+    deadline = service.deadline(db, application)  # the application's supervision clock
     view = {
         "number": application.number, "name": application.name, "subject": {"kind": application.subject_kind,
                                                                              "code": application.subject_code},
         "channel": application.channel, "applicant_type": application.applicant_type,
         "applicant_name": application.applicant_name, "status": application.status,
         "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,
-        "accepted_on": application.accepted_on, "due_on": application.due_on,
-        "limit_days": application.limit_days, "paused_days": application.paused_days,
-        "paused": application.paused_since is not None, "remaining_days": service.remaining_days(db, application),
+        "accepted_on": application.accepted_on, "due_on": deadline.due_on if deadline else None,
+        "limit_days": application.limit_days, "paused_days": deadline.paused_days if deadline else 0,
+        "paused": deadline.paused if deadline else application.status == ApplicationStatus.SUPPLEMENT,
+        "remaining_days": service.remaining_days(application, deadline),
         "process": {"key": application.definition.key, "version": application.definition.version},
         "created_at": application.created_at, "finished_at": application.finished_at,
         "form": json.loads(application.form), "materials": json.loads(application.materials),
@@ -149,9 +151,12 @@ def submit(request: Request, body: ApplicationIn, db: DbSession,
 
 @applications.get("/mine", response_model=schemas.ApplicationBriefs, summary="我的办件")
 def mine(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
+    rows = service.mine(db, principal)
+    deadlines = service.deadlines(db, rows)
     return {"items": [{"number": a.number, "name": a.name, "status": a.status,
                        "status_label": STATUS_LABELS[ApplicationStatus(a.status)], "created_at": a.created_at,
-                       "due_on": a.due_on, "remaining_days": service.remaining_days(db, a)} for a in service.mine(db, principal)]}
+                       "due_on": d.due_on if (d := deadlines.get(a.number)) else None,
+                       "remaining_days": service.remaining_days(a, d)} for a in rows]}
 
 
 @applications.get("/window", response_model=schemas.WindowQueue, summary="待受理的办件（一窗受理）")
@@ -169,9 +174,10 @@ def public_status(number: str, db: DbSession, _: Annotated[Principal | None, req
     application = db.scalar(service.select_by_number(number))
     if application is None or application.applicant_id != normalise_code(applicant_id):
         raise Problem("not-found", "办件编号与申请人证件号码不匹配，请核对后重试")
+    deadline = service.deadline(db, application)
     return {"number": application.number, "name": application.name, "status": application.status,
             "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,
-            "due_on": application.due_on, "remaining_days": service.remaining_days(db, application),
+            "due_on": deadline.due_on if deadline else None, "remaining_days": service.remaining_days(application, deadline),
             "timeline": [{"at": s.at, "text": s.text} for s in service.timeline(db, application)]}
 
 

@@ -80,10 +80,8 @@ class Application(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("case_process_definitions.id"))
     workflow: Mapped[str | None] = mapped_column(Text, deferred=True)  # SpiffWorkflow state; set at acceptance
     accepted_on: Mapped[date | None] = mapped_column(Date)
-    limit_days: Mapped[int | None] = mapped_column(Integer)  # committed working days of the whole case
-    paused_since: Mapped[date | None] = mapped_column(Date)
-    paused_days: Mapped[int] = mapped_column(Integer, default=0)  # working days spent paused so far
-    due_on: Mapped[date | None] = mapped_column(Date)
+    # committed working days of the whole case; its deadline (due date, pauses) is its supervision clock's
+    limit_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)

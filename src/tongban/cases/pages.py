@@ -58,7 +58,9 @@ async def submit(request: Request, code: str, db: DbSession, principal: Annotate
 
 @router.get("/applications", summary="我的办件")
 def mine_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
-    rows = [(a, service.remaining_days(db, a)) for a in service.mine(db, principal)]
+    applications = service.mine(db, principal)
+    deadlines = service.deadlines(db, applications)
+    rows = [(a, service.remaining_days(a, deadlines.get(a.number))) for a in applications]
     return render(request, "cases_mine.html", principal=principal, rows=rows, labels=LABELS)
 
 
@@ -70,10 +72,12 @@ def application_page(request: Request, number: str, db: DbSession,
         raise deny(db, principal, slug="department-scope", detail="无权查看该办件", action="cases.read",
                    object_type="application", object_id=application.number)
     rating = supervision.rating_of(db, application.id)
+    deadline = service.deadline(db, application)
     return render(request, "cases_application.html", principal=principal, application=application,
                   form=json.loads(application.form), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
-                  licences=service.licences_of(db, application), remaining=service.remaining_days(db, application),
+                  licences=service.licences_of(db, application), deadline=deadline,
+                  remaining=service.remaining_days(application, deadline),
                   labels=LABELS, own=application.applicant_account == str(principal.actor_id), Status=ApplicationStatus,
                   rating=rating, rating_reasons=supervision.rating_reasons(rating) if rating else [],
                   score_labels=rating_labels.SCORE_LABELS, poor_reasons=rating_labels.POOR_REASONS,
@@ -123,7 +127,9 @@ def acceptance(request: Request, number: str, db: DbSession,
 
 @router.get("/staff/tasks", summary="本部门待办")
 def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
-    rows = [(t, service.remaining_days(db, t.application)) for t in service.queue(db, principal)[0]]
+    tasks = service.queue(db, principal)[0]
+    deadlines = service.deadlines(db, [t.application for t in tasks])
+    rows = [(t, service.remaining_days(t.application, deadlines.get(t.application.number))) for t in tasks]
     return render(request, "cases_tasks.html", principal=principal, rows=rows, labels=LABELS)
 
 
@@ -133,10 +139,12 @@ def task_page(request: Request, task_id: Id, db: DbSession, principal: Annotated
     service.check_task_department(db, principal, task, "cases.read")
     application = task.application
     shared = service.shared_data(db, principal, application)
+    deadline = service.deadline(db, application)
     db.commit()  # the audit entry of reading the applicant's registry record
     return render(request, "cases_task.html", principal=principal, task=task, application=application,
                   form=json.loads(application.form), materials=json.loads(application.materials), shared=shared,
-                  steps=service.timeline(db, application), remaining=service.remaining_days(db, application),
+                  steps=service.timeline(db, application), deadline=deadline,
+                  remaining=service.remaining_days(application, deadline),
                   labels=LABELS)
 
 

@@ -13,6 +13,7 @@ import functools
 import json
 import random
 import time
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
@@ -47,7 +48,7 @@ from tongban.registry import service as registry
 from tongban.registry.schemas import LEGAL_ENTITIES, REGISTRIES
 from tongban.sharing.schemas import EGOV_CODE
 from tongban.supervision import service as supervision
-from tongban.supervision.service import ClockKind
+from tongban.supervision.service import ClockKind, Deadline
 from tongban.core import clock as wall
 
 SINGLE_ITEM_PROCESS = "single_item"
@@ -515,18 +516,19 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
                             data={"application": application.number})
         today = wall.today()
         application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
-        _set_due(db, application)
         window = supervision.close_clock(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
+        due_on = None
         if application.limit_days is not None:  # accepted once (it was submitted): its clock starts now
-            supervision.start_clock(db, kind=ClockKind.APPLICATION, subject=application.number,
-                                    title=f"办结「{application.name}」（办件 {application.number}）",
-                                    department_id=window.department_id if window else _lead_department_id(db, application),
-                                    limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
-                                    new_subject=True)
-        _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {application.due_on}）"
+            due_on = supervision.start_clock(
+                db, kind=ClockKind.APPLICATION, subject=application.number,
+                title=f"办结「{application.name}」（办件 {application.number}）",
+                department_id=window.department_id if window else _lead_department_id(db, application),
+                limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
+                new_subject=True).due_on
+        _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {due_on}）"
               if application.limit_days is not None else "已受理")
         _sync(db, application, step, actor)
-        _tell_applicant(db, application, f"办件 {application.number} 已受理", f"预计 {application.due_on} 前办结。")
+        _tell_applicant(db, application, f"办件 {application.number} 已受理", f"预计 {due_on} 前办结。")
     audit.record(db, actor=actor, action="cases.accept", object_type="application", object_id=application.number,
                  details={"decision": decision})
     _flush(db, application)
@@ -562,24 +564,22 @@ def _time_task(db: Session, application: Application, task: CaseTask, calendar: 
                                 link=f"/staff/tasks/{task.id}", calendar=calendar, new_subject=True)
 
 
-def _set_due(db: Session, application: Application) -> None:
-    if application.accepted_on is None or application.limit_days is None:
-        application.due_on = None
-        return
-    calendar = WorkingCalendar.load(db)
-    application.due_on = calendar.add_working_days(application.accepted_on,
-                                                   application.limit_days + application.paused_days).due
+def deadline(db: Session, application: Application) -> Deadline | None:
+    """The application's deadline: its clock's (supervision keeps it); None before acceptance or
+    when the case has no committed limit."""
+    return supervision.deadline_of(db, ClockKind.APPLICATION, application.number)
 
 
-def remaining_days(db: Session, application: Application) -> int | None:
+def deadlines(db: Session, applications: Iterable[Application]) -> dict[str, Deadline]:
+    """``deadline`` for a list of applications, by number, in one statement."""
+    return supervision.deadlines_of(db, ClockKind.APPLICATION, [a.number for a in applications])
+
+
+def remaining_days(application: Application, deadline: Deadline | None) -> int | None:
     """Working days left on the clock (negative when overdue); None before acceptance or after the end."""
-    if application.due_on is None or application.status in FINISHED:
+    if deadline is None or application.status in FINISHED:
         return None
-    calendar = WorkingCalendar.load(db)
-    today = application.paused_since or wall.today()
-    if today <= application.due_on:
-        return calendar.working_days_between(today, application.due_on)
-    return -calendar.working_days_between(application.due_on, today)
+    return deadline.remaining_days
 
 
 # ------------------------------------------------------------------ tasks
@@ -629,15 +629,12 @@ def _sync(db: Session, application: Application, step: engine.Step, actor) -> No
                    link="/staff/tasks", title=f"新的待办：{row.name}",
                    body=f"办件 {application.number}（{application.name}，{application.applicant_name}）")
     supplementing = any(t.kind == "supplement" for t in step.open_tasks)
-    if supplementing and application.paused_since is None:
-        application.paused_since, application.status = wall.today(), ApplicationStatus.SUPPLEMENT
+    paused = application.status == ApplicationStatus.SUPPLEMENT  # the application's clock stands still
+    if supplementing and not paused:
+        application.status = ApplicationStatus.SUPPLEMENT
         supervision.pause_clock(db, ClockKind.APPLICATION, application.number, on=wall.today(), note="申请人补正")
-    elif not supplementing and application.paused_since is not None:
-        calendar = WorkingCalendar.load(db)
-        application.paused_days += calendar.working_days_between(application.paused_since, wall.today())
-        application.paused_since = None
+    elif not supplementing and paused:
         application.status = ApplicationStatus.PROCESSING
-        _set_due(db, application)
         supervision.resume_clock(db, ClockKind.APPLICATION, application.number, on=wall.today(), calendar=calendar)
     if step.finished:
         application.status = ApplicationStatus.APPROVED if step.outcome == "approved" else ApplicationStatus.REFUSED
@@ -658,12 +655,14 @@ def send_reminders(db: Session, *, today: date | None = None) -> int:
     due = list(db.scalars(select(CaseTask).where(CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED)),
                                                  CaseTask.remind_on <= today, CaseTask.reminded_at.is_(None))
                           .order_by(CaseTask.remind_on, CaseTask.id).limit(1000)))
+    clocks = deadlines(db, [task.application for task in due])
     for task in due:
         application = task.application
+        clock = clocks.get(application.number)
         notify(db, department_id=task.department_id, role="reviewer", kind="cases.reminder", link=f"/staff/tasks/{task.id}",
                title=f"催办：{task.name}",
                body=f"办件 {application.number}（{application.name}）的「{task.name}」自 {task.opened_at:%Y-%m-%d} 起未办理，"
-                    f"办件办结期限 {application.due_on}。")
+                    f"办件办结期限 {clock.due_on if clock else None}。")
         _step(db, application, audit.SYSTEM, "reminder", f"「{task.name}」催办提醒已发送", _code(task))
         task.reminded_at = wall.now()
     db.flush()

@@ -4,6 +4,7 @@ rating form of an application is cases' page)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,3 +158,17 @@ class ScanRead(BaseModel):
     yellow: int
     red: int
     notifications: int
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A piece of work's deadline as its clock keeps it, for the module whose work it times (the
+    one source of the fact: the module keeps no copy)."""
+    started_on: date
+    limit_days: int
+    due_on: date
+    paused: bool
+    paused_since: date | None  # the day the clock stopped, while it is paused
+    paused_days: int  # working days spent paused so far (the current pause not yet counted)
+    closed: bool
+    remaining_days: int | None  # working days left (negative when overdue); None once closed

@@ -10,6 +10,7 @@ nothing twice. Paused clocks are not open, so they never warn.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -46,7 +47,7 @@ from tongban.supervision.evaluation import evaluate, publish as publish_evaluati
 from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
     close as close_rectification, follow_up as follow_up_rectification, rate, rating_of,
 )
-from tongban.supervision.schemas import reason_labels as rating_reasons  # noqa: F401 (re-exported)
+from tongban.supervision.schemas import Deadline, reason_labels as rating_reasons  # noqa: F401 (re-exported)
 
 # The mapped classes' tables (their stubs say FromClause), for the set-based statements.
 CLOCKS = cast(Table, SupervisionClock.__table__)
@@ -273,6 +274,30 @@ def remaining_days(calendar: WorkingCalendar, clock: SupervisionClock, today: da
     if day <= clock.due_on:
         return calendar.working_days_between(day, clock.due_on)
     return -calendar.working_days_between(clock.due_on, day)
+
+
+def _deadline(clock: SupervisionClock, calendar: WorkingCalendar, today: date) -> Deadline:
+    return Deadline(started_on=clock.started_on, limit_days=clock.limit_days, due_on=clock.due_on,
+                    paused=clock.status == ClockStatus.PAUSED, paused_since=clock.paused_since,
+                    paused_days=clock.paused_days, closed=clock.status == ClockStatus.CLOSED,
+                    remaining_days=remaining_days(calendar, clock, today))
+
+
+def deadline_of(db: Session, kind: ClockKind, subject: str | int) -> Deadline | None:
+    """The deadline of one piece of work as its clock keeps it; None when it has no clock."""
+    clock = find_clock(db, kind, subject)
+    return None if clock is None else _deadline(clock, WorkingCalendar.load(db), wall.today())
+
+
+def deadlines_of(db: Session, kind: ClockKind, subjects: Iterable[str | int]) -> dict[str, Deadline]:
+    """``deadline_of`` for a list (a page of applications, a task queue) in one statement, by subject
+    (as a string); the subjects without a clock are absent."""
+    wanted = sorted({str(subject) for subject in subjects})
+    if not wanted:
+        return {}
+    calendar, today = WorkingCalendar.load(db), wall.today()
+    return {clock.subject_ref: _deadline(clock, calendar, today) for clock in db.scalars(
+        select(SupervisionClock).where(SupervisionClock.kind == kind, SupervisionClock.subject_ref.in_(wanted)))}
 
 
 # ---- explanations ---------------------------------------------------------------------------------
