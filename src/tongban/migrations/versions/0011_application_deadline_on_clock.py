@@ -2,9 +2,9 @@
 
 ``case_applications`` kept its own due date and pauses (``due_on``, ``paused_days``,
 ``paused_since``) beside the application's clock (kind ``application``, subject the application's
-number), which keeps the same facts. The copies go; cases reads the clock. An application
-accepted before supervision existed (0006) has no clock: it keeps no deadline, as supervision
-already treats such work.
+number), which keeps the same facts. The copies go; cases reads the clock. An application with a
+due date but no clock (accepted before supervision existed, 0006) would lose its deadline: the
+upgrade then stops and changes nothing, naming how many, rather than drop what only it knows.
 
 Revision ID: 0011
 Revises: 0010
@@ -22,6 +22,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    orphans = op.get_bind().scalar(sa.text(
+        "SELECT COUNT(*) FROM case_applications a WHERE a.due_on IS NOT NULL AND NOT EXISTS ("
+        "SELECT 1 FROM supervision_clocks c WHERE c.kind = 'application' AND c.subject_ref = a.number)"))
+    if orphans:
+        raise RuntimeError(f"{orphans} applications have a due date but no supervision clock (accepted before "
+                           "migration 0006); start their clocks before upgrading, or their deadlines are lost")
     with op.batch_alter_table('case_applications') as batch:
         batch.drop_column('due_on')
         batch.drop_column('paused_days')
