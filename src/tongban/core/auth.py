@@ -137,12 +137,16 @@ def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, ac
          object_type: str | None = None, object_id: str | None = None) -> Problem:
     """Record a refused attempt in the audit log and return the Problem to raise.
 
-    Whatever the request had written is rolled back first: a refused request changes nothing.
+    A refused request changes nothing: whatever it had written is rolled back (first, so the
+    refusal's own write never waits behind the request's locks). The refusal is recorded and
+    committed in a transaction of its own, never through the caller's session: the caller's unit
+    of work is left as it was (rolled back, unused), and ends as the raised Problem ends it.
     """
     db.rollback()
-    audit.record(db, actor=principal or audit.ANONYMOUS, action=action[:64], object_type=object_type,
-                 object_id=object_id, outcome="denied", details={"reason": slug})
-    db.commit()
+    with Session(bind=db.get_bind()) as own:
+        audit.record(own, actor=principal or audit.ANONYMOUS, action=action[:64], object_type=object_type,
+                     object_id=object_id, outcome="denied", details={"reason": slug})
+        own.commit()
     return Problem(slug, detail)
 
 
