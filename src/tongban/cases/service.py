@@ -26,7 +26,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.accounts import service as accounts
-from tongban.cases import engine
+from tongban.cases.bpmn import parse as bpmn_parse
+from tongban.cases.bpmn import run as bpmn_run
+from tongban.cases.bpmn.model import ProcessDefinition, ProcessError, Step
 from tongban.cases.bundles import BUNDLES, SINGLE_ITEM_FIELDS, Bundle, FormField
 from tongban.cases.models import (
     DECISION_LABELS, FINISHED, Application, ApplicationStatus, CaseStep, CaseTask, Licence, ProcessDefinitionRow,
@@ -60,7 +62,7 @@ _RANDOM = random.SystemRandom()
 engine_ms: ContextVar[float | None] = ContextVar("engine_ms", default=None)
 
 
-def _timed(run, *args, **kwargs) -> engine.Step:
+def _timed(run, *args, **kwargs) -> Step:
     started = time.perf_counter()
     try:
         return run(*args, **kwargs)
@@ -86,14 +88,14 @@ def _flushed_once(work):
 def load_demo_definitions(db: Session, *, actor) -> int:
     """The demo processes, as version 1 of their keys, unless the key exists already."""
     added = 0
-    for definition in engine.load_demo_definitions():
+    for definition in bpmn_parse.load_demo_definitions():
         if db.scalar(select(ProcessDefinitionRow.id).where(ProcessDefinitionRow.key == definition.key)) is None:
             _store_definition(db, definition, actor=actor)
             added += 1
     return added
 
 
-def _store_definition(db: Session, definition: engine.ProcessDefinition, *, actor) -> ProcessDefinitionRow:
+def _store_definition(db: Session, definition: ProcessDefinition, *, actor) -> ProcessDefinitionRow:
     version = (db.scalar(select(func.max(ProcessDefinitionRow.version))
                          .where(ProcessDefinitionRow.key == definition.key)) or 0) + 1
     row = ProcessDefinitionRow(key=definition.key, version=version, name=definition.name, bpmn=definition.bpmn,
@@ -108,8 +110,8 @@ def _store_definition(db: Session, definition: engine.ProcessDefinition, *, acto
 
 def upload_definition(db: Session, bpmn: bytes | str, *, actor) -> ProcessDefinitionRow:
     try:
-        definition = engine.parse_definition(bpmn)
-    except engine.ProcessError as error:
+        definition = bpmn_parse.parse_definition(bpmn)
+    except ProcessError as error:
         raise Problem("process-invalid", f"流程定义有 {len(error.problems)} 处问题，未上传：" + "；".join(error.problems[:3]),
                       errors=[{"field": "file", "code": "bpmn", "message": p} for p in error.problems[:100]]) from None
     return _store_definition(db, definition, actor=actor)
@@ -128,7 +130,7 @@ def _current_definition(db: Session, key: str) -> ProcessDefinitionRow:
     return row
 
 
-def _parsed(row: ProcessDefinitionRow) -> engine.ProcessDefinition:
+def _parsed(row: ProcessDefinitionRow) -> ProcessDefinition:
     """The stored definition, parsed. A stored version never changes, so its parsed form is kept
     by (key, version, upload time), which also tells apart the same version in two databases:
     its text (tens of kilobytes, deferred) is read only the first time."""
@@ -137,11 +139,11 @@ def _parsed(row: ProcessDefinitionRow) -> engine.ProcessDefinition:
     if parsed is None:
         if len(_PARSED) >= 256:  # versions are few; a process that saw this many starts over
             _PARSED.clear()
-        parsed = _PARSED[identity] = engine.parse_definition(row.bpmn)  # the engine caches by the text's hash
+        parsed = _PARSED[identity] = bpmn_parse.parse_definition(row.bpmn)  # the engine caches by the text's hash
     return parsed
 
 
-_PARSED: dict[tuple, engine.ProcessDefinition] = {}
+_PARSED: dict[tuple, ProcessDefinition] = {}
 
 
 def _process_of(application: Application):
@@ -511,7 +513,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         department = None
         if application.subject_kind == "item":
             department = items.published_item(db, application.subject_code)[0]["department"]
-        step = _timed(engine.start, definition, item_department=department,
+        step = _timed(bpmn_run.start, definition, item_department=department,
                             item_code=application.subject_code if application.subject_kind == "item" else None,
                             data={"application": application.number})
         today = wall.today()
@@ -584,7 +586,7 @@ def remaining_days(application: Application, deadline: Deadline | None) -> int |
 
 # ------------------------------------------------------------------ tasks
 
-def _sync(db: Session, application: Application, step: engine.Step, actor) -> None:
+def _sync(db: Session, application: Application, step: Step, actor) -> None:
     """Make the task rows, the status and the clock agree with the engine's state."""
     application.workflow = step.state
     now = wall.now()
@@ -762,9 +764,9 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
         raise Problem("validation-error", "不予许可或退回补正须填写意见",
                       errors=[{"field": "body.opinion", "code": "required", "message": "请填写意见"}])
     try:
-        step = _timed(engine.advance, application.workflow, task.engine_task_id, decision=decision, opinion=opinion,
+        step = _timed(bpmn_run.advance, application.workflow, task.engine_task_id, decision=decision, opinion=opinion,
                       process=_process_of(application))
-    except engine.ProcessError as error:
+    except ProcessError as error:
         raise Problem("task-finished", "；".join(error.problems)) from None
     task.status, task.decision, task.opinion = TaskStatus.DONE, decision, opinion or None
     task.decided_by, task.decided_at = principal.actor_name, wall.now()
@@ -792,7 +794,7 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
     db.refresh(task)
     if task.status != TaskStatus.OPEN:
         raise Problem("task-finished", "补正已提交，请勿重复提交")
-    step = _timed(engine.advance, application.workflow, task.engine_task_id, data={"supplement": note},
+    step = _timed(bpmn_run.advance, application.workflow, task.engine_task_id, data={"supplement": note},
                   process=_process_of(application))
     task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, wall.now()
     task.opinion = (note or "").strip()[:2000] or None
