@@ -163,12 +163,38 @@ def _check_conventions(root: etree._Element, problems: list[str]) -> _Checked:
 
 
 def _check_process(process: etree._Element, problems: list[str], result: _Checked) -> None:
+    """Checks the process's elements against the conventions (the checks below, in this order)."""
+    _check_names(process, problems)
+    nodes, kinds, flows, boundaries = _elements(process, problems)
+    lanes = _lanes(process)
+    outgoing = _outgoing(flows)
+    _check_start(process, nodes, kinds, outgoing, problems)
+    reviews = [n for n, k in kinds.items() if k == "userTask" and _REVIEW_ID.fullmatch(n)]
+    review_set = set(reviews)
+    supplements = {n for n, k in kinds.items() if k == "userTask" and _SUPPLEMENT_ID.fullmatch(n)}
+    _check_user_tasks(nodes, kinds, lanes, review_set, supplements, problems, result)
+    _check_conditions(flows, kinds, review_set, problems)
+    # reminders: checked first, as their end events follow their own rules
+    reminder_ends = _check_reminders(boundaries, nodes, kinds, flows, outgoing, review_set, problems, result)
+    _check_end_events(process, nodes, kinds, reminder_ends, problems)
+    _check_reviews(reviews, nodes, kinds, outgoing, problems, result)
+    _check_supplements(supplements, nodes, kinds, outgoing, review_set, problems)
+
+
+def _check_names(process: etree._Element, problems: list[str]) -> None:
+    """The process's id and Chinese name."""
     pid, pname = process.get("id"), (process.get("name") or "").strip()
     if not pid or not _PROCESS_ID.fullmatch(pid):
         problems.append(f"{_at(process.sourceline)}流程 id 须以字母开头，由字母、数字和下划线组成（至多 64 个字符）")
     if not pname:
         problems.append(f"{_at(process.sourceline)}流程“{pid or ''}”缺少中文名称（name 属性）")
 
+
+def _elements(
+    process: etree._Element,
+    problems: list[str],
+) -> tuple[dict[str, etree._Element], dict[str, str], list[etree._Element], list[etree._Element]]:
+    """The process's flow nodes (by id), their kinds, its sequence flows and boundary events; refuses any other element."""
     nodes: dict[str, etree._Element] = {}
     kinds: dict[str, str] = {}
     flows: list[etree._Element] = []
@@ -213,17 +239,34 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
                 nodes[node_id] = child
                 kinds[node_id] = kind
             boundaries.append(child)
+    return nodes, kinds, flows, boundaries
 
+
+def _lanes(process: etree._Element) -> dict[str, etree._Element]:
     # lanes: the innermost lane that references a node, as SpiffWorkflow reads them
     lanes: dict[str, etree._Element] = {}
     for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces={"bpmn": BPMN_NS}):
         if ref.text and ref.text.strip():
             lanes[ref.text.strip()] = ref.getparent()
+    return lanes
 
+
+def _outgoing(flows: list[etree._Element]) -> dict[str, list[etree._Element]]:
+    """The sequence flows leaving each node."""
     outgoing: dict[str, list[etree._Element]] = {}
     for flow in flows:
         outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    return outgoing
 
+
+def _check_start(
+    process: etree._Element,
+    nodes: dict[str, etree._Element],
+    kinds: dict[str, str],
+    outgoing: dict[str, list[etree._Element]],
+    problems: list[str],
+) -> None:
+    """One start event, with a flow out."""
     starts = [n for n, k in kinds.items() if k == "startEvent"]
     if len(starts) != 1:
         problems.append(f"{_at(process.sourceline)}流程须有且只有一个开始事件，现有 {len(starts)} 个")
@@ -232,10 +275,16 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
         if not outgoing.get(node_id):
             problems.append(f"{_at(start.sourceline)}开始事件“{node_id}”没有后续顺序流")
 
-    reviews = [n for n, k in kinds.items() if k == "userTask" and _REVIEW_ID.fullmatch(n)]
-    review_set = set(reviews)
-    supplements = {n for n, k in kinds.items() if k == "userTask" and _SUPPLEMENT_ID.fullmatch(n)}
 
+def _check_user_tasks(
+    nodes: dict[str, etree._Element],
+    kinds: dict[str, str],
+    lanes: dict[str, etree._Element],
+    review_set: set[str],
+    supplements: set[str],
+    problems: list[str],
+    result: _Checked,
+) -> None:
     # user tasks: id, name, lane
     for node_id, kind in kinds.items():
         if kind != "userTask":
@@ -268,6 +317,13 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
         elif lane_name != APPLICANT:
             problems.append(f"{_at(lane.sourceline)}补正任务“{node_id}”须放在名为 APPLICANT 的泳道中，现为“{lane_name}”")
 
+
+def _check_conditions(
+    flows: list[etree._Element],
+    kinds: dict[str, str],
+    review_set: set[str],
+    problems: list[str],
+) -> None:
     # conditions: only the decision of a review task of this process, only after exclusive gateways
     for flow in flows:
         condition = next(
@@ -287,15 +343,21 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
         if kinds.get(flow.get("sourceRef", "")) != "exclusiveGateway":
             problems.append(f"{_at(flow.sourceline)}只有排他网关之后的顺序流可以带条件（顺序流“{flow.get('id', '')}”）")
 
-    def is_terminate(node_id: str) -> bool:
-        node = nodes.get(node_id)
-        return node is not None and kinds[node_id] == "endEvent" and any(
-            _local(c.tag) == "terminateEventDefinition" for c in node
-        )
 
-    # reminders: checked first, as their end events follow their own rules
-    reminder_ends = _check_reminders(boundaries, nodes, kinds, flows, outgoing, review_set, problems, result)
+def _is_terminate(nodes: dict[str, etree._Element], kinds: dict[str, str], node_id: str) -> bool:
+    node = nodes.get(node_id)
+    return node is not None and kinds[node_id] == "endEvent" and any(
+        _local(c.tag) == "terminateEventDefinition" for c in node
+    )
 
+
+def _check_end_events(
+    process: etree._Element,
+    nodes: dict[str, etree._Element],
+    kinds: dict[str, str],
+    reminder_ends: set[str],
+    problems: list[str],
+) -> None:
     # end events
     approved_ends = 0
     for node_id, kind in kinds.items():
@@ -304,7 +366,7 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
         if node_id in reminder_ends and node_id != END_APPROVED and not _END_REFUSED_ID.fullmatch(node_id):
             continue  # a reminder's end event: checked with the reminders
         node = nodes[node_id]
-        if is_terminate(node_id):
+        if _is_terminate(nodes, kinds, node_id):
             if not _END_REFUSED_ID.fullmatch(node_id):
                 problems.append(f"{_at(node.sourceline)}终止结束事件的 id 须为 end_refused，现为“{node_id}”")
         elif node_id == END_APPROVED:
@@ -316,6 +378,15 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
     if approved_ends == 0:
         problems.append(f"{_at(process.sourceline)}流程缺少 id 为 end_approved 的结束事件")
 
+
+def _check_reviews(
+    reviews: list[str],
+    nodes: dict[str, etree._Element],
+    kinds: dict[str, str],
+    outgoing: dict[str, list[etree._Element]],
+    problems: list[str],
+    result: _Checked,
+) -> None:
     # each review task: one flow out, into a decision gateway routing the three decisions
     for node_id in reviews:
         task = nodes[node_id]
@@ -351,7 +422,7 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
                     f'{node_id}_decision == "{decision}"（{label}）的出口，现有 {len(found)} 条'
                 )
         for flow in routes.get("refuse", [])[:1]:
-            if not is_terminate(flow.get("targetRef", "")):
+            if not _is_terminate(nodes, kinds, flow.get("targetRef", "")):
                 problems.append(
                     f"{_at(flow.sourceline)}审查任务“{node_id}”的不予路径须直接进入终止结束事件 end_refused"
                 )
@@ -362,6 +433,15 @@ def _check_process(process: etree._Element, problems: list[str], result: _Checke
                     f"{_at(flow.sourceline)}审查任务“{node_id}”的补正路径须进入补正任务 supplement_{code}"
                 )
 
+
+def _check_supplements(
+    supplements: set[str],
+    nodes: dict[str, etree._Element],
+    kinds: dict[str, str],
+    outgoing: dict[str, list[etree._Element]],
+    review_set: set[str],
+    problems: list[str],
+) -> None:
     # each supplement task: belongs to a review task and leads back to it
     for node_id in sorted(supplements):
         task = nodes[node_id]
