@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from tongban import demo
 from tongban.app import create_app
 from tongban.cases import service
+from tongban.cases.bpmn import model as bpmn_model
 from tongban.exchange.models import ExchangeCall
 
 ENTERPRISE_FORM = {"applicant_name": "张伟", "applicant_id": demo.CITIZEN.username, "phone": "13812345678",
@@ -393,7 +394,7 @@ def test_a_new_process_version_applies_to_new_cases_only(client, as_role, fresh_
 
         first = apply_and_accept()
         assert first["process"] == {"key": "single_item", "version": 1}
-        bpmn = (service.engine.PROCESSES_DIR / "single_item.bpmn").read_text(encoding="utf-8")
+        bpmn = (bpmn_model.PROCESSES_DIR / "single_item.bpmn").read_text(encoding="utf-8")
         uploaded = own.post("/api/v1/processes", headers=admin,
                             files={"file": ("single_item.bpmn", bpmn.replace("单一事项办理", "单一事项办理（2027 版）").encode(),
                                             "application/xml")})
@@ -406,8 +407,8 @@ def test_a_new_process_version_applies_to_new_cases_only(client, as_role, fresh_
         assert task["department"] == "PD-JSJT" and task["item"] == item
 
         # A worker that has parsed neither version (a restart, another process) reads the case's own.
-        with service.engine._cache_lock:
-            service.engine._cache.clear()
+        with bpmn_model._cache_lock:
+            bpmn_model._cache.clear()
         service._PARSED.clear()
         reviewer = bearer(own, "reviewer.jsjt")
         decided = own.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,

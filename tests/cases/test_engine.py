@@ -7,14 +7,13 @@ import uuid
 
 import pytest
 
-from tongban.cases import engine
-from tongban.cases.engine import (
-    ProcessError,
-    advance,
-    open_tasks,
-    parse_definition,
-    start,
-)
+from SpiffWorkflow.util.task import TaskState
+
+from tongban.cases.bpmn import model, parse
+from tongban.cases.bpmn import run as bpmn_run
+from tongban.cases.bpmn.model import ProcessError
+from tongban.cases.bpmn.parse import parse_definition
+from tongban.cases.bpmn.run import advance, open_tasks, start
 
 LICENCE = "item_000121004000"
 SEAL, TAX, SOCIAL, FUND = "item_000107004000", "item_000123004000", "item_000112004000", "item_000117004000"
@@ -28,21 +27,21 @@ PLANNING, DIGGING, PIPES, CIVILISED, OCCUPATION = (
 
 
 @pytest.fixture(scope="module")
-def demos() -> dict[str, engine.ProcessDefinition]:
-    return {d.key: d for d in engine.load_demo_definitions()}
+def demos() -> dict[str, model.ProcessDefinition]:
+    return {d.key: d for d in parse.load_demo_definitions()}
 
 
-def task(step: engine.Step, key: str) -> engine.OpenTask:
+def task(step: model.Step, key: str) -> model.OpenTask:
     found = [t for t in step.open_tasks if t.key == key]
     assert len(found) == 1, (key, step.open_tasks)
     return found[0]
 
 
-def act(step: engine.Step, key: str, decision: str | None = "approve", **kwargs) -> engine.Step:
+def act(step: model.Step, key: str, decision: str | None = "approve", **kwargs) -> model.Step:
     return advance(step.state, task(step, key).id, decision=decision, **kwargs)
 
 
-def keys(step: engine.Step) -> set[str]:
+def keys(step: model.Step) -> set[str]:
     return {t.key for t in step.open_tasks}
 
 
@@ -134,7 +133,7 @@ def test_demo_definitions(demos):
     assert demos["single_item"].item_codes == ("ANY",)
     # the demo items exist, and each review lane is the item's department
     items = {i["basic_code"]: i for i in json.loads(
-        (engine.PROCESSES_DIR.parent.parent / "items" / "demo_items.json").read_text("utf-8"))["items"]}
+        (model.PROCESSES_DIR.parent.parent / "items" / "demo_items.json").read_text("utf-8"))["items"]}
     for definition in (demos["enterprise_setup"], demos["road_excavation"]):
         for code in definition.item_codes:
             assert f'name="{items[code]["department"]}"' in definition.bpmn
@@ -257,8 +256,8 @@ def test_state_round_trips_and_is_never_changed(demos):
     state = step.state
     copy = str(state)
     assert open_tasks(state) == step.open_tasks
-    workflow, meta = engine._load(state)
-    assert json.loads(engine._dump(workflow, meta)) == json.loads(state)
+    workflow, meta = bpmn_run._load(state)
+    assert json.loads(bpmn_run._dump(workflow, meta)) == json.loads(state)
 
     # two different continuations of one state do not affect each other
     refused = act(step, SEAL, "refuse")
@@ -272,9 +271,9 @@ def test_state_round_trips_and_is_never_changed(demos):
     plain = json.loads(state)
     assert "spec" not in plain and plain["tongban"]["spec_hash"] == demos["enterprise_setup"].digest
     del plain["tongban"]
-    plain["spec"] = BpmnWorkflowSerializer().to_dict(engine._compile(demos["enterprise_setup"].bpmn).spec)
+    plain["spec"] = BpmnWorkflowSerializer().to_dict(parse._compile(demos["enterprise_setup"].bpmn).spec)
     workflow = BpmnWorkflowSerializer().deserialize_json(json.dumps(plain))
-    assert {t.task_spec.bpmn_id for t in workflow.get_tasks(state=engine.TaskState.READY, manual=True)} == {
+    assert {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)} == {
         SEAL, TAX, SOCIAL, FUND,
     }
 
@@ -287,8 +286,8 @@ def test_the_state_names_its_process_instead_of_holding_it(demos):
 
 def empty_cache() -> None:
     """The spec cache as a new process (a restart, another worker) finds it."""
-    with engine._cache_lock:
-        engine._cache.clear()
+    with model._cache_lock:
+        model._cache.clear()
 
 
 def test_state_survives_an_empty_spec_cache(demos):
@@ -318,11 +317,11 @@ def test_a_state_holding_its_process_still_loads(demos):
     from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 
     step = act(start(demos["enterprise_setup"]), LICENCE)
-    workflow, meta = engine._load(step.state)
+    workflow, meta = bpmn_run._load(step.state)
     old = json.loads(BpmnWorkflowSerializer().serialize_json(workflow))
     old["tongban"] = meta
     empty_cache()
-    assert keys(act(engine.Step(json.dumps(old), step.open_tasks, False, None, []), SEAL)) == {TAX, SOCIAL, FUND}
+    assert keys(act(model.Step(json.dumps(old), step.open_tasks, False, None, []), SEAL)) == {TAX, SOCIAL, FUND}
 
 
 def test_tasks_that_are_not_open_are_refused(demos):
@@ -508,7 +507,7 @@ def remind(
 
 def spiff_ids(state: str) -> set[str]:
     """The BPMN ids of every task spec and task of the workflow in ``state``."""
-    workflow, _ = engine._load(state)
+    workflow, _ = bpmn_run._load(state)
     return {s.bpmn_id for s in workflow.spec.task_specs.values() if s.bpmn_id} | {
         t.task_spec.bpmn_id for t in workflow.get_tasks() if t.task_spec.bpmn_id
     }
@@ -531,7 +530,7 @@ def test_open_review_tasks_carry_their_reminder_days(demos):
 
     # a process without reminders; and the default of OpenTask
     assert start(parse_definition(chain([("000121004000", "PD-SCJG")]))).open_tasks[0].reminder_days is None
-    assert engine.OpenTask("id", LICENCE, "审查", "review", "000121004000", "PD-SCJG").reminder_days is None
+    assert model.OpenTask("id", LICENCE, "审查", "review", "000121004000", "PD-SCJG").reminder_days is None
 
 
 def test_reminders_are_not_run_by_the_engine(demos):
@@ -539,8 +538,8 @@ def test_reminders_are_not_run_by_the_engine(demos):
     step = start(demos["enterprise_setup"])
     assert not {i for i in spiff_ids(step.state) if i.startswith("remind")}
     assert json.loads(step.state)["tongban"]["reminders"] == {f"item_{c}": 1 for c in demos["enterprise_setup"].item_codes}
-    workflow, _ = engine._load(step.state)
-    assert workflow.get_tasks(state=engine.TaskState.WAITING) == []
+    workflow, _ = bpmn_run._load(step.state)
+    assert workflow.get_tasks(state=TaskState.WAITING) == []
     assert "boundaryEvent" in demos["enterprise_setup"].bpmn  # the definition keeps them, diagram and all
 
     step = act(step, LICENCE, "supplement")
@@ -551,13 +550,13 @@ def test_reminders_are_not_run_by_the_engine(demos):
         step = act(step, key)
     assert step.finished and step.outcome == "approved" and step.open_tasks == []
     assert step.completed == [LICENCE, LICENCE, SEAL, TAX, FUND, SOCIAL]
-    workflow, _ = engine._load(step.state)
-    assert workflow.is_completed() and workflow.get_tasks(state=engine.TaskState.NOT_FINISHED_MASK) == []
+    workflow, _ = bpmn_run._load(step.state)
+    assert workflow.is_completed() and workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK) == []
 
     step = act(act(act(start(demos["enterprise_setup"]), LICENCE), SEAL), SOCIAL, "refuse")
     assert step.finished and step.outcome == "refused" and step.open_tasks == []
-    workflow, _ = engine._load(step.state)
-    assert workflow.get_tasks(state=engine.TaskState.NOT_FINISHED_MASK) == []
+    workflow, _ = bpmn_run._load(step.state)
+    assert workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK) == []
 
 
 def test_why_spiffworkflow_does_not_run_the_reminders(demos):
@@ -573,12 +572,12 @@ def test_why_spiffworkflow_does_not_run_the_reminders(demos):
         workflow.do_engine_steps()
         while not workflow.is_completed():
             if expire:  # SpiffWorkflow's own clock: each timer's due time, long past
-                for waiting in workflow.get_tasks(state=engine.TaskState.WAITING):
+                for waiting in workflow.get_tasks(state=TaskState.WAITING):
                     if (waiting.task_spec.bpmn_id or "").startswith("remind_"):
                         waiting.internal_data["event_value"] = "2000-01-03T00:00:00+00:00"
                 workflow.do_engine_steps()
-            (review, *_) = workflow.get_tasks(state=engine.TaskState.READY, manual=True)
-            waiting = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=engine.TaskState.WAITING)}
+            (review, *_) = workflow.get_tasks(state=TaskState.READY, manual=True)
+            waiting = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.WAITING)}
             assert expire or f"remind_{review.task_spec.bpmn_id[5:]}" in waiting  # waits while its task is open
             review.data[f"{review.task_spec.bpmn_id}_decision"] = "approve"
             review.run()
@@ -588,14 +587,14 @@ def test_why_spiffworkflow_does_not_run_the_reminders(demos):
     # completing a review cancels its timer; the workflow finishes
     states, workflow = run(expire=False)
     assert {i: s for i, s in states.items() if i.startswith("remind")} == {
-        f"remind_{c}": engine.TaskState.CANCELLED for c in demos["enterprise_setup"].item_codes
+        f"remind_{c}": TaskState.CANCELLED for c in demos["enterprise_setup"].item_codes
     }
-    assert engine._outcome(workflow) == "approved"
+    assert bpmn_run._outcome(workflow) == "approved"
     # but do_engine_steps fires a timer by the calendar (refresh_timers), whatever the working days;
     # its end event counts neither as approval nor as refusal
     states, workflow = run(expire=True)
-    assert states["reminded_000121004000"] == engine.TaskState.COMPLETED
-    assert engine._outcome(workflow) == "approved"
+    assert states["reminded_000121004000"] == TaskState.COMPLETED
+    assert bpmn_run._outcome(workflow) == "approved"
 
 
 def test_reminders_survive_an_empty_spec_cache(demos):
