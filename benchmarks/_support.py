@@ -60,7 +60,8 @@ def import_people(settings: Settings, folder: Path, count: int, seed: int):
     """``count`` synthetic people imported as 公安 would (not timed), their change events
     delivered, so a measurement starts in a steady state; returns a sessionmaker."""
     from tongban.core.events import InProcessBus, OutboxRelay
-    from tongban.registry import importer, synthetic
+    from tongban.demo import synthetic
+    from tongban.registry import importer
     from tongban.registry.schemas import PERSONS, Duty
 
     rows = synthetic.rows("persons", seed, count, people=count, addresses=max(count // 3, 1))

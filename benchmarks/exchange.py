@@ -41,7 +41,8 @@ from tongban import demo
 from tongban.catalog import service as catalog
 from tongban.core import audit
 from tongban.org import service as org
-from tongban.registry import importer, synthetic
+from tongban.demo import synthetic
+from tongban.registry import importer
 from tongban.registry.schemas import PERSONS
 from tongban.sharing import service as sharing
 from tongban.core import clock

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import engine_name, fresh_database, workdir
 
 from tongban.demo import per_source_files
-from tongban.registry import synthetic
+from tongban.demo import synthetic
 from tongban.registry.schemas import PERSONS, Duty
 
 

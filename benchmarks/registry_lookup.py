@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import engine_name, fresh_database, import_people, served, workdir
 
 from tongban import demo
-from tongban.registry import synthetic
+from tongban.demo import synthetic
 
 SEED = 7
 

@@ -28,7 +28,7 @@ from tongban.core import audit
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.db.session import session_scope
 from tongban.items import content, service
-from tongban.items.search import generated_items
+from tongban.demo.filler_items import generated_items
 
 QUERIES = Path(__file__).with_name("search_queries.json")
 

@@ -261,7 +261,7 @@ def registry_generate(
     seed: Annotated[int, typer.Option(help="Same seed, same district")] = 1,
 ) -> None:
     """Write a synthetic district (valid check digits; legal representatives exist in the population)."""
-    from tongban.registry import synthetic
+    from tongban.demo import synthetic
 
     out.mkdir(parents=True, exist_ok=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tongban.demo.filler_items import generated_items
 from tongban.items import content, search
 from tongban.items.search import QueryError, SearchIndex, Synonym
 
@@ -272,17 +273,17 @@ def test_loading_jieba_prints_nothing():
 
 
 def test_generated_items_are_valid_and_stable():
-    generated = search.generated_items(300)
+    generated = generated_items(300)
     assert len(generated) == 300
     assert all(item["basic_code"].startswith("9") for item in generated)
     assert len({item["basic_code"] for item in generated}) == 300
     assert content.validate({"format": content.FORMAT, "version": content.VERSION, "items": generated}) == []
-    assert search.generated_items(300) == generated
+    assert generated_items(300) == generated
     assert set(generated[0]) == set(content.ITEM_FIELDS)
 
 
 def test_a_bigger_index_still_finds_the_demo_items_quickly(items):
-    big = SearchIndex(items + search.generated_items(600), search.default_synonyms(), DEPARTMENTS)
+    big = SearchIndex(items + generated_items(600), search.default_synonyms(), DEPARTMENTS)
     started = time.perf_counter()
     for query, fragment in COLLOQUIAL:
         assert code_of(items, fragment) in top_codes(big, query)

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from tongban.core.idnumbers import birth_date_of, check_credit_code, check_resident_id, gender_of
-from tongban.registry import synthetic
+from tongban.demo import synthetic
 from tongban.registry.schemas import ADDRESSES, INDUSTRY_SECTIONS, LEGAL_ENTITIES, PERSONS, REGISTRIES
 
 SEED = 20251231
