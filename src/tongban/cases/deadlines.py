@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tongban.cases.bundles import BUNDLES
 from tongban.cases.models import FINISHED, Application, CaseTask
-from tongban.core.db.cache import per_generation
+from tongban.core.db.cache import per_generation_lookup
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service as items
 from tongban.supervision import service as supervision
@@ -24,10 +24,9 @@ ACCEPTANCE_DAYS = 5
 def _lead_department_id(db: Session, application: Application) -> int:
     """The department of the bundle's first item (or of the item): whose service the case is."""
     code = BUNDLES[application.subject_code].items[0] if application.subject_kind == "bundle" else application.subject_code
-    known: dict[str, int] = per_generation(db, "item-departments", dict)  # every submission asks
-    if code not in known:
-        known[code] = items.department_id_of(db, code)
-    return known[code]
+    found = per_generation_lookup(db, "item-departments", [code],  # every submission asks
+                                  lambda missing: [(c, items.department_id_of(db, c)) for c in missing])
+    return found[code]
 
 
 def _time_acceptance(db: Session, application: Application, *, new_subject: bool = False) -> None:

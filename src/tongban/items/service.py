@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tongban.core import audit, clock, numbers
 from tongban.core.auth import Principal, ensure_department
-from tongban.core.db.cache import forget, per_generation
+from tongban.core.db.cache import forget, per_generation_lookup
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission
@@ -63,11 +63,8 @@ def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:
     """(content, version) of the published items of these codes, read in one query and kept while
     the reference data is unchanged (``per_generation``): every step of a case reads its items'
     documents. An absent code is asked again: it may be published in this very transaction."""
-    known: dict[str, tuple[str, int]] = per_generation(db, _PUBLISHED, dict)
-    missing = [code for code in dict.fromkeys(codes) if code not in known]
-    if missing:
-        known.update((code, (content, version)) for code, content, version in db.execute(_PUBLISHED_ROWS, {"codes": missing}))
-    return {code: known[code] for code in codes if code in known}
+    return per_generation_lookup(db, _PUBLISHED, codes, lambda missing: [
+        (code, (content, version)) for code, content, version in db.execute(_PUBLISHED_ROWS, {"codes": missing})])
 
 
 _PUBLISHED = "published-items"

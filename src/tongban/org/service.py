@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tongban.core.db.cache import per_generation, per_transaction
+from tongban.core.db.cache import per_generation_lookup, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import Department
 from tongban.org.schemas import LEVEL_LABELS, DepartmentCreate, DepartmentRead, Level
@@ -35,11 +35,8 @@ def ids_by_codes(db: Session, codes) -> dict[str, int]:
     """The ids of the departments of these codes that exist: every step of a case names its
     tasks' departments, so they are kept while the reference data is unchanged
     (``per_generation``); an absent one is asked again."""
-    known: dict[str, int] = per_generation(db, "department-ids", dict)
-    missing = [code for code in dict.fromkeys(codes) if code not in known]
-    if missing:
-        known.update(db.execute(_IDS_BY_CODES, {"codes": missing}).all())
-    return {code: known[code] for code in codes if code in known}
+    return per_generation_lookup(db, "department-ids", codes,
+                                 lambda missing: [(code, id_) for code, id_ in db.execute(_IDS_BY_CODES, {"codes": missing})])
 
 
 _IDS_BY_CODES = select(Department.code, Department.id).where(Department.code.in_(bindparam("codes", expanding=True)))

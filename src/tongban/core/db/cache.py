@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import TypeVar, cast
 
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 from tongban.core.db.base import Base
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 _MEMO = "tongban.memo"
 
@@ -69,7 +71,8 @@ def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
     again in each transaction was a fifth of its statements. One statement per transaction reads
     the generation instead; a write to any reference table (by any process, even by hand in SQL)
     moves it, and the next transaction computes afresh. The value must be plain data that no
-    caller changes (never ORM objects: they belong to one session)."""
+    caller changes (never ORM objects: they belong to one session); a memo filled key by key as
+    it is asked is ``per_generation_lookup``."""
     token = per_transaction(db, _GENERATION, lambda: _generation(db))
     if token is None:  # a database without the row: nothing is shared
         return compute()
@@ -79,6 +82,19 @@ def per_generation(db: Session, key: str, compute: Callable[[], T]) -> T:
     value = compute()
     _SHARED[key] = (token, value)
     return value
+
+
+def per_generation_lookup(db: Session, key: str, wanted: Iterable[K], fetch: Callable[[list[K]], Iterable[tuple[K, V]]]) -> dict[K, V]:
+    """The values of ``wanted`` keys, kept like ``per_generation`` but filled as they are asked:
+    the keys not yet known in this generation are fetched in one call (``fetch(missing)`` gives
+    (key, value) pairs; a key it does not give stays unknown and is asked again next time). The
+    one growing memo of the platform: callers get a fresh dict and never touch the shared one."""
+    known: dict[K, V] = per_generation(db, key, dict)
+    asked = list(dict.fromkeys(wanted))
+    missing = [k for k in asked if k not in known]
+    if missing:
+        known.update(dict(fetch(missing)))  # whole entries only: another thread reads a key or its absence
+    return {k: known[k] for k in asked if k in known}
 
 
 _SIGN_IN = "tongban.sign-in-generation"
