@@ -122,19 +122,6 @@ class ResourceRead(BaseModel):
     items: list[ItemRead]
 
 
-class ItemDocument(BaseModel):
-    """An information item as the catalog's export writes it (and its import reads it)."""
-    code: str
-    name: str
-    data_type: str
-    length: int
-    description: str | None
-    sharing_type: str
-    sharing_conditions: str | None
-    legal_basis: str | None
-    personal: bool
-
-
 class ResourceDocument(BaseModel):
     """A resource as the catalog's export writes it: its provider by code, its items in full."""
     code: str
@@ -153,7 +140,7 @@ class ResourceDocument(BaseModel):
     legal_basis: str | None
     openness: str
     key_item: str
-    items: list[ItemDocument]
+    items: list[ItemRead]  # an item reads the same in the export as in the API
 
 
 class CatalogExport(BaseModel):
