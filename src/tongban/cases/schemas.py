@@ -8,13 +8,12 @@ writes them (``+00:00``), as these answers always have been.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date
 
-from pydantic import BaseModel, Field, JsonValue, PlainSerializer
+from pydantic import BaseModel, Field, JsonValue
 
 # A moment, written as before: ISO 8601 with its offset ("2026-03-02T01:02:03+00:00", not "…Z").
-Instant = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
+from tongban.core.responses import Instant
 
 
 class SubjectRef(BaseModel):

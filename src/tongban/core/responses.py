@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import orjson
 from fastapi.responses import Response
+from pydantic import PlainSerializer
 
 
 class PlainJSONResponse(Response):
@@ -17,3 +19,8 @@ class PlainJSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+# A moment in an answer as ``isoformat()`` spells it (``+00:00``, not pydantic's ``Z``): the same text
+# the orjson answers (``PlainJSONResponse``) write, so a typed answer and a fast one agree.
+Instant = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
