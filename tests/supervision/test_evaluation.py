@@ -26,7 +26,8 @@ from tongban.cases.models import Application, ApplicationStatus, ProcessDefiniti
 from tongban.core.permissions import Role
 from tongban.org.models import Department
 from tongban.supervision import clocks, evaluation
-from tongban.supervision.models import ClockKind, Evaluation, ServiceRating, SupervisionWarning
+from tongban.core.audit import AuditEvent
+from tongban.supervision.models import ClockKind, Evaluation, EvaluationVersion, ServiceRating, SupervisionWarning
 from tongban.core import clock as wall
 
 START, END = date(2025, 3, 1), date(2025, 3, 31)
@@ -162,8 +163,8 @@ EXPECTED_B = {
 
 
 def _rows(db, month) -> dict[int, Evaluation]:
-    return {row.department_id: row for row in db.scalars(select(Evaluation).where(
-        Evaluation.period_start == START, Evaluation.period_end == END,
+    return {row.department_id: row for row in db.scalars(select(Evaluation).join(EvaluationVersion).where(
+        EvaluationVersion.period_start == START, EvaluationVersion.period_end == END,
         Evaluation.department_id.in_([month["a_id"], month["b_id"]])))}
 
 
@@ -185,11 +186,12 @@ def test_every_figure_by_hand_and_again_after_a_rerun(db, month):
     db.commit()
     assert {row.department_id: row.figures for row in again if row.department_id in texts} == texts  # the same text
     rerun = _rows(db, month)
-    assert {d: row.id for d, row in rerun.items()} == ids  # replaced in place: one row per department and period
-    assert rerun[month["a_id"]].computed_by == "测试（重新生成）"
-    counts = db.execute(select(Evaluation.department_id, func.count()).where(
-        Evaluation.period_start == START, Evaluation.period_end == END).group_by(Evaluation.department_id)).all()
-    assert all(count == 1 for _department, count in counts)
+    assert {d: row.id for d, row in rerun.items()} == ids  # the same figures: no new version, the same rows
+    assert db.get(EvaluationVersion, rerun[month["a_id"]].version_id).computed_by == "测试（重新生成）"
+    counts = db.execute(select(Evaluation.department_id, func.count()).join(EvaluationVersion).where(
+        EvaluationVersion.period_start == START, EvaluationVersion.period_end == END)
+        .group_by(Evaluation.department_id)).all()
+    assert counts and all(count == 1 for _department, count in counts)
     db.rollback()
 
 
@@ -277,3 +279,112 @@ def test_the_dashboard_and_its_exports_show_the_same_figures(client, month, as_r
                    403, "permission-denied")
     assert_problem(client.get("/api/v1/supervision/dashboard", headers=inspector,
                               params={"from": "2025-03-31", "to": "2025-03-01"}), 422, "validation-error")
+
+
+NOVEMBER = {"period_start": "2025-11-01", "period_end": "2025-11-30"}
+
+
+def _public(client, department: str) -> tuple[int | None, dict | None]:
+    body = client.get("/api/v1/public/evaluations", params=NOVEMBER).json()
+    return body["version"], {d["department"]: d for d in body["departments"]}.get(department)
+
+
+def test_a_late_change_is_a_new_version_and_the_portal_keeps_the_published_one(client, db, month, as_role):
+    """The issue's November: an application entered after the month was published. Re-run, the
+    figures that differ become version 2 beside the published version 1; the portal (API and page)
+    shows version 1 until the inspector, shown what changed, publishes version 2."""
+    tag = uuid.uuid4().hex[:6].upper()
+    police = Department(code=f"EV-C-{tag}", name=f"评估测试公安分局{tag}", short_name=f"公安{tag}", level="district",
+                        division_code="310115")
+    db.add(police)
+    db.flush()
+    app_ = ClockKind.APPLICATION
+    clocks.start(db, kind=app_, subject=f"{tag}-C1", title="评估测试 C1", department_id=police.id, limit_days=5,
+                 started_on=D(2025, 11, 3))
+    clocks.close(db, app_, f"{tag}-C1", on=D(2025, 11, 7), outcome="approved")  # due 11-10: on time
+    clocks.start(db, kind=app_, subject=f"{tag}-C2", title="评估测试 C2", department_id=police.id, limit_days=20,
+                 started_on=D(2025, 11, 10))  # due in December: open, not overdue
+    # Plain values from here: reading an expired row after a commit would hold SQLite's write lock.
+    code, name, police_id = police.code, police.name, police.id
+    db.commit()
+    inspector, head = as_role("inspector"), bearer(client, month["head"])
+
+    first = client.post("/api/v1/supervision/evaluations", headers=inspector, json=NOVEMBER).json()
+    assert {e["version"] for e in first} == {1}
+    assert client.post("/api/v1/supervision/evaluations/publication", headers=inspector,
+                       json={**NOVEMBER, "version": 1}).status_code == 200
+    published_version, published = _public(client, code)
+    assert published_version == 1 and published["started"] == 2 and published["closed"] == 1
+    page = client.get("/evaluations", params={"period": "2025-11-01/2025-11-30"}).text
+    assert f"<td>{name}</td><td>2</td>" in page
+
+    # The late change: an application received on November 20th, entered after publication.
+    clocks.start(db, kind=app_, subject=f"{tag}-C3", title="评估测试 C3", department_id=police_id, limit_days=20,
+                 started_on=D(2025, 11, 20))
+    db.commit()
+    rerun = client.post("/api/v1/supervision/evaluations", headers=inspector, json=NOVEMBER).json()
+    assert {(e["version"], e["published"]) for e in rerun} == {(2, False)}
+    assert {e["department"]: e["figures"]["started"] for e in rerun}[code] == 3
+    # The portal, API and page, still shows the published figures.
+    assert _public(client, code) == (1, published)
+    assert f"<td>{name}</td><td>2</td>" in client.get("/evaluations", params={"period": "2025-11-01/2025-11-30"}).text
+
+    # The difference, named: department, figure, published value → new value; nothing else changed.
+    changes = client.get("/api/v1/supervision/evaluations/changes", headers=inspector, params=NOVEMBER).json()
+    assert (changes["published_version"], changes["version"]) == (1, 2)
+    assert [(c["department"], c["figure_name"], c["before"], c["after"], c["public"]) for c in changes["changes"]] == [
+        (code, "新收（件）", 2, 3, True),
+        (code, "期末在办", 1, 2, False),
+        (code, "办件办结 · 新收（件）", 2, 3, False),
+        (code, "办件办结 · 期末在办", 1, 2, False),
+    ]
+    assert_problem(client.get("/api/v1/supervision/evaluations/changes", headers=head, params=NOVEMBER),
+                   403, "permission-denied")  # the difference is internal
+    inspector_page = client.get("/supervision/evaluations", headers=inspector, params=NOVEMBER).text
+    assert "第 2 版与门户公示的第 1 版不同" in inspector_page and f"公安{tag}" in inspector_page
+    assert "公布第 2 版，取代门户上的第 1 版" in inspector_page
+
+    # Publishing the version the inspector checked only: a stale one is refused and changes nothing.
+    assert_problem(client.post("/api/v1/supervision/evaluations/publication", headers=inspector,
+                               json={**NOVEMBER, "version": 1}), 409, "stale-version")
+    assert _public(client, code) == (1, published)
+    # Run again over the same records: no version 3.
+    assert {e["version"] for e in client.post("/api/v1/supervision/evaluations", headers=inspector,
+                                               json=NOVEMBER).json()} == {2}
+
+    assert client.post("/api/v1/supervision/evaluations/publication", headers=inspector,
+                       json={**NOVEMBER, "version": 2}).status_code == 200
+    version, shown = _public(client, code)
+    assert version == 2 and shown == {**published, "started": 3}
+    assert f"<td>{name}</td><td>3</td>" in client.get("/evaluations", params={"period": "2025-11-01/2025-11-30"}).text
+    db.rollback()
+    audited = db.scalars(select(AuditEvent).where(AuditEvent.action == "supervision.publish",
+                                                  AuditEvent.object_id == "2025-11-01/2025-11-30")
+                         .order_by(AuditEvent.seq)).all()
+    assert [json.loads(a.details) for a in audited] == [
+        {"departments": len(first), "version": 1, "replaces": None, "changed_figures": 0},
+        {"departments": len(first), "version": 2, "replaces": 1, "changed_figures": 4}]
+    assert {a.actor_name for a in audited} == {audited[0].actor_name} and audited[0].outcome == "success"
+    db.rollback()
+
+    # The history: both versions kept, version 1's figures as published, each with what it changed.
+    history = client.get("/api/v1/supervision/evaluations/versions", headers=inspector, params=NOVEMBER).json()
+    assert [(v["number"], v["shown"], v["published_at"] is not None, len(v["changes"])) for v in history] == [
+        (2, True, True, 4), (1, False, True, 0)]
+    old = client.get("/api/v1/supervision/evaluations", headers=inspector, params={**NOVEMBER, "version": 1}).json()
+    assert {e["department"]: e["figures"]["started"] for e in old}[code] == 2
+    assert_problem(client.get("/api/v1/supervision/evaluations/versions", headers=head, params=NOVEMBER),
+                   403, "permission-denied")
+
+
+def test_the_difference_names_departments_that_come_and_go():
+    """A department with work only in the new version, or only in the old, is a change too."""
+    only_new = {"started": 1, "closed": 0, "on_time_rate": None, "by_kind": {"task": {"started": 1}}}
+    changed = evaluation.diff({}, {7: only_new})
+    assert [(c.department_id, c.figure, c.before, c.after) for c in changed] == [
+        (7, "started", None, 1), (7, "closed", None, 0), (7, "by_kind.task.started", None, 1)]
+    assert changed[0].before_text == "—" and changed[0].name == "新收（件）"
+    gone = evaluation.diff({7: {**only_new, "on_time_rate": "0.5000"}}, {})
+    assert [(c.figure, c.before_text, c.after_text) for c in gone][:3] == [
+        ("started", "1", "—"), ("closed", "0", "—"), ("on_time_rate", "50.0%", "—")]
+    assert evaluation.diff({7: only_new}, {7: dict(only_new)}) == []

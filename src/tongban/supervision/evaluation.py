@@ -5,7 +5,13 @@ rows: one pass over the clocks that touch the period, one over its ratings, one 
 warnings. SQL returns integer counts and sums only; rates and averages are divided and rounded
 here with ``Decimal`` (half up), so both engines give the same digits, and the figures are
 written as canonical JSON. Nothing depends on the moment of computing: run again for the same
-period over the same records, an evaluation gives the same figures, and replaces its row.
+period over the same records, an evaluation gives the same figures and stores nothing new.
+
+Published figures never change silently. A period's evaluation is kept in versions: a re-run
+whose figures differ from the newest version (an application or a clock entered late) adds a
+version beside it, and the portal keeps showing the newest *published* version until an
+inspector, shown what changed (``changes``: department, figure, published value → new value),
+publishes the new one (audited).
 
 Which work counts, for a period ``[start, end]`` (Beijing dates, both inclusive):
 
@@ -21,19 +27,20 @@ Which work counts, for a period ``[start, end]`` (Beijing dates, both inclusive)
 Figures are computed from the clocks as they stand: a clock paused over the period's end and
 resumed since is judged by its moved due date.
 
-Three levels of publication read the same row: ``internal`` (everything, with each kind of
+Three levels of publication read the same rows: ``internal`` (everything, with each kind of
 work and the list of overdue clocks: inspectors), ``department`` (the department's own summary:
 its head) and ``public`` (volumes, on-time rate and satisfaction, no case and no person: the
-portal, once an inspector has published the period).
+portal: the published version, once an inspector has published one).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -42,14 +49,13 @@ from tongban.core import audit
 from tongban.core.errors import Problem
 from tongban.core.clock import BEIJING
 from tongban.supervision.models import (
-    ClockKind, Evaluation, Level, ServiceRating, SupervisionClock, SupervisionWarning,
+    KIND_LABELS, ClockKind, Evaluation, EvaluationVersion, Level, ServiceRating, SupervisionClock, SupervisionWarning,
 )
 from tongban.supervision.read_models import DepartmentRow, applications, departments
 from tongban.core import clock as wall
 
 CLOCKS = SupervisionClock.__table__
 MAX_PERIOD_DAYS = 366
-INTERNAL, PUBLIC = "internal", "public"  # Evaluation.grade: how widely the row is published
 POOR_SCORE = 2  # a score at or below it is a poor rating (差评)
 
 # The counters SQL sums per department and kind of work; everything else derives from them.
@@ -235,72 +241,236 @@ def dump(values: dict[str, Any]) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-# ---- stored evaluations --------------------------------------------------------------------------
+# ---- stored evaluations: versions ---------------------------------------------------------------
 
 
-def evaluate(db: Session, *, period_start: date, period_end: date, computed_by: str) -> list[Evaluation]:
-    """Compute and store one evaluation per department with work in the period, replacing the
-    period's earlier rows (one per department and period). A row whose figures did not change
-    keeps its publication; changed figures go back to internal until published again."""
-    computed = compute(db, period_start, period_end)
-    existing = {row.department_id: row for row in db.scalars(
-        select(Evaluation).where(Evaluation.period_start == period_start, Evaluation.period_end == period_end))}
-    now, rows = wall.now(), []
-    for department_id in sorted(computed):
-        text = dump(computed[department_id])
-        row = existing.pop(department_id, None)
-        if row is None:
-            row = Evaluation(department_id=department_id, period_start=period_start, period_end=period_end,
-                             grade=INTERNAL)
-            db.add(row)
-        elif row.figures != text:
-            row.grade, row.published_at = INTERNAL, None
-        row.figures, row.computed_at, row.computed_by = text, now, computed_by[:128]
-        rows.append(row)
-    for stale in existing.values():  # a department whose records no longer place it in the period
-        db.delete(stale)
-    db.flush()
-    return rows
+def versions(db: Session, period_start: date, period_end: date) -> list[EvaluationVersion]:
+    """The period's versions, oldest first."""
+    return list(db.scalars(select(EvaluationVersion).where(
+        EvaluationVersion.period_start == period_start, EvaluationVersion.period_end == period_end)
+        .order_by(EvaluationVersion.number)))
 
 
-def run(db: Session, *, period_start: date, period_end: date, actor) -> list[Evaluation]:
-    """``evaluate`` on behalf of a person, recorded in the audit log."""
-    rows = evaluate(db, period_start=period_start, period_end=period_end, computed_by=actor.actor_name)
-    audit.record(db, actor=actor, action="supervision.evaluate", object_type="evaluation_period",
-                 object_id=f"{period_start}/{period_end}", details={"departments": len(rows)})
-    return rows
+def latest(db: Session, period_start: date, period_end: date, *, published: bool = False) -> EvaluationVersion | None:
+    """The period's newest version (what the inspectors see), or its newest published one (the portal's)."""
+    query = select(EvaluationVersion).where(EvaluationVersion.period_start == period_start,
+                                            EvaluationVersion.period_end == period_end)
+    if published:
+        query = query.where(EvaluationVersion.published_at.is_not(None))
+    return db.scalar(query.order_by(EvaluationVersion.number.desc()).limit(1))
 
 
-def publish(db: Session, *, period_start: date, period_end: date, actor) -> list[Evaluation]:
-    """Publish the period's public summaries on the portal (its rows must have been computed)."""
-    rows = stored(db, period_start, period_end)
-    if not rows:
-        raise Problem("not-found", f"{period_start} 至 {period_end} 尚未生成评估，请先生成再公布")
-    now = wall.now()
-    for row in rows:
-        if row.grade != PUBLIC:
-            row.grade, row.published_at = PUBLIC, now
-    audit.record(db, actor=actor, action="supervision.publish", object_type="evaluation_period",
-                 object_id=f"{period_start}/{period_end}", details={"departments": len(rows)})
-    db.flush()
-    return rows
+def version_or_404(db: Session, period_start: date, period_end: date, number: int) -> EvaluationVersion:
+    found = db.scalar(select(EvaluationVersion).where(
+        EvaluationVersion.period_start == period_start, EvaluationVersion.period_end == period_end,
+        EvaluationVersion.number == number))
+    if found is None:
+        raise Problem("not-found", f"{period_start} 至 {period_end} 没有第 {number} 版评估")
+    return found
 
 
-def stored(db: Session, period_start: date, period_end: date, department_id: int | None = None) -> list[Evaluation]:
-    query = (select(Evaluation).where(Evaluation.period_start == period_start, Evaluation.period_end == period_end)
-             .order_by(Evaluation.department_id))
+def rows_of(db: Session, version: EvaluationVersion | None, department_id: int | None = None) -> list[Evaluation]:
+    """One version's rows, by department."""
+    if version is None:
+        return []
+    query = select(Evaluation).where(Evaluation.version_id == version.id).order_by(Evaluation.department_id)
     if department_id is not None:
         query = query.where(Evaluation.department_id == department_id)
     return list(db.scalars(query))
 
 
+def stored(db: Session, period_start: date, period_end: date, department_id: int | None = None) -> list[Evaluation]:
+    """The rows of the period's newest version."""
+    return rows_of(db, latest(db, period_start, period_end), department_id)
+
+
+def published_rows(db: Session, period_start: date, period_end: date) -> list[Evaluation]:
+    """The rows the portal shows: the period's newest published version."""
+    return rows_of(db, latest(db, period_start, period_end, published=True))
+
+
+class Outcome(NamedTuple):
+    """What a run of an evaluation left: the period's newest version, its rows, and whether the run added it."""
+
+    version: EvaluationVersion | None
+    rows: list[Evaluation]
+    created: bool
+
+
+def _evaluate(db: Session, period_start: date, period_end: date, computed_by: str) -> Outcome:
+    computed = {department_id: dump(values) for department_id, values in
+                compute(db, period_start, period_end).items()}
+    current = latest(db, period_start, period_end)
+    now = wall.now()
+    if current is not None:
+        rows = rows_of(db, current)
+        if {row.department_id: row.figures for row in rows} == computed:  # nothing changed: no new version
+            current.computed_at, current.computed_by = now, computed_by[:128]
+            db.flush()
+            return Outcome(current, rows, False)
+    elif not computed:  # nothing to evaluate, and nothing evaluated before
+        return Outcome(None, [], False)
+    version = EvaluationVersion(period_start=period_start, period_end=period_end,
+                                number=current.number + 1 if current else 1, created_at=now, computed_at=now,
+                                computed_by=computed_by[:128])
+    db.add(version)
+    db.flush()
+    rows = [Evaluation(version_id=version.id, department_id=department_id, figures=text)
+            for department_id, text in sorted(computed.items())]
+    db.add_all(rows)
+    db.flush()
+    return Outcome(version, rows, True)
+
+
+def evaluate(db: Session, *, period_start: date, period_end: date, computed_by: str) -> list[Evaluation]:
+    """Compute the period's figures, one row per department with work in it. Figures that differ
+    from the period's newest version are stored as a new version beside it (the published one
+    stays what the portal shows until published again); the same figures add nothing."""
+    return _evaluate(db, period_start, period_end, computed_by).rows
+
+
+def run(db: Session, *, period_start: date, period_end: date, actor) -> Outcome:
+    """``evaluate`` on behalf of a person, recorded in the audit log."""
+    outcome = _evaluate(db, period_start, period_end, actor.actor_name)
+    audit.record(db, actor=actor, action="supervision.evaluate", object_type="evaluation_period",
+                 object_id=f"{period_start}/{period_end}",
+                 details={"departments": len(outcome.rows),
+                          "version": outcome.version.number if outcome.version else None,
+                          "new_version": outcome.created})
+    return outcome
+
+
+def publish(db: Session, *, period_start: date, period_end: date, actor,
+            version: int | None = None) -> list[Evaluation]:
+    """Publish the period's newest version on the portal, in place of the version published
+    before. ``version``, when given, is the one the inspector checked: a newer one computed since
+    is refused, so nobody publishes figures they have not seen."""
+    current = latest(db, period_start, period_end)
+    rows = rows_of(db, current)
+    if current is None or not rows:
+        raise Problem("not-found", f"{period_start} 至 {period_end} 尚未生成评估，请先生成再公布")
+    if version is not None and version != current.number:
+        raise Problem("stale-version", f"该期间已重新生成为第 {current.number} 版，请核对与已公布数字的差异后再公布")
+    if current.published_at is not None:  # already what the portal shows
+        return rows
+    before = latest(db, period_start, period_end, published=True)
+    changed = changes(db, before, current) if before else []
+    current.published_at, current.published_by = wall.now(), actor.actor_name[:128]
+    audit.record(db, actor=actor, action="supervision.publish", object_type="evaluation_period",
+                 object_id=f"{period_start}/{period_end}",
+                 details={"departments": len(rows), "version": current.number,
+                          "replaces": before.number if before else None, "changed_figures": len(changed)})
+    db.flush()
+    return rows
+
+
 def periods(db: Session, *, published_only: bool = False, limit: int = 24) -> list[tuple[date, date]]:
     """The periods evaluated (or published), latest first."""
-    query = select(Evaluation.period_start, Evaluation.period_end).distinct()
+    v = EvaluationVersion
+    query = select(v.period_start, v.period_end).distinct()
     if published_only:
-        query = query.where(Evaluation.grade == PUBLIC)
-    return [(s, e) for s, e in db.execute(query.order_by(Evaluation.period_end.desc(),
-                                                         Evaluation.period_start.desc()).limit(limit))]
+        query = query.where(v.published_at.is_not(None))
+    return [(s, e) for s, e in db.execute(query.order_by(v.period_end.desc(), v.period_start.desc()).limit(limit))]
+
+
+# ---- what changed between two versions ---------------------------------------------------------
+
+# Each figure's name for people (the exports' column headers too); by kind of work, the kind's name goes before it.
+FIGURE_NAMES: dict[str, str] = {
+    "started": "新收（件）", "closed": "办结（件）", "on_time": "按时办结", "closed_late": "超期办结",
+    "open_at_end": "期末在办", "open_overdue": "期末超期", "overdue": "超期合计", "on_time_rate": "按时办结率",
+    "avg_used_days": "平均用时（工作日）", "avg_limit_days": "平均承诺时限（工作日）",
+    "used_days_total": "用时合计（工作日）", "limit_days_total": "承诺时限合计（工作日）",
+    "applications_closed": "办件办结", "supplemented": "补正办件", "supplement_rate": "补正率",
+    "refused": "不予许可", "refusal_rate": "不予许可率", "sharing_closed": "共享申请答复",
+    "sharing_on_time": "共享按时答复", "sharing_timeliness": "共享答复及时率", "ratings": "评价（条）",
+    "satisfaction": "满意度（平均分）", "poor_ratings": "差评", "poor_share": "差评占比",
+    "yellow_warnings": "黄色预警", "red_warnings": "红色预警",
+}
+RATES = frozenset({"on_time_rate", "supplement_rate", "refusal_rate", "sharing_timeliness", "poor_share"})
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    """One figure of one department that differs between two versions; a department missing from
+    a version (no work in the period then) has no value there."""
+
+    department_id: int
+    figure: str  # its key: "started", "ratings_by_score.5", "by_kind.application.on_time_rate"
+    name: str  # its name for people
+    before: Any
+    after: Any
+    public: bool  # shown on the portal
+
+    @property
+    def before_text(self) -> str:
+        return figure_text(self.figure, self.before)
+
+    @property
+    def after_text(self) -> str:
+        return figure_text(self.figure, self.after)
+
+
+def figure_text(figure: str, value: Any) -> str:
+    """A figure as people read it: a rate as a percentage, nothing as "—"."""
+    if value is None:
+        return "—"
+    return rate_percent(value) if figure.rsplit(".", 1)[-1] in RATES else str(value)
+
+
+def _flat(values: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Every figure of a department by key, with its name, in the order people read them."""
+    flat = {key: (name, values.get(key)) for key, name in FIGURE_NAMES.items()}
+    for score in SCORES:
+        flat[f"ratings_by_score.{score}"] = (f"{score} 分评价", values.get("ratings_by_score", {}).get(score))
+    for kind, work in sorted(values.get("by_kind", {}).items()):
+        for key, name in FIGURE_NAMES.items():
+            if key in work:
+                flat[f"by_kind.{kind}.{key}"] = (f"{KIND_LABELS.get(kind, kind)} · {name}", work[key])
+    return flat
+
+
+def diff(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]]) -> list[FigureChange]:
+    """The figures that differ, department by department (ids in order), figure by figure."""
+    found = []
+    for department_id in sorted(before.keys() | after.keys()):
+        old, new = _flat(before.get(department_id, {})), _flat(after.get(department_id, {}))
+        for key in list(old) + [k for k in new if k not in old]:
+            name = (old.get(key) or new[key])[0]
+            was, now = old[key][1] if key in old else None, new[key][1] if key in new else None
+            if was != now:
+                found.append(FigureChange(department_id, key, name, was, now, key in PUBLIC_FIGURES))
+    return found
+
+
+def changes(db: Session, before: EvaluationVersion | None, after: EvaluationVersion) -> list[FigureChange]:
+    """What ``after`` changes of ``before`` (of nothing, when there is no version before)."""
+    return diff({r.department_id: json.loads(r.figures) for r in rows_of(db, before)},
+                {r.department_id: json.loads(r.figures) for r in rows_of(db, after)})
+
+
+@dataclass(frozen=True)
+class VersionHistory:
+    """One version of a period as the inspectors review it: what changed from the version before."""
+
+    version: EvaluationVersion
+    shown: bool  # the version the portal shows
+    departments: int
+    changes: list[FigureChange]
+    names: dict[int, DepartmentRow]  # the departments the changes name
+
+
+def history(db: Session, period_start: date, period_end: date) -> list[VersionHistory]:
+    """The period's versions, newest first, each with its changes from the one before."""
+    every = versions(db, period_start, period_end)
+    shown = latest(db, period_start, period_end, published=True)
+    figures = {v.id: {r.department_id: json.loads(r.figures) for r in rows_of(db, v)} for v in every}
+    found = []
+    for before, version in zip([None, *every], every):
+        changed = diff(figures[before.id], figures[version.id]) if before else []
+        found.append(VersionHistory(version, shown is not None and shown.id == version.id, len(figures[version.id]),
+                                    changed, department_names(db, {c.department_id for c in changed})))
+    return found[::-1]
 
 
 # ---- the levels of publication -----------------------------------------------------------------

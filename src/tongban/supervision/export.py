@@ -26,19 +26,16 @@ from tongban.core.clock import BEIJING
 from tongban.core import pdf as printing
 from tongban.core.pdf import FONT
 from tongban.supervision.dashboard import Dashboard, kind_label
-from tongban.supervision.evaluation import SCORES, rate_percent
+from tongban.supervision.evaluation import FIGURE_NAMES, SCORES, rate_percent
 
-# (header, figure key, kind): count, rate (a share, shown as %) or days (an average).
-COLUMNS = [
-    ("新收（件）", "started", "count"), ("办结（件）", "closed", "count"), ("按时办结", "on_time", "count"),
-    ("超期办结", "closed_late", "count"), ("期末在办", "open_at_end", "count"), ("期末超期", "open_overdue", "count"),
-    ("按时办结率", "on_time_rate", "rate"), ("平均用时（工作日）", "avg_used_days", "days"),
-    ("平均承诺时限（工作日）", "avg_limit_days", "days"), ("办件办结", "applications_closed", "count"),
-    ("补正率", "supplement_rate", "rate"), ("不予许可率", "refusal_rate", "rate"),
-    ("共享申请答复", "sharing_closed", "count"), ("共享答复及时率", "sharing_timeliness", "rate"),
-    ("评价（条）", "ratings", "count"), ("满意度（平均分）", "satisfaction", "days"), ("差评", "poor_ratings", "count"),
-    ("差评占比", "poor_share", "rate"), ("黄色预警", "yellow_warnings", "count"), ("红色预警", "red_warnings", "count"),
-]
+# (header, figure key, kind): count, rate (a share, shown as %) or days (an average); headers are the figures' names.
+COLUMNS = [(FIGURE_NAMES[key], key, kind) for key, kind in [
+    ("started", "count"), ("closed", "count"), ("on_time", "count"), ("closed_late", "count"), ("open_at_end", "count"),
+    ("open_overdue", "count"), ("on_time_rate", "rate"), ("avg_used_days", "days"), ("avg_limit_days", "days"),
+    ("applications_closed", "count"), ("supplement_rate", "rate"), ("refusal_rate", "rate"), ("sharing_closed", "count"),
+    ("sharing_timeliness", "rate"), ("ratings", "count"), ("satisfaction", "days"), ("poor_ratings", "count"),
+    ("poor_share", "rate"), ("yellow_warnings", "count"), ("red_warnings", "count"),
+]]
 KIND_COLUMNS = [("新收", "started", "count"), ("办结", "closed", "count"), ("按时办结", "on_time", "count"),
                 ("超期办结", "closed_late", "count"), ("期末超期", "open_overdue", "count"),
                 ("按时办结率", "on_time_rate", "rate"), ("平均用时", "avg_used_days", "days"),

@@ -215,18 +215,34 @@ class RectificationFollowUp(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Evaluation(Base):
-    """One department's figures for one period; computed again, it replaces the earlier row."""
+class EvaluationVersion(Base):
+    """One computation of a period's figures that differed from the one before it. Its figures
+    never change once written: the portal shows the period's latest published version, so a re-run
+    that finds other figures (a late application, a late clock) adds a version beside the
+    published one, and the public figures change only when an inspector publishes it. A re-run
+    finding the same figures only stamps ``computed_at``/``computed_by``."""
 
-    __tablename__ = "supervision_evaluations"
-    __table_args__ = (UniqueConstraint("department_id", "period_start", "period_end"),)
+    __tablename__ = "supervision_evaluation_versions"
+    __table_args__ = (UniqueConstraint("period_start", "period_end", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # inclusive
-    figures: Mapped[str] = mapped_column(Text)  # JSON: on-time rate, average days, overdue, supplement, refusal …
-    grade: Mapped[str | None] = mapped_column(String(16))  # the level it is classified and published at
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … within the period
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when these figures were first computed
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the latest run that found the same figures
     computed_by: Mapped[str] = mapped_column(String(128))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Evaluation(Base):
+    """One department's figures in one version of a period's evaluation."""
+
+    __tablename__ = "supervision_evaluations"
+    __table_args__ = (UniqueConstraint("version_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("supervision_evaluation_versions.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    figures: Mapped[str] = mapped_column(Text)  # JSON: on-time rate, average days, overdue, supplement, refusal …

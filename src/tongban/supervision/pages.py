@@ -180,20 +180,33 @@ def acknowledge(request: Request, warning_id: Id, db: DbSession,
 
 @router.get("/supervision/evaluations", summary="部门评估")
 def evaluations_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.EVALUATION_READ)],
-                     period_start: DateText = None, period_end: DateText = None):
+                     period_start: DateText = None, period_end: DateText = None,
+                     version: Annotated[Id | None, Query()] = None):
     start, end = date_field(period_start, "开始日期"), date_field(period_end, "结束日期")
     known = evaluation.periods(db)
     if not (start and end) and known:
         start, end = known[0]
     internal = principal.scope_for(Permission.EVALUATION_READ) == Scope.ALL
-    rows = []
+    rows: list[tuple[Any, Any, dict[str, Any]]] = []
+    newest = shown = chosen = None
+    changes: list[evaluation.FigureChange] = []
+    history: list[evaluation.VersionHistory] = []
+    names: dict[int, Any] = {}
     if start and end:
-        stored = evaluation.stored(db, start, end, None if internal else principal.department_id)
-        names = evaluation.department_names(db, {r.department_id for r in stored})
+        newest = evaluation.latest(db, start, end)
+        shown = evaluation.latest(db, start, end, published=True)
+        chosen = evaluation.version_or_404(db, start, end, version) if version else newest
+        stored = evaluation.rows_of(db, chosen, None if internal else principal.department_id)
+        if internal and shown and newest and shown.id != newest.id:  # what publishing the newest would change
+            changes = evaluation.changes(db, shown, newest)
+        if internal:
+            history = evaluation.history(db, start, end)
+        names = evaluation.department_names(db, {r.department_id for r in stored} | {c.department_id for c in changes})
         rows = [(names[r.department_id], r, json.loads(r.figures)) for r in stored]
     return render(request, "supervision_evaluations.html", principal=principal, periods=known, start=start, end=end,
                   rows=rows, internal=internal, rate=evaluation.rate_percent, labels=LABELS,
-                  may_run=principal.can(Permission.EVALUATION_RUN), public=evaluation.PUBLIC,
+                  may_run=principal.can(Permission.EVALUATION_RUN), newest=newest, shown=shown, chosen=chosen,
+                  changes=changes, names=names, history=history,
                   default_start=wall.today().replace(day=1) if not start else start,
                   default_end=wall.today() if not end else end)
 
@@ -210,30 +223,47 @@ def run_evaluation(request: Request, db: DbSession, principal: Annotated[Princip
                    period_start: Annotated[str, Form(max_length=10)] = "",
                    period_end: Annotated[str, Form(max_length=10)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
-    done = []
+    said: list[str] = []
 
     def work():
         start, end = _period_form(period_start, period_end)
-        done.extend(evaluation.run(db, period_start=start, period_end=end, actor=principal))
+        outcome = evaluation.run(db, period_start=start, period_end=end, actor=principal)
+        shown = evaluation.latest(db, start, end, published=True)
         db.commit()
+        version = outcome.version
+        if version is None:
+            said.append(f"{start} 至 {end} 没有受监察的工作，没有生成评估。")
+        elif not outcome.created:
+            said.append(f"重新生成的数字与第 {version.number} 版相同，没有产生新版本。")
+        elif shown is not None:
+            said.append(f"重新生成得出不同的数字，已存为第 {version.number} 版；门户仍公示第 {shown.number} 版，"
+                        "请核对下方差异后公布。")
+        else:
+            said.append(f"已生成 {start} 至 {end} 的评估（第 {version.number} 版），尚未在门户公布。")
 
     url = f"/supervision/evaluations?{urlencode({'period_start': period_start, 'period_end': period_end})}"
-    return _back(request, url, work, f"已生成 {period_start} 至 {period_end} 的评估。")
+    response = _back(request, url, work, "")
+    if said:
+        flash(request, said[0])
+    return response
 
 
 @router.post("/supervision/evaluations/publication", summary="公布评估")
 def publish_evaluation(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.EVALUATION_RUN)],
                        period_start: Annotated[str, Form(max_length=10)] = "",
-                       period_end: Annotated[str, Form(max_length=10)] = "", csrf_token: Csrf = ""):
+                       period_end: Annotated[str, Form(max_length=10)] = "",
+                       version: Annotated[str, Form(max_length=9)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
 
     def work():
         start, end = _period_form(period_start, period_end)
-        evaluation.publish(db, period_start=start, period_end=end, actor=principal)
+        if not (version.isascii() and version.isdigit()):  # the version the inspector checked is part of the form
+            raise Problem("validation-error", "表单缺少要公布的版本号，请刷新页面后重试")
+        evaluation.publish(db, period_start=start, period_end=end, actor=principal, version=int(version))
         db.commit()
 
     url = f"/supervision/evaluations?{urlencode({'period_start': period_start, 'period_end': period_end})}"
-    return _back(request, url, work, f"{period_start} 至 {period_end} 的评估摘要已在门户公布。")
+    return _back(request, url, work, f"{period_start} 至 {period_end} 的评估第 {version} 版已在门户公布。")
 
 
 @router.get("/evaluations", summary="政务服务评估公示")
@@ -242,12 +272,14 @@ def public_page(request: Request, db: DbSession, principal: Annotated[Principal 
     published = evaluation.periods(db, published_only=True)
     chosen = next((p for p in published if f"{p[0]}/{p[1]}" == period), published[0] if published else None)
     rows = []
+    shown = None
     if chosen:
-        stored = [r for r in evaluation.stored(db, *chosen) if r.grade == evaluation.PUBLIC]
+        shown = evaluation.latest(db, *chosen, published=True)
+        stored = evaluation.rows_of(db, shown)
         names = evaluation.department_names(db, {r.department_id for r in stored})
         rows = [(names[r.department_id], evaluation.public_summary(json.loads(r.figures))) for r in stored]
     return render(request, "evaluations_public.html", principal=principal, periods=published, chosen=chosen, rows=rows,
-                  rate=evaluation.rate_percent)
+                  shown=shown, rate=evaluation.rate_percent)
 
 
 # ---- rectifications -------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
+from tongban.core.inputs import Id
 from tongban.supervision import evaluation
-from tongban.supervision.models import Evaluation, Rectification, ServiceRating
+from tongban.supervision.models import Evaluation, EvaluationVersion, Rectification, ServiceRating
 from tongban.supervision.read_models import Department
 from tongban.supervision.schemas import (
     GOOD_REASONS, POOR_REASONS, RECTIFICATION_STATUS_LABELS, SCORE_LABELS, reason_labels,
@@ -151,25 +152,70 @@ class PeriodIn(BaseModel):
     period_end: date = Field(description="评估期间最后一天（含）")
 
 
+class PublicationIn(PeriodIn):
+    version: Id | None = Field(default=None, description="核对过的版本号；期间已重新生成为更新的版本时拒绝公布（409）")
+
+
 class EvaluationRead(BaseModel):
     department: str
     department_name: str
     period_start: date
     period_end: date
+    version: int = Field(description="该期间评估的版本号（重新生成得出不同数字时加一）")
     level: str = Field(description="internal 内部（监察人员）| department 部门汇总（部门负责人）| public 公开")
-    published: bool
+    published: bool = Field(description="该版本是否为门户当前公示的版本")
     figures: Figures = Field(description="比率为四位小数的字符串（0.8750 即 87.5%），平均数为两位小数；无分母时为 null")
     computed_at: datetime
     computed_by: str
 
 
-def evaluation_read(row: Evaluation, department: Department, level: str) -> EvaluationRead:
+def evaluation_read(row: Evaluation, version: EvaluationVersion, department: Department, level: str,
+                    shown: EvaluationVersion | None) -> EvaluationRead:
+    """``shown``: the version the portal shows, if any."""
     values = json.loads(row.figures)
     if level == "department":
         values = evaluation.department_summary(values)
-    return EvaluationRead(department=department.code, department_name=department.name, period_start=row.period_start,
-                          period_end=row.period_end, level=level, published=row.grade == evaluation.PUBLIC,
-                          figures=values, computed_at=row.computed_at, computed_by=row.computed_by)
+    return EvaluationRead(department=department.code, department_name=department.name, period_start=version.period_start,
+                          period_end=version.period_end, version=version.number, level=level,
+                          published=shown is not None and shown.id == version.id,
+                          figures=values, computed_at=version.computed_at, computed_by=version.computed_by)
+
+
+class FigureChangeRead(BaseModel):
+    department: str
+    department_name: str
+    figure: str = Field(description="数字的键，如 started、ratings_by_score.5、by_kind.application.on_time_rate")
+    figure_name: str = Field(description="数字的中文名称，如「新收（件）」「办件办结 · 按时办结率」")
+    before: int | str | None = Field(description="原值（已公布版本或上一版本；部门当时没有数字为 null）")
+    after: int | str | None = Field(description="新值")
+    public: bool = Field(description="是否为门户公示的数字")
+
+
+def change_reads(changes: list[evaluation.FigureChange], names: dict[int, Department]) -> list[FigureChangeRead]:
+    return [FigureChangeRead(department=names[c.department_id].code, department_name=names[c.department_id].name,
+                             figure=c.figure, figure_name=c.name, before=c.before, after=c.after, public=c.public)
+            for c in changes]
+
+
+class EvaluationChanges(BaseModel):
+    period_start: date
+    period_end: date
+    published_version: int | None = Field(description="门户当前公示的版本；尚未公布为 null")
+    version: int = Field(description="最新版本")
+    changes: list[FigureChangeRead] = Field(description="最新版本与公示版本不同的数字（before 为公示值，after 为新值）；"
+                                                        "两者相同或尚未公布时为空")
+
+
+class EvaluationVersionRead(BaseModel):
+    number: int
+    created_at: datetime = Field(description="首次得出这些数字的时间")
+    computed_at: datetime = Field(description="最近一次重新生成得出相同数字的时间")
+    computed_by: str
+    published_at: datetime | None
+    published_by: str | None
+    shown: bool = Field(description="门户当前公示的版本")
+    departments: int
+    changes: list[FigureChangeRead] = Field(description="与上一版本相比变化的数字（第 1 版为空）")
 
 
 class PublicEvaluation(BaseModel):
@@ -185,6 +231,7 @@ class PublicEvaluation(BaseModel):
 
 
 class PublicEvaluations(BaseModel):
+    version: int | None = Field(description="公示的评估版本")
     period_start: date | None
     period_end: date | None
     published_at: datetime | None
