@@ -1,7 +1,9 @@
 """电子监察 in a real browser, on the demo's month of supervised work: an inspector opens the
 dashboard and sees its charts, drills down from a department to a red case and its history, and
 downloads the figures as Excel and PDF; the citizen rates a finished application poorly and the
-department's head finds the rectification it opened."""
+department's head finds the rectification it opened; an application entered late in last month,
+published, month: the inspector re-runs the evaluation, sees what changed, the portal keeps the
+published figures until the inspector publishes the new version."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from tongban import demo
 from tongban.accounts import service as accounts
 from tongban.cases.models import Application, ApplicationStatus
 from tongban.org.models import Department
-from tongban.supervision.models import ServiceRating, SupervisionClock
+from tongban.supervision import clocks, evaluation
+from tongban.supervision.models import ClockKind, ServiceRating, SupervisionClock
 
 from .conftest import screenshot
 
@@ -129,5 +132,61 @@ def test_a_poor_rating_reaches_the_department_head(browser, live_server, databas
         page.get_by_role("button", name="记录").click()
         assert "整改进展已记录" in page.locator(".flash").inner_text()
         screenshot(page, f"supervision-rectification-{database.engine_name}")
+    finally:
+        context.close()
+
+
+def _public_started(page, live_server: str, name: str) -> str:
+    """公安分局's 新收 on the portal's 评估公示, as anyone sees it."""
+    page.goto(f"{live_server}/evaluations")
+    return page.locator("#public-evaluations tbody tr", has_text=name).locator("td").nth(1).inner_text()
+
+
+def test_a_late_application_is_a_new_version_the_inspector_checks_and_publishes(browser, live_server, database):
+    with database.sessionmaker()() as db:  # last month, evaluated and published by the demo; an application entered late
+        start, end = evaluation.periods(db, published_only=True)[0]
+        police = db.scalar(select(Department).where(Department.code == "PD-GA"))
+        name, short = police.name, police.short_name
+        clocks.start(db, kind=ClockKind.APPLICATION, subject=f"LATE-{end:%Y%m}", title="补录：户籍业务（逾期录入）",
+                     department_id=police.id, limit_days=20, started_on=end)
+        db.commit()
+    context, page = _signed_in(browser, live_server, "inspector")
+    try:
+        published = int(_public_started(page, live_server, name))
+
+        page.goto(f"{live_server}/supervision/evaluations")
+        assert page.locator("#result-heading").inner_text() == f"{start} 至 {end} · 第 1 版"
+        page.get_by_role("button", name="重新生成本期评估").click()
+        page.wait_for_load_state()
+        assert "已存为第 2 版" in page.locator(".flash").inner_text()
+        assert "门户仍公示第 1 版" in page.locator("#version-status").inner_text()
+        change = page.locator("#changes tbody tr", has_text=short).filter(has_text="新收（件）").first
+        cells = change.locator("td")
+        assert cells.nth(1).inner_text().startswith("新收（件）") and "公示" in cells.nth(1).inner_text()
+        assert (cells.nth(2).inner_text(), cells.nth(3).inner_text()) == (str(published), str(published + 1))
+        # Only the late application changed anything: the demo published its month with every record in.
+        departments = page.locator("#changes tbody tr td:first-child").all_inner_texts()
+        assert departments and set(departments) == {short}
+        assert page.locator("#versions tbody tr").count() == 2
+        screenshot(page, f"supervision-evaluation-changes-{database.engine_name}")
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(page, f"supervision-evaluation-changes-390-{database.engine_name}")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+        # The portal still shows the published figures.
+        assert _public_started(page, live_server, name) == str(published)
+
+        page.goto(f"{live_server}/supervision/evaluations")
+        page.get_by_role("button", name="公布第 2 版，取代门户上的第 1 版").click()
+        page.wait_for_load_state()
+        assert "第 2 版已在门户公布" in page.locator(".flash").inner_text()
+        assert "已在门户公布" in page.locator("#version-status").inner_text()
+        assert page.locator("#pending-changes").count() == 0
+        screenshot(page, f"supervision-evaluation-published-{database.engine_name}")
+
+        assert _public_started(page, live_server, name) == str(published + 1)
+        assert "第 2 版" in page.locator("#published-at").inner_text()
+        screenshot(page, f"supervision-public-v2-{database.engine_name}")
     finally:
         context.close()

@@ -23,7 +23,9 @@ from tongban.demo.district import (
     CITIZEN, CITY, CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DISTRICT, DISTRICT_DEPARTMENTS, DUTIES, ENTERPRISE,
     MZ_CLIENT_ID, STAFF, TOWNS, VILLAGES, DemoAccount, ensure_department, present,
 )
-from tongban.demo.history import DEMO_CORRECTOR, DEMO_MONTH_ITEMS, DEMO_MONTH_KEY, load_supervised_month, load_supervision
+from tongban.demo.history import (
+    DEMO_CORRECTOR, DEMO_MONTH_ITEMS, DEMO_MONTH_KEY, load_supervised_month, load_supervision, publish_last_month,
+)
 from tongban.demo.registries import (
     DEMO_ADDRESSES, DEMO_ENTERPRISES, DEMO_PEOPLE, DEMO_SEED, load_applicants, load_registries, per_source_files,
 )
@@ -84,6 +86,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_services(db, settings)
     load_supervised_month(db, settings)
     load_supervision(db, settings)
+    publish_last_month(db)  # last: after every record of the month is in
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
                      details={"accounts_created": created})
