@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
@@ -191,7 +192,7 @@ class FigureChangeRead(BaseModel):
     public: bool = Field(description="是否为门户公示的数字")
 
 
-def change_reads(changes: list[evaluation.FigureChange], names: dict[int, Department]) -> list[FigureChangeRead]:
+def change_reads(changes: list[evaluation.FigureChange], names: Mapping[int, Department]) -> list[FigureChangeRead]:
     return [FigureChangeRead(department=names[c.department_id].code, department_name=names[c.department_id].name,
                              figure=c.figure, figure_name=c.name, before=c.before, after=c.after, public=c.public)
             for c in changes]

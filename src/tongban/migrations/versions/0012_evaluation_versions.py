@@ -125,7 +125,7 @@ def downgrade() -> None:
                        if fk['referred_table'] == 'supervision_evaluation_versions')
     with op.batch_alter_table('supervision_evaluations') as batch:
         batch.drop_constraint('uq_supervision_evaluations_version_id', type_='unique')
-        batch.drop_constraint(to_versions, type_='foreignkey')
+        batch.drop_constraint(str(to_versions), type_='foreignkey')
         batch.drop_column('version_id')
         for column, kind in (('period_start', sa.Date()), ('period_end', sa.Date()),
                              ('computed_at', sa.DateTime(timezone=True)), ('computed_by', sa.String(length=128))):
