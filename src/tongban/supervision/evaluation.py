@@ -43,6 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, and_, case, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tongban.core import audit
@@ -313,8 +314,11 @@ def _evaluate(db: Session, period_start: date, period_end: date, computed_by: st
     version = EvaluationVersion(period_start=period_start, period_end=period_end,
                                 number=current.number + 1 if current else 1, created_at=now, computed_at=now,
                                 computed_by=computed_by[:128])
-    db.add(version)
-    db.flush()
+    try:
+        with db.begin_nested():  # two inspectors re-running the period at once: one new version, not two
+            db.add(version)
+    except IntegrityError:
+        raise Problem("conflict", f"{period_start} 至 {period_end} 的评估正由他人同时重新生成，请刷新后查看最新版本") from None
     rows = [Evaluation(version_id=version.id, department_id=department_id, figures=text)
             for department_id, text in sorted(computed.items())]
     db.add_all(rows)
