@@ -11,6 +11,8 @@ import uuid
 from datetime import date
 
 import pypdf
+from fastapi.testclient import TestClient
+from conftest import ARTIFACTS
 from helpers import assert_problem, enterprise_setup_in_review
 from sqlalchemy import select
 
@@ -25,6 +27,10 @@ PDF_FILE = b"%PDF-1.7\n" + b"1" * 4096
 def _text(response) -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
+    ARTIFACTS.mkdir(exist_ok=True)  # kept to look at: the last of each kind
+    *_, number, kind = response.url.path.split("/")
+    name = f"licence-{number[:6]}" if kind == "pdf" else kind  # a licence by its item, else the document's kind
+    (ARTIFACTS / f"case-document-{name}.pdf").write_bytes(response.content)
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
 
 
@@ -209,3 +215,40 @@ def test_a_general_licence_has_its_validity_and_a_refusal_is_a_decision_with_rem
     page = client.get(f"/applications/{numbers[1]}", headers=enterprise)
     assert f"/api/v1/applications/{numbers[1]}/refusal-decision" in page.text
     assert_problem(client.get(f"/api/v1/applications/{numbers[0]}/refusal-decision", headers=enterprise), 409, "conflict")
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_window_sends_one_supplement_list_from_the_items_materials(client, as_role):
+    citizen = as_role(demo.CITIZEN.username)
+    number = _submitted(client, citizen, f"上海补正清单{uuid.uuid4().hex[:6]}有限公司")
+    api = TestClient(client.app)  # bearer calls, apart from the page session's cookie (which would need CSRF)
+    login = client.get("/login")
+    signed_in = client.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD,
+                                            "csrf_token": _csrf(login.text)}, follow_redirects=False)
+    assert signed_in.status_code == 303, signed_in.text
+    page = client.get(f"/staff/window/{number}")
+    token = _csrf(page.text)
+    options = re.findall(r'name="missing" value="(\d+)"> ([^<]+?)<', page.text)
+    chosen = {index: name.strip() for index, name in options if name.strip() in ("公司章程", "房屋租赁合同")}
+    assert len(chosen) == 2, options
+
+    # A refusal needs a ground from the list (or 其他 with words); nothing changes otherwise.
+    for bad in ({"ground": ""}, {"ground": "其他", "reason": ""}, {"ground": "随便写的理由"}):
+        refused = client.post(f"/staff/window/{number}/decision", data={"csrf_token": token, "decision": "refuse", **bad})
+        assert refused.status_code == 422 and "不予受理须选择理由" in refused.text
+    assert_problem(client.post(f"/staff/window/{number}/decision", data={"csrf_token": token, "decision": "supplement"},
+                               headers={"Accept": "application/json"}), 422, "validation-error")
+
+    notes = {f"note_{index}": "请提交全体股东签署的版本" for index in chosen if chosen[index] == "公司章程"}
+    sent = client.post(f"/staff/window/{number}/decision", follow_redirects=False,
+                       data={"csrf_token": token, "decision": "supplement", "missing": list(chosen), **notes})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/staff/window/{number}"
+    returned = _read(api, citizen, number)
+    assert returned["status"] == "returned"
+    assert returned["status_reason"].startswith("请一次性补正：公司章程；房屋租赁合同")
+    assert "公司章程：请提交全体股东签署的版本" in returned["status_reason"]

@@ -150,7 +150,7 @@ def acceptance_receipt(db: Session, application: Application) -> bytes:
         pdf.table(_materials_received(application), [12 * mm, 70 * mm, 50 * mm, 42 * mm], cell=_CELL, header="#f3f0ea"),
         Spacer(1, 6),
         _p("承诺办结日期按工作日计算，法定节假日除外；需要申请人补正的，补正期间不计入办理时限。"
-           f"凭办件编号可在「我的办件」或办件进度查询中查看办理进度。", _SMALL),
+           "凭办件编号可在「我的办件」或办件进度查询中查看办理进度。", _SMALL),
         Spacer(1, 16), _p(window, _SIGN), _p(chinese_date(accepted.at.astimezone(wall.BEIJING).date()), _SIGN),
     ]
     pdf.build(document, story, _printed(f"受理通知书 {application.number}"))

@@ -166,7 +166,7 @@ async def window_decision(request: Request, number: str, db: DbSession,
         reason = said if ground == "其他" else ground + (f"：{said}" if said else "")
     elif decision == "supplement":
         choices = service.material_choices(db, application)
-        picked = sorted({int(v) for v in data.getlist("missing")[:200] if str(v).isdigit() and int(str(v)) < len(choices)})
+        picked = sorted({int(v) for v in map(str, data.getlist("missing")[:200]) if v.isdigit() and int(v) < len(choices)})
         names = list(dict.fromkeys(choices[i].name for i in picked))  # the item's own names, each once
         notes = [f"{choices[i].name}：{note}" for i in picked if (note := str(data.get(f"note_{i}", ""))[:300].strip())]
         missing, reason = names, "；".join(notes)
