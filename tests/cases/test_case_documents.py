@@ -134,6 +134,7 @@ def test_a_licence_is_a_pdf_with_a_qr_code_to_its_public_check_and_can_be_revoke
     [licence] = done["licences"]
     verify_url = f"http://testserver/verify/licences/{licence['number']}"
 
+    assert f"/api/v1/licences/{licence['number']}/pdf" in client.get(f"/applications/{number}", headers=citizen).text
     pdf = client.get(f"/api/v1/licences/{licence['number']}/pdf", headers=citizen)
     text = _flat(_text(pdf))
     assert "营业执照" in text and licence["number"] in text and "张伟" in text  # the business-licence layout

@@ -42,6 +42,16 @@ def _submitted_with_a_file(live_server: str, name: str) -> str:
         return number
 
 
+def _open_tasks(api: httpx.Client, headers: dict, number: str) -> list[dict]:
+    """Every page of the queue: the session's database keeps the tasks of earlier tests."""
+    found, cursor = [], None
+    while True:
+        queue = api.get("/api/v1/tasks", params={"cursor": cursor} if cursor else {}, headers=headers).json()
+        found += [t for t in queue["items"] if t["application"] == number]
+        if not (cursor := queue["next_cursor"]):
+            return found
+
+
 def _pdf_text(page, live_server: str, href: str) -> str:
     """Fetched with the browser's own session, as the clerk's click fetches it."""
     response = page.request.get(live_server + href)
@@ -91,6 +101,23 @@ def test_the_clerk_reviews_accepts_and_refuses_at_the_window(browser, live_serve
     assert "受理通知书" in text and accepted_number in text and "企业开办一件事" in text and "北京时间" in text
     assert "企业登记申请书" in text and "受理窗口" in text
     screenshot(page, f"window-accepted-{database.engine_name}-1280")
+
+    # Decided by the departments (through the API): the licence's public check, as a phone opens its QR code.
+    with httpx.Client(base_url=live_server, timeout=30) as api:
+        for reviewer in ("reviewer", "reviewer.ga", "reviewer.sw", "reviewer.rs", "reviewer.gjj"):
+            headers = bearer(api, reviewer)
+            for task in _open_tasks(api, headers, accepted_number):
+                decided = api.post(f"/api/v1/tasks/{task['id']}/decision", headers=headers,
+                                   json={"decision": "approve", "opinion": "同意", "version": task["version"]})
+                assert decided.status_code == 200, decided.text
+        [licence] = api.get(f"/api/v1/applications/{accepted_number}", headers=bearer(api, demo.CITIZEN.username)).json()["licences"]
+    check = context.new_page()
+    check.set_viewport_size({"width": 390, "height": 844})
+    check.goto(f"{live_server}/verify/licences/{licence['number']}")
+    assert "有效" in check.locator("#verdict").inner_text() and "张*" in check.inner_text("main")
+    _no_horizontal_scroll(check)
+    screenshot(check, f"licence-check-{database.engine_name}-390")
+    check.close()
 
     page.goto(f"{live_server}/staff/window/{refused_number}")
     page.get_by_label("不予受理的理由").select_option("申请人不具备申请资格")
