@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
                    catalog_api.router, sharing_api.router, notifications_api.router, items_api.router,
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
-                   evaluation_api.public, ratings_api.router):
+                   evaluation_api.public, ratings_api.router, cases_api.licences):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)

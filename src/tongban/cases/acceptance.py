@@ -32,7 +32,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
                           errors=[{"field": "body.reason", "code": "required", "message": "请填写不予受理的理由"}])
         application.status, application.status_reason, application.finished_at = ApplicationStatus.NOT_ACCEPTED, reason, wall.now()
         supervision.close_clock(db, ClockKind.ACCEPTANCE, application.number, on=wall.today(), outcome="not_accepted")
-        _step(db, application, actor, "not_accepted", f"不予受理：{reason}")
+        _step(db, application, actor, "not_accepted", f"不予受理：{reason}", actor.department_code)
         _tell_applicant(db, application, f"办件 {application.number} 不予受理", reason)
     elif decision == "supplement":
         wanted = [m.strip() for m in missing if m and m.strip()]
@@ -65,7 +65,7 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
                 limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
                 new_subject=True).due_on
         _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {due_on}）"
-              if application.limit_days is not None else "已受理")
+              if application.limit_days is not None else "已受理", actor.department_code)  # the window: on the receipt
         _sync(db, application, step, actor)
         _tell_applicant(db, application, f"办件 {application.number} 已受理", f"预计 {due_on} 前办结。")
     audit.record(db, actor=actor, action="cases.accept", object_type="application", object_id=application.number,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from tongban.cases import schemas, service
@@ -26,6 +28,7 @@ from tongban.core.responses import PlainJSONResponse
 applications = APIRouter(prefix="/api/v1/applications", tags=["办件 applications"])
 tasks = APIRouter(prefix="/api/v1/tasks", tags=["待办 tasks"])
 processes = APIRouter(prefix="/api/v1/processes", tags=["流程 processes"])
+licences = APIRouter(prefix="/api/v1/licences", tags=["证照 licences"])
 
 MAX_BPMN_BYTES = 1024 * 1024
 Materials = Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=100)]
@@ -277,3 +280,65 @@ async def upload(request: Request, db: DbSession, principal: Annotated[Principal
     row = service.upload_definition(db, data, actor=principal)
     db.commit()
     return {"key": row.key, "version": row.version, "name": row.name, "items": json.loads(row.item_codes)}
+
+
+# ------------------------------------------------------------------ files and documents of a case
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    """A generated PDF, opened in the browser (printable), saved under a Chinese name."""
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}"})
+
+
+@applications.get("/{number}/files/{file}", response_class=FileResponse,
+                  summary="下载办件的材料文件（申请人本人，或窗口、承办部门的工作人员；工作人员的读取记入审计）")
+def material_file(number: str, file: Annotated[str, Path(max_length=80, pattern=r"^[0-9a-f]{32}\.[a-z]{3}$")],
+                  request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    application = service.application_or_404(db, number)
+    path, filename, media_type = service.material_file(db, request.app.state.settings.data_dir, principal, application, file)
+    db.commit()  # the audit entry of the read
+    return FileResponse(path, media_type=media_type,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@applications.get("/{number}/acceptance-receipt", response_class=Response, summary="受理通知书 PDF（已受理的办件）")
+def acceptance_receipt(number: str, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    application = _readable(db, principal, number)
+    return pdf_response(service.acceptance_receipt(db, application), f"受理通知书-{application.number}.pdf")
+
+
+@applications.get("/{number}/non-acceptance-notice", response_class=Response, summary="不予受理通知书 PDF")
+def non_acceptance_notice(number: str, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    application = _readable(db, principal, number)
+    return pdf_response(service.non_acceptance_notice(db, application), f"不予受理通知书-{application.number}.pdf")
+
+
+@applications.get("/{number}/refusal-decision", response_class=Response, summary="不予行政许可决定书 PDF")
+def refusal_decision(number: str, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    application = _readable(db, principal, number)
+    return pdf_response(service.refusal_decision(db, application), f"不予行政许可决定书-{application.number}.pdf")
+
+
+@licences.get("/{number}/verification", response_model=schemas.LicenceCheck, summary="证照核验：有效、已过期或已撤销（免登录；持证人信息脱敏）")
+def verify(number: Annotated[str, Path(max_length=40)], db: DbSession,
+           _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return service.licence_check(db, number)
+
+
+@licences.get("/{number}/pdf", response_class=Response, summary="证照 PDF（持证人本人或发证部门的工作人员；含核验二维码）")
+def licence_pdf(number: Annotated[str, Path(max_length=40)], request: Request, db: DbSession,
+                principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    licence = service.licence_or_404(db, number)
+    service.check_licence_reader(db, principal, licence)
+    verify_url = str(request.url_for("licence_check_page", number=licence.number))
+    return pdf_response(service.licence_document(db, licence, verify_url=verify_url), f"{licence.name}-{licence.number}.pdf")
+
+
+@licences.post("/{number}/revocation", response_model=schemas.LicenceCheck, summary="撤销证照（发证部门；理由公开于核验页）")
+def revoke(number: Annotated[str, Path(max_length=40)], body: schemas.RevocationIn, db: DbSession,
+           principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
+    service.revoke(db, service.licence_or_404(db, number), principal, reason=body.reason)
+    view = service.licence_check(db, number)
+    db.commit()
+    return view

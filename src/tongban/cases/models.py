@@ -160,3 +160,8 @@ class Licence(Base):
     holder_name: Mapped[str] = mapped_column(String(128))
     issued_by: Mapped[str] = mapped_column(String(128))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The last day it is valid (Beijing date); None: valid without a time limit (长期有效).
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # Revoked by the issuing department (撤销/吊销): the public check says so, with the reason.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))

@@ -15,6 +15,7 @@ from tongban.cases import service
 from tongban.cases.bundles import BUNDLES
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, ApplicationStatus
 from tongban.core.auth import Principal, deny, require
+from tongban.core.errors import Problem
 from tongban.core.db.session import DbSession
 from tongban.core.idempotency import request_hash
 from tongban.core.inputs import Id
@@ -73,8 +74,9 @@ def application_page(request: Request, number: str, db: DbSession,
                    object_type="application", object_id=application.number)
     rating = supervision.rating_of(db, application.id)
     deadline = service.deadline(db, application)
-    return render(request, "cases_application.html", principal=principal, application=application,
-                  form=json.loads(application.form), materials=json.loads(application.materials),
+    service.read_case_file(db, principal, application, purpose=f"查看办件 {application.number}")
+    page = render(request, "cases_application.html", principal=principal, application=application,
+                  entries=service.form_entries(db, application), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), deadline=deadline,
                   remaining=service.remaining_days(application, deadline),
@@ -82,6 +84,8 @@ def application_page(request: Request, number: str, db: DbSession,
                   rating=rating, rating_reasons=supervision.rating_reasons(rating) if rating else [],
                   score_labels=rating_labels.SCORE_LABELS, poor_reasons=rating_labels.POOR_REASONS,
                   good_reasons=rating_labels.GOOD_REASONS)
+    db.commit()  # a staff member's read of the case file is audited
+    return page
 
 
 @router.post("/applications/{number}/supplement", summary="补正")
@@ -125,6 +129,61 @@ def acceptance(request: Request, number: str, db: DbSession,
     return RedirectResponse("/staff/window", status_code=303)
 
 
+# 不予受理: the grounds a window meets most (行政许可法第三十二条); the clerk picks one and may add to it.
+REFUSAL_GROUNDS = ("申请事项依法不需要取得行政许可", "申请事项依法不属于本机关职权范围", "申请人不具备申请资格",
+                   "申请材料存在虚假内容", "同一事项已在办理中，不得重复申请", "其他")
+
+
+@router.get("/staff/window/{number}", summary="受理审查：申请表、材料和受理决定")
+def window_case_page(request: Request, number: str, db: DbSession,
+                     principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
+    application = service.application_or_404(db, number)
+    service.read_case_file(db, principal, application, purpose=f"受理审查办件 {application.number}")
+    deadline = service.deadline(db, application)
+    page = render(request, "cases_window_case.html", principal=principal, application=application,
+                  entries=service.form_entries(db, application), materials=json.loads(application.materials),
+                  applicant_id=service.masked_applicant_id(application), steps=service.timeline(db, application),
+                  choices=service.material_choices(db, application), grounds=REFUSAL_GROUNDS, deadline=deadline,
+                  labels=LABELS, Status=ApplicationStatus)
+    db.commit()  # the audit entry of the read
+    return page
+
+
+@router.post("/staff/window/{number}/decision", summary="受理决定（受理、不予受理、一次性告知补正）")
+async def window_decision(request: Request, number: str, db: DbSession,
+                          principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
+    data = await request.form()
+    token = data.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    decision = str(data.get("decision", ""))
+    application = service.application_or_404(db, number, lock=True)
+    reason, missing = "", []
+    if decision == "refuse":
+        ground, said = str(data.get("ground", ""))[:200].strip(), str(data.get("reason", ""))[:1800].strip()
+        if ground not in REFUSAL_GROUNDS or (ground == "其他" and not said):
+            raise Problem("validation-error", "不予受理须选择理由（选「其他」时请写明）",
+                          errors=[{"field": "body.reason", "code": "required", "message": "请选择或填写不予受理的理由"}])
+        reason = said if ground == "其他" else ground + (f"：{said}" if said else "")
+    elif decision == "supplement":
+        choices = service.material_choices(db, application)
+        picked = sorted({int(v) for v in map(str, data.getlist("missing")[:200]) if v.isdigit() and int(v) < len(choices)})
+        names = list(dict.fromkeys(choices[i].name for i in picked))  # the item's own names, each once
+        notes = [f"{choices[i].name}：{note}" for i in picked if (note := str(data.get(f"note_{i}", ""))[:300].strip())]
+        missing, reason = names, "；".join(notes)
+    elif decision != "accept":
+        raise Problem("validation-error", "请选择受理、不予受理或一次性告知补正")
+    application = service.accept(db, application, principal, decision=decision, reason=reason, missing=missing)
+    db.commit()
+    flash(request, f"办件 {application.number}：{STATUS_LABELS[ApplicationStatus(application.status)]}")
+    return RedirectResponse(f"/staff/window/{application.number}", status_code=303)
+
+
+@router.get("/verify/licences/{number}", name="licence_check_page", summary="证照核验（扫码查询，免登录）")
+def licence_check_page(request: Request, number: str, db: DbSession,
+                       principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return render(request, "cases_verify.html", principal=principal, check=service.licence_check(db, number[:40]))
+
+
 @router.get("/staff/tasks", summary="本部门待办")
 def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
     tasks = service.queue(db, principal)[0]
@@ -142,7 +201,7 @@ def task_page(request: Request, task_id: Id, db: DbSession, principal: Annotated
     deadline = service.deadline(db, application)
     db.commit()  # the audit entry of reading the applicant's registry record
     return render(request, "cases_task.html", principal=principal, task=task, application=application,
-                  form=json.loads(application.form), materials=json.loads(application.materials), shared=shared,
+                  entries=service.form_entries(db, application), materials=json.loads(application.materials), shared=shared,
                   steps=service.timeline(db, application), deadline=deadline,
                   remaining=service.remaining_days(application, deadline),
                   labels=LABELS)

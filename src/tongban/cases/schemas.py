@@ -203,3 +203,24 @@ class ProcessListed(ProcessView):
 
 class Processes(BaseModel):
     items: list[ProcessListed]
+
+
+class LicenceCheck(BaseModel):
+    """What anyone may learn of a licence by its number: whether it is valid, and who issued it."""
+
+    number: str
+    name: str
+    item_name: str
+    status: str = Field(description="valid（有效）、expired（已过期）或 revoked（已撤销）")
+    status_label: str
+    holder_name: str = Field(description="持证人（自然人脱敏显示）")
+    holder_id: str = Field(description="持证人证件号码（自然人脱敏显示）")
+    issued_by: str
+    issued_at: Instant
+    valid_until: date | None = Field(description="有效期至（北京时间日期）；null 为长期有效")
+    revoked_at: Instant | None
+    revoked_reason: str | None
+
+
+class RevocationIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="撤销理由（公开于核验页）")

@@ -39,3 +39,13 @@ from tongban.cases.reminders import (  # noqa: F401 (re-exported)
 from tongban.cases.reading import (  # noqa: F401 (re-exported)
     application_or_404, licences_of, may_read, mine, select_by_number, shared_data, tasks_of, timeline, window_queue,
 )
+from tongban.cases.licences import (  # noqa: F401 (re-exported)
+    check_licence_reader, licence_application, licence_check, licence_or_404, licence_status, masked_holder, revoke,
+    STATUS_LABELS as LICENCE_STATUS_LABELS,
+)
+from tongban.cases.dossier import (  # noqa: F401 (re-exported)
+    form_entries, masked_applicant_id, material_choices, material_file, read_case_file,
+)
+from tongban.cases.documents import (  # noqa: F401 (re-exported)
+    acceptance_receipt, licence_document, non_acceptance_notice, refusal_decision,
+)
