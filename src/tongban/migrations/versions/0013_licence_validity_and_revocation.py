@@ -4,8 +4,8 @@
 ``revoked_reason``: the public check page (/verify/licences/{number}) answers valid, expired or
 revoked from them. Licences issued before keep NULLs: valid without a limit, not revoked.
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06 22:50:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0015'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
