@@ -39,11 +39,11 @@ def _mine(client, headers, **params) -> dict:
     return response.json()
 
 
-def _request_persons(client) -> dict:
+def _request_persons(client, items: tuple[str, ...] = ("gender",)) -> dict:
     """民政局's steward asks 公安分局 for person items: 公安分局 is told (sharing.request)."""
     today = clock.today()
     response = client.post("/api/v1/sharing/requests", headers=bearer(client, "steward.mz"), json={
-        "resource": "persons", "items": ["gender"], "duty": "最低生活保障家庭户籍核对",
+        "resource": "persons", "items": list(items), "duty": "最低生活保障家庭户籍核对",
         "basis": "《社会救助暂行办法》第十一条", "purpose": "低保审核", "valid_from": today.isoformat(),
         "valid_to": (today + timedelta(days=180)).isoformat()})
     assert response.status_code == 201, response.text
@@ -161,13 +161,27 @@ def _waiting(html: str, label: str) -> tuple[int, str]:
 
 
 def test_each_workbench_count_equals_the_rows_of_the_page_it_links_to(app, client):
-    _request_persons(client)  # something waits for 公安分局's steward
+    # Something waits for each: 公安分局's steward (a request), the e-government office (a refused
+    # request in arbitration), 市场监管局's window (a consultation handed over).
+    _request_persons(client)
+    refused = _request_persons(client, ("gender", "id_number"))
+    pending = [i["item_code"] for i in refused["items"] if i["outcome"] == "pending"]
+    decided = client.post(f"/api/v1/sharing/requests/{refused['id']}/decision", headers=bearer(client, "steward"),
+                          json={"refuse": pending, "reason": "本次用途无须公民身份号码"})
+    assert decided.status_code == 200 and decided.json()["status"] == "arbitration", decided.text
+    asked = client.post("/api/v1/consultations", json={"item": "000121010000", "contact": "13800000000",
+                                                       "question": "店里想兼营宠物用品，营业执照上的经营范围要不要先变更？"})
+    assert asked.status_code == 201 and asked.json()["status"] == "open", asked.text
+    counted: dict[tuple[str, str], int] = {}
     cases = [
         ("reviewer", "待审查决定", r'<a href="/staff/tasks/\d+">'),
         ("steward", "待答复的共享申请", r'<a href="/sharing/requests/\d+">'),
         ("steward", "待处理的纠错", r'action="/staff/corrections/\d+"'),
         ("clerk", "待答复的咨询", r'<a href="/staff/consultations/[^"]+">'),
         ("admin", "待答复的共享申请", r'<a href="/sharing/requests/\d+">'),
+        ("head", "已逾期（红色预警）", r'<a href="/supervision/clocks/\d+">'),
+        ("head", "未完成的整改", r'<a href="/supervision/rectifications/\d+">'),
+        ("inspector", "未完成的整改", r'<a href="/supervision/rectifications/\d+">'),
     ]
     for username, label, row in cases:
         browser, _ = _sign_in(app, username)
@@ -180,9 +194,11 @@ def test_each_workbench_count_equals_the_rows_of_the_page_it_links_to(app, clien
             more = re.search(r'<a class="button secondary" href="([^"]+)">下一页</a>', page.text)
             url = more.group(1).replace("&amp;", "&") if more else None
         assert count == shown, (username, label, count, shown)
+        counted[(username, label)] = count
         browser.close()
+    assert counted[("steward", "待答复的共享申请")] >= 1 and counted[("admin", "待答复的共享申请")] >= 1
+    assert counted[("clerk", "待答复的咨询")] >= 1 and counted[("steward", "待处理的纠错")] >= 1
     steward, _ = _sign_in(app, "steward")
-    assert _waiting(steward.get("/staff").text, "待答复的共享申请")[0] >= 1
     labels = re.findall(r"<strong>\d+</strong><span>([^<]+)</span>", steward.get("/staff").text)
     assert "待受理" not in labels and "待审查决定" not in labels  # only what the steward's permissions allow
     steward.close()
