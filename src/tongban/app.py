@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -39,7 +39,7 @@ from tongban.exchange import api as exchange_api, pages as exchange_pages, subsc
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
 from tongban.items import api as items_api, pages as items_pages
-from tongban.notifications import api as notifications_api
+from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, importer as registry_importer, pages as registry_pages
 from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
@@ -135,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Who a token or a session belongs to: core.auth asks accounts through the app, not by import.
     load_principal: PrincipalLoader = accounts_service.load_principal
     app.state.load_principal = load_principal
+    # The header's bell on every page: core.templating asks notifications through the app too.
+    app.state.unread_notifications = notifications_service.unread_count
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, reads_only=True)
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # "subscriptions" too.
     for router in (subscriptions_api.router, exchange_api.router, cases_api.tasks, cases_api.applications,
                    accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
-                   catalog_api.router, sharing_api.router, notifications_api.router, items_api.router,
+                   catalog_api.router, sharing_api.router, notifications_api.router, notifications_api.mine, items_api.router,
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
                    evaluation_api.public, ratings_api.router, cases_api.licences):
         app.include_router(router)
@@ -170,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(items_pages.router)
     app.include_router(cases_pages.router)
     app.include_router(supervision_pages.router)
+    app.include_router(notifications_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 
@@ -228,6 +231,12 @@ def _operations(app: FastAPI) -> None:
     @app.get("/docs", tags=["运维 operations"], summary="接口文档 (Swagger UI)", include_in_schema=False)
     def docs(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
         return templates.TemplateResponse(request, "api_docs.html", {})
+
+    # Browsers and feed readers ask for /favicon.ico whatever the page names: the package's icon.
+    @app.get("/favicon.ico", tags=["运维 operations"], summary="网站图标", include_in_schema=False)
+    def favicon(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        return FileResponse(PACKAGE_ROOT / "web" / "static" / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/problems/{slug}", tags=["运维 operations"], summary="错误类型说明", include_in_schema=False)
     def problem_type(request: Request, slug: str, _: Annotated[Principal | None, require(Permission.PUBLIC)]):

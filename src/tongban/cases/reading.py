@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tongban.cases.models import Application, ApplicationStatus, CaseStep, CaseTask, Licence
@@ -83,6 +83,13 @@ def mine(db: Session, principal: Principal, limit: int = 100) -> list[Applicatio
                            .order_by(Application.id.desc()).limit(limit)))
 
 
+_WAITING_AT_WINDOW = Application.status == ApplicationStatus.SUBMITTED
+
+
 def window_queue(db: Session, limit: int = 200) -> list[Application]:
-    return list(db.scalars(select(Application).where(Application.status == ApplicationStatus.SUBMITTED)
-                           .order_by(Application.id).limit(limit)))
+    return list(db.scalars(select(Application).where(_WAITING_AT_WINDOW).order_by(Application.id).limit(limit)))
+
+
+def count_window_queue(db: Session) -> int:
+    """How many applications wait at the one window for acceptance (``window_queue``'s rows)."""
+    return db.scalar(select(func.count()).select_from(Application).where(_WAITING_AT_WINDOW)) or 0

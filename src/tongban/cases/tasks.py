@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -111,9 +111,7 @@ def check_task_department(db: Session, principal: Principal, task: CaseTask, act
                    detail=f"该待办属于{task.department.name if task.department else '申请人'}，不是本部门的待办")
 
 
-def queue(db: Session, principal: Principal, *, status: str | None = None, cursor: str | None = None,
-          limit: int = 200) -> tuple[list[CaseTask], str | None]:
-    """The department's tasks, oldest first (ids follow the order tasks open in); the next cursor."""
+def _queue_query(principal: Principal, status: str | None = None):
     query = select(CaseTask)
     if not principal.can_for_department(Permission.CASES_REVIEW, None):
         query = query.where(CaseTask.department_id == principal.department_id)
@@ -121,7 +119,18 @@ def queue(db: Session, principal: Principal, *, status: str | None = None, curso
         query = query.where(CaseTask.status == status)
     else:
         query = query.where(CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED)))
-    return paginate(db, query, CaseTask.id, cursor=cursor, limit=limit, descending=False)
+    return query
+
+
+def queue(db: Session, principal: Principal, *, status: str | None = None, cursor: str | None = None,
+          limit: int = 200) -> tuple[list[CaseTask], str | None]:
+    """The department's tasks, oldest first (ids follow the order tasks open in); the next cursor."""
+    return paginate(db, _queue_query(principal, status), CaseTask.id, cursor=cursor, limit=limit, descending=False)
+
+
+def count_queue(db: Session, principal: Principal) -> int:
+    """How many tasks wait in the reader's queue (open or claimed: ``queue``'s rows)."""
+    return db.scalar(select(func.count()).select_from(_queue_query(principal).subquery())) or 0
 
 
 def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:

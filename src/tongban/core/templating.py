@@ -50,8 +50,25 @@ def flash(request: Request, message: str, kind: str = "success") -> None:
     request.session["flash"] = {"message": message, "kind": kind}
 
 
+def unread_for_header(request: Request, principal) -> int | None:
+    """The bell's number in the header: the signed-in person's unread notices, counted by the
+    notifications domain's function the app registers as ``app.state.unread_notifications``
+    (core knows no domain). ``None`` (no bell) for nobody signed in, or when it cannot be
+    counted: a page never fails on its header."""
+    count = getattr(request.app.state, "unread_notifications", None)
+    if principal is None or count is None:
+        return None
+    try:
+        with request.app.state.read_sessionmaker() as db:
+            return count(db, principal)
+    except Exception:  # the page itself may be the database's error page
+        return None
+
+
 def render(request: Request, template: str, status_code: int = 200, **context):
     context.setdefault("principal", getattr(request.state, "principal", None))
+    if "unread_notifications" not in context:
+        context["unread_notifications"] = unread_for_header(request, context["principal"])
     context.setdefault("flash", request.session.pop("flash", None))
     return templates.TemplateResponse(
         request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code

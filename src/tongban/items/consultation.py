@@ -136,11 +136,7 @@ def consultation_or_404(db: Session, number: str) -> Consultation:
 
 
 def queue(db: Session, principal: Principal, *, status: str | None = ConsultationStatus.OPEN) -> list[Consultation]:
-    query = select(Consultation).order_by(Consultation.due_on, Consultation.id)
-    if status:
-        query = query.where(Consultation.status == status)
-    if not principal.can_for_department(Permission.CONSULTATION_ANSWER, None):
-        query = query.where(Consultation.department_id == principal.department_id)
+    query = service.consultations_query(principal, status=status).order_by(Consultation.due_on, Consultation.id)
     return list(db.scalars(query.limit(200)))
 
 

@@ -25,7 +25,7 @@ from tongban.core.inputs import normalise_code
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
 from tongban.items.models import (
-    EDITABLE, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
+    EDITABLE, Consultation, ConsultationStatus, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
 )
 from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
 # The CJK font the notice PDF registers (once per process), for other domains' PDFs.
@@ -437,3 +437,22 @@ def notice_or_404(db: Session, number: str) -> dict[str, Any]:
     if row is None:
         raise Problem("unknown-notice", f"没有编号为「{number}」的告知单，请核对编号")
     return json.loads(row.content)
+
+
+# ---- the consultation queue (answered in ``consultation``) ----------------------------------------
+
+
+def consultations_query(principal: Principal, *, status: str | None = ConsultationStatus.OPEN):
+    """The handed-over consultations the reader answers: their department's, or every one for
+    those who answer for all (the 12345 hotline, the e-government office)."""
+    query = select(Consultation)
+    if status:
+        query = query.where(Consultation.status == status)
+    if not principal.can_for_department(Permission.CONSULTATION_ANSWER, None):
+        query = query.where(Consultation.department_id == principal.department_id)
+    return query
+
+
+def count_open_consultations(db: Session, principal: Principal) -> int:
+    """How many consultations wait for an answer (``/staff/consultations``' rows)."""
+    return db.scalar(select(func.count()).select_from(consultations_query(principal).subquery())) or 0

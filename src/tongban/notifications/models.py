@@ -22,4 +22,14 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReadMark(Base):
+    """One person has read one notification. A department's notice reaches several people: each
+    reads it for themselves, so the read mark is per person, not on the notice."""
+
+    __tablename__ = "notification_reads"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,13 +11,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.core.auth import Principal
 from tongban.core.db.base import UTCDateTime, affected
+from tongban.core.errors import Problem
+from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.notifications.models import Notification
+from tongban.notifications.models import Notification, ReadMark
 from tongban.core import clock
 
 # What a SELECT given to ``notify_selected`` returns, in this order (``created_at`` is added).
@@ -63,17 +65,80 @@ def notify_selected(db: Session, chosen: Select, *, at: datetime | None = None) 
     return affected(db, insert(Notification).from_select([*SELECTED_COLUMNS, "created_at"], rows))
 
 
-def for_principal(db: Session, principal: Principal, *, limit: int = 50) -> list[Notification]:
-    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+def addressed_to(principal: Principal) -> ColumnElement[bool]:
+    """The notices that are this person's: addressed to their account, or to their department
+    (and role, if one is named) without naming anybody. One rule for the list, the count and the
+    read marks, so a person never sees, counts or marks another's."""
+    mine = Notification.account_id == principal.actor_id
     scope = principal.scope_for(Permission.NOTIFICATIONS_READ)
-    if scope == Scope.SELF:  # citizens and enterprises: what is addressed to their account
-        query = query.where(Notification.account_id == principal.actor_id)
-    elif scope != Scope.ALL:
-        # A department's notices, but of those addressed to one person (a warning to the owner of
-        # the work) only one's own.
-        query = query.where(Notification.department_id == principal.department_id,
-                            or_(Notification.role.is_(None), Notification.role.in_(principal.roles)),
-                            or_(Notification.account_id.is_(None), Notification.account_id == principal.actor_id))
-    else:  # the e-government office: everything addressed to it or to nobody in particular
-        query = query.where(or_(Notification.department_id == principal.department_id, Notification.department_id.is_(None)))
+    if scope is None or scope == Scope.SELF:  # citizens and enterprises: what is addressed to their account
+        return mine
+    if scope == Scope.ALL:  # the e-government office: also what is addressed to no department
+        department = or_(Notification.department_id == principal.department_id, Notification.department_id.is_(None))
+    else:
+        department = Notification.department_id == principal.department_id
+    to_everyone_there = and_(Notification.account_id.is_(None), department,
+                             or_(Notification.role.is_(None), Notification.role.in_(principal.roles)))
+    return or_(mine, to_everyone_there)
+
+
+def _read_by(principal: Principal):
+    return exists().where(ReadMark.notification_id == Notification.id,
+                          ReadMark.account_id == principal.actor_id)
+
+
+def for_principal(db: Session, principal: Principal, *, limit: int = 50) -> list[Notification]:
+    """The latest notices of this person, newest first."""
+    query = select(Notification).where(addressed_to(principal)).order_by(Notification.id.desc()).limit(limit)
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One page of a person's notices, newest first, with what they have read of it."""
+
+    notifications: list[Notification]
+    read: set[int]
+    total: int  # of the notices asked for (all, or the unread), on every page
+    unread: int  # of all the person's notices
+    next_cursor: str | None
+
+
+def inbox(db: Session, principal: Principal, *, unread_only: bool = False, cursor: str | None = None,
+          limit: int = 20) -> Inbox:
+    query = select(Notification).where(addressed_to(principal))
+    if unread_only:
+        query = query.where(~_read_by(principal))
+    rows, next_cursor = paginate(db, query, Notification.id, cursor=cursor, limit=limit)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    read = set(db.scalars(select(ReadMark.notification_id).where(
+        ReadMark.account_id == principal.actor_id,
+        ReadMark.notification_id.in_([n.id for n in rows])))) if rows else set()
+    return Inbox(rows, read, total, total if unread_only else unread_count(db, principal), next_cursor)
+
+
+def unread_count(db: Session, principal: Principal) -> int:
+    """How many of this person's notices they have not read (the bell's number)."""
+    if not principal.can(Permission.NOTIFICATIONS_READ):
+        return 0
+    return db.scalar(select(func.count()).select_from(Notification)
+                     .where(addressed_to(principal), ~_read_by(principal))) or 0
+
+
+def mark_read(db: Session, principal: Principal, notification_id: int) -> Notification:
+    """Mark one of this person's notices read (again: no change). Someone else's notice is
+    answered as if it did not exist, and nothing is written."""
+    found = db.scalar(select(Notification).where(Notification.id == notification_id, addressed_to(principal)))
+    if found is None:
+        raise Problem("not-found", f"没有编号为 {notification_id} 的通知")
+    if db.get(ReadMark, (found.id, principal.actor_id)) is None:
+        db.add(ReadMark(notification_id=found.id, account_id=principal.actor_id, read_at=clock.now()))
+        db.flush()
+    return found
+
+
+def mark_all_read(db: Session, principal: Principal) -> int:
+    """Mark every unread notice of this person read, in one INSERT … SELECT; how many."""
+    unread = select(Notification.id, literal(principal.actor_id, String), literal(clock.now(), UTCDateTime)).where(
+        addressed_to(principal), ~_read_by(principal))
+    return affected(db, insert(ReadMark).from_select(["notification_id", "account_id", "read_at"], unread))

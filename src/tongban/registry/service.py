@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tongban.core import audit, clock, events
@@ -27,7 +27,7 @@ from tongban.core.permissions import Permission
 from tongban.org import service as org
 from tongban.registry import masking
 from tongban.registry.masking import mask
-from tongban.registry.models import TABLES, RecordVersion
+from tongban.registry.models import TABLES, CorrectionRequest, RecordVersion
 from tongban.registry.schemas import DUTY_LABELS, REGISTRIES, Duty, Field, FieldError, Registry
 
 
@@ -298,3 +298,12 @@ def audit_read(db, principal: Principal, registry: Registry, key: str | None, pu
     if has_personal(registry):
         audit.record(db, actor=principal, action="registry.read", object_type=registry.name, object_id=key,
                      purpose=purpose, details={"clear": clear, **details})
+
+
+def count_corrections_to_decide(db: Session, principal: Principal) -> int:
+    """How many correction requests wait for the reader's department to decide, as the source of
+    the field (``/staff/corrections`` offers each a decision form)."""
+    if not principal.can(Permission.CORRECTION_DECIDE) or principal.department_code is None:
+        return 0
+    return db.scalar(select(func.count()).select_from(CorrectionRequest).where(
+        CorrectionRequest.status == "pending", CorrectionRequest.source_department == principal.department_code)) or 0

@@ -298,6 +298,31 @@ def visible_requests(db: Session, principal: Principal, *, status: str | None = 
     return query
 
 
+def waiting_query(db: Session, principal: Principal):
+    """The requests waiting for this person's answer: those to their department still with the
+    provider (who may decide), and, for the e-government office, those in arbitration. The
+    workbench counts them; ``/sharing/requests`` lists the same (``waiting_filters``)."""
+    if principal.scope_for(Permission.SHARING_ARBITRATE) == Scope.ALL:
+        return visible_requests(db, principal, status=RequestStatus.ARBITRATION)
+    if principal.scope_for(Permission.SHARING_DECIDE) is None or principal.department_id is None:
+        return None
+    return visible_requests(db, principal, status=RequestStatus.PROVIDER).where(
+        SharingRequest.provider_id == principal.department_id)
+
+
+def waiting_filters(principal: Principal) -> dict[str, str]:
+    """The list page's filters that show exactly ``waiting_query``."""
+    if principal.scope_for(Permission.SHARING_ARBITRATE) == Scope.ALL:
+        return {"status": RequestStatus.ARBITRATION.value}
+    return {"status": RequestStatus.PROVIDER.value, "direction": "incoming"}
+
+
+def count_waiting(db: Session, principal: Principal) -> int | None:
+    """How many requests wait for this person's answer; ``None`` when answering is not theirs."""
+    query = waiting_query(db, principal)
+    return None if query is None else db.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 # ---- grants ---------------------------------------------------------------------------------
 
 

@@ -32,7 +32,8 @@ from tongban.notifications import service as notifications
 from tongban.org import service as org
 from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, RULES_KEY, warning_days
 from tongban.supervision.models import (
-    KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, SupervisionWarning, WarningRule,
+    KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, RectificationStatus, SupervisionClock,
+    SupervisionWarning, WarningRule,
 )
 from tongban.supervision.read_models import user_roles, users
 from tongban.core import clock as wall
@@ -45,7 +46,7 @@ from tongban.supervision.clocks import (  # noqa: F401 (re-exported)
 )
 from tongban.supervision.evaluation import evaluate, publish as publish_evaluation  # noqa: F401 (re-exported)
 from tongban.supervision.ratings import (  # noqa: F401 (re-exported)
-    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of,
+    close as close_rectification, follow_up as follow_up_rectification, rate, rating_of, rectifications_query,
 )
 from tongban.supervision.schemas import Deadline, reason_labels as rating_reasons  # noqa: F401 (re-exported)
 
@@ -238,6 +239,20 @@ def warnings_query(db: Session, principal: Principal, *, department: str | None 
         query = query.where(SupervisionWarning.acknowledged_at.is_not(None) if acknowledged
                             else SupervisionWarning.acknowledged_at.is_(None))
     return query
+
+
+def count_overdue(db: Session, principal: Principal) -> int:
+    """The department's red clocks still open (逾期), as its monitoring page lists them filtered
+    by 红色 and 进行中 (``/supervision/departments/<code>?level=red&status=open``)."""
+    query = clocks_query(db, principal, level=Level.RED.value, status=ClockStatus.OPEN.value).where(
+        SupervisionClock.started_on <= wall.today())
+    return db.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def count_open_rectifications(db: Session, principal: Principal) -> int:
+    """The rectifications still open that the reader sees (``/supervision/rectifications?status=open``)."""
+    query = rectifications_query(db, principal, status=RectificationStatus.OPEN)
+    return db.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def clock_or_404(db: Session, principal: Principal, clock_id: int) -> SupervisionClock:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
 
 from tongban.accounts import service as accounts
 from tongban.audit import service as audit_log
+from tongban.cases import service as cases
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
-from tongban.core.permissions import ROLE_LABELS, Permission
+from tongban.core.permissions import ROLE_LABELS, Permission, Scope
 from tongban.core.templating import render
 from tongban.core import clock
 from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
+from tongban.items import service as items
 from tongban.org import service as org
 from tongban.org.schemas import LEVEL_LABELS
+from tongban.registry import service as registry
+from tongban.sharing import service as sharing
+from tongban.supervision import service as supervision
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,9 +49,44 @@ def deadline_fragment(
     return render(request, template, principal=principal, deadline=result)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """One count of what waits for this person on the workbench, linking to the page listing it."""
+
+    label: str
+    count: int
+    href: str
+
+
+def waiting_for(db: Session, principal: Principal) -> list[Waiting]:
+    """What waits for this person, only where their permissions let them act or watch; each count
+    is the owning domain's and equals the rows of the page it links to."""
+    found: list[Waiting] = []
+    if principal.can(Permission.CASES_ACCEPT):
+        found.append(Waiting("待受理", cases.count_window_queue(db), "/staff/window"))
+    if principal.can(Permission.CASES_REVIEW):
+        found.append(Waiting("待审查决定", cases.count_queue(db, principal), "/staff/tasks"))
+    if principal.scope_for(Permission.EVALUATION_READ) == Scope.DEPARTMENT and principal.department_code:
+        found.append(Waiting("已逾期（红色预警）", supervision.count_overdue(db, principal),
+                             f"/supervision/departments/{principal.department_code}?level=red&status=open"))
+    if principal.can(Permission.CORRECTION_DECIDE):
+        found.append(Waiting("待处理的纠错", registry.count_corrections_to_decide(db, principal), "/staff/corrections"))
+    waiting_requests = sharing.count_waiting(db, principal)
+    if waiting_requests is not None:
+        found.append(Waiting("待答复的共享申请", waiting_requests,
+                             f"/sharing/requests?{urlencode(sharing.waiting_filters(principal))}"))
+    if principal.can(Permission.CONSULTATION_ANSWER):
+        found.append(Waiting("待答复的咨询", items.count_open_consultations(db, principal), "/staff/consultations"))
+    if principal.can(Permission.EVALUATION_READ):
+        found.append(Waiting("未完成的整改", supervision.count_open_rectifications(db, principal),
+                             "/supervision/rectifications?status=open"))
+    return found
+
+
 @router.get("/staff", summary="工作台")
-def workbench(request: Request, principal: Annotated[Principal, require(Permission.WORKBENCH)]):
-    return render(request, "workbench.html", principal=principal, Permission=Permission)
+def workbench(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.WORKBENCH)]):
+    return render(request, "workbench.html", principal=principal, Permission=Permission,
+                  waiting=waiting_for(db, principal))
 
 
 @router.get("/staff/audit", summary="审计日志")
