@@ -4,8 +4,8 @@ A department's notice reaches every member of the department (or of one role in 
 ``notifications.read_at`` could only say that *someone* read it, and nothing ever set it. Each
 person's read mark is now a row of ``notification_reads``; the unused column goes.
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 22:50:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0013'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
