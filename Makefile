@@ -8,6 +8,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 RUN_DATABASE_URL ?= $(or $(TONGBAN_DATABASE_URL),sqlite:///./var/tongban.db)
+# Test files run in parallel, one worker per core (each worker has its own databases, servers and
+# brokers); a file's tests stay together in order on one worker. TEST_WORKERS=0 runs them in-process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint install install-test assets browser clean
 
@@ -17,7 +20,7 @@ run: install assets
 	TONGBAN_DATABASE_URL=$(RUN_DATABASE_URL) $(BIN)/tongban serve --host $(HOST) --port $(PORT)
 
 test: install-test assets browser lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The architecture's import rules (.importlinter, docs/architecture.md), lint and types: part of `make test`.
 lint: install-test

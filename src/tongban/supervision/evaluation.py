@@ -314,10 +314,10 @@ def _evaluate(db: Session, period_start: date, period_end: date, computed_by: st
     version = EvaluationVersion(period_start=period_start, period_end=period_end,
                                 number=current.number + 1 if current else 1, created_at=now, computed_at=now,
                                 computed_by=computed_by[:128])
+    db.add(version)
     try:
-        with db.begin_nested():  # two inspectors re-running the period at once: one new version, not two
-            db.add(version)
-    except IntegrityError:
+        db.flush()
+    except IntegrityError:  # two inspectors re-ran the period at once: one new version, the other is told (the unit of work rolls back)
         raise Problem("conflict", f"{period_start} 至 {period_end} 的评估正由他人同时重新生成，请刷新后查看最新版本") from None
     rows = [Evaluation(version_id=version.id, department_id=department_id, figures=text)
             for department_id, text in sorted(computed.items())]
