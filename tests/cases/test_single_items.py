@@ -1,0 +1,120 @@
+"""Every published item applied for online with one upload per material: the standard
+single-item process (受理 → 审查 → 决定), supplements naming materials of the item's list, and
+every bad input refused with a Problem, nothing kept."""
+
+from __future__ import annotations
+
+import uuid
+
+from helpers import assert_problem
+
+from tongban import demo
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ID_CARD = "000107013000"  # 居民身份证申领、换领、补领 (公安分局)
+PENSION = "000117007000"  # 住房公积金提取 (公积金中心)
+
+
+def _form(client, headers, code):
+    response = client.get("/api/v1/applications/forms", params={"item": code}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _file_all(client, headers, code, *, skip: str | None = None, data: bytes = PDF, answers=None):
+    form = _form(client, headers, code)
+    values = {f["key"]: f["value"] or "测试申请" for f in form["fields"]}
+    chosen = answers or {s["key"]: s["answers"][0]["id"] for s in form["situations"]}
+    listed = client.get("/api/v1/applications/forms", params={"item": code}, headers=headers).json()["material_list"]
+    files = [(f"material:{m['key']}", (f"{m['id']}.pdf", data, "application/pdf"))
+             for m in listed if not m["exempt"] and m["needed"] is not False and m["key"] != skip]
+    import json
+    return client.post("/api/v1/applications/with-files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                       data={"item": code, "form": json.dumps(values, ensure_ascii=False),
+                             "answers": json.dumps(chosen)}, files=files or [("none", ("", b"", "application/pdf"))])
+
+
+def _count(client, headers):
+    return len(client.get("/api/v1/applications/mine", headers=headers).json()["items"])
+
+
+def test_an_ordinary_item_is_applied_for_with_uploads_accepted_and_decided(client, as_role):
+    citizen = as_role(demo.CITIZEN.username)
+    form = _form(client, citizen, PENSION)
+    assert form["subject"]["kind"] == "item" and form["material_list"]
+    response = _file_all(client, citizen, PENSION)
+    assert response.status_code == 201, response.text
+    application = response.json()
+    assert application["process"]["key"] == "single_item" and application["status"] == "submitted"
+    uploaded = [m for m in application["materials"] if m.get("files")]
+    assert uploaded and all(m["how"] == "provided" for m in uploaded)
+    number = application["number"]
+    clerk, reviewer = as_role("clerk"), as_role("reviewer.gjj")
+    assert client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"}, headers=clerk).status_code == 200
+    [task] = [t for t in client.get("/api/v1/tasks", headers=reviewer).json()["items"] if t["application"] == number]
+    # A supplement names materials of the item's list; another name is refused and changes nothing.
+    bad = client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                      json={"decision": "supplement", "opinion": "请补充", "materials": ["不存在的材料"], "version": task["version"]})
+    assert_problem(bad, 422, "validation-error")
+    assert client.get(f"/api/v1/applications/{number}", headers=citizen).json()["status"] == "processing"
+    name = uploaded[0]["name"]
+    ok = client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                     json={"decision": "supplement", "opinion": "材料不清晰", "materials": [name], "version": task["version"]})
+    assert ok.status_code == 200, ok.text
+    # Supplying without the named upload is refused; with it, the case resumes.
+    assert_problem(client.post(f"/api/v1/applications/{number}/supplement", json={"note": "已补"}, headers=citizen),
+                   422, "validation-error")
+    other = client.post(f"/api/v1/applications/{number}/attachments", headers=citizen,
+                        data={"material": "别的材料"}, files={"file": ("x.pdf", PDF, "application/pdf")})
+    assert_problem(other, 422, "validation-error")
+    up = client.post(f"/api/v1/applications/{number}/attachments", headers=citizen,
+                     data={"material": name}, files={"file": ("new.pdf", PDF, "application/pdf")})
+    assert up.status_code == 201, up.text
+    resumed = client.post(f"/api/v1/applications/{number}/supplement", json={"note": "已补"}, headers=citizen)
+    assert resumed.status_code == 200 and resumed.json()["status"] == "processing", resumed.text
+    [task] = [t for t in client.get("/api/v1/tasks", headers=reviewer).json()["items"] if t["application"] == number]
+    done = client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                       json={"decision": "approve", "opinion": "同意", "version": task["version"]})
+    assert done.status_code == 200, done.text
+    assert client.get(f"/api/v1/applications/{number}", headers=citizen).json()["status"] == "approved"
+
+
+def test_bad_filings_are_refused_and_nothing_is_kept(client, as_role, app):
+    citizen = as_role(demo.CITIZEN.username)
+    before = _count(client, citizen)
+    needed = [m for m in _form(client, citizen, PENSION)["material_list"] if m["needed"] and not m["exempt"]]
+    assert needed
+    missing = _file_all(client, citizen, PENSION, skip=needed[0]["key"])
+    assert_problem(missing, 422, "validation-error")
+    assert any(e["field"] == f"materials.{needed[0]['key']}" for e in missing.json()["errors"])
+    assert_problem(_file_all(client, citizen, PENSION, data=b"GIF89a not a material"), 422, "validation-error")
+    big = PDF + b"0" * (app.state.settings.attachment_max_mb * 1024 * 1024)
+    oversized = _file_all(client, citizen, PENSION, data=big)
+    assert oversized.status_code in (413, 422), oversized.text
+    unknown = client.post("/api/v1/applications/with-files", headers=citizen, data={"item": "999999999999"},
+                          files=[("material:x", ("a.pdf", PDF, "application/pdf"))])
+    assert_problem(unknown, 404, "unknown-service-item")
+    page = client.get("/apply/999999999999", headers=citizen)
+    assert page.status_code == 404
+    assert _count(client, citizen) == before
+
+
+def test_a_walk_in_application_is_the_applicants_too(client, as_role):
+    clerk, citizen = as_role("clerk"), as_role(demo.CITIZEN.username)
+    form = _form(client, clerk, ID_CARD)
+    values = {f["key"]: "张伟" if f["key"] == "applicant_name" else demo.CITIZEN.username if f["key"] == "applicant_id"
+              else "13812345678" if f["key"] == "phone" else "补领身份证" for f in form["fields"] if f["required"]}
+    import json
+    answers = {s["key"]: s["answers"][0]["id"] for s in form["situations"]}
+    listed = client.get("/api/v1/applications/forms", params={"item": ID_CARD}, headers=clerk).json()["material_list"]
+    files = [(f"material:{m['key']}", ("a.pdf", PDF, "application/pdf")) for m in listed if not m["exempt"] and m["needed"] is not False]
+    response = client.post("/api/v1/applications/with-files", headers=clerk,
+                           data={"item": ID_CARD, "form": json.dumps(values, ensure_ascii=False), "answers": json.dumps(answers),
+                                 "applicant_id": demo.CITIZEN.username, "applicant_name": "张伟"},
+                           files=files or [("none", ("", b"", "application/pdf"))])
+    assert response.status_code == 201, response.text
+    number = response.json()["number"]
+    assert response.json()["channel"] == "window"
+    mine = [a["number"] for a in client.get("/api/v1/applications/mine", headers=citizen).json()["items"]]
+    assert number in mine
+    assert client.get(f"/api/v1/applications/{number}", headers=citizen).status_code == 200
