@@ -152,7 +152,7 @@ def submit(request: Request, body: ApplicationIn, db: DbSession,
     return PlainJSONResponse(view, status_code=201 if created else 200)
 
 
-MAX_FILES = 20
+MAX_FILES = 40  # one per material: a bundle of five items asks for up to about thirty
 
 
 async def read_filed_form(request: Request, found_fields, settings) -> tuple[dict, dict, dict[str, list], dict]:
