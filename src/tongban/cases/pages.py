@@ -110,8 +110,12 @@ async def submit(request: Request, code: str, db: DbSession,
         db.rollback()  # nothing of a refused form is kept
         if problem.slug != "validation-error":
             raise
+        # The form as it was sent, each prefilled field still saying where its value came from.
+        sources = {} if walk_in else {f["key"]: f for f in service.prefill(db, principal, found)}
         fields = [{"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "choices": list(f.choices),
-                   "value": form.get(f.key), "source": None, "max_length": f.max_length} for f in found.fields]
+                   "value": form.get(f.key), "max_length": f.max_length,
+                   "source": sources[f.key]["source"] if f.key in sources and sources[f.key]["value"] == form.get(f.key)
+                   else None} for f in found.fields]
         return _apply_view(request, db, principal, found, fields=fields, answers=answers,
                            errors=problem.extensions.get("errors") or [{"field": "", "message": problem.detail}],
                            applicant=applicant, status_code=422)
