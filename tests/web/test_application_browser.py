@@ -58,6 +58,8 @@ def test_citizen_applies_online_and_departments_approve_in_parallel(browser, liv
     citizen.get_by_label("刻制印章枚数").fill("2")
     citizen.get_by_label("参保职工人数").fill("3")
     citizen.get_by_label("公积金缴存比例（%）").fill("7")
+    for situation in citizen.locator("select[name^=answer_]").all():  # the situations decide the materials
+        situation.select_option(index=1)
     for upload in citizen.locator("input[type=file]").all():  # one upload per material
         upload.set_input_files(files=[{"name": "材料.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     screenshot(citizen, f"case-apply-{database.engine_name}")
