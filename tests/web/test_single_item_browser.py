@@ -64,7 +64,7 @@ def _approve(browser, live_server, reviewer, number):
 def test_five_items_online_and_one_at_the_window(browser, live_server, database):
     context, citizen = _signed_in(browser, live_server, demo.CITIZEN.username)
     numbers = {}
-    for code, reviewer in ITEMS:
+    for code, _reviewer in ITEMS:
         citizen.goto(f"{live_server}/services/{code}")
         citizen.locator("#apply-online").click()
         citizen.wait_for_url(f"{live_server}/apply/{code}")

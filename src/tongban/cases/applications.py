@@ -415,8 +415,9 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         listed = material_list(db, found, answers or {}, strict=True)
         _check_uploads(settings, listed, uploads)
     definition = _current_definition(db, found.process_key)
+    missing: list[str] = []
     if uploads is not None:
-        record, missing = _listed_materials(db, found, listed, applicant_id, set(uploads)), []
+        record = _listed_materials(db, found, listed, applicant_id, set(uploads))
     else:
         record, missing = _materials(db, found, provided, applicant_id, principal)
     application = Application(
