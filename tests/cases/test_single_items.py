@@ -118,3 +118,118 @@ def test_a_walk_in_application_is_the_applicants_too(client, as_role):
     mine = [a["number"] for a in client.get("/api/v1/applications/mine", headers=citizen).json()["items"]]
     assert number in mine
     assert client.get(f"/api/v1/applications/{number}", headers=citizen).status_code == 200
+
+
+FOOD = "000121010000"  # 食品经营许可 (市场监管局): serves units and persons
+
+
+def test_an_unpublished_item_cannot_be_applied_for(client, as_role):
+    steward, citizen = as_role("steward.scjg"), as_role(demo.CITIZEN.username)
+    document = client.get(f"/api/v1/items/published/{FOOD}").json()
+    code = "000121099000"
+    draft = {k: v for k, v in document.items() if k not in ("department_name", "version", "published_version")}
+    draft.update(basic_code=code, implementation_code=document["implementation_code"][:-12] + code, name="测试草稿事项")
+    saved = client.put(f"/api/v1/items/{code}/draft", json=draft, headers=steward)
+    if saved.status_code != 200:  # the published view carries fields a draft does not: take the stored document
+        draft = client.get(f"/api/v1/items/{FOOD}/versions", headers=steward).json()["items"][0]["content"]
+        draft.update(basic_code=code, implementation_code=draft["implementation_code"][:-12] + code, name="测试草稿事项")
+        saved = client.put(f"/api/v1/items/{code}/draft", json=draft, headers=steward)
+    assert saved.status_code == 200, saved.text
+    before = _count(client, citizen)
+    refused = client.post("/api/v1/applications/with-files", headers=citizen, data={"item": code},
+                          files=[("material:x", ("a.pdf", PDF, "application/pdf"))])
+    assert_problem(refused, 404, "unknown-service-item")
+    assert client.get(f"/apply/{code}", headers=citizen).status_code == 404
+    assert _count(client, citizen) == before
+
+
+def test_a_unit_applies_for_a_unit_item_and_a_person_for_the_same_item_as_a_person(client, as_role):
+    company, citizen = as_role(demo.ENTERPRISE.username), as_role(demo.CITIZEN.username)
+    response = _file_all(client, company, "000102004000")  # 企业投资项目备案: units only
+    assert response.status_code == 201, response.text
+    assert response.json()["applicant_type"] == "法人"
+    # An item serving both is applied for as the signed-in account is.
+    page = client.get(f"/apply/{FOOD}", headers=citizen)
+    assert page.status_code == 200 and 'name="applicant_type" value="自然人"' in page.text
+    assert "张伟" in page.text  # prefilled from the population registry
+
+
+def test_blank_forms_and_samples_are_printable(client):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    document = client.get("/api/v1/items/published/000102004000").json()
+    material = next(m for m in document["materials"] if m["blank_form"] and m["sample"])
+    for kind in ("blank-form", "sample"):
+        response = client.get(f"/services/000102004000/materials/{material['id']}/{kind}.pdf")
+        assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+        text = PdfReader(BytesIO(response.content)).pages[0].extract_text()
+        assert material["name"] in text.replace(" ", "")
+    without = next(m for m in document["materials"] if not m["blank_form"])
+    assert client.get(f"/services/000102004000/materials/{without['id']}/blank-form.pdf").status_code == 404
+
+
+def test_the_applicant_supplies_exactly_the_named_materials_on_the_page(client, as_role, app):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    citizen, clerk, reviewer = as_role(demo.CITIZEN.username), as_role("clerk"), as_role("reviewer.gjj")
+    number = _file_all(client, citizen, PENSION).json()["number"]
+    client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"}, headers=clerk)
+    [task] = [t for t in client.get("/api/v1/tasks", headers=reviewer).json()["items"] if t["application"] == number]
+    named = [m["name"] for m in _form(client, citizen, PENSION)["material_list"] if not m["exempt"]][:1]
+    assert client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                       json={"decision": "supplement", "opinion": "请补充", "materials": named,
+                             "version": task["version"]}).status_code == 200
+    with TestClient(app) as browser:
+        login = browser.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        browser.post("/login", data={"username": demo.CITIZEN.username, "password": demo.DEMO_PASSWORD,
+                                     "csrf_token": csrf}, follow_redirects=False)
+        page = browser.get(f"/applications/{number}")
+        inputs = re.findall(r'type="file" id="sup_\d+" name="material:([^"]+)"', page.text)
+        assert len(inputs) == 1 and named[0] in page.text
+        assert "待您补正" in page.text and "待认领" not in page.text  # the applicant's own step
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        empty = browser.post(f"/applications/{number}/supplement", data={"csrf_token": csrf}, follow_redirects=False)
+        assert empty.status_code == 422
+        assert client.get(f"/api/v1/applications/{number}", headers=citizen).json()["status"] == "supplement"
+        done = browser.post(f"/applications/{number}/supplement", data={"csrf_token": csrf, "note": "已补"},
+                            files=[(f"material:{inputs[0]}", ("new.pdf", PDF, "application/pdf"))], follow_redirects=False)
+        assert done.status_code == 303, done.text
+    assert client.get(f"/api/v1/applications/{number}", headers=citizen).json()["status"] == "processing"
+
+
+def test_overdue_is_said_as_overdue():
+    from tongban.core.templating import days_left
+
+    assert days_left(-4) == "逾期 4 个工作日" and days_left(3) == "剩余 3 个工作日" and days_left(None) == "—"
+
+
+def test_a_walk_in_lookup_needs_a_purpose_and_is_audited(client, as_role, app, db):
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from tongban.core.audit import AuditEvent
+
+    with TestClient(app) as browser:
+        login = browser.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        browser.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": csrf},
+                     follow_redirects=False)
+        page = browser.get(f"/apply/{ID_CARD}")
+        assert page.status_code == 200 and "查询用途" in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        no_purpose = browser.post(f"/apply/{ID_CARD}/applicant", data={"csrf_token": csrf, "applicant_key": demo.CITIZEN.username,
+                                                                       "purpose": ""})
+        assert no_purpose.status_code == 422 and "用途" in no_purpose.text
+        found = browser.post(f"/apply/{ID_CARD}/applicant", data={"csrf_token": csrf, "applicant_key": demo.CITIZEN.username,
+                                                                  "purpose": "窗口代办身份证补领"})
+        assert found.status_code == 200 and "窗口代办" in found.text and "张伟" in found.text
+    entry = db.scalars(select(AuditEvent).where(AuditEvent.action == "registry.read", AuditEvent.purpose == "窗口代办身份证补领")).first()
+    db.rollback()
+    assert entry is not None

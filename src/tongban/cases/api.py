@@ -212,7 +212,8 @@ async def submit_with_files(request: Request, db: DbSession,
     if not code:
         raise Problem("validation-error", "请指定事项编码 (item) 或「一件事」(bundle)",
                       errors=[{"field": "body.item", "code": "required", "message": "请指定事项"}])
-    found = service.resolve(db, code)
+    kind = head.get("applicant_type")
+    found = service.resolve_for(db, principal, code, kind if isinstance(kind, str) else None)
     form, answers, files, others = await read_filed_form(request, found.fields, settings)
     application, created = service.submit(
         db, principal, found=found, form=form, provided=[], idempotency_key=idempotency_key,

@@ -74,6 +74,26 @@ def resolve(db: Session, code: str, applicant_type: str | None = None) -> Subjec
     return subject(db, item=code, applicant_type=applicant_type)
 
 
+def resolve_for(db: Session, principal: Principal, code: str, applicant_type: str | None = None) -> Subject:
+    """``resolve`` for whoever applies: an item serving both persons and units is applied for as
+    the signed-in account is (a person: 自然人), or as the clerk chose for a walk-in applicant."""
+    if code in BUNDLES:
+        return subject(db, bundle=code)
+    if applicant_type not in ("自然人", "法人"):
+        applicant_type = None
+        user = _account(db, principal)
+        if user is not None and (user.resident_id or user.credit_code):
+            own = "自然人" if user.resident_id else "法人"
+            if own in items.published_item(db, code)[0]["service_objects"]:
+                applicant_type = own
+    return subject(db, item=code, applicant_type=applicant_type)
+
+
+def items_service_objects(db: Session, code: str) -> list[str]:
+    """Who an item serves (自然人, 法人)."""
+    return list(items.published_item(db, code)[0]["service_objects"])
+
+
 def situations(db: Session, found: Subject) -> list[dict[str, Any]]:
     """The questions of the subject's items whose answers decide which materials are needed."""
     out = []

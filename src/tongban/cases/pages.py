@@ -41,6 +41,13 @@ def _on_behalf(principal: Principal) -> bool:
     return principal.can(Permission.CASES_ACCEPT) and principal.kind == "staff"
 
 
+def _kinds(db, found) -> list[str]:
+    """Who may apply for the subject: both kinds let the clerk choose whom to look up."""
+    if found.kind == "bundle":
+        return [found.applicant_type]
+    return list(service.items_service_objects(db, found.code))
+
+
 def _apply_view(request: Request, db, principal: Principal, found, *, fields, answers=None, errors=None,
                 applicant=None, status_code: int = 200):
     errors = errors or []
@@ -61,9 +68,10 @@ def _apply_view(request: Request, db, principal: Principal, found, *, fields, an
 @router.get("/apply/{code}", summary="一表申请")
 def apply_page(request: Request, code: str, db: DbSession,
                principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
-    found = service.resolve(db, code)
+    found = service.resolve_for(db, principal, code)
     if _on_behalf(principal):  # first the walk-in applicant, looked up with a purpose
-        return render(request, "cases_apply_lookup.html", principal=principal, subject=found, error=None)
+        return render(request, "cases_apply_lookup.html", principal=principal, subject=found, error=None,
+                      kinds=_kinds(db, found))
     fields = service.prefill(db, principal, found)
     db.commit()  # the audit entries of reading the applicant's own registry records
     return _apply_view(request, db, principal, found, fields=fields)
@@ -73,14 +81,15 @@ def apply_page(request: Request, code: str, db: DbSession,
 def apply_lookup(request: Request, code: str, db: DbSession,
                  principal: Annotated[Principal, require(Permission.CASES_ACCEPT)],
                  applicant_key: Annotated[str, Form(max_length=40)] = "",
+                 applicant_type: Annotated[str, Form(max_length=8)] = "",
                  purpose: Annotated[str, Form(max_length=200)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
-    found = service.resolve(db, code)
+    found = service.resolve_for(db, principal, code, applicant_type or None)
     try:
         key, name, fields = service.prefill_for_applicant(db, principal, found, applicant_key, purpose)
     except Problem as problem:
         return render(request, "cases_apply_lookup.html", principal=principal, subject=found, error=problem.detail,
-                      applicant_key=applicant_key, purpose=purpose, status_code=problem.status)
+                      applicant_key=applicant_key, purpose=purpose, kinds=_kinds(db, found), status_code=problem.status)
     db.commit()  # the audited registry read
     return _apply_view(request, db, principal, found, fields=fields, applicant={"key": key, "name": name})
 
@@ -91,7 +100,8 @@ async def submit(request: Request, code: str, db: DbSession,
     data = await request.form(max_files=MAX_FILES + 1, max_fields=200)
     token = data.get("csrf_token")
     check_csrf(request, token if isinstance(token, str) else None)
-    found = service.resolve(db, code)
+    chosen_type = data.get("applicant_type")
+    found = service.resolve_for(db, principal, code, chosen_type if isinstance(chosen_type, str) else None)
     settings = request.app.state.settings
     form, answers, uploads_, others = await read_filed_form(request, found.fields, settings)
     walk_in = _on_behalf(principal)

@@ -22,7 +22,7 @@ from tongban.cases.deadlines import (  # noqa: F401 (re-exported)
     deadline, deadlines, remaining_days,
 )
 from tongban.cases.applications import (  # noqa: F401 (re-exported)
-    attach, material_list, PLATFORM_ITEMS, prefill, prefill_blank, prefill_for_applicant, request_materials, required_materials, resolve,
+    attach, items_service_objects, material_list, PLATFORM_ITEMS, prefill, prefill_blank, prefill_for_applicant, request_materials, required_materials, resolve, resolve_for,
     resubmit, situations, subject, Subject, submit, Upload, upload_wanted, wanted,
 )
 from tongban.cases.tasks import (  # noqa: F401 (re-exported)
