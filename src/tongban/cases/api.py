@@ -127,8 +127,12 @@ def _own(db, principal: Principal, number: str) -> Application:
 @applications.get("/forms", response_model=schemas.ApplicationForm, summary="可申请的「一件事」及其一张表（登录后预填本人信息）")
 def forms(db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
           bundle: Annotated[str | None, Query(max_length=64)] = None,
-          item: Annotated[str | None, Query(max_length=12)] = None):
-    found = service.subject(db, bundle=bundle, item=item)
+          item: Annotated[str | None, Query(max_length=12)] = None,
+          applicant_type: Annotated[str | None, Query(pattern="^(自然人|法人)$", description="服务对象两类皆可时：按谁申请")] = None):
+    if item and not bundle and principal is not None:
+        found = service.resolve_for(db, principal, item, applicant_type)
+    else:
+        found = service.subject(db, bundle=bundle, item=item, applicant_type=applicant_type)
     fields = service.prefill(db, principal, found) if principal is not None and principal.can(Permission.CASES_APPLY) \
         else service.prefill_blank(found)
     db.commit()  # the audit entries of the prefill reads
@@ -142,7 +146,8 @@ def forms(db: DbSession, principal: Annotated[Principal | None, require(Permissi
 def submit(request: Request, body: ApplicationIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
            idempotency_key: Annotated[str | None, Header(max_length=64)] = None):
-    found = service.subject(db, bundle=body.bundle, item=body.item)
+    found = service.resolve_for(db, principal, body.item) if body.item and not body.bundle \
+        else service.subject(db, bundle=body.bundle, item=body.item)
     application, created = service.submit(db, principal, found=found, form=body.form, provided=body.materials,
                                           idempotency_key=idempotency_key, applicant_id=body.applicant_id,
                                           applicant_name=body.applicant_name,
