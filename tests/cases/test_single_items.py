@@ -221,6 +221,9 @@ def test_a_walk_in_lookup_needs_a_purpose_and_is_audited(client, as_role, app, d
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
         browser.post("/login", data={"username": "clerk", "password": demo.DEMO_PASSWORD, "csrf_token": csrf},
                      follow_redirects=False)
+        chosen = browser.get(f"/staff/window/walk-in?code={ID_CARD}", follow_redirects=False)
+        assert chosen.status_code == 303 and chosen.headers["location"] == f"/apply/{ID_CARD}"
+        assert browser.get("/staff/window/walk-in?code=999999999999", follow_redirects=False).status_code == 404
         page = browser.get(f"/apply/{ID_CARD}")
         assert page.status_code == 200 and "查询用途" in page.text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

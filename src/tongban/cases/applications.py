@@ -207,13 +207,14 @@ def prefill_for_applicant(db: Session, principal: Principal, found: Subject, raw
         what = "身份证号" if registry_name == "persons" else "统一社会信用代码"
         raise Problem("not-found", f"{definition.label}库中没有该{what}的登记，请核对证件",
                       errors=[{"field": "applicant_key", "code": "not_found", "message": "基础库中没有该申请人"}])
-    registry.reveal(db, principal, definition, key, purpose.strip(), subject=found.code)
+    clear = registry.reveal(db, principal, definition, key, purpose.strip(), subject=found.code)
     fields = []
     for form_field in found.fields:
         value = source = None
         if form_field.prefill and form_field.prefill.startswith(registry_name + "."):
             column = form_field.prefill.split(".")[1]
-            if record.get(column) not in (None, ""):
+            # Personal values only to a reader the registry shows them to in clear; the rest are typed.
+            if record.get(column) not in (None, "") and (clear or not definition.by_name[column].personal):
                 value = str(record[column])
                 source = f"{definition.label}库 · {registry.source_name(db, definition.by_name[column].duty)}"
         fields.append({"key": form_field.key, "label": form_field.label, "kind": form_field.kind,

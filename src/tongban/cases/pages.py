@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.core.security import check_csrf
@@ -189,6 +189,13 @@ async def supplement(request: Request, number: str, db: DbSession,
 def window_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
     rows = [(a, json.loads(a.materials)) for a in service.window_queue(db)]
     return render(request, "cases_window.html", principal=principal, rows=rows)
+
+
+@router.get("/staff/window/walk-in", summary="窗口代办：选择事项")
+def walk_in(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)],
+            code: Annotated[str, Query(max_length=64)] = ""):
+    found = service.resolve(db, code.strip())  # unknown or unpublished: told so here
+    return RedirectResponse(f"/apply/{found.code}", status_code=303)
 
 
 @router.post("/staff/window/{number}", summary="受理决定")
