@@ -236,3 +236,24 @@ def test_a_walk_in_lookup_needs_a_purpose_and_is_audited(client, as_role, app, d
     entry = db.scalars(select(AuditEvent).where(AuditEvent.action == "registry.read", AuditEvent.purpose == "窗口代办身份证补领")).first()
     db.rollback()
     assert entry is not None
+
+
+def test_a_licence_the_applicant_holds_is_not_asked_for_again(client, as_role):
+    citizen, clerk, reviewer = as_role(demo.CITIZEN.username), as_role("clerk"), as_role("reviewer.ghzy")
+    transfer = "000113010000"  # 不动产转移登记: issues 不动产权证书, and asks the seller for theirs
+    response = _file_all(client, citizen, transfer)
+    assert response.status_code == 201, response.text
+    number = response.json()["number"]
+    client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"}, headers=clerk)
+    [task] = [t for t in client.get("/api/v1/tasks", headers=reviewer).json()["items"] if t["application"] == number]
+    assert client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                       json={"decision": "approve", "opinion": "同意", "version": task["version"]}).status_code == 200
+    [licence] = [lic for lic in client.get(f"/api/v1/applications/{number}", headers=citizen).json()["licences"]
+                 if lic["name"].startswith("不动产权证书")]
+    listed = {m["name"]: m for m in _form(client, citizen, transfer)["material_list"]}
+    held = listed["不动产权证书"]
+    assert held["exempt"] and held["licence"] == licence["number"] and "电子证照库" in held["exempt_source"]
+    again = _file_all(client, citizen, transfer)  # no file for it, and none needed
+    assert again.status_code == 201, again.text
+    entry = next(m for m in again.json()["materials"] if m["name"] == "不动产权证书")
+    assert entry["how"] == "licence" and not entry.get("files")

@@ -139,7 +139,8 @@ def forms(db: DbSession, principal: Annotated[Principal | None, require(Permissi
     return {"subject": {"kind": found.kind, "code": found.code, "name": found.name,
                         "applicant_type": found.applicant_type, "items": list(found.items)},
             "fields": fields, "materials": service.required_materials(db, found),
-            "situations": service.situations(db, found), "material_list": service.material_list(db, found)}
+            "situations": service.situations(db, found),
+            "material_list": service.material_list(db, found, holder=service.own_key(db, principal) if principal else None)}
 
 
 @applications.post("", status_code=201, response_model=schemas.ApplicationView, summary="提交办件（网上申请或窗口代办）；Idempotency-Key 防重复提交")

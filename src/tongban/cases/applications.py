@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tongban.accounts import service as accounts
 from tongban.cases.bundles import BUNDLES, SINGLE_ITEM_FIELDS, Bundle, FormField
-from tongban.cases.models import Application, ApplicationStatus
+from tongban.cases.models import Application, ApplicationStatus, Licence
 from tongban.cases.common import _flush, _flushed_once, _label, _step, _tell_applicant
 from tongban.cases.deadlines import _time_acceptance
 from tongban.cases.definitions import SINGLE_ITEM_PROCESS, _current_definition
@@ -106,13 +106,34 @@ def situations(db: Session, found: Subject) -> list[dict[str, Any]]:
     return out
 
 
+def held_licences(db: Session, holder: str | None) -> list[tuple[str, str]]:
+    """(number, name) of the electronic licences the platform issued to this applicant."""
+    if not holder:
+        return []
+    return [(row.number, row.name) for row in db.execute(
+        select(Licence.number, Licence.name).where(Licence.holder_id == holder).order_by(Licence.id.desc()).limit(200))]
+
+
+def _held(material: dict, licences: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The held licence a material is: by its name ("不动产权证书（厂房或场地）") or one of its
+    alternatives ("建设用地规划许可证或不动产权证书"); never a form or a bundle of papers that
+    only names it ("…许可证申请表", "…许可证及附图")."""
+    names = {part.split("（")[0].strip() for part in material["name"].split("或")}
+    for number, licence in licences:
+        if licence.split("（")[0].strip() in names:
+            return number, licence
+    return None
+
+
 def material_list(db: Session, found: Subject, answers: dict[str, str] | None = None, *,
-                  strict: bool = False) -> list[dict[str, Any]]:
+                  strict: bool = False, holder: str | None = None) -> list[dict[str, Any]]:
     """Every material of the subject's items, as the applicant sees it: its description, whether
     it is needed in the applicant's situation (``answers``: "<item>.<question>" → answer id; None:
     not yet known), whether the platform holds it (免提交, with the source), and its blank form and
-    sample. ``strict``: every question on the applicant's path must be answered."""
+    sample. ``strict``: every question on the applicant's path must be answered. ``holder``: the
+    applicant, whose licences in the licence library stand for the materials they are."""
     documents = [items.published_item(db, code)[0] for code in found.items]
+    licences = held_licences(db, holder)
     out: list[dict[str, Any]] = []
     unanswered = []
     for position, document in enumerate(documents):
@@ -134,16 +155,19 @@ def material_list(db: Session, found: Subject, answers: dict[str, str] | None = 
                 needed = None if path is None else bool(path & set(material["when"]))
             producer = next((other["name"] for other in earlier if _produces(other, material)), None)
             shared = material["source"] == "shared_data"
+            held = None if producer or shared else _held(material, licences)
             base = f"/services/{code}/materials/{material['id']}"
             out.append({
                 "key": f"{code}-{material['id']}", "item": code, "item_name": document["name"], "id": material["id"],
                 "name": material["name"], "form": material["form"], "copies": material["copies"],
                 "notes": material["notes"], "issuer": material["issuer"], "needed": needed,
                 "condition": "、".join(labels.get(w, w) for w in material["when"]) or None,
-                "exempt": shared or producer is not None, "shared_resource": material["shared_resource"],
-                "from_item": producer,
+                "exempt": shared or producer is not None or held is not None,
+                "shared_resource": material["shared_resource"], "from_item": producer,
+                "licence": held[0] if held else None,
                 "exempt_source": (f"由本件「{producer}」的办理结果获取" if producer
-                                  else items.shared_data_label(material["shared_resource"]) if shared else None),
+                                  else items.shared_data_label(material["shared_resource"]) if shared
+                                  else f"电子证照库（{held[1]}，证照编号 {held[0]}）" if held else None),
                 "blank_form_url": f"{base}/blank-form.pdf" if material["blank_form"] else None,
                 "sample_url": f"{base}/sample.pdf" if material["sample"] else None,
             })
@@ -433,7 +457,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
     cleaned = _check_form(found, form)
     listed: list[dict] = []
     if uploads is not None:
-        listed = material_list(db, found, answers or {}, strict=True)
+        listed = material_list(db, found, answers or {}, strict=True, holder=applicant_id)
         _check_uploads(settings, listed, uploads)
     definition = _current_definition(db, found.process_key)
     missing: list[str] = []
@@ -483,7 +507,7 @@ def _listed_materials(db: Session, found: Subject, listed: list[dict], applicant
     """The record of a form with uploads: the needed or uploaded materials, the 免提交 ones read through the exchange."""
     shared: dict[str, list[str]] = {}
     for m in listed:
-        if m["exempt"] and not m["from_item"] and m["needed"] is not False:
+        if m["exempt"] and not m["from_item"] and not m.get("licence") and m["needed"] is not False:
             shared.setdefault(m["shared_resource"], []).append(m["name"])
     fetches = {resource: _fetch_shared(db, resource, applicant_id,
                                        purpose=f"一网通办受理：免提交材料「{'」「'.join(names)}」（{found.name}）"[:500])
@@ -496,6 +520,10 @@ def _listed_materials(db: Session, found: Subject, listed: list[dict], applicant
                  "exempt": m["exempt"], "shared_resource": m["shared_resource"], "from_item": m["from_item"]}
         if m["from_item"]:
             entry.update(how="bundle", note=f"由本件「{m['from_item']}」的办理结果获取，免提交")
+        elif m.get("licence"):
+            if m["needed"] is False:
+                continue
+            entry.update(how="licence", licence=m["licence"], note=f"已从{m['exempt_source']}获取，免提交")
         elif m["exempt"]:
             if m["needed"] is False:
                 continue

@@ -55,10 +55,11 @@ def _apply_view(request: Request, db, principal: Principal, found, *, fields, an
     for error in errors:
         by_field.setdefault(str(error.get("field", "")), []).append(str(error.get("message", "")))
     chosen = answers or {}
+    holder = applicant["key"] if applicant else service.own_key(db, principal)
     try:
-        materials = service.material_list(db, found, chosen or None)
+        materials = service.material_list(db, found, chosen or None, holder=holder)
     except Problem:  # an answer not of the item's: the list as before any answer
-        materials = service.material_list(db, found)
+        materials = service.material_list(db, found, holder=holder)
     return render(request, "cases_apply.html", principal=principal, subject=found, fields=fields,
                   situations=service.situations(db, found), chosen=chosen, materials=materials, errors=by_field,
                   problems=[e.get("message") for e in errors], applicant=applicant,

@@ -33,7 +33,7 @@ def application_or_404(db: Session, number: str, *, lock: bool = False) -> Appli
     return row
 
 
-def _own_key(db: Session, principal: Principal) -> str | None:
+def own_key(db: Session, principal: Principal) -> str | None:
     """The verified ID number or credit code of a signed-in applicant: what a clerk filed at the
     window for them is theirs too."""
     user = accounts.applicant_identity(db, principal)
@@ -45,7 +45,7 @@ def is_applicant(db: Session, principal: Principal, application: Application) ->
         return False
     if application.applicant_account == str(principal.actor_id):
         return True
-    key = _own_key(db, principal) if application.channel == "window" else None
+    key = own_key(db, principal) if application.channel == "window" else None
     return key is not None and application.applicant_id == key
 
 
@@ -97,7 +97,7 @@ _LICENCES_OF = select(Licence).where(Licence.application_id == bindparam("applic
 
 def mine(db: Session, principal: Principal, limit: int = 100) -> list[Application]:
     own = Application.applicant_account == str(principal.actor_id)
-    key = _own_key(db, principal)
+    key = own_key(db, principal)
     if key is not None:  # and what the window filed for this applicant
         own = or_(own, (Application.applicant_id == key) & (Application.channel == "window"))
     return list(db.scalars(select(Application).where(own).order_by(Application.id.desc()).limit(limit)))

@@ -158,6 +158,7 @@ class ListedMaterial(BaseModel):
     condition: str | None = Field(description="视情形提交：在哪些情形下需要")
     exempt: bool
     exempt_source: str | None = Field(description="免提交时，平台从哪里获取")
+    licence: str | None = Field(default=None, description="免提交：申请人已有的电子证照编号")
     shared_resource: str | None
     from_item: str | None
     blank_form_url: str | None

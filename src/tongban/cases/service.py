@@ -38,5 +38,5 @@ from tongban.cases.reminders import (  # noqa: F401 (re-exported)
     send_reminders, send_reminders_job,
 )
 from tongban.cases.reading import (  # noqa: F401 (re-exported)
-    application_or_404, is_applicant, licences_of, may_read, mine, select_by_number, shared_data, tasks_of, timeline, window_queue,
+    application_or_404, is_applicant, licences_of, may_read, mine, own_key, select_by_number, shared_data, tasks_of, timeline, window_queue,
 )
