@@ -58,8 +58,16 @@ def test_the_same_key_with_another_body_is_refused_and_the_same_body_answers_the
     assert other.status_code != 422 or "idempotency" not in other.json()["type"]
 
 
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
 def test_the_application_form_page_follows_the_same_rule(client, as_role, db):
-    materials = _materials(client, as_role(demo.ENTERPRISE.username))
+    form = client.get("/api/v1/applications/forms", params={"bundle": BUNDLE},
+                      headers=as_role(demo.ENTERPRISE.username)).json()
+    answers = {f"answer_{q['key']}": q["answers"][0]["id"] for q in form["situations"]}
+    # The page takes one upload per material; every needed one, whatever the situation, is sent.
+    files = [(f"material:{m['key']}", (f"{m['id']}.pdf", PDF, "application/pdf"))
+             for m in form["material_list"] if not m["exempt"] and m["needed"] is not False]
     with TestClient(client.app) as browser:  # a page session of its own
         login = browser.get("/login")
         signed_in = browser.post("/login", data={"username": demo.ENTERPRISE.username, "password": demo.DEMO_PASSWORD,
@@ -69,12 +77,12 @@ def test_the_application_form_page_follows_the_same_rule(client, as_role, db):
         assert page.status_code == 200
         key = _field(page.text, "idempotency_key")
         data = {"csrf_token": _field(page.text, "csrf_token"), "idempotency_key": key,
-                **{f"field_{k}": v for k, v in FORM.items()}, "material": materials}
-        first = browser.post(f"/apply/{BUNDLE}", data=data, follow_redirects=False)
+                **{f"field_{k}": v for k, v in FORM.items()}, **answers}
+        first = browser.post(f"/apply/{BUNDLE}", data=data, files=files, follow_redirects=False)
         assert first.status_code == 303, first.text
-        again = browser.post(f"/apply/{BUNDLE}", data=data, follow_redirects=False)
+        again = browser.post(f"/apply/{BUNDLE}", data=data, files=files, follow_redirects=False)
         assert again.headers["location"] == first.headers["location"]  # a double click files one application
-        refused = browser.post(f"/apply/{BUNDLE}", data={**data, "field_length_m": "1"}, follow_redirects=False)
+        refused = browser.post(f"/apply/{BUNDLE}", data={**data, "field_length_m": "1"}, files=files, follow_redirects=False)
         assert refused.status_code == 422 and "幂等键" in refused.text
     assert _count(db, key) == 1
 

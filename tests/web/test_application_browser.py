@@ -12,6 +12,7 @@ from tongban import demo
 from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _signed_in(browser, live_server: str, username: str):
@@ -57,8 +58,10 @@ def test_citizen_applies_online_and_departments_approve_in_parallel(browser, liv
     citizen.get_by_label("刻制印章枚数").fill("2")
     citizen.get_by_label("参保职工人数").fill("3")
     citizen.get_by_label("公积金缴存比例（%）").fill("7")
-    for box in citizen.locator("input[name=material]").all():
-        box.check()
+    for situation in citizen.locator("select[name^=answer_]").all():  # the situations decide the materials
+        situation.select_option(index=1)
+    for upload in citizen.locator("input[type=file]").all():  # one upload per material
+        upload.set_input_files(files=[{"name": "材料.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     screenshot(citizen, f"case-apply-{database.engine_name}")
     citizen.get_by_role("button", name="提交申请").click()
     citizen.wait_for_url(f"{live_server}/applications/BJ-*")

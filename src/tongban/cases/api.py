@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -62,6 +63,7 @@ class SupplyIn(BaseModel):
 class DecisionIn(BaseModel):
     decision: str = Field(pattern="^(approve|refuse|supplement)$")
     opinion: str = Field(default="", max_length=2000)
+    materials: Materials = Field(default_factory=list, description="退回补正：需补正的材料，须为本事项材料清单中的名称")
     version: Id | None = Field(default=None, ge=1, description="待办的版本号（来自待办列表），防止覆盖他人的更新")
 
 
@@ -119,7 +121,7 @@ def _readable(db, principal: Principal, number: str) -> Application:
 
 def _own(db, principal: Principal, number: str) -> Application:
     application = service.application_or_404(db, number)
-    if application.applicant_account != str(principal.actor_id) and not principal.can(Permission.CASES_ACCEPT):
+    if not service.is_applicant(db, principal, application) and not principal.can(Permission.CASES_ACCEPT):
         raise deny(db, principal, slug="permission-denied", detail="只有申请人本人或窗口人员可以补正该办件",
                    action="cases.supply", object_type="application", object_id=application.number)
     return application
@@ -128,26 +130,108 @@ def _own(db, principal: Principal, number: str) -> Application:
 @applications.get("/forms", response_model=schemas.ApplicationForm, summary="可申请的「一件事」及其一张表（登录后预填本人信息）")
 def forms(db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
           bundle: Annotated[str | None, Query(max_length=64)] = None,
-          item: Annotated[str | None, Query(max_length=12)] = None):
-    found = service.subject(db, bundle=bundle, item=item)
+          item: Annotated[str | None, Query(max_length=12)] = None,
+          applicant_type: Annotated[str | None, Query(pattern="^(自然人|法人)$", description="服务对象两类皆可时：按谁申请")] = None):
+    if item and not bundle and principal is not None:
+        found = service.resolve_for(db, principal, item, applicant_type)
+    else:
+        found = service.subject(db, bundle=bundle, item=item, applicant_type=applicant_type)
     fields = service.prefill(db, principal, found) if principal is not None and principal.can(Permission.CASES_APPLY) \
         else service.prefill_blank(found)
     db.commit()  # the audit entries of the prefill reads
     return {"subject": {"kind": found.kind, "code": found.code, "name": found.name,
                         "applicant_type": found.applicant_type, "items": list(found.items)},
-            "fields": fields, "materials": service.required_materials(db, found)}
+            "fields": fields, "materials": service.required_materials(db, found),
+            "situations": service.situations(db, found),
+            "material_list": service.material_list(db, found, holder=service.own_key(db, principal) if principal else None)}
 
 
 @applications.post("", status_code=201, response_model=schemas.ApplicationView, summary="提交办件（网上申请或窗口代办）；Idempotency-Key 防重复提交")
 def submit(request: Request, body: ApplicationIn, db: DbSession,
            principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
            idempotency_key: Annotated[str | None, Header(max_length=64)] = None):
-    found = service.subject(db, bundle=body.bundle, item=body.item)
+    found = service.resolve_for(db, principal, body.item) if body.item and not body.bundle \
+        else service.subject(db, bundle=body.bundle, item=body.item)
     application, created = service.submit(db, principal, found=found, form=body.form, provided=body.materials,
                                           idempotency_key=idempotency_key, applicant_id=body.applicant_id,
                                           applicant_name=body.applicant_name,
                                           request_hash=request_hash(request, body.model_dump(mode="json")))
     view = application_view(db, application, staff=False)  # read in the transaction: none begins after the commit
+    db.commit()
+    return PlainJSONResponse(view, status_code=201 if created else 200)
+
+
+MAX_FILES = 40  # one per material: a bundle of five items asks for up to about thirty
+
+
+async def read_filed_form(request: Request, found_fields, settings) -> tuple[dict, dict, dict[str, list], dict]:
+    """A multipart application as the page and the API send it: ``field_<key>`` (or ``form`` as
+    JSON), ``answer_<item>.<question>`` (or ``answers`` as JSON), files ``material:<key>``.
+    (form, answers, uploads, the other fields)."""
+    data = await request.form(max_files=MAX_FILES + 1, max_fields=200)
+    form: dict[str, Any] = {}
+    raw_form = data.get("form")
+    if isinstance(raw_form, str) and raw_form.strip():
+        try:
+            parsed = json.loads(raw_form)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise Problem("validation-error", "form 须为 JSON 对象", errors=[{"field": "body.form", "code": "json", "message": "须为 JSON 对象"}])
+        form = parsed
+    for f in found_fields:
+        if f"field_{f.key}" in data:
+            form[f.key] = str(data.get(f"field_{f.key}", ""))[:f.max_length + 1]
+    answers: dict[str, str] = {}
+    raw_answers = data.get("answers")
+    if isinstance(raw_answers, str) and raw_answers.strip():
+        try:
+            parsed = json.loads(raw_answers)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise Problem("validation-error", "answers 须为 JSON 对象", errors=[{"field": "body.answers", "code": "json", "message": "须为 JSON 对象"}])
+        answers = {str(k)[:40]: str(v)[:40] for k, v in parsed.items()}
+    uploads: dict[str, list] = {}
+    count = 0
+    limit = settings.attachment_max_mb * 1024 * 1024
+    for name, value in data.multi_items():
+        if name.startswith("answer_") and isinstance(value, str) and value:
+            answers[name.removeprefix("answer_")[:40]] = value[:40]
+        elif name.startswith("material:") and not isinstance(value, str):
+            if not value.filename and not value.size:
+                continue  # a file input left empty
+            count += 1
+            if count > MAX_FILES:
+                raise Problem("validation-error", f"一次最多上传 {MAX_FILES} 个文件")
+            uploads.setdefault(name.removeprefix("material:")[:200], []).append((value.filename or "", await value.read(limit + 1)))
+    others = {k: v for k, v in data.items() if isinstance(v, str)}
+    return form, answers, uploads, others
+
+
+@applications.post("/with-files", status_code=201, response_model=schemas.ApplicationView,
+                   summary="提交办件并逐项上传材料（multipart：item 或 bundle、form、answers、material:<材料键> 文件；缺必交材料或文件不合格则整件不收）",
+                   openapi_extra=uploads("attachment_max_mb", files=MAX_FILES))
+async def submit_with_files(request: Request, db: DbSession,
+                            principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)],
+                            idempotency_key: Annotated[str | None, Header(max_length=64)] = None):
+    settings = request.app.state.settings
+    head = await request.form(max_files=MAX_FILES + 1, max_fields=200)
+    code = str(head.get("item") or head.get("bundle") or "")[:64]
+    if not code:
+        raise Problem("validation-error", "请指定事项编码 (item) 或「一件事」(bundle)",
+                      errors=[{"field": "body.item", "code": "required", "message": "请指定事项"}])
+    kind = head.get("applicant_type")
+    found = service.resolve_for(db, principal, code, kind if isinstance(kind, str) else None)
+    form, answers, files, others = await read_filed_form(request, found.fields, settings)
+    application, created = service.submit(
+        db, principal, found=found, form=form, provided=[], idempotency_key=idempotency_key,
+        applicant_id=others.get("applicant_id") or None, applicant_name=others.get("applicant_name") or None,
+        request_hash=request_hash(request, {"code": code, "form": form, "answers": answers,
+                                            "files": {k: [hashlib.sha256(d).hexdigest() for _n, d in v]
+                                                      for k, v in files.items()}}),
+        answers=answers, uploads=files, settings=settings)
+    view = application_view(db, application, staff=False)
     db.commit()
     return PlainJSONResponse(view, status_code=201 if created else 200)
 
@@ -259,7 +343,8 @@ def read_task(task_id: Id, db: DbSession, principal: Annotated[Principal, requir
 
 @tasks.post("/{task_id}/decision", response_model=schemas.TaskView, summary="办理决定：同意、不予许可或退回补正（附意见）")
 def decision(task_id: Id, body: DecisionIn, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
-    task = service.decide(db, task_id, principal, decision=body.decision, opinion=body.opinion, version=body.version)
+    task = service.decide(db, task_id, principal, decision=body.decision, opinion=body.opinion, version=body.version,
+                          materials=body.materials)
     db.commit()
     return _timed_response(task_view(task))
 

@@ -31,8 +31,9 @@ def _kind(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def store(settings: Settings, application_number: str, filename: str, data: bytes) -> dict:
-    """Check and keep one uploaded file; returns what the application records of it."""
+def check(settings: Settings, data: bytes) -> tuple[str, str]:
+    """The checks a file passes before anything is kept: not empty, within the size, a material
+    format by its own bytes. (media type, suffix). Run on every file of a form before any is kept."""
     limit = settings.attachment_max_mb * 1024 * 1024
     if not data:
         raise Problem("attachment-refused", "上传的文件是空的")
@@ -41,7 +42,12 @@ def store(settings: Settings, application_number: str, filename: str, data: byte
     kind = _kind(data)
     if kind is None:
         raise Problem("attachment-refused", "只接受 PDF、OFD、JPG、PNG 格式的材料（按文件内容识别，不看扩展名）")
-    media_type, suffix = kind
+    return kind
+
+
+def store(settings: Settings, application_number: str, filename: str, data: bytes) -> dict:
+    """Check and keep one uploaded file; returns what the application records of it."""
+    media_type, suffix = check(settings, data)
     folder = settings.data_dir / "attachments" / application_number
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.{suffix}"
@@ -66,3 +72,10 @@ def _scan(settings: Settings, path: Path) -> None:
         raise Problem("service-unavailable", "病毒扫描服务暂不可用，请稍后再上传") from None
     if result.returncode != 0:
         raise Problem("attachment-refused", "文件未通过病毒扫描，已拒收")
+
+
+def discard(settings: Settings, application_number: str, stored: list[dict]) -> None:
+    """Remove files kept for a form that was then refused as a whole: nothing of it stays."""
+    folder = settings.data_dir / "attachments" / application_number
+    for entry in stored:
+        (folder / entry["file"]).unlink(missing_ok=True)

@@ -3,22 +3,26 @@ acceptance queue; each department's task queue and decision form."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tongban.core.security import check_csrf
 from tongban.cases import service
+from tongban.cases.api import MAX_FILES, read_filed_form
 from tongban.cases.bundles import BUNDLES
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, ApplicationStatus
 from tongban.core.auth import Principal, deny, require
 from tongban.core.errors import Problem
 from tongban.core.db.session import DbSession
 from tongban.core.idempotency import request_hash
+from tongban.core.errors import Problem
 from tongban.core.inputs import Id
+from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
 from tongban.supervision import schemas as rating_labels, service as supervision
@@ -33,27 +37,102 @@ def bundles_page(request: Request, principal: Annotated[Principal | None, requir
     return render(request, "cases_bundles.html", principal=principal, bundles=list(BUNDLES.values()))
 
 
+def _on_behalf(principal: Principal) -> bool:
+    """A window clerk opening an application page files it for a walk-in applicant (窗口代办)."""
+    return principal.can(Permission.CASES_ACCEPT) and principal.kind == "staff"
+
+
+def _kinds(db, found) -> list[str]:
+    """Who may apply for the subject: both kinds let the clerk choose whom to look up."""
+    if found.kind == "bundle":
+        return [found.applicant_type]
+    return list(service.items_service_objects(db, found.code))
+
+
+def _apply_view(request: Request, db, principal: Principal, found, *, fields, answers=None, errors=None,
+                applicant=None, status_code: int = 200):
+    errors = errors or []
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(str(error.get("field", "")), []).append(str(error.get("message", "")))
+    chosen = answers or {}
+    holder = applicant["key"] if applicant else service.own_key(db, principal)
+    try:
+        materials = service.material_list(db, found, chosen or None, holder=holder)
+    except Problem:  # an answer not of the item's: the list as before any answer
+        materials = service.material_list(db, found, holder=holder)
+    return render(request, "cases_apply.html", principal=principal, subject=found, fields=fields,
+                  situations=service.situations(db, found), chosen=chosen, materials=materials, errors=by_field,
+                  problems=[e.get("message") for e in errors], applicant=applicant,
+                  key=uuid.uuid4().hex, status_code=status_code)
+
+
 @router.get("/apply/{code}", summary="一表申请")
-def apply_page(request: Request, code: str, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
-    found = service.subject(db, bundle=code)
+def apply_page(request: Request, code: str, db: DbSession,
+               principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
+    found = service.resolve_for(db, principal, code)
+    if _on_behalf(principal):  # first the walk-in applicant, looked up with a purpose
+        return render(request, "cases_apply_lookup.html", principal=principal, subject=found, error=None,
+                      kinds=_kinds(db, found))
     fields = service.prefill(db, principal, found)
     db.commit()  # the audit entries of reading the applicant's own registry records
-    return render(request, "cases_apply.html", principal=principal, subject=found, fields=fields,
-                  materials=service.required_materials(db, found), key=uuid.uuid4().hex)
+    return _apply_view(request, db, principal, found, fields=fields)
 
 
-@router.post("/apply/{code}", summary="提交申请")
-async def submit(request: Request, code: str, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
-    data = await request.form()
+@router.post("/apply/{code}/applicant", summary="窗口代办：查询申请人")
+def apply_lookup(request: Request, code: str, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.CASES_ACCEPT)],
+                 applicant_key: Annotated[str, Form(max_length=40)] = "",
+                 applicant_type: Annotated[str, Form(max_length=8)] = "",
+                 purpose: Annotated[str, Form(max_length=200)] = "", csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    found = service.resolve_for(db, principal, code, applicant_type or None)
+    try:
+        key, name, fields = service.prefill_for_applicant(db, principal, found, applicant_key, purpose)
+    except Problem as problem:
+        return render(request, "cases_apply_lookup.html", principal=principal, subject=found, error=problem.detail,
+                      applicant_key=applicant_key, purpose=purpose, kinds=_kinds(db, found), status_code=problem.status)
+    db.commit()  # the audited registry read
+    return _apply_view(request, db, principal, found, fields=fields, applicant={"key": key, "name": name})
+
+
+@router.post("/apply/{code}", summary="提交申请", openapi_extra=uploads("attachment_max_mb", files=MAX_FILES))
+async def submit(request: Request, code: str, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.CASES_APPLY, Permission.CASES_ACCEPT)]):
+    data = await request.form(max_files=MAX_FILES + 1, max_fields=200)
     token = data.get("csrf_token")
     check_csrf(request, token if isinstance(token, str) else None)
-    found = service.subject(db, bundle=code)
-    form = {f.key: str(data.get(f"field_{f.key}", ""))[:f.max_length + 1] for f in found.fields}
-    provided = [str(v)[:200] for v in data.getlist("material")][:100]
-    application, _created = service.submit(db, principal, found=found, form=form, provided=provided,
-                                           idempotency_key=str(data.get("idempotency_key", ""))[:64] or None,
-                                           request_hash=request_hash(request, {"form": form, "materials": provided}))
+    chosen_type = data.get("applicant_type")
+    found = service.resolve_for(db, principal, code, chosen_type if isinstance(chosen_type, str) else None)
+    settings = request.app.state.settings
+    form, answers, uploads_, others = await read_filed_form(request, found.fields, settings)
+    walk_in = _on_behalf(principal)
+    applicant = {"key": others.get("applicant_id", ""), "name": others.get("applicant_name", "")} if walk_in else None
+    try:
+        application, _created = service.submit(
+            db, principal, found=found, form=form, provided=[],
+            idempotency_key=str(others.get("idempotency_key", ""))[:64] or None,
+            applicant_id=applicant["key"] if applicant else None,
+            applicant_name=(applicant["name"] or form.get("applicant_name") or form.get("entity_name")) if applicant else None,
+            request_hash=request_hash(request, {"form": form, "answers": answers,
+                                                "files": {k: [hashlib.sha256(d).hexdigest() for _n, d in v]
+                                                          for k, v in uploads_.items()}}),
+            answers=answers, uploads=uploads_, settings=settings)
+    except Problem as problem:
+        db.rollback()  # nothing of a refused form is kept
+        if problem.slug != "validation-error":
+            raise
+        # The form as it was sent, each prefilled field still saying where its value came from.
+        sources = {} if walk_in else {f["key"]: f for f in service.prefill(db, principal, found)}
+        fields = [{"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "choices": list(f.choices),
+                   "value": form.get(f.key), "max_length": f.max_length,
+                   "source": sources[f.key]["source"] if f.key in sources and sources[f.key]["value"] == form.get(f.key)
+                   else None} for f in found.fields]
+        return _apply_view(request, db, principal, found, fields=fields, answers=answers,
+                           errors=problem.extensions.get("errors") or [{"field": "", "message": problem.detail}],
+                           applicant=applicant, status_code=422)
     db.commit()
+    flash(request, f"已提交，办件编号 {application.number}")
     return RedirectResponse(f"/applications/{application.number}", status_code=303)
 
 
@@ -80,7 +159,8 @@ def application_page(request: Request, number: str, db: DbSession,
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), deadline=deadline,
                   remaining=service.remaining_days(application, deadline),
-                  labels=LABELS, own=application.applicant_account == str(principal.actor_id), Status=ApplicationStatus,
+                  labels=LABELS, own=service.is_applicant(db, principal, application), Status=ApplicationStatus,
+                  wanted=service.wanted(application),
                   rating=rating, rating_reasons=supervision.rating_reasons(rating) if rating else [],
                   score_labels=rating_labels.SCORE_LABELS, poor_reasons=rating_labels.POOR_REASONS,
                   good_reasons=rating_labels.GOOD_REASONS)
@@ -88,17 +168,19 @@ def application_page(request: Request, number: str, db: DbSession,
     return page
 
 
-@router.post("/applications/{number}/supplement", summary="补正")
-def supplement(request: Request, number: str, db: DbSession,
-               principal: Annotated[Principal, require(Permission.CASES_APPLY)],
-               note: Annotated[str, Form(max_length=2000)] = "", materials: Annotated[str, Form(max_length=2000)] = "",
-               csrf_token: Csrf = ""):
-    check_csrf(request, csrf_token)
+@router.post("/applications/{number}/supplement", summary="补正", openapi_extra=uploads("attachment_max_mb", files=MAX_FILES))
+async def supplement(request: Request, number: str, db: DbSession,
+                     principal: Annotated[Principal, require(Permission.CASES_APPLY)]):
+    data = await request.form(max_files=MAX_FILES + 1, max_fields=200)
+    token = data.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
     application = service.application_or_404(db, number)
-    if application.applicant_account != str(principal.actor_id):
+    if not service.is_applicant(db, principal, application):
         raise deny(db, principal, slug="permission-denied", detail="只有申请人本人可以补正", action="cases.supply",
                    object_type="application", object_id=application.number)
-    provided = [m.strip() for m in materials.replace("，", ",").replace("、", ",").split(",") if m.strip()]
+    _form, _answers, files, others = await read_filed_form(request, (), request.app.state.settings)
+    note = str(others.get("note", ""))[:2000]
+    provided = service.upload_wanted(db, request.app.state.settings, application, principal, files)
     if application.status == ApplicationStatus.RETURNED:
         service.resubmit(db, application, principal, form=None, provided=provided)
     else:
@@ -112,6 +194,13 @@ def supplement(request: Request, number: str, db: DbSession,
 def window_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)]):
     rows = [(a, json.loads(a.materials)) for a in service.window_queue(db)]
     return render(request, "cases_window.html", principal=principal, rows=rows)
+
+
+@router.get("/staff/window/walk-in", summary="窗口代办：选择事项")
+def walk_in(db: DbSession, principal: Annotated[Principal, require(Permission.CASES_ACCEPT)],
+            code: Annotated[str, Query(max_length=64)] = ""):
+    found = service.resolve(db, code.strip())  # unknown or unpublished: told so here
+    return RedirectResponse(f"/apply/{found.code}", status_code=303)
 
 
 @router.post("/staff/window/{number}", summary="受理决定")
@@ -204,6 +293,8 @@ def task_page(request: Request, task_id: Id, db: DbSession, principal: Annotated
                   entries=service.form_entries(db, application), materials=json.loads(application.materials), shared=shared,
                   steps=service.timeline(db, application), deadline=deadline,
                   remaining=service.remaining_days(application, deadline),
+                  material_names=list(dict.fromkeys(m["name"] for m in service.material_list(
+                      db, service.resolve(db, application.subject_code, application.applicant_type)))),
                   labels=LABELS)
 
 
@@ -211,9 +302,10 @@ def task_page(request: Request, task_id: Id, db: DbSession, principal: Annotated
 def decide(request: Request, task_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
            decision: Annotated[str, Form(pattern="^(approve|refuse|supplement)$")] = "approve",
            opinion: Annotated[str, Form(max_length=2000)] = "", version: Annotated[Id | None, Form()] = None,
-           csrf_token: Csrf = ""):
+           material: Annotated[list[str] | None, Form(max_length=100)] = None, csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
-    task = service.decide(db, task_id, principal, decision=decision, opinion=opinion, version=version)
+    task = service.decide(db, task_id, principal, decision=decision, opinion=opinion, version=version,
+                          materials=[m[:200] for m in material or []])
     db.commit()
     flash(request, f"「{task.name}」：{DECISION_LABELS[decision]}")
     return RedirectResponse("/staff/tasks", status_code=303)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from tongban.accounts import service as accounts
 from tongban.cases.models import Application, ApplicationStatus, CaseStep, CaseTask, Licence
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
@@ -32,8 +33,24 @@ def application_or_404(db: Session, number: str, *, lock: bool = False) -> Appli
     return row
 
 
+def own_key(db: Session, principal: Principal) -> str | None:
+    """The verified ID number or credit code of a signed-in applicant: what a clerk filed at the
+    window for them is theirs too."""
+    user = accounts.applicant_identity(db, principal)
+    return (user.resident_id or user.credit_code) if user is not None and user.verified else None
+
+
+def is_applicant(db: Session, principal: Principal, application: Application) -> bool:
+    if principal.actor_type != "user":
+        return False
+    if application.applicant_account == str(principal.actor_id):
+        return True
+    key = own_key(db, principal) if application.channel == "window" else None
+    return key is not None and application.applicant_id == key
+
+
 def may_read(db: Session, principal: Principal, application: Application) -> bool:
-    if principal.actor_type == "user" and application.applicant_account == str(principal.actor_id):
+    if is_applicant(db, principal, application):
         return True
     if principal.can_for_department(Permission.CASES_READ, None):
         return True
@@ -79,8 +96,11 @@ _LICENCES_OF = select(Licence).where(Licence.application_id == bindparam("applic
 
 
 def mine(db: Session, principal: Principal, limit: int = 100) -> list[Application]:
-    return list(db.scalars(select(Application).where(Application.applicant_account == str(principal.actor_id))
-                           .order_by(Application.id.desc()).limit(limit)))
+    own = Application.applicant_account == str(principal.actor_id)
+    key = own_key(db, principal)
+    if key is not None:  # and what the window filed for this applicant
+        own = or_(own, (Application.applicant_id == key) & (Application.channel == "window"))
+    return list(db.scalars(select(Application).where(own).order_by(Application.id.desc()).limit(limit)))
 
 
 _WAITING_AT_WINDOW = Application.status == ApplicationStatus.SUBMITTED

@@ -131,10 +131,46 @@ class RequiredMaterial(BaseModel):
     from_item: str | None
 
 
+class SituationAnswer(BaseModel):
+    id: str
+    label: str
+
+
+class Situation(BaseModel):
+    key: str = Field(description="「事项编码.问题编号」：上传申请时 answers 的键")
+    item: str
+    item_name: str
+    question: str
+    answers: list[SituationAnswer]
+
+
+class ListedMaterial(BaseModel):
+    key: str = Field(description="「事项编码-材料编号」：上传申请时文件字段为 material:<key>")
+    item: str
+    item_name: str
+    id: str
+    name: str
+    form: str
+    copies: int
+    notes: str | None
+    issuer: str | None
+    needed: bool | None = Field(description="必交 true；视情形提交而情形未定 null")
+    condition: str | None = Field(description="视情形提交：在哪些情形下需要")
+    exempt: bool
+    exempt_source: str | None = Field(description="免提交时，平台从哪里获取")
+    licence: str | None = Field(default=None, description="免提交：申请人已有的电子证照编号")
+    shared_resource: str | None
+    from_item: str | None
+    blank_form_url: str | None
+    sample_url: str | None
+
+
 class ApplicationForm(BaseModel):
     subject: FormSubject
     fields: list[FormFieldView]
     materials: list[RequiredMaterial]
+    situations: list[Situation] = Field(default_factory=list)
+    material_list: list[ListedMaterial] = Field(default_factory=list, description="全部材料及说明、是否必交、免提交来源、空白表格和样表")
 
 
 class ApplicationBrief(BaseModel):

@@ -22,7 +22,8 @@ from tongban.cases.deadlines import (  # noqa: F401 (re-exported)
     deadline, deadlines, remaining_days,
 )
 from tongban.cases.applications import (  # noqa: F401 (re-exported)
-    attach, PLATFORM_ITEMS, prefill, prefill_blank, required_materials, resubmit, subject, Subject, submit,
+    attach, items_service_objects, material_list, PLATFORM_ITEMS, prefill, prefill_blank, prefill_for_applicant, request_materials, required_materials, resolve, resolve_for,
+    resubmit, situations, subject, Subject, submit, Upload, upload_wanted, wanted,
 )
 from tongban.cases.tasks import (  # noqa: F401 (re-exported)
     check_task_department, claim, count_queue, decide, queue, task_or_404,
@@ -37,8 +38,8 @@ from tongban.cases.reminders import (  # noqa: F401 (re-exported)
     send_reminders, send_reminders_job,
 )
 from tongban.cases.reading import (  # noqa: F401 (re-exported)
-    application_or_404, count_window_queue, licences_of, may_read, mine, select_by_number, shared_data, tasks_of,
-    timeline, window_queue,
+    application_or_404, count_window_queue, is_applicant, licences_of, may_read, mine, own_key, select_by_number,
+    shared_data, tasks_of, timeline, window_queue,
 )
 from tongban.cases.licences import (  # noqa: F401 (re-exported)
     check_licence_reader, licence_application, licence_check, licence_or_404, licence_status, masked_holder, revoke,

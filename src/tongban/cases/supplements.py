@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, undefer
 
@@ -25,6 +27,14 @@ def supply(db: Session, application: Application, principal: Principal, *, note:
     db.refresh(task)
     if task.status != TaskStatus.OPEN:
         raise Problem("task-finished", "补正已提交，请勿重复提交")
+    record = json.loads(application.materials)
+    still = [m["name"] for m in record if m.get("requested") and m.get("how") == "requested"]
+    if still:
+        raise Problem("validation-error", f"请先上传要求补正的材料：{'、'.join(still)}",
+                      errors=[{"field": "materials", "code": "required", "message": f"请上传「{n}」"} for n in still])
+    for m in record:
+        m.pop("requested", None)
+    application.materials = json.dumps(record, ensure_ascii=False)
     step = _timed(bpmn_run.advance, application.workflow, task.engine_task_id, data={"supplement": note},
                   process=_process_of(application))
     task.status, task.decision, task.decided_by, task.decided_at = TaskStatus.DONE, "supplied", principal.actor_name, wall.now()

@@ -12,6 +12,7 @@ from tongban.cases.models import DECISION_LABELS, Application, ApplicationStatus
 from tongban.cases.common import _code, _flush, _flushed_once, _step, _tell_applicant, _timed
 from tongban.cases.deadlines import _time_task
 from tongban.cases.definitions import _process_of
+from tongban.cases.applications import request_materials
 from tongban.cases.licences import _results
 from tongban.core import audit
 from tongban.core.auth import Principal
@@ -155,7 +156,7 @@ def _decided(task: CaseTask) -> Problem:
 
 @_flushed_once
 def decide(db: Session, task_id: int, principal: Principal, *, decision: str, opinion: str,
-           version: int | None) -> CaseTask:
+           version: int | None, materials: list[str] | None = None) -> CaseTask:
     """A reviewer's decision on a task; of two reviewers deciding the same task, one wins."""
     # The task's application (and its process state, the biggest row of a case) is read once,
     # under its lock; then the task as the last writer left it (a loser is told the winner's
@@ -190,7 +191,9 @@ def decide(db: Session, task_id: int, principal: Principal, *, decision: str, op
     if decision == "approve":
         _results(db, application, task, principal)
     elif decision == "supplement":
-        _tell_applicant(db, application, f"办件 {application.number} 需补正", f"{task.name}：{opinion}（补正期间办理时限暂停）")
+        named = request_materials(db, application, materials or [])
+        _tell_applicant(db, application, f"办件 {application.number} 需补正",
+                        f"{task.name}：{opinion}" + (f"。请上传：{'、'.join(named)}" if named else "") + "（补正期间办理时限暂停）")
     _sync(db, application, step, principal)
     audit.record(db, actor=principal, action="cases.decide", object_type="application", object_id=application.number,
                  details={"task": task.key, "decision": decision})

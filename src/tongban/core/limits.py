@@ -19,24 +19,27 @@ from tongban.core.errors import Problem, _is_api, problem_response
 UPLOAD_KEY = "x-upload-limit"
 # Room for the form's boundaries, headers and small fields around the file itself.
 MULTIPART_SLACK = 64 * 1024
+FILES_KEY = "x-upload-files"
 
 
-def uploads(limit: int | str) -> dict[str, Any]:
+def uploads(limit: int | str, *, files: int = 1) -> dict[str, Any]:
     """``openapi_extra`` of a route that takes a file upload: its body may be ``limit`` bytes, or,
-    given a setting's name, that many MB of the running settings (plus the form around the file)."""
-    return {UPLOAD_KEY: limit}
+    given a setting's name, that many MB of the running settings (plus the form around the file);
+    ``files``: a form carrying up to that many files of that size (one upload per material)."""
+    return {UPLOAD_KEY: limit, FILES_KEY: files}
 
 
 def upload_limit(route: Any, method: str, settings: Any) -> int | None:
     """The byte limit a route declared for uploads with ``uploads``, or None (the common limit).
     Only for the route's own methods: a PATCH that the router matched by path to a POST upload
     route is answered 405 and gets no more room than any request."""
-    declared = (getattr(route, "openapi_extra", None) or {}).get(UPLOAD_KEY)
+    extra = getattr(route, "openapi_extra", None) or {}
+    declared = extra.get(UPLOAD_KEY)
     if declared is None or method not in (getattr(route, "methods", None) or ()):
         return None
     if isinstance(declared, str):
         declared = getattr(settings, declared) * 1024 * 1024
-    return int(declared) + MULTIPART_SLACK
+    return int(declared) * int(extra.get(FILES_KEY, 1)) + MULTIPART_SLACK
 
 
 class _Refused(Exception):

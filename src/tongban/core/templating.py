@@ -36,6 +36,16 @@ templates.env.filters["local"] = local_time
 templates.env.filters["safe_href"] = safe_href
 
 
+def days_left(remaining: int | None) -> str:
+    """Working days left on a clock as people say it: past the due date is 逾期, never a negative 剩余."""
+    if remaining is None:
+        return "—"
+    return f"逾期 {-remaining} 个工作日" if remaining < 0 else f"剩余 {remaining} 个工作日"
+
+
+templates.env.filters["days_left"] = days_left
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use; every form posts it back."""
     token = request.session.get("csrf")

@@ -81,6 +81,8 @@ STAFF = [
     DemoAccount(Role.REVIEWER, "reviewer.ghzy", "罗斌", "PD-GHZY"),
     DemoAccount(Role.REVIEWER, "reviewer.jsjt", "高远", "PD-JSJT"),
     DemoAccount(Role.REVIEWER, "reviewer.cgzf", "梁晨", "PD-CGZF"),
+    # 医保局: its items are applied for online like any other (the single-item process).
+    DemoAccount(Role.REVIEWER, "reviewer.yb", "韩梅", "PD-YB"),
     DemoAccount(Role.DATA_STEWARD, "steward", "陈思远", "PD-GA"),
     DemoAccount(Role.DATA_STEWARD, "steward.mz", "林雪", "PD-MZ"),
     DemoAccount(Role.DATA_STEWARD, "steward.scjg", "黄志强", "PD-SCJG"),

@@ -7,7 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from tongban.core.security import check_csrf
 from tongban.core import audit
@@ -17,7 +17,7 @@ from tongban.core.errors import Problem
 from tongban.core.inputs import Id, normalise_code
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
-from tongban.items import consultation, content, navigation, service
+from tongban.items import consultation, content, material_forms, navigation, service
 from tongban.items.models import CONSULTATION_STATUS_LABELS, VERSION_STATUS_LABELS, ConsultationStatus
 from tongban.items.search import SearchHit
 
@@ -64,6 +64,18 @@ def _answers(item: dict, chosen: list[str]) -> dict[str, str]:
     """The answers a page carries as a list of answer ids, by the question each belongs to."""
     owner = {a["id"]: q["id"] for q in item.get("situations") or [] for a in q["answers"]}
     return {owner[a]: a for a in chosen if a in owner}
+
+
+@router.get("/services/{code}/materials/{material_id}/{kind}.pdf", summary="材料的空白表格或样表")
+def material_form(code: str, material_id: str, kind: str, db: DbSession,
+                  _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    item, _version = service.published_item(db, code)
+    material = next((m for m in item["materials"] if m["id"] == material_id), None)
+    if material is None or kind not in ("blank-form", "sample") or not material["blank_form" if kind == "blank-form" else "sample"]:
+        raise Problem("not-found", "该材料没有此表格")
+    data = material_forms.render(item, material, sample=kind == "sample")
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename={code}-{material_id}-{kind}.pdf"})
 
 
 @router.get("/services/{code}/guide", summary="智能导航")

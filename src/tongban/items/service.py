@@ -414,6 +414,11 @@ def search(db: Session, query: str, *, service_object: str | None = None, depart
 
 # ---------------------------------------------------------------- navigation and notices
 
+def shared_data_label(resource: str | None) -> str | None:
+    """The base registry a 免提交 material is read from, as the applicant is told."""
+    return navigation.SHARED_DATA_LABELS.get(resource or "")
+
+
 def navigate(db: Session, code: str, answers: dict[str, str]) -> tuple[dict, int, navigation.Navigation]:
     item, version = published_item(db, code)
     return item, version, navigation.navigate(item, answers)
