@@ -267,10 +267,18 @@ def import_document(db: Session, document: Any, *, actor: Principal | audit.Syst
     """Load a whole items document (JSON or a converted workbook) as drafts, or published (demo, seeding).
 
     All or nothing: the document is validated as a whole first, and any problem refuses it all.
+    It may hold some items only (a workbook's changed rows): each is checked as it would stand
+    among everything published, so a relation to a published item outside the document is fine.
     """
-    problems = content.validate(document)
-    if problems:
-        raise _invalid(problems)
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise _invalid(content.validate(document))
+    if shape := content.validate({**document, "items": []}):
+        raise _invalid(shape)
+    if any(not isinstance(item, dict) for item in document["items"]):
+        raise _invalid(["事项列表中的每一项必须是 JSON 对象"])
+    codes = [item.get("basic_code") for item in document["items"]]
+    if twice := sorted({str(code) for code in codes if codes.count(code) > 1}):
+        raise _invalid([f"基本编码「{code}」在导入内容中出现了不止一次" for code in twice])
     _check(db, document["items"])
     counts = {"created": 0, "revised": 0, "unchanged": 0}
     for item_document in document["items"]:
@@ -318,19 +326,17 @@ def import_preview(db: Session, document: dict, rows: dict[str, int], principal:
         code, label = str(item.get("basic_code") or ""), content.item_label(item)
         reasons = [p[len(label):].lstrip("：").strip() if p.startswith(label) else str(p) for p in problems
                    if p.startswith(label) or p.startswith("前置事项形成循环") and item.get("name") and item["name"] in p]
-        department = org.get_by_code(db, item["department"]) if isinstance(item.get("department"), str) else None
         existing = _item_row(db, code)
+        if existing is not None and canonical(item) == canonical(latest.get(code, {})) and not reasons:
+            out.append(ImportRow(rows.get(code), code, str(item.get("name") or ""), "unchanged", [], item))
+            continue
+        department = org.get_by_code(db, item["department"]) if isinstance(item.get("department"), str) else None
         for unit in (department, existing.department if existing is not None else None):
             if unit is not None and not principal.can_for_department(Permission.ITEMS_MANAGE, unit.id):
                 reasons.append(f"无权维护{unit.name}的事项")
         if existing is not None and version_of(db, existing, existing.latest_version).status == VersionStatus.IN_REVIEW:
             reasons.append(f"第 {existing.latest_version} 版正在审核，审核完成前不能修改")
-        if reasons:
-            outcome = "rejected"
-        elif existing is None:
-            outcome = "created"
-        else:
-            outcome = "unchanged" if canonical(item) == canonical(latest.get(code, {})) else "updated"
+        outcome = "rejected" if reasons else "created" if existing is None else "updated"
         out.append(ImportRow(rows.get(code), code, str(item.get("name") or ""), outcome, list(dict.fromkeys(reasons)), item))
     return out
 
