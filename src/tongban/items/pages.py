@@ -209,7 +209,7 @@ def _editor(request: Request, db, principal: Principal, item: dict, *, new: bool
                    if d.code in content.DEPARTMENT_IDS and (principal.can_for_department(Permission.ITEMS_MANAGE, d.id)
                                                            or d.code == item.get("department"))]
     situations = [q for q in item.get("situations") or [] if isinstance(q, dict)]
-    answers = [(a.get("id"), f"{q.get('question') or q.get('id')}：{a.get('label') or a.get('id')}")
+    answers = [(a.get("id"), f"{a.get('label') or a.get('id')}（{q.get('question') or q.get('id')}）")
                for q in situations for a in q.get("answers") or [] if isinstance(a, dict)]
     published = service.published_items(db)
     return render(request, "items_edit.html", status_code=status_code, principal=principal, item=item, new=new,
