@@ -269,7 +269,7 @@ def _validate_materials(item: dict, answers: set[str], out: list[Issue]) -> None
         where = f"{label} 材料「{name}」"
         path = f"materials.{index}"
 
-        def problem(field: str, detail: str) -> None:
+        def problem(field: str, detail: str, where: str = where, path: str = path) -> None:
             out.append(Issue(where, detail, f"{path}.{field}" if field else path))
 
         missing = [field for field in MATERIAL_FIELDS if field not in material]

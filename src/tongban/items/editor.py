@@ -20,10 +20,10 @@ from tongban.items.content import (
 )
 
 # Stored codes of enumerations, as the form and the diff show them.
-REQUIRED_LABELS = {"required": "必交", "conditional": "按情形提交"}
-SOURCE_LABELS = {"applicant": "申请人提交", "issuing_department": "其他部门出具", "shared_data": "共享获取（免提交）"}
-SHARED_LABELS = {"persons": "人口库", "legal-entities": "法人库", "addresses": "地址库"}
-RELATION_LABELS = {"prerequisite": "前置事项", "parallel": "并联事项", "follow_up": "后续事项"}
+REQUIRED_LABELS: dict[Any, str] = {"required": "必交", "conditional": "按情形提交"}
+SOURCE_LABELS: dict[Any, str] = {"applicant": "申请人提交", "issuing_department": "其他部门出具", "shared_data": "共享获取（免提交）"}
+SHARED_LABELS: dict[Any, str] = {"persons": "人口库", "legal-entities": "法人库", "addresses": "地址库"}
+RELATION_LABELS: dict[Any, str] = {"prerequisite": "前置事项", "parallel": "并联事项", "follow_up": "后续事项"}
 ONLINE_DEPTH_LABELS = {1: "一级：网上咨询", 2: "二级：网上预审", 3: "三级：网上受理", 4: "四级：全程网办"}
 
 LINE_FIELDS = ("conditions", "steps", "channels", "keywords", "colloquial")  # one entry per line
@@ -379,7 +379,7 @@ DIFF_FIELDS = ("name", "type", "department", "service_objects", "legal_basis", "
                "hours", "phone", "keywords", "colloquial")
 
 
-def _material_rows(material: dict, answers: Mapping[str, str]) -> list[tuple[str, str]]:
+def _material_rows(material: dict, answers: Mapping[Any, Any]) -> list[tuple[str, str]]:
     out = []
     for key in MATERIAL_FIELDS:
         if key == "id":
@@ -397,7 +397,7 @@ def _material_rows(material: dict, answers: Mapping[str, str]) -> list[tuple[str
     return out
 
 
-def _question_rows(question: dict, questions: Mapping[str, str]) -> list[tuple[str, str]]:
+def _question_rows(question: dict, questions: Mapping[Any, Any]) -> list[tuple[str, str]]:
     out = [("问题", _show(question.get("question")))]
     for answer in question.get("answers", []):
         then = f"（接着问：{questions.get(answer['next'], answer['next'])}）" if answer.get("next") else ""
@@ -405,7 +405,7 @@ def _question_rows(question: dict, questions: Mapping[str, str]) -> list[tuple[s
     return out
 
 
-def _answers(item: dict) -> dict[str, str]:
+def _answers(item: dict) -> dict[Any, Any]:
     return {a.get("id"): a.get("label") or a.get("id") for q in item.get("situations") or []
             for a in q.get("answers", []) if isinstance(a, dict)}
 
@@ -425,8 +425,8 @@ def _rows(before: list[dict], after: list[dict], key, label, show) -> list[RowCh
     return out
 
 
-def diff(before: dict | None, after: dict, names: Mapping[str, str] | None = None,
-         items: Mapping[str, str] | None = None) -> ItemDiff:
+def diff(before: dict | None, after: dict, names: Mapping[Any, str] | None = None,
+         items: Mapping[Any, str] | None = None) -> ItemDiff:
     """Field by field, what ``after`` changes in ``before`` (None: a new item, everything added).
     ``names`` are department names by code, ``items`` item names by basic code."""
     names, items = names or {}, items or {}

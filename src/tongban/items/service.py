@@ -90,7 +90,7 @@ _ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_cod
 def _invalid(problems: list[str]) -> Problem:
     return Problem("item-invalid", f"事项内容有 {len(problems)} 处问题，未保存：" + "；".join(problems[:3])
                    + ("……" if len(problems) > 3 else ""),
-                   errors=[{"field": f"item.{p.field}" if getattr(p, "field", "") else "item", "code": "invalid",
+                   errors=[{"field": f"item.{field}" if (field := getattr(p, "field", "")) else "item", "code": "invalid",
                             "message": p} for p in problems[:200]])
 
 
