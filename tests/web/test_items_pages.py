@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tongban.core.audit import AuditEvent
+from tongban.notifications.models import Notification
 
 from .test_catalog_pages import _csrf, _sign_in
 
@@ -64,6 +65,9 @@ def test_the_consultation_queue_answers_and_promotes(client, db):
     assert "摊位证明" in public.text
     assert "摊位证明" not in anonymous.get("/services/000121007000").text  # a draft until reviewed
     assert client.get("/staff/faqs").status_code == 403  # a window clerk does not publish
+    told = db.scalars(select(Notification).where(Notification.kind == "faq.draft", Notification.link == "/staff/faqs")).all()
+    assert told and told[-1].role == "egov_admin"  # the reviewers are told
+    db.rollback()
     reviewer = TestClient(client.app)
     token = _sign_in(reviewer, "admin")
     drafts = reviewer.get("/staff/faqs")

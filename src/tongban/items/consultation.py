@@ -25,7 +25,7 @@ from tongban.core.auth import Principal, ensure_department
 from tongban.core.config import Settings
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
-from tongban.core.permissions import Permission
+from tongban.core.permissions import Permission, Role
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service
 from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, FaqStatus, ItemFaq
@@ -182,6 +182,10 @@ def promote(db: Session, row: Consultation, *, question: str | None, actor: Prin
     row.promoted_faq_id = faq.id
     audit.record(db, actor=actor, action="consultation.promote", object_type="consultation", object_id=row.number,
                  details={"faq": faq.id})
+    # The e-government office reviews items and so the FAQ that is published with them.
+    notify(db, department_id=org.get_by_code_or_404(db, EGOV_CODE).id, role=Role.EGOV_ADMIN.value, kind="faq.draft",
+           link="/staff/faqs",
+           title="新的常见问题待审核", body=f"{faq.question[:60]}（来自咨询 {row.number}）")
     db.flush()
     return faq
 
