@@ -105,5 +105,5 @@ def test_other_field_problems_are_reported(document):
     road = next(i for i in broken["items"] if "道路挖掘" in i["name"])
     road["materials"][-1]["when"] = ["q42x"]
     problems = "\n".join(content.validate(broken))
-    for expected in ("重复", "行政审批", "超过法定时限", "shared_resource", "缺少字段 phone", "q42x"):
+    for expected in ("重复", "行政审批", "超过法定时限", "缺少字段 phone", "q42x", "共享数据来源"):
         assert expected in problems, expected

@@ -34,7 +34,8 @@ def test_a_draft_with_a_script_or_non_web_address_is_refused(client, as_role, ur
     document["online_url"] = url
     problem = assert_problem(client.put(f"/api/v1/items/{FOOD}/draft", json=document, headers=steward),
                              422, "item-invalid")
-    assert "online_url" in problem["detail"]
+    assert "网上办理地址有误" in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == ["item.online_url"]  # the field, for a form to mark
     assert client.get(f"/api/v1/items/{FOOD}/versions", headers=steward).json()["items"] == before  # nothing saved
 
 
@@ -54,7 +55,7 @@ def test_a_draft_without_a_name_is_refused(client, as_role, name):
     document["name"] = name
     problem = assert_problem(client.put(f"/api/v1/items/{FOOD}/draft", json=document, headers=steward),
                              422, "item-invalid")
-    assert "name 不能为空" in problem["detail"]
+    assert "事项名称不能为空" in problem["detail"]
     del document["name"]
     problem = assert_problem(client.put(f"/api/v1/items/{FOOD}/draft", json=document, headers=steward),
                              422, "item-invalid")

@@ -86,7 +86,15 @@ def test_consultation_answers_from_the_faq_or_hands_over(client, as_role):
     assert_problem(client.post(f"/api/v1/consultations/{handed['number']}/answer", json={"answer": "再答一次"},
                                headers=clerk), 409, "already-decided")
     promoted = client.post(f"/api/v1/consultations/{handed['number']}/promote", json={}, headers=clerk)
-    assert promoted.status_code == 201, promoted.text
+    assert promoted.status_code == 201 and promoted.json()["status"] == "draft", promoted.text
+    # A promoted answer is a draft: not public, not used for automatic answers, until reviewed.
+    unreviewed = client.post("/api/v1/consultations", json={"item": "000121010000", "question": question}).json()
+    assert unreviewed["status"] == "open"
+    assert_problem(client.post(f"/api/v1/consultations/faqs/{promoted.json()['id']}/review", json={"approve": True},
+                               headers=clerk), 403, "permission-denied")
+    reviewed = client.post(f"/api/v1/consultations/faqs/{promoted.json()['id']}/review", json={"approve": True},
+                           headers=as_role("admin"))
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "published", reviewed.text
     again = client.post("/api/v1/consultations", json={"item": "000121010000", "question": question}).json()
     assert again["status"] == "faq" and again["suggestions"][0]["faq_id"] == promoted.json()["id"]
     public = client.get(f"/api/v1/consultations/{handed['number']}").json()

@@ -211,9 +211,9 @@ def test_business_rules_are_left_to_the_validator(exported):
 
     back = import_workbook(_edit(exported, break_rules))
     problems = content.validate(back)
-    assert any("name 不能为空" in p for p in problems)
+    assert any("事项名称不能为空" in p for p in problems)
     assert any("随便什么" in p for p in problems)
-    assert any("000000000000" in p for p in problems)
+    assert any("关联事项「000000000000」不存在" in p for p in problems)  # named in Chinese (finding 5)
     assert any("不存在的情形答案「不存在」" in p for p in problems)
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tongban.core.audit import AuditEvent
+from tongban.notifications.models import Notification
 
 from .test_catalog_pages import _csrf, _sign_in
 
@@ -59,10 +60,23 @@ def test_the_consultation_queue_answers_and_promotes(client, db):
     answered = client.post(f"/staff/consultations/{asked['number']}/answer", follow_redirects=True, data={
         "text": "摊位在集贸市场内的，以市场开办方出具的摊位证明作为经营场所证明办理个体工商户登记。", "promote": "1",
         "csrf_token": token})
-    assert answered.status_code == 200 and "收入常见问题" in answered.text
+    assert answered.status_code == 200 and "收入常见问题，审核通过后公开" in answered.text
     public = anonymous.get(f"/consultations/{asked['number']}")
     assert "摊位证明" in public.text
-    assert "摊位" in anonymous.get("/services/000121007000").text  # now in the item's FAQ
+    assert "摊位证明" not in anonymous.get("/services/000121007000").text  # a draft until reviewed
+    assert client.get("/staff/faqs").status_code == 403  # a window clerk does not publish
+    told = db.scalars(select(Notification).where(Notification.kind == "faq.draft", Notification.link == "/staff/faqs")).all()
+    assert told and told[-1].role == "egov_admin"  # the reviewers are told
+    db.rollback()
+    reviewer = TestClient(client.app)
+    token = _sign_in(reviewer, "admin")
+    drafts = reviewer.get("/staff/faqs")
+    assert drafts.status_code == 200 and "摊位证明" in drafts.text
+    faq_id = re.search(r'action="/staff/faqs/(\d+)/review"', drafts.text).group(1)
+    published = reviewer.post(f"/staff/faqs/{faq_id}/review", data={"decision": "approve", "csrf_token": token},
+                              follow_redirects=True)
+    assert published.status_code == 200 and "已公开" in published.text
+    assert "摊位证明" in anonymous.get("/services/000121007000").text  # now in the item's FAQ
 
 
 def test_public_pages_answer_bad_input_in_chinese(client):

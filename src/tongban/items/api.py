@@ -278,4 +278,21 @@ def promote(number: str, body: PromoteIn, db: DbSession,
     faq = consultation.promote(db, consultation.consultation_or_404(db, number), question=body.question,
                                actor=principal)
     db.commit()
-    return {"id": faq.id, "item": faq.item_code, "question": faq.question, "answer": faq.answer}
+    return _faq(faq)
+
+
+def _faq(faq) -> dict:
+    return {"id": faq.id, "item": faq.item_code, "question": faq.question, "answer": faq.answer, "status": faq.status}
+
+
+class FaqReviewIn(BaseModel):
+    approve: bool
+
+
+@consultations.post("/faqs/{faq_id}/review", response_model=schemas.PromotedFaq,
+                    summary="审核收入常见问题的答复：公开或不采用（须由答复人以外的人员审核）")
+def review_faq(faq_id: Id, body: FaqReviewIn, db: DbSession,
+               principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)]):
+    faq = consultation.review_faq(db, faq_id, approve=body.approve, actor=principal)
+    db.commit()
+    return _faq(faq)

@@ -25,10 +25,10 @@ from tongban.core.auth import Principal, ensure_department
 from tongban.core.config import Settings
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
-from tongban.core.permissions import Permission
+from tongban.core.permissions import Permission, Role
 from tongban.core.workdays import WorkingCalendar
 from tongban.items import service
-from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, ItemFaq
+from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, FaqStatus, ItemFaq
 from tongban.notifications.service import notify
 from tongban.org import service as org
 from tongban.sharing.schemas import EGOV_CODE
@@ -68,7 +68,8 @@ class Suggestion:
 
 
 def faqs(db: Session, item_code: str | None = None) -> list[ItemFaq]:
-    query = select(ItemFaq).order_by(ItemFaq.item_code, ItemFaq.id)
+    """The FAQ the public reads: published entries only (a promoted answer waits for review)."""
+    query = select(ItemFaq).where(ItemFaq.status == FaqStatus.PUBLISHED).order_by(ItemFaq.item_code, ItemFaq.id)
     if item_code is not None:
         query = query.where(ItemFaq.item_code == item_code)
     return list(db.scalars(query))
@@ -161,7 +162,7 @@ def answer(db: Session, row: Consultation, text: str, *, actor: Principal) -> Co
 
 
 def promote(db: Session, row: Consultation, *, question: str | None, actor: Principal) -> ItemFaq:
-    """A person's good answer becomes an FAQ entry of the item."""
+    """A person's good answer becomes a draft FAQ entry of the item; public once a reviewer approves it."""
     ensure_department(db, actor, Permission.CONSULTATION_ANSWER, row.department, action="consultation.promote")
     if row.status != ConsultationStatus.ANSWERED or not row.answer:
         raise Problem("conflict", "只有人工答复过的咨询才能加入常见问题")
@@ -170,12 +171,37 @@ def promote(db: Session, row: Consultation, *, question: str | None, actor: Prin
     if row.promoted_faq_id is not None:
         raise Problem("conflict", "该答复已加入常见问题")
     faq = ItemFaq(item_code=row.item_code, question=_clean_question(question or row.question), answer=row.answer,
-                  origin=FaqOrigin.CONSULTATION, created_by=actor.actor_name, created_at=clock.now())
+                  origin=FaqOrigin.CONSULTATION, created_by=actor.actor_name, created_at=clock.now(),
+                  status=FaqStatus.DRAFT)
     db.add(faq)
     db.flush()
     row.promoted_faq_id = faq.id
     audit.record(db, actor=actor, action="consultation.promote", object_type="consultation", object_id=row.number,
                  details={"faq": faq.id})
+    # The e-government office reviews items and so the FAQ that is published with them.
+    notify(db, department_id=org.get_by_code_or_404(db, EGOV_CODE).id, role=Role.EGOV_ADMIN.value, kind="faq.draft",
+           link="/staff/faqs",
+           title="新的常见问题待审核", body=f"{faq.question[:60]}（来自咨询 {row.number}）")
+    db.flush()
+    return faq
+
+
+def faq_drafts(db: Session) -> list[ItemFaq]:
+    return list(db.scalars(select(ItemFaq).where(ItemFaq.status == FaqStatus.DRAFT).order_by(ItemFaq.id).limit(200)))
+
+
+def review_faq(db: Session, faq_id: int, *, approve: bool, actor: Principal) -> ItemFaq:
+    """Publish a promoted answer to the item's FAQ, or keep it from the public."""
+    faq = db.get(ItemFaq, faq_id)
+    if faq is None:
+        raise Problem("not-found", f"没有第 {faq_id} 号常见问题")
+    if faq.status != FaqStatus.DRAFT:
+        raise Problem("already-decided", "这条常见问题已审核过")
+    if faq.created_by == actor.actor_name:
+        raise Problem("own-draft", "常见问题须由答复人以外的人员审核")
+    faq.status, faq.reviewed_by = (FaqStatus.PUBLISHED if approve else FaqStatus.REJECTED), actor.actor_name
+    audit.record(db, actor=actor, action="items.faq_publish" if approve else "items.faq_reject", object_type="item_faq",
+                 object_id=str(faq.id), details={"item": faq.item_code})
     db.flush()
     return faq
 

@@ -57,6 +57,36 @@ MATERIAL_FIELDS = ("id", "name", "form", "copies", "required", "when", "source",
                    "blank_form", "sample", "notes")
 
 
+FIELD_LABELS = {
+    "basic_code": "基本编码", "implementation_code": "实施编码", "name": "事项名称", "type": "事项类型",
+    "department": "实施部门", "level": "行使层级", "service_objects": "服务对象", "legal_basis": "设定依据",
+    "conditions": "受理条件", "situations": "情形", "materials": "申请材料", "steps": "办理流程",
+    "statutory_days": "法定办结时限", "committed_days": "承诺办结时限", "fees": "收费", "results": "办理结果",
+    "channels": "办理渠道", "online_url": "网上办理地址", "address": "办理地点", "hours": "办公时间",
+    "phone": "咨询电话", "online_depth": "网办深度", "relations": "关联事项", "keywords": "关键词",
+    "colloquial": "群众说法",
+}
+MATERIAL_LABELS = {
+    "id": "材料编号", "name": "材料名称", "form": "材料形式", "copies": "份数", "required": "是否必交",
+    "when": "适用情形", "source": "材料来源", "issuer": "出具部门", "shared_resource": "共享数据来源",
+    "blank_form": "空白表格", "sample": "示例样表", "notes": "填写说明",
+}
+
+
+class Issue(str):
+    """One validation problem: the Chinese message (prefixed with the item it concerns, as lists of
+    problems read it) that also knows the field it is about (``materials.2.when``) and its bare
+    wording, so a form can show it next to that field."""
+
+    field: str
+    detail: str
+
+    def __new__(cls, label: str, detail: str, field: str = "") -> Issue:
+        issue = super().__new__(cls, f"{label}：{detail}" if label else detail)
+        issue.field, issue.detail = field, detail
+        return issue
+
+
 def load(path: str | Path | None = None) -> dict:
     """Read an items document; the demo file when no path is given."""
     with open(path or DEMO_PATH, encoding="utf-8") as handle:
@@ -76,23 +106,23 @@ def readable(item: dict) -> dict:
 
 
 def validate(document: Any) -> list[str]:
-    """Every problem in the document, one Chinese message each; an empty list means valid."""
+    """Every problem in the document, one Chinese message each (an ``Issue``); empty means valid."""
     if not isinstance(document, dict):
-        return ["文档必须是 JSON 对象"]
+        return [Issue("", "文档必须是 JSON 对象")]
     problems: list[str] = []
     if document.get("format") != FORMAT:
-        problems.append(f"文档 format 必须为「{FORMAT}」")
+        problems.append(Issue("", f"文档格式（format）必须为「{FORMAT}」"))
     if document.get("version") != VERSION:
-        problems.append(f"文档 version 必须为 {VERSION}")
+        problems.append(Issue("", f"文档版本（version）必须为 {VERSION}"))
     items = document.get("items")
     if not isinstance(items, list):
-        return problems + ["文档缺少 items 列表"]
+        return problems + [Issue("", "文档缺少事项列表（items）")]
 
     seen_basic: dict[str, str] = {}
     seen_impl: dict[str, str] = {}
     for item in items:
         if not isinstance(item, dict):
-            problems.append("items 中的每一项必须是 JSON 对象")
+            problems.append(Issue("", "事项列表中的每一项必须是 JSON 对象"))
             continue
         problems.extend(_validate_item(item))
         for field, seen in (("basic_code", seen_basic), ("implementation_code", seen_impl)):
@@ -100,7 +130,7 @@ def validate(document: Any) -> list[str]:
             if code is None:
                 continue
             if code in seen:
-                problems.append(f"{item_label(item)}：{field}「{code}」与事项「{seen[code]}」重复")
+                problems.append(Issue(item_label(item), f"{FIELD_LABELS[field]}「{code}」与事项「{seen[code]}」重复", field))
             else:
                 seen[code] = item.get("name", "?")
 
@@ -108,141 +138,170 @@ def validate(document: Any) -> list[str]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("relations"), list):
             continue
-        for relation in item["relations"]:
+        label = item_label(item)
+        for index, relation in enumerate(item["relations"]):
+            where = f"relations.{index}"
             if not isinstance(relation, dict):
-                problems.append(f"{item_label(item)}：relations 的每一项必须是对象")
+                problems.append(Issue(label, f"关联事项第 {index + 1} 项必须是对象", where))
                 continue
             if relation.get("type") not in RELATION_TYPES:
-                problems.append(f"{item_label(item)}：relations.type「{relation.get('type')}」不是有效取值")
+                problems.append(Issue(label, f"关联类型「{relation.get('type')}」不是有效取值", f"{where}.type"))
             target = relation.get("item")
-            if target not in names:
-                problems.append(f"{item_label(item)}：relations 指向不存在的事项「{target}」")
+            if not target:
+                problems.append(Issue(label, f"关联事项第 {index + 1} 项未选择事项", f"{where}.item"))
+            elif target not in names:
+                problems.append(Issue(label, f"关联事项「{target}」不存在", f"{where}.item"))
             elif target == item.get("basic_code"):
-                problems.append(f"{item_label(item)}：relations 不能指向事项自身")
+                problems.append(Issue(label, "关联事项不能是本事项自身", f"{where}.item"))
 
     for cycle in _prerequisite_cycles(items):
-        problems.append("前置事项形成循环：" + " → ".join(names.get(code, code) for code in cycle))
+        problems.append(Issue("", "前置事项形成循环：" + " → ".join(names.get(code, code) for code in cycle), "relations"))
     return problems
 
 
-def _validate_item(item: dict) -> list[str]:
+def _validate_item(item: dict) -> list[Issue]:
     label = item_label(item)
-    out = [f"{label}：缺少字段 {field}" for field in ITEM_FIELDS if field not in item]
+    out = [Issue(label, f"缺少字段 {field}（{FIELD_LABELS[field]}）", field) for field in ITEM_FIELDS if field not in item]
     if out:
         return out  # the checks below assume every field is present
 
+    def problem(field: str, detail: str) -> None:
+        out.append(Issue(label, detail, field))
+
     basic = item["basic_code"]
     if not (isinstance(basic, str) and len(basic) == 12 and basic.isdigit()):
-        out.append(f"{label}：basic_code 必须是 12 位数字")
+        problem("basic_code", "基本编码必须是 12 位数字")
     department = item["department"]
     if department not in DEPARTMENT_IDS:
-        out.append(f"{label}：department「{department}」不是本区部门代码")
+        problem("department", f"实施部门「{department}」不是本区的部门")
     elif item["implementation_code"] != DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic):
-        out.append(f"{label}：implementation_code 应为「{DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic)}」")
+        problem("implementation_code", f"实施编码应为「{DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic)}」")
     if not isinstance(item["name"], str) or not item["name"].strip():
-        out.append(f"{label}：name 不能为空")
-    if item["online_url"] is not None and (problem := url_problem(item["online_url"])):
-        out.append(f"{label}：online_url {problem}")
+        problem("name", "事项名称不能为空")
+    if item["online_url"] is not None and (url := url_problem(item["online_url"])):
+        problem("online_url", f"网上办理地址有误：{url}")
     if item["type"] not in ITEM_TYPES:
-        out.append(f"{label}：type「{item['type']}」不是有效的事项类型")
+        problem("type", f"事项类型「{item['type']}」不是有效的事项类型")
     if item["level"] != "区级":
-        out.append(f"{label}：level 必须为「区级」")
+        problem("level", "行使层级必须为「区级」")
     objects = item["service_objects"]
-    if not objects or not set(objects) <= SERVICE_OBJECTS:
-        out.append(f"{label}：service_objects 只能取「自然人」「法人」且不能为空")
+    if not objects or not isinstance(objects, list) or not set(objects) <= SERVICE_OBJECTS:
+        problem("service_objects", "服务对象只能选「自然人」「法人」，且至少选一项")
     if not item["legal_basis"]:
-        out.append(f"{label}：legal_basis 不能为空")
-    for basis in item["legal_basis"]:
-        if not all(basis.get(key) for key in ("law", "article", "text")):
-            out.append(f"{label}：legal_basis 每一条都需要 law、article、text")
+        problem("legal_basis", "设定依据至少要有一条")
+    for index, basis in enumerate(item["legal_basis"] or []):
+        if not isinstance(basis, dict) or not all(basis.get(key) for key in ("law", "article", "text")):
+            problem(f"legal_basis.{index}", f"设定依据第 {index + 1} 条需要写明法律法规名称、条款和条文内容")
     online_depth = item["online_depth"]
     if not (isinstance(online_depth, int) and 1 <= online_depth <= 4):
-        out.append(f"{label}：online_depth 必须是 1 至 4 的整数")
+        problem("online_depth", "网办深度必须是 1 至 4 的整数")
 
     statutory, committed = item["statutory_days"], item["committed_days"]
     for field, value in (("statutory_days", statutory), ("committed_days", committed)):
-        if value is not None and not (isinstance(value, int) and value >= 0):
-            out.append(f"{label}：{field} 必须是非负整数或 null")
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            problem(field, f"{FIELD_LABELS[field]}必须是不小于 0 的整数（工作日），无时限的留空")
     if isinstance(statutory, int) and isinstance(committed, int) and committed > statutory:
-        out.append(f"{label}：承诺时限 committed_days（{committed}）超过法定时限 statutory_days（{statutory}）")
+        problem("committed_days", f"承诺时限（{committed} 个工作日）超过法定时限（{statutory} 个工作日）")
 
-    for result in item["results"]:
-        if result.get("kind") not in RESULT_KINDS:
-            out.append(f"{label}：results.kind「{result.get('kind')}」不是有效取值")
-    for fee in item["fees"]:
-        if not all(fee.get(key) for key in ("name", "amount", "basis")):
-            out.append(f"{label}：fees 每一项都需要 name、amount、basis")
+    for index, result in enumerate(item["results"] or []):
+        if not isinstance(result, dict) or result.get("kind") not in RESULT_KINDS:
+            kind = result.get("kind") if isinstance(result, dict) else None
+            problem(f"results.{index}.kind", f"办理结果第 {index + 1} 项的结果类型「{kind}」不是有效取值")
+    for index, fee in enumerate(item["fees"] or []):
+        if not isinstance(fee, dict) or not all(fee.get(key) for key in ("name", "amount", "basis")):
+            problem(f"fees.{index}", f"收费第 {index + 1} 项需要写明收费项目、金额和收费依据")
 
     answers = _validate_situations(item, out)
     _validate_materials(item, answers, out)
     return out
 
 
-def _validate_situations(item: dict, out: list[str]) -> set[str]:
+def _validate_situations(item: dict, out: list[Issue]) -> set[str]:
     label = item_label(item)
-    questions = {}
+    questions: dict = {}
     answers: set[str] = set()
-    for question in item["situations"]:
+    broken = False
+    for index, question in enumerate(item["situations"]):
         qid = question.get("id")
-        if qid in questions:
-            out.append(f"{label}：情形问题 id「{qid}」重复")
+        where = f"situations.{index}"
+        if not qid:
+            out.append(Issue(label, f"情形问题第 {index + 1} 个缺少编号", f"{where}.id"))
+        elif qid in questions:
+            out.append(Issue(label, f"情形问题编号「{qid}」重复", f"{where}.id"))
         questions[qid] = question
-        if not question.get("question") or not question.get("answers"):
-            out.append(f"{label}：情形问题「{qid}」缺少 question 或 answers")
-        for answer in question.get("answers", []):
-            if answer.get("id") in answers:
-                out.append(f"{label}：情形答案 id「{answer.get('id')}」重复")
+        if not question.get("question"):
+            out.append(Issue(label, f"情形问题「{qid}」没有填写问题", f"{where}.question"))
+        if not question.get("answers"):
+            out.append(Issue(label, f"情形问题「{question.get('question') or qid}」至少要有一个答案", f"{where}.answers"))
+        for number, answer in enumerate(question.get("answers", [])):
+            if not answer.get("id"):
+                out.append(Issue(label, "情形答案缺少编号", f"{where}.answers.{number}.id"))
+            elif answer.get("id") in answers:
+                out.append(Issue(label, f"情形答案编号「{answer.get('id')}」重复", f"{where}.answers.{number}.id"))
+            if not answer.get("label"):
+                out.append(Issue(label, f"情形答案「{answer.get('id')}」没有填写答案文字", f"{where}.answers.{number}.label"))
             answers.add(answer.get("id"))
-    for question in item["situations"]:
-        for answer in question.get("answers", []):
+    for index, question in enumerate(item["situations"]):
+        for number, answer in enumerate(question.get("answers", [])):
             target = answer.get("next")
             if target is not None and target not in questions:
-                out.append(f"{label}：情形答案「{answer.get('id')}」的 next 指向不存在的问题「{target}」")
-    if questions and not any(m.startswith(f"{label}：情形答案") for m in out):
+                broken = True
+                out.append(Issue(label, f"情形答案「{answer.get('label') or answer.get('id')}」之后的问题「{target}」不存在",
+                                 f"situations.{index}.answers.{number}.next"))
+    if questions and not broken:
         # A question nobody can reach is dead content; a loop would make the notice never end.
         reached, looped = _walk(item)
-        for qid in questions:
+        positions = {q.get("id"): index for index, q in reversed(list(enumerate(item["situations"])))}
+        for qid, question in questions.items():
             if qid not in reached:
-                out.append(f"{label}：情形问题「{qid}」无法从第一个问题到达")
+                out.append(Issue(label, f"情形问题「{question.get('question') or qid}」无法从第一个问题到达",
+                                 f"situations.{positions[qid]}"))
         if looped:
-            out.append(f"{label}：情形问题之间形成循环")
+            out.append(Issue(label, "情形问题之间形成循环", "situations"))
     return answers
 
 
-def _validate_materials(item: dict, answers: set[str], out: list[str]) -> None:
+def _validate_materials(item: dict, answers: set[str], out: list[Issue]) -> None:
     label = item_label(item)
     ids = set()
-    for material in item["materials"]:
+    for index, material in enumerate(item["materials"]):
         name = material.get("name") or material.get("id")
         where = f"{label} 材料「{name}」"
+        path = f"materials.{index}"
+
+        def problem(field: str, detail: str, where: str = where, path: str = path) -> None:
+            out.append(Issue(where, detail, f"{path}.{field}" if field else path))
+
         missing = [field for field in MATERIAL_FIELDS if field not in material]
         if missing:
-            out.append(f"{where}：缺少字段 {', '.join(missing)}")
+            problem("", "缺少字段 " + ", ".join(f"{field}（{MATERIAL_LABELS[field]}）" for field in missing))
             continue
+        if not material["name"] or not str(material["name"]).strip():
+            problem("name", "材料名称不能为空")
         if material["id"] in ids:
-            out.append(f"{where}：材料 id「{material['id']}」重复")
+            problem("id", f"材料编号「{material['id']}」重复")
         ids.add(material["id"])
         if material["form"] not in MATERIAL_FORMS:
-            out.append(f"{where}：form「{material['form']}」不是有效取值")
-        if not (isinstance(material["copies"], int) and material["copies"] >= 0):
-            out.append(f"{where}：copies 必须是非负整数")
+            problem("form", f"材料形式「{material['form']}」不是有效取值")
+        if not (isinstance(material["copies"], int) and not isinstance(material["copies"], bool) and material["copies"] >= 0):
+            problem("copies", "份数必须是不小于 0 的整数")
         if material["required"] not in MATERIAL_REQUIRED:
-            out.append(f"{where}：required「{material['required']}」不是有效取值")
+            problem("required", f"是否必交的取值「{material['required']}」无效")
         elif material["required"] == "conditional" and not material["when"]:
-            out.append(f"{where}：容缺/情形材料（conditional）必须在 when 中列出触发的情形答案")
+            problem("when", "按情形提交的材料必须勾选触发它的情形答案")
         elif material["required"] == "required" and material["when"]:
-            out.append(f"{where}：必交材料（required）的 when 应为空，按情形提交的材料请标为 conditional")
-        for answer in material["when"]:
+            problem("when", "必交材料不应勾选适用情形；只在某些情形下提交的，请把是否必交改为「按情形提交」")
+        for answer in material["when"] or []:
             if answer not in answers:
-                out.append(f"{where}：when 引用了不存在的情形答案「{answer}」")
+                problem("when", f"适用情形引用了不存在的情形答案「{answer}」")
         if material["source"] not in MATERIAL_SOURCES:
-            out.append(f"{where}：source「{material['source']}」不是有效取值")
+            problem("source", f"材料来源「{material['source']}」不是有效取值")
         elif material["source"] == "shared_data" and material["shared_resource"] not in SHARED_RESOURCES:
-            out.append(f"{where}：来源为共享数据（免提交）时必须指明 shared_resource")
+            problem("shared_resource", "材料来源为共享获取（免提交）时必须选择共享数据来源")
         elif material["source"] != "shared_data" and material["shared_resource"] is not None:
-            out.append(f"{where}：只有来源为共享数据时才能填写 shared_resource")
+            problem("shared_resource", "只有材料来源为共享获取（免提交）时才能选择共享数据来源")
         if material["source"] == "issuing_department" and not material["issuer"]:
-            out.append(f"{where}：由其他部门出具的材料必须写明 issuer")
+            problem("issuer", "由其他部门出具的材料必须写明出具部门")
 
 
 def _walk(item: dict) -> tuple[set[str], bool]:

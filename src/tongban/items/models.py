@@ -102,6 +102,15 @@ class FaqOrigin(StrEnum):
     CONSULTATION = "consultation"  # promoted from a person's answer in the queue
 
 
+class FaqStatus(StrEnum):
+    DRAFT = "draft"  # promoted from a person's answer; a reviewer has not approved it yet
+    PUBLISHED = "published"  # answers the public
+    REJECTED = "rejected"  # the reviewer kept it from the public
+
+
+FAQ_STATUS_LABELS = {FaqStatus.DRAFT: "待审核", FaqStatus.PUBLISHED: "已公开", FaqStatus.REJECTED: "未采用"}
+
+
 class ItemFaq(Base):
     __tablename__ = "item_faqs"
 
@@ -112,6 +121,9 @@ class ItemFaq(Base):
     origin: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True, default=FaqStatus.PUBLISHED,
+                                        server_default=FaqStatus.PUBLISHED.value)
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class ConsultationStatus(StrEnum):

@@ -17,8 +17,12 @@ from tongban.core.errors import Problem
 from tongban.core.inputs import Id, normalise_code
 from tongban.core.permissions import Permission
 from tongban.core.templating import flash, render
-from tongban.items import consultation, content, material_forms, navigation, service
-from tongban.items.models import CONSULTATION_STATUS_LABELS, VERSION_STATUS_LABELS, ConsultationStatus
+from tongban.core.limits import uploads
+from tongban.items import consultation, content, editor, material_forms, navigation, service, workbook
+from tongban.items.models import (
+    CONSULTATION_STATUS_LABELS, VERSION_STATUS_LABELS, ConsultationStatus, ServiceItem, VersionStatus,
+)
+from tongban.org import service as org
 from tongban.items.search import SearchHit
 
 router = APIRouter(include_in_schema=False)
@@ -141,27 +145,174 @@ def items_page(request: Request, db: DbSession, principal: Annotated[Principal, 
                   Permission=Permission)
 
 
+MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
+MAX_FIELD = 20_000  # characters of one form field: a law's article, a long note
+IMPORT_OUTCOMES = {"created": "新建", "updated": "更新", "unchanged": "无变化", "rejected": "不予导入"}
+
+
+@router.get("/staff/items/import", summary="Excel 导入事项")
+def import_page(request: Request, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    return render(request, "items_import.html", principal=principal, rows=None, problems=None)
+
+
+@router.post("/staff/items/import", summary="Excel 导入：预览", openapi_extra=uploads(MAX_WORKBOOK_BYTES))
+async def import_preview(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    upload = form.get("file")
+    data = await upload.read(MAX_WORKBOOK_BYTES + 1) if upload is not None and not isinstance(upload, str) else b""
+    if len(data) > MAX_WORKBOOK_BYTES:
+        raise Problem("payload-too-large", "Excel 文件超过 20 MB，请拆分后导入")
+    try:
+        document, row_numbers = workbook.import_workbook_with_rows(data)
+    except workbook.WorkbookError as error:
+        return render(request, "items_import.html", status_code=422, principal=principal, rows=None,
+                      problems=error.problems[:200], filename=getattr(upload, "filename", ""))
+    rows = service.import_preview(db, document, row_numbers, principal)
+    accepted = [row.item for row in rows if row.outcome in ("created", "updated")]
+    carried = json.dumps({"format": content.FORMAT, "version": content.VERSION, "items": accepted}, ensure_ascii=False)
+    return render(request, "items_import.html", principal=principal, rows=rows, problems=None, outcomes=IMPORT_OUTCOMES,
+                  carried=carried, accepted=len(accepted), filename=getattr(upload, "filename", ""))
+
+
+@router.post("/staff/items/import/confirm", summary="Excel 导入：确认", openapi_extra=uploads(MAX_WORKBOOK_BYTES))
+async def import_confirm(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    try:
+        document = json.loads(str(form.get("document") or ""))
+    except ValueError:
+        raise Problem("malformed-json", "导入内容已损坏，请重新上传 Excel 文件") from None
+    counts = service.import_document(db, document, actor=principal, principal=principal)
+    db.commit()
+    flash(request, f"已导入：新建 {counts['created']} 项、更新 {counts['revised']} 项，均为草稿，请逐项提交审核")
+    return RedirectResponse("/staff/items?status=draft", status_code=303)
+
+
+def _versions_page(request: Request, db, principal: Principal, item: ServiceItem, *, text: str | None = None,
+                   json_error: str | None = None, problems: list[str] | None = None, status_code: int = 200):
+    versions = service.versions(db, item)
+    latest = text if text is not None else json.dumps(json.loads(versions[0].content), ensure_ascii=False, indent=1)
+    return render(request, "items_versions.html", status_code=status_code, principal=principal, item=item,
+                  versions=versions, latest=latest, labels=VERSION_STATUS_LABELS, Permission=Permission,
+                  json_error=json_error, problems=problems or [], editable=versions[0].status != VersionStatus.IN_REVIEW)
+
+
+@router.get("/staff/items/new", summary="新建事项")
+def new_item_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    return _editor(request, db, principal, editor.blank_item(), new=True)
+
+
+@router.post("/staff/items/new", summary="新建事项：保存")
+async def new_item(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    return await _edit(request, db, principal, editor.blank_item(), new=True)
+
+
 @router.get("/staff/items/{code}", summary="事项版本与审核")
 def item_versions_page(request: Request, code: str, db: DbSession,
                        principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    return _versions_page(request, db, principal, service.managed_item(db, principal, code, action="items.versions"))
+
+
+def _editor(request: Request, db, principal: Principal, item: dict, *, new: bool = False,
+            problems: list[str] | None = None, status_code: int = 200):
+    names = service.department_names(db)
+    departments = [(d.code, d.name) for d in org.list_all(db)
+                   if d.code in content.DEPARTMENT_IDS and (principal.can_for_department(Permission.ITEMS_MANAGE, d.id)
+                                                           or d.code == item.get("department"))]
+    situations = [q for q in item.get("situations") or [] if isinstance(q, dict)]
+    answers = [(a.get("id"), f"{a.get('label') or a.get('id')}（{q.get('question') or q.get('id')}）")
+               for q in situations for a in q.get("answers") or [] if isinstance(a, dict)]
+    published = service.published_items(db)
+    return render(request, "items_edit.html", status_code=status_code, principal=principal, item=item, new=new,
+                  action="/staff/items/new" if new else f"/staff/items/{item['basic_code']}/edit",
+                  problems=problems or [], errors=editor.errors_by_field(problems or []),
+                  item_types=[(t, t) for t in sorted(content.ITEM_TYPES)],
+                  departments=departments or [(c, names.get(c, c)) for c in content.DEPARTMENT_IDS],
+                  online_depths=list(editor.ONLINE_DEPTH_LABELS.items()),
+                  material_forms=[(f, f) for f in sorted(content.MATERIAL_FORMS)],
+                  required_labels=list(editor.REQUIRED_LABELS.items()), source_labels=list(editor.SOURCE_LABELS.items()),
+                  shared_labels=list(editor.SHARED_LABELS.items()), relation_labels=list(editor.RELATION_LABELS.items()),
+                  result_kinds=[(k, k) for k in sorted(content.RESULT_KINDS)],
+                  question_choices=[(q.get("id"), q.get("question") or q.get("id")) for q in situations],
+                  answer_choices=answers, answer_ids={a for a, _ in answers},
+                  item_choices=[(c, f"{p['name']}（{c}）") for c, p in published.items() if c != item.get("basic_code")])
+
+
+async def _edit(request: Request, db, principal: Principal, base: dict, *, new: bool = False):
+    form = await request.form(max_fields=20_000)
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    values = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form.keys()}
+    if any(len(v) > MAX_FIELD for vs in values.values() for v in vs):
+        raise Problem("validation-error", f"有一项内容超过 {MAX_FIELD} 个字，请精简")
+    operation = (values.get("op") or ["save"])[-1]
+    try:
+        item = editor.from_form(values, base)
+        if operation != "save":
+            editor.apply_operation(item, operation)
+            return _editor(request, db, principal, item, new=new)
+    except editor.FormError as error:
+        raise Problem("validation-error", str(error)) from None
+    problems = service.problems_of(db, [item])
+    if new and isinstance(item.get("basic_code"), str) and (taken := service.find_item(db, item["basic_code"])):
+        problems.insert(0, content.Issue("", f"基本编码「{item['basic_code']}」已被事项「{taken.name}」使用", "basic_code"))
+    if problems:
+        return _editor(request, db, principal, item, new=new, problems=problems, status_code=422)
+    draft = service.save_draft(db, item, actor=principal, principal=principal)
+    db.commit()
+    flash(request, f"已保存为第 {draft.version} 版草稿，确认无误后请提交审核")
+    return RedirectResponse(f"/staff/items/{item['basic_code']}", status_code=303)
+
+
+def _editable_document(db, principal: Principal, code: str) -> dict:
+    item = service.managed_item(db, principal, code, action="items.edit")
+    latest = service.version_of(db, item, item.latest_version)
+    if latest.status == VersionStatus.IN_REVIEW:
+        raise Problem("version-not-editable", f"事项「{item.name}」第 {latest.version} 版正在审核，审核完成前不能修改")
+    return json.loads(latest.content)
+
+
+@router.get("/staff/items/{code}/edit", summary="编辑事项")
+def edit_page(request: Request, code: str, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    return _editor(request, db, principal, _editable_document(db, principal, code))
+
+
+@router.post("/staff/items/{code}/edit", summary="编辑事项：保存或增删行")
+async def edit(request: Request, code: str, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
+    return await _edit(request, db, principal, _editable_document(db, principal, code))
+
+
+@router.get("/staff/items/{code}/versions/{version}", summary="审核：与已发布版本逐项对照")
+def version_page(request: Request, code: str, version: Id, db: DbSession,
+                 principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
     item = service.managed_item(db, principal, code, action="items.versions")
-    versions = service.versions(db, item)
-    latest = json.dumps(json.loads(versions[0].content), ensure_ascii=False, indent=1)
-    return render(request, "items_versions.html", principal=principal, item=item, versions=versions, latest=latest,
-                  labels=VERSION_STATUS_LABELS, Permission=Permission)
+    row = service.version_of(db, item, version)
+    compared = item.published_version if item.published_version not in (None, version) else None
+    if compared is None and version > 1:
+        compared = version - 1  # the published one itself, or a first publication: against what came before
+    before = json.loads(service.version_of(db, item, compared).content) if compared else None
+    after = json.loads(row.content)
+    published = service.published_items(db)
+    changes = editor.diff(before, after, service.department_names(db), {c: p["name"] for c, p in published.items()})
+    return render(request, "items_review.html", principal=principal, item=item, row=row, compared=compared,
+                  published=compared == item.published_version, diff=changes, labels=VERSION_STATUS_LABELS,
+                  can_review=row.status == VersionStatus.IN_REVIEW and principal.can(Permission.ITEMS_REVIEW))
 
 
-@router.post("/staff/items/{code}/draft", summary="保存草稿")
+@router.post("/staff/items/{code}/draft", summary="保存草稿（JSON）")
 def save_draft(request: Request, code: str, db: DbSession,
                principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)],
                document: Annotated[str, Form(max_length=200_000)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        raise Problem("malformed-json", "事项内容不是合法的 JSON") from None
+    item = service.managed_item(db, principal, code, action="items.draft")
+    if (problem := editor.json_problem(document)) is not None:
+        return _versions_page(request, db, principal, item, text=document, json_error=problem, status_code=422)
+    parsed = json.loads(document)
     if not isinstance(parsed, dict) or parsed.get("basic_code") != code:
-        raise Problem("item-invalid", "事项内容的 basic_code 必须与本事项一致")
+        return _versions_page(request, db, principal, item, text=document, status_code=422,
+                              json_error="事项内容必须是一个 JSON 对象，且基本编码（basic_code）与本事项一致")
+    if problems := service.problems_of(db, [parsed]):
+        return _versions_page(request, db, principal, item, text=document, problems=problems, status_code=422)
     draft = service.save_draft(db, parsed, actor=principal, principal=principal)
     db.commit()
     flash(request, f"已保存为第 {draft.version} 版草稿")
@@ -246,5 +397,21 @@ def answer(request: Request, number: str, db: DbSession,
     if promote:
         consultation.promote(db, row, question=None, actor=principal)
     db.commit()
-    flash(request, "已答复" + ("，并收入常见问题" if promote else ""))
+    flash(request, "已答复" + ("，并提交收入常见问题，审核通过后公开" if promote else ""))
     return RedirectResponse(f"/staff/consultations/{row.number}", status_code=303)
+
+
+@router.get("/staff/faqs", summary="常见问题审核")
+def faq_drafts_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)]):
+    names = {code: item["name"] for code, item in service.published_items(db).items()}
+    return render(request, "items_faqs.html", principal=principal, rows=consultation.faq_drafts(db), names=names)
+
+
+@router.post("/staff/faqs/{faq_id}/review", summary="常见问题审核：公开或不采用")
+def review_faq(request: Request, faq_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_REVIEW)],
+               decision: Annotated[str, Form(pattern="^(approve|reject)$")] = "approve", csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    faq = consultation.review_faq(db, faq_id, approve=decision == "approve", actor=principal)
+    db.commit()
+    flash(request, f"常见问题「{faq.question[:30]}」{'已公开' if decision == 'approve' else '未采用'}")
+    return RedirectResponse("/staff/faqs", status_code=303)

@@ -199,3 +199,4 @@ class PromotedFaq(BaseModel):
     item: str
     question: str
     answer: str
+    status: str = Field(description="draft 待审核（不公开）、published 已公开、rejected 未采用")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, select
@@ -89,11 +90,19 @@ _ITEM_DEPARTMENT = select(ServiceItem.department_id).where(ServiceItem.basic_cod
 def _invalid(problems: list[str]) -> Problem:
     return Problem("item-invalid", f"事项内容有 {len(problems)} 处问题，未保存：" + "；".join(problems[:3])
                    + ("……" if len(problems) > 3 else ""),
-                   errors=[{"field": "item", "code": "invalid", "message": p} for p in problems[:200]])
+                   errors=[{"field": f"item.{field}" if (field := getattr(p, "field", "")) else "item", "code": "invalid",
+                            "message": p} for p in problems[:200]])
 
 
 def _check(db: Session, changed: list[dict]) -> None:
     """Validate items as they would stand among everything published: dangling references and cycles included."""
+    relevant = problems_of(db, changed)
+    if relevant:
+        raise _invalid(relevant)
+
+
+def problems_of(db: Session, changed: list[dict]) -> list[str]:
+    """The problems (``content.Issue``) of these items as they would stand among everything published."""
     merged = published_items(db)
     for item in changed:
         if isinstance(item, dict) and isinstance(item.get("basic_code"), str):
@@ -105,10 +114,8 @@ def _check(db: Session, changed: list[dict]) -> None:
     labels = [content.item_label(item) for item in changed if isinstance(item, dict)]
     codes = [item.get("basic_code") for item in changed if isinstance(item, dict)]
     names = [item.get("name") for item in changed if isinstance(item, dict)]
-    relevant = [p for p in problems if any(label in p for label in labels) or p.startswith("前置事项形成循环")
-                and any(name and name in p for name in names + codes)]
-    if relevant:
-        raise _invalid(relevant)
+    return [p for p in problems if any(label in p for label in labels) or p.startswith("前置事项形成循环")
+            and any(name and name in p for name in names + codes)]
 
 
 def _item_row(db: Session, code: str, *, lock: bool = False) -> ServiceItem | None:
@@ -260,10 +267,18 @@ def import_document(db: Session, document: Any, *, actor: Principal | audit.Syst
     """Load a whole items document (JSON or a converted workbook) as drafts, or published (demo, seeding).
 
     All or nothing: the document is validated as a whole first, and any problem refuses it all.
+    It may hold some items only (a workbook's changed rows): each is checked as it would stand
+    among everything published, so a relation to a published item outside the document is fine.
     """
-    problems = content.validate(document)
-    if problems:
-        raise _invalid(problems)
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise _invalid(content.validate(document))
+    if shape := content.validate({**document, "items": []}):
+        raise _invalid(shape)
+    if any(not isinstance(item, dict) for item in document["items"]):
+        raise _invalid(["事项列表中的每一项必须是 JSON 对象"])
+    codes = [item.get("basic_code") for item in document["items"]]
+    if twice := sorted({str(code) for code in codes if codes.count(code) > 1}):
+        raise _invalid([f"基本编码「{code}」在导入内容中出现了不止一次" for code in twice])
     _check(db, document["items"])
     counts = {"created": 0, "revised": 0, "unchanged": 0}
     for item_document in document["items"]:
@@ -281,6 +296,53 @@ def import_document(db: Session, document: Any, *, actor: Principal | audit.Syst
                    actor=audit.SYSTEM, checked=True)
     audit.record(db, actor=actor, action="items.import", object_type="service_items", details=counts)
     return counts
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One item of an uploaded workbook as it would be imported: created, updated, unchanged or
+    rejected (with the reasons, in Chinese), and the row of the 事项 sheet it came from."""
+
+    row: int | None
+    code: str
+    name: str
+    outcome: str
+    reasons: list[str]
+    item: dict
+
+
+def import_preview(db: Session, document: dict, rows: dict[str, int], principal: Principal) -> list[ImportRow]:
+    """What importing the document would do, item by item, writing nothing. Each item is validated as
+    it would stand among everything published and the rest of the workbook."""
+    items = [item for item in document.get("items") or [] if isinstance(item, dict)]
+    merged = published_items(db)
+    for item in items:
+        if isinstance(item.get("basic_code"), str):
+            merged[item["basic_code"]] = item
+    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())})
+    latest = latest_documents(db, [str(item.get("basic_code")) for item in items])
+    out = []
+    for item in items:
+        code, label = str(item.get("basic_code") or ""), content.item_label(item)
+        reasons = [p[len(label):].lstrip("：").strip() if p.startswith(label) else str(p) for p in problems
+                   if p.startswith(label) or p.startswith("前置事项形成循环") and item.get("name") and item["name"] in p]
+        existing = _item_row(db, code)
+        if existing is not None and canonical(item) == canonical(latest.get(code, {})) and not reasons:
+            out.append(ImportRow(rows.get(code), code, str(item.get("name") or ""), "unchanged", [], item))
+            continue
+        department = org.get_by_code(db, item["department"]) if isinstance(item.get("department"), str) else None
+        for unit in (department, existing.department if existing is not None else None):
+            if unit is not None and not principal.can_for_department(Permission.ITEMS_MANAGE, unit.id):
+                reasons.append(f"无权维护{unit.name}的事项")
+        if existing is not None and version_of(db, existing, existing.latest_version).status == VersionStatus.IN_REVIEW:
+            reasons.append(f"第 {existing.latest_version} 版正在审核，审核完成前不能修改")
+        outcome = "rejected" if reasons else "created" if existing is None else "updated"
+        out.append(ImportRow(rows.get(code), code, str(item.get("name") or ""), outcome, list(dict.fromkeys(reasons)), item))
+    return out
+
+
+def find_item(db: Session, code: str) -> ServiceItem | None:
+    return _item_row(db, code)
 
 
 def export_document(db: Session) -> dict[str, Any]:

@@ -422,7 +422,21 @@ def import_workbook(data: bytes) -> dict:
         raise WorkbookError([f"{NOT_XLSX}：文件已损坏，无法读取（{type(error).__name__}）"]) from None
 
 
-def _import(data: bytes) -> dict:
+def import_workbook_with_rows(data: bytes) -> tuple[dict, dict[str, int]]:
+    """The document, and the row of the 事项 sheet each item came from (by basic code), so that a
+    preview can name the row a person has to correct."""
+    rows: dict[str, int] = {}
+    try:
+        return _import(data, rows), rows
+    except WorkbookError:
+        raise
+    except _Refused as refusal:
+        raise WorkbookError([str(refusal)]) from None
+    except Exception as error:  # as import_workbook
+        raise WorkbookError([f"{NOT_XLSX}：文件已损坏，无法读取（{type(error).__name__}）"]) from None
+
+
+def _import(data: bytes, row_numbers: dict[str, int] | None = None) -> dict:
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes) or not data:
@@ -482,6 +496,8 @@ def _import(data: bytes) -> dict:
         if len(problems) > MAX_PROBLEMS:
             problems = problems[:MAX_PROBLEMS] + [f"……另有 {len(problems) - MAX_PROBLEMS} 个问题未列出"]
         raise WorkbookError(problems)
+    if row_numbers is not None:
+        row_numbers.update(reader.codes)
     return {"format": header.get("format", FORMAT), "version": header.get("version", VERSION),
             "items": list(items.values())}
 
