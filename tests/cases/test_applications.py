@@ -299,10 +299,17 @@ def test_acceptance_refusal_and_one_complete_supplement_list(client, as_role):
     number = window.json()["number"]
     assert_problem(client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
                                json={"decision": "supplement", "missing": []}), 422, "validation-error")
+    # The list names materials of the items' own lists (was: any free text), and nothing else.
+    assert_problem(client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
+                               json={"decision": "supplement", "missing": ["犬只免疫证明"]}), 422, "validation-error")
+    wanted = materials[:2]
     returned = client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
-                           json={"decision": "supplement", "missing": ["房屋租赁合同", "股东会决议"]}).json()
-    assert returned["status"] == "returned" and "房屋租赁合同；股东会决议" in returned["status_reason"]
-    assert client.post(f"/api/v1/applications/{number}/resubmission", headers=clerk, json={}).json()["status"] == "submitted"
+                           json={"decision": "supplement", "missing": wanted}).json()
+    assert returned["status"] == "returned" and "；".join(wanted) in returned["status_reason"]
+    still = client.post(f"/api/v1/applications/{number}/resubmission", headers=clerk, json={}).json()
+    assert still["status"] == "returned"  # what was asked for has not come yet
+    assert client.post(f"/api/v1/applications/{number}/resubmission", headers=clerk,
+                       json={"materials": wanted}).json()["status"] == "submitted"
     refused = client.post(f"/api/v1/applications/{number}/acceptance", headers=clerk,
                           json={"decision": "refuse", "reason": "拟设企业名称与已登记企业重名"}).json()
     assert refused["status"] == "not_accepted" and refused["status_reason"] == "拟设企业名称与已登记企业重名"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tongban.cases.applications import request_materials
 from tongban.cases.bpmn import run as bpmn_run
 from tongban.cases.models import Application, ApplicationStatus
 from tongban.cases.common import _flush, _flushed_once, _label, _step, _tell_applicant, _timed
@@ -35,7 +36,9 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         _step(db, application, actor, "not_accepted", f"不予受理：{reason}", actor.department_code)
         _tell_applicant(db, application, f"办件 {application.number} 不予受理", reason)
     elif decision == "supplement":
-        wanted = [m.strip() for m in missing if m and m.strip()]
+        # Names from the items' own lists only, marked as requested: the applicant's page then asks
+        # for exactly these uploads (as after a department's supplement request).
+        wanted = request_materials(db, application, missing)
         if not wanted:
             raise Problem("validation-error", "一次性告知补正须列出全部需补正的材料",
                           errors=[{"field": "body.missing", "code": "required", "message": "请列出需补正的材料"}])
