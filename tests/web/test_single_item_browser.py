@@ -1,9 +1,14 @@
 """Five ordinary items of five departments applied for online with uploads by the demo citizen,
 each accepted at the window and approved by a reviewer of the item's department; and one
-walk-in application the clerk files at the window for the citizen, who then finds it as theirs."""
+walk-in application the clerk files at the window for the citizen, who then finds it as theirs.
+Each ends with the licence the citizen downloads from the application page, read back as a PDF."""
 
 from __future__ import annotations
 
+import io
+import re
+
+import pypdf
 import pytest
 
 from tongban import demo
@@ -12,9 +17,11 @@ from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-# (item, its department's reviewer): published demo items of five departments, applied for by a person.
-ITEMS = (("000107013000", "reviewer.ga"), ("000112007000", "reviewer.rs"), ("000117007000", "reviewer.gjj"),
-         ("000121007000", "reviewer"), ("000126010000", "reviewer.yb"))
+# (item, its department's reviewer): published demo items of five departments, applied for by a
+# person, each with a licence as its result (身份证, 个体工商户营业执照, 不动产权证书, 教师资格证书,
+# 公共场所卫生许可证).
+ITEMS = (("000107013000", "reviewer.ga"), ("000121007000", "reviewer"), ("000113010000", "reviewer.ghzy"),
+         ("000108007000", "reviewer.jy"), ("000125004000", "reviewer.wjw"))
 WALK_IN = "000107010000"  # 上海市居住证办理 (公安分局), filed at the window
 
 
@@ -61,6 +68,17 @@ def _approve(browser, live_server, reviewer, number):
     context.close()
 
 
+def _licence(page, live_server: str) -> tuple[str, str]:
+    """The licence the application page offers (下载证照（PDF）), fetched with the citizen's own
+    session as the link fetches it: (its number, the PDF's text read back)."""
+    entry = page.locator("#licences li").first
+    number = re.search(r"证照编号\s*([^，）\s]+)", entry.inner_text()).group(1)
+    href = entry.get_by_role("link", name="下载证照（PDF）").get_attribute("href")
+    response = page.request.get(live_server + href)
+    assert response.ok and response.headers["content-type"] == "application/pdf", (href, response.status)
+    return number, re.sub(r"\s+", "", "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.body())).pages))
+
+
 def test_five_items_online_and_one_at_the_window(browser, live_server, database):
     context, citizen = _signed_in(browser, live_server, demo.CITIZEN.username)
     numbers = {}
@@ -92,6 +110,8 @@ def test_five_items_online_and_one_at_the_window(browser, live_server, database)
         _approve(browser, live_server, reviewer, numbers[code])
         citizen.goto(f"{live_server}/applications/{numbers[code]}")
         assert citizen.locator("#status").inner_text() == "已办结（准予）"
+        licence, text = _licence(citizen, live_server)
+        assert licence in text and "张伟" in text, (code, text[:300])
 
     # 窗口代办: the clerk looks the citizen up with a purpose, files with uploads.
     clerk_context, clerk = _signed_in(browser, live_server, "clerk")
@@ -109,4 +129,10 @@ def test_five_items_online_and_one_at_the_window(browser, live_server, database)
     assert walk_in in citizen.inner_text("main")
     citizen.goto(f"{live_server}/applications/{walk_in}")
     assert "窗口代办" in citizen.inner_text("main")
+    _accept(browser, live_server, walk_in)
+    _approve(browser, live_server, "reviewer.ga", walk_in)
+    citizen.goto(f"{live_server}/applications/{walk_in}")
+    assert citizen.locator("#status").inner_text() == "已办结（准予）"
+    licence, text = _licence(citizen, live_server)
+    assert licence in text and "张伟" in text
     context.close()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tongban.cases.models import Application, CaseTask, Licence
 from tongban.cases.common import _code, _flush, _step
+from tongban.cases.reading import is_applicant
 from tongban.core import audit
 from tongban.core.auth import Principal, deny
 from tongban.core.errors import Problem
@@ -96,8 +97,7 @@ def issuing_department_id(db: Session, licence: Licence) -> int | None:
 
 def check_licence_reader(db: Session, principal: Principal, licence: Licence) -> None:
     """The holder (the applicant's account) or staff of the issuing department; anyone else is refused, audited."""
-    application = licence_application(db, licence)
-    if principal.actor_type == "user" and application.applicant_account == str(principal.actor_id):
+    if is_applicant(db, principal, licence_application(db, licence)):  # online, or filed for them at the window
         return
     if principal.kind == "staff" and principal.can_for_department(Permission.CASES_READ, issuing_department_id(db, licence)):
         return

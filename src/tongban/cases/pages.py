@@ -20,7 +20,6 @@ from tongban.core.auth import Principal, deny, require
 from tongban.core.errors import Problem
 from tongban.core.db.session import DbSession
 from tongban.core.idempotency import request_hash
-from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.limits import uploads
 from tongban.core.permissions import Permission

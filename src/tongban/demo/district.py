@@ -83,6 +83,8 @@ STAFF = [
     DemoAccount(Role.REVIEWER, "reviewer.cgzf", "梁晨", "PD-CGZF"),
     # 医保局: its items are applied for online like any other (the single-item process).
     DemoAccount(Role.REVIEWER, "reviewer.yb", "韩梅", "PD-YB"),
+    DemoAccount(Role.REVIEWER, "reviewer.jy", "孙丽", "PD-JY"),
+    DemoAccount(Role.REVIEWER, "reviewer.wjw", "周宁", "PD-WJW"),
     DemoAccount(Role.DATA_STEWARD, "steward", "陈思远", "PD-GA"),
     DemoAccount(Role.DATA_STEWARD, "steward.mz", "林雪", "PD-MZ"),
     DemoAccount(Role.DATA_STEWARD, "steward.scjg", "黄志强", "PD-SCJG"),
