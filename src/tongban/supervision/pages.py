@@ -28,6 +28,7 @@ from tongban.supervision import dashboard, evaluation, ratings, service
 from tongban.supervision.models import (
     KIND_LABELS,
     LEVEL_LABELS,
+    OUTCOME_LABELS,
     STATUS_LABELS,
     ClockKind,
     ClockStatus,
@@ -45,7 +46,7 @@ PAGE_SIZE = 30
 Csrf = Annotated[str, Form(max_length=100)]
 DateText = Annotated[str | None, Query(max_length=10)]
 Choice = Annotated[str | None, Query(max_length=24)]
-LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
+LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS, "outcome": OUTCOME_LABELS,
           "rectification": RECTIFICATION_STATUS_LABELS, "score": SCORE_LABELS, "reason": REASON_LABELS}
 ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "assigned": "承办人变更",
                  "closed": "结束计时", "warned_yellow": "黄色预警", "warned_red": "红色预警"}
