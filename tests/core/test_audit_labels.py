@@ -41,6 +41,7 @@ def test_an_unknown_action_reads_as_words():
     assert action_label("hotline.ticket_created") == "其他操作"
     assert action_label("GET /staff/departments/PD-GA") == "访问 /staff/departments/PD-GA"
     assert action_label("POST /staff/window/SQ-1") == "提交 /staff/window/SQ-1"
+    assert action_label("GET /api/v1/tasks/{task_id}") == "访问 /api/v1/tasks/…"  # a route template's parameter
     for label in (*ACTION_LABELS.values(), action_label("x_y.z_w"), object_label("some_table"), object_label(None)):
         assert not IDENTIFIER.search(label), label
 

@@ -66,6 +66,17 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
                    document["committed_days"] or document["statutory_days"])
 
 
+def form_labels(db: Session, application) -> dict[str, str]:
+    """The Chinese label of each field of an application's form, as its subject defines them: a
+    reviewer reads 拟设立企业名称, never the field's key."""
+    bundle, item = (application.subject_code, None) if application.subject_kind == "bundle" else (None, application.subject_code)
+    try:
+        found = subject(db, bundle=bundle, item=item, applicant_type=application.applicant_type)
+    except Problem:  # a bundle retired or an item withdrawn since: the keys are all there is
+        return {}
+    return {f.key: f.label for f in found.fields}
+
+
 def _account(db: Session, principal: Principal):
     """The signed-in applicant's identity: id, resident_id, credit_code, display_name, verified."""
     return accounts.applicant_identity(db, principal)

@@ -142,7 +142,8 @@ def task_page(request: Request, task_id: Id, db: DbSession, principal: Annotated
     deadline = service.deadline(db, application)
     db.commit()  # the audit entry of reading the applicant's registry record
     return render(request, "cases_task.html", principal=principal, task=task, application=application,
-                  form=json.loads(application.form), materials=json.loads(application.materials), shared=shared,
+                  form=json.loads(application.form), field_labels=service.form_labels(db, application),
+                  materials=json.loads(application.materials), shared=shared,
                   steps=service.timeline(db, application), deadline=deadline,
                   remaining=service.remaining_days(application, deadline),
                   labels=LABELS)

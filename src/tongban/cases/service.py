@@ -22,7 +22,7 @@ from tongban.cases.deadlines import (  # noqa: F401 (re-exported)
     deadline, deadlines, remaining_days,
 )
 from tongban.cases.applications import (  # noqa: F401 (re-exported)
-    attach, PLATFORM_ITEMS, prefill, prefill_blank, required_materials, resubmit, subject, Subject, submit,
+    attach, form_labels, PLATFORM_ITEMS, prefill, prefill_blank, required_materials, resubmit, subject, Subject, submit,
 )
 from tongban.cases.tasks import (  # noqa: F401 (re-exported)
     check_task_department, claim, decide, queue, task_or_404,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -371,8 +372,8 @@ def action_label(action: str) -> str:
     if action in ACTION_LABELS:
         return ACTION_LABELS[action]
     method, _, path = action.partition(" ")
-    if path.startswith("/"):
-        return f"{_METHOD_LABELS.get(method, '请求')} {path}"
+    if path.startswith("/"):  # the route's template: its parameters' names are code, not words
+        return f"{_METHOD_LABELS.get(method, '请求')} {re.sub(r'{[^}]*}', '…', path)}"
     domain = action.split(".", 1)[0]
     return f"{ACTION_DOMAINS.get(domain, '其他')}操作"
 
