@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from helpers import bearer, enterprise_setup_in_review
 
 from tongban import demo
 from tongban.core.permissions import Permission, Role
@@ -36,6 +38,7 @@ TOUR: dict[str, list[str]] = {
               "/staff/departments/PD-GA", "/staff/clients", "/supervision"],
     "steward.scjg": ["/staff", "/staff/items"],
     "reviewer": ["/staff", "/staff/tasks"],
+    "reviewer.ga": ["/staff", "/staff/tasks"],
 }
 
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -45,6 +48,19 @@ CODES = re.compile("|".join(rf"(?<![\w:.-]){re.escape(p.value)}(?![\w:-])" for p
 ROLE_CODES = {r.value for r in Role if "_" in r.value}
 NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/logout")
 MAX_DEPTH = 2  # the tour's page, what it links to (a department's board), and one more (a red clock)
+
+
+@pytest.fixture(scope="module")
+def tour_in_progress(live_server) -> str:
+    """Step 13 of the tour up to the parallel review: the reviewers' task pages show a real form. A
+    refused API call too, so the audit log lists a refusal of a route with a parameter."""
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        number = enterprise_setup_in_review(client, lambda username: bearer(client, username))
+        tasks = client.get("/api/v1/tasks", headers=bearer(client, "reviewer.ga")).json()["items"]
+        task = next(t for t in tasks if t["application"] == number)
+        refused = client.get(f"/api/v1/tasks/{task['id']}", headers=bearer(client, demo.CITIZEN.username))
+        assert refused.status_code == 403, refused.text
+    return number
 
 
 def _sign_in(page, base: str, username: str) -> None:
@@ -77,7 +93,7 @@ def _links(page, base: str) -> list[str]:
 
 
 @pytest.mark.parametrize("username", list(TOUR))
-def test_tour_staff_pages_show_no_english_identifier(browser, live_server, database, username):
+def test_tour_staff_pages_show_no_english_identifier(browser, live_server, database, tour_in_progress, username):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
     page = context.new_page()
     _sign_in(page, live_server, username)

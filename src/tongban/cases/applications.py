@@ -69,12 +69,15 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
 def form_labels(db: Session, application) -> dict[str, str]:
     """The Chinese label of each field of an application's form, as its subject defines them: a
     reviewer reads 拟设立企业名称, never the field's key."""
+    # What the process writes back into the form (the new enterprise's 统一社会信用代码) is named
+    # as its registry names it.
+    labels = {f.name: f.label for r in REGISTRIES.values() for f in r.fields}
     bundle, item = (application.subject_code, None) if application.subject_kind == "bundle" else (None, application.subject_code)
     try:
         found = subject(db, bundle=bundle, item=item, applicant_type=application.applicant_type)
-    except Problem:  # a bundle retired or an item withdrawn since: the keys are all there is
-        return {}
-    return {f.key: f.label for f in found.fields}
+    except Problem:  # a bundle retired or an item withdrawn since: the registries' names are all there is
+        return labels
+    return {**labels, **{f.key: f.label for f in found.fields}}
 
 
 def _account(db: Session, principal: Principal):
