@@ -65,6 +65,11 @@ OUTCOME_LABELS: dict[str, str] = {
 }
 
 
+def outcome_label(kind: str, outcome: str | None) -> str:
+    """How a closed clock's subject ended, in words (see ``OUTCOME_LABELS``)."""
+    return OUTCOME_LABELS.get(f"{kind}:{outcome}") or OUTCOME_LABELS.get(outcome or "", "已办结")
+
+
 class SupervisionClock(Base):
     __tablename__ = "supervision_clocks"
     __table_args__ = (

@@ -28,7 +28,6 @@ from tongban.supervision import dashboard, evaluation, ratings, service
 from tongban.supervision.models import (
     KIND_LABELS,
     LEVEL_LABELS,
-    OUTCOME_LABELS,
     STATUS_LABELS,
     ClockKind,
     ClockStatus,
@@ -36,6 +35,7 @@ from tongban.supervision.models import (
     Rectification,
     RectificationStatus,
     SupervisionClock,
+    outcome_label,
 )
 from tongban.supervision.schemas import RECTIFICATION_STATUS_LABELS, REASON_LABELS, SCORE_LABELS, reason_labels
 from tongban.core import clock as wall
@@ -46,7 +46,7 @@ PAGE_SIZE = 30
 Csrf = Annotated[str, Form(max_length=100)]
 DateText = Annotated[str | None, Query(max_length=10)]
 Choice = Annotated[str | None, Query(max_length=24)]
-LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS, "outcome": OUTCOME_LABELS,
+LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
           "rectification": RECTIFICATION_STATUS_LABELS, "score": SCORE_LABELS, "reason": REASON_LABELS}
 ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "assigned": "承办人变更",
                  "closed": "结束计时", "warned_yellow": "黄色预警", "warned_red": "红色预警"}
@@ -157,7 +157,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
         or principal.can_for_department(Permission.WARNING_ACKNOWLEDGE, w.department_id)) for w in warnings}
     return render(request, "supervision_clock.html", principal=principal, clock=clock, warnings=warnings,
                   timeline=timeline, remaining=service.remaining_days(WorkingCalendar.load(db), clock, wall.today()),
-                  labels=LABELS, actions=ACTION_LABELS, application=application, rating=rating, Permission=Permission,
+                  labels=LABELS, actions=ACTION_LABELS, outcome_label=outcome_label, application=application, rating=rating, Permission=Permission,
                   rating_reasons=reason_labels(rating) if rating else [], rectification=rectification,
                   may_acknowledge=may_acknowledge)
 
