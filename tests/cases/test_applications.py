@@ -88,6 +88,8 @@ def test_enterprise_setup_end_to_end(client, as_role, monkeypatch, db, fixed_clo
     prefilled = {f["key"]: f for f in form["fields"]}
     assert prefilled["applicant_name"]["value"] == "张伟" and "公安" in prefilled["applicant_name"]["source"]
     assert prefilled["applicant_id"]["value"] == demo.CITIZEN.username
+    # The enterprise's 住所 is the enterprise's, not the applicant's home address: left to the applicant.
+    assert not prefilled["registered_address"]["value"] and not prefilled["registered_address"]["source"]
     exempt = {m["name"]: m for m in form["materials"] if m["exempt"]}
     assert exempt["营业执照"]["from_item"] == "企业设立登记"  # produced by the bundle itself, never uploaded
 

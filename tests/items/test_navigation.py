@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from datetime import UTC, datetime, time, timedelta
 
 import pypdf
 import pytest
@@ -153,3 +154,14 @@ def test_a_notice_reopens_by_number_and_prints_as_a_chinese_pdf(client):
     page = client.get(f"/notices/{number}")
     assert page.status_code == 200 and "物探报告" in page.text and f"/api/v1/items/notices/{number}/pdf" in page.text
     assert_problem(client.get("/api/v1/items/notices/GZ-20000101-XXXXXX"), 404, "unknown-notice")
+
+
+def test_the_notice_pdf_states_its_time_of_issue_in_beijing_time(client, fixed_clock):
+    # 18:30 UTC is 02:30 the next morning in Beijing: a UTC time would show the wrong day.
+    evening = datetime.combine(fixed_clock.now().date() + timedelta(days=1), time(18, 30), tzinfo=UTC)
+    fixed_clock.set(evening)
+    answers = {"q1": "q1a", "q2": "q2a", "q3": "q3b", "q5": "q5a"}
+    number = client.post(f"/api/v1/items/published/{ROAD}/notices", json={"answers": answers}).json()["number"]
+    pdf = client.get(f"/api/v1/items/notices/{number}/pdf")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages).replace("\n", "")
+    assert f"出具时间：{(evening + timedelta(days=1)).date().isoformat()} 02:30（北京时间）" in text

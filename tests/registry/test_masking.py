@@ -139,19 +139,27 @@ def test_corrections_show_personal_values_masked(client, as_role, db):
     assert decided.status_code == 200 and "13955501234" not in decided.text and number not in decided.text
 
 
-def test_the_corrections_page_is_masked_until_a_purpose_is_posted(client, as_role):
+def test_the_corrections_list_is_masked_and_a_request_shows_in_clear_on_its_page_with_a_purpose(client, as_role, db):
     number = register_person(client, as_role("steward"), phone="13955507777")
-    client.post(f"/api/v1/registries/persons/{number}/corrections", headers=as_role("clerk"),
-                json={"field": "phone", "proposed_value": "13955508888", "reason": "本人申请变更"})
+    made = client.post(f"/api/v1/registries/persons/{number}/corrections", headers=as_role("clerk"),
+                       json={"field": "phone", "proposed_value": "13955508888", "reason": "本人申请变更"}).json()
     csrf = _sign_in(client, "steward")
-    page = client.get("/staff/corrections", params={"purpose": "处理纠错申请"})
+    # The list never shows a person in clear, and asks no purpose: each request's page does.
+    listed = client.get("/staff/corrections")
+    assert number not in listed.text and "13955507777" not in listed.text and "13955508888" not in listed.text
+    assert 'name="purpose"' not in listed.text and f'href="/staff/corrections/{made["id"]}"' in listed.text
+    assert client.post("/staff/corrections", data={"purpose": "处理纠错申请", "csrf_token": csrf}).status_code == 405
+    page = client.get(f"/staff/corrections/{made['id']}", params={"purpose": "处理纠错申请"})  # a link never unmasks
     assert number not in page.text and "13955507777" not in page.text and "查看明文" in page.text
-    assert_problem(client.post("/staff/corrections", data={"purpose": "处理纠错申请"},
+    assert_problem(client.post(f"/staff/corrections/{made['id']}/reads", data={"purpose": "处理纠错申请"},
                                headers={"accept": "application/json"}), 403, "csrf-failed")
-    clear = client.post("/staff/corrections", data={"purpose": "处理纠错申请", "csrf_token": csrf})
+    clear = client.post(f"/staff/corrections/{made['id']}/reads", data={"purpose": "处理纠错申请", "csrf_token": csrf})
     assert number in clear.text and "13955507777" in clear.text and "13955508888" in clear.text
+    purpose, _, details = _audit_of(db, clear)
+    assert purpose == "处理纠错申请" and str(made["id"]) in details
+    assert "13955507777" not in client.get("/staff/corrections").text  # still masked after a clear read
     grid_csrf = _sign_in(client, "grid")
-    grid = client.post("/staff/corrections", data={"purpose": "处理纠错申请", "csrf_token": grid_csrf})
+    grid = client.post(f"/staff/corrections/{made['id']}/reads", data={"purpose": "处理纠错申请", "csrf_token": grid_csrf})
     assert "13955507777" not in grid.text
 
 

@@ -54,6 +54,7 @@ def test_citizen_applies_online_and_departments_approve_in_parallel(browser, liv
     citizen.get_by_label("拟设立企业名称").fill(name)
     citizen.get_by_label("企业类型").select_option("有限责任公司")
     citizen.get_by_label("注册资本（万元）").fill("50")
+    citizen.locator("#field_registered_address").fill("上海市浦东新区张江路100号")  # the enterprise's, never prefilled
     citizen.get_by_label("经营范围").fill("软件开发；技术服务")
     citizen.get_by_label("刻制印章枚数").fill("2")
     citizen.get_by_label("参保职工人数").fill("3")

@@ -51,7 +51,8 @@ ENTERPRISE_SETUP = Bundle(
         FormField("entity_type", "企业类型", kind="choice", choices=("有限责任公司", "个人独资企业", "合伙企业"),
                   items=("000121004000", "000123004000")),
         FormField("registered_capital", "注册资本（万元）", kind="number", items=("000121004000",), maximum=1e9),
-        FormField("registered_address", "住所", prefill="persons.residence_address", max_length=200),
+        # The enterprise's own 住所, not the applicant's home: nothing in the registries knows it yet.
+        FormField("registered_address", "住所", max_length=200),
         FormField("business_scope", "经营范围", max_length=2000, items=("000121004000", "000123004000")),
         FormField("seal_count", "刻制印章枚数", kind="number", items=("000107004000",), integer=True, maximum=100),
         FormField("employees", "参保职工人数", kind="number", items=("000112004000", "000117004000"), integer=True,

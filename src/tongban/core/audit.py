@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -290,3 +291,95 @@ def verify(db: Session, *, key: bytes | None = None, progress=None) -> Verificat
             return Verification(count, ChainBreak(last_seq + 1, "truncated", f"第 {last_seq + 1} 条及之后的审计记录被删除（日志末尾缺失）"))
         return Verification(count, ChainBreak(last_seq, "inserted", f"第 {head.seq + 1} 条审计记录是插入的（不在哈希链中）"))
     return Verification(count, None)
+
+
+# ------------------------------------------------------------------ how people read an entry
+# The one place an audit action gets its Chinese name (the log keeps the stable code; pages
+# and exports show the name). An action added later without a name here still reads as its
+# domain's work, never as a code: see ``action_label``.
+ACTION_LABELS: dict[str, str] = {
+    "auth.sign_in": "登录", "auth.sign_out": "退出登录", "auth.sign_out_everywhere": "退出所有设备",
+    "auth.client_credentials": "业务系统获取令牌", "auth.revoke_token": "注销访问令牌",
+    "accounts.change_password": "修改密码", "accounts.register_citizen": "注册个人账户",
+    "accounts.register_enterprise": "注册企业账户", "accounts.bind_enterprise": "绑定企业账户",
+    "accounts.code_register": "发送注册验证码", "accounts.code_recover": "发送找回密码验证码",
+    "accounts.code_confirm": "核对验证码", "accounts.reclaimed": "收回被冒用的账户",
+    "accounts.verified_register": "实名核验（注册）", "accounts.verified_recover": "实名核验（找回密码）",
+    "users.create": "创建人员账户", "users.list": "查看部门人员", "users.enable": "启用人员账户",
+    "users.disable": "停用人员账户", "users.reset_password": "重置人员密码", "users.revoke_sessions": "结束人员会话",
+    "clients.create": "登记业务系统", "clients.enable": "启用业务系统", "clients.disable": "停用业务系统",
+    "clients.rotate_secret": "更换业务系统密钥",
+    "departments.create": "新建部门", "calendar.publish_year": "发布年度工作日历",
+    "audit.read": "查看审计日志", "audit.verify": "校验哈希链", "demo.load": "载入演示数据",
+    "registry.read": "查询基础库", "registry.create": "新增基础库记录", "registry.change": "修改基础库记录",
+    "registry.import": "批量导入基础库", "registry.corrections": "查看纠错申请",
+    "registry.correction.request": "提出纠错", "registry.correction.accepted": "采纳纠错",
+    "registry.correction.rejected": "不予采纳纠错",
+    "catalog.create": "登记共享资源", "catalog.update": "修改共享资源", "catalog.status": "变更资源状态",
+    "catalog.draft": "资源改为草稿", "catalog.published": "发布共享资源", "catalog.withdrawn": "撤回共享资源",
+    "catalog.push": "推送数据集",
+    "sharing.request": "提出共享申请", "sharing.read": "查看共享申请", "sharing.list": "查看共享申请列表",
+    "sharing.provider_decide": "提供部门审核共享申请", "sharing.decide": "审核共享申请",
+    "sharing.coordinate": "协调共享争议", "sharing.arbitrate": "裁决共享争议", "sharing.revoke": "撤销共享授权",
+    "sharing.grants": "查看共享授权", "sharing.overdue": "共享申请逾期",
+    "exchange.subscribe": "订阅数据变更", "exchange.unsubscribe": "取消订阅", "exchange.replay": "重新投递",
+    "exchange.subscription.read": "查看订阅", "exchange.dead_letters": "查看投递失败的消息",
+    "exchange.dead_letter.replay": "重新投递失败的消息", "usage.read": "查看数据使用情况",
+    "items.draft": "保存事项草稿", "items.submit": "提交事项审核", "items.publish": "发布事项",
+    "items.return": "退回事项", "items.versions": "查看事项版本", "items.import": "导入事项",
+    "items.synonym": "保存搜索同义词", "items.synonym_delete": "删除搜索同义词",
+    "consultation.read": "查看咨询", "consultation.read_contact": "查看咨询人联系方式",
+    "consultation.answer": "答复咨询", "consultation.promote": "答复收入常见问题",
+    "process.upload": "上传审批流程",
+    "cases.submit": "提交申请", "cases.prefill": "预填申请表", "cases.attach": "上传申请材料",
+    "cases.accept": "受理决定", "cases.supply": "补正材料", "cases.read": "查看办件", "cases.claim": "认领待办",
+    "cases.decide": "审批决定", "cases.task": "查看待办", "cases.progress": "查看办件进度",
+    "supervision.scan": "扫描办理时限", "supervision.rule": "修改预警规则", "supervision.clock": "查看办理时钟",
+    "supervision.clocks": "查看办理时钟列表", "supervision.warnings": "查看预警",
+    "supervision.acknowledge": "说明预警", "supervision.dashboard": "查看电子监察看板",
+    "supervision.evaluate": "开展部门评估", "supervision.evaluation_detail": "查看评估明细",
+    "supervision.publish": "公示评估结果", "supervision.rate": "好差评",
+    "supervision.rectification": "查看整改", "supervision.rectifications": "查看整改列表",
+    "supervision.follow_up": "记录整改进展", "supervision.close_rectification": "整改办结",
+}
+
+# The domains, for an action that has no name of its own yet.
+ACTION_DOMAINS: dict[str, str] = {
+    "auth": "登录认证", "accounts": "账户", "users": "人员账户", "clients": "业务系统", "departments": "机构",
+    "calendar": "工作日历", "audit": "审计日志", "demo": "演示数据", "registry": "基础库", "catalog": "资源目录",
+    "sharing": "数据共享", "exchange": "数据交换", "usage": "数据使用", "items": "办事事项",
+    "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
+    "notifications": "通知",
+}
+
+# A refused request is recorded as "METHOD /path": what the person tried, in words.
+_METHOD_LABELS = {"GET": "访问", "HEAD": "访问", "POST": "提交", "PUT": "修改", "PATCH": "修改", "DELETE": "删除"}
+
+OBJECT_LABELS: dict[str, str] = {
+    "user": "账户", "api_client": "业务系统", "token": "访问令牌", "department": "部门", "person": "人员",
+    "persons": "人口库", "legal_entities": "法人库", "addresses": "地址库", "audit_events": "审计日志",
+    "calendar_year": "年度日历", "resource": "共享资源", "sharing_request": "共享申请", "grant": "共享授权",
+    "subscription": "订阅", "service_item": "办事事项", "service_items": "办事事项", "search_synonym": "同义词",
+    "consultation": "咨询", "process_definition": "审批流程", "application": "办件",
+    "correction_request": "纠错申请", "import_job": "导入任务", "supervision_rule": "预警规则",
+    "supervision_scan": "时限扫描", "supervision_warning": "预警", "evaluation_period": "评估期",
+    "rectification": "整改", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
+}
+
+
+def action_label(action: str) -> str:
+    """An audit action in Chinese: its own name, else what kind of work it was (never the code)."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    method, _, path = action.partition(" ")
+    if path.startswith("/"):  # the route's template: its parameters' names are code, not words
+        return f"{_METHOD_LABELS.get(method, '请求')} {re.sub(r'{[^}]*}', '…', path)}"
+    domain = action.split(".", 1)[0]
+    return f"{ACTION_DOMAINS.get(domain, '其他')}操作"
+
+
+def object_label(object_type: str | None) -> str:
+    """What an entry is about, in Chinese (empty for none; an unnamed kind reads as 对象)."""
+    if not object_type:
+        return ""
+    return OBJECT_LABELS.get(object_type, "对象")

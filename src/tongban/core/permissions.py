@@ -53,6 +53,11 @@ class Permission(StrEnum):
     RATING_SUBMIT = "rating:submit"  # 好差评: rate one's own finished application
     RECTIFICATION_HANDLE = "rectification:handle"  # record the department's 整改 follow-ups and close them
 
+    @property
+    def label(self) -> str:
+        """The permission's Chinese name, as pages show it (the value is for programs)."""
+        return PERMISSION_LABELS[self]
+
 
 # How a refusal names a permission to a person (pages and problem details); programs read the value.
 PERMISSION_LABELS: dict[Permission, str] = {
@@ -99,10 +104,18 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.RECTIFICATION_HANDLE: "处理整改",
 }
 
+
 class Scope(StrEnum):
     ALL = "all"
     DEPARTMENT = "department"
     SELF = "self"
+
+    @property
+    def label(self) -> str:
+        return SCOPE_LABELS[self]
+
+
+SCOPE_LABELS: dict[Scope, str] = {Scope.ALL: "全平台", Scope.DEPARTMENT: "本部门", Scope.SELF: "本人"}
 
 
 class Role(StrEnum):
@@ -117,6 +130,11 @@ class Role(StrEnum):
     CITIZEN = "citizen"
     ENTERPRISE = "enterprise"
     DEPARTMENT_SYSTEM = "department_system"
+
+    @property
+    def label(self) -> str:
+        """The role's Chinese name, as pages show it (the value is for programs)."""
+        return ROLE_LABELS[self]
 
 
 ROLE_LABELS: dict[Role, str] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from fastapi import Request
@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from tongban.core.errors import Problem
 from tongban.core.security import new_csrf_token
 from tongban.core.urls import safe_href
-from tongban.core.clock import BEIJING
+from tongban.core import audit, clock
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,12 +26,14 @@ templates = Jinja2Templates(directory=str(PACKAGE_ROOT / "web" / "templates"))
 templates.env.loader = _loader()
 
 
-def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (UTC) moment as people in the district read it: Beijing time."""
-    return "" if moment is None else moment.astimezone(BEIJING).strftime(pattern)
-
+# ``{{ moment | local }}``: every time on a page in Beijing time, the one formatting function
+# (``clock.beijing_text``) that PDFs and exports use too.
+local_time = clock.beijing_text
 
 templates.env.filters["local"] = local_time
+# Audit entries as people read them: the action's and the object's Chinese names.
+templates.env.filters["action_label"] = audit.action_label
+templates.env.filters["object_label"] = audit.object_label
 # ``{% if url | safe_href %}<a href="{{ url }}">``: a stored javascript: URL is shown as text, never linked.
 templates.env.filters["safe_href"] = safe_href
 

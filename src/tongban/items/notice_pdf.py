@@ -7,6 +7,7 @@ download or embed, and the text stays extractable (a reader can search and copy 
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib import colors
@@ -16,7 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-from tongban.core import pdf
+from tongban.core import clock, pdf
 from tongban.core.pdf import FONT
 
 _BASE = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=15, wordWrap="CJK")
@@ -54,7 +55,7 @@ def render(notice: dict[str, Any]) -> bytes:
         _p("办事告知单", _TITLE),
         _p(item["name"], _SUBTITLE),
         Spacer(1, 4),
-        _p(f"告知单编号：{notice['number']}　　出具时间：{notice['issued_at'][:16].replace('T', ' ')}　　"
+        _p(f"告知单编号：{notice['number']}　　出具时间：{clock.beijing_text(datetime.fromisoformat(notice['issued_at']))}（北京时间）　　"
            f"事项编码：{item['implementation_code']}（第 {item['version']} 版）", _SMALL),
         _p(f"实施部门：{item['department_name']}　　事项类型：{item['type']}　　"
            f"服务对象：{'、'.join(item['service_objects'])}", _SMALL),

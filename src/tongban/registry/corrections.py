@@ -55,15 +55,27 @@ def request_correction(db: Session, *, registry: Registry, key: str, field_name:
     return correction
 
 
-def visible(db: Session, principal: Principal, *, status: str | None = None) -> list[CorrectionRequest]:
+def _visible_to(principal: Principal, query):
     """A source sees the requests addressed to it; a requester its own; ALL-scope roles every one."""
-    query = select(CorrectionRequest).order_by(CorrectionRequest.id.desc()).limit(500)
-    if status:
-        query = query.where(CorrectionRequest.status == status)
     if principal.scope_for(Permission.CORRECTION_DECIDE) != Scope.ALL and principal.scope_for(Permission.AUDIT_READ) != Scope.ALL:
         query = query.where(or_(CorrectionRequest.source_department == principal.department_code,
                                 CorrectionRequest.requester_department == principal.department_code))
-    return list(db.scalars(query))
+    return query
+
+
+def visible(db: Session, principal: Principal, *, status: str | None = None) -> list[CorrectionRequest]:
+    query = select(CorrectionRequest).order_by(CorrectionRequest.id.desc()).limit(500)
+    if status:
+        query = query.where(CorrectionRequest.status == status)
+    return list(db.scalars(_visible_to(principal, query)))
+
+
+def visible_one(db: Session, principal: Principal, correction_id: int) -> CorrectionRequest:
+    """One request the reader may see (another department's answers as unknown, naming nothing)."""
+    found = db.scalar(_visible_to(principal, select(CorrectionRequest).where(CorrectionRequest.id == correction_id)))
+    if found is None:
+        raise Problem("not-found", f"没有纠错申请 #{correction_id}")
+    return found
 
 
 def present(correction: CorrectionRequest, registry: Registry, *, clear: bool, secret_key: str) -> dict:

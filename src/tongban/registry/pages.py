@@ -164,32 +164,47 @@ def request_correction(request: Request, slug: RegistrySlug, key: str, db: DbSes
     return RedirectResponse(f"/staff/corrections?created={correction.id}", status_code=303)
 
 
-def _corrections(request: Request, db, principal: Principal, *, purpose: str | None, created: int | None = None):
-    items = corrections.visible(db, principal)
-    clear = corrections.reveal(db, principal, items, REGISTRIES, purpose, from_link=False)
-    db.commit()
-    secret = request.app.state.settings.secret_key
-    shown = [corrections.present(c, REGISTRIES[c.registry_name], clear=clear, secret_key=secret) for c in items]
-    departments = {d.code: d.short_name for d in org.list_all(db)}
-    return _render(request, "registry_corrections.html", principal=principal, items=shown, created=created,
-                   departments=departments, labels={name: {f.name: f.label for f in r.fields} for name, r in REGISTRIES.items()},
-                   can_decide=principal.can(Permission.CORRECTION_DECIDE), clear=clear,
-                   any_masked=any(c["masked"] for c in shown),
-                   can_read_clear=principal.can(Permission.REGISTRY_READ_PERSONAL))
+def _correction_context(db) -> dict:
+    return {"departments": {d.code: d.short_name for d in org.list_all(db)},
+            "labels": {name: {f.name: f.label for f in r.fields} for name, r in REGISTRIES.items()}}
 
 
 @router.get("/staff/corrections", summary="纠错申请（个人信息脱敏）")
 def correction_queue(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
                      created: Id | None = None):
-    return _corrections(request, db, principal, purpose=None, created=created)
+    # The list is always masked: one purpose never shows every person of the queue in clear.
+    # Each request's own page shows its values in clear once a purpose is stated.
+    items = corrections.visible(db, principal)
+    secret = request.app.state.settings.secret_key
+    shown = [corrections.present(c, REGISTRIES[c.registry_name], clear=False, secret_key=secret) for c in items]
+    return _render(request, "registry_corrections.html", principal=principal, items=shown, created=created,
+                   can_decide=principal.can(Permission.CORRECTION_DECIDE), any_masked=any(c["masked"] for c in shown),
+                   **_correction_context(db))
 
 
-@router.post("/staff/corrections", summary="说明用途后查看纠错申请的明文")
-def correction_queue_with_purpose(request: Request, db: DbSession,
-                                  principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
-                                  purpose: Annotated[str, Form(min_length=2, max_length=200)], csrf_token: Csrf = ""):
+def _correction(request: Request, db, principal: Principal, correction_id: int, *, purpose: str | None):
+    row = corrections.visible_one(db, principal, correction_id)
+    clear = corrections.reveal(db, principal, [row], REGISTRIES, purpose, from_link=False)
+    db.commit()
+    shown = corrections.present(row, REGISTRIES[row.registry_name], clear=clear,
+                                secret_key=request.app.state.settings.secret_key)
+    return _render(request, "registry_correction.html", principal=principal, c=shown,
+                   can_decide=principal.can(Permission.CORRECTION_DECIDE),
+                   can_read_clear=principal.can(Permission.REGISTRY_READ_PERSONAL), **_correction_context(db))
+
+
+@router.get("/staff/corrections/{correction_id}", summary="纠错申请详情（个人信息脱敏）")
+def correction_page(request: Request, correction_id: Id, db: DbSession,
+                    principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)]):
+    return _correction(request, db, principal, correction_id, purpose=None)
+
+
+@router.post("/staff/corrections/{correction_id}/reads", summary="说明用途后查看纠错申请的明文")
+def correction_page_with_purpose(request: Request, correction_id: Id, db: DbSession,
+                                 principal: Annotated[Principal, require(Permission.CORRECTION_REQUEST)],
+                                 purpose: Annotated[str, Form(min_length=2, max_length=200)], csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
-    return _corrections(request, db, principal, purpose=purpose)
+    return _correction(request, db, principal, correction_id, purpose=purpose)
 
 
 @router.post("/staff/corrections/{correction_id}", summary="处理纠错申请")

@@ -4,7 +4,7 @@ answers, grants."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
 
@@ -26,7 +26,7 @@ from tongban.core.inputs import Id
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
 from tongban.core.security import check_csrf
-from tongban.core.templating import flash, local_time, render
+from tongban.core.templating import flash, render
 from tongban.core.workdays import WorkingCalendar
 from tongban.org import service as org
 from tongban.sharing import service
@@ -48,10 +48,6 @@ ESCALATION_LABELS = {"refused": "提供方拒绝部分信息项", "overdue": "�
 LABELS = {"status": STATUS_LABELS, "outcome": OUTCOME_LABELS, "sharing": SHARING_LABELS, "step": STEP_LABELS,
           "decided_by": DECIDED_BY_LABELS, "granted_by": GRANTED_BY_LABELS, "escalation": ESCALATION_LABELS}
 _SHARING_PERMISSIONS = (Permission.SHARING_REQUEST, Permission.SHARING_DECIDE, Permission.SHARING_ARBITRATE)
-
-
-def _beijing(moment: datetime | None) -> str:
-    return local_time(moment) if moment else "—"
 
 
 def _ensure_sharing_role(db, principal: Principal, action: str) -> None:
@@ -119,7 +115,7 @@ def _detail(request: Request, db, principal: Principal, request_id: Id, *, statu
     names = {item.code: item.name for item in r.resource.items}
     refused = any(i.outcome == ItemOutcome.REFUSED for i in r.items)
     return render(request, "sharing_request.html", status_code=status_code, principal=principal, r=r, names=names,
-                  labels=LABELS, deadline=_deadline(db, r), beijing=_beijing, error=error, form=form or {},
+                  labels=LABELS, deadline=_deadline(db, r), error=error, form=form or {},
                   pending=[i for i in r.items if i.outcome == ItemOutcome.PENDING],
                   open_items=_open_for_arbitration(r),
                   may_decide=r.status == RequestStatus.PROVIDER

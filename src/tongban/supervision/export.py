@@ -22,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
 from tongban.core.spreadsheets import neutralise_row
-from tongban.core.clock import BEIJING
+from tongban.core.clock import beijing_text
 from tongban.core import pdf as printing
 from tongban.core.pdf import FONT
 from tongban.supervision.dashboard import Dashboard, kind_label
@@ -110,7 +110,7 @@ def _about(board: Dashboard, generated_by: str, generated_at: datetime) -> list[
         "电子监察统计",
         f"统计期间：{board.period_start} 至 {board.period_end}（含首尾，北京时间）",
         f"范围：{board.department.name if board.department else '全部部门'}",
-        f"导出：{generated_by}，{generated_at.astimezone(BEIJING):%Y-%m-%d %H:%M}",
+        f"导出：{generated_by}，{beijing_text(generated_at)}（北京时间）",
         "办结：期间内结束的计时（撤回的不计）；按时办结率 = 按时办结 ÷ 办结。",
         "平均用时、平均承诺时限：办结工作的工作日数平均值（补正暂停期间不计）。",
         "期末在办、期末超期：期末尚未结束的计时；到期日早于期末（或暂停之日）的为超期。",
@@ -171,7 +171,7 @@ def pdf(board: Dashboard, *, generated_by: str, generated_at: datetime) -> bytes
     story: list[Any] = [
         _p("电子监察统计报表", _TITLE),
         _p(f"统计期间：{board.period_start} 至 {board.period_end}　　范围：{scope}　　"
-           f"导出：{generated_by}，{generated_at.astimezone(BEIJING):%Y-%m-%d %H:%M}", _SMALL),
+           f"导出：{generated_by}，{beijing_text(generated_at)}（北京时间）", _SMALL),
         _p("合计", _HEADING),
         _p(f"新收 {totals['started']} 件，办结 {totals['closed']} 件，按时办结率 {rate_percent(totals['on_time_rate'])}；"
            f"超期 {totals['overdue']} 件（超期办结 {totals['closed_late']}，期末在办超期 {totals['open_overdue']}）；"

@@ -55,6 +55,19 @@ class Level(StrEnum):
 LEVEL_LABELS: dict[str, str] = {Level.NONE: "正常", Level.YELLOW: "黄色预警", Level.RED: "红色预警"}
 STATUS_LABELS: dict[str, str] = {ClockStatus.OPEN: "计时中", ClockStatus.PAUSED: "暂停计时", ClockStatus.CLOSED: "已结束"}
 CANCELLED = "cancelled"  # the outcome of a clock whose work was withdrawn: neither on time nor late
+# How the subject of a clock ended, as a page says it: each domain closes its clocks with its own
+# word (an application's status, a task's decision, a correction's answer …), named here, or as
+# "kind:outcome" where a word means something else for that kind; an unnamed one reads as 已办结.
+OUTCOME_LABELS: dict[str, str] = {
+    CANCELLED: "已撤回", "accepted": "已受理", "correction:accepted": "已采纳", "not_accepted": "不予受理", "approved": "准予许可",
+    "approve": "同意", "refused": "不予许可", "refuse": "不予许可", "supplement": "退回补正",
+    "rejected": "不予采纳", "answered": "已答复", "escalated": "已提交协调", "rectified": "已整改",
+}
+
+
+def outcome_label(kind: str, outcome: str | None) -> str:
+    """How a closed clock's subject ended, in words (see ``OUTCOME_LABELS``)."""
+    return OUTCOME_LABELS.get(f"{kind}:{outcome}") or OUTCOME_LABELS.get(outcome or "", "已办结")
 
 
 class SupervisionClock(Base):

@@ -35,6 +35,7 @@ from tongban.supervision.models import (
     Rectification,
     RectificationStatus,
     SupervisionClock,
+    outcome_label,
 )
 from tongban.supervision.schemas import RECTIFICATION_STATUS_LABELS, REASON_LABELS, SCORE_LABELS, reason_labels
 from tongban.core import clock as wall
@@ -156,7 +157,7 @@ def clock_page(request: Request, clock_id: Id, db: DbSession,
         or principal.can_for_department(Permission.WARNING_ACKNOWLEDGE, w.department_id)) for w in warnings}
     return render(request, "supervision_clock.html", principal=principal, clock=clock, warnings=warnings,
                   timeline=timeline, remaining=service.remaining_days(WorkingCalendar.load(db), clock, wall.today()),
-                  labels=LABELS, actions=ACTION_LABELS, application=application, rating=rating, Permission=Permission,
+                  labels=LABELS, actions=ACTION_LABELS, outcome_label=outcome_label, application=application, rating=rating, Permission=Permission,
                   rating_reasons=reason_labels(rating) if rating else [], rectification=rectification,
                   may_acknowledge=may_acknowledge)
 

@@ -32,7 +32,7 @@ from tongban.notifications import service as notifications
 from tongban.org import service as org
 from tongban.supervision.clocks import DEFAULT_RED_DAYS, DEFAULT_YELLOW_DAYS, RULES_KEY, warning_days
 from tongban.supervision.models import (
-    KIND_LABELS, LEVEL_LABELS, ClockEvent, ClockKind, ClockStatus, Level, RectificationStatus, SupervisionClock,
+    KIND_LABELS, LEVEL_LABELS, outcome_label, ClockEvent, ClockKind, ClockStatus, Level, RectificationStatus, SupervisionClock,
     SupervisionWarning, WarningRule,
 )
 from tongban.supervision.read_models import user_roles, users
@@ -276,7 +276,7 @@ def history(db: Session, clock: SupervisionClock) -> tuple[list[SupervisionWarni
     if clock.status == ClockStatus.CLOSED:
         verdict = "" if clock.on_time is None else ("，按时" if clock.on_time else "，超期")
         timeline.append({"action": "closed", "day": clock.closed_on, "at": None,
-                         "note": f"{clock.outcome}；用时 {clock.used_days} 个工作日{verdict}"})
+                         "note": f"{outcome_label(clock.kind, clock.outcome)}；用时 {clock.used_days} 个工作日{verdict}"})
     timeline.sort(key=lambda entry: entry["day"])  # stable: same-day entries keep their order
     return warnings, timeline
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tongban.accounts import service as accounts
 from tongban.audit import service as audit_log
 from tongban.cases import service as cases
+from tongban.core.audit import ACTION_DOMAINS
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
 from tongban.core.permissions import ROLE_LABELS, Permission, Scope
@@ -104,6 +105,8 @@ def audit_page(
                                  outcome=outcome or None, department_code=department_code or None)
     result = audit_log.verification(db, principal) if check else None
     return render(request, "audit.html", principal=principal, page=page, result=result,
+                  domains=[(f"{domain}.", label) for domain, label in ACTION_DOMAINS.items()],
+                  department_names={d.code: d.name for d in org.list_all(db)},
                   filters={"action": action or "", "outcome": outcome or "", "department_code": department_code or ""})
 
 

@@ -1,0 +1,120 @@
+"""Every public page fits a 390 px phone: no horizontal scroll (issue 25, done-when 4).
+
+The pages are enumerated from the application's own routes — every GET page (not in the API
+schema) whose declared permission is PUBLIC — so a public page added later is walked without
+touching this test. A route with path parameters is filled from the demo data below; one this
+test does not know how to fill fails the test, naming it, rather than being skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from tongban.core.auth import PermissionCheck, api_routes
+from tongban.core.permissions import Permission
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+ROAD_DIGGING = "000115010000"  # 道路挖掘（占用）许可: the tour's item, the longest page of the demo
+# The tour's answers (docs/tour.md): a notice with materials, prerequisites, fees and a URL.
+TOUR_ANSWERS = {"q1": "q1b", "q6": "q6a", "q7": "q7a"}
+
+
+def _permissions(route: APIRoute) -> tuple[Permission, ...]:
+    found: list[PermissionCheck] = []
+
+    def walk(dependant) -> None:
+        if isinstance(dependant.call, PermissionCheck):
+            found.append(dependant.call)
+        for sub in dependant.dependencies:
+            walk(sub)
+
+    walk(route.dependant)
+    return found[0].permissions if found else ()
+
+
+def public_page_routes(app) -> list[str]:
+    """Path templates of every public GET page of the application, as it is assembled."""
+    return sorted({route.path for route in api_routes(app.routes)
+                   if "GET" in (route.methods or ()) and not route.include_in_schema
+                   and _permissions(route) == (Permission.PUBLIC,)})
+
+
+def _notice(client: httpx.Client) -> str:
+    answer = client.post(f"/api/v1/items/published/{ROAD_DIGGING}/notices", json={"answers": TOUR_ANSWERS})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["number"]
+
+
+def _consultation(client: httpx.Client) -> str:
+    answer = client.post("/api/v1/consultations", json={"question": "夜间可以施工吗？挖掘修复费怎么算", "item": ROAD_DIGGING})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["number"]
+
+
+# How to fill each public page route with path parameters, from the demo (path template → URL).
+FILL: dict[str, Callable[[httpx.Client], str]] = {
+    "/services/{code}": lambda c: f"/services/{ROAD_DIGGING}",
+    "/services/{code}/guide": lambda c: f"/services/{ROAD_DIGGING}/guide",
+    "/notices/{number}": lambda c: f"/notices/{_notice(c)}",
+    "/consultations/{number}": lambda c: f"/consultations/{_consultation(c)}",
+    "/problems/{slug}": lambda c: "/problems/not-found",
+}
+# Public pages reached with a query or as an error, beyond the routes themselves.
+EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page"]
+
+OVERFLOW = """() => {
+  const width = window.innerWidth;
+  const wider = [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-wrap, pre'))
+    .slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${e.className} «${(e.textContent || '').trim().slice(0, 30)}»`);
+  return {scroll: document.scrollingElement.scrollWidth, width, wider};
+}"""
+
+
+def test_every_public_page_fits_a_phone(browser, live_server, database, app):
+    templates = public_page_routes(app)
+    assert "/" in templates and "/services/{code}" in templates  # the enumeration found the pages
+    unknown = [t for t in templates if "{" in t and t not in FILL]
+    if unknown:
+        pytest.fail(f"public pages this test cannot fill (add them to FILL): {', '.join(unknown)}")
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        urls = [FILL[t](client) if "{" in t else t for t in templates] + EXTRA
+
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    too_wide, walked = [], 0
+    for url in urls:
+        response = page.goto(f"{live_server}{url}")
+        assert response is not None, url
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue  # not a page (a file, a redirect's target outside the site is impossible here)
+        assert response.status < 500, f"{url}: {response.status}"
+        walked += 1
+        measured = page.evaluate(OVERFLOW)
+        if measured["scroll"] > measured["width"] + 1:
+            too_wide.append(f"{url}: {measured['scroll']} px wide on {measured['width']} px; {measured['wider']}")
+        if url == f"/services/{ROAD_DIGGING}" or url.startswith("/notices/"):
+            screenshot(page, f"phone-{'item' if url.startswith('/services') else 'notice'}-{database.engine_name}")
+    context.close()
+    assert walked >= len(templates)
+    assert not too_wide, "\n".join(too_wide)
+
+
+def test_item_and_notice_pages_on_a_desktop(page, live_server, database):
+    """The same pages at 1280 px keep their two-column facts (the phone reflow is for phones only)."""
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        notice = _notice(client)
+    for url in (f"/services/{ROAD_DIGGING}", f"/notices/{notice}"):
+        page.goto(f"{live_server}{url}")
+        label, value = page.locator(".facts dt").first.bounding_box(), page.locator(".facts dd").first.bounding_box()
+        assert label and value and abs(label["y"] - value["y"]) < 4 and value["x"] > label["x"]
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280
+        screenshot(page, f"desktop-{'item' if url.startswith('/services') else 'notice'}-{database.engine_name}")
