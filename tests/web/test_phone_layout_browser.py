@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import uuid
+
 import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from tongban import demo
 from tongban.core.auth import PermissionCheck, api_routes
 from tongban.core.permissions import Permission
 
@@ -24,6 +27,8 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 ROAD_DIGGING = "000115010000"  # 道路挖掘（占用）许可: the tour's item, the longest page of the demo
 # The tour's answers (docs/tour.md): a notice with materials, prerequisites, fees and a URL.
+ID_CARD = "000107013000"  # 居民身份证申领、换领、补领 (公安分局): a licence to check
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TOUR_ANSWERS = {"q1": "q1b", "q6": "q6a", "q7": "q7a"}
 
 
@@ -59,6 +64,43 @@ def _consultation(client: httpx.Client) -> str:
     return answer.json()["number"]
 
 
+def _licence(client: httpx.Client) -> str:
+    """A licence issued as the demo issues none: the citizen applies online for 居民身份证补领 with
+    its uploads, the window accepts and 公安分局 approves (all through the API)."""
+    import json
+
+    from helpers import bearer
+
+    citizen, clerk, reviewer = (bearer(client, name) for name in (demo.CITIZEN.username, "clerk", "reviewer.ga"))
+    form = client.get("/api/v1/applications/forms", params={"item": ID_CARD}, headers=citizen).json()
+    values = {f["key"]: f["value"] or "补领居民身份证" for f in form["fields"]}
+    answers = {s["key"]: s["answers"][0]["id"] for s in form["situations"]}
+    listed = form["material_list"]
+    files = [(f"material:{m['key']}", (f"{m['id']}.pdf", PDF, "application/pdf"))
+             for m in listed if not m["exempt"] and m["needed"] is not False]
+    filed = client.post("/api/v1/applications/with-files", headers={**citizen, "Idempotency-Key": uuid.uuid4().hex},
+                        data={"item": ID_CARD, "form": json.dumps(values, ensure_ascii=False), "answers": json.dumps(answers)},
+                        files=files)
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["number"]
+    assert client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"}, headers=clerk).status_code == 200
+    [task] = [t for t in client.get("/api/v1/tasks", headers=reviewer, params={"limit": 200}).json()["items"]
+              if t["application"] == number]
+    approved = client.post(f"/api/v1/tasks/{task['id']}/decision", headers=reviewer,
+                           json={"decision": "approve", "opinion": "同意", "version": task["version"]})
+    assert approved.status_code == 200, approved.text
+    return client.get(f"/api/v1/applications/{number}", headers=citizen).json()["licences"][0]["number"]
+
+
+def _material_with_a_blank_form(client: httpx.Client) -> str:
+    """The printable blank form of the first published item's material that has one."""
+    for code in (ROAD_DIGGING, ID_CARD):
+        for material in client.get(f"/api/v1/items/published/{code}").json()["materials"]:
+            if material.get("blank_form"):
+                return f"/services/{code}/materials/{material['id']}/blank-form.pdf"
+    raise AssertionError("no demo material offers a blank form to print")
+
+
 # How to fill each public page route with path parameters, from the demo (path template → URL).
 FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/services/{code}": lambda c: f"/services/{ROAD_DIGGING}",
@@ -66,6 +108,8 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/notices/{number}": lambda c: f"/notices/{_notice(c)}",
     "/consultations/{number}": lambda c: f"/consultations/{_consultation(c)}",
     "/problems/{slug}": lambda c: "/problems/not-found",
+    "/verify/licences/{number}": lambda c: f"/verify/licences/{_licence(c)}",
+    "/services/{code}/materials/{material_id}/{kind}.pdf": _material_with_a_blank_form,
 }
 # Public pages reached with a query or as an error, beyond the routes themselves.
 EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page"]
