@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from _support import engine_name, fresh_database, served, workdir
 
+from tongban.app import register_bundles_for_search
 from tongban.core import audit
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.db.session import session_scope
@@ -52,6 +53,7 @@ def main() -> None:
     try:
         with fresh_database(args.database_url, folder) as settings:
             sessions = make_sessionmaker(make_engine(settings))
+            register_bundles_for_search()  # as the application does: the index holds the bundles too
             with session_scope(sessions) as db:
                 demo_count = len(service.published_items(db))
             extra = generated_items(max(args.items - demo_count, 0))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
-import anyio
 from pydantic import BaseModel
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
@@ -125,10 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
-        # The search index (tokenizer, pinyin tables, every published item) is built before the
-        # process serves, in a worker thread: the first citizen's search does not wait seconds for it.
+        # The search index (tokenizer, pinyin tables, every published item) is built at once in a
+        # thread of its own, while the process starts serving: the first citizen's search finds it
+        # built (or waits only for the rest) instead of waiting seconds for all of it.
         if settings.env != Environment.TEST:
-            await anyio.to_thread.run_sync(_warm_search, app.state.read_sessionmaker)
+            threading.Thread(target=_warm_search, args=(app.state.read_sessionmaker,), name="search-warm-up",
+                             daemon=True).start()
         if settings.relay_enabled:
             escalation.start()
             reminders.start()

@@ -65,6 +65,7 @@ ITEM_FIELDS = (
     "fees", "results", "channels", "online_url", "address", "hours", "phone", "online_depth",
     "relations", "keywords", "colloquial",
 )
+OPTIONAL_ITEM_FIELDS = ("themes",)  # older documents have none: an item without themes is in no 主题
 MATERIAL_FIELDS = ("id", "name", "form", "copies", "required", "when", "source", "issuer", "shared_resource",
                    "blank_form", "sample", "notes")
 

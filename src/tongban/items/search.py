@@ -189,6 +189,7 @@ _lock = threading.Lock()
 _base: Any = None  # jieba.Tokenizer with the government dictionary, shared read-only
 _dictionary_words: tuple[str, ...] = ()
 _pinyin_cache: dict[str, str] = {}
+_pinyin_key_cache: dict[str, frozenset[str]] = {}
 
 
 def _base_tokenizer():
@@ -243,11 +244,16 @@ def _fuzzy_syllable(syllable: str) -> str:
     return syllable
 
 
-def _pinyin_keys(word: str) -> set[str]:
-    """Pinyin of a vocabulary word: as a phrase (polyphones resolved) and character by character."""
-    from pypinyin import lazy_pinyin
+def _pinyin_keys(word: str) -> frozenset[str]:
+    """Pinyin of a vocabulary word: as a phrase (polyphones resolved) and character by character.
+    Kept for the process: an index rebuilt after a publication asks again for nearly every word."""
+    keys = _pinyin_key_cache.get(word)
+    if keys is None:
+        from pypinyin import lazy_pinyin
 
-    return {" ".join(lazy_pinyin(word)), " ".join(_char_pinyin(ch) for ch in word)}
+        keys = frozenset((" ".join(lazy_pinyin(word)), " ".join(_char_pinyin(ch) for ch in word)))
+        _pinyin_key_cache[word] = keys
+    return keys
 
 
 # --------------------------------------------------------------------------------------------
@@ -666,8 +672,8 @@ class SearchIndex:
         return [self._hit(doc, -negative, terms, runs) for negative, _, doc in offered + items if -negative >= floor]
 
     def _diversified(self, ranked: list[tuple[float, str, int]]) -> list[tuple[float, str, int]]:
-        """The ranking with variants of one item spread out: each hit loses a share of its score
-        for every better hit of the same family (names beginning alike: "个体工商户设立登记",
+        """The ranking with variants of one item spread out: each hit is ordered as if it lost a
+        share of its score for every better hit of the same family (names beginning alike: "个体工商户设立登记",
         "个体工商户变更登记" ...), so that a query touching two things ("个体户怎么开票") shows
         both rather than three variants of one."""
         pending = sorted(ranked)
@@ -681,9 +687,8 @@ class SearchIndex:
                     best = (adjusted, code, doc, index)
                 if best is not None and negative > best[0]:
                     break  # sorted: nothing further down can beat it
-            adjusted, code, doc, index = best
-            del pending[index]
-            chosen.append((adjusted, code, doc))
+            _adjusted, code, doc, index = best
+            chosen.append(pending.pop(index))  # its own score: the order, not the relevance, makes room
             families[self._docs[doc]["family"]] += 1
         return chosen
 
