@@ -42,13 +42,14 @@ def search_page(request: Request, db: DbSession, principal: Annotated[Principal 
     hits: list[SearchHit] = []
     error = None
     theme = theme if theme in content.THEMES else ""
-    filters = {"service_object": service_object or None, "department": department or None, "theme": theme or None}
     browsing = not q.strip() and bool(department or theme)
     try:
         if q.strip():
-            _query, hits = service.search(db, q, limit=20, bundles=2, **filters)
+            _query, hits = service.search(db, q, service_object=service_object or None, department=department or None,
+                                          theme=theme or None, bundles=2)
         elif browsing:
-            hits = service.browse(db, **filters)
+            hits = service.browse(db, service_object=service_object or None, department=department or None,
+                                  theme=theme or None)
     except Problem as problem:
         error = problem.detail
     departments = _departments(db)

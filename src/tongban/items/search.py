@@ -680,13 +680,14 @@ class SearchIndex:
         chosen: list[tuple[float, str, int]] = []
         families: Counter[str] = Counter()
         while pending:
-            best = None
+            best: tuple[float, str, int, int] | None = None
             for index, (negative, code, doc) in enumerate(pending):
                 adjusted = negative * _SIBLING_DECAY ** families[self._docs[doc]["family"]]
                 if best is None or (adjusted, code) < best[:2]:
                     best = (adjusted, code, doc, index)
                 if best is not None and negative > best[0]:
                     break  # sorted: nothing further down can beat it
+            assert best is not None  # pending is not empty
             _adjusted, code, doc, index = best
             chosen.append(pending.pop(index))  # its own score: the order, not the relevance, makes room
             families[self._docs[doc]["family"]] += 1
