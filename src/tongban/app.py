@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio
 from pydantic import BaseModel
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
@@ -125,12 +126,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
-        # The search index (tokenizer, pinyin tables, every published item) is built at once in a
-        # thread of its own, while the process starts serving: the first citizen's search finds it
-        # built (or waits only for the rest) instead of waiting seconds for all of it.
+        # The search index (tokenizer, pinyin tables, every published item) is built as the process
+        # starts, so that the first citizen's search does not wait seconds for it: before serving
+        # on a fresh start (`tongban serve`), beside serving in a worker started again after a crash
+        # (requests already wait on its socket).
         if settings.env != Environment.TEST:
-            threading.Thread(target=_warm_search, args=(app.state.read_sessionmaker,), name="search-warm-up",
-                             daemon=True).start()
+            if settings.warm_search_before_serving:
+                await anyio.to_thread.run_sync(_warm_search, app.state.read_sessionmaker)
+            else:
+                threading.Thread(target=_warm_search, args=(app.state.read_sessionmaker,), name="search-warm-up",
+                                 daemon=True).start()
         if settings.relay_enabled:
             escalation.start()
             reminders.start()

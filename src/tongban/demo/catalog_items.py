@@ -43,7 +43,8 @@ def _material(number: int, spec: str) -> dict:
     return {"id": f"m{number}", "name": name, "form": "电子件" if shared else "原件", "copies": 0 if shared else 1,
             "required": "required", "when": [], "source": source, "issuer": issuer, "shared_resource": shared,
             "blank_form": number == 1 and name.endswith(("申请书", "申请表", "登记表", "审核表", "备案表")),
-            "sample": number == 1 and name.endswith(("申请书", "申请表")), "notes": _SHARED_NOTES.get(shared or "", "")}
+            "sample": number == 1 and name.endswith(("申请书", "申请表")),
+            "notes": _SHARED_NOTES[shared] if shared else f"由{issuer}出具" if issuer else "提交原件，窗口核验后退还"}
 
 
 def catalog_items() -> list[dict]:
