@@ -132,9 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # (requests already wait on its socket).
         if settings.env != Environment.TEST:
             if settings.warm_search_before_serving:
-                await anyio.to_thread.run_sync(_warm_search, app.state.read_sessionmaker)
+                await anyio.to_thread.run_sync(_warm_search, app.state.sessionmaker)  # the one searches use
             else:
-                threading.Thread(target=_warm_search, args=(app.state.read_sessionmaker,), name="search-warm-up",
+                threading.Thread(target=_warm_search, args=(app.state.sessionmaker,), name="search-warm-up",
                                  daemon=True).start()
         if settings.relay_enabled:
             escalation.start()

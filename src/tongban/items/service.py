@@ -422,7 +422,9 @@ def warm_search(sessions) -> None:
     """Build the search index of the database behind ``sessions`` now (at start-up), so that the
     first citizen's search does not wait for the tokenizer, the pinyin tables and the index."""
     with sessions() as db:
-        index_cache.get(db).search("营业执照")
+        index = index_cache.get(db)
+        for query in ("营业执照", "孩子出生上户口", "营业执找", "juzhuzheng"):  # words, synonyms, typos, pinyin
+            index.search(query, bundles=1)
 
 
 def check_theme(theme: str | None) -> str | None:
