@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio
 from pydantic import BaseModel
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
@@ -22,7 +24,7 @@ from tongban.cases import api as cases_api, pages as cases_pages, service as cas
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
-from tongban.core.config import Settings, get_settings
+from tongban.core.config import Environment, Settings, get_settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.events import OutboxRelay, make_transport
 from tongban.core.headers import SecurityHeadersMiddleware
@@ -38,7 +40,7 @@ from tongban.core.templating import PACKAGE_ROOT, render, templates
 from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
-from tongban.items import api as items_api, pages as items_pages
+from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api
 from tongban.registry import api as registry_api, importer as registry_importer, pages as registry_pages
@@ -74,9 +76,27 @@ def _signed_in(request: Request) -> Principal | None:
         return None
 
 
+def register_bundles_for_search() -> None:
+    """The bundles (一件事) of applications are found by the item search too."""
+    from tongban.cases.bundles import BUNDLES
+    from tongban.items.search import BundleDocument
+
+    items_service.register_bundles([BundleDocument(code=bundle.code, name=bundle.name, summary=bundle.summary,
+                                                   applicant_type=bundle.applicant_type, items=bundle.items)
+                                    for bundle in BUNDLES.values()])
+
+
+def _warm_search(sessions) -> None:
+    try:
+        items_service.warm_search(sessions)
+    except Exception:  # the database is away: the first search builds the index
+        logging.getLogger("tongban.items.search").exception("could not build the search index at start-up")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     audit.configure(settings.secret_key)
+    register_bundles_for_search()
     engine = make_engine(settings)
     metrics = Metrics()
 
@@ -106,6 +126,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
+        # The search index (tokenizer, pinyin tables, every published item) is built as the process
+        # starts, so that the first citizen's search does not wait seconds for it: before serving
+        # on a fresh start (`tongban serve`), beside serving in a worker started again after a crash
+        # (requests already wait on its socket).
+        if settings.env != Environment.TEST:
+            if settings.warm_search_before_serving:
+                await anyio.to_thread.run_sync(_warm_search, app.state.sessionmaker)  # the one searches use
+            else:
+                threading.Thread(target=_warm_search, args=(app.state.sessionmaker,), name="search-warm-up",
+                                 daemon=True).start()
         if settings.relay_enabled:
             escalation.start()
             reminders.start()

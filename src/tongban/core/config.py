@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     import_max_upload_mb: int = Field(default=1024, ge=1)  # bigger files: the CLI import, or split them
     import_batch_rows: int = Field(default=20_000, ge=100, le=100_000)  # rows an uploaded import commits at a time
     relay_enabled: bool = True  # deliver outbox events (and run the deadline scans) from the web process
+    # Build the item search index before serving (a fresh start: the first search then finds it
+    # built); otherwise beside serving (a worker started again after a crash takes requests at once).
+    warm_search_before_serving: bool = False
     deadline_scan_seconds: float = Field(default=300, ge=1)  # how often overdue work is looked for
     attachment_max_mb: int = Field(default=20, ge=1, le=200)  # one uploaded material
     virus_scan_command: str | None = None  # e.g. "clamdscan --no-summary {path}"; exit 0 = clean

@@ -28,6 +28,7 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -57,11 +58,12 @@ def run(app: str, host: str, port: int, workers: int, settings: Settings | None 
 
     settings = settings or Settings()
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        os.environ["TONGBAN_WARM_SEARCH_BEFORE_SERVING"] = "true"  # a fresh start: ready means warmed
         uvicorn.run(app, host=host, port=port, workers=workers, **uvicorn_options(settings))
         return
     sockets = [_listening(host, port) for _ in range(workers)]
     context = multiprocessing.get_context("spawn")
-    processes = [_start(context, app, sock, background=index == 0) for index, sock in enumerate(sockets)]
+    processes = [_start(context, app, sock, background=index == 0, fresh=True) for index, sock in enumerate(sockets)]
     stopping = False
 
     def stop(_signum, _frame) -> None:
@@ -74,7 +76,8 @@ def run(app: str, host: str, port: int, workers: int, settings: Settings | None 
         for index, process in enumerate(processes):
             if not process.is_alive() and not stopping:
                 log.error("worker %s exited with %s; starting it again", process.pid, process.exitcode)
-                processes[index] = _start(context, app, sockets[index], background=index == 0)
+                # Requests already wait on its socket: it serves at once and warms up beside.
+                processes[index] = _start(context, app, sockets[index], background=index == 0, fresh=False)
         time.sleep(0.5)
     for process in processes:
         process.terminate()  # uvicorn finishes the requests in flight, then runs the lifespan's end
@@ -107,23 +110,23 @@ def _listening(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start(context: Any, app: str, sock: socket.socket, *, background: bool) -> Any:
-    process = context.Process(target=_serve, args=(app, sock, background), name="tongban-worker")
+def _start(context: Any, app: str, sock: socket.socket, *, background: bool, fresh: bool) -> Any:
+    process = context.Process(target=_serve, args=(app, sock, background, fresh), name="tongban-worker")
     process.start()
     return process
 
 
-def _serve(app: str, sock: socket.socket, background: bool) -> None:
+def _serve(app: str, sock: socket.socket, background: bool, fresh: bool = True) -> None:
     """One worker: the app on its own socket (runs in a spawned process); ``background``: it also
-    runs the relay, the dispatcher and the scans, unless the settings turn them off everywhere."""
-    import os
-
+    runs the relay, the dispatcher and the scans, unless the settings turn them off everywhere;
+    ``fresh``: started with the server (not again after a crash), it warms up before serving."""
     import uvicorn
 
     from tongban.core.observability import configure_logging
 
     if not background:  # this process's environment only: the app built below reads it
         os.environ["TONGBAN_RELAY_ENABLED"] = "false"
+    os.environ["TONGBAN_WARM_SEARCH_BEFORE_SERVING"] = "true" if fresh else "false"
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=[sock])

@@ -29,12 +29,12 @@ from tongban.demo.history import (
 from tongban.demo.registries import (
     DEMO_ADDRESSES, DEMO_ENTERPRISES, DEMO_PEOPLE, DEMO_SEED, load_applicants, load_registries, per_source_files,
 )
-from tongban.demo.services import load_catalog, load_services
+from tongban.demo.services import demo_catalog, load_catalog, load_services
 
 __all__ = [
     "CITIZEN", "CITY", "CLIENT_ID", "DEMO_ADDRESSES", "DEMO_CLIENT_SECRET", "DEMO_CORRECTOR", "DEMO_ENTERPRISES",
     "DEMO_MONTH_ITEMS", "DEMO_MONTH_KEY", "DEMO_PASSWORD", "DEMO_PEOPLE", "DEMO_SEED", "DISTRICT", "DISTRICT_DEPARTMENTS",
-    "DUTIES", "ENTERPRISE", "MZ_CLIENT_ID", "STAFF", "TOWNS", "VILLAGES", "DemoAccount", "load", "load_registries",
+    "DUTIES", "ENTERPRISE", "MZ_CLIENT_ID", "STAFF", "TOWNS", "VILLAGES", "DemoAccount", "demo_catalog", "load", "load_registries",
     "per_source_files",
 ]
 

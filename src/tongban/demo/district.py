@@ -45,6 +45,10 @@ DISTRICT_DEPARTMENTS = [
     ("PD-ZJ", "浦东新区住房保障和房屋管理局", "住房保障局"),
     ("PD-WGZX", "浦东新区城市运行综合管理中心", "城运中心"),
     ("PD-JCJ", "浦东新区监察委员会", "监察委"),
+    ("PD-TYJR", "浦东新区退役军人事务局", "退役军人事务局"),
+    ("PD-CL", "浦东新区残疾人联合会", "残联"),
+    ("PD-SF", "浦东新区司法局", "司法局"),
+    ("PD-WTL", "浦东新区文化体育和旅游局", "文体旅游局"),
 ]
 
 # Streets and towns (街镇) with their GB/T 2260 town-level extension, and committees (居村) under them.

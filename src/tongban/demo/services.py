@@ -14,19 +14,30 @@ from tongban.core import clock as wall
 
 
 def load_services(db: Session, settings: Settings) -> None:
-    """The item base (42 published items, the search synonyms, the items' FAQ), the processes
-    of applications, and the grants under which the one window fetches shared materials."""
-    from tongban.items import consultation, content
+    """The item base (the district's catalogue of published items, the search synonyms, the items'
+    FAQ), the processes of applications, and the grants under which the one window fetches shared
+    materials."""
+    from tongban.items import consultation
     from tongban.items import service as items
 
     actor = audit.SystemActor(actor_name="tongban demo load")
-    items.import_document(db, content.load(), actor=actor, publish=True)
+    items.import_document(db, demo_catalog(), actor=actor, publish=True)
     items.seed_synonyms(db, actor=actor)
     consultation.load_demo_faqs(db)
     from tongban.cases import service as cases
 
     cases.load_demo_definitions(db, actor=actor)
     _platform_grants(db, settings)
+
+
+def demo_catalog() -> dict[str, Any]:
+    """The demo district's items document: the hand-written items (with situations, relations and
+    the two bundles' items) and the rest of its catalogue (``district_catalog.csv``)."""
+    from tongban.demo.catalog_items import catalog_items
+    from tongban.items import content
+
+    document = content.load()
+    return {**document, "items": document["items"] + catalog_items()}
 
 
 def _platform_grants(db: Session, settings: Settings) -> None:

@@ -14,6 +14,7 @@ from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.limits import uploads
+from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.items import consultation, content, navigation, notice_pdf, schemas, service, workbook
 from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion, VersionStatus
@@ -68,11 +69,31 @@ def search(db: DbSession, _: Annotated[Principal | None, require(Permission.PUBL
            q: Annotated[str, Query(max_length=4000, description="想办的事，如「开饭店要办什么证」")] = "",
            service_object: Annotated[str | None, Query(pattern="^(自然人|法人)$", description="申请人类型")] = None,
            department: Annotated[str | None, Query(max_length=32, description="部门编码")] = None,
+           theme: Annotated[str | None, Query(max_length=10, description="主题，如「出生」「开办」")] = None,
            limit: Annotated[int, Query(ge=1, le=50)] = 10):
-    query, hits = service.search(db, q, service_object=service_object, department=department, limit=limit)
-    return {"query": query, "items": [{"code": h.code, "name": h.name, "department": h.department,
-                                       "department_name": h.department_name, "score": round(h.score, 4),
-                                       "why": list(h.why)} for h in hits]}
+    query, hits = service.search(db, q, service_object=service_object, department=department, theme=theme,
+                                 limit=limit, bundles=2)
+    return {"query": query,
+            "items": [{"code": h.code, "name": h.name, "department": h.department, "department_name": h.department_name,
+                       "score": round(h.score, 4), "why": list(h.why)} for h in hits if h.kind == "item"],
+            "bundles": [{"code": h.code, "name": h.name, "score": round(h.score, 4), "why": list(h.why)}
+                        for h in hits if h.kind == "bundle"]}
+
+
+@router.get("/published", response_model=schemas.CatalogPage, summary="已发布事项目录（按主题、部门、申请人类型筛选；分页；免登录）")
+def published_catalog(db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+                      theme: Annotated[str | None, Query(max_length=10, description="主题，如「出生」「开办」")] = None,
+                      department: Annotated[str | None, Query(max_length=32, description="部门编码")] = None,
+                      service_object: Annotated[str | None, Query(pattern="^(自然人|法人)$", description="申请人类型")] = None,
+                      cursor: Cursor = None, limit: Limit = 50):
+    documents, total, next_cursor = service.published_page(db, service_object=service_object, department=department,
+                                                           theme=theme, cursor=cursor, limit=limit)
+    names = service.department_names(db)
+    return {"total": total, "next_cursor": next_cursor, "items": [
+        {"code": d["basic_code"], "name": d["name"], "type": d["type"], "department": d["department"],
+         "department_name": names.get(d["department"], d["department"]), "service_objects": d["service_objects"],
+         "themes": d.get("themes") or [], "statutory_days": d["statutory_days"], "committed_days": d["committed_days"],
+         "online_depth": d["online_depth"], "version": d["version"]} for d in documents]}
 
 
 @router.get("/published/{code}", response_model=schemas.PublishedItem, summary="已发布事项的完整内容（免登录）")

@@ -36,7 +36,19 @@ DEPARTMENT_IDS = {
     "PD-ZJ": "00250460",
     "PD-FGW": "00250107",
     "PD-JY": "00250123",
+    "PD-KW": "00250131",
+    "PD-TYJR": "MB2F9012",
+    "PD-CL": "50250519",
+    "PD-SF": "00250149",
+    "PD-WTL": "MB2F5503",
 }
+
+# Life-event themes (主题) an item may carry, as the portal groups them: a citizen's life and an
+# enterprise's. Optional on an item ("themes"); when given, only these.
+PERSON_THEMES = ("出生", "入学", "就业", "婚育", "住房", "迁移", "证件", "社保", "医疗", "退休", "养老", "救助",
+                 "残疾人", "退役军人", "身后事")
+ENTERPRISE_THEMES = ("开办", "经营许可", "变更", "纳税", "用工", "注销", "工程建设", "投资")
+THEMES = PERSON_THEMES + ENTERPRISE_THEMES
 
 ITEM_TYPES = {"行政许可", "行政确认", "行政给付", "行政裁决", "行政奖励", "行政检查", "其他行政权力", "公共服务"}
 SERVICE_OBJECTS = {"自然人", "法人"}
@@ -53,6 +65,7 @@ ITEM_FIELDS = (
     "fees", "results", "channels", "online_url", "address", "hours", "phone", "online_depth",
     "relations", "keywords", "colloquial",
 )
+OPTIONAL_ITEM_FIELDS = ("themes",)  # older documents have none: an item without themes is in no 主题
 MATERIAL_FIELDS = ("id", "name", "form", "copies", "required", "when", "source", "issuer", "shared_resource",
                    "blank_form", "sample", "notes")
 
@@ -192,6 +205,9 @@ def _validate_item(item: dict) -> list[Issue]:
     for index, basis in enumerate(item["legal_basis"] or []):
         if not isinstance(basis, dict) or not all(basis.get(key) for key in ("law", "article", "text")):
             problem(f"legal_basis.{index}", f"设定依据第 {index + 1} 条需要写明法律法规名称、条款和条文内容")
+    themes = item.get("themes", [])
+    if not isinstance(themes, list) or not all(theme in THEMES for theme in themes):
+        problem("themes", "主题只能取 " + "、".join(THEMES))
     online_depth = item["online_depth"]
     if not (isinstance(online_depth, int) and 1 <= online_depth <= 4):
         problem("online_depth", "网办深度必须是 1 至 4 的整数")

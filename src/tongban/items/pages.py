@@ -31,7 +31,7 @@ Csrf = Annotated[str, Form(max_length=100)]
 
 def _departments(db) -> list[tuple[str, str]]:
     names = service.department_names(db)
-    codes = sorted({item["department"] for item in service.published_items(db).values()})
+    codes = sorted({hit.department for hit in service.browse(db)})  # the index knows them: no document parsed
     return [(code, names.get(code, code)) for code in codes]
 
 
@@ -39,16 +39,30 @@ def _departments(db) -> list[tuple[str, str]]:
 def search_page(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                 q: Annotated[str, Query(max_length=4000)] = "",
                 service_object: Annotated[str, Query(pattern="^(自然人|法人|)$")] = "",
-                department: Annotated[str, Query(max_length=32)] = ""):
+                department: Annotated[str, Query(max_length=32)] = "",
+                theme: Annotated[str, Query(max_length=10)] = ""):
+    # With words, the best answers (and the bundles that fit); without, a department's or a theme's
+    # whole list: browsing by life event or by department needs no words.
     hits: list[SearchHit] = []
     error = None
-    if q.strip():
-        try:
-            _query, hits = service.search(db, q, service_object=service_object or None, department=department or None)
-        except Problem as problem:
-            error = problem.detail
-    return render(request, "services_search.html", principal=principal, q=q[:100], hits=hits, error=error, searched=bool(q.strip()),
-                  filters={"service_object": service_object, "department": department}, departments=_departments(db))
+    theme = theme if theme in content.THEMES else ""
+    browsing = not q.strip() and bool(department or theme)
+    try:
+        if q.strip():
+            _query, hits = service.search(db, q, service_object=service_object or None, department=department or None,
+                                          theme=theme or None, bundles=2)
+        elif browsing:
+            hits = service.browse(db, service_object=service_object or None, department=department or None,
+                                  theme=theme or None)
+    except Problem as problem:
+        error = problem.detail
+    departments = _departments(db)
+    return render(request, "services_search.html", principal=principal, q=q[:100],
+                  hits=[h for h in hits if h.kind == "item"], bundles=[h for h in hits if h.kind == "bundle"],
+                  error=error, searched=bool(q.strip()), browsing=browsing,
+                  filters={"service_object": service_object, "department": department, "theme": theme},
+                  departments=departments, person_themes=content.PERSON_THEMES,
+                  enterprise_themes=content.ENTERPRISE_THEMES, department_name=dict(departments).get(department, ""))
 
 
 @router.get("/services/{code}", summary="事项详情")

@@ -12,6 +12,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 # A moment, written as before: ISO 8601 with its offset ("2026-03-02T01:02:03+00:00", not "…Z").
+from tongban.core.pagination import Page
 from tongban.core.responses import Instant
 
 
@@ -24,9 +25,37 @@ class SearchHitView(BaseModel):
     why: list[str] = Field(description="命中的原因")
 
 
+class BundleHitView(BaseModel):
+    code: str = Field(description="一件事编码，在线申请：/apply/{code}")
+    name: str
+    score: float
+    why: list[str] = Field(description="命中的原因")
+
+
 class SearchAnswer(BaseModel):
     query: str = Field(description="规范化后的查询")
     items: list[SearchHitView]
+    bundles: list[BundleHitView] = Field(default_factory=list, description="相关的「一件事」（多个事项一表申请）")
+
+
+class CatalogItem(BaseModel):
+    """A published item as the catalogue lists it (the whole document: /published/{code})."""
+
+    code: str = Field(description="事项基本编码")
+    name: str
+    type: str = Field(description="事项类型，如行政许可、公共服务")
+    department: str
+    department_name: str
+    service_objects: list[str] = Field(description="申请人类型：自然人、法人")
+    themes: list[str] = Field(description="所属主题（人生事件、企业经营事件）")
+    statutory_days: int | None = Field(description="法定办结时限（工作日）")
+    committed_days: int | None = Field(description="承诺办结时限（工作日）")
+    online_depth: int = Field(description="网上办理深度 1–4")
+    version: int
+
+
+class CatalogPage(Page[CatalogItem]):
+    total: int = Field(description="符合条件的事项总数")
 
 
 class PublishedItem(BaseModel):

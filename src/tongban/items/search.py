@@ -40,12 +40,13 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "MAX_QUERY_LENGTH", "QueryError", "SearchHit", "SearchIndex", "Synonym", "default_synonyms",
+    "MAX_QUERY_LENGTH", "BundleDocument", "QueryError", "SearchHit", "SearchIndex", "Synonym", "default_synonyms",
     "load_synonyms", "normalise_query",
 ]
 
@@ -78,6 +79,19 @@ class SearchHit:
     department_name: str
     score: float
     why: tuple[str, ...]
+    kind: str = "item"  # "item" or "bundle" (一件事: several items applied for with one form)
+
+
+@dataclass(frozen=True)
+class BundleDocument:
+    """A bundle (一件事) as search sees it: what it is called, what it does, who applies, and the
+    items it holds (their names, themes and departments make it findable)."""
+
+    code: str
+    name: str
+    summary: str
+    applicant_type: str
+    items: tuple[str, ...]
 
 
 class QueryError(ValueError):
@@ -175,6 +189,7 @@ _lock = threading.Lock()
 _base: Any = None  # jieba.Tokenizer with the government dictionary, shared read-only
 _dictionary_words: tuple[str, ...] = ()
 _pinyin_cache: dict[str, str] = {}
+_pinyin_key_cache: dict[str, frozenset[str]] = {}
 
 
 def _base_tokenizer():
@@ -229,11 +244,16 @@ def _fuzzy_syllable(syllable: str) -> str:
     return syllable
 
 
-def _pinyin_keys(word: str) -> set[str]:
-    """Pinyin of a vocabulary word: as a phrase (polyphones resolved) and character by character."""
-    from pypinyin import lazy_pinyin
+def _pinyin_keys(word: str) -> frozenset[str]:
+    """Pinyin of a vocabulary word: as a phrase (polyphones resolved) and character by character.
+    Kept for the process: an index rebuilt after a publication asks again for nearly every word."""
+    keys = _pinyin_key_cache.get(word)
+    if keys is None:
+        from pypinyin import lazy_pinyin
 
-    return {" ".join(lazy_pinyin(word)), " ".join(_char_pinyin(ch) for ch in word)}
+        keys = frozenset((" ".join(lazy_pinyin(word)), " ".join(_char_pinyin(ch) for ch in word)))
+        _pinyin_key_cache[word] = keys
+    return keys
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,6 +272,7 @@ _FIELDS = (
     _Field("name", 5.0, 0.3, "名称含「{}」"),
     _Field("keywords", 3.0, 0.4, "关键词「{}」"),
     _Field("colloquial", 2.5, 0.4, "常见问法含「{}」"),
+    _Field("themes", 1.5, 0.3, "属于「{}」主题"),
     _Field("results", 1.5, 0.5, "办理结果含「{}」"),
     _Field("situations", 0.8, 0.6, "适用情形含「{}」"),
     _Field("department", 0.8, 0.3, "办理部门含「{}」"),
@@ -273,6 +294,12 @@ _NAME_BONUS = 0.5  # extra score for an item whose whole name the query accounts
 _RELATIVE_FLOOR = 0.1  # hits below this share of the best score are left out
 _COVERAGE_FLOOR = 0.35  # share of the score an item keeps when it matches no part of the query fully
 _IDF_CAP = 4.0
+_FAMILY_PREFIX = 4  # items whose names begin with the same four characters are variants of one family
+_PLACE_PREFIXES = ("中华人民共和国", "上海市", "浦东新区")
+_SIBLING_DECAY = 0.85  # share of its score a hit keeps for each better-ranked hit of its family
+_BUNDLE_RANK = 5  # a bundle is offered when it ranks among the first five answers,
+_BUNDLE_SHARE = 0.4  # scores at least this share of the best item,
+_BUNDLE_MEMBERS = 3  # and one of its items is among the first three items
 _WEAK_CONCEPT = 0.35  # weight, in coverage, of a part of the query that is one lone character
 
 
@@ -293,6 +320,7 @@ def _field_texts(item: dict, department_name: str) -> dict[str, list[str]]:
         "name": _strings(item.get("name")),
         "keywords": _strings(item.get("keywords")),
         "colloquial": _strings(item.get("colloquial")),
+        "themes": _strings(item.get("themes")),
         "results": [str(r.get("name") or "") for r in item.get("results") or []],
         "situations": situations,
         "department": [department_name],
@@ -346,8 +374,13 @@ class _UnionFind:
 class SearchIndex:
     """An immutable in-memory index over service items; safe to share between threads."""
 
-    def __init__(self, items: list[dict], synonyms: list[Synonym], department_names: dict[str, str]) -> None:
+    def __init__(self, items: list[dict], synonyms: list[Synonym], department_names: dict[str, str],
+                 bundles: Sequence[BundleDocument] = ()) -> None:
         self._tokenizer = _private_tokenizer()
+        self._bundle_docs: set[int] = set()
+        self._bundle_members: dict[int, set[str]] = {}
+        if bundles:
+            items = list(items) + [_bundle_item(bundle, items, department_names) for bundle in bundles]
         self._synonyms: dict[str, list[tuple[str, Synonym]]] = {}
         self._single: dict[str, Synonym] = {}
         self._add_vocabulary(items, synonyms)
@@ -372,6 +405,7 @@ class SearchIndex:
         self._texts: list[dict[str, str]] = []  # field → text, to explain matches
         self._objects: dict[str, set[int]] = {}
         self._departments: dict[str, set[int]] = {}
+        self._themes: dict[str, set[int]] = {}
         self._text_cache: dict[str, tuple[list[str], list[str], list[str], int]] = {}
         per_doc: list[dict[str, tuple[Counter, Counter, Counter, int]]] = []
         for index, item in enumerate(items):
@@ -380,10 +414,18 @@ class SearchIndex:
             department_name = department_names.get(department, department)
             self._docs.append({"code": code, "name": str(item.get("name", "")), "department": department,
                                "department_name": department_name,
-                               "name_chars": "".join(_CJK_RUN.findall(str(item.get("name", ""))))})
+                               "name_chars": "".join(_CJK_RUN.findall(str(item.get("name", "")))),
+                               "family": _family(str(item.get("name", "")))})
             for service_object in item.get("service_objects") or []:
                 self._objects.setdefault(service_object, set()).add(index)
-            self._departments.setdefault(department, set()).add(index)
+            if item.get("_bundle"):
+                self._bundle_docs.add(index)
+                self._bundle_members[index] = set(item["_bundle"])
+                self._docs[-1]["department_name"] = "一件事"
+            else:
+                self._departments.setdefault(department, set()).add(index)
+            for theme in item.get("themes") or []:
+                self._themes.setdefault(str(theme), set()).add(index)
             fields = {}
             texts_of = _field_texts(item, department_name)
             self._texts.append({key: unicodedata.normalize("NFKC", "\n".join(texts)).translate(_ASCII_LOWER)
@@ -535,17 +577,14 @@ class SearchIndex:
     # ---- querying ----------------------------------------------------------------------
 
     def search(self, query: str, *, service_object: str | None = None, department: str | None = None,
-               limit: int = 10) -> list[SearchHit]:
+               theme: str | None = None, limit: int = 10, bundles: int = 0) -> list[SearchHit]:
+        """Items best first; with ``bundles`` > 0, also at most that many bundles (一件事) ranked
+        among the leaders, placed before the items (``kind`` tells them apart)."""
         text = normalise_query(query)
         if limit <= 0:
             return []
         terms, concept_weights, runs = self._analyse(text)
-        allowed: set[int] | None = None
-        if service_object is not None:
-            allowed = self._objects.get(service_object, set())
-        if department is not None:
-            in_department = self._departments.get(department, set())
-            allowed = in_department if allowed is None else allowed & in_department
+        allowed = self._filtered(service_object, department, theme)
         if allowed is not None and not allowed:
             return []
 
@@ -603,6 +642,8 @@ class SearchIndex:
         for doc, raw in scores.items():
             if allowed is not None and doc not in allowed:
                 continue
+            if doc in self._bundle_docs and (not bundles or department is not None):
+                continue
             mask = covered[doc]
             share = shares.get(mask)
             if share is None:
@@ -619,10 +660,62 @@ class SearchIndex:
             score = round(-negative * (1.0 + _NAME_BONUS * self._name_coverage(doc, strings)), 6)
             if score > 0:
                 final.append((-score, code, doc))
-        final.sort()
+        final = self._diversified(final)
         # A hit scoring a tenth of the best matched on a stray character ("批", "办"): noise, not an answer.
         floor = -final[0][0] * _RELATIVE_FLOOR if final else 0.0
-        return [self._hit(doc, -negative, terms, runs) for negative, _, doc in final[:limit] if -negative >= floor]
+        items = [entry for entry in final if entry[2] not in self._bundle_docs][:limit]
+        # A bundle is offered when it ranks among the first few answers and near the best item.
+        near = -items[0][0] * _BUNDLE_SHARE if items else 0.0
+        leading = {code for _score, code, _doc in items[:_BUNDLE_MEMBERS]}
+        offered = [entry for entry in final[:_BUNDLE_RANK] if entry[2] in self._bundle_docs
+                   and -entry[0] >= max(floor, near) and leading & self._bundle_members[entry[2]]][:bundles]
+        return [self._hit(doc, -negative, terms, runs) for negative, _, doc in offered + items if -negative >= floor]
+
+    def _diversified(self, ranked: list[tuple[float, str, int]]) -> list[tuple[float, str, int]]:
+        """The ranking with variants of one item spread out: each hit is ordered as if it lost a
+        share of its score for every better hit of the same family (names beginning alike: "个体工商户设立登记",
+        "个体工商户变更登记" ...), so that a query touching two things ("个体户怎么开票") shows
+        both rather than three variants of one."""
+        pending = sorted(ranked)
+        chosen: list[tuple[float, str, int]] = []
+        families: Counter[str] = Counter()
+        while pending:
+            best: tuple[float, str, int, int] | None = None
+            for index, (negative, code, doc) in enumerate(pending):
+                adjusted = negative * _SIBLING_DECAY ** families[self._docs[doc]["family"]]
+                if best is None or (adjusted, code) < best[:2]:
+                    best = (adjusted, code, doc, index)
+                if best is not None and negative > best[0]:
+                    break  # sorted: nothing further down can beat it
+            assert best is not None  # pending is not empty
+            _adjusted, code, doc, index = best
+            chosen.append(pending.pop(index))  # its own score: the order, not the relevance, makes room
+            families[self._docs[doc]["family"]] += 1
+        return chosen
+
+    def _filtered(self, service_object: str | None, department: str | None, theme: str | None) -> set[int] | None:
+        allowed: set[int] | None = None
+        for wanted, table in ((service_object, self._objects), (department, self._departments), (theme, self._themes)):
+            if wanted is not None:
+                found = table.get(wanted, set())
+                allowed = found if allowed is None else allowed & found
+        return allowed
+
+    def browse(self, *, service_object: str | None = None, department: str | None = None,
+               theme: str | None = None) -> list[SearchHit]:
+        """Every item (no bundle) with the applicant type, department and theme asked, by name."""
+        allowed = self._filtered(service_object, department, theme)
+        docs = range(len(self._docs)) if allowed is None else allowed
+        chosen = sorted((doc for doc in docs if doc not in self._bundle_docs),
+                        key=lambda doc: (self._docs[doc]["department"], self._docs[doc]["code"]))
+        return [SearchHit(code=self._docs[doc]["code"], name=self._docs[doc]["name"],
+                          department=self._docs[doc]["department"],
+                          department_name=self._docs[doc]["department_name"], score=0.0, why=()) for doc in chosen]
+
+    def codes(self, *, service_object: str | None = None, department: str | None = None,
+              theme: str | None = None) -> list[str]:
+        """Basic codes of the items (no bundle) with the applicant type, department and theme asked."""
+        return [hit.code for hit in self.browse(service_object=service_object, department=department, theme=theme)]
 
     def _name_coverage(self, doc: int, strings: list[str]) -> float:
         name = self._docs[doc]["name_chars"]
@@ -934,7 +1027,7 @@ class SearchIndex:
         info = self._docs[doc]
         return SearchHit(code=info["code"], name=info["name"], department=info["department"],
                          department_name=info["department_name"], score=score,
-                         why=self._why(doc, terms, runs))
+                         why=self._why(doc, terms, runs), kind="bundle" if doc in self._bundle_docs else "item")
 
     def _why(self, doc: int, terms, runs: list[str]) -> tuple[str, ...]:
         contributions: dict[str, list] = {}  # shown text → [weight, mask, origin]
@@ -1019,6 +1112,31 @@ class SearchIndex:
                     best = run[start:end]
                 at = run.find(bigram, at + 1)
         return best, 1 << bit
+
+def _family(name: str) -> str:
+    """The family of an item's name: its first characters, a place it begins with left out
+    ("上海市居住证签注" belongs with "居住证…", not with every "上海市…")."""
+    chars = "".join(_CJK_RUN.findall(name))
+    for place in _PLACE_PREFIXES:
+        if chars.startswith(place) and len(chars) > len(place) + 1:
+            chars = chars[len(place):]
+            break
+    return chars[:_FAMILY_PREFIX]
+
+
+def _bundle_item(bundle: BundleDocument, items: list[dict], department_names: dict[str, str]) -> dict:
+    """A bundle as an item-like document: its name and summary, its items' names as what it gives,
+    their themes and keywords, and the departments that take part."""
+    members = [item for item in items if item.get("basic_code") in bundle.items]
+    themes = sorted({str(theme) for item in members for theme in item.get("themes") or []})
+    keywords = [bundle.name.removesuffix("一件事")] + [str(k) for item in members for k in item.get("keywords") or []]
+    colloquial = [bundle.summary] + [str(c) for item in members for c in item.get("colloquial") or []]
+    return {"basic_code": bundle.code, "name": bundle.name, "department": "", "_bundle": list(bundle.items),
+            "service_objects": ["自然人", "法人"] if bundle.applicant_type == "自然人" else [bundle.applicant_type],
+            "keywords": keywords, "colloquial": colloquial, "themes": themes,
+            "results": [{"name": str(item.get("name") or "")} for item in members],
+            "conditions": sorted({department_names.get(str(item.get("department")), "") for item in members} - {""})}
+
 
 def normalise_query_quiet(text: str) -> str:
     """Normalisation for trusted vocabulary (synonyms): the same folding, never an error."""

@@ -23,12 +23,15 @@ from tongban.core.auth import Principal, ensure_department
 from tongban.core.db.cache import forget, per_generation_lookup
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
+from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
 from tongban.items.models import (
     EDITABLE, Consultation, ConsultationStatus, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
 )
-from tongban.items.search import QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query
+from tongban.items.search import (
+    BundleDocument, QueryError, SearchHit, SearchIndex, Synonym, default_synonyms, normalise_query,
+)
 # The CJK font the notice PDF registers (once per process), for other domains' PDFs.
 from tongban.org import service as org
 
@@ -423,6 +426,13 @@ class _IndexCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[tuple, float, SearchIndex]] = {}
+        self._bundles: tuple[BundleDocument, ...] = ()
+
+    def register_bundles(self, bundles: list[BundleDocument]) -> None:
+        """The bundles (一件事) search offers besides items; indexes are rebuilt with them."""
+        with self._lock:
+            self._bundles = tuple(bundles)
+            self._entries.clear()
 
     @staticmethod
     def _stamp(db: Session) -> tuple:
@@ -431,13 +441,16 @@ class _IndexCache:
         words = db.execute(select(func.count(), func.max(SearchSynonym.updated_at))).one()
         return tuple(items) + (words[0], str(words[1]))
 
+    def _stamp_with_bundles(self, db: Session) -> tuple:
+        return self._stamp(db) + (self._bundles,)
+
     def get(self, db: Session) -> SearchIndex:
         key = str(db.get_bind().engine.url)
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and now - entry[1] < self.RECHECK_SECONDS:
             return entry[2]
-        stamp = self._stamp(db)
+        stamp = self._stamp_with_bundles(db)
         if entry is not None and entry[0] == stamp:
             self._entries[key] = (stamp, now, entry[2])
             return entry[2]
@@ -445,7 +458,7 @@ class _IndexCache:
             entry = self._entries.get(key)
             if entry is None or entry[0] != stamp:
                 words = [Synonym(row.phrase, tuple(json.loads(row.expansions))) for row in synonyms(db)]
-                index = SearchIndex(list(published_items(db).values()), words, department_names(db))
+                index = SearchIndex(list(published_items(db).values()), words, department_names(db), self._bundles)
                 entry = (stamp, time.monotonic(), index)
                 self._entries[key] = entry
             return entry[2]
@@ -462,16 +475,64 @@ class _IndexCache:
 index_cache = _IndexCache()
 
 
+def register_bundles(bundles: list[BundleDocument]) -> None:
+    """Make bundles (一件事, run by another domain) findable: the composer registers them at start."""
+    index_cache.register_bundles(bundles)
+
+
+def warm_search(sessions) -> None:
+    """Build the search index of the database behind ``sessions`` now (at start-up), so that the
+    first citizen's search does not wait for the tokenizer, the pinyin tables and the index."""
+    with sessions() as db:
+        index = index_cache.get(db)
+        for query in ("营业执照", "孩子出生上户口", "营业执找", "juzhuzheng"):  # words, synonyms, typos, pinyin
+            index.search(query, bundles=1)
+
+
+def check_theme(theme: str | None) -> str | None:
+    if theme and theme not in content.THEMES:
+        raise Problem("validation-error", f"没有「{theme}」这个主题；可选：" + "、".join(content.THEMES),
+                      errors=[{"field": "query.theme", "code": "unknown_theme", "message": "主题不存在"}])
+    return theme or None
+
+
 def search(db: Session, query: str, *, service_object: str | None = None, department: str | None = None,
-           limit: int = 10) -> tuple[str, list[SearchHit]]:
-    """Published items best first for what someone typed; the normalised query with them."""
+           theme: str | None = None, limit: int = 10, bundles: int = 0) -> tuple[str, list[SearchHit]]:
+    """Published items best first for what someone typed; the normalised query with them. With
+    ``bundles``, at most that many bundles (一件事) that fit the query come first (``kind="bundle"``)."""
     try:
         normalised = normalise_query(query)
         return normalised, index_cache.get(db).search(normalised, service_object=service_object,
-                                                       department=department, limit=limit)
+                                                       department=department, theme=check_theme(theme),
+                                                       limit=limit, bundles=bundles)
     except QueryError as error:
         raise Problem(error.kind, error.message, errors=[{"field": "query.q", "code": error.kind,
                                                           "message": error.message}]) from None
+
+
+def browse(db: Session, *, service_object: str | None = None, department: str | None = None,
+           theme: str | None = None) -> list[SearchHit]:
+    """Every published item of a department, a theme (主题) and an applicant type, without a query."""
+    return index_cache.get(db).browse(service_object=service_object, department=department, theme=check_theme(theme))
+
+
+def published_page(db: Session, *, service_object: str | None, department: str | None, theme: str | None,
+                   cursor: str | None, limit: int) -> tuple[list[dict], int, str | None]:
+    """One page of the published catalogue (by basic code) with these filters: the documents, how
+    many items match in all, and the cursor of the next page."""
+    codes = index_cache.get(db).codes(service_object=service_object, department=department, theme=check_theme(theme))
+    if not codes:
+        return [], 0, None
+    query = select(ServiceItem).where(ServiceItem.published_version.is_not(None))
+    if service_object or department or theme:
+        query = query.where(ServiceItem.basic_code.in_(codes))
+    rows, next_cursor = paginate(db, query, ServiceItem.basic_code, cursor=cursor, limit=limit, descending=False)
+    found = published_rows(db, [row.basic_code for row in rows])
+    documents = []
+    for row in rows:
+        text, version = found[row.basic_code]
+        documents.append({**content.readable(json.loads(text)), "version": version})
+    return documents, len(codes), next_cursor
 
 
 # ---------------------------------------------------------------- navigation and notices

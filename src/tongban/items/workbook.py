@@ -34,7 +34,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tongban.items.content import (
-    DEPARTMENT_IDS, FORMAT, ITEM_FIELDS, ITEM_TYPES, MATERIAL_FIELDS, MATERIAL_FORMS, RESULT_KINDS, VERSION,
+    DEPARTMENT_IDS, FORMAT, ITEM_FIELDS, OPTIONAL_ITEM_FIELDS, ITEM_TYPES, MATERIAL_FIELDS, MATERIAL_FORMS, RESULT_KINDS, VERSION,
 )
 
 MAX_BYTES = 20 * 1024 * 1024  # the .xlsx as uploaded
@@ -127,6 +127,7 @@ ITEMS = Sheet("事项", (
     Column("online_depth", "网办深度（1-4）", "int", 10),
     Column("keywords", "关键词", "lines", 16),
     Column("colloquial", "口语化表述", "lines", 24),
+    Column("themes", "主题", "lines", 12),
 ), freeze="C2")  # code and name stay in view
 
 SITUATIONS = Sheet("情形", (
@@ -189,7 +190,7 @@ GUIDE = "说明"
 
 # Item fields that live in a sheet of their own rather than in a column of 事项.
 _NESTED = ("legal_basis", "situations", "materials", "fees", "results", "relations")
-assert {c.key for c in ITEMS.data} | set(_NESTED) == set(ITEM_FIELDS)
+assert {c.key for c in ITEMS.data} | set(_NESTED) == set(ITEM_FIELDS) | set(OPTIONAL_ITEM_FIELDS)
 assert tuple(c.key for c in MATERIALS.data[1:]) == MATERIAL_FIELDS
 
 
@@ -564,7 +565,7 @@ def _header(values: tuple, sheet: Sheet, reader: _Reader) -> dict[str, int]:
             doubled.append(key)
         positions[key] = index
     titles = {column.key: column.title for column in sheet.columns}
-    missing = [column for column in sheet.data if column.key not in positions]
+    missing = [column for column in sheet.data if column.key not in positions and column.key not in OPTIONAL_ITEM_FIELDS]
     if missing:
         reader.add(f"工作表「{sheet.name}」缺少列：" + "、".join(column.title for column in missing))
     if doubled:
@@ -705,6 +706,9 @@ def _item(row: _Row, reader: _Reader) -> dict | None:
     item = {}
     for key in ITEM_FIELDS:
         item[key] = [] if key in _NESTED else values.get(key)
+    for key in OPTIONAL_ITEM_FIELDS:
+        if values.get(key):  # an empty cell: the item has none, as before the column existed
+            item[key] = values[key]
     return item
 
 
