@@ -206,8 +206,9 @@ def _validate_item(item: dict) -> list[Issue]:
         if not isinstance(basis, dict) or not all(basis.get(key) for key in ("law", "article", "text")):
             problem(f"legal_basis.{index}", f"设定依据第 {index + 1} 条需要写明法律法规名称、条款和条文内容")
     themes = item.get("themes", [])
-    if not isinstance(themes, list) or not all(theme in THEMES for theme in themes):
-        problem("themes", "主题只能取 " + "、".join(THEMES))
+    unknown = [str(t) for t in themes if t not in THEMES] if isinstance(themes, list) else [str(themes)]
+    if unknown:
+        problem("themes", f"主题「{'」「'.join(unknown)}」不在主题表中；可选：" + "、".join(THEMES))
     online_depth = item["online_depth"]
     if not (isinstance(online_depth, int) and 1 <= online_depth <= 4):
         problem("online_depth", "网办深度必须是 1 至 4 的整数")
