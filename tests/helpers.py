@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tongban import demo
@@ -121,3 +123,10 @@ def at_once(client: TestClient, calls) -> list:
     [t.start() for t in threads]
     [t.join() for t in threads]
     return results
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a rendered page's forms carry."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)

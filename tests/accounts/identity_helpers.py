@@ -8,7 +8,7 @@ import re
 import uuid
 
 from fastapi.testclient import TestClient
-from helpers import bearer, credit_code, register_person
+from helpers import csrf_of, bearer, credit_code, register_person
 
 
 def new_address() -> str:
@@ -63,9 +63,6 @@ def code_sent_to(settings, phone: str) -> str:
 STAFF_PASSWORD = "correct-horse-battery"
 SESSION_COOKIE = "tongban_session"
 
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def new_staff(client, *, display_name: str = "会话测试") -> tuple[str, int]:

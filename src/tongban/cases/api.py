@@ -16,11 +16,12 @@ from tongban.cases import schemas, service
 from tongban.cases.models import (
     DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, Application, ApplicationStatus, CaseTask, TaskStatus,
 )
+from tongban.core import throttle
 from tongban.core.auth import Principal, deny, require
 from tongban.core.db.session import DbSession, ReadDbSession
-from tongban.core.errors import Problem
+from tongban.core.errors import THROTTLED, Problem
 from tongban.core.idempotency import request_hash
-from tongban.core.inputs import Id, normalise_code
+from tongban.core.inputs import Id
 from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
@@ -255,17 +256,14 @@ def window(db: ReadDbSession, principal: Annotated[Principal, require(Permission
                                          "materials": orjson.Fragment(a.materials)} for a in service.window_queue(db)]})
 
 
-@applications.get("/{number}/status", response_model=schemas.PublicStatus, summary="办件进度查询（凭办件编号和申请人证件号码，免登录）")
-def public_status(number: str, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
+@applications.get("/{number}/status", response_model=schemas.PublicStatus, responses=THROTTLED, summary="办件进度查询（凭办件编号和申请人证件号码，免登录）")
+def public_status(number: str, request: Request, db: DbSession, _: Annotated[Principal | None, require(Permission.PUBLIC)],
                   applicant_id: Annotated[str, Query(min_length=1, max_length=18, description="申请人身份证号或统一社会信用代码")]):
-    application = db.scalar(service.select_by_number(number))
-    if application is None or application.applicant_id != normalise_code(applicant_id):
-        raise Problem("not-found", "办件编号与申请人证件号码不匹配，请核对后重试")
-    deadline = service.deadline(db, application)
-    return {"number": application.number, "name": application.name, "status": application.status,
-            "status_label": STATUS_LABELS[ApplicationStatus(application.status)], "status_reason": application.status_reason,
-            "due_on": deadline.due_on if deadline else None, "remaining_days": service.remaining_days(application, deadline),
-            "timeline": [{"at": s.at, "text": s.text} for s in service.timeline(db, application)]}
+    try:
+        return service.progress(db, number=number, applicant_id=applicant_id, address=throttle.client_address(request))
+    except Problem:
+        db.commit()  # the mismatch counted against the address stays counted
+        raise
 
 
 @applications.get("/{number}", response_model=schemas.ApplicationView, summary="办件详情、进度和结果（申请人本人，或有权限的工作人员）")

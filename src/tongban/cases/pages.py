@@ -16,6 +16,7 @@ from tongban.cases import service
 from tongban.cases.api import MAX_FILES, read_filed_form
 from tongban.cases.bundles import BUNDLES
 from tongban.cases.models import DECISION_LABELS, STATUS_LABELS, TASK_STATUS_LABELS, ApplicationStatus
+from tongban.core import throttle
 from tongban.core.auth import Principal, deny, require
 from tongban.core.errors import Problem
 from tongban.core.db.session import DbSession
@@ -29,6 +30,26 @@ from tongban.supervision import schemas as rating_labels, service as supervision
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
 LABELS = {"status": STATUS_LABELS, "task": TASK_STATUS_LABELS, "decision": DECISION_LABELS}
+
+
+@router.get("/progress", summary="办件进度查询")
+def progress_page(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
+    return render(request, "cases_progress.html", principal=principal, found=None, problem=None, number="")
+
+
+@router.post("/progress", summary="办件进度查询：结果")
+def progress_lookup(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+                    number: Annotated[str, Form(max_length=40)] = "", applicant_id: Annotated[str, Form(max_length=40)] = "",
+                    csrf_token: Csrf = ""):
+    # A form post (not a query string): the ID number stays out of addresses, histories and logs.
+    check_csrf(request, csrf_token)
+    try:
+        found = service.progress(db, number=number, applicant_id=applicant_id, address=throttle.client_address(request))
+    except Problem as problem:
+        db.commit()  # the mismatch counted against the address stays counted
+        return render(request, "cases_progress.html", status_code=problem.status, principal=principal, found=None,
+                      problem=problem, number=number)
+    return render(request, "cases_progress.html", principal=principal, found=found, problem=None, number=found.number)
 
 
 @router.get("/apply", summary="一件事：在线申请")

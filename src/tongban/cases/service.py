@@ -48,6 +48,7 @@ from tongban.cases.licences import (  # noqa: F401 (re-exported)
 from tongban.cases.dossier import (  # noqa: F401 (re-exported)
     form_entries, masked_applicant_id, material_choices, material_file, read_case_file,
 )
+from tongban.cases.progress import progress  # noqa: F401 (re-exported)
 from tongban.cases.documents import (  # noqa: F401 (re-exported)
     acceptance_receipt, licence_document, non_acceptance_notice, refusal_decision,
 )

@@ -140,6 +140,12 @@ def ask(request: Request, code: str, db: DbSession, principal: Annotated[Princip
     return RedirectResponse(f"/consultations/{row.number}", status_code=303)
 
 
+@router.get("/consultations", summary="凭编号查看咨询答复")
+def consultation_lookup(request: Request, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+                        number: Annotated[str, Query(max_length=32)] = ""):
+    return RedirectResponse(f"/consultations/{normalise_code(number)}" if number.strip() else "/services", status_code=303)
+
+
 @router.get("/consultations/{number}", summary="咨询结果")
 def consultation_page(request: Request, number: str, db: DbSession,
                       principal: Annotated[Principal | None, require(Permission.PUBLIC)]):
