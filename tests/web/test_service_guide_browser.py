@@ -6,6 +6,7 @@ import io
 
 import pypdf
 import pytest
+from playwright.sync_api import expect
 
 from web.conftest import screenshot
 
@@ -29,7 +30,8 @@ def test_from_the_portal_search_to_a_printed_notice(page, live_server):
     for answer in ("计划性施工（新建、改建、迁移管线等）", "城市道路（含人行道）", "非开挖施工（顶管、定向钻等）", "不需要"):
         page.get_by_label(answer).check()
         page.get_by_role("button", name="下一步").click()
-    assert page.get_by_role("button", name="生成告知单").is_visible()
+    # Waits for the last answer's page (is_visible() did not: it could look at the page still loading).
+    expect(page.get_by_role("button", name="生成告知单")).to_be_visible()
     screenshot(page, "service-guide")
     page.get_by_role("button", name="生成告知单").click()
     page.wait_for_url("**/notices/GZ-*")
