@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,25 +102,112 @@ def create_database(engine_name: str, tmp_dir: Path) -> tuple[Database, callable
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def database(request, tmp_path_factory) -> Iterator[Database]:
-    """The shared database of one engine for the run, with the demo data loaded once."""
-    db, cleanup = create_database(request.param, tmp_path_factory.mktemp(request.param))
+def demo_template(request, tmp_path_factory) -> Iterator[DemoTemplate]:
+    """The demo loaded once per engine (and per xdist worker); every database with the demo is a copy."""
+    template, cleanup = build_demo_template(request.param, tmp_path_factory.mktemp(f"template-{request.param}"))
+    yield template
+    cleanup()
+
+
+@pytest.fixture(scope="session")
+def database(demo_template, tmp_path_factory) -> Iterator[Database]:
+    """The shared database of one engine for the run, with the demo data."""
+    db, cleanup = clone_demo_template(demo_template, tmp_path_factory.mktemp(demo_template.engine_name))
     audit.configure(db.settings.secret_key)
-    with session_scope(db.sessionmaker()) as session:
-        demo.load(session, db.settings)
     yield db
     if "engine" in db.__dict__:
         db.engine.dispose()
     cleanup()
 
 
+@dataclass
+class DemoTemplate:
+    """A migrated database with the demo loaded, never opened by a test: each fresh database is
+    a copy of it (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL), which
+    takes a fraction of a second where migrating and loading the demo took seconds."""
+
+    engine_name: str
+    settings: Settings
+    pg_database: str | None = None  # PostgreSQL: the template database's name
+    pg_schema: str | None = None  # PostgreSQL: the schema inside it that holds the tables
+
+
+def _pg_url_of(database_name: str, schema: str) -> str:
+    """The test server's URL for another database on it, its tables in ``schema``."""
+    prefix, rest = PG_URL.split("://", 1)
+    host = rest.split("/", 1)[0]
+    return _with_search_path(f"{prefix}://{host}/{database_name}", schema)
+
+
+def _admin_autocommit():
+    return create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+
+
+def build_demo_template(engine_name: str, tmp_dir: Path) -> tuple[DemoTemplate, callable]:
+    if engine_name == "sqlite":
+        settings = test_settings(f"sqlite:///{tmp_dir / 'demo-template.db'}")
+        cleanup = lambda: None  # noqa: E731 — the tmp dir goes away by itself
+        template = DemoTemplate(engine_name, settings)
+    else:
+        name, schema = f"tpl_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
+        admin = _admin_autocommit()
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        settings = test_settings(_pg_url_of(name, schema))
+
+        def cleanup() -> None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+        template = DemoTemplate(engine_name, settings, pg_database=name, pg_schema=schema)
+    engine = make_engine(settings)
+    if template.pg_schema:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{template.pg_schema}"'))
+    migrate.upgrade(engine)
+    audit.configure(settings.secret_key)
+    with session_scope(make_sessionmaker(engine)) as session:
+        demo.load(session, settings)
+    engine.dispose()  # a PostgreSQL template must have no connections when it is copied
+    return template, cleanup
+
+
+def clone_demo_template(template: DemoTemplate, tmp_dir: Path) -> tuple[Database, callable]:
+    """A database of its own, equal to the template: its tables and rows, and the files the demo
+    left in the data directory."""
+    settings = test_settings("sqlite://")
+    shutil.copytree(template.settings.data_dir, settings.data_dir, dirs_exist_ok=True)
+    if template.engine_name == "sqlite":
+        path = tmp_dir / f"tongban-{uuid.uuid4().hex[:8]}.db"
+        source = sqlite3.connect(template.settings.database_url.removeprefix("sqlite:///"))
+        target = sqlite3.connect(path)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+        cleanup = lambda: None  # noqa: E731 — the tmp dir goes away by itself
+        url = f"sqlite:///{path}"
+    else:
+        name = f"f_{uuid.uuid4().hex[:12]}"
+        admin = _admin_autocommit()
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.pg_database}"'))
+        url = _pg_url_of(name, template.pg_schema)
+
+        def cleanup() -> None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    return Database(template.engine_name, settings.model_copy(update={"database_url": url})), cleanup
+
+
 @pytest.fixture
-def fresh_database(database, tmp_path) -> Iterator[Database]:
+def fresh_database(demo_template, tmp_path) -> Iterator[Database]:
     """A database of the same engine that no other test touches, demo data loaded."""
-    db, cleanup = create_database(database.engine_name, tmp_path)
+    db, cleanup = clone_demo_template(demo_template, tmp_path)
     audit.configure(db.settings.secret_key)
-    with session_scope(db.sessionmaker()) as session:
-        demo.load(session, db.settings)
     yield db
     if "engine" in db.__dict__:
         db.engine.dispose()

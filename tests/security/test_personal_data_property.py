@@ -47,14 +47,11 @@ PURPOSES = ["none", "short", "valid"]
 
 
 @pytest.fixture(scope="module")
-def world(database, tmp_path_factory):
+def world(demo_template, tmp_path_factory):
     """A database of its own (the test changes 民政局's grants), its app, the people to look for."""
-    from conftest import create_database
-    from tongban.core.db.session import session_scope
+    from conftest import clone_demo_template
 
-    own, cleanup = create_database(database.engine_name, tmp_path_factory.mktemp("personal-data"))
-    with session_scope(own.sessionmaker()) as session:
-        demo.load(session, own.settings)
+    own, cleanup = clone_demo_template(demo_template, tmp_path_factory.mktemp("personal-data"))
     app = create_app(own.settings)
     with TestClient(app) as client:
         yield app, client

@@ -8,24 +8,23 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import create_database
+from conftest import clone_demo_template
 from fastapi.testclient import TestClient
 from helpers import bearer
 
 from tongban import demo
 from tongban.app import create_app
 from tongban.core import clock
-from tongban.core.db.session import session_scope
 
 UNEMPLOYMENT = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
 
 
 @pytest.fixture(scope="module")
-def own_database(database, tmp_path_factory, request):
-    db, cleanup = create_database(database.engine_name, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
-    with session_scope(db.sessionmaker()) as session:
-        demo.load(session, db.settings)
+def own_database(demo_template, tmp_path_factory, request):
+    db, cleanup = clone_demo_template(demo_template, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
     yield db
+    if "engine" in db.__dict__:
+        db.engine.dispose()
     cleanup()
 
 
