@@ -17,9 +17,9 @@ from helpers import assert_problem, bearer, credit_code, resident_id
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from conftest import create_database
+from conftest import clone_demo_template
 from tongban.cli import app as cli
-from tongban.core import audit, clock
+from tongban.core import clock
 from tongban.core.db.session import session_scope
 from tongban.core.events import OutboxEvent
 from tongban.registry.models import TABLES, ImportJob, ImportRejection, RecordVersion
@@ -373,7 +373,7 @@ def _run_cli(database, path: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_a_killed_import_run_again_equals_one_clean_run(fresh_database, tmp_path):
+def test_a_killed_import_run_again_equals_one_clean_run(fresh_database, demo_template, tmp_path):
     path = _kill_test_file(tmp_path / "kill.csv", 30_000)
     killed_at = []
     for threshold in (3_000, 14_000):  # kill it twice, at two different moments
@@ -392,13 +392,9 @@ def test_a_killed_import_run_again_equals_one_clean_run(fresh_database, tmp_path
     assert finished.wait(timeout=300) == 0
     assert _job(fresh_database).status == "completed"
 
-    clean, cleanup = create_database(fresh_database.engine_name, tmp_path / "clean")
+    (tmp_path / "clean").mkdir()
+    clean, cleanup = clone_demo_template(demo_template, tmp_path / "clean")
     try:
-        audit.configure(clean.settings.secret_key)
-        from tongban import demo
-
-        with session_scope(clean.sessionmaker()) as db:
-            demo.load(db, clean.settings)
         assert _run_cli(clean, path).wait(timeout=300) == 0
         resumed, reference = _snapshot(fresh_database), _snapshot(clean)
         assert len(reference["people"]) > 29_000 and reference["rejections"]
