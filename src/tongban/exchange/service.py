@@ -124,6 +124,14 @@ class UsageLog:
         except TimeoutError:
             raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试") from None
 
+    @property
+    def running(self) -> bool:
+        return self._loop.running
+
+    def start(self) -> None:
+        """(Again, after a ``stop``: an app's lifespan may be entered more than once.)"""
+        self._loop.start()
+
     def stop(self) -> None:
         """Write the rows still queued, then end the loop and give the connection back."""
         self._loop.stop(timeout=30)
