@@ -51,6 +51,46 @@ _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).
 # Built once: every request asks one of them, and building a statement's cache key each time
 # cost as much as the read. Each also reads the reference generation, which the request's work
 # would otherwise ask for in a statement of its own (``core.db.request_generation``).
+class _UserRow(NamedTuple):
+    """A row of ``_USER_PRINCIPAL``, its columns in the statement's order (a test compares them)."""
+    id: int
+    display_name: str
+    kind: str
+    is_active: bool
+    role: str | None
+    department_id: int | None
+    department_code: str | None
+    department_name: str | None
+    department_duty: str | None
+    reference_generation: str | None
+    credential_generation: int
+    revoked: bool
+    must_change_password: bool
+
+    @property
+    def department(self) -> _Department | None:
+        return None if self.department_id is None else _Department(
+            self.department_id, self.department_code or "", self.department_name or "", self.department_duty)
+
+
+class _ClientRow(NamedTuple):
+    """A row of ``_CLIENT_PRINCIPAL``, its columns in the statement's order."""
+    client_id: str
+    name: str
+    is_active: bool
+    department_id: int
+    department_code: str
+    department_name: str
+    department_duty: str | None
+    reference_generation: str | None
+    credential_generation: int
+    revoked: bool
+
+    @property
+    def department(self) -> _Department:
+        return _Department(self.department_id, self.department_code, self.department_name, self.department_duty)
+
+
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
                                          *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
                                          _REVOKED_COLUMN, User.must_change_password)
@@ -76,23 +116,26 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
-        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation) or rows[0][11]:
+        rows = [_UserRow._make(row) for row in _USER_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})]
+        if not rows:
             return None
-        user_id, display_name, user_kind = rows[0][:3]
-        note_generation(db, rows[0][9])
-        department = _Department(*rows[0][5:9]) if rows[0][5] is not None else None
-        return principal_for(actor_type="user", actor_id=str(user_id), actor_name=display_name, kind=user_kind,
-                             department=department, roles=sorted({row[4] for row in rows if row[4]}),
-                             via_session=via_session, must_change_password=bool(rows[0][12]))
+        user = rows[0]  # one row per role, the account's columns repeated
+        if not user.is_active or (generation is not None and user.credential_generation != generation) or user.revoked:
+            return None
+        note_generation(db, user.reference_generation)
+        return principal_for(actor_type="user", actor_id=str(user.id), actor_name=user.display_name, kind=user.kind,
+                             department=user.department, roles=sorted({row.role for row in rows if row.role}),
+                             via_session=via_session, must_change_password=bool(user.must_change_password))
     if kind == "client":
-        rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
-        if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
+        found = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
+        if not found:
             return None
-        client_id, name, _, *client_department, reference_generation, _, _ = rows[0]
-        note_generation(db, reference_generation)
-        return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
-                             department=_Department(*client_department), roles=[Role.DEPARTMENT_SYSTEM.value])
+        client = _ClientRow._make(found[0])
+        if not client.is_active or (generation is not None and client.credential_generation != generation) or client.revoked:
+            return None
+        note_generation(db, client.reference_generation)
+        return principal_for(actor_type="client", actor_id=client.client_id, actor_name=client.name, kind="system",
+                             department=client.department, roles=[Role.DEPARTMENT_SYSTEM.value])
     return None
 
 
