@@ -199,6 +199,8 @@ def test_a_call_logged_just_before_shutdown_is_written_when_the_app_stops(fresh_
     marker = f"停机前-{secrets.token_hex(4)}"
     with TestClient(app) as client:
         log = app.state.usage_log
+        with TestClient(app):  # a second client of the same app, ended first: the log goes on
+            pass
         assert log.running
         caller = principal_for(actor_type="client", actor_id=demo.MZ_CLIENT_ID, actor_name="民政局", kind="system",
                                department=None, roles=[])
