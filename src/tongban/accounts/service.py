@@ -20,6 +20,7 @@ from tongban.core.config import Settings
 from tongban.core.db.base import affected
 from tongban.core.db.cache import GENERATION_COLUMN, note_generation
 from tongban.core.db.driver import DriverStatement
+from tongban.core.db.session import transaction_apart
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import STAFF_ROLES, Permission, Role, Scope
@@ -157,12 +158,13 @@ def _sign_in_keys(kind: str, account_key: str, address: str) -> tuple[str, str]:
 
 
 def _throttled(db: Session, settings: Settings, keys: tuple[str, str], *, on_refusal) -> None:
+    """Refuse a locked address; ``on_refusal(apart)`` audits the refusal in a transaction apart."""
     try:
         throttle.check(db, keys, slug="account-locked",
                        detail="登录失败次数过多，来自您当前网络地址的登录已临时锁定，请 {minutes} 分钟后再试")
     except Problem:
-        on_refusal()
-        db.commit()
+        with transaction_apart(db) as apart:
+            on_refusal(apart)
         raise
 
 
@@ -189,32 +191,34 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     # A name no account has is counted under its one spelling too, as an account is by its id.
     account_key = str(user.id) if user else _unknown(settings, "sign-in", code)
     keys = _sign_in_keys("sign-in", account_key, address)
-    _throttled(db, settings, keys, on_refusal=lambda: audit.record(
-        db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-        object_id=account_key, outcome="denied",
+    actor = _actor_of(user) if user else audit.ANONYMOUS  # read before a refusal's transaction apart
+    _throttled(db, settings, keys, on_refusal=lambda apart: audit.record(
+        apart, actor=actor, action="auth.sign_in", object_type="user", object_id=account_key, outcome="denied",
         details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys)
-        audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-                     object_id=account_key, outcome="failed", details={"reason": "unknown_user", "address": address})
-        db.commit()
+        with transaction_apart(db) as apart:  # the failure counts although the sign-in is refused
+            _count_failure(apart, settings, keys)
+            audit.record(apart, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
+                         object_id=account_key, outcome="failed", details={"reason": "unknown_user", "address": address})
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not verify_password(user.password_hash, password, profile=settings.argon2_profile):
-        failures = _count_failure(db, settings, keys)
-        audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user",
-                     object_id=str(user.id), outcome="failed",
-                     details={"reason": "wrong_password", "failed_logins": failures, "address": address})
-        db.commit()
+        user_id = user.id
+        with transaction_apart(db) as apart:
+            failures = _count_failure(apart, settings, keys)
+            audit.record(apart, actor=actor, action="auth.sign_in", object_type="user",
+                         object_id=str(user_id), outcome="failed",
+                         details={"reason": "wrong_password", "failed_logins": failures, "address": address})
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not user.is_active:
-        audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id),
-                     outcome="denied", details={"reason": "disabled", "address": address})
-        db.commit()
+        user_id = user.id
+        with transaction_apart(db) as apart:
+            audit.record(apart, actor=actor, action="auth.sign_in", object_type="user", object_id=str(user_id),
+                         outcome="denied", details={"reason": "disabled", "address": address})
         raise Problem("account-disabled", "账户已停用，不能登录。如需恢复，请联系电子政务办管理员启用")
     throttle.clear(db, keys[0])
     user.last_login_at = clock.now()
-    audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id))
+    audit.record(db, actor=actor, action="auth.sign_in", object_type="user", object_id=str(user.id))
     return user
 
 
@@ -224,20 +228,21 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
     client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     client_key = client.client_id if client else _unknown(settings, "client", client_id)
     keys = _sign_in_keys("client", client_key, address)
-    _throttled(db, settings, keys, on_refusal=lambda: audit.record(
-        db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
+    _throttled(db, settings, keys, on_refusal=lambda apart: audit.record(
+        apart, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
         object_id=client_key, outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys)
-        db.commit()
+        with transaction_apart(db) as apart:  # the failure counts although the client is refused
+            _count_failure(apart, settings, keys)
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     if not verify_password(client.secret_hash, client_secret, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys)
-        audit.record(db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
-                     object_id=client.client_id, outcome="failed", department_code=client.department.code,
-                     details={"address": address})
-        db.commit()
+        known, department_code = client.client_id, client.department.code
+        with transaction_apart(db) as apart:
+            _count_failure(apart, settings, keys)
+            audit.record(apart, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
+                         object_id=known, outcome="failed", department_code=department_code,
+                         details={"address": address})
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     throttle.clear(db, keys[0])
     client.last_used_at = clock.now()
@@ -411,12 +416,13 @@ def user_of(db: Session, principal: Principal) -> User:
 def change_password(db: Session, settings: Settings, *, user: User, current: str, new: str, address: str) -> None:
     """Needs the current password (counted like a sign-in); every session and token ends."""
     keys = _sign_in_keys("sign-in", str(user.id), address)
-    _throttled(db, settings, keys, on_refusal=lambda: None)
+    _throttled(db, settings, keys, on_refusal=lambda apart: None)
     if not verify_password(user.password_hash, current, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys)
-        audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user",
-                     object_id=str(user.id), outcome="failed", details={"reason": "wrong_password"})
-        db.commit()
+        actor, user_id = _actor_of(user), user.id
+        with transaction_apart(db) as apart:  # the failure counts although the change is refused
+            _count_failure(apart, settings, keys)
+            audit.record(apart, actor=actor, action="accounts.change_password", object_type="user",
+                         object_id=str(user_id), outcome="failed", details={"reason": "wrong_password"})
         raise Problem("invalid-credentials", "当前密码错误")
     if new == current:
         raise Problem("validation-error", "新密码不能与当前密码相同",

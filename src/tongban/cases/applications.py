@@ -474,11 +474,12 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         materials=json.dumps(record, ensure_ascii=False), status=ApplicationStatus.SUBMITTED,
         definition_id=definition.id, limit_days=found.limit_days, created_at=wall.now())
     set_committed_value(application, "definition", definition)  # already read: the view names it
-    db.add(application)
     try:
-        db.flush()
+        # In a savepoint: the same key submitted at once by another request undoes this insert
+        # only, not the caller's transaction, which then reads the first one's application.
+        with db.begin_nested():
+            db.add(application)
     except IntegrityError:  # the same key submitted concurrently: the first one wins
-        db.rollback()
         existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
                                                        Application.idempotency_key == idempotency_key))
         if existing is None or idempotency_key is None:

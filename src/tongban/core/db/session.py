@@ -57,6 +57,19 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def transaction_apart(db: Session) -> Iterator[Session]:
+    """A short transaction of its own, beside the caller's ``db``, for what must be kept although
+    the caller's work is refused (a failed sign-in's count and audit entry): committed on leaving
+    the block (``session_scope``), rolled back if the block fails. The caller's transaction is
+    ended first, rolled back: the caller is about to be refused and has nothing to keep, and on
+    SQLite its transaction holds the one write lock the transaction apart needs. Objects read
+    through ``db`` are expired by that: read what the block needs from them before entering it."""
+    db.rollback()
+    with session_scope(sessionmaker(bind=db.get_bind(), expire_on_commit=False)) as apart:
+        yield apart
+
+
 async def run_db(db: Session, work: Callable[[], T]) -> T:
     """Run quick database work (a sign-in check, an exchange read: indexed statements that wait
     for no lock) from async code. On SQLite on the event loop: its calls are in-process and take
