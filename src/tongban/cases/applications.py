@@ -98,11 +98,11 @@ def situations(db: Session, found: Subject) -> list[dict[str, Any]]:
     """The questions of the subject's items whose answers decide which materials are needed."""
     out = []
     for code in found.items:
-        document = items.published_item(db, code)[0]
-        for question in document.get("situations") or []:
-            out.append({"key": f"{code}.{question['id']}", "item": code, "item_name": document["name"],
-                        "question": question["question"],
-                        "answers": [{"id": a["id"], "label": a["label"]} for a in question["answers"]]})
+        document = items.published_document(db, code)
+        for question in document.situations:
+            out.append({"key": f"{code}.{question.id}", "item": code, "item_name": document.name,
+                        "question": question.question,
+                        "answers": [{"id": a.id, "label": a.label} for a in question.answers]})
     return out
 
 
