@@ -49,9 +49,6 @@ _DEPARTMENT_COLUMNS = (departments.c.id, departments.c.code, departments.c.name,
 # request still makes one round trip to sign in.
 _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
 
-# Built once: every request asks one of them, and building a statement's cache key each time
-# cost as much as the read. Each also reads the reference generation, which the request's work
-# would otherwise ask for in a statement of its own (``core.db.request_generation``).
 class _UserRow(NamedTuple):
     """A row of ``_USER_PRINCIPAL``, its columns in the statement's order (a test compares them)."""
     id: int
@@ -92,6 +89,9 @@ class _ClientRow(NamedTuple):
         return _Department(self.department_id, self.department_code, self.department_name, self.department_duty)
 
 
+# Built once: every request asks one of them, and building a statement's cache key each time
+# cost as much as the read. Each also reads the reference generation, which the request's work
+# would otherwise ask for in a statement of its own (``core.db.request_generation``).
 _USER_PRINCIPAL = DriverStatement(select(User.id, User.display_name, User.kind, User.is_active, UserRole.role,
                                          *_DEPARTMENT_COLUMNS, GENERATION_COLUMN, User.credential_generation,
                                          _REVOKED_COLUMN, User.must_change_password)
