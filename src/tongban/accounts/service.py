@@ -49,6 +49,7 @@ _DEPARTMENT_COLUMNS = (departments.c.id, departments.c.code, departments.c.name,
 # request still makes one round trip to sign in.
 _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
 
+
 class _UserRow(NamedTuple):
     """A row of ``_USER_PRINCIPAL``, its columns in the statement's order (a test compares them)."""
     id: int
