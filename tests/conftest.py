@@ -291,3 +291,38 @@ def pytest_collection_modifyitems(config, items) -> None:
         return next((n for n, prefix in enumerate(SLOW_FIRST) if path.startswith(prefix)), len(SLOW_FIRST))
 
     items.sort(key=rank)
+
+
+# ------------------------------------------------------------------ migrations run one by one
+
+@pytest.fixture(params=ENGINES)
+def empty_engine(request, tmp_path) -> Iterator:
+    """An empty database of each engine of the run, no revision applied: a migration's own test
+    runs it from the revision before and back (``migrate.upgrade``, ``downgrade``)."""
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"m_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_admin_url())
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(_with_search_path(_pg_admin_url(), schema))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def downgrade(engine, revision: str) -> None:
+    """Take ``engine``'s database down to ``revision`` (the way back a migration's test checks)."""
+    from alembic import command
+
+    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             relay = OutboxRelay(app.state.sessionmaker, make_transport(settings), on_published=dispatcher.notify)
             relay.start()
         app.state.relay, app.state.dispatcher = relay, dispatcher
+        app.state.usage_log.start()
         # Imports a killed process left "running" are shown as interrupted (an upload resumes them).
         try:
             registry_importer.mark_interrupted(app.state.sessionmaker, settings.data_dir / "imports")
@@ -142,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             warnings.start()
             housekeeping.start()
         yield
+        # After the last request: the usage rows still queued are written before the process goes.
+        app.state.usage_log.stop()
         housekeeping.stop()
         warnings.stop()
         reminders.stop()

@@ -4,48 +4,14 @@ and back. Run from 0008 to 0009 and back only, whatever later revisions exist.""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
-from alembic import command
-from conftest import ENGINES, _pg_admin_url, _with_search_path
-from sqlalchemy import create_engine, inspect, text
+from conftest import downgrade
+from sqlalchemy import inspect, text
 
 from tongban.core import migrate
 
 
-@pytest.fixture(params=ENGINES)
-def empty_engine(request, tmp_path) -> Iterator:
-    """An empty database of each engine of the run, no revision applied."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_pg_admin_url())
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(_with_search_path(_pg_admin_url(), schema))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def _columns(engine, table: str) -> set[str]:
     return {c["name"] for c in inspect(engine).get_columns(table)}
-
-
-def _downgrade(engine, revision: str) -> None:
-    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def test_0009_drops_the_lock_out_columns_and_keeps_the_roles(empty_engine):
@@ -68,7 +34,7 @@ def test_0009_drops_the_lock_out_columns_and_keeps_the_roles(empty_engine):
         assert connection.execute(text("SELECT count(*) FROM user_roles")).scalar_one() == 3
         assert connection.execute(text("SELECT count(*) FROM users WHERE must_change_password")).scalar_one() == 0
 
-    _downgrade(engine, "0008")
+    downgrade(engine, "0008")
     for table in ("users", "api_clients"):
         assert {"failed_logins", "locked_until"} <= _columns(engine, table), table
     assert "must_change_password" not in _columns(engine, "users")

@@ -345,3 +345,14 @@ def test_the_sign_in_form_still_refuses_a_missing_wrong_or_forged_token(client, 
     _refused(forger.post("/login", data={**form, "csrf_token": "a-token-of-the-attackers-own-choosing"},
                          follow_redirects=False))
     assert web.post("/login", data={**form, "csrf_token": token}, follow_redirects=False).status_code == 303
+
+
+def test_the_principal_rows_name_the_columns_of_their_statements_in_order():
+    """``load_principal`` reads its rows by name: each row type's fields are the columns its
+    statement selects, in the same order, so a column added to one and not the other fails here."""
+    from tongban.accounts import service
+
+    for row_type, statement in ((service._UserRow, service._USER_PRINCIPAL), (service._ClientRow, service._CLIENT_PRINCIPAL)):
+        selected = [column.key for column in statement.statement.selected_columns]
+        renamed = {"department_id": "id", "department_code": "code", "department_name": "name", "department_duty": "duty"}
+        assert [renamed.get(field, field) for field in row_type._fields] == selected

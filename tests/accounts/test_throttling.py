@@ -3,6 +3,7 @@ per (account, client address) and per address; the right secret from elsewhere s
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from helpers import assert_problem, bearer
@@ -192,3 +193,25 @@ def test_an_unknown_client_id_is_kept_only_as_a_keyed_hash(client, app, db):
                        .order_by(AuditEvent.seq.desc()).limit(1))
     db.rollback()
     assert denied.startswith("unknown:")
+
+
+def test_failed_sign_ins_at_once_each_count(client, app, db):
+    """Failures sent at once are each counted (their transactions apart queue on the throttle's
+    row) and each audited with its own count: none is lost, none counted twice."""
+    from helpers import at_once
+
+    from tongban.accounts.models import User
+    from tongban.core.throttle import Throttle
+
+    settings = client.app.state.settings
+    username = _new_staff(client)
+    tries = settings.login_max_failures - 1  # all below the lock: each is told only "wrong password"
+    results = at_once(client, [lambda own: _token(own, username, "guessed-password")] * tries)
+    assert [r.status_code for r in results] == [401] * tries, [r.text for r in results]
+    user_id = db.scalar(select(User.id).where(User.username == username))
+    count = db.scalar(select(Throttle.count).where(Throttle.key == f"sign-in:{user_id}@testclient"))
+    details = db.scalars(select(AuditEvent.details).where(AuditEvent.action == "auth.sign_in",
+                                                          AuditEvent.object_id == str(user_id))).all()
+    db.rollback()
+    assert count == tries
+    assert sorted(json.loads(d)["failed_logins"] for d in details) == list(range(1, tries + 1))

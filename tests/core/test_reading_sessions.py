@@ -97,22 +97,27 @@ def test_a_request_that_wrote_without_committing_is_rolled_back(app, db):
 
 def test_quick_work_of_an_async_route_runs_on_the_loop_unless_the_pool_is_nearly_spent(app):
     """``run_db``: on the event loop (no trip through the thread pool) on SQLite, and on PostgreSQL
-    for async routes (the exchange's) unless the pool has no connection to spare: the loop must
-    never wait for one. Other routes' work goes to a thread on PostgreSQL."""
+    for a session of an async route's (the exchange's, marked by ``for_route``) unless the pool
+    has no connection to spare: the loop must never wait for one. Other routes' work goes to a
+    thread on PostgreSQL."""
     import asyncio
     import threading
 
+    from types import SimpleNamespace
+
     from tongban.core.db.engine import PG_MAX_OVERFLOW, PG_POOL_SIZE
 
-    from tongban.core.db.session import run_db
+    from tongban.core.db.session import for_route, run_db
+    from tongban.exchange.api import read_record
+    from tongban.items.api import list_items
 
-    def on_loop(db, **options) -> bool:
+    def on_loop(db) -> bool:
         def work() -> int:
             db.execute(select(User.id).limit(1)).all()
             return threading.get_ident()
 
         async def where() -> bool:
-            return await run_db(db, work, **options) == threading.get_ident()
+            return await run_db(db, work) == threading.get_ident()
 
         found: list[bool] = []  # a loop of its own, in a thread of its own: the test may run inside another loop
         runner = threading.Thread(target=lambda: found.append(asyncio.run(where())))
@@ -121,16 +126,20 @@ def test_quick_work_of_an_async_route_runs_on_the_loop_unless_the_pool_is_nearly
         db.rollback()
         return found[0]
 
+    # The routes as a request's scope names them (their endpoints): an exchange read, the item list.
+    exchange_read, item_list = SimpleNamespace(endpoint=read_record), SimpleNamespace(endpoint=list_items)
     engine = app.state.engine
     postgresql = engine.dialect.name == "postgresql"
     reader = app.state.read_sessionmaker()
     held = []
     try:
-        assert on_loop(reader, async_route=True)
-        assert on_loop(reader) is not postgresql
+        assert on_loop(for_route(reader, exchange_read))
+        assert on_loop(for_route(reader, item_list)) is not postgresql
+        assert on_loop(for_route(reader, None)) is not postgresql  # a session of no route's (a job's)
         if postgresql:
+            for_route(reader, exchange_read)
             held = [engine.connect() for _ in range(PG_POOL_SIZE + PG_MAX_OVERFLOW - engine.pool.checkedout() - 2)]
-            assert not on_loop(reader, async_route=True)
+            assert not on_loop(reader)
     finally:
         reader.close()
         for connection in held:

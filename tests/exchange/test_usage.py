@@ -3,6 +3,7 @@ and outcome, calls per Beijing day, grants nobody uses, and each provider seeing
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Iterator
@@ -186,3 +187,33 @@ def test_a_period_at_the_ends_of_the_calendar_is_refused_not_a_500(client, as_ro
         body = assert_problem(client.get("/api/v1/exchange-usage", headers=admin, params=params), 422, "validation-error")
         assert body["errors"][0]["code"] == "out_of_range", params
     assert client.get("/api/v1/exchange-usage", headers=admin, params={"to": "9999-12-30"}).status_code == 200
+
+
+def test_a_call_logged_just_before_shutdown_is_written_when_the_app_stops(fresh_database):
+    """The usage log's loop is stopped with the app's lifespan, writing what it still held: a row
+    queued as the server shuts down is in the database afterwards, and no writer thread is left."""
+    from tongban.core.auth import principal_for
+    from tongban.exchange.service import Call
+
+    app = create_app(fresh_database.settings)
+    marker = f"停机前-{secrets.token_hex(4)}"
+    with TestClient(app) as client:
+        log = app.state.usage_log
+        with TestClient(app):  # a second client of the same app, ended first: the log goes on
+            pass
+        assert log.running
+        caller = principal_for(actor_type="client", actor_id=demo.MZ_CLIENT_ID, actor_name="民政局", kind="system",
+                               department=None, roles=[])
+
+        async def queue_call() -> asyncio.Task:
+            # Queued on the app's own loop and not awaited: the lifespan ends right after.
+            task = asyncio.create_task(log.write(Call(caller, "persons", "record", marker, keys_count=1)))
+            await asyncio.sleep(0)  # the row is queued at the task's first step
+            return task
+
+        pending = client.portal.call(queue_call)
+    assert not log.running
+    assert pending.done() and pending.exception() is None  # the caller was told its row is committed
+    with app.state.sessionmaker() as db:
+        rows = db.query(ExchangeCall).filter(ExchangeCall.purpose == marker).all()
+    assert [(row.resource_code, row.operation, row.keys_count) for row in rows] == [("persons", "record", 1)]

@@ -5,46 +5,12 @@ the portal showed as published version 1 and every row as version 2 to publish; 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
-from alembic import command
-from conftest import ENGINES, _pg_admin_url, _with_search_path
-from sqlalchemy import create_engine, text
+from conftest import downgrade
+from sqlalchemy import text
 
 from tongban.core import migrate
 
 ALL_PUBLIC, HALF, INTERNAL = ("2025-09-01", "2025-09-30"), ("2025-10-01", "2025-10-31"), ("2025-11-01", "2025-11-30")
-
-
-@pytest.fixture(params=ENGINES)
-def empty_engine(request, tmp_path) -> Iterator:
-    """An empty database of each engine of the run, no revision applied."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_pg_admin_url())
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(_with_search_path(_pg_admin_url(), schema))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _downgrade(engine, revision: str) -> None:
-    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def _versions(connection) -> list[tuple]:
@@ -83,7 +49,7 @@ def test_0012_keeps_what_the_portal_showed_and_versions_the_rest(empty_engine):
         ("2025-11-01", 1, False, 1, '{"started":1}'),
     ]
 
-    _downgrade(engine, "0011")
+    downgrade(engine, "0011")
     with engine.connect() as connection:
         back = [(str(s), d, g) for s, d, g in connection.execute(text(
             "SELECT period_start, department_id, grade FROM supervision_evaluations ORDER BY period_start, department_id"))]

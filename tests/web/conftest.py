@@ -80,3 +80,26 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, base: str, username: str, password: str | None = None, *, landing: str | None = None) -> None:
+    """Sign in through the login page, as a person does: the one way every browser test signs in.
+    Waits for ``landing`` (a path) when given, else for the page the sign-in led to to load."""
+    from tongban import demo
+
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
+    page.get_by_label("密码").fill(password or demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    if landing is not None:
+        page.wait_for_url(f"{base}{landing}")
+    else:
+        page.wait_for_load_state()
+
+
+def signed_in(browser, base: str, username: str, width: int = 1280, **context_options):
+    """A new browser context (its own cookies) signed in as ``username``: (context, page)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, **context_options)
+    page = context.new_page()
+    sign_in(page, base, username)
+    return context, page

@@ -9,25 +9,14 @@ import pytest
 
 from tongban import demo
 
-from .conftest import screenshot
+from .conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _signed_in(browser, live_server: str, username: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    return context, page
-
-
 def _approve_in(browser, live_server: str, username: str, number: str, database) -> None:
-    context, page = _signed_in(browser, live_server, username)
+    context, page = signed_in(browser, live_server, username)
     try:
         page.goto(f"{live_server}/staff/tasks")
         page.get_by_role("link", name=number).first.click()
@@ -43,7 +32,7 @@ def _approve_in(browser, live_server: str, username: str, number: str, database)
 
 
 def test_citizen_applies_online_and_departments_approve_in_parallel(browser, live_server, database):
-    context, citizen = _signed_in(browser, live_server, demo.CITIZEN.username)
+    context, citizen = signed_in(browser, live_server, demo.CITIZEN.username)
     citizen.goto(f"{live_server}/apply")
     citizen.get_by_role("link", name="企业开办一件事").click()
     # Prefilled from the population registry, with the source shown.
@@ -69,7 +58,7 @@ def test_citizen_applies_online_and_departments_approve_in_parallel(browser, liv
     number = citizen.locator(".number").inner_text().strip()
     assert citizen.locator("#status").inner_text() == "待受理"
 
-    clerk_context, clerk = _signed_in(browser, live_server, "clerk")
+    clerk_context, clerk = signed_in(browser, live_server, "clerk")
     clerk.goto(f"{live_server}/staff/window")
     clerk.locator(f"#case-{number}").get_by_role("button", name="受理", exact=True).click()
     assert "办理中" in clerk.locator(".flash").inner_text()

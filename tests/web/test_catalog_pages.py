@@ -13,7 +13,7 @@ from helpers import bearer, register_person
 
 from tongban import demo
 
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 from tongban.core import clock
 
 TODAY = clock.today()
@@ -214,14 +214,6 @@ def test_sharing_pages_need_a_sharing_role(client):
 # ---- in a real browser --------------------------------------------------------------------
 
 
-def _browser_sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/staff")
-
-
 @pytest.mark.browser
 def test_catalog_request_decision_and_usage_in_the_browser(browser, live_server, database):
     engine = database.engine_name
@@ -236,7 +228,7 @@ def test_catalog_request_decision_and_usage_in_the_browser(browser, live_server,
                     params={"purpose": purpose, "items": "gender"})
 
     requester = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    _browser_sign_in(requester, live_server, "steward.mz")
+    sign_in(requester, live_server, "steward.mz", landing="/staff")
     requester.get_by_role("link", name="资源目录").first.click()
     requester.get_by_label("关键词").fill("人口")
     requester.get_by_role("button", name="检索").click()
@@ -258,7 +250,7 @@ def test_catalog_request_decision_and_usage_in_the_browser(browser, live_server,
     requester.context.close()
 
     provider = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    _browser_sign_in(provider, live_server, "steward")
+    sign_in(provider, live_server, "steward", landing="/staff")
     provider.goto(request_url)
     assert provider.get_by_role("heading", name="提供方答复").is_visible()
     assert provider.get_by_label("同意：居住地址").is_checked()
@@ -279,7 +271,7 @@ def test_catalog_request_decision_and_usage_in_the_browser(browser, live_server,
     provider.context.close()
 
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    _browser_sign_in(phone, live_server, "steward")
+    sign_in(phone, live_server, "steward", landing="/staff")
     phone.goto(f"{live_server}/exchange/usage")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, f"usage-phone-{engine}")

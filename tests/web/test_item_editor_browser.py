@@ -6,23 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tongban import demo
-from web.conftest import screenshot
+from web.conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
 MARRIAGE = "000110010000"  # 内地居民结婚登记, 民政局 — edited in this test only
-
-
-def _signed_in(browser, live_server: str, username: str, width: int = 1280):
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    return context, page
 
 
 def _no_horizontal_scroll(page) -> None:
@@ -31,7 +19,7 @@ def _no_horizontal_scroll(page) -> None:
 
 
 def test_staff_edit_through_the_form_and_the_reviewer_publishes_from_the_diff(browser, live_server):
-    context, page = _signed_in(browser, live_server, "steward.mz")
+    context, page = signed_in(browser, live_server, "steward.mz")
     try:
         page.goto(f"{live_server}/staff/items/{MARRIAGE}")
         page.get_by_role("link", name="用表单编辑").click()
@@ -69,7 +57,7 @@ def test_staff_edit_through_the_form_and_the_reviewer_publishes_from_the_diff(br
         context.close()
 
     for width in (1280, 390):
-        context, page = _signed_in(browser, live_server, "admin", width)
+        context, page = signed_in(browser, live_server, "admin", width)
         try:
             page.goto(f"{live_server}/staff/items/{MARRIAGE}")
             page.get_by_role("link", name="对照审核").click()
@@ -102,7 +90,7 @@ def test_staff_edit_through_the_form_and_the_reviewer_publishes_from_the_diff(br
 
 
 def test_the_editor_and_the_import_page_fit_a_phone(browser, live_server):
-    context, page = _signed_in(browser, live_server, "steward.mz", 390)
+    context, page = signed_in(browser, live_server, "steward.mz", 390)
     try:
         page.goto(f"{live_server}/staff/items/000110013000/edit")
         _no_horizontal_scroll(page)

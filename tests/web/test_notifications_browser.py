@@ -11,10 +11,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tongban import demo
 from tongban.core import clock
 from helpers import bearer
-from web.conftest import screenshot
+from web.conftest import screenshot, sign_in
 
 
 def _bell(page) -> int:
@@ -37,11 +36,7 @@ def test_the_steward_is_told_of_a_sharing_request_and_marks_it_read(browser, liv
     for width in (1280, 390):
         context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 860})
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill("steward")
-        page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{live_server}/staff")
+        sign_in(page, live_server, "steward", landing="/staff")
         assert page.get_by_role("heading", name="等您处理").is_visible()
         waiting = page.locator(".waiting a", has_text="待答复的共享申请")
         assert int(waiting.locator("strong").inner_text()) >= 1

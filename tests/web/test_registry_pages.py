@@ -9,17 +9,9 @@ import pytest
 
 from tongban import demo
 
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/staff")
 
 
 def test_lookup_correction_and_acceptance_through_the_pages(browser, live_server, database):
@@ -35,7 +27,7 @@ def test_lookup_correction_and_acceptance_through_the_pages(browser, live_server
         assert created.status_code == 201, created.text
 
     clerk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    _sign_in(clerk, live_server, "clerk")
+    sign_in(clerk, live_server, "clerk", landing="/staff")
     clerk.get_by_role("link", name="基础库查询").click()
     clerk.get_by_label("主键（身份证号 / 统一社会信用代码 / 地址编码）").fill(number)
     clerk.get_by_role("button", name="查询").click()
@@ -53,7 +45,7 @@ def test_lookup_correction_and_acceptance_through_the_pages(browser, live_server
     clerk.context.close()
 
     steward = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    _sign_in(steward, live_server, "steward")
+    sign_in(steward, live_server, "steward", landing="/staff")
     steward.get_by_role("link", name="纠错申请").click()
     assert number not in steward.inner_text("main")  # the list is masked, always
     screenshot(steward, f"corrections-{database.engine_name}")
@@ -90,7 +82,7 @@ def test_import_page_on_a_phone(browser, live_server, database, tmp_path):
     upload.write_text(f"id_number,name,ethnicity,household_address,residence_status\n"
                       f"{number},秦晓东,汉族,上海市浦东新区张杨路600弄1号101室,户籍\n", encoding="utf-8")
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    _sign_in(phone, live_server, "steward")
+    sign_in(phone, live_server, "steward", landing="/staff")
     phone.get_by_role("link", name="批量导入").click()
     phone.get_by_label("基础库").select_option("persons")
     phone.get_by_label("文件（CSV / XLSX）").set_input_files(str(upload))

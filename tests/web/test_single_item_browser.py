@@ -13,7 +13,7 @@ import pytest
 
 from tongban import demo
 
-from .conftest import screenshot
+from .conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -23,17 +23,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ITEMS = (("000107013000", "reviewer.ga"), ("000121007000", "reviewer"), ("000113010000", "reviewer.ghzy"),
          ("000108007000", "reviewer.jy"), ("000125004000", "reviewer.wjw"))
 WALK_IN = "000107010000"  # 上海市居住证办理 (公安分局), filed at the window
-
-
-def _signed_in(browser, live_server: str, username: str, width: int = 1280):
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    return context, page
 
 
 def _fill_and_submit(page, button: str = "提交申请") -> str:
@@ -50,7 +39,7 @@ def _fill_and_submit(page, button: str = "提交申请") -> str:
 
 
 def _accept(browser, live_server, number):
-    context, clerk = _signed_in(browser, live_server, "clerk")
+    context, clerk = signed_in(browser, live_server, "clerk")
     clerk.goto(f"{live_server}/staff/window")
     clerk.locator(f"#case-{number}").get_by_role("button", name="受理", exact=True).click()
     assert "办理中" in clerk.locator(".flash").inner_text()
@@ -58,7 +47,7 @@ def _accept(browser, live_server, number):
 
 
 def _approve(browser, live_server, reviewer, number):
-    context, page = _signed_in(browser, live_server, reviewer)
+    context, page = signed_in(browser, live_server, reviewer)
     page.goto(f"{live_server}/staff/tasks")
     page.get_by_role("link", name=number).first.click()
     assert "材料.pdf" in page.inner_text("main")  # the uploaded files, listed for the reviewer
@@ -80,7 +69,7 @@ def _licence(page, live_server: str) -> tuple[str, str]:
 
 
 def test_five_items_online_and_one_at_the_window(browser, live_server, database):
-    context, citizen = _signed_in(browser, live_server, demo.CITIZEN.username)
+    context, citizen = signed_in(browser, live_server, demo.CITIZEN.username)
     numbers = {}
     for code, _reviewer in ITEMS:
         citizen.goto(f"{live_server}/services/{code}")
@@ -99,7 +88,7 @@ def test_five_items_online_and_one_at_the_window(browser, live_server, database)
             screenshot(citizen, f"apply-item-1280-{database.engine_name}")
         numbers[code] = _fill_and_submit(citizen)
         assert citizen.locator("#status").inner_text() == "待受理"
-    phone_context, phone = _signed_in(browser, live_server, demo.CITIZEN.username, width=390)
+    phone_context, phone = signed_in(browser, live_server, demo.CITIZEN.username, width=390)
     phone.goto(f"{live_server}/apply/{ITEMS[2][0]}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, f"apply-item-390-{database.engine_name}")
@@ -114,7 +103,7 @@ def test_five_items_online_and_one_at_the_window(browser, live_server, database)
         assert licence in text and "张伟" in text, (code, text[:300])
 
     # 窗口代办: the clerk looks the citizen up with a purpose, files with uploads.
-    clerk_context, clerk = _signed_in(browser, live_server, "clerk")
+    clerk_context, clerk = signed_in(browser, live_server, "clerk")
     clerk.goto(f"{live_server}/apply/{WALK_IN}")
     clerk.get_by_label("申请人身份证号").fill(demo.CITIZEN.username)
     clerk.get_by_label("查询用途").fill("窗口代办居住证，核对申请人信息")

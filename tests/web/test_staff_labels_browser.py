@@ -18,7 +18,7 @@ from helpers import bearer, enterprise_setup_in_review
 from tongban import demo
 from tongban.core.permissions import Permission, Role
 
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -63,14 +63,6 @@ def tour_in_progress(live_server) -> str:
     return number
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/staff")
-
-
 def _shape(path: str) -> str:
     """One page per kind of link: /supervision/clocks/17 and /supervision/clocks/18 are one kind."""
     return re.sub(r"/[^/]*\d[^/]*", "/#", path)
@@ -96,7 +88,7 @@ def _links(page, base: str) -> list[str]:
 def test_tour_staff_pages_show_no_english_identifier(browser, live_server, database, tour_in_progress, username):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    _sign_in(page, live_server, username)
+    sign_in(page, live_server, username, landing="/staff")
     seen_shapes: set[str] = set()
     queue = [(url, 0) for url in TOUR[username]]
     problems, visited = [], 0

@@ -19,27 +19,16 @@ from tongban.org.models import Department
 from tongban.supervision import clocks, evaluation
 from tongban.supervision.models import ClockKind, ServiceRating, SupervisionClock
 
-from .conftest import screenshot
+from .conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.browser
-
-
-def _signed_in(browser, live_server: str, username: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    return context, page
 
 
 def test_inspector_sees_the_charts_drills_down_to_a_red_case_and_exports(browser, live_server, database, tmp_path):
     import openpyxl
     from pypdf import PdfReader
 
-    context, page = _signed_in(browser, live_server, "inspector")
+    context, page = signed_in(browser, live_server, "inspector", accept_downloads=True)
     try:
         page.goto(f"{live_server}/staff")
         page.get_by_role("link", name="电子监察看板").click()
@@ -107,7 +96,7 @@ def test_a_poor_rating_reaches_the_department_head(browser, live_server, databas
                    Department.code == "PD-RS", Application.id.not_in(select(ServiceRating.application_id)))
             .order_by(Application.id).limit(1))
     assert number, "the demo has finished applications of 人社局 left to rate"
-    context, page = _signed_in(browser, live_server, demo.CITIZEN.username)
+    context, page = signed_in(browser, live_server, demo.CITIZEN.username, accept_downloads=True)
     try:
         page.goto(f"{live_server}/applications/{number}")
         form = page.locator("#rating-form")
@@ -122,7 +111,7 @@ def test_a_poor_rating_reaches_the_department_head(browser, live_server, databas
     finally:
         context.close()
 
-    context, page = _signed_in(browser, live_server, "head")
+    context, page = signed_in(browser, live_server, "head", accept_downloads=True)
     try:
         page.goto(f"{live_server}/supervision/rectifications?status=open")
         row = page.locator("#rectifications tbody tr", has_text=number)
@@ -150,7 +139,7 @@ def test_a_late_application_is_a_new_version_the_inspector_checks_and_publishes(
         clocks.start(db, kind=ClockKind.APPLICATION, subject=f"LATE-{end:%Y%m}", title="补录：户籍业务（逾期录入）",
                      department_id=police.id, limit_days=20, started_on=end)
         db.commit()
-    context, page = _signed_in(browser, live_server, "inspector")
+    context, page = signed_in(browser, live_server, "inspector", accept_downloads=True)
     try:
         published = int(_public_started(page, live_server, name))
 

@@ -15,7 +15,7 @@ from helpers import bearer
 
 from tongban import demo
 
-from .conftest import screenshot
+from .conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -70,13 +70,7 @@ def test_the_clerk_reviews_accepts_and_refuses_at_the_window(browser, live_serve
     accepted_number = _submitted_with_a_file(live_server, f"上海窗口浏览器{uuid.uuid4().hex[:6]}有限公司")
     refused_number = _submitted_with_a_file(live_server, f"上海不予受理浏览器{uuid.uuid4().hex[:6]}有限公司")
 
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill("clerk")
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    context, page = signed_in(browser, live_server, "clerk")
 
     page.goto(f"{live_server}/staff/window")
     page.locator(f"#case-{accepted_number}").get_by_role("link", name="审查申请表和材料").click()

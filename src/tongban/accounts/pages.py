@@ -21,7 +21,7 @@ from tongban.core.pagination import paginate
 from tongban.accounts.models import ApiClient
 from tongban.accounts.schemas import ClientId, Switch
 from tongban.org import service as org
-from tongban.core.security import check_csrf, new_csrf_token
+from tongban.core.security import Csrf, check_csrf, new_csrf_token
 from tongban.core.sms import sender_for
 from tongban.core.templating import flash, render
 from tongban.core.urls import local_path
@@ -48,7 +48,7 @@ def login(
     _: Annotated[Principal | None, require(Permission.PUBLIC)],
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=128)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Csrf = "",
     next: Annotated[str, Form(max_length=300)] = "",
 ):
     check_csrf(request, csrf_token)
@@ -86,7 +86,7 @@ def sign_in_session(request: Request, user) -> None:
 
 @router.post("/logout", summary="退出")
 def logout(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
-           csrf_token: Annotated[str, Form(max_length=100)] = ""):
+           csrf_token: Csrf = ""):
     """Ends this browser's session only (its row goes, the cookie is cleared): signing out on an
     office PC leaves the account's phone and scripts signed in. 「退出所有设备」 ends them all."""
     check_csrf(request, csrf_token)
@@ -101,7 +101,7 @@ def logout(request: Request, db: DbSession, principal: Annotated[Principal | Non
 @router.post("/me/sessions/end", summary="退出所有设备")
 def logout_everywhere(request: Request, db: DbSession,
                       principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)],
-                      csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                      csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     user = service.user_of(db, principal)
     service.end_sessions(db, user)
@@ -156,7 +156,7 @@ def register_page(request: Request, principal: Annotated[Principal | None, requi
 @router.post("/register", summary="个人注册")
 def register(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
              resident_id: Annotated[str, Form(max_length=32)] = "", name: Annotated[str, Form(max_length=100)] = "",
-             password: Annotated[str, Form(max_length=128)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+             password: Annotated[str, Form(max_length=128)] = "", csrf_token: Csrf = ""):
     settings = request.app.state.settings
 
     def work():
@@ -193,7 +193,7 @@ def verify_page(request: Request, principal: Annotated[Principal | None, require
 @router.post("/verify", summary="实名核验（输入验证码）")
 def verify(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
            resident_id: Annotated[str, Form(max_length=32)] = "", code: Annotated[str, Form(max_length=12)] = "",
-           csrf_token: Annotated[str, Form(max_length=100)] = ""):
+           csrf_token: Csrf = ""):
     settings = request.app.state.settings
 
     def work():
@@ -219,7 +219,7 @@ def recover_page(request: Request, principal: Annotated[Principal | None, requir
 @router.post("/recover", summary="找回账户 / 重置密码")
 def recover(request: Request, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
             resident_id: Annotated[str, Form(max_length=32)] = "", name: Annotated[str, Form(max_length=100)] = "",
-            password: Annotated[str, Form(max_length=128)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+            password: Annotated[str, Form(max_length=128)] = "", csrf_token: Csrf = ""):
     settings = request.app.state.settings
 
     def work():
@@ -236,7 +236,7 @@ def recover(request: Request, db: DbSession, principal: Annotated[Principal | No
 
 @router.post("/me/verification-code", summary="重新发送实名核验验证码")
 def resend_code(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
-                csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     user = service.user_of(db, principal)
@@ -261,7 +261,7 @@ def change_password(request: Request, db: DbSession,
                     principal: Annotated[Principal, require(Permission.SELF_MANAGE, before_password_change=True)],
                     current_password: Annotated[str, Form(max_length=128)] = "",
                     new_password: Annotated[str, Form(max_length=128)] = "",
-                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                    csrf_token: Csrf = ""):
     def work():
         user = service.user_of(db, principal)
         service.change_password(db, request.app.state.settings, user=user, current=current_password,
@@ -284,7 +284,7 @@ def enterprise_page(request: Request, db: DbSession, principal: Annotated[Princi
 def bind_enterprise(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_MANAGE)],
                     credit_code: Annotated[str, Form(max_length=32)] = "",
                     password: Annotated[str, Form(max_length=128)] = "",
-                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                    csrf_token: Csrf = ""):
     citizen = service.user_of(db, principal)
 
     def work():
@@ -310,7 +310,7 @@ def _back_to_department(user) -> RedirectResponse:
 @router.post("/staff/users/{user_id}/sessions/revoke", summary="结束账户的全部会话")
 def revoke_sessions(request: Request, user_id: Id, db: DbSession,
                     principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
-                    csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                    csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     user = service.revoke_sessions(db, principal, user_id=user_id)
     db.commit()
@@ -321,7 +321,7 @@ def revoke_sessions(request: Request, user_id: Id, db: DbSession,
 @router.post("/staff/users/{user_id}/password-reset", summary="重置工作人员密码")
 def reset_password(request: Request, user_id: Id, db: DbSession,
                    principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
-                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                   csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     user, temporary = service.reset_staff_password(db, request.app.state.settings, principal, user_id=user_id)
     db.commit()
@@ -337,7 +337,7 @@ _SWITCHED = {"disable": "已停用「{}」：不能再登录，原有会话和�
 @router.post("/staff/users/{user_id}/{switch}", summary="停用或启用账户")
 def switch_user(request: Request, user_id: Id, switch: Switch,
                 db: DbSession, principal: Annotated[Principal, require(Permission.USERS_MANAGE)],
-                csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     user = service.set_active(db, principal, user_id=user_id, active=switch == "enable")
     db.commit()
@@ -370,7 +370,7 @@ def clients_page(request: Request, db: DbSession, principal: Annotated[Principal
 def create_client(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
                   name: Annotated[str, Form(max_length=100)] = "",
                   department_code: Annotated[str, Form(max_length=32)] = "",
-                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                  csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     try:
         if len(name.strip()) < 2:
@@ -393,7 +393,7 @@ def create_client(request: Request, db: DbSession, principal: Annotated[Principa
 @router.post("/staff/clients/{client_id}/secret", summary="更换业务系统密钥")
 def rotate_client_secret(request: Request, client_id: ClientId, db: DbSession,
                          principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
-                         csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                         csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     client, secret = service.rotate_client_secret(db, request.app.state.settings, principal, client_id=client_id)
     db.commit()
@@ -408,7 +408,7 @@ _CLIENT_SWITCHED = {"disable": "已停用「{}」，其访问令牌已全部失�
 @router.post("/staff/clients/{client_id}/{switch}", summary="停用或启用业务系统")
 def switch_client(request: Request, client_id: ClientId, switch: Switch,
                   db: DbSession, principal: Annotated[Principal, require(Permission.CLIENTS_MANAGE)],
-                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                  csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     client = service.set_client_active(db, principal, client_id=client_id, active=switch == "enable")
     db.commit()

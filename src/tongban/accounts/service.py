@@ -20,6 +20,7 @@ from tongban.core.config import Settings
 from tongban.core.db.base import affected
 from tongban.core.db.cache import GENERATION_COLUMN, note_generation
 from tongban.core.db.driver import DriverStatement
+from tongban.core.db.session import transaction_apart
 from tongban.core.errors import Problem
 from tongban.core.inputs import normalise_code
 from tongban.core.permissions import STAFF_ROLES, Permission, Role, Scope
@@ -47,6 +48,47 @@ _DEPARTMENT_COLUMNS = (departments.c.id, departments.c.code, departments.c.name,
 # Whether the bearer token was revoked (RFC 7009): asked in the principal's own statement, so a
 # request still makes one round trip to sign in.
 _REVOKED_COLUMN = exists().where(sessions.RevokedToken.jti == bindparam("jti")).label("revoked")
+
+
+class _UserRow(NamedTuple):
+    """A row of ``_USER_PRINCIPAL``, its columns in the statement's order (a test compares them)."""
+    id: int
+    display_name: str
+    kind: str
+    is_active: bool
+    role: str | None
+    department_id: int | None
+    department_code: str | None
+    department_name: str | None
+    department_duty: str | None
+    reference_generation: str | None
+    credential_generation: int
+    revoked: bool
+    must_change_password: bool
+
+    @property
+    def department(self) -> _Department | None:
+        return None if self.department_id is None else _Department(
+            self.department_id, self.department_code or "", self.department_name or "", self.department_duty)
+
+
+class _ClientRow(NamedTuple):
+    """A row of ``_CLIENT_PRINCIPAL``, its columns in the statement's order."""
+    client_id: str
+    name: str
+    is_active: bool
+    department_id: int
+    department_code: str
+    department_name: str
+    department_duty: str | None
+    reference_generation: str | None
+    credential_generation: int
+    revoked: bool
+
+    @property
+    def department(self) -> _Department:
+        return _Department(self.department_id, self.department_code, self.department_name, self.department_duty)
+
 
 # Built once: every request asks one of them, and building a statement's cache key each time
 # cost as much as the read. Each also reads the reference generation, which the request's work
@@ -76,23 +118,26 @@ def load_principal(db: Session, subject: str, *, via_session: bool = False,
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        rows = _USER_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
-        if not rows or not rows[0][3] or (generation is not None and rows[0][10] != generation) or rows[0][11]:
+        rows = [_UserRow._make(row) for row in _USER_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})]
+        if not rows:
             return None
-        user_id, display_name, user_kind = rows[0][:3]
-        note_generation(db, rows[0][9])
-        department = _Department(*rows[0][5:9]) if rows[0][5] is not None else None
-        return principal_for(actor_type="user", actor_id=str(user_id), actor_name=display_name, kind=user_kind,
-                             department=department, roles=sorted({row[4] for row in rows if row[4]}),
-                             via_session=via_session, must_change_password=bool(rows[0][12]))
+        user = rows[0]  # one row per role, the account's columns repeated
+        if not user.is_active or (generation is not None and user.credential_generation != generation) or user.revoked:
+            return None
+        note_generation(db, user.reference_generation)
+        return principal_for(actor_type="user", actor_id=str(user.id), actor_name=user.display_name, kind=user.kind,
+                             department=user.department, roles=sorted({row.role for row in rows if row.role}),
+                             via_session=via_session, must_change_password=bool(user.must_change_password))
     if kind == "client":
-        rows = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
-        if not rows or not rows[0][2] or (generation is not None and rows[0][-2] != generation) or rows[0][-1]:
+        found = _CLIENT_PRINCIPAL.rows(db, {"id": int(raw_id), "jti": jti})
+        if not found:
             return None
-        client_id, name, _, *client_department, reference_generation, _, _ = rows[0]
-        note_generation(db, reference_generation)
-        return principal_for(actor_type="client", actor_id=client_id, actor_name=name, kind="system",
-                             department=_Department(*client_department), roles=[Role.DEPARTMENT_SYSTEM.value])
+        client = _ClientRow._make(found[0])
+        if not client.is_active or (generation is not None and client.credential_generation != generation) or client.revoked:
+            return None
+        note_generation(db, client.reference_generation)
+        return principal_for(actor_type="client", actor_id=client.client_id, actor_name=client.name, kind="system",
+                             department=client.department, roles=[Role.DEPARTMENT_SYSTEM.value])
     return None
 
 
@@ -114,12 +159,13 @@ def _sign_in_keys(kind: str, account_key: str, address: str) -> tuple[str, str]:
 
 
 def _throttled(db: Session, settings: Settings, keys: tuple[str, str], *, on_refusal) -> None:
+    """Refuse a locked address; ``on_refusal(apart)`` audits the refusal in a transaction apart."""
     try:
         throttle.check(db, keys, slug="account-locked",
                        detail="登录失败次数过多，来自您当前网络地址的登录已临时锁定，请 {minutes} 分钟后再试")
     except Problem:
-        on_refusal()
-        db.commit()
+        with transaction_apart(db) as apart:
+            on_refusal(apart)
         raise
 
 
@@ -146,32 +192,34 @@ def authenticate_user(db: Session, settings: Settings, *, username: str, passwor
     # A name no account has is counted under its one spelling too, as an account is by its id.
     account_key = str(user.id) if user else _unknown(settings, "sign-in", code)
     keys = _sign_in_keys("sign-in", account_key, address)
-    _throttled(db, settings, keys, on_refusal=lambda: audit.record(
-        db, actor=_actor_of(user) if user else audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-        object_id=account_key, outcome="denied",
+    actor = _actor_of(user) if user else audit.ANONYMOUS  # read before a refusal's transaction apart
+    _throttled(db, settings, keys, on_refusal=lambda apart: audit.record(
+        apart, actor=actor, action="auth.sign_in", object_type="user", object_id=account_key, outcome="denied",
         details={"reason": "throttled", "address": address}))
     if user is None:
         burn_password_check(password, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys)
-        audit.record(db, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
-                     object_id=account_key, outcome="failed", details={"reason": "unknown_user", "address": address})
-        db.commit()
+        with transaction_apart(db) as apart:  # the failure counts although the sign-in is refused
+            _count_failure(apart, settings, keys)
+            audit.record(apart, actor=audit.ANONYMOUS, action="auth.sign_in", object_type="user",
+                         object_id=account_key, outcome="failed", details={"reason": "unknown_user", "address": address})
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not verify_password(user.password_hash, password, profile=settings.argon2_profile):
-        failures = _count_failure(db, settings, keys)
-        audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user",
-                     object_id=str(user.id), outcome="failed",
-                     details={"reason": "wrong_password", "failed_logins": failures, "address": address})
-        db.commit()
+        user_id = user.id
+        with transaction_apart(db) as apart:
+            failures = _count_failure(apart, settings, keys)
+            audit.record(apart, actor=actor, action="auth.sign_in", object_type="user",
+                         object_id=str(user_id), outcome="failed",
+                         details={"reason": "wrong_password", "failed_logins": failures, "address": address})
         raise Problem("invalid-credentials", "用户名或密码错误")
     if not user.is_active:
-        audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id),
-                     outcome="denied", details={"reason": "disabled", "address": address})
-        db.commit()
+        user_id = user.id
+        with transaction_apart(db) as apart:
+            audit.record(apart, actor=actor, action="auth.sign_in", object_type="user", object_id=str(user_id),
+                         outcome="denied", details={"reason": "disabled", "address": address})
         raise Problem("account-disabled", "账户已停用，不能登录。如需恢复，请联系电子政务办管理员启用")
     throttle.clear(db, keys[0])
     user.last_login_at = clock.now()
-    audit.record(db, actor=_actor_of(user), action="auth.sign_in", object_type="user", object_id=str(user.id))
+    audit.record(db, actor=actor, action="auth.sign_in", object_type="user", object_id=str(user.id))
     return user
 
 
@@ -181,20 +229,21 @@ def authenticate_client(db: Session, settings: Settings, *, client_id: str, clie
     client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     client_key = client.client_id if client else _unknown(settings, "client", client_id)
     keys = _sign_in_keys("client", client_key, address)
-    _throttled(db, settings, keys, on_refusal=lambda: audit.record(
-        db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
+    _throttled(db, settings, keys, on_refusal=lambda apart: audit.record(
+        apart, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
         object_id=client_key, outcome="denied", details={"reason": "throttled", "address": address}))
     if client is None or not client.is_active:
         burn_password_check(client_secret, profile=settings.argon2_profile)
-        _count_failure(db, settings, keys)
-        db.commit()
+        with transaction_apart(db) as apart:  # the failure counts although the client is refused
+            _count_failure(apart, settings, keys)
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     if not verify_password(client.secret_hash, client_secret, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys)
-        audit.record(db, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
-                     object_id=client.client_id, outcome="failed", department_code=client.department.code,
-                     details={"address": address})
-        db.commit()
+        known, department_code = client.client_id, client.department.code
+        with transaction_apart(db) as apart:
+            _count_failure(apart, settings, keys)
+            audit.record(apart, actor=audit.ANONYMOUS, action="auth.client_credentials", object_type="api_client",
+                         object_id=known, outcome="failed", department_code=department_code,
+                         details={"address": address})
         raise Problem("invalid-client", "客户端标识或密钥错误", error="invalid_client")
     throttle.clear(db, keys[0])
     client.last_used_at = clock.now()
@@ -368,12 +417,13 @@ def user_of(db: Session, principal: Principal) -> User:
 def change_password(db: Session, settings: Settings, *, user: User, current: str, new: str, address: str) -> None:
     """Needs the current password (counted like a sign-in); every session and token ends."""
     keys = _sign_in_keys("sign-in", str(user.id), address)
-    _throttled(db, settings, keys, on_refusal=lambda: None)
+    _throttled(db, settings, keys, on_refusal=lambda apart: None)
     if not verify_password(user.password_hash, current, profile=settings.argon2_profile):
-        _count_failure(db, settings, keys)
-        audit.record(db, actor=_actor_of(user), action="accounts.change_password", object_type="user",
-                     object_id=str(user.id), outcome="failed", details={"reason": "wrong_password"})
-        db.commit()
+        actor, user_id = _actor_of(user), user.id
+        with transaction_apart(db) as apart:  # the failure counts although the change is refused
+            _count_failure(apart, settings, keys)
+            audit.record(apart, actor=actor, action="accounts.change_password", object_type="user",
+                         object_id=str(user_id), outcome="failed", details={"reason": "wrong_password"})
         raise Problem("invalid-credentials", "当前密码错误")
     if new == current:
         raise Problem("validation-error", "新密码不能与当前密码相同",

@@ -98,11 +98,11 @@ def situations(db: Session, found: Subject) -> list[dict[str, Any]]:
     """The questions of the subject's items whose answers decide which materials are needed."""
     out = []
     for code in found.items:
-        document = items.published_item(db, code)[0]
-        for question in document.get("situations") or []:
-            out.append({"key": f"{code}.{question['id']}", "item": code, "item_name": document["name"],
-                        "question": question["question"],
-                        "answers": [{"id": a["id"], "label": a["label"]} for a in question["answers"]]})
+        document = items.published_document(db, code)
+        for question in document.situations:
+            out.append({"key": f"{code}.{question.id}", "item": code, "item_name": document.name,
+                        "question": question.question,
+                        "answers": [{"id": a.id, "label": a.label} for a in question.answers]})
     return out
 
 
@@ -474,11 +474,12 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         materials=json.dumps(record, ensure_ascii=False), status=ApplicationStatus.SUBMITTED,
         definition_id=definition.id, limit_days=found.limit_days, created_at=wall.now())
     set_committed_value(application, "definition", definition)  # already read: the view names it
-    db.add(application)
     try:
-        db.flush()
+        # In a savepoint: the same key submitted at once by another request undoes this insert
+        # only, not the caller's transaction, which then reads the first one's application.
+        with db.begin_nested():
+            db.add(application)
     except IntegrityError:  # the same key submitted concurrently: the first one wins
-        db.rollback()
         existing = db.scalar(select(Application).where(Application.submitted_by == principal.actor_id,
                                                        Application.idempotency_key == idempotency_key))
         if existing is None or idempotency_key is None:

@@ -168,7 +168,7 @@ def _new_enterprise(db: Session, application: Application, task: CaseTask, actor
     assert task.department is not None  # the approving department's task (_results)
     form = json.loads(application.form)
     for _attempt in range(5):
-        code = new_credit_code("310115", _RANDOM)
+        code = new_credit_code(task.department.division_code[:6], _RANDOM)  # the registering authority's division
         if registry.current_row(db, LEGAL_ENTITIES, code) is None:
             break
     today = wall.today()

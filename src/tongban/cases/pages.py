@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
-from tongban.core.security import check_csrf
+from tongban.core.security import Csrf, check_csrf
 from tongban.cases import service
 from tongban.cases.api import MAX_FILES, read_filed_form
 from tongban.cases.bundles import BUNDLES
@@ -28,7 +28,6 @@ from tongban.core.templating import flash, render
 from tongban.supervision import schemas as rating_labels, service as supervision
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=100)]
 LABELS = {"status": STATUS_LABELS, "task": TASK_STATUS_LABELS, "decision": DECISION_LABELS}
 
 

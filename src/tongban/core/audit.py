@@ -155,6 +155,8 @@ def record(
 
 @event.listens_for(Session, "before_commit")
 def _link_pending(db: Session) -> None:
+    if db.in_nested_transaction():  # a savepoint's release: the entries wait for the transaction's commit
+        return
     pending: list[AuditEvent] = db.info.pop(PENDING_WRITES, None) or []
     if not pending:
         return

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tongban.core import audit
 from tongban.core.db.cache import request_generation, take_generation
-from tongban.core.db.session import ReadDbSession, get_read_db, run_db
+from tongban.core.db.session import ReadDbSession, end_session, for_route, get_read_db, run_db
 from tongban.core.errors import Problem, document_problems
 from tongban.core.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission, Role, Scope, grants_for
 from tongban.core.security import TokenClaims, csrf_matches, read_token
@@ -182,7 +182,7 @@ class PermissionCheck:
                 if not keep:
                     db.rollback()
 
-        principal = await run_db(db, look_up, async_route=inspect.iscoroutinefunction(getattr(route, "endpoint", None)))
+        principal = await run_db(db, look_up)
         request_generation.set(take_generation(db))  # read with the principal: the request's work uses it
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
@@ -242,14 +242,11 @@ async def authorize_before_body(request: Request, route: APIRoute) -> None:
     check = _route_permission(route)
     if check is None:
         return
-    db = request.app.state.read_sessionmaker()
+    db = for_route(request.app.state.read_sessionmaker(), route)
     try:
         await check(request, db)
     finally:
-        if db.in_transaction():
-            await run_db(db, db.close)
-        else:
-            db.close()
+        await end_session(db)
 
 
 def ensure_department(db: Session, principal: Principal, permission: Permission, department, *, action: str) -> None:

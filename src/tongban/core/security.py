@@ -8,9 +8,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import jwt
+from fastapi import Form
 from starlette.requests import Request
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -121,6 +122,10 @@ def _verify(token: str, secret_key: str) -> TokenClaims:
     # A token without a generation predates revocation: it is treated as revoked.
     return TokenClaims(str(claims["sub"]), generation if isinstance(generation, int) else -1,
                        str(claims.get("jti") or "")[:64], int(claims["exp"]))
+
+
+# The CSRF token field of a page form (``csrf_token: Csrf = ""``), checked by ``check_csrf``.
+Csrf = Annotated[str, Form(max_length=100)]
 
 
 def check_csrf(request: Request, token: str | None) -> None:

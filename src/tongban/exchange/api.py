@@ -48,7 +48,7 @@ async def _run(request: Request, db, call: Call, work):
             db.rollback()
 
     try:
-        answer = await run_db(db, work_then_release, async_route=True)
+        answer = await run_db(db, work_then_release)
     except Problem as problem:
         call.outcome = service.outcome_of(problem)
         await usage.write(call)

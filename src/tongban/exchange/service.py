@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -106,6 +107,7 @@ class UsageLog:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._last_rows = time.monotonic()
         self._loop = Periodic("usage-log", idle_seconds, self._write_queued, final_run=True)
+        self._users, self._users_lock = 0, threading.Lock()
         self._loop.start()
 
     async def write(self, call: Call, *, timeout: float = 30.0) -> None:
@@ -124,9 +126,25 @@ class UsageLog:
         except TimeoutError:
             raise Problem("service-unavailable", "调用日志暂时无法写入，本次调用未完成，请稍后重试") from None
 
+    @property
+    def running(self) -> bool:
+        return self._loop.running
+
+    def start(self) -> None:
+        """For an app's lifespan, which may be entered again, or several times at once (a test's
+        clients of one app): the loop runs until the last of them ``stop``s."""
+        with self._users_lock:
+            self._users += 1
+            self._loop.start()
+
     def stop(self) -> None:
-        """Write the rows still queued, then end the loop and give the connection back."""
-        self._loop.stop(timeout=30)
+        """Write the rows still queued, then end the loop and give the connection back (unless a
+        lifespan that ``start``ed it is still running)."""
+        with self._users_lock:
+            self._users = max(0, self._users - 1)
+            if self._users:
+                return
+            self._loop.stop(timeout=30)
         self._release()
 
     def _write_queued(self) -> None:

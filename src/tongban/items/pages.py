@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from tongban.core.security import check_csrf
+from tongban.core.security import Csrf, check_csrf
 from tongban.core import audit
 from tongban.core.auth import Principal, ensure_department, require
 from tongban.core.db.session import DbSession
@@ -26,7 +26,6 @@ from tongban.org import service as org
 from tongban.items.search import SearchHit
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 def _departments(db) -> list[tuple[str, str]]:

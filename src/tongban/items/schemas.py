@@ -229,3 +229,68 @@ class PromotedFaq(BaseModel):
     question: str
     answer: str
     status: str = Field(description="draft 待审核（不公开）、published 已公开、rejected 未采用")
+
+
+# ------------------------------------------------------------------ the item document, typed
+
+class SituationAnswer(BaseModel):
+    """One answer to a situation's question; ``next``: the question it leads to (None: the end)."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str
+    label: str
+    next: str | None = None
+
+
+class Situation(BaseModel):
+    """情形: a question whose answer decides which materials the applicant needs."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str
+    question: str
+    answers: tuple[SituationAnswer, ...]
+
+
+class Material(BaseModel):
+    """申请材料, as the national item elements describe one (``content.MATERIAL_FIELDS``)."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str
+    name: str
+    form: str  # 原件 | 复印件 | 电子件 | 原件及复印件
+    copies: int
+    required: str  # required | conditional
+    when: tuple[str, ...] = ()  # the answers (ids) under which a conditional material is needed
+    source: str  # applicant | issuing_department | shared_data
+    issuer: str | None = None
+    shared_resource: str | None = None
+    blank_form: bool = False
+    sample: bool = False
+    notes: str | None = None
+
+
+class ItemRelation(BaseModel):
+    """关联事项: an item to do before (prerequisite), beside (parallel) or after (follow_up) this one."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    item: str
+
+
+class ServiceItemDocument(BaseModel):
+    """A published service item's document (事项要素), read from its stored JSON as it was
+    validated (``content.validate``): the parts other domains read are typed, the rest is kept
+    as stored (``extra``). Read only: the stored JSON is the document's one form."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    basic_code: str
+    implementation_code: str
+    name: str
+    type: str
+    department: str
+    service_objects: tuple[str, ...]
+    situations: tuple[Situation, ...] = ()
+    materials: tuple[Material, ...] = ()
+    relations: tuple[ItemRelation, ...] = ()
+    statutory_days: int | None = None
+    committed_days: int | None = None

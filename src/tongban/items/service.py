@@ -26,6 +26,7 @@ from tongban.core.inputs import normalise_code
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission
 from tongban.items import content, navigation
+from tongban.items.schemas import ServiceItemDocument
 from tongban.items.models import (
     EDITABLE, Consultation, ConsultationStatus, ItemNotice, SearchSynonym, ServiceItem, ServiceItemVersion, VersionStatus,
 )
@@ -61,6 +62,12 @@ def published_item(db: Session, code: str) -> tuple[dict, int]:
     if row is None:
         raise Problem("unknown-service-item", f"没有编码为「{code}」的已发布办事事项")
     return content.readable(json.loads(row[0])), row[1]
+
+
+def published_document(db: Session, code: str) -> ServiceItemDocument:
+    """The item's published document, typed (``schemas.ServiceItemDocument``): what other
+    domains read of an item's situations and materials."""
+    return ServiceItemDocument.model_validate(published_item(db, code)[0])
 
 
 def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:

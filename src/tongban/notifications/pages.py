@@ -12,7 +12,7 @@ from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.inputs import Id
 from tongban.core.permissions import Permission
-from tongban.core.security import check_csrf
+from tongban.core.security import Csrf, check_csrf
 from tongban.core.templating import flash, render
 from tongban.notifications import service
 from tongban.notifications.schemas import kind_label
@@ -20,7 +20,6 @@ from tongban.notifications.schemas import kind_label
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 @router.get("/notifications", summary="我的通知")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from tongban.core.security import check_csrf
+from tongban.core.security import Csrf, check_csrf
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -39,7 +39,6 @@ def _sources(db) -> dict[str, str]:
 
 
 Purpose = Annotated[str, Form(max_length=200)]
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 @router.get("/staff/registry", summary="基础库查询")
@@ -212,7 +211,7 @@ def decide(request: Request, correction_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.CORRECTION_DECIDE)],
            decision: Annotated[str, Form(pattern="^(accept|reject)$")],
            reason: Annotated[str, Form(min_length=2, max_length=500)],
-           csrf_token: Annotated[str, Form(max_length=100)] = ""):
+           csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     corrections.decide(db, correction_id=correction_id, accept=decision == "accept", reason=reason,
                        decider=principal, registries=REGISTRIES)
@@ -237,7 +236,7 @@ def _imports_page(request: Request, db, principal: Principal, *, status_code: in
 @router.post("/staff/registry/imports", summary="上传文件批量导入", openapi_extra=uploads("import_max_upload_mb"))
 def upload(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_IMPORT)],
            registry: Annotated[str, Form(max_length=40)], file: Annotated[UploadFile, File()],
-           csrf_token: Annotated[str, Form(max_length=100)] = ""):
+           csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     db.rollback()  # as in the API: on SQLite this request's transaction would hold the lock the job needs
     try:

@@ -25,7 +25,7 @@ from tongban.core.errors import Problem, validation_errors
 from tongban.core.inputs import Id
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.core.security import check_csrf
+from tongban.core.security import Csrf, check_csrf
 from tongban.core.templating import flash, render
 from tongban.core.workdays import WorkingCalendar
 from tongban.org import service as org
@@ -150,7 +150,7 @@ def _answer(request: Request, db, principal: Principal, request_id: Id, form: di
 def decide(request: Request, request_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
            approve: Annotated[list[str] | None, Form(max_length=500)] = None,
-           reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+           reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     r = service.request_or_404(db, request_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, r.provider, action="sharing.decide")
@@ -169,7 +169,7 @@ def decide(request: Request, request_id: Id, db: DbSession,
 def arbitrate(request: Request, request_id: Id, db: DbSession,
               principal: Annotated[Principal, require(Permission.SHARING_ARBITRATE)],
               approve: Annotated[list[str] | None, Form(max_length=500)] = None,
-              reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+              reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     r = service.request_or_404(db, request_id, lock=True)
     approve = approve or []
@@ -185,7 +185,7 @@ def arbitrate(request: Request, request_id: Id, db: DbSession,
 @router.post("/sharing/requests/{request_id}/coordination", summary="申请方申请协调")
 def coordinate(request: Request, request_id: Id, db: DbSession,
                principal: Annotated[Principal, require(Permission.SHARING_REQUEST)],
-               reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+               reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     _visible(db, principal, request_id)
     r = service.request_or_404(db, request_id, lock=True)  # like the decisions: one at a time
@@ -244,7 +244,7 @@ def grants(request: Request, db: DbSession, principal: Annotated[Principal, requ
 @router.post("/sharing/grants/{grant_id}/revoke", summary="撤销共享授权")
 def revoke(request: Request, grant_id: Id, db: DbSession,
            principal: Annotated[Principal, require(Permission.SHARING_DECIDE)],
-           reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Annotated[str, Form(max_length=100)] = ""):
+           reason: Annotated[str, Form(max_length=500)] = "", csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     grant = service.grant_or_404(db, grant_id, lock=True)
     ensure_department(db, principal, Permission.SHARING_DECIDE, grant.resource.provider, action="sharing.revoke")
@@ -314,7 +314,7 @@ def submit_request(request: Request, code: str, db: DbSession,
                    duty: Annotated[str, Form(max_length=1000)] = "", basis: Annotated[str, Form(max_length=1000)] = "",
                    purpose: Annotated[str, Form(max_length=1000)] = "",
                    valid_from: Annotated[str, Form(max_length=20)] = "", valid_to: Annotated[str, Form(max_length=20)] = "",
-                   csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                   csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     resource = catalog.get_or_404(db, code)
     items = items or []
@@ -351,7 +351,7 @@ def submit_request(request: Request, code: str, db: DbSession,
 def change_status(request: Request, code: str, db: DbSession,
                   principal: Annotated[Principal, require(Permission.CATALOG_MANAGE)],
                   status: Annotated[str, Form(pattern="^(published|withdrawn)$")],
-                  csrf_token: Annotated[str, Form(max_length=100)] = ""):
+                  csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     resource = catalog.get_or_404(db, code)
     ensure_department(db, principal, Permission.CATALOG_MANAGE, resource.provider, action="catalog.status")

@@ -103,11 +103,10 @@ def rate(db: Session, settings: Settings, number: str, principal: Principal, *, 
     now = now or wall.now()
     rating = ServiceRating(application_id=application.id, applicant_account=application.applicant_account, score=score,
                            reasons=json.dumps(reasons), comment=comment, rated_at=now)
-    db.add(rating)
     try:
-        db.flush()
+        with db.begin_nested():  # a savepoint: a rating made at once by another request undoes this one only
+            db.add(rating)
     except IntegrityError:  # rated twice at once: the first one stands
-        db.rollback()
         raise _already_rated(number, rating_of(db, application.id)) from None
     rectification = None
     if score <= POOR_SCORE:

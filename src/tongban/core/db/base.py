@@ -1,12 +1,15 @@
-"""The declarative base and the column types every table uses."""
+"""The declarative base and the column types every table uses.
+
+A JSON column is ``Text`` on both engines, as every JSON column was created: its owner writes
+the text (often canonical, as some of it is hashed or compared as stored) and reads it back. One
+kind of JSON column, not a second type beside it."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, Executable, MetaData, Text
+from sqlalchemy import CursorResult, DateTime, Executable, MetaData
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -42,32 +45,6 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class JSONDocument(TypeDecorator):
-    """A JSON document kept as text (the columns were created as TEXT on both engines): the one
-    place that turns a column's value into Python data and back. Keys stay in the order given and
-    Chinese stays readable in the database (``ensure_ascii=False``)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
-
-    def process_result_value(self, value: str | None, dialect) -> Any:
-        return None if value is None or value == "" else json.loads(value)
-
-
-def _jsonable(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)  # a typed document (pydantic) stores as its JSON form
-    if dump is not None:
-        return dump(mode="json")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def insert_for(db: Session, table):

@@ -6,6 +6,7 @@ back at the end of the request. Jobs and the CLI use ``session_scope``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -56,25 +57,60 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-async def run_db(db: Session, work: Callable[[], T], *, async_route: bool = False) -> T:
+@contextmanager
+def transaction_apart(db: Session) -> Iterator[Session]:
+    """A short transaction of its own, beside the caller's ``db``, for what must be kept although
+    the caller's work is refused (a failed sign-in's count and audit entry): committed on leaving
+    the block (``session_scope``), rolled back if the block fails. The caller's transaction is
+    ended first, rolled back: the caller is about to be refused and has nothing to keep, and on
+    SQLite its transaction holds the one write lock the transaction apart needs. Objects read
+    through ``db`` are expired by that: read what the block needs from them before entering it."""
+    db.rollback()
+    with session_scope(sessionmaker(bind=db.get_bind(), expire_on_commit=False)) as apart:
+        yield apart
+
+
+async def run_db(db: Session, work: Callable[[], T]) -> T:
     """Run quick database work (a sign-in check, an exchange read: indexed statements that wait
     for no lock) from async code. On SQLite on the event loop: its calls are in-process and take
     microseconds, less than a trip to a worker thread. On PostgreSQL in a worker thread, unless
-    ``async_route``: the request is one of the routes that run on the loop by design (the
-    exchange's), and the work then stays there too. Measured on 2026-11-23: a hop to a thread and
-    back cost about 140 µs of CPU, and keeping an exchange read's two hops on the loop took its
-    server CPU from 4.0 to 2.5 ms; doing the same for every route's sign-in check made the
-    applications run 10 % slower (a loop that waited on a socket while threads ran a case's
-    steps waited again for the interpreter lock before it could serve anyone).
+    the session is a route's whose endpoint runs on the loop by design (the exchange's: async,
+    ``for_route`` marks it), and the work then stays there too. Measured on 2026-11-23: a hop to
+    a thread and back cost about 140 µs of CPU, and keeping an exchange read's two hops on the
+    loop took its server CPU from 4.0 to 2.5 ms; doing the same for every route's sign-in check
+    made the applications run 10 % slower (a loop that waited on a socket while threads ran a
+    case's steps waited again for the interpreter lock before it could serve anyone).
 
     The loop must never wait for a pooled connection: requests give theirs back through the
     loop, so a loop waiting for one could wait for ever. SQLite's pool is bigger than requests
     can ever hold; on PostgreSQL the work runs on the loop only while the pool has connections to
     spare, else in a worker thread, which may wait."""
     bind = db.get_bind()
-    if bind.dialect.name == "sqlite" or (async_route and _has_spare_connections(bind)):
+    if bind.dialect.name == "sqlite" or (db.info.get(_ON_LOOP) and _has_spare_connections(bind)):
         return work()
     return await run_in_threadpool(work)
+
+
+def for_route(session: Session, route: object) -> Session:
+    """Mark ``session`` as serving ``route``: whether ``run_db`` may keep its work on the loop
+    (the route's endpoint is async, so the request is on the loop anyway)."""
+    session.info[_ON_LOOP] = inspect.iscoroutinefunction(getattr(route, "endpoint", None))
+    return session
+
+
+async def end_session(session: Session) -> None:
+    """End a request's session (``_end``: what it left uncommitted is rolled back). Only if it
+    still holds a connection does this touch the database, and then on PostgreSQL in a worker
+    thread, whatever the route: the end may commit, which may wait."""
+    if not session.in_transaction():
+        session.close()
+    elif session.get_bind().dialect.name == "sqlite":
+        _end(session)
+    else:
+        await run_in_threadpool(_end, session)
+
+
+_ON_LOOP = "tongban.on_loop"  # in a session's info: ``for_route``'s mark
 
 
 def _has_spare_connections(bind: Engine | Connection) -> bool:
@@ -102,18 +138,15 @@ def _end(session: Session) -> None:
 
 def _request_session(factory: str):
     """A request's session dependency. Async: making a session touches no database, and ending
-    one goes through ``run_db`` only if it still holds a connection (work that released its
-    connection already ends here, without a trip through the thread pool)."""
+    one (``end_session``) takes a trip through the thread pool only if it still holds a
+    connection."""
 
     async def dependency(request: Request) -> AsyncIterator[Session]:
-        session = getattr(request.app.state, factory)()
+        session = for_route(getattr(request.app.state, factory)(), request.scope.get("route"))
         try:
             yield session
         finally:
-            if session.in_transaction():
-                await run_db(session, lambda: _end(session))
-            else:
-                session.close()
+            await end_session(session)
 
     return dependency
 
