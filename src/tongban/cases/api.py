@@ -315,8 +315,10 @@ async def attach(number: str, request: Request, db: DbSession,
 @tasks.get("", response_model=schemas.TaskQueue, summary="本部门待办（队列）")
 def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
           status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None,
+          due: Annotated[str | None, Query(pattern="^(overdue|soon)$",
+                                           description="overdue：本环节已逾期（红色预警）；soon：即将到期（黄色预警）")] = None,
           cursor: Cursor = None, limit: Limit = 200):
-    rows, next_cursor = service.queue(db, principal, status=status, cursor=cursor, limit=limit)
+    rows, next_cursor = service.queue(db, principal, status=status, due=due, cursor=cursor, limit=limit)
     return PlainJSONResponse({"items": [task_view(t) for t in rows], "next_cursor": next_cursor})
 
 

@@ -294,11 +294,14 @@ def licence_check_page(request: Request, number: str, db: DbSession,
 
 
 @router.get("/staff/tasks", summary="本部门待办")
-def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
-    tasks = service.queue(db, principal)[0]
+def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
+               due: Annotated[str | None, Query(pattern="^(overdue|soon)$")] = None):
+    tasks = service.queue(db, principal, due=due)[0]
     deadlines = service.deadlines(db, [t.application for t in tasks])
-    rows = [(t, service.remaining_days(t.application, deadlines.get(t.application.number))) for t in tasks]
-    return render(request, "cases_tasks.html", principal=principal, rows=rows, labels=LABELS)
+    own = service.task_deadlines(db, tasks)
+    rows = [(t, own.get(t.id), service.remaining_days(t.application, deadlines.get(t.application.number))) for t in tasks]
+    return render(request, "cases_tasks.html", principal=principal, rows=rows, labels=LABELS, due=due,
+                  filters=supervision.DUE_FILTERS)
 
 
 @router.get("/staff/tasks/{task_id}", summary="办理待办")
