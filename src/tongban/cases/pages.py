@@ -178,6 +178,7 @@ def application_page(request: Request, number: str, db: DbSession,
                   entries=service.form_entries(db, application), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), deadline=deadline,
+                  result_document=service.result_document_title(db, application),
                   remaining=service.remaining_days(application, deadline),
                   labels=LABELS, own=service.is_applicant(db, principal, application), Status=ApplicationStatus,
                   wanted=service.wanted(application),
@@ -253,6 +254,7 @@ def window_case_page(request: Request, number: str, db: DbSession,
                   entries=service.form_entries(db, application), materials=json.loads(application.materials),
                   applicant_id=service.masked_applicant_id(application), steps=service.timeline(db, application),
                   choices=service.material_choices(db, application), grounds=REFUSAL_GROUNDS, deadline=deadline,
+                  result_document=service.result_document_title(db, application),
                   labels=LABELS, Status=ApplicationStatus)
     db.commit()  # the audit entry of the read
     return page

@@ -50,5 +50,5 @@ from tongban.cases.dossier import (  # noqa: F401 (re-exported)
 )
 from tongban.cases.progress import progress  # noqa: F401 (re-exported)
 from tongban.cases.documents import (  # noqa: F401 (re-exported)
-    acceptance_receipt, licence_document, non_acceptance_notice, refusal_decision,
+    acceptance_receipt, licence_document, non_acceptance_notice, refusal_decision, result_document_title, result_notice,
 )
