@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import bearer, csrf_of
+from helpers import assert_problem, bearer, csrf_of
 from sqlalchemy import select
 
 from tongban import demo
@@ -78,6 +78,11 @@ def test_every_open_demo_case_waits_for_its_reviewer_who_decides_a_red_one(own_a
     listed = reviewer.get(href).text
     assert len(re.findall(r'<a href="/staff/tasks/\d+">', listed)) == count
     assert f'href="/staff/tasks/{task_id}"' in listed and "逾期" in listed and "个工作日" in listed
+    api = own_app.get("/api/v1/tasks", params={"due": "overdue"}, headers=bearer(own_app, REVIEWERS[department])).json()
+    assert sorted(re.findall(r'<a href="/staff/tasks/(\d+)">', listed)) == sorted(str(t["id"]) for t in api["items"])
+    assert_problem(own_app.get("/api/v1/tasks", params={"due": "late"}, headers=bearer(own_app, REVIEWERS[department])),
+                   422, "validation-error")
+    assert reviewer.get("/staff/tasks?due=late").status_code == 422
     page = reviewer.get(f"/staff/tasks/{task_id}")
     assert page.status_code == 200 and red_number in page.text
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
