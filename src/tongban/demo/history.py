@@ -13,7 +13,7 @@ from tongban.core import audit, numbers
 from tongban.core.config import Settings
 from tongban.core import clock as wall
 
-from tongban.demo.district import CITIZEN, ENTERPRISE, DemoAccount, present
+from tongban.demo.district import CITIZEN, ENTERPRISE, STAFF, DemoAccount, present
 
 DEMO_CORRECTOR = "tongban demo load（电子监察演示）"
 
@@ -108,7 +108,6 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
     from tongban.cases.models import Application, ApplicationStatus, CaseStep, CaseTask, ProcessDefinitionRow, TaskStatus
     from tongban.cases.service import SINGLE_ITEM_PROCESS
     from tongban.core.permissions import Role
-    from tongban.demo.district import STAFF
     from tongban.core.workdays import WorkingCalendar
     from tongban.items import service as items
     from tongban.items.models import ServiceItem
