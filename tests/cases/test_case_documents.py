@@ -9,11 +9,13 @@ import io
 import re
 import uuid
 from datetime import date
+from urllib.parse import unquote
 
 import pypdf
+import pytest
 from fastapi.testclient import TestClient
 from conftest import ARTIFACTS
-from helpers import assert_problem, enterprise_setup_in_review
+from helpers import assert_problem, bearer, enterprise_setup_in_review
 from sqlalchemy import select
 
 from tongban import demo
@@ -253,3 +255,80 @@ def test_the_window_sends_one_supplement_list_from_the_items_materials(client, a
     assert returned["status"] == "returned"
     assert returned["status_reason"].startswith("请一次性补正：公司章程；房屋租赁合同")
     assert "公司章程：请提交全体股东签署的版本" in returned["status_reason"]
+
+
+SOCIAL_CARD = "000112007000"  # 社会保障卡申领 (人社局, 公共服务): its result is a card, no licence
+SOLE_TRADER_CLOSURE = "000121022000"  # 个体工商户注销登记 (市场监管局, 行政许可 with no licence)
+RESIDENCE_PERMIT = "000107010000"  # 上海市居住证办理 (公安分局): a licence
+
+
+def _filed_and_accepted(client, as_role, code: str) -> str:
+    from test_single_items import _file_all
+
+    filed = _file_all(client, as_role(demo.CITIZEN.username), code)
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["number"]
+    accepted = client.post(f"/api/v1/applications/{number}/acceptance", json={"decision": "accept"}, headers=as_role("clerk"))
+    assert accepted.status_code == 200, accepted.text
+    return number
+
+
+@pytest.mark.parametrize(("code", "reviewer", "title", "said"), [
+    (SOCIAL_CARD, "reviewer.rs", "办结通知书", "办理结果为准予"),
+    (SOLE_TRADER_CLOSURE, "reviewer", "准予行政许可决定书", "第三十八条第一款"),
+])
+def test_an_approved_case_without_a_licence_gives_its_result_document(client, as_role, db, code, reviewer, title, said):
+    from tongban.cases.models import Application
+    from tongban.core import clock
+
+    number = _filed_and_accepted(client, as_role, code)
+    citizen, clerk, link = as_role(demo.CITIZEN.username), as_role("clerk"), f"/api/v1/applications/{number}/result-notice"
+    assert_problem(client.get(link, headers=citizen), 409, "conflict")  # nothing decided yet
+    assert link not in client.get(f"/applications/{number}", headers=citizen).text
+    [task] = _open(client, as_role(reviewer), number)
+    assert _decide(client, as_role(reviewer), task, opinion="材料齐全，符合规定，同意。").status_code == 200
+
+    response = client.get(link, headers=citizen)
+    assert title in unquote(response.headers["content-disposition"])
+    text = _flat(_text(response))
+    item = _read(client, citizen, number)["name"]
+    finished = db.scalar(select(Application.finished_at).where(Application.number == number))
+    db.rollback()
+    assert title in text and number in text and "张伟" in text and item in text and said in text
+    assert clock.beijing(finished).strftime("%Y年%m月%d日%H:%M（北京时间）") in text  # the decision, Beijing time
+    assert "材料齐全，符合规定，同意。" in text and "（盖章）" in text and "http://testserver/progress" in text
+    # Offered on the applicant's page and on the clerk's case file; fetched by both; refused to
+    # a department with no part in the case.
+    assert link in client.get(f"/applications/{number}", headers=citizen).text
+    assert link in client.get(f"/staff/window/{number}", headers=clerk).text
+    assert client.get(link, headers=clerk).status_code == 200
+    assert_problem(client.get(link, headers=as_role("reviewer.gjj")), 403, "department-scope")
+
+
+def test_a_licence_gives_no_result_notice_and_its_qr_code_uses_the_public_address(client, as_role, database):
+    from tongban.app import create_app
+    from tongban.core.config import Settings
+
+    number = _filed_and_accepted(client, as_role, RESIDENCE_PERMIT)
+    [task] = _open(client, as_role("reviewer.ga"), number)
+    assert _decide(client, as_role("reviewer.ga"), task, opinion="同意").status_code == 200
+    citizen = as_role(demo.CITIZEN.username)
+    [licence] = _read(client, citizen, number)["licences"]
+    assert_problem(client.get(f"/api/v1/applications/{number}/result-notice", headers=citizen), 409, "conflict")
+
+    # Unset: the request's own address, as before.
+    assert f"http://testserver/verify/licences/{licence['number']}" in _links(
+        client.get(f"/api/v1/licences/{licence['number']}/pdf", headers=citizen))
+    # Set (with a path prefix and a trailing slash): every printed link starts with it.
+    settings = Settings.model_validate({**database.settings.model_dump(), "relay_enabled": False,
+                                        "public_url": "https://zwfw.pudong.example.gov.cn/tongban/"})
+    assert settings.public_url == "https://zwfw.pudong.example.gov.cn/tongban"
+    with TestClient(create_app(settings), base_url="http://backend.internal:8000") as behind_a_proxy:
+        headers = bearer(behind_a_proxy, demo.CITIZEN.username)
+        pdf = behind_a_proxy.get(f"/api/v1/licences/{licence['number']}/pdf", headers=headers)
+        wanted = f"https://zwfw.pudong.example.gov.cn/tongban/verify/licences/{licence['number']}"
+        assert wanted in _flat(_text(pdf)) and _links(pdf) == [wanted]  # the QR code's target, printed and linked
+        assert "backend.internal" not in _flat(_text(pdf))
+    for bad in ("ftp://zwfw.example.gov.cn", "https://zwfw.example.gov.cn/?a=1", "zwfw.example.gov.cn"):
+        with pytest.raises(ValueError, match="TONGBAN_PUBLIC_URL"):
+            Settings.model_validate({**database.settings.model_dump(), "public_url": bad})

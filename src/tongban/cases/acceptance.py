@@ -49,29 +49,37 @@ def accept(db: Session, application: Application, actor: Principal, *, decision:
         _step(db, application, actor, "returned", application.status_reason)
         _tell_applicant(db, application, f"办件 {application.number} 需补正材料", application.status_reason)
     else:
-        definition = _parsed(application.definition)
-        department = None
-        if application.subject_kind == "item":
-            department = items.published_item(db, application.subject_code)[0]["department"]
-        step = _timed(bpmn_run.start, definition, item_department=department,
-                            item_code=application.subject_code if application.subject_kind == "item" else None,
-                            data={"application": application.number})
-        today = wall.today()
-        application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
-        window = supervision.close_clock(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
-        due_on = None
-        if application.limit_days is not None:  # accepted once (it was submitted): its clock starts now
-            due_on = supervision.start_clock(
-                db, kind=ClockKind.APPLICATION, subject=application.number,
-                title=f"办结「{application.name}」（办件 {application.number}）",
-                department_id=window.department_id if window else _lead_department_id(db, application),
-                limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
-                new_subject=True).due_on
-        _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {due_on}）"
-              if application.limit_days is not None else "已受理", actor.department_code)  # the window: on the receipt
-        _sync(db, application, step, actor)
-        _tell_applicant(db, application, f"办件 {application.number} 已受理", f"预计 {due_on} 前办结。")
+        start_processing(db, application, actor)
     audit.record(db, actor=actor, action="cases.accept", object_type="application", object_id=application.number,
                  details={"decision": decision})
     _flush(db, application)
     return application
+
+
+@_flushed_once
+def start_processing(db: Session, application: Application, actor: Principal) -> None:
+    """The work an acceptance starts, on the clock's today: the process's first department tasks
+    (each on its department's queue, with its clock), the application's clock and the applicant
+    told. ``accept`` calls it; so does the demo's history, replaying past acceptances."""
+    definition = _parsed(application.definition)
+    department = None
+    if application.subject_kind == "item":
+        department = items.published_item(db, application.subject_code)[0]["department"]
+    step = _timed(bpmn_run.start, definition, item_department=department,
+                  item_code=application.subject_code if application.subject_kind == "item" else None,
+                  data={"application": application.number})
+    today = wall.today()
+    application.accepted_on, application.status = today, ApplicationStatus.PROCESSING
+    window = supervision.close_clock(db, ClockKind.ACCEPTANCE, application.number, on=today, outcome="accepted")
+    due_on = None
+    if application.limit_days is not None:  # accepted once (it was submitted): its clock starts now
+        due_on = supervision.start_clock(
+            db, kind=ClockKind.APPLICATION, subject=application.number,
+            title=f"办结「{application.name}」（办件 {application.number}）",
+            department_id=window.department_id if window else _lead_department_id(db, application),
+            limit_days=application.limit_days, started_on=today, link=f"/applications/{application.number}",
+            new_subject=True).due_on
+    _step(db, application, actor, "accepted", f"已受理，承诺 {application.limit_days} 个工作日内办结（至 {due_on}）"
+          if application.limit_days is not None else "已受理", actor.department_code)  # the window: on the receipt
+    _sync(db, application, step, actor)
+    _tell_applicant(db, application, f"办件 {application.number} 已受理", f"预计 {due_on} 前办结。")

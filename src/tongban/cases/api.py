@@ -26,6 +26,7 @@ from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
+from tongban.core.urls import absolute_url
 
 applications = APIRouter(prefix="/api/v1/applications", tags=["办件 applications"])
 tasks = APIRouter(prefix="/api/v1/tasks", tags=["待办 tasks"])
@@ -315,8 +316,10 @@ async def attach(number: str, request: Request, db: DbSession,
 @tasks.get("", response_model=schemas.TaskQueue, summary="本部门待办（队列）")
 def queue(db: ReadDbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
           status: Annotated[str | None, Query(pattern="^(open|claimed|done|cancelled)$")] = None,
+          due: Annotated[str | None, Query(pattern="^(overdue|soon)$",
+                                           description="overdue：本环节已逾期（红色预警）；soon：即将到期（黄色预警）")] = None,
           cursor: Cursor = None, limit: Limit = 200):
-    rows, next_cursor = service.queue(db, principal, status=status, cursor=cursor, limit=limit)
+    rows, next_cursor = service.queue(db, principal, status=status, due=due, cursor=cursor, limit=limit)
     return PlainJSONResponse({"items": [task_view(t) for t in rows], "next_cursor": next_cursor})
 
 
@@ -403,6 +406,14 @@ def refusal_decision(number: str, db: DbSession, principal: Annotated[Principal,
     return pdf_response(service.refusal_decision(db, application), f"不予行政许可决定书-{application.number}.pdf")
 
 
+@applications.get("/{number}/result-notice", response_class=Response,
+                  summary="办结文书 PDF：不发证照的准予办结（行政许可事项为准予行政许可决定书，其他为办结通知书）")
+def result_notice(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.SELF_READ)]):
+    application = _readable(db, principal, number)
+    title, data = service.result_notice(db, application, progress_url=absolute_url(request, request.app.url_path_for("progress_page")))
+    return pdf_response(data, f"{title}-{application.number}.pdf")
+
+
 @licences.get("/{number}/verification", response_model=schemas.LicenceCheck, summary="证照核验：有效、已过期或已撤销（免登录；持证人信息脱敏）")
 def verify(number: Annotated[str, Path(max_length=40)], db: DbSession,
            _: Annotated[Principal | None, require(Permission.PUBLIC)]):
@@ -414,7 +425,7 @@ def licence_pdf(number: Annotated[str, Path(max_length=40)], request: Request, d
                 principal: Annotated[Principal, require(Permission.SELF_READ)]):
     licence = service.licence_or_404(db, number)
     service.check_licence_reader(db, principal, licence)
-    verify_url = str(request.url_for("licence_check_page", number=licence.number))
+    verify_url = absolute_url(request, request.app.url_path_for("licence_check_page", number=licence.number))
     return pdf_response(service.licence_document(db, licence, verify_url=verify_url), f"{licence.name}-{licence.number}.pdf")
 
 

@@ -60,6 +60,11 @@ def deadlines(db: Session, applications: Iterable[Application]) -> dict[str, Dea
     return supervision.deadlines_of(db, ClockKind.APPLICATION, [a.number for a in applications])
 
 
+def task_deadlines(db: Session, tasks: Iterable[CaseTask]) -> dict[int, Deadline]:
+    """Each task's own deadline (its department's time for the step), by task id, in one statement."""
+    return {int(subject): found for subject, found in supervision.deadlines_of(db, ClockKind.TASK, [t.id for t in tasks]).items()}
+
+
 def remaining_days(application: Application, deadline: Deadline | None) -> int | None:
     """Working days left on the clock (negative when overdue); None before acceptance or after the end."""
     if deadline is None or application.status in FINISHED:

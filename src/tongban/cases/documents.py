@@ -1,6 +1,7 @@
 """The documents a case produces, as printable A4 PDFs (tongban.core.pdf): the window's 受理通知书
-and 不予受理通知书, the department's 不予许可决定书, and each licence, laid out by its type, with a
-QR code to the public check page. Every moment printed is Beijing time and says so."""
+and 不予受理通知书, the department's 不予许可决定书, the result of an approved case that issues no
+licence (准予行政许可决定书 or 办结通知书), and each licence, laid out by its type, with a QR code to
+the public check page. Every moment printed is Beijing time and says so."""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from xml.sax.saxutils import escape
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
@@ -24,22 +23,13 @@ from tongban.cases.bundles import BUNDLES
 from tongban.cases.deadlines import deadline
 from tongban.cases.licences import licence_application, licence_status, licence_type, STATUS_LABELS
 from tongban.cases.models import Application, ApplicationStatus, CaseStep, CaseTask, Licence
-from tongban.cases.reading import tasks_of, timeline
+from tongban.cases.reading import licences_of, tasks_of, timeline
 from tongban.core import clock as wall
 from tongban.core import pdf
 from tongban.core.errors import Problem
-from tongban.core.pdf import FONT
+from tongban.core.pdf import CELL, HEADING, SIGN, SMALL, SUBTITLE, TITLE
 from tongban.items import service as items
 from tongban.org import service as org
-
-_BASE = ParagraphStyle("case-base", fontName=FONT, fontSize=11, leading=18, wordWrap="CJK")
-_SMALL = ParagraphStyle("case-small", parent=_BASE, fontSize=8.5, leading=12, textColor=colors.HexColor("#444444"))
-_TITLE = ParagraphStyle("case-title", parent=_BASE, fontSize=20, leading=30, alignment=TA_CENTER, spaceAfter=2)
-_NUMBER = ParagraphStyle("case-number", parent=_BASE, fontSize=10, leading=15, alignment=TA_CENTER)
-_HEADING = ParagraphStyle("case-heading", parent=_BASE, fontSize=12, leading=18, spaceBefore=8, spaceAfter=3,
-                          textColor=colors.HexColor("#8a1c1c"))
-_CELL = ParagraphStyle("case-cell", parent=_BASE, fontSize=9.5, leading=14)
-_SIGN = ParagraphStyle("case-sign", parent=_BASE, alignment=TA_RIGHT)
 
 # What the applicant can do against a refusal (行政复议法第二十条、第二十四条; 行政诉讼法第四十六条).
 REVIEW_DAYS, LAWSUIT_MONTHS = 60, 6
@@ -56,13 +46,12 @@ def chinese_date(day: date | None) -> str:
     return "—" if day is None else f"{day.year}年{day.month:02d}月{day.day:02d}日"
 
 
-def _p(text: Any, style: ParagraphStyle = _BASE) -> Paragraph:
-    return pdf.paragraph(text, style)
+_p = pdf.paragraph
 
 
 def _facts(rows: list[tuple[str, Any]]) -> Table:
     """Label | value rows, ruled, no header."""
-    built = Table([[_p(label, _CELL), _p(value, _CELL)] for label, value in rows], colWidths=[38 * mm, 136 * mm])
+    built = Table([[_p(label, CELL), _p(value, CELL)] for label, value in rows], colWidths=[38 * mm, 136 * mm])
     built.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")),
         ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3f0ea")),
@@ -79,6 +68,12 @@ def _document(buffer: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
 def _printed(number: str) -> Any:
     printed = wall.now()
     return lambda page: f"{number}　打印时间 {beijing(printed)}　第 {page} 页"
+
+
+def _closing(issuer: str, moment: datetime | None, *, seal: str | None = None, space: float = 16) -> list[Any]:
+    """The foot of a notice: who issues it (with the seal it bears) and the day, in Beijing time."""
+    return [Spacer(1, space), _p(f"{issuer}（{seal}）" if seal else issuer, SIGN),
+            _p(chinese_date(moment.astimezone(wall.BEIJING).date()) if moment else "—", SIGN)]
 
 
 def _last_step(steps: list[CaseStep], kind: str) -> CaseStep | None:
@@ -103,7 +98,7 @@ def _lead_department(db: Session, application: Application):
 
 
 def _remedies(body: str) -> list[Paragraph]:
-    return [_p("救济途径", _HEADING),
+    return [_p("救济途径", HEADING),
             _p(f"如不服本决定，可以自收到本通知之日起 {REVIEW_DAYS} 日内向{body}申请行政复议，"
                f"也可以自收到本通知之日起 {LAWSUIT_MONTHS} 个月内依法向有管辖权的人民法院提起行政诉讼。"
                "行政复议和行政诉讼期间，本决定不停止执行。")]
@@ -135,7 +130,7 @@ def acceptance_receipt(db: Session, application: Application) -> bytes:
     buffer = io.BytesIO()
     document = _document(buffer, f"受理通知书 {application.number}", window)
     story: list[Any] = [
-        _p("受理通知书", _TITLE), _p(f"办件编号：{application.number}", _NUMBER), Spacer(1, 6),
+        _p("受理通知书", TITLE), _p(f"办件编号：{application.number}", SUBTITLE), Spacer(1, 6),
         _p(f"{application.applicant_name}："),
         _p(f"你（单位）于 {beijing(application.created_at)} 提出的「{application.name}」申请，材料齐全、符合法定形式，"
            f"经审查，决定予以受理。"),
@@ -146,12 +141,12 @@ def acceptance_receipt(db: Session, application: Application) -> bytes:
                 ("承诺办结时限", f"{application.limit_days} 个工作日" if application.limit_days is not None else "—"),
                 ("承诺办结日期", chinese_date(due.due_on) if due else "—"),
                 ("受理窗口", window), ("受理人", accepted.actor)]),
-        _p("已收取的材料", _HEADING),
-        pdf.table(_materials_received(application), [12 * mm, 70 * mm, 50 * mm, 42 * mm], cell=_CELL, header="#f3f0ea"),
+        _p("已收取的材料", HEADING),
+        pdf.table(_materials_received(application), [12 * mm, 70 * mm, 50 * mm, 42 * mm], cell=CELL, header="#f3f0ea"),
         Spacer(1, 6),
         _p("承诺办结日期按工作日计算，法定节假日除外；需要申请人补正的，补正期间不计入办理时限。"
-           "凭办件编号可在「我的办件」或办件进度查询中查看办理进度。", _SMALL),
-        Spacer(1, 16), _p(window, _SIGN), _p(chinese_date(accepted.at.astimezone(wall.BEIJING).date()), _SIGN),
+           "凭办件编号可在「我的办件」或办件进度查询中查看办理进度。", SMALL),
+        *_closing(window, accepted.at),
     ]
     pdf.build(document, story, _printed(f"受理通知书 {application.number}"))
     return buffer.getvalue()
@@ -167,7 +162,7 @@ def non_acceptance_notice(db: Session, application: Application) -> bytes:
     buffer = io.BytesIO()
     document = _document(buffer, f"不予受理通知书 {application.number}", window)
     story: list[Any] = [
-        _p("不予受理通知书", _TITLE), _p(f"办件编号：{application.number}", _NUMBER), Spacer(1, 6),
+        _p("不予受理通知书", TITLE), _p(f"办件编号：{application.number}", SUBTITLE), Spacer(1, 6),
         _p(f"{application.applicant_name}："),
         _p(f"你（单位）于 {beijing(application.created_at)} 提出的「{application.name}」申请，经审查，决定不予受理。"),
         Spacer(1, 4),
@@ -175,7 +170,7 @@ def non_acceptance_notice(db: Session, application: Application) -> bytes:
                 ("实施部门", lead.name if lead else "—"), ("不予受理理由", application.status_reason or "—"),
                 ("决定时间", beijing(refused.at)), ("受理窗口", window), ("经办人", refused.actor)]),
         *_remedies(_review_body(lead)),
-        Spacer(1, 16), _p(window, _SIGN), _p(chinese_date(refused.at.astimezone(wall.BEIJING).date()), _SIGN),
+        *_closing(window, refused.at),
     ]
     pdf.build(document, story, _printed(f"不予受理通知书 {application.number}"))
     return buffer.getvalue()
@@ -190,7 +185,7 @@ def refusal_decision(db: Session, application: Application) -> bytes:
     buffer = io.BytesIO()
     document = _document(buffer, f"不予行政许可决定书 {application.number}", department.name)
     story: list[Any] = [
-        _p(department.name, _NUMBER), _p("不予行政许可决定书", _TITLE), _p(f"办件编号：{application.number}", _NUMBER),
+        _p(department.name, SUBTITLE), _p("不予行政许可决定书", TITLE), _p(f"办件编号：{application.number}", SUBTITLE),
         Spacer(1, 6), _p(f"{application.applicant_name}："),
         _p(f"你（单位）于 {beijing(application.created_at)} 提出的「{application.name}」申请，本机关已于 "
            f"{chinese_date(application.accepted_on)} 受理。经审查，你（单位）的申请不符合法定条件、标准，"
@@ -200,8 +195,7 @@ def refusal_decision(db: Session, application: Application) -> bytes:
                 ("审查环节", refusing.name), ("不予许可理由", refusing.opinion or "—"),
                 ("决定机关", department.name), ("决定时间", beijing(refusing.decided_at)), ("承办人", refusing.decided_by or "—")]),
         *_remedies(_review_body(department)),
-        Spacer(1, 16), _p(f"{department.name}（盖章）", _SIGN),
-        _p(chinese_date(refusing.decided_at.astimezone(wall.BEIJING).date()) if refusing.decided_at else "—", _SIGN),
+        *_closing(department.name, refusing.decided_at, seal="盖章"),
     ]
     pdf.build(document, story, _printed(f"不予行政许可决定书 {application.number}"))
     return buffer.getvalue()
@@ -218,7 +212,7 @@ def _qr(url: str, size: float = 32 * mm) -> Drawing:
 def _check_line(url: str) -> Paragraph:
     """The check address as text and as a link (a reader clicks it; a phone scans the code beside it)."""
     href = escape(url, {'"': "&quot;"})
-    return Paragraph(f'扫码或访问 <a href="{href}" color="#1a4f8b">{escape(url)}</a> 核验本证照的真伪和状态', _SMALL)
+    return Paragraph(f'扫码或访问 <a href="{href}" color="#1a4f8b">{escape(url)}</a> 核验本证照的真伪和状态', SMALL)
 
 
 def licence_document(db: Session, licence: Licence, *, verify_url: str) -> bytes:
@@ -231,10 +225,10 @@ def licence_document(db: Session, licence: Licence, *, verify_url: str) -> bytes
     document = _document(buffer, f"{licence.name} {licence.number}", licence.issued_by)
     story: list[Any] = []
     if status != "valid":  # a reprint of a revoked or expired licence says so on its face
-        story.append(_p(f"本证照{STATUS_LABELS[status]}，仅供查阅，不作为有效凭证。", _HEADING))
+        story.append(_p(f"本证照{STATUS_LABELS[status]}，仅供查阅，不作为有效凭证。", HEADING))
     if kind.layout == "business":
         form = json.loads(application.form)
-        story += [_p("营 业 执 照", _TITLE), _p("（副本·电子打印件）", _NUMBER), Spacer(1, 6),
+        story += [_p("营 业 执 照", TITLE), _p("（副本·电子打印件）", SUBTITLE), Spacer(1, 6),
                   _facts([("统一社会信用代码", form.get("credit_code") or "—"),
                           ("证照编号", licence.number),
                           ("名称", form.get("enterprise_name") or licence.holder_name),
@@ -250,7 +244,7 @@ def licence_document(db: Session, licence: Licence, *, verify_url: str) -> bytes
                           ("发照时间", beijing(licence.issued_at))])]
     else:
         item_name = items.published_item(db, licence.item_code)[0]["name"]
-        story += [_p(licence.name, _TITLE), _p(f"证照编号：{licence.number}", _NUMBER), Spacer(1, 6),
+        story += [_p(licence.name, TITLE), _p(f"证照编号：{licence.number}", SUBTITLE), Spacer(1, 6),
                   _p(f"{licence.holder_name}："),
                   _p(f"你（单位）提出的「{item_name}」申请（办件编号 {application.number}），经审查，符合法定条件、标准，"
                      "根据《中华人民共和国行政许可法》第三十八条第一款的规定，决定准予行政许可，核发本证照。"),
@@ -262,7 +256,62 @@ def licence_document(db: Session, licence: Licence, *, verify_url: str) -> bytes
                           ("发证时间", beijing(licence.issued_at))])]
     code = Table([[_qr(verify_url), _check_line(verify_url)]], colWidths=[36 * mm, 138 * mm])
     code.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    story += [Spacer(1, 10), code, Spacer(1, 10), _p(f"{licence.issued_by}（电子证照专用章）", _SIGN),
-              _p(chinese_date(licence.issued_at.astimezone(wall.BEIJING).date()), _SIGN)]
+    story += [Spacer(1, 10), code, *_closing(licence.issued_by, licence.issued_at, seal="电子证照专用章", space=10)]
     pdf.build(document, story, _printed(f"证照编号 {licence.number}"))
     return buffer.getvalue()
+
+
+def _item_codes(application: Application) -> list[str]:
+    return list(BUNDLES[application.subject_code].items) if application.subject_kind == "bundle" else [application.subject_code]
+
+
+def result_document_title(db: Session, application: Application) -> str | None:
+    """The document an approved application without a licence gives its applicant: 准予行政许可决定书
+    when every item of it is a 行政许可, else 办结通知书; None when it has none (not approved, or its
+    result is a licence, printed as the licence)."""
+    if application.status != ApplicationStatus.APPROVED or licences_of(db, application):
+        return None
+    kinds = {items.published_item(db, code)[0]["type"] for code in _item_codes(application)}
+    return "准予行政许可决定书" if kinds == {"行政许可"} else "办结通知书"
+
+
+def result_notice(db: Session, application: Application, *, progress_url: str) -> tuple[str, bytes]:
+    """(title, PDF) of the result of an approved application without a licence: who decided, when
+    (Beijing time), what the applicant obtains and on what legal basis; ``progress_url``: where
+    the case can be checked (the public 办件进度查询)."""
+    title = result_document_title(db, application)
+    if title is None:
+        raise Problem("conflict", f"办件 {application.number} 尚未办结（准予），或其结果为电子证照（请下载证照），没有办结文书")
+    approving = [t for t in tasks_of(db, application) if t.decision == "approve" and t.department is not None]
+    deciding = approving[-1] if approving else None
+    department = deciding.department if deciding is not None else _lead_department(db, application)
+    issuer = department.name if department is not None else "—"
+    documents = [items.published_item(db, code)[0] for code in _item_codes(application)]
+    results = "、".join(dict.fromkeys(r["name"] for d in documents for r in d["results"])) or "准予"
+    basis = "；".join(dict.fromkeys(f"《{b['law'].strip('《》')}》{b.get('article') or ''}" for d in documents
+                                    for b in d["legal_basis"]))
+    finished = application.finished_at
+    if title == "准予行政许可决定书":
+        decision = ("经审查，你（单位）的申请符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款的规定，"
+                    "决定准予行政许可。")
+    else:
+        decision = f"经审查，你（单位）的申请符合规定，已于 {beijing(finished)} 办结，办理结果为准予（同意）。"
+    buffer = io.BytesIO()
+    document = _document(buffer, f"{title} {application.number}", issuer)
+    story: list[Any] = [
+        _p(issuer, SUBTITLE), _p(title, TITLE), _p(f"办件编号：{application.number}", SUBTITLE), Spacer(1, 6),
+        _p(f"{application.applicant_name}："),
+        _p(f"你（单位）于 {beijing(application.created_at)} 提出的「{application.name}」申请，本机关已于 "
+           f"{chinese_date(application.accepted_on)} 受理。{decision}"),
+        Spacer(1, 4),
+        _facts([("办件编号", application.number), ("申请人", _applicant(application)), ("申请事项", application.name),
+                ("办理结果", results), ("决定机关", issuer), ("决定时间", beijing(finished)),
+                *([("审查意见", deciding.opinion)] if deciding is not None and deciding.opinion else []),
+                ("承办人", deciding.decided_by if deciding is not None and deciding.decided_by else "—"),
+                *([("办理依据", basis)] if basis else [])]),
+        Spacer(1, 6),
+        _p(f"凭办件编号和申请人证件号码，可在办件进度查询（{progress_url}）核对本件的办理结果。", SMALL),
+        *_closing(issuer, finished, seal="盖章"),
+    ]
+    pdf.build(document, story, _printed(f"{title} {application.number}"))
+    return title, buffer.getvalue()

@@ -177,6 +177,7 @@ def application_page(request: Request, number: str, db: DbSession,
                   entries=service.form_entries(db, application), materials=json.loads(application.materials),
                   tasks=service.tasks_of(db, application), steps=service.timeline(db, application),
                   licences=service.licences_of(db, application), deadline=deadline,
+                  result_document=service.result_document_title(db, application),
                   remaining=service.remaining_days(application, deadline),
                   labels=LABELS, own=service.is_applicant(db, principal, application), Status=ApplicationStatus,
                   wanted=service.wanted(application),
@@ -252,6 +253,7 @@ def window_case_page(request: Request, number: str, db: DbSession,
                   entries=service.form_entries(db, application), materials=json.loads(application.materials),
                   applicant_id=service.masked_applicant_id(application), steps=service.timeline(db, application),
                   choices=service.material_choices(db, application), grounds=REFUSAL_GROUNDS, deadline=deadline,
+                  result_document=service.result_document_title(db, application),
                   labels=LABELS, Status=ApplicationStatus)
     db.commit()  # the audit entry of the read
     return page
@@ -293,11 +295,14 @@ def licence_check_page(request: Request, number: str, db: DbSession,
 
 
 @router.get("/staff/tasks", summary="本部门待办")
-def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)]):
-    tasks = service.queue(db, principal)[0]
+def tasks_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.CASES_REVIEW)],
+               due: Annotated[str | None, Query(pattern="^(overdue|soon)$")] = None):
+    tasks = service.queue(db, principal, due=due)[0]
     deadlines = service.deadlines(db, [t.application for t in tasks])
-    rows = [(t, service.remaining_days(t.application, deadlines.get(t.application.number))) for t in tasks]
-    return render(request, "cases_tasks.html", principal=principal, rows=rows, labels=LABELS)
+    own = service.task_deadlines(db, tasks)
+    rows = [(t, own.get(t.id), service.remaining_days(t.application, deadlines.get(t.application.number))) for t in tasks]
+    return render(request, "cases_tasks.html", principal=principal, rows=rows, labels=LABELS, due=due,
+                  filters=supervision.DUE_FILTERS)
 
 
 @router.get("/staff/tasks/{task_id}", summary="办理待办")

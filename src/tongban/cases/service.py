@@ -19,7 +19,7 @@ from tongban.cases.definitions import (  # noqa: F401 (re-exported)
     definitions, load_demo_definitions, _PARSED, SINGLE_ITEM_PROCESS, upload_definition,
 )
 from tongban.cases.deadlines import (  # noqa: F401 (re-exported)
-    deadline, deadlines, remaining_days,
+    deadline, deadlines, remaining_days, task_deadlines,
 )
 from tongban.cases.applications import (  # noqa: F401 (re-exported)
     attach, items_service_objects, material_list, PLATFORM_ITEMS, prefill, prefill_blank, prefill_for_applicant, request_materials, required_materials, resolve, resolve_for,
@@ -29,7 +29,7 @@ from tongban.cases.tasks import (  # noqa: F401 (re-exported)
     check_task_department, claim, count_queue, decide, queue, task_or_404,
 )
 from tongban.cases.acceptance import (  # noqa: F401 (re-exported)
-    accept,
+    accept, start_processing,
 )
 from tongban.cases.supplements import (  # noqa: F401 (re-exported)
     supply,
@@ -50,5 +50,5 @@ from tongban.cases.dossier import (  # noqa: F401 (re-exported)
 )
 from tongban.cases.progress import progress  # noqa: F401 (re-exported)
 from tongban.cases.documents import (  # noqa: F401 (re-exported)
-    acceptance_receipt, licence_document, non_acceptance_notice, refusal_decision,
+    acceptance_receipt, licence_document, non_acceptance_notice, refusal_decision, result_document_title, result_notice,
 )

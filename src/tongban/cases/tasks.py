@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import Session, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,8 +112,10 @@ def check_task_department(db: Session, principal: Principal, task: CaseTask, act
                    detail=f"该待办属于{task.department.name if task.department else '申请人'}，不是本部门的待办")
 
 
-def _queue_query(principal: Principal, status: str | None = None):
+def _queue_query(principal: Principal, status: str | None = None, due: str | None = None):
     query = select(CaseTask)
+    if due:  # the tasks whose own clock (the department's time for its step) is red, or yellow
+        query = query.where(cast(CaseTask.id, String).in_(supervision.due_subjects(ClockKind.TASK, due)))
     if not principal.can_for_department(Permission.CASES_REVIEW, None):
         query = query.where(CaseTask.department_id == principal.department_id)
     if status:
@@ -123,15 +125,16 @@ def _queue_query(principal: Principal, status: str | None = None):
     return query
 
 
-def queue(db: Session, principal: Principal, *, status: str | None = None, cursor: str | None = None,
-          limit: int = 200) -> tuple[list[CaseTask], str | None]:
-    """The department's tasks, oldest first (ids follow the order tasks open in); the next cursor."""
-    return paginate(db, _queue_query(principal, status), CaseTask.id, cursor=cursor, limit=limit, descending=False)
+def queue(db: Session, principal: Principal, *, status: str | None = None, due: str | None = None,
+          cursor: str | None = None, limit: int = 200) -> tuple[list[CaseTask], str | None]:
+    """The department's tasks, oldest first (ids follow the order tasks open in); the next cursor.
+    ``due``: only those overdue or due soon (``supervision.DUE_FILTERS``)."""
+    return paginate(db, _queue_query(principal, status, due), CaseTask.id, cursor=cursor, limit=limit, descending=False)
 
 
-def count_queue(db: Session, principal: Principal) -> int:
-    """How many tasks wait in the reader's queue (open or claimed: ``queue``'s rows)."""
-    return db.scalar(select(func.count()).select_from(_queue_query(principal).subquery())) or 0
+def count_queue(db: Session, principal: Principal, *, due: str | None = None) -> int:
+    """How many tasks wait in the reader's queue (open or claimed: ``queue``'s rows), ``due`` as there."""
+    return db.scalar(select(func.count()).select_from(_queue_query(principal, due=due).subquery())) or 0
 
 
 def claim(db: Session, task: CaseTask, principal: Principal) -> CaseTask:

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # and the internal-network check see the client's address rather than the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
     docs_public: bool | None = None  # default: public except in production
+    # The platform's address as the public reaches it (e.g. "https://zwfw.pudong.gov.cn"; a path
+    # prefix may follow): every absolute link the platform prints (the licence's QR code, the
+    # progress page named on a result notice) starts with it. Unset: the address each request came to.
+    public_url: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -118,6 +122,23 @@ class Settings(BaseSettings):
         except ValueError as error:
             raise ValueError(f"TONGBAN_FORWARDED_ALLOW_IPS 含无效的地址 (bad address or CIDR): {error}") from None
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        from tongban.core.urls import url_problem
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        problem = url_problem(value)
+        if problem is None and (urlsplit(value).query or urlsplit(value).fragment):
+            problem = "不能带查询参数或锚点"
+        if problem is not None:
+            raise ValueError(f"TONGBAN_PUBLIC_URL {problem} (the public base address, e.g. https://zwfw.example.gov.cn)")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:

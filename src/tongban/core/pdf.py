@@ -12,6 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -21,8 +22,19 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, Ta
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
+# The paragraph styles every document shares: body text, the small print, the title, a section's
+# heading, a table's cells, and the signature block's right-aligned lines.
+BASE = ParagraphStyle("base", fontName=FONT, fontSize=11, leading=18, wordWrap="CJK")
+SMALL = ParagraphStyle("small", parent=BASE, fontSize=8.5, leading=12, textColor=colors.HexColor("#444444"))
+TITLE = ParagraphStyle("title", parent=BASE, fontSize=20, leading=30, alignment=TA_CENTER, spaceAfter=2)
+SUBTITLE = ParagraphStyle("subtitle", parent=BASE, fontSize=10, leading=15, alignment=TA_CENTER)
+HEADING = ParagraphStyle("heading", parent=BASE, fontSize=12, leading=18, spaceBefore=8, spaceAfter=3,
+                         textColor=colors.HexColor("#8a1c1c"))
+CELL = ParagraphStyle("cell", parent=BASE, fontSize=9.5, leading=14)
+SIGN = ParagraphStyle("sign", parent=BASE, alignment=TA_RIGHT)
 
-def paragraph(text: Any, style: ParagraphStyle) -> Paragraph:
+
+def paragraph(text: Any, style: ParagraphStyle = BASE) -> Paragraph:
     """Text as people wrote it (escaped, line breaks kept), never as markup."""
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 

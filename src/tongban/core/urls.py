@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
+
 WEB_SCHEMES = ("http", "https")
 
 
@@ -49,3 +51,11 @@ def safe_href(value: object) -> str | None:
     if local_path(value) is not None:
         return value  # type: ignore[return-value]
     return value if url_problem(value) is None else None  # type: ignore[return-value]
+
+
+def absolute_url(request: Request, path: str) -> str:
+    """An absolute link to ``path`` of this platform, for where no browser resolves a relative one
+    (a PDF, its QR code): under the configured public address (``TONGBAN_PUBLIC_URL``), else under
+    the address the request came to (which a proxy in front may have changed)."""
+    base = request.app.state.settings.public_url or str(request.base_url)
+    return base.rstrip("/") + path

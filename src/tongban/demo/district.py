@@ -89,6 +89,8 @@ STAFF = [
     DemoAccount(Role.REVIEWER, "reviewer.yb", "韩梅", "PD-YB"),
     DemoAccount(Role.REVIEWER, "reviewer.jy", "孙丽", "PD-JY"),
     DemoAccount(Role.REVIEWER, "reviewer.wjw", "周宁", "PD-WJW"),
+    # 生态环境局: its 夜间施工证明 is among the demo month's applications, some still open.
+    DemoAccount(Role.REVIEWER, "reviewer.sthj", "陶然", "PD-STHJ"),
     DemoAccount(Role.DATA_STEWARD, "steward", "陈思远", "PD-GA"),
     DemoAccount(Role.DATA_STEWARD, "steward.mz", "林雪", "PD-MZ"),
     DemoAccount(Role.DATA_STEWARD, "steward.scjg", "黄志强", "PD-SCJG"),

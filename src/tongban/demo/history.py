@@ -13,7 +13,7 @@ from tongban.core import audit, numbers
 from tongban.core.config import Settings
 from tongban.core import clock as wall
 
-from tongban.demo.district import CITIZEN, ENTERPRISE, DemoAccount, present
+from tongban.demo.district import CITIZEN, ENTERPRISE, STAFF, DemoAccount, present
 
 DEMO_CORRECTOR = "tongban demo load（电子监察演示）"
 
@@ -94,13 +94,20 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
     pauses the clock, a few refused, some still open and one of those overdue), rated 好差评 the
     working day after they finish (two poor ratings: one rectification 人社局's head has closed,
     one still open), the warning scan run at the end of every day (last month's evaluation is
-    ``publish_last_month``'s, once every record is in)."""
+    ``publish_last_month``'s, once every record is in).
+
+    The applications still open today are accepted, sent back for a supplement and supplied
+    through the cases domain itself (``start_processing``, ``decide``, ``supply``), each under the
+    clock of its day: they have the department tasks a real acceptance opens, so their reviewers
+    find them in their queues and can decide them. The finished ones are history, written as rows."""
     import random
     from datetime import datetime, time, timedelta
 
     from tongban.accounts.service import load_principal
-    from tongban.cases.models import Application, ApplicationStatus, CaseStep, ProcessDefinitionRow
+    from tongban.cases import service as cases
+    from tongban.cases.models import Application, ApplicationStatus, CaseStep, CaseTask, ProcessDefinitionRow, TaskStatus
     from tongban.cases.service import SINGLE_ITEM_PROCESS
+    from tongban.core.permissions import Role
     from tongban.core.workdays import WorkingCalendar
     from tongban.items import service as items
     from tongban.items.models import ServiceItem
@@ -119,6 +126,7 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
     definition = present(db.scalar(select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == SINGLE_ITEM_PROCESS)
                                     .order_by(ProcessDefinitionRow.version.desc()).limit(1)), "单事项办理流程")
     departments = dict(db.execute(select(ServiceItem.basic_code, ServiceItem.department_id)).all())
+    department_codes = {code: items.published_item(db, code)[0]["department"] for code, _who in DEMO_MONTH_ITEMS}
     rng = random.Random(2026)
 
     def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -172,8 +180,19 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
                 by_day.setdefault(index, []).append((action, application, entry))
     db.flush()
 
-    head_user = present(accounts.get_by_username(db, "head"), "head")
-    head = present(load_principal(db, f"user:{head_user.id}"), "head")
+    def principal(username: str):
+        return present(load_principal(db, f"user:{present(accounts.get_by_username(db, username), username).id}"), username)
+
+    head = principal("head")
+    clerk = principal("clerk")
+    # Each department's demo reviewer decides what the cases still open ask of it.
+    reviewers = {account.department_code: account.username for account in reversed(STAFF) if account.role == Role.REVIEWER}
+
+    def open_review(application: Application) -> int:
+        return present(db.scalar(select(CaseTask.id).where(
+            CaseTask.application_id == application.id, CaseTask.kind == "review",
+            CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED))).order_by(CaseTask.id).limit(1)),
+            f"办件 {application.number} 的审查待办")
     comments = {1: "材料清单写得不清楚，跑了三趟才补齐，最后还不予许可，也没说清原因。",
                 2: "等了很久才办结，中间没人告知进度。"}
     reasons = {1: ["unclear_materials", "many_trips"], 2: ["slow"], 3: [], 4: ["efficient"], 5: ["efficient", "one_visit"]}
@@ -186,6 +205,16 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
                              calendar=calendar)
                 db.add(CaseStep(application_id=application.id, at=at(day, 9, 30), actor=application.applicant_name,
                                 kind="submitted", text=f"网上申请：{application.name}"))
+            elif action in ("accept", "pause", "resume") and entry["finished"] > last:  # open today: the real path
+                with wall.frozen(at(day, {"accept": 11, "pause": 14, "resume": 10}[action])):
+                    if action == "accept":
+                        cases.start_processing(db, application, clerk)
+                    elif action == "pause":
+                        cases.decide(db, open_review(application), principal(reviewers[department_codes[entry["code"]]]),
+                                     decision="supplement", opinion="请补充相关证明材料", version=None)
+                    else:
+                        cases.supply(db, application, principal(entry["who"].username), note="已补充相关证明材料",
+                                     provided=[])
             elif action == "accept":
                 clocks.close(db, ClockKind.ACCEPTANCE, number, on=day, outcome="accepted", calendar=calendar)
                 clock = clocks.start(db, kind=ClockKind.APPLICATION, subject=number,

@@ -249,6 +249,25 @@ def count_overdue(db: Session, principal: Principal) -> int:
     return db.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
+# The two filters of a queue by its clocks: past the red day (红色预警, 已逾期) or past the yellow
+# day and not yet red (黄色预警, 即将到期). By the days, not by the scan's marks, so a count and its
+# list agree whenever they are read.
+DUE_FILTERS = {"overdue": "已逾期", "soon": "即将到期"}
+
+
+def due_subjects(kind: ClockKind, due: str) -> Select:
+    """The subjects (as stored: strings) of a kind's running clocks that are overdue or due soon
+    today (``DUE_FILTERS``), for a domain to filter its own rows on."""
+    today = wall.today()
+    query = select(SupervisionClock.subject_ref).where(SupervisionClock.kind == kind,
+                                                       SupervisionClock.status == ClockStatus.OPEN)
+    if due == "overdue":
+        return query.where(SupervisionClock.red_on <= today)
+    if due == "soon":
+        return query.where(SupervisionClock.yellow_on <= today, SupervisionClock.red_on > today)
+    raise ValueError(f"unknown due filter {due!r}")
+
+
 def count_open_rectifications(db: Session, principal: Principal) -> int:
     """The rectifications still open that the reader sees (``/supervision/rectifications?status=open``)."""
     query = rectifications_query(db, principal, status=RectificationStatus.OPEN)

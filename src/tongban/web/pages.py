@@ -67,6 +67,9 @@ def waiting_for(db: Session, principal: Principal) -> list[Waiting]:
         found.append(Waiting("待受理", cases.count_window_queue(db), "/staff/window"))
     if principal.can(Permission.CASES_REVIEW):
         found.append(Waiting("待审查决定", cases.count_queue(db, principal), "/staff/tasks"))
+        # The department's own steps past their time, or nearly: its reviewers' and its head's to act on.
+        found.append(Waiting("已逾期的待办", cases.count_queue(db, principal, due="overdue"), "/staff/tasks?due=overdue"))
+        found.append(Waiting("即将到期的待办", cases.count_queue(db, principal, due="soon"), "/staff/tasks?due=soon"))
     if principal.scope_for(Permission.EVALUATION_READ) == Scope.DEPARTMENT and principal.department_code:
         found.append(Waiting("已逾期（红色预警）", supervision.count_overdue(db, principal),
                              f"/supervision/departments/{principal.department_code}?level=red&status=open"))
