@@ -179,13 +179,16 @@ def _flush(db: Session, document: DisclosureDocument) -> None:
 # ---- the search hook -------------------------------------------------------------------------
 
 
+def searchable_text(document: DisclosureDocument) -> str:
+    """The full text and the attachments' extracted text."""
+    return "\n".join([document.body, *(a.text for a in document.attachments if a.text)])
+
+
 def searchable(document: DisclosureDocument) -> PublishedDocumentView:
     """What the one-stop search indexes of a published document: the full text and the
     attachments' text of a 主动公开 document; only the catalog fields of a 依申请公开 one."""
     assert document.published_on is not None
-    text = ""
-    if document.openness == Openness.PROACTIVE:
-        text = "\n".join([document.body, *(a.text for a in document.attachments if a.text)])
+    text = searchable_text(document) if document.openness == Openness.PROACTIVE else ""
     return PublishedDocumentView(
         index_number=document.index_number, title=document.title, document_number=document.document_number,
         department_code=document.department.code, department_name=document.department.name,
