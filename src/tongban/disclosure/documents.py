@@ -95,7 +95,12 @@ def visible_or_404(db: Session, principal: Principal | None, index_number: str) 
 def lock(db: Session, document: DisclosureDocument) -> DisclosureDocument:
     """The row held until commit, refreshed: decisions at once are taken one after the other and
     the later ones see the first's outcome (409), not a stale row."""
-    locked = db.get(DisclosureDocument, document.id, with_for_update={"of": DisclosureDocument}, populate_existing=True)
+    try:
+        locked = db.get(DisclosureDocument, document.id, with_for_update={"of": DisclosureDocument},
+                        populate_existing=True)
+    except StaleDataError:  # changed by someone else since this request read it
+        db.rollback()
+        raise Problem("disclosure-state", f"文件 {document.index_number} 已被他人处理，请刷新后重试") from None
     assert locked is not None
     return locked
 
