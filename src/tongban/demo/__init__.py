@@ -86,7 +86,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_applicants(db)  # the citizen and enterprise accounts have their registry records
     load_services(db, settings)
     load_supervised_month(db, settings)
-    load_disclosure(db)  # before the supervision's scan: the catalog's near-deadline draft is warned
+    load_disclosure(db, settings)  # before the supervision's scan: the catalog's near-deadline draft is warned
     load_supervision(db, settings)
     publish_last_month(db)  # last: after every record of the month is in
     if created:

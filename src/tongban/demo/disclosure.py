@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tongban.accounts import service as accounts
 from tongban.core import clock as wall
+from tongban.core.config import Settings
 from tongban.core.auth import Principal
 from tongban.core.workdays import WorkingCalendar
 from tongban.demo.district import present
@@ -154,7 +155,24 @@ def _working_days_ago(calendar: WorkingCalendar, today: date, count: int) -> dat
     return day
 
 
-def load(db: Session) -> None:
+def _allocation_table() -> bytes:
+    """The revised measure's annex: a spreadsheet, as departments attach their tables."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "专项资金分配"
+    for row in (["街镇", "项目", "金额（万元）"], ["陆家嘴街道", "老旧小区改造", 860], ["花木街道", "社区养老服务", 420],
+                ["张江镇", "科技创新载体", 1250], ["川沙新镇", "乡村振兴示范村", 980]):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def load(db: Session, settings: Settings) -> None:
     """Idempotent: nothing is added to a catalog that has documents."""
     if db.scalar(select(func.count()).select_from(DisclosureDocument)):
         return
@@ -180,8 +198,10 @@ def load(db: Session) -> None:
     # 废止, replaced: the old measure and the one that replaces it.
     old = published(draft("浦东新区区级财政专项资金管理办法", _working_days_ago(calendar, today, 12), Genre.NORMATIVE,
                           f"浦财〔{today.year}〕101号"))
-    new = published(draft("浦东新区区级财政专项资金管理办法（修订）", _working_days_ago(calendar, today, 4),
-                          Genre.NORMATIVE, f"浦财〔{today.year}〕102号"))
+    revised = draft("浦东新区区级财政专项资金管理办法（修订）", _working_days_ago(calendar, today, 4), Genre.NORMATIVE,
+                    f"浦财〔{today.year}〕102号")
+    documents.attach(db, settings, revised, filename="附件：区级专项资金分配表.xlsx", data=_allocation_table(), actor=drafter)
+    new = published(revised)
     documents.set_validity(db, old, validity=Validity.REPEALED, replaced_by=new.index_number,
                            note="由修订后的办法替代", actor=reviewer)
     # Withdrawn: published with a mistake in its figures.
