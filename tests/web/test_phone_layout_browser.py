@@ -124,7 +124,9 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/disclosure/catalog/department/{code}": lambda c: "/disclosure/catalog/department/PD-CZ",
     "/disclosure/catalog/theme/{theme}": lambda c: "/disclosure/catalog/theme/finance",
     "/disclosure/documents/{index_number}": lambda c: _disclosure_document(c)["url"],
-    "/disclosure/documents/{index_number}/attachments/{attachment_id}": lambda c: _disclosure_document(c)["attachments"][0]["url"],
+    # A file, downloaded rather than shown: walk the page a reader gets for one that is gone.
+    "/disclosure/documents/{index_number}/attachments/{attachment_id}": lambda c: _disclosure_document(c)["url"]
+    + "/attachments/999999",
     "/disclosure/feeds/department/{code}.atom": lambda c: "/disclosure/feeds/department/PD-CZ.atom",
     "/disclosure/feeds/theme/{theme}.atom": lambda c: "/disclosure/feeds/theme/finance.atom",
 }

@@ -17,7 +17,7 @@ from tongban.core.auth import Principal, deny
 from tongban.core.config import Settings
 from tongban.core.db.base import insert_for
 from tongban.core.errors import Problem
-from tongban.core.permissions import Permission, Scope
+from tongban.core.permissions import Permission, Role, Scope
 from tongban.disclosure import doc_attachments
 from tongban.disclosure.models import (
     DisclosureAttachment, DisclosureDocument, DisclosureSubscription, DisclosureVersion, IndexSequence,
@@ -307,7 +307,8 @@ def submit(db: Session, document: DisclosureDocument, actor: Principal) -> Discl
     _version(db, document, "submitted", actor)
     _audit(db, document, "submit", actor)
     _flush(db, document)
-    notifications.notify(db, department_id=document.department_id, role=None, kind="disclosure.review",
+    notifications.notify(db, department_id=document.department_id, role=Role.DISCLOSURE_REVIEWER.value,
+                         kind="disclosure.review",
                          link=f"/disclosure/manage/{document.index_number}",
                          title=f"公开文件待保密审查：{document.title[:60]}",
                          body=f"{document.drafted_by_name}提交了《{document.title[:80]}》（{document.index_number}），请作保密审查。")
