@@ -131,7 +131,8 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/disclosure/feeds/theme/{theme}.atom": lambda c: "/disclosure/feeds/theme/finance.atom",
 }
 # Public pages reached with a query or as an error, beyond the routes themselves.
-EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page"]
+EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page",
+         "/disclosure/documents/PD-CZ-1999-00000"]  # a withdrawn (or mistyped) document's page
 
 OVERFLOW = """() => {
   const width = window.innerWidth;
