@@ -1,5 +1,5 @@
 """In a real browser: 财政局's drafter drafts a document with an attachment, the reviewer does the
-保密审查 and publishes, a citizen finds it in 公开目录 and opens it, on a phone too."""
+保密审查 and publishes (on a phone), a citizen finds it in 公开目录 and opens it (on a phone too)."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def test_draft_review_publish_and_a_citizen_reads_it(browser, live_server, datab
     assert page.locator("#status").inner_text() == "待保密审查"
     context.close()
 
-    context, page = _signed_in(browser, live_server, "gk.reviewer")
+    context, page = _signed_in(browser, live_server, "gk.reviewer", phone=True)  # the reviewer on a phone
     page.goto(f"{live_server}/disclosure/manage?view=review")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 391
     page.get_by_role("link", name=index_number).click()
     page.get_by_label("通过：不涉及国家秘密、工作秘密，可以公开").check()
     page.get_by_label("审查意见及依据").fill("经审查，内容为部门预算，不涉及国家秘密和工作秘密，同意公开。")
@@ -70,6 +71,7 @@ def test_draft_review_publish_and_a_citizen_reads_it(browser, live_server, datab
     assert page.locator("#status").inner_text() == "审查通过待发布"
     page.get_by_role("button", name="发布到公开目录").click()
     assert page.locator("#status").inner_text() == "已公开"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 391
     screenshot(page, f"disclosure-staff-published-{database.engine_name}")
     context.close()
 
