@@ -58,6 +58,17 @@ def _notice(client: httpx.Client) -> str:
     return answer.json()["number"]
 
 
+def _disclosure_document(client: httpx.Client) -> dict:
+    """The demo's revised 财政局 measure: a published document with a table attached (the catalog's
+    newest normative document of 财政局 with an attachment)."""
+    listed = client.get("/api/v1/disclosure/documents", params={"department": "PD-CZ", "genre": "normative", "limit": 500})
+    for item in listed.json()["items"]:
+        document = client.get(f"/api/v1/disclosure/documents/{item['index_number']}").json()
+        if document["attachments"]:
+            return document
+    raise AssertionError("the demo has no published document with an attachment")
+
+
 def _consultation(client: httpx.Client) -> str:
     answer = client.post("/api/v1/consultations", json={"question": "夜间可以施工吗？挖掘修复费怎么算", "item": ROAD_DIGGING})
     assert answer.status_code == 201, answer.text
@@ -110,9 +121,18 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/problems/{slug}": lambda c: "/problems/not-found",
     "/verify/licences/{number}": lambda c: f"/verify/licences/{_licence(c)}",
     "/services/{code}/materials/{material_id}/{kind}.pdf": _material_with_a_blank_form,
+    "/disclosure/catalog/department/{code}": lambda c: "/disclosure/catalog/department/PD-CZ",
+    "/disclosure/catalog/theme/{theme}": lambda c: "/disclosure/catalog/theme/finance",
+    "/disclosure/documents/{index_number}": lambda c: _disclosure_document(c)["url"],
+    # A file, downloaded rather than shown: walk the page a reader gets for one that is gone.
+    "/disclosure/documents/{index_number}/attachments/{attachment_id}": lambda c: _disclosure_document(c)["url"]
+    + "/attachments/999999",
+    "/disclosure/feeds/department/{code}.atom": lambda c: "/disclosure/feeds/department/PD-CZ.atom",
+    "/disclosure/feeds/theme/{theme}.atom": lambda c: "/disclosure/feeds/theme/finance.atom",
 }
 # Public pages reached with a query or as an error, beyond the routes themselves.
-EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page"]
+EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page",
+         "/disclosure/documents/PD-CZ-1999-00000"]  # a withdrawn (or mistyped) document's page
 
 OVERFLOW = """() => {
   const width = window.innerWidth;

@@ -4,13 +4,12 @@ configured virus scanner before anything is kept."""
 from __future__ import annotations
 
 import hashlib
-import shlex
-import subprocess
 import uuid
 from pathlib import Path
 
 from tongban.core.config import Settings
 from tongban.core.errors import Problem
+from tongban.core.uploads import check_size, virus_scan
 
 # What a material may be, recognised by its first bytes: scans and photos of documents, PDFs, OFD.
 SIGNATURES = (
@@ -19,7 +18,6 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
     (b"PK\x03\x04", "application/ofd", "ofd"),  # OFD (GB/T 33190) is a zip; checked further below
 )
-SCAN_TIMEOUT_S = 60
 
 
 def _kind(data: bytes) -> tuple[str, str] | None:
@@ -34,11 +32,7 @@ def _kind(data: bytes) -> tuple[str, str] | None:
 def check(settings: Settings, data: bytes) -> tuple[str, str]:
     """The checks a file passes before anything is kept: not empty, within the size, a material
     format by its own bytes. (media type, suffix). Run on every file of a form before any is kept."""
-    limit = settings.attachment_max_mb * 1024 * 1024
-    if not data:
-        raise Problem("attachment-refused", "上传的文件是空的")
-    if len(data) > limit:
-        raise Problem("attachment-refused", f"文件超过 {settings.attachment_max_mb} MB，请压缩或分页上传")
+    check_size(settings, data)
     kind = _kind(data)
     if kind is None:
         raise Problem("attachment-refused", "只接受 PDF、OFD、JPG、PNG 格式的材料（按文件内容识别，不看扩展名）")
@@ -53,25 +47,12 @@ def store(settings: Settings, application_number: str, filename: str, data: byte
     path = folder / f"{uuid.uuid4().hex}.{suffix}"
     path.write_bytes(data)
     try:
-        _scan(settings, path)
+        virus_scan(settings, path)
     except Problem:
         path.unlink(missing_ok=True)
         raise
     return {"file": path.name, "filename": Path(filename or "").name[:200] or path.name, "media_type": media_type,
             "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def _scan(settings: Settings, path: Path) -> None:
-    """The virus-scan hook: the configured command with the file's path; any exit but 0 refuses the file."""
-    if not settings.virus_scan_command:
-        return
-    command = [part.replace("{path}", str(path)) for part in shlex.split(settings.virus_scan_command)]
-    try:
-        result = subprocess.run(command, capture_output=True, timeout=SCAN_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        raise Problem("service-unavailable", "病毒扫描服务暂不可用，请稍后再上传") from None
-    if result.returncode != 0:
-        raise Problem("attachment-refused", "文件未通过病毒扫描，已拒收")
 
 
 def discard(settings: Settings, application_number: str, stored: list[dict]) -> None:

@@ -344,6 +344,11 @@ ACTION_LABELS: dict[str, str] = {
     "supervision.publish": "公示评估结果", "supervision.rate": "好差评",
     "supervision.rectification": "查看整改", "supervision.rectifications": "查看整改列表",
     "supervision.follow_up": "记录整改进展", "supervision.close_rectification": "整改办结",
+    "disclosure.draft": "起草公开文件", "disclosure.edit": "修改公开文件草稿", "disclosure.attach": "上传公开文件附件",
+    "disclosure.submit": "提交保密审查", "disclosure.approve": "保密审查通过", "disclosure.return": "保密审查退回",
+    "disclosure.review": "保密审查", "disclosure.publish": "发布公开文件", "disclosure.change": "变更已公开文件",
+    "disclosure.validity": "变更公开文件有效性", "disclosure.withdraw": "撤回公开文件",
+    "disclosure.read": "查看未公开文件", "disclosure.subscribe": "订阅公开信息", "disclosure.unsubscribe": "取消订阅公开信息",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -352,7 +357,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "calendar": "工作日历", "audit": "审计日志", "demo": "演示数据", "registry": "基础库", "catalog": "资源目录",
     "sharing": "数据共享", "exchange": "数据交换", "usage": "数据使用", "items": "办事事项",
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
-    "notifications": "通知",
+    "notifications": "通知", "disclosure": "政府信息公开",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -367,6 +372,7 @@ OBJECT_LABELS: dict[str, str] = {
     "correction_request": "纠错申请", "import_job": "导入任务", "supervision_rule": "预警规则",
     "supervision_scan": "时限扫描", "supervision_warning": "预警", "evaluation_period": "评估期",
     "rectification": "整改", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
+    "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅",
 }
 
 

@@ -75,6 +75,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "not-finished": (409, "办件尚未办结"),
     "already-rated": (409, "该办件已评价"),
     "rectification-closed": (409, "该整改已结束"),
+    "disclosure-own-draft": (403, "不能对本人起草的文件作保密审查"),
+    "disclosure-state": (409, "公开文件当前状态不允许该操作"),
     "not-found": (404, "请求的资源不存在"),
     "method-not-allowed": (405, "不支持该请求方法"),
     "conflict": (409, "与现有数据冲突"),

@@ -52,6 +52,9 @@ class Permission(StrEnum):
     EVALUATION_RUN = "evaluation:run"  # compute a period's evaluations and publish them on the portal
     RATING_SUBMIT = "rating:submit"  # 好差评: rate one's own finished application
     RECTIFICATION_HANDLE = "rectification:handle"  # record the department's 整改 follow-ups and close them
+    DISCLOSURE_DRAFT = "disclosure:draft"  # draft documents for proactive disclosure (a department: its own)
+    DISCLOSURE_REVIEW = "disclosure:review"  # 保密审查 of another person's draft: approve or return
+    DISCLOSURE_PUBLISH = "disclosure:publish"  # publish reviewed documents, change or withdraw published ones
 
     @property
     def label(self) -> str:
@@ -102,6 +105,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.EVALUATION_RUN: "开展评估并公示",
     Permission.RATING_SUBMIT: "好差评",
     Permission.RECTIFICATION_HANDLE: "处理整改",
+    Permission.DISCLOSURE_DRAFT: "起草公开文件",
+    Permission.DISCLOSURE_REVIEW: "公开文件保密审查",
+    Permission.DISCLOSURE_PUBLISH: "发布和撤回公开文件",
 }
 
 
@@ -130,6 +136,8 @@ class Role(StrEnum):
     CITIZEN = "citizen"
     ENTERPRISE = "enterprise"
     DEPARTMENT_SYSTEM = "department_system"
+    DISCLOSURE_DRAFTER = "disclosure_drafter"
+    DISCLOSURE_REVIEWER = "disclosure_reviewer"
 
     @property
     def label(self) -> str:
@@ -149,12 +157,15 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CITIZEN: "自然人用户",
     Role.ENTERPRISE: "法人用户",
     Role.DEPARTMENT_SYSTEM: "部门业务系统",
+    Role.DISCLOSURE_DRAFTER: "信息公开工作人员",
+    Role.DISCLOSURE_REVIEWER: "信息公开保密审查人员",
 }
 
 STAFF_ROLES = frozenset(
     {
         Role.WINDOW_CLERK, Role.REVIEWER, Role.DATA_STEWARD, Role.DEPARTMENT_HEAD,
         Role.EGOV_ADMIN, Role.INSPECTOR, Role.GRID_SUPERVISOR, Role.HOTLINE_AGENT,
+        Role.DISCLOSURE_DRAFTER, Role.DISCLOSURE_REVIEWER,
     }
 )
 
@@ -194,7 +205,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
                            Permission.CASES_READ: Scope.DEPARTMENT, Permission.SUPERVISION_READ: Scope.DEPARTMENT,
                            Permission.WARNING_ACKNOWLEDGE: Scope.DEPARTMENT, Permission.EVALUATION_READ: Scope.DEPARTMENT,
-                           Permission.RECTIFICATION_HANDLE: Scope.DEPARTMENT},
+                           Permission.RECTIFICATION_HANDLE: Scope.DEPARTMENT,
+                           Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT, Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -224,6 +236,12 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                      Permission.SUPERVISION_READ: Scope.ALL, Permission.SUPERVISION_MANAGE: Scope.ALL,
                      Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
+    # 政府信息公开: who drafts is never who reviews (保密审查 is a second person's, service-enforced);
+    # the drafter owns the 20-working-day publication clock of what they draft.
+    Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT},
+    Role.DISCLOSURE_REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
+                               Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
+                               Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},

@@ -3,7 +3,7 @@
 Idempotent: running it again creates only what is missing and changes nothing that exists.
 ``district`` holds the departments and accounts, ``services`` the items, processes, catalogue and
 grants, ``registries`` the synthetic district's import, ``history`` the supervised corrections and
-month; ``synthetic`` and ``filler_items`` generate reproducible registry rows and service items.
+month, ``disclosure`` the proactive-disclosure catalog; ``synthetic`` and ``filler_items`` generate reproducible registry rows and service items.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tongban.demo.district import (
     CITIZEN, CITY, CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DISTRICT, DISTRICT_DEPARTMENTS, DUTIES, ENTERPRISE,
     MZ_CLIENT_ID, STAFF, TOWNS, VILLAGES, DemoAccount, ensure_department, present,
 )
+from tongban.demo.disclosure import load as load_disclosure
 from tongban.demo.history import (
     DEMO_CORRECTOR, DEMO_MONTH_ITEMS, DEMO_MONTH_KEY, load_supervised_month, load_supervision, publish_last_month,
 )
@@ -85,6 +86,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_applicants(db)  # the citizen and enterprise accounts have their registry records
     load_services(db, settings)
     load_supervised_month(db, settings)
+    load_disclosure(db, settings)  # before the supervision's scan: the catalog's near-deadline draft is warned
     load_supervision(db, settings)
     publish_last_month(db)  # last: after every record of the month is in
     if created:

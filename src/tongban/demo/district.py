@@ -100,6 +100,10 @@ STAFF = [
     DemoAccount(Role.INSPECTOR, "inspector", "孙正", "PD-JCJ"),
     DemoAccount(Role.GRID_SUPERVISOR, "grid", "吴海", "PD-WGZX"),
     DemoAccount(Role.HOTLINE_AGENT, "hotline", "郑丽", "PD-WGZX"),
+    # 政府信息公开 in 财政局: one drafts, another does the 保密审查 and publishes; 统计局 drafts its own.
+    DemoAccount(Role.DISCLOSURE_DRAFTER, "gk.drafter", "刘洋", "PD-CZ"),
+    DemoAccount(Role.DISCLOSURE_REVIEWER, "gk.reviewer", "沈卫东", "PD-CZ"),
+    DemoAccount(Role.DISCLOSURE_DRAFTER, "gk.drafter.tj", "杜娟", "PD-TJ"),
 ]
 CITIZEN = DemoAccount(Role.CITIZEN, "310115199306151236", "张伟", None)
 ENTERPRISE = DemoAccount(Role.ENTERPRISE, "91310115MA1FL0001N", "上海浦江示范科技有限公司", None)

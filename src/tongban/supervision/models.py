@@ -31,11 +31,13 @@ class ClockKind(StrEnum):
     CORRECTION = "correction"  # the source's decision on a 纠错 request
     CONSULTATION = "consultation"  # a person's answer to a handed-over question
     RECTIFICATION = "rectification"  # 整改 after a poor rating
+    DISCLOSURE_PUBLICATION = "disclosure_publication"  # 主动公开: published within 20 working days of 成文日期
 
 
 KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
                ClockKind.SHARING_REQUEST: "共享申请答复", ClockKind.CORRECTION: "纠错处理",
-               ClockKind.CONSULTATION: "咨询答复", ClockKind.RECTIFICATION: "整改"}
+               ClockKind.CONSULTATION: "咨询答复", ClockKind.RECTIFICATION: "整改",
+               ClockKind.DISCLOSURE_PUBLICATION: "主动公开发布"}
 
 
 class ClockStatus(StrEnum):
@@ -62,6 +64,7 @@ OUTCOME_LABELS: dict[str, str] = {
     CANCELLED: "已撤回", "accepted": "已受理", "correction:accepted": "已采纳", "not_accepted": "不予受理", "approved": "准予许可",
     "approve": "同意", "refused": "不予许可", "refuse": "不予许可", "supplement": "退回补正",
     "rejected": "不予采纳", "answered": "已答复", "escalated": "已提交协调", "rectified": "已整改",
+    "disclosure_publication:published": "已公开",
 }
 
 
