@@ -5,6 +5,7 @@ days, a supervised clock). Nothing unpublished is visible outside its department
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any, cast
 
@@ -140,7 +141,7 @@ def _version(db: Session, document: DisclosureDocument, action: str, actor: Prin
         document.version += 1
     db.add(DisclosureVersion(document_id=document.id, version=document.version, action=action,
                              actor_id=actor.actor_id or actor.actor_name, actor_name=actor.actor_name, note=note,
-                             snapshot=snapshot(document), at=clock.now()))
+                             snapshot=json.dumps(snapshot(document), ensure_ascii=False), at=clock.now()))
 
 
 def _audit(db: Session, document: DisclosureDocument, action: str, actor, **details: Any) -> None:

@@ -4,12 +4,12 @@ sequence their 索引号 are drawn from, and the subscriptions that push new doc
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tongban.core.db.base import Base, JSONDocument, UTCDateTime
+from tongban.core.db.base import Base, UTCDateTime
 
 if TYPE_CHECKING:  # org's class, by its name in the shared registry
     from tongban.org.models import Department
@@ -97,7 +97,7 @@ class DisclosureVersion(Base):
     actor_id: Mapped[str] = mapped_column(String(64))
     actor_name: Mapped[str] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    snapshot: Mapped[str] = mapped_column(Text)  # the document's fields at this version, JSON
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

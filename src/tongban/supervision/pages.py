@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, or_, select
 
-from tongban.core.security import check_csrf
+from tongban.core.security import Csrf, check_csrf
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -43,7 +43,6 @@ from tongban.core import clock as wall
 router = APIRouter(include_in_schema=False)
 Chosen = TypeVar("Chosen", bound=StrEnum)
 PAGE_SIZE = 30
-Csrf = Annotated[str, Form(max_length=100)]
 DateText = Annotated[str | None, Query(max_length=10)]
 Choice = Annotated[str | None, Query(max_length=24)]
 LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
