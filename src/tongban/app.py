@@ -23,6 +23,7 @@ from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
+from tongban.disclosure.requests import api as disclosure_requests_api, pages as disclosure_requests_pages
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
 from tongban.core.config import Environment, Settings, get_settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
                    catalog_api.router, sharing_api.router, notifications_api.router, notifications_api.mine, items_api.router,
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
-                   evaluation_api.public, ratings_api.router, cases_api.licences):
+                   evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_requests_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(items_pages.router)
     app.include_router(cases_pages.router)
     app.include_router(supervision_pages.router)
+    app.include_router(disclosure_requests_pages.router)
     app.include_router(notifications_pages.router)
     app.include_router(web_pages.router)
     _operations(app)

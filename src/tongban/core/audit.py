@@ -342,6 +342,13 @@ ACTION_LABELS: dict[str, str] = {
     "supervision.publish": "公示评估结果", "supervision.rate": "好差评",
     "supervision.rectification": "查看整改", "supervision.rectifications": "查看整改列表",
     "supervision.follow_up": "记录整改进展", "supervision.close_rectification": "整改办结",
+    "disclosure.request.file": "提出政府信息公开申请", "disclosure.request.read": "查看政府信息公开申请",
+    "disclosure.request.letter": "下载信息公开告知书", "disclosure.request.correction_notice": "告知补正信息公开申请",
+    "disclosure.request.correct": "补正信息公开申请", "disclosure.request.abandon": "信息公开申请视为放弃",
+    "disclosure.request.extension": "延长信息公开答复期限", "disclosure.request.consultation": "征求第三方意见",
+    "disclosure.request.consultation_answered": "记录第三方意见", "disclosure.request.transfer": "转送信息公开申请",
+    "disclosure.request.reply": "答复信息公开申请", "disclosure.request.fee_waive": "减免信息处理费",
+    "disclosure.request.remedy": "记录行政复议或诉讼",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -350,7 +357,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "calendar": "工作日历", "audit": "审计日志", "demo": "演示数据", "registry": "基础库", "catalog": "资源目录",
     "sharing": "数据共享", "exchange": "数据交换", "usage": "数据使用", "items": "办事事项",
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
-    "notifications": "通知",
+    "notifications": "通知", "disclosure": "政府信息公开",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -364,7 +371,7 @@ OBJECT_LABELS: dict[str, str] = {
     "consultation": "咨询", "item_faq": "常见问题", "process_definition": "审批流程", "application": "办件", "licence": "证照",
     "correction_request": "纠错申请", "import_job": "导入任务", "supervision_rule": "预警规则",
     "supervision_scan": "时限扫描", "supervision_warning": "预警", "evaluation_period": "评估期",
-    "rectification": "整改", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
+    "rectification": "整改", "disclosure_request": "政府信息公开申请", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
 }
 
 

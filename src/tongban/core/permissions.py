@@ -52,6 +52,10 @@ class Permission(StrEnum):
     EVALUATION_RUN = "evaluation:run"  # compute a period's evaluations and publish them on the portal
     RATING_SUBMIT = "rating:submit"  # 好差评: rate one's own finished application
     RECTIFICATION_HANDLE = "rectification:handle"  # record the department's 整改 follow-ups and close them
+    DISCLOSURE_APPLY = "disclosure:apply"  # 依申请公开: request government information for oneself
+    DISCLOSURE_HANDLE = "disclosure:handle"  # the disclosure office: work and answer the department's requests
+    DISCLOSURE_EXTEND = "disclosure:extend"  # the head of the disclosure office approves an extension (条例第三十三条)
+    DISCLOSURE_REPORT = "disclosure:report"  # the annual report of a year not yet ended (a department: its own)
 
     @property
     def label(self) -> str:
@@ -102,6 +106,10 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.EVALUATION_RUN: "开展评估并公示",
     Permission.RATING_SUBMIT: "好差评",
     Permission.RECTIFICATION_HANDLE: "处理整改",
+    Permission.DISCLOSURE_APPLY: "申请政府信息公开",
+    Permission.DISCLOSURE_HANDLE: "办理政府信息公开申请",
+    Permission.DISCLOSURE_EXTEND: "批准延长答复期限",
+    Permission.DISCLOSURE_REPORT: "查看信息公开年度报告",
 }
 
 
@@ -130,6 +138,8 @@ class Role(StrEnum):
     CITIZEN = "citizen"
     ENTERPRISE = "enterprise"
     DEPARTMENT_SYSTEM = "department_system"
+    DISCLOSURE_OFFICER = "disclosure_officer"
+    DISCLOSURE_HEAD = "disclosure_head"
 
     @property
     def label(self) -> str:
@@ -149,12 +159,15 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CITIZEN: "自然人用户",
     Role.ENTERPRISE: "法人用户",
     Role.DEPARTMENT_SYSTEM: "部门业务系统",
+    Role.DISCLOSURE_OFFICER: "政府信息公开工作人员",
+    Role.DISCLOSURE_HEAD: "政府信息公开工作机构负责人",
 }
 
 STAFF_ROLES = frozenset(
     {
         Role.WINDOW_CLERK, Role.REVIEWER, Role.DATA_STEWARD, Role.DEPARTMENT_HEAD,
         Role.EGOV_ADMIN, Role.INSPECTOR, Role.GRID_SUPERVISOR, Role.HOTLINE_AGENT,
+        Role.DISCLOSURE_OFFICER, Role.DISCLOSURE_HEAD,
     }
 )
 
@@ -181,6 +194,9 @@ _SOURCE_STEWARD = {
     Permission.USAGE_READ: Scope.DEPARTMENT,
     Permission.ITEMS_MANAGE: Scope.DEPARTMENT,
 }
+
+# The department's disclosure office (政府信息公开工作机构) works the requests addressed to it.
+_DISCLOSURE_OFFICE = {Permission.DISCLOSURE_HANDLE: Scope.DEPARTMENT, Permission.DISCLOSURE_REPORT: Scope.DEPARTMENT}
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.WINDOW_CLERK: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
@@ -218,17 +234,23 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.SUPERVISION_MANAGE: Scope.ALL,
         Permission.EVALUATION_READ: Scope.ALL,
         Permission.EVALUATION_RUN: Scope.ALL,
+        Permission.DISCLOSURE_REPORT: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
                      Permission.SUPERVISION_READ: Scope.ALL, Permission.SUPERVISION_MANAGE: Scope.ALL,
-                     Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL},
+                     Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL,
+                     Permission.DISCLOSURE_REPORT: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
-                   Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
+                   Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
+                   Permission.DISCLOSURE_APPLY: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
-                      Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
+                      Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
+                      Permission.DISCLOSURE_APPLY: Scope.SELF},
+    Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
+    Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write
     # what their department is the source of.
     Role.DEPARTMENT_SYSTEM: {
