@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from tongban.core import clock as wall
@@ -185,31 +185,26 @@ def report_for(db, principal: Principal | None, year: int, department: str | Non
 
 
 Department = Annotated[str | None, Query(max_length=32, description="部门代码；不填为全区")]
+Year = Annotated[int, Path(ge=2008, le=2100, description="年度")]
 
 
 @router.get("/reports/{year}", response_model=AnnualReport, summary="政府信息公开工作年度报告（依申请公开部分；主动公开数由目录提供）")
-def annual_report(year: int, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+def annual_report(year: Year, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                   department: Department = None):
-    return report_for(db, principal, _year(year), department)
-
-
-def _year(year: int) -> int:
-    if not 2008 <= year <= 2100:
-        raise Problem("validation-error", "年度应在 2008 至 2100 之间")
-    return year
+    return report_for(db, principal, year, department)
 
 
 @router.get("/reports/{year}/xlsx", response_class=Response, summary="年度报告（XLSX）", responses={200: {"content": {XLSX: {}}}})
-def annual_report_xlsx(year: int, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+def annual_report_xlsx(year: Year, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                        department: Department = None):
-    found = report_for(db, principal, _year(year), department)
+    found = report_for(db, principal, year, department)
     return Response(reports.xlsx(found), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="disclosure-report-{year}-{found.scope}.xlsx"'})
 
 
 @router.get("/reports/{year}/pdf", response_class=Response, summary="年度报告（PDF）", responses={200: {"content": {PDF: {}}}})
-def annual_report_pdf(year: int, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
+def annual_report_pdf(year: Year, db: DbSession, principal: Annotated[Principal | None, require(Permission.PUBLIC)],
                       department: Department = None):
-    found = report_for(db, principal, _year(year), department)
+    found = report_for(db, principal, year, department)
     return Response(reports.pdf_bytes(found), media_type=PDF,
                     headers={"Content-Disposition": f'attachment; filename="disclosure-report-{year}-{found.scope}.pdf"'})
