@@ -26,9 +26,9 @@ GH, ZJ = "PD-GHZY", "PD-ZJ"
 
 
 def resident_id(serial: int) -> str:
-    """A valid resident ID of a person born in 浦东 on 1 January 1980 (+ serial days)."""
-    body = f"310115{(datetime(1980, 1, 1) + timedelta(days=serial)):%Y%m%d}{serial % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    """A valid resident ID of a person born in 浦东 (its code exists since 1993) on 1 January 1995 (+ serial days)."""
+    body = f"310115{(datetime(1995, 1, 1) + timedelta(days=serial)):%Y%m%d}{serial % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")  # (stdnum reads the first 17 characters)
 
 
 def credit_code(seed: int) -> str:
