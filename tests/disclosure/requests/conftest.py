@@ -78,3 +78,6 @@ def as_role(client):
             issued = tokens[username] = (bearer(client, username), clock.now())
         return issued[0]
     return headers
+
+
+from web.conftest import browser, live_server  # noqa: E402,F401 (the browser test's real server and Chromium)
