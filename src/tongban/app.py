@@ -24,6 +24,7 @@ from tongban.cases import api as cases_api, pages as cases_pages, service as cas
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
 from tongban.disclosure.requests import api as disclosure_requests_api, pages as disclosure_requests_pages
+from tongban.disclosure.requests import service as disclosure_requests_service
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
 from tongban.core.config import Environment, Settings, get_settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
@@ -124,6 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              lambda: cases_service.send_reminders_job(app.state.sessionmaker))
         warnings = Periodic("supervision-warnings", settings.deadline_scan_seconds,
                             lambda: supervision_service.scan_job(app.state.sessionmaker))
+        # A request whose 补正 period passed without a correction counts as given up (条例第三十条).
+        corrections = Periodic("disclosure-corrections", settings.deadline_scan_seconds,
+                               lambda: disclosure_requests_service.expire_corrections_job(app.state.sessionmaker))
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
@@ -142,7 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reminders.start()
             warnings.start()
             housekeeping.start()
+            corrections.start()
         yield
+        corrections.stop()
         housekeeping.stop()
         warnings.stop()
         reminders.stop()

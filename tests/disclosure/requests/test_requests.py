@@ -20,6 +20,7 @@ from disclosure.requests.conftest import GH, HEAD, OFFICER, OTHER_OFFICER, ZJ, p
 from tongban import demo
 from tongban.core.audit import AuditEvent
 from tongban.disclosure.requests.models import DisclosureEvent, DisclosureRequest, ReplyType
+from tongban.disclosure.requests import service as requests_service
 from tongban.supervision import service as supervision
 
 API = "/api/v1/disclosure"
@@ -109,6 +110,7 @@ def test_one_correction_notice_restarts_the_clock_and_silence_counts_as_withdraw
     fixed_clock.set(date(2026, 9, 14))  # a Monday
     number = file_online(client, as_role(CITIZEN), description="那个文件")["number"]
     silent = file_online(client, as_role(CITIZEN), description="关于那件事的材料")["number"]
+    swept = file_online(client, as_role(CITIZEN), description="有关情况")["number"]
     # 15–18 Sep, 20 Sep (Sunday, worked), 21–24, 28–30 Sep, 8, 9, 10 Oct (Saturday, worked), 12–16 Oct.
     assert read(client, as_role(OFFICER), number)["deadline"]["due_on"] == "2026-10-16"
 
@@ -118,6 +120,7 @@ def test_one_correction_notice_restarts_the_clock_and_silence_counts_as_withdraw
     noticed = step(client, as_role(OFFICER), number, "correction-notice",
                    {"items": "请写明文件的名称、文号或发布机关、大致时间", "days": 15})
     step(client, as_role(OFFICER), silent, "correction-notice", {"items": "请写明所需信息的内容", "days": 15})
+    step(client, as_role(OFFICER), swept, "correction-notice", {"items": "请写明所需信息的内容", "days": 15})
     # 15 working days from 17 Sep: 18, 20 (Sunday), 21–24, 28–30 Sep, 8, 9, 10 (Saturday), 12, 13, 14 Oct.
     assert noticed["status"] == "correcting" and noticed["correction_due_on"] == "2026-10-14"
     assert noticed["deadline"] is None  # the applicant's turn: no reply clock runs
@@ -143,6 +146,10 @@ def test_one_correction_notice_restarts_the_clock_and_silence_counts_as_withdraw
     given_up = step(client, as_role(OFFICER), silent, "abandonment")
     assert given_up["status"] == "abandoned" and given_up["status_label"] == "视为放弃申请"
     assert given_up["concluded_on"] == "2026-10-15"
+    # The server's sweep gives up the rest the same way, without anyone opening a page.
+    assert requests_service.expire_corrections(db) >= 1
+    db.commit()
+    assert read(client, as_role(OFFICER), swept)["status"] == "abandoned"
 
 
 def test_third_party_consultation_pauses_the_clock_and_the_head_extends_it_once(client, as_role, db, fixed_clock):

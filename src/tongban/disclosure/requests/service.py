@@ -457,6 +457,14 @@ def expire_corrections(db: Session) -> int:
     return len(overdue)
 
 
+def expire_corrections_job(sessions) -> int:
+    """The scheduled sweep: its own transaction, committed."""
+    with sessions() as db:
+        given_up = expire_corrections(db)
+        db.commit()
+        return given_up
+
+
 def extend(db: Session, principal: Principal, number: str, *, days: int, reason: str) -> DisclosureRequest:
     """第三十三条第二款: one extension of at most 20 working days, approved by the head of the office."""
     request = _for_office(db, principal, number, "extension", Permission.DISCLOSURE_EXTEND)
