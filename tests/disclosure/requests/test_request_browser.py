@@ -9,6 +9,7 @@ import io
 import pypdf
 import pytest
 
+from conftest import ARTIFACTS
 from tongban import demo
 from web.conftest import screenshot
 
@@ -53,7 +54,9 @@ def test_a_citizen_files_a_request_the_office_answers_in_part_and_the_letter_is_
     office.goto(f"{live_server}/staff")
     office.get_by_role("link", name="政府信息公开申请").click()
     office.wait_for_url("**/staff/disclosure/requests")
-    assert "答复期限" in office.locator("main").inner_text()
+    queue = office.locator("main").inner_text()
+    assert "答复期限" in queue and "待申请人补正" in queue and "逾期" in queue  # the demo's requests in their states
+    screenshot(office, "disclosure-request-queue")
     office.get_by_role("link", name=number).click()
     office.wait_for_url(f"**/staff/disclosure/requests/{number}")
     office.get_by_label("答复类型").select_option(label="部分公开")
@@ -76,6 +79,7 @@ def test_a_citizen_files_a_request_the_office_answers_in_part_and_the_letter_is_
     href = citizen.get_by_role("link", name="政府信息公开申请答复告知书").get_attribute("href")
     letter = citizen.request.get(f"{live_server}{href}")
     assert letter.ok and letter.headers["content-type"] == "application/pdf"
+    (ARTIFACTS / "disclosure-reply-letter.pdf").write_bytes(letter.body())
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(letter.body())).pages).replace("\n", "")
     for expected in (number, "浦东新区规划和自然资源局", "第三十七条", "公示意见汇总中提出意见的居民姓名和联系方式",
                      "保护第三方合法权益", "行政复议", "行政诉讼", "北京时间"):
