@@ -64,6 +64,12 @@ def test_the_office_records_a_letter_and_works_it_through_its_pages(client):
     assert extended.status_code == 303
     assert "已延长 20 个工作日" in client.get(url).text
 
+    # 电子监察 follows the clock's link and reads the request, without the office's actions.
+    client.cookies.clear()
+    _sign_in(client, "inspector")
+    read_only = client.get(url)
+    assert read_only.status_code == 200 and "只读" in read_only.text and "作出答复" not in read_only.text
+
 
 def test_the_portal_pages_for_everyone(client):
     client.cookies.clear()
