@@ -23,6 +23,8 @@ from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
 from tongban.core import audit
+from tongban.disclosure.requests import api as disclosure_requests_api, pages as disclosure_requests_pages
+from tongban.disclosure.requests import service as disclosure_requests_service
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
 from tongban.core.config import Environment, Settings, get_settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
@@ -125,6 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              lambda: cases_service.send_reminders_job(app.state.sessionmaker))
         warnings = Periodic("supervision-warnings", settings.deadline_scan_seconds,
                             lambda: supervision_service.scan_job(app.state.sessionmaker))
+        # A request whose 补正 period passed without a correction counts as given up (条例第三十条).
+        corrections = Periodic("disclosure-corrections", settings.deadline_scan_seconds,
+                               lambda: disclosure_requests_service.expire_corrections_job(app.state.sessionmaker))
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
@@ -143,7 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reminders.start()
             warnings.start()
             housekeeping.start()
+            corrections.start()
         yield
+        corrections.stop()
         # After the last request: the usage rows still queued are written before the process goes.
         app.state.usage_log.stop()
         housekeeping.stop()
@@ -195,7 +202,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
                    catalog_api.router, sharing_api.router, notifications_api.router, notifications_api.mine, items_api.router,
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
-                   evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router):
+                   evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
+                   disclosure_requests_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
@@ -206,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(items_pages.router)
     app.include_router(cases_pages.router)
     app.include_router(supervision_pages.router)
+    app.include_router(disclosure_requests_pages.router)
     app.include_router(notifications_pages.router)
     app.include_router(disclosure_pages.router)
     app.include_router(disclosure_feeds.router)

@@ -349,6 +349,13 @@ ACTION_LABELS: dict[str, str] = {
     "disclosure.review": "保密审查", "disclosure.publish": "发布公开文件", "disclosure.change": "变更已公开文件",
     "disclosure.validity": "变更公开文件有效性", "disclosure.withdraw": "撤回公开文件",
     "disclosure.read": "查看未公开文件", "disclosure.subscribe": "订阅公开信息", "disclosure.unsubscribe": "取消订阅公开信息",
+    "disclosure.request.file": "提出政府信息公开申请", "disclosure.request.read": "查看政府信息公开申请",
+    "disclosure.request.letter": "下载信息公开告知书", "disclosure.request.correction_notice": "告知补正信息公开申请",
+    "disclosure.request.correct": "补正信息公开申请", "disclosure.request.abandon": "信息公开申请视为放弃",
+    "disclosure.request.extension": "延长信息公开答复期限", "disclosure.request.consultation": "征求第三方意见",
+    "disclosure.request.consultation_answered": "记录第三方意见", "disclosure.request.transfer": "转送信息公开申请",
+    "disclosure.request.reply": "答复信息公开申请", "disclosure.request.fee_waive": "减免信息处理费",
+    "disclosure.request.remedy": "记录行政复议或诉讼",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -372,7 +379,7 @@ OBJECT_LABELS: dict[str, str] = {
     "correction_request": "纠错申请", "import_job": "导入任务", "supervision_rule": "预警规则",
     "supervision_scan": "时限扫描", "supervision_warning": "预警", "evaluation_period": "评估期",
     "rectification": "整改", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
-    "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅",
+    "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
 }
 
 

@@ -55,6 +55,10 @@ class Permission(StrEnum):
     DISCLOSURE_DRAFT = "disclosure:draft"  # draft documents for proactive disclosure (a department: its own)
     DISCLOSURE_REVIEW = "disclosure:review"  # 保密审查 of another person's draft: approve or return
     DISCLOSURE_PUBLISH = "disclosure:publish"  # publish reviewed documents, change or withdraw published ones
+    DISCLOSURE_APPLY = "disclosure:apply"  # 依申请公开: request government information for oneself
+    DISCLOSURE_HANDLE = "disclosure:handle"  # the disclosure office: work and answer the department's requests
+    DISCLOSURE_EXTEND = "disclosure:extend"  # the head of the disclosure office approves an extension (条例第三十三条)
+    DISCLOSURE_REPORT = "disclosure:report"  # the annual report of a year not yet ended (a department: its own)
 
     @property
     def label(self) -> str:
@@ -108,6 +112,10 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.DISCLOSURE_DRAFT: "起草公开文件",
     Permission.DISCLOSURE_REVIEW: "公开文件保密审查",
     Permission.DISCLOSURE_PUBLISH: "发布和撤回公开文件",
+    Permission.DISCLOSURE_APPLY: "申请政府信息公开",
+    Permission.DISCLOSURE_HANDLE: "办理政府信息公开申请",
+    Permission.DISCLOSURE_EXTEND: "批准延长答复期限",
+    Permission.DISCLOSURE_REPORT: "查看信息公开年度报告",
 }
 
 
@@ -138,6 +146,8 @@ class Role(StrEnum):
     DEPARTMENT_SYSTEM = "department_system"
     DISCLOSURE_DRAFTER = "disclosure_drafter"
     DISCLOSURE_REVIEWER = "disclosure_reviewer"
+    DISCLOSURE_OFFICER = "disclosure_officer"
+    DISCLOSURE_HEAD = "disclosure_head"
 
     @property
     def label(self) -> str:
@@ -157,15 +167,17 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CITIZEN: "自然人用户",
     Role.ENTERPRISE: "法人用户",
     Role.DEPARTMENT_SYSTEM: "部门业务系统",
-    Role.DISCLOSURE_DRAFTER: "信息公开工作人员",
+    Role.DISCLOSURE_DRAFTER: "公开文件起草人员",
     Role.DISCLOSURE_REVIEWER: "信息公开保密审查人员",
+    Role.DISCLOSURE_OFFICER: "政府信息公开工作人员",
+    Role.DISCLOSURE_HEAD: "政府信息公开工作机构负责人",
 }
 
 STAFF_ROLES = frozenset(
     {
         Role.WINDOW_CLERK, Role.REVIEWER, Role.DATA_STEWARD, Role.DEPARTMENT_HEAD,
         Role.EGOV_ADMIN, Role.INSPECTOR, Role.GRID_SUPERVISOR, Role.HOTLINE_AGENT,
-        Role.DISCLOSURE_DRAFTER, Role.DISCLOSURE_REVIEWER,
+        Role.DISCLOSURE_DRAFTER, Role.DISCLOSURE_REVIEWER, Role.DISCLOSURE_OFFICER, Role.DISCLOSURE_HEAD,
     }
 )
 
@@ -192,6 +204,9 @@ _SOURCE_STEWARD = {
     Permission.USAGE_READ: Scope.DEPARTMENT,
     Permission.ITEMS_MANAGE: Scope.DEPARTMENT,
 }
+
+# The department's disclosure office (政府信息公开工作机构) works the requests addressed to it.
+_DISCLOSURE_OFFICE = {Permission.DISCLOSURE_HANDLE: Scope.DEPARTMENT, Permission.DISCLOSURE_REPORT: Scope.DEPARTMENT}
 
 ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.WINDOW_CLERK: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
@@ -230,11 +245,13 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.SUPERVISION_MANAGE: Scope.ALL,
         Permission.EVALUATION_READ: Scope.ALL,
         Permission.EVALUATION_RUN: Scope.ALL,
+        Permission.DISCLOSURE_REPORT: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
                      Permission.SUPERVISION_READ: Scope.ALL, Permission.SUPERVISION_MANAGE: Scope.ALL,
-                     Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL},
+                     Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL,
+                     Permission.DISCLOSURE_REPORT: Scope.ALL},
     Role.GRID_SUPERVISOR: {**_STAFF_BASE},
     # 政府信息公开: who drafts is never who reviews (保密审查 is a second person's, service-enforced);
     # the drafter owns the 20-working-day publication clock of what they draft.
@@ -244,9 +261,13 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                                Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
-                   Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
+                   Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
+                   Permission.DISCLOSURE_APPLY: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
-                      Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF},
+                      Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
+                      Permission.DISCLOSURE_APPLY: Scope.SELF},
+    Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
+    Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write
     # what their department is the source of.
     Role.DEPARTMENT_SYSTEM: {

@@ -30,6 +30,7 @@ from tongban.demo.history import (
 from tongban.demo.registries import (
     DEMO_ADDRESSES, DEMO_ENTERPRISES, DEMO_PEOPLE, DEMO_SEED, load_applicants, load_registries, per_source_files,
 )
+from tongban.demo.disclosure_requests import load_disclosure_requests
 from tongban.demo.services import demo_catalog, load_catalog, load_services
 
 __all__ = [
@@ -88,7 +89,8 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_supervised_month(db, settings)
     load_disclosure(db, settings)  # before the supervision's scan: the catalog's near-deadline draft is warned
     load_supervision(db, settings)
-    publish_last_month(db)  # last: after every record of the month is in
+    publish_last_month(db)  # after every record of the month is in
+    load_disclosure_requests(db)  # requests for disclosure in every state (not in the month published)
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
                      details={"accounts_created": created})

@@ -104,6 +104,10 @@ STAFF = [
     DemoAccount(Role.DISCLOSURE_DRAFTER, "gk.drafter", "刘洋", "PD-CZ"),
     DemoAccount(Role.DISCLOSURE_REVIEWER, "gk.reviewer", "沈卫东", "PD-CZ"),
     DemoAccount(Role.DISCLOSURE_DRAFTER, "gk.drafter.tj", "杜娟", "PD-TJ"),
+    # The disclosure offices (政府信息公开工作机构) of two departments: requests, replies, extensions.
+    DemoAccount(Role.DISCLOSURE_OFFICER, "gongkai.gh", "沈佳怡", "PD-GHZY"),
+    DemoAccount(Role.DISCLOSURE_HEAD, "gongkai.gh.head", "陆文涛", "PD-GHZY"),
+    DemoAccount(Role.DISCLOSURE_OFFICER, "gongkai.zj", "邱明", "PD-ZJ"),
 ]
 CITIZEN = DemoAccount(Role.CITIZEN, "310115199306151236", "张伟", None)
 ENTERPRISE = DemoAccount(Role.ENTERPRISE, "91310115MA1FL0001N", "上海浦江示范科技有限公司", None)

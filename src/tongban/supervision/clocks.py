@@ -128,6 +128,19 @@ def _resume(db: Session, clock: SupervisionClock, on: date, note: str | None,
     return clock
 
 
+def extend(db: Session, kind: ClockKind, subject: str | int, *, days: int, on: date, note: str | None = None,
+           calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
+    """An approved extension of the limit (政府信息公开条例第三十三条): the due date and the warning
+    days move by ``days`` working days; a paused clock stays paused."""
+    clock = find(db, kind, subject)
+    if clock is None or clock.status == ClockStatus.CLOSED or days <= 0:
+        return clock
+    clock.limit_days += days
+    _schedule(db, clock, calendar or WorkingCalendar.load(db))
+    _event(db, clock, "extended", on, f"延长 {days} 个工作日，期限至 {clock.due_on}" + (f"；{note}" if note else ""))
+    return clock
+
+
 def assign(db: Session, kind: ClockKind, subject: str | int, owner: str | None, *, on: date,
            name: str | None = None) -> SupervisionClock | None:
     """The person now on the work (a claimed task): warnings go to them."""

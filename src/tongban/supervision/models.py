@@ -32,12 +32,15 @@ class ClockKind(StrEnum):
     CONSULTATION = "consultation"  # a person's answer to a handed-over question
     RECTIFICATION = "rectification"  # 整改 after a poor rating
     DISCLOSURE_PUBLICATION = "disclosure_publication"  # 主动公开: published within 20 working days of 成文日期
+    DISCLOSURE_NOTICE = "disclosure_notice"  # 政府信息公开条例第三十条: a 补正 notice within 7 working days
+    DISCLOSURE_REPLY = "disclosure_reply"  # 第三十三条: the reply to a disclosure request, 20 (+20) working days
 
 
 KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
                ClockKind.SHARING_REQUEST: "共享申请答复", ClockKind.CORRECTION: "纠错处理",
                ClockKind.CONSULTATION: "咨询答复", ClockKind.RECTIFICATION: "整改",
-               ClockKind.DISCLOSURE_PUBLICATION: "主动公开发布"}
+               ClockKind.DISCLOSURE_PUBLICATION: "主动公开发布",
+               ClockKind.DISCLOSURE_NOTICE: "信息公开补正告知", ClockKind.DISCLOSURE_REPLY: "信息公开申请答复"}
 
 
 class ClockStatus(StrEnum):
@@ -65,6 +68,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "approve": "同意", "refused": "不予许可", "refuse": "不予许可", "supplement": "退回补正",
     "rejected": "不予采纳", "answered": "已答复", "escalated": "已提交协调", "rectified": "已整改",
     "disclosure_publication:published": "已公开",
+    "disclosure_notice:clear": "无需补正", "disclosure_notice:supplement": "已告知补正", "transferred": "已转交",
 }
 
 

@@ -47,7 +47,7 @@ DateText = Annotated[str | None, Query(max_length=10)]
 Choice = Annotated[str | None, Query(max_length=24)]
 LABELS = {"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS,
           "rectification": RECTIFICATION_STATUS_LABELS, "score": SCORE_LABELS, "reason": REASON_LABELS}
-ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "assigned": "承办人变更",
+ACTION_LABELS = {"started": "开始计时", "paused": "暂停计时", "resumed": "恢复计时", "extended": "延长期限", "assigned": "承办人变更",
                  "closed": "结束计时", "warned_yellow": "黄色预警", "warned_red": "红色预警"}
 
 

@@ -102,7 +102,7 @@ def warning_read(warning: SupervisionWarning) -> WarningRead:
 
 
 class EventRead(BaseModel):
-    action: str = Field(description="started | paused | resumed | assigned | warned_yellow | warned_red | closed")
+    action: str = Field(description="started | paused | resumed | extended | assigned | warned_yellow | warned_red | closed")
     day: date
     at: datetime | None
     note: str | None

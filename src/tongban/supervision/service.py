@@ -41,7 +41,7 @@ from tongban.core import clock as wall
 # import): the deadline clocks they start, pause and close (``clocks`` does the work), and the
 # 好差评 an applicant gives (``ratings``). ``ClockKind`` names what is timed.
 from tongban.supervision.clocks import (  # noqa: F401 (re-exported)
-    assign as assign_clock, cancel as cancel_clock, close as close_clock, close_clock as close_found_clock,
+    assign as assign_clock, cancel as cancel_clock, extend as extend_clock, close as close_clock, close_clock as close_found_clock,
     find as find_clock, pause as pause_clock, resume as resume_clock, start as start_clock,
 )
 from tongban.supervision.evaluation import evaluate, publish as publish_evaluation  # noqa: F401 (re-exported)
