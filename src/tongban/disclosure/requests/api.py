@@ -13,6 +13,7 @@ from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id, normalise_code
 from tongban.core.permissions import Permission
+from tongban.disclosure import service as catalog
 from tongban.disclosure.requests import letters, report as reports, service
 from tongban.disclosure.requests.models import DisclosureEvent, DisclosureRequest
 from tongban.disclosure.requests.schemas import (
@@ -181,7 +182,9 @@ def report_for(db, principal: Principal | None, year: int, department: str | Non
     if year == current and (principal is None or not principal.can_for_department(
             Permission.DISCLOSURE_REPORT, found.id if found is not None else -1)):
         raise Problem("permission-denied", f"{year} 年尚未结束；年度报告在次年 1 月 31 日前公布，此前仅本机关政府信息公开工作人员可预览")
-    return reports.build(db, year=year, department=found)
+    # 主动公开情况 from the catalog, of the same scope and year as the requests' tables.
+    proactive = catalog.proactive_figures(db, year=year, department_id=found.id if found is not None else None)
+    return reports.build(db, year=year, department=found, proactive=proactive)
 
 
 Department = Annotated[str | None, Query(max_length=32, description="部门代码；不填为全区")]

@@ -36,7 +36,8 @@ from tongban.disclosure.requests.models import (
     CATEGORY_LABELS, ApplicantCategory, DisclosureRemedy, DisclosureRequest, NotProcessedReason, RemedyKind,
     RemedyResult, ReplyType, RequestStatus, WithholdingGround,
 )
-from tongban.disclosure.requests.schemas import AnnualReport, ProactiveFigures, ReportRow, ReportTable
+from tongban.disclosure.requests.schemas import AnnualReport, ReportRow, ReportTable
+from tongban.disclosure.schemas import ProactiveFigures
 
 CATEGORIES = list(ApplicantCategory)
 REQUEST_COLUMNS = [CATEGORY_LABELS[c] for c in CATEGORIES] + ["总计"]

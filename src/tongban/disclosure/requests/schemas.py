@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -230,15 +229,6 @@ class QueueItem(BaseModel):
 
 
 # ---- the annual report ---------------------------------------------------------------------------
-
-
-class ProactiveFigures(Protocol):
-    """What the catalog (``disclosure.service.proactive_figures``) counts of a year's proactive
-    disclosure; the report takes any value of this shape."""
-
-    published_total: int
-    by_genre: dict[str, int]
-    in_force_total: int
 
 
 class ReportRow(BaseModel):
