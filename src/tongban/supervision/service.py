@@ -116,7 +116,10 @@ def _notify(db: Session, today: date, now: datetime) -> int:
     watch = literal("/supervision/clocks/") + sql_cast(CLOCKS.c.id, String)
     recipients = [
         # the owner, or the department's staff when nobody owns the work
-        (WARNINGS.c.department_id, literal(None, String), WARNINGS.c.owner_account, CLOCKS.c.link, this_scan),
+        # (an unclaimed review task: its department's reviewers, who alone can open it)
+        (WARNINGS.c.department_id, case((and_(WARNINGS.c.owner_account.is_(None), WARNINGS.c.kind == ClockKind.TASK.value),
+                                         literal(Role.REVIEWER.value)), else_=literal(None, String)),
+         WARNINGS.c.owner_account, CLOCKS.c.link, this_scan),
         (WARNINGS.c.department_id, literal(Role.DEPARTMENT_HEAD.value), literal(None, String), watch, and_(this_scan, red)),
         *((literal(department_id), literal(Role.INSPECTOR.value), literal(None, String), watch, and_(this_scan, red))
           for department_id in inspector_departments),
