@@ -57,7 +57,11 @@ def test_every_open_demo_case_waits_for_its_reviewer_who_decides_a_red_one(own_a
             select(CaseTask).where(CaseTask.application_id == application_id, CaseTask.department_id.is_not(None),
                                    CaseTask.status.in_((TaskStatus.OPEN, TaskStatus.CLAIMED))))]
             for application_id, _number, _level in running}
+        waiting_at_the_window = db.scalars(select(SupervisionClock.subject_ref).where(
+            SupervisionClock.kind == ClockKind.ACCEPTANCE, SupervisionClock.status != ClockStatus.CLOSED,
+            SupervisionClock.subject_ref.in_([number for _id, number, _level in running]))).all()
     assert running and any(level == "red" for _id, _number, level in running)  # the demo's overdue case
+    assert not waiting_at_the_window  # accepted, so the window's clock stopped
 
     queues: dict[str, str] = {}
     for application_id, number, _level in running:
@@ -95,4 +99,12 @@ def test_every_open_demo_case_waits_for_its_reviewer_who_decides_a_red_one(own_a
     assert _waiting(reviewer.get("/staff").text, "已逾期的待办")[0] == count - 1
     assert f'href="/staff/tasks/{task_id}"' not in reviewer.get(href).text
     reviewer.close()
+
+    # The inspectors, told of the red step, are sent to its clock (the task is its reviewers' page).
+    inspector = _signed_in(own_app.app, "inspector")
+    told = re.findall(r'href="(/[^"]+)"[^>]*>[^<]*红色预警：「[^」]+」（办件 ' + re.escape(red_number),
+                      inspector.get("/notifications").text)
+    assert told and all(link.startswith("/supervision/clocks/") for link in told), told
+    assert inspector.get(told[0]).status_code == 200
+    inspector.close()
 

@@ -111,16 +111,17 @@ def test_a_task_crosses_yellow_then_red_and_the_right_people_are_told_once(api, 
     assert db.get(SupervisionClock, clock_id).level == "red"
 
     rs, jcj = org.get_by_code(db, "PD-RS").id, org.get_by_code(db, "PD-JCJ").id
-    told = {(n.kind, n.department_id, n.role, n.account_id) for n in db.scalars(
-        select(Notification).where(Notification.link == f"/staff/tasks/{task['id']}",
-                                   Notification.kind.like("supervision.%")))}
+    # The owner is sent to the task; the head and the inspectors, who watch it, to the clock.
+    work, watch = f"/staff/tasks/{task['id']}", f"/supervision/clocks/{clock_id}"
+    told = {(n.kind, n.department_id, n.role, n.account_id, n.link) for n in db.scalars(
+        select(Notification).where(Notification.link.in_((work, watch)), Notification.kind.like("supervision.%")))}
     db.rollback()
-    assert told == {("supervision.yellow", rs, None, owner), ("supervision.red", rs, None, owner),
-                    ("supervision.red", rs, "department_head", None), ("supervision.red", jcj, "inspector", None)}
+    assert told == {("supervision.yellow", rs, None, owner, work), ("supervision.red", rs, None, owner, work),
+                    ("supervision.red", rs, "department_head", None, watch), ("supervision.red", jcj, "inspector", None, watch)}
 
     def titles(username: str) -> list[str]:
         return [n["title"] for n in api.get("/api/v1/notifications", headers=who(username)).json()
-                if n["kind"].startswith("supervision.") and n["link"] == f"/staff/tasks/{task['id']}"]
+                if n["kind"].startswith("supervision.") and n["link"] in (work, watch)]
 
     assert sorted(titles("reviewer.rs")) == sorted([f"黄色预警：{title}", f"红色预警：{title}"])
     assert titles("steward.rs") == []  # the owner's notices are the owner's alone

@@ -206,6 +206,7 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
                 db.add(CaseStep(application_id=application.id, at=at(day, 9, 30), actor=application.applicant_name,
                                 kind="submitted", text=f"网上申请：{application.name}"))
             elif action in ("accept", "pause", "resume") and entry["finished"] > last:  # open today: the real path
+                db.flush()  # what this day wrote (a clock started this morning): a case's step reads it unflushed
                 with wall.frozen(at(day, {"accept": 11, "pause": 14, "resume": 10}[action])):
                     if action == "accept":
                         cases.start_processing(db, application, clerk)

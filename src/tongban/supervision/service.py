@@ -111,16 +111,22 @@ def _notify(db: Session, today: date, now: datetime) -> int:
         select(users.c.department_id).distinct().join(user_roles, user_roles.c.user_id == users.c.id)
         .where(user_roles.c.role == Role.INSPECTOR.value, users.c.is_active.is_(True),
                users.c.department_id.is_not(None))))
+    # Those who do the work are sent to it; the head and the inspectors, who watch it, to the clock
+    # with its history (the work's own page may not be theirs to open: a task is its reviewers').
+    watch = literal("/supervision/clocks/") + sql_cast(CLOCKS.c.id, String)
     recipients = [
         # the owner, or the department's staff when nobody owns the work
-        (WARNINGS.c.department_id, literal(None, String), WARNINGS.c.owner_account, this_scan),
-        (WARNINGS.c.department_id, literal(Role.DEPARTMENT_HEAD.value), literal(None, String), and_(this_scan, red)),
-        *((literal(department_id), literal(Role.INSPECTOR.value), literal(None, String), and_(this_scan, red))
+        # (an unclaimed review task: its department's reviewers, who alone can open it)
+        (WARNINGS.c.department_id, case((and_(WARNINGS.c.owner_account.is_(None), WARNINGS.c.kind == ClockKind.TASK.value),
+                                         literal(Role.REVIEWER.value)), else_=literal(None, String)),
+         WARNINGS.c.owner_account, CLOCKS.c.link, this_scan),
+        (WARNINGS.c.department_id, literal(Role.DEPARTMENT_HEAD.value), literal(None, String), watch, and_(this_scan, red)),
+        *((literal(department_id), literal(Role.INSPECTOR.value), literal(None, String), watch, and_(this_scan, red))
           for department_id in inspector_departments),
     ]
     return sum(notifications.notify_selected(
-        db, select(department, role, account, title, body, CLOCKS.c.link, kind).select_from(joined).where(condition),
-        at=now) for department, role, account, condition in recipients)
+        db, select(department, role, account, title, body, link, kind).select_from(joined).where(condition),
+        at=now) for department, role, account, link, condition in recipients)
 
 
 def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanResult:
