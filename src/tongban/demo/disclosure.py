@@ -8,6 +8,7 @@ would be): one version each, no clocks (they were published in time, long ago)."
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -140,8 +141,9 @@ def _history(db: Session, today: date) -> None:
     db.execute(insert(cast(Table, DisclosureVersion.__table__)), [
         {"document_id": id_, "version": 1, "action": "published", "actor_id": "demo", "actor_name": "演示数据",
          "note": None, "at": row["published_at"],
-         "snapshot": {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in row.items()
-                      if k in ("title", "document_number", "issued_on", "theme", "genre", "openness", "validity", "body")}}
+         "snapshot": json.dumps({k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in row.items()
+                                 if k in ("title", "document_number", "issued_on", "theme", "genre", "openness", "validity",
+                                          "body")}, ensure_ascii=False)}
         for id_, row in zip(ids, rows, strict=True)])
     db.execute(insert(cast(Table, IndexSequence.__table__)), [{"department_id": d, "year": y, "last": last}
                                                  for (d, y), last in sequences.items()])
