@@ -4,6 +4,7 @@ tells them their session ended when it did not."""
 
 from __future__ import annotations
 
+from tongban import demo
 from identity_helpers import admin_browser, client_from, csrf_of, new_staff, person_in_registry, sign_in_on_the_page
 
 
@@ -74,3 +75,10 @@ def test_a_refusal_names_the_permission_in_chinese(client, app):
     sign_in_on_the_page(web, username)
     refused = web.get("/staff/clients")
     assert refused.status_code == 403 and "没有“管理部门业务系统”权限" in refused.text
+
+
+def test_a_refusal_names_the_permission_in_chinese_on_the_page_and_its_code_for_programs(client, as_role):
+    api = client.get("/api/v1/supervision/clocks", headers=as_role(demo.CITIZEN.username))
+    assert api.status_code == 403 and api.json()["type"] == "/problems/permission-denied"
+    assert api.json()["required_permissions"] == ["supervision:read"]
+    assert ":" not in api.json()["detail"]  # the detail is a sentence for people, no permission codes

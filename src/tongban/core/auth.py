@@ -134,7 +134,7 @@ def authenticate(request: Request, db: Session) -> Principal | None:
 
 
 def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, action: str,
-         object_type: str | None = None, object_id: str | None = None) -> Problem:
+         object_type: str | None = None, object_id: str | None = None, **extensions: Any) -> Problem:
     """Record a refused attempt in the audit log and return the Problem to raise.
 
     A refused request changes nothing: whatever it had written is rolled back (first, so the
@@ -147,7 +147,7 @@ def deny(db: Session, principal: Principal | None, *, slug: str, detail: str, ac
         audit.record(own, actor=principal or audit.ANONYMOUS, action=action[:64], object_type=object_type,
                      object_id=object_id, outcome="denied", details={"reason": slug})
         own.commit()
-    return Problem(slug, detail)
+    return Problem(slug, detail, **extensions)
 
 
 class PermissionCheck:
@@ -204,8 +204,10 @@ class PermissionCheck:
             def refuse() -> Problem:
                 with request.app.state.sessionmaker() as writer:
                     return deny(writer, principal, slug="permission-denied",
-                                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.chinese_label}”权限（{self.label}）",
-                                action=f"{request.method} {route.path if route else request.url.path}")
+                                detail=f"当前账户（{'、'.join(principal.role_labels) or '无角色'}）没有“{self.chinese_label}”权限",
+                                action=f"{request.method} {route.path if route else request.url.path}",
+                                # The codes for programs; the page a person sees says it in Chinese only.
+                                required_permissions=[p.value for p in self.permissions])
 
             raise await run_in_threadpool(refuse)
         return principal

@@ -349,6 +349,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {"type": "array", "description": "逐项的错误（校验未通过的字段、被拒绝的行等）",
                    "items": {"$ref": "#/components/schemas/ProblemError"}},
         "error": {"type": "string", "description": "OAuth 2.0 错误码（仅令牌接口）"},
+        "required_permissions": {"type": "array", "items": {"type": "string"},
+                                 "description": "权限不足时：所需的权限代码（任一即可）"},
     },
     "additionalProperties": True,
 }
