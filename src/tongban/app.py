@@ -37,6 +37,7 @@ from tongban.core.serving import settle_heap
 from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render, templates
+from tongban.disclosure import search_api as disclosure_search_api
 from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
                    catalog_api.router, sharing_api.router, notifications_api.router, notifications_api.mine, items_api.router,
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
-                   evaluation_api.public, ratings_api.router, cases_api.licences):
+                   evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_search_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_pages.router)
     app.include_router(supervision_pages.router)
     app.include_router(notifications_pages.router)
+    app.include_router(disclosure_search_api.pages)
     app.include_router(web_pages.router)
     _operations(app)
 
