@@ -37,7 +37,7 @@ from tongban.core.serving import settle_heap
 from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render, templates
-from tongban.disclosure import search_api as disclosure_search_api
+from tongban.disclosure import search as disclosure_search, search_api as disclosure_search_api
 from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
@@ -92,6 +92,7 @@ def _warm_search(sessions) -> None:
         items_service.warm_search(sessions)
     except Exception:  # the database is away: the first search builds the index
         logging.getLogger("tongban.items.search").exception("could not build the search index at start-up")
+    disclosure_search.warm()  # no database needed: the dictionary and the pinyin table
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -39,7 +39,7 @@ from tongban.org import service as org
 
 __all__ = [
     "GENRES", "THEMES", "VALIDITIES", "Facet", "FacetValue", "SearchHit", "SearchQuery", "SearchResult",
-    "SearchableDocument", "index", "rebuild", "search", "unindex",
+    "SearchableDocument", "index", "rebuild", "search", "unindex", "warm",
 ]
 
 # The labels a disclosure catalog uses (国务院公文主题分类 and the genres of 政府信息公开目录); a
@@ -169,16 +169,24 @@ def _row(document: SearchableDocument) -> dict:
             "validity": document.validity, "body": document.body_text, "url": document.url}
 
 
-def _words(document: SearchableDocument) -> tuple[list[str], list[str]]:
+def _short_names(db: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Departments' short names (民政局, 卫健委): people ask with them."""
+    return {code: department.short_name for code, department in org.by_codes(db, set(codes)).items()}
+
+
+def _words(document: SearchableDocument, short_name: str | None) -> tuple[list[str], list[str]]:
+    """The title's words (with the 文号's) and the body's, with the publisher's name and short name
+    (people ask for "卫健委 2025年预算", and a body need not sign with either)."""
     return (search_text.title_words(document.title, document.document_number),
-            search_text.words_of(document.body_text))
+            search_text.words_of(document.body_text)
+            + search_text.words_of(f"{document.department_name} {short_name or ''}"))
 
 
 def index(db: Session, document: SearchableDocument) -> None:
     """Add a published document to the index, or replace what it holds for it, in the caller's
     transaction."""
     _check_document(document)
-    title, body = _words(document)
+    title, body = _words(document, _short_names(db, [document.department_code]).get(document.department_code))
     row = _row(document)
     table = _ENTRIES
     postgresql = _is_postgresql(db)
@@ -230,11 +238,12 @@ def rebuild(db: Session, documents: Iterable[SearchableDocument]) -> int:
     count = 0
     for batch in _batches(documents):
         entries, words = [], []
+        short_names = _short_names(db, {document.department_code for document in batch})
         for document in batch:
             _check_document(document)
             count += 1
             row = _row(document)
-            title, body = _words(document)
+            title, body = _words(document, short_names.get(document.department_code))
             if postgresql:
                 row["search_vector"] = _tsvector(title, body)
             else:
@@ -306,6 +315,8 @@ def _filters(query: SearchQuery, *, leave_out: str | None = None) -> tuple[list[
 
 def _fts_match(concepts: list[search_text.Concept]) -> str:
     def phrase(word: str) -> str:
+        if word.startswith(search_text.TITLE_PHRASE):
+            return 'title : "' + " ".join(search_text.bigrams(word[1:])) + '"'
         return '"' + word.replace('"', '""') + '"'
 
     parts = []
@@ -317,6 +328,8 @@ def _fts_match(concepts: list[search_text.Concept]) -> str:
 
 def _tsquery(concepts: list[search_text.Concept]) -> str:
     def lexeme(word: str) -> str:
+        if word.startswith(search_text.TITLE_PHRASE):
+            return "(" + " <-> ".join(f"'{b}':A" for b in search_text.bigrams(word[1:])) + ")"
         return "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
 
     parts = []
@@ -394,12 +407,36 @@ class _Plan:
                f"ORDER BY chosen.{first} DESC, chosen.index_number {tie}")
         return list(db.execute(text(sql), params).mappings())
 
+    def uses(self, db: Session, concept: search_text.Concept, cap: int = 5000) -> int:
+        """How many documents have the concept (counted up to ``cap``: "very many" is enough)."""
+        if self.postgresql:
+            sql = ("SELECT count(*) FROM (SELECT 1 FROM disclosure_search_entries e "
+                   "WHERE e.search_vector @@ CAST(:q AS tsquery) LIMIT :cap) found")
+            return int(db.execute(text(sql), {"q": _tsquery([concept]), "cap": cap}).scalar_one())
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT :cap)"
+        return int(db.execute(text(sql), {"q": _fts_match([concept]), "cap": cap}).scalar_one())
+
     def matches_any(self, db: Session, concepts: list[search_text.Concept]) -> bool:
         if self.postgresql:
             sql = "SELECT 1 FROM disclosure_search_entries e WHERE e.search_vector @@ CAST(:q AS tsquery) LIMIT 1"
             return db.execute(text(sql), {"q": _tsquery(concepts)}).first() is not None
         sql = f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT 1"
         return db.execute(text(sql), {"q": _fts_match(concepts)}).first() is not None
+
+
+def _title_pieces(db: Session, plan: _Plan, stretch: str) -> list[str]:
+    """The longest stretches of ``stretch`` (two characters or more) that some title holds, as the
+    words a query cut wrongly around a name no dictionary knows ("局唐轩" → 唐轩, "三公经费" →
+    三公, 经费); at most a few lookups."""
+    if len(stretch) < 2 or len(stretch) > 12:
+        return []
+    for size in range(len(stretch), 1, -1):
+        for start in range(0, len(stretch) - size + 1):
+            piece = stretch[start:start + size]
+            probe = search_text.Concept(piece, [(search_text.TITLE_PHRASE + piece,)])
+            if plan.matches_any(db, [probe]):
+                return _title_pieces(db, plan, stretch[:start]) + [piece] + _title_pieces(db, plan, stretch[start + size:])
+    return []
 
 
 def _settle(db: Session, analysis: search_text.Analysis) -> tuple[list[search_text.Concept], list[str]]:
@@ -411,6 +448,14 @@ def _settle(db: Session, analysis: search_text.Analysis) -> tuple[list[search_te
         if plan.matches_any(db, [concept]):
             concepts.append(concept)
             continue
+        if concept.kind == "word" and len(concept.shown) >= 2 and not concept.shown.isascii():
+            pieces = _title_pieces(db, plan, concept.shown)
+            if pieces:
+                concept.add(tuple(search_text.TITLE_PHRASE + piece for piece in pieces))
+                concepts.append(concept)
+                if pieces != [concept.shown]:
+                    notes.append(f"「{concept.shown}」按「{'」「'.join(pieces)}」查找")
+                continue
         if concept.kind == "word":
             for sound_alike in search_text.homophones(concept.shown):
                 candidate = search_text.Concept(sound_alike, [(sound_alike,)])
@@ -428,6 +473,15 @@ def _settle(db: Session, analysis: search_text.Analysis) -> tuple[list[search_te
             notes.append(f"「{concept.shown}」同时按「{formal}」查找")
     if not concepts:
         return analysis.concepts, notes  # nothing matches: say so with the words as typed
+    if len(concepts) > 1 and not plan.matches_any(db, concepts):
+        # No document has every word: leave out the commonest words, one at a time, until some do.
+        by_use = sorted(concepts, key=lambda c: -plan.uses(db, c))
+        left_out = []
+        while len(concepts) > 1 and not plan.matches_any(db, concepts):
+            dropped = by_use.pop(0)
+            concepts = [c for c in concepts if c is not dropped]
+            left_out.append(dropped.shown)
+        notes.append(f"没有同时含全部检索词的文件，以下结果不含「{'」「'.join(left_out)}」")
     return concepts, notes
 
 
@@ -481,6 +535,13 @@ def _decode(cursor: str, sort: str) -> list:
     if not valid:
         raise invalid_cursor("query.cursor")
     return value[1:]
+
+
+def warm() -> None:
+    """Load jieba's dictionary and the pinyin table now (a second or two), so that the first
+    citizen's search after a start does not wait for them."""
+    search_text.tokenizer()
+    search_text.homophones("补帖")
 
 
 def search(db: Session, query: SearchQuery) -> SearchResult:

@@ -25,7 +25,7 @@ pages = APIRouter(include_in_schema=False)
 # enough that nothing is read beyond it.
 _Q = Annotated[str, Query(max_length=4000, description="检索词：标题、正文或文号，如「养老服务补贴」「浦府〔2026〕12号」")]
 _Department = Annotated[str | None, Query(max_length=32, description="发布机构（部门编码），如 PD-MZ")]
-_Year = Annotated[int | None, Query(description="年份（成文日期），如 2026")]
+_Year = Annotated[int | None, Query(ge=1, le=9999, description="年份（成文日期），如 2026")]
 _Theme = Annotated[str | None, Query(max_length=50, description="主题分类")]
 _Genre = Annotated[str | None, Query(max_length=50, description="体裁分类")]
 _Validity = Annotated[str | None, Query(max_length=10, description="有效性：有效、失效、废止")]

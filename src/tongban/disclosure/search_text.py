@@ -46,7 +46,7 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # document of the district is in. Left out of queries only (a document keeps all its words).
 STOP_WORDS = frozenset("""
 怎么 怎么办 怎么样 怎样 咋 如何 哪里 哪儿 哪个 哪些 在哪 在哪里 什么 什么样 啥 多少 多久 几 是否 是不是
-有没有 能不能 可不可以 可以 能否 需要 请问 咨询 查询 查找 查 找 搜索 想 想要 要 我 我们 我家 你 您 他们
+有没有 能不能 可不可以 可以 能否 需要 时候 什么时候 时间 多长时间 为什么 请问 咨询 查询 查找 查 找 搜索 想 想要 要 我 我们 我家 你 您 他们
 的 了 吗 呢 吧 啊 呀 么 嘛 是 有 没有 和 与 及 以及 或 或者 在 对 从 到 给 把 被 让 就 都 也 还 又 再
 这个 那个 这 那 这些 那些 一下 一些 相关 有关 关于 方面 问题 情况 内容 规定 政策 文件 信息 最新 今年 去年
 上海 上海市 浦东 浦东新区 新区 本区 区里 区 市里 政府
@@ -166,14 +166,28 @@ def words_of(text: str) -> list[str]:
 
 
 def title_words(title: str, document_number: str | None) -> list[str]:
-    """The words of a title, with the 文号's key and its parts (prefix, year, number)."""
+    """The words of a title, with the 文号's key and its parts (prefix, year, number), then the
+    title's character bigrams in order: a name no dictionary knows (a road, a company, a person)
+    is still found in a title as a phrase of bigrams (see ``TITLE_PHRASE``)."""
     words = words_of(title)
     if document_number:
         words.extend(words_of(document_number))
         key = number_key(document_number)
         if key:
             words.append(key)
+    for run in _PIECES.findall(_folded(title)):
+        if not run[0].isascii():
+            words.extend(run[i:i + 2] for i in range(len(run) - 1))
     return words
+
+
+# An alternative's element that starts with this is a stretch of characters to find in a title
+# (as its bigrams, one after the other), not a word.
+TITLE_PHRASE = "\x01"
+
+
+def bigrams(stretch: str) -> list[str]:
+    return [stretch[i:i + 2] for i in range(len(stretch) - 1)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,6 +228,8 @@ def _homophones() -> dict[str, tuple[str, ...]]:
     for synonym in synonyms():
         vocabulary.add(synonym.phrase)
         vocabulary.update(synonym.expansions)
+    for phrase in list(vocabulary):  # and their words: 交通管制 gives 管制 (typed 管治)
+        vocabulary.update(word for word in _cut(phrase)[1] if len(word) >= 2)
     by_sound: dict[str, list[str]] = {}
     for word in sorted(vocabulary):
         if _CJK_ONLY.match(word):
@@ -257,7 +273,8 @@ class Analysis:
 
     def highlight_terms(self) -> list[str]:
         """The words to mark in titles and snippets (longest first)."""
-        terms = {word for concept in self.concepts for alternative in concept.alternatives for word in alternative}
+        terms = {word.removeprefix(TITLE_PHRASE) for concept in self.concepts for alternative in concept.alternatives
+                 for word in alternative}
         terms |= {c.shown for c in self.concepts if c.kind != "number"}
         return sorted(terms, key=lambda t: (-len(t), t))
 
