@@ -26,6 +26,7 @@ def _word() -> str:
 def published(database):
     """Three published documents of two departments sharing a word no other document has."""
     word = _word()
+    serial = uuid.uuid4().int % 90000 + 10000  # a 文号 no other test's document has
     documents = [
         SearchableDocument(index_number=f"API-{uuid.uuid4().hex[:10]}", title=f"关于{word}养老服务补贴的通知", document_number=number,
                            department_code=code, department_name=name, issued_on=date(year, 3, 1), published_on=date(year, 3, day),
@@ -33,8 +34,8 @@ def published(database):
                            body_text=f"{word}养老服务补贴标准为每人每月500元。<script>alert(1)</script>",
                            url="/disclosure/documents/placeholder")
         for number, code, name, year, day, genre, validity in (
-            ("浦民〔2025〕301号", "PD-MZ", "浦东新区民政局", 2025, 3, "通知公告", "有效"),
-            ("浦民〔2024〕302号", "PD-MZ", "浦东新区民政局", 2024, 5, "规范性文件", "失效"),
+            (f"浦民〔2025〕{serial}号", "PD-MZ", "浦东新区民政局", 2025, 3, "通知公告", "有效"),
+            (f"浦民〔2024〕{serial + 1}号", "PD-MZ", "浦东新区民政局", 2024, 5, "规范性文件", "失效"),
             (None, "PD-CZ", "浦东新区财政局", 2025, 9, "通知公告", "有效"))]
     documents = [SearchableDocument(**{**d.__dict__, "url": f"/disclosure/documents/{d.index_number}"}) for d in documents]
     with session_scope(database.sessionmaker()) as db:
@@ -75,7 +76,9 @@ def test_filters_sort_and_pages(client, published):
 
 def test_a_document_number_however_typed(client, published):
     _word, documents = published
-    for typed in ("浦民[2024]302号", "浦民（２０２４）３０２号", "浦民2024年302号", "浦民〔2024〕第302号"):
+    number = documents[1].document_number.removeprefix("浦民〔2024〕").removesuffix("号")
+    wide = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for typed in (f"浦民[2024]{number}号", f"浦民（２０２４）{wide}号", f"浦民2024年{number}号", f"浦民〔2024〕第{number}号"):
         assert client.get(URL, params={"q": typed}).json()["items"][0]["index_number"] == documents[1].index_number, typed
 
 

@@ -203,7 +203,7 @@ def test_published_is_findable_at_once_and_withdrawn_is_gone_at_once(database):
     # Changed while published: the index holds the new text only.
     with session_scope(sessions) as db:
         search.index(db, replace(document, title="关于调整试点范围的通知", body_text="范围调整。"))
-    assert _search(database, q=word).total == 0
+    assert document.index_number not in [h.index_number for h in _search(database, q=word, limit=50).items]
     assert _search(database, q="调整试点范围").items[0].index_number == document.index_number
     with session_scope(sessions) as db:
         search.unindex(db, document.index_number)

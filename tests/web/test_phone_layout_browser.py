@@ -112,7 +112,8 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/services/{code}/materials/{material_id}/{kind}.pdf": _material_with_a_blank_form,
 }
 # Public pages reached with a query or as an error, beyond the routes themselves.
-EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page"]
+EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page",
+         "/disclosure/search?q=养老服务补贴&sort=date", "/disclosure/search?department=PD-MZ&validity=有效"]
 
 OVERFLOW = """() => {
   const width = window.innerWidth;

@@ -34,7 +34,7 @@ from tongban.core.db.bulk import bulk_insert_values
 from tongban.core.errors import Problem
 from tongban.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from tongban.disclosure import search_text
-from tongban.disclosure.search_models import FTS_TABLE, SearchEntry
+from tongban.disclosure.search_models import FTS_TABLE, SearchEntry, SearchText
 from tongban.org import service as org
 
 __all__ = [
@@ -61,6 +61,7 @@ TITLE_WEIGHT = 10.0  # SQLite: a title word counts ten body words (as PostgreSQL
 EXACT_NUMBER_BONUS = 1000.0  # a document whose 文号 is the one typed comes before any other
 _BATCH = 2000
 _ENTRIES = cast(Table, SearchEntry.__table__)
+_TEXTS = cast(Table, SearchText.__table__)
 # The FTS5 table as bulk inserts see it; in a metadata of its own: no model describes it.
 _FTS = Table(FTS_TABLE, MetaData(), Column("rowid", Integer, primary_key=True), Column("title", Text), Column("body", Text))
 
@@ -166,7 +167,7 @@ def _row(document: SearchableDocument) -> dict:
             "department_code": document.department_code, "department_name": document.department_name,
             "issued_on": document.issued_on, "published_on": document.published_on,
             "year": document.issued_on.year, "theme": document.theme, "genre": document.genre,
-            "validity": document.validity, "body": document.body_text, "url": document.url}
+            "validity": document.validity, "url": document.url}
 
 
 def _short_names(db: Session, codes: Iterable[str]) -> dict[str, str]:
@@ -195,9 +196,11 @@ def index(db: Session, document: SearchableDocument) -> None:
     existing = db.scalar(select(SearchEntry.id).where(SearchEntry.index_number == document.index_number))
     if existing is None:
         entry_id = db.execute(insert(table).values(**row).returning(table.c.id)).scalar_one()
+        db.execute(insert(_TEXTS).values(id=entry_id, body=document.body_text))
     else:
         entry_id = existing
         db.execute(update(table).where(table.c.id == existing).values(**row))
+        db.execute(update(_TEXTS).where(_TEXTS.c.id == existing).values(body=document.body_text))
     if not postgresql:
         db.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": entry_id})
         db.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:id, :title, :body)"),
@@ -211,11 +214,12 @@ def unindex(db: Session, index_number: str) -> None:
         return
     if not _is_postgresql(db):
         db.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": entry_id})
+    db.execute(delete(_TEXTS).where(_TEXTS.c.id == entry_id))
     db.execute(delete(_ENTRIES).where(_ENTRIES.c.id == entry_id))
 
 
 _ENTRY_COLUMNS = ["id", "index_number", "title", "document_number", "number_key", "department_code", "department_name",
-                  "issued_on", "published_on", "year", "theme", "genre", "validity", "body", "url"]
+                  "issued_on", "published_on", "year", "theme", "genre", "validity", "url"]
 
 
 def _batches(documents: Iterable[SearchableDocument]) -> Iterator[list[SearchableDocument]]:
@@ -234,10 +238,11 @@ def rebuild(db: Session, documents: Iterable[SearchableDocument]) -> int:
         db.execute(text("DROP INDEX IF EXISTS ix_disclosure_search_entries_vector"))
     else:
         db.execute(text(f"DELETE FROM {FTS_TABLE}"))
+    db.execute(delete(_TEXTS))
     db.execute(delete(table))
     count = 0
     for batch in _batches(documents):
-        entries, words = [], []
+        entries, words, texts = [], [], []
         short_names = _short_names(db, {document.department_code for document in batch})
         for document in batch:
             _check_document(document)
@@ -251,8 +256,10 @@ def rebuild(db: Session, documents: Iterable[SearchableDocument]) -> int:
                 words.append((count, " ".join(title), " ".join(body)))
             row["id"] = count
             entries.append(row)
+            texts.append((count, document.body_text))
         columns = _ENTRY_COLUMNS + (["search_vector"] if postgresql else [])
         bulk_insert_values(db, table, columns, [tuple(row[c] for c in columns) for row in entries])
+        bulk_insert_values(db, _TEXTS, ["id", "body"], texts)
         if words:
             bulk_insert_values(db, _FTS, ["rowid", "title", "body"], words)
     if postgresql:
@@ -389,12 +396,15 @@ class _Plan:
             after_clause = [f"({{0}}{first} < :after_value OR ({{0}}{first} = :after_value "
                             f"AND {{0}}index_number {later} :after_number))"]
         columns = ("e.index_number, e.title, e.document_number, e.department_name, e.department_code, e.issued_on, "
-                   "e.published_on, e.theme, e.genre, e.validity, e.body, e.url")
+                   "e.published_on, e.theme, e.genre, e.validity, t.body, e.url")
+        texts = "JOIN disclosure_search_texts t ON t.id = e.id"
         order = f"ORDER BY {first} DESC, index_number {tie} LIMIT :limit"
         if not self.text:
             where = " AND ".join(clauses + [c.format("e.") for c in after_clause]) or "1 = 1"
-            sql = (f"SELECT {columns}, 0.0 AS score FROM disclosure_search_entries e WHERE {where} "
-                   f"ORDER BY e.published_on DESC, e.index_number DESC LIMIT :limit")
+            sql = (f"WITH chosen AS (SELECT e.id FROM disclosure_search_entries e WHERE {where} "
+                   f"ORDER BY e.published_on DESC, e.index_number DESC LIMIT :limit) "
+                   f"SELECT {columns}, 0.0 AS score FROM chosen JOIN disclosure_search_entries e ON e.id = chosen.id {texts} "
+                   f"ORDER BY e.published_on DESC, e.index_number DESC")
             return list(db.execute(text(sql), params).mappings())
         where = " AND ".join(self.where + clauses)
         # SQLite must not fold the CTE into the outer query: bm25() only works beside its MATCH.
@@ -403,7 +413,7 @@ class _Plan:
         sql = (f"WITH hits AS{materialised} (SELECT e.id, e.index_number, e.published_on, {self.score} AS score "
                f"FROM {self.source} WHERE {where}), "
                f"chosen AS (SELECT * FROM hits {outer} {order}) "
-               f"SELECT {columns}, chosen.score FROM chosen JOIN disclosure_search_entries e ON e.id = chosen.id "
+               f"SELECT {columns}, chosen.score FROM chosen JOIN disclosure_search_entries e ON e.id = chosen.id {texts} "
                f"ORDER BY chosen.{first} DESC, chosen.index_number {tie}")
         return list(db.execute(text(sql), params).mappings())
 
@@ -439,11 +449,24 @@ def _title_pieces(db: Session, plan: _Plan, stretch: str) -> list[str]:
     return []
 
 
+def _synonym_notes(concepts: list[search_text.Concept]) -> list[str]:
+    return [f"「{c.shown}」同时按「{'、'.join(''.join(a) for a in c.alternatives[1:])}」查找"
+            for c in concepts if c.kind == "synonym" and len(c.alternatives) > 1]
+
+
 def _settle(db: Session, analysis: search_text.Analysis) -> tuple[list[search_text.Concept], list[str]]:
-    """The concepts to search with: a word no indexed document has is replaced by a vocabulary word
-    that sounds the same (a typo), or else left out, while something else is asked for."""
+    """The concepts to search with. A word no indexed document has is looked for as stretches of a
+    title (a name jieba cut together with its neighbours), else as a vocabulary word that sounds
+    the same (a typo), else left out. When no document has every concept, the commonest ones are
+    left out until some do; ``notes`` says what was done, in Chinese."""
     plan = _Plan(db, [], None)
-    concepts, notes = [], []
+    for concept in analysis.concepts:  # a 文号 whose key some document has: that key alone
+        if concept.kind == "number" and plan.matches_any(db, [search_text.Concept(concept.shown, concept.alternatives[:1])]):
+            concept.alternatives = concept.alternatives[:1]
+    if plan.matches_any(db, analysis.concepts):  # the common case: every word is in some document
+        return analysis.concepts, _synonym_notes(analysis.concepts)
+    concepts: list[search_text.Concept] = []
+    notes: list[str] = []
     for concept in analysis.concepts:
         if plan.matches_any(db, [concept]):
             concepts.append(concept)
@@ -467,10 +490,7 @@ def _settle(db: Session, analysis: search_text.Analysis) -> tuple[list[search_te
                 notes.append(f"「{concept.shown}」按「{'、'.join(concept.corrections)}」查找（可能是错别字）")
                 continue
         notes.append(f"没有文件含「{concept.shown}」，已忽略")
-    for concept in concepts:
-        if concept.kind == "synonym" and len(concept.alternatives) > 1:
-            formal = "、".join("".join(a) for a in concept.alternatives[1:])
-            notes.append(f"「{concept.shown}」同时按「{formal}」查找")
+    notes.extend(_synonym_notes(concepts))
     if not concepts:
         return analysis.concepts, notes  # nothing matches: say so with the words as typed
     if len(concepts) > 1 and not plan.matches_any(db, concepts):

@@ -46,6 +46,15 @@ class SearchEntry(Base):
     theme: Mapped[str] = mapped_column(String(50))  # 主题分类
     genre: Mapped[str] = mapped_column(String(50))  # 体裁分类
     validity: Mapped[str] = mapped_column(String(10))  # 有效 / 失效 / 废止
-    body: Mapped[str] = mapped_column(Text)  # full text, for snippets
     url: Mapped[str] = mapped_column(String(300))
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+
+class SearchText(Base):
+    """A document's full text, for its snippet: apart from the entry, so that counting and ranking
+    thousands of matches reads narrow rows (on SQLite a row with its text spans pages)."""
+
+    __tablename__ = "disclosure_search_texts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # the entry's id
+    body: Mapped[str] = mapped_column(Text)

@@ -63,12 +63,15 @@ _PART_OF_NUMBER = re.compile(
 # Normalising and 文号
 # --------------------------------------------------------------------------------------------
 
+_SPACES = re.compile("[\\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+")
+
+
 def normalise(text: str) -> str:
-    """NFKC (full-width letters, digits and brackets to half-width), control and space characters
-    as one space, latin letters lower-cased."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
-    return " ".join(text.split()).translate(_ASCII_LOWER)
+    """NFKC (full-width letters, digits and brackets to half-width), control, format and space
+    characters as one space, latin letters lower-cased."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", text).strip().translate(_ASCII_LOWER)
 
 
 def number_key(document_number: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """disclosure: the one-stop search's index (一站式检索)
 
-One row per published document in ``disclosure_search_entries``. PostgreSQL keeps the words in
+One row per published document in ``disclosure_search_entries``, its full text (for snippets) in
+``disclosure_search_texts``. PostgreSQL keeps the words in
 its ``search_vector`` (tsvector, GIN index); SQLite in the FTS5 table ``disclosure_search_fts``
 (rowid = the entry's id), which only SQLite has.
 
@@ -35,11 +36,16 @@ def upgrade() -> None:
         sa.Column('theme', sa.String(length=50), nullable=False),
         sa.Column('genre', sa.String(length=50), nullable=False),
         sa.Column('validity', sa.String(length=10), nullable=False),
-        sa.Column('body', sa.Text(), nullable=False),
         sa.Column('url', sa.String(length=300), nullable=False),
         sa.Column('search_vector', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_disclosure_search_entries')),
         sa.UniqueConstraint('index_number', name=op.f('uq_disclosure_search_entries_index_number')),
+    )
+    op.create_table(
+        'disclosure_search_texts',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_disclosure_search_texts')),
     )
     op.create_index(op.f('ix_disclosure_search_entries_number_key'), 'disclosure_search_entries', ['number_key'])
     op.create_index('ix_disclosure_search_entries_facets', 'disclosure_search_entries',
@@ -56,4 +62,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('DROP TABLE disclosure_search_fts')
+    op.drop_table('disclosure_search_texts')
     op.drop_table('disclosure_search_entries')
