@@ -91,23 +91,25 @@ def _baseline(sessions, seed: int, count: int) -> float:
 
 
 def _findable(sessions, rounds: int) -> list[float]:
-    """Seconds from index() of a new document (its own transaction) to another session finding it."""
+    """Seconds from index() of a new document (its own transaction, a 文号 no document has yet) to
+    another session finding it by that 文号 — None for one not found within 30 s."""
     template = next(iter(disclosure_corpus.documents(99, 1)))
-    seconds = []
-    for _ in range(rounds):
-        word = "".join(chr(0x4E00 + b % 20000) for b in uuid.uuid4().bytes[:4])  # four characters no document has
-        document = replace(template, index_number=f"BENCH-{uuid.uuid4().hex[:12]}", title=f"关于{word}的通知",
-                           published_on=date(2026, 12, 7))
+    seconds: list[float] = []
+    for n in range(rounds):
+        number = f"浦府〔2026〕{90000 + n}号"
+        document = replace(template, index_number=f"BENCH-{uuid.uuid4().hex[:12]}", document_number=number,
+                           title=f"关于第{n + 1}批老旧小区综合改造项目的公告", published_on=date(2026, 12, 7))
         started = time.perf_counter()
         with session_scope(sessions) as db:
             search.index(db, document)
         with session_scope(sessions) as reader:
             while not any(h.index_number == document.index_number
-                          for h in search.search(reader, SearchQuery(q=word)).items):
+                          for h in search.search(reader, SearchQuery(q=number.replace("〔", "[").replace("〕", "]"))).items):
                 reader.rollback()
                 if time.perf_counter() - started > 30:
-                    raise AssertionError("a published document was not found within 30 s")
-        seconds.append(time.perf_counter() - started)
+                    break
+            else:
+                seconds.append(time.perf_counter() - started)
     return seconds
 
 
@@ -172,7 +174,9 @@ def main() -> None:
                 "top3": round(top3 / len(queries), 3),
                 "p50_ms": round(statistics.median(timings), 2), "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
                 "max_ms": round(timings[-1], 2),
-                "findable_s_median": round(statistics.median(findable), 3), "findable_s_max": round(max(findable), 3),
+                "findable_s_median": round(statistics.median(findable), 3) if findable else None,
+                "findable_s_max": round(max(findable), 3) if findable else None,
+                "findable_missed": args.publish - len(findable),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             }))
     finally:
