@@ -40,6 +40,7 @@ from tongban.core.sessions import ServerSessionMiddleware
 from tongban.core.permissions import Permission
 from tongban.core.templating import PACKAGE_ROOT, render, templates
 from tongban.disclosure import api as disclosure_api, feeds as disclosure_feeds, pages as disclosure_pages
+from tongban.disclosure import search as disclosure_search, search_api as disclosure_search_api
 from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
@@ -94,6 +95,7 @@ def _warm_search(sessions) -> None:
         items_service.warm_search(sessions)
     except Exception:  # the database is away: the first search builds the index
         logging.getLogger("tongban.items.search").exception("could not build the search index at start-up")
+    disclosure_search.warm()  # no database needed: the dictionary and the pinyin table
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -203,7 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    catalog_api.router, sharing_api.router, notifications_api.router, notifications_api.mine, items_api.router,
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
                    evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
-                   disclosure_requests_api.router):
+                   disclosure_requests_api.router, disclosure_search_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
@@ -216,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(supervision_pages.router)
     app.include_router(disclosure_requests_pages.router)
     app.include_router(notifications_pages.router)
+    app.include_router(disclosure_search_api.pages)
     app.include_router(disclosure_pages.router)
     app.include_router(disclosure_feeds.router)
     app.include_router(web_pages.router)

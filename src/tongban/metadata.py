@@ -13,6 +13,7 @@ from tongban.core import workdays as _workdays  # noqa: F401
 from tongban.core.db import cache as _reference_generation  # noqa: F401
 from tongban.core.db.base import Base
 from tongban.disclosure import models as _disclosure  # noqa: F401
+from tongban.disclosure import search_models as _disclosure_search  # noqa: F401
 from tongban.disclosure.requests import models as _disclosure_requests  # noqa: F401
 from tongban.exchange import models as _exchange  # noqa: F401
 from tongban.items import models as _items  # noqa: F401

@@ -25,23 +25,34 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def _encode(value: Any) -> str:
+def encode_cursor(value: Any) -> str:
+    """The opaque cursor for ``value`` (any JSON value: a composite key such as a score with a
+    tie-breaker, for orderings ``paginate`` cannot express)."""
     return base64.urlsafe_b64encode(json.dumps({"k": value}).encode()).decode().rstrip("=")
 
 
-def _invalid_cursor() -> Problem:
+
+def invalid_cursor(field: str = "query.cursor") -> Problem:
+    """The one answer to a cursor that is not one of ours (malformed, or forged)."""
     return Problem("validation-error", "分页游标无效，请从第一页重新开始",
-                   errors=[{"field": "query.cursor", "code": "invalid_cursor", "message": "分页游标无效"}])
+                   errors=[{"field": field, "code": "invalid_cursor", "message": "分页游标无效"}])
+
+
+def decode_cursor(cursor: str, field: str = "query.cursor") -> Any:
+    """The JSON value a cursor made by ``encode_cursor`` stands for, or the one 422 answer to a
+    cursor that is not one. Anyone can forge a cursor: the caller checks the value's shape, and
+    answers a wrong one with ``invalid_cursor(field)``."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
+    except (ValueError, KeyError, TypeError):
+        raise invalid_cursor(field) from None
 
 
 def _decode(cursor: str, key) -> Any:
     """The key value a cursor stands for; anyone can forge one, so it must be a value the key
     column can hold (an int in its INTEGER or BIGINT range, a string of the column's length), else a 422."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
-    except (ValueError, KeyError, TypeError):
-        raise _invalid_cursor() from None
+    value = decode_cursor(cursor)
     try:
         expected = key.type.python_type
     except NotImplementedError:  # a type that does not say: only what a JSON cursor can carry
@@ -55,7 +66,7 @@ def _decode(cursor: str, key) -> Any:
     else:
         valid = isinstance(value, (str, int)) and not isinstance(value, bool)
     if not valid:
-        raise _invalid_cursor()
+        raise invalid_cursor()
     return value
 
 
@@ -74,4 +85,4 @@ def paginate(db: Session, query: Select, key, *, cursor: str | None, limit: int,
         return rows, None
     rows = rows[:limit]
     last = rows[-1][key.key] if mappings else getattr(rows[-1], key.key)
-    return rows, _encode(last)
+    return rows, encode_cursor(last)

@@ -180,6 +180,7 @@ def load(db: Session, settings: Settings) -> None:
         return
     today = wall.today()
     _history(db, today)
+    documents.reindex(db)  # the history's rows were written in bulk; what follows is indexed as published
     drafter, reviewer = _principal(db, DRAFTER), _principal(db, REVIEWER)
     finance = org.get_by_code_or_404(db, "PD-CZ")
     calendar = WorkingCalendar.load(db)

@@ -19,13 +19,13 @@ from tongban.core.config import Settings
 from tongban.core.db.base import insert_for
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role, Scope
-from tongban.disclosure import doc_attachments
+from tongban.disclosure import doc_attachments, search
 from tongban.disclosure.models import (
     DisclosureAttachment, DisclosureDocument, DisclosureSubscription, DisclosureVersion, IndexSequence,
 )
 from tongban.disclosure.schemas import (
     FIELD_LABELS, GENRE_LABELS, STATUS_LABELS, THEME_LABELS, VALIDITY_LABELS, DocumentChange, DocumentFields, DocumentStatus, Openness,
-    PublishedDocumentView, ReviewDecision, SubscriptionKind, Validity,
+    ReviewDecision, SubscriptionKind, Validity,
 )
 from tongban.notifications import service as notifications
 from tongban.supervision import service as supervision
@@ -190,12 +190,12 @@ def searchable_text(document: DisclosureDocument) -> str:
     return "\n".join([document.body, *(a.text for a in document.attachments if a.text)])
 
 
-def searchable(document: DisclosureDocument) -> PublishedDocumentView:
+def searchable(document: DisclosureDocument) -> search.SearchableDocument:
     """What the one-stop search indexes of a published document: the full text and the
     attachments' text of a 主动公开 document; only the catalog fields of a 依申请公开 one."""
     assert document.published_on is not None
     text = searchable_text(document) if document.openness == Openness.PROACTIVE else ""
-    return PublishedDocumentView(
+    return search.SearchableDocument(
         index_number=document.index_number, title=document.title, document_number=document.document_number,
         department_code=document.department.code, department_name=document.department.name,
         issued_on=document.issued_on, published_on=document.published_on, theme=THEME_LABELS[document.theme],
@@ -203,17 +203,21 @@ def searchable(document: DisclosureDocument) -> PublishedDocumentView:
         url=document_url(document.index_number))
 
 
-def on_published(db: Session, document: DisclosureDocument) -> PublishedDocumentView:
-    """Called, in the publishing transaction, whenever a document is published or changed while
-    published. The one place the search index is fed: at the merge with the search branch the
-    integrator adds ``search.index(db, SearchableDocument(**view.model_dump()))`` here."""
-    return searchable(document)
+def reindex(db: Session) -> int:
+    """The search index again from every published document (a bulk load, a repair), in the
+    caller's transaction; returns how many."""
+    return search.rebuild(db, (searchable(document) for document in db.scalars(public_query())))
 
 
-def on_withdrawn(db: Session, document: DisclosureDocument) -> str:
-    """Called, in the withdrawing transaction, when a document leaves the catalog. At the merge:
-    ``search.unindex(db, document.index_number)`` here."""
-    return document.index_number
+def on_published(db: Session, document: DisclosureDocument) -> None:
+    """In the publishing transaction, whenever a document is published or changed while published:
+    findable (as it now reads) the moment the transaction commits."""
+    search.index(db, searchable(document))
+
+
+def on_withdrawn(db: Session, document: DisclosureDocument) -> None:
+    """In the withdrawing transaction: gone from search the moment it commits."""
+    search.unindex(db, document.index_number)
 
 
 # ---- drafting --------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """What the disclosure catalog says: the catalog's classifications with their Chinese labels, the
-API's documents, and the typed values other domains read (``ProactiveFigures``) or the search
-index is fed with (``PublishedDocumentView``)."""
+API's documents, and the typed values other domains read (``ProactiveFigures``)."""
 
 from __future__ import annotations
 
@@ -254,26 +253,6 @@ class DocumentSummary(BaseModel):
     genre_label: str
     validity_label: str
     status_label: str
-    url: str
-
-
-class PublishedDocumentView(BaseModel):
-    """A published document as the one-stop search indexes it: exactly the fields of
-    ``disclosure.search.SearchableDocument`` (the integrator passes them on, see documents.on_published)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    index_number: str
-    title: str
-    document_number: str | None
-    department_code: str
-    department_name: str
-    issued_on: date
-    published_on: date
-    theme: str  # 主题分类, its Chinese label
-    genre: str  # 体裁分类, its Chinese label
-    validity: str  # 有效 / 失效 / 废止
-    body_text: str  # the full text and the attachments' extracted text (empty for 依申请公开)
     url: str
 
 
