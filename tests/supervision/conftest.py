@@ -5,61 +5,18 @@ modules' way, and no scan on the real date interferes."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
 import pytest
-from conftest import clone_demo_template
-from fastapi.testclient import TestClient
-from helpers import bearer
 
 from tongban import demo
-from tongban.app import create_app
-from tongban.core import clock
 
 UNEMPLOYMENT = "000112010000"  # 失业保险金申领: 人社局, committed 5 working days, applied for by citizens
 
 
-@pytest.fixture(scope="module")
-def own_database(demo_template, tmp_path_factory, request):
-    db, cleanup = clone_demo_template(demo_template, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
-    yield db
-    if "engine" in db.__dict__:
-        db.engine.dispose()
-    cleanup()
+import own_database as _own  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def quiet_app(own_database):
-    return create_app(own_database.settings.model_copy(update={"relay_enabled": False}))
-
-
-@pytest.fixture
-def client(quiet_app):
-    with TestClient(quiet_app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def db(quiet_app):
-    session = quiet_app.state.sessionmaker()
-    yield session
-    session.rollback()
-    session.close()
-
-
-@pytest.fixture
-def as_role(client):
-    """``as_role(username)`` → that demo account's Authorization headers, signed in once per stretch
-    of the platform's clock: a test that moves the clock by days signs in again, as a person would
-    (a token lives minutes)."""
-    tokens: dict[str, tuple[dict, datetime]] = {}
-
-    def headers(username: str) -> dict:
-        issued = tokens.get(username)
-        if issued is None or abs(clock.now() - issued[1]) > timedelta(minutes=10):
-            issued = tokens[username] = (bearer(client, username), clock.now())
-        return issued[0]
-    return headers
+# A database of the module's own, an app without background jobs on it, its client and headers.
+own_database, quiet_app, client, db, as_role = _own.own_database, _own.quiet_app, _own.client, _own.db, _own.as_role
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ configured virus scanner before anything is kept."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 
 from tongban.core.config import Settings
 from tongban.core.errors import Problem
-from tongban.core.uploads import check_size, virus_scan
+from tongban.core.uploads import check_size, keep
 
 # What a material may be, recognised by its first bytes: scans and photos of documents, PDFs, OFD.
 SIGNATURES = (
@@ -42,15 +41,7 @@ def check(settings: Settings, data: bytes) -> tuple[str, str]:
 def store(settings: Settings, application_number: str, filename: str, data: bytes) -> dict:
     """Check and keep one uploaded file; returns what the application records of it."""
     media_type, suffix = check(settings, data)
-    folder = settings.data_dir / "attachments" / application_number
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.{suffix}"
-    path.write_bytes(data)
-    try:
-        virus_scan(settings, path)
-    except Problem:
-        path.unlink(missing_ok=True)
-        raise
+    path = keep(settings, settings.data_dir / "attachments" / application_number, suffix, data)
     return {"file": path.name, "filename": Path(filename or "").name[:200] or path.name, "media_type": media_type,
             "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 

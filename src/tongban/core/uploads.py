@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import uuid
 from pathlib import Path
 
 from tongban.core.config import Settings
@@ -33,3 +34,17 @@ def virus_scan(settings: Settings, path: Path) -> None:
         raise Problem("service-unavailable", "病毒扫描服务暂不可用，请稍后再上传") from None
     if result.returncode != 0:
         raise Problem("attachment-refused", "文件未通过病毒扫描，已拒收")
+
+
+def keep(settings: Settings, folder: Path, suffix: str, data: bytes) -> Path:
+    """Write a checked file under ``folder`` with a random name, then ask the virus-scan hook; a
+    file it refuses is removed before the refusal is raised."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.{suffix}"
+    path.write_bytes(data)
+    try:
+        virus_scan(settings, path)
+    except Problem:
+        path.unlink(missing_ok=True)
+        raise
+    return path

@@ -7,14 +7,13 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import uuid
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
 from tongban.core.config import Settings
 from tongban.core.errors import Problem
-from tongban.core.uploads import check_size, virus_scan
+from tongban.core.uploads import check_size, keep
 
 MEDIA_TYPES = {"pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -141,14 +140,6 @@ def folder(settings: Settings) -> Path:
 def store(settings: Settings, filename: str, data: bytes) -> dict:
     """Check and keep one attachment; what the document records of it."""
     kind = check(settings, filename, data)
-    target = folder(settings)
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / f"{uuid.uuid4().hex}.{kind}"
-    path.write_bytes(data)
-    try:
-        virus_scan(settings, path)
-    except Problem:
-        path.unlink(missing_ok=True)
-        raise
+    path = keep(settings, folder(settings), kind, data)
     return {"filename": Path(filename).name[:200], "stored_as": path.name, "kind": kind, "media_type": MEDIA_TYPES[kind],
             "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "text": extract_text(kind, data)}
