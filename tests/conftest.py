@@ -28,10 +28,11 @@ from tongban.core.config import Environment, Settings
 from tongban.core.db.engine import make_engine, make_sessionmaker
 from tongban.core.db.session import session_scope
 from helpers import bearer
+from kept import clean_up_all, kept
+from browser_fixtures import ARTIFACTS, browser, live_server, page  # noqa: F401 (registered here, once)
 
 PG_URL = os.environ.get("TONGBAN_TEST_DATABASE_URL")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @dataclass
@@ -101,23 +102,36 @@ def create_database(engine_name: str, tmp_dir: Path) -> tuple[Database, callable
     return Database(engine_name, settings), cleanup
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kept_until_the_end() -> Iterator[None]:
+    """What ``kept`` holds (per engine: the demo template, the shared database, its app, its
+    server) is cleaned up after the last test."""
+    yield
+    clean_up_all()
+
+
 @pytest.fixture(scope="session", params=ENGINES)
-def demo_template(request, tmp_path_factory) -> Iterator[DemoTemplate]:
+def demo_template(request, tmp_path_factory) -> DemoTemplate:
     """The demo loaded once per engine (and per xdist worker); every database with the demo is a copy."""
-    template, cleanup = build_demo_template(request.param, tmp_path_factory.mktemp(f"template-{request.param}"))
-    yield template
-    cleanup()
+    return kept("template", request.param,
+                lambda: build_demo_template(request.param, tmp_path_factory.mktemp(f"template-{request.param}")))
 
 
 @pytest.fixture(scope="session")
-def database(demo_template, tmp_path_factory) -> Iterator[Database]:
+def database(demo_template, tmp_path_factory) -> Database:
     """The shared database of one engine for the run, with the demo data."""
-    db, cleanup = clone_demo_template(demo_template, tmp_path_factory.mktemp(demo_template.engine_name))
+    def build() -> tuple[Database, callable]:
+        db, cleanup = clone_demo_template(demo_template, tmp_path_factory.mktemp(demo_template.engine_name))
+
+        def close() -> None:
+            if "engine" in db.__dict__:
+                db.engine.dispose()
+            cleanup()
+        return db, close
+
+    db = kept("database", demo_template.engine_name, build)
     audit.configure(db.settings.secret_key)
-    yield db
-    if "engine" in db.__dict__:
-        db.engine.dispose()
-    cleanup()
+    return db
 
 
 @dataclass
@@ -216,7 +230,7 @@ def fresh_database(demo_template, tmp_path) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def app(database):
-    return create_app(database.settings)
+    return kept("app", database.engine_name, lambda: (create_app(database.settings), lambda: None))
 
 
 @pytest.fixture

@@ -60,7 +60,8 @@ def test_no_credentials_is_401(client):
 
 def test_missing_permission_is_403(client, as_role):
     body = assert_problem(client.get("/api/v1/audit/events", headers=as_role("clerk")), 403, "permission-denied")
-    assert "audit:read" in body["detail"]
+    # The permission named in Chinese for people, its code for programs.
+    assert "“查看审计日志”" in body["detail"] and body["required_permissions"] == ["audit:read"]
 
 
 def test_another_departments_data_is_403(client, as_role):

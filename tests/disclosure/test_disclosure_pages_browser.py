@@ -9,8 +9,7 @@ import zipfile
 
 import pytest
 
-from tongban import demo
-from web.conftest import browser, live_server, screenshot  # noqa: F401 (the browser tests' fixtures)
+from web.conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,22 +24,10 @@ def _docx(*paragraphs: str) -> bytes:
     return buffer.getvalue()
 
 
-def _signed_in(browser, base: str, username: str, *, phone: bool = False):  # noqa: F811
-    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 860}
-    context = browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=phone, has_touch=phone)
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名 / 身份证号 / 统一社会信用代码").fill(username)
-    page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
-
-
-def test_draft_review_publish_and_a_citizen_reads_it(browser, live_server, database):  # noqa: F811
+def test_draft_review_publish_and_a_citizen_reads_it(browser, live_server, database):
     title = f"关于区级部门预算公开的通知（浏览器{uuid.uuid4().hex[:4]}）"
 
-    context, page = _signed_in(browser, live_server, "gk.drafter")
+    context, page = signed_in(browser, live_server, "gk.drafter")
     page.goto(f"{live_server}/staff")
     page.get_by_role("link", name="政府信息公开").first.click()
     page.get_by_role("link", name="起草公开文件").click()
@@ -61,7 +48,7 @@ def test_draft_review_publish_and_a_citizen_reads_it(browser, live_server, datab
     assert page.locator("#status").inner_text() == "待保密审查"
     context.close()
 
-    context, page = _signed_in(browser, live_server, "gk.reviewer", phone=True)  # the reviewer on a phone
+    context, page = signed_in(browser, live_server, "gk.reviewer", width=390, is_mobile=True, has_touch=True)  # the reviewer on a phone
     page.goto(f"{live_server}/disclosure/manage?view=review")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 391
     page.get_by_role("link", name=index_number).click()

@@ -13,7 +13,7 @@ import pytest
 from tongban.core.db.session import session_scope
 from tongban.disclosure import search
 from tongban.disclosure.search import SearchableDocument
-from web.conftest import browser, live_server, page, screenshot  # noqa: F401  (the browser fixtures)
+from web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def _published(database) -> tuple[str, list[SearchableDocument]]:
     return word, documents
 
 
-def test_a_citizen_searches_filters_and_opens_a_document(page, live_server, database):  # noqa: F811
+def test_a_citizen_searches_filters_and_opens_a_document(page, live_server, database):
     word, documents = _published(database)
     page.goto(f"{live_server}/disclosure/search")
     page.get_by_label("检索词").fill(f"{word}养老服务补贴")
@@ -63,7 +63,7 @@ def test_a_citizen_searches_filters_and_opens_a_document(page, live_server, data
     page.wait_for_url(f"{live_server}{href}")
 
 
-def test_the_search_page_fits_a_phone(browser, live_server, database):  # noqa: F811
+def test_the_search_page_fits_a_phone(browser, live_server, database):
     word, _documents = _published(database)
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     phone = context.new_page()

@@ -12,8 +12,8 @@ import re
 import pypdf
 import pytest
 
-from .conftest import screenshot
-from .test_single_item_browser import _accept, _approve, _fill_and_submit, _signed_in
+from .conftest import screenshot, signed_in
+from .test_single_item_browser import _accept, _approve, _fill_and_submit
 
 pytestmark = pytest.mark.browser
 SOCIAL_CARD = "000112007000"  # 社会保障卡申领 (人社局)
@@ -27,7 +27,7 @@ def _pdf_text(page, live_server: str, href: str) -> str:
 
 
 def test_a_reviewer_follows_the_overdue_count_to_exactly_those_tasks(browser, live_server, database):
-    context, page = _signed_in(browser, live_server, "reviewer.ga", width=390)
+    context, page = signed_in(browser, live_server, "reviewer.ga", width=390)
     try:
         page.goto(f"{live_server}/staff")
         for label, due in (("已逾期的待办", "overdue"), ("即将到期的待办", "soon")):
@@ -53,7 +53,7 @@ def test_a_reviewer_follows_the_overdue_count_to_exactly_those_tasks(browser, li
 
 
 def test_the_applicant_downloads_the_result_notice_of_an_item_without_a_licence(browser, live_server, database):
-    context, citizen = _signed_in(browser, live_server, "310115199306151236")
+    context, citizen = signed_in(browser, live_server, "310115199306151236")
     try:
         citizen.goto(f"{live_server}/apply/{SOCIAL_CARD}")
         number = _fill_and_submit(citizen)
@@ -68,7 +68,7 @@ def test_the_applicant_downloads_the_result_notice_of_an_item_without_a_licence(
         screenshot(citizen, f"result-notice-link-{database.engine_name}")
     finally:
         context.close()
-    context, clerk = _signed_in(browser, live_server, "clerk")
+    context, clerk = signed_in(browser, live_server, "clerk")
     try:
         clerk.goto(f"{live_server}/staff/window/{number}")
         printed = clerk.get_by_role("link", name="打印办结通知书（PDF）")

@@ -88,9 +88,9 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_services(db, settings)
     load_supervised_month(db, settings)
     load_disclosure(db, settings)  # before the supervision's scan: the catalog's near-deadline draft is warned
+    load_disclosure_requests(db)  # requests in every state; their clocks count in the month's evaluation
     load_supervision(db, settings)
     publish_last_month(db)  # after every record of the month is in
-    load_disclosure_requests(db)  # requests for disclosure in every state (not in the month published)
     if created:
         audit.record(db, actor=audit.SystemActor(actor_name="tongban demo load"), action="demo.load",
                      details={"accounts_created": created})

@@ -37,4 +37,3 @@ import own_database as _own  # noqa: E402
 own_database, quiet_app, client, db, as_role = _own.own_database, _own.quiet_app, _own.client, _own.db, _own.as_role
 
 
-from web.conftest import browser, live_server  # noqa: E402,F401 (the browser test's real server and Chromium)
