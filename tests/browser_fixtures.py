@@ -31,10 +31,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(database) -> str:
     """``tongban serve`` in its own process, on the test database (one per engine, kept to the end)."""
-    return kept("server", database.engine_name, lambda: _serve(database))
+    return kept("server", database.engine_name, lambda: start_server(database))
 
 
-def _serve(database):
+def start_server(database):
+    """``tongban serve`` on ``database`` in a process of its own: (its address, how to stop it)."""
     port = _free_port()
     env = {**os.environ, "TONGBAN_DATABASE_URL": database.settings.database_url, "TONGBAN_ARGON2_PROFILE": "CHEAPEST",
            "TONGBAN_LOG_LEVEL": "WARNING",
