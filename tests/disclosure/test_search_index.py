@@ -183,6 +183,35 @@ def test_without_words_it_browses_newest_first_with_counts(database, corpus):
     assert len(paged) == len(set(paged)) == result.total
 
 
+def _browse_counts_agree_with_the_documents(database) -> None:
+    """Browsing reads the counts the index keeps: every facet must equal a count of the entries."""
+    with session_scope(database.sessionmaker()) as db:
+        rows = db.execute(select(SearchEntry.department_code, SearchEntry.year, SearchEntry.theme, SearchEntry.genre,
+                                 SearchEntry.validity)).all()
+    result = _search(database)
+    assert result.total == len(rows)
+    for i, dimension in enumerate(("department", "year", "theme", "genre", "validity")):
+        expected: dict[str, int] = {}
+        for row in rows:
+            expected[str(row[i])] = expected.get(str(row[i]), 0) + 1
+        assert {v.value: v.count for v in result.facets[dimension].values} == expected, dimension
+
+
+def test_browsing_counts_follow_publication_changes_and_withdrawal(database, corpus):
+    _browse_counts_agree_with_the_documents(database)
+    moved = _document(_unique(), "关于核对计数的通知", "计数核对。", theme="综合政务", genre="规范性文件")
+    with session_scope(database.sessionmaker()) as db:
+        search.index(db, moved)
+    _browse_counts_agree_with_the_documents(database)
+    with session_scope(database.sessionmaker()) as db:  # changed while published: counted in its new place only
+        search.index(db, replace(moved, validity="废止", department_code="PD-CZ", department_name="浦东新区财政局",
+                                 issued_on=date(2019, 5, 6)))
+    _browse_counts_agree_with_the_documents(database)
+    with session_scope(database.sessionmaker()) as db:
+        search.unindex(db, moved.index_number)
+    _browse_counts_agree_with_the_documents(database)
+
+
 # ------------------------------------------------------------------ what can be found
 
 def test_published_is_findable_at_once_and_withdrawn_is_gone_at_once(database):
@@ -250,6 +279,7 @@ def test_rebuild_replaces_the_whole_index(fresh_database):
         assert search.rebuild(db, documents) == 120
     result = _search(fresh_database)
     assert result.total == 120
+    _browse_counts_agree_with_the_documents(fresh_database)
     assert "OLD-1" not in [h.index_number for h in _search(fresh_database, q="陈旧档案清理办法", limit=50).items]
     some = documents[17]
     assert some.index_number in [h.index_number for h in _search(fresh_database, q=some.title, limit=10).items]

@@ -28,6 +28,7 @@ class Theme(StrEnum):
     TRANSPORT = "transport"
     PLANNING = "planning"
     HOUSING = "housing"
+    OTHER = "other"
 
 
 THEME_LABELS: dict[str, str] = {
@@ -36,7 +37,7 @@ THEME_LABELS: dict[str, str] = {
     Theme.CIVIL: "民政、扶贫、救灾", Theme.LABOUR: "劳动、人事、监察", Theme.HEALTH: "卫生、体育",
     Theme.EDUCATION: "教育", Theme.SCIENCE: "科技", Theme.CULTURE: "文化、广电、新闻出版",
     Theme.MARKET: "市场监管、安全生产监管", Theme.TRANSPORT: "交通", Theme.PLANNING: "国土资源、能源",
-    Theme.HOUSING: "住房保障",
+    Theme.HOUSING: "住房保障", Theme.OTHER: "其他",
 }
 
 
@@ -50,12 +51,19 @@ class Genre(StrEnum):
     STATISTICS = "statistics"
     PERSONNEL = "personnel"
     BUDGET = "budget"
+    INTERPRETATION = "interpretation"
+    NEWS = "news"
+    PROCUREMENT = "procurement"
+    LICENSING = "licensing"
+    PENALTY = "penalty"
     OTHER = "other"
 
 
 GENRE_LABELS: dict[str, str] = {
     Genre.REGULATION: "规章", Genre.NORMATIVE: "规范性文件", Genre.NOTICE: "通知公告", Genre.PLAN: "计划总结",
-    Genre.STATISTICS: "统计信息", Genre.PERSONNEL: "人事信息", Genre.BUDGET: "财政预决算", Genre.OTHER: "其他",
+    Genre.STATISTICS: "统计信息", Genre.PERSONNEL: "人事信息", Genre.BUDGET: "财政预决算",
+    Genre.INTERPRETATION: "政策解读", Genre.NEWS: "工作动态", Genre.PROCUREMENT: "招标采购", Genre.LICENSING: "行政许可",
+    Genre.PENALTY: "行政处罚", Genre.OTHER: "其他",
 }
 
 

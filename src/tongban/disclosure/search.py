@@ -34,7 +34,8 @@ from tongban.core.db.bulk import bulk_insert_values
 from tongban.core.errors import Problem
 from tongban.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from tongban.disclosure import search_text
-from tongban.disclosure.search_models import FTS_TABLE, SearchEntry, SearchText
+from tongban.disclosure.schemas import GENRE_LABELS, THEME_LABELS
+from tongban.disclosure.search_models import FTS_TABLE, SearchCount, SearchEntry, SearchText
 from tongban.org import service as org
 
 __all__ = [
@@ -42,16 +43,10 @@ __all__ = [
     "SearchableDocument", "index", "rebuild", "search", "unindex", "warm",
 ]
 
-# The labels a disclosure catalog uses (国务院公文主题分类 and the genres of 政府信息公开目录); a
-# filter must name one of them or a value an indexed document carries.
-THEMES = (
-    "综合政务", "国民经济管理、国有资产监管", "财政、金融、审计", "国土资源、能源", "农业、林业、水利", "工业、交通",
-    "商贸、海关、旅游", "市场监管、安全生产监管", "城乡建设、环境保护", "科技、教育", "文化、广电、新闻出版",
-    "卫生、体育", "人口与计划生育、妇女儿童工作", "劳动、人事、监察", "公安、安全、司法", "民政、扶贫、救灾",
-    "民族、宗教", "对外事务", "港澳台侨工作", "国防", "其他",
-)
-GENRES = ("规章", "规范性文件", "通知公告", "计划总结", "统计信息", "人事信息", "财政预决算", "政策解读",
-          "工作动态", "招标采购", "行政许可", "行政处罚", "其他")
+# The catalog's own vocabulary (one for publishing, browsing and searching); a filter must name one
+# of them or a value an indexed document carries.
+THEMES = tuple(THEME_LABELS.values())
+GENRES = tuple(GENRE_LABELS.values())
 VALIDITIES = ("有效", "失效", "废止")
 DIMENSIONS = ("department", "year", "theme", "genre", "validity")
 DIMENSION_LABELS = {"department": "发布机构", "year": "年份", "theme": "主题分类", "genre": "体裁分类",
@@ -193,25 +188,51 @@ def index(db: Session, document: SearchableDocument) -> None:
     postgresql = _is_postgresql(db)
     if postgresql:
         row["search_vector"] = text("CAST(:vector AS tsvector)").bindparams(vector=_tsvector(title, body))
-    existing = db.scalar(select(SearchEntry.id).where(SearchEntry.index_number == document.index_number))
+    existing = db.execute(select(SearchEntry.id, *_COUNTED).where(SearchEntry.index_number == document.index_number)).first()
     if existing is None:
         entry_id = db.execute(insert(table).values(**row).returning(table.c.id)).scalar_one()
         db.execute(insert(_TEXTS).values(id=entry_id, body=document.body_text))
     else:
-        entry_id = existing
-        db.execute(update(table).where(table.c.id == existing).values(**row))
-        db.execute(update(_TEXTS).where(_TEXTS.c.id == existing).values(body=document.body_text))
+        entry_id = existing.id
+        _count(db, tuple(existing)[1:], -1)
+        db.execute(update(table).where(table.c.id == entry_id).values(**row))
+        db.execute(update(_TEXTS).where(_TEXTS.c.id == entry_id).values(body=document.body_text))
+    _count(db, tuple(row[column.key] for column in _COUNTED), +1, row["department_name"])
     if not postgresql:
         db.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": entry_id})
         db.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:id, :title, :body)"),
                    {"id": entry_id, "title": " ".join(title), "body": " ".join(body)})
 
 
+# The five filters, in the order of a count's key.
+_COUNTED = (SearchEntry.department_code, SearchEntry.year, SearchEntry.theme, SearchEntry.genre, SearchEntry.validity)
+_COUNT_KEY = "department_code = :department_code AND year = :year AND theme = :theme AND genre = :genre AND validity = :validity"
+
+
+def _count(db: Session, key: tuple, change: int, department_name: str | None = None) -> None:
+    """One document more (or fewer) in its combination of filters; one statement each, so that
+    two publishers at once both count (the row is locked by the first until it commits)."""
+    values = dict(zip(("department_code", "year", "theme", "genre", "validity"), key, strict=True))
+    if change > 0:
+        db.execute(text("INSERT INTO disclosure_search_counts (department_code, year, theme, genre, validity, "
+                        "department_name, documents) VALUES (:department_code, :year, :theme, :genre, :validity, "
+                        ":department_name, :change) ON CONFLICT (department_code, year, theme, genre, validity) "
+                        "DO UPDATE SET documents = disclosure_search_counts.documents + excluded.documents, "
+                        "department_name = excluded.department_name"),
+                   {**values, "department_name": department_name, "change": change})
+        return
+    db.execute(text(f"UPDATE disclosure_search_counts SET documents = documents + :change WHERE {_COUNT_KEY}"),
+               {**values, "change": change})
+    db.execute(text(f"DELETE FROM disclosure_search_counts WHERE {_COUNT_KEY} AND documents <= 0"), values)
+
+
 def unindex(db: Session, index_number: str) -> None:
     """Take a document out of the index (withdrawn), in the caller's transaction; nothing if absent."""
-    entry_id = db.scalar(select(SearchEntry.id).where(SearchEntry.index_number == index_number))
-    if entry_id is None:
+    found = db.execute(select(SearchEntry.id, *_COUNTED).where(SearchEntry.index_number == index_number)).first()
+    if found is None:
         return
+    entry_id = found.id
+    _count(db, tuple(found)[1:], -1)
     if not _is_postgresql(db):
         db.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": entry_id})
     db.execute(delete(_TEXTS).where(_TEXTS.c.id == entry_id))
@@ -240,6 +261,7 @@ def rebuild(db: Session, documents: Iterable[SearchableDocument]) -> int:
         db.execute(text(f"DELETE FROM {FTS_TABLE}"))
     db.execute(delete(_TEXTS))
     db.execute(delete(table))
+    db.execute(delete(SearchCount))
     count = 0
     for batch in _batches(documents):
         entries, words, texts = [], [], []
@@ -262,6 +284,10 @@ def rebuild(db: Session, documents: Iterable[SearchableDocument]) -> int:
         bulk_insert_values(db, _TEXTS, ["id", "body"], texts)
         if words:
             bulk_insert_values(db, _FTS, ["rowid", "title", "body"], words)
+    db.execute(text("INSERT INTO disclosure_search_counts (department_code, year, theme, genre, validity, "
+                    "department_name, documents) SELECT department_code, year, theme, genre, validity, "
+                    "max(department_name), count(*) FROM disclosure_search_entries "
+                    "GROUP BY department_code, year, theme, genre, validity"))
     if postgresql:
         db.execute(text("SELECT setval(pg_get_serial_sequence('disclosure_search_entries', 'id'), "
                         "GREATEST((SELECT max(id) FROM disclosure_search_entries), 1))"))
@@ -346,6 +372,31 @@ def _tsquery(concepts: list[search_text.Concept]) -> str:
     return " & ".join(parts)
 
 
+def _ranking_tsquery(concepts: list[search_text.Concept]) -> str:
+    """Every word of the query as one OR: ``ts_rank`` then scores each word by its best place in
+    the document (a title word 1.0, a body word 0.1) and averages over the words, so a document
+    with more of the words in its title ranks higher. (On an AND query it scores the words'
+    distances from each other instead, which favours long bodies that repeat them.)"""
+    lexemes: dict[str, None] = {}
+    for concept in concepts:
+        for alternative in concept.alternatives:
+            for word in alternative:
+                if word.startswith(search_text.TITLE_PHRASE):
+                    for bigram in search_text.bigrams(word[1:]):
+                        lexemes["'" + bigram.replace("'", "''").replace("\\", "\\\\") + "':A"] = None
+                else:
+                    lexemes["'" + word.replace("'", "''").replace("\\", "\\\\") + "'"] = None
+    return " | ".join(lexemes)
+
+
+# PostgreSQL's documents matching a tsquery, for the probes that need only the first few. Planned
+# for every match (a CTE of its own), so a word the statistics do not know is looked up in the GIN
+# index rather than hunted by a sequential scan that a LIMIT makes look cheap (seconds for a word
+# no document has); run lazily all the same, so the probe still stops at the first few rows.
+_PG_MATCHES = ("WITH matches AS MATERIALIZED (SELECT e.id FROM disclosure_search_entries e "
+               "WHERE e.search_vector @@ CAST(:q AS tsquery)) SELECT id FROM matches")
+
+
 class _Plan:
     """The statements of one search on one engine: where the matching documents come from and
     how each one scores."""
@@ -354,6 +405,7 @@ class _Plan:
         self.postgresql = _is_postgresql(db)
         self.params: dict = {}
         self.text = concepts is not None
+        self.found: list[tuple] | None = None
         if concepts is None:
             self.source = "disclosure_search_entries e"
             self.where = []
@@ -362,7 +414,8 @@ class _Plan:
             self.source = "disclosure_search_entries e"
             self.where = ["e.search_vector @@ CAST(:tsq AS tsquery)"]
             self.params["tsq"] = _tsquery(concepts)
-            self.score = "CAST(ts_rank(e.search_vector, CAST(:tsq AS tsquery)) AS double precision)"
+            self.params["rankq"] = _ranking_tsquery(concepts)
+            self.score = "CAST(ts_rank(e.search_vector, CAST(:rankq AS tsquery)) AS double precision)"
         else:
             self.source = f"{FTS_TABLE} f JOIN disclosure_search_entries e ON e.id = f.rowid"
             self.where = [f"{FTS_TABLE} MATCH :match"]
@@ -374,7 +427,14 @@ class _Plan:
 
     def combinations(self, db: Session) -> list[tuple]:
         """(department, its name, year, theme, genre, validity, count) of every combination the
-        matching documents have, filters aside: facets and the total are worked out from them."""
+        matching documents have, filters aside: facets and the total are worked out from them
+        (on PostgreSQL, found by the page's own statement)."""
+        if self.found is not None:
+            return self.found
+        if not self.text:  # every document: the counts the index keeps
+            sql = ("SELECT department_code, department_name, year, theme, genre, validity, documents "
+                   "FROM disclosure_search_counts")
+            return [tuple(row) for row in db.execute(text(sql))]
         where = " AND ".join(self.where) or "1 = 1"
         sql = (f"SELECT e.department_code, max(e.department_name), e.year, e.theme, e.genre, e.validity, count(*) "
                f"FROM {self.source} WHERE {where} "
@@ -406,6 +466,8 @@ class _Plan:
                    f"SELECT {columns}, 0.0 AS score FROM chosen JOIN disclosure_search_entries e ON e.id = chosen.id {texts} "
                    f"ORDER BY e.published_on DESC, e.index_number DESC")
             return list(db.execute(text(sql), params).mappings())
+        if self.postgresql:
+            return self._page_and_combinations(db, clauses, after_clause, params, first, tie)
         where = " AND ".join(self.where + clauses)
         # SQLite must not fold the CTE into the outer query: bm25() only works beside its MATCH.
         materialised = "" if self.postgresql else " MATERIALIZED"
@@ -417,18 +479,44 @@ class _Plan:
                f"ORDER BY chosen.{first} DESC, chosen.index_number {tie}")
         return list(db.execute(text(sql), params).mappings())
 
+    def _page_and_combinations(self, db: Session, clauses: list[str], after_clause: list[str], params: dict,
+                               first: str, tie: str) -> list:
+        """PostgreSQL: the page and the combinations in one statement, so that each matching row
+        is fetched and scored once (on a common word, thousands of rows and their vectors)."""
+        where = " AND ".join(clauses + [c.format("h.") for c in after_clause]) or "1 = 1"
+        columns = ("e.index_number, e.title, e.document_number, e.department_name, e.department_code, e.issued_on, "
+                   "e.published_on, e.theme, e.genre, e.validity, t.body, e.url")
+        sql = (f"WITH hits AS MATERIALIZED (SELECT e.id, e.index_number, e.published_on, e.department_code, "
+               f"e.department_name, e.year, e.theme, e.genre, e.validity, {self.score} AS score "
+               f"FROM {self.source} WHERE {' AND '.join(self.where)}), "
+               "combinations AS (SELECT coalesce(json_agg(json_build_array(department_code, name, year, theme, genre, "
+               "validity, n)), '[]') AS found FROM (SELECT department_code, max(department_name) AS name, year, theme, "
+               "genre, validity, count(*) AS n FROM hits GROUP BY department_code, year, theme, genre, validity) c), "
+               f"chosen AS (SELECT h.id, h.score FROM hits h WHERE {where.replace('e.', 'h.')} "
+               f"ORDER BY h.{first} DESC, h.index_number {tie} LIMIT :limit) "
+               f"SELECT c.found AS combinations, page.* FROM combinations c LEFT JOIN ("
+               f"SELECT {columns}, chosen.score FROM chosen JOIN disclosure_search_entries e ON e.id = chosen.id "
+               f"JOIN disclosure_search_texts t ON t.id = e.id) page ON true "
+               f"ORDER BY page.{first} DESC, page.index_number {tie}")
+        rows = list(db.execute(text(sql), params).mappings())
+        self.found = [tuple(found) for found in rows[0]["combinations"]]
+        return [row for row in rows if row["index_number"] is not None]
+
     def uses(self, db: Session, concept: search_text.Concept, cap: int = 5000) -> int:
-        """How many documents have the concept (counted up to ``cap``: "very many" is enough)."""
+        """How many documents have the concept (up to ``cap``: "very many" is enough). Only the
+        order matters (the commonest concept is left out first), so PostgreSQL answers from the
+        word statistics ANALYZE keeps of the index (the commonest words exactly, the rest as
+        rare) instead of counting tens of thousands of rows."""
         if self.postgresql:
-            sql = ("SELECT count(*) FROM (SELECT 1 FROM disclosure_search_entries e "
-                   "WHERE e.search_vector @@ CAST(:q AS tsquery) LIMIT :cap) found")
-            return int(db.execute(text(sql), {"q": _tsquery([concept]), "cap": cap}).scalar_one())
+            sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM disclosure_search_entries e WHERE e.search_vector @@ CAST(:q AS tsquery)"
+            plan = db.execute(text(sql), {"q": _tsquery([concept])}).scalar_one()
+            return min(int(plan[0]["Plan"]["Plan Rows"]), cap)
         sql = f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT :cap)"
         return int(db.execute(text(sql), {"q": _fts_match([concept]), "cap": cap}).scalar_one())
 
     def matches_any(self, db: Session, concepts: list[search_text.Concept]) -> bool:
         if self.postgresql:
-            sql = "SELECT 1 FROM disclosure_search_entries e WHERE e.search_vector @@ CAST(:q AS tsquery) LIMIT 1"
+            sql = f"SELECT 1 FROM ({_PG_MATCHES}) found LIMIT 1"
             return db.execute(text(sql), {"q": _tsquery(concepts)}).first() is not None
         sql = f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT 1"
         return db.execute(text(sql), {"q": _fts_match(concepts)}).first() is not None
@@ -584,8 +672,8 @@ def search(db: Session, query: SearchQuery) -> SearchResult:
         analysis.concepts = concepts
         terms = analysis.highlight_terms()
         plan = _Plan(db, concepts, analysis.number_key)
-    facets, total = _facets(plan.combinations(db), query)
     rows = plan.page(db, query, after)
+    facets, total = _facets(plan.combinations(db), query)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[:query.limit]

@@ -58,3 +58,18 @@ class SearchText(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # the entry's id
     body: Mapped[str] = mapped_column(Text)
+
+
+class SearchCount(Base):
+    """How many indexed documents one combination of the five filters has, kept by ``index`` and
+    ``unindex``: browsing without words counts from these rows, not from every document."""
+
+    __tablename__ = "disclosure_search_counts"
+
+    department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    theme: Mapped[str] = mapped_column(String(50), primary_key=True)
+    genre: Mapped[str] = mapped_column(String(50), primary_key=True)
+    validity: Mapped[str] = mapped_column(String(10), primary_key=True)
+    department_name: Mapped[str] = mapped_column(String(200))
+    documents: Mapped[int] = mapped_column(Integer)
