@@ -53,6 +53,20 @@ def xlsx(rows: list[list]) -> bytes:
     return buffer.getvalue()
 
 
+def xls(rows: list[list]) -> bytes:
+    """An Excel 97–2003 workbook, written by xlwt (the reader, xlrd, is another library)."""
+    import xlwt
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("历年数据")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def pdf(text: str) -> bytes:
     from reportlab.pdfgen import canvas
 
@@ -132,6 +146,9 @@ def test_attachment_kinds_are_recognised_by_their_bytes():
     assert doc_attachments.sniffed_kind(docx("正文")) == "docx"
     assert doc_attachments.sniffed_kind(xlsx([["a"]])) == "xlsx"
     assert doc_attachments.sniffed_kind(ofd("文字")) == "ofd"
+    assert doc_attachments.sniffed_kind(xls([["a"]])) == "xls"
+    # A compound file that is no workbook (a Word 97–2003 file, say) is not taken for one.
+    assert doc_attachments.sniffed_kind(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600) is None
     assert doc_attachments.sniffed_kind(b"PK\x03\x04 not really a zip") is None
     assert doc_attachments.sniffed_kind(b"MZ\x90\x00") is None
 
@@ -142,6 +159,8 @@ def test_text_is_extracted_from_each_kind():
     sheet = doc_attachments.extract_text("xlsx", xlsx([["项目", "金额（万元）"], ["城市更新", 1200]]))
     assert "资金分配" in sheet and "项目 金额（万元）" in sheet and "城市更新 1200" in sheet
     assert doc_attachments.extract_text("ofd", ofd("版式文件的文字")) == "版式文件的文字"
+    old = doc_attachments.extract_text("xls", xls([["年度", "支出（万元）"], ["2019年", 880]]))
+    assert old.splitlines() == ["历年数据", "年度 支出（万元）", "2019年 880"]
     assert doc_attachments.extract_text("pdf", b"%PDF-1.4 broken") == ""  # kept, without text
 
 
@@ -158,14 +177,17 @@ def test_attachments_are_checked_and_their_text_kept_for_search(client, as_role,
     assert kept.json()["kind_label"] == "Excel 表格" and kept.json()["url"].startswith(f"/disclosure/documents/{index_number}/")
     assert _attach(client, headers, index_number, "说明.docx", docx("说明正文")).status_code == 201
     assert _attach(client, headers, index_number, "正式文本.ofd", ofd("正式文本")).status_code == 201
-    # What it is not: a Word file named .pdf, a spreadsheet named .docx, a program, an empty file, a .doc.
+    assert _attach(client, headers, index_number, "历年支出.xls", xls([["浦东新区历年支出", 1990]])).status_code == 201
+    # What it is not: a Word file named .pdf, a spreadsheet named .docx, a program, an empty file, an
+    # .exe, an old workbook named .xlsx, a compound file that is no workbook named .xls.
     for name, data in (("伪装.pdf", docx("x")), ("伪装.docx", xlsx([["x"]])), ("表.xlsx", b"MZ\x90\x00program"),
-                       ("空.pdf", b""), ("旧格式.exe", pdf("x"))):
+                       ("空.pdf", b""), ("旧格式.exe", pdf("x")), ("旧表.xlsx", xls([["x"]])),
+                       ("旧文档.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)):
         assert_problem(_attach(client, headers, index_number, name, data), 422, "attachment-refused")
     document = db.scalar(select(DisclosureDocument).where(DisclosureDocument.index_number == index_number))
-    assert [a.kind for a in document.attachments] == ["xlsx", "docx", "ofd"]
+    assert [a.kind for a in document.attachments] == ["xlsx", "docx", "ofd", "xls"]
     view = documents.searchable_text(document)
-    assert "花木街道 380" in view and "说明正文" in view and "正式文本" in view
+    assert "花木街道 380" in view and "说明正文" in view and "正式文本" in view and "浦东新区历年支出 1990" in view
     db.rollback()
 
 

@@ -81,7 +81,7 @@ def change(index_number: IndexNumber, body: DocumentChange, db: DbSession,
 
 
 @router.post("/documents/{index_number}/attachments", response_model=AttachmentRead, status_code=201,
-             summary="上传附件（PDF、DOCX、XLSX、OFD；按内容核对类型，限制大小，提取文字供检索）",
+             summary="上传附件（PDF、DOCX、XLSX、XLS、OFD；按内容核对类型，限制大小，提取文字供检索）",
              openapi_extra=uploads("attachment_max_mb"))
 async def attach(index_number: IndexNumber, request: Request, db: DbSession,
                  principal: Annotated[Principal, require(Permission.DISCLOSURE_DRAFT)],

@@ -1,6 +1,7 @@
 """A document's attachments: the declared type (the file name's suffix) must be what the file's
 own bytes are, within the upload size limit and past the virus scanner; their text is extracted
-for the one-stop search (PDF with pypdf, XLSX with openpyxl, DOCX and OFD from their zipped XML)."""
+for the one-stop search (PDF with pypdf, XLSX with openpyxl, XLS with xlrd, DOCX and OFD from their
+zipped XML)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from tongban.core.uploads import check_size, keep
 
 MEDIA_TYPES = {"pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ofd": "application/ofd"}
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ofd": "application/ofd",
+               "xls": "application/vnd.ms-excel"}
+KIND_NAMES = {"pdf": "PDF", "docx": "DOCX", "xlsx": "XLSX", "xls": "XLS", "ofd": "OFD"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 (and Word 97–2003) compound files
 TEXT_LIMIT = 500_000  # characters of one attachment kept for search
 _MEMBER_LIMIT = 50 * 1024 * 1024  # an XML part bigger than this unpacked is not read (a zip bomb)
 
@@ -25,7 +29,7 @@ _MEMBER_LIMIT = 50 * 1024 * 1024  # an XML part bigger than this unpacked is not
 def declared_kind(filename: str) -> str:
     suffix = Path(filename or "").suffix.lower().lstrip(".")
     if suffix not in MEDIA_TYPES:
-        raise Problem("attachment-refused", "附件只接受 PDF、DOCX、XLSX、OFD 格式（以文件扩展名声明，并按文件内容核对）")
+        raise Problem("attachment-refused", "附件只接受 PDF、DOCX、XLSX、XLS、OFD 格式（以文件扩展名声明，并按文件内容核对）")
     return suffix
 
 
@@ -37,10 +41,23 @@ def _zip_names(data: bytes) -> set[str] | None:
         return None
 
 
+def _is_workbook(data: bytes) -> bool:
+    import xlrd
+
+    try:
+        xlrd.open_workbook(file_contents=data, on_demand=True).release_resources()
+    except Exception:  # xlrd raises its own errors and struct/index errors on a damaged file
+        return False
+    return True
+
+
 def sniffed_kind(data: bytes) -> str | None:
-    """What the bytes are: a PDF by its header, the zipped formats by the parts inside them."""
+    """What the bytes are: a PDF by its header, the zipped formats by the parts inside them, an
+    Excel 97–2003 workbook by xlrd opening it (a Word 97–2003 file is a compound file too)."""
     if data.startswith(b"%PDF-"):
         return "pdf"
+    if data.startswith(_OLE_MAGIC):
+        return "xls" if _is_workbook(data) else None
     if not data.startswith(b"PK\x03\x04"):
         return None
     names = _zip_names(data)
@@ -61,7 +78,7 @@ def check(settings: Settings, filename: str, data: bytes) -> str:
     check_size(settings, data)
     found = sniffed_kind(data)
     if found != kind:
-        what = {"pdf": "PDF", "docx": "DOCX", "xlsx": "XLSX", "ofd": "OFD"}.get(found or "", "无法识别的格式")
+        what = KIND_NAMES.get(found or "", "无法识别的格式")
         raise Problem("attachment-refused", f"文件内容与声明的类型不符：扩展名为 .{kind}，内容是{what}",
                       errors=[{"field": "file", "code": "type_mismatch", "message": f".{kind} ≠ {what}"}])
     return kind
@@ -105,6 +122,22 @@ def _xlsx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
+def _xls_text(data: bytes) -> str:
+    import xlrd
+
+    workbook = xlrd.open_workbook(file_contents=data)
+    lines: list[str] = []
+    for sheet in workbook.sheets():
+        lines.append(sheet.name)
+        for row in range(sheet.nrows):
+            # Excel 97–2003 keeps every number as a float: 880 is shown as 880, not 880.0.
+            values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in sheet.row_values(row)]
+            cells = [str(v) for v in values if v is not None and str(v).strip()]
+            if cells:
+                lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
 def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
@@ -120,7 +153,7 @@ def _ofd_text(data: bytes) -> str:
         return "\n".join(_member_xml_text(archive, name) for name in pages)
 
 
-_EXTRACTORS = {"pdf": _pdf_text, "docx": _docx_text, "xlsx": _xlsx_text, "ofd": _ofd_text}
+_EXTRACTORS = {"pdf": _pdf_text, "docx": _docx_text, "xlsx": _xlsx_text, "xls": _xls_text, "ofd": _ofd_text}
 
 
 def extract_text(kind: str, data: bytes) -> str:

@@ -76,7 +76,7 @@ class DisclosureAttachment(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("disclosure_documents.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))  # as uploaded (its name only)
     stored_as: Mapped[str] = mapped_column(String(64))  # the file's name under data_dir/disclosure/
-    kind: Mapped[str] = mapped_column(String(8))  # pdf | docx | xlsx | ofd
+    kind: Mapped[str] = mapped_column(String(8))  # pdf | docx | xlsx | xls | ofd
     media_type: Mapped[str] = mapped_column(String(100))
     bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))

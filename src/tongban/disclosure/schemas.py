@@ -114,7 +114,8 @@ FIELD_LABELS: dict[str, str] = {"title": "标题", "document_number": "文号", 
                                 "genre": "体裁分类", "openness": "公开方式", "withheld_ground": "不予公开依据",
                                 "body": "正文", "department": "发布机构", "reason": "变更理由"}
 # Attachments the catalog takes, by the declared suffix (the file's own bytes must agree).
-ATTACHMENT_KIND_LABELS: dict[str, str] = {"pdf": "PDF", "docx": "Word 文档", "xlsx": "Excel 表格", "ofd": "OFD 版式文件"}
+ATTACHMENT_KIND_LABELS: dict[str, str] = {"pdf": "PDF", "docx": "Word 文档", "xlsx": "Excel 表格", "xls": "Excel 97–2003 表格",
+                                          "ofd": "OFD 版式文件"}
 
 
 class DocumentFields(BaseModel):
