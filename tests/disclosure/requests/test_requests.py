@@ -248,6 +248,45 @@ def test_each_reply_type_produces_its_letter(client, as_role, fixed_clock, reply
         assert phrase in text, phrase
 
 
+def _report_row(db, year: int, label: str) -> int:
+    from tongban.disclosure.requests import report
+
+    table = report.build(db, year=year).tables[1]
+    return next(row.values[-1] for row in table.rows if row.label == label)
+
+
+def test_still_unclear_after_the_one_correction_and_too_many_requests_have_their_letters_and_rows(
+        client, as_role, db, fixed_clock):
+    fixed_clock.set(date(2027, 3, 1))
+    unclear_before, excessive_before = (_report_row(db, 2027, "3.补正后申请内容仍不明确"),
+                                        _report_row(db, 2027, "4.无正当理由大量反复申请"))
+    db.rollback()  # no read transaction left open while the API writes (SQLite)
+    number = file_online(client, as_role(CITIZEN), description="那些材料")["number"]
+    # Not before the one correction notice was given and answered (第三十条).
+    early = client.post(f"{API}/requests/{number}/reply", headers=as_role(OFFICER),
+                        json={"reply_type": "still_unclear", "content": "仍未写明所需信息"})
+    assert "告知补正" in assert_problem(early, 422, "validation-error")["detail"]
+    step(client, as_role(OFFICER), number, "correction-notice", {"items": "请写明所需信息的名称、文号或大致时间"})
+    fixed_clock.set(date(2027, 3, 4))
+    step(client, as_role(CITIZEN), number, "correction", {"text": "就是那些材料"})
+    missing = client.post(f"{API}/requests/{number}/reply", headers=as_role(OFFICER), json={"reply_type": "still_unclear"})
+    assert_problem(missing, 422, "validation-error")
+    answered = step(client, as_role(OFFICER), number, "reply",
+                    {"reply_type": "still_unclear", "content": "补正内容仍未指明信息的名称、文号或发布机关"})
+    assert answered["reply_label"] == "补正后申请内容仍不明确，无法提供"
+    text = letter(client, as_role(CITIZEN), answered, "政府信息公开申请答复告知书")
+    for phrase in ("第三十条", "2027年3月4日", "仍未指明信息的名称", "重新提出申请", "行政复议", "行政诉讼"):
+        assert phrase in text, phrase
+
+    many = file_online(client, as_role(CITIZEN), description="本区全部行政机关自1990年以来的全部文件")["number"]
+    answered = step(client, as_role(OFFICER), many, "reply", {"reply_type": "not_processed", "ground": "excessive"})
+    text = letter(client, as_role(CITIZEN), answered, "政府信息公开申请答复告知书")
+    assert "第三十五条" in text and "明显超过合理范围" in text and "第三十九条" not in text
+    db.rollback()
+    assert _report_row(db, 2027, "3.补正后申请内容仍不明确") == unclear_before + 1
+    assert _report_row(db, 2027, "4.无正当理由大量反复申请") == excessive_before + 1
+
+
 def test_a_repeat_request_is_recognised_and_not_processed_again(client, as_role, fixed_clock):
     fixed_clock.set(date(2026, 4, 20))
     first = file_online(client, as_role(CITIZEN), description="浦东新区2025年度国有土地使用权出让收支情况。")["number"]

@@ -22,7 +22,8 @@ from tongban.core import pdf
 from tongban.core.errors import Problem
 from tongban.core.pdf import FONT
 from tongban.disclosure.requests.models import (
-    CATEGORY_LABELS, GROUND_LABELS, LETTER_TITLES, NOT_PROCESSED_LABELS, DisclosureEvent, DisclosureRequest, ReplyType,
+    CATEGORY_LABELS, GROUND_LABELS, LETTER_TITLES, NOT_PROCESSED_LABELS, DisclosureEvent, DisclosureRequest,
+    NotProcessedReason, ReplyType,
 )
 
 _BASE = ParagraphStyle("gk-base", fontName=FONT, fontSize=11.5, leading=20, wordWrap="CJK", firstLineIndent=0)
@@ -92,6 +93,13 @@ def _reply_paragraphs(request: DisclosureRequest, d: dict[str, Any]) -> list[str
                 f"请依照有关法律、行政法规的规定办理：{content}"]
     elif kind == ReplyType.NEEDS_CREATION:
         text = [f"你（单位）申请获取的信息需要本机关对现有政府信息进行加工、分析方能形成。根据{_LAW}第三十八条的规定，本机关不予提供。"]
+    elif kind == ReplyType.STILL_UNCLEAR:
+        text = [f"本机关已书面告知你（单位）补正申请，你（单位）于 {chinese_date(d.get('corrected_on'))} 补正后，"
+                f"申请内容仍不明确：{content}。本机关无法确定你（单位）所需的政府信息，根据{_LAW}第三十条的规定，无法提供。"
+                "你（单位）可以在明确所需信息的名称、文号或者便于查询的其他特征性描述后，重新提出申请。"]
+    elif d.get("ground") == NotProcessedReason.EXCESSIVE:
+        text = [f"你（单位）申请公开政府信息的数量、频次明显超过合理范围，经要求说明理由，本机关认为申请理由不合理。"
+                f"根据{_LAW}第三十五条的规定，本机关不予处理。"]
     else:  # NOT_PROCESSED
         situation = NOT_PROCESSED_LABELS.get(d.get("ground") or "", "")
         text = [f"经审查，你（单位）的申请属于{situation}。根据{_LAW}第三十九条的规定，本机关不作为政府信息公开申请处理，"

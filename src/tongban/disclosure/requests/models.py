@@ -84,19 +84,21 @@ class ReplyType(StrEnum):
     SPECIAL_LAW = "special_law"  # 第（七）项: 工商、不动产登记资料 etc. under their own law
     NEEDS_CREATION = "needs_creation"  # 第三十八条: would need processing or analysis to make
     NOT_PROCESSED = "not_processed"  # 第三十九条: 信访、投诉、举报, or asking for publications
+    STILL_UNCLEAR = "still_unclear"  # 第三十条: corrected once and still not clear what is asked
 
 
 REPLY_LABELS: dict[str, str] = {
     ReplyType.ALREADY_PUBLIC: "已主动公开，告知获取途径", ReplyType.DISCLOSED: "予以公开", ReplyType.PARTIAL: "部分公开",
     ReplyType.WITHHELD: "不予公开", ReplyType.NOT_EXIST: "信息不存在", ReplyType.NOT_OURS: "非本机关负责公开",
     ReplyType.REPEAT: "重复申请，不予重复处理", ReplyType.SPECIAL_LAW: "依照有关法律、行政法规办理",
-    ReplyType.NEEDS_CREATION: "需另行制作，不予提供", ReplyType.NOT_PROCESSED: "不作为政府信息公开申请处理"}
+    ReplyType.NEEDS_CREATION: "需另行制作，不予提供", ReplyType.NOT_PROCESSED: "不作为政府信息公开申请处理",
+    ReplyType.STILL_UNCLEAR: "补正后申请内容仍不明确，无法提供"}
 REPLY_ARTICLES: dict[str, str] = {
     ReplyType.ALREADY_PUBLIC: "第三十六条第（一）项", ReplyType.DISCLOSED: "第三十六条第（二）项",
     ReplyType.PARTIAL: "第三十七条", ReplyType.WITHHELD: "第三十六条第（三）项", ReplyType.NOT_EXIST: "第三十六条第（四）项",
     ReplyType.NOT_OURS: "第三十六条第（五）项", ReplyType.REPEAT: "第三十六条第（六）项",
     ReplyType.SPECIAL_LAW: "第三十六条第（七）项", ReplyType.NEEDS_CREATION: "第三十八条",
-    ReplyType.NOT_PROCESSED: "第三十九条"}
+    ReplyType.NOT_PROCESSED: "第三十九条", ReplyType.STILL_UNCLEAR: "第三十条"}
 
 
 class WithholdingGround(StrEnum):
@@ -122,17 +124,21 @@ GROUND_LABELS: dict[str, str] = {
 
 
 class NotProcessedReason(StrEnum):
-    """第三十九条 and the report's 不予处理 rows (a repeat request is its own reply)."""
+    """第三十九条 and 第三十五条: the report's 不予处理 rows (a repeat request is its own reply)."""
 
     PETITION = "petition"  # 信访、投诉、举报
     PUBLICATION = "publication"  # 要求提供公开出版物
     CONFIRMATION = "confirmation"  # 要求行政机关确认或重新出具已获取信息
+    EXCESSIVE = "excessive"  # 第三十五条: far more requests, or far more often, than reasonable, with no good reason
 
 
 NOT_PROCESSED_LABELS: dict[str, str] = {
     NotProcessedReason.PETITION: "以政府信息公开申请形式进行信访、投诉、举报",
     NotProcessedReason.PUBLICATION: "要求提供政府公报、报刊、书籍等公开出版物",
-    NotProcessedReason.CONFIRMATION: "要求行政机关确认或重新出具已获取的信息"}
+    NotProcessedReason.CONFIRMATION: "要求行政机关确认或重新出具已获取的信息",
+    NotProcessedReason.EXCESSIVE: "申请公开政府信息的数量、频次明显超过合理范围且说明的理由不合理"}
+# The article a 不予处理 reply rests on: 第三十九条, but 第三十五条 for an unreasonable number of requests.
+NOT_PROCESSED_ARTICLES: dict[str, str] = {NotProcessedReason.EXCESSIVE: "第三十五条"}
 
 
 class RemedyKind(StrEnum):

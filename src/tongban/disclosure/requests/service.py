@@ -616,6 +616,14 @@ def _reply_details(db: Session, request: DisclosureRequest, reply: Reply) -> dic
             raise _invalid("ground", "请选择不作为政府信息公开申请处理的情形")
         details["ground"] = reply.ground
         details["content"] = (reply.content or "").strip()[:2000] or None
+    elif kind == ReplyType.STILL_UNCLEAR:
+        corrected = db.scalar(select(DisclosureEvent.day).where(DisclosureEvent.request_id == request.id,
+                                                               DisclosureEvent.action == "corrected").limit(1))
+        if corrected is None:
+            raise _invalid("reply_type", "只有经一次性告知补正、申请人补正后内容仍不明确的申请，才能以此答复；"
+                                         "内容不明确的申请请先告知补正（第三十条）")
+        details["corrected_on"] = str(corrected)
+        details["content"] = _required(reply.content, "content", "请写明补正后仍不明确之处")
     else:  # NOT_EXIST, NEEDS_CREATION: an explanation may be given
         details["content"] = (reply.content or "").strip()[:2000] or None
     for key in ("content", "withheld"):
