@@ -52,7 +52,9 @@ def test_public_pages(client):
 
 
 def test_demo_document_pages_show_validity_and_replacement(client, db):
-    repealed = db.scalar(select(DisclosureDocument).where(DisclosureDocument.validity == "repealed"))
+    # The one the demo walked through: 废止 and replaced by its revision (the history's 废止 ones have none).
+    repealed = db.scalar(select(DisclosureDocument).where(DisclosureDocument.validity == "repealed",
+                                                          DisclosureDocument.replaced_by_id.is_not(None)))
     assert repealed is not None and repealed.replaced_by is not None
     old, new = repealed.index_number, repealed.replaced_by.index_number
     db.rollback()
