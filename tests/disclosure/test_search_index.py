@@ -212,6 +212,39 @@ def test_browsing_counts_follow_publication_changes_and_withdrawal(database, cor
     _browse_counts_agree_with_the_documents(database)
 
 
+def test_publishers_at_once_lose_no_count(database, corpus):
+    """Eight documents of one combination indexed and four withdrawn at the same moment, each in its
+    own transaction: the kept count is still the number of documents."""
+    import threading
+
+    documents = [_document(_unique("RACE"), f"关于并发计数第{n}号的通知", "并发计数。", theme="对外事务")
+                 for n in range(8)]
+    with session_scope(database.sessionmaker()) as db:
+        for document in documents[:4]:
+            search.index(db, document)
+
+    def race(work) -> None:
+        barrier, errors = threading.Barrier(len(work)), []
+
+        def run(call) -> None:
+            try:
+                barrier.wait()
+                with session_scope(database.sessionmaker()) as db:
+                    call(db)
+            except Exception as error:  # reported below: a lost update must not hide as a thread's death
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(call,)) for call in work]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert not errors, errors
+
+    race([lambda db, d=d: search.unindex(db, d.index_number) for d in documents[:4]]
+         + [lambda db, d=d: search.index(db, d) for d in documents[4:]])
+    _browse_counts_agree_with_the_documents(database)
+    assert _search(database, theme="对外事务").total == 4
+
+
 # ------------------------------------------------------------------ what can be found
 
 def test_published_is_findable_at_once_and_withdrawn_is_gone_at_once(database):
