@@ -11,7 +11,8 @@ from sqlalchemy import inspect, text
 
 from tongban.app import create_app
 from tongban.core import migrate
-from tongban.demo.district import ORGAN_CODES, implementation_prefixes
+from tongban.demo.district import DISTRICT_DEPARTMENTS, ORGAN_CODES, ensure_department, implementation_prefixes
+from tongban.org.schemas import Level
 from tongban.org import service as org
 
 
@@ -47,6 +48,16 @@ def test_a_department_is_registered_with_its_organ_code(own_client):
         assert org.implementation_prefixes(session)["PD-XFJ"] == "11310115MB2F0001"
     unnumbered = own_client.post("/api/v1/departments", json={**body, "code": "PD-XFJ2"}, headers=admin)
     assert unnumbered.status_code == 201 and unnumbered.json()["organ_code"] is None
+
+
+def test_the_demo_set_up_fills_in_the_organ_codes_of_a_database_migrated_without_them(own_client):
+    with own_client.app.state.sessionmaker() as session:
+        session.execute(text("UPDATE departments SET organ_code = NULL"))
+        assert org.implementation_prefixes(session) == {}
+        for code, name, short in DISTRICT_DEPARTMENTS:
+            ensure_department(session, code, name, short, Level.DISTRICT, "310115", "PD")
+        assert org.implementation_prefixes(session) == implementation_prefixes()
+        session.rollback()
 
 
 def test_0020_adds_the_organ_code_and_takes_it_away_again(empty_engine):
