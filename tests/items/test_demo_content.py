@@ -6,7 +6,10 @@ import copy
 
 import pytest
 
+from tongban.demo.district import implementation_prefixes
 from tongban.items import content
+
+PREFIXES = implementation_prefixes()  # what the demo district's departments give the database
 
 REQUIRED_NAMES = ["道路挖掘", "建设工程规划许可证", "掘路施工计划", "管线保护监护交底", "文明施工承诺", "企业设立登记",
                   "公章刻制备案", "新办纳税人", "社会保险登记", "公积金缴存登记", "食品经营许可", "公共场所卫生许可",
@@ -25,7 +28,7 @@ def _by_name(document, fragment):
 
 
 def test_the_demo_content_validates(document):
-    assert content.validate(document) == []
+    assert content.validate(document, PREFIXES) == []
 
 
 def test_the_demo_content_is_big_enough(document):
@@ -68,7 +71,7 @@ def test_a_cycle_of_prerequisites_is_named(document):
     items = {item["name"]: item for item in broken["items"]}
     plan, guard = items["城市道路管线工程掘路施工计划核准"], items["地下管线保护监护交底"]
     plan["relations"].append({"type": "prerequisite", "item": guard["basic_code"]})
-    problems = content.validate(broken)
+    problems = content.validate(broken, PREFIXES)
     cycles = [p for p in problems if p.startswith("前置事项形成循环：")]
     assert cycles == ["前置事项形成循环：城市道路管线工程掘路施工计划核准 → 地下管线保护监护交底 → 城市道路管线工程掘路施工计划核准"]
     with pytest.raises(ValueError, match="前置事项形成循环"):
@@ -79,7 +82,8 @@ def test_a_two_item_cycle_message_reads_as_a_loop():
     def item(code, name, prerequisite):
         return {"basic_code": code, "name": name, "relations": [{"type": "prerequisite", "item": prerequisite}]}
     problems = content.validate({"format": "tongban-items", "version": 1,
-                                 "items": [item("000000000001", "A", "000000000002"), item("000000000002", "B", "000000000001")]})
+                                 "items": [item("000000000001", "A", "000000000002"), item("000000000002", "B", "000000000001")]},
+                                PREFIXES)
     assert "前置事项形成循环：A → B → A" in problems
 
 
@@ -88,7 +92,7 @@ def test_dangling_relation_and_next_are_reported(document):
     item = next(i for i in broken["items"] if "道路挖掘" in i["name"])
     item["relations"].append({"type": "prerequisite", "item": "999999999999"})
     item["situations"][0]["answers"][0]["next"] = "q99"
-    problems = content.validate(broken)
+    problems = content.validate(broken, PREFIXES)
     assert any("道路挖掘" in p and "999999999999" in p for p in problems), problems
     assert any("道路挖掘" in p and "q99" in p for p in problems), problems
 
@@ -104,6 +108,25 @@ def test_other_field_problems_are_reported(document):
     del second["phone"]
     road = next(i for i in broken["items"] if "道路挖掘" in i["name"])
     road["materials"][-1]["when"] = ["q42x"]
-    problems = "\n".join(content.validate(broken))
+    problems = "\n".join(content.validate(broken, PREFIXES))
     for expected in ("重复", "行政审批", "超过法定时限", "缺少字段 phone", "q42x", "共享数据来源"):
         assert expected in problems, expected
+
+
+def test_the_department_and_implementation_code_are_the_districts(document):
+    item = copy.deepcopy(_by_name(document, "食品经营许可"))
+    item["relations"] = []  # alone, its related items are not there
+    department, basic = item["department"], item["basic_code"]
+    assert item["implementation_code"] == PREFIXES[department] + basic
+
+    def problems(prefixes):
+        return content.validate({"format": content.FORMAT, "version": content.VERSION, "items": [item]}, prefixes)
+
+    assert problems(PREFIXES) == []
+    # Another district's organisation: the same item is not one of its items.
+    assert problems({"XH-SCJG": "11310104ABCD1234"}) == [f"事项「{item['name']}」：实施部门「{department}」不是本区的部门"]
+    # The code follows what the organisation says: its district and the department's organ code.
+    assert problems({department: "11310104ABCD1234"}) == [
+        f"事项「{item['name']}」：实施编码应为「11310104ABCD1234{basic}」"]
+    item["department"] = ["PD-SCJG"]  # not even a code
+    assert problems(PREFIXES) == [f"事项「{item['name']}」：实施部门「['PD-SCJG']」不是本区的部门"]

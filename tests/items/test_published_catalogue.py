@@ -8,6 +8,7 @@ import re
 from helpers import assert_problem
 
 from tongban.demo import demo_catalog
+from tongban.demo.district import implementation_prefixes
 from tongban.items import content
 
 BIRTH = "000107016000"  # 出生登记（新生儿落户）
@@ -19,7 +20,7 @@ ID_CARD = "000107013000"  # 居民身份证申领、换领、补领
 def test_the_demo_catalogue_is_a_districts_catalogue():
     document = demo_catalog()
     items = document["items"]
-    assert content.validate(document) == []
+    assert content.validate(document, implementation_prefixes()) == []
     assert len(items) >= 200
     assert len({item["department"] for item in items}) >= 17
     assert all(item.get("themes") for item in items), [i["name"] for i in items if not i.get("themes")]
@@ -36,7 +37,7 @@ def test_the_demo_catalogue_is_a_districts_catalogue():
 
 def test_unknown_themes_are_refused_by_the_validator():
     item = dict(demo_catalog()["items"][0], themes=["吃饭"])
-    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": [item]})
+    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": [item]}, implementation_prefixes())
     assert any(problem.field == "themes" and "主题「吃饭」" in problem.detail for problem in problems)
 
 

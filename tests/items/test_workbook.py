@@ -10,10 +10,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from tongban.demo.district import implementation_prefixes
 from tongban.items import content
 from tongban.items.workbook import MAX_ROWS, NOT_XLSX, WorkbookError, export_workbook, import_workbook
 
 SHEET_NAMES = ["事项", "情形", "材料", "法律依据", "收费", "结果", "关联"]
+PREFIXES = implementation_prefixes()  # what the demo district's departments give the database
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def document():
 
 @pytest.fixture(scope="module")
 def exported(document):
-    return export_workbook(document)
+    return export_workbook(document, departments=list(PREFIXES))
 
 
 def _edit(data: bytes, change) -> bytes:
@@ -57,7 +59,7 @@ def test_the_demo_document_survives_the_round_trip_exactly(document, exported):
     back = import_workbook(exported)
     assert back == document
     assert [item["basic_code"] for item in back["items"]] == [item["basic_code"] for item in document["items"]]
-    assert content.validate(back) == []
+    assert content.validate(back, PREFIXES) == []
 
 
 def test_awkward_values_survive_the_round_trip(document):
@@ -89,6 +91,18 @@ def test_the_workbook_is_laid_out_for_staff(exported):
     assert row[_column(materials, "blank_form") - 1] == "是"
     conditions = items.cell(row=2, column=_column(items, "conditions")).value
     assert conditions.count("\n") == 2  # one condition per line
+    # 实施部门 offers the district's departments, as the organisation lists them when exporting.
+    letter = get_column_letter(_column(items, "department"))
+    offered = [v.formula1 for v in items.data_validations.dataValidation if str(v.sqref).startswith(f"{letter}2:")]
+    assert offered == ['"' + ",".join(PREFIXES) + '"']
+
+
+def test_without_departments_the_department_column_offers_none(document):
+    workbook = load_workbook(io.BytesIO(export_workbook(document)))
+    items = workbook["事项"]
+    letter = get_column_letter(_column(items, "department"))
+    assert not [v for v in items.data_validations.dataValidation if str(v.sqref).startswith(f"{letter}2:")]
+    assert [v for v in items.data_validations.dataValidation if str(v.sqref).startswith(f"{get_column_letter(_column(items, 'type'))}2:")]
 
 
 def test_an_edit_made_in_excel_shows_up_in_the_document(exported):
@@ -210,7 +224,7 @@ def test_business_rules_are_left_to_the_validator(exported):
         _set(materials, 2, "when", "q1a，不存在")
 
     back = import_workbook(_edit(exported, break_rules))
-    problems = content.validate(back)
+    problems = content.validate(back, PREFIXES)
     assert any("事项名称不能为空" in p for p in problems)
     assert any("随便什么" in p for p in problems)
     assert any("关联事项「000000000000」不存在" in p for p in problems)  # named in Chinese (finding 5)

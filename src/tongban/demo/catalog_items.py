@@ -49,7 +49,9 @@ def _material(number: int, spec: str) -> dict:
 
 def catalog_items() -> list[dict]:
     """Every row of the district catalogue as an item document (national item elements)."""
-    from tongban.items.content import DEPARTMENT_IDS, DISTRICT_PREFIX
+    from tongban.demo.district import implementation_prefixes
+
+    prefixes = implementation_prefixes()
 
     with open(WINDOWS_PATH, encoding="utf-8", newline="") as handle:
         windows = {row["department"]: row for row in csv.DictReader(handle)}
@@ -63,7 +65,7 @@ def catalog_items() -> list[dict]:
             online = int(row["online_depth"])
             items.append({
                 "basic_code": row["basic_code"],
-                "implementation_code": DISTRICT_PREFIX + DEPARTMENT_IDS[row["department"]] + row["basic_code"],
+                "implementation_code": prefixes[row["department"]] + row["basic_code"],
                 "name": row["name"],
                 "type": row["type"],
                 "department": row["department"],

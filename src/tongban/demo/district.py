@@ -51,6 +51,40 @@ DISTRICT_DEPARTMENTS = [
     ("PD-WTL", "浦东新区文化体育和旅游局", "文体旅游局"),
 ]
 
+# The organ code (机构标识, ``Department.organ_code``) of each department that implements service
+# items: fixed, so the demo items' 实施编码 are deterministic and can be recomputed (and checked)
+# from department and basic code alone.
+ORGAN_CODES = {
+    "PD-GA": "42500431",
+    "PD-RS": "00250215",
+    "PD-MZ": "00250302",
+    "PD-SCJG": "MB2F1177",
+    "PD-SW": "MB0Z2215",
+    "PD-GHZY": "MB2F6520",
+    "PD-STHJ": "MB2F4932",
+    "PD-JSJT": "00250318",
+    "PD-CGZF": "MB2F3306",
+    "PD-WJW": "MB2F2284",
+    "PD-YB": "MB2F8841",
+    "PD-GJJ": "42500577",
+    "PD-ZJ": "00250460",
+    "PD-FGW": "00250107",
+    "PD-JY": "00250123",
+    "PD-KW": "00250131",
+    "PD-TYJR": "MB2F9012",
+    "PD-CL": "50250519",
+    "PD-SF": "00250149",
+    "PD-WTL": "MB2F5503",
+}
+
+
+def implementation_prefixes() -> dict[str, str]:
+    """The demo district's departments → the start of their items' 实施编码, as
+    ``org.service.implementation_prefixes`` reads them from the database the demo loads: for the
+    demo's documents before (or without) a database."""
+    return {code: org.implementation_prefix(DISTRICT[4], organ) for code, organ in ORGAN_CODES.items()}
+
+
 # Streets and towns (街镇) with their GB/T 2260 town-level extension, and committees (居村) under them.
 TOWNS = [
     ("PD-LJZ", "陆家嘴街道办事处", "陆家嘴街道", "310115004"),
@@ -143,9 +177,11 @@ def ensure_department(db: Session, code: str, name: str, short: str, level: Leve
     if existing is not None:
         if existing.duty is None and code in DUTIES:  # databases loaded before duties existed
             existing.duty = DUTIES[code].value
+        if existing.organ_code is None and code in ORGAN_CODES:  # and before organ codes (migration 0020)
+            existing.organ_code = ORGAN_CODES[code]
         return existing
     department = Department(code=code, name=name, short_name=short, level=level.value, division_code=division,
-                            duty=DUTIES[code].value if code in DUTIES else None,
+                            organ_code=ORGAN_CODES.get(code), duty=DUTIES[code].value if code in DUTIES else None,
                             parent=org.get_by_code(db, parent_code) if parent_code else None)
     db.add(department)
     db.flush()

@@ -107,7 +107,9 @@ def generated_items(count: int, seed: int = 7) -> list[dict]:
     the keys and shape of a demo item and passes ``content.validate``. The same count and seed
     always give the same items.
     """
-    from tongban.items.content import DEPARTMENT_IDS, DISTRICT_PREFIX
+    from tongban.demo.district import implementation_prefixes
+
+    prefixes = implementation_prefixes()
 
     rng = random.Random(seed)
     combinations = [(department, subject, variant)
@@ -136,7 +138,7 @@ def generated_items(count: int, seed: int = 7) -> list[dict]:
         statutory = rng.choice((None, 20, 30))
         items.append({
             "basic_code": basic,
-            "implementation_code": DISTRICT_PREFIX + DEPARTMENT_IDS[department] + basic,
+            "implementation_code": prefixes[department] + basic,
             "name": name,
             "type": kind,
             "department": department,

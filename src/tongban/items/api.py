@@ -18,6 +18,7 @@ from tongban.core.pagination import Cursor, Limit
 from tongban.core.permissions import Permission
 from tongban.items import consultation, content, navigation, notice_pdf, schemas, service, workbook
 from tongban.items.models import VERSION_STATUS_LABELS, ServiceItemVersion, VersionStatus
+from tongban.org import service as org
 
 router = APIRouter(prefix="/api/v1/items", tags=["办事事项 service items"])
 consultations = APIRouter(prefix="/api/v1/consultations", tags=["智能咨询 consultation"])
@@ -203,7 +204,7 @@ def export_json(db: DbSession, principal: Annotated[Principal, require(Permissio
 
 @router.get("/export/xlsx", summary="导出已发布事项 (Excel，供批量编辑)", response_class=Response)
 def export_xlsx(db: DbSession, principal: Annotated[Principal, require(Permission.ITEMS_MANAGE)]):
-    return Response(workbook.export_workbook(service.export_document(db)),
+    return Response(workbook.export_workbook(service.export_document(db), departments=list(org.implementation_prefixes(db))),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="service-items.xlsx"'})
 

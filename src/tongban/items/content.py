@@ -1,12 +1,16 @@
 """The service-item knowledge base (事项库) as content: loading, validation and graph helpers.
 
 Pure functions over the JSON document, no database: the content is reviewed like code, and the
-validator is what keeps 40+ hand-written items consistent before anything imports them.
+validator is what keeps 40+ hand-written items consistent before anything imports them. What the
+district decides — which departments implement items, and the start of their 实施编码 — is the
+organisation's data, not this file's: callers pass it in (``prefixes``, from
+``org.service.implementation_prefixes``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,33 +20,6 @@ DEMO_PATH = Path(__file__).with_name("demo_items.json")
 
 FORMAT = "tongban-items"
 VERSION = 1
-DISTRICT_PREFIX = "11310115"  # 11 = administrative organ, 310115 = 浦东新区
-
-# Fixed 8-character department identifiers, so implementation codes are deterministic and can be
-# recomputed (and checked) from department and basic code alone.
-DEPARTMENT_IDS = {
-    "PD-GA": "42500431",
-    "PD-RS": "00250215",
-    "PD-MZ": "00250302",
-    "PD-SCJG": "MB2F1177",
-    "PD-SW": "MB0Z2215",
-    "PD-GHZY": "MB2F6520",
-    "PD-STHJ": "MB2F4932",
-    "PD-JSJT": "00250318",
-    "PD-CGZF": "MB2F3306",
-    "PD-WJW": "MB2F2284",
-    "PD-YB": "MB2F8841",
-    "PD-GJJ": "42500577",
-    "PD-ZJ": "00250460",
-    "PD-FGW": "00250107",
-    "PD-JY": "00250123",
-    "PD-KW": "00250131",
-    "PD-TYJR": "MB2F9012",
-    "PD-CL": "50250519",
-    "PD-SF": "00250149",
-    "PD-WTL": "MB2F5503",
-}
-
 # Life-event themes (主题) an item may carry, as the portal groups them: a citizen's life and an
 # enterprise's. Optional on an item ("themes"); when given, only these.
 PERSON_THEMES = ("出生", "入学", "就业", "婚育", "住房", "迁移", "证件", "社保", "医疗", "退休", "养老", "救助",
@@ -118,8 +95,10 @@ def readable(item: dict) -> dict:
     return item
 
 
-def validate(document: Any) -> list[str]:
-    """Every problem in the document, one Chinese message each (an ``Issue``); empty means valid."""
+def validate(document: Any, prefixes: Mapping[str, str]) -> list[str]:
+    """Every problem in the document, one Chinese message each (an ``Issue``); empty means valid.
+    ``prefixes`` maps each of the district's departments that implement items to the start of their
+    items' 实施编码 (``org.service.implementation_prefixes``): an item of any other department is refused."""
     if not isinstance(document, dict):
         return [Issue("", "文档必须是 JSON 对象")]
     problems: list[str] = []
@@ -137,7 +116,7 @@ def validate(document: Any) -> list[str]:
         if not isinstance(item, dict):
             problems.append(Issue("", "事项列表中的每一项必须是 JSON 对象"))
             continue
-        problems.extend(_validate_item(item))
+        problems.extend(_validate_item(item, prefixes))
         for field, seen in (("basic_code", seen_basic), ("implementation_code", seen_impl)):
             code = item.get(field)
             if code is None:
@@ -172,7 +151,7 @@ def validate(document: Any) -> list[str]:
     return problems
 
 
-def _validate_item(item: dict) -> list[Issue]:
+def _validate_item(item: dict, prefixes: Mapping[str, str]) -> list[Issue]:
     label = item_label(item)
     out = [Issue(label, f"缺少字段 {field}（{FIELD_LABELS[field]}）", field) for field in ITEM_FIELDS if field not in item]
     if out:
@@ -185,10 +164,10 @@ def _validate_item(item: dict) -> list[Issue]:
     if not (isinstance(basic, str) and len(basic) == 12 and basic.isdigit()):
         problem("basic_code", "基本编码必须是 12 位数字")
     department = item["department"]
-    if department not in DEPARTMENT_IDS:
+    if not isinstance(department, str) or department not in prefixes:
         problem("department", f"实施部门「{department}」不是本区的部门")
-    elif item["implementation_code"] != DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic):
-        problem("implementation_code", f"实施编码应为「{DISTRICT_PREFIX + DEPARTMENT_IDS[department] + str(basic)}」")
+    elif item["implementation_code"] != prefixes[department] + str(basic):
+        problem("implementation_code", f"实施编码应为「{prefixes[department] + str(basic)}」")
     if not isinstance(item["name"], str) or not item["name"].strip():
         problem("name", "事项名称不能为空")
     if item["online_url"] is not None and (url := url_problem(item["online_url"])):

@@ -15,9 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tongban.items.content import (
-    DEPARTMENT_IDS, DISTRICT_PREFIX, FIELD_LABELS, ITEM_FIELDS, MATERIAL_FIELDS, MATERIAL_LABELS,
-)
+from tongban.items.content import FIELD_LABELS, ITEM_FIELDS, MATERIAL_FIELDS, MATERIAL_LABELS
 
 # Stored codes of enumerations, as the form and the diff show them.
 REQUIRED_LABELS: dict[Any, str] = {"required": "必交", "conditional": "按情形提交"}
@@ -81,10 +79,11 @@ def _indices(form: Mapping[str, Sequence[str]], prefix: str) -> list[int]:
     return sorted(found)
 
 
-def from_form(form: Mapping[str, Sequence[str]], base: dict) -> dict:
+def from_form(form: Mapping[str, Sequence[str]], base: dict, prefixes: Mapping[str, str]) -> dict:
     """The document a submitted form describes. ``base`` is the version being edited: fields the
     form does not carry (and unknown extensions) are kept from it. ``form`` maps each field name to
-    its values (``request.form()`` as lists)."""
+    its values (``request.form()`` as lists); ``prefixes`` each department's start of 实施编码
+    (``org.service.implementation_prefixes``)."""
     item: dict[str, Any] = {key: base.get(key) for key in ITEM_FIELDS}
     item.update({key: value for key, value in base.items() if key not in item})
     if not base.get("basic_code"):
@@ -93,9 +92,9 @@ def from_form(form: Mapping[str, Sequence[str]], base: dict) -> dict:
     for key in TEXT_FIELDS:
         item[key] = _text(form, key)
     item["department"] = _text(form, "department") or base.get("department")
-    if item["department"] in DEPARTMENT_IDS and isinstance(item["basic_code"], str):
-        # Derived, never typed: the district, the department's identifier and the basic code.
-        item["implementation_code"] = DISTRICT_PREFIX + DEPARTMENT_IDS[item["department"]] + item["basic_code"]
+    if item["department"] in prefixes and isinstance(item["basic_code"], str):
+        # Derived, never typed: the district, the department's organ code and the basic code.
+        item["implementation_code"] = prefixes[item["department"]] + item["basic_code"]
     item["service_objects"] = [v for v in form.get("service_objects", []) if v]
     item["online_url"] = _text(form, "online_url") or None
     for key in ("statutory_days", "committed_days", "online_depth"):

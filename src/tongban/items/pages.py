@@ -236,9 +236,10 @@ def item_versions_page(request: Request, code: str, db: DbSession,
 def _editor(request: Request, db, principal: Principal, item: dict, *, new: bool = False,
             problems: list[str] | None = None, status_code: int = 200):
     names = service.department_names(db)
+    implementing = org.implementation_prefixes(db)  # the departments that implement service items
     departments = [(d.code, d.name) for d in org.list_all(db)
-                   if d.code in content.DEPARTMENT_IDS and (principal.can_for_department(Permission.ITEMS_MANAGE, d.id)
-                                                           or d.code == item.get("department"))]
+                   if d.code in implementing and (principal.can_for_department(Permission.ITEMS_MANAGE, d.id)
+                                                  or d.code == item.get("department"))]
     situations = [q for q in item.get("situations") or [] if isinstance(q, dict)]
     answers = [(a.get("id"), f"{a.get('label') or a.get('id')}（{q.get('question') or q.get('id')}）")
                for q in situations for a in q.get("answers") or [] if isinstance(a, dict)]
@@ -247,7 +248,7 @@ def _editor(request: Request, db, principal: Principal, item: dict, *, new: bool
                   action="/staff/items/new" if new else f"/staff/items/{item['basic_code']}/edit",
                   problems=problems or [], errors=editor.errors_by_field(problems or []),
                   item_types=[(t, t) for t in sorted(content.ITEM_TYPES)],
-                  departments=departments or [(c, names.get(c, c)) for c in content.DEPARTMENT_IDS],
+                  departments=departments or [(c, names.get(c, c)) for c in implementing],
                   online_depths=list(editor.ONLINE_DEPTH_LABELS.items()),
                   material_forms=[(f, f) for f in sorted(content.MATERIAL_FORMS)],
                   required_labels=list(editor.REQUIRED_LABELS.items()), source_labels=list(editor.SOURCE_LABELS.items()),
@@ -266,7 +267,7 @@ async def _edit(request: Request, db, principal: Principal, base: dict, *, new: 
         raise Problem("validation-error", f"有一项内容超过 {MAX_FIELD} 个字，请精简")
     operation = (values.get("op") or ["save"])[-1]
     try:
-        item = editor.from_form(values, base)
+        item = editor.from_form(values, base, org.implementation_prefixes(db))
         if operation != "save":
             editor.apply_operation(item, operation)
             return _editor(request, db, principal, item, new=new)

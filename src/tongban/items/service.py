@@ -117,7 +117,8 @@ def problems_of(db: Session, changed: list[dict]) -> list[str]:
     for item in changed:
         if isinstance(item, dict) and isinstance(item.get("basic_code"), str):
             merged[item["basic_code"]] = item
-    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())})
+    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())},
+                                org.implementation_prefixes(db))
     # Problems of untouched published items are not this change's; those touching it are.
     # The label is the validator's own (the code when the name is missing), or a nameless item's
     # problems would be filtered away and the item saved unchecked.
@@ -280,9 +281,10 @@ def import_document(db: Session, document: Any, *, actor: Principal | audit.Syst
     It may hold some items only (a workbook's changed rows): each is checked as it would stand
     among everything published, so a relation to a published item outside the document is fine.
     """
+    prefixes = org.implementation_prefixes(db)
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
-        raise _invalid(content.validate(document))
-    if shape := content.validate({**document, "items": []}):
+        raise _invalid(content.validate(document, prefixes))
+    if shape := content.validate({**document, "items": []}, prefixes):
         raise _invalid(shape)
     if any(not isinstance(item, dict) for item in document["items"]):
         raise _invalid(["事项列表中的每一项必须是 JSON 对象"])
@@ -329,7 +331,8 @@ def import_preview(db: Session, document: dict, rows: dict[str, int], principal:
     for item in items:
         if isinstance(item.get("basic_code"), str):
             merged[item["basic_code"]] = item
-    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())})
+    problems = content.validate({"format": content.FORMAT, "version": content.VERSION, "items": list(merged.values())},
+                                org.implementation_prefixes(db))
     latest = latest_documents(db, [str(item.get("basic_code")) for item in items])
     out = []
     for item in items:

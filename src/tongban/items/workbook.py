@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tongban.items.content import (
-    DEPARTMENT_IDS, FORMAT, ITEM_FIELDS, OPTIONAL_ITEM_FIELDS, ITEM_TYPES, MATERIAL_FIELDS, MATERIAL_FORMS, RESULT_KINDS, VERSION,
+    FORMAT, ITEM_FIELDS, OPTIONAL_ITEM_FIELDS, ITEM_TYPES, MATERIAL_FIELDS, MATERIAL_FORMS, RESULT_KINDS, VERSION,
 )
 
 MAX_BYTES = 20 * 1024 * 1024  # the .xlsx as uploaded
@@ -112,7 +112,7 @@ ITEMS = Sheet("事项", (
     Column("name", "事项名称", "text", 28),
     Column("implementation_code", "实施编码", "text", 31),
     Column("type", "事项类型", "text", 13, choices=tuple(sorted(ITEM_TYPES))),
-    Column("department", "实施部门", "text", 11, choices=tuple(DEPARTMENT_IDS)),
+    Column("department", "实施部门", "text", 11),  # its drop-down: the district's, given to export_workbook
     Column("level", "行使层级", "text", 9, choices=("区级",)),
     Column("service_objects", "服务对象", "lines", 10),
     Column("conditions", "受理条件", "lines", 48),
@@ -221,8 +221,10 @@ GUIDE_LINES = (
 )
 
 
-def export_workbook(document: dict) -> bytes:
-    """The document as an .xlsx file. Raises ``WorkbookError`` for content a workbook cannot carry."""
+def export_workbook(document: dict, departments: Sequence[str] = ()) -> bytes:
+    """The document as an .xlsx file. Raises ``WorkbookError`` for content a workbook cannot carry.
+    ``departments``: the codes the 实施部门 column offers in its drop-down, the district's departments
+    that implement items (``org.service.implementation_prefixes``); none, no drop-down."""
     items = [item for item in document.get("items") or [] if isinstance(item, dict)]
     problems = _exportable(items)
     if problems:
@@ -256,7 +258,8 @@ def export_workbook(document: dict) -> bytes:
                                          "target_name": names.get(target)})
 
     for sheet in SHEETS:
-        _write_sheet(workbook.create_sheet(sheet.name), sheet, rows[sheet.name], problems)
+        choices = {"department": tuple(departments)} if sheet is ITEMS else {}
+        _write_sheet(workbook.create_sheet(sheet.name), sheet, rows[sheet.name], problems, choices)
     if problems:
         raise WorkbookError(problems)
     _write_guide(workbook.create_sheet(GUIDE), document)
@@ -309,7 +312,9 @@ def _display(column: Column, value: Any) -> Any:
     return value
 
 
-def _write_sheet(worksheet, sheet: Sheet, rows: list[dict], problems: list[str]) -> None:
+def _write_sheet(worksheet, sheet: Sheet, rows: list[dict], problems: list[str],
+                 choices: dict[str, tuple[str, ...]]) -> None:
+    """``choices``: drop-downs of columns (by key) known only when the workbook is written."""
     worksheet.append([column.header for column in sheet.columns])
     for index, column in enumerate(sheet.columns, start=1):
         cell = worksheet.cell(row=1, column=index)
@@ -343,7 +348,7 @@ def _write_sheet(worksheet, sheet: Sheet, rows: list[dict], problems: list[str])
     worksheet.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 2)}"
     for index, column in enumerate(sheet.columns, start=1):
         letter = get_column_letter(index)
-        options: tuple[str, ...] | None = column.choices
+        options: tuple[str, ...] | None = choices.get(column.key, column.choices)
         if column.kind == "bool":
             options = (YES, NO)
         if options:

@@ -19,6 +19,10 @@ class Department(Base):
     short_name: Mapped[str] = mapped_column(String(50))
     level: Mapped[str] = mapped_column(String(16))  # tongban.org.schemas.Level
     division_code: Mapped[str] = mapped_column(String(12))  # GB/T 2260 (and town/village extension)
+    # The organ's 8-character identifier (digits and capital letters) as service items' 实施编码
+    # carry it (tongban.org.service.implementation_prefixes); none for a department that
+    # implements no service items.
+    organ_code: Mapped[str | None] = mapped_column(String(8))
     # The duty this department is the authoritative source for (tongban.registry.schemas.Duty).
     duty: Mapped[str | None] = mapped_column(String(32), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class Level(StrEnum):
@@ -16,6 +19,20 @@ class Level(StrEnum):
 
 LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区", Level.TOWN: "街镇", Level.VILLAGE: "居村"}
 
+ORGAN_CODE_PATTERN = r"^[0-9A-Z]{8}$"
+
+
+def _organ_code(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(ORGAN_CODE_PATTERN, value):
+        raise PydanticCustomError("invalid_organ_code", "机构标识应为 8 位数字或大写字母")
+    return value
+
+
+# The organ's 8-character identifier in its service items' 实施编码 (``service.implementation_prefixes``).
+OrganCode = Annotated[str | None, AfterValidator(_organ_code),
+                      Field(json_schema_extra={"pattern": ORGAN_CODE_PATTERN},
+                            description="机构标识：8 位数字或大写字母，事项实施编码中的实施机构部分；不实施政务服务事项的机构不填")]
+
 
 class DepartmentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -26,6 +43,7 @@ class DepartmentRead(BaseModel):
     level: Level
     level_label: str
     division_code: str
+    organ_code: str | None
     duty: str | None
     parent_code: str | None
     phone: str | None
@@ -40,6 +58,7 @@ class DepartmentCreate(BaseModel):
     short_name: str = Field(min_length=2, max_length=50)
     level: Level
     division_code: str = Field(min_length=6, max_length=12, pattern=r"^\d+$")
+    organ_code: OrganCode = None
     parent_code: str | None = None
     phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=200)

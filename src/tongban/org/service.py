@@ -57,6 +57,25 @@ def list_all(db: Session) -> list[Department]:
     return list(db.scalars(select(Department).order_by(Department.id)))
 
 
+def implementation_prefixes(db: Session) -> dict[str, str]:
+    """Each department code → the start of its service items' 实施编码 (``implementation_prefix``).
+    Only departments with an organ code implement service items; they come in the departments'
+    own order (``list_all``)."""
+    rows = db.execute(select(Department.code, Department.division_code, Department.organ_code).order_by(Department.id))
+    return {code: implementation_prefix(division, organ) for code, division, organ in rows if organ is not None}
+
+
+def implementation_prefix(division_code: str, organ_code: str) -> str:
+    """What comes before an item's 12-digit basic code in its 实施编码: "11", the district's GB/T 2260
+    code (the first six digits of the department's division code) and the organ code.
+
+    "11" is the kind of body that implements the item, an administrative organ: 登记管理部门 1
+    (机构编制) and 机构类别 1 (机关), as the first two characters of an organ's 统一社会信用代码
+    (GB 32100) read. Every department that implements service items here is one.
+    """
+    return "11" + division_code[:6] + organ_code
+
+
 def to_read(department: Department) -> DepartmentRead:
     return DepartmentRead(
         code=department.code,
@@ -65,6 +84,7 @@ def to_read(department: Department) -> DepartmentRead:
         level=Level(department.level),
         level_label=LEVEL_LABELS[Level(department.level)],
         division_code=department.division_code,
+        organ_code=department.organ_code,
         duty=department.duty,
         parent_code=department.parent.code if department.parent else None,
         phone=department.phone,
@@ -90,6 +110,7 @@ def create(db: Session, *, department_in: DepartmentCreate) -> Department:
         short_name=department_in.short_name,
         level=department_in.level.value,
         division_code=department_in.division_code,
+        organ_code=department_in.organ_code,
         parent=parent,
         phone=department_in.phone,
         address=department_in.address,
