@@ -46,7 +46,7 @@ from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
-from tongban.org import api as org_api
+from tongban.org import api as org_api, pages as org_pages
 from tongban.registry import api as registry_api, importer as registry_importer, pages as registry_pages
 from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
 from tongban.supervision import api as supervision_api, service as supervision_service
@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(accounts_pages.router)
+    app.include_router(org_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(sharing_pages.router)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import downgrade
 from fastapi.testclient import TestClient
@@ -78,3 +80,71 @@ def test_0020_adds_the_organ_code_and_takes_it_away_again(empty_engine):
     migrate.upgrade(engine, "0020")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT code, organ_code FROM departments")).all() == [("M1", None)]
+
+
+def _signed_in(client: TestClient, username: str) -> str:
+    """Signed in through the login form; the CSRF token of the staff pages."""
+    from helpers import csrf_of
+
+    from tongban import demo
+
+    client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
+                                "csrf_token": csrf_of(client.get("/login").text)}, follow_redirects=False)
+    return csrf_of(client.get("/staff").text)
+
+
+def test_the_office_changes_an_organ_code_through_the_api_and_every_change_is_audited(own_client):
+    from tongban.core.audit import AuditEvent
+
+    admin = bearer(own_client, "admin")
+    changed = own_client.patch("/api/v1/departments/PD-EGOV", json={"organ_code": "MB2F0777", "phone": "021-58880000"},
+                               headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["organ_code"] == "MB2F0777" and changed.json()["phone"] == "021-58880000"
+    with own_client.app.state.sessionmaker() as session:
+        assert org.implementation_prefixes(session)["PD-EGOV"] == "11310115MB2F0777"
+        event = session.query(AuditEvent).filter_by(action="departments.update", object_id="PD-EGOV").one()
+        assert json.loads(event.details)["organ_code"] == {"from": None, "to": "MB2F0777"}
+    # Left out: unchanged. Taken by another department, malformed, unknown fields, unknown department,
+    # not the office: refused, nothing changed.
+    assert own_client.patch("/api/v1/departments/PD-EGOV", json={"address": "世纪大道2001号"},
+                            headers=admin).json()["organ_code"] == "MB2F0777"
+    taken = own_client.patch("/api/v1/departments/PD-EGOV", json={"organ_code": ORGAN_CODES["PD-SCJG"]}, headers=admin)
+    assert "市场监督管理局" in assert_problem(taken, 409, "conflict")["detail"]
+    assert_problem(own_client.patch("/api/v1/departments/PD-EGOV", json={"organ_code": "mb2f0777x"}, headers=admin),
+                   422, "validation-error")
+    assert_problem(own_client.patch("/api/v1/departments/PD-EGOV", json={"name": "改名"}, headers=admin),
+                   422, "validation-error")
+    assert_problem(own_client.patch("/api/v1/departments/NO-SUCH", json={"phone": "1"}, headers=admin), 404, "not-found")
+    clerk = bearer(own_client, "clerk")
+    assert own_client.patch("/api/v1/departments/PD-EGOV", json={"organ_code": None}, headers=clerk).status_code == 403
+    assert own_client.patch("/api/v1/departments/PD-EGOV", json={"organ_code": None}).status_code == 401
+    assert own_client.get("/api/v1/departments/PD-EGOV").json()["organ_code"] == "MB2F0777"
+    # null takes the code away: the department implements no service items any more.
+    cleared = own_client.patch("/api/v1/departments/PD-EGOV", json={"organ_code": None}, headers=admin)
+    assert cleared.json()["organ_code"] is None
+    with own_client.app.state.sessionmaker() as session:
+        assert "PD-EGOV" not in org.implementation_prefixes(session)
+
+
+def test_the_office_keeps_organ_codes_on_its_page(own_client):
+    token = _signed_in(own_client, "admin")
+    assert "/staff/organisation" in own_client.get("/staff").text  # on the workbench
+    page = own_client.get("/staff/organisation")
+    assert page.status_code == 200 and "机构标识" in page.text and "浦东新区市场监督管理局" in page.text
+    assert "11310115MB2F1177" in page.text  # 市场监管局's 实施编码 prefix shown
+    saved = own_client.post("/staff/organisation/PD-EGOV", data={"csrf_token": token, "organ_code": "mb2f0888",
+                                                                 "phone": "021-58881111", "address": ""},
+                            follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == "/staff/organisation#dept-PD-EGOV"
+    assert own_client.get("/api/v1/departments/PD-EGOV").json()["organ_code"] == "MB2F0888"  # typed in lower case
+    bad = own_client.post("/staff/organisation/PD-EGOV", data={"csrf_token": token, "organ_code": "MB2F"})
+    assert bad.status_code == 422 and "机构标识应为 8 位数字或大写字母" in bad.text
+    taken = own_client.post("/staff/organisation/PD-EGOV", data={"csrf_token": token, "organ_code": ORGAN_CODES["PD-MZ"]})
+    assert taken.status_code == 409 and "浦东新区民政局" in taken.text
+    forged = own_client.post("/staff/organisation/PD-EGOV", data={"csrf_token": "forged", "organ_code": ""})
+    assert forged.status_code == 403
+    assert own_client.get("/api/v1/departments/PD-EGOV").json()["organ_code"] == "MB2F0888"
+    clerk = TestClient(own_client.app)
+    _signed_in(clerk, "clerk")
+    assert clerk.get("/staff/organisation").status_code == 403

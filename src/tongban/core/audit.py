@@ -311,7 +311,7 @@ ACTION_LABELS: dict[str, str] = {
     "users.disable": "停用人员账户", "users.reset_password": "重置人员密码", "users.revoke_sessions": "结束人员会话",
     "clients.create": "登记业务系统", "clients.enable": "启用业务系统", "clients.disable": "停用业务系统",
     "clients.rotate_secret": "更换业务系统密钥",
-    "departments.create": "新建部门", "calendar.publish_year": "发布年度工作日历",
+    "departments.create": "新建部门", "departments.update": "修改机构信息", "calendar.publish_year": "发布年度工作日历",
     "audit.read": "查看审计日志", "audit.verify": "校验哈希链", "demo.load": "载入演示数据",
     "registry.read": "查询基础库", "registry.create": "新增基础库记录", "registry.change": "修改基础库记录",
     "registry.import": "批量导入基础库", "registry.corrections": "查看纠错申请",

@@ -62,3 +62,14 @@ class DepartmentCreate(BaseModel):
     parent_code: str | None = None
     phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=200)
+
+
+class DepartmentUpdate(BaseModel):
+    """What the e-government office changes of a department (a field left out stays as it is;
+    ``organ_code`` null takes the organ code away)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organ_code: OrganCode = None
+    phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=200)

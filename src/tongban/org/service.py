@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from tongban.core.db.cache import per_generation_lookup, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import Department
-from tongban.org.schemas import LEVEL_LABELS, DepartmentCreate, DepartmentRead, Level
+from tongban.org.schemas import LEVEL_LABELS, DepartmentCreate, DepartmentRead, DepartmentUpdate, Level
 
 _LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
 
@@ -118,3 +118,25 @@ def create(db: Session, *, department_in: DepartmentCreate) -> Department:
     db.add(department)
     db.flush()
     return department
+
+
+def update(db: Session, code: str, changes: DepartmentUpdate) -> tuple[Department, dict[str, tuple]]:
+    """Change what ``changes`` names (only the fields it was given); the changed fields with their
+    values before and after, for the audit. An organ code belongs to one department only."""
+    department = get_by_code_or_404(db, code)
+    given = changes.model_dump(include=changes.model_fields_set)
+    organ_code = given.get("organ_code")
+    if organ_code is not None:
+        holder = db.scalar(select(Department).where(Department.organ_code == organ_code, Department.id != department.id))
+        if holder is not None:
+            raise Problem("conflict", f"机构标识 {organ_code} 已是「{holder.name}」的，每个机构的标识各不相同",
+                          errors=[{"field": "body.organ_code", "code": "organ_code_taken", "message": "机构标识已被使用"}])
+    changed = {}
+    for field, value in given.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+        if getattr(department, field) != value:
+            changed[field] = (getattr(department, field), value)
+            setattr(department, field, value)
+    db.flush()
+    return department, changed
