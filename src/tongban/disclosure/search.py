@@ -335,13 +335,14 @@ def _check(db: Session, query: SearchQuery) -> None:
         raise _problem("department", "unknown_department", f"没有编码为「{query.department}」的发布机构")
 
 
-def _filters(query: SearchQuery, *, leave_out: str | None = None) -> tuple[list[str], dict]:
+def _filters(query: SearchQuery, *, alias: str = "e") -> tuple[list[str], dict]:
+    """The chosen filters as conditions on the rows called ``alias``, with their parameters."""
     clauses, params = [], {}
     for dimension in DIMENSIONS:
         value = getattr(query, dimension)
-        if value is None or dimension == leave_out:
+        if value is None:
             continue
-        clauses.append(f"e.{_COLUMNS[dimension]} = :f_{dimension}")
+        clauses.append(f"{alias}.{_COLUMNS[dimension]} = :f_{dimension}")
         params[f"f_{dimension}"] = value
     return clauses, params
 
@@ -467,7 +468,7 @@ class _Plan:
                    f"ORDER BY e.published_on DESC, e.index_number DESC")
             return list(db.execute(text(sql), params).mappings())
         if self.postgresql:
-            return self._page_and_combinations(db, clauses, after_clause, params, first, tie)
+            return self._page_and_combinations(db, _filters(query, alias="h")[0], after_clause, params, first, tie)
         where = " AND ".join(self.where + clauses)
         # SQLite must not fold the CTE into the outer query: bm25() only works beside its MATCH.
         materialised = "" if self.postgresql else " MATERIALIZED"
@@ -492,7 +493,7 @@ class _Plan:
                "combinations AS (SELECT coalesce(json_agg(json_build_array(department_code, name, year, theme, genre, "
                "validity, n)), '[]') AS found FROM (SELECT department_code, max(department_name) AS name, year, theme, "
                "genre, validity, count(*) AS n FROM hits GROUP BY department_code, year, theme, genre, validity) c), "
-               f"chosen AS (SELECT h.id, h.score FROM hits h WHERE {where.replace('e.', 'h.')} "
+               f"chosen AS (SELECT h.id, h.score FROM hits h WHERE {where} "
                f"ORDER BY h.{first} DESC, h.index_number {tie} LIMIT :limit) "
                f"SELECT c.found AS combinations, page.* FROM combinations c LEFT JOIN ("
                f"SELECT {columns}, chosen.score FROM chosen JOIN disclosure_search_entries e ON e.id = chosen.id "
