@@ -64,7 +64,7 @@ def start_processing(db: Session, application: Application, actor: Principal) ->
     definition = _parsed(application.definition)
     department = None
     if application.subject_kind == "item":
-        department = items.published_item(db, application.subject_code)[0]["department"]
+        department = items.published_document(db, application.subject_code).department
     step = _timed(bpmn_run.start, definition, item_department=department,
                   item_code=application.subject_code if application.subject_kind == "item" else None,
                   data={"application": application.number})

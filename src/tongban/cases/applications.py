@@ -27,6 +27,7 @@ from tongban.core.idnumbers import InvalidNumber, check_credit_code, check_resid
 from tongban.core.inputs import InvalidNumberText, parse_number
 from tongban.core.permissions import Permission
 from tongban.items import service as items
+from tongban.items.schemas import Material, ServiceItemDocument
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schemas import REGISTRIES
@@ -58,12 +59,12 @@ def subject(db: Session, *, bundle: str | None = None, item: str | None = None,
         return Subject("bundle", found.code, found.name, found.applicant_type, found.items, found.fields,
                        found.process_key, found.limit_days)
     assert item is not None  # one of the two, as checked above
-    document, _version = items.published_item(db, item)
-    kind = applicant_type or document["service_objects"][0]
-    if kind not in document["service_objects"]:
-        raise Problem("validation-error", f"事项「{document['name']}」的服务对象是{'、'.join(document['service_objects'])}")
-    return Subject("item", item, document["name"], kind, (item,), SINGLE_ITEM_FIELDS[kind], SINGLE_ITEM_PROCESS,
-                   document["committed_days"] or document["statutory_days"])
+    document = items.published_document(db, item)
+    kind = applicant_type or document.service_objects[0]
+    if kind not in document.service_objects:
+        raise Problem("validation-error", f"事项「{document.name}」的服务对象是{'、'.join(document.service_objects)}")
+    return Subject("item", item, document.name, kind, (item,), SINGLE_ITEM_FIELDS[kind], SINGLE_ITEM_PROCESS,
+                   document.committed_days or document.statutory_days)
 
 
 def resolve(db: Session, code: str, applicant_type: str | None = None) -> Subject:
@@ -84,14 +85,14 @@ def resolve_for(db: Session, principal: Principal, code: str, applicant_type: st
         user = _account(db, principal)
         if user is not None and (user.resident_id or user.credit_code):
             own = "自然人" if user.resident_id else "法人"
-            if own in items.published_item(db, code)[0]["service_objects"]:
+            if own in items.published_document(db, code).service_objects:
                 applicant_type = own
     return subject(db, item=code, applicant_type=applicant_type)
 
 
 def items_service_objects(db: Session, code: str) -> list[str]:
     """Who an item serves (自然人, 法人)."""
-    return list(items.published_item(db, code)[0]["service_objects"])
+    return list(items.published_document(db, code).service_objects)
 
 
 def situations(db: Session, found: Subject) -> list[dict[str, Any]]:
@@ -114,11 +115,11 @@ def held_licences(db: Session, holder: str | None) -> list[tuple[str, str]]:
         select(Licence.number, Licence.name).where(Licence.holder_id == holder).order_by(Licence.id.desc()).limit(200))]
 
 
-def _held(material: dict, licences: list[tuple[str, str]]) -> tuple[str, str] | None:
+def _held(material: Material, licences: list[tuple[str, str]]) -> tuple[str, str] | None:
     """The held licence a material is: by its name ("不动产权证书（厂房或场地）") or one of its
     alternatives ("建设用地规划许可证或不动产权证书"); never a form or a bundle of papers that
     only names it ("…许可证申请表", "…许可证及附图")."""
-    names = {part.split("（")[0].strip() for part in material["name"].split("或")}
+    names = {part.split("（")[0].strip() for part in material.name.split("或")}
     for number, licence in licences:
         if licence.split("（")[0].strip() in names:
             return number, licence
@@ -132,12 +133,12 @@ def material_list(db: Session, found: Subject, answers: dict[str, str] | None = 
     not yet known), whether the platform holds it (免提交, with the source), and its blank form and
     sample. ``strict``: every question on the applicant's path must be answered. ``holder``: the
     applicant, whose licences in the licence library stand for the materials they are."""
-    documents = [items.published_item(db, code)[0] for code in found.items]
+    documents = [items.published_document(db, code) for code in found.items]
     licences = held_licences(db, holder)
     out: list[dict[str, Any]] = []
     unanswered = []
     for position, document in enumerate(documents):
-        code = document["basic_code"]
+        code = document.basic_code
         path: set[str] | None = None
         if answers is not None:
             own = {key.split(".", 1)[1]: value for key, value in answers.items() if key.startswith(code + ".") and value}
@@ -146,30 +147,30 @@ def material_list(db: Session, found: Subject, answers: dict[str, str] | None = 
                 unanswered.append({"field": f"answers.{code}.{state.next_question['id']}", "code": "required",
                                    "message": f"请回答：{state.next_question['question']}"})
             path = set(state.path)
-        labels = {a["id"]: a["label"] for q in document.get("situations") or [] for a in q["answers"]}
+        labels = {a.id: a.label for q in document.situations for a in q.answers}
         earlier = documents[:position]
-        for material in document["materials"]:
-            if material["required"] == "required":
+        for material in document.materials:
+            if material.required == "required":
                 needed: bool | None = True
             else:
-                needed = None if path is None else bool(path & set(material["when"]))
-            producer = next((other["name"] for other in earlier if _produces(other, material)), None)
-            shared = material["source"] == "shared_data"
+                needed = None if path is None else bool(path & set(material.when))
+            producer = next((other.name for other in earlier if _produces(other, material)), None)
+            shared = material.source == "shared_data"
             held = None if producer or shared else _held(material, licences)
-            base = f"/services/{code}/materials/{material['id']}"
+            base = f"/services/{code}/materials/{material.id}"
             out.append({
-                "key": f"{code}-{material['id']}", "item": code, "item_name": document["name"], "id": material["id"],
-                "name": material["name"], "form": material["form"], "copies": material["copies"],
-                "notes": material["notes"], "issuer": material["issuer"], "needed": needed,
-                "condition": "、".join(labels.get(w, w) for w in material["when"]) or None,
+                "key": f"{code}-{material.id}", "item": code, "item_name": document.name, "id": material.id,
+                "name": material.name, "form": material.form, "copies": material.copies,
+                "notes": material.notes, "issuer": material.issuer, "needed": needed,
+                "condition": "、".join(labels.get(w, w) for w in material.when) or None,
                 "exempt": shared or producer is not None or held is not None,
-                "shared_resource": material["shared_resource"], "from_item": producer,
+                "shared_resource": material.shared_resource, "from_item": producer,
                 "licence": held[0] if held else None,
                 "exempt_source": (f"由本件「{producer}」的办理结果获取" if producer
-                                  else items.shared_data_label(material["shared_resource"]) if shared
+                                  else items.shared_data_label(material.shared_resource) if shared
                                   else f"电子证照库（{held[1]}，证照编号 {held[0]}）" if held else None),
-                "blank_form_url": f"{base}/blank-form.pdf" if material["blank_form"] else None,
-                "sample_url": f"{base}/sample.pdf" if material["sample"] else None,
+                "blank_form_url": f"{base}/blank-form.pdf" if material.blank_form else None,
+                "sample_url": f"{base}/sample.pdf" if material.sample else None,
             })
     if strict and unanswered:
         raise Problem("validation-error", "；".join(e["message"] for e in unanswered[:5]), errors=unanswered)
@@ -291,25 +292,25 @@ def required_materials(db: Session, found: Subject) -> list[dict[str, Any]]:
     """What every item of the subject needs whatever the situation: its required materials. In a
     bundle, what an earlier item produces (the business licence, a permit) is not asked for again."""
     items.published_rows(db, found.items)  # a bundle's items in one query
-    documents = [items.published_item(db, code)[0] for code in found.items]
+    documents = [items.published_document(db, code) for code in found.items]
     needed = []
     for position, document in enumerate(documents):
         earlier = documents[:position]
-        for material in document["materials"]:
-            if material["required"] != "required":
+        for material in document.materials:
+            if material.required != "required":
                 continue
-            producer = next((other["name"] for other in earlier if _produces(other, material)), None)
-            needed.append({"item": document["basic_code"], "item_name": document["name"], "name": material["name"],
-                           "exempt": material["source"] == "shared_data" or producer is not None,
-                           "shared_resource": material["shared_resource"], "from_item": producer})
+            producer = next((other.name for other in earlier if _produces(other, material)), None)
+            needed.append({"item": document.basic_code, "item_name": document.name, "name": material.name,
+                           "exempt": material.source == "shared_data" or producer is not None,
+                           "shared_resource": material.shared_resource, "from_item": producer})
     return needed
 
 
-def _produces(item: dict, material: dict) -> bool:
-    if material["shared_resource"] == "legal-entities" and REGISTRY_EFFECTS.get(item["basic_code"]) is _new_enterprise:
+def _produces(item: ServiceItemDocument, material: Material) -> bool:
+    if material.shared_resource == "legal-entities" and REGISTRY_EFFECTS.get(item.basic_code) is _new_enterprise:
         return True  # the enterprise this bundle registers
-    name = material["name"]
-    return any(result["name"] in name or name in result["name"] for result in item["results"])
+    name = material.name
+    return any(result.name in name or name in result.name for result in item.results)
 
 
 def _materials(db: Session, found: Subject, provided: list[str], applicant_id: str, principal) -> tuple[list, list]:

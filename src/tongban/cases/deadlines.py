@@ -40,8 +40,8 @@ def _time_acceptance(db: Session, application: Application, *, new_subject: bool
 
 def _time_task(db: Session, application: Application, task: CaseTask, calendar: WorkingCalendar) -> None:
     """A department's review is timed by its item's committed working days (else the case's)."""
-    document = items.published_item(db, task.item_code)[0]
-    limit = next((days for days in (document.get("committed_days"), document.get("statutory_days"),
+    document = items.published_document(db, task.item_code)
+    limit = next((days for days in (document.committed_days, document.statutory_days,
                                     application.limit_days) if days is not None), None)
     if limit is not None and task.department_id is not None:  # (an applicant's task is not timed: it has no department)
         supervision.start_clock(db, kind=ClockKind.TASK, subject=task.id, title=f"「{task.name}」（办件 {application.number}）",

@@ -93,7 +93,7 @@ def _review_body(department) -> str:
 
 def _lead_department(db: Session, application: Application):
     code = BUNDLES[application.subject_code].items[0] if application.subject_kind == "bundle" else application.subject_code
-    department_code = items.published_item(db, code)[0]["department"]
+    department_code = items.published_document(db, code).department
     return org.get_by_code(db, department_code)
 
 
@@ -239,11 +239,11 @@ def licence_document(db: Session, licence: Licence, *, verify_url: str) -> bytes
                           ("营业期限", validity),
                           ("住所", form.get("registered_address") or "—"),
                           ("经营范围", form.get("business_scope") or "—"),
-                          ("申请事项", items.published_item(db, licence.item_code)[0]["name"]),
+                          ("申请事项", items.published_document(db, licence.item_code).name),
                           ("登记机关", licence.issued_by),
                           ("发照时间", beijing(licence.issued_at))])]
     else:
-        item_name = items.published_item(db, licence.item_code)[0]["name"]
+        item_name = items.published_document(db, licence.item_code).name
         story += [_p(licence.name, TITLE), _p(f"证照编号：{licence.number}", SUBTITLE), Spacer(1, 6),
                   _p(f"{licence.holder_name}："),
                   _p(f"你（单位）提出的「{item_name}」申请（办件编号 {application.number}），经审查，符合法定条件、标准，"
@@ -271,7 +271,7 @@ def result_document_title(db: Session, application: Application) -> str | None:
     result is a licence, printed as the licence)."""
     if application.status != ApplicationStatus.APPROVED or licences_of(db, application):
         return None
-    kinds = {items.published_item(db, code)[0]["type"] for code in _item_codes(application)}
+    kinds = {items.published_document(db, code).type for code in _item_codes(application)}
     return "准予行政许可决定书" if kinds == {"行政许可"} else "办结通知书"
 
 
@@ -286,10 +286,10 @@ def result_notice(db: Session, application: Application, *, progress_url: str) -
     deciding = approving[-1] if approving else None
     department = deciding.department if deciding is not None else _lead_department(db, application)
     issuer = department.name if department is not None else "—"
-    documents = [items.published_item(db, code)[0] for code in _item_codes(application)]
-    results = "、".join(dict.fromkeys(r["name"] for d in documents for r in d["results"])) or "准予"
-    basis = "；".join(dict.fromkeys(f"《{b['law'].strip('《》')}》{b.get('article') or ''}" for d in documents
-                                    for b in d["legal_basis"]))
+    documents = [items.published_document(db, code) for code in _item_codes(application)]
+    results = "、".join(dict.fromkeys(r.name for d in documents for r in d.results)) or "准予"
+    basis = "；".join(dict.fromkeys(f"《{b.law.strip('《》')}》{b.article or ''}" for d in documents
+                                    for b in d.legal_basis))
     finished = application.finished_at
     if title == "准予行政许可决定书":
         decision = ("经审查，你（单位）的申请符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款的规定，"

@@ -57,9 +57,8 @@ def material_choices(db: Session, application: Application) -> list[MaterialChoi
     """What a supplement may ask for: the items' own material lists (shared-data materials are fetched, not asked)."""
     choices: list[MaterialChoice] = []
     for code in _subject_of(db, application).items:
-        document = items.published_item(db, code)[0]
-        choices += [MaterialChoice(document["name"], m["name"]) for m in document["materials"]
-                    if m.get("source") != "shared_data"]
+        document = items.published_document(db, code)
+        choices += [MaterialChoice(document.name, m.name) for m in document.materials if m.source != "shared_data"]
     return choices
 
 

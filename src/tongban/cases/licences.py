@@ -118,7 +118,7 @@ def licence_check(db: Session, number: str) -> dict:
     licence = licence_or_404(db, number)
     holder_name, holder_id = masked_holder(licence_application(db, licence), licence)
     status = licence_status(licence)
-    return {"number": licence.number, "name": licence.name, "item_name": items.published_item(db, licence.item_code)[0]["name"],
+    return {"number": licence.number, "name": licence.name, "item_name": items.published_document(db, licence.item_code).name,
             "status": status, "status_label": STATUS_LABELS[status], "holder_name": holder_name,
             "holder_id": holder_id, "issued_by": licence.issued_by, "issued_at": licence.issued_at,
             "valid_until": licence.valid_until, "revoked_at": licence.revoked_at, "revoked_reason": licence.revoked_reason}
@@ -149,16 +149,16 @@ def _results(db: Session, application: Application, task: CaseTask, actor: Princ
     """The item's result: its electronic licence, and what belongs in a base registry, written there
     through the authoritative department (the reviewer's own)."""
     assert task.department is not None  # a department's task: decide refuses any other
-    document, _version = items.published_item(db, task.item_code)
-    licences = [result for result in document["results"] if result.get("licence")]
+    document = items.published_document(db, task.item_code)
+    licences = [result for result in document.results if result.licence]
     for index, result in enumerate(licences, start=1):
         # Unique by construction: one task per item in an application, whose number is unique.
         number = f"{task.item_code[-6:]}-{application.number.split('-', 1)[1]}" + (f"-{index}" if len(licences) > 1 else "")
-        db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result["name"],
+        db.add(Licence(number=number, application_id=application.id, item_code=task.item_code, name=result.name,
                        holder_id=application.applicant_id, holder_name=application.applicant_name,
                        issued_by=task.department.name, issued_at=wall.now(),
                        valid_until=_valid_until(task.item_code, wall.today())))
-        _step(db, application, actor, "licence", f"核发电子证照「{result['name']}」，证照编号 {number}", _code(task))
+        _step(db, application, actor, "licence", f"核发电子证照「{result.name}」，证照编号 {number}", _code(task))
     effect = REGISTRY_EFFECTS.get(task.item_code)
     if effect is not None:
         effect(db, application, task, actor)

@@ -126,7 +126,7 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
     definition = present(db.scalar(select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == SINGLE_ITEM_PROCESS)
                                     .order_by(ProcessDefinitionRow.version.desc()).limit(1)), "单事项办理流程")
     departments = dict(db.execute(select(ServiceItem.basic_code, ServiceItem.department_id)).all())
-    department_codes = {code: items.published_item(db, code)[0]["department"] for code, _who in DEMO_MONTH_ITEMS}
+    department_codes = {code: items.published_document(db, code).department for code, _who in DEMO_MONTH_ITEMS}
     rng = random.Random(2026)
 
     def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -135,7 +135,7 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
     def planned(code: str, who: DemoAccount, submitted: int, accepted: int, used: int, *, pause: tuple[int, int] | None = None,
                 outcome: str = "approved", score: int | None = None) -> dict[str, Any]:
         """One application: working-day indices of its steps, its limit from the item."""
-        limit = items.published_item(db, code)[0]["committed_days"] or 1
+        limit = items.published_document(db, code).committed_days or 1
         # A supplement is asked the day after acceptance; the work goes on at least a day after it.
         finished = accepted + (max(used, 1) + pause[1] if pause else used)
         return {"code": code, "who": who, "limit": limit, "submitted": submitted, "accepted": accepted, "pause": pause,
@@ -144,7 +144,7 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
     plan = []
     for n in range(34):
         code, who = DEMO_MONTH_ITEMS[n % len(DEMO_MONTH_ITEMS)]
-        limit = items.published_item(db, code)[0]["committed_days"] or 1
+        limit = items.published_document(db, code).committed_days or 1
         submitted = n * (last - 1) // 33
         used = limit + rng.randint(1, 3) if n % 5 == 1 else rng.randint(max(limit // 3, 0), limit)  # one in five late
         plan.append(planned(code, who, submitted, min(submitted + n % 2, last), used,
@@ -158,7 +158,7 @@ def load_supervised_month(db: Session, settings: Settings) -> None:
 
     by_day: dict[int, list[tuple[str, Application, dict[str, Any]]]] = {}
     for entry in plan:
-        name = items.published_item(db, entry["code"])[0]["name"]
+        name = items.published_document(db, entry["code"]).name
         submitted = work[entry["submitted"]]
         number = numbers.compose("BJ", submitted, rng.choice)
         user = people[entry["who"]]

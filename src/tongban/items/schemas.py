@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 # A moment, written as before: ISO 8601 with its offset ("2026-03-02T01:02:03+00:00", not "…Z").
 from tongban.core.pagination import Page
@@ -269,6 +269,26 @@ class Material(BaseModel):
     notes: str | None = None
 
 
+class ItemResult(BaseModel):
+    """办理结果: what the applicant obtains (``content.RESULT_KINDS``: 证照, 批文, 登记, 其他);
+    ``licence``: an electronic licence is issued for it (the editor and the demo always say,
+    an imported workbook may leave it empty)."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str
+    kind: str
+    licence: bool | None = None
+
+
+class LegalBasis(BaseModel):
+    """设定依据: the law, its article and the article's text (``content.validate`` requires all three)."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    law: str
+    article: str
+    text: str
+
+
 class ItemRelation(BaseModel):
     """关联事项: an item to do before (prerequisite), beside (parallel) or after (follow_up) this one."""
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -292,5 +312,13 @@ class ServiceItemDocument(BaseModel):
     situations: tuple[Situation, ...] = ()
     materials: tuple[Material, ...] = ()
     relations: tuple[ItemRelation, ...] = ()
+    results: tuple[ItemResult, ...] = ()
+    legal_basis: tuple[LegalBasis, ...] = ()
     statutory_days: int | None = None
     committed_days: int | None = None
+
+    @field_validator("results", mode="before")
+    @classmethod
+    def _no_results(cls, value: object) -> object:
+        """``content.validate`` lets an item's results be null (none): read as none."""
+        return () if value is None else value

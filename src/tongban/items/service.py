@@ -66,8 +66,17 @@ def published_item(db: Session, code: str) -> tuple[dict, int]:
 
 def published_document(db: Session, code: str) -> ServiceItemDocument:
     """The item's published document, typed (``schemas.ServiceItemDocument``): what other
-    domains read of an item's situations and materials."""
-    return ServiceItemDocument.model_validate(published_item(db, code)[0])
+    domains read of an item (its name, department, time limits, situations, materials, results).
+    Validated once per item and generation of the reference data, like the rows it is read from
+    (``published_rows``), and shared: the document is frozen, and no caller changes what it keeps
+    as stored (``model_extra``)."""
+    found = per_generation_lookup(db, _DOCUMENTS, [code], lambda missing: [
+        (known, ServiceItemDocument.model_validate(content.readable(json.loads(row[0]))))
+        for known, row in published_rows(db, missing).items()])
+    document = found.get(code)
+    if document is None:
+        raise Problem("unknown-service-item", f"没有编码为「{code}」的已发布办事事项")
+    return document
 
 
 def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:
@@ -79,6 +88,7 @@ def published_rows(db: Session, codes) -> dict[str, tuple[str, int]]:
 
 
 _PUBLISHED = "published-items"
+_DOCUMENTS = "published-documents"  # the typed documents of the published rows (``published_document``)
 # Built once: every step of a case reads its items' documents.
 _PUBLISHED_ROWS = (select(ServiceItem.basic_code, ServiceItemVersion.content, ServiceItemVersion.version)
                    .join(ServiceItem, ServiceItem.id == ServiceItemVersion.item_id)
