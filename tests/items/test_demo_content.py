@@ -108,7 +108,9 @@ def test_other_field_problems_are_reported(document):
     del second["phone"]
     road = next(i for i in broken["items"] if "道路挖掘" in i["name"])
     road["materials"][-1]["when"] = ["q42x"]
+    road["results"] = [{"name": None, "kind": "证照"}, {"name": "  ", "kind": "批文"}]
     problems = "\n".join(content.validate(broken, PREFIXES))
+    assert "办理结果第 1 项需要写明结果名称" in problems and "办理结果第 2 项需要写明结果名称" in problems
     for expected in ("重复", "行政审批", "超过法定时限", "缺少字段 phone", "q42x", "共享数据来源"):
         assert expected in problems, expected
 

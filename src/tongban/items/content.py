@@ -203,6 +203,9 @@ def _validate_item(item: dict, prefixes: Mapping[str, str]) -> list[Issue]:
         if not isinstance(result, dict) or result.get("kind") not in RESULT_KINDS:
             kind = result.get("kind") if isinstance(result, dict) else None
             problem(f"results.{index}.kind", f"办理结果第 {index + 1} 项的结果类型「{kind}」不是有效取值")
+        # Other domains read a result by its name (the licence issued, the notice printed).
+        if isinstance(result, dict) and not (isinstance(result.get("name"), str) and result["name"].strip()):
+            problem(f"results.{index}.name", f"办理结果第 {index + 1} 项需要写明结果名称")
     for index, fee in enumerate(item["fees"] or []):
         if not isinstance(fee, dict) or not all(fee.get(key) for key in ("name", "amount", "basis")):
             problem(f"fees.{index}", f"收费第 {index + 1} 项需要写明收费项目、金额和收费依据")
