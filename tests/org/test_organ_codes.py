@@ -148,3 +148,43 @@ def test_the_office_keeps_organ_codes_on_its_page(own_client):
     clerk = TestClient(own_client.app)
     _signed_in(clerk, "clerk")
     assert clerk.get("/staff/organisation").status_code == 403
+
+
+def test_the_e_government_office_is_a_department_marked_as_such(own_client):
+    admin = bearer(own_client, "admin")
+    with own_client.app.state.sessionmaker() as session:
+        assert org.egov_office(session).code == "PD-EGOV"
+    assert own_client.get("/api/v1/departments/PD-EGOV").json()["office"] == "egov"
+    # One office: another department cannot be it too while PD-EGOV is.
+    taken = own_client.patch("/api/v1/departments/PD-MZ", json={"office": "egov"}, headers=admin)
+    assert "电子政务办公室" in assert_problem(taken, 409, "conflict")["detail"]
+    assert_problem(own_client.patch("/api/v1/departments/PD-MZ", json={"office": "mayor"}, headers=admin),
+                   422, "validation-error")
+    # Moved: the mark leaves one and goes to the other; general consultations follow it.
+    assert own_client.patch("/api/v1/departments/PD-EGOV", json={"office": None}, headers=admin).json()["office"] is None
+    with own_client.app.state.sessionmaker() as session:
+        with pytest.raises(Exception, match="尚未指定电子政务办"):
+            org.egov_office(session)
+    assert own_client.patch("/api/v1/departments/PD-MZ", json={"office": "egov"}, headers=admin).json()["office"] == "egov"
+    with own_client.app.state.sessionmaker() as session:
+        assert org.egov_office(session).code == "PD-MZ"
+
+
+def test_0021_marks_the_department_of_the_e_government_administrators(empty_engine):
+    engine = empty_engine
+    migrate.upgrade(engine, "0020")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO departments (id, code, name, short_name, level, division_code) VALUES "
+                                "(1, 'A1', '甲局', '甲局', 'district', '310115'), (2, 'B2', '乙办', '乙办', 'district', '310115')"))
+        columns = {c["name"] for c in inspect(engine).get_columns("users")}
+        values = {"id": 7, "username": "zhou", "display_name": "周", "department_id": 2, "is_active": True,
+                  "password_hash": "x", "kind": "staff", "created_at": "2026-01-01 00:00:00+00:00", "token_version": 0}
+        row = {k: v for k, v in values.items() if k in columns}
+        connection.execute(text(f"INSERT INTO users ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+        connection.execute(text("INSERT INTO user_roles (user_id, role) VALUES (7, 'egov_admin')"))
+    migrate.upgrade(engine, "0021")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT code, office FROM departments ORDER BY id")).all() == [("A1", None),
+                                                                                                    ("B2", "egov")]
+    downgrade(engine, "0020")
+    assert "office" not in {c["name"] for c in inspect(engine).get_columns("departments")}

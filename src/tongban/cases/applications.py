@@ -31,7 +31,6 @@ from tongban.items.schemas import Material, ServiceItemDocument
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schemas import REGISTRIES
-from tongban.sharing.schemas import EGOV_CODE
 from tongban.core import clock as wall
 
 
@@ -357,7 +356,7 @@ def platform_principal(db: Session) -> Principal:
     # Every online submission reads through the exchange as the platform: kept while the reference data is unchanged.
     return per_generation(db, "platform-principal", lambda: principal_for(
         actor_type="system", actor_id="one-window", actor_name="一网通办统一受理平台", kind="system",
-        department=org.get_by_code_or_404(db, EGOV_CODE), roles=[Role.DEPARTMENT_SYSTEM.value]))
+        department=org.egov_office(db), roles=[Role.DEPARTMENT_SYSTEM.value]))
 
 
 def _fetch_shared(db: Session, resource_code: str | None, key: str, *, purpose: str) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tongban.core.permissions import Role
 from tongban.org import service as org
 from tongban.org.models import Department
-from tongban.org.schemas import Level
+from tongban.org.schemas import Level, Office
 from tongban.registry.schemas import Duty
 
 T = TypeVar("T")
@@ -149,6 +149,8 @@ CLIENT_ID = "pd-ga-population-system"
 MZ_CLIENT_ID = "pd-mz-assistance-system"  # 民政局's social-assistance system reads shared data
 
 
+# The platform offices of the demo district: its e-government office.
+OFFICES = {"PD-EGOV": Office.EGOV}
 # Which department is the authoritative source (一数一源) for which duty.
 DUTIES = {
     "PD-GA": Duty.PUBLIC_SECURITY,
@@ -179,9 +181,12 @@ def ensure_department(db: Session, code: str, name: str, short: str, level: Leve
             existing.duty = DUTIES[code].value
         if existing.organ_code is None and code in ORGAN_CODES:  # and before organ codes (migration 0020)
             existing.organ_code = ORGAN_CODES[code]
+        if existing.office is None and code in OFFICES and org.office(db, OFFICES[code]) is None:  # 0021
+            existing.office = OFFICES[code].value
         return existing
     department = Department(code=code, name=name, short_name=short, level=level.value, division_code=division,
                             organ_code=ORGAN_CODES.get(code), duty=DUTIES[code].value if code in DUTIES else None,
+                            office=OFFICES[code].value if code in OFFICES else None,
                             parent=org.get_by_code(db, parent_code) if parent_code else None)
     db.add(department)
     db.flush()

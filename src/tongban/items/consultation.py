@@ -31,7 +31,6 @@ from tongban.items import service
 from tongban.items.models import Consultation, ConsultationStatus, FaqOrigin, FaqStatus, ItemFaq
 from tongban.notifications.service import notify
 from tongban.org import service as org
-from tongban.sharing.schemas import EGOV_CODE
 from tongban.supervision import service as supervision
 
 DEMO_FAQS = Path(__file__).with_name("demo_faqs.json")
@@ -106,7 +105,7 @@ def ask(db: Session, settings: Settings, *, question: str, item_code: str | None
     suggestions = best_answers(db, text, item["basic_code"] if item else None)
     confidence = suggestions[0].confidence if suggestions else 0.0
     # A question about no item in particular goes to the e-government office, which routes it.
-    department = org.get_by_code_or_404(db, item["department"] if item else EGOV_CODE)
+    department = org.get_by_code_or_404(db, item["department"]) if item else org.egov_office(db)
     answered = confidence >= settings.consultation_confidence
     now = clock.now()
     row = Consultation(number=numbers.mint(db, Consultation.number, "ZX"), item_code=item["basic_code"] if item else None,
@@ -179,7 +178,7 @@ def promote(db: Session, row: Consultation, *, question: str | None, actor: Prin
     audit.record(db, actor=actor, action="consultation.promote", object_type="consultation", object_id=row.number,
                  details={"faq": faq.id})
     # The e-government office reviews items and so the FAQ that is published with them.
-    notify(db, department_id=org.get_by_code_or_404(db, EGOV_CODE).id, role=Role.EGOV_ADMIN.value, kind="faq.draft",
+    notify(db, department_id=org.egov_office(db).id, role=Role.EGOV_ADMIN.value, kind="faq.draft",
            link="/staff/faqs",
            title="新的常见问题待审核", body=f"{faq.question[:60]}（来自咨询 {row.number}）")
     db.flush()

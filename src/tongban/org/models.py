@@ -25,6 +25,9 @@ class Department(Base):
     organ_code: Mapped[str | None] = mapped_column(String(8))
     # The duty this department is the authoritative source for (tongban.registry.schemas.Duty).
     duty: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The platform office this department is (tongban.org.schemas.Office): "egov" marks the
+    # e-government office (电子政务办), one department only.
+    office: Mapped[str | None] = mapped_column(String(16), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(200))

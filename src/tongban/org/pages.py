@@ -1,5 +1,6 @@
 """The e-government office's page of the departments: each one's organ code (the 实施机构 part of
-its service items' 实施编码), telephone and address."""
+its service items' 实施编码), the platform office it is (the e-government office), telephone and
+address."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tongban.core.permissions import Permission
 from tongban.core.security import Csrf, check_csrf
 from tongban.core.templating import flash, render
 from tongban.org import service
-from tongban.org.schemas import DepartmentUpdate
+from tongban.org.schemas import OFFICE_LABELS, DepartmentUpdate
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 def _page(request: Request, db: DbSession, principal: Principal, *, error: str | None = None,
           failed: str | None = None, status_code: int = 200):
     return render(request, "organisation.html", status_code=status_code, principal=principal,
-                  departments=service.list_all(db), error=error, failed=failed)
+                  departments=service.list_all(db), offices=OFFICE_LABELS, error=error, failed=failed)
 
 
 @router.get("/staff/organisation", summary="机构信息")
@@ -37,14 +38,15 @@ def organisation_page(request: Request, db: DbSession, principal: Annotated[Prin
 def update_department(request: Request, code: str, db: DbSession,
                       principal: Annotated[Principal, require(Permission.ORG_MANAGE)],
                       organ_code: Annotated[str, Form(max_length=40)] = "",
+                      office: Annotated[str, Form(max_length=16)] = "",
                       phone: Annotated[str, Form(max_length=40)] = "",
                       address: Annotated[str, Form(max_length=250)] = "",
                       csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     try:
         try:
-            changes = DepartmentUpdate(organ_code=organ_code.strip().upper() or None, phone=phone.strip() or None,
-                                       address=address.strip() or None)
+            changes = DepartmentUpdate(organ_code=organ_code.strip().upper() or None, office=office or None,
+                                       phone=phone.strip() or None, address=address.strip() or None)
         except ValidationError as invalid:
             raise Problem("validation-error", "；".join(str(e["msg"]) for e in invalid.errors())) from None
         department, changed = service.update(db, code, changes)

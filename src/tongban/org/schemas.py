@@ -19,6 +19,15 @@ class Level(StrEnum):
 
 LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区", Level.TOWN: "街镇", Level.VILLAGE: "居村"}
 
+
+class Office(StrEnum):
+    """A role the platform gives one department of the district."""
+
+    EGOV = "egov"  # 电子政务办: arbitrates sharing, reviews items and FAQ, routes general consultations
+
+
+OFFICE_LABELS = {Office.EGOV: "电子政务办（统筹协调）"}
+
 ORGAN_CODE_PATTERN = r"^[0-9A-Z]{8}$"
 
 
@@ -45,6 +54,7 @@ class DepartmentRead(BaseModel):
     division_code: str
     organ_code: str | None
     duty: str | None
+    office: str | None = None
     parent_code: str | None
     phone: str | None
     address: str | None
@@ -71,5 +81,6 @@ class DepartmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     organ_code: OrganCode = None
+    office: Office | None = Field(default=None, description="平台职能：egov 电子政务办；null 取消")
     phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=200)

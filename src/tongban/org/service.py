@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from tongban.core.db.cache import per_generation_lookup, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import Department
-from tongban.org.schemas import LEVEL_LABELS, DepartmentCreate, DepartmentRead, DepartmentUpdate, Level
+from tongban.org.schemas import LEVEL_LABELS, OFFICE_LABELS, DepartmentCreate, DepartmentRead, DepartmentUpdate, Level, Office
 
 _LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
 
@@ -86,6 +86,7 @@ def to_read(department: Department) -> DepartmentRead:
         division_code=department.division_code,
         organ_code=department.organ_code,
         duty=department.duty,
+        office=department.office,
         parent_code=department.parent.code if department.parent else None,
         phone=department.phone,
         address=department.address,
@@ -131,6 +132,11 @@ def update(db: Session, code: str, changes: DepartmentUpdate) -> tuple[Departmen
         if holder is not None:
             raise Problem("conflict", f"机构标识 {organ_code} 已是「{holder.name}」的，每个机构的标识各不相同",
                           errors=[{"field": "body.organ_code", "code": "organ_code_taken", "message": "机构标识已被使用"}])
+    if given.get("office") is not None:
+        holder = db.scalar(select(Department).where(Department.office == given["office"], Department.id != department.id))
+        if holder is not None:
+            raise Problem("conflict", f"「{holder.name}」已是{OFFICE_LABELS[Office(given['office'])]}，请先取消它的这一职能",
+                          errors=[{"field": "body.office", "code": "office_taken", "message": "该职能已由其他机构承担"}])
     changed = {}
     for field, value in given.items():
         if isinstance(value, str):
@@ -140,3 +146,16 @@ def update(db: Session, code: str, changes: DepartmentUpdate) -> tuple[Departmen
             setattr(department, field, value)
     db.flush()
     return department, changed
+
+
+def office(db: Session, which: Office) -> Department | None:
+    """The department that is ``which`` office of the district, if one is marked."""
+    return db.scalar(select(Department).where(Department.office == which.value))
+
+
+def egov_office(db: Session) -> Department:
+    """The e-government office (电子政务办): the department marked ``office = egov``."""
+    found = office(db, Office.EGOV)
+    if found is None:
+        raise Problem("service-unavailable", "尚未指定电子政务办：请由平台管理员在机构信息中设置")
+    return found

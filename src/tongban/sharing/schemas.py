@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from tongban.sharing.models import Grant, SharingRequest
 
 
-EGOV_CODE = "PD-EGOV"  # the e-government office (电子政务办): it arbitrates sharing requests
 
 
 class RequestStatus(StrEnum):

@@ -21,8 +21,9 @@ from tongban.core.permissions import Permission, Scope
 from tongban.core.workdays import WorkingCalendar
 from tongban.notifications.service import notify
 from tongban.org import service as org
+from tongban.org.schemas import Office
 from tongban.sharing.models import Grant, SharingRequest, SharingRequestItem, SharingStep
-from tongban.sharing.schemas import EGOV_CODE, ItemOutcome, RequestStatus
+from tongban.sharing.schemas import ItemOutcome, RequestStatus
 from tongban.supervision import service as supervision
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _names(resource: Resource, codes: list[str]) -> str:
 
 
 def _egov(db: Session) -> Department | None:
-    return org.get_by_code(db, EGOV_CODE)
+    return org.office(db, Office.EGOV)
 
 
 def _grant(db: Session, request: SharingRequest, items: list[str], by: str) -> Grant | None:
