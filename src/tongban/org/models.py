@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base
@@ -12,6 +12,8 @@ class Department(Base):
     """A department or an administration at one level; streets and committees are departments too."""
 
     __tablename__ = "departments"
+    # One department per office; an index (migration 0021: a constraint would copy the table on SQLite).
+    __table_args__ = (Index("uq_departments_office", "office", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -27,7 +29,7 @@ class Department(Base):
     duty: Mapped[str | None] = mapped_column(String(32), unique=True)
     # The platform office this department is (tongban.org.schemas.Office): "egov" marks the
     # e-government office (电子政务办), one department only.
-    office: Mapped[str | None] = mapped_column(String(16), unique=True)
+    office: Mapped[str | None] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(200))

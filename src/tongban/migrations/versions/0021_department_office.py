@@ -23,10 +23,22 @@ branch_labels = None
 depends_on = None
 
 
+def _sqlite_triggers() -> None:
+    """SQLite: the departments' reference-generation triggers (0007), which a batch operation that
+    copies the table into a new one leaves behind."""
+    for operation in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS departments_{operation}_moves_reference_generation")
+        op.execute(f"""
+            CREATE TRIGGER departments_{operation}_moves_reference_generation AFTER {operation.upper()} ON departments
+            BEGIN UPDATE reference_generation SET token = lower(hex(randomblob(16))) WHERE id = 1; END;
+        """)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('departments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('office', sa.String(length=16), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_departments_office'), ['office'])
+    # A column and a unique index, not a unique constraint: on SQLite a constraint would copy the
+    # table into a new one, and the copy would lose its triggers.
+    op.add_column('departments', sa.Column('office', sa.String(length=16), nullable=True))
+    op.create_index('uq_departments_office', 'departments', ['office'], unique=True)
     connection = op.get_bind()
     holders = connection.execute(sa.text(
         "SELECT DISTINCT u.department_id FROM users u JOIN user_roles r ON r.user_id = u.id "
@@ -36,6 +48,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('uq_departments_office', table_name='departments')
     with op.batch_alter_table('departments', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_departments_office'), type_='unique')
         batch_op.drop_column('office')
+    if op.get_bind().dialect.name == 'sqlite':
+        _sqlite_triggers()
