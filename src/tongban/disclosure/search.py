@@ -360,11 +360,16 @@ def _fts_match(concepts: list[search_text.Concept]) -> str:
     return " AND ".join(parts)
 
 
+def _lexeme(word: str, weight: str = "") -> str:
+    """One word as a tsquery operand: quoted (a quote or backslash in it escaped), with a weight."""
+    return "'" + word.replace("'", "''").replace("\\", "\\\\") + "'" + (f":{weight}" if weight else "")
+
+
 def _tsquery(concepts: list[search_text.Concept]) -> str:
     def lexeme(word: str) -> str:
         if word.startswith(search_text.TITLE_PHRASE):
-            return "(" + " <-> ".join(f"'{b}':A" for b in search_text.bigrams(word[1:])) + ")"
-        return "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
+            return "(" + " <-> ".join(_lexeme(b, "A") for b in search_text.bigrams(word[1:])) + ")"
+        return _lexeme(word)
 
     parts = []
     for concept in concepts:
@@ -384,9 +389,9 @@ def _ranking_tsquery(concepts: list[search_text.Concept]) -> str:
             for word in alternative:
                 if word.startswith(search_text.TITLE_PHRASE):
                     for bigram in search_text.bigrams(word[1:]):
-                        lexemes["'" + bigram.replace("'", "''").replace("\\", "\\\\") + "':A"] = None
+                        lexemes[_lexeme(bigram, "A")] = None
                 else:
-                    lexemes["'" + word.replace("'", "''").replace("\\", "\\\\") + "'"] = None
+                    lexemes[_lexeme(word)] = None
     return " | ".join(lexemes)
 
 

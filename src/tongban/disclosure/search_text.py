@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import html
 import json
-import logging
 import re
 import threading
 import unicodedata
@@ -30,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tongban.core.segmentation import jieba_tokenizer
 
 DICTIONARY_PATH = Path(__file__).with_name("search_dictionary.txt")
 SYNONYMS_PATH = Path(__file__).with_name("search_synonyms.json")
@@ -100,17 +101,8 @@ def tokenizer():
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)  # its loading messages are debug logs, never stdout
-                made = jieba.Tokenizer()
-                made.initialize()
-                made.load_userdict(str(DICTIONARY_PATH))
-                for synonym in synonyms():
-                    for phrase in (synonym.phrase, *synonym.expansions):
-                        if len(phrase) >= 2 and not made.FREQ.get(phrase):
-                            made.add_word(phrase)
-                _tokenizer = made
+                _tokenizer = jieba_tokenizer(DICTIONARY_PATH, (phrase for synonym in synonyms()
+                                                               for phrase in (synonym.phrase, *synonym.expansions)))
     return _tokenizer
 
 

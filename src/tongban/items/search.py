@@ -34,7 +34,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import json
-import logging
 import math
 import re
 import threading
@@ -44,6 +43,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tongban.core.segmentation import jieba_tokenizer
 
 __all__ = [
     "MAX_QUERY_LENGTH", "BundleDocument", "QueryError", "SearchHit", "SearchIndex", "Synonym", "default_synonyms",
@@ -198,12 +199,7 @@ def _base_tokenizer():
     if _base is None:
         with _lock:
             if _base is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)  # its loading messages are debug logs, never stdout
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                tokenizer.load_userdict(str(DICTIONARY_PATH))
+                tokenizer = jieba_tokenizer(DICTIONARY_PATH)
                 with open(DICTIONARY_PATH, encoding="utf-8") as handle:
                     _dictionary_words = tuple(line.split()[0] for line in handle if line.strip())
                 _base = tokenizer
