@@ -73,7 +73,12 @@ class Settings(BaseSettings):
     # Build the item search index before serving (a fresh start: the first search then finds it
     # built); otherwise beside serving (a worker started again after a crash takes requests at once).
     warm_search_before_serving: bool = False
-    deadline_scan_seconds: float = Field(default=300, ge=1)  # how often overdue work is looked for
+    # How often overdue work is looked for: a minute, as city-management limits run in hours.
+    deadline_scan_seconds: float = Field(default=60, ge=1)
+    district_code: str = Field(default="310115", pattern=r"^\d{6}$")  # GB/T 2260 code of the district served
+    # The district's extent (min lon, min lat, max lon, max lat, WGS 84): a grid cell or a reported
+    # position outside it is refused. The default is 浦东新区's.
+    grid_extent: str = "121.43,30.85,122.00,31.45"
     attachment_max_mb: int = Field(default=20, ge=1, le=200)  # one uploaded material
     virus_scan_command: str | None = None  # e.g. "clamdscan --no-summary {path}"; exit 0 = clean
     consultation_confidence: float = Field(default=0.55, ge=0, le=1)  # below it a person answers

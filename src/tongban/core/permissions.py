@@ -59,6 +59,11 @@ class Permission(StrEnum):
     DISCLOSURE_HANDLE = "disclosure:handle"  # the disclosure office: work and answer the department's requests
     DISCLOSURE_EXTEND = "disclosure:extend"  # the head of the disclosure office approves an extension (条例第三十三条)
     DISCLOSURE_REPORT = "disclosure:report"  # the annual report of a year not yet ended (a department: its own)
+    GRID_READ = "grid:read"  # the map, cells, components and city-management cases (a department: its own cases)
+    GRID_REPORT = "grid:report"  # 信息收集 and 核查: a grid supervisor reports problems and checks them on site
+    GRID_COMMAND = "grid:command"  # 城运中心: register (立案), reject, merge and dispatch (派遣) cases
+    GRID_HANDLE = "grid:handle"  # a department handles the cases dispatched to it, or returns them
+    GRID_MANAGE = "grid:manage"  # the unit grid, the categories, routing, the components census, Open311 clients
 
     @property
     def label(self) -> str:
@@ -116,6 +121,11 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.DISCLOSURE_HANDLE: "办理政府信息公开申请",
     Permission.DISCLOSURE_EXTEND: "批准延长答复期限",
     Permission.DISCLOSURE_REPORT: "查看信息公开年度报告",
+    Permission.GRID_READ: "查看城市网格和城管案件",
+    Permission.GRID_REPORT: "上报和核查城管问题",
+    Permission.GRID_COMMAND: "城管案件立案派遣",
+    Permission.GRID_HANDLE: "处置城管案件",
+    Permission.GRID_MANAGE: "管理网格、分类和部件",
 }
 
 
@@ -148,6 +158,8 @@ class Role(StrEnum):
     DISCLOSURE_REVIEWER = "disclosure_reviewer"
     DISCLOSURE_OFFICER = "disclosure_officer"
     DISCLOSURE_HEAD = "disclosure_head"
+    GRID_OPERATOR = "grid_operator"
+    GRID_HANDLER = "grid_handler"
 
     @property
     def label(self) -> str:
@@ -171,6 +183,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.DISCLOSURE_REVIEWER: "信息公开保密审查人员",
     Role.DISCLOSURE_OFFICER: "政府信息公开工作人员",
     Role.DISCLOSURE_HEAD: "政府信息公开工作机构负责人",
+    Role.GRID_OPERATOR: "城运中心受理派遣员",
+    Role.GRID_HANDLER: "城管案件处置人员",
 }
 
 STAFF_ROLES = frozenset(
@@ -178,6 +192,7 @@ STAFF_ROLES = frozenset(
         Role.WINDOW_CLERK, Role.REVIEWER, Role.DATA_STEWARD, Role.DEPARTMENT_HEAD,
         Role.EGOV_ADMIN, Role.INSPECTOR, Role.GRID_SUPERVISOR, Role.HOTLINE_AGENT,
         Role.DISCLOSURE_DRAFTER, Role.DISCLOSURE_REVIEWER, Role.DISCLOSURE_OFFICER, Role.DISCLOSURE_HEAD,
+        Role.GRID_OPERATOR, Role.GRID_HANDLER,
     }
 )
 
@@ -246,13 +261,20 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.EVALUATION_READ: Scope.ALL,
         Permission.EVALUATION_RUN: Scope.ALL,
         Permission.DISCLOSURE_REPORT: Scope.ALL,
+        Permission.GRID_READ: Scope.ALL,
+        Permission.GRID_MANAGE: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
                      Permission.SUPERVISION_READ: Scope.ALL, Permission.SUPERVISION_MANAGE: Scope.ALL,
                      Permission.EVALUATION_READ: Scope.ALL, Permission.EVALUATION_RUN: Scope.ALL,
                      Permission.DISCLOSURE_REPORT: Scope.ALL},
-    Role.GRID_SUPERVISOR: {**_STAFF_BASE},
+    # 城市网格化管理: supervisors find and check, the centre registers and dispatches, departments handle.
+    Role.GRID_SUPERVISOR: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.GRID_READ: Scope.ALL, Permission.GRID_REPORT: Scope.ALL},
+    Role.GRID_OPERATOR: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.GRID_READ: Scope.ALL, Permission.GRID_COMMAND: Scope.ALL,
+                         Permission.GRID_MANAGE: Scope.ALL, Permission.SUPERVISION_READ: Scope.ALL},
+    Role.GRID_HANDLER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.GRID_READ: Scope.DEPARTMENT,
+                        Permission.GRID_HANDLE: Scope.DEPARTMENT},
     # 政府信息公开: who drafts is never who reviews (保密审查 is a second person's, service-enforced);
     # the drafter owns the 20-working-day publication clock of what they draft.
     Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import chinese_calendar
@@ -34,6 +34,8 @@ _MAX_SPAN_DAYS = 3660  # no statutory limit runs ten years; bounds every loop
 FIRST_START, LAST_START = date(1900, 1, 1), date(2100, 12, 31)
 DeadlineStart = Annotated[date, Query(ge=FIRST_START, le=LAST_START, description="起算日期（1900-01-01 至 2100-12-31）")]
 _MEMO = "tongban.workdays.calendar"
+# Office hours of a working day (Beijing time): what a limit in working hours (工作小时) counts.
+OFFICE_HOURS = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 # The package's answers never change while the process runs; asking it validates every date anew.
 _package_workday = lru_cache(maxsize=8192)(chinese_calendar.is_workday)
 
@@ -160,6 +162,47 @@ class WorkingCalendar:
                 return day
             day -= timedelta(days=1)
         raise ValueError("span too long")
+
+    def _office_periods(self, first: date):
+        """(start, end) of every office period from ``first`` on, as aware Beijing datetimes."""
+        day = first
+        while (day - first).days <= _MAX_SPAN_DAYS:
+            if self.is_working_day(day):
+                for opens, closes in OFFICE_HOURS:
+                    yield (datetime.combine(day, opens, clock.BEIJING), datetime.combine(day, closes, clock.BEIJING))
+            day += timedelta(days=1)
+        raise ValueError("span too long")
+
+    def add_working_minutes(self, start: datetime, minutes: int) -> datetime:
+        """The moment ``minutes`` of office hours after ``start`` (a limit in 工作小时): time
+        outside office hours and on rest days does not count. A limit of 0 is due at ``start``."""
+        if minutes < 0:
+            raise ValueError("minutes must not be negative")
+        left, cursor = timedelta(minutes=minutes), clock.beijing(start)
+        if not left:
+            return start
+        for opens, closes in self._office_periods(cursor.date()):
+            begin = max(opens, cursor)
+            if begin >= closes:
+                continue
+            if closes - begin >= left:
+                return begin + left
+            left -= closes - begin
+        raise ValueError("span too long")  # unreachable: the periods end by raising
+
+    def working_minutes_between(self, start: datetime, end: datetime) -> int:
+        """Minutes of office hours between two moments (0 if end <= start)."""
+        start, end = clock.beijing(start), clock.beijing(end)
+        if end <= start:
+            return 0
+        if (end - start).days > _MAX_SPAN_DAYS:
+            raise ValueError("span too long")
+        total = timedelta()
+        for opens, closes in self._office_periods(start.date()):
+            if opens >= end:
+                break
+            total += max(min(closes, end) - max(opens, start), timedelta())
+        return int(total.total_seconds() // 60)
 
     def month(self, year: int, month: int) -> list[tuple[date, bool]]:
         first = date(year, month, 1)

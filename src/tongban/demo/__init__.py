@@ -31,6 +31,7 @@ from tongban.demo.registries import (
     DEMO_ADDRESSES, DEMO_ENTERPRISES, DEMO_PEOPLE, DEMO_SEED, load_applicants, load_registries, per_source_files,
 )
 from tongban.demo.disclosure_requests import load_disclosure_requests
+from tongban.demo.grid import load_grid
 from tongban.demo.services import demo_catalog, load_catalog, load_services
 
 __all__ = [
@@ -89,6 +90,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_supervised_month(db, settings)
     load_disclosure(db, settings)  # before the supervision's scan: the catalog's near-deadline draft is warned
     load_disclosure_requests(db)  # requests in every state; their clocks count in the month's evaluation
+    load_grid(db, settings)  # the unit grid and a day of city-management cases, before the scan warns the late ones
     load_supervision(db, settings)
     publish_last_month(db)  # after every record of the month is in
     if created:

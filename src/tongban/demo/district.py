@@ -49,6 +49,7 @@ DISTRICT_DEPARTMENTS = [
     ("PD-CL", "浦东新区残疾人联合会", "残联"),
     ("PD-SF", "浦东新区司法局", "司法局"),
     ("PD-WTL", "浦东新区文化体育和旅游局", "文体旅游局"),
+    ("PD-LHSR", "浦东新区绿化和市容管理局", "绿化市容局"),
 ]
 
 # The organ code (机构标识, ``Department.organ_code``) of each department that implements service
@@ -134,6 +135,15 @@ STAFF = [
     DemoAccount(Role.INSPECTOR, "inspector", "孙正", "PD-JCJ"),
     DemoAccount(Role.GRID_SUPERVISOR, "grid", "吴海", "PD-WGZX"),
     DemoAccount(Role.HOTLINE_AGENT, "hotline", "郑丽", "PD-WGZX"),
+    # 城市网格化管理: the centre registers and dispatches; departments and street offices handle.
+    DemoAccount(Role.GRID_OPERATOR, "grid.centre", "方志诚", "PD-WGZX"),
+    DemoAccount(Role.GRID_HANDLER, "grid.cgzf", "蒋涛", "PD-CGZF"),
+    DemoAccount(Role.GRID_HANDLER, "grid.lhsr", "袁芳", "PD-LHSR"),
+    DemoAccount(Role.GRID_HANDLER, "grid.jsjt", "任杰", "PD-JSJT"),
+    DemoAccount(Role.GRID_HANDLER, "grid.ga", "曹勇", "PD-GA"),
+    DemoAccount(Role.GRID_HANDLER, "grid.ljz", "许敏", "PD-LJZ"),
+    DemoAccount(Role.GRID_HANDLER, "grid.wf", "邓超", "PD-WF"),
+    DemoAccount(Role.GRID_HANDLER, "grid.hm", "彭丽", "PD-HM"),
     # 政府信息公开 in 财政局: one drafts, another does the 保密审查 and publishes; 统计局 drafts its own.
     DemoAccount(Role.DISCLOSURE_DRAFTER, "gk.drafter", "刘洋", "PD-CZ"),
     DemoAccount(Role.DISCLOSURE_REVIEWER, "gk.reviewer", "沈卫东", "PD-CZ"),
@@ -150,7 +160,7 @@ MZ_CLIENT_ID = "pd-mz-assistance-system"  # 民政局's social-assistance system
 
 
 # The platform offices of the demo district: its e-government office.
-OFFICES = {"PD-EGOV": Office.EGOV}
+OFFICES = {"PD-EGOV": Office.EGOV, "PD-WGZX": Office.CITY_OPERATIONS}
 # Which department is the authoritative source (一数一源) for which duty.
 DUTIES = {
     "PD-GA": Duty.PUBLIC_SECURITY,

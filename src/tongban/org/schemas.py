@@ -24,9 +24,10 @@ class Office(StrEnum):
     """A role the platform gives one department of the district."""
 
     EGOV = "egov"  # 电子政务办: arbitrates sharing, reviews items and FAQ, routes general consultations
+    CITY_OPERATIONS = "city_ops"  # 城运中心: registers and dispatches the city-management cases (网格化管理)
 
 
-OFFICE_LABELS = {Office.EGOV: "电子政务办（统筹协调）"}
+OFFICE_LABELS = {Office.EGOV: "电子政务办（统筹协调）", Office.CITY_OPERATIONS: "城运中心（网格化管理监督指挥）"}
 
 ORGAN_CODE_PATTERN = r"^[0-9A-Z]{8}$"
 

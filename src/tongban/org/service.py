@@ -42,6 +42,10 @@ def ids_by_codes(db: Session, codes) -> dict[str, int]:
 _IDS_BY_CODES = select(Department.code, Department.id).where(Department.code.in_(bindparam("codes", expanding=True)))
 
 
+def get(db: Session, department_id: int) -> Department | None:
+    return db.get(Department, department_id)
+
+
 def get_by_code_or_404(db: Session, code: str) -> Department:
     department = get_by_code(db, code)
     if department is None:
@@ -151,6 +155,11 @@ def update(db: Session, code: str, changes: DepartmentUpdate) -> tuple[Departmen
 def office(db: Session, which: Office) -> Department | None:
     """The department that is ``which`` office of the district, if one is marked."""
     return db.scalar(select(Department).where(Department.office == which.value))
+
+
+def by_division(db: Session, division_code: str) -> Department | None:
+    """The department of a division (a street's office by its 9-digit town code: 属地)."""
+    return db.scalars(select(Department).where(Department.division_code == division_code).order_by(Department.id)).first()
 
 
 def egov_office(db: Session) -> Department:

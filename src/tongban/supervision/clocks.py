@@ -8,7 +8,7 @@ of ``core.workdays``: the start day is not counted, pauses are not counted, holi
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,8 @@ from tongban.core.db.cache import per_generation
 from tongban.core import clock as wall
 from tongban.core.workdays import WorkingCalendar
 from tongban.supervision.models import (
-    CANCELLED, ClockEvent, ClockKind, ClockStatus, Level, SupervisionClock, WarningRule,
+    CANCELLED, HOUR_BASIS_LABELS, YELLOW_SHARE_LEFT, ClockEvent, ClockKind, ClockStatus, HourBasis, Level,
+    SupervisionClock, WarningRule,
 )
 
 DEFAULT_YELLOW_DAYS, DEFAULT_RED_DAYS = 2, 0
@@ -51,8 +52,37 @@ def warning_days(calendar: WorkingCalendar, started_on: date, due_on: date, yell
     return min(yellow_on, red_on), red_on
 
 
+def _after(clock: SupervisionClock, calendar: WorkingCalendar, start: datetime, minutes: int) -> datetime:
+    """``minutes`` of the clock's hours after ``start`` (office hours, or every hour)."""
+    if clock.hour_basis == HourBasis.CLOCK:
+        return start + timedelta(minutes=minutes)
+    return calendar.add_working_minutes(start, minutes)
+
+
+def _minutes_between(clock: SupervisionClock, calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
+    if clock.hour_basis == HourBasis.CLOCK:
+        return max(int((end - start).total_seconds() // 60), 0)
+    return calendar.working_minutes_between(start, end)
+
+
+def _schedule_hours(clock: SupervisionClock, calendar: WorkingCalendar) -> None:
+    """Due, yellow and red moments of a clock in hours; the dates are their Beijing dates (the
+    scan's indexes are on dates; the moments decide within the day)."""
+    assert clock.started_at is not None and clock.limit_hours is not None  # an hours clock has both
+    limit = clock.limit_hours * 60
+    clock.due_at = _after(clock, calendar, clock.started_at, limit + clock.paused_minutes)
+    clock.yellow_at = _after(clock, calendar, clock.started_at,
+                             round(limit * (1 - YELLOW_SHARE_LEFT)) + clock.paused_minutes)
+    clock.red_at = clock.due_at + timedelta(seconds=1)  # overdue: the moment after the limit
+    clock.due_on, clock.provisional = wall.beijing(clock.due_at).date(), False
+    clock.yellow_on, clock.red_on = wall.beijing(clock.yellow_at).date(), wall.beijing(clock.red_at).date()
+
+
 def _schedule(db: Session, clock: SupervisionClock, calendar: WorkingCalendar) -> None:
     """Due date and warning days from the start, the limit and the working days paused so far."""
+    if clock.limit_hours is not None:
+        _schedule_hours(clock, calendar)
+        return
     deadline = calendar.add_working_days(clock.started_on, clock.limit_days + clock.paused_days)
     clock.due_on, clock.provisional = deadline.due, deadline.provisional
     clock.yellow_on, clock.red_on = warning_days(calendar, clock.started_on, deadline.due, *rule_days(db, clock.kind))
@@ -75,17 +105,23 @@ _FIND = select(SupervisionClock).where(SupervisionClock.kind == bindparam("kind"
 
 def start(db: Session, *, kind: ClockKind, subject: str | int, title: str, department_id: int, limit_days: int,
           started_on: date, owner: str | None = None, link: str | None = None,
-          calendar: WorkingCalendar | None = None, new_subject: bool = False) -> SupervisionClock:
+          calendar: WorkingCalendar | None = None, new_subject: bool = False,
+          limit_hours: int | None = None, hour_basis: HourBasis = HourBasis.WORKING) -> SupervisionClock:
     """Start timing a piece of work. Starting it again returns the clock already there, resumed
     on ``started_on`` if it was paused (a resubmission after the window asked for materials).
-    ``new_subject``: the work was created in this transaction, so it can have no clock yet."""
+    ``new_subject``: the work was created in this transaction, so it can have no clock yet.
+    ``limit_hours``: a limit in hours (``hour_basis``) from this moment instead of ``limit_days``."""
     existing = None if new_subject else find(db, kind, subject)
     if existing is not None:
         return _resume(db, existing, started_on, None, calendar) if existing.status == ClockStatus.PAUSED else existing
+    now = wall.now()
     clock = SupervisionClock(kind=kind, subject_ref=str(subject), title=title[:200], link=link,
                              department_id=department_id, owner_account=owner, started_on=started_on,
                              limit_days=max(limit_days, 0), paused_days=0, pause_count=0, status=ClockStatus.OPEN,
-                             level=Level.NONE, created_at=wall.now())
+                             level=Level.NONE, created_at=now, paused_minutes=0)
+    if limit_hours is not None:
+        clock.limit_hours, clock.hour_basis, clock.started_at = max(limit_hours, 0), hour_basis.value, now
+        clock.started_on, clock.limit_days = wall.beijing(now).date(), 0
     _schedule(db, clock, calendar or WorkingCalendar.load(db))
     db.add(clock)  # its start and its end are in the row itself; events record what happens between
     return clock
@@ -97,13 +133,19 @@ def pause(db: Session, kind: ClockKind, subject: str | int, *, on: date, note: s
     if clock is None or clock.status != ClockStatus.OPEN:
         return clock
     clock.status, clock.paused_since = ClockStatus.PAUSED, on
+    if clock.limit_hours is not None:
+        clock.paused_at = wall.now()
     clock.pause_count += 1
     _event(db, clock, "paused", on, note)
     return clock
 
 
 def _fold_pause(clock: SupervisionClock, on: date, calendar: WorkingCalendar) -> None:
-    if clock.paused_since is not None:  # a paused clock has the day it stopped
+    if clock.limit_hours is not None:
+        if clock.paused_at is not None:
+            clock.paused_minutes += _minutes_between(clock, calendar, clock.paused_at, wall.now())
+        clock.paused_at = None
+    elif clock.paused_since is not None:  # a paused clock has the day it stopped
         clock.paused_days += calendar.working_days_between(clock.paused_since, on)
     clock.paused_since = None
 
@@ -123,21 +165,44 @@ def _resume(db: Session, clock: SupervisionClock, on: date, note: str | None,
     _fold_pause(clock, on, calendar)
     clock.status = ClockStatus.OPEN
     _schedule(db, clock, calendar)
-    _event(db, clock, "resumed", on, f"暂停累计 {clock.paused_days} 个工作日，期限顺延至 {clock.due_on}"
+    _event(db, clock, "resumed", on, f"暂停累计 {_paused_text(clock)}，期限顺延至 {due_text(clock)}"
            + (f"；{note}" if note else ""))
     return clock
+
+
+def due_text(clock: SupervisionClock) -> str:
+    """The clock's due date, or moment for a clock in hours, as people read it."""
+    return wall.beijing_text(clock.due_at) if clock.due_at is not None else clock.due_on.isoformat()
+
+
+def limit_text(clock: SupervisionClock) -> str:
+    if clock.limit_hours is not None:
+        return f"{clock.limit_hours} 个{HOUR_BASIS_LABELS[HourBasis(clock.hour_basis or HourBasis.WORKING)]}"
+    return f"{clock.limit_days} 个工作日"
+
+
+def _paused_text(clock: SupervisionClock) -> str:
+    if clock.limit_hours is not None:
+        return f"{clock.paused_minutes} 分钟"
+    return f"{clock.paused_days} 个工作日"
 
 
 def extend(db: Session, kind: ClockKind, subject: str | int, *, days: int, on: date, note: str | None = None,
            calendar: WorkingCalendar | None = None) -> SupervisionClock | None:
     """An approved extension of the limit (政府信息公开条例第三十三条): the due date and the warning
-    days move by ``days`` working days; a paused clock stays paused."""
+    days move by ``days`` working days (a clock in hours: by ``days`` of its hours); a paused
+    clock stays paused."""
     clock = find(db, kind, subject)
     if clock is None or clock.status == ClockStatus.CLOSED or days <= 0:
         return clock
-    clock.limit_days += days
+    if clock.limit_hours is not None:
+        clock.limit_hours += days
+        unit = HOUR_BASIS_LABELS[HourBasis(clock.hour_basis or HourBasis.WORKING)]
+    else:
+        clock.limit_days += days
+        unit = "工作日"
     _schedule(db, clock, calendar or WorkingCalendar.load(db))
-    _event(db, clock, "extended", on, f"延长 {days} 个工作日，期限至 {clock.due_on}" + (f"；{note}" if note else ""))
+    _event(db, clock, "extended", on, f"延长 {days} 个{unit}，期限至 {due_text(clock)}" + (f"；{note}" if note else ""))
     return clock
 
 
@@ -170,6 +235,11 @@ def close_clock(db: Session, clock: SupervisionClock | None, *, on: date, outcom
     clock.status, clock.closed_on, clock.outcome = ClockStatus.CLOSED, on, outcome[:24]
     clock.used_days = max(calendar.working_days_between(clock.started_on, on) - clock.paused_days, 0)
     clock.on_time = None if outcome == CANCELLED else on <= clock.due_on
+    if clock.limit_hours is not None and clock.started_at is not None and clock.due_at is not None:
+        now = wall.now()
+        clock.closed_at = now
+        clock.used_minutes = max(_minutes_between(clock, calendar, clock.started_at, now) - clock.paused_minutes, 0)
+        clock.on_time = None if outcome == CANCELLED else now <= clock.due_at
     return clock
 
 

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.supervision.models import (
-    KIND_LABELS, LEVEL_LABELS, STATUS_LABELS, RectificationStatus, ServiceRating, SupervisionClock, SupervisionWarning,
+from tongban.supervision.models import (  # noqa: F401 (ClockKind, HourBasis: re-exported for the domains that time work)
+    KIND_LABELS, LEVEL_LABELS, STATUS_LABELS, ClockKind, HourBasis, RectificationStatus, ServiceRating, SupervisionClock, SupervisionWarning,
     WarningRule,
 )
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement, Date, Select, String, Table, and_, bindparam, case, cast as sql_cast, func, literal,
-    select, text, update,
+    or_, select, text, update,
 )
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,7 @@ from tongban.core import clock as wall
 # import): the deadline clocks they start, pause and close (``clocks`` does the work), and the
 # 好差评 an applicant gives (``ratings``). ``ClockKind`` names what is timed.
 from tongban.supervision.clocks import (  # noqa: F401 (re-exported)
-    assign as assign_clock, cancel as cancel_clock, extend as extend_clock, close as close_clock, close_clock as close_found_clock,
+    due_text as clock_due_text, limit_text as clock_limit_text, assign as assign_clock, cancel as cancel_clock, extend as extend_clock, close as close_clock, close_clock as close_found_clock,
     find as find_clock, pause as pause_clock, resume as resume_clock, start as start_clock,
 )
 from tongban.supervision.evaluation import evaluate, publish as publish_evaluation  # noqa: F401 (re-exported)
@@ -137,8 +137,13 @@ def scan(db: Session, *, today: date | None = None, actor=audit.SYSTEM) -> ScanR
         db.connection()  # begin: wait for the write lock before asking the date
     today = today or wall.today()  # the day the scan runs, not the day it began waiting
     now = wall.now()
-    yellow = _raise(db, Level.YELLOW, and_(CLOCKS.c.yellow_on <= today, CLOCKS.c.red_on > today), today=today, now=now)
-    red = _raise(db, Level.RED, CLOCKS.c.red_on <= today, today=today, now=now)
+    # Dates select (the partial indexes); a clock in hours is decided by its moments within the day.
+    at = literal(now, UTCDateTime)
+    red_due = and_(CLOCKS.c.red_on <= today, or_(CLOCKS.c.red_at.is_(None), CLOCKS.c.red_at <= at))
+    yellow_due = and_(CLOCKS.c.yellow_on <= today, or_(CLOCKS.c.yellow_at.is_(None), CLOCKS.c.yellow_at <= at),
+                      or_(CLOCKS.c.red_on > today, and_(CLOCKS.c.red_at.is_not(None), CLOCKS.c.red_at > at)))
+    yellow = _raise(db, Level.YELLOW, yellow_due, today=today, now=now)
+    red = _raise(db, Level.RED, red_due, today=today, now=now)
     sent = _notify(db, today, now) if yellow or red else 0
     if yellow or red or actor is not audit.SYSTEM:  # the schedule's empty runs are not worth a log line
         audit.record(db, actor=actor, action="supervision.scan", object_type="supervision_scan",
@@ -152,6 +157,14 @@ def scan_job(sessions) -> ScanResult:
         result = scan(db)
         db.commit()
         return result
+
+
+def clocks_of_subjects(db: Session, kinds: list[str], subject: str) -> list[SupervisionClock]:
+    """Every clock of these kinds timing ``subject`` or one of its rounds (``subject/2`` …), in order."""
+    return list(db.scalars(select(SupervisionClock).where(
+        SupervisionClock.kind.in_(kinds),
+        (SupervisionClock.subject_ref == subject) | SupervisionClock.subject_ref.startswith(f"{subject}/", autoescape=True))
+        .order_by(SupervisionClock.id)))
 
 
 # ---- rules ----------------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""The demo district's city management: the national categories, who handles what, the unit grid
+over 陆家嘴, 潍坊新村 and 花木 (``grid_cells``), and a day of cases in every step, some late.
+
+Idempotent: categories, routes and the grid are loaded once; the cases only into a grid without any.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tongban.accounts import service as accounts
+from tongban.core import clock as wall
+from tongban.core.auth import Principal
+from tongban.core.config import Settings
+from tongban.demo.district import present
+from tongban.demo.grid_cells import demo_grid
+from tongban.grid import geo, service as grid
+from tongban.grid.schemas import Source
+
+SEED = 20261207
+# Who handles each handler's problems in the demo district (the street's office where none: 属地).
+ROUTES = {"water": "PD-JSJT", "power": "PD-JSJT", "telecom": "PD-JSJT", "gas": "PD-JSJT", "heat": "PD-JSJT",
+          "transport": "PD-JSJT", "traffic_police": "PD-GA", "greening": "PD-LHSR", "sanitation": "PD-LHSR",
+          "enforcement": "PD-CGZF", "housing": "PD-ZJ", "ecology": "PD-STHJ", "fire": "PD-GA"}
+SUPERVISOR, OPERATOR = "grid", "grid.centre"
+HANDLERS = {"PD-CGZF": "grid.cgzf", "PD-LHSR": "grid.lhsr", "PD-JSJT": "grid.jsjt", "PD-GA": "grid.ga",
+            "PD-LJZ": "grid.ljz", "PD-WF": "grid.wf", "PD-HM": "grid.hm"}
+# The problems a supervisor meets on a round, by name in the national classes.
+COMMON = [("event", "暴露垃圾"), ("event", "非机动车乱停放"), ("event", "店外经营"), ("event", "非法小广告"),
+          ("event", "占道堆物"), ("event", "道路破损"), ("component", "路灯"), ("component", "垃圾箱"),
+          ("component", "行道树"), ("component", "污水井盖"), ("event", "机动车乱停放"), ("event", "无照经营游商")]
+DESCRIPTIONS = {"暴露垃圾": "人行道旁有成堆生活垃圾未清运", "非机动车乱停放": "共享单车大量堆放占用盲道",
+                "店外经营": "沿街商铺在店外摆放货架经营", "非法小广告": "电线杆和墙面张贴大量小广告",
+                "占道堆物": "建筑材料堆放在人行道上", "道路破损": "机动车道出现约一平方米坑洞",
+                "路灯": "路灯夜间不亮", "垃圾箱": "垃圾箱破损、桶盖缺失", "行道树": "行道树枝干折断悬挂",
+                "污水井盖": "污水井盖缺失，井口敞开", "机动车乱停放": "机动车停放在消防通道",
+                "无照经营游商": "流动摊贩在路口占道售卖"}
+
+
+def _principal(db: Session, username: str) -> Principal:
+    user = present(accounts.get_by_username(db, username), f"演示账号 {username}")
+    return present(accounts.load_principal(db, f"user:{user.id}"), f"演示账号 {username} 的权限")
+
+
+def load_grid(db: Session, settings: Settings) -> None:
+    grid.seed_categories(db)
+    system = _principal(db, "admin")
+    for handler, department in ROUTES.items():
+        if grid.route_department(db, handler, None) is None:
+            grid.set_route(db, system, handler=handler, street_code="", department_code=department)
+    if db.scalar(select(func.count()).select_from(grid.GridVersion)) == 0:
+        data = json.dumps(demo_grid(), ensure_ascii=False).encode()
+        grid.import_grid(db, system, data, crs=geo.Crs.WGS84, source="浦东新区单元网格（演示）.geojson",
+                         extent=geo.Extent.parse(settings.grid_extent), district_code=settings.district_code)
+    if db.scalar(select(func.count()).select_from(grid.GridCase)) == 0:
+        _cases(db, settings)
+
+
+def _cases(db: Session, settings: Settings) -> None:
+    """A day of a supervisor's reports, taken through the steps at the pace of a real day: some
+    still waiting, some handled and checked, some late, one returned, one reworked, one duplicate."""
+    rng = random.Random(SEED)
+    supervisor, operator = _principal(db, SUPERVISOR), _principal(db, OPERATOR)
+    handlers = {code: _principal(db, username) for code, username in HANDLERS.items()}
+    names = {(c.kind, c.name): c for c in grid.categories(db)}
+    index = grid.grid_index(db)
+    extent = geo.Extent.parse(settings.grid_extent)
+    start = wall.now() - timedelta(hours=30)
+    cases = []
+    with wall.frozen(start) as moment:
+        for number in range(48):
+            kind, name = COMMON[number % len(COMMON)]
+            category = names.get((kind, name))
+            if category is None:
+                continue
+            ref = index.refs[rng.randrange(len(index.refs))]
+            lon, lat = index.polygons[index.refs.index(ref)].representative_point().coords[0]
+            moment.advance(minutes=rng.randint(10, 35))
+            case = grid.report(db, supervisor, grid.Report(kind=kind, code=category.code, lon=lon, lat=lat,
+                                                           description=DESCRIPTIONS[name], address=None),
+                               source=Source.SUPERVISOR, extent=extent)
+            cases.append(case)
+        moment.advance(minutes=20)
+        for position, case in enumerate(cases):
+            stage = position % 8  # 0: waiting to register … 7: reworked
+            if stage == 0:
+                continue
+            moment.advance(minutes=5)
+            if stage == 1 and position % 16 == 1:
+                grid.reject(db, operator, case.number, reason="经核实为私人庭院内问题，不属于城市管理范围")
+                continue
+            grid.register(db, operator, case.number)
+            if stage == 2:
+                continue
+            moment.advance(minutes=5)
+            grid.dispatch(db, operator, case.number)
+            handler = _handler(db, handlers, case)
+            if stage in (3, 4) or handler is None:
+                continue  # being handled (stage 4 late by now, if its limit is in hours)
+            moment.advance(hours=2)
+            if stage == 5 and case.category_code != "0304":
+                grid.return_case(db, handler, case.number, reason="该问题位于小区红线内，应由物业处理")
+                continue
+            grid.handle(db, handler, case.number, result="已安排人员到场处置，现场已恢复")
+            if stage == 6:
+                moment.advance(hours=1)
+                grid.verify(db, supervisor, case.number, fixed=True, note="现场核查已解决")
+            elif stage == 7:
+                moment.advance(hours=1)
+                grid.verify(db, supervisor, case.number, fixed=False, note="现场仍有部分问题未处理")
+    db.flush()
+
+
+def _handler(db: Session, handlers: dict[str, Principal], case) -> Principal | None:
+    for principal in handlers.values():
+        if principal.department_id == case.department_id:
+            return principal
+    return None

@@ -1,0 +1,752 @@
+"""城市网格化管理: the unit grid, categories and routing, and the case engine of the seven steps.
+
+The case engine is the one other channels reuse (the 12345 hotline and the mayor's mailbox file
+cases with their own ``Source``): a case moves only by ``_move``, which checks the step is allowed
+from the case's state, writes the trail, and starts and closes the step's supervision clock in the
+caller's transaction. Every step is one of:
+
+    信息收集 report → 案卷建立 register | reject | merge → 任务派遣 dispatch → 任务处理 handle
+    (or return to the command centre) → 处理反馈 (the handling's result, with photos, goes to the
+    supervisor) → 核查结案 verify (closed) | rework (back to the department) → 综合评价 (``evaluation``)
+
+Routing proposes the department: point → cell (``geo.GridIndex``) → the category's handler →
+the department set for that handler in the cell's street, else district-wide, else the street's
+own office (属地兜底), the way FixMyStreet routes by body × category.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from tongban.core import audit, clock as wall, numbers
+from tongban.core.auth import Principal, deny
+from tongban.core.config import Settings
+from tongban.core.db.base import affected
+from tongban.core.db.cache import per_generation, per_generation_lookup
+from tongban.core.errors import Problem
+from tongban.core.permissions import Permission
+from tongban.core.uploads import check_size, keep
+from tongban.grid import geo
+from tongban.grid.models import (
+    ACTION_LABELS, OPEN_STATUSES, Action, CaseEvent, CasePhoto, CaseStatus, GridCase, GridCategory,
+    GridCell, GridRoute, GridVersion, LimitUnit, Source,
+)
+from tongban.org import service as org
+from tongban.org.schemas import Office
+from tongban.supervision import service as supervision
+from tongban.supervision.schemas import ClockKind, HourBasis
+
+CATEGORIES_FILE = Path(__file__).with_name("data") / "categories.json"
+DISTRICT_CODE_LENGTH = 6
+# How long the centre and the supervisors have for their steps; urgent categories run round the clock.
+REGISTER_HOURS, DISPATCH_HOURS, VERIFY_HOURS = 1, 1, 4
+# A report of the same category this close to an open case, this soon after it, is likely the same problem.
+DUPLICATE_RADIUS_M, DUPLICATE_DAYS = 50.0, 7
+MAX_GRID_FILE_MB = 60
+PHOTO_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+MAX_PHOTO_PIXELS = 50_000_000
+
+
+# ---- the unit grid -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: int
+    cells: int
+    communities: list[str]
+    replaced: int
+    crs: geo.Crs
+
+
+def _text(properties: dict, key: str, where: str, *, required: bool = True, limit: int = 64) -> str:
+    value = properties.get(key)
+    if value is None or value == "":
+        if required:
+            raise geo.invalid("grid-invalid-geojson", f"{where}：缺少属性 {key}")
+        return ""
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > limit:
+        raise geo.invalid("grid-invalid-geojson", f"{where}：属性 {key} 应为不超过 {limit} 字的文本")
+    return str(value).strip()
+
+
+def import_grid(db: Session, principal: Principal, data: bytes, *, crs: geo.Crs, source: str,
+                extent: geo.Extent, district_code: str) -> ImportResult:
+    """A GeoJSON FeatureCollection of cells, checked whole, as a new version of the grid: the cells
+    of the communities it covers replace theirs; other communities keep theirs. Nothing is written
+    unless every cell passes."""
+    if len(data) > MAX_GRID_FILE_MB * 1024 * 1024:
+        raise geo.invalid("payload-too-large", f"网格文件超过 {MAX_GRID_FILE_MB} MB，请按街道分批导入")
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        raise geo.invalid("grid-invalid-geojson", "文件不是合法的 JSON（GeoJSON 应为 UTF-8 编码的 JSON 文本）") from None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
+            or not isinstance(document.get("features"), list):
+        raise geo.invalid("grid-invalid-geojson", "GeoJSON 顶层应为 FeatureCollection，且含 features 列表")
+    crs = geo.crs_of_file(document, crs)
+    features = document["features"]
+    if not features:
+        raise geo.invalid("grid-invalid-geojson", "文件中没有任何网格（features 为空）")
+    shapes: list[geo.CellShape] = []
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for number, feature in enumerate(features, start=1):
+        where = f"第 {number} 个网格"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature" or not isinstance(feature.get("properties"), dict):
+            raise geo.invalid("grid-invalid-geojson", f"{where}：应为带 properties 的 Feature")
+        properties = feature["properties"]
+        code = _text(properties, "code", where, limit=15)
+        where = f"网格 {code}"
+        street_code, community_code = _text(properties, "street_code", where, limit=9), _text(properties, "community_code", where, limit=12)
+        if not (code.isdigit() and len(code) == 15):
+            raise geo.invalid("grid-invalid-code", f"{where}：网格编码应为 15 位数字（区 6 + 街道 3 + 社区 3 + 顺序号 3）")
+        if not code.startswith(community_code) or len(community_code) != 12 or not community_code.startswith(street_code) \
+                or len(street_code) != 9 or not street_code.startswith(district_code):
+            raise geo.invalid("grid-invalid-code", f"{where}：编码与所属社区 {community_code}、街道 {street_code}、本区 {district_code} 不一致")
+        if code in seen:
+            raise geo.invalid("grid-invalid-code", f"网格编码 {code} 在文件中重复")
+        seen.add(code)
+        polygon = geo.polygon_of(feature.get("geometry"), where)
+        if crs == geo.Crs.GCJ02:
+            polygon = _to_wgs84(polygon)
+        shapes.append(geo.CellShape(code, community_code, polygon))
+        responsible = _text(properties, "responsible_department", where, required=False, limit=32)
+        rows.append({"code": code, "street_code": street_code, "street": _text(properties, "street", where),
+                     "community_code": community_code, "community": _text(properties, "community", where),
+                     "land_use": _text(properties, "land_use", where, required=False, limit=16) or "混合",
+                     "responsible": responsible, "polygon": polygon})
+    areas = geo.check_shapes(shapes, extent)
+    departments = org.ids_by_codes(db, {row["responsible"] for row in rows if row["responsible"]})
+    for row in rows:
+        if row["responsible"] and row["responsible"] not in departments:
+            raise geo.invalid("grid-invalid-geojson", f"网格 {row['code']}：责任部门 {row['responsible']} 不存在")
+    communities = sorted({row["community_code"] for row in rows})
+    version = (db.scalar(select(func.max(GridVersion.version))) or 0) + 1
+    now = wall.now()
+    db.add(GridVersion(version=version, source=source[:200], crs=crs.value, cells=len(rows),
+                       communities=json.dumps(communities), imported_by=principal.actor_name[:64], imported_at=now))
+    db.flush()
+    replaced = 0
+    for start in range(0, len(communities), 500):
+        replaced += affected(db, update(GridCell).where(GridCell.current.is_(True),
+                                                        GridCell.community_code.in_(communities[start:start + 500]))
+                             .values(current=False))
+    db.execute(insert(GridCell), [{
+        "code": row["code"], "version": version, "current": True, "street_code": row["street_code"],
+        "street": row["street"][:64], "community_code": row["community_code"], "community": row["community"][:64],
+        "land_use": row["land_use"][:16], "responsible_department_id": departments.get(row["responsible"]),
+        "geometry": json.dumps(_geojson(row["polygon"]), separators=(",", ":")), "area_m2": round(areas[row["code"]], 1),
+        "min_lon": row["polygon"].bounds[0], "min_lat": row["polygon"].bounds[1],
+        "max_lon": row["polygon"].bounds[2], "max_lat": row["polygon"].bounds[3]} for row in rows])
+    audit.record(db, actor=principal, action="grid.import", object_type="grid_version", object_id=str(version),
+                 details={"cells": len(rows), "communities": len(communities), "replaced": replaced, "crs": crs.value,
+                          "source": source[:200]})
+    return ImportResult(version, len(rows), communities, replaced, crs)
+
+
+def _to_wgs84(polygon):
+    rings = []
+    for ring in [polygon.exterior, *polygon.interiors]:
+        xy = np.asarray(ring.coords)
+        lon, lat = geo.gcj02_to_wgs84(xy[:, 0], xy[:, 1])
+        rings.append(np.column_stack((lon, lat)))
+    from shapely.geometry import Polygon
+    return Polygon(rings[0], rings[1:])
+
+
+def _geojson(polygon) -> dict:
+    def ring(coords) -> list[list[float]]:
+        return [[round(x, 7), round(y, 7)] for x, y in coords]
+    return {"type": "Polygon", "coordinates": [ring(polygon.exterior.coords), *(ring(r.coords) for r in polygon.interiors)]}
+
+
+_INDEX = "grid-index"
+
+
+def grid_index(db: Session) -> geo.GridIndex:
+    """The current grid, indexed once per generation of the reference data (an import moves it)."""
+    def build() -> geo.GridIndex:
+        from shapely.geometry import shape
+        refs, polygons = [], []
+        for code, street_code, responsible, geometry in db.execute(
+                select(GridCell.code, GridCell.street_code, GridCell.responsible_department_id, GridCell.geometry)
+                .where(GridCell.current.is_(True))):
+            refs.append(geo.CellRef(code, street_code, responsible))
+            polygons.append(shape(json.loads(geometry)))
+        return geo.GridIndex(refs, polygons)
+
+    return per_generation(db, _INDEX, build)
+
+
+def cell(db: Session, code: str) -> GridCell | None:
+    return db.scalar(select(GridCell).where(GridCell.code == code, GridCell.current.is_(True)))
+
+
+# ---- categories and routing ------------------------------------------------------------------------
+
+
+def seed_categories(db: Session, *, actor: str = "系统初始化") -> int:
+    """The national classes (``data/categories.json``) for a district that has none yet."""
+    if db.scalar(select(func.count()).select_from(GridCategory)):
+        return 0
+    document = json.loads(CATEGORIES_FILE.read_text(encoding="utf-8"))
+    now = wall.now()
+    for entry in document["classes"]:
+        db.add(GridCategory(kind=entry["kind"], code=entry["code"], major_code=entry["major_code"], major=entry["major"],
+                            name=entry["name"], register_condition=entry["register_condition"],
+                            close_condition=entry["close_condition"], limit_value=int(entry["limit"]["value"]),
+                            limit_unit=entry["limit"]["unit"], urgent=bool(entry["urgent"]), handler=entry["handler"],
+                            active=True, updated_at=now, updated_by=actor))
+    db.flush()
+    return len(document["classes"])
+
+
+def categories(db: Session, *, kind: str | None = None, active_only: bool = True) -> list[GridCategory]:
+    query = select(GridCategory).order_by(GridCategory.kind, GridCategory.code)
+    if kind:
+        query = query.where(GridCategory.kind == kind)
+    if active_only:
+        query = query.where(GridCategory.active.is_(True))
+    return list(db.scalars(query))
+
+
+def category(db: Session, kind: str, code: str) -> GridCategory:
+    found = db.scalar(select(GridCategory).where(GridCategory.kind == kind, GridCategory.code == code))
+    if found is None or not found.active:
+        raise Problem("not-found", f"没有分类「{kind}/{code}」（或已停用）", errors=[{"field": "body.category", "message": "未知分类"}])
+    return found
+
+
+def update_category(db: Session, principal: Principal, kind: str, code: str, changes: dict) -> GridCategory:
+    """The city edits a class's conditions, limit or handler; the change is audited with its old values."""
+    found = db.scalar(select(GridCategory).where(GridCategory.kind == kind, GridCategory.code == code))
+    if found is None:
+        raise Problem("not-found", f"没有分类「{kind}/{code}」")
+    before = {field: getattr(found, field) for field in changes}
+    for field, value in changes.items():
+        if value is not None:
+            setattr(found, field, value)
+    found.urgent = found.limit_unit == LimitUnit.CLOCK_HOURS
+    found.updated_at, found.updated_by = wall.now(), principal.actor_name[:64]
+    audit.record(db, actor=principal, action="grid.category.update", object_type="grid_category", object_id=f"{kind}/{code}",
+                 details={"before": {k: v for k, v in before.items()}, "after": changes})
+    db.flush()
+    return found
+
+
+def set_route(db: Session, principal: Principal, *, handler: str, street_code: str, department_code: str) -> GridRoute:
+    department = org.get_by_code_or_404(db, department_code)
+    route = db.scalar(select(GridRoute).where(GridRoute.handler == handler, GridRoute.street_code == street_code))
+    if route is None:
+        route = GridRoute(handler=handler, street_code=street_code, department_id=department.id)
+        db.add(route)
+    else:
+        route.department_id = department.id
+    audit.record(db, actor=principal, action="grid.route.set", object_type="grid_route", object_id=f"{handler}/{street_code or '全区'}",
+                 details={"department": department_code})
+    db.flush()
+    return route
+
+
+_ROUTES = "grid-routes"
+
+
+def _routes(db: Session) -> dict[tuple[str, str], int]:
+    return per_generation(db, _ROUTES, lambda: {(h, s): d for h, s, d in db.execute(
+        select(GridRoute.handler, GridRoute.street_code, GridRoute.department_id))})
+
+
+def route_department(db: Session, handler: str, found: geo.CellRef | None) -> int | None:
+    """The department proposed for a handler's problem in a cell (None: outside the grid and no
+    district-wide department for the handler: the command centre chooses)."""
+    routes = _routes(db)
+    street = found.street_code if found else ""
+    if handler == "street" and found is not None and found.responsible_department_id is not None:
+        return found.responsible_department_id  # the cell's own responsible body
+    chosen = routes.get((handler, street)) or routes.get((handler, ""))
+    if chosen is not None and handler != "street":
+        return chosen
+    if found is None:
+        return chosen
+    if found.responsible_department_id is not None:
+        return found.responsible_department_id
+    office = _street_office(db, found.street_code)
+    return office if office is not None else chosen
+
+
+def _street_office(db: Session, street_code: str) -> int | None:
+    """The street's own office (属地), by its town code."""
+    def fetch(missing: list[str]):
+        for code in missing:
+            department = org.by_division(db, code)
+            if department is not None:
+                yield code, department.id
+    return per_generation_lookup(db, "grid-street-offices", [street_code], fetch).get(street_code)
+
+
+def locate(db: Session, lon: float, lat: float) -> geo.CellRef | None:
+    return grid_index(db).locate(lon, lat)
+
+
+# ---- cases -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    code: str
+    lon: float
+    lat: float
+    description: str
+    address: str | None = None
+    crs: geo.Crs = geo.Crs.WGS84
+    component_code: str | None = None
+    contact: str | None = None  # a member of the public's phone or e-mail, when not signed in
+    name: str | None = None
+
+
+def _centre(db: Session) -> int:
+    centre = org.office(db, Office.CITY_OPERATIONS)
+    if centre is None:
+        raise Problem("service-unavailable", "尚未指定城运中心：请由平台管理员在机构信息中设置")
+    return centre.id
+
+
+def _basis(case: GridCase) -> HourBasis:
+    return HourBasis.CLOCK if case.urgent else HourBasis.WORKING
+
+
+def _title(case: GridCase, step: str) -> str:
+    return f"{step}：{case.category_name}（{case.number}）"
+
+
+def _link(case: GridCase) -> str:
+    return f"/grid/cases/{case.number}"
+
+
+def report(db: Session, principal: Principal | None, filed: Report, *, source: Source, extent: geo.Extent,
+           client_id: str | None = None, photos: Sequence[bytes] = (), settings: Settings | None = None) -> GridCase:
+    """信息收集: a problem reported with its category, position and description (and photos)."""
+    found_category = category(db, filed.kind, filed.code)
+    checked = check_photos(settings, photos)
+    lon, lat = (float(v) for v in geo.to_wgs84(filed.crs, filed.lon, filed.lat))
+    if not extent.contains(lon, lat):
+        raise geo.invalid("grid-outside-district", f"位置（{lon:.6f}, {lat:.6f}）不在本区范围内（{extent.text}）",
+                          field="body.lat")
+    if not filed.description.strip():
+        raise geo.invalid("validation-error", "请描述发现的问题", field="body.description")
+    found = locate(db, lon, lat)
+    now = wall.now()
+    case = GridCase(number=numbers.mint(db, GridCase.number, "WG"), source=source.value, category_kind=found_category.kind,
+                    category_code=found_category.code, category_name=found_category.name, urgent=found_category.urgent,
+                    lon=round(lon, 7), lat=round(lat, 7), address=(filed.address or None), description=filed.description.strip(),
+                    cell_code=found.code if found else None, street_code=found.street_code if found else None,
+                    component_code=filed.component_code or None, status=CaseStatus.REPORTED,
+                    proposed_department_id=route_department(db, found_category.handler, found),
+                    reporter_account=principal.actor_id if principal else None,
+                    reporter_name=(principal.actor_name if principal else filed.name) or None,
+                    reporter_contact=filed.contact or None, client_id=client_id, token=secrets.token_hex(12),
+                    duplicates=0, returns=0, reworks=0, created_at=now, updated_at=now)
+    db.add(case)
+    db.flush()
+    event = _trail(db, case, principal, Action.REPORT, None if found else "位置不在任何单元网格内，请指挥中心人工确定责任部门")
+    _store_photos(db, settings, case, event, principal, "report", checked)
+    supervision.start_clock(db, kind=ClockKind.GRID_REGISTER, subject=case.number, title=_title(case, "立案"),
+                            department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
+                            new_subject=True, limit_hours=REGISTER_HOURS, hour_basis=_basis(case))
+    audit.record(db, actor=principal or audit.ANONYMOUS, action="grid.case.report", object_type="grid_case",
+                 object_id=case.number, details={"source": source.value, "category": f"{case.category_kind}/{case.category_code}",
+                                                 "cell": case.cell_code})
+    return case
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo that passed the checks, not yet stored."""
+
+    data: bytes
+    media_type: str
+    suffix: str
+    width: int
+    height: int
+
+
+def check_photos(settings: Settings | None, photos: Sequence[bytes]) -> list[Photo]:
+    """Every photo checked before anything is written: an image Pillow reads whole (JPEG, PNG,
+    WebP), of a sane size; one bad photo refuses the step."""
+    if photos and settings is None:
+        raise Problem("internal-error", "照片存储未配置")
+    checked = []
+    for data in photos:
+        assert settings is not None
+        check_size(settings, data)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image_format, (width, height) = image.format, image.size
+                if width * height > MAX_PHOTO_PIXELS:
+                    raise geo.invalid("grid-invalid-photo", f"照片像素过多（{width}×{height}），请缩小后上传", field="body.photos")
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            raise geo.invalid("grid-invalid-photo", "照片不是可识别的图片（支持 JPEG、PNG、WebP）", field="body.photos") from None
+        if image_format not in PHOTO_FORMATS:
+            raise geo.invalid("grid-invalid-photo", f"不支持 {image_format} 格式的照片（支持 JPEG、PNG、WebP）", field="body.photos")
+        media_type, suffix = PHOTO_FORMATS[image_format]
+        checked.append(Photo(data, media_type, suffix, width, height))
+    return checked
+
+
+def _store_photos(db: Session, settings: Settings | None, case: GridCase, event: CaseEvent, principal: Principal | None,
+                  stage: str, photos: list[Photo]) -> None:
+    for photo in photos:
+        assert settings is not None  # check_photos refused photos without it
+        path = keep(settings, settings.data_dir / "grid-photos" / case.number, photo.suffix, photo.data)
+        db.add(CasePhoto(case_id=case.id, event_id=event.id, stage=stage, path=str(path), media_type=photo.media_type,
+                         width=photo.width, height=photo.height, size=len(photo.data),
+                         uploaded_by=principal.actor_id if principal else None, at=wall.now()))
+    db.flush()
+
+
+# The steps that concern the department handling the case (the evaluation counts them by it).
+_HANDLING_STEPS = {Action.DISPATCH, Action.RETURN, Action.HANDLE, Action.VERIFY, Action.REWORK}
+
+
+def _trail(db: Session, case: GridCase, principal: Principal | None, action: Action, note: str | None = None, *,
+           department_id: int | None = None, on_time: bool | None = None) -> CaseEvent:
+    if department_id is None:
+        department_id = case.department_id if action in _HANDLING_STEPS else (principal.department_id if principal else None)
+    event = CaseEvent(case_id=case.id, action=action.value, status=case.status,
+                      actor_account=principal.actor_id if principal else None,
+                      actor_name=(principal.actor_name if principal else case.reporter_name or "公众")[:64],
+                      department_id=department_id, note=note[:1000] if note else None, on_time=on_time, at=wall.now())
+    db.add(event)
+    db.flush()
+    return event
+
+
+def case_by_number(db: Session, number: str, *, for_update: bool = False) -> GridCase:
+    query = select(GridCase).where(GridCase.number == number)
+    if for_update and db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    found = db.scalar(query)
+    if found is None:
+        raise Problem("not-found", f"没有编号为 {number} 的案件")
+    return found
+
+
+def readable(db: Session, principal: Principal, number: str) -> GridCase:
+    """A case as this person may see it: the centre and supervisors every case, a department the
+    cases dispatched to it (now or before)."""
+    case = case_by_number(db, number)
+    if principal.can_for_department(Permission.GRID_READ, case.department_id):
+        return case
+    if principal.can(Permission.GRID_READ) and principal.department_id is not None and db.scalar(
+            select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.department_id == principal.department_id).limit(1)):
+        return case  # a department that returned it still sees what it did
+    raise deny(db, principal, slug="department-scope", detail="该案件未派遣给本部门", action="grid.case.read",
+               object_type="grid_case", object_id=number)
+
+
+_ALLOWED = {
+    Action.REGISTER: (CaseStatus.REPORTED,), Action.REJECT: (CaseStatus.REPORTED,), Action.MERGE: (CaseStatus.REPORTED,),
+    Action.DISPATCH: (CaseStatus.REGISTERED,), Action.RETURN: (CaseStatus.DISPATCHED,), Action.HANDLE: (CaseStatus.DISPATCHED,),
+    Action.VERIFY: (CaseStatus.HANDLED,), Action.REWORK: (CaseStatus.HANDLED,),
+}
+
+
+def _check(db: Session, case: GridCase, action: Action, expected_version: int | None) -> None:
+    if case.status not in _ALLOWED[action]:
+        from tongban.grid.models import STATUS_LABELS
+        raise Problem("grid-state", f"案件 {case.number} 当前为「{STATUS_LABELS[CaseStatus(case.status)]}」，不能{ACTION_LABELS[action]}",
+                      status_value=case.status)
+    if expected_version is not None and expected_version != case.version:
+        raise Problem("conflict", f"案件 {case.number} 已被他人处理（版本 {case.version}），请刷新后再操作",
+                      current_version=case.version)
+
+
+def _round(case: GridCase) -> str:
+    """The subject of a step's clock: each dispatch round of a case has its own clocks."""
+    return f"{case.number}/{case.returns + case.reworks + 1}"
+
+
+def _start_handling(db: Session, case: GridCase, found_category: GridCategory) -> None:
+    assert case.department_id is not None  # dispatched
+    kwargs: dict = {}
+    if found_category.limit_unit == LimitUnit.WORKING_DAYS:
+        kwargs["limit_days"] = found_category.limit_value
+    else:
+        kwargs.update(limit_days=0, limit_hours=found_category.limit_value,
+                      hour_basis=HourBasis.CLOCK if found_category.limit_unit == LimitUnit.CLOCK_HOURS else HourBasis.WORKING)
+    clock = supervision.start_clock(db, kind=ClockKind.GRID_HANDLE, subject=_round(case), title=_title(case, "处置"),
+                                    department_id=case.department_id, started_on=wall.today(), link=_link(case), **kwargs)
+    case.expected_at = clock.due_at or datetime.combine(clock.due_on, datetime.min.time().replace(hour=17),
+                                                        wall.BEIJING).astimezone(wall.now().tzinfo)
+
+
+def register(db: Session, principal: Principal, number: str, *, version: int | None = None, note: str | None = None) -> GridCase:
+    """案卷建立: the report meets the category's 立案条件."""
+    case = case_by_number(db, number, for_update=True)
+    _check(db, case, Action.REGISTER, version)
+    case.status = CaseStatus.REGISTERED
+    supervision.close_clock(db, ClockKind.GRID_REGISTER, case.number, on=wall.today(), outcome="registered")
+    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=_round(case), title=_title(case, "派遣"),
+                            department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
+                            limit_hours=DISPATCH_HOURS, hour_basis=_basis(case))
+    _done(db, case, principal, Action.REGISTER, note)
+    return case
+
+
+def reject(db: Session, principal: Principal, number: str, *, reason: str, version: int | None = None) -> GridCase:
+    """不予立案, with the reason (the category's 立案条件 not met, not the city's business …)."""
+    if not reason.strip():
+        raise geo.invalid("validation-error", "请说明不予立案的理由", field="body.reason")
+    case = case_by_number(db, number, for_update=True)
+    _check(db, case, Action.REJECT, version)
+    case.status, case.closed_at = CaseStatus.REJECTED, wall.now()
+    supervision.close_clock(db, ClockKind.GRID_REGISTER, case.number, on=wall.today(), outcome="rejected")
+    _done(db, case, principal, Action.REJECT, reason)
+    return case
+
+
+def duplicates(db: Session, case: GridCase) -> list[GridCase]:
+    """Open cases of the same category within ``DUPLICATE_RADIUS_M`` reported in the last days."""
+    local = geo.LocalMetres(case.lon, case.lat)
+    d = local.metres_to_degrees(DUPLICATE_RADIUS_M)
+    since = case.created_at - timedelta(days=DUPLICATE_DAYS)
+    candidates = db.scalars(select(GridCase).where(
+        GridCase.category_kind == case.category_kind, GridCase.category_code == case.category_code,
+        GridCase.lon.between(case.lon - d, case.lon + d), GridCase.lat.between(case.lat - d, case.lat + d),
+        GridCase.status.in_([s.value for s in OPEN_STATUSES if s != CaseStatus.REPORTED]),
+        GridCase.created_at >= since, GridCase.id != case.id).order_by(GridCase.created_at))
+    return [c for c in candidates if geo.distance_m(case.lon, case.lat, c.lon, c.lat) <= DUPLICATE_RADIUS_M]
+
+
+def merge(db: Session, principal: Principal, number: str, *, into: str, version: int | None = None) -> GridCase:
+    """A duplicate report joins the open case it repeats; it ends there, counted on that case."""
+    case = case_by_number(db, number, for_update=True)
+    _check(db, case, Action.MERGE, version)
+    target = case_by_number(db, into, for_update=True)
+    if target.id == case.id or target.status not in [s.value for s in OPEN_STATUSES] or target.merged_into_id is not None:
+        raise Problem("grid-state", f"只能合并到未结案的其他案件（{into} 不可合并）")
+    if (target.category_kind, target.category_code) != (case.category_kind, case.category_code):
+        raise Problem("grid-state", f"案件 {into} 的分类为「{target.category_name}」，与本案「{case.category_name}」不同，不能合并")
+    case.status, case.merged_into_id, case.closed_at = CaseStatus.MERGED, target.id, wall.now()
+    target.duplicates += 1
+    target.updated_at = wall.now()
+    supervision.close_clock(db, ClockKind.GRID_REGISTER, case.number, on=wall.today(), outcome="merged")
+    _trail(db, target, principal, Action.DUPLICATE, f"重复上报 {case.number} 已合并至本案")
+    _done(db, case, principal, Action.MERGE, f"合并至 {target.number}")
+    return case
+
+
+def dispatch(db: Session, principal: Principal, number: str, *, department_code: str | None = None,
+             version: int | None = None, note: str | None = None) -> GridCase:
+    """任务派遣 to the department routing proposed, or another the command centre chooses."""
+    case = case_by_number(db, number, for_update=True)
+    _check(db, case, Action.DISPATCH, version)
+    if department_code:
+        department_id = org.get_by_code_or_404(db, department_code).id
+    elif case.proposed_department_id is not None:
+        department_id = case.proposed_department_id
+    else:
+        raise geo.invalid("validation-error", "该案件位置不在网格内，没有建议的责任部门，请选择派遣部门", field="body.department_code")
+    supervision.close_clock(db, ClockKind.GRID_DISPATCH, _round(case), on=wall.today(), outcome="dispatched")
+    case.status, case.department_id = CaseStatus.DISPATCHED, department_id
+    _start_handling(db, case, category(db, case.category_kind, case.category_code))
+    department = org.get(db, department_id)
+    _done(db, case, principal, Action.DISPATCH, f"派遣至{department.name if department else department_id}"
+          + (f"；{note}" if note else ""))
+    return case
+
+
+def _own(db: Session, principal: Principal, case: GridCase, action: str) -> None:
+    if not principal.can_for_department(Permission.GRID_HANDLE, case.department_id):
+        raise deny(db, principal, slug="department-scope", detail="该案件未派遣给本部门", action=action,
+                   object_type="grid_case", object_id=case.number)
+
+
+def return_case(db: Session, principal: Principal, number: str, *, reason: str, version: int | None = None) -> GridCase:
+    """退回: not this department's business; back to the command centre to dispatch again."""
+    if not reason.strip():
+        raise geo.invalid("validation-error", "请说明退回理由（例如不属于本部门职责）", field="body.reason")
+    case = case_by_number(db, number, for_update=True)
+    _own(db, principal, case, "grid.case.return")
+    _check(db, case, Action.RETURN, version)
+    supervision.close_clock(db, ClockKind.GRID_HANDLE, _round(case), on=wall.today(), outcome="returned")
+    returned_by = case.department_id
+    case.returns += 1
+    case.status, case.department_id, case.expected_at = CaseStatus.REGISTERED, None, None
+    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=_round(case), title=_title(case, "重新派遣"),
+                            department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
+                            limit_hours=DISPATCH_HOURS, hour_basis=_basis(case))
+    _done(db, case, principal, Action.RETURN, reason, department_id=returned_by)
+    return case
+
+
+def handle(db: Session, principal: Principal, number: str, *, result: str, photos: Sequence[bytes] = (),
+           settings: Settings | None = None, version: int | None = None) -> GridCase:
+    """任务处理 and 处理反馈: what the department did, with photos; the supervisor checks next."""
+    if not result.strip():
+        raise geo.invalid("validation-error", "请填写处置结果", field="body.result")
+    checked = check_photos(settings, photos)
+    case = case_by_number(db, number, for_update=True)
+    _own(db, principal, case, "grid.case.handle")
+    _check(db, case, Action.HANDLE, version)
+    supervision.close_clock(db, ClockKind.GRID_HANDLE, _round(case), on=wall.today(), outcome="handled")
+    case.status, case.result = CaseStatus.HANDLED, result.strip()[:2000]
+    on_time = case.expected_at is None or wall.now() <= case.expected_at
+    event = _done(db, case, principal, Action.HANDLE, result, on_time=on_time)
+    _store_photos(db, settings, case, event, principal, "handle", checked)
+    owner = case.reporter_account if case.source == Source.SUPERVISOR else None
+    supervision.start_clock(db, kind=ClockKind.GRID_VERIFY, subject=_round(case), title=_title(case, "核查"),
+                            department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
+                            owner=owner, limit_hours=VERIFY_HOURS, hour_basis=_basis(case))
+    return case
+
+
+def verify(db: Session, principal: Principal, number: str, *, fixed: bool, note: str | None = None,
+           photos: Sequence[bytes] = (), settings: Settings | None = None, version: int | None = None) -> GridCase:
+    """核查: fixed → 结案; not fixed → 返工 (back to the same department, on a new clock)."""
+    checked = check_photos(settings, photos)
+    case = case_by_number(db, number, for_update=True)
+    action = Action.VERIFY if fixed else Action.REWORK
+    _check(db, case, action, version)
+    if not fixed and not (note or "").strip():
+        raise geo.invalid("validation-error", "核查未通过时请说明现场情况", field="body.note")
+    supervision.close_clock(db, ClockKind.GRID_VERIFY, _round(case), on=wall.today(), outcome="closed" if fixed else "rework")
+    if fixed:
+        case.status, case.closed_at = CaseStatus.CLOSED, wall.now()
+    else:
+        case.reworks += 1
+        case.status = CaseStatus.DISPATCHED
+        _start_handling(db, case, category(db, case.category_kind, case.category_code))
+    event = _done(db, case, principal, action, note)
+    _store_photos(db, settings, case, event, principal, "verify", checked)
+    return case
+
+
+def _done(db: Session, case: GridCase, principal: Principal, action: Action, note: str | None, *,
+          department_id: int | None = None, on_time: bool | None = None) -> CaseEvent:
+    """The step's trail entry and audit line (the case's state is already moved)."""
+    case.updated_at = wall.now()
+    event = _trail(db, case, principal, action, note, department_id=department_id, on_time=on_time)
+    audit.record(db, actor=principal, action=f"grid.case.{action.value}", object_type="grid_case", object_id=case.number,
+                 details={"status": case.status})
+    return event
+
+
+def trail(db: Session, case: GridCase) -> list[CaseEvent]:
+    return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+
+
+def photos(db: Session, case: GridCase) -> list[CasePhoto]:
+    return list(db.scalars(select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)))
+
+
+def photo(db: Session, case: GridCase, photo_id: int) -> CasePhoto:
+    found = db.scalar(select(CasePhoto).where(CasePhoto.case_id == case.id, CasePhoto.id == photo_id))
+    if found is None:
+        raise Problem("not-found", "没有这张照片")
+    return found
+
+
+def contact_of(db: Session, principal: Principal, case: GridCase) -> str | None:
+    """The reporter's contact, read by staff for a call back: personal data, so the read is logged."""
+    if not case.reporter_contact:
+        return None
+    audit.record(db, actor=principal, action="grid.case.read_contact", object_type="grid_case", object_id=case.number,
+                 purpose="核实或回复举报人")
+    return case.reporter_contact
+
+
+def queue(db: Session, principal: Principal, *, statuses: list[str] | None = None, limit: int = 200) -> list[GridCase]:
+    """The cases waiting on this person: the centre's to register and dispatch, a department's to
+    handle, a supervisor's to check."""
+    query = select(GridCase).order_by(GridCase.urgent.desc(), GridCase.created_at).limit(limit)
+    if statuses:
+        query = query.where(GridCase.status.in_(statuses))
+    if not principal.can_for_department(Permission.GRID_READ, None):  # a department's own
+        query = query.where(GridCase.department_id == principal.department_id)
+    return list(db.scalars(query))
+
+
+# ---- 综合评价 ---------------------------------------------------------------------------------------
+
+FORMULAS = {
+    "dispatch_accuracy": "派遣准确率 = (派遣数 − 退回数) ÷ 派遣数",
+    "on_time_rate": "按期处置率 = 按期处置数 ÷ 处置数（处置数：部门反馈处置结果的次数）",
+    "rework_rate": "返工率 = 返工数 ÷ 处置数",
+    "closure_rate": "结案率 = 结案数 ÷ 派遣数（部门）；结案数 ÷ 立案数（街道）",
+    "registration_rate": "立案率 = 立案数 ÷ 上报数",
+    "valid_report_rate": "有效上报率 = 上报后立案数 ÷ 上报数（监督员）",
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def evaluation(db: Session, start: datetime, end: datetime) -> dict[str, list[tuple[str, str, dict]]]:
+    """综合评价 of a period [start, end): per department, street and supervisor, counted from the
+    trail of every case (the steps taken in the period), with the formulas of ``FORMULAS``."""
+    in_period = (CaseEvent.at >= start, CaseEvent.at < end)
+    counts = db.execute(select(CaseEvent.department_id, CaseEvent.action, func.count(), func.count().filter(CaseEvent.on_time.is_(True)))
+                        .where(*in_period, CaseEvent.action.in_([a.value for a in _HANDLING_STEPS]))
+                        .group_by(CaseEvent.department_id, CaseEvent.action)).all()
+    per_department: dict[int, dict[str, int]] = {}
+    for department_id, action, count, on_time in counts:
+        if department_id is None:
+            continue
+        row = per_department.setdefault(department_id, {})
+        row[action] = count
+        if action == Action.HANDLE:
+            row["on_time"] = on_time
+    departments = []
+    for department_id, row in per_department.items():
+        department = org.get(db, department_id)
+        dispatched, returned, handled = row.get(Action.DISPATCH, 0), row.get(Action.RETURN, 0), row.get(Action.HANDLE, 0)
+        reworked, closed = row.get(Action.REWORK, 0), row.get(Action.VERIFY, 0)
+        departments.append((department.code if department else str(department_id), department.name if department else "",
+                            {"dispatched": dispatched, "returned": returned, "handled": handled,
+                             "handled_on_time": row.get("on_time", 0), "reworked": reworked, "closed": closed,
+                             "dispatch_accuracy": _ratio(dispatched - returned, dispatched),
+                             "on_time_rate": _ratio(row.get("on_time", 0), handled),
+                             "rework_rate": _ratio(reworked, handled), "closure_rate": _ratio(closed, dispatched)}))
+    street_counts = db.execute(select(GridCase.street_code, CaseEvent.action, func.count())
+                               .join(GridCase, GridCase.id == CaseEvent.case_id)
+                               .where(*in_period, CaseEvent.action.in_([Action.REPORT.value, Action.REGISTER.value,
+                                                                       Action.REJECT.value, Action.VERIFY.value]))
+                               .group_by(GridCase.street_code, CaseEvent.action)).all()
+    names = dict(db.execute(select(GridCell.street_code, GridCell.street).distinct()).all())
+    per_street: dict[str, dict[str, int]] = {}
+    for street_code, action, count in street_counts:
+        per_street.setdefault(street_code or "", {})[action] = count
+    streets = []
+    for street_code, row in sorted(per_street.items()):
+        reported, registered, closed = row.get(Action.REPORT, 0), row.get(Action.REGISTER, 0), row.get(Action.VERIFY, 0)
+        streets.append((street_code or "网格外", names.get(street_code, "网格外"),
+                        {"reported": reported, "registered": registered, "rejected": row.get(Action.REJECT, 0),
+                         "closed": closed, "registration_rate": _ratio(registered, reported),
+                         "closure_rate": _ratio(closed, registered)}))
+    reports = db.execute(select(GridCase.reporter_account, func.max(GridCase.reporter_name), func.count(),
+                                func.count().filter(GridCase.status.not_in([CaseStatus.REJECTED.value, CaseStatus.REPORTED.value])))
+                         .where(GridCase.source == Source.SUPERVISOR.value, GridCase.created_at >= start, GridCase.created_at < end)
+                         .group_by(GridCase.reporter_account)).all()
+    checks = dict(db.execute(select(CaseEvent.actor_account, func.count())
+                             .where(*in_period, CaseEvent.action.in_([Action.VERIFY.value, Action.REWORK.value]))
+                             .group_by(CaseEvent.actor_account)).all())
+    supervisors = [(account or "", name or account or "", {
+        "reported": reported, "registered": valid, "valid_report_rate": _ratio(valid, reported),
+        "checked": checks.get(account, 0)}) for account, name, reported, valid in reports]
+    return {"departments": sorted(departments), "streets": streets, "supervisors": sorted(supervisors)}
