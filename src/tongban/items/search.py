@@ -14,7 +14,7 @@ Python over dicts, built once from the item documents, and answers a query in a 
   phrase, a corrected stretch); each reading of a part (as typed, each synonym expansion, each
   correction) is scored on its own and the best one counts. A coverage factor prefers items that
   match every telling part of the query (weighted by idf, so "申请" hardly counts), and the leaders
-  are reranked by how much of their name the query accounts for.
+  are reranked by how much of their name the query accounts for (its places and "办理" left out).
 * **Synonyms** — the staff-managed dictionary (``search_synonyms.json``) maps everyday phrases onto
   government vocabulary. Phrases are found anywhere in the query, longest first, without overlap;
   also with filler words left out ("开了个饭店"), split by modifiers ("开一家科技公司" → "开公司"), and
@@ -411,6 +411,7 @@ class SearchIndex:
             self._docs.append({"code": code, "name": str(item.get("name", "")), "department": department,
                                "department_name": department_name,
                                "name_chars": "".join(_CJK_RUN.findall(str(item.get("name", "")))),
+                               "name_counted": _counted_in_name(str(item.get("name", ""))),
                                "family": _family(str(item.get("name", "")))})
             for service_object in item.get("service_objects") or []:
                 self._objects.setdefault(service_object, set()).add(index)
@@ -714,7 +715,10 @@ class SearchIndex:
         return [hit.code for hit in self.browse(service_object=service_object, department=department, theme=theme)]
 
     def _name_coverage(self, doc: int, strings: list[str]) -> float:
-        name = self._docs[doc]["name_chars"]
+        """The share of the name the query accounts for. Words of the name that a query never
+        counts (stop words: "上海市", "办理") are left out of it: "上海市居住证办理" is all
+        "居住证", "上海市居住证签注" is not."""
+        name, counted = self._docs[doc]["name_chars"], self._docs[doc]["name_counted"]
         if not name:
             return 0.0
         marked = bytearray(len(name))
@@ -723,7 +727,7 @@ class SearchIndex:
             while at >= 0:
                 marked[at:at + len(string)] = b"\x01" * len(string)
                 at = name.find(string, at + 1)
-        return sum(marked) / len(marked)
+        return sum(m & c for m, c in zip(marked, counted)) / sum(counted)
 
     def _analyse(self, text: str):
         """Terms per channel (word, bigram, character), each with its weight, the part of the query
@@ -1118,6 +1122,17 @@ def _family(name: str) -> str:
             chars = chars[len(place):]
             break
     return chars[:_FAMILY_PREFIX]
+
+
+def _counted_in_name(name: str) -> bytes:
+    """For each CJK character of an item's name, 1 when it counts in the name's coverage by a query,
+    0 when it belongs to a stop word (a place, "办理", "和"): the query side drops those, so no
+    query could ever account for them. All 1 when the name is nothing but stop words."""
+    counted = bytearray()
+    for token in _base_tokenizer().cut(name):
+        size = len("".join(_CJK_RUN.findall(token)))
+        counted.extend((b"\x00" if token in STOP_WORDS else b"\x01") * size)
+    return bytes(counted) if any(counted) else b"\x01" * len(counted)
 
 
 def _bundle_item(bundle: BundleDocument, items: list[dict], department_names: dict[str, str]) -> dict:
