@@ -11,7 +11,8 @@ database, and as soon as ``/readyz`` answers, one search is asked over HTTP and 
 first citizen after a deployment waits). Prints one JSON line: engine, queries, items, top1, top3,
 p50_ms, p95_ms, first_search_ms (each start).
 
-    .venv/bin/python benchmarks/search_quality.py [--items 2000] [--database-url ...] [--misses] [--starts 2]
+    .venv/bin/python benchmarks/search_quality.py [--items 2000] [--database-url ...] [--misses] [--top1-misses]
+        [--starts 2] [--queries FILE]
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--misses", action="store_true", help="list the queries missing the top 3 (stderr)")
+    parser.add_argument("--top1-misses", action="store_true",
+                        help="list the queries whose first answer is not one they accept, with that answer (stderr)")
     parser.add_argument("--starts", type=int, default=2, help="server starts to time the first search after")
+    parser.add_argument("--queries", type=Path, default=QUERIES,
+                        help="the query file (default: search_queries.json); an older file compares code on the same questions")
     args = parser.parse_args()
-    queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+    queries = json.loads(args.queries.read_text(encoding="utf-8"))["queries"]
 
     folder = workdir()
     try:
@@ -72,7 +77,11 @@ def main() -> None:
                         if _round:
                             continue
                         codes = [hit.code for hit in hits]
-                        top1 += bool(codes[:1] and codes[0] in entry["expected"])
+                        first_right = bool(codes[:1] and codes[0] in entry["expected"])
+                        top1 += first_right
+                        if args.top1_misses and not first_right:
+                            answer = f"{hits[0].code} {hits[0].name}" if hits else "nothing"
+                            print(f"top1 miss: {entry['q']} → {answer} (want {entry['expected']})", file=sys.stderr)
                         found = bool(set(codes[:3]) & set(entry["expected"]))
                         top3 += found
                         if args.misses and not found:

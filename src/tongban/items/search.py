@@ -14,7 +14,10 @@ Python over dicts, built once from the item documents, and answers a query in a 
   phrase, a corrected stretch); each reading of a part (as typed, each synonym expansion, each
   correction) is scored on its own and the best one counts. A coverage factor prefers items that
   match every telling part of the query (weighted by idf, so "申请" hardly counts), and the leaders
-  are reranked by how much of their name the query accounts for.
+  are reranked by how much of their name the query accounts for (its places and "办理" left out).
+  A variant of an item (its name says only 补领, 变更, 注销 ...) is divided by the largest such
+  bonus unless the query asks for the variant, so "营业执照" finds the registration that gives one
+  before its reissue.
 * **Synonyms** — the staff-managed dictionary (``search_synonyms.json``) maps everyday phrases onto
   government vocabulary. Phrases are found anywhere in the query, longest first, without overlap;
   also with filler words left out ("开了个饭店"), split by modifiers ("开一家科技公司" → "开公司"), and
@@ -296,6 +299,10 @@ _SIBLING_DECAY = 0.85  # share of its score a hit keeps for each better-ranked h
 _BUNDLE_RANK = 5  # a bundle is offered when it ranks among the first five answers,
 _BUNDLE_SHARE = 0.4  # scores at least this share of the best item,
 _BUNDLE_MEMBERS = 3  # and one of its items is among the first three items
+# The catalogue's sub-items: what is done to a licence, registration or card one already has
+# (changed, cancelled, reissued, renewed, moved, endorsed), and what gives it in the first place.
+_VARIANT_ACTIONS = ("变更", "注销", "补领", "补发", "补证", "换发", "换领", "换证", "遗失", "延续", "迁移", "签注")
+_PRIMARY_ACTIONS = ("申领", "设立", "签发", "核发", "认定", "办理", "新办")
 _WEAK_CONCEPT = 0.35  # weight, in coverage, of a part of the query that is one lone character
 
 
@@ -411,6 +418,8 @@ class SearchIndex:
             self._docs.append({"code": code, "name": str(item.get("name", "")), "department": department,
                                "department_name": department_name,
                                "name_chars": "".join(_CJK_RUN.findall(str(item.get("name", "")))),
+                               "name_counted": _counted_in_name(str(item.get("name", ""))),
+                               "variant": _variant_actions(str(item.get("name", ""))),
                                "family": _family(str(item.get("name", "")))})
             for service_object in item.get("service_objects") or []:
                 self._objects.setdefault(service_object, set()).add(index)
@@ -651,9 +660,17 @@ class SearchIndex:
         leaders = heapq.nsmallest(max(limit * 3, 30), ranked)
         strings = [term for term, info in terms[0].items() if info.weight >= 0.5]
         strings += [term for term, info in terms[1].items() if info.origin[0] == "query"]
+        # A variant of an item (its name says only 补领, 变更, 注销 ...) the query does not ask for
+        # (typed, or through a synonym or correction): its whole name matched ranks it no higher
+        # than another item's name matching nothing.
+        asked = {action for action in _VARIANT_ACTIONS if action in text or any(action in term for term in terms[0])}
         final = []
         for negative, code, doc in leaders:
-            score = round(-negative * (1.0 + _NAME_BONUS * self._name_coverage(doc, strings)), 6)
+            bonus = 1.0 + _NAME_BONUS * self._name_coverage(doc, strings)
+            variant = self._docs[doc]["variant"]
+            if variant and not variant & asked:
+                bonus /= 1.0 + _NAME_BONUS
+            score = round(-negative * bonus, 6)
             if score > 0:
                 final.append((-score, code, doc))
         final = self._diversified(final)
@@ -714,7 +731,10 @@ class SearchIndex:
         return [hit.code for hit in self.browse(service_object=service_object, department=department, theme=theme)]
 
     def _name_coverage(self, doc: int, strings: list[str]) -> float:
-        name = self._docs[doc]["name_chars"]
+        """The share of the name the query accounts for. Words of the name that a query never
+        counts (stop words: "上海市", "办理") are left out of it: "上海市居住证办理" is all
+        "居住证", "上海市居住证签注" is not."""
+        name, counted = self._docs[doc]["name_chars"], self._docs[doc]["name_counted"]
         if not name:
             return 0.0
         marked = bytearray(len(name))
@@ -723,7 +743,7 @@ class SearchIndex:
             while at >= 0:
                 marked[at:at + len(string)] = b"\x01" * len(string)
                 at = name.find(string, at + 1)
-        return sum(marked) / len(marked)
+        return sum(m & c for m, c in zip(marked, counted)) / sum(counted)
 
     def _analyse(self, text: str):
         """Terms per channel (word, bigram, character), each with its weight, the part of the query
@@ -1118,6 +1138,25 @@ def _family(name: str) -> str:
             chars = chars[len(place):]
             break
     return chars[:_FAMILY_PREFIX]
+
+
+def _variant_actions(name: str) -> frozenset[str]:
+    """What an item's name says is done to something one already has (its 变更, 注销, 补领 ...),
+    when that is all it does: none for a name that also gives the thing ("居民身份证申领、换领、补领")."""
+    if any(action in name for action in _PRIMARY_ACTIONS):
+        return frozenset()
+    return frozenset(action for action in _VARIANT_ACTIONS if action in name)
+
+
+def _counted_in_name(name: str) -> bytes:
+    """For each CJK character of an item's name, 1 when it counts in the name's coverage by a query,
+    0 when it belongs to a stop word (a place, "办理", "和"): the query side drops those, so no
+    query could ever account for them. All 1 when the name is nothing but stop words."""
+    counted = bytearray()
+    for token in _base_tokenizer().cut(name):
+        size = len("".join(_CJK_RUN.findall(token)))
+        counted.extend((b"\x00" if token in STOP_WORDS else b"\x01") * size)
+    return bytes(counted) if any(counted) else b"\x01" * len(counted)
 
 
 def _bundle_item(bundle: BundleDocument, items: list[dict], department_names: dict[str, str]) -> dict:
