@@ -142,3 +142,53 @@ def test_bad_reports_change_nothing(client, db, as_role, cell_point):
     assert_problem(report(client, headers, "event", garbage, lon, lat, description=" ", photos=0), 422, "validation-error")
     assert db.scalar(select(func.count()).select_from(GridCase)) == before
     db.rollback()
+
+
+def component(code: str, lon: float, lat: float, **properties) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"code": code, "owner": "浦东新区建设和交通委员会", "maintainer": "浦东路灯管理所", **properties}}
+
+
+def upload_components(client, headers, document, crs="wgs84"):
+    return client.post("/api/v1/grid/components/import", headers=headers, data={"crs": crs},
+                       files={"file": ("components.geojson", json.dumps(document).encode(), "application/geo+json")})
+
+
+def test_components_census_import_update_and_refusals(client, as_role, cell_point):
+    headers = as_role(ADMIN)
+    cell, lon, lat = cell_point("310115005", offset=4)
+    lamp = "310115" + "0116" + "900001"
+    first = upload_components(client, headers, {"type": "FeatureCollection", "features": [
+        component(lamp, lon, lat, state="完好", owner_department="PD-JSJT")]})
+    assert first.status_code == 201, first.text
+    assert first.json() == {"created": 1, "updated": 0, "outside_grid": 0}
+    read = client.get(f"/api/v1/grid/components/{lamp}", headers=headers).json()
+    assert read["cell_code"] == cell and read["name"] == "路灯" and read["state_label"] == "完好"
+    again = upload_components(client, headers, {"type": "FeatureCollection", "features": [component(lamp, lon, lat, state="破损")]})
+    assert again.json() == {"created": 0, "updated": 1, "outside_grid": 0}
+    assert client.get(f"/api/v1/grid/components/{lamp}", headers=headers).json()["state_label"] == "破损"
+    box = f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}"
+    near = client.get("/api/v1/grid/components.geojson", headers=headers, params={"bbox": box}).json()
+    assert lamp in [f["id"] for f in near["features"]]
+    # a report may name the component it is about, of its own kind only
+    supervisor = as_role(SUPERVISOR)
+    lamp_class = category_code(client, "component", "路灯")
+    named = client.post("/api/v1/grid/cases", headers=supervisor, data={
+        "kind": "component", "code": lamp_class, "lon": str(lon), "lat": str(lat), "description": "路灯夜间不亮",
+        "component_code": lamp})
+    assert named.status_code == 201, named.text
+    wrong = client.post("/api/v1/grid/cases", headers=supervisor, data={
+        "kind": "component", "code": category_code(client, "component", "垃圾箱"), "lon": str(lon), "lat": str(lat),
+        "description": "垃圾箱破损", "component_code": lamp})
+    assert_problem(wrong, 422, "validation-error")
+    for bad, slug in [
+        (component("3101159999900001", lon, lat), "grid-invalid-code"),  # class 9999 is no component class
+        (component("31011501169", lon, lat), "grid-invalid-code"),
+        (component(lamp, 120.0, 30.0), "grid-outside-district"),
+        (component(lamp, lon, lat, state="很好"), "validation-error"),
+        (component(lamp, lon, lat, owner_department="PD-NONE"), "validation-error"),
+        ({**component(lamp, lon, lat), "geometry": {"type": "Polygon", "coordinates": []}}, "grid-invalid-geojson"),
+    ]:
+        refused = upload_components(client, headers, {"type": "FeatureCollection", "features": [bad]})
+        assert_problem(refused, 422, slug)
+    assert client.get(f"/api/v1/grid/components/{lamp}", headers=headers).json()["state_label"] == "破损"

@@ -17,9 +17,10 @@ from tongban.accounts import service as accounts
 from tongban.core import clock as wall
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.demo.district import present
+from tongban.demo.district import DISTRICT, present
 from tongban.demo.grid_cells import demo_grid
-from tongban.grid import geo, service as grid
+from tongban.grid import components, geo, service as grid
+from tongban.grid.models import Component
 from tongban.grid.schemas import Source
 
 SEED = 20261207
@@ -57,8 +58,39 @@ def load_grid(db: Session, settings: Settings) -> None:
         data = json.dumps(demo_grid(), ensure_ascii=False).encode()
         grid.import_grid(db, system, data, crs=geo.Crs.WGS84, source="浦东新区单元网格（演示）.geojson",
                          extent=geo.Extent.parse(settings.grid_extent), district_code=settings.district_code)
+    if db.scalar(select(func.count()).select_from(Component)) == 0:
+        components.import_components(db, system, json.dumps(_components(db)).encode(), crs=geo.Crs.WGS84,
+                                     extent=geo.Extent.parse(settings.grid_extent), district_code=settings.district_code,
+                                     index=grid.grid_index(db))
     if db.scalar(select(func.count()).select_from(grid.GridCase)) == 0:
         _cases(db, settings)
+
+
+# The census's kinds in the demo, with who owns and who maintains them.
+CENSUS = [("0102", "污水井盖", "浦东新区建设和交通委员会", "浦东排水运营公司", 120),
+          ("0101", "上水井盖", "浦东新区建设和交通委员会", "浦东威立雅自来水公司", 80),
+          ("0116", "路灯", "浦东新区建设和交通委员会", "浦东路灯管理所", 160),
+          ("0304", "垃圾箱", "浦东新区绿化和市容管理局", "浦东环卫作业公司", 90),
+          ("0402", "行道树", "浦东新区绿化和市容管理局", "浦东绿化养护公司", 60)]
+
+
+def _components(db: Session) -> dict:
+    """Components at reproducible points of the demo grid: a survey of the streets' common kinds."""
+    rng = random.Random(SEED + 1)
+    index = grid.grid_index(db)
+    kinds = {c.code for c in grid.categories(db, kind="component")}
+    features = []
+    for code, name, owner, maintainer, count in CENSUS:
+        if code not in kinds:
+            continue
+        for serial in range(1, count + 1):
+            bounds = index.polygons[rng.randrange(len(index.refs))].bounds
+            lon, lat = rng.uniform(bounds[0], bounds[2]), rng.uniform(bounds[1], bounds[3])
+            state = "破损" if rng.random() < 0.05 else "完好"
+            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
+                             "properties": {"code": f"{DISTRICT[4]}{code}{serial:06d}", "name": name, "owner": owner,
+                                            "maintainer": maintainer, "state": state, "surveyed_on": "2026-10-15"}})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _cases(db: Session, settings: Settings) -> None:

@@ -18,10 +18,10 @@ from tongban.core.inputs import INTEGER_MAX, Id
 from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit, paginate
 from tongban.core.permissions import Permission
-from tongban.grid import geo, service
-from tongban.grid.models import CaseStatus, GridCase, GridCell
+from tongban.grid import components, geo, service
+from tongban.grid.models import COMPONENT_STATE_LABELS, CaseStatus, GridCase, GridCell
 from tongban.grid.schemas import (
-    ACTION_LABELS, SOURCE_LABELS, STATUS_LABELS, CaseDetail, CasePage, CaseRead, CategoryRead, CategoryUpdate, CellRead,
+    ACTION_LABELS, SOURCE_LABELS, STATUS_LABELS, CaseDetail, ComponentImportRead, ComponentRead, CasePage, CaseRead, CategoryRead, CategoryUpdate, CellRead,
     ClockRead, DispatchIn, Evaluation, EvaluationRow, EventRead, FeatureCollection, ImportRead, Located, MergeIn,
     PhotoRead, RejectIn, ReturnIn, StepIn, category_read, crs_label,
 )
@@ -194,6 +194,47 @@ def locate(db: DbSession, principal: Annotated[Principal, require(Permission.GRI
                    street_code=found.street_code if found else None,
                    proposed_department=names[proposed][0] if proposed in names else None,
                    proposed_department_name=names[proposed][1] if proposed in names else None)
+
+
+# ---- the components census ---------------------------------------------------------------------------
+
+
+@router.post("/components/import", response_model=ComponentImportRead, status_code=201,
+             summary="部件普查导入（GeoJSON 点要素；按部件编码新增或更新，整体校验）",
+             openapi_extra=uploads(components.MAX_FILE_MB * 1024 * 1024))
+async def import_components(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
+                            file: Annotated[UploadFile, File(description="GeoJSON 文件（Point 要素）")],
+                            crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
+    data = await file.read(components.MAX_FILE_MB * 1024 * 1024 + 1)
+    result = components.import_components(db, principal, data, crs=crs, extent=extent_of(request),
+                                          district_code=settings_of(request).district_code, index=service.grid_index(db))
+    db.commit()
+    return ComponentImportRead(created=result.created, updated=result.updated, outside_grid=result.outside_grid)
+
+
+@router.get("/components.geojson", response_model=FeatureCollection, summary="部件（GeoJSON，按范围查询）")
+def components_geojson(db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ)], bbox: BBox = None):
+    box = _bbox(bbox) or (-180.0, -90.0, 180.0, 90.0)
+    found = components.in_box(db, box, MAX_FEATURES + 1)
+    if len(found) > MAX_FEATURES:
+        raise Problem("validation-error", f"范围内部件超过 {MAX_FEATURES} 个，请缩小范围",
+                      errors=[{"field": "query.bbox", "message": "范围过大"}])
+    return FeatureCollection(features=[{"type": "Feature", "id": c.code, "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+                                        "properties": component_properties(c)} for c in found])
+
+
+@router.get("/components/{code}", response_model=ComponentRead, summary="一个部件")
+def read_component(code: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ)]):
+    found = components.component(db, code)
+    if found is None:
+        raise Problem("not-found", f"没有编码为 {code} 的部件")
+    return ComponentRead(code=found.code, **component_properties(found))
+
+
+def component_properties(c) -> dict:
+    return {"category_code": c.category_code, "name": c.name, "cell_code": c.cell_code, "owner": c.owner,
+            "maintainer": c.maintainer, "state": c.state, "state_label": COMPONENT_STATE_LABELS.get(c.state, c.state),
+            "lon": c.lon, "lat": c.lat}
 
 
 # ---- cases -------------------------------------------------------------------------------------------

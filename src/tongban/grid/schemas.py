@@ -63,6 +63,25 @@ class ImportRead(BaseModel):
     crs_label: str
 
 
+class ComponentImportRead(BaseModel):
+    created: int
+    updated: int
+    outside_grid: int = Field(description="不在任何单元网格内的部件数")
+
+
+class ComponentRead(BaseModel):
+    code: str
+    category_code: str
+    name: str
+    cell_code: str | None
+    owner: str
+    maintainer: str
+    state: str
+    state_label: str
+    lon: float
+    lat: float
+
+
 class CellRead(BaseModel):
     code: str
     street_code: str

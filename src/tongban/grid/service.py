@@ -39,7 +39,7 @@ from tongban.core.permissions import Permission
 from tongban.core.uploads import check_size, keep
 from tongban.grid import geo
 from tongban.grid.models import (
-    ACTION_LABELS, OPEN_STATUSES, Action, CaseEvent, CasePhoto, CaseStatus, GridCase, GridCategory,
+    ACTION_LABELS, OPEN_STATUSES, Action, CaseEvent, CasePhoto, CaseStatus, CategoryKind, Component, GridCase, GridCategory,
     GridCell, GridRoute, GridVersion, LimitUnit, Source,
 )
 from tongban.org import service as org
@@ -347,6 +347,11 @@ def report(db: Session, principal: Principal | None, filed: Report, *, source: S
                           field="body.lat")
     if not filed.description.strip():
         raise geo.invalid("validation-error", "请描述发现的问题", field="body.description")
+    if filed.component_code:
+        part = db.scalar(select(Component).where(Component.code == filed.component_code))
+        if part is None or found_category.kind != CategoryKind.COMPONENT or part.category_code != found_category.code:
+            raise geo.invalid("validation-error", f"部件 {filed.component_code} 不存在或不属于「{found_category.name}」",
+                              field="body.component_code")
     found = locate(db, lon, lat)
     now = wall.now()
     case = GridCase(number=numbers.mint(db, GridCase.number, "WG"), source=source.value, category_kind=found_category.kind,
