@@ -46,11 +46,15 @@ def test_usage_counts_each_call_and_finds_the_unused_grant(fresh_client):
     steward, admin = bearer(client, "steward"), bearer(client, "admin")
     # The demo's one-window platform (电子政务办) holds grants nobody has used yet in a new district:
     # listed as unused; revoked here by their providers so the rest sees only this test's grants.
-    platform = [g for g in client.get("/api/v1/sharing/grants", headers=admin).json()["items"] if g["department"] == "PD-EGOV"]
-    assert platform and {g["id"] for g in platform} <= {g["id"] for g in _usage(client, admin)["unused_grants"]}
+    # So are 公安分局's grants on the grid's layers (城运中心's, revoked by the e-government office).
+    demo_grants = client.get("/api/v1/sharing/grants", headers=admin).json()["items"]
+    platform = [g for g in demo_grants if g["department"] == "PD-EGOV"]
+    layers = [g for g in demo_grants if g["resource"].startswith("GRID-")]
+    assert platform and layers
+    assert {g["id"] for g in platform + layers} <= {g["id"] for g in _usage(client, admin)["unused_grants"]}
     providers = {"persons": steward, "legal-entities": bearer(client, "steward.scjg")}
-    for grant in platform:
-        assert client.post(f"/api/v1/sharing/grants/{grant['id']}/revoke", headers=providers[grant["resource"]],
+    for grant in platform + layers:
+        assert client.post(f"/api/v1/sharing/grants/{grant['id']}/revoke", headers=providers.get(grant["resource"], admin),
                            json={"reason": "测试前撤销"}).status_code == 200
     number = register_person(client, steward)
     absent = fresh_resident_id()

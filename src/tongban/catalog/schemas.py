@@ -51,7 +51,7 @@ class ResourceStatus(StrEnum):
 STATUS_LABELS = {ResourceStatus.DRAFT: "草稿", ResourceStatus.PUBLISHED: "已发布", ResourceStatus.WITHDRAWN: "已撤回"}
 
 UPDATE_CYCLES = ("实时", "每日", "每周", "每月", "每季度", "每年", "不定期")
-FORMATS = ("库表", "接口", "文件")
+FORMATS = ("库表", "接口", "文件", "空间数据")  # 空间数据: GeoJSON layers, read by bounding box (exchange …/features)
 DATA_TYPES = {"C": "字符型", "N": "数值型", "D": "日期型", "T": "日期时间型", "B": "布尔型"}
 
 

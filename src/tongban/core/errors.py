@@ -77,6 +77,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "rectification-closed": (409, "该整改已结束"),
     "disclosure-own-draft": (403, "不能对本人起草的文件作保密审查"),
     "disclosure-state": (409, "公开文件当前状态不允许该操作"),
+    "not-spatial": (422, "该信息资源不是空间数据"),
     "grid-invalid-geojson": (422, "网格文件不是有效的 GeoJSON"),
     "grid-crs-mismatch": (422, "坐标系与文件不一致"),
     "grid-outside-district": (422, "坐标超出本区范围"),

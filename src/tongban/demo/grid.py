@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongban.accounts import service as accounts
-from tongban.core import clock as wall
+from tongban.core import audit, clock as wall
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
 from tongban.demo.district import DISTRICT, present
@@ -64,6 +65,60 @@ def load_grid(db: Session, settings: Settings) -> None:
                                      index=grid.grid_index(db))
     if db.scalar(select(func.count()).select_from(grid.GridCase)) == 0:
         _cases(db, settings)
+    _layers(db, settings)
+
+
+def _item(code: str, name: str, data_type: str = "C", length: int = 64) -> dict:
+    return {"code": code, "name": name, "data_type": data_type, "length": length, "sharing_type": "unconditional"}
+
+
+# The grid's layers in the catalog (城运中心 provides them), so departments read them as GeoJSON
+# through the exchange under grants; the demo grants 公安分局 the cells and the components.
+LAYERS: list[dict[str, Any]] = [
+    {"code": "GRID-CELLS", "name": "单元网格（空间数据）", "summary": "万米单元网格的边界、编码、所属街道社区和用地性质（WGS 84）。",
+     "key_item": "code", "items": [_item("code", "网格编码", length=15), _item("street_code", "街道代码", length=9),
+                                   _item("street", "街道"), _item("community_code", "社区代码", length=12),
+                                   _item("community", "社区"), _item("land_use", "用地性质", length=16),
+                                   _item("area_m2", "面积（平方米）", "N", 12)]},
+    {"code": "GRID-COMPONENTS", "name": "城市管理部件（空间数据）", "summary": "部件普查成果：部件编码、类别、位置、主管部门、养护单位和状态。",
+     "key_item": "code", "items": [_item("code", "部件编码", length=16), _item("category_code", "部件类别", length=4),
+                                   _item("name", "部件名称"), _item("cell_code", "所在网格", length=15),
+                                   _item("owner", "主管部门", length=100), _item("maintainer", "养护单位", length=100),
+                                   _item("state", "状态", length=8)]},
+    {"code": "GRID-CASES", "name": "城市管理案件（空间数据）", "summary": "城管案件的位置、类别、状态和时间（不含描述和举报人信息）。",
+     "key_item": "number", "items": [_item("number", "案件编号", length=24), _item("status", "状态", length=10),
+                                     _item("category_kind", "部件或事件", length=10), _item("category_code", "类别代码", length=4),
+                                     _item("category_name", "类别名称"), _item("cell_code", "所在网格", length=15),
+                                     _item("street_code", "街道代码", length=9), _item("created_at", "上报时间", "T", 32),
+                                     _item("closed_at", "结案时间", "T", 32)]},
+]
+
+
+def _layers(db: Session, settings: Settings) -> None:
+    from tongban.catalog import service as catalog
+    from tongban.catalog.schemas import ResourceIn, ResourceStatus
+    from tongban.sharing import service as sharing
+    from tongban.org import service as org
+
+    actor = audit.SystemActor(actor_name="tongban demo load")
+    centre = org.get_by_code_or_404(db, "PD-WGZX")
+    for layer in LAYERS:
+        if catalog.get(db, layer["code"]) is None:
+            resource = catalog.create(db, ResourceIn.model_validate({
+                **layer, "classification": "department", "format": "空间数据", "update_cycle": "实时",
+                "sharing_type": "unconditional", "openness": "not_open"}), provider=centre, actor=actor)
+            catalog.set_status(db, resource, ResourceStatus.PUBLISHED, actor=actor)
+            if layer["code"] in ("GRID-CELLS", "GRID-COMPONENTS"):
+                today = wall.today()
+                request = sharing.submit(db, resource=resource, requester=org.get_by_code_or_404(db, "PD-GA"),
+                                         item_codes=[item["code"] for item in layer["items"]],
+                                         duty="治安防控网格化：警务网格与城市管理网格对应", basis="《上海市城市网格化管理办法》",
+                                         purpose="社区警务网格划分与巡逻部署", valid_from=today,
+                                         valid_to=today + timedelta(days=365), actor=actor,
+                                         response_days=settings.sharing_response_days)
+                if request.status == "provider":  # unconditional items are granted as the request is filed
+                    sharing.provider_decide(db, request, approve=[item["code"] for item in layer["items"]], refuse=[],
+                                            reason=None, actor=actor)
 
 
 # The census's kinds in the demo, with who owns and who maintains them.

@@ -15,8 +15,9 @@ from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.core.responses import PlainJSONResponse
 from tongban.exchange import service
-from tongban.exchange.schemas import ChangesAnswer, QueryAnswer, RecordAnswer
+from tongban.exchange.schemas import ChangesAnswer, FeaturesAnswer, QueryAnswer, RecordAnswer
 from tongban.exchange.service import Call
+from tongban.grid import service as grid
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["数据交换 exchange"])
 
@@ -91,6 +92,39 @@ async def query_records(request: Request, resource: str, body: QueryBody, db: Re
         return {"resource": access.resource.code, "items": access.items,
                 "records": [service.record_answer(access, key, found[key]) for key in keys if key in found],
                 "missing": [key for key in keys if key not in found]}
+
+    return await _run(request, db, call, work)
+
+
+MAX_FEATURES = 5000
+
+
+@router.get("/{resource}/features", summary="空间数据：范围内的要素（GeoJSON），仅含已授权信息项",
+            response_model=FeaturesAnswer)
+async def read_features(request: Request, resource: str, db: ReadDbSession,
+                        principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
+                        bbox: Annotated[str, Query(max_length=100, pattern=r"^-?[\d.]+,-?[\d.]+,-?[\d.]+,-?[\d.]+$",
+                                                   description="min_lon,min_lat,max_lon,max_lat（WGS 84）")],
+                        purpose: Purpose = None, items: Items = None) -> Response:
+    call = Call(principal, resource, "features", purpose)
+
+    def work():
+        service.check_purpose(purpose)
+        access = service.authorize(db, principal, resource, service.parse_items(items))
+        call.grant_ids = [g.id for g in access.grants]
+        if not grid.is_layer(access.resource.code):
+            raise Problem("not-spatial", f"信息资源 {access.resource.code} 不是空间数据，请按主键读取")
+        box = [float(v) for v in bbox.split(",")]
+        if box[0] > box[2] or box[1] > box[3]:
+            raise Problem("validation-error", "bbox 应为 最小经度,最小纬度,最大经度,最大纬度",
+                          errors=[{"field": "query.bbox", "message": "范围有误"}])
+        features = grid.layer_features(db, access.resource.code, (box[0], box[1], box[2], box[3]), access.items,
+                                       MAX_FEATURES + 1)
+        if len(features) > MAX_FEATURES:
+            raise Problem("validation-error", f"范围内要素超过 {MAX_FEATURES} 个，请缩小范围",
+                          errors=[{"field": "query.bbox", "message": "范围过大"}])
+        call.items, call.keys_count = access.items, len(features)
+        return {"type": "FeatureCollection", "resource": access.resource.code, "items": access.items, "features": features}
 
     return await _run(request, db, call, work)
 

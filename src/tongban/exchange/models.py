@@ -28,7 +28,7 @@ class ExchangeCall(Base):
     actor_name: Mapped[str] = mapped_column(String(128))
     department_code: Mapped[str | None] = mapped_column(String(32))
     resource_code: Mapped[str] = mapped_column(String(40))
-    operation: Mapped[str] = mapped_column(String(16))  # record | query | changes | delivery
+    operation: Mapped[str] = mapped_column(String(16))  # record | query | changes | features | delivery
     keys_count: Mapped[int] = mapped_column(Integer)
     items: Mapped[str] = mapped_column(Text)  # JSON list of the item codes answered
     purpose: Mapped[str | None] = mapped_column(String(500))

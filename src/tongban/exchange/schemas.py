@@ -49,3 +49,10 @@ class ChangesAnswer(_Answer):
     items: list[str] = Field(description="已授权的信息项编码")
     changes: list[Change]
     next_cursor: str = Field(description="下次调用时传入的游标")
+
+
+class FeaturesAnswer(_Answer):
+    type: str = Field(default="FeatureCollection", description="GeoJSON FeatureCollection")
+    resource: str = Field(description="信息资源代码")
+    items: list[str] = Field(description="已授权的信息项编码（各要素的 properties 仅含这些项）")
+    features: list[dict[str, Any]] = Field(description="GeoJSON 要素（WGS 84）")

@@ -215,7 +215,7 @@ def _settle(committed: asyncio.Future, failure: Problem | None) -> None:
 
 
 _OUTCOME_OF = {"purpose-required": "invalid", "validation-error": "invalid", "too-many-keys": "invalid",
-               "unknown-item": "invalid", "unknown-resource": "not_found", "not-found": "not_found",
+               "unknown-item": "invalid", "not-spatial": "invalid", "unknown-resource": "not_found", "not-found": "not_found",
                "no-grant": "denied", "grant-expired": "denied", "item-not-granted": "denied",
                "resource-not-published": "denied", "department-scope": "denied"}
 

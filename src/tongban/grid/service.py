@@ -755,3 +755,48 @@ def evaluation(db: Session, start: datetime, end: datetime) -> dict[str, list[tu
         "reported": reported, "registered": valid, "valid_report_rate": _ratio(valid, reported),
         "checked": checks.get(account, 0)}) for account, name, reported, valid in reports]
     return {"departments": sorted(departments), "streets": streets, "supervisors": sorted(supervisors)}
+
+
+# ---- layers shared through the exchange ----------------------------------------------------------------
+
+# The grid's layers as catalog resources (the codes the exchange's URLs name), and the items each
+# answers: other departments read them as GeoJSON under their grants (嘉兴's shared GIS platform).
+LAYER_ITEMS = {
+    "GRID-CELLS": ("code", "street_code", "street", "community_code", "community", "land_use", "area_m2"),
+    "GRID-COMPONENTS": ("code", "category_code", "name", "cell_code", "owner", "maintainer", "state"),
+    "GRID-CASES": ("number", "status", "category_kind", "category_code", "category_name", "cell_code", "street_code",
+                   "created_at", "closed_at"),
+}
+
+
+def is_layer(resource_code: str) -> bool:
+    return resource_code in LAYER_ITEMS
+
+
+def layer_features(db: Session, resource_code: str, box: tuple[float, float, float, float], items: list[str],
+                   limit: int) -> list[dict]:
+    """The layer's features in the box, each with exactly ``items`` as properties (the granted ones)."""
+    min_lon, min_lat, max_lon, max_lat = box
+    wanted = [item for item in LAYER_ITEMS[resource_code] if item in items]
+    features: list[dict] = []
+    if resource_code == "GRID-CELLS":
+        for found in db.scalars(select(GridCell).where(GridCell.current.is_(True), GridCell.min_lon <= max_lon,
+                                                       GridCell.max_lon >= min_lon, GridCell.min_lat <= max_lat,
+                                                       GridCell.max_lat >= min_lat).order_by(GridCell.code).limit(limit)):
+            features.append({"type": "Feature", "geometry": json.loads(found.geometry),
+                             "properties": {item: getattr(found, item) for item in wanted}})
+    elif resource_code == "GRID-COMPONENTS":
+        for part in db.scalars(select(Component).where(Component.lon.between(min_lon, max_lon), Component.lat.between(min_lat, max_lat))
+                               .order_by(Component.code).limit(limit)):
+            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [part.lon, part.lat]},
+                             "properties": {item: getattr(part, item) for item in wanted}})
+    else:
+        for case in db.scalars(select(GridCase).where(GridCase.lon.between(min_lon, max_lon), GridCase.lat.between(min_lat, max_lat))
+                               .order_by(GridCase.id.desc()).limit(limit)):
+            values = {item: getattr(case, item) for item in wanted}
+            for moment in ("created_at", "closed_at"):
+                if isinstance(values.get(moment), datetime):
+                    values[moment] = values[moment].isoformat()
+            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [case.lon, case.lat]},
+                             "properties": values})
+    return features
