@@ -115,7 +115,7 @@ def edit_category(request: Request, kind: str, code: str, db: DbSession,
         try:
             changes = CategoryUpdate(register_condition=register_condition.strip(), close_condition=close_condition.strip(),
                                      limit_value=int(limit_value) if limit_value.strip().isdigit() else None,
-                                     limit_unit=limit_unit or None, handler=handler or None,  # type: ignore[arg-type]
+                                     limit_unit=limit_unit or None, handler=handler or None,
                                      active=active == "on")
         except ValidationError as invalid:
             raise Problem("validation-error", "分类填写有误：立案条件和结案条件至少 2 个字，处置时限为 1–720 的整数") from invalid
