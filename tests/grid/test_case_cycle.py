@@ -168,3 +168,23 @@ def test_gcj02_positions_are_converted(client, as_role, cell_point):
                        params={"lon": float(g_lon), "lat": float(g_lat), "crs": "gcj02"}).json()
     assert found["cell"] == code
     assert abs(found["lon"] - lon) < 1e-6 and abs(found["lat"] - lat) < 1e-6
+
+
+def test_two_dispatchers_at_once_one_wins_and_nothing_is_lost(client, as_role, cell_point):
+    from helpers import at_once
+
+    supervisor, centre = as_role(SUPERVISOR), as_role(CENTRE)
+    code = category_code(client, "event", "店外经营")
+    _cell, lon, lat = cell_point("310115005", offset=11)
+    number = report(client, supervisor, "event", code, lon, lat, description="沿街商铺在店外摆放货架经营").json()["number"]
+    client.post(f"/api/v1/grid/cases/{number}/register", headers=centre, json={}).raise_for_status()
+    answers = at_once(client, [
+        lambda own: own.post(f"/api/v1/grid/cases/{number}/dispatch", headers=centre, json={"department_code": "PD-CGZF"}),
+        lambda own: own.post(f"/api/v1/grid/cases/{number}/dispatch", headers=centre, json={"department_code": "PD-LJZ"}),
+    ])
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 200).json()
+    after = client.get(f"/api/v1/grid/cases/{number}", headers=centre).json()
+    assert after["department"] == winner["department"]
+    assert [e["action"] for e in after["trail"]].count("dispatch") == 1
+    assert [c["step"] for c in after["clocks"]].count("处置") == 1
