@@ -404,13 +404,14 @@ def search(db: Session, *, ids: str | None, codes: str | None, start: str | None
     """The filters of GET requests: ``service_request_id`` overrides the others (as the
     specification says); else the period (the last 90 days by default), codes and statuses; newest
     first, a page at a time (offset on the created_at indexes)."""
-    size = min(_whole("page_size", page_size, PAGE_SIZE), MAX_PAGE_SIZE)
+    numbers = _listed(ids)
+    if len(numbers) > MAX_IDS:
+        raise Open311Error(400, f"service_request_id 一次最多 {MAX_IDS} 个（too many service_request_id）")
+    # the ids asked for come in one answer unless the client pages them itself
+    size = min(_whole("page_size", page_size, len(numbers) or PAGE_SIZE), MAX_PAGE_SIZE)
     offset = (_whole("page", page, 1) - 1) * size
     query = select(GridCase)
-    numbers = _listed(ids)
     if numbers:
-        if len(numbers) > MAX_IDS:
-            raise Open311Error(400, f"service_request_id 一次最多 {MAX_IDS} 个（too many service_request_id）")
         query = query.where(GridCase.number.in_(numbers))
     else:
         until = _moment("end_date", end) if end else wall.now()
