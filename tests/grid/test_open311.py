@@ -323,6 +323,7 @@ def test_filters_and_pages(client, db, key, cell_point, as_role):
 
     for params, word in [({"start_date": "yesterday"}, "start_date"), ({"end_date": "2026-13-01"}, "end_date"),
                          ({"status": "pending"}, "status"), ({"page": "0"}, "page"), ({"page_size": "ten"}, "page_size"),
+                         ({"page": str(2**70)}, "page"), ({"end_date": "0001-01-01T00:00:00Z"}, "end_date"),
                          ({"service_code": "garbage"}, "garbage"),
                          ({"start_date": "2026-12-01T00:00:00+08:00", "end_date": "2026-11-01T00:00:00+08:00"}, "start_date")]:
         assert_error(client.get(f"{BASE}/requests.json", params=params), 400, contains=word)

@@ -52,7 +52,7 @@ CHANGESET = "2026-12-07T00:00:00+08:00"  # when this endpoint's behaviour last c
 PREFIX = "/open311/v2"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 DEFAULT_DAYS = 90  # GET requests without dates: the last 90 days (the specification's default)
-PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 50, 200, 100_000
 MAX_IDS = 200  # service_request_id=a,b,c…
 MAX_DESCRIPTION = 2000  # the case's column (the specification allows clients 4000)
 MAX_MEDIA = 1  # photos in a multipart POST ("media")
@@ -60,6 +60,7 @@ MEDIA_LINK = "附图链接："  # a client's media_url, kept in the case's descr
 CLOSED = (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.MERGED)
 SERVICE_CODE = re.compile(r"^(component|event)-(\d{4})$")
 COMPONENT_CODE = re.compile(r"^\d{16}$")
+MEDIA_URL = re.compile(r"^https?://\S+$")
 # XML: the element of each member of a list, by the list's element (the specification's names).
 ITEM_TAGS = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
              "formats": "format", "attributes": "attribute", "values": "value", "trail": "event"}
@@ -320,15 +321,18 @@ def base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
-def _media_link(description: str) -> tuple[str, str | None]:
-    """The description without the client's media link line, and the link."""
-    head, found, link = description.rpartition("\n" + MEDIA_LINK)
-    return (head, link.strip() or None) if found else (description, None)
+def _media_link(case: GridCase) -> tuple[str, str | None]:
+    """The description without the media link line an Open311 client's POST added, and the link
+    (never from another source's text: a person may write anything in a description)."""
+    head, found, link = case.description.rpartition("\n" + MEDIA_LINK)
+    if not found or case.source != Source.OPEN311 or not MEDIA_URL.match(link.strip()):
+        return case.description, None
+    return head, link.strip()
 
 
 def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, extensions: bool = False) -> list[dict[str, Any]]:
-    """The cases as service requests: a query for their notes, one for their first photos, one
-    for their trails (with ``extensions``), the categories and departments once each."""
+    """The cases as service requests: one query for their trails (the latest note; the whole trail
+    with ``extensions``), one for their first photos, the categories and departments once each."""
     ids = [case.id for case in cases]
     notes: dict[int, str] = {}
     trails: dict[int, list[CaseEvent]] = {}
@@ -352,7 +356,7 @@ def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, e
         expected = case.expected_at
         if expected is None and case.status in OPEN_STATUSES and found is not None and calendar is not None:
             expected = _estimate(calendar, found, case.created_at)
-        description, link = _media_link(case.description)
+        description, link = _media_link(case)
         label = STATUS_LABELS[CaseStatus(case.status)]
         note = notes.get(case.id)
         item: dict[str, Any] = {
@@ -376,22 +380,25 @@ def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, e
 
 
 def _moment(name: str, text: str) -> datetime:
+    moment: datetime | None
     try:
         moment = datetime.fromisoformat(text.strip().replace(" ", "+") if "T" in text else text.strip())
     except ValueError:
-        raise Open311Error(400, f"{name} 应为 ISO 8601 时间，如 2026-12-01T00:00:00+08:00（{name} is not a valid datetime）") from None
+        moment = None
+    if moment is None or not 1970 <= moment.year <= 2999:
+        raise Open311Error(400, f"{name} 应为 ISO 8601 时间，如 2026-12-01T00:00:00+08:00（{name} is not a valid datetime）")
     return moment if moment.tzinfo else moment.replace(tzinfo=wall.BEIJING)
 
 
-def _whole(name: str, text: str | None, default: int, *, least: int = 1) -> int:
+def _whole(name: str, text: str | None, default: int, *, least: int = 1, most: int = MAX_PAGE) -> int:
     if text is None or text == "":
         return default
     try:
         value = int(text)
     except ValueError:
         raise Open311Error(400, f"{name} 应为整数（{name} must be an integer）") from None
-    if value < least:
-        raise Open311Error(400, f"{name} 不能小于 {least}（{name} must be at least {least}）")
+    if not least <= value <= most:
+        raise Open311Error(400, f"{name} 应在 {least} 至 {most} 之间（{name} must be from {least} to {most}）")
     return value
 
 
@@ -408,17 +415,14 @@ def search(db: Session, *, ids: str | None, codes: str | None, start: str | None
     if len(numbers) > MAX_IDS:
         raise Open311Error(400, f"service_request_id 一次最多 {MAX_IDS} 个（too many service_request_id）")
     # the ids asked for come in one answer unless the client pages them itself
-    size = min(_whole("page_size", page_size, len(numbers) or PAGE_SIZE), MAX_PAGE_SIZE)
+    size = min(_whole("page_size", page_size, len(numbers) or PAGE_SIZE, most=2**31), MAX_PAGE_SIZE)
     offset = (_whole("page", page, 1) - 1) * size
     query = select(GridCase)
     if numbers:
         query = query.where(GridCase.number.in_(numbers))
     else:
         until = _moment("end_date", end) if end else wall.now()
-        try:
-            since = _moment("start_date", start) if start else until - timedelta(days=DEFAULT_DAYS)
-        except OverflowError:
-            raise Open311Error(400, "end_date 超出范围（end_date is out of range）") from None
+        since = _moment("start_date", start) if start else until - timedelta(days=DEFAULT_DAYS)
         if since > until:
             raise Open311Error(400, "start_date 不能晚于 end_date（start_date is after end_date）")
         query = query.where(GridCase.created_at >= since, GridCase.created_at <= until)
@@ -552,7 +556,7 @@ def _filing(db: Session, form: Any) -> tuple[GridCategory, service.Report]:
         raise Open311Error(400, "attribute[component_code] 应为 16 位数字的部件编码（invalid component_code）")
     description = _field(form, "description", 4000) or f"{found.name}（Open311 上报，未附描述）"
     media = _field(form, "media_url", 500)
-    if media is not None and not re.match(r"^https?://\S+$", media):
+    if media is not None and not MEDIA_URL.match(media):
         raise Open311Error(400, "media_url 应为 http 或 https 地址（media_url must be an http(s) URL）")
     if media is not None:
         description = f"{description}\n{MEDIA_LINK}{media}"
