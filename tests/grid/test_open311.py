@@ -220,6 +220,7 @@ def test_xml_and_multipart_with_a_photo_and_attributes(client, db, key, cell_poi
     picture = client.get(read["media_url"].removeprefix("http://testserver"))
     assert picture.status_code == 200 and picture.content[:2] == b"\xff\xd8"
     assert client.get(f"{BASE}/media/{number}/999999").status_code == 404
+    assert client.get(f"{BASE}/media/{number}/{2**63}").status_code == 422  # an id past BIGINT: no 500
 
     # coordinates from a Chinese map app (GCJ-02) land where they are
     gcj_lon, gcj_lat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
