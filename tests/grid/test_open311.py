@@ -255,6 +255,8 @@ def test_every_refusal_is_in_the_specification_format_and_changes_nothing(client
         ({**good, "attribute[crs]": "bd09"}, 400, "crs"),
         ({**good, "email": "not an email"}, 400, "email"),
         ({**good, "media_url": "javascript:alert(1)"}, 400, "media_url"),
+        ({**good, "phone": "1" * 21}, 400, "phone"),
+        ({**good, "device_id": "d" * 101}, 400, "device_id"),
     ]
     for fields, status, word in refusals:
         assert_error(post(client, fmt, **fields), status, fmt, contains=word)
@@ -265,6 +267,9 @@ def test_every_refusal_is_in_the_specification_format_and_changes_nothing(client
                  403, fmt)
     assert_error(post(client, "html", **good), 404)
     assert cases(db) == before
+    longest = post(client, fmt, **{**good, "first_name": "W" * 32, "last_name": "Z" * 32, "phone": "1" * 20,
+                                   "email": "e" * 89 + "@example.c"})  # every field at its limit fits its column
+    assert longest.status_code == 200, longest.text
     refused = db.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "grid.open311.report",
                                                           AuditEvent.outcome != "success")).all()
     db.rollback()

@@ -562,13 +562,13 @@ def _filing(db: Session, form: Any) -> tuple[GridCategory, service.Report]:
         description = f"{description}\n{MEDIA_LINK}{media}"
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description 不能超过 {MAX_DESCRIPTION} 个字符（含附图链接）（description is too long）")
-    email, phone = _field(form, "email", 100), _field(form, "phone", 30)
+    email, phone = _field(form, "email", 99), _field(form, "phone", 20)  # "phone；email" fits the contact's 120
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+$", email):
         raise Open311Error(400, "email 格式有误（email is not valid）")
     first, last = _field(form, "first_name", 32), _field(form, "last_name", 32)
     name: str | None = first or last
     if first and last:  # 张 伟 → 张伟; Wei Zhang as written
-        name = f"{first} {last}" if (first + last).isascii() else f"{last}{first}"
+        name = (f"{first} {last}" if (first + last).isascii() else f"{last}{first}")[:64]
     contact = "；".join(part for part in (phone, email) if part) or None
     return found, service.Report(kind=found.kind, code=found.code, lon=lon, lat=lat, description=description,
                                  address=_field(form, "address_string", 200), crs=geo.Crs(crs_text),
@@ -603,6 +603,7 @@ async def create_request(fmt: Format, request: Request, db: DbSession, _: Public
         return error(fmt, 403, "api_key 缺失或无效，请向城运中心申请（api_key was not provided or is invalid）")
     try:
         found, filed = _filing(db, form)
+        device = _field(form, "device_id", 100)
         files = [f for f in form.getlist("media") if isinstance(f, UploadFile) and (f.filename or f.size)]
         limit = settings.attachment_max_mb * 1024 * 1024
         photos = [await f.read(limit + 1) for f in files]
@@ -615,7 +616,7 @@ async def create_request(fmt: Format, request: Request, db: DbSession, _: Public
         _refused(db, problem.detail, client)
         return error(fmt, _problem_status(problem), problem.detail)
     audit.record(db, actor=_actor(client), action="grid.open311.report", object_type="grid_case", object_id=case.number,
-                 details={"service_code": service_code(found), "device_id": (_field(form, "device_id", 100) or "")[:100]})
+                 details={"service_code": service_code(found), "device_id": device})
     db.commit()
     notice = (f"已受理，编号 {case.number}：城运中心将在 {service.REGISTER_HOURS} 小时内审核立案，"
               f"立案派遣后按处置时限 {_limit_text(found)} 处理")
