@@ -331,16 +331,20 @@ def _media_link(case: GridCase) -> tuple[str, str | None]:
 
 
 def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, extensions: bool = False) -> list[dict[str, Any]]:
-    """The cases as service requests: one query for their trails (the latest note; the whole trail
-    with ``extensions``), one for their first photos, the categories and departments once each."""
+    """The cases as service requests: one query for their latest notes (their whole trails with
+    ``extensions``), one for their first photos, the categories and departments once each."""
     ids = [case.id for case in cases]
-    notes: dict[int, str] = {}
+    notes: dict[int, str | None] = {}
     trails: dict[int, list[CaseEvent]] = {}
-    if ids:
+    if ids and extensions:
         for event in db.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.id)):
             if event.note:
                 notes[event.case_id] = event.note
             trails.setdefault(event.case_id, []).append(event)
+    elif ids:
+        for case_id, note in db.execute(select(CaseEvent.case_id, CaseEvent.note).where(
+                CaseEvent.case_id.in_(ids), CaseEvent.note.is_not(None)).order_by(CaseEvent.id)):
+            notes[case_id] = note  # the last note wins
     photos: dict[int, int] = {}
     if ids:
         for case_id, photo_id in db.execute(select(CasePhoto.case_id, CasePhoto.id).where(
