@@ -23,7 +23,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -257,6 +257,13 @@ Public = Annotated[Principal | None, require(Permission.PUBLIC)]
 # ---- services -------------------------------------------------------------------------------------------
 
 
+class Limit(NamedTuple):
+    """A category's 处置时限."""
+
+    limit_value: int
+    limit_unit: str
+
+
 def service_code(found: GridCategory) -> str:
     return f"{found.kind}-{found.code}"
 
@@ -273,8 +280,8 @@ def _category(db: Session, code: str | None) -> GridCategory:
         raise Open311Error(404, f"没有服务代码 {code}，或该分类已停用（service_code not found）") from None
 
 
-def _limit_text(found: GridCategory) -> str:
-    return f"{found.limit_value} 个{UNIT_LABELS.get(LimitUnit(found.limit_unit), found.limit_unit)}".replace("个小时", "小时")
+def _limit_text(limit: Limit) -> str:
+    return f"{limit.limit_value} 个{UNIT_LABELS.get(LimitUnit(limit.limit_unit), limit.limit_unit)}".replace("个小时", "小时")
 
 
 def service_read(found: GridCategory) -> dict[str, Any]:
@@ -305,7 +312,7 @@ def public_status(status: str) -> str:
     return "closed" if status in CLOSED else "open"
 
 
-def _estimate(calendar: WorkingCalendar, found: GridCategory, start: datetime) -> datetime:
+def _estimate(calendar: WorkingCalendar, found: Limit, start: datetime) -> datetime:
     """When a case is expected to be handled before it is dispatched: the category's limit
     counted from the report (dispatch starts the real clock, which then gives ``expected_at``)."""
     if found.limit_unit == LimitUnit.CLOCK_HOURS:
@@ -350,13 +357,18 @@ def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, e
         for case_id, photo_id in db.execute(select(CasePhoto.case_id, CasePhoto.id).where(
                 CasePhoto.case_id.in_(ids), CasePhoto.stage == "report").order_by(CasePhoto.id.desc())):
             photos[case_id] = photo_id  # the first (lowest id) wins
-    categories = {(c.kind, c.code): c for c in service.categories(db, active_only=False)}
+    categories: dict[tuple[str, str], Limit] = {
+        (kind, code): Limit(value, unit) for kind, code, value, unit in db.execute(  # tuples: cheaper than 155 rows' objects
+            select(GridCategory.kind, GridCategory.code, GridCategory.limit_value, GridCategory.limit_unit))}
     calendar = WorkingCalendar.load(db) if any(c.expected_at is None and c.status in OPEN_STATUSES for c in cases) else None
     base = base_url(request)
+    agencies: dict[int, str | None] = {}  # a department read once (the session keeps no unreferenced row)
     answers = []
     for case in cases:
         found = categories.get((case.category_kind, case.category_code))
-        department = org.get(db, case.department_id) if case.department_id else None
+        if case.department_id is not None and case.department_id not in agencies:
+            department = org.get(db, case.department_id)
+            agencies[case.department_id] = department.name if department else None
         expected = case.expected_at
         if expected is None and case.status in OPEN_STATUSES and found is not None and calendar is not None:
             expected = _estimate(calendar, found, case.created_at)
@@ -367,7 +379,7 @@ def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, e
             "service_request_id": case.number, "status": public_status(case.status),
             "status_notes": f"{label}：{note}" if note else label,
             "service_name": case.category_name, "service_code": f"{case.category_kind}-{case.category_code}",
-            "description": description, "agency_responsible": department.name if department else None,
+            "description": description, "agency_responsible": agencies.get(case.department_id) if case.department_id else None,
             "service_notice": f"处置时限 {_limit_text(found)}" if found else None,
             "requested_datetime": iso(case.created_at), "updated_datetime": iso(case.updated_at),
             "expected_datetime": iso(expected), "address": case.address, "address_id": None, "zipcode": None,
@@ -621,10 +633,11 @@ async def create_request(fmt: Format, request: Request, db: DbSession, _: Public
         return error(fmt, _problem_status(problem), problem.detail)
     audit.record(db, actor=_actor(client), action="grid.open311.report", object_type="grid_case", object_id=case.number,
                  details={"service_code": service_code(found), "device_id": device})
+    number = case.number
+    notice = (f"已受理，编号 {number}：城运中心将在 {service.REGISTER_HOURS} 小时内审核立案，"
+              f"立案派遣后按处置时限 {_limit_text(Limit(found.limit_value, found.limit_unit))} 处理")
     db.commit()
-    notice = (f"已受理，编号 {case.number}：城运中心将在 {service.REGISTER_HOURS} 小时内审核立案，"
-              f"立案派遣后按处置时限 {_limit_text(found)} 处理")
-    return render(fmt, "service_requests", [{"service_request_id": case.number, "service_notice": notice, "account_id": None}])
+    return render(fmt, "service_requests", [{"service_request_id": number, "service_notice": notice, "account_id": None}])
 
 
 @georeport.get("/requests.{format}", summary="查询服务请求（GET Service Requests；分页扩展 page、page_size）",
