@@ -44,7 +44,7 @@ from tongban.disclosure import search as disclosure_search, search_api as disclo
 from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
-from tongban.grid import api as grid_api, manage_pages as grid_manage_pages
+from tongban.grid import api as grid_api, manage_pages as grid_manage_pages, open311 as grid_open311
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api, pages as org_pages
@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    disclosure_requests_api.router, disclosure_search_api.router, grid_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
+    app.include_router(grid_open311.router)  # /open311/v2 (GeoReport v2) and its API keys
     app.include_router(accounts_pages.router)
     app.include_router(org_pages.router)
     app.include_router(grid_manage_pages.router)

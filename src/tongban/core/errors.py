@@ -87,6 +87,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "grid-invalid-code": (422, "网格编码不符合规则"),
     "grid-state": (409, "案件当前状态不允许该操作"),
     "grid-invalid-photo": (422, "照片不是可识别的图片"),
+    "open311-invalid-key": (403, "Open311 API 密钥缺失或无效"),
     "not-found": (404, "请求的资源不存在"),
     "method-not-allowed": (405, "不支持该请求方法"),
     "conflict": (409, "与现有数据冲突"),
