@@ -42,10 +42,11 @@ SKIP = {"engine", "applications", "server_workers", "applicants", "clerks", "rev
         "rows", "requests", "clocks", "first_search_ms", "connections", "subscribers", "workers", "batch_size"}
 
 
-def run(before: Path, after: Path, out: Path, rounds: int, only: set[str], extra: dict[str, list[str]]) -> None:
+def run(before: Path, after: Path, out: Path, rounds: int, only: set[str], extra: dict[str, list[str]],
+        engine_only: str | None = None) -> None:
     python = sys.executable
     for name, options, engine in RUNS:
-        if only and name not in only:
+        if (only and name not in only) or (engine_only and engine != engine_only):
             continue
         for round_ in range(1, rounds + 1):
             for side, folder in (("before", before), ("after", after)):
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="JSON lines, appended")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only", action="append", default=[], help="a benchmark file name (repeatable)")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], help="only the runs on this engine")
     parser.add_argument("--after-search-queries", type=Path,
                         help="the search benchmark's query file for AFTER (the BEFORE checkout's file: same questions)")
     parser.add_argument("--table", type=Path, help="write the Markdown table of these runs and stop")
@@ -131,7 +133,7 @@ def main() -> None:
     if not (args.before and args.after and args.out):
         parser.error("BEFORE_DIR AFTER_DIR and --out are needed to run")
     extra = {"after": ["--queries", str(args.after_search_queries)]} if args.after_search_queries else {}
-    run(args.before.resolve(), args.after.resolve(), args.out, args.rounds, set(args.only), extra)
+    run(args.before.resolve(), args.after.resolve(), args.out, args.rounds, set(args.only), extra, args.engine)
 
 
 if __name__ == "__main__":
