@@ -200,11 +200,11 @@ def test_a_standard_client_files_a_request_and_follows_it(client, db, key, cell_
 
 
 def test_xml_and_multipart_with_a_photo_and_attributes(client, db, key, cell_point):
-    lamp = category_code(client, "component", "路灯")
+    lamp = category_code(client, "component", "路灯")  # the component named is the demo census's first street lamp
     _cell, lon, lat = cell_point("310115009", offset=2)
     created = client.post(f"{BASE}/requests.xml", data={
         "api_key": key, "service_code": f"component-{lamp}", "lat": str(lat), "long": str(lon),
-        "description": "路灯夜间不亮", "attribute[component_code]": "3101150201000123", "attribute[crs]": "wgs84"},
+        "description": "路灯夜间不亮", "attribute[component_code]": "3101150116000001", "attribute[crs]": "wgs84"},
         files=[("media", ("lamp.jpg", jpeg(), "image/jpeg"))])
     root = xml_of(created)
     assert created.status_code == 200 and root.tag == "service_requests"
@@ -213,7 +213,7 @@ def test_xml_and_multipart_with_a_photo_and_attributes(client, db, key, cell_poi
     number = request.find("service_request_id").text
     assert request.find("account_id").text is None
     case = db.scalar(select(GridCase).where(GridCase.number == number))
-    assert case.component_code == "3101150201000123" and case.category_kind == "component"
+    assert case.component_code == "3101150116000001" and case.category_kind == "component"
     db.rollback()
     [read] = client.get(f"{BASE}/requests/{number}.json").json()
     assert read["media_url"].startswith(f"http://testserver{BASE}/media/{number}/")
