@@ -38,8 +38,12 @@
     var map = L.map(element, { attributionControl: false, minZoom: 11, maxZoom: 19, zoomSnap: 0.5,
                                tap: true, scrollWheelZoom: options.scrollWheelZoom !== false });
     map.setView(options.center || DEFAULT_VIEW, options.zoom || 14);
+    // The base layer under the cells, the cells under the cases (Leaflet's overlay pane, 400).
+    map.createPane("wg-base").style.zIndex = 350;
+    map.createPane("wg-cells").style.zIndex = 380;
     var drawn = getJSON("/grid/base.geojson").then(function (data) {
       var layer = L.geoJSON(data, {
+        pane: "wg-base",
         interactive: false,
         style: function (feature) { return { className: "wg-base wg-" + feature.properties.layer }; },
         onEachFeature: function (feature, shape) {
@@ -48,8 +52,7 @@
           }
         }
       }).addTo(map);
-      layer.bringToBack();
-      if (!options.center) { map.fitBounds(layer.getBounds(), { padding: [8, 8] }); }
+      if (!options.center && !(options.placed && options.placed())) { map.fitBounds(layer.getBounds(), { padding: [8, 8] }); }
       return layer;
     }).catch(function () {
       element.classList.add("wg-map-failed");
@@ -61,6 +64,7 @@
   /* The cells of the visible bounds, fetched as the map moves (from CELL_ZOOM on). */
   function cellLayer(map, options) {
     var layer = L.geoJSON(null, {
+      pane: "wg-cells",
       style: function (feature) {
         var chosen = options.highlight && feature.properties.code === options.highlight;
         return { className: "wg-cell" + (chosen ? " wg-cell-chosen" : ""), interactive: !!options.popups };
@@ -91,7 +95,6 @@
       getJSON("/api/v1/grid/cells.geojson?bbox=" + bbox, pending.signal).then(function (data) {
         layer.clearLayers();
         layer.addData(data);
-        layer.bringToBack();
         if (options.onCount) { options.onCount(data.features.length); }
       }).catch(function () { /* aborted, or too many cells: the next move asks again */ });
     }
@@ -219,7 +222,7 @@
     var lonInput = document.getElementById("lon"), latInput = document.getElementById("lat");
     var text = document.getElementById("position-text");
 
-    var made = baseMap(element, { labels: true });
+    var made = baseMap(element, { labels: true, placed: function () { return marker !== null; } });
     var map = made.map;
     cellLayer(map, {});
     var marker = null;
@@ -271,7 +274,7 @@
     }
     lonInput.addEventListener("change", typed);
     latInput.addEventListener("change", typed);
-    made.drawn.then(function () { if (lonInput.value && latInput.value) { typed(); } });
+    if (lonInput.value && latInput.value) { typed(); } // the form sent back with its refusal
 
     function fallback(message) {
       text.textContent = message + "请在地图上点选问题所在处，或展开「手动输入坐标」。";
