@@ -81,6 +81,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
     supervisor.get_by_role("button", name="使用当前位置").click()
     supervisor.locator("#position-text", has_text="设备定位").wait_for()
     supervisor.locator("#cell-text", has_text=cell).wait_for()
+    supervisor.locator("path.wg-cell").first.wait_for(state="attached")
     assert "绿化和市容" in supervisor.locator("#cell-text").inner_text()
     supervisor.get_by_label("问题描述").fill("人行道旁有成堆生活垃圾未清运")
     supervisor.set_input_files("#photos", files=[{"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": _jpeg("#8a6d3b")}])
@@ -90,6 +91,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
     supervisor.wait_for_url(re.compile(r".*/grid/cases/WG-[\w-]+$"))
     number = supervisor.url.rsplit("/", 1)[1]
     assert "待立案" in supervisor.locator("#case-status").inner_text()
+    supervisor.locator("path.wg-cell-chosen").wait_for(state="attached")  # the case's cell on its small map
     assert supervisor.locator("img.wg-thumb").count() == 1
     assert supervisor.evaluate("document.documentElement.scrollWidth") <= PHONE
     _shot(supervisor, "02-supervisor-reported")
@@ -143,3 +145,37 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
     assert not csp, json.dumps(csp, ensure_ascii=False)
     for context in (phone, office, department):
         context.close()
+
+
+def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_server):
+    """Location refused: the page says so and asks for a pin; a tap places it; a file that is not
+    a picture is refused on the page with the form kept."""
+    context, phone = signed_in(browser, live_server, "grid", width=PHONE)
+    csp: list[str] = []
+    _watch(phone, csp)
+    phone.goto(f"{live_server}/grid/report")
+    phone.get_by_role("button", name="使用当前位置").click()
+    phone.locator("#position-text.wg-position-error", has_text="无法获取当前位置").wait_for()
+    assert "请在地图上点选" in phone.locator("#position-text").inner_text()
+    phone.locator(".leaflet-wg-base-pane path.wg-street").first.wait_for(state="attached")
+    _shot(phone, "21-location-refused")
+    options = phone.locator("#category option")
+    lamp = next(i for i in range(options.count()) if options.nth(i).inner_text().strip() == "路灯")
+    phone.select_option("#category", options.nth(lamp).get_attribute("value"))
+    phone.locator(".leaflet-wg-base-pane path.wg-street").first.wait_for(state="attached")
+    box = phone.locator("#report-map").bounding_box()
+    phone.locator("#report-map").click(position={"x": box["width"] * 0.35, "y": box["height"] * 0.35})
+    phone.locator("#position-text", has_text="地图点选").wait_for()
+    phone.locator("#cell-text", has_text="所在单元网格").wait_for()
+    phone.get_by_label("问题描述").fill("路灯夜间不亮")
+    phone.set_input_files("#photos", files=[{"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture"}])
+    phone.get_by_role("button", name="提交上报").click()
+    phone.locator("#report-error", has_text="照片不是可识别的图片").wait_for()
+    assert phone.get_by_label("问题描述").input_value() == "路灯夜间不亮"
+    assert "路灯" in phone.locator("#category option:checked").inner_text()
+    phone.locator("#position-text", has_text="手动输入").wait_for()  # the pin is back where it was
+    phone.locator("path.wg-cell").first.wait_for(state="attached")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
+    _shot(phone, "22-refused-photo-form-kept")
+    assert not csp, json.dumps(csp, ensure_ascii=False)
+    context.close()

@@ -210,3 +210,62 @@ def test_the_evaluation_page_shows_the_tables_and_formulas(signed_in):
     for text in ("派遣准确率 = (派遣数 − 退回数) ÷ 派遣数", "处置部门", "街道", "监督员", "按期处置率"):
         assert text in page.text
     assert centre.get("/grid/evaluation?start=2026-13-01").status_code in (400, 422)
+
+
+def test_a_department_returns_a_case_and_the_centre_merges_a_duplicate(signed_in, cell_point, client):
+    supervisor, s_token = signed_in(SUPERVISOR)
+    centre, c_token = signed_in(CENTRE)
+    enforcement, e_token = signed_in(ENFORCEMENT)
+    garbage = category_code(client, "event", "暴露垃圾")
+    _cell, lon, lat = cell_point("310115005", offset=2)
+
+    def reported(description: str, east: float = 0.0) -> str:
+        return number_of(supervisor.post("/grid/report", data={
+            "csrf_token": s_token, "category": f"event/{garbage}", "lon": str(lon + east), "lat": str(lat),
+            "description": description}, follow_redirects=False))
+
+    first = reported("小区门口垃圾堆放")
+    page = centre.get(f"/grid/cases/{first}").text
+    centre.post(f"/grid/cases/{first}/register", data={"csrf_token": c_token, "version": version_of(page)})
+    page = centre.get(f"/grid/cases/{first}").text
+    centre.post(f"/grid/cases/{first}/dispatch", data={"csrf_token": c_token, "version": version_of(page),
+                                                       "department": "PD-CGZF", "note": "请执法局处理"})
+
+    # the wrong department sends it back with its reason; it still reads what it did
+    page = enforcement.get(f"/grid/cases/{first}").text
+    no_reason = enforcement.post(f"/grid/cases/{first}/return", data={"csrf_token": e_token, "version": version_of(page)})
+    assert no_reason.status_code in (400, 422) and 'id="error-return"' in no_reason.text
+    returned = enforcement.post(f"/grid/cases/{first}/return", data={
+        "csrf_token": e_token, "version": version_of(page), "reason": "垃圾清运属绿化市容局职责"}, follow_redirects=False)
+    assert returned.status_code == 303
+    page = enforcement.get(f"/grid/cases/{first}").text
+    assert "待派遣" in page and "垃圾清运属绿化市容局职责" in page and 'id="form-handle"' not in page
+    assert first in centre.get("/grid/cases").text  # back in the centre's queue
+
+    # a second report of the same problem close by: the centre merges it into the first
+    second = reported("同一处垃圾又被发现", east=0.0001)
+    page = centre.get(f"/grid/cases/{second}").text
+    assert f'<option value="{first}">' in page
+    merged = centre.post(f"/grid/cases/{second}/merge", data={"csrf_token": c_token, "version": version_of(page),
+                                                              "into": first}, follow_redirects=False)
+    assert merged.status_code == 303
+    page = centre.get(f"/grid/cases/{second}").text
+    assert "已合并" in page and f'href="/grid/cases/{first}"' in page and 'id="actions"' not in page
+
+
+def test_a_late_case_is_marked_on_the_list_and_its_page(signed_in):
+    from datetime import timedelta
+
+    from tongban.core import clock as wall
+
+    with wall.frozen(wall.now() + timedelta(days=10)):
+        centre, _ = signed_in(CENTRE)
+        listed = centre.get("/grid/cases?tab=dispatched").text
+        late = re.findall(r'<tr class="st-dispatched late">\s*<td><a href="/grid/cases/([\w-]+)"', listed)
+        assert late, "the demo has cases being handled: ten days on, they are late"
+        assert "已超时" in listed
+        page = centre.get(f"/grid/cases/{late[0]}").text
+        assert 'class="tag level-red wg-late"' in page
+        features = centre.get("/api/v1/grid/cases.geojson", params={"status": "dispatched"}).json()["features"]
+        assert any(f["properties"]["late"] for f in features) and all(f["properties"]["kind"] in ("component", "event")
+                                                                      for f in features)
