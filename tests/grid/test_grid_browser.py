@@ -43,9 +43,15 @@ def _shot(page, name: str) -> None:
 
 
 def _watch(page, errors: list[str]) -> None:
-    """Every refusal by the CSP (an inline style or script) goes to ``errors``."""
+    """What goes wrong in the page goes to ``errors``: a refusal by the CSP (an inline style or
+    script), a script's exception, a resource (a script, a style, an image, the map's data) not
+    served; a refused form's page is the test's to check."""
     page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
+            if message.type == "error" and "Failed to load resource" not in message.text else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            and not response.url.endswith("/favicon.ico") else None)
 
 
 def _map_shows(page, base: str, number: str, status: str, label: str, shot: str, *, closed: bool = False) -> None:
@@ -70,8 +76,8 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
     # 信息收集: on a phone, the device's position, a photo
     phone, supervisor = signed_in(browser, live_server, "grid", width=PHONE, geolocation={"longitude": lon, "latitude": lat},
                                   permissions=["geolocation"])
-    csp: list[str] = []
-    _watch(supervisor, csp)
+    errors: list[str] = []
+    _watch(supervisor, errors)
     supervisor.goto(f"{live_server}/grid/report")
     options = supervisor.locator("#category option")
     garbage = next(i for i in range(options.count()) if options.nth(i).inner_text().strip() == "暴露垃圾")
@@ -98,9 +104,10 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
 
     # the centre registers and dispatches (the proposed department preselected); its map follows
     office, centre = signed_in(browser, live_server, "grid.centre")
-    _watch(centre, csp)
+    _watch(centre, errors)
     _map_shows(centre, live_server, number, "reported", "待立案", "03-map-reported")
     centre.goto(f"{live_server}/grid/cases")
+    _shot(centre, "03a-centre-cases")
     centre.get_by_role("link", name=number).click()
     centre.get_by_role("button", name="立案", exact=True).click()
     centre.locator(".flash", has_text="已立案").wait_for()
@@ -114,8 +121,9 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
 
     # the department handles it, with a photo of the result
     department, handler = signed_in(browser, live_server, "grid.lhsr")
-    _watch(handler, csp)
+    _watch(handler, errors)
     handler.goto(f"{live_server}/grid/cases")
+    _shot(handler, "06a-department-cases")
     handler.get_by_role("link", name=number).click()
     handler.get_by_label("处置结果").fill("已安排保洁员清运，现场已清理")
     handler.set_input_files("#handle-photos", files=[{"name": "处置后.jpg", "mimeType": "image/jpeg", "buffer": _jpeg("#3b8a4a")}])
@@ -126,6 +134,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
 
     # the supervisor checks on site: fixed, closed
     supervisor.goto(f"{live_server}/grid/cases")
+    _shot(supervisor, "08a-supervisor-cases")
     supervisor.get_by_role("link", name=number).click()
     supervisor.get_by_label("已解决，结案").check()
     supervisor.get_by_label("现场情况（未解决时必填）").fill("现场已清理干净")
@@ -142,7 +151,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
     centre.goto(f"{live_server}/grid/evaluation")
     assert "绿化和市容" in centre.locator("#evaluation-1").inner_text()
     _shot(centre, "12-evaluation")
-    assert not csp, json.dumps(csp, ensure_ascii=False)
+    assert not errors, json.dumps(errors, ensure_ascii=False)
     for context in (phone, office, department):
         context.close()
 
@@ -151,8 +160,8 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
     """Location refused: the page says so and asks for a pin; a tap places it; a file that is not
     a picture is refused on the page with the form kept."""
     context, phone = signed_in(browser, live_server, "grid", width=PHONE)
-    csp: list[str] = []
-    _watch(phone, csp)
+    errors: list[str] = []
+    _watch(phone, errors)
     phone.goto(f"{live_server}/grid/report")
     phone.get_by_role("button", name="使用当前位置").click()
     phone.locator("#position-text.wg-position-error", has_text="无法获取当前位置").wait_for()
@@ -177,5 +186,5 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
     phone.locator("path.wg-cell").first.wait_for(state="attached")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
     _shot(phone, "22-refused-photo-form-kept")
-    assert not csp, json.dumps(csp, ensure_ascii=False)
+    assert not errors, json.dumps(errors, ensure_ascii=False)
     context.close()
