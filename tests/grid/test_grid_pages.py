@@ -261,7 +261,7 @@ def test_a_late_case_is_marked_on_the_list_and_its_page(signed_in):
     with wall.frozen(wall.now() + timedelta(days=10)):
         centre, _ = signed_in(CENTRE)
         listed = centre.get("/grid/cases?tab=dispatched").text
-        late = re.findall(r'<tr class="st-dispatched late">\s*<td><a href="/grid/cases/([\w-]+)"', listed)
+        late = re.findall(r'<tr class="st-dispatched late">\s*<td class="wg-number"><a href="/grid/cases/([\w-]+)"', listed)
         assert late, "the demo has cases being handled: ten days on, they are late"
         assert "已超时" in listed
         page = centre.get(f"/grid/cases/{late[0]}").text
