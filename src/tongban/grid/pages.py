@@ -176,14 +176,18 @@ def _case_page(request: Request, db: Session, principal: Principal, number: str,
                failed: str | None = None, form: dict | None = None, status_code: int = 200):
     case = service.readable(db, principal, number)
     detail = api.case_detail(db, principal, case)
-    may = {
+    may = {  # the steps this person may take on this case, in some state
         "command": principal.can(Permission.GRID_COMMAND),
         "handle": principal.can_for_department(Permission.GRID_HANDLE, case.department_id) and case.department_id is not None,
         "verify": principal.can(Permission.GRID_REPORT),
     }
-    departments = org.list_all(db) if may["command"] and case.status == CaseStatus.REGISTERED else []
+    forms = {CaseStatus.REPORTED: ["register", "reject", "merge"] if may["command"] else [],
+             CaseStatus.REGISTERED: ["dispatch"] if may["command"] else [],
+             CaseStatus.DISPATCHED: ["handle", "return"] if may["handle"] else [],
+             CaseStatus.HANDLED: ["verify"] if may["verify"] else []}.get(CaseStatus(case.status), [])
+    departments = org.list_all(db) if "dispatch" in forms else []
     street = street_names(db).get(case.street_code or "", "网格外")
-    page = render(request, "grid_case.html", status_code=status_code, principal=principal, case=detail, may=may,
+    page = render(request, "grid_case.html", status_code=status_code, principal=principal, case=detail, forms=forms,
                   departments=departments, street=street, error=error, failed=failed, form=form or {},
                   late=case.status == CaseStatus.DISPATCHED and case.expected_at is not None and wall.now() > case.expected_at,
                   max_photos=api.MAX_PHOTOS)
@@ -197,9 +201,10 @@ def case_page(request: Request, number: str, db: DbSession, principal: Annotated
 
 
 async def _step(request: Request, db: Session, principal: Principal, number: str, step: str, csrf_token: str,
-                done: str, form: dict, act):
+                version: int | None, done: str, form: dict, act):
     """One step from a form: the CSRF check, the engine's step, then back to the case (the message,
-    or the refusal with the form as sent; someone else's step first is 「已被他人处理，请刷新」)."""
+    or the refusal with the form as sent). A form read before someone else's step (its version no
+    longer the case's) is told 「已被他人处理，请刷新」, whichever check refused it first."""
     check_csrf(request, csrf_token)
     try:
         await act()
@@ -211,7 +216,9 @@ async def _step(request: Request, db: Session, principal: Principal, number: str
         if problem.status >= 500 or problem.status in (403, 404):
             raise
         db.rollback()
-        message = f"{CONFLICT}（{problem.detail}）" if problem.slug == "conflict" else problem.detail
+        moved = problem.slug == "conflict" or (
+            problem.status == 409 and version is not None and service.case_by_number(db, number).version != version)
+        message = f"{CONFLICT}（{problem.detail}）" if moved else problem.detail
         return _case_page(request, db, principal, number, error=message, failed=step, form=form, status_code=problem.status)
     flash(request, done)
     return RedirectResponse(f"/grid/cases/{number}", status_code=303)
@@ -222,7 +229,7 @@ async def register(request: Request, number: str, db: DbSession, principal: Anno
                    note: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
     async def act():
         service.register(db, principal, number, version=version, note=note.strip() or None)
-    return await _step(request, db, principal, number, "register", csrf_token, f"案件 {number} 已立案，待派遣", {"note": note}, act)
+    return await _step(request, db, principal, number, "register", csrf_token, version, f"案件 {number} 已立案，待派遣", {"note": note}, act)
 
 
 @router.post("/grid/cases/{number}/reject", summary="不予立案")
@@ -230,7 +237,7 @@ async def reject(request: Request, number: str, db: DbSession, principal: Annota
                  reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
     async def act():
         service.reject(db, principal, number, reason=reason, version=version)
-    return await _step(request, db, principal, number, "reject", csrf_token, f"案件 {number} 不予立案", {"reason": reason}, act)
+    return await _step(request, db, principal, number, "reject", csrf_token, version, f"案件 {number} 不予立案", {"reason": reason}, act)
 
 
 @router.post("/grid/cases/{number}/merge", summary="合并至已有案件")
@@ -240,7 +247,7 @@ async def merge(request: Request, number: str, db: DbSession, principal: Annotat
         if not into:
             raise Problem("validation-error", "请选择要合并到的案件")
         service.merge(db, principal, number, into=into, version=version)
-    return await _step(request, db, principal, number, "merge", csrf_token, f"案件 {number} 已合并至 {into}", {"into": into}, act)
+    return await _step(request, db, principal, number, "merge", csrf_token, version, f"案件 {number} 已合并至 {into}", {"into": into}, act)
 
 
 @router.post("/grid/cases/{number}/dispatch", summary="派遣")
@@ -250,7 +257,7 @@ async def dispatch(request: Request, number: str, db: DbSession, principal: Anno
     async def act():
         service.dispatch(db, principal, number, department_code=department or None, version=version,
                          note=note.strip() or None)
-    return await _step(request, db, principal, number, "dispatch", csrf_token, f"案件 {number} 已派遣",
+    return await _step(request, db, principal, number, "dispatch", csrf_token, version, f"案件 {number} 已派遣",
                        {"department": department, "note": note}, act)
 
 
@@ -259,7 +266,7 @@ async def return_case(request: Request, number: str, db: DbSession, principal: A
                       reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
     async def act():
         service.return_case(db, principal, number, reason=reason, version=version)
-    return await _step(request, db, principal, number, "return", csrf_token, f"案件 {number} 已退回指挥中心", {"reason": reason}, act)
+    return await _step(request, db, principal, number, "return", csrf_token, version, f"案件 {number} 已退回指挥中心", {"reason": reason}, act)
 
 
 @router.post("/grid/cases/{number}/handle", summary="反馈处置结果", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
@@ -269,7 +276,7 @@ async def handle(request: Request, number: str, db: DbSession, principal: Annota
     async def act():
         data = await api._photos(request, photos)
         service.handle(db, principal, number, result=result, photos=data, settings=api.settings_of(request), version=version)
-    return await _step(request, db, principal, number, "handle", csrf_token, f"案件 {number} 的处置结果已反馈，待监督员核查",
+    return await _step(request, db, principal, number, "handle", csrf_token, version, f"案件 {number} 的处置结果已反馈，待监督员核查",
                        {"result": result}, act)
 
 
@@ -284,7 +291,7 @@ async def verify(request: Request, number: str, db: DbSession, principal: Annota
         service.verify(db, principal, number, fixed=fixed == "yes", note=note.strip() or None, photos=data,
                        settings=api.settings_of(request), version=version)
     done = f"案件 {number} 核查通过，已结案" if fixed == "yes" else f"案件 {number} 核查未通过，已返工"
-    return await _step(request, db, principal, number, "verify", csrf_token, done, {"fixed": fixed, "note": note}, act)
+    return await _step(request, db, principal, number, "verify", csrf_token, version, done, {"fixed": fixed, "note": note}, act)
 
 
 # ---- the map -----------------------------------------------------------------------------------------------
