@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 import shapely
@@ -143,6 +144,11 @@ def tabs(principal: Principal) -> list[Tab]:
     return found
 
 
+def late(case: GridCase, now: datetime) -> bool:
+    """Being handled past its expected moment (what the map's GeoJSON calls ``late`` too)."""
+    return case.status == CaseStatus.DISPATCHED and case.expected_at is not None and now > case.expected_at
+
+
 def street_names(db: Session) -> dict[str, str]:
     return per_generation(db, "grid-street-names", lambda: dict(db.execute(
         select(GridCell.street_code, GridCell.street).where(GridCell.current.is_(True)).distinct()).all()))
@@ -162,7 +168,7 @@ def cases_page(request: Request, db: DbSession, principal: Annotated[Principal, 
     now = wall.now()
     streets = street_names(db)
     items = [{"case": api.case_read(c, names), "street": streets.get(c.street_code or "", "网格外"),
-              "late": c.status == CaseStatus.DISPATCHED and c.expected_at is not None and now > c.expected_at}
+              "late": late(c, now)}
              for c in rows[:MAX_ROWS]]
     return render(request, "grid_cases.html", principal=principal, tabs=choices, chosen=chosen, items=items,
                   more=len(rows) > MAX_ROWS, streets=sorted(streets.items()), street=street, max_rows=MAX_ROWS,
@@ -189,7 +195,7 @@ def _case_page(request: Request, db: Session, principal: Principal, number: str,
     street = street_names(db).get(case.street_code or "", "网格外")
     page = render(request, "grid_case.html", status_code=status_code, principal=principal, case=detail, forms=forms,
                   departments=departments, street=street, error=error, failed=failed, form=form or {},
-                  late=case.status == CaseStatus.DISPATCHED and case.expected_at is not None and wall.now() > case.expected_at,
+                  late=late(case, wall.now()),
                   max_photos=api.MAX_PHOTOS)
     db.commit()  # the audited read of the reporter's contact
     return page
