@@ -186,5 +186,19 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
     phone.locator("path.wg-cell").first.wait_for(state="attached")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
     _shot(phone, "22-refused-photo-form-kept")
+
+    # the map on the phone: open cases, then only events, then only the late ones
+    phone.goto(f"{live_server}/grid/map")
+    markers = phone.locator("path.wg-case")
+    markers.first.wait_for(state="attached")
+    kinds = set(markers.evaluate_all("paths => paths.map(p => p.dataset.kind)"))
+    assert kinds == {"component", "event"}
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
+    _shot(phone, "23-map-on-a-phone")
+    phone.select_option("#map-kind", "event")
+    phone.locator("#map-status", has_text="显示").wait_for()
+    phone.wait_for_function("() => [...document.querySelectorAll('path.wg-case')].every(p => p.dataset.kind === 'event')")
+    phone.get_by_label("只看已超时").check()
+    phone.wait_for_function("() => [...document.querySelectorAll('path.wg-case')].every(p => p.classList.contains('late'))")
     assert not errors, json.dumps(errors, ensure_ascii=False)
     context.close()

@@ -159,7 +159,11 @@
           marker.bindPopup(box);
           marker.on("add", function () {
             var path = marker.getElement();
-            if (path) { path.setAttribute("data-number", p.number); path.setAttribute("data-status", p.status); }
+            if (path) {
+              path.setAttribute("data-number", p.number);
+              path.setAttribute("data-status", p.status);
+              path.setAttribute("data-kind", p.kind);
+            }
           });
           marker.addTo(cases);
           casesShown += 1;
