@@ -195,6 +195,15 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
     assert kinds == {"component", "event"}
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
     _shot(phone, "23-map-on-a-phone")
+    for _ in range(3):  # zoomed in, the cells of the visible bounds are fetched; a click tells one's facts
+        phone.get_by_role("button", name="放大").click()
+        phone.wait_for_timeout(400)
+    phone.locator("#map-status", has_text="单元网格").filter(has_text="个").wait_for()
+    phone.locator("path.wg-cell").first.dispatch_event("click")
+    phone.locator(".leaflet-popup-content", has_text="单元网格 310115").wait_for()
+    assert "社区" in phone.locator(".leaflet-popup-content").inner_text()
+    phone.wait_for_timeout(400)
+    _shot(phone, "24-map-cell-popup")
     phone.select_option("#map-kind", "event")
     phone.locator("#map-status", has_text="显示").wait_for()
     phone.wait_for_function("() => [...document.querySelectorAll('path.wg-case')].every(p => p.dataset.kind === 'event')")

@@ -35,8 +35,13 @@
 
   /* A map over the platform's base layer; resolves once the base layer is drawn. */
   function baseMap(element, options) {
-    var map = L.map(element, { attributionControl: false, minZoom: 11, maxZoom: 19, zoomSnap: 0.5,
+    var map = L.map(element, { attributionControl: false, zoomControl: false, minZoom: 11, maxZoom: 19, zoomSnap: 0.5,
                                tap: true, scrollWheelZoom: options.scrollWheelZoom !== false });
+    L.control.zoom({ zoomInTitle: "放大", zoomOutTitle: "缩小" }).addTo(map);
+    map.on("popupopen", function (event) { // Leaflet names its close button in English
+      var close = event.popup.getElement() && event.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.setAttribute("aria-label", "关闭"); close.setAttribute("title", "关闭"); }
+    });
     map.setView(options.center || DEFAULT_VIEW, options.zoom || 14);
     // The base layer under the cells, the cells under the cases (Leaflet's overlay pane, 400).
     map.createPane("wg-base").style.zIndex = 350;
@@ -259,7 +264,7 @@
       lonInput.value = lon.toFixed(7);
       latInput.value = lat.toFixed(7);
       if (marker) { marker.setLatLng([lat, lon]); } else {
-        marker = L.marker([lat, lon], { draggable: true, title: "问题位置", keyboard: false }).addTo(map);
+        marker = L.marker([lat, lon], { draggable: true, title: "问题位置", alt: "问题位置", keyboard: false }).addTo(map);
         marker.on("dragend", function () {
           var at = marker.getLatLng();
           place(at.lat, at.lng, "拖动标记");
