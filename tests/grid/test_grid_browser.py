@@ -195,14 +195,25 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
     assert kinds == {"component", "event"}
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
     _shot(phone, "23-map-on-a-phone")
-    for _ in range(3):  # zoomed in, the cells of the visible bounds are fetched; a click tells one's facts
+    assert "放大后显示单元网格" in phone.locator("#map-status").inner_text()
+    for _ in range(8):  # zoomed in, the cells of the visible bounds are fetched; a click tells one's facts
         phone.get_by_role("button", name="放大").click()
-        phone.wait_for_timeout(400)
+        phone.wait_for_timeout(500)
+        if "单元网格" in phone.locator("#map-status").inner_text() and "放大后" not in phone.locator("#map-status").inner_text():
+            break
     phone.locator("#map-status", has_text="单元网格").filter(has_text="个").wait_for()
-    phone.locator("path.wg-cell").first.dispatch_event("click")
+    inside = phone.evaluate("""() => {
+      const map = document.getElementById("grid-map").getBoundingClientRect();
+      return [...document.querySelectorAll("path.wg-cell")].findIndex(p => {
+        const r = p.getBoundingClientRect();
+        return r.left > map.left + 60 && r.right < map.right - 10 && r.top > map.top + 120 && r.bottom < map.bottom - 10;
+      });
+    }""")
+    assert inside >= 0
+    phone.locator("path.wg-cell").nth(inside).click()
     phone.locator(".leaflet-popup-content", has_text="单元网格 310115").wait_for()
     assert "社区" in phone.locator(".leaflet-popup-content").inner_text()
-    phone.wait_for_timeout(400)
+    phone.wait_for_timeout(800)  # the popup's fade-in and the pan that brings it into view
     _shot(phone, "24-map-cell-popup")
     phone.select_option("#map-kind", "event")
     phone.locator("#map-status", has_text="显示").wait_for()

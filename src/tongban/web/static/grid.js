@@ -10,6 +10,7 @@
 
   var CELL_ZOOM = 16; // cells are fetched for the visible bounds from this zoom on
   var DEFAULT_VIEW = [31.225, 121.535];
+  var POPUP = { autoPanPaddingTopLeft: [56, 16], autoPanPadding: [16, 16] }; // clear of the zoom buttons
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -57,7 +58,8 @@
           }
         }
       }).addTo(map);
-      if (!options.center && !(options.placed && options.placed())) { map.fitBounds(layer.getBounds(), { padding: [8, 8] }); }
+      // Not animated: an animation's end would move the map back over a position placed meanwhile.
+      if (!options.center && !(options.placed && options.placed())) { map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false }); }
       return layer;
     }).catch(function () {
       element.classList.add("wg-map-failed");
@@ -83,7 +85,9 @@
         row(box, "社区", p.community);
         row(box, "用地", p.land_use);
         row(box, "面积", Math.round(p.area_m2) + " 平方米");
-        shape.bindPopup(box);
+        // The map's popup, not the cell's: the cells are fetched again as the map moves (the
+        // popup's own pan too), which would close a popup bound to a cell.
+        shape.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
       }
     }).addTo(map);
     var pending = null;
@@ -161,7 +165,7 @@
           if (p.expected) { row(box, "处置期限", p.expected); }
           if (p.late) { box.appendChild(el("div", "wg-popup-late", "已超时")); }
           if (p.urgent) { box.appendChild(el("div", "wg-popup-late", "紧急")); }
-          marker.bindPopup(box);
+          marker.bindPopup(box, POPUP);
           marker.on("add", function () {
             var path = marker.getElement();
             if (path) {
