@@ -44,7 +44,7 @@ from tongban.disclosure import search as disclosure_search, search_api as disclo
 from tongban.exchange import api as exchange_api, pages as exchange_pages, subscriptions_api, usage_api
 from tongban.exchange.delivery import Dispatcher
 from tongban.exchange.service import UsageLog
-from tongban.grid import api as grid_api, manage_pages as grid_manage_pages, open311 as grid_open311
+from tongban.grid import api as grid_api, manage_pages as grid_manage_pages, open311 as grid_open311, pages as grid_pages
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api, pages as org_pages
@@ -57,6 +57,7 @@ from tongban.workdays import api as workdays_api
 
 REPO_ROOT = PACKAGE_ROOT.parent.parent
 HTMX_DIST = REPO_ROOT / "node_modules" / "htmx.org" / "dist"
+LEAFLET_DIST = REPO_ROOT / "node_modules" / "leaflet" / "dist"
 SWAGGER_UI_DIST = Path(str(swagger_ui_bundle.swagger_ui_path))  # from PyPI: /docs loads nothing from a CDN
 
 
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(supervision_pages.router)
     app.include_router(disclosure_requests_pages.router)
     app.include_router(notifications_pages.router)
+    app.include_router(grid_pages.router)
     app.include_router(disclosure_search_api.pages)
     app.include_router(disclosure_pages.router)
     app.include_router(disclosure_feeds.router)
@@ -230,6 +232,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if HTMX_DIST.is_dir():  # from npm (package.json); pages still work without it
         app.mount("/static/vendor/htmx", StaticFiles(directory=str(HTMX_DIST)), name="htmx")
+    if LEAFLET_DIST.is_dir():  # the grid's maps (package.json); the forms still work without it
+        app.mount("/static/vendor/leaflet", StaticFiles(directory=str(LEAFLET_DIST)), name="leaflet")
     app.mount("/static/vendor/swagger-ui", StaticFiles(directory=str(SWAGGER_UI_DIST)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=str(PACKAGE_ROOT / "web" / "static")), name="static")
     check_routes(app)

@@ -309,7 +309,8 @@ def cases_geojson(db: DbSession, principal: Annotated[Principal, require(Permiss
         features.append({"type": "Feature", "id": case.number, "geometry": {"type": "Point", "coordinates": [case.lon, case.lat]},
                          "properties": {"number": case.number, "status": case.status,
                                         "status_label": STATUS_LABELS[CaseStatus(case.status)],
-                                        "category": case.category_name, "urgent": case.urgent, "late": late,
+                                        "category": case.category_name, "kind": case.category_kind,
+                                        "urgent": case.urgent, "late": late,
                                         "expected": wall.beijing_text(case.expected_at)}})
     return FeatureCollection(features=features)
 
