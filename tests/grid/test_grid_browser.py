@@ -202,6 +202,7 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
         if "单元网格" in phone.locator("#map-status").inner_text() and "放大后" not in phone.locator("#map-status").inner_text():
             break
     phone.locator("#map-status", has_text="单元网格").filter(has_text="个").wait_for()
+    phone.locator("#map-status", has_text="部件").wait_for()  # the census in view is drawn as well
     inside = phone.evaluate("""() => {
       const map = document.getElementById("grid-map").getBoundingClientRect();
       return [...document.querySelectorAll("path.wg-cell")].findIndex(p => {

@@ -112,6 +112,43 @@
     return layer;
   }
 
+  // The components census (部件) in view, from the same zoom as the cells: small squares by state.
+  function componentLayer(map, onCount) {
+    var layer = L.layerGroup().addTo(map);
+    var pending = null;
+    function refresh() {
+      if (pending) { pending.abort(); }
+      if (map.getZoom() < CELL_ZOOM) {
+        layer.clearLayers();
+        onCount(null);
+        return;
+      }
+      var b = map.getBounds().pad(0.2);
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+      pending = new AbortController();
+      getJSON("/api/v1/grid/components.geojson?bbox=" + bbox, pending.signal).then(function (data) {
+        layer.clearLayers();
+        data.features.forEach(function (feature) {
+          var p = feature.properties;
+          var c = feature.geometry.coordinates;
+          var marker = L.circleMarker([c[1], c[0]], { radius: 4, className: "wg-component st-" + p.state });
+          var box = el("div", "wg-popup");
+          box.appendChild(el("strong", null, "部件 " + p.name));
+          row(box, "编码", feature.id);
+          row(box, "状态", p.state_label);
+          row(box, "主管部门", p.owner);
+          row(box, "养护单位", p.maintainer);
+          marker.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
+          layer.addLayer(marker);
+        });
+        onCount(data.features.length);
+      }).catch(function () { /* aborted, or too many: the next move asks again */ });
+    }
+    map.on("moveend", refresh);
+    refresh();
+    return layer;
+  }
+
   function caseClass(p) {
     return "wg-case st-" + p.status + (p.late ? " late" : "") + (p.urgent ? " urgent" : "");
   }
@@ -124,13 +161,16 @@
     var status = document.getElementById("map-status");
     var filters = document.getElementById("map-filters");
     var cellsShown = null;
+    var componentsShown = null;
     var casesShown = 0;
     function say() {
       var text = "地图上显示 " + casesShown + " 件案件";
-      text += cellsShown === null ? "；放大后显示单元网格" : "；当前范围内单元网格 " + cellsShown + " 个";
+      text += cellsShown === null ? "；放大后显示单元网格和部件" : "；当前范围内单元网格 " + cellsShown + " 个";
+      if (componentsShown !== null) { text += "、部件 " + componentsShown + " 个"; }
       status.textContent = text;
     }
     cellLayer(map, { popups: true, onCount: function (n) { cellsShown = n; say(); } });
+    componentLayer(map, function (n) { componentsShown = n; say(); });
     var cases = L.layerGroup().addTo(map);
     var pending = null;
     function load() {
