@@ -201,6 +201,11 @@ def test_the_lists_put_each_persons_work_first(signed_in):
     street = supervisor.get("/grid/cases?tab=open&street=310115004").text
     rows = re.sub(r"<select.*?</select>", "", street, flags=re.S)
     assert "陆家嘴街道" in rows and "潍坊新村街道" not in rows and "花木街道" not in rows
+    # the workbench counts what waits on each person: the rows of their 「等我处理」 list
+    for client in (centre, sanitation, supervisor):
+        listed = len(re.findall(r'<tr class="st-', client.get("/grid/cases?tab=mine").text))
+        workbench = visible(client.get("/staff").text)
+        assert re.search(rf"\b{listed}\s*待办城管案件", workbench), (listed, " ".join(workbench.split())[:600])
 
 
 def test_the_evaluation_page_shows_the_tables_and_formulas(signed_in):

@@ -356,6 +356,14 @@ ACTION_LABELS: dict[str, str] = {
     "disclosure.request.consultation_answered": "记录第三方意见", "disclosure.request.transfer": "转送信息公开申请",
     "disclosure.request.reply": "答复信息公开申请", "disclosure.request.fee_waive": "减免信息处理费",
     "disclosure.request.remedy": "记录行政复议或诉讼",
+    "grid.import": "导入单元网格", "grid.components.import": "导入部件普查成果", "grid.category.update": "修改城管问题分类",
+    "grid.route.set": "设置处置部门", "grid.case.report": "上报城管问题", "grid.case.register": "城管案件立案",
+    "grid.case.reject": "城管案件不予立案", "grid.case.merge": "合并重复上报", "grid.case.dispatch": "派遣城管案件",
+    "grid.case.return": "退回城管案件", "grid.case.handle": "处置城管案件并反馈", "grid.case.verify": "核查结案",
+    "grid.case.rework": "核查未通过，返工", "grid.case.read": "查看城管案件", "grid.case.read_contact": "查看举报人联系方式",
+    "grid.evaluation.read": "查看城管综合评价", "grid.open311.report": "Open311 上报",
+    "grid.open311.client.create": "新建 Open311 接入密钥", "grid.open311.client.activate": "启用 Open311 接入",
+    "grid.open311.client.deactivate": "停用 Open311 接入",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -364,7 +372,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "calendar": "工作日历", "audit": "审计日志", "demo": "演示数据", "registry": "基础库", "catalog": "资源目录",
     "sharing": "数据共享", "exchange": "数据交换", "usage": "数据使用", "items": "办事事项",
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
-    "notifications": "通知", "disclosure": "政府信息公开",
+    "notifications": "通知", "disclosure": "政府信息公开", "grid": "城市网格化管理",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -379,6 +387,8 @@ OBJECT_LABELS: dict[str, str] = {
     "correction_request": "纠错申请", "import_job": "导入任务", "supervision_rule": "预警规则",
     "supervision_scan": "时限扫描", "supervision_warning": "预警", "evaluation_period": "评估期",
     "rectification": "整改", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
+    "grid_case": "城管案件", "grid_version": "单元网格版本", "grid_category": "城管问题分类", "grid_route": "处置部门设置",
+    "grid_components": "部件普查成果", "grid_evaluation": "城管综合评价", "open311_client": "Open311 接入",
     "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
 }
 

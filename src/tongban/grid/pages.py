@@ -160,9 +160,10 @@ def cases_page(request: Request, db: DbSession, principal: Annotated[Principal, 
     choices = tabs(principal)
     chosen = next((t for t in choices if t.key == tab), choices[0])
     query = api._filtered(db, principal, None, street or None, None, None)
-    query = query.where(GridCase.status.in_([str(s) for s in chosen.statuses]))
-    if chosen.key == "mine" and not principal.can(Permission.GRID_COMMAND) and not principal.can(Permission.GRID_HANDLE):
-        query = query.where(GridCase.reporter_account == principal.actor_id)  # a supervisor checks what they reported
+    if chosen.key == "mine":
+        query = query.where(service.waiting_condition(principal))  # the workbench's count, the same rows
+    else:
+        query = query.where(GridCase.status.in_([str(s) for s in chosen.statuses]))
     rows = list(db.scalars(query.order_by(GridCase.urgent.desc(), GridCase.created_at).limit(MAX_ROWS + 1)))
     names = api._department_names(db, [c.department_id for c in rows] + [c.proposed_department_id for c in rows])
     now = wall.now()

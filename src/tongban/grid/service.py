@@ -800,3 +800,28 @@ def layer_features(db: Session, resource_code: str, box: tuple[float, float, flo
             features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [case.lon, case.lat]},
                              "properties": values})
     return features
+
+
+# ---- what waits on a person ----------------------------------------------------------------------------
+
+
+def waiting_condition(principal: Principal):
+    """The cases waiting on this person (the 「等我处理」 list and the workbench's count): the
+    centre's to register and dispatch, a department's to handle, a supervisor's to check (those
+    they reported, and those that came from the public, the hotline or another system); None:
+    nothing waits on this person in the grid."""
+    if principal.can(Permission.GRID_COMMAND):
+        return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value])
+    if principal.can(Permission.GRID_HANDLE):
+        return (GridCase.status == CaseStatus.DISPATCHED.value) & (GridCase.department_id == principal.department_id)
+    if principal.can(Permission.GRID_REPORT):
+        return (GridCase.status == CaseStatus.HANDLED.value) & (
+            (GridCase.reporter_account == principal.actor_id) | (GridCase.source != Source.SUPERVISOR.value))
+    return None
+
+
+def count_waiting(db: Session, principal: Principal) -> int | None:
+    condition = waiting_condition(principal)
+    if condition is None:
+        return None
+    return db.scalar(select(func.count()).select_from(GridCase).where(condition)) or 0

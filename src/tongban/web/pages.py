@@ -19,6 +19,7 @@ from tongban.core.permissions import ROLE_LABELS, Permission, Scope
 from tongban.core.templating import render
 from tongban.core import clock
 from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
+from tongban.grid import service as grid
 from tongban.items import service as items
 from tongban.org import service as org
 from tongban.org.schemas import LEVEL_LABELS
@@ -81,6 +82,9 @@ def waiting_for(db: Session, principal: Principal) -> list[Waiting]:
                              f"/sharing/requests?{urlencode(sharing.waiting_filters(principal))}"))
     if principal.can(Permission.CONSULTATION_ANSWER):
         found.append(Waiting("待答复的咨询", items.count_open_consultations(db, principal), "/staff/consultations"))
+    waiting_cases = grid.count_waiting(db, principal)
+    if waiting_cases is not None:
+        found.append(Waiting("待办城管案件", waiting_cases, "/grid/cases?tab=mine"))
     if principal.can(Permission.EVALUATION_READ):
         found.append(Waiting("未完成的整改", supervision.count_open_rectifications(db, principal),
                              "/supervision/rectifications?status=open"))
