@@ -275,7 +275,7 @@ def _import(sessions, settings, count: int) -> dict:
     return {"cells": count, "communities": len(result.communities), "geojson_mb": round(len(data) / 1e6, 1),
             "import_s": round(seconds, 2), "check_shapes_s": round(checks, 2), "baseline_raw_insert_s": round(baseline, 2),
             "import_to_baseline": round(seconds / baseline, 1), "cells_per_s": round(count / seconds),
-            "rss_before_mb": rss_before, "peak_rss_mb": peak, "target_s": TARGETS["import_s"],
+            "rss_before_mb": rss_before, "peak_rss_mb": peak, "peak_rss_growth_mb": round(peak - rss_before, 1), "target_s": TARGETS["import_s"],
             "met": seconds < TARGETS["import_s"]}
 
 
@@ -391,9 +391,9 @@ def _load_cases(sessions, count: int, database_is_sqlite: bool) -> float:
         bulk_insert_values(db, table, columns, batch)
         db.commit()
         seconds = time.perf_counter() - started
-        if not database_is_sqlite:
-            db.execute(text("ANALYZE grid_cases"))  # statistics, as autovacuum would have them
-            db.commit()
+    if not database_is_sqlite:  # statistics and the visibility map, as autovacuum would leave them after the load
+        with sessions.kw["bind"].connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE grid_cases"))
     return seconds
 
 
@@ -525,16 +525,40 @@ def _pace(base: str, token: str, kind: str, jobs: list[tuple[float, bytes | None
         results.put(traceback.format_exc())
 
 
-def _paced(base: str, token: str, kind: str, bodies: list[bytes | None], rate: float, clients: int) -> tuple[list, float]:
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot (/proc/stat), all cores."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / tick, sum(fields[:8]) / tick
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds used so far by the machine's PostgreSQL processes (0 where there are none)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name, fields = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            if name.endswith("(postgres"):
+                parts = fields.split()
+                total += (int(parts[11]) + int(parts[12])) / tick
+    return total
+
+
+def _paced(base: str, token: str, kind: str, bodies: list[bytes | None], rate: float, clients: int) -> tuple[list, dict]:
     """``bodies`` sent at ``rate`` a second, spread over ``clients`` forked processes in turn; the
-    (scheduled, sent, ms, status) of every call, and the server CPU seconds spent meanwhile."""
+    (scheduled, sent, ms, status) of every call, and the CPU seconds spent meanwhile: the
+    server's, PostgreSQL's, and the machine's (busy and available)."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     start = time.time() + 1.0
     processes = [context.Process(target=_pace, daemon=True, args=(
         base, token, kind, [(start + n / rate, bodies[n]) for n in range(c, len(bodies), clients)], results))
         for c in range(clients)]
-    cpu = server_cpu_seconds(base)
+    cpu, database, (busy, available) = server_cpu_seconds(base), _postgres_cpu(), _machine_cpu()
     for process in processes:
         process.start()
     calls: list = []
@@ -543,27 +567,45 @@ def _paced(base: str, token: str, kind: str, bodies: list[bytes | None], rate: f
         if isinstance(got, str):
             raise SystemExit(f"a client process crashed:\n{got}")
         calls.extend(got)
-    cpu = server_cpu_seconds(base) - cpu
+    busy_after, available_after = _machine_cpu()
+    used = {"server": server_cpu_seconds(base) - cpu, "postgres": _postgres_cpu() - database,
+            "machine_busy": (busy_after - busy) / max(available_after - available, 0.001)}
     for process in processes:
         process.join(timeout=10)
-    return calls, cpu
+    return calls, used
 
 
-def _summary(calls: list, seconds: float, cpu: float) -> dict:
+def _summary(calls: list, used: dict) -> dict:
     ok = [c for c in calls if c[3] in (200, 201)]
     latencies = [c[2] for c in ok]
     first = min(c[0] for c in calls)
     last = max(c[1] + c[2] / 1000 for c in calls)
     behind = [(c[1] - c[0]) * 1000 for c in calls]
+    from_schedule = [(c[1] - c[0]) * 1000 + c[2] for c in ok]
     return {"sent": len(calls), "ok": len(ok), "errors": len(calls) - len(ok),
             "achieved_per_s": round(len(ok) / (last - first), 1), "span_s": round(last - first, 1),
             "p50_ms": _ms(latencies, 0.5), "p95_ms": _ms(latencies, 0.95), "p99_ms": _ms(latencies, 0.99),
             "max_ms": round(max(latencies), 1) if latencies else None,
-            "behind_schedule_p99_ms": _ms(behind, 0.99), "server_cpu_ms_per_call": round(cpu * 1000 / len(calls), 2),
-            "server_cpu_share": round(cpu / seconds / (os.cpu_count() or 1), 2)}
+            "behind_schedule_p99_ms": _ms(behind, 0.99), "p99_from_schedule_ms": _ms(from_schedule, 0.99),
+            "server_cpu_ms_per_call": round(used["server"] * 1000 / len(calls), 2),
+            "postgres_cpu_ms_per_call": round(used["postgres"] * 1000 / len(calls), 2),
+            "machine_cpu_busy": round(used["machine_busy"], 2)}
 
 
-def _reports(base: str, sessions, rate: float, seconds: float, clients: int) -> dict:
+def _settle(base: str, limit: float = 120.0) -> float:
+    """Waits until the server is idle (under 5 % of a core for two seconds running: its start-up
+    warms search indexes in the background); returns the seconds waited."""
+    started = time.perf_counter()
+    quiet, before = 0, server_cpu_seconds(base)
+    while quiet < 2 and time.perf_counter() - started < limit:
+        time.sleep(1)
+        now = server_cpu_seconds(base)
+        quiet = quiet + 1 if now - before < 0.05 else 0
+        before = now
+    return round(time.perf_counter() - started, 1)
+
+
+def _reports(base: str, sessions, rate: float, seconds: float, clients: int, postgres: bool) -> dict:
     connection = _Connection(base)
     form = urlencode({"grant_type": "password", "username": SUPERVISOR, "password": demo.DEMO_PASSWORD}).encode()
     status, body, _ = connection.call("POST", "/api/v1/auth/token", form, {"Content-Type": "application/x-www-form-urlencoded"})
@@ -590,14 +632,17 @@ def _reports(base: str, sessions, rate: float, seconds: float, clients: int) -> 
                                   "description": DESCRIPTIONS.get(name, f"发现{name}问题（压测第{n}号）")}, photo))
 
     _say(f"reports: baseline, GET /readyz at {rate:g}/s for {seconds:g} s")
-    calls, cpu = _paced(base, token, "readyz", [None] * count, rate, clients)
-    baseline = _summary(calls, seconds, cpu)
+    calls, used = _paced(base, token, "readyz", [None] * count, rate, clients)
+    baseline = _summary(calls, used)
     _say(f"reports: baseline {baseline['achieved_per_s']}/s p95 {baseline['p95_ms']} ms; warming up with {warm} reports")
     calls, _ = _paced(base, token, "reports", bodies[:warm], min(rate, 20.0), min(clients, 4))
     warm_errors = sum(1 for c in calls if c[3] != 201)
     _say(f"reports: POST /api/v1/grid/cases at {rate:g}/s for {seconds:g} s ({clients} client processes)")
-    calls, cpu = _paced(base, token, "reports", bodies[warm:], rate, clients)
-    figures = _summary(calls, seconds, cpu)
+    calls, used = _paced(base, token, "reports", bodies[warm:], rate, clients)
+    figures = _summary(calls, used)
+    if not postgres:  # the machine's PostgreSQL serves others, not this run
+        figures.pop("postgres_cpu_ms_per_call")
+        baseline.pop("postgres_cpu_ms_per_call")
     with sessions() as db:
         stored = db.scalar(select(func.count()).select_from(GridCase)) - before
     figures.update({"rate": rate, "seconds": seconds, "clients": clients, "photo_bytes": len(photo),
@@ -621,7 +666,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="Open311 listing requests timed (open311)")
     parser.add_argument("--rate", type=float, default=100.0, help="reports a second (reports)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the reports are sent (reports)")
-    parser.add_argument("--clients", type=int, default=10, help="client processes sending the reports (reports)")
+    parser.add_argument("--clients", type=int, default=20, help="client processes sending the reports (reports)")
     parser.add_argument("--workers", type=int, default=0, help="server worker processes (default: one per core)")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--skip", default="", help=f"parts left out, a comma list of {', '.join(PARTS)}")
@@ -652,12 +697,15 @@ def main() -> None:
                 workers = args.workers or os.cpu_count() or 1
                 with served(settings, folder, workers=workers) as base:
                     output["server_workers"] = workers
+                    output["server_settled_s"] = _settle(base)
+                    _say(f"server idle after {output['server_settled_s']} s")
                     if "open311" not in skip:
                         output["open311"] = _open311(base, sessions, settings, args.cases, args.requests)
                         _say(f"open311: {output['open311']}")
                         failed |= bool(output["open311"].get("errors"))
                     if "reports" not in skip:
-                        output["reports"] = _reports(base, sessions, args.rate, args.seconds, args.clients)
+                        output["reports"] = _reports(base, sessions, args.rate, args.seconds, args.clients,
+                                                     postgres=not settings.is_sqlite)
                         _say(f"reports: {output['reports']}")
                         failed |= bool(output["reports"]["errors"] or output["reports"]["warm_up_errors"])
             engine.dispose()
