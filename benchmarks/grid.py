@@ -56,6 +56,7 @@ import json
 import math
 import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import time
@@ -563,6 +564,7 @@ def _paced(base: str, token: str, kind: str, bodies: list[bytes | None], rate: f
     processes = [context.Process(target=_pace, daemon=True, args=(
         base, token, kind, [(start + n / rate, bodies[n]) for n in range(c, len(bodies), clients)], results))
         for c in range(clients)]
+    own = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client processes, once joined
     cpu, database, (busy, available) = server_cpu_seconds(base), _postgres_cpu(), _machine_cpu()
     for process in processes:
         process.start()
@@ -577,6 +579,8 @@ def _paced(base: str, token: str, kind: str, bodies: list[bytes | None], rate: f
             "machine_busy": (busy_after - busy) / max(available_after - available, 0.001)}
     for process in processes:
         process.join(timeout=10)
+    joined = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["clients"] = joined.ru_utime + joined.ru_stime - own.ru_utime - own.ru_stime
     return calls, used
 
 
@@ -594,6 +598,7 @@ def _summary(calls: list, used: dict) -> dict:
             "behind_schedule_p99_ms": _ms(behind, 0.99), "p99_from_schedule_ms": _ms(from_schedule, 0.99),
             "server_cpu_ms_per_call": round(used["server"] * 1000 / len(calls), 2),
             "postgres_cpu_ms_per_call": round(used["postgres"] * 1000 / len(calls), 2),
+            "clients_cpu_ms_per_call": round(used["clients"] * 1000 / len(calls), 2),
             "machine_cpu_busy": round(used["machine_busy"], 2)}
 
 
