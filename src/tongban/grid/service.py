@@ -339,10 +339,15 @@ class Report:
 
 
 def _centre(db: Session) -> int:
-    centre = org.office(db, Office.CITY_OPERATIONS)
+    """The city operations centre's id, kept per generation of the reference data (departments
+    are reference data: a change of the office moves the generation): every step asks it."""
+    def look_up() -> int | None:
+        found = org.office(db, Office.CITY_OPERATIONS)
+        return found.id if found is not None else None
+    centre = per_generation(db, "grid-centre", look_up)
     if centre is None:
         raise Problem("service-unavailable", "尚未指定城运中心：请由平台管理员在机构信息中设置")
-    return centre.id
+    return centre
 
 
 def _basis(case: GridCase) -> HourBasis:
