@@ -321,9 +321,9 @@ class GridIndex:
             near_point, near_cell = self.tree.query_nearest(points[missing], max_distance=radius, all_matches=False)
             if len(near_point):
                 # metres, not degrees: the radius in degrees was generous in one direction
-                keep = np.array([
-                    distance_to(self.local, self.polygons[c], points[missing][p]) <= BORDER_M
-                    for p, c in zip(near_point, near_cell, strict=True)], dtype=bool)
+                metres = shapely.distance(self.local.project(self.polygons[near_cell]),
+                                          self.local.project(points[missing[near_point]]))
+                keep = metres <= BORDER_M
                 found[missing[near_point[keep]]] = near_cell[keep]
         return found
 

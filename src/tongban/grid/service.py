@@ -286,6 +286,27 @@ def route_department(db: Session, handler: str, found: geo.CellRef | None) -> in
     return office if office is not None else chosen
 
 
+def route_many(db: Session, index: geo.GridIndex, cells: np.ndarray, handlers: Sequence[str],
+               handler_of: np.ndarray) -> np.ndarray:
+    """``route_department`` for many problems at once: the department proposed for the problem of
+    handler ``handlers[handler_of[i]]`` found in cell ``cells[i]`` (an index into ``index.refs``,
+    -1 outside the grid, as ``GridIndex.locate_many`` gives); -1 where none is proposed. Decided
+    by ``route_department`` once per handler and distinct (street, responsible body) of the
+    cells, then looked up for every problem."""
+    owners: list[geo.CellRef | None] = [None]  # key 0: outside the grid
+    keys: dict[tuple[str, int | None], int] = {}
+    key_of_cell = np.zeros(len(index.refs) + 1, dtype=np.int64)  # by cell index + 1
+    for position, ref in enumerate(index.refs, start=1):
+        key = (ref.street_code, ref.responsible_department_id)
+        if key not in keys:
+            keys[key] = len(owners)
+            owners.append(ref)
+        key_of_cell[position] = keys[key]
+    table = np.array([[-1 if (chosen := route_department(db, handler, owner)) is None else chosen for owner in owners]
+                      for handler in handlers], dtype=np.int64).reshape(len(handlers), len(owners))
+    return table[np.asarray(handler_of, dtype=np.int64), key_of_cell[np.asarray(cells, dtype=np.int64) + 1]]
+
+
 def _street_office(db: Session, street_code: str) -> int | None:
     """The street's own office (属地), by its town code."""
     def fetch(missing: list[str]):
@@ -318,10 +339,15 @@ class Report:
 
 
 def _centre(db: Session) -> int:
-    centre = org.office(db, Office.CITY_OPERATIONS)
+    """The city operations centre's id, kept per generation of the reference data (departments
+    are reference data: a change of the office moves the generation): every step asks it."""
+    def look_up() -> int | None:
+        found = org.office(db, Office.CITY_OPERATIONS)
+        return found.id if found is not None else None
+    centre = per_generation(db, "grid-centre", look_up)
     if centre is None:
         raise Problem("service-unavailable", "尚未指定城运中心：请由平台管理员在机构信息中设置")
-    return centre.id
+    return centre
 
 
 def _basis(case: GridCase) -> HourBasis:
