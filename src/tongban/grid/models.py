@@ -182,7 +182,8 @@ class GridCase(Base):
     __table_args__ = (
         Index("ix_grid_cases_status_created", "status", "created_at"),
         Index("ix_grid_cases_created", "created_at"),
-        Index("ix_grid_cases_category_lon", "category_kind", "category_code", "lon"),
+        Index("ix_grid_cases_category_lon", "category_kind", "category_code", "lon"),  # duplicates nearby
+        Index("ix_grid_cases_category_created", "category_kind", "category_code", "created_at"),  # Open311 by service
         Index("ix_grid_cases_department_status", "department_id", "status"),
     )
 

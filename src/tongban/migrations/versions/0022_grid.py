@@ -126,6 +126,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('token', name=op.f('uq_grid_cases_token'))
     )
     with op.batch_alter_table('grid_cases', schema=None) as batch_op:
+        batch_op.create_index('ix_grid_cases_category_created', ['category_kind', 'category_code', 'created_at'], unique=False)
         batch_op.create_index('ix_grid_cases_category_lon', ['category_kind', 'category_code', 'lon'], unique=False)
         batch_op.create_index('ix_grid_cases_created', ['created_at'], unique=False)
         batch_op.create_index('ix_grid_cases_department_status', ['department_id', 'status'], unique=False)
@@ -271,6 +272,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_grid_cases_department_status')
         batch_op.drop_index('ix_grid_cases_created')
         batch_op.drop_index('ix_grid_cases_category_lon')
+        batch_op.drop_index('ix_grid_cases_category_created')
 
     op.drop_table('grid_cases')
     op.drop_table('grid_versions')
