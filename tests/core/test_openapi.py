@@ -31,6 +31,12 @@ def test_every_error_answer_is_documented_as_problem_json(client):
         errors = {int(code) for code in responses if int(code) >= 400}
         assert {401, 500} <= errors, (method, path)
         for code in errors - ({503} if path == "/readyz" else set()):
+            if path.startswith("/open311/v2/") and code in (400, 403, 404):
+                # GeoReport v2 answers its own errors in its own format (the standard's clients parse
+                # them); what the platform refuses before the route (401, 413, 422, 5xx) stays problem+json.
+                content = responses[str(code)]["content"]
+                assert content["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/Open311ErrorRead"}
+                continue
             assert responses[str(code)]["content"] == PROBLEM, (method, path, code)
         takes_input = "requestBody" in operation or operation.get("parameters")
         writes = method in ("post", "put", "patch", "delete")

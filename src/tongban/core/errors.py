@@ -240,12 +240,17 @@ def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, 
     return slug, errors
 
 
+# Where programs are served (the platform's API, and the standard protocols it speaks, such as
+# Open311's GeoReport v2): an error there is never a page.
+PROGRAM_PATHS = ("/api/", "/open311/")
+
+
 def _is_api(request: Request) -> bool:
-    """A program's request: under /api/, asking for JSON, or carrying a token (a browser sends
-    its session cookie, never an Authorization header). Its errors are problem+json, as
-    /openapi.json documents them, never a page or a redirect to the sign-in page."""
+    """A program's request: under one of ``PROGRAM_PATHS``, asking for JSON, or carrying a token
+    (a browser sends its session cookie, never an Authorization header). Its errors are
+    problem+json, as /openapi.json documents them, never a page or a redirect to the sign-in page."""
     headers = request.headers
-    return (request.url.path.startswith("/api/") or "application/json" in headers.get("accept", "")
+    return (request.url.path.startswith(PROGRAM_PATHS) or "application/json" in headers.get("accept", "")
             or "authorization" in headers)
 
 
@@ -330,7 +335,7 @@ class UnexpectedErrorMiddleware:
                 raise
             problem = problem or Problem("internal-error", "服务器处理请求时出错，请稍后再试；如需协助请提供请求编号。")
             response: Response
-            if scope.get("path", "").startswith("/api/"):
+            if scope.get("path", "").startswith(PROGRAM_PATHS):
                 response = problem_response(problem)
             else:
                 response = HTMLResponse(

@@ -103,7 +103,7 @@ MAX_FEATURES = 5000
             response_model=FeaturesAnswer)
 async def read_features(request: Request, resource: str, db: ReadDbSession,
                         principal: Annotated[Principal, require(Permission.EXCHANGE_READ)],
-                        bbox: Annotated[str, Query(max_length=100, pattern=r"^-?[\d.]+,-?[\d.]+,-?[\d.]+,-?[\d.]+$",
+                        bbox: Annotated[str, Query(max_length=100, pattern=grid.BBOX_PATTERN,
                                                    description="min_lon,min_lat,max_lon,max_lat（WGS 84）")],
                         purpose: Purpose = None, items: Items = None) -> Response:
     call = Call(principal, resource, "features", purpose)
@@ -114,11 +114,8 @@ async def read_features(request: Request, resource: str, db: ReadDbSession,
         call.grant_ids = [g.id for g in access.grants]
         if not grid.is_layer(access.resource.code):
             raise Problem("not-spatial", f"信息资源 {access.resource.code} 不是空间数据，请按主键读取")
-        box = [float(v) for v in bbox.split(",")]
-        if box[0] > box[2] or box[1] > box[3]:
-            raise Problem("validation-error", "bbox 应为 最小经度,最小纬度,最大经度,最大纬度",
-                          errors=[{"field": "query.bbox", "message": "范围有误"}])
-        features = grid.layer_features(db, access.resource.code, (box[0], box[1], box[2], box[3]), access.items,
+        box = grid.parse_bbox(bbox)
+        features = grid.layer_features(db, access.resource.code, box, access.items,
                                        MAX_FEATURES + 1)
         if len(features) > MAX_FEATURES:
             raise Problem("validation-error", f"范围内要素超过 {MAX_FEATURES} 个，请缩小范围",

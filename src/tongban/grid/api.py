@@ -32,7 +32,7 @@ from tongban.supervision.schemas import ClockKind
 router = APIRouter(prefix="/api/v1/grid", tags=["城市网格化管理 grid"])
 Lon = Annotated[float, Query(ge=-180, le=180, description="经度（WGS 84）")]
 Lat = Annotated[float, Query(ge=-90, le=90, description="纬度（WGS 84）")]
-BBox = Annotated[str | None, Query(max_length=100, pattern=r"^-?[\d.]+,-?[\d.]+,-?[\d.]+,-?[\d.]+$",
+BBox = Annotated[str | None, Query(max_length=100, pattern=geo.BBOX_PATTERN,
                                    description="min_lon,min_lat,max_lon,max_lat（WGS 84）")]
 MAX_PHOTOS = 6
 
@@ -136,13 +136,7 @@ async def import_cells(request: Request, db: DbSession, principal: Annotated[Pri
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if not text:
-        return None
-    values = [float(v) for v in text.split(",")]
-    if values[0] > values[2] or values[1] > values[3]:
-        raise Problem("validation-error", "bbox 应为 最小经度,最小纬度,最大经度,最大纬度",
-                      errors=[{"field": "query.bbox", "message": "范围有误"}])
-    return values[0], values[1], values[2], values[3]
+    return geo.parse_bbox(text) if text else None
 
 
 MAX_FEATURES = 5000

@@ -164,6 +164,26 @@ class Extent:
         return f"东经 {self.min_lon}°–{self.max_lon}°，北纬 {self.min_lat}°–{self.max_lat}°"
 
 
+# ---- a bounding box in a query ---------------------------------------------------------------------
+
+_NUMBER = r"-?\d{1,3}(\.\d{1,20})?"
+BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+
+
+def parse_bbox(text: str, field: str = "query.bbox") -> tuple[float, float, float, float]:
+    """min_lon,min_lat,max_lon,max_lat in degrees, each within the world, min before max."""
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts] if len(parts) == 4 else []
+    except ValueError:
+        values = []
+    if (len(values) != 4 or not all(math.isfinite(v) for v in values) or not -180 <= values[0] <= values[2] <= 180
+            or not -90 <= values[1] <= values[3] <= 90):
+        raise invalid("validation-error", "bbox 应为 最小经度,最小纬度,最大经度,最大纬度（WGS 84 度数，最小值在前）",
+                      field=field)
+    return values[0], values[1], values[2], values[3]
+
+
 # ---- checks of an imported grid ------------------------------------------------------------------
 
 # Overlaps and gaps smaller than this are drawing noise, not errors (a few square metres).

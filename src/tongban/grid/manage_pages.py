@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
+from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
 from tongban.core.security import Csrf, check_csrf
 from tongban.core.templating import flash, render
@@ -57,7 +58,7 @@ def _refused(request: Request, db, principal: Principal, problem: Problem, ancho
     return _page(request, db, principal, error=problem.detail, status_code=problem.status, anchor=anchor)
 
 
-@router.post("/grid/manage/cells", summary="导入单元网格")
+@router.post("/grid/manage/cells", summary="导入单元网格", openapi_extra=uploads(service.MAX_GRID_FILE_MB * 1024 * 1024))
 async def upload_cells(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
                        file: Annotated[UploadFile, File()], crs: Annotated[str, Form(max_length=16)] = "wgs84",
                        csrf_token: Csrf = ""):
@@ -78,7 +79,7 @@ async def upload_cells(request: Request, db: DbSession, principal: Annotated[Pri
     return RedirectResponse("/grid/manage#cells", status_code=303)
 
 
-@router.post("/grid/manage/components", summary="导入部件普查成果")
+@router.post("/grid/manage/components", summary="导入部件普查成果", openapi_extra=uploads(components.MAX_FILE_MB * 1024 * 1024))
 async def upload_components(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
                             file: Annotated[UploadFile, File()], crs: Annotated[str, Form(max_length=16)] = "wgs84",
                             csrf_token: Csrf = ""):

@@ -243,11 +243,23 @@ class RequestRead(BaseModel):
     extended_attributes: ExtendedRead | None = Field(default=None, description="仅当 extensions=true")
 
 
-def _documented(model: Any, xml_root: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"model": model, "content": {"text/xml": {"schema": {"type": "string", "description": f"<{xml_root}>…"}}}},
-            400: {"model": list[Open311ErrorRead], "description": "请求有误（Open311 错误格式）"},
-            403: {"model": list[Open311ErrorRead], "description": "api_key 缺失或无效（Open311 错误格式）"},
-            404: {"model": list[Open311ErrorRead], "description": "格式、服务代码或请求编号不存在（Open311 错误格式）"}}
+_XML_ERRORS = {"text/xml": {"schema": {"type": "string", "description": "<errors><error><code/><description/></error></errors>"}}}
+
+
+def _open311_error(description: str) -> dict[str, Any]:
+    """An error in GeoReport v2's own format (JSON or XML, as the request's format asks)."""
+    return {"model": list[Open311ErrorRead], "description": description, "content": _XML_ERRORS}
+
+
+def _documented(model: Any, xml_root: str, *, keyed: bool = False) -> dict[int | str, dict[str, Any]]:
+    """``keyed``: the method takes an api_key (only POST requests), so it may answer 403."""
+    found: dict[int | str, dict[str, Any]] = {
+        200: {"model": model, "content": {"text/xml": {"schema": {"type": "string", "description": f"<{xml_root}>…"}}}},
+        400: _open311_error("请求有误（Open311 错误格式）"),
+        404: _open311_error("格式、服务代码或请求编号不存在（Open311 错误格式）")}
+    if keyed:
+        found[403] = _open311_error("api_key 缺失或无效（Open311 错误格式）")
+    return found
 
 
 Format = Annotated[str, Path(alias="format", description="json | xml")]
@@ -592,7 +604,7 @@ def _filing(db: Session, form: Any) -> tuple[GridCategory, service.Report]:
 
 
 @georeport.post("/requests.{format}", summary="提交服务请求：上报城管问题（POST Service Request，需 api_key）",
-                responses=_documented(list[CreatedRead], "service_requests"),
+                responses=_documented(list[CreatedRead], "service_requests", keyed=True),
                 openapi_extra={**uploads("attachment_max_mb", files=MAX_MEDIA), "requestBody": {"content": {
                     "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["api_key", "service_code"],
                                                                      "properties": {
@@ -681,7 +693,8 @@ def read_token(token: str, fmt: Format, db: DbSession, _: Public) -> Response:
 
 
 @georeport.get("/media/{number}/{photo_id}", summary="服务请求的上报照片（media_url 所指）", response_class=FileResponse,
-               responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
+               responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+                          404: {"model": list[Open311ErrorRead], "description": "没有这张照片（Open311 错误格式）"}})
 def read_media(number: str, photo_id: Id, db: DbSession, _: Public) -> Response:
     found = db.scalar(select(CasePhoto).join(GridCase, GridCase.id == CasePhoto.case_id).where(
         GridCase.number == number[:40], CasePhoto.id == photo_id, CasePhoto.stage == "report"))

@@ -48,6 +48,7 @@ from tongban.supervision import service as supervision
 from tongban.supervision.schemas import ClockKind, HourBasis
 
 CATEGORIES_FILE = Path(__file__).with_name("data") / "categories.json"
+BBOX_PATTERN, parse_bbox = geo.BBOX_PATTERN, geo.parse_bbox  # for the exchange's layer reads
 DISTRICT_CODE_LENGTH = 6
 # How long the centre and the supervisors have for their steps; urgent categories run round the clock.
 REGISTER_HOURS, DISPATCH_HOURS, VERIFY_HOURS = 1, 1, 4
