@@ -246,16 +246,20 @@ class RequestRead(BaseModel):
 _XML_ERRORS = {"text/xml": {"schema": {"type": "string", "description": "<errors><error><code/><description/></error></errors>"}}}
 
 
-def _open311_error(description: str) -> dict[str, Any]:
-    """An error in GeoReport v2's own format (JSON or XML, as the request's format asks)."""
-    return {"model": list[Open311ErrorRead], "description": description, "content": _XML_ERRORS}
+def _open311_error(description: str, *, platform: bool = False) -> dict[str, Any]:
+    """An error in GeoReport v2's own format (JSON or XML, as the request's format asks);
+    ``platform``: the platform may refuse it first, in problem+json (a body it cannot parse)."""
+    content = dict(_XML_ERRORS)
+    if platform:
+        content["application/problem+json"] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {"model": list[Open311ErrorRead], "description": description, "content": content}
 
 
 def _documented(model: Any, xml_root: str, *, keyed: bool = False) -> dict[int | str, dict[str, Any]]:
     """``keyed``: the method takes an api_key (only POST requests), so it may answer 403."""
     found: dict[int | str, dict[str, Any]] = {
         200: {"model": model, "content": {"text/xml": {"schema": {"type": "string", "description": f"<{xml_root}>…"}}}},
-        400: _open311_error("请求有误（Open311 错误格式）"),
+        400: _open311_error("请求有误（Open311 错误格式；无法解析的请求体为 problem+json）", platform=keyed),
         404: _open311_error("格式、服务代码或请求编号不存在（Open311 错误格式）")}
     if keyed:
         found[403] = _open311_error("api_key 缺失或无效（Open311 错误格式）")
