@@ -9,7 +9,6 @@ added. Nothing is written unless every point passes.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -34,34 +33,14 @@ class ComponentImport:
     outside_grid: int
 
 
-def _text(properties: dict, key: str, where: str, *, limit: int, required: bool = True) -> str:
-    value = properties.get(key)
-    if value is None or value == "":
-        if required:
-            raise geo.invalid("validation-error", f"{where}：缺少属性 {key}")
-        return ""
-    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > limit:
-        raise geo.invalid("validation-error", f"{where}：属性 {key} 应为不超过 {limit} 字的文本")
-    return str(value).strip()
-
-
 def import_components(db: Session, principal: Principal, data: bytes, *, crs: geo.Crs, extent: geo.Extent,
                       district_code: str, index: geo.GridIndex) -> ComponentImport:
-    if len(data) > MAX_FILE_MB * 1024 * 1024:
-        raise geo.invalid("payload-too-large", f"部件文件超过 {MAX_FILE_MB} MB，请分批导入")
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        raise geo.invalid("grid-invalid-geojson", "文件不是合法的 JSON（GeoJSON 应为 UTF-8 编码的 JSON 文本）") from None
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(document.get("features"), list) or not document["features"]:
-        raise geo.invalid("grid-invalid-geojson", "GeoJSON 顶层应为 FeatureCollection，且至少含一个部件")
-    crs = geo.crs_of_file(document, crs)
+    features, crs = geo.read_collection(data, crs, max_mb=MAX_FILE_MB, what="部件")
     kinds = {code: name for code, name in db.execute(
         select(GridCategory.code, GridCategory.name).where(GridCategory.kind == CategoryKind.COMPONENT.value))}
     rows: dict[str, dict] = {}
     owners: set[str] = set()
-    for number, feature in enumerate(document["features"], start=1):
+    for number, feature in enumerate(features, start=1):
         where = f"第 {number} 个部件"
         if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
             raise geo.invalid("grid-invalid-geojson", f"{where}：应为带 properties 的 Feature")
@@ -72,7 +51,7 @@ def import_components(db: Session, principal: Principal, data: bytes, *, crs: ge
                                                    and math.isfinite(v) for v in coordinates[:2]):
             raise geo.invalid("grid-invalid-geojson", f"{where}：几何应为 Point，坐标为 [经度, 纬度]")
         properties = feature["properties"]
-        code = _text(properties, "code", where, limit=16)
+        code = geo.property_text(properties, "code", where, limit=16)
         where = f"部件 {code}"
         if not (code.isdigit() and len(code) == 16 and code.startswith(district_code)):
             raise geo.invalid("grid-invalid-code", f"{where}：部件编码应为 16 位数字（本区 {district_code} + 大类 2 位 + 小类 2 位 + 顺序号 6 位）")
@@ -80,17 +59,17 @@ def import_components(db: Session, principal: Principal, data: bytes, *, crs: ge
             raise geo.invalid("grid-invalid-code", f"{where}：编码中的分类 {code[6:10]} 不是部件分类")
         if code in rows:
             raise geo.invalid("grid-invalid-code", f"部件编码 {code} 在文件中重复")
-        state = _STATES.get(_text(properties, "state", where, limit=8, required=False) or "完好")
+        state = _STATES.get(geo.property_text(properties, "state", where, limit=8, required=False) or "完好")
         if state is None:
             raise geo.invalid("validation-error", f"{where}：状态应为 {'、'.join(COMPONENT_STATE_LABELS.values())} 之一")
-        owner = _text(properties, "owner_department", where, limit=32, required=False)
+        owner = geo.property_text(properties, "owner_department", where, limit=32, required=False)
         if owner:
             owners.add(owner)
-        rows[code] = {"code": code, "category_code": code[6:10], "name": _text(properties, "name", where, limit=64, required=False)
+        rows[code] = {"code": code, "category_code": code[6:10], "name": geo.property_text(properties, "name", where, limit=64, required=False)
                       or kinds[code[6:10]], "lon": float(coordinates[0]), "lat": float(coordinates[1]),
-                      "owner": _text(properties, "owner", where, limit=100, required=False),
-                      "maintainer": _text(properties, "maintainer", where, limit=100, required=False),
-                      "state": state, "surveyed_on": _text(properties, "surveyed_on", where, limit=10, required=False) or None,
+                      "owner": geo.property_text(properties, "owner", where, limit=100, required=False),
+                      "maintainer": geo.property_text(properties, "maintainer", where, limit=100, required=False),
+                      "state": state, "surveyed_on": geo.property_text(properties, "surveyed_on", where, limit=10, required=False) or None,
                       "owner_code": owner}
     codes = list(rows)
     lon, lat = geo.to_wgs84(crs, np.array([rows[c]["lon"] for c in codes]), np.array([rows[c]["lat"] for c in codes]))

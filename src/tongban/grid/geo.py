@@ -13,6 +13,7 @@ around the district (errors well under 0.1 % over a district).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,38 @@ CRS_LABELS = {Crs.WGS84: "WGS 84（GPS）", Crs.CGCS2000: "CGCS2000（国家大�
 # The names a GeoJSON file may give its system (the 2008 format's "crs" member); GCJ-02 has none.
 _CRS_NAMES = {"urn:ogc:def:crs:OGC:1.3:CRS84": Crs.WGS84, "urn:ogc:def:crs:EPSG::4326": Crs.WGS84,
               "EPSG:4326": Crs.WGS84, "urn:ogc:def:crs:EPSG::4490": Crs.CGCS2000, "EPSG:4490": Crs.CGCS2000}
+
+# ---- an uploaded GeoJSON file ------------------------------------------------------------------------
+
+
+def read_collection(data: bytes, stated: Crs, *, max_mb: int, what: str) -> tuple[list, Crs]:
+    """The features of an uploaded FeatureCollection (at least one) and the system they are in;
+    ``what``: the things it holds, for the refusals (网格, 部件)."""
+    if len(data) > max_mb * 1024 * 1024:
+        raise invalid("payload-too-large", f"{what}文件超过 {max_mb} MB，请分批导入")
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        raise invalid("grid-invalid-geojson", "文件不是合法的 JSON（GeoJSON 应为 UTF-8 编码的 JSON 文本）") from None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
+            or not isinstance(document.get("features"), list):
+        raise invalid("grid-invalid-geojson", "GeoJSON 顶层应为 FeatureCollection，且含 features 列表")
+    if not document["features"]:
+        raise invalid("grid-invalid-geojson", f"文件中没有任何{what}（features 为空）")
+    return document["features"], crs_of_file(document, stated)
+
+
+def property_text(properties: dict, key: str, where: str, *, limit: int, required: bool = True) -> str:
+    """A feature's property as text (a code may come as a number), within ``limit`` characters."""
+    value = properties.get(key)
+    if value is None or value == "":
+        if required:
+            raise invalid("grid-invalid-geojson", f"{where}：缺少属性 {key}")
+        return ""
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > limit:
+        raise invalid("grid-invalid-geojson", f"{where}：属性 {key} 应为不超过 {limit} 字的文本")
+    return str(value).strip()
+
 
 # ---- GCJ-02 --------------------------------------------------------------------------------------
 

@@ -51,6 +51,12 @@ def manage_page(request: Request, db: DbSession, principal: Annotated[Principal,
     return _page(request, db, principal)
 
 
+def _crs(text: str) -> geo.Crs:
+    if text not in geo.Crs._value2member_map_:
+        raise geo.invalid("validation-error", "请选择文件的坐标系", field="body.crs")
+    return geo.Crs(text)
+
+
 def _refused(request: Request, db, principal: Principal, problem: Problem, anchor: str):
     if problem.status >= 500:
         raise problem
@@ -66,9 +72,7 @@ async def upload_cells(request: Request, db: DbSession, principal: Annotated[Pri
     settings = request.app.state.settings
     data = await file.read(service.MAX_GRID_FILE_MB * 1024 * 1024 + 1)
     try:
-        chosen = geo.Crs(crs) if crs in geo.Crs._value2member_map_ else None
-        if chosen is None:
-            raise geo.invalid("validation-error", "请选择文件的坐标系", field="body.crs")
+        chosen = _crs(crs)
         result = service.import_grid(db, principal, data, crs=chosen, source=file.filename or "upload.geojson",
                                      extent=geo.Extent.parse(settings.grid_extent), district_code=settings.district_code)
         db.commit()
@@ -87,9 +91,7 @@ async def upload_components(request: Request, db: DbSession, principal: Annotate
     settings = request.app.state.settings
     data = await file.read(components.MAX_FILE_MB * 1024 * 1024 + 1)
     try:
-        chosen = geo.Crs(crs) if crs in geo.Crs._value2member_map_ else None
-        if chosen is None:
-            raise geo.invalid("validation-error", "请选择文件的坐标系", field="body.crs")
+        chosen = _crs(crs)
         result = components.import_components(db, principal, data, crs=chosen, extent=geo.Extent.parse(settings.grid_extent),
                                               district_code=settings.district_code, index=service.grid_index(db))
         db.commit()

@@ -71,35 +71,12 @@ class ImportResult:
     crs: geo.Crs
 
 
-def _text(properties: dict, key: str, where: str, *, required: bool = True, limit: int = 64) -> str:
-    value = properties.get(key)
-    if value is None or value == "":
-        if required:
-            raise geo.invalid("grid-invalid-geojson", f"{where}：缺少属性 {key}")
-        return ""
-    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > limit:
-        raise geo.invalid("grid-invalid-geojson", f"{where}：属性 {key} 应为不超过 {limit} 字的文本")
-    return str(value).strip()
-
-
 def import_grid(db: Session, principal: Principal, data: bytes, *, crs: geo.Crs, source: str,
                 extent: geo.Extent, district_code: str) -> ImportResult:
     """A GeoJSON FeatureCollection of cells, checked whole, as a new version of the grid: the cells
     of the communities it covers replace theirs; other communities keep theirs. Nothing is written
     unless every cell passes."""
-    if len(data) > MAX_GRID_FILE_MB * 1024 * 1024:
-        raise geo.invalid("payload-too-large", f"网格文件超过 {MAX_GRID_FILE_MB} MB，请按街道分批导入")
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        raise geo.invalid("grid-invalid-geojson", "文件不是合法的 JSON（GeoJSON 应为 UTF-8 编码的 JSON 文本）") from None
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(document.get("features"), list):
-        raise geo.invalid("grid-invalid-geojson", "GeoJSON 顶层应为 FeatureCollection，且含 features 列表")
-    crs = geo.crs_of_file(document, crs)
-    features = document["features"]
-    if not features:
-        raise geo.invalid("grid-invalid-geojson", "文件中没有任何网格（features 为空）")
+    features, crs = geo.read_collection(data, crs, max_mb=MAX_GRID_FILE_MB, what="网格")
     shapes: list[geo.CellShape] = []
     rows: list[dict] = []
     seen: set[str] = set()
@@ -108,9 +85,9 @@ def import_grid(db: Session, principal: Principal, data: bytes, *, crs: geo.Crs,
         if not isinstance(feature, dict) or feature.get("type") != "Feature" or not isinstance(feature.get("properties"), dict):
             raise geo.invalid("grid-invalid-geojson", f"{where}：应为带 properties 的 Feature")
         properties = feature["properties"]
-        code = _text(properties, "code", where, limit=15)
+        code = geo.property_text(properties, "code", where, limit=15)
         where = f"网格 {code}"
-        street_code, community_code = _text(properties, "street_code", where, limit=9), _text(properties, "community_code", where, limit=12)
+        street_code, community_code = geo.property_text(properties, "street_code", where, limit=9), geo.property_text(properties, "community_code", where, limit=12)
         if not (code.isdigit() and len(code) == 15):
             raise geo.invalid("grid-invalid-code", f"{where}：网格编码应为 15 位数字（区 6 + 街道 3 + 社区 3 + 顺序号 3）")
         if not code.startswith(community_code) or len(community_code) != 12 or not community_code.startswith(street_code) \
@@ -123,10 +100,10 @@ def import_grid(db: Session, principal: Principal, data: bytes, *, crs: geo.Crs,
         if crs == geo.Crs.GCJ02:
             polygon = _to_wgs84(polygon)
         shapes.append(geo.CellShape(code, community_code, polygon))
-        responsible = _text(properties, "responsible_department", where, required=False, limit=32)
-        rows.append({"code": code, "street_code": street_code, "street": _text(properties, "street", where),
-                     "community_code": community_code, "community": _text(properties, "community", where),
-                     "land_use": _text(properties, "land_use", where, required=False, limit=16) or "混合",
+        responsible = geo.property_text(properties, "responsible_department", where, required=False, limit=32)
+        rows.append({"code": code, "street_code": street_code, "street": geo.property_text(properties, "street", where, limit=64),
+                     "community_code": community_code, "community": geo.property_text(properties, "community", where, limit=64),
+                     "land_use": geo.property_text(properties, "land_use", where, required=False, limit=16) or "混合",
                      "responsible": responsible, "polygon": polygon})
     areas = geo.check_shapes(shapes, extent)
     departments = org.ids_by_codes(db, {row["responsible"] for row in rows if row["responsible"]})
