@@ -20,6 +20,7 @@ def signed_in(client, username: str) -> str:
 
 def test_the_centre_keeps_the_grid_data_in_its_page(client, cell_point):
     csrf = signed_in(client, "grid.centre")
+    assert 'href="/grid/manage"' in client.get("/staff").text  # reached from the workbench
     page = client.get("/grid/manage")
     assert page.status_code == 200
     assert "单元网格" in page.text and "浦东新区单元网格（演示）.geojson" in page.text and "暴露垃圾" in page.text
