@@ -23,6 +23,8 @@ def test_the_centre_keeps_the_grid_data_in_its_page(client, cell_point):
     assert 'href="/grid/manage"' in client.get("/staff").text  # reached from the workbench
     page = client.get("/grid/manage")
     assert page.status_code == 200
+    example = client.get("/api/v1/grid/import-examples/cells.geojson").json()  # the format, by example
+    assert set(example["features"][0]["properties"]) >= {"code", "street_code", "community_code", "land_use"}
     assert "单元网格" in page.text and "浦东新区单元网格（演示）.geojson" in page.text and "暴露垃圾" in page.text
     uploaded = client.post("/grid/manage/cells", data={"csrf_token": csrf, "crs": "wgs84"},
                            files={"file": ("新社区.geojson", json.dumps(cells()).encode(), "application/geo+json")},

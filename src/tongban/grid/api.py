@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
 
 from tongban.core import audit, clock as wall
@@ -115,6 +115,28 @@ def update_category(kind: str, code: str, body: CategoryUpdate, db: DbSession,
     found = service.update_category(db, principal, kind, code, body.model_dump(exclude_unset=True))
     db.commit()
     return category_read(found)
+
+
+# The import formats by example: the property names a file must use.
+EXAMPLES = {
+    "cells": {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [
+        [[121.5, 31.23], [121.501, 31.23], [121.501, 31.231], [121.5, 31.231], [121.5, 31.23]]]},
+        "properties": {"code": "310115004001001", "street_code": "310115004", "street": "陆家嘴街道",
+                       "community_code": "310115004001", "community": "梅园三村居委会", "land_use": "居住",
+                       "responsible_department": None}}]},
+    "components": {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point",
+        "coordinates": [121.5005, 31.2305]}, "properties": {"code": "3101150116000001", "name": "路灯",
+        "owner": "浦东新区建设和交通委员会", "maintainer": "浦东路灯管理所", "state": "完好", "owner_department": "PD-JSJT",
+        "surveyed_on": "2026-10-15"}}]},
+}
+
+
+@router.get("/import-examples/{name}.geojson", response_model=FeatureCollection, summary="导入文件示例（单元网格 cells、部件 components）：属性名以此为准")
+def example(name: str, principal: Annotated[Principal, require(Permission.GRID_MANAGE)]):
+    if name not in EXAMPLES:
+        raise Problem("not-found", "没有这个示例文件")
+    return JSONResponse(EXAMPLES[name], media_type="application/geo+json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}-example.geojson"'})
 
 
 # ---- the unit grid -----------------------------------------------------------------------------------
