@@ -13,13 +13,14 @@ import pytest
 from tongban.core.db.session import session_scope
 from tongban.disclosure import search
 from tongban.disclosure.search import SearchableDocument
+from disclosure.words import unique_word
 from web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 
 def _published(database) -> tuple[str, list[SearchableDocument]]:
-    word = "".join("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"[int(c, 16)] for c in uuid.uuid4().hex[:5])
+    word = unique_word()
     rows = [("PD-MZ", "浦东新区民政局", "浦民"), ("PD-MZ", "浦东新区民政局", "浦民"), ("PD-MZ", "浦东新区民政局", "浦民"),
             ("PD-CZ", "浦东新区财政局", "浦财"), ("PD-WJW", "浦东新区卫生健康委员会", "浦卫")]
     documents = []

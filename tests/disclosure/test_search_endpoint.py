@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from disclosure.words import unique_word
 from helpers import assert_problem
 from tongban.core.db.session import session_scope
 from tongban.disclosure import search
@@ -18,14 +19,10 @@ from tongban.disclosure.search_models import SearchEntry
 URL = "/api/v1/disclosure/search"
 
 
-def _word() -> str:
-    return "".join("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"[int(c, 16)] for c in uuid.uuid4().hex[:6])
-
-
 @pytest.fixture
 def published(database):
     """Three published documents of two departments sharing a word no other document has."""
-    word = _word()
+    word = unique_word()
     serial = uuid.uuid4().int % 90000 + 10000  # a 文号 no other test's document has
     documents = [
         SearchableDocument(index_number=f"API-{uuid.uuid4().hex[:10]}", title=f"关于{word}养老服务补贴的通知", document_number=number,
