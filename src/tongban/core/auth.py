@@ -172,18 +172,24 @@ class PermissionCheck:
         # PostgreSQL for the routes that run there anyway), and the connection goes back to the
         # pool at once. A refusal writes the audit log through
         # a writing session, which may wait for the write lock: a worker thread.
-        route = request.scope.get("route")
-        keep = _reads_after_sign_in(route)
+        known = request.scope.get(_SIGNED_IN)
+        if known is not None:  # checked before the body was read (``authorize_before_body``)
+            principal, generation = known
+        else:
+            route = request.scope.get("route")
+            keep = _reads_after_sign_in(route)
 
-        def look_up() -> Principal | None:
-            try:
-                return authenticate(request, db)
-            finally:
-                if not keep:
-                    db.rollback()
+            def look_up() -> Principal | None:
+                try:
+                    return authenticate(request, db)
+                finally:
+                    if not keep:
+                        db.rollback()
 
-        principal = await run_db(db, look_up)
-        request_generation.set(take_generation(db))  # read with the principal: the request's work uses it
+            principal = await run_db(db, look_up)
+            generation = take_generation(db)
+            request.scope[_SIGNED_IN] = (principal, generation)
+        request_generation.set(generation)  # read with the principal: the request's work uses it
         if principal is not None:
             request.scope.setdefault("state", {})["principal_name"] = principal.actor_name
             # Cookie-authenticated writes must prove they come from our own pages.
@@ -239,8 +245,9 @@ def require(permission: Permission, *alternatives: Permission, before_password_c
 
 async def authorize_before_body(request: Request, route: APIRoute) -> None:
     """The route's own permission check, run before its body is read (see ``core.limits``): a
-    caller who may not upload is refused having sent no more than the headers. The route's
-    dependency checks again when it runs; this costs one indexed read per upload."""
+    caller who may not upload is refused having sent no more than the headers. The caller found
+    is kept in the request's scope, and the route's own dependency takes it from there rather
+    than reading it again."""
     check = _route_permission(route)
     if check is None:
         return
@@ -249,6 +256,10 @@ async def authorize_before_body(request: Request, route: APIRoute) -> None:
         await check(request, db)
     finally:
         await end_session(db)
+
+
+# In a request's scope: (the principal, the reference generation read with it), once checked.
+_SIGNED_IN = "tongban.signed_in"
 
 
 def ensure_department(db: Session, principal: Principal, permission: Permission, department, *, action: str) -> None:

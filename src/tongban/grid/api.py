@@ -46,12 +46,7 @@ def extent_of(request: Request) -> geo.Extent:
 
 
 def _department_names(db, ids) -> dict[int, tuple[str, str]]:
-    found = {}
-    for department_id in {i for i in ids if i is not None}:
-        department = org.get(db, department_id)
-        if department is not None:
-            found[department_id] = (department.code, department.name)
-    return found
+    return dict(org.names_by_ids(db, ids))
 
 
 def case_read(case: GridCase, names: dict[int, tuple[str, str]], merged_into: str | None = None) -> CaseRead:
@@ -145,10 +140,10 @@ def example(name: str, principal: Annotated[Principal, require(Permission.GRID_M
 @router.post("/cells/import", response_model=ImportRead, status_code=201,
              summary="导入单元网格（GeoJSON FeatureCollection；整体校验，通过后作为新版本替换所涉社区的网格）",
              openapi_extra=uploads(service.MAX_GRID_FILE_MB * 1024 * 1024))
-async def import_cells(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
+def import_cells(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
                        file: Annotated[UploadFile, File(description="GeoJSON 文件")],
                        crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
-    data = await file.read(service.MAX_GRID_FILE_MB * 1024 * 1024 + 1)
+    data = file.file.read(service.MAX_GRID_FILE_MB * 1024 * 1024 + 1)
     settings = settings_of(request)
     result = service.import_grid(db, principal, data, crs=crs, source=file.filename or "upload.geojson",
                                  extent=extent_of(request), district_code=settings.district_code)
@@ -218,10 +213,10 @@ def locate(db: DbSession, principal: Annotated[Principal, require(Permission.GRI
 @router.post("/components/import", response_model=ComponentImportRead, status_code=201,
              summary="部件普查导入（GeoJSON 点要素；按部件编码新增或更新，整体校验）",
              openapi_extra=uploads(components.MAX_FILE_MB * 1024 * 1024))
-async def import_components(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
+def import_components(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
                             file: Annotated[UploadFile, File(description="GeoJSON 文件（Point 要素）")],
                             crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
-    data = await file.read(components.MAX_FILE_MB * 1024 * 1024 + 1)
+    data = file.file.read(components.MAX_FILE_MB * 1024 * 1024 + 1)
     result = components.import_components(db, principal, data, crs=crs, extent=extent_of(request),
                                           district_code=settings_of(request).district_code, index=service.grid_index(db))
     db.commit()
@@ -256,17 +251,21 @@ def component_properties(c) -> dict:
 # ---- cases -------------------------------------------------------------------------------------------
 
 
-async def _photos(request: Request, files: list[UploadFile] | None) -> list[bytes]:
+def read_photos(request: Request, files: list[UploadFile] | None) -> list[bytes]:
+    """The uploaded photos' bytes (each read to one byte past the limit, so an oversized one is
+    seen and refused). Plain reads: the form is parsed before the route runs, and its files are
+    spooled, so the routes that take photos are plain functions, run in the thread pool, where the
+    database work of a step waits for its statements without holding up the server's loop."""
     files = [f for f in files or [] if f.filename or f.size]
     if len(files) > MAX_PHOTOS:
         raise Problem("validation-error", f"照片最多 {MAX_PHOTOS} 张", errors=[{"field": "body.photos", "message": "照片过多"}])
     limit = settings_of(request).attachment_max_mb * 1024 * 1024
-    return [await f.read(limit + 1) for f in files]
+    return [f.file.read(limit + 1) for f in files]
 
 
 @router.post("/cases", response_model=CaseDetail, status_code=201, summary="信息收集：上报问题（分类、位置、描述、照片）",
              openapi_extra=uploads("attachment_max_mb", files=MAX_PHOTOS))
-async def report(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
+def report(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
                  kind: Annotated[str, Form(pattern="^(component|event)$", description="component 部件 | event 事件")],
                  code: Annotated[str, Form(pattern=r"^\d{4}$", description="分类编码（大类 2 位 + 小类 2 位）")],
                  lon: Annotated[float, Form(ge=-180, le=180)], lat: Annotated[float, Form(ge=-90, le=90)],
@@ -275,13 +274,12 @@ async def report(request: Request, db: DbSession, principal: Annotated[Principal
                  crs: Annotated[geo.Crs, Form()] = geo.Crs.WGS84,
                  component_code: Annotated[str | None, Form(pattern=r"^\d{16}$")] = None,
                  photos: Annotated[list[UploadFile] | None, File(description="现场照片（JPEG、PNG、WebP）")] = None):
-    data = await _photos(request, photos)
+    data = read_photos(request, photos)
     case = service.report(db, principal, service.Report(kind=kind, code=code, lon=lon, lat=lat, description=description,
                                                         address=address, crs=crs, component_code=component_code),
                           source=service.Source.SUPERVISOR, extent=extent_of(request), photos=data,
                           settings=settings_of(request))
-    db.commit()
-    return case_detail(db, principal, case)
+    return _step(db, principal, case)
 
 
 @router.get("/cases", response_model=CasePage, summary="城管案件列表（按状态、分类、部门、街道、范围筛选）")
@@ -347,8 +345,11 @@ def read_photo(number: str, photo_id: Id, db: DbSession, principal: Annotated[Pr
 
 
 def _step(db, principal: Principal, case: GridCase) -> CaseDetail:
+    """The case's answer, read in the step's own transaction (before its commit, so nothing is
+    read twice), then the commit."""
+    answer = case_detail(db, principal, case)
     db.commit()
-    return case_detail(db, principal, case)
+    return answer
 
 
 @router.post("/cases/{number}/register", response_model=CaseDetail, summary="案卷建立：立案")
@@ -379,23 +380,23 @@ def return_case(number: str, body: ReturnIn, db: DbSession, principal: Annotated
 
 @router.post("/cases/{number}/handle", response_model=CaseDetail, summary="任务处理并反馈处置结果（可附照片）",
              openapi_extra=uploads("attachment_max_mb", files=MAX_PHOTOS))
-async def handle(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
+def handle(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
                  result: Annotated[str, Form(min_length=2, max_length=2000, description="处置结果")],
                  version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
                  photos: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
-    data = await _photos(request, photos)
+    data = read_photos(request, photos)
     case = service.handle(db, principal, number, result=result, photos=data, settings=settings_of(request), version=version)
     return _step(db, principal, case)
 
 
 @router.post("/cases/{number}/verify", response_model=CaseDetail, summary="核查：已解决则结案，未解决则返工",
              openapi_extra=uploads("attachment_max_mb", files=MAX_PHOTOS))
-async def verify(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
+def verify(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
                  fixed: Annotated[bool, Form(description="现场核查问题是否已解决")],
                  note: Annotated[str | None, Form(max_length=1000)] = None,
                  version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
                  photos: Annotated[list[UploadFile] | None, File(description="核查照片")] = None):
-    data = await _photos(request, photos)
+    data = read_photos(request, photos)
     case = service.verify(db, principal, number, fixed=fixed, note=note, photos=data, settings=settings_of(request),
                           version=version)
     return _step(db, principal, case)

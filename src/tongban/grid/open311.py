@@ -280,11 +280,11 @@ class Limit(NamedTuple):
     limit_unit: str
 
 
-def service_code(found: GridCategory) -> str:
+def service_code(found: GridCategory | service.Category) -> str:
     return f"{found.kind}-{found.code}"
 
 
-def _category(db: Session, code: str | None) -> GridCategory:
+def _category(db: Session, code: str | None) -> service.Category:
     if not code:
         raise Open311Error(400, "缺少 service_code（service_code was not provided）")
     matched = SERVICE_CODE.match(code)
@@ -307,7 +307,7 @@ def service_read(found: GridCategory) -> dict[str, Any]:
             "group": found.major}
 
 
-def attributes(found: GridCategory) -> list[dict[str, Any]]:
+def attributes(found: GridCategory | service.Category) -> list[dict[str, Any]]:
     """What a report of the category may carry beyond the standard fields, and the case keeps:
     the coordinate system of lat/long (every category) and the census code of the component."""
     crs = {"variable": True, "code": "crs", "datatype": "singlevaluelist", "required": False,
@@ -571,7 +571,7 @@ def _coordinate(form: Any, name: str, bound: float) -> float:
     return value
 
 
-def _filing(db: Session, form: Any) -> tuple[GridCategory, service.Report]:
+def _filing(db: Session, form: Any) -> tuple[service.Category, service.Report]:
     """A POST's fields as a report, every one checked before anything is written."""
     found = _category(db, _field(form, "service_code", 40))
     if _field(form, "lat", 40) is None or _field(form, "long", 40) is None:

@@ -89,7 +89,7 @@ def _coordinate(raw: str, low: float, high: float) -> float | None:
 
 
 @router.post("/grid/report", summary="上报问题：提交", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
-async def report(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
+def report(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
                  category: Annotated[str, Form(max_length=20)] = "", lon: Annotated[str, Form(max_length=40)] = "",
                  lat: Annotated[str, Form(max_length=40)] = "", description: Annotated[str, Form(max_length=2000)] = "",
                  address: Annotated[str, Form(max_length=200)] = "", photos: Photos = None, csrf_token: Csrf = ""):
@@ -104,7 +104,7 @@ async def report(request: Request, db: DbSession, principal: Annotated[Principal
             raise Problem("validation-error", "请确定问题位置：点「使用当前位置」，或在地图上点选问题所在处")
         if len(description.strip()) < 2:
             raise Problem("validation-error", "请描述发现的问题（至少 2 个字）")
-        data = await api._photos(request, photos)
+        data = api.read_photos(request, photos)
         case = service.report(db, principal, service.Report(kind=kind, code=code, lon=w_lon, lat=w_lat,
                                                             description=description, address=address.strip() or None),
                               source=Source.SUPERVISOR, extent=api.extent_of(request), photos=data,
@@ -207,14 +207,14 @@ def case_page(request: Request, number: str, db: DbSession, principal: Annotated
     return _case_page(request, db, principal, number)
 
 
-async def _step(request: Request, db: Session, principal: Principal, number: str, step: str, csrf_token: str,
+def _step(request: Request, db: Session, principal: Principal, number: str, step: str, csrf_token: str,
                 version: int | None, done: str, form: dict, act):
     """One step from a form: the CSRF check, the engine's step, then back to the case (the message,
     or the refusal with the form as sent). A form read before someone else's step (its version no
     longer the case's) is told 「已被他人处理，请刷新」, whichever check refused it first."""
     check_csrf(request, csrf_token)
     try:
-        await act()
+        act()
         db.commit()
     except StaleDataError:
         db.rollback()
@@ -232,73 +232,73 @@ async def _step(request: Request, db: Session, principal: Principal, number: str
 
 
 @router.post("/grid/cases/{number}/register", summary="立案")
-async def register(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
+def register(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
                    note: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
-    async def act():
+    def act():
         service.register(db, principal, number, version=version, note=note.strip() or None)
-    return await _step(request, db, principal, number, "register", csrf_token, version, f"案件 {number} 已立案，待派遣", {"note": note}, act)
+    return _step(request, db, principal, number, "register", csrf_token, version, f"案件 {number} 已立案，待派遣", {"note": note}, act)
 
 
 @router.post("/grid/cases/{number}/reject", summary="不予立案")
-async def reject(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
+def reject(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
                  reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
-    async def act():
+    def act():
         service.reject(db, principal, number, reason=reason, version=version)
-    return await _step(request, db, principal, number, "reject", csrf_token, version, f"案件 {number} 不予立案", {"reason": reason}, act)
+    return _step(request, db, principal, number, "reject", csrf_token, version, f"案件 {number} 不予立案", {"reason": reason}, act)
 
 
 @router.post("/grid/cases/{number}/merge", summary="合并至已有案件")
-async def merge(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
+def merge(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
                 into: Annotated[str, Form(max_length=24)] = "", version: Version = None, csrf_token: Csrf = ""):
-    async def act():
+    def act():
         if not into:
             raise Problem("validation-error", "请选择要合并到的案件")
         service.merge(db, principal, number, into=into, version=version)
-    return await _step(request, db, principal, number, "merge", csrf_token, version, f"案件 {number} 已合并至 {into}", {"into": into}, act)
+    return _step(request, db, principal, number, "merge", csrf_token, version, f"案件 {number} 已合并至 {into}", {"into": into}, act)
 
 
 @router.post("/grid/cases/{number}/dispatch", summary="派遣")
-async def dispatch(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
+def dispatch(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
                    department: Annotated[str, Form(max_length=32)] = "", note: Annotated[str, Form(max_length=1000)] = "",
                    version: Version = None, csrf_token: Csrf = ""):
-    async def act():
+    def act():
         service.dispatch(db, principal, number, department_code=department or None, version=version,
                          note=note.strip() or None)
-    return await _step(request, db, principal, number, "dispatch", csrf_token, version, f"案件 {number} 已派遣",
+    return _step(request, db, principal, number, "dispatch", csrf_token, version, f"案件 {number} 已派遣",
                        {"department": department, "note": note}, act)
 
 
 @router.post("/grid/cases/{number}/return", summary="退回指挥中心")
-async def return_case(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
+def return_case(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
                       reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
-    async def act():
+    def act():
         service.return_case(db, principal, number, reason=reason, version=version)
-    return await _step(request, db, principal, number, "return", csrf_token, version, f"案件 {number} 已退回指挥中心", {"reason": reason}, act)
+    return _step(request, db, principal, number, "return", csrf_token, version, f"案件 {number} 已退回指挥中心", {"reason": reason}, act)
 
 
 @router.post("/grid/cases/{number}/handle", summary="反馈处置结果", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
-async def handle(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
+def handle(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
                  result: Annotated[str, Form(max_length=2000)] = "", version: Version = None, photos: Photos = None,
                  csrf_token: Csrf = ""):
-    async def act():
-        data = await api._photos(request, photos)
+    def act():
+        data = api.read_photos(request, photos)
         service.handle(db, principal, number, result=result, photos=data, settings=api.settings_of(request), version=version)
-    return await _step(request, db, principal, number, "handle", csrf_token, version, f"案件 {number} 的处置结果已反馈，待监督员核查",
+    return _step(request, db, principal, number, "handle", csrf_token, version, f"案件 {number} 的处置结果已反馈，待监督员核查",
                        {"result": result}, act)
 
 
 @router.post("/grid/cases/{number}/verify", summary="核查", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
-async def verify(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
+def verify(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
                  fixed: Annotated[str, Form(max_length=3)] = "", note: Annotated[str, Form(max_length=1000)] = "",
                  version: Version = None, photos: Photos = None, csrf_token: Csrf = ""):
-    async def act():
+    def act():
         if fixed not in ("yes", "no"):
             raise Problem("validation-error", "请选择现场核查结果：已解决或未解决")
-        data = await api._photos(request, photos)
+        data = api.read_photos(request, photos)
         service.verify(db, principal, number, fixed=fixed == "yes", note=note.strip() or None, photos=data,
                        settings=api.settings_of(request), version=version)
     done = f"案件 {number} 核查通过，已结案" if fixed == "yes" else f"案件 {number} 核查未通过，已返工"
-    return await _step(request, db, principal, number, "verify", csrf_token, version, done, {"fixed": fixed, "note": note}, act)
+    return _step(request, db, principal, number, "verify", csrf_token, version, done, {"fixed": fixed, "note": note}, act)
 
 
 # ---- the map -----------------------------------------------------------------------------------------------

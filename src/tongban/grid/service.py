@@ -200,9 +200,32 @@ def categories(db: Session, *, kind: str | None = None, active_only: bool = True
     return list(db.scalars(query))
 
 
-def category(db: Session, kind: str, code: str) -> GridCategory:
-    found = db.scalar(select(GridCategory).where(GridCategory.kind == kind, GridCategory.code == code))
-    if found is None or not found.active:
+@dataclass(frozen=True)
+class Category:
+    """An active category as the case engine uses it: plain data, kept per generation of the
+    reference data (the categories are reference data: an edit moves the generation)."""
+
+    kind: str
+    code: str
+    major: str
+    name: str
+    register_condition: str
+    limit_value: int
+    limit_unit: str
+    urgent: bool
+    handler: str
+
+
+def category(db: Session, kind: str, code: str) -> Category:
+    """The active category ``kind``/``code``: every report and dispatch asks it, so the active ones
+    are read once per generation (one statement for all of them) rather than once a step."""
+    def read_all() -> dict[tuple[str, str], Category]:
+        return {(c.kind, c.code): Category(kind=c.kind, code=c.code, major=c.major, name=c.name,
+                                           register_condition=c.register_condition, limit_value=c.limit_value,
+                                           limit_unit=c.limit_unit, urgent=c.urgent, handler=c.handler)
+                for c in categories(db)}
+    found = per_generation(db, "grid-categories", read_all).get((kind, code))
+    if found is None:
         raise Problem("not-found", f"没有分类「{kind}/{code}」（或已停用）", errors=[{"field": "body.category", "message": "未知分类"}])
     return found
 
@@ -489,7 +512,7 @@ def _round(case: GridCase) -> str:
     return f"{case.number}/{case.returns + case.reworks + 1}"
 
 
-def _start_handling(db: Session, case: GridCase, found_category: GridCategory) -> None:
+def _start_handling(db: Session, case: GridCase, found_category: Category) -> None:
     assert case.department_id is not None  # dispatched
     kwargs: dict = {}
     if found_category.limit_unit == LimitUnit.WORKING_DAYS:

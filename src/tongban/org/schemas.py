@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -42,6 +42,11 @@ def _organ_code(value: str | None) -> str | None:
 OrganCode = Annotated[str | None, AfterValidator(_organ_code),
                       Field(json_schema_extra={"pattern": ORGAN_CODE_PATTERN},
                             description="机构标识：8 位数字或大写字母，事项实施编码中的实施机构部分；不实施政务服务事项的机构不填")]
+
+
+class DepartmentName(NamedTuple):
+    code: str
+    name: str
 
 
 class DepartmentRead(BaseModel):

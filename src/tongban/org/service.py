@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 from tongban.core.db.cache import per_generation_lookup, per_transaction
 from tongban.core.errors import Problem
 from tongban.org.models import Department
-from tongban.org.schemas import LEVEL_LABELS, OFFICE_LABELS, DepartmentCreate, DepartmentRead, DepartmentUpdate, Level, Office
+from tongban.org.schemas import (
+    LEVEL_LABELS, OFFICE_LABELS, DepartmentCreate, DepartmentName, DepartmentRead, DepartmentUpdate, Level, Office,
+)
 
 _LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.TOWN, Level.VILLAGE]
 
@@ -44,6 +46,17 @@ _IDS_BY_CODES = select(Department.code, Department.id).where(Department.code.in_
 
 def get(db: Session, department_id: int) -> Department | None:
     return db.get(Department, department_id)
+
+
+def names_by_ids(db: Session, ids) -> dict[int, DepartmentName]:
+    """The code and name of the departments of these ids that exist: a case's answer names the
+    departments of its trail, so they are kept while the reference data is unchanged."""
+    return per_generation_lookup(db, "department-names", [i for i in ids if i is not None],
+                                 lambda missing: [(id_, DepartmentName(code, name))
+                                                  for id_, code, name in db.execute(_NAMES_BY_IDS, {"ids": missing})])
+
+
+_NAMES_BY_IDS = select(Department.id, Department.code, Department.name).where(Department.id.in_(bindparam("ids", expanding=True)))
 
 
 def get_by_code_or_404(db: Session, code: str) -> Department:
