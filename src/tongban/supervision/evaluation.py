@@ -61,7 +61,7 @@ POOR_SCORE = 2  # a score at or below it is a poor rating (差评)
 
 # The counters SQL sums per department and kind of work; everything else derives from them.
 CLOCK_COUNTERS = ("started", "closed", "on_time", "used_days", "limit_days", "supplemented", "refused",
-                  "open_at_end", "open_overdue")
+                  "open_at_end", "open_overdue", "closed_in_days")
 SCORES = ("1", "2", "3", "4", "5")
 
 
@@ -87,6 +87,9 @@ def _clock_counters(db: Session, start: date, end: date, department_ids: Iterabl
     c = CLOCKS.c
     first, last = literal(start, Date), literal(end, Date)
     closed = and_(c.closed_on >= first, c.closed_on <= last, c.on_time.is_not(None))  # cancelled: on_time NULL
+    # Work on a limit in hours (a grid case's steps) counts in the closed and on-time figures, not
+    # in the averages of working days, where its limit of 0 days would pull them down.
+    closed_in_days = and_(closed, c.limit_hours.is_(None))
     open_at_end = or_(c.closed_on.is_(None), c.closed_on > last)
     # The day time stopped counting: the period's end, or the day the clock was paused before it.
     stood_still = case((and_(c.paused_since.is_not(None), c.paused_since < last), c.paused_since), else_=last)
@@ -94,12 +97,13 @@ def _clock_counters(db: Session, start: date, end: date, department_ids: Iterabl
                     _count(c.started_on >= first),
                     _count(closed),
                     _count(and_(closed, c.on_time.is_(True))),
-                    _total(closed, c.used_days),
-                    _total(closed, c.limit_days),
+                    _total(closed_in_days, c.used_days),
+                    _total(closed_in_days, c.limit_days),
                     _count(and_(closed, c.pause_count > 0)),
                     _count(and_(closed, c.outcome == "refused")),
                     _count(open_at_end),
-                    _count(and_(open_at_end, c.due_on < stood_still)))
+                    _count(and_(open_at_end, c.due_on < stood_still)),
+                    _count(closed_in_days))
              .where(c.started_on <= last, or_(c.closed_on.is_(None), c.closed_on >= first))
              .group_by(c.department_id, c.kind))
     if department_ids is not None:
@@ -173,8 +177,8 @@ def _work(sums: dict[str, int]) -> dict[str, Any]:
             "open_at_end": sums["open_at_end"], "open_overdue": sums["open_overdue"],
             "overdue": closed - on_time + sums["open_overdue"],
             "on_time_rate": _ratio(on_time, closed),
-            "avg_used_days": _ratio(sums["used_days"], closed, "0.01"),
-            "avg_limit_days": _ratio(sums["limit_days"], closed, "0.01"),
+            "avg_used_days": _ratio(sums["used_days"], sums.get("closed_in_days", closed), "0.01"),
+            "avg_limit_days": _ratio(sums["limit_days"], sums.get("closed_in_days", closed), "0.01"),
             "used_days_total": sums["used_days"], "limit_days_total": sums["limit_days"]}
 
 
