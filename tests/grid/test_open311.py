@@ -375,3 +375,27 @@ def test_staff_issue_list_and_stop_keys(client, as_role, cell_point):
     assert again.status_code == 200 and again.json()["active"] is True
     assert post(client, **good).status_code == 200
     assert_problem(client.delete("/api/v1/grid/open311-clients/999999", headers=centre), 404, "not-found")
+
+
+def test_personal_data_a_reporter_writes_is_not_published(client, db, key, cell_point, as_role):
+    """A description (and a staff note) is public in Open311: a phone number, an ID number or an
+    e-mail address written into it is masked in every answer; the case keeps the text as written."""
+    garbage = category_code(client, "event", "暴露垃圾")
+    _cell, lon, lat = cell_point("310115004", offset=3)
+    written = "垃圾堆在门口三天了，我是业主，电话13912345678，身份证31011519850612002X，邮箱 li.si@example.com"
+    created = client.post(f"{BASE}/requests.json", data={"api_key": key, "service_code": f"event-{garbage}", "lat": str(lat),
+                                                          "long": str(lon), "description": written})
+    assert created.status_code == 200, created.text
+    number = created.json()[0]["service_request_id"]
+    centre = as_role("grid.centre")
+    client.post(f"/api/v1/grid/cases/{number}/register", headers=centre,
+                json={"note": "已联系报告人 021-58881234 核实"}).raise_for_status()
+    for fmt in ("json", "xml"):
+        text = client.get(f"{BASE}/requests/{number}.{fmt}", params={"extensions": "true"}).text
+        listed = client.get(f"{BASE}/requests.{fmt}", params={"service_request_id": number}).text
+        for answer in (text, listed):
+            assert "垃圾堆在门口三天了" in answer and "[电话号码已隐去]" in answer and "[身份证号已隐去]" in answer
+            assert not any(p in answer for p in ("13912345678", "31011519850612002X", "li.si@example.com", "58881234"))
+    case = db.scalar(select(GridCase).where(GridCase.number == number))
+    assert case.description == written  # kept as written for the staff
+    db.rollback()

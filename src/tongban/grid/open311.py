@@ -35,6 +35,7 @@ from starlette.datastructures import UploadFile
 from tongban.core import audit, clock as wall
 from tongban.core.auth import Principal, deny, require
 from tongban.core.db.session import DbSession
+from tongban.core.redaction import redact_personal
 from tongban.core.errors import Problem
 from tongban.core.inputs import Id
 from tongban.core.limits import uploads
@@ -393,9 +394,9 @@ def requests_read(db: Session, request: Request, cases: Sequence[GridCase], *, e
         note = notes.get(case.id)
         item: dict[str, Any] = {
             "service_request_id": case.number, "status": public_status(case.status),
-            "status_notes": f"{label}：{note}" if note else label,
+            "status_notes": f"{label}：{redact_personal(note)}" if note else label,
             "service_name": case.category_name, "service_code": f"{case.category_kind}-{case.category_code}",
-            "description": description, "agency_responsible": agencies.get(case.department_id) if case.department_id else None,
+            "description": redact_personal(description), "agency_responsible": agencies.get(case.department_id) if case.department_id else None,
             "service_notice": f"处置时限 {_limit_text(found)}" if found else None,
             "requested_datetime": iso(case.created_at), "updated_datetime": iso(case.updated_at),
             "expected_datetime": iso(expected), "address": case.address, "address_id": None, "zipcode": None,
