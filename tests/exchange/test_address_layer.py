@@ -7,11 +7,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from helpers import assert_problem
+from helpers import assert_problem, register_addresses
 from sqlalchemy import Row, delete, select, text
 
 from tongban import demo
-from tongban.demo import synthetic
 from tongban.catalog import service as catalog
 from tongban.core import clock
 from tongban.exchange import api as exchange_api
@@ -57,21 +56,7 @@ def ga_grant(app):
 
 @pytest.fixture(scope="module")
 def addresses(app) -> list[dict[str, str]]:
-    """One block of neighbouring standard addresses (the demo's generator), registered by their
-    source, 规划资源局; written again unchanged when another module wrote them first."""
-    rows = [synthetic.address(demo.DEMO_SEED, index) for index in range(24)]
-    with app.state.sessionmaker() as session:
-        source = org.get_by_duty(session, ADDRESSES.owner.value)
-        for row in rows:
-            registry_service.write(session, registry=ADDRESSES, key=row["address_code"],
-                                   values=registry_service.parse_values(ADDRESSES, row), department=source,
-                                   actor=Steward(), reason="标准地址普查")
-        session.commit()
-    return rows
-
-
-class Steward:
-    actor_type, actor_id, actor_name, department_code = "user", "t", "规划资源局数据管理员", "PD-GHZY"
+    return register_addresses(app.state.sessionmaker)
 
 
 def _a_box(addresses: list[dict[str, str]]) -> tuple[str, str]:
