@@ -130,3 +130,26 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "the page has no form with a CSRF token"
     return found.group(1)
+
+
+def register_addresses(sessionmaker, count: int = 24) -> list[dict[str, str]]:
+    """The first ``count`` standard addresses of the demo's generator (one block of neighbouring
+    buildings), registered by their source, 规划资源局 (the demo loads no addresses); written again
+    unchanged when another test wrote them first. Returns them as text values."""
+    from tongban.demo import synthetic
+    from tongban.org import service as org
+    from tongban.registry import service as registry_service
+    from tongban.registry.schemas import ADDRESSES
+
+    class Steward:
+        actor_type, actor_id, actor_name, department_code = "user", "t", "规划资源局数据管理员", "PD-GHZY"
+
+    rows = [synthetic.address(demo.DEMO_SEED, index) for index in range(count)]
+    with sessionmaker() as session:
+        source = org.get_by_duty(session, ADDRESSES.owner.value)
+        for row in rows:
+            registry_service.write(session, registry=ADDRESSES, key=row["address_code"],
+                                   values=registry_service.parse_values(ADDRESSES, row), department=source,
+                                   actor=Steward(), reason="标准地址普查")
+        session.commit()
+    return rows

@@ -87,6 +87,12 @@ def _item_from_field(registry: Registry, position: int, field: Field) -> dict[st
             "legal_basis": None, "personal": field.personal}
 
 
+def registry_format(registry: Registry) -> str:
+    """A registry of points (the standard addresses) is spatial data: read by key like the others,
+    and by bounding box as a GeoJSON layer (the exchange's ``…/features``)."""
+    return "空间数据" if registry.point is not None else "接口"
+
+
 def sync_registries(db: Session) -> list[Resource]:
     """List each base registry in the catalog (idempotent): a new field becomes a new item."""
     listed = []
@@ -97,9 +103,10 @@ def sync_registries(db: Session) -> list[Resource]:
         code = REGISTRY_CODES[name]
         resource = get(db, code)
         title, summary, openness = _REGISTRY_TEXT[name]
+        format_ = registry_format(registry)
         if resource is None:
             resource = Resource(code=code, name=title, provider_id=provider.id, classification=Classification.BASE,
-                                summary=summary, format="接口", update_cycle="实时", published_on=clock.today(),
+                                summary=summary, format=format_, update_cycle="实时", published_on=clock.today(),
                                 status=ResourceStatus.PUBLISHED, version=1, sharing_type=SharingType.CONDITIONAL,
                                 sharing_conditions="个人信息项需说明履职依据和用途，经提供方同意",
                                 openness=openness, key_item=registry.key, registry_name=name, updated_at=clock.now())
@@ -110,7 +117,8 @@ def sync_registries(db: Session) -> list[Resource]:
             if field.name in known:
                 continue
             resource.items.append(ResourceItem(**_item_from_field(registry, position, field)))
-        if added and known:
+        if known and (added or resource.format != format_):
+            resource.format = format_
             resource.version += 1
             resource.updated_at = clock.now()
         listed.append(resource)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog
 from tongban.core.auth import Principal, require
@@ -18,6 +20,7 @@ from tongban.exchange import service
 from tongban.exchange.schemas import ChangesAnswer, FeaturesAnswer, QueryAnswer, RecordAnswer
 from tongban.exchange.service import Call
 from tongban.grid import service as grid
+from tongban.registry import service as registry_service
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["数据交换 exchange"])
 
@@ -97,6 +100,18 @@ async def query_records(request: Request, resource: str, body: QueryBody, db: Re
 
 
 MAX_FEATURES = 5000
+Box = tuple[float, float, float, float]
+
+
+def _layer(resource: catalog.ResourceView) -> Callable[[Session, Box, list[str], int], list[dict]] | None:
+    """Who serves the resource's features: a point registry (the standard addresses), one of the
+    grid's layers, or no one (a resource read by key only)."""
+    registry = catalog.registry_of(resource)
+    if registry is not None and registry.point is not None:
+        return lambda db, box, items, limit: registry_service.features_in_box(db, registry, box, items, limit)
+    if grid.is_layer(resource.code):
+        return lambda db, box, items, limit: grid.layer_features(db, resource.code, box, items, limit)
+    return None
 
 
 @router.get("/{resource}/features", summary="空间数据：范围内的要素（GeoJSON），仅含已授权信息项",
@@ -112,11 +127,11 @@ async def read_features(request: Request, resource: str, db: ReadDbSession,
         service.check_purpose(purpose)
         access = service.authorize(db, principal, resource, service.parse_items(items))
         call.grant_ids = [g.id for g in access.grants]
-        if not grid.is_layer(access.resource.code):
+        layer = _layer(access.resource)
+        if layer is None:
             raise Problem("not-spatial", f"信息资源 {access.resource.code} 不是空间数据，请按主键读取")
         box = grid.parse_bbox(bbox)
-        features = grid.layer_features(db, access.resource.code, box, access.items,
-                                       MAX_FEATURES + 1)
+        features = layer(db, box, access.items, MAX_FEATURES + 1)
         if len(features) > MAX_FEATURES:
             raise Problem("validation-error", f"范围内要素超过 {MAX_FEATURES} 个，请缩小范围",
                           errors=[{"field": "query.bbox", "message": "范围过大"}])

@@ -26,6 +26,8 @@ from tongban.grid.schemas import (
     PhotoRead, RejectIn, ReturnIn, StepIn, category_read, crs_label,
 )
 from tongban.org import service as org
+from tongban.registry import service as registry_service
+from tongban.registry.schemas import ADDRESSES
 from tongban.supervision import service as supervision
 from tongban.supervision.schemas import ClockKind
 
@@ -176,6 +178,20 @@ def cells_geojson(db: DbSession, principal: Annotated[Principal, require(Permiss
     return FeatureCollection(features=[{"type": "Feature", "id": c.code, "geometry": json.loads(c.geometry),
                                         "properties": {"code": c.code, "street": c.street, "community": c.community,
                                                        "land_use": c.land_use, "area_m2": c.area_m2}} for c in cells])
+
+
+@router.get("/addresses.geojson", response_model=FeatureCollection, summary="标准地址（GeoJSON 点，按范围查询）")
+def addresses_geojson(db: DbSession, principal: Annotated[Principal, require(Permission.REGISTRY_READ)],
+                      bbox: Annotated[str, Query(max_length=100, pattern=geo.BBOX_PATTERN,
+                                                 description="min_lon,min_lat,max_lon,max_lat（WGS 84）")]):
+    """The map's 标准地址 layer: the address registry's points in view, for staff who read the
+    registries (the addresses hold no personal data); other departments' systems read the same
+    layer through the exchange, under grants."""
+    found = registry_service.features_in_box(db, ADDRESSES, geo.parse_bbox(bbox), list(ADDRESSES.names), MAX_FEATURES + 1)
+    if len(found) > MAX_FEATURES:
+        raise Problem("validation-error", f"范围内标准地址超过 {MAX_FEATURES} 个，请缩小范围",
+                      errors=[{"field": "query.bbox", "message": "范围过大"}])
+    return FeatureCollection(features=found)
 
 
 @router.get("/cells/{code}", response_model=CellRead, summary="一个单元网格")

@@ -307,7 +307,7 @@ def verify(request: Request, number: str, db: DbSession, principal: Annotated[Pr
 @router.get("/grid/map", summary="网格地图")
 def map_page(request: Request, principal: Annotated[Principal, require(Permission.GRID_READ)]):
     return render(request, "grid_map.html", principal=principal, statuses=STATUS_LABELS, open_statuses=list(OPEN_STATUSES),
-                  kinds=KIND_LABELS)
+                  kinds=KIND_LABELS, may_read_addresses=principal.can(Permission.REGISTRY_READ))
 
 
 def base_layer(db: Session) -> bytes:

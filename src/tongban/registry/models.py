@@ -46,6 +46,9 @@ def _table(registry: Registry) -> Table:
         Column("import_job", String(36)),
         Column("import_line", BigInteger),
         *[Index(f"ix_{registry.name}_{name}", name) for name in _SEARCHABLE[registry.name]],
+        # A point registry (the addresses) is read by bounding box: a range of longitudes, each
+        # entry's latitude checked in the index.
+        *([Index(f"ix_{registry.name}_point", *registry.point)] if registry.point else []),
     )
 
 

@@ -155,6 +155,9 @@ class Registry:
     event_prefix: str  # PersonRegistered / PersonChanged ...
     checks: tuple = field(default=())
     derivations: tuple = field(default=())  # fill values implied by others (birth date from the ID)
+    # The fields holding each record's position (longitude, latitude; WGS 84), for a registry whose
+    # records are points on the map: it is read by bounding box too, as a GeoJSON layer.
+    point: tuple[str, str] | None = None
 
     @cached_property
     def by_name(self) -> dict[str, Field]:
@@ -286,7 +289,7 @@ LEGAL_ENTITIES = Registry(
 
 ADDRESSES = Registry(
     name="addresses", label="标准地址", key="address_code", owner=PL, event_prefix="Address",
-    checks=(_address_consistency,),
+    checks=(_address_consistency,), point=("longitude", "latitude"),
     fields=(
         Field("address_code", "地址编码", "code", PL, required=True, pattern=r"\d{12}\d{6}"),
         Field("division_code", "行政区划代码", "code", PL, required=True, pattern=r"\d{6}"),

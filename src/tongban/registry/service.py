@@ -201,6 +201,30 @@ def as_of(db: Session, registry: Registry, key: str, moment: datetime) -> tuple[
     return (json.loads(version.data), version) if version else None
 
 
+def features_in_box(db: Session, registry: Registry, box: tuple[float, float, float, float], items: list[str],
+                    limit: int) -> list[dict[str, Any]]:
+    """The current records of a point registry (``Registry.point``: the standard addresses) inside
+    the box (min_lon, min_lat, max_lon, max_lat; WGS 84, edges included), as GeoJSON Point
+    features by key, at most ``limit``; each feature's properties are exactly ``items``, as text
+    (as the exchange answers a record by key). Records without a position are not on the map.
+
+    The caller decides who may read which items (the exchange's grants, a permission) and
+    masks or audits as the registry's rules say: nothing is masked here, so a registry with
+    personal fields is not served as a layer."""
+    if registry.point is None or has_personal(registry):
+        raise ValueError(f"{registry.name} is not a layer")
+    table = TABLES[registry.name]
+    lon, lat = (table.c[name] for name in registry.point)
+    fields = [f for f in registry.fields if f.name in items]
+    min_lon, min_lat, max_lon, max_lat = box
+    rows = db.execute(select(lon, lat, *[table.c[f.name] for f in fields])
+                      .where(lon.between(min_lon, max_lon), lat.between(min_lat, max_lat))
+                      .order_by(table.c[registry.key]).limit(limit))
+    return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row[0], row[1]]},
+             "properties": {f.name: f.to_text(value) for f, value in zip(fields, row[2:], strict=True)}}
+            for row in rows]
+
+
 def present(registry: Registry, values: dict[str, Any], *, clear: bool) -> tuple[dict[str, str | None], list[str]]:
     """Text values for a reader; personal fields masked unless ``clear``. Returns (values, masked)."""
     shown, masked = {}, []

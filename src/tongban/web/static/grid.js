@@ -149,6 +149,43 @@
     return layer;
   }
 
+  // The standard addresses (标准地址) in view, from the same zoom, while their box is ticked: staff who
+  // read the registries see the address registry's points (the page offers the box to them only).
+  function addressLayer(map, toggle, onCount) {
+    var layer = L.layerGroup().addTo(map);
+    var pending = null;
+    function refresh() {
+      if (pending) { pending.abort(); }
+      if (!toggle.checked || map.getZoom() < CELL_ZOOM) {
+        layer.clearLayers();
+        onCount(null);
+        return;
+      }
+      var b = map.getBounds().pad(0.2);
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+      pending = new AbortController();
+      getJSON("/api/v1/grid/addresses.geojson?bbox=" + bbox, pending.signal).then(function (data) {
+        layer.clearLayers();
+        data.features.forEach(function (feature) {
+          var p = feature.properties;
+          var c = feature.geometry.coordinates;
+          var marker = L.circleMarker([c[1], c[0]], { radius: 3, className: "wg-address" });
+          var box = el("div", "wg-popup");
+          box.appendChild(el("strong", null, p.full_address));
+          row(box, "地址编码", p.address_code);
+          row(box, "居村委会", p.community_name);
+          marker.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
+          layer.addLayer(marker);
+        });
+        onCount(data.features.length);
+      }).catch(function () { /* aborted, or too many: the next move asks again */ });
+    }
+    map.on("moveend", refresh);
+    toggle.addEventListener("change", refresh);
+    refresh();
+    return layer;
+  }
+
   function caseClass(p) {
     return "wg-case st-" + p.status + (p.late ? " late" : "") + (p.urgent ? " urgent" : "");
   }
@@ -162,15 +199,19 @@
     var filters = document.getElementById("map-filters");
     var cellsShown = null;
     var componentsShown = null;
+    var addressesShown = null;
     var casesShown = 0;
     function say() {
       var text = "地图上显示 " + casesShown + " 件案件";
       text += cellsShown === null ? "；放大后显示单元网格和部件" : "；当前范围内单元网格 " + cellsShown + " 个";
       if (componentsShown !== null) { text += "、部件 " + componentsShown + " 个"; }
+      if (addressesShown !== null) { text += "、标准地址 " + addressesShown + " 个"; }
       status.textContent = text;
     }
     cellLayer(map, { popups: true, onCount: function (n) { cellsShown = n; say(); } });
     componentLayer(map, function (n) { componentsShown = n; say(); });
+    var addressToggle = document.getElementById("map-addresses");
+    if (addressToggle) { addressLayer(map, addressToggle, function (n) { addressesShown = n; say(); }); }
     var cases = L.layerGroup().addTo(map);
     var pending = null;
     function load() {
