@@ -216,3 +216,8 @@ def test_the_portal_pages(signed_in, client, cell_point, db):
     supervisor, _ = signed_in(SUPERVISOR)
     assert supervisor.get("/grid/public-reports/new").status_code == 403
     assert supervisor.get("/grid/report").status_code == 200
+
+    # the centre's case page says the reason for not registering goes to the reporter
+    centre, _ = signed_in(CENTRE)
+    staff_page = centre.get(f"/grid/cases/{number}").text
+    assert "公众举报" in staff_page and 'id="reject-public"' in staff_page

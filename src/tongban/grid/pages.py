@@ -101,7 +101,7 @@ AddressField = Annotated[str, Form(max_length=200)]
 async def file_report(request: Request, db: Session, principal: Principal, form: dict[str, str],
                       photos: list[UploadFile] | None, *, source: Source) -> GridCase:
     """A report from a form (``form``: category ``kind/code``, lon, lat, description, address)
-    filed by the case engine, committed; a refusal is a Problem, nothing written."""
+    filed by the case engine in the caller's transaction; a refusal is a Problem."""
     kind, _, code = form["category"].partition("/")
     if not code:
         raise Problem("validation-error", "请选择问题分类（大类和小类）")
@@ -115,7 +115,6 @@ async def file_report(request: Request, db: Session, principal: Principal, form:
                                                         description=form["description"],
                                                         address=form["address"].strip() or None),
                           source=source, extent=api.extent_of(request), photos=data, settings=api.settings_of(request))
-    db.commit()
     return case
 
 
@@ -128,6 +127,7 @@ async def report(request: Request, db: DbSession, principal: Annotated[Principal
     form = {"category": category, "lon": lon, "lat": lat, "description": description, "address": address}
     try:
         case = await file_report(request, db, principal, form, photos, source=Source.SUPERVISOR)
+        db.commit()
     except Problem as problem:
         if problem.status >= 500:
             raise

@@ -41,6 +41,7 @@ async def report(request: Request, db: DbSession, principal: Reporter, category:
     form = {"category": category, "lon": lon, "lat": lat, "description": description, "address": address}
     try:
         case = await file_report(request, db, principal, form, photos, source=Source.PUBLIC)
+        db.commit()
     except Problem as problem:
         if problem.status >= 500:
             raise
