@@ -269,7 +269,8 @@ def test_a_resident_reports_from_the_phone_and_follows_it(browser, live_server):
     assert "待立案" in phone.locator("#report-status").inner_text()
     assert phone.locator("#report-steps li").count() == 1
     assert phone.locator("img.wg-thumb").count() == 1
-    assert phone.locator("img.wg-thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    phone.wait_for_function("() => { const img = document.querySelector('img.wg-thumb');"
+                            " return img && img.complete && img.naturalWidth > 0; }", timeout=10000)  # the photo is served
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
     _shot(phone, "32-resident-reported")
 
