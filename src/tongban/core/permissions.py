@@ -64,6 +64,7 @@ class Permission(StrEnum):
     GRID_COMMAND = "grid:command"  # 城运中心: register (立案), reject, merge and dispatch (派遣) cases
     GRID_HANDLE = "grid:handle"  # a department handles the cases dispatched to it, or returns them
     GRID_MANAGE = "grid:manage"  # the unit grid, the categories, routing, the components census, Open311 clients
+    GRID_PUBLIC_REPORT = "grid:public_report"  # 公众举报 (随手拍): a resident or enterprise reports a problem, follows its own
 
     @property
     def label(self) -> str:
@@ -126,6 +127,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.GRID_COMMAND: "城管案件立案派遣",
     Permission.GRID_HANDLE: "处置城管案件",
     Permission.GRID_MANAGE: "管理网格、分类和部件",
+    Permission.GRID_PUBLIC_REPORT: "随手拍：举报城市管理问题",
 }
 
 
@@ -284,10 +286,10 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
-                   Permission.DISCLOSURE_APPLY: Scope.SELF},
+                   Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
-                      Permission.DISCLOSURE_APPLY: Scope.SELF},
+                      Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},
     Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
     Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write

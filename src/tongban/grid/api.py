@@ -143,8 +143,8 @@ def example(name: str, principal: Annotated[Principal, require(Permission.GRID_M
              summary="导入单元网格（GeoJSON FeatureCollection；整体校验，通过后作为新版本替换所涉社区的网格）",
              openapi_extra=uploads(service.MAX_GRID_FILE_MB * 1024 * 1024))
 def import_cells(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
-                       file: Annotated[UploadFile, File(description="GeoJSON 文件")],
-                       crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
+                 file: Annotated[UploadFile, File(description="GeoJSON 文件")],
+                 crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
     data = file.file.read(service.MAX_GRID_FILE_MB * 1024 * 1024 + 1)
     settings = settings_of(request)
     result = service.import_grid(db, principal, data, crs=crs, source=file.filename or "upload.geojson",
@@ -230,8 +230,8 @@ def locate(db: DbSession, principal: Annotated[Principal, require(Permission.GRI
              summary="部件普查导入（GeoJSON 点要素；按部件编码新增或更新，整体校验）",
              openapi_extra=uploads(components.MAX_FILE_MB * 1024 * 1024))
 def import_components(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
-                            file: Annotated[UploadFile, File(description="GeoJSON 文件（Point 要素）")],
-                            crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
+                      file: Annotated[UploadFile, File(description="GeoJSON 文件（Point 要素）")],
+                      crs: Annotated[geo.Crs, Form(description="文件坐标系：wgs84、cgcs2000 或 gcj02")] = geo.Crs.WGS84):
     data = file.file.read(components.MAX_FILE_MB * 1024 * 1024 + 1)
     result = components.import_components(db, principal, data, crs=crs, extent=extent_of(request),
                                           district_code=settings_of(request).district_code, index=service.grid_index(db))
@@ -282,14 +282,14 @@ def read_photos(request: Request, files: list[UploadFile] | None) -> list[bytes]
 @router.post("/cases", response_model=CaseDetail, status_code=201, summary="信息收集：上报问题（分类、位置、描述、照片）",
              openapi_extra=uploads("attachment_max_mb", files=MAX_PHOTOS))
 def report(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
-                 kind: Annotated[str, Form(pattern="^(component|event)$", description="component 部件 | event 事件")],
-                 code: Annotated[str, Form(pattern=r"^\d{4}$", description="分类编码（大类 2 位 + 小类 2 位）")],
-                 lon: Annotated[float, Form(ge=-180, le=180)], lat: Annotated[float, Form(ge=-90, le=90)],
-                 description: Annotated[str, Form(min_length=2, max_length=2000)],
-                 address: Annotated[str | None, Form(max_length=200)] = None,
-                 crs: Annotated[geo.Crs, Form()] = geo.Crs.WGS84,
-                 component_code: Annotated[str | None, Form(pattern=r"^\d{16}$")] = None,
-                 photos: Annotated[list[UploadFile] | None, File(description="现场照片（JPEG、PNG、WebP）")] = None):
+           kind: Annotated[str, Form(pattern="^(component|event)$", description="component 部件 | event 事件")],
+           code: Annotated[str, Form(pattern=r"^\d{4}$", description="分类编码（大类 2 位 + 小类 2 位）")],
+           lon: Annotated[float, Form(ge=-180, le=180)], lat: Annotated[float, Form(ge=-90, le=90)],
+           description: Annotated[str, Form(min_length=2, max_length=2000)],
+           address: Annotated[str | None, Form(max_length=200)] = None,
+           crs: Annotated[geo.Crs, Form()] = geo.Crs.WGS84,
+           component_code: Annotated[str | None, Form(pattern=r"^\d{16}$")] = None,
+           photos: Annotated[list[UploadFile] | None, File(description="现场照片（JPEG、PNG、WebP）")] = None):
     data = read_photos(request, photos)
     case = service.report(db, principal, service.Report(kind=kind, code=code, lon=lon, lat=lat, description=description,
                                                         address=address, crs=crs, component_code=component_code),
@@ -397,9 +397,9 @@ def return_case(number: str, body: ReturnIn, db: DbSession, principal: Annotated
 @router.post("/cases/{number}/handle", response_model=CaseDetail, summary="任务处理并反馈处置结果（可附照片）",
              openapi_extra=uploads("attachment_max_mb", files=MAX_PHOTOS))
 def handle(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
-                 result: Annotated[str, Form(min_length=2, max_length=2000, description="处置结果")],
-                 version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
-                 photos: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
+           result: Annotated[str, Form(min_length=2, max_length=2000, description="处置结果")],
+           version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
+           photos: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
     data = read_photos(request, photos)
     case = service.handle(db, principal, number, result=result, photos=data, settings=settings_of(request), version=version)
     return _step(db, principal, case)
@@ -408,10 +408,10 @@ def handle(number: str, request: Request, db: DbSession, principal: Annotated[Pr
 @router.post("/cases/{number}/verify", response_model=CaseDetail, summary="核查：已解决则结案，未解决则返工",
              openapi_extra=uploads("attachment_max_mb", files=MAX_PHOTOS))
 def verify(number: str, request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
-                 fixed: Annotated[bool, Form(description="现场核查问题是否已解决")],
-                 note: Annotated[str | None, Form(max_length=1000)] = None,
-                 version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
-                 photos: Annotated[list[UploadFile] | None, File(description="核查照片")] = None):
+           fixed: Annotated[bool, Form(description="现场核查问题是否已解决")],
+           note: Annotated[str | None, Form(max_length=1000)] = None,
+           version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
+           photos: Annotated[list[UploadFile] | None, File(description="核查照片")] = None):
     data = read_photos(request, photos)
     case = service.verify(db, principal, number, fixed=fixed, note=note, photos=data, settings=settings_of(request),
                           version=version)

@@ -66,8 +66,8 @@ def _refused(request: Request, db, principal: Principal, problem: Problem, ancho
 
 @router.post("/grid/manage/cells", summary="导入单元网格", openapi_extra=uploads(service.MAX_GRID_FILE_MB * 1024 * 1024))
 def upload_cells(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
-                       file: Annotated[UploadFile, File()], crs: Annotated[str, Form(max_length=16)] = "wgs84",
-                       csrf_token: Csrf = ""):
+                 file: Annotated[UploadFile, File()], crs: Annotated[str, Form(max_length=16)] = "wgs84",
+                 csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     data = file.file.read(service.MAX_GRID_FILE_MB * 1024 * 1024 + 1)
@@ -85,8 +85,8 @@ def upload_cells(request: Request, db: DbSession, principal: Annotated[Principal
 
 @router.post("/grid/manage/components", summary="导入部件普查成果", openapi_extra=uploads(components.MAX_FILE_MB * 1024 * 1024))
 def upload_components(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_MANAGE)],
-                            file: Annotated[UploadFile, File()], crs: Annotated[str, Form(max_length=16)] = "wgs84",
-                            csrf_token: Csrf = ""):
+                      file: Annotated[UploadFile, File()], crs: Annotated[str, Form(max_length=16)] = "wgs84",
+                      csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     data = file.file.read(components.MAX_FILE_MB * 1024 * 1024 + 1)

@@ -69,15 +69,18 @@ def majors(db: Session) -> list[Major]:
     return list(found.values())
 
 
-def _report_page(request: Request, db: Session, principal: Principal, *, form: dict | None = None,
-                 error: str | None = None, status_code: int = 200):
-    return render(request, "grid_report.html", status_code=status_code, principal=principal, majors=majors(db),
-                  form=form or {}, error=error, max_photos=api.MAX_PHOTOS)
+def report_form_page(request: Request, db: Session, principal: Principal, *, public: bool = False,
+                     form: dict | None = None, error: str | None = None, status_code: int = 200):
+    """The report form, the supervisor's or (``public``) the portal's 随手拍: the classes grouped
+    by major class, the map, the form as it was sent when refused."""
+    return render(request, "grid_public_report.html" if public else "grid_report.html", status_code=status_code,
+                  principal=principal, majors=majors(db), form=form or {}, error=error, max_photos=api.MAX_PHOTOS,
+                  action="/grid/public-reports/new" if public else "/grid/report", public=public)
 
 
 @router.get("/grid/report", summary="上报问题")
 def report_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)]):
-    return _report_page(request, db, principal)
+    return report_form_page(request, db, principal)
 
 
 def _coordinate(raw: str, low: float, high: float) -> float | None:
@@ -88,33 +91,48 @@ def _coordinate(raw: str, low: float, high: float) -> float | None:
     return value if low <= value <= high else None
 
 
+# The report form's fields, as both forms (the supervisor's and the portal's) take them.
+CategoryField = Annotated[str, Form(max_length=20)]
+CoordinateField = Annotated[str, Form(max_length=40)]
+DescriptionField = Annotated[str, Form(max_length=2000)]
+AddressField = Annotated[str, Form(max_length=200)]
+
+
+def file_report(request: Request, db: Session, principal: Principal, form: dict[str, str],
+                photos: list[UploadFile] | None, *, source: Source) -> GridCase:
+    """A report from a form (``form``: category ``kind/code``, lon, lat, description, address)
+    filed by the case engine in the caller's transaction; a refusal is a Problem."""
+    kind, _, code = form["category"].partition("/")
+    if not code:
+        raise Problem("validation-error", "请选择问题分类（大类和小类）")
+    w_lon, w_lat = _coordinate(form["lon"], -180, 180), _coordinate(form["lat"], -90, 90)
+    if w_lon is None or w_lat is None:
+        raise Problem("validation-error", "请确定问题位置：点「使用当前位置」，或在地图上点选问题所在处")
+    if len(form["description"].strip()) < 2:
+        raise Problem("validation-error", "请描述发现的问题（至少 2 个字）")
+    data = api.read_photos(request, photos)
+    case = service.report(db, principal, service.Report(kind=kind, code=code, lon=w_lon, lat=w_lat,
+                                                        description=form["description"],
+                                                        address=form["address"].strip() or None),
+                          source=source, extent=api.extent_of(request), photos=data, settings=api.settings_of(request))
+    return case
+
+
 @router.post("/grid/report", summary="上报问题：提交", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
 def report(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
-                 category: Annotated[str, Form(max_length=20)] = "", lon: Annotated[str, Form(max_length=40)] = "",
-                 lat: Annotated[str, Form(max_length=40)] = "", description: Annotated[str, Form(max_length=2000)] = "",
-                 address: Annotated[str, Form(max_length=200)] = "", photos: Photos = None, csrf_token: Csrf = ""):
+           category: CategoryField = "", lon: CoordinateField = "", lat: CoordinateField = "",
+           description: DescriptionField = "", address: AddressField = "", photos: Photos = None,
+           csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     form = {"category": category, "lon": lon, "lat": lat, "description": description, "address": address}
     try:
-        kind, _, code = category.partition("/")
-        if not code:
-            raise Problem("validation-error", "请选择问题分类（大类和小类）")
-        w_lon, w_lat = _coordinate(lon, -180, 180), _coordinate(lat, -90, 90)
-        if w_lon is None or w_lat is None:
-            raise Problem("validation-error", "请确定问题位置：点「使用当前位置」，或在地图上点选问题所在处")
-        if len(description.strip()) < 2:
-            raise Problem("validation-error", "请描述发现的问题（至少 2 个字）")
-        data = api.read_photos(request, photos)
-        case = service.report(db, principal, service.Report(kind=kind, code=code, lon=w_lon, lat=w_lat,
-                                                            description=description, address=address.strip() or None),
-                              source=Source.SUPERVISOR, extent=api.extent_of(request), photos=data,
-                              settings=api.settings_of(request))
+        case = file_report(request, db, principal, form, photos, source=Source.SUPERVISOR)
         db.commit()
     except Problem as problem:
         if problem.status >= 500:
             raise
         db.rollback()
-        return _report_page(request, db, principal, form=form, error=problem.detail, status_code=problem.status)
+        return report_form_page(request, db, principal, form=form, error=problem.detail, status_code=problem.status)
     flash(request, f"已上报，案件编号 {case.number}")
     return RedirectResponse(f"/grid/cases/{case.number}", status_code=303)
 
@@ -208,7 +226,7 @@ def case_page(request: Request, number: str, db: DbSession, principal: Annotated
 
 
 def _step(request: Request, db: Session, principal: Principal, number: str, step: str, csrf_token: str,
-                version: int | None, done: str, form: dict, act):
+          version: int | None, done: str, form: dict, act):
     """One step from a form: the CSRF check, the engine's step, then back to the case (the message,
     or the refusal with the form as sent). A form read before someone else's step (its version no
     longer the case's) is told 「已被他人处理，请刷新」, whichever check refused it first."""
@@ -233,7 +251,7 @@ def _step(request: Request, db: Session, principal: Principal, number: str, step
 
 @router.post("/grid/cases/{number}/register", summary="立案")
 def register(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
-                   note: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
+             note: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
     def act():
         service.register(db, principal, number, version=version, note=note.strip() or None)
     return _step(request, db, principal, number, "register", csrf_token, version, f"案件 {number} 已立案，待派遣", {"note": note}, act)
@@ -241,7 +259,7 @@ def register(request: Request, number: str, db: DbSession, principal: Annotated[
 
 @router.post("/grid/cases/{number}/reject", summary="不予立案")
 def reject(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
-                 reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
+           reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
     def act():
         service.reject(db, principal, number, reason=reason, version=version)
     return _step(request, db, principal, number, "reject", csrf_token, version, f"案件 {number} 不予立案", {"reason": reason}, act)
@@ -249,7 +267,7 @@ def reject(request: Request, number: str, db: DbSession, principal: Annotated[Pr
 
 @router.post("/grid/cases/{number}/merge", summary="合并至已有案件")
 def merge(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
-                into: Annotated[str, Form(max_length=24)] = "", version: Version = None, csrf_token: Csrf = ""):
+          into: Annotated[str, Form(max_length=24)] = "", version: Version = None, csrf_token: Csrf = ""):
     def act():
         if not into:
             raise Problem("validation-error", "请选择要合并到的案件")
@@ -259,8 +277,8 @@ def merge(request: Request, number: str, db: DbSession, principal: Annotated[Pri
 
 @router.post("/grid/cases/{number}/dispatch", summary="派遣")
 def dispatch(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)],
-                   department: Annotated[str, Form(max_length=32)] = "", note: Annotated[str, Form(max_length=1000)] = "",
-                   version: Version = None, csrf_token: Csrf = ""):
+             department: Annotated[str, Form(max_length=32)] = "", note: Annotated[str, Form(max_length=1000)] = "",
+             version: Version = None, csrf_token: Csrf = ""):
     def act():
         service.dispatch(db, principal, number, department_code=department or None, version=version,
                          note=note.strip() or None)
@@ -270,7 +288,7 @@ def dispatch(request: Request, number: str, db: DbSession, principal: Annotated[
 
 @router.post("/grid/cases/{number}/return", summary="退回指挥中心")
 def return_case(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
-                      reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
+                reason: Annotated[str, Form(max_length=1000)] = "", version: Version = None, csrf_token: Csrf = ""):
     def act():
         service.return_case(db, principal, number, reason=reason, version=version)
     return _step(request, db, principal, number, "return", csrf_token, version, f"案件 {number} 已退回指挥中心", {"reason": reason}, act)
@@ -278,8 +296,8 @@ def return_case(request: Request, number: str, db: DbSession, principal: Annotat
 
 @router.post("/grid/cases/{number}/handle", summary="反馈处置结果", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
 def handle(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)],
-                 result: Annotated[str, Form(max_length=2000)] = "", version: Version = None, photos: Photos = None,
-                 csrf_token: Csrf = ""):
+           result: Annotated[str, Form(max_length=2000)] = "", version: Version = None, photos: Photos = None,
+           csrf_token: Csrf = ""):
     def act():
         data = api.read_photos(request, photos)
         service.handle(db, principal, number, result=result, photos=data, settings=api.settings_of(request), version=version)
@@ -289,8 +307,8 @@ def handle(request: Request, number: str, db: DbSession, principal: Annotated[Pr
 
 @router.post("/grid/cases/{number}/verify", summary="核查", openapi_extra=uploads("attachment_max_mb", files=api.MAX_PHOTOS))
 def verify(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_REPORT)],
-                 fixed: Annotated[str, Form(max_length=3)] = "", note: Annotated[str, Form(max_length=1000)] = "",
-                 version: Version = None, photos: Photos = None, csrf_token: Csrf = ""):
+           fixed: Annotated[str, Form(max_length=3)] = "", note: Annotated[str, Form(max_length=1000)] = "",
+           version: Version = None, photos: Photos = None, csrf_token: Csrf = ""):
     def act():
         if fixed not in ("yes", "no"):
             raise Problem("validation-error", "请选择现场核查结果：已解决或未解决")
@@ -351,7 +369,7 @@ def base_layer(db: Session) -> bytes:
 
 
 @router.get("/grid/base.geojson", summary="底图：街道、社区、道路（由现行网格生成）")
-def base_geojson(db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ)]):
+def base_geojson(db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ, Permission.GRID_PUBLIC_REPORT)]):
     return Response(base_layer(db), media_type="application/geo+json", headers={"Cache-Control": "private, max-age=300"})
 
 

@@ -182,6 +182,51 @@ class CasePage(BaseModel):
     next_cursor: str | None
 
 
+class MyReportRead(BaseModel):
+    """A resident's own portal report (公众举报), as the reporter reads it."""
+
+    number: str
+    status: str
+    status_label: str
+    category_kind: str
+    kind_label: str = Field(description="部件 | 事件")
+    category_code: str
+    category_name: str
+    lon: float
+    lat: float
+    address: str | None
+    description: str
+    department_name: str | None = Field(description="承办部门（派遣后）")
+    created_at: datetime
+    created_text: str = Field(description="上报时间（北京时间）")
+    closed_at: datetime | None
+    closed_text: str = Field(description="办结时间（北京时间）")
+
+
+class PublicStep(BaseModel):
+    """A step of the public trail: what happened and which body did it; no staff names, no internal notes."""
+
+    action: str
+    label: str
+    status: str
+    status_label: str
+    department: str | None = Field(description="办理部门名称")
+    reply: str | None = Field(description="对上报人的答复（不予立案的理由）")
+    at: datetime
+    at_text: str = Field(description="北京时间")
+
+
+class MyReportDetail(MyReportRead):
+    steps: list[PublicStep]
+    reply: str | None = Field(description="办结后的答复：处置结果，或不予立案的理由")
+    photos: list[PhotoRead] = Field(description="本人上报时拍摄的照片")
+
+
+class MyReportPage(BaseModel):
+    items: list[MyReportRead]
+    next_cursor: str | None
+
+
 class StepIn(BaseModel):
     model_config = {"extra": "forbid"}
     version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="读取时的案件版本；他人先处理时返回 409")

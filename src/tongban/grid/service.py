@@ -702,6 +702,20 @@ def contact_of(db: Session, principal: Principal, case: GridCase) -> str | None:
     return case.reporter_contact
 
 
+def own_reports(principal: Principal):
+    """公众举报: the query of the problems this resident or enterprise reported from the portal."""
+    return select(GridCase).where(GridCase.source == Source.PUBLIC.value, GridCase.reporter_account == principal.actor_id)
+
+
+def own_report(db: Session, principal: Principal, number: str) -> GridCase:
+    """One of this person's own portal reports; anyone else's is as unknown as a number never
+    given (404: a number tells nothing of another person's report)."""
+    found = db.scalar(own_reports(principal).where(GridCase.number == number[:24]))
+    if found is None:
+        raise Problem("not-found", f"没有编号为 {number[:24]} 的本人上报")
+    return found
+
+
 def queue(db: Session, principal: Principal, *, statuses: list[str] | None = None, limit: int = 200) -> list[GridCase]:
     """The cases waiting on this person: the centre's to register and dispatch, a department's to
     handle, a supervisor's to check."""

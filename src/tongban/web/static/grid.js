@@ -318,11 +318,14 @@
 
     var made = baseMap(element, { labels: true, placed: function () { return marker !== null; } });
     var map = made.map;
-    cellLayer(map, {});
+    // The portal's 随手拍 (data-lookup="off") shows no cells and asks no department: staff data.
+    var lookup = element.dataset.lookup !== "off";
+    if (lookup) { cellLayer(map, {}); }
     var marker = null;
     onCategory = function () { locate(); };
 
     function locate() {
+      if (!lookup) { return; }
       var lon = parseFloat(lonInput.value), lat = parseFloat(latInput.value);
       var cell = document.getElementById("cell-text");
       if (!cell) {
