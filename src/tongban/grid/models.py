@@ -185,6 +185,7 @@ class GridCase(Base):
         Index("ix_grid_cases_category_lon", "category_kind", "category_code", "lon"),  # duplicates nearby
         Index("ix_grid_cases_category_created", "category_kind", "category_code", "created_at"),  # Open311 by service
         Index("ix_grid_cases_department_status", "department_id", "status"),
+        Index("ix_grid_cases_reporter", "reporter_account", "id"),  # 我的上报, a supervisor's own reports
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
