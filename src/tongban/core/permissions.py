@@ -65,6 +65,7 @@ class Permission(StrEnum):
     GRID_HANDLE = "grid:handle"  # a department handles the cases dispatched to it, or returns them
     GRID_MANAGE = "grid:manage"  # the unit grid, the categories, routing, the components census, Open311 clients
     GRID_PUBLIC_REPORT = "grid:public_report"  # 公众举报 (随手拍): a resident or enterprise reports a problem, follows its own
+    HOTLINE_ANSWER = "hotline:answer"  # 12345 热线受理: take calls; the category and department proposed while typing
 
     @property
     def label(self) -> str:
@@ -128,6 +129,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.GRID_HANDLE: "处置城管案件",
     Permission.GRID_MANAGE: "管理网格、分类和部件",
     Permission.GRID_PUBLIC_REPORT: "随手拍：举报城市管理问题",
+    Permission.HOTLINE_ANSWER: "热线受理",
 }
 
 
@@ -283,7 +285,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.DISCLOSURE_REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
-    Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL},  # 12345 answers for every department
+    Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL,  # 12345 answers for every department
+                         Permission.HOTLINE_ANSWER: Scope.ALL},
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                    Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},

@@ -1,0 +1,52 @@
+"""The hotline's rules, as other domains and the routes call them.
+
+``propose`` asks the process's classifier (``classify``) and names the departments; ``categories``
+is the union of the grid's active classes and the hotline's own, each with its department.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tongban.grid import service as grid
+from tongban.hotline import classify
+from tongban.hotline.categories import HotlineCategory, catalogue
+from tongban.hotline.schemas import CategoryRead, ProposalRead, ProposalsRead
+from tongban.org import service as org
+
+
+def propose(db: Session, text: str) -> ProposalsRead:
+    """The likeliest departments for what the caller says, each with its likeliest category."""
+    found = classify.propose(text)
+    by_code = catalogue().by_code()
+    lines = catalogue().transfer_lines
+    names = {code: d.name for code, d in org.by_codes(db, {p.department for p in found.proposals}).items()}
+    return ProposalsRead(
+        proposals=[ProposalRead(category=p.category, category_name=p.category_name, major=by_code[p.category].major,
+                                department=p.department, department_name=names.get(p.department, p.department),
+                                transfer_line=p.transfer_line, transfer_line_name=lines.get(p.transfer_line or ""),
+                                confidence=p.confidence)
+                   for p in found.proposals],
+        must_choose=found.must_choose, threshold=found.threshold)
+
+
+def _read(category: HotlineCategory) -> CategoryRead:
+    return CategoryRead(code=category.code, major=category.major, name=category.name, department=category.department,
+                        transfer_line=category.transfer_line, source="grid" if category.grid else "hotline")
+
+
+def categories(db: Session) -> list[CategoryRead]:
+    """The hotline's categories: its own file's, then every other active grid class (its department
+    by the grid's district-wide route for its handler, the street's office — 属地 — when none)."""
+    own = [_read(c) for c in catalogue().categories]
+    referenced = {(c.grid.kind, c.grid.code) for c in catalogue().categories if c.grid}
+    rest: list[CategoryRead] = []
+    departments = {d.id: d.code for d in org.list_all(db)}
+    for found in grid.categories(db):
+        if (found.kind, found.code) in referenced:
+            continue
+        routed = grid.route_department(db, found.handler, None)
+        rest.append(CategoryRead(code=f"G-{'C' if found.kind == 'component' else 'E'}{found.code}", major=found.major,
+                                 name=found.name, department=departments.get(routed, "") if routed else "",
+                                 transfer_line=None, source="grid"))
+    return own + rest
