@@ -89,3 +89,11 @@ def test_training_needs_two_categories_and_takes_corrections(trained):
     corrections = [examples.Example(f"电梯困人{n}次了，电梯老是坏", "H-ZJ01", "PD-ZJ") for n in range(20)]
     base = [e for e in trained.held_back if e.category != "H-ZJ01"] + corrections
     assert classify.train(base).propose("电梯困人").proposals[0].department == "PD-ZJ"
+
+
+def test_the_fast_arithmetic_is_scikit_learns(trained):
+    texts = [t.text for t in trained.held_back[:50]] + ["喂", "路灯"]
+    classifier = trained.classifier
+    assert classifier._fast is not None
+    expected = classifier._pipeline.predict_proba([classify.normalise(t) for t in texts])
+    assert np.allclose(classifier.probabilities(texts), expected, atol=1e-9)

@@ -85,6 +85,8 @@ class Classifier:
         for row, category in enumerate(self._category):
             self._to_department[row, index[category.department]] = 1.0
         self.trained_on = trained_on
+        self._features = pipeline[0]
+        self._fast = _collapsed(pipeline[-1], len(self._classes))
 
     @property
     def categories(self) -> list[str]:
@@ -93,6 +95,8 @@ class Classifier:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Each text's probability for each category of ``categories`` (rows: texts)."""
         cleaned = [normalise(t) for t in texts]
+        if self._fast is not None:
+            return self._fast.probabilities(self._features.transform(cleaned))
         if hasattr(self._pipeline, "predict_proba"):
             return self._pipeline.predict_proba(cleaned)
         scores = self._pipeline.decision_function(cleaned)  # too few examples to calibrate: a softmax
@@ -115,6 +119,49 @@ class Classifier:
                                       transfer_line=best.transfer_line, confidence=round(float(by_department[column]), 4)))
         return Proposals(proposals=proposals, must_choose=not proposals or proposals[0].confidence < THRESHOLD,
                          threshold=THRESHOLD)
+
+
+@dataclass(frozen=True)
+class _Calibrated:
+    """The calibrated ensemble's arithmetic as three array operations: every fold's linear scores
+    at once, their sigmoids, normalised per fold and averaged over the folds. The same numbers as
+    ``CalibratedClassifierCV.predict_proba`` (checked in the tests), without its per-class loop in
+    Python: a proposal in about a tenth of the time."""
+
+    weights: Any  # features × (folds · classes)
+    intercepts: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    folds: int
+    classes: int
+
+    def probabilities(self, features: Any) -> np.ndarray:
+        scores = np.asarray(features @ self.weights) + self.intercepts
+        sigmoid = 1.0 / (1.0 + np.exp(self.a * scores + self.b))
+        per_fold = sigmoid.reshape(-1, self.folds, self.classes)
+        totals = per_fold.sum(axis=2, keepdims=True)
+        per_fold = np.where(totals > 0, per_fold / np.where(totals > 0, totals, 1.0), 1.0 / self.classes)
+        return np.clip(per_fold, 0.0, 1.0).mean(axis=1)
+
+
+def _collapsed(model: Any, classes: int) -> _Calibrated | None:
+    """The fast form of a calibrated ensemble of linear models with sigmoid calibrators; None for
+    any other model (or when scikit-learn's internals are not what this expects: the slow way then)."""
+    try:
+        folds = model.calibrated_classifiers_
+        weights, intercepts, a, b = [], [], [], []
+        for fold in folds:
+            estimator = fold.estimator
+            if list(estimator.classes_) != list(model.classes_) or len(fold.calibrators) != classes:
+                return None
+            weights.append(estimator.coef_)
+            intercepts.append(estimator.intercept_)
+            a.extend(c.a_ for c in fold.calibrators)
+            b.extend(c.b_ for c in fold.calibrators)
+    except AttributeError:
+        return None
+    return _Calibrated(weights=np.ascontiguousarray(np.vstack(weights).T), intercepts=np.concatenate(intercepts),
+                       a=np.asarray(a, dtype=float), b=np.asarray(b, dtype=float), folds=len(folds), classes=classes)
 
 
 def train(examples: Iterable[Example], *, categories: Catalogue | None = None) -> Classifier:
