@@ -149,7 +149,10 @@ def _collapsed(model: Any, classes: int) -> _Calibrated | None:
     any other model (or when scikit-learn's internals are not what this expects: the slow way then)."""
     try:
         folds = model.calibrated_classifiers_
-        weights, intercepts, a, b = [], [], [], []
+        weights: list[Any] = []
+        intercepts: list[Any] = []
+        a: list[float] = []
+        b: list[float] = []
         for fold in folds:
             estimator = fold.estimator
             if list(estimator.classes_) != list(model.classes_) or len(fold.calibrators) != classes:
