@@ -68,7 +68,34 @@
     return { map: map, drawn: drawn };
   }
 
-  /* The cells of the visible bounds, fetched as the map moves (from CELL_ZOOM on). */
+  /* One layer of the visible bounds, fetched again as the map moves (from CELL_ZOOM on, and while
+     ``shown()`` says so): ``url`` answers GeoJSON for a bbox; ``draw(layer, data)`` puts it on the
+     layer; ``onCount`` hears how many were drawn (null: none asked). An earlier fetch still on its
+     way is aborted. Returns the refresh, for a control that changes ``shown``. */
+  function followView(map, layer, url, draw, onCount, shown) {
+    var pending = null;
+    function refresh() {
+      if (pending) { pending.abort(); }
+      if (map.getZoom() < CELL_ZOOM || (shown && !shown())) {
+        layer.clearLayers();
+        if (onCount) { onCount(null); }
+        return;
+      }
+      var b = map.getBounds().pad(0.2);
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+      pending = new AbortController();
+      getJSON(url + "?bbox=" + bbox, pending.signal).then(function (data) {
+        layer.clearLayers();
+        draw(layer, data);
+        if (onCount) { onCount(data.features.length); }
+      }).catch(function () { /* aborted, or too many: the next move asks again */ });
+    }
+    map.on("moveend", refresh);
+    refresh();
+    return refresh;
+  }
+
+  /* The cells of the visible bounds. */
   function cellLayer(map, options) {
     var layer = L.geoJSON(null, {
       pane: "wg-cells",
@@ -90,62 +117,28 @@
         shape.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
       }
     }).addTo(map);
-    var pending = null;
-    function refresh() {
-      if (pending) { pending.abort(); }
-      if (map.getZoom() < CELL_ZOOM) {
-        layer.clearLayers();
-        if (options.onCount) { options.onCount(null); }
-        return;
-      }
-      var b = map.getBounds().pad(0.2);
-      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
-      pending = new AbortController();
-      getJSON("/api/v1/grid/cells.geojson?bbox=" + bbox, pending.signal).then(function (data) {
-        layer.clearLayers();
-        layer.addData(data);
-        if (options.onCount) { options.onCount(data.features.length); }
-      }).catch(function () { /* aborted, or too many cells: the next move asks again */ });
-    }
-    map.on("moveend", refresh);
-    refresh();
+    followView(map, layer, "/api/v1/grid/cells.geojson", function (into, data) { into.addData(data); }, options.onCount);
     return layer;
   }
 
   // The components census (部件) in view, from the same zoom as the cells: small squares by state.
   function componentLayer(map, onCount) {
     var layer = L.layerGroup().addTo(map);
-    var pending = null;
-    function refresh() {
-      if (pending) { pending.abort(); }
-      if (map.getZoom() < CELL_ZOOM) {
-        layer.clearLayers();
-        onCount(null);
-        return;
-      }
-      var b = map.getBounds().pad(0.2);
-      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
-      pending = new AbortController();
-      getJSON("/api/v1/grid/components.geojson?bbox=" + bbox, pending.signal).then(function (data) {
-        layer.clearLayers();
-        data.features.forEach(function (feature) {
-          var p = feature.properties;
-          var c = feature.geometry.coordinates;
-          var marker = L.circleMarker([c[1], c[0]], { radius: 4, className: "wg-component st-" + p.state });
-          var box = el("div", "wg-popup");
-          box.appendChild(el("strong", null, "部件 " + p.name));
-          row(box, "编码", feature.id);
-          row(box, "状态", p.state_label);
-          row(box, "主管部门", p.owner);
-          row(box, "养护单位", p.maintainer);
-          marker.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
-          layer.addLayer(marker);
-        });
-        onCount(data.features.length);
-      }).catch(function () { /* aborted, or too many: the next move asks again */ });
-    }
-    map.on("moveend", refresh);
-    refresh();
+    followView(map, layer, "/api/v1/grid/components.geojson", function (into, data) {
+      data.features.forEach(function (feature) {
+        var p = feature.properties;
+        var c = feature.geometry.coordinates;
+        var marker = L.circleMarker([c[1], c[0]], { radius: 4, className: "wg-component st-" + p.state });
+        var box = el("div", "wg-popup");
+        box.appendChild(el("strong", null, "部件 " + p.name));
+        row(box, "编码", feature.id);
+        row(box, "状态", p.state_label);
+        row(box, "主管部门", p.owner);
+        row(box, "养护单位", p.maintainer);
+        marker.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
+        into.addLayer(marker);
+      });
+    }, onCount);
     return layer;
   }
 
@@ -153,36 +146,20 @@
   // read the registries see the address registry's points (the page offers the box to them only).
   function addressLayer(map, toggle, onCount) {
     var layer = L.layerGroup().addTo(map);
-    var pending = null;
-    function refresh() {
-      if (pending) { pending.abort(); }
-      if (!toggle.checked || map.getZoom() < CELL_ZOOM) {
-        layer.clearLayers();
-        onCount(null);
-        return;
-      }
-      var b = map.getBounds().pad(0.2);
-      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
-      pending = new AbortController();
-      getJSON("/api/v1/grid/addresses.geojson?bbox=" + bbox, pending.signal).then(function (data) {
-        layer.clearLayers();
-        data.features.forEach(function (feature) {
-          var p = feature.properties;
-          var c = feature.geometry.coordinates;
-          var marker = L.circleMarker([c[1], c[0]], { radius: 3, className: "wg-address" });
-          var box = el("div", "wg-popup");
-          box.appendChild(el("strong", null, p.full_address));
-          row(box, "地址编码", p.address_code);
-          row(box, "居村委会", p.community_name);
-          marker.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
-          layer.addLayer(marker);
-        });
-        onCount(data.features.length);
-      }).catch(function () { /* aborted, or too many: the next move asks again */ });
-    }
-    map.on("moveend", refresh);
+    var refresh = followView(map, layer, "/api/v1/grid/addresses.geojson", function (into, data) {
+      data.features.forEach(function (feature) {
+        var p = feature.properties;
+        var c = feature.geometry.coordinates;
+        var marker = L.circleMarker([c[1], c[0]], { radius: 3, className: "wg-address" });
+        var box = el("div", "wg-popup");
+        box.appendChild(el("strong", null, p.full_address));
+        row(box, "地址编码", p.address_code);
+        row(box, "居村委会", p.community_name);
+        marker.on("click", function (event) { L.popup(POPUP).setLatLng(event.latlng).setContent(box).openOn(map); });
+        into.addLayer(marker);
+      });
+    }, onCount, function () { return toggle.checked; });
     toggle.addEventListener("change", refresh);
-    refresh();
     return layer;
   }
 
