@@ -301,3 +301,32 @@ def test_a_resident_reports_from_the_phone_and_follows_it(browser, live_server):
     _shot(phone, "34-resident-reads-the-reply")
     assert not errors, json.dumps(errors, ensure_ascii=False)
     context.close()
+
+
+def test_the_address_layer_follows_its_box_and_the_zoom(browser, live_server):
+    """The map's 标准地址 box: nothing asked before it is ticked; ticked and zoomed in, the address
+    registry's points in view are fetched and counted in the status line; unticked, gone again."""
+    errors: list[str] = []
+    context, page = signed_in(browser, live_server, "grid")
+    _watch(page, errors)
+    page.goto(f"{live_server}/grid/map")
+    status = page.locator("#map-status")
+    page.wait_for_function("document.querySelector('#map-status').textContent.includes('放大后显示')")
+    page.locator(".wg-map").focus()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/addresses.geojson" in request.url else None)
+    for _ in range(6):  # Leaflet's keyboard zoom, half a level at a time, up to the cells' zoom
+        page.keyboard.press("Equal")
+        page.wait_for_timeout(250)
+    page.wait_for_function("document.querySelector('#map-status').textContent.includes('单元网格')")
+    assert asked == [] and "标准地址" not in status.inner_text()
+    with page.expect_response(lambda response: "/api/v1/grid/addresses.geojson?bbox=" in response.url) as answered:
+        page.get_by_label("显示标准地址（放大后显示）").check()
+    assert answered.value.status == 200
+    page.wait_for_function("document.querySelector('#map-status').textContent.includes('标准地址')")
+    assert re.search(r"标准地址 \d+ 个", status.inner_text())
+    _shot(page, "40-map-addresses-ticked")
+    page.get_by_label("显示标准地址（放大后显示）").uncheck()
+    page.wait_for_function("!document.querySelector('#map-status').textContent.includes('标准地址')")
+    assert errors == []
+    context.close()
