@@ -18,7 +18,7 @@ from tongban.core.inputs import INTEGER_MAX, Id
 from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit, paginate
 from tongban.core.permissions import Permission
-from tongban.grid import components, geo, service
+from tongban.grid import components, geo, privacy, service
 from tongban.grid.models import COMPONENT_STATE_LABELS, CaseStatus, GridCase, GridCell
 from tongban.grid.schemas import (
     ACTION_LABELS, SOURCE_LABELS, STATUS_LABELS, CaseDetail, ComponentImportRead, ComponentRead, CasePage, CaseRead, CategoryRead, CategoryUpdate, CellRead,
@@ -356,8 +356,11 @@ def read_case(number: str, db: DbSession, principal: Annotated[Principal, requir
 @router.get("/cases/{number}/photos/{photo_id}", summary="案件照片", response_class=FileResponse,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
 def read_photo(number: str, photo_id: Id, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ)]):
-    picture = service.photo(db, service.readable(db, principal, number), photo_id)
-    return FileResponse(picture.path, media_type=picture.media_type, headers={"Cache-Control": "private, max-age=3600"})
+    case = service.readable(db, principal, number)
+    picture = service.photo(db, case, photo_id)
+    original = privacy.original_read(db, principal, case, picture)  # the staff's original: the read is logged
+    db.commit()
+    return FileResponse(original, media_type=picture.media_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
 def _step(db, principal: Principal, case: GridCase) -> CaseDetail:

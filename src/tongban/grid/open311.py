@@ -41,7 +41,7 @@ from tongban.core.inputs import Id
 from tongban.core.limits import uploads
 from tongban.core.permissions import Permission
 from tongban.core.workdays import WorkingCalendar
-from tongban.grid import geo, service
+from tongban.grid import geo, privacy, service
 from tongban.grid.models import (
     ACTION_LABELS, KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, UNIT_LABELS, CaseEvent, CasePhoto, CaseStatus,
     CategoryKind, GridCase, GridCategory, LimitUnit, Open311Client, Source,
@@ -705,7 +705,8 @@ def read_media(number: str, photo_id: Id, db: DbSession, _: Public) -> Response:
         GridCase.number == number[:40], CasePhoto.id == photo_id, CasePhoto.stage == "report"))
     if found is None:
         return error("json", 404, "没有这张照片（media not found）")
-    return FileResponse(found.path, media_type=found.media_type, headers={"Cache-Control": "public, max-age=3600"})
+    # Outside the staff: the public copy (faces and plates blurred, no metadata), never the original.
+    return FileResponse(privacy.public_copy(found), media_type=found.media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
 # ---- the staff's API keys ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tongban.core.inputs import Id
 from tongban.core.limits import uploads
 from tongban.core.pagination import Cursor, Limit, paginate
 from tongban.core.permissions import Permission
-from tongban.grid import api, geo, service
+from tongban.grid import api, geo, privacy, resident_notice, service
 from tongban.grid.models import KIND_LABELS, STATUS_LABELS, Action, CaseStatus, GridCase, Source
 from tongban.grid.schemas import MyReportDetail, MyReportPage, MyReportRead, PhotoRead, PublicStep
 
@@ -67,6 +67,8 @@ def my_report_detail(db: Session, principal: Principal, case: GridCase) -> MyRep
         reply = case.result
     elif case.status == CaseStatus.REJECTED:
         reply = next((step.reply for step in reversed(steps) if step.action == Action.REJECT), None)
+    elif case.status == CaseStatus.MERGED:
+        reply = resident_notice.merged_reply(db, case)
     photos = [PhotoRead(id=p.id, stage=p.stage, media_type=p.media_type, width=p.width, height=p.height,
                         url=photo_url(case, p.id))
               for p in service.photos(db, case) if p.stage == "report" and p.uploaded_by == principal.actor_id]
@@ -111,4 +113,5 @@ def my_photo(number: str, photo_id: Id, db: DbSession, principal: Reporter):
     picture = service.photo(db, service.own_report(db, principal, number), photo_id)
     if picture.stage != "report" or picture.uploaded_by != principal.actor_id:  # the department's: not shown
         raise Problem("not-found", "没有这张照片")
-    return FileResponse(picture.path, media_type=picture.media_type, headers={"Cache-Control": "private, max-age=3600"})
+    # The reporter too is served the public copy (faces and plates blurred): it is shown outside the staff.
+    return FileResponse(privacy.public_copy(picture), media_type=picture.media_type, headers={"Cache-Control": "private, max-age=3600"})
