@@ -37,7 +37,7 @@ from tongban.core.db.cache import per_generation, per_generation_lookup, per_tra
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission
 from tongban.core.uploads import check_size, keep
-from tongban.grid import geo
+from tongban.grid import geo, resident_notice
 from tongban.grid.models import (
     ACTION_LABELS, OPEN_STATUSES, Action, CaseEvent, CasePhoto, CaseStatus, CategoryKind, Component, GridCase, GridCategory,
     GridCell, GridRoute, GridVersion, LimitUnit, Source,
@@ -689,6 +689,7 @@ def _done(db: Session, case: GridCase, principal: Principal, action: Action, not
     event = _trail(db, case, principal, action, note, department_id=department_id, on_time=on_time)
     audit.record(db, actor=principal, action=f"grid.case.{action.value}", object_type="grid_case", object_id=case.number,
                  details={"status": case.status})
+    resident_notice.tell_reporter(db, case, action, note)  # a portal report's end: its reporter is told
     return event
 
 

@@ -18,6 +18,7 @@ KIND_LABELS: dict[str, str] = {
     "supervision.rectification": "差评整改",
     "supervision.rectified": "整改结果",
     "consultation.open": "咨询待答复",
+    "grid.report.closed": "上报办结",
     "sharing.request": "共享申请",
     "sharing.submitted": "共享申请已提交",
     "sharing.decided": "共享申请已答复",
