@@ -35,6 +35,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from cv2.data import haarcascades
 from PIL import Image, ImageOps
 from sqlalchemy.orm import Session
 
@@ -84,7 +85,7 @@ def _cascades() -> list[cv2.CascadeClassifier]:
     if found is None:
         found = []
         for name in FACE_CASCADES:
-            cascade = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, name))
+            cascade = cv2.CascadeClassifier(os.path.join(haarcascades, name))
             if cascade.empty():
                 raise RuntimeError(f"OpenCV's bundled cascade {name} is missing (opencv-python-headless < 5 ships them)")
             found.append(cascade)
@@ -92,15 +93,17 @@ def _cascades() -> list[cv2.CascadeClassifier]:
     return found
 
 
+def _find(cascade: cv2.CascadeClassifier, gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    found = cascade.detectMultiScale(gray, scaleFactor=SCALE_STEP, minNeighbors=5, minSize=(MIN_FACE, MIN_FACE))
+    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
+
+
 def detect_faces(gray: np.ndarray) -> list[Region]:
     """Faces, frontal and in profile (either side), in a grayscale image."""
     frontal, profile = _cascades()
     width = gray.shape[1]
-    options = {"scaleFactor": SCALE_STEP, "minNeighbors": 5, "minSize": (MIN_FACE, MIN_FACE)}
-    found = [Region("face", *map(int, box)) for box in frontal.detectMultiScale(gray, **options)]
-    found += [Region("face", *map(int, box)) for box in profile.detectMultiScale(gray, **options)]
-    mirrored = profile.detectMultiScale(cv2.flip(gray, 1), **options)
-    found += [Region("face", int(width - x - w), int(y), int(w), int(h)) for x, y, w, h in mirrored]
+    found = [Region("face", *box) for box in _find(frontal, gray) + _find(profile, gray)]
+    found += [Region("face", width - x - w, y, w, h) for x, y, w, h in _find(profile, cv2.flip(gray, 1))]
     return found
 
 
