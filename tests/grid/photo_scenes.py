@@ -88,3 +88,4 @@ def outside(array: np.ndarray, boxes: list[Box], margin: float = 0.5) -> np.ndar
         dx, dy = int(w * margin), int(h * margin)
         keep[max(0, y - dy):y + h + dy, max(0, x - dx):x + w + dx] = False
     return keep
+

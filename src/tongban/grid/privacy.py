@@ -54,7 +54,7 @@ SCALE_STEP = 1.15  # between the cascades' scales: 1.1 finds a little more, in t
 FACE_MARGIN = 0.15
 PLATE_MARGIN = 0.12
 MIN_CROSSINGS = 8  # 7 or 8 characters: at least 4 of them crossed on one line
-BLOCKS = 8  # a region is pixelated to at most this many blocks across its shorter side
+FACE_BLOCKS, PLATE_BLOCKS = 6, 3  # a region is pixelated to this many blocks across its shorter side
 
 # HSV (OpenCV: H 0–179) ranges of the plates' backgrounds.
 BLUE = (np.array([100, 90, 60], np.uint8), np.array([124, 255, 255], np.uint8))
@@ -178,15 +178,16 @@ def blur(image: np.ndarray, regions: list[Region]) -> np.ndarray:
             continue
         patch = out[y0:y1, x0:x1]
         w, h = x1 - x0, y1 - y0
-        block = max(2, min(w, h) // BLOCKS)
+        # a plate's characters fill most of its height: blocks of a third of it leave no stroke
+        block = max(2, min(w, h) // (PLATE_BLOCKS if r.kind == "plate" else FACE_BLOCKS))
         tiny = cv2.resize(patch, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
         coarse = cv2.resize(tiny, (w, h), interpolation=cv2.INTER_NEAREST)
-        k = max(3, (min(w, h) // 3) | 1)
+        k = max(3, (min(w, h) // 2) | 1)
         out[y0:y1, x0:x1] = cv2.GaussianBlur(coarse, (k, k), 0)
     return out
 
 
-def _decode(data: bytes) -> np.ndarray:
+def decode(data: bytes) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # EXIF orientation applied
     if image is not None:
         return image
@@ -205,7 +206,7 @@ def _encode(image: np.ndarray, media_type: str) -> bytes:
 
 def public_bytes(data: bytes, media_type: str) -> tuple[bytes, list[Region]]:
     """The public version of a photo's bytes (same format, no metadata) and what was blurred."""
-    image = _decode(data)
+    image = decode(data)
     regions = detect(image)
     return _encode(blur(image, regions), media_type), regions
 
