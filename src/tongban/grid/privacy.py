@@ -181,9 +181,11 @@ def blur(image: np.ndarray, regions: list[Region]) -> np.ndarray:
         # a plate's characters fill most of its height: blocks of a third of it leave no stroke
         block = max(2, min(w, h) // (PLATE_BLOCKS if r.kind == "plate" else FACE_BLOCKS))
         tiny = cv2.resize(patch, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
-        coarse = cv2.resize(tiny, (w, h), interpolation=cv2.INTER_NEAREST)
-        k = max(3, (min(w, h) // 2) | 1)
-        out[y0:y1, x0:x1] = cv2.GaussianBlur(coarse, (k, k), 0)
+        # the blocks blurred at a quarter of the size, then scaled up: the same look, a sixteenth of the work
+        quarter = (max(1, w // 4), max(1, h // 4))
+        coarse = cv2.resize(tiny, quarter, interpolation=cv2.INTER_NEAREST)
+        k = max(3, (min(quarter) // 2) | 1)
+        out[y0:y1, x0:x1] = cv2.resize(cv2.GaussianBlur(coarse, (k, k), 0), (w, h), interpolation=cv2.INTER_LINEAR)
     return out
 
 
