@@ -7,11 +7,13 @@ import itertools
 
 import pytest
 from helpers import assert_problem
-from own_database import as_role, client, db, own_database, quiet_app  # noqa: F401
 from sqlalchemy import select
+
+import own_database as _own
 
 from tongban.core.audit import AuditEvent as AuditLog
 
+own_database, quiet_app, client, db, as_role = _own.own_database, _own.quiet_app, _own.client, _own.db, _own.as_role
 URL = "/api/v1/hotline/tickets"
 _phones = itertools.count(13812340000)
 

@@ -592,7 +592,8 @@ def duplicates(db: Session, case: GridCase) -> list[GridCase]:
         GridCase.lon.between(case.lon - d, case.lon + d), GridCase.lat.between(case.lat - d, case.lat + d),
         GridCase.status.in_([s.value for s in OPEN_STATUSES if s != CaseStatus.REPORTED]),
         GridCase.created_at >= since, GridCase.id != case.id).order_by(GridCase.created_at))
-    return [c for c in candidates if geo.distance_m(case.lon, case.lat, c.lon, c.lat) <= DUPLICATE_RADIUS_M]
+    return [c for c in candidates
+            if c.lon is not None and c.lat is not None and geo.distance_m(case.lon, case.lat, c.lon, c.lat) <= DUPLICATE_RADIUS_M]
 
 
 def merge(db: Session, principal: Principal, number: str, *, into: str, version: int | None = None) -> GridCase:
@@ -730,6 +731,11 @@ class Call:
     caller_name: str | None = None
 
 
+def district_extent(text: str) -> geo.Extent:
+    """The district's extent (``Settings.grid_extent``) as the case engine checks positions."""
+    return geo.Extent.parse(text)
+
+
 def file_call(db: Session, principal: Principal, call: Call, *, extent: geo.Extent, prefix: str = "RX") -> GridCase:
     """A ticket (工单): a case of ``Source.HOTLINE`` the centre accepted as it took the call
     (待派遣); the agent's outcome is the next step, in the same transaction."""
@@ -841,6 +847,7 @@ def cases_by_ids(db: Session, ids: Sequence[int]) -> list[GridCase]:
 
 def case_by_id(db: Session, case_id: int) -> GridCase | None:
     return db.get(GridCase, case_id)
+
 
 
 def channel_cases(db: Session, source: Source, *, statuses: Sequence[str] | None = None, department_id: int | None = None,

@@ -28,7 +28,7 @@ from tongban.core.errors import Problem
 from tongban.core.idnumbers import mask_resident_id
 from tongban.core.permissions import Permission
 from tongban.grid import service as grid
-from tongban.grid.schemas import Action, CaseStatus, Source
+from tongban.grid.schemas import Action, CaseStatus, GridCase, Source
 from tongban.hotline.categories import HotlineCategory, catalogue
 from tongban.hotline.models import ExtensionState, HotlineTicket, Outcome
 from tongban.items import service as items
@@ -81,7 +81,8 @@ def chosen_category(db: Session, code: str) -> Chosen:
         department = own.department if own else None
         if department is None:
             routed = grid.route_department(db, found.handler, None)
-            department = org.get(db, routed).code if routed is not None and org.get(db, routed) else None
+            office = org.get(db, routed) if routed is not None else None
+            department = office.code if office is not None else None
         return Chosen(code=code, name=found.name, department=department, transfer_line=own.transfer_line if own else None,
                       limit=found)
     if own is None or own.limit is None:
@@ -125,7 +126,7 @@ def ticket_of(db: Session, case_id: int) -> HotlineTicket:
 
 
 def create(db: Session, principal: Principal, call: CallIn, *, extent, idempotency_key: str | None = None,
-           request_hash: str | None = None) -> tuple[object, HotlineTicket, bool]:
+           request_hash: str | None = None) -> tuple[GridCase, HotlineTicket, bool]:
     """A call recorded with the agent's outcome, in one transaction: (case, ticket, created). A
     retry with the same ``Idempotency-Key`` answers the first ticket (``created`` False); the same
     caller saying the same thing within ``DUPLICATE_WINDOW`` is refused as a repeated submission."""
@@ -134,7 +135,9 @@ def create(db: Session, principal: Principal, call: CallIn, *, extent, idempoten
         if earlier is not None:
             from tongban.core.idempotency import check_replay
             check_replay(earlier.request_hash, request_hash, idempotency_key)
-            return grid.case_by_id(db, earlier.case_id), earlier, False
+            first = grid.case_by_id(db, earlier.case_id)
+            assert first is not None  # the ticket's own case (deleted only with it)
+            return first, earlier, False
     said, summary = call.said.strip(), call.summary.strip()
     if not said:
         raise _invalid("said", "请记录来电内容")
@@ -145,7 +148,8 @@ def create(db: Session, principal: Principal, call: CallIn, *, extent, idempoten
                                                              HotlineTicket.created_at >= since,
                                                              HotlineTicket.said == said[:2000]).limit(1))
     if repeated is not None:
-        number = grid.case_by_id(db, repeated).number  # type: ignore[union-attr]
+        first = grid.case_by_id(db, repeated)
+        number = first.number if first is not None else ""
         raise Problem("hotline-duplicate", f"同一来电号码的相同内容已于 {int(DUPLICATE_WINDOW.total_seconds() // 60)} 分钟内"
                       f"登记为工单 {number}，未重复登记", status=409, title="重复提交", ticket=number)
     chosen = chosen_category(db, call.category)
@@ -395,7 +399,7 @@ def follow_up(db: Session, principal: Principal, number: str, *, satisfaction: s
 # ---- lists ---------------------------------------------------------------------------------------------
 
 
-def queue(db: Session, principal: Principal, name: str, *, limit: int = 200) -> list[tuple[object, HotlineTicket]]:
+def queue(db: Session, principal: Principal, name: str, *, limit: int = 200) -> list[tuple[GridCase, HotlineTicket]]:
     """A queue of tickets with their rows: the centre's (re-route, extensions, late, follow-up)
     or a department's (to sign, to handle); ``all``: every ticket this person may see."""
     centre = is_centre(principal) or principal.can(Permission.HOTLINE_ANSWER)
@@ -433,7 +437,7 @@ def _rows(db: Session, ids: list[int]) -> dict[int, HotlineTicket]:
     return {t.case_id: t for t in db.scalars(select(HotlineTicket).where(HotlineTicket.case_id.in_(ids)))}
 
 
-def earlier(db: Session, phone: str, *, limit: int = 10) -> list[tuple[object, HotlineTicket]]:
+def earlier(db: Session, phone: str, *, limit: int = 10) -> list[tuple[GridCase, HotlineTicket]]:
     """The caller's earlier tickets (same phone), the newest first."""
     rows = list(db.scalars(select(HotlineTicket).where(HotlineTicket.caller_phone == phone)
                            .order_by(HotlineTicket.created_at.desc()).limit(limit)))
@@ -441,7 +445,7 @@ def earlier(db: Session, phone: str, *, limit: int = 10) -> list[tuple[object, H
     return [(cases[t.case_id], t) for t in rows if t.case_id in cases]
 
 
-def nearby_open(db: Session, lon: float, lat: float, *, limit: int = 10) -> list[tuple[object, HotlineTicket]]:
+def nearby_open(db: Session, lon: float, lat: float, *, limit: int = 10) -> list[tuple[GridCase, HotlineTicket]]:
     """Open tickets at the same place (the candidates to merge into)."""
     cases = grid.channel_cases(db, Source.HOTLINE, statuses=[CaseStatus.REGISTERED, CaseStatus.DISPATCHED,
                                                              CaseStatus.HANDLED], near=(lon, lat), limit=limit)

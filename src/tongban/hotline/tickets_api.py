@@ -40,8 +40,7 @@ STEP_OF = {ClockKind.HOTLINE_SIGN: "签收", ClockKind.GRID_HANDLE: "办理答�
 
 
 def extent_of(request: Request):
-    from tongban.grid.geo import Extent
-    return Extent.parse(request.app.state.settings.grid_extent)
+    return grid.district_extent(request.app.state.settings.grid_extent)
 
 
 def status_label(case) -> str:
