@@ -49,6 +49,7 @@ from tongban.grid import (
     public_api as grid_public_api, public_pages as grid_public_pages,
 )
 from tongban.hotline import api as hotline_api
+from tongban.hotline import pages as hotline_pages
 from tongban.hotline import tickets_api as hotline_tickets_api
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
@@ -220,6 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_pages.router)
     app.include_router(org_pages.router)
     app.include_router(grid_manage_pages.router)
+    app.include_router(hotline_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(sharing_pages.router)
