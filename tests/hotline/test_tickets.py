@@ -236,3 +236,18 @@ def test_a_call_merged_into_an_open_ticket_and_tickets_with_a_place_in_open311(c
     assert client.get("/open311/v2/requests.json", params={"service_request_id": placeless["number"]}).json() == []
     assert client.get("/open311/v2/requests.json").status_code == 200
     assert client.get("/api/v1/grid/cases.geojson", headers=as_role("grid.centre")).status_code == 200
+
+
+def test_the_caller_is_looked_up_in_the_registry_only_with_a_purpose(client, as_role, db):
+    url = f"{URL}/caller"
+    assert_problem(client.post(url, json={"id_number": "310115199306151236"}, headers=as_role("hotline")), 422, "validation-error")
+    found = client.post(url, json={"id_number": "310115199306151236", "purpose": "核实来电人身份"}, headers=as_role("hotline"))
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["found"] is True and body["masked"] is True and body["name"].startswith("张") and "*" in body["name"]
+    logged = db.scalars(select(AuditLog).where(AuditLog.action == "registry.read", AuditLog.object_id == "310115199306151236",
+                                               AuditLog.purpose == "核实来电人身份")).all()
+    assert len(logged) == 1
+    db.rollback()
+    assert_problem(client.post(url, json={"id_number": "310115199306151236", "purpose": "核实"}, headers=as_role("reviewer.rs")),
+                   403, "permission-denied")

@@ -551,8 +551,13 @@ def _start_handling(db: Session, case: GridCase, found_category: Category) -> No
                       hour_basis=HourBasis.CLOCK if found_category.limit_unit == LimitUnit.CLOCK_HOURS else HourBasis.WORKING)
     clock = supervision.start_clock(db, kind=ClockKind.GRID_HANDLE, subject=_round(case), title=_title(case, "处置"),
                                     department_id=case.department_id, started_on=wall.today(), link=_link(case), **kwargs)
-    case.expected_at = clock.due_at or datetime.combine(clock.due_on, datetime.min.time().replace(hour=17),
-                                                        wall.BEIJING).astimezone(wall.now().tzinfo)
+    case.expected_at = _expected(clock)
+
+
+def _expected(clock) -> datetime:
+    """When a handling clock is due: its moment (a limit in hours), else 17:00 Beijing time of its due day."""
+    return clock.due_at or datetime.combine(clock.due_on, datetime.min.time().replace(hour=17),
+                                            wall.BEIJING).astimezone(wall.now().tzinfo)
 
 
 def register(db: Session, principal: Principal, number: str, *, version: int | None = None, note: str | None = None) -> GridCase:
@@ -813,8 +818,7 @@ def extend(db: Session, principal: Principal, number: str, *, days: int, note: s
     _check(db, case, Action.EXTEND_APPROVE, version)
     clock = supervision.extend_clock(db, ClockKind.GRID_HANDLE, _round(case), days=days, on=wall.today(), note=note)
     if clock is not None:
-        case.expected_at = clock.due_at or datetime.combine(clock.due_on, datetime.min.time().replace(hour=17),
-                                                            wall.BEIJING).astimezone(wall.now().tzinfo)
+        case.expected_at = _expected(clock)
     _done(db, case, principal, Action.EXTEND_APPROVE, f"延期 {days} 个工作日" + (f"；{note}" if note else ""),
           department_id=case.department_id)
     return case

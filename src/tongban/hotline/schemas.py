@@ -139,6 +139,22 @@ class ContactRead(BaseModel):
     caller_id_number: str | None
 
 
+class CallerLookupIn(BaseModel):
+    """A caller's resident ID looked up in the population registry, with the purpose (audited)."""
+
+    model_config = {"extra": "forbid"}
+    id_number: ResidentId = Field(description="来电人身份证号")
+    purpose: str = Field(min_length=2, max_length=200, description="查询用途（记入审计日志）")
+
+
+class CallerRead(BaseModel):
+    found: bool = Field(description="人口库中是否有此人")
+    masked: bool = Field(description="个人信息是否已脱敏（无查看明文权限时脱敏）")
+    name: str | None
+    residence_status: str | None
+    residence_address: str | None
+
+
 class ContextIn(BaseModel):
     """What the call page asks while the agent types: the caller's earlier tickets, open tickets
     at the same place, and the service items and FAQ answers that match."""

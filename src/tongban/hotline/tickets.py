@@ -34,6 +34,8 @@ from tongban.hotline.models import ExtensionState, HotlineTicket, Outcome
 from tongban.items import service as items
 from tongban.notifications.service import notify
 from tongban.org import service as org
+from tongban.registry import service as registry
+from tongban.registry.schemas import PERSONS
 
 PREFIX = "RX"
 DUPLICATE_WINDOW = timedelta(minutes=10)  # the same caller saying the same thing again: a repeated submission
@@ -463,3 +465,19 @@ def knowledge(db: Session, text: str, *, limit: int = 5) -> list[dict[str, str]]
     except Problem:
         return []  # a query the search cannot use (all punctuation …): no suggestion, not an error
     return [{"code": h.code, "name": h.name, "department_name": h.department_name} for h in hits if h.kind == "item"]
+
+
+def look_up_caller(db: Session, principal: Principal, id_number: str, *, purpose: str) -> dict[str, str | bool | None]:
+    """The caller in the population registry by the resident ID they gave, only with a stated
+    purpose, audited as every registry read (``registry.reveal``); personal fields in clear only
+    for a reader with the right to them (an agent sees them masked)."""
+    stated = registry.stated_purpose(purpose)
+    if stated is None:
+        raise _invalid("purpose", f"请说明查询来电人户籍信息的用途（至少 {registry.MIN_PURPOSE} 个字）")
+    row = registry.current_row(db, PERSONS, id_number)
+    clear = registry.reveal(db, principal, PERSONS, id_number, stated, hotline_call=True)
+    if row is None:
+        return {"found": False, "masked": not clear, "name": None, "residence_status": None, "residence_address": None}
+    values, masked = registry.present(PERSONS, row, clear=clear)
+    return {"found": True, "masked": bool(masked), "name": values.get("name"),
+            "residence_status": values.get("residence_status"), "residence_address": values.get("residence_address")}

@@ -22,7 +22,7 @@ from tongban.hotline.models import (
     EXTENSION_LABELS, OUTCOME_LABELS, SATISFACTION_LABELS, ExtensionState, HotlineTicket, Outcome, Satisfaction,
 )
 from tongban.hotline.schemas import (
-    ContactRead, ContextIn, ItemHit, ExtensionDecisionIn, ExtensionIn, FollowUpIn, PurposeIn, ReasonIn, ReplyIn, RerouteIn,
+    CallerLookupIn, CallerRead, ContactRead, ContextIn, ItemHit, ExtensionDecisionIn, ExtensionIn, FollowUpIn, PurposeIn, ReasonIn, ReplyIn, RerouteIn,
     TicketClockRead, TicketContext, TicketDetail, TicketEventRead, TicketIn, TicketRead, TicketStepIn, UrgeIn,
 )
 from tongban.org import service as org
@@ -120,6 +120,14 @@ def context(body: ContextIn, db: DbSession, principal: Annotated[Principal, requ
     earlier = reads(db, tickets.earlier(db, body.caller_phone)) if body.caller_phone else []
     nearby = reads(db, tickets.nearby_open(db, body.lon, body.lat)) if body.lon is not None and body.lat is not None else []
     return TicketContext(earlier=earlier, nearby=nearby, items=[ItemHit(**hit) for hit in tickets.knowledge(db, body.text or "")])
+
+
+@router.post("/caller", response_model=CallerRead,
+             summary="按来电人提供的身份证号查询人口库（须说明用途，记入审计日志；无明文权限时脱敏）")
+def look_up_caller(body: CallerLookupIn, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_ANSWER)]):
+    found = tickets.look_up_caller(db, principal, body.id_number, purpose=body.purpose)
+    db.commit()
+    return CallerRead(**found)
 
 
 @router.get("/{number}", response_model=TicketDetail, summary="工单详情：来电、办理过程、计时和本人可做的操作（号码已脱敏）")

@@ -164,6 +164,19 @@
       .catch(function () { asked.proposals = null; replace("proposals", [el("p", "muted", "暂时无法获取建议，请坐席选择分类。")]); });
   }
 
+  var lookup = document.getElementById("caller-lookup");
+  lookup.addEventListener("click", function () {
+    var out = document.getElementById("caller-found");
+    var body = { id_number: document.getElementById("caller_id_number").value.trim(),
+                 purpose: document.getElementById("caller-purpose").value.trim() };
+    if (body.purpose.length < 2) { out.textContent = "请先说明查询用途（记入审计日志）。"; return; }
+    out.textContent = "查询中…";
+    post("/api/v1/hotline/tickets/caller", body).then(function (found) {
+      out.textContent = found.found ? "人口库：" + (found.name || "") + (found.residence_status ? "，" + found.residence_status : "") +
+        (found.residence_address ? "，" + found.residence_address : "") + (found.masked ? "（已脱敏）" : "") : "人口库中没有此身份证号。";
+    }).catch(function () { out.textContent = "身份证号有误或无权查询。"; });
+  });
+
   said.addEventListener("input", function () { later("propose", 300, propose); later("context", 500, context); });
   [phone, lon, lat].forEach(function (input) { input.addEventListener("input", function () { later("context", 500, context); }); });
   if (said.value.trim()) { propose(); context(); }
