@@ -87,3 +87,6 @@ def test_another_department_is_refused_the_ticket_page(signed_in):
                        follow_redirects=False)
     assert done.status_code == 303, done.text
     assert signed_in("grid.cgzf").get(done.headers["location"]).status_code == 403
+    number = done.headers["location"].rsplit("/", 1)[-1]
+    grid_page = signed_in("grid.centre").get(f"/grid/cases/{number}", follow_redirects=False)
+    assert grid_page.status_code == 303 and grid_page.headers["location"] == f"/hotline/tickets/{number}"

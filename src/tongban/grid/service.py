@@ -1063,10 +1063,11 @@ def waiting_condition(principal: Principal):
     centre's to register and dispatch, a department's to handle, a supervisor's to check (those
     they reported, and those that came from the public, the hotline or another system); None:
     nothing waits on this person in the grid."""
+    not_ticket = GridCase.source != Source.HOTLINE.value  # 12345 tickets wait in the hotline's queues
     if principal.can(Permission.GRID_COMMAND):
-        return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value])
+        return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value]) & not_ticket
     if principal.can(Permission.GRID_HANDLE):
-        return (GridCase.status == CaseStatus.DISPATCHED.value) & (GridCase.department_id == principal.department_id)
+        return (GridCase.status == CaseStatus.DISPATCHED.value) & (GridCase.department_id == principal.department_id) & not_ticket
     if principal.can(Permission.GRID_REPORT):
         return (GridCase.status == CaseStatus.HANDLED.value) & (
             (GridCase.reporter_account == principal.actor_id) | (GridCase.source != Source.SUPERVISOR.value))

@@ -175,7 +175,6 @@ def create(db: Session, principal: Principal, call: CallIn, *, extent, idempoten
     case = grid.file_call(db, principal, grid.Call(category=chosen.limit, description=summary, lon=call.lon, lat=call.lat,
                                                    address=call.address, caller_name=call.caller_name),
                           extent=extent, prefix=PREFIX)
-    case.category_name = chosen.name[:64]
     ticket = HotlineTicket(case_id=case.id, caller_phone=call.caller_phone, caller_name=call.caller_name or None,
                            caller_id_number=call.caller_id_number or None, said=said[:2000], summary=summary[:500],
                            category_code=chosen.code, outcome=call.outcome.value, knowledge_ref=call.knowledge_ref or None,
