@@ -364,6 +364,12 @@ ACTION_LABELS: dict[str, str] = {
     "grid.evaluation.read": "查看城管综合评价", "grid.open311.report": "Open311 上报",
     "grid.open311.client.create": "新建 Open311 接入密钥", "grid.open311.client.activate": "启用 Open311 接入",
     "grid.open311.client.deactivate": "停用 Open311 接入",
+    "grid.case.answer": "热线工单直接办结", "grid.case.transfer": "热线工单转专线", "grid.case.sign": "签收热线工单",
+    "grid.case.extend_request": "申请工单延期", "grid.case.extend_approve": "同意工单延期",
+    "grid.case.extend_refuse": "不同意工单延期", "grid.case.urge": "督办热线工单", "grid.case.follow_up": "回访办结热线工单",
+    "grid.case.reopen": "回访未解决，重新交办", "hotline.ticket.read": "查看热线工单",
+    "hotline.ticket.read_contact": "查看来电人完整号码", "hotline.ticket.dispatch": "热线工单重新派单",
+    "hotline.ticket.extend": "审批工单延期", "hotline.ticket.urge": "督办热线工单", "hotline.ticket.follow_up": "回访热线工单",
 }
 
 # The domains, for an action that has no name of its own yet.

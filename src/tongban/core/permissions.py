@@ -66,6 +66,8 @@ class Permission(StrEnum):
     GRID_MANAGE = "grid:manage"  # the unit grid, the categories, routing, the components census, Open311 clients
     GRID_PUBLIC_REPORT = "grid:public_report"  # 公众举报 (随手拍): a resident or enterprise reports a problem, follows its own
     HOTLINE_ANSWER = "hotline:answer"  # 12345 热线受理: take calls; the category and department proposed while typing
+    HOTLINE_HANDLE = "hotline:handle"  # a department signs for, handles and answers the tickets dispatched to it
+    HOTLINE_CENTRE = "hotline:centre"  # 热线中心: re-route returned tickets, decide extensions, urge, follow up
 
     @property
     def label(self) -> str:
@@ -130,6 +132,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.GRID_MANAGE: "管理网格、分类和部件",
     Permission.GRID_PUBLIC_REPORT: "随手拍：举报城市管理问题",
     Permission.HOTLINE_ANSWER: "热线受理",
+    Permission.HOTLINE_HANDLE: "办理热线工单",
+    Permission.HOTLINE_CENTRE: "热线中心派单督办回访",
 }
 
 
@@ -233,7 +237,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                         Permission.CASES_ACCEPT: Scope.ALL, Permission.CASES_READ: Scope.ALL},  # 一窗受理: every item
     Role.REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
                     Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
-                    Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT},
+                    Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT,
+                    Permission.HOTLINE_HANDLE: Scope.DEPARTMENT},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
@@ -278,7 +283,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.GRID_OPERATOR: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.GRID_READ: Scope.ALL, Permission.GRID_COMMAND: Scope.ALL,
                          Permission.GRID_MANAGE: Scope.ALL, Permission.SUPERVISION_READ: Scope.ALL},
     Role.GRID_HANDLER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.GRID_READ: Scope.DEPARTMENT,
-                        Permission.GRID_HANDLE: Scope.DEPARTMENT},
+                        Permission.GRID_HANDLE: Scope.DEPARTMENT, Permission.HOTLINE_HANDLE: Scope.DEPARTMENT},
     # 政府信息公开: who drafts is never who reviews (保密审查 is a second person's, service-enforced);
     # the drafter owns the 20-working-day publication clock of what they draft.
     Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT},
@@ -286,7 +291,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                                Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL,  # 12345 answers for every department
-                         Permission.HOTLINE_ANSWER: Scope.ALL},
+                         Permission.HOTLINE_ANSWER: Scope.ALL, Permission.HOTLINE_CENTRE: Scope.ALL},
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                    Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},

@@ -331,7 +331,8 @@ def _filtered(db, principal: Principal, status, street, department, bbox):
 def cases_geojson(db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ)], bbox: BBox = None,
                   status: Annotated[list[CaseStatus] | None, Query()] = None):
     statuses = status or [CaseStatus.REPORTED, CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.HANDLED]
-    query = _filtered(db, principal, statuses, None, None, bbox).order_by(GridCase.id.desc()).limit(MAX_FEATURES)
+    query = (_filtered(db, principal, statuses, None, None, bbox).where(GridCase.lon.is_not(None))  # a call may name no place
+             .order_by(GridCase.id.desc()).limit(MAX_FEATURES))
     now = wall.now()
     features = []
     for case in db.scalars(query):

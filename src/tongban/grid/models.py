@@ -186,17 +186,18 @@ class GridCase(Base):
         Index("ix_grid_cases_category_created", "category_kind", "category_code", "created_at"),  # Open311 by service
         Index("ix_grid_cases_department_status", "department_id", "status"),
         Index("ix_grid_cases_reporter", "reporter_account", "id"),  # 我的上报, a supervisor's own reports
+        Index("ix_grid_cases_source_status", "source", "status", "department_id"),  # a channel's queues (12345 工单)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)  # WG-YYYYMMDD-XXXXXX
     source: Mapped[str] = mapped_column(String(10))  # Source
     category_kind: Mapped[str] = mapped_column(String(10))
-    category_code: Mapped[str] = mapped_column(String(4))
+    category_code: Mapped[str] = mapped_column(String(16))  # a grid class's 4 digits, or a hotline class (H-RS01)
     category_name: Mapped[str] = mapped_column(String(64))  # as it was named when reported
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    lon: Mapped[float] = mapped_column(Float)  # WGS 84
-    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)  # WGS 84; None: a call that names no place
+    lat: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(2000))
     cell_code: Mapped[str | None] = mapped_column(String(15))  # None: outside the grid
@@ -271,12 +272,25 @@ class Action(StrEnum):
     VERIFY = "verify"  # fixed: closed
     REWORK = "rework"  # not fixed: back to the department
     DUPLICATE = "duplicate"  # another report merged into this case
+    # 12345 热线工单 (the hotline's steps on the same engine)
+    ANSWER = "answer"  # 直接办结: the agent answered the caller at once
+    TRANSFER = "transfer"  # 转专线: a specialised line (12319, 12333, 12315) takes the call
+    SIGN = "sign"  # 签收: the department takes the ticket
+    EXTEND_REQUEST = "extend_request"  # 申请延期
+    EXTEND_APPROVE = "extend_approve"  # 延期获批: the handling clock is extended
+    EXTEND_REFUSE = "extend_refuse"  # 延期未获批
+    URGE = "urge"  # 督办
+    FOLLOW_UP = "follow_up"  # 回访: satisfied and solved → closed
+    REOPEN = "reopen"  # 回访未解决：重新交办 to the same department
 
 
 ACTION_LABELS = {Action.REPORT: "信息收集（上报）", Action.REGISTER: "案卷建立（立案）", Action.REJECT: "不予立案",
                  Action.MERGE: "合并至已有案件", Action.DISPATCH: "任务派遣", Action.RETURN: "退回指挥中心",
                  Action.HANDLE: "任务处理并反馈", Action.VERIFY: "核查通过，结案", Action.REWORK: "核查未通过，返工",
-                 Action.DUPLICATE: "重复上报已合并"}
+                 Action.DUPLICATE: "重复上报已合并", Action.ANSWER: "直接办结", Action.TRANSFER: "转专线",
+                 Action.SIGN: "工单签收", Action.EXTEND_REQUEST: "申请延期", Action.EXTEND_APPROVE: "同意延期",
+                 Action.EXTEND_REFUSE: "不同意延期", Action.URGE: "督办", Action.FOLLOW_UP: "回访办结",
+                 Action.REOPEN: "回访未解决，重新交办"}
 
 
 class Open311Client(Base):

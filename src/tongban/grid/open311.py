@@ -450,7 +450,7 @@ def search(db: Session, *, ids: str | None, codes: str | None, start: str | None
     # the ids asked for come in one answer unless the client pages them itself
     size = min(_whole("page_size", page_size, len(numbers) or PAGE_SIZE, most=2**31), MAX_PAGE_SIZE)
     offset = (_whole("page", page, 1) - 1) * size
-    query = select(GridCase)
+    query = select(GridCase).where(GridCase.lon.is_not(None))  # a hotline ticket without a place is no service request
     if numbers:
         query = query.where(GridCase.number.in_(numbers))
     else:
@@ -682,6 +682,8 @@ def read_request(number: str, fmt: Format, request: Request, db: DbSession, _: P
                  extensions: Annotated[str | None, Query(description="true：附 extended_attributes")] = None) -> Response:
     def build(fmt: str) -> Response:
         case = service.case_by_number(db, number[:40])
+        if case.lon is None:  # a hotline ticket that names no place is not on the map
+            raise Open311Error(404, f"没有编号为 {number[:40]} 的服务请求（service request not found）")
         return render(fmt, "service_requests", requests_read(db, request, [case], extensions=extensions == "true"))
     return answer(db, fmt, build)
 

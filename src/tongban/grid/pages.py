@@ -222,6 +222,8 @@ def _case_page(request: Request, db: Session, principal: Principal, number: str,
 
 @router.get("/grid/cases/{number}", summary="城管案件详情")
 def case_page(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_READ)]):
+    if number.startswith("RX-"):  # a 12345 ticket: its steps are the hotline's page
+        return RedirectResponse(f"/hotline/tickets/{number[:24]}", status_code=303)
     return _case_page(request, db, principal, number)
 
 

@@ -144,8 +144,8 @@ class CaseRead(BaseModel):
     category_code: str
     category_name: str
     urgent: bool
-    lon: float
-    lat: float
+    lon: float | None = Field(description="经度（WGS 84）；热线工单未说明地点时为空")
+    lat: float | None = Field(description="纬度（WGS 84）")
     address: str | None
     description: str
     cell_code: str | None

@@ -52,6 +52,9 @@ BBOX_PATTERN, parse_bbox = geo.BBOX_PATTERN, geo.parse_bbox  # for the exchange'
 DISTRICT_CODE_LENGTH = 6
 # How long the centre and the supervisors have for their steps; urgent categories run round the clock.
 REGISTER_HOURS, DISPATCH_HOURS, VERIFY_HOURS = 1, 1, 4
+# 12345 tickets (cases of ``Source.HOTLINE``): the department signs within a few working hours; the
+# centre calls the caller back within working days of the reply.
+TICKET_SIGN_HOURS, TICKET_FOLLOW_UP_DAYS = 2, 2
 # A report of the same category this close to an open case, this soon after it, is likely the same problem.
 DUPLICATE_RADIUS_M, DUPLICATE_DAYS = 50.0, 7
 MAX_GRID_FILE_MB = 60
@@ -360,7 +363,7 @@ def _title(case: GridCase, step: str) -> str:
 
 
 def _link(case: GridCase) -> str:
-    return f"/grid/cases/{case.number}"
+    return f"/hotline/tickets/{case.number}" if case.source == Source.HOTLINE else f"/grid/cases/{case.number}"
 
 
 def report(db: Session, principal: Principal | None, filed: Report, *, source: Source, extent: geo.Extent,
@@ -509,10 +512,22 @@ _ALLOWED = {
     Action.DISPATCH: (CaseStatus.REGISTERED,), Action.RETURN: (CaseStatus.DISPATCHED,), Action.HANDLE: (CaseStatus.DISPATCHED,),
     Action.VERIFY: (CaseStatus.HANDLED,), Action.REWORK: (CaseStatus.HANDLED,),
 }
+# A ticket is filed by the hotline centre already accepted (待派遣): it is answered, transferred,
+# merged or dispatched from there; the department signs, may ask for more time, replies; the
+# centre urges and calls back.
+_TICKET_ALLOWED = {
+    Action.ANSWER: (CaseStatus.REGISTERED,), Action.TRANSFER: (CaseStatus.REGISTERED,), Action.MERGE: (CaseStatus.REGISTERED,),
+    Action.DISPATCH: (CaseStatus.REGISTERED,), Action.SIGN: (CaseStatus.DISPATCHED,), Action.RETURN: (CaseStatus.DISPATCHED,),
+    Action.HANDLE: (CaseStatus.DISPATCHED,), Action.EXTEND_REQUEST: (CaseStatus.DISPATCHED,),
+    Action.EXTEND_APPROVE: (CaseStatus.DISPATCHED,), Action.EXTEND_REFUSE: (CaseStatus.DISPATCHED,),
+    Action.URGE: (CaseStatus.REGISTERED, CaseStatus.DISPATCHED), Action.FOLLOW_UP: (CaseStatus.HANDLED,),
+    Action.REOPEN: (CaseStatus.HANDLED,),
+}
 
 
 def _check(db: Session, case: GridCase, action: Action, expected_version: int | None) -> None:
-    if case.status not in _ALLOWED[action]:
+    allowed = (_TICKET_ALLOWED if case.source == Source.HOTLINE else _ALLOWED).get(action, ())
+    if case.status not in allowed:
         from tongban.grid.models import STATUS_LABELS
         raise Problem("grid-state", f"案件 {case.number} 当前为「{STATUS_LABELS[CaseStatus(case.status)]}」，不能{ACTION_LABELS[action]}",
                       status_value=case.status)
@@ -536,8 +551,13 @@ def _start_handling(db: Session, case: GridCase, found_category: Category) -> No
                       hour_basis=HourBasis.CLOCK if found_category.limit_unit == LimitUnit.CLOCK_HOURS else HourBasis.WORKING)
     clock = supervision.start_clock(db, kind=ClockKind.GRID_HANDLE, subject=_round(case), title=_title(case, "处置"),
                                     department_id=case.department_id, started_on=wall.today(), link=_link(case), **kwargs)
-    case.expected_at = clock.due_at or datetime.combine(clock.due_on, datetime.min.time().replace(hour=17),
-                                                        wall.BEIJING).astimezone(wall.now().tzinfo)
+    case.expected_at = _expected(clock)
+
+
+def _expected(clock) -> datetime:
+    """When a handling clock is due: its moment (a limit in hours), else 17:00 Beijing time of its due day."""
+    return clock.due_at or datetime.combine(clock.due_on, datetime.min.time().replace(hour=17),
+                                            wall.BEIJING).astimezone(wall.now().tzinfo)
 
 
 def register(db: Session, principal: Principal, number: str, *, version: int | None = None, note: str | None = None) -> GridCase:
@@ -567,6 +587,8 @@ def reject(db: Session, principal: Principal, number: str, *, reason: str, versi
 
 def duplicates(db: Session, case: GridCase) -> list[GridCase]:
     """Open cases of the same category within ``DUPLICATE_RADIUS_M`` reported in the last days."""
+    if case.lon is None or case.lat is None:
+        return []  # a call that names no place
     local = geo.LocalMetres(case.lon, case.lat)
     d = local.metres_to_degrees(DUPLICATE_RADIUS_M)
     since = case.created_at - timedelta(days=DUPLICATE_DAYS)
@@ -575,7 +597,8 @@ def duplicates(db: Session, case: GridCase) -> list[GridCase]:
         GridCase.lon.between(case.lon - d, case.lon + d), GridCase.lat.between(case.lat - d, case.lat + d),
         GridCase.status.in_([s.value for s in OPEN_STATUSES if s != CaseStatus.REPORTED]),
         GridCase.created_at >= since, GridCase.id != case.id).order_by(GridCase.created_at))
-    return [c for c in candidates if geo.distance_m(case.lon, case.lat, c.lon, c.lat) <= DUPLICATE_RADIUS_M]
+    return [c for c in candidates
+            if c.lon is not None and c.lat is not None and geo.distance_m(case.lon, case.lat, c.lon, c.lat) <= DUPLICATE_RADIUS_M]
 
 
 def merge(db: Session, principal: Principal, number: str, *, into: str, version: int | None = None) -> GridCase:
@@ -585,7 +608,7 @@ def merge(db: Session, principal: Principal, number: str, *, into: str, version:
     target = case_by_number(db, into, for_update=True)
     if target.id == case.id or target.status not in [s.value for s in OPEN_STATUSES] or target.merged_into_id is not None:
         raise Problem("grid-state", f"只能合并到未结案的其他案件（{into} 不可合并）")
-    if (target.category_kind, target.category_code) != (case.category_kind, case.category_code):
+    if case.source != Source.HOTLINE and (target.category_kind, target.category_code) != (case.category_kind, case.category_code):
         raise Problem("grid-state", f"案件 {into} 的分类为「{target.category_name}」，与本案「{case.category_name}」不同，不能合并")
     case.status, case.merged_into_id, case.closed_at = CaseStatus.MERGED, target.id, wall.now()
     target.duplicates += 1
@@ -597,8 +620,10 @@ def merge(db: Session, principal: Principal, number: str, *, into: str, version:
 
 
 def dispatch(db: Session, principal: Principal, number: str, *, department_code: str | None = None,
-             version: int | None = None, note: str | None = None) -> GridCase:
-    """任务派遣 to the department routing proposed, or another the command centre chooses."""
+             version: int | None = None, note: str | None = None, limit: Category | None = None) -> GridCase:
+    """任务派遣 to the department routing proposed, or another the command centre chooses. A ticket
+    (``Source.HOTLINE``) brings its category's limit (``limit``: the hotline's own classes are not
+    the grid's) and is signed for (签收) on a clock of its own."""
     case = case_by_number(db, number, for_update=True)
     _check(db, case, Action.DISPATCH, version)
     if department_code:
@@ -609,7 +634,11 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
         raise geo.invalid("validation-error", "该案件位置不在网格内，没有建议的责任部门，请选择派遣部门", field="body.department_code")
     supervision.close_clock(db, ClockKind.GRID_DISPATCH, _round(case), on=wall.today(), outcome="dispatched")
     case.status, case.department_id = CaseStatus.DISPATCHED, department_id
-    _start_handling(db, case, category(db, case.category_kind, case.category_code))
+    _start_handling(db, case, limit or category(db, case.category_kind, case.category_code))
+    if case.source == Source.HOTLINE:
+        supervision.start_clock(db, kind=ClockKind.HOTLINE_SIGN, subject=_round(case), title=_title(case, "签收"),
+                                department_id=department_id, limit_days=0, started_on=wall.today(), link=_link(case),
+                                limit_hours=TICKET_SIGN_HOURS, hour_basis=HourBasis.WORKING)
     department = org.get(db, department_id)
     _done(db, case, principal, Action.DISPATCH, f"派遣至{department.name if department else department_id}"
           + (f"；{note}" if note else ""))
@@ -617,7 +646,8 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
 
 
 def _own(db: Session, principal: Principal, case: GridCase, action: str) -> None:
-    if not principal.can_for_department(Permission.GRID_HANDLE, case.department_id):
+    permission = Permission.HOTLINE_HANDLE if case.source == Source.HOTLINE else Permission.GRID_HANDLE
+    if not principal.can_for_department(permission, case.department_id):
         raise deny(db, principal, slug="department-scope", detail="该案件未派遣给本部门", action=action,
                    object_type="grid_case", object_id=case.number)
 
@@ -630,6 +660,8 @@ def return_case(db: Session, principal: Principal, number: str, *, reason: str, 
     _own(db, principal, case, "grid.case.return")
     _check(db, case, Action.RETURN, version)
     supervision.close_clock(db, ClockKind.GRID_HANDLE, _round(case), on=wall.today(), outcome="returned")
+    if case.source == Source.HOTLINE:
+        supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="returned")
     returned_by = case.department_id
     case.returns += 1
     case.status, case.department_id, case.expected_at = CaseStatus.REGISTERED, None, None
@@ -654,6 +686,12 @@ def handle(db: Session, principal: Principal, number: str, *, result: str, photo
     on_time = case.expected_at is None or wall.now() <= case.expected_at
     event = _done(db, case, principal, Action.HANDLE, result, on_time=on_time)
     _store_photos(db, settings, case, event, principal, "handle", checked)
+    if case.source == Source.HOTLINE:  # the centre tells the caller the reply and asks (回访)
+        supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="handled")
+        supervision.start_clock(db, kind=ClockKind.HOTLINE_FOLLOW_UP, subject=_round(case), title=_title(case, "回访"),
+                                department_id=_centre(db), limit_days=TICKET_FOLLOW_UP_DAYS, started_on=wall.today(),
+                                link=_link(case))
+        return case
     owner = case.reporter_account if case.source == Source.SUPERVISOR else None
     supervision.start_clock(db, kind=ClockKind.GRID_VERIFY, subject=_round(case), title=_title(case, "核查"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
@@ -680,6 +718,162 @@ def verify(db: Session, principal: Principal, number: str, *, fixed: bool, note:
     event = _done(db, case, principal, action, note)
     _store_photos(db, settings, case, event, principal, "verify", checked)
     return case
+
+
+# ---- 12345 tickets: the hotline's steps on the same engine -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a hotline call files: its category (with the limit the hotline gives it) and, when the
+    caller names one, the place."""
+
+    category: Category
+    description: str
+    lon: float | None = None
+    lat: float | None = None
+    address: str | None = None
+    caller_name: str | None = None
+
+
+def district_extent(text: str) -> geo.Extent:
+    """The district's extent (``Settings.grid_extent``) as the case engine checks positions."""
+    return geo.Extent.parse(text)
+
+
+def file_call(db: Session, principal: Principal, call: Call, *, extent: geo.Extent, prefix: str = "RX") -> GridCase:
+    """A ticket (工单): a case of ``Source.HOTLINE`` the centre accepted as it took the call
+    (待派遣); the agent's outcome is the next step, in the same transaction."""
+    if not call.description.strip():
+        raise geo.invalid("validation-error", "请填写来电内容", field="body.said")
+    lon = lat = None
+    found = None
+    if call.lon is not None and call.lat is not None:
+        lon, lat = float(call.lon), float(call.lat)
+        if not extent.contains(lon, lat):
+            raise geo.invalid("grid-outside-district", f"位置（{lon:.6f}, {lat:.6f}）不在本区范围内（{extent.text}）",
+                              field="body.lat")
+        found = locate(db, lon, lat)
+    now = wall.now()
+    case = GridCase(number=numbers.mint(db, GridCase.number, prefix), source=Source.HOTLINE.value,
+                    category_kind=call.category.kind, category_code=call.category.code, category_name=call.category.name,
+                    urgent=call.category.urgent, lon=round(lon, 7) if lon is not None else None,
+                    lat=round(lat, 7) if lat is not None else None, address=call.address or None,
+                    description=call.description.strip()[:2000], cell_code=found.code if found else None,
+                    street_code=found.street_code if found else None, status=CaseStatus.REGISTERED,
+                    reporter_account=None, reporter_name=call.caller_name or None, duplicates=0, returns=0, reworks=0,
+                    created_at=now, updated_at=now)
+    db.add(case)
+    db.flush()
+    _written_here(db)[case.id] = ([], [])
+    _trail(db, case, principal, Action.REPORT, "12345 热线来电")
+    audit.record(db, actor=principal, action="grid.case.report", object_type="grid_case", object_id=case.number,
+                 details={"source": Source.HOTLINE.value, "category": f"{case.category_kind}/{case.category_code}",
+                          "cell": case.cell_code})
+    return case
+
+
+def close_call(db: Session, principal: Principal, number: str, *, action: Action, note: str) -> GridCase:
+    """直接办结 (the agent answered) or 转专线 (a specialised line took it): closed at once."""
+    assert action in (Action.ANSWER, Action.TRANSFER)
+    case = case_by_number(db, number, for_update=True)
+    _check(db, case, action, None)
+    case.status, case.closed_at = CaseStatus.CLOSED, wall.now()
+    _done(db, case, principal, action, note)
+    return case
+
+
+def sign(db: Session, principal: Principal, number: str, *, version: int | None = None) -> GridCase:
+    """签收: the department takes the ticket dispatched to it (the sign clock closes)."""
+    case = case_by_number(db, number, for_update=True)
+    _own(db, principal, case, "grid.case.sign")
+    _check(db, case, Action.SIGN, version)
+    clock = supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="signed")
+    _done(db, case, principal, Action.SIGN, None, department_id=case.department_id,
+          on_time=clock.on_time if clock is not None else None)
+    return case
+
+
+def note_step(db: Session, principal: Principal, number: str, *, action: Action, note: str,
+              version: int | None = None, own: bool = False) -> GridCase:
+    """A step that moves no state but is in the trail: 申请延期 (``own``: by the department the
+    ticket is with), a refused extension, 督办."""
+    assert action in (Action.EXTEND_REQUEST, Action.EXTEND_REFUSE, Action.URGE)
+    if not note.strip():
+        raise geo.invalid("validation-error", "请填写理由或说明", field="body.reason")
+    case = case_by_number(db, number, for_update=True)
+    if own:
+        _own(db, principal, case, f"grid.case.{action.value}")
+    _check(db, case, action, version)
+    _done(db, case, principal, action, note, department_id=case.department_id)
+    return case
+
+
+def extend(db: Session, principal: Principal, number: str, *, days: int, note: str | None = None,
+           version: int | None = None) -> GridCase:
+    """延期获批: the handling clock of the round runs ``days`` longer (working days, or its hours)."""
+    if not 1 <= days <= 30:
+        raise geo.invalid("validation-error", "延期天数应为 1 至 30 个工作日", field="body.days")
+    case = case_by_number(db, number, for_update=True)
+    _check(db, case, Action.EXTEND_APPROVE, version)
+    clock = supervision.extend_clock(db, ClockKind.GRID_HANDLE, _round(case), days=days, on=wall.today(), note=note)
+    if clock is not None:
+        case.expected_at = _expected(clock)
+    _done(db, case, principal, Action.EXTEND_APPROVE, f"延期 {days} 个工作日" + (f"；{note}" if note else ""),
+          department_id=case.department_id)
+    return case
+
+
+def follow_up(db: Session, principal: Principal, number: str, *, solved: bool, note: str, limit: Category,
+              version: int | None = None) -> GridCase:
+    """回访: the caller was told the reply; solved → 办结; not solved → back to the same department
+    on a new round (new clocks, ``limit``: the category's)."""
+    case = case_by_number(db, number, for_update=True)
+    action = Action.FOLLOW_UP if solved else Action.REOPEN
+    _check(db, case, action, version)
+    supervision.close_clock(db, ClockKind.HOTLINE_FOLLOW_UP, _round(case), on=wall.today(),
+                            outcome="closed" if solved else "reopened")
+    if solved:
+        case.status, case.closed_at = CaseStatus.CLOSED, wall.now()
+    else:
+        case.reworks += 1
+        case.status = CaseStatus.DISPATCHED
+        _start_handling(db, case, limit)
+    _done(db, case, principal, action, note, department_id=case.department_id)
+    return case
+
+
+def cases_by_ids(db: Session, ids: Sequence[int]) -> list[GridCase]:
+    if not ids:
+        return []
+    return list(db.scalars(select(GridCase).where(GridCase.id.in_(list(ids))).order_by(GridCase.created_at.desc())))
+
+
+def case_by_id(db: Session, case_id: int) -> GridCase | None:
+    return db.get(GridCase, case_id)
+
+
+
+def channel_cases(db: Session, source: Source, *, statuses: Sequence[str] | None = None, department_id: int | None = None,
+                  overdue: bool = False, ids: Sequence[int] | None = None, near: tuple[float, float] | None = None,
+                  limit: int = 200) -> list[GridCase]:
+    """The cases one channel filed (the hotline's tickets), the newest first: in these states, with
+    this department, late (past the handling's expected moment), among ``ids``, or within
+    ``DUPLICATE_RADIUS_M`` of a point."""
+    query = select(GridCase).where(GridCase.source == source.value).order_by(GridCase.created_at.desc()).limit(limit)
+    if statuses:
+        query = query.where(GridCase.status.in_(list(statuses)))
+    if department_id is not None:
+        query = query.where(GridCase.department_id == department_id)
+    if overdue:
+        query = query.where(GridCase.expected_at.is_not(None), GridCase.expected_at < wall.now())
+    if ids is not None:
+        query = query.where(GridCase.id.in_(list(ids)))
+    if near is not None:
+        lon, lat = near
+        d = geo.LocalMetres(lon, lat).metres_to_degrees(DUPLICATE_RADIUS_M * 4)
+        query = query.where(GridCase.lon.between(lon - d, lon + d), GridCase.lat.between(lat - d, lat + d))
+    return list(db.scalars(query))
 
 
 def _done(db: Session, case: GridCase, principal: Principal, action: Action, note: str | None, *,
@@ -851,7 +1045,7 @@ def layer_features(db: Session, resource_code: str, box: tuple[float, float, flo
             features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [part.lon, part.lat]},
                              "properties": {item: getattr(part, item) for item in wanted}})
     else:
-        for case in db.scalars(select(GridCase).where(GridCase.lon.between(min_lon, max_lon), GridCase.lat.between(min_lat, max_lat))
+        for case in db.scalars(select(GridCase).where(GridCase.lon.is_not(None), GridCase.lon.between(min_lon, max_lon), GridCase.lat.between(min_lat, max_lat))
                                .order_by(GridCase.id.desc()).limit(limit)):
             values = {item: getattr(case, item) for item in wanted}
             for moment in ("created_at", "closed_at"):
@@ -870,10 +1064,11 @@ def waiting_condition(principal: Principal):
     centre's to register and dispatch, a department's to handle, a supervisor's to check (those
     they reported, and those that came from the public, the hotline or another system); None:
     nothing waits on this person in the grid."""
+    not_ticket = GridCase.source != Source.HOTLINE.value  # 12345 tickets wait in the hotline's queues
     if principal.can(Permission.GRID_COMMAND):
-        return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value])
+        return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value]) & not_ticket
     if principal.can(Permission.GRID_HANDLE):
-        return (GridCase.status == CaseStatus.DISPATCHED.value) & (GridCase.department_id == principal.department_id)
+        return (GridCase.status == CaseStatus.DISPATCHED.value) & (GridCase.department_id == principal.department_id) & not_ticket
     if principal.can(Permission.GRID_REPORT):
         return (GridCase.status == CaseStatus.HANDLED.value) & (
             (GridCase.reporter_account == principal.actor_id) | (GridCase.source != Source.SUPERVISOR.value))

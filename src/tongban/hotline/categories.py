@@ -37,6 +37,19 @@ class GridRef:
     code: str  # the grid's code (major 2 + subclass 2)
 
 
+LIMIT_UNITS = {"working_days": "工作日", "working_hours": "工作小时"}
+
+
+@dataclass(frozen=True)
+class Limit:
+    value: int
+    unit: str  # working_days | working_hours
+
+    @property
+    def text(self) -> str:
+        return f"{self.value} 个{LIMIT_UNITS[self.unit]}"
+
+
 @dataclass(frozen=True)
 class HotlineCategory:
     code: str  # G-E0102 (a grid class) or H-RS01 (the hotline's own)
@@ -45,6 +58,7 @@ class HotlineCategory:
     department: str  # the responsible department's code
     transfer_line: str | None = None  # 12319 | 12333 | 12315: a specialised line answers such calls
     grid: GridRef | None = None  # the grid class it is, when it is one
+    limit: Limit | None = None  # the hotline's own classes: how long a department has (a grid class: the grid's 处置时限)
 
 
 @dataclass(frozen=True)
@@ -101,11 +115,21 @@ def parse(document: Any) -> Catalogue:
                     faults.append(f"{where}：编码与网格分类 {ref.kind}/{ref.code} 不一致")
         elif grid is not None:
             faults.append(f"{where}：热线特有分类不应引用网格分类")
-        unknown = set(entry) - {"code", "name", "major", "department", "transfer_line", "grid"}
+        limit = None
+        raw_limit = entry.get("limit")
+        if code.startswith("H-"):
+            if not isinstance(raw_limit, dict) or raw_limit.get("unit") not in LIMIT_UNITS \
+                    or not isinstance(raw_limit.get("value"), int) or not 1 <= raw_limit["value"] <= 60:
+                faults.append(f"{where}：热线特有分类应写明办理时限 {{value: 1–60, unit: working_days|working_hours}}")
+            else:
+                limit = Limit(value=raw_limit["value"], unit=raw_limit["unit"])
+        elif raw_limit is not None:
+            faults.append(f"{where}：网格分类的办理时限以网格分类的处置时限为准，不应另写")
+        unknown = set(entry) - {"code", "name", "major", "department", "transfer_line", "grid", "limit"}
         if unknown:
             faults.append(f"{where}：不认识的字段 {', '.join(sorted(unknown))}")
         found.append(HotlineCategory(code=code, major=str(major), name=str(name), department=str(department),
-                                     transfer_line=transfer, grid=ref))
+                                     transfer_line=transfer, grid=ref, limit=limit))
     if faults:
         raise CategoryFileError(faults)
     return Catalogue(categories=tuple(found), transfer_lines=dict(lines))

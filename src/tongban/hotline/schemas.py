@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from tongban.core.idnumbers import ResidentId
 from tongban.hotline.classify import MAX_TEXT
 
 
@@ -46,3 +50,192 @@ class CategoryRead(BaseModel):
     department: str = Field(description="承办部门编码")
     transfer_line: str | None = Field(description="应转接的专线号码")
     source: str = Field(description="grid 城市网格化管理分类 | hotline 热线特有分类")
+
+
+# ---- 12345 工单 -------------------------------------------------------------------------------------
+
+PHONE_PATTERN = r"^\+?[0-9][0-9-]{4,19}$"
+
+
+def _blank_refused(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise PydanticCustomError("blank_text", "不能只有空白")
+    return value
+
+
+class TicketIn(BaseModel):
+    """A call as the agent records it, with the outcome chosen."""
+
+    model_config = {"extra": "forbid"}
+    caller_phone: str = Field(pattern=PHONE_PATTERN, max_length=20, description="来电号码")
+    caller_name: str | None = Field(default=None, max_length=64, description="来电人称呼")
+    caller_id_number: ResidentId | None = Field(default=None, description="来电人身份证号（可选）")
+    said: str = Field(min_length=1, max_length=MAX_TEXT, description="来电内容（最多 2000 字）")
+    summary: str = Field(min_length=1, max_length=500, description="坐席摘要（最多 500 字）")
+    category: str = Field(min_length=6, max_length=16, pattern=r"^(G-[CE]\d{4}|H-[A-Z]{2}\d{2})$", description="热线分类编码")
+    outcome: Literal["answered", "dispatched", "transferred", "merged"] = Field(
+        description="answered 直接办结 | dispatched 派单 | transferred 转专线 | merged 合并")
+    department_code: str | None = Field(default=None, max_length=32, description="派单部门（为空时按分类的承办部门）")
+    knowledge_ref: str | None = Field(default=None, max_length=64, description="所用知识：事项编码或常见问题编号")
+    knowledge_text: str | None = Field(default=None, max_length=2000, description="直接办结时答复来电人的内容")
+    transfer_line: str | None = Field(default=None, max_length=8, description="转接专线（12319、12333、12315）")
+    merge_into: str | None = Field(default=None, max_length=24, description="合并到的未办结工单编号")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="地点经度（WGS 84，可选）")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="地点纬度（WGS 84，可选）")
+    address: str | None = Field(default=None, max_length=200, description="地点描述（可选）")
+
+    @field_validator("said", "summary")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        _blank_refused(value)
+        return value
+
+
+class TicketStepIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="读取时的工单版本；他人先处理时返回 409")
+
+
+class ReplyIn(TicketStepIn):
+    reply: str = Field(min_length=2, max_length=2000, description="办理结果和给来电人的答复")
+
+
+class ReasonIn(TicketStepIn):
+    reason: str = Field(min_length=2, max_length=1000, description="理由")
+
+
+class ExtensionIn(ReasonIn):
+    days: int = Field(ge=1, le=30, description="申请延长的工作日数")
+
+
+class ExtensionDecisionIn(TicketStepIn):
+    approve: bool
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RerouteIn(TicketStepIn):
+    department_code: str | None = Field(default=None, max_length=32, description="改派部门；为空或与原部门相同即裁定仍由原部门办理")
+    note: str | None = Field(default=None, max_length=500, description="派单说明（裁定意见）")
+
+
+class UrgeIn(TicketStepIn):
+    note: str | None = Field(default=None, max_length=500, description="督办意见")
+
+
+class FollowUpIn(TicketStepIn):
+    satisfaction: Literal["very_satisfied", "satisfied", "basically", "dissatisfied", "very_dissatisfied"] = Field(
+        description="好差评五级：非常满意、满意、基本满意、不满意、非常不满意")
+    solved: bool = Field(description="问题是否解决；未解决则重新交办原承办部门")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class PurposeIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    purpose: str = Field(min_length=2, max_length=200, description="查看完整号码的用途（记入审计日志）")
+
+
+class ContactRead(BaseModel):
+    caller_phone: str
+    caller_id_number: str | None
+
+
+class CallerLookupIn(BaseModel):
+    """A caller's resident ID looked up in the population registry, with the purpose (audited)."""
+
+    model_config = {"extra": "forbid"}
+    id_number: ResidentId = Field(description="来电人身份证号")
+    purpose: str = Field(min_length=2, max_length=200, description="查询用途（记入审计日志）")
+
+
+class CallerRead(BaseModel):
+    found: bool = Field(description="人口库中是否有此人")
+    masked: bool = Field(description="个人信息是否已脱敏（无查看明文权限时脱敏）")
+    name: str | None
+    residence_status: str | None
+    residence_address: str | None
+
+
+class ContextIn(BaseModel):
+    """What the call page asks while the agent types: the caller's earlier tickets, open tickets
+    at the same place, and the service items and FAQ answers that match."""
+
+    model_config = {"extra": "forbid"}
+    caller_phone: str | None = Field(default=None, pattern=PHONE_PATTERN, max_length=20)
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+
+
+class TicketRead(BaseModel):
+    number: str
+    status: str
+    status_label: str
+    outcome: str
+    outcome_label: str
+    category: str
+    category_name: str
+    department: str | None
+    department_name: str | None
+    caller_phone: str = Field(description="来电号码（已脱敏）")
+    caller_name: str | None
+    caller_id_number: str | None = Field(description="身份证号（已脱敏）")
+    said: str
+    summary: str
+    address: str | None
+    lon: float | None
+    lat: float | None
+    knowledge_ref: str | None
+    knowledge_text: str | None
+    transfer_line: str | None
+    signed_at: datetime | None
+    extension_days: int | None
+    extension_reason: str | None
+    extension_state: str | None
+    extension_label: str | None
+    urges: int
+    satisfaction: str | None
+    satisfaction_label: str | None
+    solved: bool | None
+    reopens: int
+    reply: str | None
+    expected_at: datetime | None
+    expected_text: str
+    created_at: datetime
+    created_text: str
+    version: int
+
+
+class TicketEventRead(BaseModel):
+    action: str
+    action_label: str
+    actor_name: str
+    department: str | None
+    note: str | None
+    at: datetime
+    at_text: str
+
+
+class TicketClockRead(BaseModel):
+    step: str
+    limit: str
+    due: str
+    level: str
+    status: str
+
+
+class TicketDetail(TicketRead):
+    trail: list[TicketEventRead]
+    clocks: list[TicketClockRead]
+    actions: list[str] = Field(description="本人现在可做的操作")
+
+
+class ItemHit(BaseModel):
+    code: str
+    name: str
+    department_name: str
+
+
+class TicketContext(BaseModel):
+    earlier: list[TicketRead] = Field(description="同一来电号码的历史工单")
+    nearby: list[TicketRead] = Field(description="同一地点附近的未办结工单")
+    items: list[ItemHit] = Field(description="匹配的办事事项（其常见问题见 /api/v1/items/published/{code}/faq）")

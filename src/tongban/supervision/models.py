@@ -39,6 +39,9 @@ class ClockKind(StrEnum):
     GRID_DISPATCH = "grid_dispatch"  # 任务派遣: the command centre sends it to a department
     GRID_HANDLE = "grid_handle"  # 任务处理: the department, within the category's 处置时限
     GRID_VERIFY = "grid_verify"  # 核查结案: the supervisor checks on site
+    # 12345 热线工单: the department signs for a ticket; the centre calls the caller back after the reply
+    HOTLINE_SIGN = "hotline_sign"  # 工单签收
+    HOTLINE_FOLLOW_UP = "hotline_follow_up"  # 工单回访
 
 
 KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
@@ -47,7 +50,8 @@ KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICA
                ClockKind.DISCLOSURE_PUBLICATION: "主动公开发布",
                ClockKind.DISCLOSURE_NOTICE: "信息公开补正告知", ClockKind.DISCLOSURE_REPLY: "信息公开申请答复",
                ClockKind.GRID_REGISTER: "城管案件立案", ClockKind.GRID_DISPATCH: "城管案件派遣",
-               ClockKind.GRID_HANDLE: "城管案件处置", ClockKind.GRID_VERIFY: "城管案件核查"}
+               ClockKind.GRID_HANDLE: "城管案件处置", ClockKind.GRID_VERIFY: "城管案件核查",
+               ClockKind.HOTLINE_SIGN: "热线工单签收", ClockKind.HOTLINE_FOLLOW_UP: "热线工单回访"}
 
 
 class HourBasis(StrEnum):
