@@ -39,6 +39,10 @@ class ClockKind(StrEnum):
     GRID_DISPATCH = "grid_dispatch"  # 任务派遣: the command centre sends it to a department
     GRID_HANDLE = "grid_handle"  # 任务处理: the department, within the category's 处置时限
     GRID_VERIFY = "grid_verify"  # 核查结案: the supervisor checks on site
+    # 领导信箱: the letters office answers or assigns; the department replies; the office reviews and sends
+    MAILBOX_OFFICE = "mailbox_office"
+    MAILBOX_REPLY = "mailbox_reply"
+    MAILBOX_REVIEW = "mailbox_review"
 
 
 KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
@@ -47,7 +51,9 @@ KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICA
                ClockKind.DISCLOSURE_PUBLICATION: "主动公开发布",
                ClockKind.DISCLOSURE_NOTICE: "信息公开补正告知", ClockKind.DISCLOSURE_REPLY: "信息公开申请答复",
                ClockKind.GRID_REGISTER: "城管案件立案", ClockKind.GRID_DISPATCH: "城管案件派遣",
-               ClockKind.GRID_HANDLE: "城管案件处置", ClockKind.GRID_VERIFY: "城管案件核查"}
+               ClockKind.GRID_HANDLE: "城管案件处置", ClockKind.GRID_VERIFY: "城管案件核查",
+               ClockKind.MAILBOX_OFFICE: "领导信箱来信办理", ClockKind.MAILBOX_REPLY: "领导信箱部门答复",
+               ClockKind.MAILBOX_REVIEW: "领导信箱答复审核"}
 
 
 class HourBasis(StrEnum):
