@@ -10,7 +10,7 @@ import re
 
 import pytest
 from helpers import assert_problem, csrf_of
-from own_database import as_role, client, db, own_database, quiet_app  # noqa: F401 (this module's database)
+import own_database as _own
 from sqlalchemy import func, select
 
 from tongban import demo
@@ -18,6 +18,8 @@ from tongban.core.audit import AuditEvent
 from tongban.hotline.mailbox_models import Letter
 from tongban.notifications.models import Notification
 
+# This module's own database (the demo loaded) and an app on it without background jobs.
+own_database, quiet_app, client, db, as_role = _own.own_database, _own.quiet_app, _own.client, _own.db, _own.as_role
 API = "/api/v1/mailbox"
 OFFICE, SANITATION, POLICE = "xinfang", "reviewer.cgzf", "reviewer.ga"
 CITIZEN, ENTERPRISE = demo.CITIZEN.username, demo.ENTERPRISE.username

@@ -22,7 +22,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.core import audit, clock as wall, numbers
@@ -419,14 +419,3 @@ def publish(db: Session, principal: Principal, number: str, *, version: int | No
     _done(db, letter, principal, LetterAction.PUBLISH, None)
     return letter
 
-
-def count_waiting(db: Session, principal: Principal) -> int | None:
-    """The letters waiting on this person: the office's to answer or assign and to review, a
-    department's to reply; None: nothing of the mailbox waits on this person."""
-    if principal.can(Permission.MAILBOX_HANDLE):
-        condition = Letter.status.in_([LetterStatus.RECEIVED.value, LetterStatus.REPLIED.value])
-    elif principal.can(Permission.MAILBOX_REPLY):
-        condition = (Letter.status == LetterStatus.ASSIGNED.value) & (Letter.department_id == principal.department_id)
-    else:
-        return None
-    return db.scalar(select(func.count()).select_from(Letter).where(condition)) or 0
