@@ -262,3 +262,18 @@ def test_the_pages_from_writing_to_the_published_letter(quiet_app, client):
     assert number in client.get("/mailbox/published").text
     for browser in (office, department):
         browser.__exit__(None, None, None)
+
+
+def test_a_signed_in_writers_own_id_and_name_are_taken_out_of_the_published_letter(client, as_role):
+    body = f"本人{demo.CITIZEN.name}，身份证 {CITIZEN}，建议在张江地铁站增设非机动车停车位。"
+    number = write(client, headers=as_role(CITIZEN), subject=f"{demo.CITIZEN.name}的建议：增设非机动车停车位", body=body,
+                   name=None, phone=None).json()["number"]
+    client.post(f"{API}/letters/{number}/answer", headers=as_role(OFFICE),
+                json={"reply": f"{demo.CITIZEN.name}您好：已转请有关部门研究增设。"}).raise_for_status()
+    client.post(f"{API}/letters/{number}/publish", headers=as_role(OFFICE), json={}).raise_for_status()
+    public = client.get(f"{API}/published/{number}").json()
+    text = public["subject"] + public["body"] + public["reply"]
+    assert demo.CITIZEN.name not in text and CITIZEN not in text
+    assert "[证件号码已隐去]" in public["body"] and public["reply"].startswith("[姓名已隐去]您好")
+    mine = client.get(f"{API}/me/letters/{number}", headers=as_role(CITIZEN)).json()
+    assert mine["published"] and mine["body"] == body  # the writer's own copy is as written

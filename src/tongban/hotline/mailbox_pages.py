@@ -163,9 +163,7 @@ def _letter_page(request: Request, db: Session, principal: Principal, number: st
     return render(request, "mailbox/staff_letter.html", status_code=status_code, principal=principal, letter=detail,
                   forms=forms, departments=departments, error=error, failed=failed, form=form or {},
                   default_days=service.DEFAULT_REPLY_DAYS, max_days=service.MAX_REPLY_DAYS,
-                  preview=(service.public_text(letter, letter.body) if "publish" in forms else None),
-                  preview_reply=(service.public_text(letter, letter.reply) if "publish" in forms else None),
-                  preview_subject=(service.public_text(letter, letter.subject) if "publish" in forms else None),
+                  preview=service.public_texts(db, letter) if "publish" in forms and letter.consent else None,
                   statuses=STATUS_LABELS)
 
 

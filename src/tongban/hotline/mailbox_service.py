@@ -25,6 +25,7 @@ from datetime import timedelta
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from tongban.accounts import service as accounts
 from tongban.core import audit, clock as wall, numbers
 from tongban.core.auth import Principal, deny
 from tongban.core.errors import Problem
@@ -390,21 +391,30 @@ def mark_for_leader(db: Session, principal: Principal, number: str, *, note: str
     return letter
 
 
-def public_text(letter: Letter, text: str | None) -> str | None:
-    """``text`` as the public may read it: the writer's own name, phone, e-mail and account (a
-    resident ID or credit code) taken out explicitly, then every other resident ID, phone number
-    and e-mail address (``core.redaction``)."""
+def _public_text(letter: Letter, text: str | None, account_key: str | None) -> str | None:
     if not text:
         return text
     for own, mask in ((letter.writer_name, NAME_MASK), (letter.writer_phone, "[电话号码已隐去]"),
-                      (letter.writer_email, "[电子邮箱已隐去]"), (letter.writer_account, "[证件号码已隐去]")):
+                      (letter.writer_email, "[电子邮箱已隐去]"), (account_key, "[证件号码已隐去]")):
         if own and len(own.strip()) >= 2:
-            text = text.replace(own.strip(), mask)
-    if letter.writer_phone:
-        digits = re.sub(r"[^0-9]", "", letter.writer_phone)
+            text = re.sub(re.escape(own.strip()), mask, text, flags=re.IGNORECASE)
+    if letter.writer_phone:  # the phone as typed anywhere else, spaced or hyphenated
+        digits = re.sub(r"[^0-9]", "", letter.writer_phone)[-11:]
         if len(digits) >= 7:
-            text = re.sub(r"[\s-]?".join(digits[-11:] if len(digits) >= 11 else digits), "[电话号码已隐去]", text)
+            text = re.sub(r"[\s-]?".join(digits), "[电话号码已隐去]", text)
     return redact_personal(text)
+
+
+def public_texts(db: Session, letter: Letter) -> tuple[str, str, str | None]:
+    """The subject, letter and reply as the public may read them: the writer's own name, phone,
+    e-mail and account key (the resident ID or credit code a signed-in writer signs in with) taken
+    out explicitly, then every other resident ID, phone number and e-mail address
+    (``core.redaction``)."""
+    account_key = None
+    if letter.writer_account and letter.writer_account.isdigit():
+        account_key = accounts.get_user(db, int(letter.writer_account)).username
+    return ((_public_text(letter, letter.subject, account_key) or "")[:100],
+            _public_text(letter, letter.body, account_key) or "", _public_text(letter, letter.reply, account_key))
 
 
 def publish(db: Session, principal: Principal, number: str, *, version: int | None = None) -> Letter:
@@ -413,8 +423,7 @@ def publish(db: Session, principal: Principal, number: str, *, version: int | No
     if not letter.consent:
         raise Problem("mailbox-no-consent", f"来信 {letter.number} 的来信人未同意公开，不能选登")
     _check(letter, LetterAction.PUBLISH, version)
-    letter.public_subject = (public_text(letter, letter.subject) or "")[:100]
-    letter.public_body, letter.public_reply = public_text(letter, letter.body), public_text(letter, letter.reply)
+    letter.public_subject, letter.public_body, letter.public_reply = public_texts(db, letter)
     letter.status, letter.published_at = LetterStatus.PUBLISHED, wall.now()
     _done(db, letter, principal, LetterAction.PUBLISH, None)
     return letter
