@@ -277,3 +277,16 @@ def test_a_signed_in_writers_own_id_and_name_are_taken_out_of_the_published_lett
     assert "[证件号码已隐去]" in public["body"] and public["reply"].startswith("[姓名已隐去]您好")
     mine = client.get(f"{API}/me/letters/{number}", headers=as_role(CITIZEN)).json()
     assert mine["published"] and mine["body"] == body  # the writer's own copy is as written
+
+
+def test_query_codes_cannot_be_tried_out(client):
+    number = write(client, subject="查询码测试", body="试查询码。", phone="13300133000").json()["number"]
+    # ten failures from one address (the module's earlier tests counted a few) and it waits
+    statuses = [client.post(f"{API}/lookup", json={"number": number, "query_code": "WRONG123"}).status_code
+                for _ in range(10)]
+    assert set(statuses) <= {404, 429} and statuses[0] == 404
+    locked = assert_problem(client.post(f"{API}/lookup", json={"number": number, "query_code": "WRONG123"}),
+                            429, "too-many-attempts")
+    assert "分钟后再试" in locked["detail"]
+    assert client.post("/mailbox/lookup", data={"number": number, "query_code": "X",
+                                                "csrf_token": csrf_of(client.get("/mailbox/lookup").text)}).status_code == 429

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from tongban.core import clock as wall
+from tongban.core import clock as wall, throttle
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
+from tongban.core.errors import Problem
 from tongban.core.pagination import Cursor, Limit, paginate
 from tongban.core.permissions import Permission
 from tongban.hotline import mailbox_service as service
@@ -111,9 +112,15 @@ def write(body: LetterIn, db: DbSession, principal: Public):
     return answer
 
 
-@router.post("/lookup", response_model=WriterLetter, summary="来信查询：凭信件编号和查询码查看办理情况和答复")
-def look_up(body: LookupIn, db: DbSession, principal: Public):
-    return writer_letter(service.look_up(db, body.number, body.query_code))
+@router.post("/lookup", response_model=WriterLetter, summary="来信查询：凭信件编号和查询码查看办理情况和答复",
+             responses={429: {"description": "同一地址查询失败次数过多，请稍后再试"}})
+def look_up(request: Request, body: LookupIn, db: DbSession, principal: Public):
+    try:
+        found = service.look_up(db, body.number, body.query_code, address=throttle.client_address(request))
+    except Problem:
+        db.commit()  # the failure counted against the address stays counted
+        raise
+    return writer_letter(found)
 
 
 @router.get("/me/letters", response_model=WriterLetterPage, summary="我的来信（最新在前）")

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from tongban.core import throttle
 from tongban.core.auth import Principal, require
 from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
@@ -99,8 +100,9 @@ def look_up(request: Request, db: DbSession, principal: Public, number: Annotate
     # A form post: the query code stays out of addresses, histories and logs.
     check_csrf(request, csrf_token)
     try:
-        letter = api.writer_letter(service.look_up(db, number, query_code))
+        letter = api.writer_letter(service.look_up(db, number, query_code, address=throttle.client_address(request)))
     except Problem as problem:
+        db.commit()  # the failure counted against the address stays counted
         return render(request, "mailbox/lookup.html", status_code=problem.status, principal=principal, number=number,
                       error=problem.detail)
     return render(request, "mailbox/letter.html", principal=principal, letter=letter, mine=False)

@@ -26,7 +26,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.accounts import service as accounts
-from tongban.core import audit, clock as wall, numbers
+from tongban.core import audit, clock as wall, numbers, throttle
 from tongban.core.auth import Principal, deny
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role
@@ -207,12 +207,23 @@ def own_letter(db: Session, principal: Principal, number: str) -> Letter:
     return found
 
 
-def look_up(db: Session, number: str, code: str) -> Letter:
+LOOKUP_FAILURES, LOOKUP_WINDOW_MINUTES, LOOKUP_LOCK_MINUTES = 10, 60, 15
+
+
+def _lookup_key(address: str) -> str:
+    return f"mailbox-lookup@{throttle.counted(address)}"
+
+
+def look_up(db: Session, number: str, code: str, *, address: str) -> Letter:
     """来信查询: a letter by its number and the query code given when it was written; a wrong
-    number and a wrong code are told apart by nobody."""
+    number and a wrong code are told apart by nobody, and are counted per client address (the
+    caller commits the count before answering), so codes cannot be tried out by the thousand."""
+    throttle.check(db, [_lookup_key(address)], detail="查询失败次数过多，请 {minutes} 分钟后再试")
     found = db.scalar(select(Letter).where(Letter.number == number.strip().upper()[:24]))
     expected = found.query_code_hash if found is not None else _hash("")
     if not hmac.compare_digest(expected, _hash(code.strip().upper())) or found is None:
+        throttle.fail(db, _lookup_key(address), limit=LOOKUP_FAILURES, window_minutes=LOOKUP_WINDOW_MINUTES,
+                      lock_minutes=LOOKUP_LOCK_MINUTES)
         raise Problem("not-found", "信件编号或查询码不正确")
     return found
 
