@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = 390
 OWN_PHONE = "13812345678"
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 
 def _shot(page, name: str) -> None:
@@ -94,6 +95,7 @@ def test_a_citizen_writes_the_office_assigns_the_department_replies_and_the_lett
     office.get_by_role("button", name="选登公开").click()
     office.locator(".flash", has_text="已选登公开").wait_for()
     assert "已答复并选登" in office.locator("#letter-status").inner_text()
+    assert not SNAKE.search(office.inner_text("body"))  # every label in Chinese, no code
 
     # the citizen reads the reply in 我的来信, and the published letter on the portal
     citizen.goto(f"{live_server}/")
