@@ -18,6 +18,7 @@ from tongban.disclosure.requests import models as _disclosure_requests  # noqa: 
 from tongban.exchange import models as _exchange  # noqa: F401
 from tongban.grid import models as _grid  # noqa: F401
 from tongban.hotline import models as _hotline  # noqa: F401
+from tongban.hotline import mailbox_models as _mailbox  # noqa: F401
 from tongban.items import models as _items  # noqa: F401
 from tongban.notifications import models as _notifications  # noqa: F401
 from tongban.org import models as _org  # noqa: F401

@@ -370,6 +370,10 @@ ACTION_LABELS: dict[str, str] = {
     "grid.case.reopen": "回访未解决，重新交办", "hotline.ticket.read": "查看热线工单",
     "hotline.ticket.read_contact": "查看来电人完整号码", "hotline.ticket.dispatch": "热线工单重新派单",
     "hotline.ticket.extend": "审批工单延期", "hotline.ticket.urge": "督办热线工单", "hotline.ticket.follow_up": "回访热线工单",
+    "mailbox.letter.write": "写信（领导信箱）", "mailbox.letter.answer": "直接答复来信", "mailbox.letter.assign": "交办来信",
+    "mailbox.letter.reply": "部门答复来信", "mailbox.letter.send": "审核并答复来信", "mailbox.letter.return": "退回部门重新办理来信",
+    "mailbox.letter.leader": "来信呈报领导", "mailbox.letter.publish": "选登来信", "mailbox.letter.read": "查看来信",
+    "mailbox.letter.read_writer": "查看来信人信息",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -379,6 +383,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "sharing": "数据共享", "exchange": "数据交换", "usage": "数据使用", "items": "办事事项",
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
     "notifications": "通知", "disclosure": "政府信息公开", "grid": "城市网格化管理",
+    "mailbox": "领导信箱",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -396,6 +401,7 @@ OBJECT_LABELS: dict[str, str] = {
     "grid_case": "城管案件", "grid_version": "单元网格版本", "grid_category": "城管问题分类", "grid_route": "处置部门设置",
     "grid_components": "部件普查成果", "grid_evaluation": "城管综合评价", "open311_client": "Open311 接入",
     "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
+    "mailbox_letter": "领导信箱来信",
 }
 
 

@@ -68,6 +68,9 @@ class Permission(StrEnum):
     HOTLINE_ANSWER = "hotline:answer"  # 12345 热线受理: take calls; the category and department proposed while typing
     HOTLINE_HANDLE = "hotline:handle"  # a department signs for, handles and answers the tickets dispatched to it
     HOTLINE_CENTRE = "hotline:centre"  # 热线中心: re-route returned tickets, decide extensions, urge, follow up
+    MAILBOX_WRITE = "mailbox:write"  # 领导信箱: a signed-in resident or enterprise reads its own letters (我的来信)
+    MAILBOX_HANDLE = "mailbox:handle"  # 信访办: answer letters, assign them to departments, review, send and publish
+    MAILBOX_REPLY = "mailbox:reply"  # a department replies to the letters assigned to it
 
     @property
     def label(self) -> str:
@@ -134,6 +137,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.HOTLINE_ANSWER: "热线受理",
     Permission.HOTLINE_HANDLE: "办理热线工单",
     Permission.HOTLINE_CENTRE: "热线中心派单督办回访",
+    Permission.MAILBOX_WRITE: "领导信箱：我的来信",
+    Permission.MAILBOX_HANDLE: "领导信箱办理",
+    Permission.MAILBOX_REPLY: "答复领导信箱交办信件",
 }
 
 
@@ -168,6 +174,7 @@ class Role(StrEnum):
     DISCLOSURE_HEAD = "disclosure_head"
     GRID_OPERATOR = "grid_operator"
     GRID_HANDLER = "grid_handler"
+    LETTERS_OFFICER = "letters_officer"
 
     @property
     def label(self) -> str:
@@ -193,6 +200,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.DISCLOSURE_HEAD: "政府信息公开工作机构负责人",
     Role.GRID_OPERATOR: "城运中心受理派遣员",
     Role.GRID_HANDLER: "城管案件处置人员",
+    Role.LETTERS_OFFICER: "信访办工作人员",
 }
 
 STAFF_ROLES = frozenset(
@@ -200,7 +208,7 @@ STAFF_ROLES = frozenset(
         Role.WINDOW_CLERK, Role.REVIEWER, Role.DATA_STEWARD, Role.DEPARTMENT_HEAD,
         Role.EGOV_ADMIN, Role.INSPECTOR, Role.GRID_SUPERVISOR, Role.HOTLINE_AGENT,
         Role.DISCLOSURE_DRAFTER, Role.DISCLOSURE_REVIEWER, Role.DISCLOSURE_OFFICER, Role.DISCLOSURE_HEAD,
-        Role.GRID_OPERATOR, Role.GRID_HANDLER,
+        Role.GRID_OPERATOR, Role.GRID_HANDLER, Role.LETTERS_OFFICER,
     }
 )
 
@@ -238,7 +246,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
                     Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
                     Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT,
-                    Permission.HOTLINE_HANDLE: Scope.DEPARTMENT},
+                    Permission.HOTLINE_HANDLE: Scope.DEPARTMENT,
+                    Permission.MAILBOX_REPLY: Scope.DEPARTMENT},  # 领导信箱: the letters assigned to the department
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
@@ -290,14 +299,18 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.DISCLOSURE_REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
+    # 领导信箱: the letters office (信访办) answers, assigns, reviews, sends and publishes every letter.
+    Role.LETTERS_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.MAILBOX_HANDLE: Scope.ALL},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL,  # 12345 answers for every department
                          Permission.HOTLINE_ANSWER: Scope.ALL, Permission.HOTLINE_CENTRE: Scope.ALL},
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
-                   Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},
+                   Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
+                   Permission.MAILBOX_WRITE: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
-                      Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},
+                      Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
+                      Permission.MAILBOX_WRITE: Scope.SELF},
     Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
     Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write

@@ -152,6 +152,8 @@ STAFF = [
     DemoAccount(Role.DISCLOSURE_OFFICER, "gongkai.gh", "沈佳怡", "PD-GHZY"),
     DemoAccount(Role.DISCLOSURE_HEAD, "gongkai.gh.head", "陆文涛", "PD-GHZY"),
     DemoAccount(Role.DISCLOSURE_OFFICER, "gongkai.zj", "邱明", "PD-ZJ"),
+    # 领导信箱: the letters office (信访办) works in the e-government office until the district has its own.
+    DemoAccount(Role.LETTERS_OFFICER, "xinfang", "顾晓红", "PD-EGOV"),
 ]
 CITIZEN = DemoAccount(Role.CITIZEN, "310115199306151236", "张伟", None)
 ENTERPRISE = DemoAccount(Role.ENTERPRISE, "91310115MA1FL0001N", "上海浦江示范科技有限公司", None)

@@ -42,6 +42,10 @@ class ClockKind(StrEnum):
     # 12345 热线工单: the department signs for a ticket; the centre calls the caller back after the reply
     HOTLINE_SIGN = "hotline_sign"  # 工单签收
     HOTLINE_FOLLOW_UP = "hotline_follow_up"  # 工单回访
+    # 领导信箱: the letters office answers or assigns; the department replies; the office reviews and sends
+    MAILBOX_OFFICE = "mailbox_office"
+    MAILBOX_REPLY = "mailbox_reply"
+    MAILBOX_REVIEW = "mailbox_review"
 
 
 KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICATION: "办件办结", ClockKind.TASK: "部门审查",
@@ -51,7 +55,9 @@ KIND_LABELS: dict[str, str] = {ClockKind.ACCEPTANCE: "受理", ClockKind.APPLICA
                ClockKind.DISCLOSURE_NOTICE: "信息公开补正告知", ClockKind.DISCLOSURE_REPLY: "信息公开申请答复",
                ClockKind.GRID_REGISTER: "城管案件立案", ClockKind.GRID_DISPATCH: "城管案件派遣",
                ClockKind.GRID_HANDLE: "城管案件处置", ClockKind.GRID_VERIFY: "城管案件核查",
-               ClockKind.HOTLINE_SIGN: "热线工单签收", ClockKind.HOTLINE_FOLLOW_UP: "热线工单回访"}
+               ClockKind.HOTLINE_SIGN: "热线工单签收", ClockKind.HOTLINE_FOLLOW_UP: "热线工单回访",
+               ClockKind.MAILBOX_OFFICE: "领导信箱来信办理", ClockKind.MAILBOX_REPLY: "领导信箱部门答复",
+               ClockKind.MAILBOX_REVIEW: "领导信箱答复审核"}
 
 
 class HourBasis(StrEnum):
