@@ -364,6 +364,12 @@ ACTION_LABELS: dict[str, str] = {
     "grid.evaluation.read": "查看城管综合评价", "grid.open311.report": "Open311 上报",
     "grid.open311.client.create": "新建 Open311 接入密钥", "grid.open311.client.activate": "启用 Open311 接入",
     "grid.open311.client.deactivate": "停用 Open311 接入",
+    "participation.topic.create": "新建政民互动事项", "participation.topic.update": "修改政民互动事项",
+    "participation.topic.publish": "发布政民互动事项", "participation.topic.close": "提前结束政民互动事项",
+    "participation.results.publish": "公布调查结果", "participation.summary.publish": "公布意见采纳情况或访谈实录",
+    "participation.question.answer": "答复访谈问题", "participation.attachment.upload": "上传征求意见稿",
+    "participation.survey.respond": "参加网上调查", "participation.comment.create": "提交意见或访谈问题",
+    "participation.comment.read": "查看意见和访谈问题",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -373,6 +379,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "sharing": "数据共享", "exchange": "数据交换", "usage": "数据使用", "items": "办事事项",
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
     "notifications": "通知", "disclosure": "政府信息公开", "grid": "城市网格化管理",
+    "participation": "政民互动",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -390,6 +397,7 @@ OBJECT_LABELS: dict[str, str] = {
     "grid_case": "城管案件", "grid_version": "单元网格版本", "grid_category": "城管问题分类", "grid_route": "处置部门设置",
     "grid_components": "部件普查成果", "grid_evaluation": "城管综合评价", "open311_client": "Open311 接入",
     "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
+    "participation_topic": "政民互动事项",
 }
 
 

@@ -66,6 +66,8 @@ class Permission(StrEnum):
     GRID_MANAGE = "grid:manage"  # the unit grid, the categories, routing, the components census, Open311 clients
     GRID_PUBLIC_REPORT = "grid:public_report"  # 公众举报 (随手拍): a resident or enterprise reports a problem, follows its own
     HOTLINE_ANSWER = "hotline:answer"  # 12345 热线受理: take calls; the category and department proposed while typing
+    PARTICIPATION_MANAGE = "participation:manage"  # 政民互动: the department's surveys, comment solicitations and interviews
+    PARTICIPATION_TAKE = "participation:take"  # answer a survey as oneself (one response per account)
 
     @property
     def label(self) -> str:
@@ -130,6 +132,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.GRID_MANAGE: "管理网格、分类和部件",
     Permission.GRID_PUBLIC_REPORT: "随手拍：举报城市管理问题",
     Permission.HOTLINE_ANSWER: "热线受理",
+    Permission.PARTICIPATION_MANAGE: "管理网上调查与征求意见",
+    Permission.PARTICIPATION_TAKE: "参与网上调查",
 }
 
 
@@ -233,14 +237,16 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                         Permission.CASES_ACCEPT: Scope.ALL, Permission.CASES_READ: Scope.ALL},  # 一窗受理: every item
     Role.REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL,
                     Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
-                    Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT},
+                    Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT,
+                    Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
                            Permission.CASES_READ: Scope.DEPARTMENT, Permission.SUPERVISION_READ: Scope.DEPARTMENT,
                            Permission.WARNING_ACKNOWLEDGE: Scope.DEPARTMENT, Permission.EVALUATION_READ: Scope.DEPARTMENT,
                            Permission.RECTIFICATION_HANDLE: Scope.DEPARTMENT,
-                           Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT, Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
+                           Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT, Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT,
+                           Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -284,15 +290,17 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT},
     Role.DISCLOSURE_REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
-                               Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
+                               Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT, Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL,  # 12345 answers for every department
                          Permission.HOTLINE_ANSWER: Scope.ALL},
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
-                   Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},
+                   Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
+                   Permission.PARTICIPATION_TAKE: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
-                      Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF},
+                      Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
+                      Permission.PARTICIPATION_TAKE: Scope.SELF},
     Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
     Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write
