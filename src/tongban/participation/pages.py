@@ -309,7 +309,7 @@ def publish(request: Request, topic_id: Id, db: DbSession, principal: Manager, c
 def close(request: Request, topic_id: Id, db: DbSession, principal: Manager, csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     return _step(request, db, principal, topic_id, "participation.topic.close",
-                 lambda topic: service.close(db, principal, topic), "已结束")
+                 lambda topic: service.close(db, principal, topic), "已结束；网上调查的结果随即在门户公布")
 
 
 @router.post("/staff/participation/{topic_id}/results", summary="公布调查结果")

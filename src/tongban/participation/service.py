@@ -45,6 +45,11 @@ _CONTACT = re.compile(r"^(?:\+?86[\s-]?)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$|^[A-Za
 # ---- reading ---------------------------------------------------------------------------------------
 
 
+def _pairs(db: Session, query: Select) -> dict:
+    """A two-column query as a mapping of its first column to its second."""
+    return {key: value for key, value in db.execute(query)}
+
+
 def closes_at(topic: Topic) -> datetime:
     """When taking part ends: the period's end, or the moment staff closed it early."""
     return min(topic.closes_at, topic.closed_early_at) if topic.closed_early_at else topic.closes_at
@@ -131,10 +136,10 @@ def results(db: Session, topic: Topic, *, with_texts: bool) -> Results:
     """Counts and percentages per option (of the people who answered the question); the free-text
     answers for staff only (``with_texts``)."""
     responses = db.scalar(select(func.count()).select_from(Response).where(Response.topic_id == topic.id)) or 0
-    counts = dict(db.execute(select(Answer.option_id, func.count()).join(Response, Response.id == Answer.response_id)
+    counts = _pairs(db, (select(Answer.option_id, func.count()).join(Response, Response.id == Answer.response_id)
                              .where(Response.topic_id == topic.id, Answer.option_id.is_not(None))
                              .group_by(Answer.option_id)))
-    answered = dict(db.execute(select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
+    answered = _pairs(db, (select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
                                .join(Response, Response.id == Answer.response_id).where(Response.topic_id == topic.id)
                                .group_by(Answer.question_id)))
     texts: dict[int, list[str]] = {}
@@ -168,7 +173,7 @@ def count_comments(db: Session, topic: Topic) -> int:
 def adoptions(db: Session, topic: Topic) -> list[tuple[Adoption, int]]:
     """The adoption groups with how many comments each holds."""
     found = list(db.scalars(select(Adoption).where(Adoption.topic_id == topic.id).order_by(Adoption.position)))
-    counts = dict(db.execute(select(Comment.group_id, func.count()).where(Comment.topic_id == topic.id, Comment.group_id.is_not(None))
+    counts = _pairs(db, (select(Comment.group_id, func.count()).where(Comment.topic_id == topic.id, Comment.group_id.is_not(None))
                              .group_by(Comment.group_id)))
     return [(a, counts.get(a.id, 0)) for a in found]
 
