@@ -34,7 +34,7 @@ from tongban.participation.models import (
     Adoption, Answer, Comment, Decision, Kind, Option, Question, QuestionKind, Response, Status, Topic,
 )
 from tongban.participation.schemas import (
-    AdoptionIn, QuestionResult, OptionResult, ResponseIn, Results, SummaryIn, TopicIn, CommentIn,
+    QUESTION_KIND_LABELS, AdoptionIn, CommentIn, OptionResult, QuestionResult, ResponseIn, Results, SummaryIn, TopicIn,
 )
 
 # Anonymous comments (name and contact instead of an account): this many an hour from one address.
@@ -148,8 +148,6 @@ def results(db: Session, topic: Topic, *, with_texts: bool) -> Results:
                                             .where(Response.topic_id == topic.id, Answer.text.is_not(None))
                                             .order_by(Answer.id)):
             texts.setdefault(question_id, []).append(text or "")
-    from tongban.participation.schemas import QUESTION_KIND_LABELS
-
     found = []
     for question, options in questions(db, topic):
         people = answered.get(question.id, 0)
@@ -204,23 +202,25 @@ def waiting_count(db: Session, principal: Principal) -> int:
 
 def _check_content(data: TopicIn) -> None:
     errors = []
+    kind = Kind(data.kind)
     if data.closes_at <= data.opens_at:
         errors.append({"field": "body.closes_at", "message": "截止时间须晚于开始时间"})
-    if data.kind == Kind.SURVEY:
+    if kind == Kind.SURVEY:
         if not data.questions:
             errors.append({"field": "body.questions", "message": "网上调查至少要有 1 个问题"})
         for index, question in enumerate(data.questions):
             labels = [o.strip() for o in question.options]
-            if question.kind == QuestionKind.TEXT and labels:
+            choice = QuestionKind(question.kind) != QuestionKind.TEXT
+            if not choice and labels:
                 errors.append({"field": f"body.questions.{index}.options", "message": "填空题不设选项"})
-            if question.kind != QuestionKind.TEXT:
+            if choice:
                 if len([o for o in labels if o]) < 2:
                     errors.append({"field": f"body.questions.{index}.options", "message": "选择题至少要有 2 个选项"})
                 elif len(set(labels)) != len(labels) or any(not o or len(o) > 200 for o in labels):
                     errors.append({"field": f"body.questions.{index}.options", "message": "选项不能为空、重复或超过 200 字"})
     elif data.questions:
         errors.append({"field": "body.questions", "message": "只有网上调查设置问题"})
-    if data.kind == Kind.INTERVIEW:
+    if kind == Kind.INTERVIEW:
         if data.event_at is None:
             errors.append({"field": "body.event_at", "message": "请填写访谈时间"})
         elif data.event_at < data.closes_at:
@@ -234,8 +234,9 @@ def _check_content(data: TopicIn) -> None:
 def _write_content(db: Session, topic: Topic, data: TopicIn) -> None:
     topic.title, topic.body = data.title.strip(), data.body
     topic.opens_at, topic.closes_at = data.opens_at, data.closes_at
-    topic.event_at = data.event_at if data.kind == Kind.INTERVIEW else None
-    topic.guests = (data.guests or "").strip() or None if data.kind == Kind.INTERVIEW else None
+    interview = Kind(data.kind) == Kind.INTERVIEW
+    topic.event_at = data.event_at if interview else None
+    topic.guests = ((data.guests or "").strip() or None) if interview else None
     for old in db.scalars(select(Question).where(Question.topic_id == topic.id)):
         db.delete(old)
     db.flush()
