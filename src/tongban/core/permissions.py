@@ -273,6 +273,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.DISCLOSURE_REPORT: Scope.ALL,
         Permission.GRID_READ: Scope.ALL,
         Permission.GRID_MANAGE: Scope.ALL,
+        Permission.PARTICIPATION_MANAGE: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
