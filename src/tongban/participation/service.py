@@ -189,14 +189,6 @@ def public_answers(db: Session, topic: Topic) -> list[PublicAnswer]:
     return [PublicAnswer(redact_personal(c.body) or "", redact_personal(c.answer) or "", c.answered_at) for c in rows]
 
 
-def waiting_count(db: Session, principal: Principal) -> int:
-    """Published topics of the person's department whose period ended and whose outcome is not yet published."""
-    now = wall.now()
-    query = managed(principal).where(Topic.status == Status.PUBLISHED, Topic.results_published_at.is_(None),
-                                     Topic.kind != Kind.SURVEY)
-    return sum(1 for t in db.scalars(query) if phase(t, now) == "closed")
-
-
 # ---- writing: staff --------------------------------------------------------------------------------
 
 
