@@ -101,6 +101,17 @@ def test_staff_publish_a_survey_a_citizen_answers_on_a_phone_and_reads_the_resul
     assert phone.locator("#results meter").count() == 6
     _fits(phone)
     _shot(phone, "05-citizen-reads-the-results")
+
+    # the list of the three kinds, and a draft's published adoption summary (the demo's), on the phone
+    phone.goto(f"{live_server}/participation")
+    assert phone.locator("#list-survey").is_visible() and phone.locator("#list-interview").is_visible()
+    _fits(phone)
+    _shot(phone, "06-the-list-on-a-phone")
+    phone.get_by_role("link", name="《浦东新区早餐工程网点设置规范（征求意见稿）》").click()
+    phone.wait_for_load_state()
+    assert "意见采纳情况" in phone.locator("#outcome").inner_text() and "部分采纳" in phone.locator("#adoptions").inner_text()
+    _fits(phone)
+    _shot(phone, "07-an-adoption-summary-on-a-phone")
     staff_context.close()
     phone_context.close()
     assert not errors, errors
