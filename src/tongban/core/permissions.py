@@ -288,7 +288,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                         Permission.GRID_HANDLE: Scope.DEPARTMENT},
     # 政府信息公开: who drafts is never who reviews (保密审查 is a second person's, service-enforced);
     # the drafter owns the 20-working-day publication clock of what they draft.
-    Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT},
+    Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
+                              Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.DISCLOSURE_REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT, Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
