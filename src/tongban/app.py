@@ -54,6 +54,7 @@ from tongban.hotline import tickets_api as hotline_tickets_api
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api, pages as org_pages
+from tongban.participation import api as participation_api, pages as participation_pages
 from tongban.registry import api as registry_api, importer as registry_importer, pages as registry_pages
 from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
 from tongban.supervision import api as supervision_api, service as supervision_service
@@ -214,7 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
                    evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
                    disclosure_requests_api.router, disclosure_search_api.router, grid_api.router, grid_public_api.router,
-                   hotline_api.router, hotline_tickets_api.router, mailbox_api.router):
+                   hotline_api.router, hotline_tickets_api.router, mailbox_api.router, participation_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
     app.include_router(grid_open311.router)  # /open311/v2 (GeoReport v2) and its API keys
@@ -237,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disclosure_search_api.pages)
     app.include_router(disclosure_pages.router)
     app.include_router(disclosure_feeds.router)
+    app.include_router(participation_pages.router)
     app.include_router(web_pages.router)
     _operations(app)
 

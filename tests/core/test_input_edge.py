@@ -104,7 +104,8 @@ ROLE_BY_PREFIX = (("/api/v1/exchange/", "steward"), ("/api/v1/tasks/", "reviewer
                   ("/api/v1/registries/corrections/", "steward"), ("/staff/corrections/", "steward"),
                   ("/api/v1/supervision/warnings/", "clerk"), ("/supervision/warnings/", "clerk"),
                   ("/api/v1/supervision/rectifications/{id}/", "head"), ("/supervision/rectifications/{id}/", "head"),
-                  ("/api/v1/me/", demo.CITIZEN.username), ("/", "admin"))
+                  ("/api/v1/me/", demo.CITIZEN.username), ("/api/v1/participation/topics/", demo.CITIZEN.username),
+                  ("/participation/", demo.CITIZEN.username), ("/", "admin"))
 
 
 def _id_routes(app):

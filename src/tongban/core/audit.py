@@ -374,6 +374,12 @@ ACTION_LABELS: dict[str, str] = {
     "mailbox.letter.reply": "部门答复来信", "mailbox.letter.send": "审核并答复来信", "mailbox.letter.return": "退回部门重新办理来信",
     "mailbox.letter.leader": "来信呈报领导", "mailbox.letter.publish": "选登来信", "mailbox.letter.read": "查看来信",
     "mailbox.letter.read_writer": "查看来信人信息",
+    "participation.topic.create": "新建政民互动事项", "participation.topic.update": "修改政民互动事项",
+    "participation.topic.publish": "发布政民互动事项", "participation.topic.close": "提前结束政民互动事项",
+    "participation.results.publish": "公布调查结果", "participation.summary.publish": "公布意见采纳情况或访谈实录",
+    "participation.question.answer": "答复访谈问题", "participation.attachment.upload": "上传征求意见稿",
+    "participation.survey.respond": "参加网上调查", "participation.comment.create": "提交意见或访谈问题",
+    "participation.comment.read": "查看意见和访谈问题",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -384,6 +390,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
     "notifications": "通知", "disclosure": "政府信息公开", "grid": "城市网格化管理",
     "mailbox": "领导信箱",
+    "participation": "政民互动",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -402,6 +409,7 @@ OBJECT_LABELS: dict[str, str] = {
     "grid_components": "部件普查成果", "grid_evaluation": "城管综合评价", "open311_client": "Open311 接入",
     "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
     "mailbox_letter": "领导信箱来信",
+    "participation_topic": "政民互动事项",
 }
 
 

@@ -71,6 +71,8 @@ class Permission(StrEnum):
     MAILBOX_WRITE = "mailbox:write"  # 领导信箱: a signed-in resident or enterprise reads its own letters (我的来信)
     MAILBOX_HANDLE = "mailbox:handle"  # 信访办: answer letters, assign them to departments, review, send and publish
     MAILBOX_REPLY = "mailbox:reply"  # a department replies to the letters assigned to it
+    PARTICIPATION_MANAGE = "participation:manage"  # 政民互动: the department's surveys, comment solicitations and interviews
+    PARTICIPATION_TAKE = "participation:take"  # answer a survey as oneself (one response per account)
 
     @property
     def label(self) -> str:
@@ -140,6 +142,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.MAILBOX_WRITE: "领导信箱：我的来信",
     Permission.MAILBOX_HANDLE: "领导信箱办理",
     Permission.MAILBOX_REPLY: "答复领导信箱交办信件",
+    Permission.PARTICIPATION_MANAGE: "管理网上调查与征求意见",
+    Permission.PARTICIPATION_TAKE: "参与网上调查",
 }
 
 
@@ -247,14 +251,16 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                     Permission.CONSULTATION_ANSWER: Scope.DEPARTMENT,
                     Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT,
                     Permission.HOTLINE_HANDLE: Scope.DEPARTMENT,
-                    Permission.MAILBOX_REPLY: Scope.DEPARTMENT},  # 领导信箱: the letters assigned to the department
+                    Permission.MAILBOX_REPLY: Scope.DEPARTMENT,  # 领导信箱: the letters assigned to the department
+                    Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
                            Permission.CASES_READ: Scope.DEPARTMENT, Permission.SUPERVISION_READ: Scope.DEPARTMENT,
                            Permission.WARNING_ACKNOWLEDGE: Scope.DEPARTMENT, Permission.EVALUATION_READ: Scope.DEPARTMENT,
                            Permission.RECTIFICATION_HANDLE: Scope.DEPARTMENT,
-                           Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT, Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
+                           Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT, Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT,
+                           Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -281,6 +287,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.DISCLOSURE_REPORT: Scope.ALL,
         Permission.GRID_READ: Scope.ALL,
         Permission.GRID_MANAGE: Scope.ALL,
+        Permission.PARTICIPATION_MANAGE: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
@@ -295,10 +302,11 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                         Permission.GRID_HANDLE: Scope.DEPARTMENT, Permission.HOTLINE_HANDLE: Scope.DEPARTMENT},
     # 政府信息公开: who drafts is never who reviews (保密审查 is a second person's, service-enforced);
     # the drafter owns the 20-working-day publication clock of what they draft.
-    Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT},
+    Role.DISCLOSURE_DRAFTER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
+                              Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     Role.DISCLOSURE_REVIEWER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.DISCLOSURE_DRAFT: Scope.DEPARTMENT,
                                Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT,
-                               Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT},
+                               Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT, Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
     # 领导信箱: the letters office (信访办) answers, assigns, reviews, sends and publishes every letter.
     Role.LETTERS_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, Permission.MAILBOX_HANDLE: Scope.ALL},
     Role.HOTLINE_AGENT: {**_STAFF_BASE, Permission.CONSULTATION_ANSWER: Scope.ALL,  # 12345 answers for every department
@@ -306,11 +314,11 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                    Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
-                   Permission.MAILBOX_WRITE: Scope.SELF},
+                   Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                       Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
-                      Permission.MAILBOX_WRITE: Scope.SELF},
+                      Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF},
     Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
     Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write

@@ -34,6 +34,7 @@ from tongban.demo.disclosure_requests import load_disclosure_requests
 from tongban.demo.mailbox import load_mailbox
 from tongban.demo.grid import load_grid
 from tongban.demo.open311 import load_open311_client
+from tongban.demo.participation import load_participation
 from tongban.demo.services import demo_catalog, load_catalog, load_services
 
 __all__ = [
@@ -95,6 +96,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_grid(db, settings)  # the unit grid and a day of city-management cases, before the scan warns the late ones
     load_open311_client(db)  # the 12345 app's Open311 key (DEMO_OPEN311_KEY)
     load_mailbox(db)  # 领导信箱: letters in every state, one published
+    load_participation(db)  # 政民互动: a survey, drafts under comment (one with its adoption summary), an interview
     load_supervision(db, settings)
     publish_last_month(db)  # after every record of the month is in
     if created:
