@@ -361,6 +361,7 @@ ACTION_LABELS: dict[str, str] = {
     "grid.case.reject": "城管案件不予立案", "grid.case.merge": "合并重复上报", "grid.case.dispatch": "派遣城管案件",
     "grid.case.return": "退回城管案件", "grid.case.handle": "处置城管案件并反馈", "grid.case.verify": "核查结案",
     "grid.case.rework": "核查未通过，返工", "grid.case.read": "查看城管案件", "grid.case.read_contact": "查看举报人联系方式",
+    "grid.case.read_photo": "查看城管案件照片原图",
     "grid.evaluation.read": "查看城管综合评价", "grid.open311.report": "Open311 上报",
     "grid.open311.client.create": "新建 Open311 接入密钥", "grid.open311.client.activate": "启用 Open311 接入",
     "grid.open311.client.deactivate": "停用 Open311 接入",
