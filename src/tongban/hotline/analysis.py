@@ -55,9 +55,9 @@ SCORES = {Satisfaction.VERY_SATISFIED: 5, Satisfaction.SATISFIED: 4, Satisfactio
 RISING_RULE = (f"上升话题：最近一个完整周（周一至周日，北京时间）的工单数不少于前 {RISING_BASELINE_WEEKS} 周周均数的 "
                f"{RISING_RATIO:g} 倍，且不少于 {RISING_MIN_COUNT} 件；前 {RISING_BASELINE_WEEKS} 周没有工单的分类，"
                f"达到 {RISING_MIN_COUNT} 件即列为新出现的话题。")
-REPEAT_RULE = (f"重复来电：期间内同一来电号码登记 {REPEAT_MIN} 件及以上工单（号码脱敏显示）。重复地点：同一单元网格内期间内有 "
-               f"{REPEAT_MIN} 件及以上工单或城管案件（其中至少 1 件为热线工单）；网格外有定位的工单，彼此相距 "
-               f"{PLACE_RADIUS_M:g} 米以内的算作同一地点。")
+CALLER_RULE = f"重复来电：期间内同一来电号码登记 {REPEAT_MIN} 件及以上工单（号码脱敏显示）。"
+PLACE_RULE = (f"重复地点：同一单元网格内期间内有 {REPEAT_MIN} 件及以上工单或城管案件（其中至少 1 件为热线工单）；"
+              f"网格外有定位的工单，彼此相距 {PLACE_RADIUS_M:g} 米以内的算作同一地点。")
 SATISFACTION_RULE = "满意度均分：回访评价折算为分数（非常满意 5、满意 4、基本满意 3、不满意 2、非常不满意 1）后取平均，按回访时间计入期间。"
 OUTSIDE = "网格外或未定位"
 
@@ -248,7 +248,7 @@ def analyse(db: Session, start: date, end: date) -> Analysis:
     return Analysis(start=start, end=end, total=total, categories=categories, streets=streets, weeks=weeks,
                     series=categories[:SERIES_CATEGORIES], latest_complete_week=latest, rising=rising,
                     repeat_callers=_repeat_callers(db, in_period), repeat_places=_repeat_places(db, since, until, street_names),
-                    departments=departments(db, since, until), rules=[RISING_RULE, REPEAT_RULE, SATISFACTION_RULE])
+                    departments=departments(db, since, until), rules=[RISING_RULE, CALLER_RULE, PLACE_RULE, SATISFACTION_RULE])
 
 
 def _week_label(first: date, last: date) -> str:

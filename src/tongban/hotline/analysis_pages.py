@@ -40,13 +40,13 @@ class Bars:
     bars: list[Bar]
 
 
-def _short(name: str, size: int = 10) -> str:
+def _short(name: str, size: int = 8) -> str:
     return name if len(name) <= size else name[:size - 1] + "…"
 
 
 def bars(rows: list[tuple[str, int, float]]) -> Bars:
     """A horizontal bar per (name, count, share), the longest the largest count."""
-    label_w, area, row_h, bar_h = 170, 330, 28, 18
+    label_w, area, row_h, bar_h = 116, 160, 28, 18
     top = max((n for _, n, _ in rows), default=0) or 1
     drawn = []
     for i, (name, n, share) in enumerate(rows):
@@ -54,7 +54,7 @@ def bars(rows: list[tuple[str, int, float]]) -> Bars:
         text = f"{n} 件（{share * 100:.1f}%）"
         drawn.append(Bar(label=_short(name), title=f"{name}：{text}", text=text, y=i * row_h + 5, w=w,
                          text_y=i * row_h + 19, value_x=label_w + w + 6))
-    return Bars(width=label_w + area + 130, height=max(len(rows), 1) * row_h + 6, label_w=label_w, axis_x=label_w,
+    return Bars(width=label_w + area + 112, height=max(len(rows), 1) * row_h + 6, label_w=label_w, axis_x=label_w,
                 bar_h=bar_h, bars=drawn)
 
 
