@@ -362,10 +362,20 @@ def _repeat_places(db: Session, since: datetime, until: datetime, street_names: 
     return sorted(places, key=lambda p: -p.count)[:MAX_ROWS]
 
 
+M_PER_DEG_LAT = 110_574.0
+M_PER_DEG_LON_EQUATOR = 111_320.0
+
+
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Distance on a local equirectangular plane (exact enough at 50 m)."""
-    kx = 111_320.0 * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot((lon2 - lon1) * kx, (lat2 - lat1) * 110_574.0)
+    kx = M_PER_DEG_LON_EQUATOR * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot((lon2 - lon1) * kx, (lat2 - lat1) * M_PER_DEG_LAT)
+
+
+def _square(lon: float, lat: float) -> tuple[int, int]:
+    """The 50 m square a point is in (a group's first point within 50 m is in this one or a neighbour)."""
+    kx = M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat))
+    return math.floor(lon * kx / PLACE_RADIUS_M), math.floor(lat * M_PER_DEG_LAT / PLACE_RADIUS_M)
 
 
 def _nearby_outside(db: Session, period_cases) -> list[RepeatPlace]:
@@ -376,13 +386,17 @@ def _nearby_outside(db: Session, period_cases) -> list[RepeatPlace]:
                                cases.c.source == HOTLINE)
                         .order_by(cases.c.created_at.desc()).limit(MAX_OUTSIDE_POINTS)).all()
     groups: list[list] = []
+    seeds: dict[tuple[int, int], list[list]] = defaultdict(list)  # the groups by their first point's 50 m square
     for point in points:
-        for group in groups:
-            if _metres(group[0].lon, group[0].lat, point.lon, point.lat) <= PLACE_RADIUS_M:
-                group.append(point)
-                break
+        x, y = _square(point.lon, point.lat)
+        near = (g for dx in (-1, 0, 1) for dy in (-1, 0, 1) for g in seeds.get((x + dx, y + dy), ()))
+        group = next((g for g in near if _metres(g[0].lon, g[0].lat, point.lon, point.lat) <= PLACE_RADIUS_M), None)
+        if group is None:
+            group = [point]
+            groups.append(group)
+            seeds[(x, y)].append(group)
         else:
-            groups.append([point])
+            group.append(point)
     places = []
     for group in groups:
         if len(group) < REPEAT_MIN:
