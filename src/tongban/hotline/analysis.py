@@ -351,9 +351,15 @@ def _repeat_places(db: Session, since: datetime, until: datetime, street_names: 
                                         .where(*period_cases, cases.c.cell_code.in_(codes))
                                         .group_by(cases.c.cell_code, cases.c.category_name)):
             mix[code][name] = n
+        rank = func.row_number().over(partition_by=cases.c.cell_code, order_by=(cases.c.created_at.desc(), cases.c.id.desc()))
+        ranked = (select(cases.c.cell_code, cases.c.number, cases.c.source, rank.label("rank"))
+                  .where(*period_cases, cases.c.cell_code.in_(codes)).subquery())
+        latest_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for code, number, source in db.execute(select(ranked.c.cell_code, ranked.c.number, ranked.c.source)
+                                               .where(ranked.c.rank <= 5).order_by(ranked.c.cell_code, ranked.c.rank)):
+            latest_of[code].append((number, source))
         for code, street, n, ticket_count in repeat:
-            latest = db.execute(select(cases.c.number, cases.c.source).where(*period_cases, cases.c.cell_code == code)
-                                .order_by(cases.c.created_at.desc()).limit(5)).all()
+            latest = latest_of[code]
             places.append(RepeatPlace(kind="cell", cell_code=code, street=street_names.get(street, OUTSIDE) if street else OUTSIDE,
                                       lon=None, lat=None, count=n, tickets=int(ticket_count),
                                       categories=dict(sorted(mix[code].items(), key=lambda kv: -kv[1])),
