@@ -48,11 +48,10 @@ from tongban.grid import (
     api as grid_api, manage_pages as grid_manage_pages, open311 as grid_open311, pages as grid_pages,
     public_api as grid_public_api, public_pages as grid_public_pages,
 )
-from tongban.hotline import analysis_api as hotline_analysis_api
-from tongban.hotline import analysis_pages as hotline_analysis_pages
 from tongban.hotline import api as hotline_api
 from tongban.hotline import pages as hotline_pages
 from tongban.hotline import tickets_api as hotline_tickets_api
+from tongban.hotline import analysis_api as hotline_analysis_api, analysis_pages as hotline_analysis_pages
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api, pages as org_pages
@@ -216,9 +215,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
                    evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
                    disclosure_requests_api.router, disclosure_search_api.router, grid_api.router, grid_public_api.router,
-                   hotline_api.router, hotline_tickets_api.router, hotline_analysis_api.router):
+                   hotline_api.router, hotline_tickets_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
+    app.include_router(hotline_analysis_api.router)  # /api/v1/hotline/analysis
     app.include_router(grid_open311.router)  # /open311/v2 (GeoReport v2) and its API keys
     app.include_router(accounts_pages.router)
     app.include_router(org_pages.router)

@@ -356,6 +356,7 @@ ACTION_LABELS: dict[str, str] = {
     "disclosure.request.consultation_answered": "记录第三方意见", "disclosure.request.transfer": "转送信息公开申请",
     "disclosure.request.reply": "答复信息公开申请", "disclosure.request.fee_waive": "减免信息处理费",
     "disclosure.request.remedy": "记录行政复议或诉讼",
+    "hotline.analysis.read": "查看热线分析",
     "grid.import": "导入单元网格", "grid.components.import": "导入部件普查成果", "grid.category.update": "修改城管问题分类",
     "grid.route.set": "设置处置部门", "grid.case.report": "上报城管问题", "grid.case.register": "城管案件立案",
     "grid.case.reject": "城管案件不予立案", "grid.case.merge": "合并重复上报", "grid.case.dispatch": "派遣城管案件",
@@ -370,7 +371,6 @@ ACTION_LABELS: dict[str, str] = {
     "grid.case.reopen": "回访未解决，重新交办", "hotline.ticket.read": "查看热线工单",
     "hotline.ticket.read_contact": "查看来电人完整号码", "hotline.ticket.dispatch": "热线工单重新派单",
     "hotline.ticket.extend": "审批工单延期", "hotline.ticket.urge": "督办热线工单", "hotline.ticket.follow_up": "回访热线工单",
-    "hotline.analysis.read": "查看热线分析",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -394,8 +394,9 @@ OBJECT_LABELS: dict[str, str] = {
     "correction_request": "纠错申请", "import_job": "导入任务", "supervision_rule": "预警规则",
     "supervision_scan": "时限扫描", "supervision_warning": "预警", "evaluation_period": "评估期",
     "rectification": "整改", "citizen": "自然人", "enterprise": "法人", "staff": "工作人员", "system": "业务系统",
+    "hotline_analysis": "热线分析",
     "grid_case": "城管案件", "grid_version": "单元网格版本", "grid_category": "城管问题分类", "grid_route": "处置部门设置",
-    "grid_components": "部件普查成果", "grid_evaluation": "城管综合评价", "hotline_analysis": "热线分析", "open311_client": "Open311 接入",
+    "grid_components": "部件普查成果", "grid_evaluation": "城管综合评价", "open311_client": "Open311 接入",
     "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
 }
 
