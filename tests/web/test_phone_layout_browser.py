@@ -69,6 +69,22 @@ def _disclosure_document(client: httpx.Client) -> dict:
     raise AssertionError("the demo has no published document with an attachment")
 
 
+def _published_letter(client: httpx.Client) -> str:
+    letters = client.get("/api/v1/mailbox/published").json()["items"]
+    assert letters, "the demo has no published letter (信件选登)"
+    return letters[0]["number"]
+
+
+def _participation_topic(client: httpx.Client) -> int:
+    """The demo's draft whose adoption summary is published: the longest of the topic pages."""
+    topics = client.get("/api/v1/participation/topics").json()
+    assert topics, "the demo has no published participation topic"
+    for topic in topics:
+        if topic["kind"] == "solicitation" and client.get(f"/api/v1/participation/topics/{topic['id']}").json().get("summary"):
+            return topic["id"]
+    return topics[0]["id"]
+
+
 def _consultation(client: httpx.Client) -> str:
     answer = client.post("/api/v1/consultations", json={"question": "夜间可以施工吗？挖掘修复费怎么算", "item": ROAD_DIGGING})
     assert answer.status_code == 201, answer.text
@@ -119,6 +135,8 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     "/notices/{number}": lambda c: f"/notices/{_notice(c)}",
     "/consultations/{number}": lambda c: f"/consultations/{_consultation(c)}",
     "/problems/{slug}": lambda c: "/problems/not-found",
+    "/mailbox/published/{number}": lambda c: f"/mailbox/published/{_published_letter(c)}",
+    "/participation/{topic_id}": lambda c: f"/participation/{_participation_topic(c)}",
     "/verify/licences/{number}": lambda c: f"/verify/licences/{_licence(c)}",
     "/services/{code}/materials/{material_id}/{kind}.pdf": _material_with_a_blank_form,
     "/disclosure/catalog/department/{code}": lambda c: "/disclosure/catalog/department/PD-CZ",
