@@ -13,7 +13,7 @@ from tongban.core import clock as wall
 from tongban.core.auth import Principal
 
 from tongban.grid import service as grid
-from tongban.hotline import classify, training
+from tongban.hotline import training
 from tongban.hotline.categories import HotlineCategory, catalogue
 from tongban.hotline.schemas import CategoryRead, ClassifierRead, ProposalRead, ProposalsRead
 from tongban.org import service as org
