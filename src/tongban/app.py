@@ -51,6 +51,7 @@ from tongban.grid import (
 from tongban.hotline import api as hotline_api, mailbox_api, mailbox_pages
 from tongban.hotline import pages as hotline_pages
 from tongban.hotline import tickets_api as hotline_tickets_api
+from tongban.hotline import analysis_api as hotline_analysis_api, analysis_pages as hotline_analysis_pages
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api, pages as org_pages
@@ -218,11 +219,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    hotline_api.router, hotline_tickets_api.router, mailbox_api.router, participation_api.router):
         app.include_router(router)
     app.include_router(usage_api.router)
+    app.include_router(hotline_analysis_api.router)  # /api/v1/hotline/analysis
     app.include_router(grid_open311.router)  # /open311/v2 (GeoReport v2) and its API keys
     app.include_router(accounts_pages.router)
     app.include_router(org_pages.router)
     app.include_router(grid_manage_pages.router)
     app.include_router(hotline_pages.router)
+    app.include_router(hotline_analysis_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(sharing_pages.router)
