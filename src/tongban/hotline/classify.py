@@ -6,10 +6,10 @@ calibrated into probabilities (``CalibratedClassifierCV``, sigmoid, three folds)
 top three departments are proposed, each with its most likely category and transfer line. Below
 ``THRESHOLD`` the agent must choose.
 
-Trained in memory, once per process, on the demo tickets (``examples.generate``) plus whatever
-labelled examples are added (the centre's corrections, later): ``train(examples)`` makes a new
-``Classifier``; ``replace`` swaps the process's one atomically. Nothing binary is stored anywhere.
-Touches no database.
+Trained in memory, once per process, on the demo tickets (``examples.generate``); after the centre
+retrains (``training``), on the demo's training part plus the centre's corrections and confirmed
+tickets: ``train(examples)`` makes a new ``Classifier``; ``install`` swaps the process's one
+atomically. Nothing binary is stored anywhere. Touches no database.
 """
 
 from __future__ import annotations
@@ -186,13 +186,16 @@ def train(examples: Iterable[Example], *, categories: Catalogue | None = None) -
     )
     # A multinomial logistic regression was as accurate and three times slower to train (51 classes).
     folds = min(3, min(Counter(e.category for e in kept).values()))
-    model = CalibratedClassifierCV(LinearSVC(C=0.5), cv=folds, method="sigmoid") if folds >= 2 else LinearSVC(C=0.5)
+    # Fixed seeds, unshuffled folds: the same examples in the same order make the same model in every process.
+    svc = LinearSVC(C=0.5, random_state=0)
+    model = CalibratedClassifierCV(svc, cv=folds, method="sigmoid") if folds >= 2 else svc
     pipeline = make_pipeline(features, model)
     pipeline.fit([normalise(e.text) for e in kept], [e.category for e in kept])
     return Classifier(pipeline, categories, trained_on=len(kept))
 
 
 _current: Classifier | None = None
+_version: int | None = None  # the ``hotline_classifier_versions`` row the current model was trained as (None: the demo's)
 _lock = threading.Lock()
 
 
@@ -209,11 +212,33 @@ def current() -> Classifier:
 def replace(examples: Iterable[Example]) -> Classifier:
     """Train on the demo tickets plus ``examples`` (the centre's corrections) and use the result
     from now on; proposals in progress finish on the old one."""
-    global _current
     made = train([*generate(), *examples])
-    with _lock:
-        _current = made
+    install(made, None)
     return made
+
+
+def loaded() -> bool:
+    return _current is not None
+
+
+def version() -> int | None:
+    """Which retraining the process's model is (None: the demo model, or none trained yet)."""
+    return _version if _current is not None else None
+
+
+def install(made: Classifier, as_version: int | None) -> None:
+    """Use ``made`` (trained as retraining ``as_version``) from now on: proposals in progress
+    finish on the old one."""
+    global _current, _version
+    with _lock:
+        _current, _version = made, as_version
+
+
+def forget() -> None:
+    """Drop the process's model (the next proposal trains again): what a fresh process has."""
+    global _current, _version
+    with _lock:
+        _current, _version = None, None
 
 
 def propose(text: str) -> Proposals:

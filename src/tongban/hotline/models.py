@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.core.db.base import Base, UTCDateTime
@@ -85,3 +85,48 @@ class HotlineTicket(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CorrectionKind(StrEnum):
+    FILED = "filed"  # the agent filed the call under another category than the one proposed
+    REROUTED = "rerouted"  # the centre changed a returned ticket's category when re-routing it
+
+
+CORRECTION_LABELS = {CorrectionKind.FILED: "坐席改选分类", CorrectionKind.REROUTED: "退单改派改分类"}
+
+
+class ClassifierCorrection(Base):
+    """A label the centre gave against the classifier: what the caller said, the category chosen
+    and the one proposed. The next retraining learns from every row up to its ``corrections_upto``."""
+
+    __tablename__ = "hotline_classifier_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("grid_cases.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(24))  # the ticket's number, as the centre reads it
+    said: Mapped[str] = mapped_column(String(2000))
+    category_code: Mapped[str] = mapped_column(String(16))  # chosen: the label learnt
+    proposed_code: Mapped[str] = mapped_column(String(16))  # what the classifier (or the ticket before) said
+    kind: Mapped[str] = mapped_column(String(10))  # CorrectionKind
+    actor_account: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClassifierVersion(Base):
+    """One retraining: which labelled rows it used (corrections up to an id, tickets confirmed solved
+    at a follow-up up to a time), how it scored on the demo's held-back tickets, who asked, when.
+    A reference table: its writes move the generation (migration 0030), so every server process
+    notices a new row on its next proposal and trains the same model from the same rows."""
+
+    __tablename__ = "hotline_classifier_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corrections_upto: Mapped[int] = mapped_column(Integer)  # the last correction's id used (0: none)
+    confirmed_until: Mapped[datetime] = mapped_column(UTCDateTime)  # tickets followed up solved until then
+    corrections: Mapped[int] = mapped_column(Integer)
+    confirmed: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[int] = mapped_column(Integer)  # everything trained on (demo part included)
+    accuracy: Mapped[float] = mapped_column(Float)  # department top-1 on the demo's held-back tickets
+    trained_by: Mapped[str] = mapped_column(String(64))
+    trained_by_name: Mapped[str] = mapped_column(String(100))
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)

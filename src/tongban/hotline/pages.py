@@ -67,12 +67,13 @@ def record_call(request: Request, db: DbSession, principal: Annotated[Principal,
                 caller_phone: Short = "", caller_name: Short = "", caller_id_number: Short = "", said: Text = "",
                 summary: Text = "", category: Short = "", department_code: Short = "", knowledge_ref: Short = "",
                 knowledge_text: Text = "", transfer_line: Short = "", merge_into: Short = "", address: Short = "",
-                lon: Short = "", lat: Short = "", outcome: Short = "", csrf_token: Csrf = ""):
+                lon: Short = "", lat: Short = "", outcome: Short = "", proposed_category: Short = "",
+                csrf_token: Csrf = ""):
     check_csrf(request, csrf_token)
     form = {"caller_phone": caller_phone, "caller_name": caller_name, "caller_id_number": caller_id_number, "said": said,
             "summary": summary, "category": category, "department_code": department_code, "knowledge_ref": knowledge_ref,
             "knowledge_text": knowledge_text, "transfer_line": transfer_line, "merge_into": merge_into, "address": address,
-            "lon": lon, "lat": lat, "outcome": outcome}
+            "lon": lon, "lat": lat, "outcome": outcome, "proposed_category": proposed_category}
     try:
         body = TicketIn.model_validate({k: (v.strip() or None) if k not in ("said", "summary") else v
                                         for k, v in form.items()} | {"said": said, "summary": summary})
@@ -114,6 +115,23 @@ def tickets_page(request: Request, db: DbSession,
                   rows=rows, Permission=Permission)
 
 
+# ---- the classifier ---------------------------------------------------------------------------------------
+
+
+@router.get("/hotline/classifier", summary="分类模型")
+def classifier_page(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_CENTRE)]):
+    return render(request, "hotline_classifier.html", principal=principal, model=service.classifier(db))
+
+
+@router.post("/hotline/classifier", summary="重新训练分类模型")
+def retrain(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_CENTRE)],
+            csrf_token: Csrf = ""):
+    check_csrf(request, csrf_token)
+    done = service.retrain(db, principal)
+    flash(request, f"分类模型已重新训练：第 {done.version} 版，演示留出集准确率 {(done.accuracy or 0):.1%}")
+    return RedirectResponse("/hotline/classifier", status_code=303)
+
+
 # ---- a ticket and its steps ------------------------------------------------------------------------------
 
 
@@ -123,8 +141,9 @@ def _ticket_page(request: Request, db: Session, principal: Principal, number: st
     case = tickets.readable(db, principal, number)
     detail = tickets_api.detail(db, principal, case)
     departments = org.list_all(db) if "dispatch" in detail.actions else []
+    categories = service.categories(db) if "dispatch" in detail.actions else []
     return render(request, "hotline_ticket.html", status_code=status_code, principal=principal, ticket=detail,
-                  departments=departments, error=error, failed=failed, form=form or {}, contact=contact,
+                  departments=departments, categories=categories, error=error, failed=failed, form=form or {}, contact=contact,
                   grades=SATISFACTION_LABELS)
 
 
@@ -206,11 +225,11 @@ def decide_extension(request: Request, number: str, db: DbSession,
 @router.post("/hotline/tickets/{number}/dispatch", summary="重新派单")
 def dispatch(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_CENTRE)],
              department: Annotated[str, Form(max_length=32)] = "", note: Short = "", version: Version = None,
-             csrf_token: Csrf = ""):
+             category: Annotated[str, Form(max_length=16)] = "", csrf_token: Csrf = ""):
     return _step(request, db, principal, number, "dispatch", csrf_token, f"工单 {number} 已派单",
-                 {"department": department, "note": note},
+                 {"department": department, "note": note, "category": category},
                  lambda: tickets.reroute(db, principal, number, department_code=department or None, note=note.strip() or None,
-                                         version=version))
+                                         version=version, category=category.strip() or None))
 
 
 @router.post("/hotline/tickets/{number}/urge", summary="督办")

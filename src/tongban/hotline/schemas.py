@@ -43,6 +43,23 @@ class ProposalsRead(BaseModel):
     threshold: float = Field(description="置信度阈值")
 
 
+class ClassifierRead(BaseModel):
+    """The classifier in use and what a retraining would add."""
+
+    description: str = Field(description="在用模型的说明")
+    version: int | None = Field(description="最近一次重新训练的版本号；为空即演示模型")
+    trained_at: datetime | None = Field(description="训练时间")
+    trained_text: str | None = Field(description="训练时间（北京时间）")
+    trained_by: str | None = Field(description="训练人")
+    examples: int | None = Field(description="训练样本数（演示工单训练部分、纠正和回访确认的工单）")
+    corrections: int | None = Field(description="其中热线中心的纠正数")
+    confirmed: int | None = Field(description="其中回访确认已解决的工单数")
+    accuracy: float | None = Field(description="在演示工单留出部分（训练从未见过）上按承办部门的首选准确率（0–1）")
+    corrections_since: int = Field(description="上次训练以来新增的纠正数")
+    confirmed_since: int = Field(description="上次训练以来回访确认已解决的工单数")
+    process_version: int | None = Field(description="本服务进程正在使用的版本号（为空即演示模型）")
+
+
 class CategoryRead(BaseModel):
     code: str
     major: str
@@ -83,6 +100,8 @@ class TicketIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180, description="地点经度（WGS 84，可选）")
     lat: float | None = Field(default=None, ge=-90, le=90, description="地点纬度（WGS 84，可选）")
     address: str | None = Field(default=None, max_length=200, description="地点描述（可选）")
+    proposed_category: str | None = Field(default=None, min_length=6, max_length=16, pattern=r"^(G-[CE]\d{4}|H-[A-Z]{2}\d{2})$",
+                                          description="受理页面当时建议的首选分类；与所选分类不同即记为一次纠正（服务端复核）")
 
     @field_validator("said", "summary")
     @classmethod
@@ -114,7 +133,9 @@ class ExtensionDecisionIn(TicketStepIn):
 
 
 class RerouteIn(TicketStepIn):
-    department_code: str | None = Field(default=None, max_length=32, description="改派部门；为空或与原部门相同即裁定仍由原部门办理")
+    department_code: str | None = Field(default=None, max_length=32, description="改派部门；为空时按分类的承办部门（未改分类即原分类的）")
+    category: str | None = Field(default=None, min_length=6, max_length=16, pattern=r"^(G-[CE]\d{4}|H-[A-Z]{2}\d{2})$",
+                                 description="改正后的热线分类（可选）；与原分类不同即记为一次纠正")
     note: str | None = Field(default=None, max_length=500, description="派单说明（裁定意见）")
 
 

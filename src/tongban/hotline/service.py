@@ -1,6 +1,7 @@
 """The hotline's rules, as other domains and the routes call them.
 
-``propose`` asks the process's classifier (``classify``) and names the departments; ``categories``
+``propose`` asks the process's classifier (``classify``, the newest retraining: ``training``) and
+names the departments; ``categories``
 is the union of the grid's active classes and the hotline's own, each with its department.
 """
 
@@ -8,16 +9,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tongban.core import clock as wall
+from tongban.core.auth import Principal
+
 from tongban.grid import service as grid
-from tongban.hotline import classify
+from tongban.hotline import training
 from tongban.hotline.categories import HotlineCategory, catalogue
-from tongban.hotline.schemas import CategoryRead, ProposalRead, ProposalsRead
+from tongban.hotline.schemas import CategoryRead, ClassifierRead, ProposalRead, ProposalsRead
 from tongban.org import service as org
 
 
 def propose(db: Session, text: str) -> ProposalsRead:
     """The likeliest departments for what the caller says, each with its likeliest category."""
-    found = classify.propose(text)
+    found = training.propose(db, text)
     by_code = catalogue().by_code()
     lines = catalogue().transfer_lines
     names = {code: d.name for code, d in org.by_codes(db, {p.department for p in found.proposals}).items()}
@@ -50,3 +54,26 @@ def categories(db: Session) -> list[CategoryRead]:
                                  name=found.name, department=departments.get(routed, "") if routed else "",
                                  transfer_line=None, source="grid"))
     return own + rest
+
+
+def classifier(db: Session) -> ClassifierRead:
+    """The model in use and what the next retraining would add."""
+    found = training.status(db)
+    latest = found.latest
+    return ClassifierRead(
+        corrections_since=found.corrections_since, confirmed_since=found.confirmed_since,
+        version=latest.id if latest else None, trained_at=latest.trained_at if latest else None,
+        trained_text=wall.beijing_text(latest.trained_at) if latest else None,
+        trained_by=latest.trained_by_name if latest else None, examples=latest.examples if latest else None,
+        corrections=latest.corrections if latest else None, confirmed=latest.confirmed if latest else None,
+        accuracy=latest.accuracy if latest else None, process_version=found.process_version,
+        description=(f"第 {latest.id} 版：{wall.beijing_text(latest.trained_at)} 由 {latest.trained_by_name} 训练，"
+                     f"样本 {latest.examples} 条（含纠正 {latest.corrections} 条、回访确认 {latest.confirmed} 条），"
+                     f"演示留出集准确率 {latest.accuracy:.1%}") if latest else
+                    "演示模型：以全部演示工单训练，尚未按热线中心的纠正重新训练")
+
+
+def retrain(db: Session, principal: Principal) -> ClassifierRead:
+    training.retrain(db, principal)
+    db.commit()
+    return classifier(db)

@@ -30,7 +30,8 @@ from tongban.core.permissions import Permission
 from tongban.grid import service as grid
 from tongban.grid.schemas import Action, CaseStatus, GridCase, Source
 from tongban.hotline.categories import HotlineCategory, catalogue
-from tongban.hotline.models import ExtensionState, HotlineTicket, Outcome
+from tongban.hotline import training
+from tongban.hotline.models import CorrectionKind, ExtensionState, HotlineTicket, Outcome
 from tongban.items import service as items
 from tongban.notifications.service import notify
 from tongban.org import service as org
@@ -114,6 +115,7 @@ class CallIn:
     lon: float | None = None
     lat: float | None = None
     address: str | None = None
+    proposed_category: str | None = None  # the top proposal the call page showed (re-checked here)
 
 
 def _invalid(field: str, message: str) -> Problem:
@@ -184,6 +186,8 @@ def create(db: Session, principal: Principal, call: CallIn, *, extent, idempoten
                            created_at=wall.now())
     db.add(ticket)
     db.flush()
+    if call.proposed_category:
+        _correct_proposal(db, principal, case, ticket)
     if call.outcome == Outcome.ANSWERED:
         grid.close_call(db, principal, case.number, action=Action.ANSWER,
                         note=f"直接答复：{ticket.knowledge_text}" + (f"（{ticket.knowledge_ref}）" if ticket.knowledge_ref else ""))
@@ -198,6 +202,16 @@ def create(db: Session, principal: Principal, call: CallIn, *, extent, idempoten
     else:
         _dispatch(db, principal, case.number, department_code or "", chosen, note=None)
     return case, ticket, True
+
+
+def _correct_proposal(db: Session, principal: Principal, case, ticket: HotlineTicket) -> None:
+    """The agent was shown a proposal: when the category they chose is not the classifier's top
+    one for what was said (asked again here, not taken from the page), that is a correction."""
+    found = training.propose(db, ticket.said)
+    proposed = found.proposals[0].category if found.proposals else None
+    if proposed is not None and proposed != ticket.category_code:
+        training.record(db, principal, case_id=case.id, number=case.number, said=ticket.said, chosen=ticket.category_code,
+                        proposed=proposed, kind=CorrectionKind.FILED)
 
 
 def _dispatch(db: Session, principal: Principal, number: str, department_code: str, chosen: Chosen, *, note: str | None,
@@ -314,13 +328,21 @@ def return_ticket(db: Session, principal: Principal, number: str, *, reason: str
 
 
 def reroute(db: Session, principal: Principal, number: str, *, department_code: str | None, note: str | None,
-            version: int | None):
+            version: int | None, category: str | None = None):
     """The centre sends a returned ticket to another department, or back to the same one with a
-    note (arbitration: 裁定)."""
+    note (arbitration: 裁定); with another ``category`` the department follows it unless chosen,
+    and the change is a correction the classifier learns from at its next retraining."""
     case = readable(db, principal, number)
     _require(principal, Permission.HOTLINE_CENTRE, db, case, "hotline.ticket.dispatch")
     ticket = ticket_of(db, case.id)
-    chosen = chosen_category(db, ticket.category_code)
+    chosen = chosen_category(db, category or ticket.category_code)
+    if chosen.code != ticket.category_code:
+        if case.status != CaseStatus.REGISTERED:
+            raise Problem("grid-state", f"工单 {case.number} 不在待重新派单状态，不能改分类")
+        training.record(db, principal, case_id=case.id, number=case.number, said=ticket.said, chosen=chosen.code,
+                        proposed=ticket.category_code, kind=CorrectionKind.REROUTED)
+        ticket.category_code = chosen.code
+        note = f"分类改为「{chosen.name}」" + (f"；{note}" if note else "")
     code = department_code or chosen.department
     if not code:
         raise _invalid("department_code", "请选择派单部门")

@@ -181,10 +181,10 @@ def decide_extension(number: str, body: ExtensionDecisionIn, db: DbSession,
                                                          version=body.version))
 
 
-@router.post("/{number}/dispatch", response_model=TicketDetail, summary="重新派单或裁定（热线中心处理退单）")
+@router.post("/{number}/dispatch", response_model=TicketDetail, summary="重新派单或裁定（热线中心处理退单；可改正分类，记为分类模型的纠正）")
 def reroute(number: str, body: RerouteIn, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_CENTRE)]):
     return _step(db, principal, tickets.reroute(db, principal, number, department_code=body.department_code, note=body.note,
-                                                version=body.version))
+                                                version=body.version, category=body.category))
 
 
 @router.post("/{number}/urge", response_model=TicketDetail, summary="督办（热线中心；通知承办部门并计数）")

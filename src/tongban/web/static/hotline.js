@@ -61,6 +61,8 @@
 
   function showProposals(found) {
     var nodes = [];
+    var shown = document.getElementById("proposed_category");
+    if (shown) { shown.value = found.proposals.length ? found.proposals[0].category : ""; }  // a different choice is a correction
     if (!found.proposals.length) { replace("proposals", [el("p", "muted", "暂无建议，请坐席选择分类。")]); return; }
     nodes.push(el("p", found.must_choose ? "flash warning" : "muted",
                   found.must_choose ? "建议的置信度较低，请坐席确认后选择。" : "系统建议（点选即采用）："));
