@@ -115,7 +115,7 @@ class ClassifierCorrection(Base):
 class ClassifierVersion(Base):
     """One retraining: which labelled rows it used (corrections up to an id, tickets confirmed solved
     at a follow-up up to a time), how it scored on the demo's held-back tickets, who asked, when.
-    A reference table: its writes move the generation (migration 0030), so every server process
+    A reference table: its writes move the generation (migration 0029), so every server process
     notices a new row on its next proposal and trains the same model from the same rows."""
 
     __tablename__ = "hotline_classifier_versions"

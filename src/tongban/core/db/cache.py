@@ -53,7 +53,7 @@ class ReferenceGeneration(Base):
 _GENERATION = "tongban.reference-generation"
 _TOKEN = select(ReferenceGeneration.token).where(ReferenceGeneration.id == 1)
 _SHARED: dict[str, tuple[str, object]] = {}  # key -> (generation token, value), for every session of the process
-# The tables whose writes move the generation (their triggers: migrations 0007, 0008, 0022 and 0030).
+# The tables whose writes move the generation (their triggers: migrations 0007, 0008, 0022 and 0029).
 REFERENCE_TABLES = frozenset({"departments", "service_items", "service_item_versions", "calendar_years", "calendar_days",
                               "supervision_rules", "catalog_resources", "catalog_items", "sharing_grants",
                               "grid_versions", "grid_categories", "grid_routes",

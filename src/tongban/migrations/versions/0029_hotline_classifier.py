@@ -2,7 +2,7 @@
 moves the reference generation (every server process notices a retraining on its next proposal,
 ``core.db.cache.per_generation``).
 
-Revision ID: 0030
+Revision ID: 0029
 Revises: 0028
 Create Date: 2026-12-07 15:00:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0030'
+revision = '0029'
 down_revision = '0028'
 branch_labels = None
 depends_on = None
