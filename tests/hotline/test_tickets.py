@@ -251,3 +251,21 @@ def test_the_caller_is_looked_up_in_the_registry_only_with_a_purpose(client, as_
     db.rollback()
     assert_problem(client.post(url, json={"id_number": "310115199306151236", "purpose": "核实"}, headers=as_role("reviewer.rs")),
                    403, "permission-denied")
+
+
+def test_the_grids_own_steps_do_not_move_a_ticket(client, as_role):
+    """A ticket moves only through 热线工单: the grid centre's and a handler's grid steps are refused
+    (409 grid-state, naming the ticket page) and change nothing."""
+    ticket = created(client, as_role, department_code="PD-CGZF")
+    number = ticket["number"]
+    returned = step(client, as_role("grid.cgzf"), number, "return", {"version": ticket["version"], "reason": "不属于城管执法职责"})
+    grid = "/api/v1/grid/cases"
+    refused = client.post(f"{grid}/{number}/dispatch", json={"department_code": "PD-RS"}, headers=as_role("grid.centre"))
+    assert_problem(refused, 409, "grid-state")
+    assert f"/hotline/tickets/{number}" in refused.json()["detail"]
+    again = created(client, as_role, department_code="PD-CGZF")
+    handled = client.post(f"{grid}/{again['number']}/handle", data={"result": "已处理完毕"}, headers=as_role("grid.cgzf"))
+    assert_problem(handled, 409, "grid-state")
+    for found, before in ((number, returned), (again["number"], again)):
+        now = client.get(f"{URL}/{found}", headers=as_role("hotline")).json()
+        assert (now["status"], now["version"], len(now["trail"])) == (before["status"], before["version"], len(before["trail"]))

@@ -374,27 +374,32 @@ def _step(db, principal: Principal, case: GridCase) -> CaseDetail:
 
 @router.post("/cases/{number}/register", response_model=CaseDetail, summary="案卷建立：立案")
 def register(number: str, body: StepIn, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)]):
+    service.not_a_ticket(db, number)
     return _step(db, principal, service.register(db, principal, number, version=body.version, note=body.note))
 
 
 @router.post("/cases/{number}/reject", response_model=CaseDetail, summary="不予立案（说明理由）")
 def reject(number: str, body: RejectIn, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)]):
+    service.not_a_ticket(db, number)
     return _step(db, principal, service.reject(db, principal, number, reason=body.reason, version=body.version))
 
 
 @router.post("/cases/{number}/merge", response_model=CaseDetail, summary="合并重复上报至已有案件")
 def merge(number: str, body: MergeIn, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)]):
+    service.not_a_ticket(db, number)
     return _step(db, principal, service.merge(db, principal, number, into=body.into, version=body.version))
 
 
 @router.post("/cases/{number}/dispatch", response_model=CaseDetail, summary="任务派遣（默认派至系统建议的部门）")
 def dispatch(number: str, body: DispatchIn, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_COMMAND)]):
+    service.not_a_ticket(db, number)
     return _step(db, principal, service.dispatch(db, principal, number, department_code=body.department_code,
                                                  version=body.version, note=body.note))
 
 
 @router.post("/cases/{number}/return", response_model=CaseDetail, summary="退回指挥中心（非本部门职责，说明理由）")
 def return_case(number: str, body: ReturnIn, db: DbSession, principal: Annotated[Principal, require(Permission.GRID_HANDLE)]):
+    service.not_a_ticket(db, number)
     return _step(db, principal, service.return_case(db, principal, number, reason=body.reason, version=body.version))
 
 
@@ -404,6 +409,7 @@ def handle(number: str, request: Request, db: DbSession, principal: Annotated[Pr
            result: Annotated[str, Form(min_length=2, max_length=2000, description="处置结果")],
            version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
            photos: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
+    service.not_a_ticket(db, number)
     data = read_photos(request, photos)
     case = service.handle(db, principal, number, result=result, photos=data, settings=settings_of(request), version=version)
     return _step(db, principal, case)
@@ -416,6 +422,7 @@ def verify(number: str, request: Request, db: DbSession, principal: Annotated[Pr
            note: Annotated[str | None, Form(max_length=1000)] = None,
            version: Annotated[int | None, Form(ge=1, le=INTEGER_MAX)] = None,
            photos: Annotated[list[UploadFile] | None, File(description="核查照片")] = None):
+    service.not_a_ticket(db, number)
     data = read_photos(request, photos)
     case = service.verify(db, principal, number, fixed=fixed, note=note, photos=data, settings=settings_of(request),
                           version=version)

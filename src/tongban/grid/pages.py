@@ -233,6 +233,7 @@ def _step(request: Request, db: Session, principal: Principal, number: str, step
     or the refusal with the form as sent). A form read before someone else's step (its version no
     longer the case's) is told 「已被他人处理，请刷新」, whichever check refused it first."""
     check_csrf(request, csrf_token)
+    service.not_a_ticket(db, number)
     try:
         act()
         db.commit()

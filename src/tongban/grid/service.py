@@ -484,6 +484,14 @@ def _trail(db: Session, case: GridCase, principal: Principal | None, action: Act
     return event
 
 
+def not_a_ticket(db: Session, number: str) -> None:
+    """The grid's own steps (its API and pages) move the city's cases, never a 12345 ticket: a
+    ticket's steps carry rules of their own (its category's limit, 签收, 回访, the hotline's
+    permissions) and are taken in 热线工单. A number no case has is left to the step's own 404."""
+    if db.scalar(select(GridCase.source).where(GridCase.number == number[:24])) == Source.HOTLINE.value:
+        raise Problem("grid-state", f"{number[:24]} 是 12345 热线工单，请在「热线工单」中办理（/hotline/tickets/{number[:24]}）")
+
+
 def case_by_number(db: Session, number: str, *, for_update: bool = False) -> GridCase:
     query = select(GridCase).where(GridCase.number == number)
     if for_update and db.get_bind().dialect.name == "postgresql":
