@@ -112,3 +112,15 @@ def signed_in(browser, base: str, username: str, width: int = 1280, **context_op
     page = context.new_page()
     sign_in(page, base, username)
     return context, page
+
+
+def watch_errors(page, errors: list[str]) -> None:
+    """What goes wrong in the page goes to ``errors``: a refusal by the CSP (an inline style or
+    script), a script's exception, a resource (a script, a style, an image, the map's data) not
+    served; a refused form's page is the test's to check."""
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            and not response.url.endswith("/favicon.ico") else None)

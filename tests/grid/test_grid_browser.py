@@ -12,7 +12,7 @@ import re
 
 import httpx
 import pytest
-from browser_fixtures import ARTIFACTS, screenshot, signed_in
+from browser_fixtures import ARTIFACTS, screenshot, signed_in, watch_errors
 from helpers import bearer
 from PIL import Image
 from shapely.geometry import shape
@@ -45,17 +45,6 @@ def _shot(page, name: str) -> None:
     screenshot(page, f"grid/{name}")
 
 
-def _watch(page, errors: list[str]) -> None:
-    """What goes wrong in the page goes to ``errors``: a refusal by the CSP (an inline style or
-    script), a script's exception, a resource (a script, a style, an image, the map's data) not
-    served; a refused form's page is the test's to check."""
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            and not response.url.endswith("/favicon.ico") else None)
-
 
 def _map_shows(page, base: str, number: str, status: str, label: str, shot: str, *, closed: bool = False) -> None:
     """The centre's map: the case's marker carries its state's class, its popup the state's label."""
@@ -80,7 +69,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
     phone, supervisor = signed_in(browser, live_server, "grid", width=PHONE, geolocation={"longitude": lon, "latitude": lat},
                                   permissions=["geolocation"])
     errors: list[str] = []
-    _watch(supervisor, errors)
+    watch_errors(supervisor, errors)
     supervisor.goto(f"{live_server}/grid/report")
     options = supervisor.locator("#category option")
     garbage = next(i for i in range(options.count()) if options.nth(i).inner_text().strip() == "暴露垃圾")
@@ -107,7 +96,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
 
     # the centre registers and dispatches (the proposed department preselected); its map follows
     office, centre = signed_in(browser, live_server, "grid.centre")
-    _watch(centre, errors)
+    watch_errors(centre, errors)
     _map_shows(centre, live_server, number, "reported", "待立案", "03-map-reported")
     centre.goto(f"{live_server}/grid/cases")
     _shot(centre, "03a-centre-cases")
@@ -124,7 +113,7 @@ def test_a_case_from_the_phone_report_to_its_close(browser, live_server):
 
     # the department handles it, with a photo of the result
     department, handler = signed_in(browser, live_server, "grid.lhsr")
-    _watch(handler, errors)
+    watch_errors(handler, errors)
     handler.goto(f"{live_server}/grid/cases")
     _shot(handler, "06a-department-cases")
     handler.get_by_role("link", name=number).click()
@@ -164,7 +153,7 @@ def test_without_the_devices_position_the_supervisor_places_a_pin(browser, live_
     a picture is refused on the page with the form kept."""
     context, phone = signed_in(browser, live_server, "grid", width=PHONE)
     errors: list[str] = []
-    _watch(phone, errors)
+    watch_errors(phone, errors)
     phone.goto(f"{live_server}/grid/report")
     phone.get_by_role("button", name="使用当前位置").click()
     phone.locator("#position-text.wg-position-error", has_text="无法获取当前位置").wait_for()
@@ -233,7 +222,7 @@ def test_a_resident_reports_from_the_phone_and_follows_it(browser, live_server):
     context, phone = signed_in(browser, live_server, demo.CITIZEN.username, width=PHONE,
                                geolocation={"longitude": lon, "latitude": lat}, permissions=["geolocation"])
     errors: list[str] = []
-    _watch(phone, errors)
+    watch_errors(phone, errors)
 
     phone.goto(f"{live_server}/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE
@@ -308,7 +297,7 @@ def test_the_address_layer_follows_its_box_and_the_zoom(browser, live_server):
     registry's points in view are fetched and counted in the status line; unticked, gone again."""
     errors: list[str] = []
     context, page = signed_in(browser, live_server, "grid")
-    _watch(page, errors)
+    watch_errors(page, errors)
     page.goto(f"{live_server}/grid/map")
     status = page.locator("#map-status")
     page.wait_for_function("document.querySelector('#map-status').textContent.includes('放大后显示')")

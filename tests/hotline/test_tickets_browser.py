@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_fixtures import ARTIFACTS, screenshot, signed_in
+from browser_fixtures import ARTIFACTS, screenshot, signed_in, watch_errors
 
 pytestmark = pytest.mark.browser
 
@@ -20,19 +20,11 @@ def _shot(page, name: str) -> None:
     screenshot(page, f"hotline/{name}")
 
 
-def _watch(page, errors: list[str]) -> None:
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            and not response.url.endswith("/favicon.ico") else None)
-
 
 def test_a_call_from_the_agent_to_the_follow_up(browser, live_server):
     errors: list[str] = []
     context, agent = signed_in(browser, live_server, "hotline", width=PHONE)
-    _watch(agent, errors)
+    watch_errors(agent, errors)
     agent.goto(f"{live_server}/hotline/call")
     agent.get_by_label("来电号码").fill("13700007788")
     agent.get_by_label("来电人称呼（可不填）").fill("陈先生")
@@ -55,7 +47,7 @@ def test_a_call_from_the_agent_to_the_follow_up(browser, live_server):
     context.close()
 
     context, department = signed_in(browser, live_server, "reviewer.rs", width=PHONE)
-    _watch(department, errors)
+    watch_errors(department, errors)
     department.goto(f"{live_server}/hotline/tickets?queue=sign")
     department.get_by_role("link", name=number).click()
     department.locator("#form-sign button").click()
@@ -68,7 +60,7 @@ def test_a_call_from_the_agent_to_the_follow_up(browser, live_server):
     context.close()
 
     context, centre = signed_in(browser, live_server, "hotline", width=PHONE)
-    _watch(centre, errors)
+    watch_errors(centre, errors)
     centre.goto(f"{live_server}/hotline/tickets?queue=follow_up")
     centre.get_by_role("link", name=number).click()
     centre.get_by_label("满意", exact=True).check()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from browser_fixtures import ARTIFACTS, screenshot, signed_in
+from browser_fixtures import ARTIFACTS, screenshot, signed_in, watch_errors
 
 from tongban import demo
 from tongban.core import clock
@@ -22,15 +22,6 @@ def _shot(page, name: str) -> None:
     screenshot(page, f"participation/{name}")
 
 
-def _watch(page, errors: list[str]) -> None:
-    """A CSP refusal, a script error or a resource not served goes to ``errors``."""
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            and not response.url.endswith("/favicon.ico") else None)
-
 
 def _fits(page) -> None:
     """Nothing wider than the phone's screen: the page does not scroll sideways."""
@@ -40,7 +31,7 @@ def _fits(page) -> None:
 def test_staff_publish_a_survey_a_citizen_answers_on_a_phone_and_reads_the_results(browser, live_server):
     errors: list[str] = []
     staff_context, staff = signed_in(browser, live_server, "reviewer")
-    _watch(staff, errors)
+    watch_errors(staff, errors)
     staff.goto(f"{live_server}/staff")
     staff.locator('main a[href="/staff/participation"]').click()
     staff.wait_for_url(f"{live_server}/staff/participation")
@@ -70,7 +61,7 @@ def test_staff_publish_a_survey_a_citizen_answers_on_a_phone_and_reads_the_resul
     _shot(staff, "02-staff-published")
 
     phone_context, phone = signed_in(browser, live_server, demo.CITIZEN.username, width=PHONE)
-    _watch(phone, errors)
+    watch_errors(phone, errors)
     phone.goto(f"{live_server}/participation")
     phone.get_by_role("link", name=title).click()
     phone.wait_for_url(f"{live_server}{topic_url}")
