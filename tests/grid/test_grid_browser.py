@@ -300,22 +300,22 @@ def test_the_address_layer_follows_its_box_and_the_zoom(browser, live_server):
     watch_errors(page, errors)
     page.goto(f"{live_server}/grid/map")
     status = page.locator("#map-status")
-    page.wait_for_function("document.querySelector('#map-status').textContent.includes('放大后显示')")
+    page.wait_for_function("() => document.querySelector('#map-status').textContent.includes('放大后显示')")
     page.locator(".wg-map").focus()
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url) if "/addresses.geojson" in request.url else None)
     for _ in range(6):  # Leaflet's keyboard zoom, half a level at a time, up to the cells' zoom
         page.keyboard.press("Equal")
         page.wait_for_timeout(250)
-    page.wait_for_function("document.querySelector('#map-status').textContent.includes('单元网格')")
+    page.wait_for_function("() => document.querySelector('#map-status').textContent.includes('单元网格')")
     assert asked == [] and "标准地址" not in status.inner_text()
     with page.expect_response(lambda response: "/api/v1/grid/addresses.geojson?bbox=" in response.url) as answered:
         page.get_by_label("显示标准地址（放大后显示）").check()
     assert answered.value.status == 200
-    page.wait_for_function("document.querySelector('#map-status').textContent.includes('标准地址')")
+    page.wait_for_function("() => document.querySelector('#map-status').textContent.includes('标准地址')")
     assert re.search(r"标准地址 \d+ 个", status.inner_text())
     _shot(page, "40-map-addresses-ticked")
     page.get_by_label("显示标准地址（放大后显示）").uncheck()
-    page.wait_for_function("!document.querySelector('#map-status').textContent.includes('标准地址')")
+    page.wait_for_function("() => !document.querySelector('#map-status').textContent.includes('标准地址')")
     assert errors == []
     context.close()
