@@ -50,7 +50,7 @@ from tongban.grid import (
 )
 from tongban.hotline import api as hotline_api, mailbox_api, mailbox_pages
 from tongban.hotline import pages as hotline_pages
-from tongban.hotline import tickets_api as hotline_tickets_api
+from tongban.hotline import tickets as hotline_tickets, tickets_api as hotline_tickets_api
 from tongban.hotline import analysis_api as hotline_analysis_api, analysis_pages as hotline_analysis_pages
 from tongban.items import api as items_api, pages as items_pages, service as items_service
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.load_principal = load_principal
     # The header's bell on every page: core.templating asks notifications through the app too.
     app.state.unread_notifications = notifications_service.unread_count
+    app.state.open311_other_categories = hotline_tickets.open311_categories  # the union Open311 lists
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, reads_only=True)

@@ -238,6 +238,37 @@ def test_a_call_merged_into_an_open_ticket_and_tickets_with_a_place_in_open311(c
     assert client.get("/api/v1/grid/cases.geojson", headers=as_role("grid.centre")).status_code == 200
 
 
+def test_open311_lists_the_union_of_grid_and_hotline_categories_and_follows_a_hotline_ticket(client, as_role):
+    """services.json: every grid category and every class of the hotline's own; a ticket of such a class
+    with a place is found by its service_code; the class is filed by calling, so POST refuses it."""
+    from tongban.hotline.categories import catalogue
+
+    services = client.get("/open311/v2/services.json").json()
+    codes = {s["service_code"] for s in services}
+    own = {f"hotline-{c.code}" for c in catalogue().categories if c.grid is None}
+    grid_codes = {f"{c['kind']}-{c['code']}" for c in client.get("/api/v1/grid/categories").json() if c["active"]}
+    assert own and own <= codes and grid_codes <= codes and codes == own | grid_codes
+    noise = next(s for s in services if s["service_code"] == "hotline-H-GA02")
+    assert noise["service_name"] and "12345" in noise["description"] and noise["metadata"] is False
+    xml = client.get("/open311/v2/services.xml")
+    assert xml.status_code == 200 and "<service_code>hotline-H-GA02</service_code>" in xml.text
+    definition = client.get("/open311/v2/services/hotline-H-GA02.json").json()
+    assert definition == {"service_code": "hotline-H-GA02", "attributes": []}
+    assert client.get("/open311/v2/services/hotline-H-ZZ99.json").status_code == 404
+
+    ticket = created(client, as_role, category="H-GA02", said="小区门口工地夜里打桩", summary="夜间施工噪声",
+                     lon=121.5211, lat=31.2311, address="浦东南路 120 号")
+    found = client.get("/open311/v2/requests.json", params={"service_code": "hotline-H-GA02"}).json()
+    assert ticket["number"] in [r["service_request_id"] for r in found]
+    assert {r["service_code"] for r in found} == {"hotline-H-GA02"}
+    key = client.post("/api/v1/grid/open311-clients", headers=as_role("grid.centre"), json={"name": "热线分类上报测试"})
+    assert key.status_code == 201, key.text
+    refused = client.post("/open311/v2/requests.json", data={"api_key": key.json()["key"], "service_code": "hotline-H-GA02",
+                                                             "lat": "31.2311", "long": "121.5211", "description": "噪声"})
+    assert refused.status_code == 400 and "12345" in refused.json()[0]["description"], refused.text
+    assert client.get("/open311/v2/requests.json", params={"service_code": "hotline-"}).status_code == 400
+
+
 def test_the_caller_is_looked_up_in_the_registry_only_with_a_purpose(client, as_role, db):
     url = f"{URL}/caller"
     assert_problem(client.post(url, json={"id_number": "310115199306151236"}, headers=as_role("hotline")), 422, "validation-error")

@@ -11,6 +11,11 @@ phone, names) goes to the case for staff only, never into an answer.
 
 Times are ISO 8601 in Beijing time (+08:00). A ``service_request_id`` is the case number
 (WG-YYYYMMDD-XXXXXX); a ``service_code`` is ``{kind}-{code}`` (``event-0102``).
+
+The services are the union of the grid's categories and the classes of the engine's other
+channels (the 12345 hotline's own, ``hotline-H-RS01``): the app hands those over as
+``app.state.open311_other_categories`` (the grid does not import the hotline). Their cases are
+listed and followed like any other; they are filed by calling the hotline, not through POST.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ MAX_DESCRIPTION = 2000  # the case's column (the specification allows clients 40
 MAX_MEDIA = 1  # photos in a multipart POST ("media")
 MEDIA_LINK = "附图链接："  # a client's media_url, kept in the case's description
 CLOSED = (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.MERGED)
-SERVICE_CODE = re.compile(r"^(component|event)-(\d{4})$")
+SERVICE_CODE = re.compile(r"^([a-z]{2,16})-([A-Za-z0-9-]{1,16})$")  # {kind}-{code}: event-0102, hotline-H-RS01
 COMPONENT_CODE = re.compile(r"^\d{16}$")
 MEDIA_URL = re.compile(r"^https?://\S+$")
 # XML: the element of each member of a list, by the list's element (the specification's names).
@@ -285,12 +290,23 @@ def service_code(found: GridCategory | service.Category) -> str:
     return f"{found.kind}-{found.code}"
 
 
-def _category(db: Session, code: str | None) -> service.Category:
+def other_categories(request: Request) -> list[service.Category]:
+    """The other channels' own classes whose cases the engine keeps (see the module's note)."""
+    source: Callable[[], Sequence[service.Category]] | None = getattr(request.app.state, "open311_other_categories", None)
+    return list(source()) if source is not None else []
+
+
+def _category(db: Session, request: Request, code: str | None) -> service.Category:
     if not code:
         raise Open311Error(400, "缺少 service_code（service_code was not provided）")
     matched = SERVICE_CODE.match(code)
     if matched is None:
         raise Open311Error(404, f"没有服务代码 {code[:40]}，服务代码形如 event-0102（service_code not found）")
+    if matched.group(1) not in {kind.value for kind in CategoryKind}:
+        found = next((c for c in other_categories(request) if (c.kind, c.code) == matched.groups()), None)
+        if found is None:
+            raise Open311Error(404, f"没有服务代码 {code}（service_code not found）")
+        return found
     try:
         return service.category(db, matched.group(1), matched.group(2))
     except Problem:
@@ -301,10 +317,12 @@ def _limit_text(limit: Limit) -> str:
     return f"{limit.limit_value} 个{UNIT_LABELS.get(LimitUnit(limit.limit_unit), limit.limit_unit)}".replace("个小时", "小时")
 
 
-def service_read(found: GridCategory) -> dict[str, Any]:
-    kind = KIND_LABELS.get(CategoryKind(found.kind), found.kind)
+def service_read(found: GridCategory | service.Category) -> dict[str, Any]:
+    grid_kind = found.kind in {kind.value for kind in CategoryKind}
+    kind = KIND_LABELS[CategoryKind(found.kind)] if grid_kind else found.major
+    # another channel's class has nothing to describe beyond the standard fields: it is not filed here
     return {"service_code": service_code(found), "service_name": found.name, "description": found.register_condition,
-            "metadata": True, "type": "realtime", "keywords": ",".join([kind, found.major, found.name]),
+            "metadata": grid_kind, "type": "realtime", "keywords": ",".join(dict.fromkeys([kind, found.major, found.name])),
             "group": found.major}
 
 
@@ -315,6 +333,8 @@ def attributes(found: GridCategory | service.Category) -> list[dict[str, Any]]:
            "datatype_description": "默认 wgs84；中国地图应用（高德、腾讯）给出的坐标为 gcj02",
            "order": 1, "description": "lat/long 的坐标系",
            "values": [{"key": crs.value, "name": label} for crs, label in geo.CRS_LABELS.items()]}
+    if found.kind not in {kind.value for kind in CategoryKind}:
+        return []  # another channel's class: filed there, so nothing to send here
     if found.kind != CategoryKind.COMPONENT:
         return [crs]
     return [crs, {"variable": True, "code": "component_code", "datatype": "string", "required": False,
@@ -538,15 +558,18 @@ def discovery(fmt: Format, request: Request, db: DbSession, _: Public) -> Respon
 
 @georeport.get("/services.{format}", summary="服务列表：每个启用的部件、事件分类（GET Service List）",
                responses=_documented(list[ServiceRead], "services"))
-def services(fmt: Format, db: DbSession, _: Public) -> Response:
-    return answer(db, fmt, lambda fmt: render(fmt, "services", [service_read(c) for c in service.categories(db)]))
+def services(fmt: Format, request: Request, db: DbSession, _: Public) -> Response:
+    def build(fmt: str) -> Response:
+        listed: list[GridCategory | service.Category] = [*service.categories(db), *other_categories(request)]
+        return render(fmt, "services", [service_read(c) for c in listed])
+    return answer(db, fmt, build)
 
 
 @georeport.get("/services/{code}.{format}", summary="服务定义：分类可附带的属性（GET Service Definition）",
                responses=_documented(ServiceDefinitionRead, "service_definition"))
-def service_definition(code: str, fmt: Format, db: DbSession, _: Public) -> Response:
+def service_definition(code: str, fmt: Format, request: Request, db: DbSession, _: Public) -> Response:
     def build(fmt: str) -> Response:
-        found = _category(db, code)
+        found = _category(db, request, code)
         return render(fmt, "service_definition", {"service_code": service_code(found), "attributes": attributes(found)})
     return answer(db, fmt, build)
 
@@ -572,9 +595,12 @@ def _coordinate(form: Any, name: str, bound: float) -> float:
     return value
 
 
-def _filing(db: Session, form: Any) -> tuple[service.Category, service.Report]:
+def _filing(db: Session, request: Request, form: Any) -> tuple[service.Category, service.Report]:
     """A POST's fields as a report, every one checked before anything is written."""
-    found = _category(db, _field(form, "service_code", 40))
+    found = _category(db, request, _field(form, "service_code", 40))
+    if found.kind not in {kind.value for kind in CategoryKind}:
+        raise Open311Error(400, f"「{found.name}」类诉求请拨打 12345 热线反映，本接口只受理城市管理部件、事件的上报"
+                                "（service_code accepts no reports through this endpoint）")
     if _field(form, "lat", 40) is None or _field(form, "long", 40) is None:
         if _field(form, "address_string", 200) or _field(form, "address_id", 100):
             raise Open311Error(400, "本平台按坐标定位网格和责任部门，请同时提供 lat 和 long，仅有地址无法受理"
@@ -635,7 +661,7 @@ async def create_request(fmt: Format, request: Request, db: DbSession, _: Public
         deny(db, None, slug="open311-invalid-key", detail="api_key 缺失或无效", action="grid.open311.report")
         return error(fmt, 403, "api_key 缺失或无效，请向城运中心申请（api_key was not provided or is invalid）")
     try:
-        found, filed = _filing(db, form)
+        found, filed = _filing(db, request, form)
         device = _field(form, "device_id", 100)
         files = [f for f in form.getlist("media") if isinstance(f, UploadFile) and (f.filename or f.size)]
         limit = settings.attachment_max_mb * 1024 * 1024

@@ -91,8 +91,22 @@ def chosen_category(db: Session, code: str) -> Chosen:
     if own is None or own.limit is None:
         raise Problem("not-found", f"没有热线分类「{code[:16]}」", errors=[{"field": "body.category", "message": "未知分类"}])
     return Chosen(code=code, name=own.name, department=own.department, transfer_line=own.transfer_line,
-                  limit=grid.Category(kind="hotline", code=code, major=own.major, name=own.name, register_condition="",
-                                      limit_value=own.limit.value, limit_unit=own.limit.unit, urgent=False, handler=""))
+                  limit=_on_the_engine(own))
+
+
+def _on_the_engine(own: HotlineCategory) -> grid.Category:
+    """One of the hotline's own classes as the case engine keeps its tickets (kind ``hotline``)."""
+    assert own.limit is not None  # the catalogue requires a limit of every class of the hotline's own
+    line = f"，或转 {own.transfer_line}" if own.transfer_line else ""
+    return grid.Category(kind="hotline", code=own.code, major=own.major, name=own.name,
+                         register_condition=f"12345 热线受理{line}；处置时限 {own.limit.text}",
+                         limit_value=own.limit.value, limit_unit=own.limit.unit, urgent=False, handler="")
+
+
+def open311_categories() -> list[grid.Category]:
+    """The hotline's own classes, which the grid's Open311 face lists beside its categories: their
+    tickets with a place are service requests too (``app.state.open311_other_categories``)."""
+    return [_on_the_engine(c) for c in catalogue().categories if c.grid is None and c.limit is not None]
 
 
 # ---- a call -------------------------------------------------------------------------------------------
