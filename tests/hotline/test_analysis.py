@@ -1,5 +1,5 @@
 """热线分析: tickets seeded over twelve Beijing weeks through the tickets API (the clock moved to
-each call), then the counts by category, street and week, the rising rule, repeat callers (masked),
+each call; weeks of 2025, before the demo's ten weeks of calls, which end in the real week), then the counts by category, street and week, the rising rule, repeat callers (masked),
 repeat places, the departments' hotline figures, bad input and who may read it."""
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from tongban.hotline import analysis
 own_database, quiet_app, client, db = _own.own_database, _own.quiet_app, _own.client, _own.db
 URL = "/api/v1/hotline/analysis"
 TICKETS = "/api/v1/hotline/tickets"
-PERIOD = {"start": "2026-09-07", "end": "2026-11-29"}
-NOW = datetime(2026, 11, 30, 10, 0, tzinfo=BEIJING)  # a Monday: the latest complete week is 11-23 … 11-29
+PERIOD = {"start": "2025-09-08", "end": "2025-11-30"}
+NOW = datetime(2025, 12, 1, 10, 0, tzinfo=BEIJING)  # a Monday: the latest complete week is 11-24 … 11-30
 REPEATER = "13900001111"
-BASELINE = [date(2026, 10, 27), date(2026, 11, 3), date(2026, 11, 10), date(2026, 11, 17)]  # Tuesdays
-LATEST = date(2026, 11, 24)
+BASELINE = [date(2025, 10, 28), date(2025, 11, 4), date(2025, 11, 11), date(2025, 11, 18)]  # Tuesdays
+LATEST = date(2025, 11, 25)
 OUTSIDE_POINT = (121.4402, 30.8605)  # inside the district's extent, south-west of the demo grid
 
 
@@ -85,10 +85,10 @@ def seeded(quiet_app) -> Seeded:
                 return response.json()
 
             # the evening before the period (Beijing), and its first minutes
-            call(datetime(2026, 9, 6, 23, 30, tzinfo=BEIJING), "H-SC01", "transferred")
-            call(datetime(2026, 9, 7, 0, 10, tzinfo=BEIJING), "H-SC01", "transferred")
+            call(datetime(2025, 9, 7, 23, 30, tzinfo=BEIJING), "H-SC01", "transferred")
+            call(datetime(2025, 9, 8, 0, 10, tzinfo=BEIJING), "H-SC01", "transferred")
             for i in range(3):  # one place outside the grid: three calls within a few metres
-                call(_at(date(2026, 9, 15), 10, i), "H-SC01", "transferred", lon=OUTSIDE_POINT[0] + i * 0.0001,
+                call(_at(date(2025, 9, 16), 10, i), "H-SC01", "transferred", lon=OUTSIDE_POINT[0] + i * 0.0001,
                      lat=OUTSIDE_POINT[1])
             for day in BASELINE:  # 欠薪 once a week, 政务咨询 twice
                 call(_at(day, 9), "H-RS01", "dispatched")
@@ -101,7 +101,7 @@ def seeded(quiet_app) -> Seeded:
                 if i == 0:
                     seed.repeater_last = last["number"]
             # the department answers two of the rising week's tickets; the follow-ups grade them
-            stopped.set(_at(date(2026, 11, 25), 10))
+            stopped.set(_at(date(2025, 11, 26), 10))
             department, centre = headers("reviewer.rs"), headers("hotline")
             for ticket, grade, solved in ((rising[4], "satisfied", True), (rising[5], "very_dissatisfied", False)):
                 number = ticket["number"]
@@ -152,7 +152,7 @@ def test_counts_by_category_street_and_beijing_week(client, seeded, now):
     assert [(c["category"], c["count"]) for c in body["categories"]] == [("H-ZW01", 11), ("H-RS01", 10), ("H-SC01", 4)]
     assert body["categories"][0]["share"] == 0.44 and body["categories"][0]["name"]
     weeks = body["weeks"]
-    assert len(weeks) == 12 and weeks[0]["week_start"] == "2026-09-07" and weeks[-1]["week_end"] == "2026-11-29"
+    assert len(weeks) == 12 and weeks[0]["week_start"] == "2025-09-08" and weeks[-1]["week_end"] == "2025-11-30"
     assert [w["total"] for w in weeks][:2] == [1, 3] and weeks[-1]["total"] == 9
     assert weeks[-1]["by_category"]["H-RS01"] == 6 and weeks[-2]["by_category"] == {"H-ZW01": 2, "H-RS01": 1, "H-SC01": 0}
     streets = {s["name"]: s["count"] for s in body["streets"]}
@@ -161,7 +161,7 @@ def test_counts_by_category_street_and_beijing_week(client, seeded, now):
 
 def test_a_category_well_above_its_four_weeks_average_is_rising(client, seeded, now):
     body = read(client, "hotline").json()
-    assert body["latest_complete_week"] == "2026-11-23"
+    assert body["latest_complete_week"] == "2025-11-24"
     assert [(t["category"], t["latest"], t["baseline_average"], t["ratio"]) for t in body["rising"]] == [("H-RS01", 6, 1.0, 6.0)]
     assert any("2 倍" in rule and "5 件" in rule for rule in body["rules"])  # the rule, in words, beside the figures
 
@@ -198,7 +198,7 @@ def test_the_departments_hotline_figures_for_the_grids_evaluation(client, seeded
 
 def test_the_default_period_is_the_last_twelve_beijing_weeks(client, seeded, now):
     body = client.get(URL, headers=bearer(client, "hotline")).json()
-    assert (body["start"], body["end"]) == ("2026-09-14", "2026-12-06") and len(body["weeks"]) == 12
+    assert (body["start"], body["end"]) == ("2025-09-15", "2025-12-07") and len(body["weeks"]) == 12
     assert body["total"] == 24  # the week of 09-07 (one call) is no longer in it
 
 

@@ -90,3 +90,34 @@ def test_another_department_is_refused_the_ticket_page(signed_in):
     number = done.headers["location"].rsplit("/", 1)[-1]
     grid_page = signed_in("grid.centre").get(f"/grid/cases/{number}", follow_redirects=False)
     assert grid_page.status_code == 303 and grid_page.headers["location"] == f"/hotline/tickets/{number}"
+
+
+@pytest.mark.parametrize(("username", "labels"), [
+    ("hotline", ["热线工单退单待重新派单", "热线工单延期申请待审批", "热线工单超期待督办", "热线工单已答复待回访"]),
+    ("reviewer.rs", ["热线工单待签收", "热线工单待办理", "交办本部门待答复的来信"]),
+    ("xinfang", ["待处理的来信", "部门已答复待审核的来信"]),
+])
+def test_the_workbench_counts_what_waits_at_the_hotline_and_the_mailbox(signed_in, username, labels):
+    """Each count links to its queue and equals the rows that queue lists (the demo's tickets and letters)."""
+    client = signed_in(username)
+    page = client.get("/staff").text
+    found = dict((label, (int(count), href)) for href, count, label in
+                 re.findall(r'<a href="([^"]+)"><strong>(\d+)</strong><span>([^<]+)</span>', page))
+    assert set(labels) <= set(found), found
+    for label in labels:
+        count, href = found[label]
+        listed = client.get(href.replace("&amp;", "&"))
+        assert listed.status_code == 200, href
+        rows = len(re.findall(r'href="/(?:hotline/tickets|staff/mailbox)/[^"?]+"', listed.text))
+        assert rows == count, (label, href, rows, count)
+    if username == "reviewer.rs":  # the demo's ticket of 拖欠工资 waits to be signed for; 社保缴费 to be handled
+        assert found["热线工单待签收"][0] >= 1 and found["热线工单待办理"][0] >= 1
+
+
+def test_the_demo_has_weeks_of_calls_for_the_analysis(signed_in):
+    page = signed_in("hotline").get("/hotline/analysis").text
+    assert "社会生活噪声扰民" in page and "上升话题" in page
+    weeks = signed_in("hotline").get("/api/v1/hotline/analysis").json()
+    assert weeks["total"] >= 200 and sum(1 for w in weeks["weeks"] if w["total"]) >= 8
+    assert [r["category"] for r in weeks["rising"]] == ["H-GA02"]
+    assert len(weeks["repeat_callers"]) >= 3 and weeks["repeat_places"]

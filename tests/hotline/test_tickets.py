@@ -97,6 +97,19 @@ def test_a_returned_ticket_is_rerouted_or_arbitrated(client, as_role):
     assert ruled["department"] == "PD-RS" and "裁定" in ruled["trail"][-1]["note"]
 
 
+def test_a_ticket_rerouted_under_another_class_is_that_class_from_then_on(client, as_role):
+    ticket = created(client, as_role, category="H-RS03", department_code="PD-RS", said="单位没给我交社保，我的工资也拖了三个月",
+                     summary="反映单位未缴社保")
+    returned = step(client, as_role("reviewer.rs"), ticket["number"], "return",
+                    {"version": ticket["version"], "reason": "主要诉求是欠薪，应按拖欠工资分类"})
+    rerouted = step(client, as_role("hotline"), ticket["number"], "dispatch",
+                    {"version": returned["version"], "category": "H-RS01", "note": "按欠薪办理"})
+    assert rerouted["category"] == "H-RS01" and rerouted["category_name"] == "拖欠工资"
+    assert "分类改为「拖欠工资」" in rerouted["trail"][-1]["note"]
+    listed = client.get(URL, params={"queue": "all"}, headers=as_role("reviewer.rs")).json()
+    assert next(t for t in listed if t["number"] == ticket["number"])["category_name"] == "拖欠工资"
+
+
 def test_an_extension_is_asked_for_and_approved(client, as_role):
     ticket = created(client, as_role)
     number = ticket["number"]

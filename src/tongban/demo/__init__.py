@@ -31,6 +31,7 @@ from tongban.demo.registries import (
     DEMO_ADDRESSES, DEMO_ENTERPRISES, DEMO_PEOPLE, DEMO_SEED, load_applicants, load_registries, per_source_files,
 )
 from tongban.demo.disclosure_requests import load_disclosure_requests
+from tongban.demo.hotline import load_hotline
 from tongban.demo.mailbox import load_mailbox
 from tongban.demo.grid import load_grid
 from tongban.demo.open311 import load_open311_client
@@ -95,6 +96,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_disclosure_requests(db)  # requests in every state; their clocks count in the month's evaluation
     load_grid(db, settings)  # the unit grid and a day of city-management cases, before the scan warns the late ones
     load_open311_client(db)  # the 12345 app's Open311 key (DEMO_OPEN311_KEY)
+    load_hotline(db, settings)  # 12345: ten weeks of calls for the analysis, today's tickets in the departments' queues
     load_mailbox(db)  # 领导信箱: letters in every state, one published
     load_participation(db)  # 政民互动: a survey, drafts under comment (one with its adoption summary), an interview
     load_supervision(db, settings)

@@ -642,6 +642,10 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
         raise geo.invalid("validation-error", "该案件位置不在网格内，没有建议的责任部门，请选择派遣部门", field="body.department_code")
     supervision.close_clock(db, ClockKind.GRID_DISPATCH, _round(case), on=wall.today(), outcome="dispatched")
     case.status, case.department_id = CaseStatus.DISPATCHED, department_id
+    if limit is not None and (limit.kind, limit.code) != (case.category_kind, case.category_code):
+        # a ticket the centre re-routes under another class is a case of that class from now on
+        case.category_kind, case.category_code, case.category_name = limit.kind, limit.code, limit.name
+        case.urgent = limit.urgent
     _start_handling(db, case, limit or category(db, case.category_kind, case.category_code))
     if case.source == Source.HOTLINE:
         supervision.start_clock(db, kind=ClockKind.HOTLINE_SIGN, subject=_round(case), title=_title(case, "签收"),
@@ -1070,15 +1074,16 @@ def layer_features(db: Session, resource_code: str, box: tuple[float, float, flo
 def waiting_condition(principal: Principal):
     """The cases waiting on this person (the 「等我处理」 list and the workbench's count): the
     centre's to register and dispatch, a department's to handle, a supervisor's to check (those
-    they reported, and those that came from the public, the hotline or another system); None:
-    nothing waits on this person in the grid."""
+    they reported, and those that came from the public or another system); None: nothing waits on
+    this person in the grid. 12345 tickets are never among them: the hotline's queues hold them
+    and the hotline centre follows them up."""
     not_ticket = GridCase.source != Source.HOTLINE.value  # 12345 tickets wait in the hotline's queues
     if principal.can(Permission.GRID_COMMAND):
         return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value]) & not_ticket
     if principal.can(Permission.GRID_HANDLE):
         return (GridCase.status == CaseStatus.DISPATCHED.value) & (GridCase.department_id == principal.department_id) & not_ticket
     if principal.can(Permission.GRID_REPORT):
-        return (GridCase.status == CaseStatus.HANDLED.value) & (
+        return (GridCase.status == CaseStatus.HANDLED.value) & not_ticket & (
             (GridCase.reporter_account == principal.actor_id) | (GridCase.source != Source.SUPERVISOR.value))
     return None
 

@@ -94,21 +94,12 @@ def record_call(request: Request, db: DbSession, principal: Annotated[Principal,
 # ---- queues -------------------------------------------------------------------------------------------
 
 
-def queue_names(principal: Principal) -> list[str]:
-    names: list[str] = []
-    if tickets.is_centre(principal):
-        names += list(tickets.CENTRE_QUEUES)
-    if principal.can(Permission.HOTLINE_HANDLE):
-        names += list(tickets.DEPARTMENT_QUEUES)
-    return [*names, "all"]
-
-
 @router.get("/hotline/tickets", summary="热线工单")
 def tickets_page(request: Request, db: DbSession,
                  principal: Annotated[Principal, require(Permission.HOTLINE_ANSWER, Permission.HOTLINE_CENTRE,
                                                          Permission.HOTLINE_HANDLE)],
                  queue: Annotated[str, Query(max_length=16)] = ""):
-    names = queue_names(principal)
+    names = tickets.queue_names(principal)
     chosen = queue if queue in names else names[0]
     rows = tickets_api.reads(db, tickets.queue(db, principal, chosen))
     return render(request, "hotline_tickets.html", principal=principal, names=names, labels=tickets.QUEUES, chosen=chosen,

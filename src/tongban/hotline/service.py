@@ -7,13 +7,16 @@ is the union of the grid's active classes and the hotline's own, each with its d
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongban.core import clock as wall
 from tongban.core.auth import Principal
 
 from tongban.grid import service as grid
-from tongban.hotline import training
+from tongban.core.permissions import Permission
+from tongban.hotline import mailbox_service, tickets, training
+from tongban.hotline.mailbox_models import LetterStatus
 from tongban.hotline.categories import HotlineCategory, catalogue
 from tongban.hotline.schemas import CategoryRead, ClassifierRead, ProposalRead, ProposalsRead
 from tongban.org import service as org
@@ -77,3 +80,20 @@ def retrain(db: Session, principal: Principal) -> ClassifierRead:
     training.retrain(db, principal)
     db.commit()
     return classifier(db)
+
+
+def waiting(db: Session, principal: Principal) -> list[tuple[str, int, str]]:
+    """What waits for this person at the hotline and the mailbox, as (label, count, link) for the
+    workbench: each count is the rows of the queue the link opens (a queue shows at most 200)."""
+    found = [(f"热线工单{tickets.QUEUES[name]}", len(tickets.queue(db, principal, name)), f"/hotline/tickets?queue={name}")
+             for name in tickets.queue_names(principal) if name != "all"]
+    letters = []
+    if principal.can(Permission.MAILBOX_HANDLE):
+        letters = [(LetterStatus.RECEIVED, "待处理的来信"), (LetterStatus.REPLIED, "部门已答复待审核的来信")]
+    elif principal.can(Permission.MAILBOX_REPLY):
+        letters = [(LetterStatus.ASSIGNED, "交办本部门待答复的来信")]
+    for status, label in letters:
+        query = mailbox_service.queue(principal, status=status.value)
+        found.append((label, db.scalar(select(func.count()).select_from(query.subquery())) or 0,
+                      f"/staff/mailbox?status={status.value}"))
+    return found

@@ -436,6 +436,16 @@ def follow_up(db: Session, principal: Principal, number: str, *, satisfaction: s
 # ---- lists ---------------------------------------------------------------------------------------------
 
 
+def queue_names(principal: Principal) -> list[str]:
+    """The queues this person works, in the order the page shows them (``all`` last)."""
+    names: list[str] = []
+    if is_centre(principal):
+        names += list(CENTRE_QUEUES)
+    if principal.can(Permission.HOTLINE_HANDLE):
+        names += list(DEPARTMENT_QUEUES)
+    return [*names, "all"]
+
+
 def queue(db: Session, principal: Principal, name: str, *, limit: int = 200) -> list[tuple[GridCase, HotlineTicket]]:
     """A queue of tickets with their rows: the centre's (re-route, extensions, late, follow-up)
     or a department's (to sign, to handle); ``all``: every ticket this person may see."""

@@ -20,6 +20,7 @@ from tongban.core.templating import render
 from tongban.core import clock
 from tongban.core.workdays import FIRST_START, LAST_START, DeadlineStart, WorkingCalendar
 from tongban.grid import service as grid
+from tongban.hotline import service as hotline
 from tongban.items import service as items
 from tongban.org import service as org
 from tongban.org.schemas import LEVEL_LABELS
@@ -85,6 +86,7 @@ def waiting_for(db: Session, principal: Principal) -> list[Waiting]:
     waiting_cases = grid.count_waiting(db, principal)
     if waiting_cases is not None:
         found.append(Waiting("待办城管案件", waiting_cases, "/grid/cases?tab=mine"))
+    found += [Waiting(label, count, href) for label, count, href in hotline.waiting(db, principal)]
     if principal.can(Permission.EVALUATION_READ):
         found.append(Waiting("未完成的整改", supervision.count_open_rectifications(db, principal),
                              "/supervision/rectifications?status=open"))
