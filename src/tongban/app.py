@@ -22,7 +22,7 @@ from tongban.accounts import api as accounts_api, pages as accounts_pages, servi
 from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
-from tongban.core import audit
+from tongban.core import audit, routing
 from tongban.disclosure.requests import api as disclosure_requests_api, pages as disclosure_requests_pages
 from tongban.disclosure.requests import service as disclosure_requests_service
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
@@ -207,10 +207,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
-    # Routes are matched in order, each request trying every route before its own: the busiest
-    # first. The exchange, called by systems many times a second, then applications and task
-    # queues; the exchange's subscriptions before its /{resource}/..., which would match
-    # "subscriptions" too.
+    # Routes are matched in order (a router skips at once the paths outside its first segments:
+    # core.routing): the busiest first. The exchange, called by systems many times a second, then
+    # applications and task queues; the exchange's subscriptions before its /{resource}/..., which
+    # would match "subscriptions" too.
     for router in (subscriptions_api.router, exchange_api.router, cases_api.tasks, cases_api.applications,
                    accounts_api.router, org_api.router, audit_api.router, workdays_api.router, registry_api.router,
                    catalog_api.router, sharing_api.router, notifications_api.router, notifications_api.mine, items_api.router,
@@ -218,32 +218,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
                    disclosure_requests_api.router, disclosure_search_api.router, grid_api.router, grid_public_api.router,
                    hotline_api.router, hotline_tickets_api.router, mailbox_api.router, participation_api.router):
-        app.include_router(router)
-    app.include_router(usage_api.router)
-    app.include_router(hotline_analysis_api.router)  # /api/v1/hotline/analysis
-    app.include_router(grid_open311.router)  # /open311/v2 (GeoReport v2) and its API keys
-    app.include_router(accounts_pages.router)
-    app.include_router(org_pages.router)
-    app.include_router(grid_manage_pages.router)
-    app.include_router(hotline_pages.router)
-    app.include_router(hotline_analysis_pages.router)
-    app.include_router(registry_pages.router)
-    app.include_router(catalog_pages.router)
-    app.include_router(sharing_pages.router)
-    app.include_router(exchange_pages.router)
-    app.include_router(items_pages.router)
-    app.include_router(cases_pages.router)
-    app.include_router(supervision_pages.router)
-    app.include_router(disclosure_requests_pages.router)
-    app.include_router(notifications_pages.router)
-    app.include_router(grid_pages.router)
-    app.include_router(grid_public_pages.router)
-    app.include_router(mailbox_pages.router)
-    app.include_router(disclosure_search_api.pages)
-    app.include_router(disclosure_pages.router)
-    app.include_router(disclosure_feeds.router)
-    app.include_router(participation_pages.router)
-    app.include_router(web_pages.router)
+        routing.include(app, router)
+    routing.include(app, usage_api.router)
+    routing.include(app, hotline_analysis_api.router)  # /api/v1/hotline/analysis
+    routing.include(app, grid_open311.router)  # /open311/v2 (GeoReport v2) and its API keys
+    routing.include(app, accounts_pages.router)
+    routing.include(app, org_pages.router)
+    routing.include(app, grid_manage_pages.router)
+    routing.include(app, hotline_pages.router)
+    routing.include(app, hotline_analysis_pages.router)
+    routing.include(app, registry_pages.router)
+    routing.include(app, catalog_pages.router)
+    routing.include(app, sharing_pages.router)
+    routing.include(app, exchange_pages.router)
+    routing.include(app, items_pages.router)
+    routing.include(app, cases_pages.router)
+    routing.include(app, supervision_pages.router)
+    routing.include(app, disclosure_requests_pages.router)
+    routing.include(app, notifications_pages.router)
+    routing.include(app, grid_pages.router)
+    routing.include(app, grid_public_pages.router)
+    routing.include(app, mailbox_pages.router)
+    routing.include(app, disclosure_search_api.pages)
+    routing.include(app, disclosure_pages.router)
+    routing.include(app, disclosure_feeds.router)
+    routing.include(app, participation_pages.router)
+    routing.include(app, web_pages.router)
     _operations(app)
 
     if HTMX_DIST.is_dir():  # from npm (package.json); pages still work without it

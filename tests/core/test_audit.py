@@ -114,11 +114,13 @@ def test_an_inserted_entry_is_named(fresh_database):
 
 def test_an_entry_inserted_in_the_middle_is_named(fresh_database):
     _write_entries(fresh_database, 20)
-    # Make room at seq 10 by moving the later rows up, then slip a row in.
-    shift = ("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 10",
-             "UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000")
+    # Make room at seq 10 by moving the later rows up past the last one (a row at a time, no clash),
+    # back down one above where they were, then slip a row in.
     with session_scope(fresh_database.sessionmaker()) as db:
         prev = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == 9))
+        past = db.scalar(select(func.max(AuditEvent.seq))) + 1
+    shift = (f"UPDATE audit_events SET seq = seq + {past} WHERE seq >= 10",
+             f"UPDATE audit_events SET seq = seq - {past - 1} WHERE seq >= {past + 10}")
     _tamper(fresh_database, *shift, (
         "INSERT INTO audit_events (seq, occurred_at, actor_type, actor_id, actor_name, department_code, action, "
         "object_type, object_id, purpose, outcome, request_id, details, prev_hash, hash) VALUES "
