@@ -16,13 +16,11 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from tongban.accounts import service as accounts
 from tongban.core import clock as wall
 from tongban.core.config import Settings
-from tongban.core.auth import Principal
 from tongban.core.workdays import WorkingCalendar
 from tongban.demo import disclosure_corpus
-from tongban.demo.district import present
+from tongban.demo.district import principal
 from tongban.disclosure import documents
 from tongban.disclosure.models import DisclosureDocument, DisclosureVersion, IndexSequence
 from tongban.disclosure.schemas import (
@@ -37,11 +35,6 @@ DRAFTER, REVIEWER = "gk.drafter", "gk.reviewer"
 _THEMES = {label: code for code, label in THEME_LABELS.items()}
 _GENRES = {label: code for code, label in GENRE_LABELS.items()}
 _VALIDITIES = {label: code for code, label in VALIDITY_LABELS.items()}
-
-
-def _principal(db: Session, username: str) -> Principal:
-    user = present(accounts.get_by_username(db, username), f"演示账号 {username}")
-    return present(accounts.load_principal(db, f"user:{user.id}"), f"演示账号 {username} 的权限")
 
 
 def _history(db: Session, today: date) -> None:
@@ -116,7 +109,7 @@ def load(db: Session, settings: Settings) -> None:
     today = wall.today()
     _history(db, today)
     documents.reindex(db)  # the history's rows were written in bulk; what follows is indexed as published
-    drafter, reviewer = _principal(db, DRAFTER), _principal(db, REVIEWER)
+    drafter, reviewer = principal(db, DRAFTER), principal(db, REVIEWER)
     finance = org.get_by_code_or_404(db, "PD-CZ")
     calendar = WorkingCalendar.load(db)
 

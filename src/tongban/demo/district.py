@@ -7,6 +7,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from tongban.accounts import service as accounts
+from tongban.core.auth import Principal
 from tongban.core.permissions import Role
 from tongban.org import service as org
 from tongban.org.models import Department
@@ -203,3 +205,9 @@ def ensure_department(db: Session, code: str, name: str, short: str, level: Leve
     db.add(department)
     db.flush()
     return department
+
+
+def principal(db: Session, username: str) -> Principal:
+    """The demo account ``username`` as it acts (its roles and department), for the demo's own steps."""
+    user = present(accounts.get_by_username(db, username), f"演示账号 {username}")
+    return present(accounts.load_principal(db, f"user:{user.id}"), f"演示账号 {username} 的权限")

@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongban.accounts import service as accounts
 from tongban.core import audit, clock as wall
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.demo.district import DISTRICT, present
+from tongban.demo.district import DISTRICT, principal
 from tongban.demo.grid_cells import demo_grid
 from tongban.grid import components, geo, service as grid
 from tongban.grid.models import Component
@@ -44,14 +43,9 @@ DESCRIPTIONS = {"暴露垃圾": "人行道旁有成堆生活垃圾未清运", "�
                 "无照经营游商": "流动摊贩在路口占道售卖"}
 
 
-def _principal(db: Session, username: str) -> Principal:
-    user = present(accounts.get_by_username(db, username), f"演示账号 {username}")
-    return present(accounts.load_principal(db, f"user:{user.id}"), f"演示账号 {username} 的权限")
-
-
 def load_grid(db: Session, settings: Settings) -> None:
     grid.seed_categories(db)
-    system = _principal(db, "admin")
+    system = principal(db, "admin")
     for handler, department in ROUTES.items():
         if grid.route_department(db, handler, None) is None:
             grid.set_route(db, system, handler=handler, street_code="", department_code=department)
@@ -152,8 +146,8 @@ def _cases(db: Session, settings: Settings) -> None:
     """A day of a supervisor's reports, taken through the steps at the pace of a real day: some
     still waiting, some handled and checked, some late, one returned, one reworked, one duplicate."""
     rng = random.Random(SEED)
-    supervisor, operator = _principal(db, SUPERVISOR), _principal(db, OPERATOR)
-    handlers = {code: _principal(db, username) for code, username in HANDLERS.items()}
+    supervisor, operator = principal(db, SUPERVISOR), principal(db, OPERATOR)
+    handlers = {code: principal(db, username) for code, username in HANDLERS.items()}
     names = {(c.kind, c.name): c for c in grid.categories(db)}
     index = grid.grid_index(db)
     extent = geo.Extent.parse(settings.grid_extent)
@@ -204,7 +198,7 @@ def _cases(db: Session, settings: Settings) -> None:
 
 
 def _handler(db: Session, handlers: dict[str, Principal], case) -> Principal | None:
-    for principal in handlers.values():
-        if principal.department_id == case.department_id:
-            return principal
+    for handler in handlers.values():
+        if handler.department_id == case.department_id:
+            return handler
     return None

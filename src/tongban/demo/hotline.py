@@ -17,11 +17,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.accounts import service as accounts
 from tongban.core import clock as wall
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.demo.district import present
+from tongban.demo.district import principal
 from tongban.grid import geo, service as grid
 from tongban.hotline import examples, tickets
 from tongban.hotline.categories import catalogue
@@ -43,16 +42,11 @@ TODAY = [
 ]
 
 
-def _principal(db: Session, username: str) -> Principal:
-    user = present(accounts.get_by_username(db, username), f"演示账号 {username}")
-    return present(accounts.load_principal(db, f"user:{user.id}"), f"演示账号 {username} 的权限")
-
-
 def load_hotline(db: Session, settings: Settings) -> None:
     if db.scalar(select(HotlineTicket.case_id).limit(1)) is not None:
         return
     rng = random.Random(SEED)
-    agent = _principal(db, AGENT)
+    agent = principal(db, AGENT)
     extent = geo.Extent.parse(settings.grid_extent)
     index = grid.grid_index(db)
     points = [index.polygons[rng.randrange(len(index.refs))].representative_point().coords[0] for _ in range(400)]
@@ -94,7 +88,7 @@ def _today(db: Session, agent: Principal, extent: geo.Extent, points: list[tuple
             outcome=Outcome.DISPATCHED, lon=place[0], lat=place[1]), extent=extent)
         if stage == "waiting":
             continue
-        department = _principal(db, username)
+        department = principal(db, username)
         case = tickets.sign(db, department, case.number, version=None)
         if stage == "signed":
             continue

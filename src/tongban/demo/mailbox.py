@@ -7,24 +7,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongban.accounts import service as accounts
-from tongban.core.auth import Principal
-from tongban.demo.district import CITIZEN, present
+from tongban.demo.district import CITIZEN, principal
 from tongban.hotline import mailbox_service as mailbox
 from tongban.hotline.mailbox_models import Letter
 
 OFFICER = "xinfang"  # 信访办工作人员 (the letters office, in the e-government office)
 
 
-def _principal(db: Session, username: str) -> Principal:
-    user = present(accounts.get_by_username(db, username), f"演示账号 {username}")
-    return present(accounts.load_principal(db, f"user:{user.id}"), f"演示账号 {username} 的权限")
-
-
 def load_mailbox(db: Session) -> None:
     if db.scalar(select(func.count()).select_from(Letter)):
         return
-    office, transport, citizen = _principal(db, OFFICER), _principal(db, "reviewer.jsjt"), _principal(db, CITIZEN.username)
+    office, transport, citizen = principal(db, OFFICER), principal(db, "reviewer.jsjt"), principal(db, CITIZEN.username)
     published, _ = mailbox.write(
         db, None, name="李敏", phone="13912345678", consent=True, subject="建议延长地铁接驳公交末班车时间",
         body="我住在花木街道，每天加班到晚上十点左右下地铁，接驳的公交末班车九点半就停了，只能步行二十多分钟回家。"

@@ -10,9 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongban.accounts import service as accounts
 from tongban.core import clock as wall
-from tongban.core.auth import Principal
+from tongban.demo.district import principal
 from tongban.participation import service
 from tongban.participation.models import Topic
 from tongban.participation.schemas import AdoptionIn, CommentIn, QuestionIn, SummaryIn, TopicIn
@@ -21,18 +20,10 @@ STAFF = "reviewer"  # 市场监管局
 ADDRESS = "demo"
 
 
-def _principal(db: Session, username: str) -> Principal:
-    user = accounts.get_by_username(db, username)
-    found = accounts.load_principal(db, f"user:{user.id}") if user else None
-    if found is None:
-        raise RuntimeError(f"演示账号 {username} 不存在")
-    return found
-
-
 def load_participation(db: Session) -> None:
     if db.scalar(select(func.count()).select_from(Topic)):
         return
-    staff = _principal(db, STAFF)
+    staff = principal(db, STAFF)
     now = wall.now().replace(second=0, microsecond=0)
 
     survey = service.create(db, staff, TopicIn(
