@@ -64,6 +64,7 @@ MAX_DESCRIPTION = 2000  # the case's column (the specification allows clients 40
 MAX_MEDIA = 1  # photos in a multipart POST ("media")
 MEDIA_LINK = "附图链接："  # a client's media_url, kept in the case's description
 CLOSED = (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.MERGED)
+GRID_KINDS = frozenset(kind.value for kind in CategoryKind)  # other kinds: another channel's classes
 SERVICE_CODE = re.compile(r"^([a-z]{2,16})-([A-Za-z0-9-]{1,16})$")  # {kind}-{code}: event-0102, hotline-H-RS01
 COMPONENT_CODE = re.compile(r"^\d{16}$")
 MEDIA_URL = re.compile(r"^https?://\S+$")
@@ -302,7 +303,7 @@ def _category(db: Session, request: Request, code: str | None) -> service.Catego
     matched = SERVICE_CODE.match(code)
     if matched is None:
         raise Open311Error(404, f"没有服务代码 {code[:40]}，服务代码形如 event-0102（service_code not found）")
-    if matched.group(1) not in {kind.value for kind in CategoryKind}:
+    if matched.group(1) not in GRID_KINDS:
         found = next((c for c in other_categories(request) if (c.kind, c.code) == matched.groups()), None)
         if found is None:
             raise Open311Error(404, f"没有服务代码 {code}（service_code not found）")
@@ -318,7 +319,7 @@ def _limit_text(limit: Limit) -> str:
 
 
 def service_read(found: GridCategory | service.Category) -> dict[str, Any]:
-    grid_kind = found.kind in {kind.value for kind in CategoryKind}
+    grid_kind = found.kind in GRID_KINDS
     kind = KIND_LABELS[CategoryKind(found.kind)] if grid_kind else found.major
     # another channel's class has nothing to describe beyond the standard fields: it is not filed here
     return {"service_code": service_code(found), "service_name": found.name, "description": found.register_condition,
@@ -333,7 +334,7 @@ def attributes(found: GridCategory | service.Category) -> list[dict[str, Any]]:
            "datatype_description": "默认 wgs84；中国地图应用（高德、腾讯）给出的坐标为 gcj02",
            "order": 1, "description": "lat/long 的坐标系",
            "values": [{"key": crs.value, "name": label} for crs, label in geo.CRS_LABELS.items()]}
-    if found.kind not in {kind.value for kind in CategoryKind}:
+    if found.kind not in GRID_KINDS:
         return []  # another channel's class: filed there, so nothing to send here
     if found.kind != CategoryKind.COMPONENT:
         return [crs]
@@ -598,7 +599,7 @@ def _coordinate(form: Any, name: str, bound: float) -> float:
 def _filing(db: Session, request: Request, form: Any) -> tuple[service.Category, service.Report]:
     """A POST's fields as a report, every one checked before anything is written."""
     found = _category(db, request, _field(form, "service_code", 40))
-    if found.kind not in {kind.value for kind in CategoryKind}:
+    if found.kind not in GRID_KINDS:
         raise Open311Error(400, f"「{found.name}」类诉求请拨打 12345 热线反映，本接口只受理城市管理部件、事件的上报"
                                 "（service_code accepts no reports through this endpoint）")
     if _field(form, "lat", 40) is None or _field(form, "long", 40) is None:
