@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import clone_demo_template
 from fastapi.testclient import TestClient
-from helpers import bearer
+from helpers import bearer, csrf_of
 
+from tongban import demo
 from tongban.app import create_app
 from tongban.core import clock
 
@@ -57,3 +58,20 @@ def as_role(client):
             issued = tokens[username] = (bearer(client, username), clock.now())
         return issued[0]
     return headers
+
+
+@pytest.fixture
+def signed_in(quiet_app):
+    """``signed_in(username)`` → a client of the pages with that demo account's session cookie."""
+    opened = []
+
+    def sign_in(username: str) -> TestClient:
+        browser = TestClient(quiet_app)
+        browser.__enter__()
+        opened.append(browser)
+        browser.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
+                                     "csrf_token": csrf_of(browser.get("/login").text)}, follow_redirects=False)
+        return browser
+    yield sign_in
+    for browser in opened:
+        browser.__exit__(None, None, None)

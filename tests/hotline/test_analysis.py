@@ -8,16 +8,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import assert_problem, bearer, csrf_of
+from helpers import assert_problem, bearer
 
 import own_database as _own
 
-from tongban import demo
 from tongban.core import clock
 from tongban.core.clock import BEIJING
 from tongban.hotline import analysis
 
-own_database, quiet_app, client, db = _own.own_database, _own.quiet_app, _own.client, _own.db
+own_database, quiet_app, client, db, signed_in = _own.own_database, _own.quiet_app, _own.client, _own.db, _own.signed_in
 URL = "/api/v1/hotline/analysis"
 TICKETS = "/api/v1/hotline/tickets"
 PERIOD = {"start": "2025-09-08", "end": "2025-11-30"}
@@ -122,22 +121,6 @@ def now(fixed_clock):
     fixed_clock.set(NOW)
     return fixed_clock
 
-
-@pytest.fixture
-def signed_in(quiet_app):
-    """``signed_in(username)`` → a client with that person's session cookie."""
-    opened = []
-
-    def sign_in(username: str) -> TestClient:
-        browser = TestClient(quiet_app)
-        browser.__enter__()
-        opened.append(browser)
-        browser.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
-                                     "csrf_token": csrf_of(browser.get("/login").text)}, follow_redirects=False)
-        return browser
-    yield sign_in
-    for browser in opened:
-        browser.__exit__(None, None, None)
 
 
 def read(client, user: str, **params):

@@ -7,30 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
-from helpers import csrf_of
 
 import own_database as _own
-from tongban import demo
 
-own_database, quiet_app = _own.own_database, _own.quiet_app
+own_database, quiet_app, signed_in = _own.own_database, _own.quiet_app, _own.signed_in
 
-
-@pytest.fixture
-def signed_in(quiet_app):
-    """``signed_in(username)`` → a client with that person's session cookie."""
-    opened = []
-
-    def sign_in(username: str) -> TestClient:
-        client = TestClient(quiet_app)
-        client.__enter__()
-        opened.append(client)
-        client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
-                                    "csrf_token": csrf_of(client.get("/login").text)}, follow_redirects=False)
-        return client
-    yield sign_in
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 def csrf(page: str) -> str:
