@@ -311,7 +311,7 @@ def list_cases(db: DbSession, principal: Annotated[Principal, require(Permission
 
 
 def _filtered(db, principal: Principal, status, street, department, bbox):
-    query = select(GridCase)
+    query = select(GridCase).where(service.NOT_A_LETTER)
     if not principal.can_for_department(Permission.GRID_READ, None):
         query = query.where(GridCase.department_id == principal.department_id)
     if status:

@@ -171,10 +171,11 @@ class Source(StrEnum):
     PUBLIC = "public"  # 公众举报 (the portal)
     HOTLINE = "hotline"  # 热线转办
     OPEN311 = "open311"  # another system, through Open311
+    MAILBOX = "mailbox"  # 领导信箱: a letter the letters office answers or assigns (never a city case to the grid)
 
 
 SOURCE_LABELS = {Source.SUPERVISOR: "监督员上报", Source.PUBLIC: "公众举报", Source.HOTLINE: "热线转办",
-                 Source.OPEN311: "Open311 接入"}
+                 Source.OPEN311: "Open311 接入", Source.MAILBOX: "领导信箱"}
 
 
 class GridCase(Base):
@@ -282,6 +283,10 @@ class Action(StrEnum):
     URGE = "urge"  # 督办
     FOLLOW_UP = "follow_up"  # 回访: satisfied and solved → closed
     REOPEN = "reopen"  # 回访未解决：重新交办 to the same department
+    # 领导信箱 (the letters' steps beyond the ones above: answer, dispatch = 交办, handle = 部门答复,
+    # verify = 审核发送, rework = 退回重办)
+    LEADER = "leader"  # 呈报领导
+    PUBLISH = "publish"  # 选登公开
 
 
 ACTION_LABELS = {Action.REPORT: "信息收集（上报）", Action.REGISTER: "案卷建立（立案）", Action.REJECT: "不予立案",
@@ -290,7 +295,7 @@ ACTION_LABELS = {Action.REPORT: "信息收集（上报）", Action.REGISTER: "�
                  Action.DUPLICATE: "重复上报已合并", Action.ANSWER: "直接办结", Action.TRANSFER: "转专线",
                  Action.SIGN: "工单签收", Action.EXTEND_REQUEST: "申请延期", Action.EXTEND_APPROVE: "同意延期",
                  Action.EXTEND_REFUSE: "不同意延期", Action.URGE: "督办", Action.FOLLOW_UP: "回访办结",
-                 Action.REOPEN: "回访未解决，重新交办"}
+                 Action.REOPEN: "回访未解决，重新交办", Action.LEADER: "呈报领导", Action.PUBLISH: "选登公开"}
 
 
 class Open311Client(Base):

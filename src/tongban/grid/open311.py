@@ -471,7 +471,8 @@ def search(db: Session, *, ids: str | None, codes: str | None, start: str | None
     # the ids asked for come in one answer unless the client pages them itself
     size = min(_whole("page_size", page_size, len(numbers) or PAGE_SIZE, most=2**31), MAX_PAGE_SIZE)
     offset = (_whole("page", page, 1) - 1) * size
-    query = select(GridCase).where(GridCase.lon.is_not(None))  # a hotline ticket without a place is no service request
+    # a hotline ticket without a place is no service request; a letter to the leader never is
+    query = select(GridCase).where(GridCase.lon.is_not(None), service.NOT_A_LETTER)
     if numbers:
         query = query.where(GridCase.number.in_(numbers))
     else:

@@ -19,14 +19,14 @@ from __future__ import annotations
 import io
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tongban.core import audit, clock as wall, numbers
@@ -363,7 +363,7 @@ def _title(case: GridCase, step: str) -> str:
 
 
 def _link(case: GridCase) -> str:
-    return f"/hotline/tickets/{case.number}" if case.source == Source.HOTLINE else f"/grid/cases/{case.number}"
+    return _channel(case).link.format(number=case.number)
 
 
 def report(db: Session, principal: Principal | None, filed: Report, *, source: Source, extent: geo.Extent,
@@ -485,11 +485,20 @@ def _trail(db: Session, case: GridCase, principal: Principal | None, action: Act
 
 
 def not_a_ticket(db: Session, number: str) -> None:
-    """The grid's own steps (its API and pages) move the city's cases, never a 12345 ticket: a
-    ticket's steps carry rules of their own (its category's limit, 签收, 回访, the hotline's
-    permissions) and are taken in 热线工单. A number no case has is left to the step's own 404."""
-    if db.scalar(select(GridCase.source).where(GridCase.number == number[:24])) == Source.HOTLINE.value:
+    """The grid's own steps (its API and pages) move the city's cases, never a 12345 ticket or a
+    letter: a ticket's steps carry rules of their own (its category's limit, 签收, 回访, the
+    hotline's permissions) and are taken in 热线工单; a letter is the letters office's and is as
+    unknown to the grid as a number never given. A number no case has is left to the step's own 404."""
+    source = db.scalar(select(GridCase.source).where(GridCase.number == number[:24]))
+    if source == Source.HOTLINE.value:
         raise Problem("grid-state", f"{number[:24]} 是 12345 热线工单，请在「热线工单」中办理（/hotline/tickets/{number[:24]}）")
+    if source == Source.MAILBOX.value:
+        raise Problem("not-found", f"没有编号为 {number[:24]} 的案件")
+
+
+# 领导信箱 letters are the letters office's and the departments they are assigned to: the grid's
+# lists, queues and pages never show one (their writers wrote to the leader, not to the city's map).
+NOT_A_LETTER = GridCase.source != Source.MAILBOX.value
 
 
 def case_by_number(db: Session, number: str, *, for_update: bool = False) -> GridCase:
@@ -506,6 +515,8 @@ def readable(db: Session, principal: Principal, number: str) -> GridCase:
     """A case as this person may see it: the centre and supervisors every case, a department the
     cases dispatched to it (now or before)."""
     case = case_by_number(db, number)
+    if case.source == Source.MAILBOX:
+        raise Problem("not-found", f"没有编号为 {number} 的案件")
     if principal.can_for_department(Permission.GRID_READ, case.department_id):
         return case
     if principal.can(Permission.GRID_READ) and principal.department_id is not None and db.scalar(
@@ -532,9 +543,62 @@ _TICKET_ALLOWED = {
     Action.REOPEN: (CaseStatus.HANDLED,),
 }
 
+# A letter (领导信箱) is filed by the letters office's mailbox already received (待派遣 is its 待处理):
+# the office answers it or assigns it (交办 = dispatch); the department replies (handle); the office
+# sends the reply (verify) or returns it to be redone (rework); it may be put before the leader at
+# any time and published once answered.
+_LETTER_ALLOWED = {
+    Action.ANSWER: (CaseStatus.REGISTERED,), Action.DISPATCH: (CaseStatus.REGISTERED,),
+    Action.HANDLE: (CaseStatus.DISPATCHED,), Action.VERIFY: (CaseStatus.HANDLED,), Action.REWORK: (CaseStatus.HANDLED,),
+    Action.LEADER: (CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.HANDLED, CaseStatus.CLOSED),
+    Action.PUBLISH: (CaseStatus.CLOSED,),
+}
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How one channel's cases move on the engine: which steps from which states, the kind and
+    name of the handling clock, the permission the handling department acts under, the clock the
+    check after the handling runs on (None: the channel follows up otherwise), and where a case
+    is worked."""
+
+    allowed: Mapping[Action, tuple[CaseStatus, ...]]
+    handle_clock: ClockKind
+    handle_step: str
+    handle_permission: Permission
+    review_clock: ClockKind | None
+    link: str
+    # the audit line of each step: ``grid.case.<action>`` on the case, unless the channel names it
+    # in its own words (a letter's steps are the letters office's: ``mailbox.letter.assign`` …)
+    audit_object: str = "grid_case"
+    audit_actions: tuple[tuple[Action, str], ...] = ()
+
+    def audited(self, action: Action) -> str:
+        return dict(self.audit_actions).get(action, f"grid.case.{action.value}")
+
+
+_CITY = Channel(_ALLOWED, ClockKind.GRID_HANDLE, "处置", Permission.GRID_HANDLE, ClockKind.GRID_VERIFY,
+                "/grid/cases/{number}")
+CHANNELS = {
+    Source.SUPERVISOR: _CITY, Source.PUBLIC: _CITY, Source.OPEN311: _CITY,
+    Source.HOTLINE: Channel(_TICKET_ALLOWED, ClockKind.GRID_HANDLE, "处置", Permission.HOTLINE_HANDLE, None,
+                            "/hotline/tickets/{number}"),
+    # the letters office reviews a department's reply on a clock the mailbox starts (its office, its days)
+    Source.MAILBOX: Channel(_LETTER_ALLOWED, ClockKind.MAILBOX_REPLY, "来信答复", Permission.MAILBOX_REPLY,
+                            ClockKind.MAILBOX_REVIEW, "/staff/mailbox/{number}", audit_object="mailbox_letter",
+                            audit_actions=tuple((action, f"mailbox.letter.{name}") for action, name in (
+                                (Action.REPORT, "write"), (Action.ANSWER, "answer"), (Action.DISPATCH, "assign"),
+                                (Action.HANDLE, "reply"), (Action.VERIFY, "send"), (Action.REWORK, "return"),
+                                (Action.LEADER, "leader"), (Action.PUBLISH, "publish")))),
+}
+
+
+def _channel(case: GridCase) -> Channel:
+    return CHANNELS[Source(case.source)]
+
 
 def _check(db: Session, case: GridCase, action: Action, expected_version: int | None) -> None:
-    allowed = (_TICKET_ALLOWED if case.source == Source.HOTLINE else _ALLOWED).get(action, ())
+    allowed = _channel(case).allowed.get(action, ())
     if case.status not in allowed:
         from tongban.grid.models import STATUS_LABELS
         raise Problem("grid-state", f"案件 {case.number} 当前为「{STATUS_LABELS[CaseStatus(case.status)]}」，不能{ACTION_LABELS[action]}",
@@ -557,7 +621,8 @@ def _start_handling(db: Session, case: GridCase, found_category: Category) -> No
     else:
         kwargs.update(limit_days=0, limit_hours=found_category.limit_value,
                       hour_basis=HourBasis.CLOCK if found_category.limit_unit == LimitUnit.CLOCK_HOURS else HourBasis.WORKING)
-    clock = supervision.start_clock(db, kind=ClockKind.GRID_HANDLE, subject=_round(case), title=_title(case, "处置"),
+    channel = _channel(case)
+    clock = supervision.start_clock(db, kind=channel.handle_clock, subject=_round(case), title=_title(case, channel.handle_step),
                                     department_id=case.department_id, started_on=wall.today(), link=_link(case), **kwargs)
     case.expected_at = _expected(clock)
 
@@ -658,8 +723,7 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
 
 
 def _own(db: Session, principal: Principal, case: GridCase, action: str) -> None:
-    permission = Permission.HOTLINE_HANDLE if case.source == Source.HOTLINE else Permission.GRID_HANDLE
-    if not principal.can_for_department(permission, case.department_id):
+    if not principal.can_for_department(_channel(case).handle_permission, case.department_id):
         raise deny(db, principal, slug="department-scope", detail="该案件未派遣给本部门", action=action,
                    object_type="grid_case", object_id=case.number)
 
@@ -671,7 +735,7 @@ def return_case(db: Session, principal: Principal, number: str, *, reason: str, 
     case = case_by_number(db, number, for_update=True)
     _own(db, principal, case, "grid.case.return")
     _check(db, case, Action.RETURN, version)
-    supervision.close_clock(db, ClockKind.GRID_HANDLE, _round(case), on=wall.today(), outcome="returned")
+    supervision.close_clock(db, _channel(case).handle_clock, _round(case), on=wall.today(), outcome="returned")
     if case.source == Source.HOTLINE:
         supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="returned")
     returned_by = case.department_id
@@ -693,7 +757,7 @@ def handle(db: Session, principal: Principal, number: str, *, result: str, photo
     case = case_by_number(db, number, for_update=True)
     _own(db, principal, case, "grid.case.handle")
     _check(db, case, Action.HANDLE, version)
-    supervision.close_clock(db, ClockKind.GRID_HANDLE, _round(case), on=wall.today(), outcome="handled")
+    supervision.close_clock(db, _channel(case).handle_clock, _round(case), on=wall.today(), outcome="handled")
     case.status, case.result = CaseStatus.HANDLED, result.strip()[:2000]
     on_time = case.expected_at is None or wall.now() <= case.expected_at
     event = _done(db, case, principal, Action.HANDLE, result, on_time=on_time)
@@ -704,6 +768,8 @@ def handle(db: Session, principal: Principal, number: str, *, result: str, photo
                                 department_id=_centre(db), limit_days=TICKET_FOLLOW_UP_DAYS, started_on=wall.today(),
                                 link=_link(case))
         return case
+    if case.source == Source.MAILBOX:  # the letters office reviews it on the mailbox's own clock
+        return case
     owner = case.reporter_account if case.source == Source.SUPERVISOR else None
     supervision.start_clock(db, kind=ClockKind.GRID_VERIFY, subject=_round(case), title=_title(case, "核查"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
@@ -712,21 +778,25 @@ def handle(db: Session, principal: Principal, number: str, *, result: str, photo
 
 
 def verify(db: Session, principal: Principal, number: str, *, fixed: bool, note: str | None = None,
-           photos: Sequence[bytes] = (), settings: Settings | None = None, version: int | None = None) -> GridCase:
-    """核查: fixed → 结案; not fixed → 返工 (back to the same department, on a new clock)."""
+           photos: Sequence[bytes] = (), settings: Settings | None = None, version: int | None = None,
+           limit: Category | None = None) -> GridCase:
+    """核查: fixed → 结案; not fixed → 返工 (back to the same department, on a new clock: ``limit``,
+    or the category's). A letter's review (审核) is this step: sent, or returned to be redone."""
     checked = check_photos(settings, photos)
     case = case_by_number(db, number, for_update=True)
     action = Action.VERIFY if fixed else Action.REWORK
     _check(db, case, action, version)
     if not fixed and not (note or "").strip():
         raise geo.invalid("validation-error", "核查未通过时请说明现场情况", field="body.note")
-    supervision.close_clock(db, ClockKind.GRID_VERIFY, _round(case), on=wall.today(), outcome="closed" if fixed else "rework")
+    review = _channel(case).review_clock
+    if review is not None:
+        supervision.close_clock(db, review, _round(case), on=wall.today(), outcome="closed" if fixed else "rework")
     if fixed:
         case.status, case.closed_at = CaseStatus.CLOSED, wall.now()
     else:
         case.reworks += 1
         case.status = CaseStatus.DISPATCHED
-        _start_handling(db, case, category(db, case.category_kind, case.category_code))
+        _start_handling(db, case, limit or category(db, case.category_kind, case.category_code))
     event = _done(db, case, principal, action, note)
     _store_photos(db, settings, case, event, principal, "verify", checked)
     return case
@@ -753,21 +823,23 @@ def district_extent(text: str) -> geo.Extent:
     return geo.Extent.parse(text)
 
 
-def file_call(db: Session, principal: Principal, call: Call, *, extent: geo.Extent, prefix: str = "RX") -> GridCase:
+def file_call(db: Session, principal: Principal | None, call: Call, *, extent: geo.Extent | None = None, prefix: str = "RX",
+              source: Source = Source.HOTLINE, note: str | None = "12345 热线来电") -> GridCase:
     """A ticket (工单): a case of ``Source.HOTLINE`` the centre accepted as it took the call
-    (待派遣); the agent's outcome is the next step, in the same transaction."""
+    (待派遣); the agent's outcome is the next step, in the same transaction. A letter to the
+    leader's mailbox is filed the same way (``Source.MAILBOX``, by its writer)."""
     if not call.description.strip():
         raise geo.invalid("validation-error", "请填写来电内容", field="body.said")
     lon = lat = None
     found = None
     if call.lon is not None and call.lat is not None:
         lon, lat = float(call.lon), float(call.lat)
-        if not extent.contains(lon, lat):
-            raise geo.invalid("grid-outside-district", f"位置（{lon:.6f}, {lat:.6f}）不在本区范围内（{extent.text}）",
-                              field="body.lat")
+        if extent is None or not extent.contains(lon, lat):
+            raise geo.invalid("grid-outside-district", f"位置（{lon:.6f}, {lat:.6f}）不在本区范围内"
+                              f"（{extent.text if extent else '—'}）", field="body.lat")
         found = locate(db, lon, lat)
     now = wall.now()
-    case = GridCase(number=numbers.mint(db, GridCase.number, prefix), source=Source.HOTLINE.value,
+    case = GridCase(number=numbers.mint(db, GridCase.number, prefix), source=source.value,
                     category_kind=call.category.kind, category_code=call.category.code, category_name=call.category.name,
                     urgent=call.category.urgent, lon=round(lon, 7) if lon is not None else None,
                     lat=round(lat, 7) if lat is not None else None, address=call.address or None,
@@ -778,18 +850,21 @@ def file_call(db: Session, principal: Principal, call: Call, *, extent: geo.Exte
     db.add(case)
     db.flush()
     _written_here(db)[case.id] = ([], [])
-    _trail(db, case, principal, Action.REPORT, "12345 热线来电")
-    audit.record(db, actor=principal, action="grid.case.report", object_type="grid_case", object_id=case.number,
-                 details={"source": Source.HOTLINE.value, "category": f"{case.category_kind}/{case.category_code}",
+    _trail(db, case, principal, Action.REPORT, note)
+    channel = _channel(case)
+    audit.record(db, actor=principal or audit.ANONYMOUS, action=channel.audited(Action.REPORT),
+                 object_type=channel.audit_object, object_id=case.number, details={"source": source.value, "category": f"{case.category_kind}/{case.category_code}",
                           "cell": case.cell_code})
     return case
 
 
-def close_call(db: Session, principal: Principal, number: str, *, action: Action, note: str) -> GridCase:
-    """直接办结 (the agent answered) or 转专线 (a specialised line took it): closed at once."""
+def close_call(db: Session, principal: Principal, number: str, *, action: Action, note: str,
+               version: int | None = None) -> GridCase:
+    """直接办结 (the agent answered; the letters office answered a letter itself) or 转专线 (a
+    specialised line took it): closed at once."""
     assert action in (Action.ANSWER, Action.TRANSFER)
     case = case_by_number(db, number, for_update=True)
-    _check(db, case, action, None)
+    _check(db, case, action, version)
     case.status, case.closed_at = CaseStatus.CLOSED, wall.now()
     _done(db, case, principal, action, note)
     return case
@@ -806,12 +881,15 @@ def sign(db: Session, principal: Principal, number: str, *, version: int | None 
     return case
 
 
-def note_step(db: Session, principal: Principal, number: str, *, action: Action, note: str,
+_NOTED = (Action.EXTEND_REQUEST, Action.EXTEND_REFUSE, Action.URGE)  # these steps say why
+
+
+def note_step(db: Session, principal: Principal, number: str, *, action: Action, note: str | None,
               version: int | None = None, own: bool = False) -> GridCase:
     """A step that moves no state but is in the trail: 申请延期 (``own``: by the department the
-    ticket is with), a refused extension, 督办."""
-    assert action in (Action.EXTEND_REQUEST, Action.EXTEND_REFUSE, Action.URGE)
-    if not note.strip():
+    ticket is with), a refused extension, 督办; a letter's 呈报领导 and 选登."""
+    assert action in (*_NOTED, Action.LEADER, Action.PUBLISH)
+    if action in _NOTED and not (note or "").strip():
         raise geo.invalid("validation-error", "请填写理由或说明", field="body.reason")
     case = case_by_number(db, number, for_update=True)
     if own:
@@ -888,13 +966,25 @@ def channel_cases(db: Session, source: Source, *, statuses: Sequence[str] | None
     return list(db.scalars(query))
 
 
+def channel_ids(source: Source, *, statuses: Sequence[str] | None = None, department_id: int | None = None) -> Select:
+    """The ids of a channel's cases in these states, with this department: a subquery the channel
+    narrows its own rows with (the letters office's queues page the letters, not the cases)."""
+    query = select(GridCase.id).where(GridCase.source == source.value)
+    if statuses:
+        query = query.where(GridCase.status.in_(list(statuses)))
+    if department_id is not None:
+        query = query.where(GridCase.department_id == department_id)
+    return query
+
+
 def _done(db: Session, case: GridCase, principal: Principal, action: Action, note: str | None, *,
           department_id: int | None = None, on_time: bool | None = None) -> CaseEvent:
     """The step's trail entry and audit line (the case's state is already moved)."""
     case.updated_at = wall.now()
     event = _trail(db, case, principal, action, note, department_id=department_id, on_time=on_time)
-    audit.record(db, actor=principal, action=f"grid.case.{action.value}", object_type="grid_case", object_id=case.number,
-                 details={"status": case.status})
+    channel = _channel(case)
+    audit.record(db, actor=principal, action=channel.audited(action), object_type=channel.audit_object,
+                 object_id=case.number, details={"status": case.status})
     resident_notice.tell_reporter(db, case, action, note)  # a portal report's end: its reporter is told
     return event
 
@@ -944,7 +1034,7 @@ def own_report(db: Session, principal: Principal, number: str) -> GridCase:
 def queue(db: Session, principal: Principal, *, statuses: list[str] | None = None, limit: int = 200) -> list[GridCase]:
     """The cases waiting on this person: the centre's to register and dispatch, a department's to
     handle, a supervisor's to check."""
-    query = select(GridCase).order_by(GridCase.urgent.desc(), GridCase.created_at).limit(limit)
+    query = select(GridCase).where(NOT_A_LETTER).order_by(GridCase.urgent.desc(), GridCase.created_at).limit(limit)
     if statuses:
         query = query.where(GridCase.status.in_(statuses))
     if not principal.can_for_department(Permission.GRID_READ, None):  # a department's own
@@ -1077,7 +1167,7 @@ def waiting_condition(principal: Principal):
     they reported, and those that came from the public or another system); None: nothing waits on
     this person in the grid. 12345 tickets are never among them: the hotline's queues hold them
     and the hotline centre follows them up."""
-    not_ticket = GridCase.source != Source.HOTLINE.value  # 12345 tickets wait in the hotline's queues
+    not_ticket = GridCase.source.not_in([Source.HOTLINE.value, Source.MAILBOX.value])  # they wait in their own queues
     if principal.can(Permission.GRID_COMMAND):
         return GridCase.status.in_([CaseStatus.REPORTED.value, CaseStatus.REGISTERED.value]) & not_ticket
     if principal.can(Permission.GRID_HANDLE):

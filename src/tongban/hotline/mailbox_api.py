@@ -20,10 +20,10 @@ from tongban.core.db.session import DbSession
 from tongban.core.errors import Problem
 from tongban.core.pagination import Cursor, Limit, paginate
 from tongban.core.permissions import Permission
+from tongban.grid.schemas import Action
 from tongban.hotline import mailbox_service as service
-from tongban.hotline.mailbox_models import (
-    ACTION_LABELS, STATUS_LABELS, WRITER_STATUS_LABELS, Letter, LetterAction, LetterStatus,
-)
+from tongban.hotline.mailbox_models import ACTION_LABELS, STATUS_LABELS, WRITER_STATUS_LABELS, Letter, LetterAction, LetterStatus
+from tongban.hotline.mailbox_service import LetterCase
 from tongban.hotline.mailbox_schemas import (
     AnswerIn, AssignIn, ClockRead, EventRead, LeaderIn, LetterDetail, LetterIn, LetterPage, LetterRead, LetterWritten,
     LookupIn, PublishedLetter, PublishedPage, PublishIn, ReturnIn, SendIn, WriterLetter, WriterLetterPage,
@@ -41,24 +41,26 @@ Staff = Annotated[Principal, require(Permission.MAILBOX_HANDLE, Permission.MAILB
 Search = Annotated[str | None, Query(max_length=50, description="在选登信件的标题、内容和答复中查找")]
 
 
-def written(letter: Letter, code: str) -> LetterWritten:
-    return LetterWritten(number=letter.number, query_code=code, status=letter.status,
-                         status_label=WRITER_STATUS_LABELS[LetterStatus(letter.status)], created_at=letter.created_at,
+def written(filed: LetterCase, code: str) -> LetterWritten:
+    letter = filed.letter
+    return LetterWritten(number=filed.number, query_code=code, status=filed.status,
+                         status_label=WRITER_STATUS_LABELS[filed.status], created_at=letter.created_at,
                          created_text=wall.beijing_text(letter.created_at))
 
 
-def writer_letter(letter: Letter) -> WriterLetter:
-    answered = letter.status in (LetterStatus.ANSWERED, LetterStatus.PUBLISHED)
-    return WriterLetter(number=letter.number, subject=letter.subject, body=letter.body, consent=letter.consent,
-                        status=letter.status, status_label=WRITER_STATUS_LABELS[LetterStatus(letter.status)],
+def writer_letter(filed: LetterCase) -> WriterLetter:
+    letter, status = filed.letter, filed.status
+    answered = status in (LetterStatus.ANSWERED, LetterStatus.PUBLISHED)
+    return WriterLetter(number=filed.number, subject=letter.subject, body=letter.body, consent=letter.consent,
+                        status=status, status_label=WRITER_STATUS_LABELS[status],
                         created_at=letter.created_at, created_text=wall.beijing_text(letter.created_at),
                         reply=letter.reply if answered else None, replied_by=letter.replied_by if answered else None,
-                        answered_text=wall.beijing_text(letter.answered_at),
-                        published=letter.status == LetterStatus.PUBLISHED)
+                        answered_text=wall.beijing_text(letter.answered_at), published=status == LetterStatus.PUBLISHED)
 
 
-def published_letter(letter: Letter) -> PublishedLetter:
-    return PublishedLetter(number=letter.number, subject=letter.public_subject or "", body=letter.public_body or "",
+def published_letter(filed: LetterCase) -> PublishedLetter:
+    letter = filed.letter
+    return PublishedLetter(number=filed.number, subject=letter.public_subject or "", body=letter.public_body or "",
                            reply=letter.public_reply, replied_by=letter.replied_by,
                            created_text=wall.beijing_text(letter.created_at),
                            answered_text=wall.beijing_text(letter.answered_at), published_at=letter.published_at,
@@ -69,30 +71,36 @@ def _names(db: Session, ids) -> dict[int, tuple[str, str]]:
     return dict(org.names_by_ids(db, [i for i in ids if i is not None]))
 
 
-def letter_read(letter: Letter, names: dict[int, tuple[str, str]]) -> LetterRead:
-    department = names.get(letter.department_id) if letter.department_id else None
-    return LetterRead(number=letter.number, subject=letter.subject, status=letter.status,
-                      status_label=STATUS_LABELS[LetterStatus(letter.status)], for_leader=letter.for_leader,
-                      department=department[0] if department else None,
+def letter_read(filed: LetterCase, names: dict[int, tuple[str, str]]) -> LetterRead:
+    letter, status = filed.letter, filed.status
+    department = names.get(filed.department_id) if filed.department_id else None
+    return LetterRead(number=filed.number, subject=letter.subject, status=status, status_label=STATUS_LABELS[status],
+                      for_leader=letter.for_leader, department=department[0] if department else None,
                       department_name=department[1] if department else None, limit_days=letter.limit_days,
                       consent=letter.consent, created_at=letter.created_at,
-                      created_text=wall.beijing_text(letter.created_at), version=letter.version)
+                      created_text=wall.beijing_text(letter.created_at), version=filed.version)
 
 
-def letter_detail(db: Session, principal: Principal, letter: Letter) -> LetterDetail:
-    events = service.trail(db, letter)
-    clocks = service.clocks(db, letter)
-    names = _names(db, [letter.department_id, *(e.department_id for e in events), *(c.department_id for c in clocks)])
-    phone, email = service.writer_contact(db, principal, letter)
+def letter_detail(db: Session, principal: Principal, filed: LetterCase) -> LetterDetail:
+    letter = filed.letter
+    events = service.trail(db, filed)
+    clocks = service.clocks(db, filed)
+    names = _names(db, [filed.department_id, *(e.department_id for e in events), *(c.department_id for c in clocks)])
+    phone, email = service.writer_contact(db, principal, filed)
+    trail, published = [], False
+    for e in events:
+        step = service.STEPS[Action(e.action)]
+        published = published or step == LetterAction.PUBLISH  # closed is answered until then, published after
+        status = LetterStatus.PUBLISHED if published else service.status_of(e.status, None)
+        trail.append(EventRead(action=step.value, action_label=ACTION_LABELS[step], status=status,
+                               status_label=STATUS_LABELS[status], actor_name=e.actor_name,
+                               department=names[e.department_id][1] if e.department_id in names else None, note=e.note,
+                               at=e.at, at_text=wall.beijing_text(e.at)))
     return LetterDetail(
-        **letter_read(letter, names).model_dump(), body=letter.body, writer_name=letter.writer_name,
-        writer_kind=letter.writer_kind, writer_phone=phone, writer_email=email, department_reply=letter.department_reply,
+        **letter_read(filed, names).model_dump(), body=letter.body, writer_name=letter.writer_name,
+        writer_kind=letter.writer_kind, writer_phone=phone, writer_email=email, department_reply=filed.case.result,
         reply=letter.reply, replied_by=letter.replied_by, public_subject=letter.public_subject,
-        public_body=letter.public_body, public_reply=letter.public_reply,
-        trail=[EventRead(action=e.action, action_label=ACTION_LABELS[LetterAction(e.action)], status=e.status,
-                         status_label=STATUS_LABELS[LetterStatus(e.status)], actor_name=e.actor_name,
-                         department=names[e.department_id][1] if e.department_id in names else None, note=e.note,
-                         at=e.at, at_text=wall.beijing_text(e.at)) for e in events],
+        public_body=letter.public_body, public_reply=letter.public_reply, trail=trail,
         clocks=[ClockRead(step=CLOCK_LABELS.get(c.kind, c.kind),
                           department=names[c.department_id][1] if c.department_id in names else "",
                           limit=supervision.clock_limit_text(c), due=supervision.clock_due_text(c), level=c.level,
@@ -105,9 +113,9 @@ def letter_detail(db: Session, principal: Principal, letter: Letter) -> LetterDe
 @router.post("/letters", response_model=LetterWritten, status_code=201,
              summary="写信：给领导信箱写信（登录后以本人名义；未登录须留姓名和联系电话或电子邮箱）")
 def write(body: LetterIn, db: DbSession, principal: Public):
-    letter, code = service.write(db, principal, subject=body.subject, body=body.body, consent=body.consent,
+    filed, code = service.write(db, principal, subject=body.subject, body=body.body, consent=body.consent,
                                  name=body.name, phone=body.phone, email=body.email)
-    answer = written(letter, code)
+    answer = written(filed, code)
     db.commit()
     return answer
 
@@ -126,7 +134,7 @@ def look_up(request: Request, body: LookupIn, db: DbSession, principal: Public):
 @router.get("/me/letters", response_model=WriterLetterPage, summary="我的来信（最新在前）")
 def my_letters(db: DbSession, principal: Writer, cursor: Cursor = None, limit: Limit = 50):
     rows, next_cursor = paginate(db, service.own_letters(principal), Letter.id, cursor=cursor, limit=limit)
-    return WriterLetterPage(items=[writer_letter(letter) for letter in rows], next_cursor=next_cursor)
+    return WriterLetterPage(items=[writer_letter(filed) for filed in service.with_cases(db, rows)], next_cursor=next_cursor)
 
 
 @router.get("/me/letters/{number}", response_model=WriterLetter, summary="我的一封来信：办理情况和答复（他人的来信：404）")
@@ -137,7 +145,7 @@ def my_letter(number: str, db: DbSession, principal: Writer):
 @router.get("/published", response_model=PublishedPage, summary="信件选登：已公开的来信和答复（已隐去个人信息）")
 def published(db: DbSession, principal: Public, q: Search = None, cursor: Cursor = None, limit: Limit = 50):
     rows, next_cursor = paginate(db, service.published(q=q), Letter.id, cursor=cursor, limit=limit)
-    return PublishedPage(items=[published_letter(letter) for letter in rows], next_cursor=next_cursor)
+    return PublishedPage(items=[published_letter(filed) for filed in service.with_cases(db, rows)], next_cursor=next_cursor)
 
 
 @router.get("/published/{number}", response_model=PublishedLetter, summary="一封选登信件（未公开的信件：404）")
@@ -156,8 +164,9 @@ def letters(db: DbSession, principal: Staff,
             cursor: Cursor = None, limit: Limit = 50):
     rows, next_cursor = paginate(db, service.queue(principal, status=status.value if status else None, leader=leader),
                                  Letter.id, cursor=cursor, limit=limit)
-    names = _names(db, [letter.department_id for letter in rows])
-    return LetterPage(items=[letter_read(letter, names) for letter in rows], next_cursor=next_cursor)
+    filed = service.with_cases(db, rows)
+    names = _names(db, [f.department_id for f in filed])
+    return LetterPage(items=[letter_read(f, names) for f in filed], next_cursor=next_cursor)
 
 
 @router.get("/letters/{number}", response_model=LetterDetail, summary="一封来信：内容、来信人、办理过程和时限（查看来信人信息记入审计日志）")
@@ -168,8 +177,8 @@ def letter(number: str, db: DbSession, principal: Staff):
     return answer
 
 
-def _after(db: Session, principal: Principal, letter: Letter) -> LetterDetail:
-    answer = letter_detail(db, principal, letter)
+def _after(db: Session, principal: Principal, filed: LetterCase) -> LetterDetail:
+    answer = letter_detail(db, principal, filed)
     db.commit()
     return answer
 

@@ -1,15 +1,18 @@
-"""领导信箱 (the leader's mailbox): the letters residents and enterprises write, and their trail.
+"""领导信箱 (the leader's mailbox): what only a letter has, beside the case that carries it on the engine.
 
-A letter's own short flow is kept here for now (issue 28 asks for one case engine; the letter is
-kept simple so it can become a channel of it later), with supervision's clocks, the audit log
-and notifications shared with every other domain:
+A letter IS a ``grid_cases`` row (``source = mailbox``, number ``XF-…``): its state, the department
+it is assigned to, its trail, its version and its clocks are the case engine's (``grid.service``),
+as a 12345 ticket's are. This 1:1 row holds the letter: its subject and text, who wrote it
+(personal data, read only by the letters office and the departments it was assigned to), the
+writer's consent to publication, the query code, the deadline the office gave the department, the
+reply the writer was sent and, once published (选登), the public texts with personal data removed.
 
-    received 待处理 → answered 已答复 (the letters office answers centrally)
-    received → assigned 部门办理中 → replied 待审核 → answered (the office reviews and sends the
-    department's reply; or sends it back: assigned again) → published 已选登 (only with the
-    writer's consent, with personal data removed)
+The letter's own vocabulary over the engine's states and steps:
 
-A letter's deadlines are supervision's clocks, never copied here.
+    received 待处理 (registered) → answered 已答复 (answer: the office answers it itself)
+    received → assigned 部门办理中 (dispatch = 交办) → replied 待审核 (handle = the department's reply)
+    → answered (verify = the office sends it) | assigned again (rework = 退回重办, a new round)
+    answered → published 已答复并选登 (only with the writer's consent)
 """
 
 from __future__ import annotations
@@ -58,15 +61,13 @@ ACTION_LABELS = {LetterAction.WRITE: "来信", LetterAction.ANSWER: "信访办�
 class Letter(Base):
     __tablename__ = "mailbox_letters"
     __table_args__ = (
-        Index("ix_mailbox_letters_status_created", "status", "created_at"),
-        Index("ix_mailbox_letters_department_status", "department_id", "status"),
         Index("ix_mailbox_letters_writer", "writer_account", "id"),  # 我的来信
         Index("ix_mailbox_letters_published", "published_at"),  # 信件选登
         Index("ix_mailbox_letters_duplicate", "writer_key", "text_hash", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(24), unique=True)  # XF-YYYYMMDD-XXXXXX
+    case_id: Mapped[int] = mapped_column(ForeignKey("grid_cases.id", ondelete="CASCADE"), unique=True)
     query_code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the query code given to the writer
     subject: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
@@ -79,37 +80,13 @@ class Letter(Base):
     writer_email: Mapped[str | None] = mapped_column(String(120))
     writer_key: Mapped[str] = mapped_column(String(64))  # the account, or the contact: who wrote, for duplicates
     text_hash: Mapped[str] = mapped_column(String(64))  # sha256 of subject + body as written
-    status: Mapped[str] = mapped_column(String(10), default=LetterStatus.RECEIVED)
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))  # assigned to
     limit_days: Mapped[int | None] = mapped_column(Integer)  # the department's working days to reply
     for_leader: Mapped[bool] = mapped_column(Boolean, default=False)  # 呈报领导
-    department_reply: Mapped[str | None] = mapped_column(Text)  # the department's draft, for the office
-    reply: Mapped[str | None] = mapped_column(Text)  # what the writer was sent
+    reply: Mapped[str | None] = mapped_column(Text)  # what the writer was sent (the department's draft is the case's result)
     replied_by: Mapped[str | None] = mapped_column(String(100))  # the body that answered (a department's name)
     public_subject: Mapped[str | None] = mapped_column(String(100))  # as published: personal data removed
     public_body: Mapped[str | None] = mapped_column(Text)
     public_reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    rounds: Mapped[int] = mapped_column(Integer, default=0)  # assignments so far (each has its clocks)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
-
-
-class LetterEvent(Base):
-    """The trail of a letter: every step, by whom, with what note."""
-
-    __tablename__ = "mailbox_letter_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    letter_id: Mapped[int] = mapped_column(ForeignKey("mailbox_letters.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(10))  # LetterAction
-    status: Mapped[str] = mapped_column(String(10))  # the letter's status after it
-    actor_account: Mapped[str | None] = mapped_column(String(64))
-    actor_name: Mapped[str] = mapped_column(String(64))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    note: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,6 +22,7 @@ from tongban.core.security import Csrf, check_csrf
 from tongban.core.templating import flash, render
 from tongban.hotline import mailbox_api as api, mailbox_service as service
 from tongban.hotline.mailbox_models import STATUS_LABELS, Letter, LetterStatus
+from tongban.hotline.mailbox_service import LetterCase
 from tongban.org import service as org
 
 router = APIRouter(include_in_schema=False)
@@ -62,9 +63,9 @@ def write(request: Request, db: DbSession, principal: Public,
     check_csrf(request, csrf_token)
     form = {"subject": subject, "body": body, "consent": consent, "name": name, "phone": phone, "email": email}
     try:
-        letter, code = service.write(db, principal, subject=subject, body=body, consent=consent == "yes", name=name,
-                                     phone=phone, email=email)
-        answer = api.written(letter, code)
+        filed, code = service.write(db, principal, subject=subject, body=body, consent=consent == "yes", name=name,
+                                    phone=phone, email=email)
+        answer = api.written(filed, code)
         db.commit()
     except Problem as problem:
         if problem.status >= 500:
@@ -79,7 +80,8 @@ def write(request: Request, db: DbSession, principal: Public,
 @router.get("/mailbox/mine", summary="我的来信")
 def my_letters(request: Request, db: DbSession, principal: Writer):
     rows = list(db.scalars(service.own_letters(principal).order_by(Letter.id.desc()).limit(MAX_ROWS + 1)))
-    return render(request, "mailbox/mine.html", principal=principal, items=[api.writer_letter(r) for r in rows[:MAX_ROWS]],
+    return render(request, "mailbox/mine.html", principal=principal,
+                  items=[api.writer_letter(f) for f in service.with_cases(db, rows[:MAX_ROWS])],
                   more=len(rows) > MAX_ROWS, max_rows=MAX_ROWS)
 
 
@@ -112,7 +114,8 @@ def look_up(request: Request, db: DbSession, principal: Public, number: Annotate
 def published(request: Request, db: DbSession, principal: Public,
               q: Annotated[str | None, Query(max_length=50)] = None):
     rows = list(db.scalars(service.published(q=q).order_by(Letter.published_at.desc(), Letter.id.desc()).limit(MAX_ROWS)))
-    return render(request, "mailbox/published.html", principal=principal, items=[api.published_letter(r) for r in rows],
+    return render(request, "mailbox/published.html", principal=principal,
+                  items=[api.published_letter(f) for f in service.with_cases(db, rows)],
                   q=q or "")
 
 
@@ -133,39 +136,41 @@ def queue(request: Request, db: DbSession, principal: Staff,
           status: Annotated[LetterStatus | None, Query()] = None, leader: Annotated[bool, Query()] = False):
     query = service.queue(principal, status=status.value if status else None, leader=leader)
     rows = list(db.scalars(query.order_by(Letter.id.desc()).limit(MAX_ROWS + 1)))
-    names = api._names(db, [r.department_id for r in rows])
-    return render(request, "mailbox/queue.html", principal=principal, items=[api.letter_read(r, names) for r in rows[:MAX_ROWS]],
+    filed = service.with_cases(db, rows[:MAX_ROWS])
+    names = api._names(db, [f.department_id for f in filed])
+    return render(request, "mailbox/queue.html", principal=principal, items=[api.letter_read(f, names) for f in filed],
                   more=len(rows) > MAX_ROWS, max_rows=MAX_ROWS, tabs=TABS, status=status.value if status else "",
                   leader=leader, office=principal.can(Permission.MAILBOX_HANDLE))
 
 
-def _forms(principal: Principal, letter: Letter) -> list[str]:
+def _forms(principal: Principal, filed: LetterCase) -> list[str]:
     forms = []
+    status = filed.status
     if principal.can(Permission.MAILBOX_HANDLE):
-        if letter.status == LetterStatus.RECEIVED:
+        if status == LetterStatus.RECEIVED:
             forms += ["assign", "answer"]
-        if letter.status == LetterStatus.REPLIED:
+        if status == LetterStatus.REPLIED:
             forms += ["send", "return"]
-        if letter.status == LetterStatus.ANSWERED:
+        if status == LetterStatus.ANSWERED:
             forms.append("publish")
-        if not letter.for_leader:
+        if not filed.letter.for_leader:
             forms.append("leader")
-    if letter.status == LetterStatus.ASSIGNED and principal.can_for_department(Permission.MAILBOX_REPLY, letter.department_id):
+    if status == LetterStatus.ASSIGNED and principal.can_for_department(Permission.MAILBOX_REPLY, filed.department_id):
         forms.append("reply")
     return forms
 
 
 def _letter_page(request: Request, db: Session, principal: Principal, number: str, *, error: str | None = None,
                  failed: str | None = None, form: dict | None = None, status_code: int = 200):
-    letter = service.readable(db, principal, number)
-    forms = _forms(principal, letter)
-    detail = api.letter_detail(db, principal, letter)
+    filed = service.readable(db, principal, number)
+    forms = _forms(principal, filed)
+    detail = api.letter_detail(db, principal, filed)
     db.commit()  # the audit line of the writer's contact read
     departments = org.list_all(db) if "assign" in forms else []
     return render(request, "mailbox/staff_letter.html", status_code=status_code, principal=principal, letter=detail,
                   forms=forms, departments=departments, error=error, failed=failed, form=form or {},
                   default_days=service.DEFAULT_REPLY_DAYS, max_days=service.MAX_REPLY_DAYS,
-                  preview=service.public_texts(db, letter) if "publish" in forms and letter.consent else None,
+                  preview=service.public_texts(db, filed.letter) if "publish" in forms and filed.letter.consent else None,
                   statuses=STATUS_LABELS)
 
 

@@ -1,13 +1,16 @@
 """领导信箱: letters written from the portal, answered by the letters office (信访办) or assigned
 to a department, reviewed and sent, and published (选登) when the writer consented.
 
-Every step checks it is allowed from the letter's state, writes the trail, closes and starts the
-step's supervision clock and records the audit line, in the caller's transaction:
+A letter IS a case on the grid's engine (``grid.service``, ``Source.MAILBOX``, number ``XF-…``), as
+a 12345 ticket is: every step is the engine's (it checks the step is allowed from the state and the
+version the form was read at, writes the trail and the audit line, and starts and closes the
+handling clocks), in the caller's transaction; the letter's own facts are the ``Letter`` row
+beside it, and the letters office's own clocks are started and closed here:
 
     write → received (clock MAILBOX_OFFICE: the office answers or assigns)
-    answer → answered | assign → assigned (clock MAILBOX_REPLY, the department's deadline; the
-    department is notified) → reply → replied (clock MAILBOX_REVIEW: the office reviews) →
-    send → answered | return → assigned again (a new round, a new clock)
+    answer → answered | assign (dispatch) → assigned (clock MAILBOX_REPLY, the department's deadline;
+    the department is notified) → reply (handle) → replied (clock MAILBOX_REVIEW: the office
+    reviews) → send (verify) → answered | return (rework) → assigned again (a new round, a new clock)
     answered → publish → published (only with consent; the writer's personal data removed)
 
 The letters office is the e-government office's department (``Office.EGOV``) until the district
@@ -20,20 +23,22 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tongban.accounts import service as accounts
-from tongban.core import audit, clock as wall, numbers, throttle
+from tongban.core import audit, clock as wall, throttle
 from tongban.core.auth import Principal, deny
 from tongban.core.errors import Problem
 from tongban.core.permissions import Permission, Role
 from tongban.core.redaction import redact_personal
-from tongban.hotline.mailbox_models import (
-    ACTION_LABELS, STATUS_LABELS, Letter, LetterAction, LetterEvent, LetterStatus,
-)
+from tongban.grid import service as grid
+from tongban.grid.schemas import Action, CaseEvent, CaseStatus, GridCase, Source
+from tongban.hotline.mailbox_models import ACTION_LABELS, STATUS_LABELS, Letter, LetterAction, LetterStatus
 from tongban.notifications import service as notifications
 from tongban.org import service as org
 from tongban.supervision import service as supervision
@@ -75,24 +80,76 @@ def _office(db: Session) -> int:
     return org.egov_office(db).id
 
 
-def _link(letter: Letter) -> str:
-    return f"/staff/mailbox/{letter.number}"
+PREFIX = "XF"
+# How a letter stands on the engine: the category its case is filed under (the office chooses the
+# department's deadline at each assignment: ``_limit``) and the note of its first step.
+KIND, CODE, CATEGORY_NAME = "mailbox", "XF", "领导信箱来信"
+# The engine's steps in the letter's words (the API's and the pages' vocabulary).
+STEPS = {Action.REPORT: LetterAction.WRITE, Action.ANSWER: LetterAction.ANSWER, Action.DISPATCH: LetterAction.ASSIGN,
+         Action.HANDLE: LetterAction.REPLY, Action.VERIFY: LetterAction.SEND, Action.REWORK: LetterAction.RETURN,
+         Action.LEADER: LetterAction.LEADER, Action.PUBLISH: LetterAction.PUBLISH}
+# The letter's states on the engine's (answered and published are both closed: published_at tells them apart).
+ON_ENGINE = {LetterStatus.RECEIVED: CaseStatus.REGISTERED, LetterStatus.ASSIGNED: CaseStatus.DISPATCHED,
+             LetterStatus.REPLIED: CaseStatus.HANDLED, LetterStatus.ANSWERED: CaseStatus.CLOSED,
+             LetterStatus.PUBLISHED: CaseStatus.CLOSED}
 
 
-def _title(letter: Letter, step: str) -> str:
-    return f"{step}：{letter.subject[:40]}（{letter.number}）"
+@dataclass(frozen=True)
+class LetterCase:
+    """A letter and the case that carries it on the engine."""
+
+    letter: Letter
+    case: GridCase
+
+    @property
+    def number(self) -> str:
+        return self.case.number
+
+    @property
+    def status(self) -> LetterStatus:
+        return status_of(self.case.status, self.letter)
+
+    @property
+    def department_id(self) -> int | None:
+        return self.case.department_id
+
+    @property
+    def version(self) -> int:
+        return self.case.version
 
 
-def _round(letter: Letter) -> str:
-    """The subject of a round's clocks: each assignment has its own."""
-    return f"{letter.number}/{letter.rounds}"
+def status_of(case_status: str, letter: Letter | None) -> LetterStatus:
+    """The letter's state from its case's (closed: published once ``letter`` was; None: answered)."""
+    if case_status == CaseStatus.CLOSED:
+        return LetterStatus.PUBLISHED if letter is not None and letter.published_at is not None else LetterStatus.ANSWERED
+    return {CaseStatus.REGISTERED: LetterStatus.RECEIVED, CaseStatus.DISPATCHED: LetterStatus.ASSIGNED,
+            CaseStatus.HANDLED: LetterStatus.REPLIED}[CaseStatus(case_status)]
+
+
+def _limit(days: int) -> grid.Category:
+    """The department's deadline the office chose, as the engine times the handling."""
+    return grid.Category(kind=KIND, code=CODE, major="领导信箱", name=CATEGORY_NAME, register_condition="",
+                         limit_value=days, limit_unit="working_days", urgent=False, handler="")
+
+
+def _link(number: str) -> str:
+    return f"/staff/mailbox/{number}"
+
+
+def _title(filed: LetterCase, step: str) -> str:
+    return f"{step}：{filed.letter.subject[:40]}（{filed.number}）"
+
+
+def _round(case: GridCase) -> str:
+    """The subject of a round's clocks, as the engine names its rounds: each assignment has its own."""
+    return f"{case.number}/{case.returns + case.reworks + 1}"
 
 
 # ---- writing ---------------------------------------------------------------------------------------------
 
 
 def write(db: Session, principal: Principal | None, *, subject: str, body: str, consent: bool,
-          name: str | None = None, phone: str | None = None, email: str | None = None) -> tuple[Letter, str]:
+          name: str | None = None, phone: str | None = None, email: str | None = None) -> tuple[LetterCase, str]:
     """A letter to the leader's mailbox; its number and the query code (given once, kept as a hash).
     A signed-in resident or enterprise writes as itself; anyone else gives a name and a phone
     number or an e-mail address. The same writer sending the same text again within a day is
@@ -117,80 +174,96 @@ def write(db: Session, principal: Principal | None, *, subject: str, body: str, 
         writer_key, writer_kind = f"account:{principal.actor_id}", principal.kind
     text_hash = _hash(_normalised(subject) + "\n" + _normalised(body))
     now = wall.now()
-    earlier = db.scalar(select(Letter.number).where(Letter.writer_key == writer_key[:64], Letter.text_hash == text_hash,
-                                                    Letter.created_at >= now - DUPLICATE_WINDOW).limit(1))
+    earlier = db.scalar(select(Letter.id).where(Letter.writer_key == writer_key[:64], Letter.text_hash == text_hash,
+                                                Letter.created_at >= now - DUPLICATE_WINDOW).limit(1))
     if earlier is not None:
         raise Problem("mailbox-duplicate", "您在 24 小时内已提交过内容相同的信件，请勿重复提交；办理情况可在"
                       + ("「我的来信」" if principal is not None else "「来信查询」") + "查看")
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-    letter = Letter(number=numbers.mint(db, Letter.number, "XF"), query_code_hash=_hash(code), subject=subject, body=body,
-                    consent=bool(consent), writer_account=principal.actor_id if principal else None,
-                    writer_kind=writer_kind, writer_name=name, writer_phone=phone, writer_email=email,
-                    writer_key=writer_key[:64], text_hash=text_hash, status=LetterStatus.RECEIVED, for_leader=False,
-                    rounds=0, created_at=now, updated_at=now)
+    case = grid.file_call(db, principal, grid.Call(category=_limit(DEFAULT_REPLY_DAYS), description=subject,
+                                                   caller_name=name), prefix=PREFIX, source=Source.MAILBOX, note=None)
+    letter = Letter(case_id=case.id, query_code_hash=_hash(code), subject=subject, body=body, consent=bool(consent),
+                    writer_account=principal.actor_id if principal else None, writer_kind=writer_kind, writer_name=name,
+                    writer_phone=phone, writer_email=email, writer_key=writer_key[:64], text_hash=text_hash,
+                    for_leader=False, created_at=now)
     db.add(letter)
     db.flush()
-    _trail(db, letter, principal, LetterAction.WRITE, None, actor_name=name)
-    supervision.start_clock(db, kind=ClockKind.MAILBOX_OFFICE, subject=letter.number, title=_title(letter, "来信办理"),
+    filed = LetterCase(letter, case)
+    supervision.start_clock(db, kind=ClockKind.MAILBOX_OFFICE, subject=case.number, title=_title(filed, "来信办理"),
                             department_id=_office(db), limit_days=OFFICE_DAYS, started_on=wall.today(),
-                            link=_link(letter), new_subject=True)
-    audit.record(db, actor=principal or audit.ANONYMOUS, action="mailbox.letter.write", object_type="mailbox_letter",
-                 object_id=letter.number, details={"consent": letter.consent, "signed_in": principal is not None})
-    return letter, code
+                            link=_link(case.number), new_subject=True)
+    return filed, code
 
 
 # ---- reading ---------------------------------------------------------------------------------------------
 
 
-def letter_by_number(db: Session, number: str, *, for_update: bool = False) -> Letter:
-    query = select(Letter).where(Letter.number == number[:24])
-    if for_update and db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    found = db.scalar(query)
-    if found is None:
+def _of_case(db: Session, case: GridCase) -> LetterCase:
+    letter = db.scalar(select(Letter).where(Letter.case_id == case.id))
+    if letter is None:
+        raise Problem("not-found", f"没有编号为 {case.number} 的来信")
+    return LetterCase(letter, case)
+
+
+def letter_by_number(db: Session, number: str, *, for_update: bool = False) -> LetterCase:
+    try:
+        case = grid.case_by_number(db, number[:24], for_update=for_update)
+    except Problem:
+        case = None
+    if case is None or case.source != Source.MAILBOX:
         raise Problem("not-found", f"没有编号为 {number[:24]} 的来信")
-    return found
+    return _of_case(db, case)
 
 
-def _handled_by(db: Session, letter: Letter, department_id: int | None) -> bool:
+def with_cases(db: Session, letters: list[Letter]) -> list[LetterCase]:
+    """Letters read as a list, each with its case (one statement for the cases)."""
+    cases = {case.id: case for case in grid.cases_by_ids(db, [letter.case_id for letter in letters])}
+    return [LetterCase(letter, cases[letter.case_id]) for letter in letters]
+
+
+def _handled_by(db: Session, filed: LetterCase, department_id: int | None) -> bool:
     """Whether the department was ever assigned the letter (a letter sent back and reassigned
     stays readable to the department that worked on it)."""
     if department_id is None:
         return False
-    return letter.department_id == department_id or db.scalar(select(exists().where(
-        LetterEvent.letter_id == letter.id, LetterEvent.action == LetterAction.ASSIGN.value,
-        LetterEvent.department_id == department_id))) is True
+    return filed.department_id == department_id or any(
+        e.action == Action.DISPATCH and e.department_id == department_id for e in grid.trail(db, filed.case))
 
 
-def readable(db: Session, principal: Principal, number: str) -> Letter:
+def readable(db: Session, principal: Principal, number: str) -> LetterCase:
     """A letter as staff may see it: the letters office every letter, a department those assigned
     to it (now or before); any other letter is refused and the refusal logged."""
-    letter = letter_by_number(db, number)
+    filed = letter_by_number(db, number)
     if principal.can(Permission.MAILBOX_HANDLE):
-        return letter
-    if principal.can(Permission.MAILBOX_REPLY) and _handled_by(db, letter, principal.department_id):
-        return letter
+        return filed
+    if principal.can(Permission.MAILBOX_REPLY) and _handled_by(db, filed, principal.department_id):
+        return filed
     raise deny(db, principal, slug="department-scope", detail="该来信未交办给本部门", action="mailbox.letter.read",
-               object_type="mailbox_letter", object_id=letter.number)
+               object_type="mailbox_letter", object_id=filed.number)
 
 
 def queue(principal: Principal, *, status: str | None = None, leader: bool = False) -> Select:
     """The letters this person works: the office's every letter, a department's those assigned to it."""
+    department = None if principal.can(Permission.MAILBOX_HANDLE) else (principal.department_id or -1)
+    engine = [ON_ENGINE[LetterStatus(status)].value] if status else None
     query = select(Letter)
-    if not principal.can(Permission.MAILBOX_HANDLE):
-        query = query.where(Letter.department_id == principal.department_id)
-    if status:
-        query = query.where(Letter.status == status)
+    if engine or department is not None:
+        query = query.where(Letter.case_id.in_(grid.channel_ids(Source.MAILBOX, statuses=engine, department_id=department)))
+    if status == LetterStatus.ANSWERED:
+        query = query.where(Letter.published_at.is_(None))
+    elif status == LetterStatus.PUBLISHED:
+        query = query.where(Letter.published_at.is_not(None))
     if leader:
         query = query.where(Letter.for_leader.is_(True))
     return query
 
 
-def writer_contact(db: Session, principal: Principal, letter: Letter) -> tuple[str | None, str | None]:
+def writer_contact(db: Session, principal: Principal, filed: LetterCase) -> tuple[str | None, str | None]:
     """The writer's phone and e-mail, read by staff to answer: personal data, so the read is logged."""
+    letter = filed.letter
     if letter.writer_phone or letter.writer_email:
         audit.record(db, actor=principal, action="mailbox.letter.read_writer", object_type="mailbox_letter",
-                     object_id=letter.number, purpose="办理和答复来信")
+                     object_id=filed.number, purpose="办理和答复来信")
     return letter.writer_phone, letter.writer_email
 
 
@@ -199,12 +272,15 @@ def own_letters(principal: Principal) -> Select:
     return select(Letter).where(Letter.writer_account == principal.actor_id)
 
 
-def own_letter(db: Session, principal: Principal, number: str) -> Letter:
+def own_letter(db: Session, principal: Principal, number: str) -> LetterCase:
     """One of this person's own letters; anyone else's is as unknown as a number never given."""
-    found = db.scalar(own_letters(principal).where(Letter.number == number[:24]))
-    if found is None:
+    try:
+        filed = letter_by_number(db, number)
+    except Problem:
+        filed = None
+    if filed is None or filed.letter.writer_account != principal.actor_id:
         raise Problem("not-found", f"没有编号为 {number[:24]} 的本人来信")
-    return found
+    return filed
 
 
 LOOKUP_FAILURES, LOOKUP_WINDOW_MINUTES, LOOKUP_LOCK_MINUTES = 10, 60, 15
@@ -214,13 +290,16 @@ def _lookup_key(address: str) -> str:
     return f"mailbox-lookup@{throttle.counted(address)}"
 
 
-def look_up(db: Session, number: str, code: str, *, address: str) -> Letter:
+def look_up(db: Session, number: str, code: str, *, address: str) -> LetterCase:
     """来信查询: a letter by its number and the query code given when it was written; a wrong
     number and a wrong code are told apart by nobody, and are counted per client address (the
     caller commits the count before answering), so codes cannot be tried out by the thousand."""
     throttle.check(db, [_lookup_key(address)], detail="查询失败次数过多，请 {minutes} 分钟后再试")
-    found = db.scalar(select(Letter).where(Letter.number == number.strip().upper()[:24]))
-    expected = found.query_code_hash if found is not None else _hash("")
+    try:
+        found: LetterCase | None = letter_by_number(db, number.strip().upper())
+    except Problem:
+        found = None
+    expected = found.letter.query_code_hash if found is not None else _hash("")
     if not hmac.compare_digest(expected, _hash(code.strip().upper())) or found is None:
         throttle.fail(db, _lookup_key(address), limit=LOOKUP_FAILURES, window_minutes=LOOKUP_WINDOW_MINUTES,
                       lock_minutes=LOOKUP_LOCK_MINUTES)
@@ -230,176 +309,157 @@ def look_up(db: Session, number: str, code: str, *, address: str) -> Letter:
 
 def published(*, q: str | None = None) -> Select:
     """信件选登: the published letters (their public texts only are ever read from them)."""
-    query = select(Letter).where(Letter.status == LetterStatus.PUBLISHED.value, Letter.consent.is_(True))
+    query = select(Letter).where(Letter.published_at.is_not(None), Letter.consent.is_(True))
     if q:
         like = f"%{q.strip()[:50]}%"
-        query = query.where(or_(Letter.public_subject.like(like), Letter.public_body.like(like),
-                                Letter.public_reply.like(like)))
+        query = query.where(Letter.public_subject.like(like) | Letter.public_body.like(like)
+                            | Letter.public_reply.like(like))
     return query
 
 
-def published_letter(db: Session, number: str) -> Letter:
+def published_letter(db: Session, number: str) -> LetterCase:
     """A published letter; a letter not published (private, or not yet) is as unknown as a number
     never given."""
-    found = db.scalar(published().where(Letter.number == number[:24]))
-    if found is None:
+    try:
+        filed = letter_by_number(db, number)
+    except Problem:
+        filed = None
+    if filed is None or filed.letter.published_at is None or not filed.letter.consent:
         raise Problem("not-found", f"没有编号为 {number[:24]} 的选登信件")
-    return found
+    return filed
 
 
-def trail(db: Session, letter: Letter) -> list[LetterEvent]:
-    return list(db.scalars(select(LetterEvent).where(LetterEvent.letter_id == letter.id).order_by(LetterEvent.id)))
+def trail(db: Session, filed: LetterCase) -> list[CaseEvent]:
+    """The letter's steps (the engine's trail; ``STEPS`` names them in the letter's words)."""
+    return [e for e in grid.trail(db, filed.case) if Action(e.action) in STEPS]
 
 
-def clocks(db: Session, letter: Letter):
+def clocks(db: Session, filed: LetterCase):
     """The letter's clocks, every step and round."""
-    found = list(supervision.clocks_of_subjects(db, [ClockKind.MAILBOX_OFFICE.value], letter.number))
-    for round_number in range(1, letter.rounds + 1):
-        found += supervision.clocks_of_subjects(db, [ClockKind.MAILBOX_REPLY.value, ClockKind.MAILBOX_REVIEW.value],
-                                                f"{letter.number}/{round_number}")
-    return found
+    return supervision.clocks_of_subjects(db, [ClockKind.MAILBOX_OFFICE.value, ClockKind.MAILBOX_REPLY.value,
+                                               ClockKind.MAILBOX_REVIEW.value], filed.number)
 
 
 # ---- the steps -------------------------------------------------------------------------------------------
 
-_ALLOWED = {
-    LetterAction.ANSWER: (LetterStatus.RECEIVED,), LetterAction.ASSIGN: (LetterStatus.RECEIVED,),
-    LetterAction.REPLY: (LetterStatus.ASSIGNED,), LetterAction.SEND: (LetterStatus.REPLIED,),
-    LetterAction.RETURN: (LetterStatus.REPLIED,), LetterAction.PUBLISH: (LetterStatus.ANSWERED,),
-}
+
+def _refused(filed: LetterCase, action: LetterAction) -> Problem:
+    return Problem("mailbox-state", f"来信 {filed.number} 当前为「{STATUS_LABELS[filed.status]}」，"
+                   f"不能{ACTION_LABELS[action]}", status_value=filed.status.value)
 
 
-def _check(letter: Letter, action: LetterAction, version: int | None) -> None:
-    if letter.status not in _ALLOWED[action]:
-        raise Problem("mailbox-state", f"来信 {letter.number} 当前为「{STATUS_LABELS[LetterStatus(letter.status)]}」，"
-                      f"不能{ACTION_LABELS[action]}", status_value=letter.status)
-    if version is not None and version != letter.version:
-        raise Problem("conflict", f"来信 {letter.number} 已被他人处理，请刷新后再操作", current_version=letter.version)
+def _on_engine(filed: LetterCase, action: LetterAction, step: Callable[[], GridCase]) -> GridCase:
+    """One engine step on the letter; a step its state does not allow is refused in the letter's
+    words (``mailbox-state``), as the office and the writer know it."""
+    try:
+        return step()
+    except Problem as problem:
+        if problem.slug != "grid-state":
+            raise
+        raise _refused(filed, action) from None
 
 
-def _trail(db: Session, letter: Letter, principal: Principal | None, action: LetterAction, note: str | None, *,
-           department_id: int | None = None, actor_name: str | None = None) -> LetterEvent:
-    event = LetterEvent(letter_id=letter.id, action=action.value, status=letter.status,
-                        actor_account=principal.actor_id if principal else None,
-                        actor_name=(actor_name or (principal.actor_name if principal else "来信人"))[:64],
-                        department_id=department_id if department_id is not None else (principal.department_id if principal else None),
-                        note=note, at=wall.now())
-    db.add(event)
-    db.flush()
-    return event
-
-
-def _done(db: Session, letter: Letter, principal: Principal, action: LetterAction, note: str | None, *,
-          department_id: int | None = None) -> None:
-    letter.updated_at = wall.now()
-    _trail(db, letter, principal, action, note, department_id=department_id)
-    audit.record(db, actor=principal, action=f"mailbox.letter.{action.value}", object_type="mailbox_letter",
-                 object_id=letter.number, details={"status": letter.status})
-
-
-def _tell_writer(db: Session, letter: Letter) -> None:
+def _tell_writer(db: Session, filed: LetterCase) -> None:
+    letter = filed.letter
     if letter.writer_account:
         notifications.notify(db, department_id=None, account_id=letter.writer_account, kind="mailbox.reply",
-                             title=f"您的来信已答复（{letter.number}）", body=f"您的来信「{letter.subject[:60]}」已答复，请在「我的来信」查看。",
-                             link=f"/mailbox/mine/{letter.number}")
+                             title=f"您的来信已答复（{filed.number}）", body=f"您的来信「{letter.subject[:60]}」已答复，请在「我的来信」查看。",
+                             link=f"/mailbox/mine/{filed.number}")
 
 
-def answer(db: Session, principal: Principal, number: str, *, reply: str, version: int | None = None) -> Letter:
+def answer(db: Session, principal: Principal, number: str, *, reply: str, version: int | None = None) -> LetterCase:
     """The letters office answers the letter itself."""
     text = _text(reply, "答复内容", "body.reply", MAX_REPLY)
-    letter = letter_by_number(db, number, for_update=True)
-    _check(letter, LetterAction.ANSWER, version)
-    supervision.close_clock(db, ClockKind.MAILBOX_OFFICE, letter.number, on=wall.today(), outcome="answered")
-    letter.status, letter.reply, letter.answered_at = LetterStatus.ANSWERED, text, wall.now()
+    filed = letter_by_number(db, number, for_update=True)
+    case = _on_engine(filed, LetterAction.ANSWER, lambda: grid.close_call(
+        db, principal, filed.number, action=Action.ANSWER, note=text, version=version))
+    supervision.close_clock(db, ClockKind.MAILBOX_OFFICE, case.number, on=wall.today(), outcome="answered")
+    letter = filed.letter
+    letter.reply, letter.answered_at = text, wall.now()
     letter.replied_by = (principal.department_name or "信访办")[:100]
-    _done(db, letter, principal, LetterAction.ANSWER, text)
-    _tell_writer(db, letter)
-    return letter
+    _tell_writer(db, filed)
+    return filed
 
 
-def _start_reply_clock(db: Session, letter: Letter) -> None:
-    assert letter.department_id is not None and letter.limit_days is not None  # assigned
-    letter.rounds += 1
-    supervision.start_clock(db, kind=ClockKind.MAILBOX_REPLY, subject=_round(letter), title=_title(letter, "来信答复"),
-                            department_id=letter.department_id, limit_days=letter.limit_days, started_on=wall.today(),
-                            link=_link(letter), new_subject=True)
-    notifications.notify(db, department_id=letter.department_id, role=Role.REVIEWER.value, kind="mailbox.assigned",
-                         title=f"领导信箱交办：{letter.subject[:60]}（{letter.number}）",
-                         body=f"请在 {letter.limit_days} 个工作日内答复，答复经信访办审核后发送来信人。", link=_link(letter))
+def _tell_department(db: Session, filed: LetterCase) -> None:
+    notifications.notify(db, department_id=filed.department_id, role=Role.REVIEWER.value, kind="mailbox.assigned",
+                         title=f"领导信箱交办：{filed.letter.subject[:60]}（{filed.number}）",
+                         body=f"请在 {filed.letter.limit_days} 个工作日内答复，答复经信访办审核后发送来信人。",
+                         link=_link(filed.number))
 
 
 def assign(db: Session, principal: Principal, number: str, *, department_code: str, limit_days: int = DEFAULT_REPLY_DAYS,
-           note: str | None = None, version: int | None = None) -> Letter:
+           note: str | None = None, version: int | None = None) -> LetterCase:
     """交办: the letter goes to a department, which replies within ``limit_days`` working days."""
     if not 1 <= limit_days <= MAX_REPLY_DAYS:
         raise invalid(f"办理期限应为 1 至 {MAX_REPLY_DAYS} 个工作日", "body.limit_days")
     if not department_code.strip():
         raise invalid("请选择交办部门", "body.department_code")
     department = org.get_by_code_or_404(db, department_code.strip())
-    letter = letter_by_number(db, number, for_update=True)
-    _check(letter, LetterAction.ASSIGN, version)
-    supervision.close_clock(db, ClockKind.MAILBOX_OFFICE, letter.number, on=wall.today(), outcome="assigned")
-    letter.status, letter.department_id, letter.limit_days = LetterStatus.ASSIGNED, department.id, limit_days
-    _start_reply_clock(db, letter)
-    _done(db, letter, principal, LetterAction.ASSIGN,
-          f"交办{department.name}，{limit_days} 个工作日内答复" + (f"；{note.strip()[:1000]}" if note and note.strip() else ""),
-          department_id=department.id)
-    return letter
+    filed = letter_by_number(db, number, for_update=True)
+    said = f"{limit_days} 个工作日内答复" + (f"；{note.strip()[:900]}" if note and note.strip() else "")
+    _on_engine(filed, LetterAction.ASSIGN, lambda: grid.dispatch(
+        db, principal, filed.number, department_code=department.code, version=version, note=said, limit=_limit(limit_days)))
+    supervision.close_clock(db, ClockKind.MAILBOX_OFFICE, filed.number, on=wall.today(), outcome="assigned")
+    filed.letter.limit_days = limit_days
+    _tell_department(db, filed)
+    return filed
 
 
-def reply(db: Session, principal: Principal, number: str, *, reply: str, version: int | None = None) -> Letter:
+def reply(db: Session, principal: Principal, number: str, *, reply: str, version: int | None = None) -> LetterCase:
     """The department's reply, for the letters office to review."""
     text = _text(reply, "答复内容", "body.reply", MAX_REPLY)
-    letter = letter_by_number(db, number, for_update=True)
-    if not principal.can_for_department(Permission.MAILBOX_REPLY, letter.department_id):
+    filed = letter_by_number(db, number, for_update=True)
+    if not principal.can_for_department(Permission.MAILBOX_REPLY, filed.department_id):
         raise deny(db, principal, slug="department-scope", detail="该来信未交办给本部门", action="mailbox.letter.reply",
-                   object_type="mailbox_letter", object_id=letter.number)
-    _check(letter, LetterAction.REPLY, version)
-    supervision.close_clock(db, ClockKind.MAILBOX_REPLY, _round(letter), on=wall.today(), outcome="replied")
-    letter.status, letter.department_reply = LetterStatus.REPLIED, text
-    supervision.start_clock(db, kind=ClockKind.MAILBOX_REVIEW, subject=_round(letter), title=_title(letter, "答复审核"),
-                            department_id=_office(db), limit_days=REVIEW_DAYS, started_on=wall.today(), link=_link(letter),
-                            new_subject=True)
-    _done(db, letter, principal, LetterAction.REPLY, text, department_id=letter.department_id)
+                   object_type="mailbox_letter", object_id=filed.number)
+    case = _on_engine(filed, LetterAction.REPLY, lambda: grid.handle(db, principal, filed.number, result=text, version=version))
+    supervision.start_clock(db, kind=ClockKind.MAILBOX_REVIEW, subject=_round(case), title=_title(filed, "答复审核"),
+                            department_id=_office(db), limit_days=REVIEW_DAYS, started_on=wall.today(),
+                            link=_link(case.number), new_subject=True)
     notifications.notify(db, department_id=_office(db), role=Role.LETTERS_OFFICER.value, kind="mailbox.replied",
-                         title=f"部门已答复来信，待审核（{letter.number}）", body=letter.subject[:200], link=_link(letter))
-    return letter
+                         title=f"部门已答复来信，待审核（{case.number}）", body=filed.letter.subject[:200],
+                         link=_link(case.number))
+    return filed
 
 
-def send(db: Session, principal: Principal, number: str, *, reply: str | None = None, version: int | None = None) -> Letter:
+def send(db: Session, principal: Principal, number: str, *, reply: str | None = None,
+         version: int | None = None) -> LetterCase:
     """The office reviews the department's reply (edited or as it is) and sends it to the writer."""
-    letter = letter_by_number(db, number, for_update=True)
-    _check(letter, LetterAction.SEND, version)
-    text = _text(reply, "答复内容", "body.reply", MAX_REPLY) if reply and reply.strip() else letter.department_reply or ""
-    supervision.close_clock(db, ClockKind.MAILBOX_REVIEW, _round(letter), on=wall.today(), outcome="sent")
-    department = org.get(db, letter.department_id) if letter.department_id else None
-    letter.status, letter.reply, letter.answered_at = LetterStatus.ANSWERED, text, wall.now()
+    filed = letter_by_number(db, number, for_update=True)
+    drafted = filed.case.result or ""
+    text = _text(reply, "答复内容", "body.reply", MAX_REPLY) if reply and reply.strip() else drafted
+    department = org.get(db, filed.department_id) if filed.department_id else None
+    _on_engine(filed, LetterAction.SEND, lambda: grid.verify(
+        db, principal, filed.number, fixed=True, note=None if text == drafted else "审核时修改了答复内容", version=version))
+    letter = filed.letter
+    letter.reply, letter.answered_at = text, wall.now()
     letter.replied_by = (department.name if department else principal.department_name or "信访办")[:100]
-    _done(db, letter, principal, LetterAction.SEND, None if text == letter.department_reply else "审核时修改了答复内容")
-    _tell_writer(db, letter)
-    return letter
+    _tell_writer(db, filed)
+    return filed
 
 
-def return_reply(db: Session, principal: Principal, number: str, *, reason: str, version: int | None = None) -> Letter:
+def return_reply(db: Session, principal: Principal, number: str, *, reason: str,
+                 version: int | None = None) -> LetterCase:
     """The office sends the department's reply back, with the reason: a new round, on a new clock."""
     why = _text(reason, "退回理由", "body.reason", 1000)
-    letter = letter_by_number(db, number, for_update=True)
-    _check(letter, LetterAction.RETURN, version)
-    supervision.close_clock(db, ClockKind.MAILBOX_REVIEW, _round(letter), on=wall.today(), outcome="returned")
-    letter.status = LetterStatus.ASSIGNED
-    _start_reply_clock(db, letter)
-    _done(db, letter, principal, LetterAction.RETURN, why, department_id=letter.department_id)
-    return letter
+    filed = letter_by_number(db, number, for_update=True)
+    _on_engine(filed, LetterAction.RETURN, lambda: grid.verify(
+        db, principal, filed.number, fixed=False, note=why, version=version,
+        limit=_limit(filed.letter.limit_days or DEFAULT_REPLY_DAYS)))
+    _tell_department(db, filed)
+    return filed
 
 
-def mark_for_leader(db: Session, principal: Principal, number: str, *, note: str | None = None) -> Letter:
+def mark_for_leader(db: Session, principal: Principal, number: str, *, note: str | None = None) -> LetterCase:
     """呈报领导: the letter is put before the leader (the office's filtered list), whatever its state."""
-    letter = letter_by_number(db, number, for_update=True)
-    if letter.for_leader:
-        raise Problem("mailbox-state", f"来信 {letter.number} 已呈报领导")
-    letter.for_leader = True
-    _done(db, letter, principal, LetterAction.LEADER, note.strip()[:1000] if note and note.strip() else None)
-    return letter
+    filed = letter_by_number(db, number, for_update=True)
+    if filed.letter.for_leader:
+        raise Problem("mailbox-state", f"来信 {filed.number} 已呈报领导")
+    grid.note_step(db, principal, filed.number, action=Action.LEADER,
+                   note=note.strip()[:1000] if note and note.strip() else None)
+    filed.letter.for_leader = True
+    return filed
 
 
 def _public_text(letter: Letter, text: str | None, account_key: str | None) -> str | None:
@@ -428,14 +488,16 @@ def public_texts(db: Session, letter: Letter) -> tuple[str, str, str | None]:
             _public_text(letter, letter.body, account_key) or "", _public_text(letter, letter.reply, account_key))
 
 
-def publish(db: Session, principal: Principal, number: str, *, version: int | None = None) -> Letter:
+def publish(db: Session, principal: Principal, number: str, *, version: int | None = None) -> LetterCase:
     """选登: an answered letter whose writer consented, published with personal data removed."""
-    letter = letter_by_number(db, number, for_update=True)
-    if not letter.consent:
-        raise Problem("mailbox-no-consent", f"来信 {letter.number} 的来信人未同意公开，不能选登")
-    _check(letter, LetterAction.PUBLISH, version)
+    filed = letter_by_number(db, number, for_update=True)
+    if not filed.letter.consent:
+        raise Problem("mailbox-no-consent", f"来信 {filed.number} 的来信人未同意公开，不能选登")
+    letter = filed.letter
+    if letter.published_at is not None:  # closed is answered or published: the letter tells them apart
+        raise _refused(filed, LetterAction.PUBLISH)
+    _on_engine(filed, LetterAction.PUBLISH, lambda: grid.note_step(
+        db, principal, filed.number, action=Action.PUBLISH, note=None, version=version))
     letter.public_subject, letter.public_body, letter.public_reply = public_texts(db, letter)
-    letter.status, letter.published_at = LetterStatus.PUBLISHED, wall.now()
-    _done(db, letter, principal, LetterAction.PUBLISH, None)
-    return letter
-
+    letter.published_at = wall.now()
+    return filed
