@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tongban import demo
 from tongban.core.audit import AuditEvent
+from tongban.grid.schemas import CaseEvent, GridCase
 from tongban.hotline.mailbox_models import Letter
 from tongban.notifications.models import Notification
 
@@ -112,6 +113,39 @@ def test_a_letter_assigned_replied_sent_and_published_without_the_writers_person
     db.rollback()
     assert {"mailbox.letter.write", "mailbox.letter.assign", "mailbox.letter.reply", "mailbox.letter.return",
             "mailbox.letter.send", "mailbox.letter.publish", "mailbox.letter.read_writer"} <= actions
+
+
+def _evaluated(client, as_role, department: str) -> dict:
+    rows = client.get("/api/v1/grid/evaluation", headers=as_role("grid.centre")).json()["departments"]
+    return next((row["figures"] for row in rows if row["key"] == department), {"dispatched": 0, "handled": 0})
+
+
+def test_a_letter_is_a_case_on_the_engine_that_the_grid_never_shows(client, as_role, db):
+    """One engine: the letter's state, trail and clocks are the case engine's, and the departments'
+    evaluation counts its assignment and reply; but a letter is the letters office's: the grid's
+    lists, map, detail, steps and Open311 never show one, even to the city operations centre."""
+    before = _evaluated(client, as_role, "PD-CGZF")
+    number = write(client, subject="引擎上的来信", body="这封信由案件引擎办理。", phone="13600136000").json()["number"]
+    client.post(f"{API}/letters/{number}/assign", headers=as_role(OFFICE),
+                json={"department_code": "PD-CGZF", "limit_days": 3}).raise_for_status()
+    client.post(f"{API}/letters/{number}/reply", headers=as_role(SANITATION), json={"reply": "已处理。"}).raise_for_status()
+    case = db.scalar(select(GridCase).where(GridCase.number == number))
+    assert (case.source, case.status, case.result) == ("mailbox", "handled", "已处理。")
+    assert [e.action for e in db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))] == [
+        "report", "dispatch", "handle"]
+    db.rollback()
+    after = _evaluated(client, as_role, "PD-CGZF")
+    assert (after["dispatched"], after["handled"]) == (before["dispatched"] + 1, before["handled"] + 1)
+
+    centre = as_role("grid.centre")
+    listed = client.get("/api/v1/grid/cases", params={"limit": 200}, headers=centre).json()["items"]
+    assert number not in {c["number"] for c in listed} and all(c["source"] != "mailbox" for c in listed)
+    assert_problem(client.get(f"/api/v1/grid/cases/{number}", headers=centre), 404, "not-found")
+    assert_problem(client.post(f"/api/v1/grid/cases/{number}/verify", headers=as_role("grid"), data={"fixed": "true"}), 404,
+                   "not-found")
+    assert client.get(f"/grid/cases/{number}", headers=centre).status_code == 404
+    assert client.get(f"/open311/v2/requests/{number}.json").status_code == 404
+    assert number not in client.get("/open311/v2/requests.json").text
 
 
 def test_a_private_letter_never_appears_publicly(client, as_role):
