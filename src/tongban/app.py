@@ -217,7 +217,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    items_api.consultations, cases_api.processes, supervision_api.router, evaluation_api.router,
                    evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
                    disclosure_requests_api.router, disclosure_search_api.router, grid_api.router, grid_public_api.router,
-                   hotline_api.router, hotline_tickets_api.router, mailbox_api.router, participation_api.router):
+                   hotline_api.router, hotline_tickets_api.router, hotline_tickets_api.mine, mailbox_api.router,
+                   participation_api.router):
         routing.include(app, router)
     routing.include(app, usage_api.router)
     routing.include(app, hotline_analysis_api.router)  # /api/v1/hotline/analysis

@@ -460,6 +460,13 @@ def applicant_identity(db: Session, principal: Principal) -> ApplicantIdentity |
     return ApplicantIdentity(row.id, row.resident_id, row.credit_code, row.display_name, row.verified_at is not None)
 
 
+def verified_citizen(db: Session, resident_id: str) -> int | None:
+    """The active, verified (实名核验) citizen account holding this resident ID, if any: the one a
+    caller who gave that ID on the phone is told of their ticket in."""
+    return db.scalar(select(User.id).where(User.resident_id == resident_id, User.verified_at.is_not(None),
+                                           User.is_active.is_(True)))
+
+
 def ensure_verified(identity: ApplicantIdentity) -> None:
     """Nothing is prefilled or applied for in an identity the account has not proven."""
     if not identity.verified:

@@ -68,6 +68,7 @@ class Permission(StrEnum):
     HOTLINE_ANSWER = "hotline:answer"  # 12345 热线受理: take calls; the category and department proposed while typing
     HOTLINE_HANDLE = "hotline:handle"  # a department signs for, handles and answers the tickets dispatched to it
     HOTLINE_CENTRE = "hotline:centre"  # 热线中心: re-route returned tickets, decide extensions, urge, follow up
+    HOTLINE_OWN = "hotline:own"  # a resident follows the 12345 tickets of calls in which they gave their resident ID
     MAILBOX_WRITE = "mailbox:write"  # 领导信箱: a signed-in resident or enterprise reads its own letters (我的来信)
     MAILBOX_HANDLE = "mailbox:handle"  # 信访办: answer letters, assign them to departments, review, send and publish
     MAILBOX_REPLY = "mailbox:reply"  # a department replies to the letters assigned to it
@@ -139,6 +140,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.HOTLINE_ANSWER: "热线受理",
     Permission.HOTLINE_HANDLE: "办理热线工单",
     Permission.HOTLINE_CENTRE: "热线中心派单督办回访",
+    Permission.HOTLINE_OWN: "我的 12345 诉求",
     Permission.MAILBOX_WRITE: "领导信箱：我的来信",
     Permission.MAILBOX_HANDLE: "领导信箱办理",
     Permission.MAILBOX_REPLY: "答复领导信箱交办信件",
@@ -314,7 +316,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.CITIZEN: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                    Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
-                   Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF},
+                   Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF,
+                   Permission.HOTLINE_OWN: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                       Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tongban.core import clock as wall
 from tongban.core.auth import Principal
 from tongban.core.config import Settings
-from tongban.demo.district import principal
+from tongban.demo.district import CITIZEN, principal
 from tongban.grid import geo, service as grid
 from tongban.hotline import examples, tickets
 from tongban.hotline.categories import catalogue
@@ -83,9 +83,12 @@ def load_hotline(db: Session, settings: Settings) -> None:
 def _today(db: Session, agent: Principal, extent: geo.Extent, points: list[tuple[float, float]]) -> None:
     for number, (code, username, stage, said, summary) in enumerate(TODAY):
         place = points[number + 1] if code.startswith("G-") else (None, None)
+        # the demo citizen called twice and gave their ID: 「我的 12345 诉求」 shows both
+        by_citizen = stage in ("signed", "replied")
         case, _, _ = tickets.create(db, agent, tickets.CallIn(
-            caller_phone=f"1350000{number:04d}", caller_name="市民", said=said, summary=summary, category=code,
-            outcome=Outcome.DISPATCHED, lon=place[0], lat=place[1]), extent=extent)
+            caller_phone=f"1350000{number:04d}", caller_name=CITIZEN.name if by_citizen else "市民", said=said,
+            summary=summary, category=code, outcome=Outcome.DISPATCHED, lon=place[0], lat=place[1],
+            caller_id_number=CITIZEN.username if by_citizen else None), extent=extent)
         if stage == "waiting":
             continue
         department = principal(db, username)

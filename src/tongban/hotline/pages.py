@@ -106,6 +106,21 @@ def tickets_page(request: Request, db: DbSession,
                   rows=rows, Permission=Permission)
 
 
+# ---- the caller's own (我的 12345 诉求) -------------------------------------------------------------------
+
+
+@router.get("/hotline/mine", summary="我的 12345 诉求")
+def my_tickets(request: Request, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_OWN)]):
+    found = tickets_api.my_tickets(db, principal)
+    return render(request, "hotline_mine.html", principal=principal, verified=found.verified, items=found.items)
+
+
+@router.get("/hotline/mine/{number}", summary="我的 12345 诉求：办理过程和答复")
+def my_ticket(request: Request, number: str, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_OWN)]):
+    return render(request, "hotline_mine_ticket.html", principal=principal,
+                  ticket=tickets_api.my_ticket(number, db, principal))
+
+
 # ---- the classifier ---------------------------------------------------------------------------------------
 
 

@@ -260,3 +260,35 @@ class TicketContext(BaseModel):
     earlier: list[TicketRead] = Field(description="同一来电号码的历史工单")
     nearby: list[TicketRead] = Field(description="同一地点附近的未办结工单")
     items: list[ItemHit] = Field(description="匹配的办事事项（其常见问题见 /api/v1/items/published/{code}/faq）")
+
+
+class CallerStepRead(BaseModel):
+    label: str
+    department: str | None
+    at: datetime
+    at_text: str
+
+
+class CallerTicketRead(BaseModel):
+    """A ticket as its caller reads it (我的 12345 诉求): what they said, where it is, who handles it and
+    the reply; nothing of the centre's inner notes, the agent or other people."""
+
+    number: str
+    status: str
+    status_label: str = Field(description="办理进度（来电人所见的说法）")
+    category_name: str
+    said: str
+    department_name: str | None = Field(description="承办部门（派单后）")
+    answer: str | None = Field(description="坐席直接答复的内容")
+    transfer_line: str | None = Field(description="已转接的专线")
+    reply: str | None = Field(description="承办部门的答复")
+    satisfaction_label: str | None
+    solved: bool | None
+    created_at: datetime
+    created_text: str
+    steps: list[CallerStepRead] = Field(default_factory=list, description="办理过程（详情时）")
+
+
+class CallerTicketsRead(BaseModel):
+    verified: bool = Field(description="账户是否已实名核验（未核验时不显示按身份证号关联的工单）")
+    items: list[CallerTicketRead]

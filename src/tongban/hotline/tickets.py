@@ -22,6 +22,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tongban.accounts import service as accounts
 from tongban.core import audit, clock as wall
 from tongban.core.auth import Principal, deny
 from tongban.core.errors import Problem
@@ -328,7 +329,11 @@ def reply(db: Session, principal: Principal, number: str, *, reply_text: str, ve
     ticket = ticket_of(db, case.id)
     if case.status == CaseStatus.DISPATCHED and ticket.signed_at is None and handles(principal, case):
         raise Problem("grid-state", f"工单 {case.number} 尚未签收，请先签收再答复")
-    return grid.handle(db, principal, case.number, result=reply_text, version=version)
+    case = grid.handle(db, principal, case.number, result=reply_text, version=version)
+    department = org.get(db, case.department_id) if case.department_id else None
+    tell_caller(db, case, ticket, title="您反映的问题承办部门已答复",
+                body=f"{department.name if department else '承办部门'}答复：{reply_text.strip()}")
+    return case
 
 
 def return_ticket(db: Session, principal: Principal, number: str, *, reason: str, version: int | None):
@@ -425,6 +430,8 @@ def follow_up(db: Session, principal: Principal, number: str, *, satisfaction: s
                           limit=chosen_category(db, ticket.category_code).limit, version=version)
     ticket.satisfaction, ticket.solved = satisfaction, solved
     ticket.follow_up_note, ticket.followed_up_at = (note or "").strip()[:500] or None, wall.now()
+    tell_caller(db, case, ticket, title="您反映的问题已办结" if solved else "您反映的问题已重新交办",
+                body=f"回访评价：{grade}。" + ("感谢您的监督。" if solved else "问题尚未解决，已重新交承办部门办理。"))
     if not solved:
         ticket.reopens += 1
         ticket.extension_state = None
@@ -490,6 +497,47 @@ def earlier(db: Session, phone: str, *, limit: int = 10) -> list[tuple[GridCase,
                            .order_by(HotlineTicket.created_at.desc()).limit(limit)))
     cases = {c.id: c for c in grid.cases_by_ids(db, [t.case_id for t in rows])}
     return [(cases[t.case_id], t) for t in rows if t.case_id in cases]
+
+
+# ---- the caller's own -----------------------------------------------------------------------------------
+
+
+def _proven_resident_id(db: Session, principal: Principal) -> str | None:
+    """The resident ID this citizen's account has proven (实名核验): a number anyone can say on the
+    phone opens nothing until the account holding it is verified."""
+    identity = accounts.applicant_identity(db, principal)
+    return identity.resident_id if identity is not None and identity.verified and identity.resident_id else None
+
+
+def own_tickets(db: Session, principal: Principal, *, limit: int = 200) -> list[tuple[GridCase, HotlineTicket]] | None:
+    """我的 12345 诉求: the tickets of the calls in which the caller gave this resident's ID number,
+    the newest first; None when the account has not proven its ID."""
+    resident_id = _proven_resident_id(db, principal)
+    if resident_id is None:
+        return None
+    rows = list(db.scalars(select(HotlineTicket).where(HotlineTicket.caller_id_number == resident_id)
+                           .order_by(HotlineTicket.created_at.desc()).limit(limit)))
+    cases = {c.id: c for c in grid.cases_by_ids(db, [t.case_id for t in rows])}
+    return [(cases[t.case_id], t) for t in rows if t.case_id in cases]
+
+
+def own_ticket(db: Session, principal: Principal, number: str) -> tuple[GridCase, HotlineTicket]:
+    """One of this resident's own tickets; anyone else's is as unknown as a number never given."""
+    resident_id = _proven_resident_id(db, principal)
+    case = db.scalar(select(GridCase).where(GridCase.number == number[:24], GridCase.source == Source.HOTLINE.value))
+    ticket = db.get(HotlineTicket, case.id) if case is not None else None
+    if case is None or ticket is None or resident_id is None or ticket.caller_id_number != resident_id:
+        raise Problem("not-found", f"没有编号为 {number[:24]} 的本人工单")
+    return case, ticket
+
+
+def tell_caller(db: Session, case: GridCase, ticket: HotlineTicket, *, title: str, body: str) -> None:
+    """A caller who gave their resident ID, and holds a verified account, is told in 「我的 12345 诉求」
+    (besides the centre's 回访 call)."""
+    account = accounts.verified_citizen(db, ticket.caller_id_number) if ticket.caller_id_number else None
+    if account is not None:
+        notify(db, department_id=None, account_id=str(account), kind="hotline.caller", title=f"{title}（{case.number}）",
+               body=body[:500], link=f"/hotline/mine/{case.number}")
 
 
 def nearby_open(db: Session, lon: float, lat: float, *, limit: int = 10) -> list[tuple[GridCase, HotlineTicket]]:

@@ -22,7 +22,7 @@ from tongban.hotline.models import (
     EXTENSION_LABELS, OUTCOME_LABELS, SATISFACTION_LABELS, ExtensionState, HotlineTicket, Outcome, Satisfaction,
 )
 from tongban.hotline.schemas import (
-    CallerLookupIn, CallerRead, ContactRead, ContextIn, ItemHit, ExtensionDecisionIn, ExtensionIn, FollowUpIn, PurposeIn, ReasonIn, ReplyIn, RerouteIn,
+    CallerLookupIn, CallerRead, CallerStepRead, CallerTicketRead, CallerTicketsRead, ContactRead, ContextIn, ItemHit, ExtensionDecisionIn, ExtensionIn, FollowUpIn, PurposeIn, ReasonIn, ReplyIn, RerouteIn,
     TicketClockRead, TicketContext, TicketDetail, TicketEventRead, TicketIn, TicketRead, TicketStepIn, UrgeIn,
 )
 from tongban.org import service as org
@@ -30,6 +30,7 @@ from tongban.supervision import service as supervision
 from tongban.supervision.schemas import ClockKind
 
 router = APIRouter(prefix="/api/v1/hotline/tickets", tags=["12345 热线 hotline"])
+mine = APIRouter(prefix="/api/v1/me/hotline-tickets", tags=["12345 热线 hotline"])
 Queue = Annotated[str, Query(pattern="^(reroute|extension|late|follow_up|sign|handle|all)$",
                              description="reroute 退单待派 | extension 延期待批 | late 超期 | follow_up 待回访 | sign 待签收 | handle 待办理 | all")]
 # Ticket statuses as a ticket reads them (the engine's states, the hotline's words).
@@ -65,6 +66,43 @@ def ticket_read(case, ticket: HotlineTicket, names: dict) -> TicketRead:
         solved=ticket.solved, reopens=ticket.reopens, reply=case.result, expected_at=case.expected_at,
         expected_text=wall.beijing_text(case.expected_at), created_at=case.created_at,
         created_text=wall.beijing_text(case.created_at), version=case.version)
+
+
+# What the caller reads of where their ticket is, and which steps they see in its progress.
+CALLER_STATUS = {CaseStatus.REGISTERED: "已受理，正在派单", CaseStatus.DISPATCHED: "正在办理",
+                 CaseStatus.HANDLED: "承办部门已答复，等待回访", CaseStatus.CLOSED: "已办结",
+                 CaseStatus.MERGED: "已与同一问题的其他工单合并办理"}
+CALLER_STEPS = {"report": "热线受理", "answer": "坐席直接答复", "transfer": "转接专线", "merge": "合并办理",
+                "dispatch": "派单至承办部门", "sign": "承办部门签收", "handle": "承办部门答复", "follow_up": "回访，已办结",
+                "reopen": "回访未解决，重新交办", "extend_approve": "办理期限延长"}
+
+
+def caller_read(case, ticket: HotlineTicket, names: dict, steps: list[CallerStepRead] | None = None) -> CallerTicketRead:
+    label = CALLER_STATUS.get(CaseStatus(case.status), STATUS_LABELS[CaseStatus(case.status)])
+    if case.status == CaseStatus.CLOSED and ticket.outcome == Outcome.TRANSFERRED:
+        label = f"已转接 {ticket.transfer_line} 专线办理"
+    elif case.status == CaseStatus.CLOSED and ticket.outcome == Outcome.ANSWERED:
+        label = "已办结（来电时直接答复）"
+    department = names.get(case.department_id) if case.department_id else None
+    replied = case.status in (CaseStatus.HANDLED, CaseStatus.CLOSED) and ticket.outcome == Outcome.DISPATCHED
+    return CallerTicketRead(
+        number=case.number, status=case.status, status_label=label, category_name=case.category_name, said=ticket.said,
+        department_name=department[1] if department else None,
+        answer=ticket.knowledge_text if ticket.outcome == Outcome.ANSWERED else None, transfer_line=ticket.transfer_line,
+        reply=case.result if replied else None,
+        satisfaction_label=SATISFACTION_LABELS[Satisfaction(ticket.satisfaction)] if ticket.satisfaction else None,
+        solved=ticket.solved, created_at=case.created_at, created_text=wall.beijing_text(case.created_at),
+        steps=steps or [])
+
+
+def caller_detail(db: Session, case, ticket: HotlineTicket) -> CallerTicketRead:
+    events = [e for e in grid.trail(db, case) if e.action in CALLER_STEPS]
+    names = dict(org.names_by_ids(db, {case.department_id, *(e.department_id for e in events)} - {None}))
+    steps = [CallerStepRead(label=CALLER_STEPS[e.action],
+                            department=names[e.department_id][1] if e.action in ("dispatch", "sign", "handle")
+                            and e.department_id in names else None, at=e.at, at_text=wall.beijing_text(e.at))
+             for e in events]
+    return caller_read(case, ticket, names, steps)
 
 
 def reads(db: Session, pairs) -> list[TicketRead]:
@@ -200,3 +238,22 @@ def follow_up(number: str, body: FollowUpIn, db: DbSession, principal: Annotated
 
 
 __all__: list[Any] = ["router"]
+
+
+# ---- the caller's own (我的 12345 诉求) -------------------------------------------------------------------
+
+
+@mine.get("", response_model=CallerTicketsRead,
+          summary="我的 12345 诉求：来电时提供了本人身份证号的工单（账户须已实名核验），最新在前")
+def my_tickets(db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_OWN)]):
+    pairs = tickets.own_tickets(db, principal)
+    if pairs is None:
+        return CallerTicketsRead(verified=False, items=[])
+    names = dict(org.names_by_ids(db, {c.department_id for c, _ in pairs if c.department_id}))
+    return CallerTicketsRead(verified=True, items=[caller_read(c, t, names) for c, t in pairs])
+
+
+@mine.get("/{number}", response_model=CallerTicketRead, summary="我的一件 12345 诉求：办理过程和答复（他人的工单：404）")
+def my_ticket(number: str, db: DbSession, principal: Annotated[Principal, require(Permission.HOTLINE_OWN)]):
+    case, ticket = tickets.own_ticket(db, principal, number)
+    return caller_detail(db, case, ticket)
