@@ -22,7 +22,7 @@ from tongban.accounts import api as accounts_api, pages as accounts_pages, servi
 from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
-from tongban.core import audit, routing
+from tongban.core import audit, routing, sms
 from tongban.disclosure.requests import api as disclosure_requests_api, pages as disclosure_requests_pages
 from tongban.disclosure.requests import service as disclosure_requests_service
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
@@ -142,6 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A request whose 补正 period passed without a correction counts as given up (条例第三十条).
         corrections = Periodic("disclosure-corrections", settings.deadline_scan_seconds,
                                lambda: disclosure_requests_service.expire_corrections_job(app.state.sessionmaker))
+        # Text messages written with the steps they tell of leave after commit, at least once.
+        texts = Periodic("text-messages", settings.text_send_seconds,
+                         lambda: notifications_service.send_texts(app.state.sessionmaker, sms.sender_for(settings)))
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
@@ -161,7 +164,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             warnings.start()
             housekeeping.start()
             corrections.start()
+            texts.start()
         yield
+        texts.stop()
         corrections.stop()
         # After the last request: the usage rows still queued are written before the process goes.
         app.state.usage_log.stop()

@@ -1,4 +1,4 @@
-"""我的 12345 诉求, on both engines: a caller who gave their resident ID on the phone, and holds a
+"""我的 12345 诉求 and the texts that tell callers and writers, on both engines: a caller who gave their resident ID on the phone, and holds a
 verified citizen account, follows the ticket on the portal (progress, department, reply, the
 follow-up's grade) and is told when the department replies and when it is closed; nobody else
 reads it (another citizen: 404; an unverified account holding the same ID: nothing; staff and
@@ -7,6 +7,7 @@ enterprises: no permission); none of the centre's inner notes reach the caller."
 from __future__ import annotations
 
 import itertools
+import json
 
 from helpers import assert_problem, bearer, fresh_resident_id
 import own_database as _own
@@ -14,7 +15,10 @@ from sqlalchemy import select
 
 from tongban import demo
 from tongban.accounts import service as accounts
-from tongban.notifications.models import Notification
+from tongban.core.errors import Problem
+from tongban.core.sms import FileSmsSender
+from tongban.notifications import service as notifications
+from tongban.notifications.models import Notification, TextMessage
 
 own_database, quiet_app, client, db, as_role = _own.own_database, _own.quiet_app, _own.client, _own.db, _own.as_role
 TICKETS, MINE = "/api/v1/hotline/tickets", "/api/v1/me/hotline-tickets"
@@ -88,3 +92,52 @@ def test_an_unverified_account_holding_the_id_sees_nothing(client, as_role, quie
 def test_only_citizens_have_the_page(client, as_role):
     for username in (demo.ENTERPRISE.username, "hotline", "reviewer.rs"):
         assert_problem(client.get(MINE, headers=as_role(username)), 403, "permission-denied")
+
+
+class Refusing:
+    """A gateway that refuses every message (away, out of credit)."""
+
+    def send(self, phone: str, message: str) -> None:
+        raise Problem("service-unavailable", "短信网关不可用")
+
+
+def test_the_caller_is_texted_the_reply_after_commit_at_least_once(client, as_role, quiet_app, tmp_path):
+    """The reply's text is written with the reply and sent after commit by the text sender; a
+    gateway that refuses it leaves it waiting for the next round; a landline gets none."""
+    mobile = str(next(_phones))
+    ticket = called(client, as_role, caller_phone=mobile)
+    landline = called(client, as_role, caller_phone="021-58881234", said="固定电话来电的问题")
+    department = as_role("reviewer.rs")
+    for filed in (ticket, landline):
+        signed = client.post(f"{TICKETS}/{filed['number']}/sign", json={"version": filed["version"]}, headers=department).json()
+        client.post(f"{TICKETS}/{filed['number']}/reply", json={"reply": "已约谈企业，月底前补发工资", "version": signed["version"]},
+                    headers=department).raise_for_status()
+    sessions = quiet_app.state.sessionmaker
+
+    def waiting() -> list[tuple[str, str, int, str | None]]:
+        with sessions() as db:
+            return [(t.phone, t.ref, t.attempts, t.last_error) for t in db.scalars(
+                select(TextMessage).where(TextMessage.ref.in_([ticket["number"], landline["number"]]),
+                                          TextMessage.sent_at.is_(None)))]
+
+    assert waiting() == [(mobile, ticket["number"], 0, None)]
+    notifications.send_texts(sessions, Refusing())
+    assert waiting() == [(mobile, ticket["number"], 1, "短信网关不可用")]
+    outbox = tmp_path / "texts.jsonl"
+    assert notifications.send_texts(sessions, FileSmsSender(outbox)) >= 1
+    assert waiting() == []
+    sent = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+    mine = [line["message"] for line in sent if line["phone"] == mobile]
+    assert len(mine) == 1 and ticket["number"] in mine[0] and "已约谈企业" in mine[0]
+    assert notifications.send_texts(sessions, FileSmsSender(outbox)) == 0  # sent once, never again
+
+
+def test_a_letter_writer_who_left_a_phone_is_texted_that_it_was_answered(client, as_role, quiet_app):
+    written = client.post("/api/v1/mailbox/letters", json={
+        "subject": "询问短信告知", "body": "请问答复后会通知我吗？", "consent": False, "name": "周女士", "phone": "139 1235 9999"})
+    number = written.json()["number"]
+    client.post(f"/api/v1/mailbox/letters/{number}/answer", json={"reply": "会以短信告知。"},
+                headers=as_role("xinfang")).raise_for_status()
+    with quiet_app.state.sessionmaker() as db:
+        [(phone, message)] = db.execute(select(TextMessage.phone, TextMessage.message).where(TextMessage.ref == number)).all()
+    assert phone == "13912359999" and number in message and "会以短信告知" not in message  # the reply is read with the code

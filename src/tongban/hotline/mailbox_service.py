@@ -360,11 +360,16 @@ def _on_engine(filed: LetterCase, action: LetterAction, step: Callable[[], GridC
 
 
 def _tell_writer(db: Session, filed: LetterCase) -> None:
+    """The writer is told the letter was answered: in 「我的来信」 when signed in, else by text to the
+    phone they left (the reply itself is read with the query code, never sent in the clear)."""
     letter = filed.letter
     if letter.writer_account:
         notifications.notify(db, department_id=None, account_id=letter.writer_account, kind="mailbox.reply",
                              title=f"您的来信已答复（{filed.number}）", body=f"您的来信「{letter.subject[:60]}」已答复，请在「我的来信」查看。",
                              link=f"/mailbox/mine/{filed.number}")
+    else:
+        notifications.text(db, phone=letter.writer_phone, kind="mailbox.reply", ref=filed.number,
+                           message=f"【领导信箱】您的来信（编号 {filed.number}）已答复，请凭信件编号和查询码在「来信查询」查看。")
 
 
 def answer(db: Session, principal: Principal, number: str, *, reply: str, version: int | None = None) -> LetterCase:

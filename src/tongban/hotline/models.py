@@ -57,6 +57,7 @@ class HotlineTicket(Base):
     __tablename__ = "hotline_tickets"
     __table_args__ = (
         Index("ix_hotline_tickets_caller", "caller_phone", "created_at"),  # the caller's earlier tickets
+        Index("ix_hotline_tickets_caller_id", "caller_id_number", "created_at"),  # 我的 12345 诉求
         Index("ix_hotline_tickets_extension", "extension_state"),  # the centre's extension requests
     )
 

@@ -34,7 +34,7 @@ from tongban.hotline.categories import HotlineCategory, catalogue
 from tongban.hotline import training
 from tongban.hotline.models import CorrectionKind, ExtensionState, HotlineTicket, Outcome
 from tongban.items import service as items
-from tongban.notifications.service import notify
+from tongban.notifications.service import notify, text as text_message
 from tongban.org import service as org
 from tongban.registry import service as registry
 from tongban.registry.schemas import PERSONS
@@ -331,8 +331,11 @@ def reply(db: Session, principal: Principal, number: str, *, reply_text: str, ve
         raise Problem("grid-state", f"工单 {case.number} 尚未签收，请先签收再答复")
     case = grid.handle(db, principal, case.number, result=reply_text, version=version)
     department = org.get(db, case.department_id) if case.department_id else None
-    tell_caller(db, case, ticket, title="您反映的问题承办部门已答复",
-                body=f"{department.name if department else '承办部门'}答复：{reply_text.strip()}")
+    replied = f"{department.name if department else '承办部门'}答复：{reply_text.strip()}"
+    tell_caller(db, case, ticket, title="您反映的问题承办部门已答复", body=replied)
+    # the caller is told the reply by text too (a mobile number: a landline waits for the 回访 call)
+    text_message(db, phone=ticket.caller_phone, kind="hotline.reply", ref=case.number,
+                 message=f"【12345】您反映的问题（工单 {case.number}）{replied}。热线中心将向您回访。")
     return case
 
 

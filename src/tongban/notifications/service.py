@@ -7,11 +7,13 @@ No other module writes the notifications table.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, String, and_, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from tongban.core.auth import Principal
@@ -19,8 +21,11 @@ from tongban.core.db.base import UTCDateTime, affected
 from tongban.core.errors import Problem
 from tongban.core.pagination import paginate
 from tongban.core.permissions import Permission, Scope
-from tongban.notifications.models import Notification, ReadMark
+from tongban.core.sms import SmsSender
+from tongban.notifications.models import Notification, ReadMark, TextMessage
 from tongban.core import clock
+
+log = logging.getLogger("tongban.notifications")
 
 # What a SELECT given to ``notify_selected`` returns, in this order (``created_at`` is added).
 SELECTED_COLUMNS = ("department_id", "role", "account_id", "title", "body", "link", "kind")
@@ -33,6 +38,63 @@ def notify(db: Session, *, department_id: int | None, title: str, body: str, kin
                                 body=body[:2000], link=link, kind=kind, created_at=clock.now())
     db.add(notification)
     return notification
+
+
+# ---- text messages (短信) ---------------------------------------------------------------------------------
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+TEXT_ATTEMPTS = 5  # a text the gateway refused this often is given up (its last error kept)
+TEXT_CLAIM = timedelta(minutes=5)  # a text claimed this long ago and not sent (the sender died) is claimed again
+MAX_TEXT = 300
+
+
+def text(db: Session, *, phone: str | None, message: str, kind: str, ref: str | None = None) -> TextMessage | None:
+    """A text message to a mobile phone, in the caller's transaction; sent after commit by
+    ``send_texts``. A landline or a malformed number receives none (None)."""
+    digits = re.sub(r"[\s-]", "", phone or "")
+    digits = digits[3:] if digits.startswith("+86") else digits
+    if not _MOBILE.match(digits):
+        return None
+    message = " ".join(message.split())
+    row = TextMessage(phone=digits, message=message if len(message) <= MAX_TEXT else message[:MAX_TEXT - 1] + "…",
+                      kind=kind[:40], ref=ref[:64] if ref else None, created_at=clock.now(), attempts=0)
+    db.add(row)
+    return row
+
+
+def send_texts(sessionmaker, sender: SmsSender, *, batch: int = 50) -> int:
+    """Send the waiting texts, oldest first; how many were sent. Each is claimed in a transaction of
+    its own before it is sent (two processes never send the same one) and marked sent once the
+    sender accepted it; one the sender refused waits for the next round, up to ``TEXT_ATTEMPTS``.
+    A process that dies between sending and marking sends it again later: at least once."""
+    with sessionmaker() as db:
+        waiting = list(db.scalars(select(TextMessage.id).where(TextMessage.sent_at.is_(None),
+                                                                 TextMessage.attempts < TEXT_ATTEMPTS)
+                                  .order_by(TextMessage.id).limit(batch)))
+    sent = 0
+    for text_id in waiting:
+        with sessionmaker() as db:
+            now = clock.now()
+            claimed = affected(db, update(TextMessage).where(
+                TextMessage.id == text_id, TextMessage.sent_at.is_(None), TextMessage.attempts < TEXT_ATTEMPTS,
+                or_(TextMessage.claimed_at.is_(None), TextMessage.claimed_at < now - TEXT_CLAIM))
+                .values(claimed_at=now, attempts=TextMessage.attempts + 1))
+            db.commit()
+            if not claimed:
+                continue  # another process took it
+            phone, message = db.execute(select(TextMessage.phone, TextMessage.message).where(TextMessage.id == text_id)).one()
+            try:
+                sender.send(phone, message)
+            except Exception as error:  # the gateway refused or is away: the next round tries again
+                log.warning("text not sent", extra={"text": text_id, "error": type(error).__name__})
+                db.execute(update(TextMessage).where(TextMessage.id == text_id)
+                           .values(claimed_at=None, last_error=str(getattr(error, "detail", error))[:200]))
+                db.commit()
+                continue
+            db.execute(update(TextMessage).where(TextMessage.id == text_id).values(sent_at=clock.now(), last_error=None))
+            db.commit()
+            sent += 1
+    return sent
 
 
 @dataclass(frozen=True)
