@@ -43,3 +43,13 @@ def test_as_many_as_a_select_chooses(db):
     assert [(n.department_id, n.role, n.title, n.link, n.created_at) for n in rows] == [
         (rs, "department_head", "标题", "/supervision", at), (ga, "department_head", "标题", "/supervision", at)]
     db.rollback()
+
+
+def test_every_kind_of_notice_the_demo_sends_is_named_in_chinese(db):
+    """The list page names each notice's kind (``KIND_LABELS``); a kind without a name would show
+    only 「通知」. The demo sends notices of every domain."""
+    from tongban.notifications.schemas import KIND_LABELS
+
+    kinds = set(db.scalars(select(Notification.kind).distinct()))
+    assert len(kinds) >= 8
+    assert not {kind for kind in kinds if not kind.startswith("test.")} - set(KIND_LABELS)

@@ -572,6 +572,7 @@ class Channel:
     # in its own words (a letter's steps are the letters office's: ``mailbox.letter.assign`` …)
     audit_object: str = "grid_case"
     audit_actions: tuple[tuple[Action, str], ...] = ()
+    dispatched_to: str = "派遣至"  # the trail's words for a dispatch (a letter is 交办)
 
     def audited(self, action: Action) -> str:
         return dict(self.audit_actions).get(action, f"grid.case.{action.value}")
@@ -589,7 +590,7 @@ CHANNELS = {
                             audit_actions=tuple((action, f"mailbox.letter.{name}") for action, name in (
                                 (Action.REPORT, "write"), (Action.ANSWER, "answer"), (Action.DISPATCH, "assign"),
                                 (Action.HANDLE, "reply"), (Action.VERIFY, "send"), (Action.REWORK, "return"),
-                                (Action.LEADER, "leader"), (Action.PUBLISH, "publish")))),
+                                (Action.LEADER, "leader"), (Action.PUBLISH, "publish"))), dispatched_to="交办"),
 }
 
 
@@ -717,7 +718,7 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
                                 department_id=department_id, limit_days=0, started_on=wall.today(), link=_link(case),
                                 limit_hours=TICKET_SIGN_HOURS, hour_basis=HourBasis.WORKING)
     department = org.get(db, department_id)
-    _done(db, case, principal, Action.DISPATCH, f"派遣至{department.name if department else department_id}"
+    _done(db, case, principal, Action.DISPATCH, f"{_channel(case).dispatched_to}{department.name if department else department_id}"
           + (f"；{note}" if note else ""))
     return case
 

@@ -28,6 +28,15 @@ KIND_LABELS: dict[str, str] = {
     "sharing.revoked": "授权撤销",
     "exchange.paused": "订阅暂停",
     "exchange.dead_letter": "投递失败",
+    "faq.draft": "常见问题待审定",
+    "disclosure.request": "信息公开申请",
+    "disclosure.review": "信息公开待审核",
+    "disclosure.reviewed": "信息公开审核结果",
+    "hotline_ticket": "12345 工单",
+    "hotline.caller": "12345 诉求进展",
+    "mailbox.assigned": "领导信箱交办",
+    "mailbox.replied": "来信答复待审核",
+    "mailbox.reply": "来信已答复",
 }
 
 
