@@ -115,16 +115,18 @@ def test_a_letter_assigned_replied_sent_and_published_without_the_writers_person
             "mailbox.letter.send", "mailbox.letter.publish", "mailbox.letter.read_writer"} <= actions
 
 
-def _evaluated(client, as_role, department: str) -> dict:
-    rows = client.get("/api/v1/grid/evaluation", headers=as_role("grid.centre")).json()["departments"]
-    return next((row["figures"] for row in rows if row["key"] == department), {"dispatched": 0, "handled": 0})
+def _evaluated(client, as_role, department: str) -> tuple[dict, dict]:
+    """The department's figures of this month, and the streets' (a letter is no street's problem)."""
+    found = client.get("/api/v1/grid/evaluation", headers=as_role("grid.centre")).json()
+    return (next((row["figures"] for row in found["departments"] if row["key"] == department), {"dispatched": 0, "handled": 0}),
+            {row["key"]: row["figures"] for row in found["streets"]})
 
 
 def test_a_letter_is_a_case_on_the_engine_that_the_grid_never_shows(client, as_role, db):
     """One engine: the letter's state, trail and clocks are the case engine's, and the departments'
     evaluation counts its assignment and reply; but a letter is the letters office's: the grid's
     lists, map, detail, steps and Open311 never show one, even to the city operations centre."""
-    before = _evaluated(client, as_role, "PD-CGZF")
+    before, streets = _evaluated(client, as_role, "PD-CGZF")
     number = write(client, subject="引擎上的来信", body="这封信由案件引擎办理。", phone="13600136000").json()["number"]
     client.post(f"{API}/letters/{number}/assign", headers=as_role(OFFICE),
                 json={"department_code": "PD-CGZF", "limit_days": 3}).raise_for_status()
@@ -134,8 +136,9 @@ def test_a_letter_is_a_case_on_the_engine_that_the_grid_never_shows(client, as_r
     assert [e.action for e in db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))] == [
         "report", "dispatch", "handle"]
     db.rollback()
-    after = _evaluated(client, as_role, "PD-CGZF")
+    after, streets_after = _evaluated(client, as_role, "PD-CGZF")
     assert (after["dispatched"], after["handled"]) == (before["dispatched"] + 1, before["handled"] + 1)
+    assert streets_after == streets
 
     centre = as_role("grid.centre")
     listed = client.get("/api/v1/grid/cases", params={"limit": 200}, headers=centre).json()["items"]

@@ -1087,8 +1087,9 @@ def evaluation(db: Session, start: datetime, end: datetime) -> dict[str, list[tu
                              "rework_rate": _ratio(reworked, handled), "closure_rate": _ratio(closed, dispatched)}))
     street_counts = db.execute(select(GridCase.street_code, CaseEvent.action, func.count())
                                .join(GridCase, GridCase.id == CaseEvent.case_id)
-                               .where(*in_period, CaseEvent.action.in_([Action.REPORT.value, Action.REGISTER.value,
-                                                                       Action.REJECT.value, Action.VERIFY.value]))
+                               .where(*in_period, NOT_A_LETTER,  # a letter is no street's problem
+                                      CaseEvent.action.in_([Action.REPORT.value, Action.REGISTER.value,
+                                                            Action.REJECT.value, Action.VERIFY.value]))
                                .group_by(GridCase.street_code, CaseEvent.action)).all()
     names = dict(db.execute(select(GridCell.street_code, GridCell.street).distinct()).all())
     per_street: dict[str, dict[str, int]] = {}
@@ -1148,7 +1149,8 @@ def layer_features(db: Session, resource_code: str, box: tuple[float, float, flo
             features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [part.lon, part.lat]},
                              "properties": {item: getattr(part, item) for item in wanted}})
     else:
-        for case in db.scalars(select(GridCase).where(GridCase.lon.is_not(None), GridCase.lon.between(min_lon, max_lon), GridCase.lat.between(min_lat, max_lat))
+        for case in db.scalars(select(GridCase).where(GridCase.lon.is_not(None), NOT_A_LETTER,
+                                                      GridCase.lon.between(min_lon, max_lon), GridCase.lat.between(min_lat, max_lat))
                                .order_by(GridCase.id.desc()).limit(limit)):
             values = {item: getattr(case, item) for item in wanted}
             for moment in ("created_at", "closed_at"):
