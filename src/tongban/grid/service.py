@@ -609,7 +609,7 @@ def _check(db: Session, case: GridCase, action: Action, expected_version: int | 
                       current_version=case.version)
 
 
-def _round(case: GridCase) -> str:
+def round_of(case: GridCase) -> str:
     """The subject of a step's clock: each dispatch round of a case has its own clocks."""
     return f"{case.number}/{case.returns + case.reworks + 1}"
 
@@ -623,7 +623,7 @@ def _start_handling(db: Session, case: GridCase, found_category: Category) -> No
         kwargs.update(limit_days=0, limit_hours=found_category.limit_value,
                       hour_basis=HourBasis.CLOCK if found_category.limit_unit == LimitUnit.CLOCK_HOURS else HourBasis.WORKING)
     channel = _channel(case)
-    clock = supervision.start_clock(db, kind=channel.handle_clock, subject=_round(case), title=_title(case, channel.handle_step),
+    clock = supervision.start_clock(db, kind=channel.handle_clock, subject=round_of(case), title=_title(case, channel.handle_step),
                                     department_id=case.department_id, started_on=wall.today(), link=_link(case), **kwargs)
     case.expected_at = _expected(clock)
 
@@ -640,7 +640,7 @@ def register(db: Session, principal: Principal, number: str, *, version: int | N
     _check(db, case, Action.REGISTER, version)
     case.status = CaseStatus.REGISTERED
     supervision.close_clock(db, ClockKind.GRID_REGISTER, case.number, on=wall.today(), outcome="registered")
-    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=_round(case), title=_title(case, "派遣"),
+    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=round_of(case), title=_title(case, "派遣"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             limit_hours=DISPATCH_HOURS, hour_basis=_basis(case))
     _done(db, case, principal, Action.REGISTER, note)
@@ -706,7 +706,7 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
         department_id = case.proposed_department_id
     else:
         raise geo.invalid("validation-error", "该案件位置不在网格内，没有建议的责任部门，请选择派遣部门", field="body.department_code")
-    supervision.close_clock(db, ClockKind.GRID_DISPATCH, _round(case), on=wall.today(), outcome="dispatched")
+    supervision.close_clock(db, ClockKind.GRID_DISPATCH, round_of(case), on=wall.today(), outcome="dispatched")
     case.status, case.department_id = CaseStatus.DISPATCHED, department_id
     if limit is not None and (limit.kind, limit.code) != (case.category_kind, case.category_code):
         # a ticket the centre re-routes under another class is a case of that class from now on
@@ -714,7 +714,7 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
         case.urgent = limit.urgent
     _start_handling(db, case, limit or category(db, case.category_kind, case.category_code))
     if case.source == Source.HOTLINE:
-        supervision.start_clock(db, kind=ClockKind.HOTLINE_SIGN, subject=_round(case), title=_title(case, "签收"),
+        supervision.start_clock(db, kind=ClockKind.HOTLINE_SIGN, subject=round_of(case), title=_title(case, "签收"),
                                 department_id=department_id, limit_days=0, started_on=wall.today(), link=_link(case),
                                 limit_hours=TICKET_SIGN_HOURS, hour_basis=HourBasis.WORKING)
     department = org.get(db, department_id)
@@ -736,13 +736,13 @@ def return_case(db: Session, principal: Principal, number: str, *, reason: str, 
     case = case_by_number(db, number, for_update=True)
     _own(db, principal, case, "grid.case.return")
     _check(db, case, Action.RETURN, version)
-    supervision.close_clock(db, _channel(case).handle_clock, _round(case), on=wall.today(), outcome="returned")
+    supervision.close_clock(db, _channel(case).handle_clock, round_of(case), on=wall.today(), outcome="returned")
     if case.source == Source.HOTLINE:
-        supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="returned")
+        supervision.close_clock(db, ClockKind.HOTLINE_SIGN, round_of(case), on=wall.today(), outcome="returned")
     returned_by = case.department_id
     case.returns += 1
     case.status, case.department_id, case.expected_at = CaseStatus.REGISTERED, None, None
-    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=_round(case), title=_title(case, "重新派遣"),
+    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=round_of(case), title=_title(case, "重新派遣"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             limit_hours=DISPATCH_HOURS, hour_basis=_basis(case))
     _done(db, case, principal, Action.RETURN, reason, department_id=returned_by)
@@ -758,21 +758,21 @@ def handle(db: Session, principal: Principal, number: str, *, result: str, photo
     case = case_by_number(db, number, for_update=True)
     _own(db, principal, case, "grid.case.handle")
     _check(db, case, Action.HANDLE, version)
-    supervision.close_clock(db, _channel(case).handle_clock, _round(case), on=wall.today(), outcome="handled")
+    supervision.close_clock(db, _channel(case).handle_clock, round_of(case), on=wall.today(), outcome="handled")
     case.status, case.result = CaseStatus.HANDLED, result.strip()[:2000]
     on_time = case.expected_at is None or wall.now() <= case.expected_at
     event = _done(db, case, principal, Action.HANDLE, result, on_time=on_time)
     _store_photos(db, settings, case, event, principal, "handle", checked)
     if case.source == Source.HOTLINE:  # the centre tells the caller the reply and asks (回访)
-        supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="handled")
-        supervision.start_clock(db, kind=ClockKind.HOTLINE_FOLLOW_UP, subject=_round(case), title=_title(case, "回访"),
+        supervision.close_clock(db, ClockKind.HOTLINE_SIGN, round_of(case), on=wall.today(), outcome="handled")
+        supervision.start_clock(db, kind=ClockKind.HOTLINE_FOLLOW_UP, subject=round_of(case), title=_title(case, "回访"),
                                 department_id=_centre(db), limit_days=TICKET_FOLLOW_UP_DAYS, started_on=wall.today(),
                                 link=_link(case))
         return case
     if case.source == Source.MAILBOX:  # the letters office reviews it on the mailbox's own clock
         return case
     owner = case.reporter_account if case.source == Source.SUPERVISOR else None
-    supervision.start_clock(db, kind=ClockKind.GRID_VERIFY, subject=_round(case), title=_title(case, "核查"),
+    supervision.start_clock(db, kind=ClockKind.GRID_VERIFY, subject=round_of(case), title=_title(case, "核查"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             owner=owner, limit_hours=VERIFY_HOURS, hour_basis=_basis(case))
     return case
@@ -791,7 +791,7 @@ def verify(db: Session, principal: Principal, number: str, *, fixed: bool, note:
         raise geo.invalid("validation-error", "核查未通过时请说明现场情况", field="body.note")
     review = _channel(case).review_clock
     if review is not None:
-        supervision.close_clock(db, review, _round(case), on=wall.today(), outcome="closed" if fixed else "rework")
+        supervision.close_clock(db, review, round_of(case), on=wall.today(), outcome="closed" if fixed else "rework")
     if fixed:
         case.status, case.closed_at = CaseStatus.CLOSED, wall.now()
     else:
@@ -876,7 +876,7 @@ def sign(db: Session, principal: Principal, number: str, *, version: int | None 
     case = case_by_number(db, number, for_update=True)
     _own(db, principal, case, "grid.case.sign")
     _check(db, case, Action.SIGN, version)
-    clock = supervision.close_clock(db, ClockKind.HOTLINE_SIGN, _round(case), on=wall.today(), outcome="signed")
+    clock = supervision.close_clock(db, ClockKind.HOTLINE_SIGN, round_of(case), on=wall.today(), outcome="signed")
     _done(db, case, principal, Action.SIGN, None, department_id=case.department_id,
           on_time=clock.on_time if clock is not None else None)
     return case
@@ -907,7 +907,7 @@ def extend(db: Session, principal: Principal, number: str, *, days: int, note: s
         raise geo.invalid("validation-error", "延期天数应为 1 至 30 个工作日", field="body.days")
     case = case_by_number(db, number, for_update=True)
     _check(db, case, Action.EXTEND_APPROVE, version)
-    clock = supervision.extend_clock(db, ClockKind.GRID_HANDLE, _round(case), days=days, on=wall.today(), note=note)
+    clock = supervision.extend_clock(db, ClockKind.GRID_HANDLE, round_of(case), days=days, on=wall.today(), note=note)
     if clock is not None:
         case.expected_at = _expected(clock)
     _done(db, case, principal, Action.EXTEND_APPROVE, f"延期 {days} 个工作日" + (f"；{note}" if note else ""),
@@ -922,7 +922,7 @@ def follow_up(db: Session, principal: Principal, number: str, *, solved: bool, n
     case = case_by_number(db, number, for_update=True)
     action = Action.FOLLOW_UP if solved else Action.REOPEN
     _check(db, case, action, version)
-    supervision.close_clock(db, ClockKind.HOTLINE_FOLLOW_UP, _round(case), on=wall.today(),
+    supervision.close_clock(db, ClockKind.HOTLINE_FOLLOW_UP, round_of(case), on=wall.today(),
                             outcome="closed" if solved else "reopened")
     if solved:
         case.status, case.closed_at = CaseStatus.CLOSED, wall.now()

@@ -140,11 +140,6 @@ def _title(filed: LetterCase, step: str) -> str:
     return f"{step}：{filed.letter.subject[:40]}（{filed.number}）"
 
 
-def _round(case: GridCase) -> str:
-    """The subject of a round's clocks, as the engine names its rounds: each assignment has its own."""
-    return f"{case.number}/{case.returns + case.reworks + 1}"
-
-
 # ---- writing ---------------------------------------------------------------------------------------------
 
 
@@ -419,7 +414,7 @@ def reply(db: Session, principal: Principal, number: str, *, reply: str, version
         raise deny(db, principal, slug="department-scope", detail="该来信未交办给本部门", action="mailbox.letter.reply",
                    object_type="mailbox_letter", object_id=filed.number)
     case = _on_engine(filed, LetterAction.REPLY, lambda: grid.handle(db, principal, filed.number, result=text, version=version))
-    supervision.start_clock(db, kind=ClockKind.MAILBOX_REVIEW, subject=_round(case), title=_title(filed, "答复审核"),
+    supervision.start_clock(db, kind=ClockKind.MAILBOX_REVIEW, subject=grid.round_of(case), title=_title(filed, "答复审核"),
                             department_id=_office(db), limit_days=REVIEW_DAYS, started_on=wall.today(),
                             link=_link(case.number), new_subject=True)
     notifications.notify(db, department_id=_office(db), role=Role.LETTERS_OFFICER.value, kind="mailbox.replied",
