@@ -32,6 +32,7 @@ KIND_LABELS: dict[str, str] = {
     "disclosure.request": "信息公开申请",
     "disclosure.review": "信息公开待审核",
     "disclosure.reviewed": "信息公开审核结果",
+    "disclosure.published": "订阅的信息已公开",
     "hotline_ticket": "12345 工单",
     "hotline.caller": "12345 诉求进展",
     "mailbox.assigned": "领导信箱交办",
