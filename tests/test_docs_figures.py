@@ -61,3 +61,11 @@ def test_the_docs_quote_the_demo_districts_figures(fresh_database):
     assert _number(README, r"long tour, (\w+) steps") == len(steps) == int(steps[-1])
     assert "2025-09-30, 3 working days → 2025-10-11" in TOUR and "2025-09-30 + 3 working days →\n   2025-10-11" in README
     assert deadline.due == date(2025, 10, 11)
+
+
+def test_the_readme_stays_a_newcomers_page():
+    # issue 24: what it is, the two commands, the accounts, a short tour, where the rest lives — under 12 KB
+    size = len(README.encode("utf-8"))
+    assert size < 12 * 1024, f"README.md is {size:,} bytes: move detail to docs/ (limit 12 KB)"
+    for heading in ("## Two commands", "## Demo accounts", "## A short tour", "## Where the rest lives"):
+        assert heading in README
