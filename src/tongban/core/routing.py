@@ -22,23 +22,42 @@ from starlette.types import Scope
 Matches = Callable[[Scope], tuple[Match, Scope]]
 
 
+DEPTH = 3  # literal segments compared: ``/api/v1/grid`` tells the grid's API from the hotline's
+
+
 def first_segment(path: str) -> str:
     """``/api/v1/grid`` → ``api``; ``/readyz`` → ``readyz``; ``/`` → ``""``."""
     return path.split("/", 2)[1] if path.startswith("/") else path
 
 
-def first_segments(router: APIRouter) -> frozenset[str] | None:
-    """The first path segments of the router's routes; None when some route may begin with anything."""
+def leading_segments(path: str) -> tuple[str, ...]:
+    """The first ``DEPTH`` segments of a path: ``/api/v1/grid/cases/WG-1`` → ``("api", "v1", "grid")``."""
+    return tuple(path.split("/")[1:DEPTH + 1]) if path.startswith("/") else (path,)
+
+
+def first_segments(router: APIRouter) -> frozenset[tuple[str, ...]] | None:
+    """The literal leading segments of the router's routes (up to ``DEPTH``, stopping at the first
+    parameter); None when some route may begin with anything."""
     heads = set()
     for route in router.routes:
         path = getattr(route, "path", None)
         if not isinstance(path, str):  # a router of its own, included in this one
             return None
-        head = first_segment(path)
-        if "{" in head:
+        literal: list[str] = []
+        for segment in leading_segments(path):
+            if "{" in segment:
+                break
+            literal.append(segment)
+        if not literal:
             return None
-        heads.add(head)
+        heads.add(tuple(literal))
     return frozenset(heads)
+
+
+def could_match(heads: frozenset[tuple[str, ...]], path: str) -> bool:
+    """Whether a path begins with one of the routes' literal leading segments."""
+    segments = leading_segments(path)
+    return any(segments[:n] in heads for n in range(1, len(segments) + 1))
 
 
 def include(app: FastAPI, router: APIRouter) -> None:
@@ -47,7 +66,7 @@ def include(app: FastAPI, router: APIRouter) -> None:
     if "matches" in vars(router):  # checked already (the router of another app built in this process)
         return
     asks: Matches = router.matches
-    known: dict[int, frozenset[str] | None] = {}  # by the number of routes: one added later is seen
+    known: dict[int, frozenset[tuple[str, ...]] | None] = {}  # by the number of routes: one added later is seen
 
     def matches(scope: Scope) -> tuple[Match, Scope]:
         count = len(router.routes)
@@ -55,7 +74,7 @@ def include(app: FastAPI, router: APIRouter) -> None:
             known.clear()
             known[count] = first_segments(router)
         heads = known[count]
-        if heads is not None and first_segment(get_route_path(scope)) not in heads:
+        if heads is not None and not could_match(heads, get_route_path(scope)):
             return Match.NONE, {}
         return asks(scope)
 
