@@ -80,7 +80,7 @@ def case_detail(db, principal: Principal, case: GridCase) -> CaseDetail:
     for picture in pictures:
         by_event.setdefault(picture.event_id or 0, []).append(picture.id)
     clocks = []
-    for clock in supervision.clocks_of_subjects(db, [k.value for k in STEP_OF], case.number):
+    for clock in service.clocks(db, case, [k.value for k in STEP_OF]):
         clocks.append(ClockRead(step=STEP_OF[ClockKind(clock.kind)], limit=supervision.clock_limit_text(clock),
                                 due=supervision.clock_due_text(clock), level=clock.level, status=clock.status))
     base = case_read(case, names, merged_into)

@@ -19,14 +19,14 @@ from __future__ import annotations
 import io
 import json
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tongban.core import audit, clock as wall, numbers
@@ -396,10 +396,10 @@ def report(db: Session, principal: Principal | None, filed: Report, *, source: S
                     duplicates=0, returns=0, reworks=0, created_at=now, updated_at=now)
     db.add(case)
     db.flush()
-    _written_here(db)[case.id] = ([], [])
+    _written_here(db)[case.id] = Written()
     event = _trail(db, case, principal, Action.REPORT, None if found else "位置不在任何单元网格内，请指挥中心人工确定责任部门")
     _store_photos(db, settings, case, event, principal, "report", checked)
-    supervision.start_clock(db, kind=ClockKind.GRID_REGISTER, subject=case.number, title=_title(case, "立案"),
+    _start_clock(db, case, kind=ClockKind.GRID_REGISTER, subject=case.number, title=_title(case, "立案"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             new_subject=True, limit_hours=REGISTER_HOURS, hour_basis=_basis(case))
     audit.record(db, actor=principal or audit.ANONYMOUS, action="grid.case.report", object_type="grid_case",
@@ -455,14 +455,31 @@ def _store_photos(db: Session, settings: Settings | None, case: GridCase, event:
     db.add_all(stored)
     db.flush()
     if (kept := _written_here(db).get(case.id)) is not None:
-        kept[1].extend(stored)
+        kept.photos.extend(stored)
 
 
-def _written_here(db: Session) -> dict[int, tuple[list[CaseEvent], list[CasePhoto]]]:
-    """The trail and photos of each case this transaction created, as it wrote them: the answer to
-    a report (a hundred a second) reads neither back, as nothing else can have written to a case
-    that did not exist before this transaction. A new transaction starts with none."""
+@dataclass
+class Written:
+    """What this transaction wrote of a case it created, in order."""
+
+    events: list[CaseEvent] = dataclass_field(default_factory=list)
+    photos: list[CasePhoto] = dataclass_field(default_factory=list)
+    clocks: list[supervision.SupervisionClock] = dataclass_field(default_factory=list)
+
+
+def _written_here(db: Session) -> dict[int, Written]:
+    """The trail, photos and clocks of each case this transaction created, as it wrote them: the
+    answer to a report (a hundred a second) reads none back, as nothing else can have written to
+    a case that did not exist before this transaction. A new transaction starts with none."""
     return per_transaction(db, "grid-written-here", dict)
+
+
+def _start_clock(db: Session, case: GridCase, **clock) -> supervision.SupervisionClock:
+    """A step's clock (``supervision.start_clock``), kept with what this transaction wrote of the case."""
+    started = supervision.start_clock(db, **clock)
+    if (kept := _written_here(db).get(case.id)) is not None:
+        kept.clocks.append(started)
+    return started
 
 
 # The steps that concern the department handling the case (the evaluation counts them by it).
@@ -480,7 +497,7 @@ def _trail(db: Session, case: GridCase, principal: Principal | None, action: Act
     db.add(event)
     db.flush()
     if (kept := _written_here(db).get(case.id)) is not None:
-        kept[0].append(event)
+        kept.events.append(event)
     return event
 
 
@@ -623,7 +640,7 @@ def _start_handling(db: Session, case: GridCase, found_category: Category) -> No
         kwargs.update(limit_days=0, limit_hours=found_category.limit_value,
                       hour_basis=HourBasis.CLOCK if found_category.limit_unit == LimitUnit.CLOCK_HOURS else HourBasis.WORKING)
     channel = _channel(case)
-    clock = supervision.start_clock(db, kind=channel.handle_clock, subject=round_of(case), title=_title(case, channel.handle_step),
+    clock = _start_clock(db, case, kind=channel.handle_clock, subject=round_of(case), title=_title(case, channel.handle_step),
                                     department_id=case.department_id, started_on=wall.today(), link=_link(case), **kwargs)
     case.expected_at = _expected(clock)
 
@@ -640,7 +657,7 @@ def register(db: Session, principal: Principal, number: str, *, version: int | N
     _check(db, case, Action.REGISTER, version)
     case.status = CaseStatus.REGISTERED
     supervision.close_clock(db, ClockKind.GRID_REGISTER, case.number, on=wall.today(), outcome="registered")
-    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=round_of(case), title=_title(case, "派遣"),
+    _start_clock(db, case, kind=ClockKind.GRID_DISPATCH, subject=round_of(case), title=_title(case, "派遣"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             limit_hours=DISPATCH_HOURS, hour_basis=_basis(case))
     _done(db, case, principal, Action.REGISTER, note)
@@ -665,14 +682,19 @@ def duplicates(db: Session, case: GridCase) -> list[GridCase]:
         return []  # a call that names no place
     local = geo.LocalMetres(case.lon, case.lat)
     d = local.metres_to_degrees(DUPLICATE_RADIUS_M)
-    since = case.created_at - timedelta(days=DUPLICATE_DAYS)
-    candidates = db.scalars(select(GridCase).where(
-        GridCase.category_kind == case.category_kind, GridCase.category_code == case.category_code,
-        GridCase.lon.between(case.lon - d, case.lon + d), GridCase.lat.between(case.lat - d, case.lat + d),
-        GridCase.status.in_([s.value for s in OPEN_STATUSES if s != CaseStatus.REPORTED]),
-        GridCase.created_at >= since, GridCase.id != case.id).order_by(GridCase.created_at))
+    candidates = db.scalars(_NEARBY, {"kind": case.category_kind, "code": case.category_code, "west": case.lon - d,
+                                      "east": case.lon + d, "south": case.lat - d, "north": case.lat + d,
+                                      "since": case.created_at - timedelta(days=DUPLICATE_DAYS), "id": case.id})
     return [c for c in candidates
             if c.lon is not None and c.lat is not None and geo.distance_m(case.lon, case.lat, c.lon, c.lat) <= DUPLICATE_RADIUS_M]
+
+
+# Built once: every report's answer looks for the open cases it may repeat.
+_NEARBY = (select(GridCase).where(
+    GridCase.category_kind == bindparam("kind"), GridCase.category_code == bindparam("code"),
+    GridCase.lon.between(bindparam("west"), bindparam("east")), GridCase.lat.between(bindparam("south"), bindparam("north")),
+    GridCase.status.in_([s.value for s in OPEN_STATUSES if s != CaseStatus.REPORTED]),
+    GridCase.created_at >= bindparam("since"), GridCase.id != bindparam("id")).order_by(GridCase.created_at))
 
 
 def merge(db: Session, principal: Principal, number: str, *, into: str, version: int | None = None) -> GridCase:
@@ -714,7 +736,7 @@ def dispatch(db: Session, principal: Principal, number: str, *, department_code:
         case.urgent = limit.urgent
     _start_handling(db, case, limit or category(db, case.category_kind, case.category_code))
     if case.source == Source.HOTLINE:
-        supervision.start_clock(db, kind=ClockKind.HOTLINE_SIGN, subject=round_of(case), title=_title(case, "签收"),
+        _start_clock(db, case, kind=ClockKind.HOTLINE_SIGN, subject=round_of(case), title=_title(case, "签收"),
                                 department_id=department_id, limit_days=0, started_on=wall.today(), link=_link(case),
                                 limit_hours=TICKET_SIGN_HOURS, hour_basis=HourBasis.WORKING)
     department = org.get(db, department_id)
@@ -742,7 +764,7 @@ def return_case(db: Session, principal: Principal, number: str, *, reason: str, 
     returned_by = case.department_id
     case.returns += 1
     case.status, case.department_id, case.expected_at = CaseStatus.REGISTERED, None, None
-    supervision.start_clock(db, kind=ClockKind.GRID_DISPATCH, subject=round_of(case), title=_title(case, "重新派遣"),
+    _start_clock(db, case, kind=ClockKind.GRID_DISPATCH, subject=round_of(case), title=_title(case, "重新派遣"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             limit_hours=DISPATCH_HOURS, hour_basis=_basis(case))
     _done(db, case, principal, Action.RETURN, reason, department_id=returned_by)
@@ -765,14 +787,14 @@ def handle(db: Session, principal: Principal, number: str, *, result: str, photo
     _store_photos(db, settings, case, event, principal, "handle", checked)
     if case.source == Source.HOTLINE:  # the centre tells the caller the reply and asks (回访)
         supervision.close_clock(db, ClockKind.HOTLINE_SIGN, round_of(case), on=wall.today(), outcome="handled")
-        supervision.start_clock(db, kind=ClockKind.HOTLINE_FOLLOW_UP, subject=round_of(case), title=_title(case, "回访"),
+        _start_clock(db, case, kind=ClockKind.HOTLINE_FOLLOW_UP, subject=round_of(case), title=_title(case, "回访"),
                                 department_id=_centre(db), limit_days=TICKET_FOLLOW_UP_DAYS, started_on=wall.today(),
                                 link=_link(case))
         return case
     if case.source == Source.MAILBOX:  # the letters office reviews it on the mailbox's own clock
         return case
     owner = case.reporter_account if case.source == Source.SUPERVISOR else None
-    supervision.start_clock(db, kind=ClockKind.GRID_VERIFY, subject=round_of(case), title=_title(case, "核查"),
+    _start_clock(db, case, kind=ClockKind.GRID_VERIFY, subject=round_of(case), title=_title(case, "核查"),
                             department_id=_centre(db), limit_days=0, started_on=wall.today(), link=_link(case),
                             owner=owner, limit_hours=VERIFY_HOURS, hour_basis=_basis(case))
     return case
@@ -850,7 +872,7 @@ def file_call(db: Session, principal: Principal | None, call: Call, *, extent: g
                     created_at=now, updated_at=now)
     db.add(case)
     db.flush()
-    _written_here(db)[case.id] = ([], [])
+    _written_here(db)[case.id] = Written()
     _trail(db, case, principal, Action.REPORT, note)
     channel = _channel(case)
     audit.record(db, actor=principal or audit.ANONYMOUS, action=channel.audited(Action.REPORT),
@@ -992,14 +1014,22 @@ def _done(db: Session, case: GridCase, principal: Principal, action: Action, not
 
 def trail(db: Session, case: GridCase) -> list[CaseEvent]:
     if (kept := _written_here(db).get(case.id)) is not None:
-        return list(kept[0])
+        return list(kept.events)
     return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
 def photos(db: Session, case: GridCase) -> list[CasePhoto]:
     if (kept := _written_here(db).get(case.id)) is not None:
-        return list(kept[1])
+        return list(kept.photos)
     return list(db.scalars(select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)))
+
+
+def clocks(db: Session, case: GridCase, kinds: Iterable[str]) -> list[supervision.SupervisionClock]:
+    """The case's clocks of these kinds, its rounds' included, in the order they were started."""
+    wanted = set(kinds)
+    if (kept := _written_here(db).get(case.id)) is not None:
+        return [c for c in kept.clocks if c.kind in wanted and c in db]  # not one a rolled-back savepoint took away
+    return supervision.clocks_of_subjects(db, list(wanted), case.number)
 
 
 def photo(db: Session, case: GridCase, photo_id: int) -> CasePhoto:
