@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.core.db.base import Base, UTCDateTime
 
@@ -260,6 +260,8 @@ class CasePhoto(Base):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The step the photo was taken at: set with it, so the step and its photos are written in one flush.
+    event: Mapped[CaseEvent | None] = relationship(lazy="raise")
 
 
 class Action(StrEnum):

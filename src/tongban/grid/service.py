@@ -449,11 +449,10 @@ def _store_photos(db: Session, settings: Settings | None, case: GridCase, event:
     for photo in photos:
         assert settings is not None  # check_photos refused photos without it
         path = keep(settings, settings.data_dir / "grid-photos" / case.number, photo.suffix, photo.data)
-        stored.append(CasePhoto(case_id=case.id, event_id=event.id, stage=stage, path=str(path), media_type=photo.media_type,
+        stored.append(CasePhoto(case_id=case.id, event=event, stage=stage, path=str(path), media_type=photo.media_type,
                                 width=photo.width, height=photo.height, size=len(photo.data),
                                 uploaded_by=principal.actor_id if principal else None, at=wall.now()))
     db.add_all(stored)
-    db.flush()
     if (kept := _written_here(db).get(case.id)) is not None:
         kept.photos.extend(stored)
 
@@ -494,8 +493,7 @@ def _trail(db: Session, case: GridCase, principal: Principal | None, action: Act
                       actor_account=principal.actor_id if principal else None,
                       actor_name=(principal.actor_name if principal else case.reporter_name or "公众")[:64],
                       department_id=department_id, note=note[:1000] if note else None, on_time=on_time, at=wall.now())
-    db.add(event)
-    db.flush()
+    db.add(event)  # written at the step's next read or its commit, with the rest of the step
     if (kept := _written_here(db).get(case.id)) is not None:
         kept.events.append(event)
     return event
@@ -1014,12 +1012,14 @@ def _done(db: Session, case: GridCase, principal: Principal, action: Action, not
 
 def trail(db: Session, case: GridCase) -> list[CaseEvent]:
     if (kept := _written_here(db).get(case.id)) is not None:
+        db.flush()  # what the step wrote, ids and all, in one go
         return list(kept.events)
     return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
 def photos(db: Session, case: GridCase) -> list[CasePhoto]:
     if (kept := _written_here(db).get(case.id)) is not None:
+        db.flush()
         return list(kept.photos)
     return list(db.scalars(select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)))
 
