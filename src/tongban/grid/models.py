@@ -244,6 +244,8 @@ class CaseEvent(Base):
     note: Mapped[str | None] = mapped_column(String(1000))
     on_time: Mapped[bool | None] = mapped_column(Boolean)  # a handling: within the category's limit
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set with the step (never read through): a new case, its first step and photos go in one flush.
+    case: Mapped[GridCase] = relationship(lazy="raise")
 
 
 class CasePhoto(Base):
@@ -260,7 +262,8 @@ class CasePhoto(Base):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The step the photo was taken at: set with it, so the step and its photos are written in one flush.
+    # The case and the step the photo was taken at: set with it, so they are written in one flush.
+    case: Mapped[GridCase] = relationship(lazy="raise")
     event: Mapped[CaseEvent | None] = relationship(lazy="raise")
 
 

@@ -394,9 +394,8 @@ def report(db: Session, principal: Principal | None, filed: Report, *, source: S
                     reporter_name=(principal.actor_name if principal else filed.name) or None,
                     reporter_contact=filed.contact or None, client_id=client_id, token=secrets.token_hex(12),
                     duplicates=0, returns=0, reworks=0, created_at=now, updated_at=now)
-    db.add(case)
-    db.flush()
-    _written_here(db)[case.id] = Written()
+    db.add(case)  # written with its first step, photos and clock at the answer's read (one flush)
+    _written_here(db)[case] = Written()
     event = _trail(db, case, principal, Action.REPORT, None if found else "位置不在任何单元网格内，请指挥中心人工确定责任部门")
     _store_photos(db, settings, case, event, principal, "report", checked)
     _start_clock(db, case, kind=ClockKind.GRID_REGISTER, subject=case.number, title=_title(case, "立案"),
@@ -449,11 +448,11 @@ def _store_photos(db: Session, settings: Settings | None, case: GridCase, event:
     for photo in photos:
         assert settings is not None  # check_photos refused photos without it
         path = keep(settings, settings.data_dir / "grid-photos" / case.number, photo.suffix, photo.data)
-        stored.append(CasePhoto(case_id=case.id, event=event, stage=stage, path=str(path), media_type=photo.media_type,
+        stored.append(CasePhoto(case=case, event=event, stage=stage, path=str(path), media_type=photo.media_type,
                                 width=photo.width, height=photo.height, size=len(photo.data),
                                 uploaded_by=principal.actor_id if principal else None, at=wall.now()))
     db.add_all(stored)
-    if (kept := _written_here(db).get(case.id)) is not None:
+    if (kept := _written_here(db).get(case)) is not None:
         kept.photos.extend(stored)
 
 
@@ -466,7 +465,7 @@ class Written:
     clocks: list[supervision.SupervisionClock] = dataclass_field(default_factory=list)
 
 
-def _written_here(db: Session) -> dict[int, Written]:
+def _written_here(db: Session) -> dict[GridCase, Written]:
     """The trail, photos and clocks of each case this transaction created, as it wrote them: the
     answer to a report (a hundred a second) reads none back, as nothing else can have written to
     a case that did not exist before this transaction. A new transaction starts with none."""
@@ -476,7 +475,7 @@ def _written_here(db: Session) -> dict[int, Written]:
 def _start_clock(db: Session, case: GridCase, **clock) -> supervision.SupervisionClock:
     """A step's clock (``supervision.start_clock``), kept with what this transaction wrote of the case."""
     started = supervision.start_clock(db, **clock)
-    if (kept := _written_here(db).get(case.id)) is not None:
+    if (kept := _written_here(db).get(case)) is not None:
         kept.clocks.append(started)
     return started
 
@@ -489,12 +488,12 @@ def _trail(db: Session, case: GridCase, principal: Principal | None, action: Act
            department_id: int | None = None, on_time: bool | None = None) -> CaseEvent:
     if department_id is None:
         department_id = case.department_id if action in _HANDLING_STEPS else (principal.department_id if principal else None)
-    event = CaseEvent(case_id=case.id, action=action.value, status=case.status,
+    event = CaseEvent(case=case, action=action.value, status=case.status,
                       actor_account=principal.actor_id if principal else None,
                       actor_name=(principal.actor_name if principal else case.reporter_name or "公众")[:64],
                       department_id=department_id, note=note[:1000] if note else None, on_time=on_time, at=wall.now())
     db.add(event)  # written at the step's next read or its commit, with the rest of the step
-    if (kept := _written_here(db).get(case.id)) is not None:
+    if (kept := _written_here(db).get(case)) is not None:
         kept.events.append(event)
     return event
 
@@ -678,6 +677,8 @@ def duplicates(db: Session, case: GridCase) -> list[GridCase]:
     """Open cases of the same category within ``DUPLICATE_RADIUS_M`` reported in the last days."""
     if case.lon is None or case.lat is None:
         return []  # a call that names no place
+    if case.id is None:
+        db.flush()  # a case reported in this transaction: its id, so as not to find itself
     local = geo.LocalMetres(case.lon, case.lat)
     d = local.metres_to_degrees(DUPLICATE_RADIUS_M)
     candidates = db.scalars(_NEARBY, {"kind": case.category_kind, "code": case.category_code, "west": case.lon - d,
@@ -870,7 +871,7 @@ def file_call(db: Session, principal: Principal | None, call: Call, *, extent: g
                     created_at=now, updated_at=now)
     db.add(case)
     db.flush()
-    _written_here(db)[case.id] = Written()
+    _written_here(db)[case] = Written()
     _trail(db, case, principal, Action.REPORT, note)
     channel = _channel(case)
     audit.record(db, actor=principal or audit.ANONYMOUS, action=channel.audited(Action.REPORT),
@@ -1011,14 +1012,14 @@ def _done(db: Session, case: GridCase, principal: Principal, action: Action, not
 
 
 def trail(db: Session, case: GridCase) -> list[CaseEvent]:
-    if (kept := _written_here(db).get(case.id)) is not None:
+    if (kept := _written_here(db).get(case)) is not None:
         db.flush()  # what the step wrote, ids and all, in one go
         return list(kept.events)
     return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
 def photos(db: Session, case: GridCase) -> list[CasePhoto]:
-    if (kept := _written_here(db).get(case.id)) is not None:
+    if (kept := _written_here(db).get(case)) is not None:
         db.flush()
         return list(kept.photos)
     return list(db.scalars(select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)))
@@ -1027,7 +1028,7 @@ def photos(db: Session, case: GridCase) -> list[CasePhoto]:
 def clocks(db: Session, case: GridCase, kinds: Iterable[str]) -> list[supervision.SupervisionClock]:
     """The case's clocks of these kinds, its rounds' included, in the order they were started."""
     wanted = set(kinds)
-    if (kept := _written_here(db).get(case.id)) is not None:
+    if (kept := _written_here(db).get(case)) is not None:
         return [c for c in kept.clocks if c.kind in wanted and c in db]  # not one a rolled-back savepoint took away
     return supervision.clocks_of_subjects(db, list(wanted), case.number)
 
