@@ -212,7 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # outermost: request id first
     install_error_handlers(app, render_page=_render_error_page)
 
-    # Routes are matched in order (a router skips at once the paths outside its first segments:
+    # Routes are matched in order (a router skips at once the paths outside its leading segments:
     # core.routing): the busiest first. The exchange, called by systems many times a second, then
     # applications and task queues; the exchange's subscriptions before its /{resource}/..., which
     # would match "subscriptions" too.
