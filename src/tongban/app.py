@@ -22,7 +22,7 @@ from tongban.accounts import api as accounts_api, pages as accounts_pages, servi
 from tongban.audit import api as audit_api
 from tongban.cases import api as cases_api, pages as cases_pages, service as cases_service
 from tongban.catalog import api as catalog_api, pages as catalog_pages
-from tongban.core import audit, routing, sms
+from tongban.core import apidocs, audit, routing, sms
 from tongban.disclosure.requests import api as disclosure_requests_api, pages as disclosure_requests_pages
 from tongban.disclosure.requests import service as disclosure_requests_service
 from tongban.core.auth import Principal, PrincipalLoader, authenticate, check_routes, require
@@ -282,6 +282,20 @@ class Readiness(BaseModel):
     database: Literal["ok", "unreachable"]
 
 
+class DocsChoice(BaseModel):
+    """One entry of the docs page's section chooser."""
+    slug: str
+    name: str
+    url: str
+
+
+def _api_sections(app: FastAPI) -> list[apidocs.Section]:
+    """The API document's sections, cut once like the document itself."""
+    if getattr(app.state, "api_sections", None) is None:
+        app.state.api_sections = apidocs.sections(app.openapi())
+    return app.state.api_sections
+
+
 def _operations(app: FastAPI) -> None:
     @app.get("/healthz", tags=["运维 operations"], summary="进程存活", response_model=Health)
     def healthz(_: Annotated[Principal | None, require(Permission.PUBLIC)]):
@@ -307,8 +321,20 @@ def _operations(app: FastAPI) -> None:
         return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/docs", tags=["运维 operations"], summary="接口文档 (Swagger UI)", include_in_schema=False)
-    def docs(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
-        return templates.TemplateResponse(request, "api_docs.html", {})
+    def docs(request: Request, _: Annotated[Principal | None, require(Permission.PUBLIC)], section: str | None = None):
+        choices = [DocsChoice(slug=part.slug, name=part.tag, url=f"/openapi/{part.slug}.json")
+                   for part in _api_sections(request.app)]
+        choices.append(DocsChoice(slug="all", name="全部接口（完整文档，打开较慢）", url="/openapi.json"))
+        # An unknown section opens the first one rather than an error: the page is for reading.
+        chosen = next((choice for choice in choices if choice.slug == section), choices[0])
+        return templates.TemplateResponse(request, "api_docs.html", {"choices": choices, "chosen": chosen})
+
+    @app.get("/openapi/{slug}.json", tags=["运维 operations"], summary="接口文档的一个分组", include_in_schema=False)
+    def api_section(request: Request, slug: str, _: Annotated[Principal | None, require(Permission.PUBLIC)]):
+        for section in _api_sections(request.app):
+            if section.slug == slug:
+                return JSONResponse(section.document)
+        raise Problem("not-found", f"接口文档中没有分组 {slug}，分组见 /docs。")
 
     # Browsers and feed readers ask for /favicon.ico whatever the page names: the package's icon.
     @app.get("/favicon.ico", tags=["运维 operations"], summary="网站图标", include_in_schema=False)

@@ -74,3 +74,36 @@ def test_a_bad_token_outside_the_api_is_a_problem_not_a_redirect_loop(client):
     for path in ("/healthz", "/login"):
         response = client.get(path, headers={"Authorization": "Bearer nonsense"}, follow_redirects=False)
         assert_problem(response, 401, "invalid-token")
+
+
+def test_the_docs_page_offers_the_document_in_sections_that_add_up_to_it(client):
+    """/docs opens one section (a tag's operations and the schemas they reach), not the whole 1 MB."""
+    spec = client.get("/openapi.json").json()
+    page = client.get("/docs")
+    slugs = re.findall(r'<option value="([^"]+)" data-url="([^"]+)"', page.text)
+    assert slugs[-1] == ("all", "/openapi.json")
+    assert f'data-url="{slugs[0][1]}"' in page.text.split('id="swagger-ui"')[1][:80]  # the first section is open
+    seen: dict[tuple[str, str], str] = {}
+    for slug, url in slugs[:-1]:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and url == f"/openapi/{slug}.json", slug
+        section = client.get(url)
+        assert section.status_code == 200, url
+        document = section.json()
+        assert document["openapi"] == spec["openapi"] and document["info"]["version"] == spec["info"]["version"]
+        text = json.dumps(document)
+        # Every reference resolves inside the section, and it carries no schema nobody refers to.
+        referred = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
+        assert referred == set(document["components"]["schemas"]), slug
+        assert len(text) < len(json.dumps(spec)) / 3, slug
+        tags = set()
+        for path, method, operation in _operations(document):
+            assert (path, method) not in seen, (path, method, seen.get((path, method)))
+            seen[(path, method)] = slug
+            assert operation == spec["paths"][path][method]
+            tags.add(operation["tags"][0])
+        assert len(tags) == 1 and next(iter(tags)) in document["info"]["title"], slug
+    # Together the sections hold every operation of the whole document, each once.
+    assert set(seen) == {(path, method) for path, method, _ in _operations(spec)}
+    chosen = client.get(f"/docs?section={slugs[3][0]}").text
+    assert f'<option value="{slugs[3][0]}" data-url="{slugs[3][1]}" selected>' in chosen
+    assert_problem(client.get("/openapi/no-such-section.json", headers={"Accept": "application/json"}), 404, "not-found")

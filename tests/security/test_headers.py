@@ -99,11 +99,12 @@ def test_docs_are_public_in_development_and_internal_in_production(database):
     production = database.settings.model_copy(update={"env": Environment.PRODUCTION, "secret_key": "x" * 40})
     app = create_app(production)
     with TestClient(app, client=OUTSIDER) as outsider:
-        for path in ("/docs", "/openapi.json", "/redoc"):
+        for path in ("/docs", "/openapi.json", "/openapi/grid.json", "/redoc"):
             assert outsider.get(path).status_code == 404, path
     with TestClient(app, client=LOOPBACK) as internal:
         assert internal.get("/docs").status_code == 200
         assert internal.get("/openapi.json").json()["info"]["title"].startswith("tongban")
+        assert internal.get("/openapi/grid.json").json()["info"]["title"].endswith("grid")
     opened = database.settings.model_copy(update={"env": Environment.PRODUCTION, "secret_key": "x" * 40,
                                                   "docs_public": True})
     with TestClient(create_app(opened), client=OUTSIDER) as outsider:

@@ -95,4 +95,10 @@ def test_the_api_docs_run_under_the_csp(browser, live_server):
     reader.visit("/docs")
     reader.page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)  # the operations are listed
     reader.check("/docs")
+    # Another section, chosen from the list: its operations replace the first's, and the address keeps it.
+    reader.page.get_by_label("接口分组").select_option(label="城市网格化管理 grid")
+    reader.page.wait_for_selector(".swagger-ui .opblock-summary-path:has-text('/api/v1/grid/categories')", timeout=20_000)
+    assert reader.page.url.endswith("/docs?section=grid")
+    assert not reader.page.locator(".swagger-ui .opblock-summary-path:has-text('/api/v1/accounts')").count()
+    reader.check("/docs?section=grid")
     reader.context.close()

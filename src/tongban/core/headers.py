@@ -39,7 +39,7 @@ BASE_HEADERS = (
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 METRICS_PATHS = ("/metrics",)
-DOCS_PATHS = ("/docs", "/openapi.json", "/redoc")
+DOCS_PATHS = ("/docs", "/openapi.json", "/openapi", "/redoc")  # /openapi/{section}.json: core/apidocs.py
 
 
 def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -50,7 +50,7 @@ def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
 class SecurityHeadersMiddleware:
     """Adds the security headers and answers 404 to outsiders asking for internal endpoints.
 
-    ``/metrics`` is always internal; the API docs (``/docs``, ``/openapi.json``) too unless
+    ``/metrics`` is always internal; the API docs (``/docs``, ``/openapi.json`` and its sections) too unless
     ``docs_public``. Internal means a client address inside ``internal_networks`` — behind a
     reverse proxy, run the server with its proxy-headers option so the address is the client's.
     """
