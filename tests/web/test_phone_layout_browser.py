@@ -147,6 +147,7 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
     + "/attachments/999999",
     "/disclosure/feeds/department/{code}.atom": lambda c: "/disclosure/feeds/department/PD-CZ.atom",
     "/disclosure/feeds/theme/{theme}.atom": lambda c: "/disclosure/feeds/theme/finance.atom",
+    "/openapi/{slug}.json": lambda c: "/openapi/grid.json",  # one section of the API document (JSON, not a page)
 }
 # Public pages reached with a query or as an error, beyond the routes themselves.
 EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page",
