@@ -56,6 +56,7 @@ from tongban.items import api as items_api, pages as items_pages, service as ite
 from tongban.notifications import api as notifications_api, pages as notifications_pages, service as notifications_service
 from tongban.org import api as org_api, pages as org_pages
 from tongban.participation import api as participation_api, pages as participation_pages
+from tongban.policies import api as policies_api, pages as policies_pages, service as policies_service
 from tongban.registry import api as registry_api, importer as registry_importer, pages as registry_pages
 from tongban.sharing import api as sharing_api, service as sharing_service, pages as sharing_pages
 from tongban.supervision import api as supervision_api, service as supervision_service
@@ -145,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Text messages written with the steps they tell of leave after commit, at least once.
         texts = Periodic("text-messages", settings.text_send_seconds,
                          lambda: notifications_service.send_texts(app.state.sessionmaker, sms.sender_for(settings)))
+        # 智能匹配: a subject whose registry record changed is matched again within seconds.
+        rematch = Periodic("policy-rematch", settings.policy_rematch_seconds,
+                           lambda: policies_service.follow_changes_job(app.state.sessionmaker))
         # Expired one-time codes, sessions, revoked tokens and quiet throttles are purged.
         housekeeping = Periodic("identity-housekeeping", settings.deadline_scan_seconds,
                                 lambda: accounts_service.housekeeping_job(app.state.sessionmaker, settings))
@@ -165,7 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             housekeeping.start()
             corrections.start()
             texts.start()
+            rematch.start()
         yield
+        rematch.stop()
         texts.stop()
         corrections.stop()
         # After the last request: the usage rows still queued are written before the process goes.
@@ -223,7 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    evaluation_api.public, ratings_api.router, cases_api.licences, disclosure_api.router,
                    disclosure_requests_api.router, disclosure_search_api.router, grid_api.router, grid_public_api.router,
                    hotline_api.router, hotline_tickets_api.router, hotline_tickets_api.mine, mailbox_api.router,
-                   participation_api.router):
+                   participation_api.router, policies_api.router):
         routing.include(app, router)
     routing.include(app, usage_api.router)
     routing.include(app, hotline_analysis_api.router)  # /api/v1/hotline/analysis
@@ -249,6 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routing.include(app, disclosure_pages.router)
     routing.include(app, disclosure_feeds.router)
     routing.include(app, participation_pages.router)
+    routing.include(app, policies_pages.router)
     routing.include(app, web_pages.router)
     _operations(app)
 

@@ -111,6 +111,8 @@ def demo_load() -> None:
     with console.status("导入演示基础库（人口、法人、标准地址）……"):
         counts = demo.load_registries(sessions, settings)
     console.print("基础库：" + "，".join(f"{name} {count:,} 条" for name, count in counts.items()))
+    with console.status("按基础库匹配惠企惠民政策……"):
+        demo.match_policies(sessions)
     table = Table(title="演示账户 demo accounts")
     for column in ("角色", "用户名 / client_id", "密码 / secret", "部门"):
         table.add_column(column, overflow="fold")

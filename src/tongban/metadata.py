@@ -23,6 +23,7 @@ from tongban.items import models as _items  # noqa: F401
 from tongban.notifications import models as _notifications  # noqa: F401
 from tongban.org import models as _org  # noqa: F401
 from tongban.participation import models as _participation  # noqa: F401
+from tongban.policies import models as _policies  # noqa: F401
 from tongban.registry import models as _registry  # noqa: F401
 from tongban.sharing import models as _sharing  # noqa: F401
 from tongban.supervision import models as _supervision  # noqa: F401

@@ -152,7 +152,9 @@ FILL: dict[str, Callable[[httpx.Client], str]] = {
 # Public pages reached with a query or as an error, beyond the routes themselves.
 EXTRA = ["/services?q=开饭店要办什么证", "/deadline?start=2025-09-30&working_days=3", "/no-such-page",
          "/disclosure/documents/PD-CZ-1999-00000",  # a withdrawn (or mistyped) document's page
-         "/disclosure/search?q=养老服务补贴&sort=date", "/disclosure/search?department=PD-MZ&validity=有效"]
+         "/disclosure/search?q=养老服务补贴&sort=date", "/disclosure/search?department=PD-MZ&validity=有效",
+         "/policies/check?target=enterprise&registered_capital=500&employees=36&status=存续",  # a self-check's answer
+         "/policies/check?target=resident&age=62&alive=是&residence_status=户籍"]
 
 OVERFLOW = """() => {
   const width = window.innerWidth;

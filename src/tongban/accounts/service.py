@@ -7,9 +7,10 @@ import hmac
 import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tongban.accounts.models import AccountKind, ApiClient, IdentityClaim, User, UserRole
@@ -465,6 +466,20 @@ def verified_citizen(db: Session, resident_id: str) -> int | None:
     caller who gave that ID on the phone is told of their ticket in."""
     return db.scalar(select(User.id).where(User.resident_id == resident_id, User.verified_at.is_not(None),
                                            User.is_active.is_(True)))
+
+
+def holders(db: Session, keys: Sequence[str]) -> dict[str, int]:
+    """The active, verified applicant accounts holding these resident IDs or credit codes, by key:
+    whom a finding about such a subject (a policy it qualifies for) is told to."""
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = list(keys[start:start + 1000])
+        for user_id, resident_id, credit_code in db.execute(
+                select(User.id, User.resident_id, User.credit_code)
+                .where(or_(User.resident_id.in_(chunk), User.credit_code.in_(chunk)),
+                       User.verified_at.is_not(None), User.is_active.is_(True))):
+            found[str(credit_code or resident_id)] = user_id
+    return found
 
 
 def ensure_verified(identity: ApplicantIdentity) -> None:

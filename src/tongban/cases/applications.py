@@ -29,6 +29,7 @@ from tongban.core.permissions import Permission
 from tongban.items import service as items
 from tongban.items.schemas import Material, ServiceItemDocument
 from tongban.org import service as org
+from tongban.policies import service as policies
 from tongban.registry import service as registry
 from tongban.registry.schemas import REGISTRIES
 from tongban.core import clock as wall
@@ -496,6 +497,7 @@ def submit(db: Session, principal: Principal, *, found: Subject, form: dict[str,
         _step(db, application, audit.SYSTEM, "returned", application.status_reason)
     else:
         _time_acceptance(db, application, new_subject=True)
+        policies.claimed(db, found.code, applicant_id)  # a policy claimed through this item: 已申报
     audit.record(db, actor=principal, action="cases.submit", object_type="application", object_id=application.number,
                  details={"subject": found.code, "channel": application.channel, "missing": len(missing)})
     _tell_applicant(db, application, f"办件 {application.number} 已提交",

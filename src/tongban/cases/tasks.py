@@ -15,6 +15,7 @@ from tongban.cases.definitions import _process_of
 from tongban.cases.applications import request_materials
 from tongban.cases.licences import _results
 from tongban.core import audit
+from tongban.policies import service as policies
 from tongban.core.auth import Principal
 from tongban.core.errors import Problem
 from tongban.core.pagination import paginate
@@ -84,6 +85,8 @@ def _sync(db: Session, application: Application, step: Step, actor) -> None:
         application.status = ApplicationStatus.APPROVED if step.outcome == "approved" else ApplicationStatus.REFUSED
         application.finished_at = now
         supervision.close_clock(db, ClockKind.APPLICATION, application.number, on=wall.today(), outcome=application.status)
+        if step.outcome == "approved":  # a policy claimed through this item: 已兑现
+            policies.claimed(db, application.subject_code, application.applicant_id, awarded=True)
         verdict = "准予" if step.outcome == "approved" else "不予许可"
         _step(db, application, actor, "finished", f"办结：{verdict}")
         _tell_applicant(db, application, f"办件 {application.number} 已办结（{verdict}）", "请在「我的办件」查看结果。")

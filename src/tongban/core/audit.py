@@ -383,6 +383,9 @@ ACTION_LABELS: dict[str, str] = {
     "participation.question.answer": "答复访谈问题", "participation.attachment.upload": "上传征求意见稿",
     "participation.survey.respond": "参加网上调查", "participation.comment.create": "提交意见或访谈问题",
     "participation.comment.read": "查看意见和访谈问题",
+    "policies.create": "起草政策", "policies.update_draft": "修改政策草稿", "policies.publish": "审核发布政策",
+    "policies.withdraw": "撤回政策", "policies.save_profile": "保存条件画像", "policies.read_matches": "查看政策匹配名单",
+    "policies.set_contact": "记录政策告知和申报状态",
 }
 
 # The domains, for an action that has no name of its own yet.
@@ -393,7 +396,7 @@ ACTION_DOMAINS: dict[str, str] = {
     "consultation": "咨询", "process": "审批流程", "cases": "办件", "supervision": "电子监察",
     "notifications": "通知", "disclosure": "政府信息公开", "grid": "城市网格化管理",
     "mailbox": "领导信箱",
-    "participation": "政民互动",
+    "participation": "政民互动", "policies": "政策匹配",
 }
 
 # A refused request is recorded as "METHOD /path": what the person tried, in words.
@@ -415,6 +418,7 @@ OBJECT_LABELS: dict[str, str] = {
     "disclosure_document": "公开文件", "disclosure_subscription": "公开信息订阅", "disclosure_request": "政府信息公开申请",
     "mailbox_letter": "领导信箱来信",
     "participation_topic": "政民互动事项",
+    "policy": "政策", "policy_profile": "条件画像",
 }
 
 

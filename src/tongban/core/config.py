@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     deadline_scan_seconds: float = Field(default=60, ge=1)
     # How often waiting text messages (a 12345 reply, an answered letter) are sent.
     text_send_seconds: float = Field(default=10, ge=1)
+    # 智能匹配: how often the registries' change feed is read to match changed subjects again.
+    policy_rematch_seconds: float = Field(default=2, ge=0.2)
     district_code: str = Field(default="310115", pattern=r"^\d{6}$")  # GB/T 2260 code of the district served
     # The district's extent (min lon, min lat, max lon, max lat, WGS 84): a grid cell or a reported
     # position outside it is refused. The default is 浦东新区's.

@@ -65,6 +65,46 @@ def publish(db: Session, *, event_type: str, subject: str, record_key: str | Non
     return event_id
 
 
+class FeedCursor(Base):
+    """How far a consumer of the change feed has come (its last position), kept in the same
+    transaction as what it did with the events: nothing is done twice or skipped after a crash."""
+    __tablename__ = "feed_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+
+
+def cursor(db: Session, name: str) -> int | None:
+    """The consumer's position (None before its first), locked until its transaction ends
+    (PostgreSQL): two processes following the same feed take turns instead of doing the same
+    events twice."""
+    return db.scalar(select(FeedCursor.position).where(FeedCursor.name == name).with_for_update())
+
+
+def head(db: Session) -> int:
+    """The change feed's last position (0 when nothing was relayed yet)."""
+    return db.scalar(select(func.max(OutboxEvent.position)).where(OutboxEvent.position.is_not(None))) or 0
+
+
+def move_cursor(db: Session, name: str, position: int) -> None:
+    row = db.get(FeedCursor, name)
+    if row is None:
+        db.add(FeedCursor(name=name, position=position))
+    else:
+        row.position = position
+
+
+def changes_after(db: Session, subjects: list[str], after: int, limit: int) -> list[tuple[int, str, str | None]]:
+    """``(position, subject, record_key)`` of the relayed events on these subjects (as ``publish``
+    is given them, without the prefix) after a position, in order: a consumer that follows the
+    change feed keeps its own position, whatever the transport."""
+    prefix = f"{SUBJECT_PREFIX}."
+    return [(position or 0, subject.removeprefix(prefix), key) for position, subject, key in db.execute(
+        select(OutboxEvent.position, OutboxEvent.subject, OutboxEvent.record_key)
+        .where(OutboxEvent.position > after, OutboxEvent.subject.in_([prefix + s for s in subjects]))
+        .order_by(OutboxEvent.position).limit(limit))]
+
+
 def outbox_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for a bulk insert of many events (imports); same shape as ``publish`` writes."""
     now = clock.now()

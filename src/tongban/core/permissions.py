@@ -74,6 +74,9 @@ class Permission(StrEnum):
     MAILBOX_REPLY = "mailbox:reply"  # a department replies to the letters assigned to it
     PARTICIPATION_MANAGE = "participation:manage"  # 政民互动: the department's surveys, comment solicitations and interviews
     PARTICIPATION_TAKE = "participation:take"  # answer a survey as oneself (one response per account)
+    POLICIES_MANAGE = "policies:manage"  # 智能匹配: draft the department's policies; follow who qualifies (told, applied, awarded)
+    POLICIES_REVIEW = "policies:review"  # review and publish (or withdraw) the department's policies, never one's own draft
+    POLICIES_OWN = "policies:own"  # a resident or enterprise sees the policies it qualifies for, and why
 
     @property
     def label(self) -> str:
@@ -131,6 +134,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.DISCLOSURE_HANDLE: "办理政府信息公开申请",
     Permission.DISCLOSURE_EXTEND: "批准延长答复期限",
     Permission.DISCLOSURE_REPORT: "查看信息公开年度报告",
+    Permission.POLICIES_MANAGE: "起草政策并跟进符合条件的对象",
+    Permission.POLICIES_REVIEW: "审核发布政策",
+    Permission.POLICIES_OWN: "查看本人可享受的政策",
     Permission.GRID_READ: "查看城市网格和城管案件",
     Permission.GRID_REPORT: "上报和核查城管问题",
     Permission.GRID_COMMAND: "城管案件立案派遣",
@@ -254,7 +260,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                     Permission.CASES_REVIEW: Scope.DEPARTMENT, Permission.CASES_READ: Scope.DEPARTMENT,
                     Permission.HOTLINE_HANDLE: Scope.DEPARTMENT,
                     Permission.MAILBOX_REPLY: Scope.DEPARTMENT,  # 领导信箱: the letters assigned to the department
-                    Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
+                    Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT, Permission.POLICIES_MANAGE: Scope.DEPARTMENT},
     Role.DATA_STEWARD: {**_STAFF_BASE, **_SOURCE_STEWARD, **_CLOCK_OWNER, Permission.REGISTRY_READ_PERSONAL: Scope.ALL},
     Role.DEPARTMENT_HEAD: {**_STAFF_BASE, Permission.USERS_READ: Scope.DEPARTMENT, Permission.USAGE_READ: Scope.DEPARTMENT,
                            Permission.SHARING_REQUEST: Scope.DEPARTMENT, Permission.CASES_REVIEW: Scope.DEPARTMENT,
@@ -262,7 +268,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                            Permission.WARNING_ACKNOWLEDGE: Scope.DEPARTMENT, Permission.EVALUATION_READ: Scope.DEPARTMENT,
                            Permission.RECTIFICATION_HANDLE: Scope.DEPARTMENT,
                            Permission.DISCLOSURE_REVIEW: Scope.DEPARTMENT, Permission.DISCLOSURE_PUBLISH: Scope.DEPARTMENT,
-                           Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT},
+                           Permission.PARTICIPATION_MANAGE: Scope.DEPARTMENT,
+                           Permission.POLICIES_MANAGE: Scope.DEPARTMENT, Permission.POLICIES_REVIEW: Scope.DEPARTMENT},
     Role.EGOV_ADMIN: {
         **_STAFF_BASE,
         Permission.ORG_MANAGE: Scope.ALL,
@@ -290,6 +297,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
         Permission.GRID_READ: Scope.ALL,
         Permission.GRID_MANAGE: Scope.ALL,
         Permission.PARTICIPATION_MANAGE: Scope.ALL,
+        Permission.POLICIES_MANAGE: Scope.ALL,
+        Permission.POLICIES_REVIEW: Scope.ALL,
     },
     Role.INSPECTOR: {**_STAFF_BASE, Permission.AUDIT_READ: Scope.ALL, Permission.USERS_READ: Scope.ALL,
                      Permission.USAGE_READ: Scope.ALL, Permission.CASES_READ: Scope.ALL,
@@ -317,11 +326,12 @@ ROLE_GRANTS: dict[Role, dict[Permission, Scope]] = {
                    Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                    Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
                    Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF,
-                   Permission.HOTLINE_OWN: Scope.SELF},
+                   Permission.HOTLINE_OWN: Scope.SELF, Permission.POLICIES_OWN: Scope.SELF},
     Role.ENTERPRISE: {Permission.SELF_READ: Scope.SELF, Permission.SELF_MANAGE: Scope.SELF, Permission.CASES_APPLY: Scope.SELF,
                       Permission.NOTIFICATIONS_READ: Scope.SELF, Permission.RATING_SUBMIT: Scope.SELF,
                       Permission.DISCLOSURE_APPLY: Scope.SELF, Permission.GRID_PUBLIC_REPORT: Scope.SELF,
-                      Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF},
+                      Permission.MAILBOX_WRITE: Scope.SELF, Permission.PARTICIPATION_TAKE: Scope.SELF,
+                      Permission.POLICIES_OWN: Scope.SELF},
     Role.DISCLOSURE_OFFICER: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE},
     Role.DISCLOSURE_HEAD: {**_STAFF_BASE, **_CLOCK_OWNER, **_DISCLOSURE_OFFICE, Permission.DISCLOSURE_EXTEND: Scope.DEPARTMENT},
     # Department systems read shared data through the exchange under grants; here they write

@@ -36,12 +36,14 @@ from tongban.demo.mailbox import load_mailbox
 from tongban.demo.grid import load_grid
 from tongban.demo.open311 import load_open311_client
 from tongban.demo.participation import load_participation
+from tongban.demo.policies import load_policies, match_policies
 from tongban.demo.services import demo_catalog, load_catalog, load_services
 
 __all__ = [
     "CITIZEN", "CITY", "CLIENT_ID", "DEMO_ADDRESSES", "DEMO_CLIENT_SECRET", "DEMO_CORRECTOR", "DEMO_ENTERPRISES",
     "DEMO_MONTH_ITEMS", "DEMO_MONTH_KEY", "DEMO_PASSWORD", "DEMO_PEOPLE", "DEMO_SEED", "DISTRICT", "DISTRICT_DEPARTMENTS",
     "DUTIES", "ENTERPRISE", "MZ_CLIENT_ID", "STAFF", "TOWNS", "VILLAGES", "DemoAccount", "demo_catalog", "load", "load_registries",
+    "match_policies",
     "per_source_files",
 ]
 
@@ -99,6 +101,7 @@ def load(db: Session, settings: Settings) -> list[tuple[str, str, str, str]]:
     load_hotline(db, settings)  # 12345: ten weeks of calls for the analysis, today's tickets in the departments' queues
     load_mailbox(db)  # 领导信箱: letters in every state, one published
     load_participation(db)  # 政民互动: a survey, drafts under comment (one with its adoption summary), an interview
+    load_policies(db)  # 智能匹配: four published policies, matched against the registries as they are published
     load_supervision(db, settings)
     publish_last_month(db)  # after every record of the month is in
     if created:

@@ -99,3 +99,10 @@ def load_applicants(db: Session) -> None:
             "industry_code": "I6513", "registration_authority": "浦东新区市场监督管理局", "status": "存续"})
         service.write(db, registry=LEGAL_ENTITIES, key=ENTERPRISE.username, values=values,
                       department=org.get_by_code_or_404(db, "PD-SCJG"), actor=actor, reason="演示数据：设立登记")
+        # What the tax office, social security and statistics hold of it (the policies it qualifies for read them).
+        for department, raw, reason in (
+                ("PD-SW", {"tax_registration_status": "正常", "taxpayer_type": "小规模纳税人"}, "演示数据：税务登记"),
+                ("PD-RS", {"social_insurance_registered": "已登记"}, "演示数据：社会保险登记"),
+                ("PD-TJ", {"employees": "36"}, "演示数据：统计年报")):
+            service.write(db, registry=LEGAL_ENTITIES, key=ENTERPRISE.username, values=service.parse_values(LEGAL_ENTITIES, raw),
+                          department=org.get_by_code_or_404(db, department), actor=actor, reason=reason, create=False)

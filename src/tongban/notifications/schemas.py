@@ -38,6 +38,7 @@ KIND_LABELS: dict[str, str] = {
     "mailbox.assigned": "领导信箱交办",
     "mailbox.replied": "来信答复待审核",
     "mailbox.reply": "来信已答复",
+    "policy_match": "可享受的政策",
 }
 
 

@@ -13,6 +13,7 @@ import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
@@ -111,6 +112,15 @@ def _current_row(registry_name: str, lock: bool):
     table = TABLES[registry_name]
     query = select(table).where(table.c[REGISTRIES[registry_name].key] == bindparam("key"))
     return query.with_for_update() if lock else query
+
+
+def records_query(registry: Registry, names: Sequence[str], *, keys: Sequence[str] | None = None):
+    """The current records' key (as ``record_key``), the named fields and ``updated_at``, for a
+    reader of many records at once (policy matching); ``keys`` narrows it to those records."""
+    table = TABLES[registry.name]
+    key = table.c[registry.key]
+    query = select(key.label("record_key"), *(table.c[name] for name in names), table.c.updated_at).order_by(key)
+    return query.where(key.in_(list(keys))) if keys is not None else query
 
 
 def snapshot(registry: Registry, values: dict[str, Any]) -> dict[str, str | None]:
