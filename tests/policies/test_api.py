@@ -94,6 +94,9 @@ def test_a_profile_that_would_close_a_circle_is_refused(client, as_role, db):
     assert_problem(broken, 422, "validation-error")
     assert_problem(client.put("/api/v1/policies/profiles/x-y", json=looped, headers=admin), 422, "validation-error")
     assert_problem(client.put("/api/v1/policies/profiles/loop-a", json=looped, headers=as_role(DRAFTER)), 403, "permission-denied")
+    # A department head reviews the department's policies, not the profiles every department shares.
+    assert_problem(client.put("/api/v1/policies/profiles/loop-a", json={**looped, "code": "loop-a"}, headers=as_role(PUBLISHER)),
+                   403, "department-scope")
 
 
 def test_a_draft_is_published_by_a_second_person_and_everyone_is_matched(client, as_role, db):

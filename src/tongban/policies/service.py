@@ -65,7 +65,12 @@ def profile_rows(db: Session):
 
 
 def save_profile(db: Session, principal: Principal, body: ProfileIn) -> Profile:
-    """Create or replace a profile; refused if it (or any policy through it) would no longer check."""
+    """Create or replace a profile; refused if it (or any policy through it) would no longer check.
+    Profiles are shared by every department's policies: only a reviewer of all of them (the
+    e-government office) writes them."""
+    if not principal.can_for_department(Permission.POLICIES_REVIEW, None):
+        raise deny(db, principal, slug="department-scope", detail="条件画像为各部门政策共用，由电子政务办维护",
+                   action="policies.save_profile", object_type="policy_profile", object_id=body.code)
     known = profiles(db)
     known[body.code] = (body.target, body.conditions)
     conditions.compile_conditions(body.conditions, body.target, known, where="body.conditions")
