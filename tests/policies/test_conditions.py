@@ -90,6 +90,22 @@ def test_unknown_is_neither_pass_nor_fail_and_stale_is_unknown():
     assert checks[0].value == "5,000 万元" and checks[0].threshold == "1,000 万元" and checks[0].source.startswith("法人库")
 
 
+def test_conditions_in_words_say_where_a_group_begins():
+    nested = conditions.compile_conditions(_group(
+        Condition(field="established_years", op="lt", value=6),
+        _group(Condition(field="industry_code", op="prefix", value=["I65", "M73"]),
+               Condition(field="employees", op="ge", value=10), mode="any"),
+        ProfileRef(profile="small")), ENTERPRISE,
+        {"small": (ENTERPRISE, _group(Condition(field="registered_capital", op="le", value=1000)))})
+    assert conditions.sentences(nested, {"small": "小微企业"}) == [
+        "成立年限 小于 6 年", "以下满足其一", "　行业代码（GB/T 4754） 开头为 I65、M73", "　从业人数 不小于 10 人",
+        "小微企业：以下全部满足", "　注册资本 不大于 1,000 万元"]
+    either = conditions.compile_conditions(_group(Condition(field="status", op="eq", value="存续"),
+                                                  Condition(field="social_insurance_registered", op="eq", value=True), mode="any"),
+                                           ENTERPRISE, {})
+    assert conditions.sentences(either) == ["以下满足其一", "登记状态 等于 存续", "已办理社会保险登记 为 是"]
+
+
 # ---------------------------------------------------------------------------- the property test
 
 _FIELDS = [f for (target, _name), f in FACTS_BY_NAME.items() if target == ENTERPRISE]

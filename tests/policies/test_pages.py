@@ -50,6 +50,8 @@ def test_an_enterprise_sees_why_and_how_to_claim(signed_in):
     assert 'href="/apply/000112004000"' in page.text and "在线申报" in text
     assert not SNAKE.search(text), SNAKE.findall(text)
     assert "我可以享受的政策" in browser.get("/").text  # in the header, for residents and enterprises
+    portal = browser.get("/policies")
+    assert portal.status_code == 200 and 'href="/my/policies"' in portal.text
 
 
 def test_staff_draft_review_and_follow_in_the_pages(signed_in):
@@ -83,5 +85,17 @@ def test_staff_draft_review_and_follow_in_the_pages(signed_in):
     assert "已记录为“已申报”" in moved.text
     back = staff.post(f"{detail_url}/contact", data={"csrf_token": csrf, "match": match, "contact": "notified"}, follow_redirects=True)
     assert "不能从“已申报”退回“已告知”" in back.text
+    # Nested groups are written as JSON; the form shows the fields' JSON names then, and only then.
+    json_form = staff.get("/staff/policies/new", params={"json": "true"})
+    assert json_form.status_code == 200 and "<code>registered_capital</code>" in json_form.text
+    assert "<code>registered_capital</code>" not in staff.get("/staff/policies/new").text
+    nested = staff.post("/staff/policies/new", data={**{k: v for k, v in sent.items() if not k.startswith(("field_", "op_", "value_"))},
+                                                     "title": "灵活就业或失业人员（页面 JSON）", "target": "resident",
+                                                     "json": '{"mode": "all", "items": [{"field": "age", "op": "ge", "value": 40}, '
+                                                             '{"mode": "any", "items": [{"field": "employment_status", "op": "eq", "value": "登记失业"}, '
+                                                             '{"field": "employment_status", "op": "eq", "value": "灵活就业"}]}]}'},
+                        follow_redirects=True)
+    assert nested.status_code == 200 and "以下满足其一" in nested.text, re.sub(r"<[^>]+>", " ", nested.text.split("<main", 1)[1])[:1500]
+    assert True and "就业状态 等于 登记失业" in nested.text
     other = signed_in(OTHER_DEPARTMENT)
     assert other.get(detail_url).status_code == 403

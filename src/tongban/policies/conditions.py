@@ -288,18 +288,20 @@ def sentences(tree: Tree, profile_labels: Mapping[str, str] | None = None) -> li
     out: list[str] = []
     labels = profile_labels or {}
 
-    def walk(node: Leaf | Tree, indent: str) -> None:
+    def walk(node: Leaf | Tree, depth: int) -> None:
+        indent = "　" * max(0, depth - 1)
         if isinstance(node, Leaf):
             out.append(f"{indent}{node.fact.label} {operator_label(node)} {threshold_text(node)}".rstrip())
             return
-        named = f"{labels.get(node.profile, node.profile)}：" if node.profile else ""
-        head = f"{indent}{named}{'以下全部满足' if node.mode == 'all' else '以下满足其一'}"
-        if indent or node.profile:
-            out.append(head)
+        if depth == 0 and node.mode == "any":
+            out.append("以下满足其一")
+        if depth:  # a group inside the policy's own: said, or its items would read as all required
+            named = f"{labels.get(node.profile, node.profile)}：" if node.profile else ""
+            out.append(f"{indent}{named}{'以下全部满足' if node.mode == 'all' else '以下满足其一'}")
         for item in node.items:
-            walk(item, indent + "　" if (indent or node.profile) else "")
+            walk(item, depth + 1)
 
-    walk(tree, "")
+    walk(tree, 0)
     return out
 
 

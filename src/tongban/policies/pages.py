@@ -74,7 +74,7 @@ def portal(request: Request, db: DbSession, principal: Anyone,
     policies = [service.read(db, p) for p in db.scalars(service.listing(db, None, target=target, published_only=True)
                                                        .order_by(Policy.published_at.desc()).limit(200))]
     return render(request, "policies_portal.html", principal=principal, policies=policies, target=target,
-                  targets=TARGET_LABELS)
+                  targets=TARGET_LABELS, can_own=bool(principal and principal.can(Permission.POLICIES_OWN)))
 
 
 @router.get("/policies/check", summary="政策自测")
