@@ -37,7 +37,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
