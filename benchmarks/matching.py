@@ -152,12 +152,12 @@ def _evaluate(db, target: Target, bodies: list[PolicyIn]) -> dict:
     frame = facts.frame(db, target, ON)
     read = time.perf_counter() - started
     started = time.perf_counter()
+    stage_one, stage_two = conditions.verdict_columns(trees, ON)
     columns = []
-    for i, tree in enumerate(trees):
-        result = conditions.expression(tree, ON)
+    for i, (result, near) in enumerate(stage_two):
         columns += [(result == True).sum().alias(f"e{i}"), result.is_null().sum().alias(f"u{i}"),  # noqa: E712
-                    conditions.near_expression(tree, ON).sum().alias(f"n{i}")]
-    counts = frame.lazy().select(columns).collect().row(0)
+                    near.sum().alias(f"n{i}")]
+    counts = frame.lazy().with_columns(stage_one).select(columns).collect().row(0)
     evaluate = time.perf_counter() - started
     return {"subjects": frame.height, "read_seconds": round(read, 3), "evaluate_seconds": round(evaluate, 3),
             "eligible": int(sum(counts[0::3])), "unknown": int(sum(counts[1::3])), "near": int(sum(counts[2::3]))}

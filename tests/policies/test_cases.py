@@ -82,3 +82,20 @@ def test_demo_policy_case(writer, title, case):
     assert {Verdict.ELIGIBLE: True, Verdict.UNKNOWN: None}.get(verdict, False) == result
     assert frame["subject_name"].to_list() == [name]
     assert isinstance(frame, pl.DataFrame) and demo.DEMO_PASSWORD  # the demo district is loaded underneath
+
+
+def test_every_record_at_once_reads_as_the_named_records_read(writer):
+    """On PostgreSQL every record comes through COPY as CSV, a few named ones as result rows: the
+    frames must be the same, missing values, decimals, dates and the as-of date included."""
+    for raw in ({"registered_capital": "1234.5678", "established_on": "2019-12-31", "status": "存续", "employees": "7"},
+                {"industry_code": "I6513"}, {"registered_capital": "0", "social_insurance_registered": "未登记"}):
+        _write(writer, Target.ENTERPRISE, raw)
+    for raw in ({"birth": "19601231", "employment_status": "灵活就业"}, {"birth": "20000229", "date_of_death": "2024-01-01"}):
+        _write(writer, Target.RESIDENT, raw)
+    for target in Target:
+        every = facts.frame(writer, target, ON_DAY).sort("subject_key")
+        named = facts.frame(writer, target, ON_DAY, keys=every["subject_key"].to_list()).sort("subject_key")
+        assert every.height >= 2 and every.equals(named), (target, every.head(3), named.head(3))
+
+
+ON_DAY = date(2026, 12, 8)

@@ -163,7 +163,10 @@ def test_every_subject_at_once_answers_as_one_subject_at_a_time(tree, rows):
     group = tree if isinstance(tree, Group) else Group(mode="all", items=[tree])
     compiled = conditions.compile_conditions(group, ENTERPRISE, {})
     frame = pl.DataFrame(rows, schema=frame_schema(ENTERPRISE))
-    bulk = frame.select(result=conditions.expression(compiled, ON), near=conditions.near_expression(compiled, ON))
+    stage_one, [(result_column, near_column)] = conditions.verdict_columns([compiled], ON)
+    bulk = frame.with_columns(stage_one).select(result=result_column, near=near_column,
+                                                alone=conditions.expression(compiled, ON))  # the same, in one stage
+    assert bulk["result"].to_list() == bulk["alone"].to_list()
     for row, result, near in zip(rows, bulk["result"].to_list(), bulk["near"].to_list(), strict=True):
         facts = Facts(row, {"legal_entities": row[as_of_column("legal_entities")]})
         one, _checks = conditions.evaluate(compiled, facts, ON)

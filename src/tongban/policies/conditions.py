@@ -9,7 +9,7 @@ soon as one is true, otherwise unknown wins over the rest (Kleene's logic, which
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import reduce
@@ -317,15 +317,29 @@ def expression(tree: Tree, on: date) -> pl.Expr:
     return reduce((lambda a, b: a & b) if tree.mode == "all" else (lambda a, b: a | b), parts)
 
 
-def near_expression(tree: Tree, on: date) -> pl.Expr:
-    """True where the subject is one condition short: a top-level ``all`` with exactly one item
-    false and none unknown."""
-    if tree.mode != "all" or not tree.items:
-        return pl.lit(False)
-    parts = [_expr(item, on) for item in tree.items]
-    fails = reduce(lambda a, b: a + b, [(part == False).fill_null(False).cast(pl.Int32) for part in parts])  # noqa: E712
-    unknowns = reduce(lambda a, b: a + b, [part.is_null().cast(pl.Int32) for part in parts])
-    return (fails == 1) & (unknowns == 0)
+def verdict_columns(trees: Sequence[Tree], on: date) -> tuple[list[pl.Expr], list[tuple[pl.Expr, pl.Expr]]]:
+    """Many policies over one facts frame, each top-level item evaluated once: stage one, the
+    items as columns (``frame.with_columns(stage_one)``); stage two, per policy, its verdict (a
+    nullable Boolean, as ``expression``) and whether it is one condition short (a top-level
+    ``all`` with exactly one item false and none unknown), read from those columns. Evaluating
+    the near miss from the conditions again cost more than the verdict itself."""
+    stage_one: list[pl.Expr] = []
+    stage_two: list[tuple[pl.Expr, pl.Expr]] = []
+    for index, tree in enumerate(trees):
+        names = [f"_p{index}_{n}" for n in range(len(tree.items))]
+        stage_one += [_expr(item, on).alias(name) for item, name in zip(tree.items, names, strict=True)]
+        parts = [pl.col(name) for name in names]
+        if not parts:
+            stage_two.append((pl.lit(tree.mode == "all", dtype=pl.Boolean), pl.lit(False)))
+            continue
+        result = reduce((lambda a, b: a & b) if tree.mode == "all" else (lambda a, b: a | b), parts)
+        if tree.mode != "all":
+            stage_two.append((result, pl.lit(False)))
+            continue
+        fails = pl.sum_horizontal([part.not_().fill_null(False) for part in parts])
+        unknowns = pl.sum_horizontal([part.is_null() for part in parts])
+        stage_two.append((result, (fails == 1) & (unknowns == 0)))
+    return stage_one, stage_two
 
 
 def _expr(node: Leaf | Tree, on: date) -> pl.Expr:

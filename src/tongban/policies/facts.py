@@ -5,14 +5,17 @@ Both derive the same facts the same way: 成立年限 and 年龄 in full years o
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import polars as pl
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongban.core import clock
+from tongban.core.db.bulk import copy_out_csv
 from tongban.policies.conditions import Facts, as_of_column, frame_schema
 from tongban.policies.schemas import Target
 from tongban.registry import service as registry
@@ -68,9 +71,28 @@ def frame(db: Session, target: Target, on: date, *, keys: Sequence[str] | None =
     """Every subject's facts (or those of ``keys``): ``subject_key``, ``subject_name`` and the
     columns of ``conditions.frame_schema``."""
     query = registry.records_query(REGISTRY[target], RAW[target], keys=keys)
+    if keys is None and db.get_bind().dialect.name == "postgresql":
+        return derive(target, _copied(db, target, query), on)
     result = db.execute(query)
     raw = pl.DataFrame([tuple(row) for row in result], schema=list(result.keys()), orient="row", infer_schema_length=None)
     return derive(target, raw, on)
+
+
+_DATES = ("established_on", "birth_date", "date_of_death")
+_NUMBERS = ("registered_capital", "employees")
+
+
+def _copied(db: Session, target: Target, query) -> pl.DataFrame:
+    """Every record through COPY as CSV (PostgreSQL), typed as the rows path types them: the last
+    change as UTC text, read back as an aware moment."""
+    records = query.subquery()
+    stamp = func.to_char(func.timezone("UTC", records.c.updated_at), 'YYYY-MM-DD"T"HH24:MI:SS')
+    text = copy_out_csv(db, select(*(c for c in records.c if c.name != "updated_at"), stamp.label("updated_at")))
+    raw = pl.read_csv(io.BytesIO(text), infer_schema=False)  # every column as text, typed below
+    return raw.with_columns(
+        *(pl.col(name).str.to_date("%Y-%m-%d") for name in _DATES if name in raw.columns),
+        *(pl.col(name).cast(pl.Float64) for name in _NUMBERS if name in raw.columns),
+        pl.col("updated_at").str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us").dt.replace_time_zone("UTC"))
 
 
 def _years(column: str, on: date) -> pl.Expr:

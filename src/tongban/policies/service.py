@@ -262,9 +262,9 @@ def match_policy(db: Session, policy: Policy, tree: Tree | None = None, *, frame
     if not in_force(body, on):
         found = frame.clear()
     else:
-        found = (frame.with_columns(conditions.expression(tree, on).alias("_result"),
-                                    conditions.near_expression(tree, on).alias("_near"))
-                 .filter(pl.col("_result").is_null() | pl.col("_result") | pl.col("_near")))
+        stage_one, [(result, near)] = conditions.verdict_columns([tree], on)
+        found = (frame.lazy().with_columns(stage_one).with_columns(result.alias("_result"), near.alias("_near"))
+                 .filter(pl.col("_result").is_null() | pl.col("_result") | pl.col("_near")).collect())
     rows = {row["subject_key"]: row for row in found.to_dicts()}
     summary = _store(db, policy, body, tree, target, rows, on, full=True)
     policy.matched_at = clock.now()

@@ -59,6 +59,19 @@ def bulk_insert_values(db: Session, table: Table, columns: list[str], rows: list
                 copy.write_row(row)
 
 
+def copy_out_csv(db: Session, query) -> bytes:
+    """The rows of ``query`` as CSV with a header, through PostgreSQL's COPY TO: a million rows in a
+    second or two, where building a million result rows costs several (PostgreSQL only)."""
+    connection = db.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    buffer = bytearray()
+    with driver_of(connection).cursor() as cursor:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+            for chunk in copy:
+                buffer += chunk
+    return bytes(buffer)
+
+
 def in_list(dialect: str, column, name: str):
     """``column IN (:name)`` with the whole list bound as one parameter (give it with
     ``list_parameter``): an array on PostgreSQL, a JSON list read by json_each on SQLite. Bound
