@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongban.core import clock
-from tongban.core.db.bulk import copy_out_csv
+from tongban.core.db.bulk import copy_out_csv, driver_rows
 from tongban.policies.conditions import Facts, as_of_column, frame_schema
 from tongban.policies.schemas import Target
 from tongban.registry import service as registry
@@ -71,8 +71,8 @@ def frame(db: Session, target: Target, on: date, *, keys: Sequence[str] | None =
     """Every subject's facts (or those of ``keys``): ``subject_key``, ``subject_name`` and the
     columns of ``conditions.frame_schema``."""
     query = registry.records_query(REGISTRY[target], RAW[target], keys=keys)
-    if keys is None and db.get_bind().dialect.name == "postgresql":
-        return derive(target, _copied(db, target, query), on)
+    if keys is None:
+        return derive(target, _every_record(db, query), on)
     result = db.execute(query)
     raw = pl.DataFrame([tuple(row) for row in result], schema=list(result.keys()), orient="row", infer_schema_length=None)
     return derive(target, raw, on)
@@ -82,17 +82,22 @@ _DATES = ("established_on", "birth_date", "date_of_death")
 _NUMBERS = ("registered_capital", "employees")
 
 
-def _copied(db: Session, target: Target, query) -> pl.DataFrame:
-    """Every record through COPY as CSV (PostgreSQL), typed as the rows path types them: the last
-    change as UTC text, read back as an aware moment."""
+def _every_record(db: Session, query) -> pl.DataFrame:
+    """Every record, past SQLAlchemy's result rows (which cost more than the reading): through
+    COPY as CSV on PostgreSQL, the driver's own rows on SQLite; read as text either way, with the
+    last change as UTC text, then typed as the rows path types them."""
     records = query.subquery()
-    stamp = func.to_char(func.timezone("UTC", records.c.updated_at), 'YYYY-MM-DD"T"HH24:MI:SS')
-    text = copy_out_csv(db, select(*(c for c in records.c if c.name != "updated_at"), stamp.label("updated_at")))
-    raw = pl.read_csv(io.BytesIO(text), infer_schema=False)  # every column as text, typed below
+    if db.get_bind().dialect.name == "postgresql":
+        stamp = func.to_char(func.timezone("UTC", records.c.updated_at), "YYYY-MM-DD HH24:MI:SS")
+        text = copy_out_csv(db, select(*(c for c in records.c if c.name != "updated_at"), stamp.label("updated_at")))
+        raw = pl.read_csv(io.BytesIO(text), infer_schema=False)
+    else:  # SQLite keeps the moment as UTC text already
+        names, rows = driver_rows(db, select(*records.c))
+        raw = pl.DataFrame(rows, schema={name: pl.String for name in names}, orient="row", strict=False)
     return raw.with_columns(
         *(pl.col(name).str.to_date("%Y-%m-%d") for name in _DATES if name in raw.columns),
         *(pl.col(name).cast(pl.Float64) for name in _NUMBERS if name in raw.columns),
-        pl.col("updated_at").str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us").dt.replace_time_zone("UTC"))
+        pl.col("updated_at").str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us").dt.replace_time_zone("UTC"))
 
 
 def _years(column: str, on: date) -> pl.Expr:
