@@ -53,3 +53,34 @@ def test_an_enterprise_claims_a_policy_it_was_told_of(browser, live_server, data
     assert _contact_of_the_demo_enterprise(staff, live_server) == "已申报"
     screenshot(staff, f"policies-04-staff-applied-{database.engine_name}")
     staff_context.close()
+
+
+def test_a_registry_change_reaches_the_enterprises_page_within_seconds(live_server, database):
+    """The running server's rematch loop (every 2 s) against a change made through the API: 市场监管局
+    raises the demo enterprise's registered capital above 小微's limit, and its own page says
+    差一项条件 within seconds; lowered again, 符合 again (the state the other tests expect)."""
+    import time
+
+    import httpx
+    from helpers import bearer
+
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        steward, enterprise = bearer(client, "steward.scjg"), bearer(client, demo.ENTERPRISE.username)
+
+        def verdict() -> str:
+            items = client.get("/api/v1/me/policies", headers=enterprise).json()["items"]
+            return next(i["match"]["verdict"] for i in items if i["policy"]["title"] == POLICY)
+
+        def change(capital: str, wanted: str) -> float:
+            changed = client.patch(f"/api/v1/registries/legal-entities/{demo.ENTERPRISE.username}", headers=steward,
+                                   json={"values": {"registered_capital": capital}, "reason": "变更注册资本"})
+            assert changed.status_code == 200, changed.text
+            started = time.monotonic()
+            while verdict() != wanted:
+                assert time.monotonic() - started < 20, f"still not {wanted} after 20 s"
+                time.sleep(0.2)
+            return time.monotonic() - started
+
+        assert verdict() == "eligible"
+        seconds = [change("3000", "near"), change("500", "eligible")]
+        print(f"registry change to the enterprise's page: {seconds[0]:.1f} s and {seconds[1]:.1f} s")
