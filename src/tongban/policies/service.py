@@ -358,9 +358,7 @@ def follow_changes(db: Session, *, limit: int = 5000) -> int:
     moved in the same transaction). Returns how many changes were read (0: up to date)."""
     after = events.cursor(db, FEED_CURSOR)  # locked: one process at a time follows the feed
     today = clock.today()
-    stale = db.scalar(select(func.count()).select_from(Policy).where(
-        Policy.status == "published", (Policy.matched_at.is_(None)) | (Policy.matched_at < _day_start(today))))
-    if after is None or stale:
+    if after is None or _full_match_due(db, today):
         head = events.head(db)
         match_all(db, today)
         events.move_cursor(db, FEED_CURSOR, max(head, after or 0))
@@ -380,6 +378,12 @@ def follow_changes(db: Session, *, limit: int = 5000) -> int:
     return len(changes)
 
 
+def _full_match_due(db: Session, today: date) -> bool:
+    """A published policy not yet matched today (Beijing): ages and years since founding moved."""
+    return bool(db.scalar(select(func.count()).select_from(Policy).where(
+        Policy.status == "published", (Policy.matched_at.is_(None)) | (Policy.matched_at < _day_start(today)))))
+
+
 def _day_start(day: date):
     """The first moment of a Beijing day, as stored (UTC)."""
     return datetime.combine(day, time.min, clock.BEIJING).astimezone(UTC)
@@ -388,8 +392,7 @@ def _day_start(day: date):
 def _behind(db: Session) -> bool:
     """Whether a round has anything to do: read without the write lock (a reading session)."""
     position = db.scalar(select(events.FeedCursor.position).where(events.FeedCursor.name == FEED_CURSOR))
-    if position is None or db.scalar(select(func.count()).select_from(Policy).where(
-            Policy.status == "published", (Policy.matched_at.is_(None)) | (Policy.matched_at < _day_start(clock.today())))):
+    if position is None or _full_match_due(db, clock.today()):
         return True
     return bool(events.changes_after(db, list(FEED_SUBJECTS), position, 1))
 
@@ -475,8 +478,7 @@ def set_contact(db: Session, principal: Principal, code: str, contact: ContactSt
     match = db.scalar(select(Match).where(Match.policy_id == policy.id, found))
     if match is None:
         raise Problem("not-found", f"政策 {code} 的匹配名单中没有该对象")
-    order = list(ContactStatus)
-    if order.index(contact) < order.index(ContactStatus(match.contact)):
+    if _before(contact, ContactStatus(match.contact)):
         raise Problem("conflict", f"联系状态不能从“{CONTACT_LABELS[ContactStatus(match.contact)]}”退回“{CONTACT_LABELS[contact]}”")
     match.contact = contact.value
     if contact == ContactStatus.NOTIFIED and match.notified_at is None:
@@ -487,6 +489,12 @@ def set_contact(db: Session, principal: Principal, code: str, contact: ContactSt
     return match
 
 
+def _before(one: ContactStatus, other: ContactStatus) -> bool:
+    """Contact status only moves forward: 尚未告知 → 已告知 → 已申报 → 已兑现."""
+    order = list(ContactStatus)
+    return order.index(one) < order.index(other)
+
+
 def claimed(db: Session, item_code: str, subject_key: str, *, awarded: bool = False) -> int:
     """An application for an item was submitted (``awarded``: approved): the subject's matches with
     the published policies claimed through that item move to 已申报 (已兑现), never back. Called
@@ -494,9 +502,8 @@ def claimed(db: Session, item_code: str, subject_key: str, *, awarded: bool = Fa
     moved = 0
     for match in db.scalars(select(Match).join(Policy, Policy.id == Match.policy_id).where(
             Policy.claim_item == item_code, Policy.status == "published", Match.subject_key == subject_key)):
-        order = list(ContactStatus)
         wanted = ContactStatus.AWARDED if awarded else ContactStatus.APPLIED
-        if order.index(ContactStatus(match.contact)) < order.index(wanted):
+        if _before(ContactStatus(match.contact), wanted):
             match.contact = wanted.value
             moved += 1
     return moved
